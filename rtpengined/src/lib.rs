@@ -1,0 +1,1 @@
+//! rtpengined library (being written).

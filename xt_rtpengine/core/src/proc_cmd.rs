@@ -1,0 +1,1 @@
+//! Parsing of `/proc/rtpengine/control` commands (placeholder).

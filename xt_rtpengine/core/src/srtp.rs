@@ -1,0 +1,1 @@
+//! SRTP transforms (placeholder: being written).
