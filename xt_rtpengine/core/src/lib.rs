@@ -6,7 +6,7 @@
 //!
 //! Rule for every file here: refer to sibling modules with `super::`, never `crate::`,
 //! because in the kernel build these modules sit below the module's own crate root.
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(any(test, rtpengine_kernel)), no_std)]
 
 pub mod abi;
 pub mod proc_cmd;
