@@ -9,6 +9,7 @@
 #![cfg_attr(not(any(test, rtpengine_kernel)), no_std)]
 
 pub mod abi;
+pub mod errno;
 pub mod proc_cmd;
 pub mod rtp;
 pub mod srtp;
