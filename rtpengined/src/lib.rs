@@ -1,1 +1,2 @@
-//! rtpengined library (being written).
+//! rtpengined library: ng control protocol, call model, SDP, media relay.
+pub mod sdp;

@@ -1,0 +1,1 @@
+//! SDP parsing and rewriting (owned by the SDP engineer; placeholder).
