@@ -58,6 +58,12 @@ pub unsafe trait Pod: Copy + 'static {
         Some(unsafe { core::ptr::read_unaligned(bytes.as_ptr().cast::<Self>()) })
     }
 
+    /// Mutable view of the value's bytes, for filling it from a reader.
+    fn as_bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as for `as_bytes`; any bytes written leave a valid `Self` (`Pod`).
+        unsafe { core::slice::from_raw_parts_mut((self as *mut Self).cast::<u8>(), size_of::<Self>()) }
+    }
+
     /// The value's bytes, padding included (padding is explicit and so initialised).
     fn as_bytes(&self) -> &[u8] {
         // SAFETY: `Pod` types have no implicit padding, so all `size_of` bytes are

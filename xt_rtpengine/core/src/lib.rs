@@ -13,3 +13,4 @@ pub mod errno;
 pub mod proc_cmd;
 pub mod rtp;
 pub mod srtp;
+pub mod validate;

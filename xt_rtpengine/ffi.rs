@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Declarations of what `helpers.c` and the kernel export to us that `kernel::bindings`
+//! lacks (no proc_fs or netfilter bindings exist in Rust-for-Linux 6.12).
+
+use kernel::bindings;
+use kernel::ffi::{c_char, c_int, c_uint, c_void};
+
+/// `struct proc_ops`; only ever handled by address.
+#[repr(C)]
+pub(crate) struct ProcOps {
+    _opaque: [u8; 0],
+}
+
+/// `struct proc_dir_entry`; only ever handled by address.
+pub(crate) type ProcDirEntry = bindings::proc_dir_entry;
+
+/// `XT_CONTINUE`: let the packet continue through the chain (a macro in C).
+pub(crate) const XT_CONTINUE: u32 = 0xFFFF_FFFF;
+/// `NF_DROP`.
+#[allow(dead_code)]
+pub(crate) const NF_DROP: u32 = 0;
+
+pub(crate) const NFPROTO_IPV4: u8 = 2;
+pub(crate) const NFPROTO_IPV6: u8 = 10;
+
+extern "C" {
+    // helpers.c: proc_ops tables whose callbacks are in proc_files.rs.
+    pub(crate) static rtpe_main_control_ops: ProcOps;
+    pub(crate) static rtpe_main_list_ops: ProcOps;
+    pub(crate) static rtpe_status_ops: ProcOps;
+    pub(crate) static rtpe_control_ops: ProcOps;
+    pub(crate) static rtpe_list_ops: ProcOps;
+    pub(crate) static rtpe_blist_ops: ProcOps;
+
+    // helpers.c: accessors for inline functions, macros and module parameters.
+    pub(crate) fn rtpe_file_pde_data(f: *mut bindings::file) -> *mut c_void;
+    pub(crate) fn rtpe_proc_set_owner(pde: *mut ProcDirEntry);
+    pub(crate) fn rtpe_module_get() -> bool;
+    pub(crate) fn rtpe_module_put();
+    pub(crate) fn rtpe_param_proc_mask() -> c_uint;
+    #[allow(dead_code)]
+    pub(crate) fn rtpe_param_log_errors() -> c_int;
+    pub(crate) fn rtpe_xt_register() -> c_int;
+    pub(crate) fn rtpe_xt_unregister();
+
+    // fs/proc (exported, not in kernel::bindings).
+    pub(crate) fn proc_mkdir_mode(
+        name: *const c_char,
+        mode: bindings::umode_t,
+        parent: *mut ProcDirEntry,
+    ) -> *mut ProcDirEntry;
+    pub(crate) fn proc_create_data(
+        name: *const c_char,
+        mode: bindings::umode_t,
+        parent: *mut ProcDirEntry,
+        ops: *const ProcOps,
+        data: *mut c_void,
+    ) -> *mut ProcDirEntry;
+    pub(crate) fn proc_remove(pde: *mut ProcDirEntry);
+}

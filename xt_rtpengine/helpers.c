@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C glue for xt_RTPENGINE: only what Rust cannot express or call directly.
+ *   - struct definitions with designated initialisers (xt_target, proc_ops), whose
+ *     callbacks are the Rust functions declared below;
+ *   - module parameters (module_param is a macro);
+ *   - accessors for static inline functions and macros (THIS_MODULE, pde_data,
+ *     xt_family, make_kuid, ...).
+ * No logic lives here: every decision is taken in Rust.
+ */
+#include <linux/module.h>
+#include <linux/proc_fs.h>
+#include <linux/fs.h>
+#include <linux/uidgid.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/rcupdate.h>
+
+/* ---- module parameters (same names and meaning as rtpengine 10.5) ---- */
+
+static unsigned int proc_uid;
+module_param(proc_uid, uint, 0444);
+MODULE_PARM_DESC(proc_uid, "owner of the per-table /proc/rtpengine/N entries");
+
+static unsigned int proc_gid;
+module_param(proc_gid, uint, 0444);
+MODULE_PARM_DESC(proc_gid, "group of the per-table /proc/rtpengine/N entries");
+
+static unsigned int proc_mask;
+module_param(proc_mask, uint, 0444);
+MODULE_PARM_DESC(proc_mask, "permission bits removed from the per-table /proc entries");
+
+static unsigned int stream_packets_list_limit = 10;
+module_param(stream_packets_list_limit, uint, 0444);
+MODULE_PARM_DESC(stream_packets_list_limit, "packets listed per stream (accepted for compatibility)");
+
+static int log_errors;
+module_param(log_errors, int, 0644);
+MODULE_PARM_DESC(log_errors, "log packet errors (rate limited)");
+
+MODULE_ALIAS("ipt_RTPENGINE");
+MODULE_ALIAS("ip6t_RTPENGINE");
+
+unsigned int rtpe_param_proc_mask(void) { return proc_mask; }
+int rtpe_param_log_errors(void) { return log_errors; }
+
+/* ---- /proc ---- */
+
+/* Implemented in Rust (proc_files.rs). */
+ssize_t rtpe_main_control_write(struct file *, const char __user *, size_t, loff_t *);
+ssize_t rtpe_main_list_read(struct file *, char __user *, size_t, loff_t *);
+int rtpe_generic_open(struct inode *, struct file *);
+int rtpe_generic_release(struct inode *, struct file *);
+ssize_t rtpe_status_read(struct file *, char __user *, size_t, loff_t *);
+int rtpe_control_open(struct inode *, struct file *);
+int rtpe_control_release(struct inode *, struct file *);
+ssize_t rtpe_control_read(struct file *, char __user *, size_t, loff_t *);
+ssize_t rtpe_control_write(struct file *, const char __user *, size_t, loff_t *);
+int rtpe_list_open(struct inode *, struct file *);
+int rtpe_list_release(struct inode *, struct file *);
+ssize_t rtpe_list_read(struct file *, char __user *, size_t, loff_t *);
+ssize_t rtpe_blist_read(struct file *, char __user *, size_t, loff_t *);
+
+const struct proc_ops rtpe_main_control_ops = {
+	.proc_open = rtpe_generic_open,
+	.proc_write = rtpe_main_control_write,
+	.proc_release = rtpe_generic_release,
+	.proc_lseek = noop_llseek,
+};
+
+const struct proc_ops rtpe_main_list_ops = {
+	.proc_open = rtpe_generic_open,
+	.proc_read = rtpe_main_list_read,
+	.proc_release = rtpe_generic_release,
+	.proc_lseek = default_llseek,
+};
+
+const struct proc_ops rtpe_status_ops = {
+	.proc_open = rtpe_generic_open,
+	.proc_read = rtpe_status_read,
+	.proc_release = rtpe_generic_release,
+	.proc_lseek = default_llseek,
+};
+
+const struct proc_ops rtpe_control_ops = {
+	.proc_open = rtpe_control_open,
+	.proc_read = rtpe_control_read,
+	.proc_write = rtpe_control_write,
+	.proc_release = rtpe_control_release,
+	.proc_lseek = noop_llseek,
+};
+
+const struct proc_ops rtpe_list_ops = {
+	.proc_open = rtpe_list_open,
+	.proc_read = rtpe_list_read,
+	.proc_release = rtpe_list_release,
+	.proc_lseek = default_llseek,
+};
+
+const struct proc_ops rtpe_blist_ops = {
+	.proc_open = rtpe_list_open,
+	.proc_read = rtpe_blist_read,
+	.proc_release = rtpe_list_release,
+	.proc_lseek = noop_llseek,
+};
+
+/* The table id (or other datum) stored with the proc entry of an open file. */
+void *rtpe_file_pde_data(struct file *f)
+{
+	return pde_data(file_inode(f));
+}
+
+/* Owner of per-table entries: the proc_uid/proc_gid module parameters. */
+void rtpe_proc_set_owner(struct proc_dir_entry *pde)
+{
+	proc_set_user(pde, make_kuid(&init_user_ns, proc_uid), make_kgid(&init_user_ns, proc_gid));
+}
+
+bool rtpe_module_get(void) { return try_module_get(THIS_MODULE); }
+void rtpe_module_put(void) { module_put(THIS_MODULE); }
+
+/* ---- x_tables target ---- */
+
+/* Target data shared with libxt_RTPENGINE.so: `struct xt_rtpengine_info { u32 id; }`. */
+struct rtpe_xt_info {
+	u32 id;
+};
+
+/* Implemented in Rust (xt.rs). */
+unsigned int rtpe_target(struct sk_buff *skb, u32 id, u8 family);
+int rtpe_target_check(u32 id);
+
+static unsigned int rtpe_tg(struct sk_buff *skb, const struct xt_action_param *par)
+{
+	const struct rtpe_xt_info *info = par->targinfo;
+
+	return rtpe_target(skb, info->id, xt_family(par));
+}
+
+static int rtpe_tg_check(const struct xt_tgchk_param *par)
+{
+	const struct rtpe_xt_info *info = par->targinfo;
+
+	return rtpe_target_check(info->id);
+}
+
+static struct xt_target rtpe_tg_reg[] __read_mostly = {
+	{
+		.name = "RTPENGINE",
+		.revision = 0,
+		.family = NFPROTO_IPV4,
+		.target = rtpe_tg,
+		.targetsize = sizeof(struct rtpe_xt_info),
+		.table = "filter",
+		.hooks = 1 << NF_INET_LOCAL_IN,
+		.checkentry = rtpe_tg_check,
+		.me = THIS_MODULE,
+	},
+	{
+		.name = "RTPENGINE",
+		.revision = 0,
+		.family = NFPROTO_IPV6,
+		.target = rtpe_tg,
+		.targetsize = sizeof(struct rtpe_xt_info),
+		.table = "filter",
+		.hooks = 1 << NF_INET_LOCAL_IN,
+		.checkentry = rtpe_tg_check,
+		.me = THIS_MODULE,
+	},
+};
+
+int rtpe_xt_register(void)
+{
+	return xt_register_targets(rtpe_tg_reg, ARRAY_SIZE(rtpe_tg_reg));
+}
+
+void rtpe_xt_unregister(void)
+{
+	xt_unregister_targets(rtpe_tg_reg, ARRAY_SIZE(rtpe_tg_reg));
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A minimal safe wrapper around procfs: a directory handle that removes itself (and
+//! everything below it) when dropped, and file creation below such a directory.
+
+use crate::ffi::{self, ProcDirEntry, ProcOps};
+use core::ptr::NonNull;
+use kernel::ffi::c_void;
+use kernel::prelude::*;
+
+/// Mode bits (`S_IF*` and permissions) as procfs takes them.
+pub(crate) const S_IFDIR: u16 = 0o040000;
+pub(crate) const S_IFREG: u16 = 0o100000;
+
+/// A /proc directory owned by the module. Dropping it removes the whole subtree;
+/// procfs waits for running callbacks and releases files still open below it.
+pub(crate) struct ProcDir(NonNull<ProcDirEntry>);
+
+// SAFETY: the handle is only an address that procfs lets any context pass to
+// `proc_remove`; no thread-affine state is attached.
+unsafe impl Send for ProcDir {}
+// SAFETY: `&ProcDir` only allows creating children, which procfs serialises internally.
+unsafe impl Sync for ProcDir {}
+
+/// Whether a new entry gets the `proc_uid`/`proc_gid` module parameters as owner.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner {
+    Root,
+    Params,
+}
+
+impl ProcDir {
+    /// Creates directory `name` below `parent` (or below /proc when `None`).
+    pub(crate) fn new(name: &CStr, mode: u16, parent: Option<&ProcDir>, owner: Owner) -> Result<Self> {
+        let parent = parent.map_or(core::ptr::null_mut(), |p| p.0.as_ptr());
+        // SAFETY: `name` is NUL-terminated and outlives the call (procfs copies it);
+        // `parent` is null or a live directory we own.
+        let pde = unsafe { ffi::proc_mkdir_mode(name.as_char_ptr(), mode, parent) };
+        let dir = ProcDir(NonNull::new(pde).ok_or(ENOMEM)?);
+        if owner == Owner::Params {
+            // SAFETY: `dir.0` is the live entry just created.
+            unsafe { ffi::rtpe_proc_set_owner(dir.0.as_ptr()) };
+        }
+        Ok(dir)
+    }
+
+    /// Creates file `name` in this directory. The file lives until the directory is
+    /// dropped. `data` is handed back to the callbacks through `pde_data`.
+    pub(crate) fn create_file(
+        &self,
+        name: &CStr,
+        mode: u16,
+        ops: &'static ProcOps,
+        data: usize,
+        owner: Owner,
+    ) -> Result {
+        // SAFETY: `name` is NUL-terminated, `self.0` is a live directory, `ops` is a
+        // static table in helpers.c, and `data` is an integer that is never dereferenced.
+        let pde = unsafe {
+            ffi::proc_create_data(name.as_char_ptr(), S_IFREG | mode, self.0.as_ptr(), ops, data as *mut c_void)
+        };
+        let pde = NonNull::new(pde).ok_or(ENOMEM)?;
+        if owner == Owner::Params {
+            // SAFETY: `pde` is the live entry just created.
+            unsafe { ffi::rtpe_proc_set_owner(pde.as_ptr()) };
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ProcDir {
+    fn drop(&mut self) {
+        // SAFETY: `self.0` is a live entry created by `proc_mkdir_mode` and removed only
+        // here, once; `proc_remove` also removes the files created below it.
+        unsafe { ffi::proc_remove(self.0.as_ptr()) };
+    }
+}
+
+/// The value stored with a file by `create_file`, for a file being operated on.
+pub(crate) fn file_data(file: *mut kernel::bindings::file) -> usize {
+    // SAFETY: procfs only calls our callbacks with a live file of one of our entries.
+    unsafe { ffi::rtpe_file_pde_data(file) as usize }
+}
+
+/// `proc_mask` module parameter applied to a mode.
+pub(crate) fn masked(mode: u16) -> u16 {
+    // SAFETY: reads a module parameter; plain integer load.
+    let mask = unsafe { ffi::rtpe_param_proc_mask() };
+    mode & !(mask as u16)
+}

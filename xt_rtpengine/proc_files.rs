@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Callbacks of the /proc/rtpengine files (the `proc_ops` tables are in helpers.c).
+//! Each one is a thin adapter: fetch the table, copy user memory, call the logic.
+
+use crate::control;
+use crate::ffi;
+use crate::proc;
+use crate::rtpengine_core::proc_cmd::{self, MainCommand, TextBuf};
+use crate::tables::{registry, Table, NUM_TABLES};
+use core::fmt::Write;
+use kernel::bindings::{file, inode, loff_t};
+use kernel::ffi::{c_char, c_int};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::uaccess::UserSlice;
+
+fn neg(e: Error) -> isize {
+    e.to_errno() as isize
+}
+
+/// Every open takes a module reference (procfs has no owner field), as 10.5 does.
+#[no_mangle]
+extern "C" fn rtpe_generic_open(_inode: *mut inode, _file: *mut file) -> c_int {
+    // SAFETY: plain call into module refcounting.
+    if unsafe { ffi::rtpe_module_get() } {
+        0
+    } else {
+        ENXIO.to_errno()
+    }
+}
+
+#[no_mangle]
+extern "C" fn rtpe_generic_release(_inode: *mut inode, _file: *mut file) -> c_int {
+    // SAFETY: balances the reference taken when the file was opened.
+    unsafe { ffi::rtpe_module_put() };
+    0
+}
+
+/// Copies the part of `text` at `*off` to user space and advances `*off`.
+fn read_text(text: &[u8], buf: *mut c_char, len: usize, off: *mut loff_t) -> isize {
+    // SAFETY: procfs passes the file position of a non-stream file; checked for null.
+    let Some(pos) = (unsafe { off.as_mut() }) else { return neg(EINVAL) };
+    if *pos < 0 {
+        return neg(EINVAL);
+    }
+    let chunk = proc_cmd::read_window(text, *pos as u64, len);
+    if let Err(e) = UserSlice::new(buf as usize, len).writer().write_slice(chunk) {
+        return neg(e);
+    }
+    *pos += chunk.len() as loff_t;
+    chunk.len() as isize
+}
+
+/// `/proc/rtpengine/control`: `add N` / `del N`.
+#[no_mangle]
+extern "C" fn rtpe_main_control_write(_f: *mut file, buf: *const c_char, len: usize, _off: *mut loff_t) -> isize {
+    if !(proc_cmd::MIN_WRITE..=proc_cmd::MAX_WRITE).contains(&len) {
+        return neg(EINVAL);
+    }
+    let mut b = [0u8; proc_cmd::MAX_WRITE];
+    if let Err(e) = UserSlice::new(buf as usize, len).reader().read_slice(&mut b[..len]) {
+        return neg(e);
+    }
+    let Ok(cmd) = proc_cmd::parse_main_command(&b[..len]) else { return neg(EINVAL) };
+    let Some(reg) = registry() else { return neg(ENODEV) };
+    let res = match cmd {
+        MainCommand::Add(id) => reg.add(id),
+        MainCommand::Del(id) => reg.del(id),
+    };
+    match res {
+        Ok(()) => len as isize,
+        Err(e) => neg(e),
+    }
+}
+
+/// `/proc/rtpengine/list`: one table id per line.
+#[no_mangle]
+extern "C" fn rtpe_main_list_read(_f: *mut file, buf: *mut c_char, len: usize, off: *mut loff_t) -> isize {
+    let Some(reg) = registry() else { return neg(ENODEV) };
+    let mut text = TextBuf::<{ NUM_TABLES * 3 }>::new();
+    for (id, present) in reg.ids().iter().enumerate() {
+        if *present && writeln!(text, "{}", id).is_err() {
+            return neg(ENOMEM);
+        }
+    }
+    read_text(text.as_bytes(), buf, len, off)
+}
+
+/// `/proc/rtpengine/N/status`.
+#[no_mangle]
+extern "C" fn rtpe_status_read(f: *mut file, buf: *mut c_char, len: usize, off: *mut loff_t) -> isize {
+    let Some(reg) = registry() else { return neg(ENODEV) };
+    let table = match reg.get(proc::file_data(f) as u32) {
+        Ok(t) => t,
+        Err(e) => return neg(e),
+    };
+    let mut text = TextBuf::<256>::new();
+    // Refcount: the registry's reference plus open files other than this reader.
+    let res = proc_cmd::format_status(&mut text, table.open_files(), table.control_pid(), table.num_targets());
+    reg.put(table);
+    if res.is_err() {
+        return neg(ENOMEM);
+    }
+    read_text(text.as_bytes(), buf, len, off)
+}
+
+/// The table a control/list file was opened on, stored in `file->private_data`.
+fn table_of(f: *mut file) -> Option<&'static Table> {
+    // SAFETY: procfs passes a live file; `private_data` is null or was set by our open
+    // to an `Arc<Table>` reference that stays valid until our release.
+    let p = unsafe { (*f).private_data } as *const Table;
+    // SAFETY: see above; the reference does not outlive the callback in practice, since
+    // callers use it only for the duration of one read/write.
+    unsafe { p.as_ref() }
+}
+
+fn set_table(f: *mut file, table: Arc<Table>) {
+    // SAFETY: procfs passes a live file during open; we own `private_data`.
+    unsafe { (*f).private_data = Arc::into_raw(table) as *mut _ };
+}
+
+fn take_table(f: *mut file) -> Option<Arc<Table>> {
+    // SAFETY: as in `table_of`; the pointer came from `Arc::into_raw` in `set_table` and
+    // is taken back exactly once, at release.
+    unsafe {
+        let p = (*f).private_data as *const Table;
+        (*f).private_data = core::ptr::null_mut();
+        if p.is_null() {
+            None
+        } else {
+            Some(Arc::from_raw(p))
+        }
+    }
+}
+
+/// `/proc/rtpengine/N/control` open: one opener at a time.
+#[no_mangle]
+extern "C" fn rtpe_control_open(i: *mut inode, f: *mut file) -> c_int {
+    let Some(reg) = registry() else { return ENODEV.to_errno() };
+    // SAFETY: plain call into module refcounting.
+    if !unsafe { ffi::rtpe_module_get() } {
+        return ENXIO.to_errno();
+    }
+    let tgid = current!().group_leader().pid() as u32;
+    match reg.claim_control(proc::file_data(f) as u32, tgid) {
+        Ok(table) => set_table(f, table),
+        Err(e) => {
+            // SAFETY: balances the reference taken above.
+            unsafe { ffi::rtpe_module_put() };
+            return e.to_errno();
+        }
+    }
+    // SAFETY: `i` and `f` are the live inode and file being opened.
+    unsafe { kernel::bindings::stream_open(i, f) }
+}
+
+#[no_mangle]
+extern "C" fn rtpe_control_release(_i: *mut inode, f: *mut file) -> c_int {
+    if let (Some(reg), Some(table)) = (registry(), take_table(f)) {
+        reg.release_control(table);
+    }
+    // SAFETY: balances the reference taken at open.
+    unsafe { ffi::rtpe_module_put() };
+    0
+}
+
+#[no_mangle]
+extern "C" fn rtpe_control_write(f: *mut file, buf: *const c_char, len: usize, _o: *mut loff_t) -> isize {
+    let Some(table) = table_of(f) else { return neg(ENOENT) };
+    control::handle(table, UserSlice::new(buf as usize, len), len, false)
+}
+
+/// A read executes too: the request is taken from the read buffer, the answer written back.
+#[no_mangle]
+extern "C" fn rtpe_control_read(f: *mut file, buf: *mut c_char, len: usize, _o: *mut loff_t) -> isize {
+    let Some(table) = table_of(f) else { return neg(ENOENT) };
+    control::handle(table, UserSlice::new(buf as usize, len), len, true)
+}
+
+/// `N/list` and `N/blist` open: hold the table while the file is open.
+#[no_mangle]
+extern "C" fn rtpe_list_open(_i: *mut inode, f: *mut file) -> c_int {
+    let Some(reg) = registry() else { return ENODEV.to_errno() };
+    // SAFETY: plain call into module refcounting.
+    if !unsafe { ffi::rtpe_module_get() } {
+        return ENXIO.to_errno();
+    }
+    match reg.get(proc::file_data(f) as u32) {
+        Ok(table) => {
+            set_table(f, table);
+            0
+        }
+        Err(e) => {
+            // SAFETY: balances the reference taken above.
+            unsafe { ffi::rtpe_module_put() };
+            e.to_errno()
+        }
+    }
+}
+
+#[no_mangle]
+extern "C" fn rtpe_list_release(_i: *mut inode, f: *mut file) -> c_int {
+    if let (Some(reg), Some(table)) = (registry(), take_table(f)) {
+        reg.put(table);
+    }
+    // SAFETY: balances the reference taken at open.
+    unsafe { ffi::rtpe_module_put() };
+    0
+}
+
+/// `N/list`: human-readable targets.
+#[no_mangle]
+extern "C" fn rtpe_list_read(f: *mut file, buf: *mut c_char, len: usize, off: *mut loff_t) -> isize {
+    let Some(_table) = table_of(f) else { return neg(ENOENT) };
+    read_text(b"", buf, len, off)
+}
+
+/// `N/blist`: one `ListEntry` per read; each read must be exactly that size.
+#[no_mangle]
+extern "C" fn rtpe_blist_read(f: *mut file, _buf: *mut c_char, len: usize, _off: *mut loff_t) -> isize {
+    let Some(_table) = table_of(f) else { return neg(ENOENT) };
+    if len != crate::rtpengine_core::abi::LIST_ENTRY_SIZE {
+        return neg(EINVAL);
+    }
+    0
+}
