@@ -1,0 +1,112 @@
+//! Attribute names we interpret, and which of them rtpengine 10.5 removes from
+//! their original place (to print its own version after the kept attributes).
+
+/// What an `a=` line means to the rewriter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AttrKind {
+    Rtpmap,
+    Fmtp,
+    /// `a=rtcp-fb:<pt> ...` for one payload type (the `*` form is kept in place).
+    RtcpFbForPt,
+    Ptime,
+    Mid,
+    Direction,
+    Rtcp,
+    RtcpMux,
+    IceUfrag,
+    IcePwd,
+    /// ice-lite, ice-options, candidate, remote-candidates: ICE we regenerate or strip.
+    IceOther,
+    Candidate,
+    EndOfCandidates,
+    Setup,
+    /// `a=group:BUNDLE ...` at session level.
+    GroupBundle,
+    Crypto,
+    /// Anything else: copied verbatim, in order.
+    Other,
+}
+
+/// Splits an attribute value (`name[:value]`) into its name and value.
+pub(crate) fn split_attribute(value: &str) -> (&str, &str) {
+    match value.find(':') {
+        Some(colon) => (&value[..colon], &value[colon + 1..]),
+        None => (value, ""),
+    }
+}
+
+/// Classifies an attribute by name (and, for rtcp-fb and group, by value).
+pub(crate) fn classify(name: &str, value: &str) -> AttrKind {
+    match name {
+        "rtpmap" => AttrKind::Rtpmap,
+        "fmtp" => AttrKind::Fmtp,
+        "rtcp-fb" if !value.starts_with('*') => AttrKind::RtcpFbForPt,
+        "ptime" => AttrKind::Ptime,
+        "mid" => AttrKind::Mid,
+        "sendrecv" | "sendonly" | "recvonly" | "inactive" => AttrKind::Direction,
+        "rtcp" => AttrKind::Rtcp,
+        "rtcp-mux" => AttrKind::RtcpMux,
+        "ice-ufrag" => AttrKind::IceUfrag,
+        "ice-pwd" => AttrKind::IcePwd,
+        "candidate" => AttrKind::Candidate,
+        "ice-lite" | "ice-options" | "remote-candidates" => AttrKind::IceOther,
+        "end-of-candidates" => AttrKind::EndOfCandidates,
+        "setup" => AttrKind::Setup,
+        "group" if value.starts_with("BUNDLE") => AttrKind::GroupBundle,
+        "crypto" => AttrKind::Crypto,
+        _ => AttrKind::Other,
+    }
+}
+
+/// Session-level attributes rtpengine drops (the others are copied verbatim).
+/// A session-level direction is not lost: it becomes every media's direction.
+pub(crate) fn dropped_at_session_level(kind: AttrKind) -> bool {
+    matches!(
+        kind,
+        AttrKind::Direction
+            | AttrKind::IceUfrag
+            | AttrKind::IcePwd
+            | AttrKind::IceOther
+            | AttrKind::Candidate
+            | AttrKind::Setup
+            | AttrKind::GroupBundle
+    )
+}
+
+/// Media-level attributes removed from their original place. Codec attributes,
+/// mid, direction, rtcp, rtcp-mux, ptime and end-of-candidates are printed again
+/// (from the plan) after the kept ones; ICE and setup are replaced or dropped.
+/// Crypto stays in place until SRTP exists (see the module docs).
+pub(crate) fn moved_at_media_level(kind: AttrKind) -> bool {
+    !matches!(kind, AttrKind::Other | AttrKind::Crypto | AttrKind::GroupBundle)
+}
+
+/// The four direction attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    SendRecv,
+    SendOnly,
+    RecvOnly,
+    Inactive,
+}
+
+impl Direction {
+    pub fn from_attribute(name: &str) -> Option<Direction> {
+        match name {
+            "sendrecv" => Some(Direction::SendRecv),
+            "sendonly" => Some(Direction::SendOnly),
+            "recvonly" => Some(Direction::RecvOnly),
+            "inactive" => Some(Direction::Inactive),
+            _ => None,
+        }
+    }
+
+    pub fn as_attribute(self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! What the daemon decided for one direction of an offer/answer: the input to
+//! `rewrite`. The daemon maps ng flags onto it; see the table in `mod.rs`.
+
+use std::net::IpAddr;
+
+use super::attribute::Direction;
+use super::ice::IceCandidate;
+
+/// Session-level choices plus one [`MediaPlan`] per `m=` section, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewritePlan {
+    /// Our advertised address for `o=` (with `replace_origin`) and the session `c=`.
+    pub address: IpAddr,
+    /// ng `replace: [origin]`: put `address` into `o=`.
+    pub replace_origin: bool,
+    /// ng `replace: [session-connection]`: rewrite the session `c=` even when
+    /// every media has its own `c=` (without it, rtpengine rewrites the session
+    /// `c=` only when some media relies on it).
+    pub replace_session_connection: bool,
+    pub media: Vec<MediaPlan>,
+}
+
+/// Choices for one `m=` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaPlan {
+    /// Our RTP port; 0 leaves the section rejected (nothing is added to it).
+    pub port: u16,
+    /// Our advertised address for this section's `c=`.
+    pub address: IpAddr,
+    /// `a=rtcp:<port>` to print; `None` prints none (ng `no-rtcp-attribute`).
+    /// With rtcp-mux accepted rtpengine prints the RTP port here.
+    pub rtcp_port: Option<u16>,
+    /// Print `a=rtcp-mux` (offering it, or accepting it in an answer).
+    pub rtcp_mux: bool,
+    /// Replacement transport protocol (ng `transport-protocol`); `None` keeps the SDP's.
+    pub protocol: Option<String>,
+    /// Payload types to offer, in order (codec negotiation); `None` keeps the SDP's list.
+    pub formats: Option<Vec<String>>,
+    /// Direction to print; `None` prints the SDP's own (see `Session::direction_for`).
+    pub direction: Option<Direction>,
+    /// `a=ptime` to print (rtpengine prints the negotiated ptime, which in an
+    /// answer may come from the offer); `None` prints none.
+    pub ptime: Option<u32>,
+    /// Our ICE to advertise (ICE force, or default with an ICE peer); `None` strips ICE.
+    pub ice: Option<IceAdvert>,
+}
+
+/// Our ICE credentials and candidates for one media section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IceAdvert {
+    pub ufrag: String,
+    pub pwd: String,
+    /// Printed in this order (rtpengine: every interface for component 1, then 2).
+    pub candidates: Vec<IceCandidate>,
+}

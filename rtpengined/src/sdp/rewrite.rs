@@ -1,0 +1,199 @@
+//! `rewrite`: splices the original SDP text line by line. Lines we do not own
+//! are copied byte for byte with their own line ending; lines we replace keep
+//! the original line ending; lines we add end in CRLF (as rtpengine's do).
+
+use std::net::IpAddr;
+use std::ops::Range;
+
+use super::attribute::{classify, dropped_at_session_level, moved_at_media_level, split_attribute};
+use super::codec::rtpmap_value;
+use super::lines::Line;
+use super::plan::{MediaPlan, RewritePlan};
+use super::session::{MediaSection, Session};
+use super::SdpError;
+
+/// Rewrites `original` (the text `session` was parsed from) according to `plan`.
+pub fn rewrite(original: &str, session: &Session, plan: &RewritePlan) -> Result<String, SdpError> {
+    check_same_text(original, session)?;
+    if plan.media.len() != session.media.len() {
+        return Err(SdpError::PlanMediaCount { sdp: session.media.len(), plan: plan.media.len() });
+    }
+    let mut out = Output { text: String::with_capacity(original.len() + 512), original };
+    // rtpengine rewrites the session c= when asked to, or when a media section
+    // has no c= of its own and so relies on it.
+    let replace_session_c =
+        plan.replace_session_connection || session.media.iter().any(|m| m.connection.is_none());
+    for line in &session.lines[..session.session_lines] {
+        match line.kind {
+            b'o' if plan.replace_origin => match &session.origin {
+                Some(origin) => out.splice(line, origin.splice.clone(), &address_text(plan.address)),
+                None => out.copy(line),
+            },
+            b'c' if replace_session_c => match &session.connection {
+                Some(conn) => out.splice(line, conn.splice.clone(), &address_text(plan.address)),
+                None => out.copy(line),
+            },
+            b'a' => {
+                let (name, value) = split_attribute(out.slice(line.value.clone()));
+                if !dropped_at_session_level(classify(name, value)) {
+                    out.copy(line);
+                }
+            }
+            _ => out.copy(line),
+        }
+    }
+    for (index, (media, media_plan)) in session.media.iter().zip(&plan.media).enumerate() {
+        write_media(&mut out, session, index, media, media_plan);
+    }
+    Ok(out.text)
+}
+
+/// `rewrite` slices `original` with spans from `parse`: make sure they fit.
+fn check_same_text(original: &str, session: &Session) -> Result<(), SdpError> {
+    if original.len() != session.text_len {
+        return Err(SdpError::TextMismatch);
+    }
+    for line in &session.lines {
+        let fits = original.get(line.text.clone()).is_some() && original.get(line.eol.clone()).is_some();
+        if !fits || original.as_bytes()[line.text.start] != line.kind {
+            return Err(SdpError::TextMismatch);
+        }
+    }
+    Ok(())
+}
+
+struct Output<'a> {
+    text: String,
+    original: &'a str,
+}
+
+impl Output<'_> {
+    fn slice(&self, range: Range<usize>) -> &str {
+        // Ranges come from parse and were checked against this text.
+        &self.original[range]
+    }
+
+    fn copy(&mut self, line: &Line) {
+        self.text.push_str(&self.original[line.text.clone()]);
+        self.text.push_str(&self.original[line.eol.clone()]);
+    }
+
+    /// Copies `line` with `range` (inside it) replaced by `replacement`.
+    fn splice(&mut self, line: &Line, range: Range<usize>, replacement: &str) {
+        self.text.push_str(&self.original[line.text.start..range.start]);
+        self.text.push_str(replacement);
+        self.text.push_str(&self.original[range.end..line.text.end]);
+        self.text.push_str(&self.original[line.eol.clone()]);
+    }
+
+    /// Adds one generated line.
+    fn add(&mut self, line: &str) {
+        // If the body's last line had no terminator, end it before adding ours.
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            self.text.push_str("\r\n");
+        }
+        self.text.push_str(line);
+        self.text.push_str("\r\n");
+    }
+}
+
+fn address_text(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => format!("IP4 {v4}"),
+        IpAddr::V6(v6) => format!("IP6 {v6}"),
+    }
+}
+
+fn write_media(out: &mut Output<'_>, session: &Session, index: usize, media: &MediaSection, plan: &MediaPlan) {
+    let lines = &session.lines[media.lines.clone()];
+    write_m_line(out, &lines[0], media, plan);
+    for line in &lines[1..] {
+        match line.kind {
+            b'c' => match &media.connection {
+                Some(conn) => out.splice(line, conn.splice.clone(), &address_text(plan.address)),
+                None => out.copy(line),
+            },
+            b'a' => {
+                let (name, value) = split_attribute(out.slice(line.value.clone()));
+                if !moved_at_media_level(classify(name, value)) {
+                    out.copy(line);
+                }
+            }
+            _ => out.copy(line),
+        }
+    }
+    if plan.port == 0 {
+        // A rejected section gets nothing added (rtpengine 10.5 behaviour).
+        return;
+    }
+    // rtpengine's order: mid, codecs, direction, rtcp, rtcp-mux, ptime, ICE.
+    if let Some(mid) = &media.mid {
+        out.add(&format!("a=mid:{mid}"));
+    }
+    let protocol = plan.protocol.as_deref().unwrap_or(&media.protocol);
+    let is_rtp = protocol.contains("RTP/");
+    if is_rtp {
+        write_codecs(out, media, plan.formats.as_ref().unwrap_or(&media.formats));
+    }
+    let direction = plan.direction.unwrap_or_else(|| session.direction_for(index));
+    out.add(&format!("a={}", direction.as_attribute()));
+    if is_rtp {
+        if let Some(rtcp_port) = plan.rtcp_port {
+            out.add(&format!("a=rtcp:{rtcp_port}"));
+        }
+        if plan.rtcp_mux {
+            out.add("a=rtcp-mux");
+        }
+        if let Some(ptime) = plan.ptime {
+            out.add(&format!("a=ptime:{ptime}"));
+        }
+    }
+    if let Some(ice) = &plan.ice {
+        out.add(&format!("a=ice-ufrag:{}", ice.ufrag));
+        out.add(&format!("a=ice-pwd:{}", ice.pwd));
+        for candidate in &ice.candidates {
+            out.add(&format!("a=candidate:{}", candidate.to_value()));
+        }
+    }
+    if media.end_of_candidates {
+        out.add("a=end-of-candidates");
+    }
+}
+
+fn write_m_line(out: &mut Output<'_>, line: &Line, media: &MediaSection, plan: &MediaPlan) {
+    let original = out.original;
+    let mut text = String::new();
+    text.push_str(&original[line.text.start..media.port_span.start]);
+    text.push_str(&plan.port.to_string());
+    if let Some(count) = media.port_count {
+        text.push_str(&format!("/{count}"));
+    }
+    text.push_str(&original[media.port_span.end..media.protocol_span.start]);
+    text.push_str(plan.protocol.as_deref().unwrap_or(&media.protocol));
+    match &plan.formats {
+        Some(formats) => {
+            let between = &original[media.protocol_span.end..media.formats_span.start];
+            text.push_str(if between.is_empty() && !formats.is_empty() { " " } else { between });
+            text.push_str(&formats.join(" "));
+        }
+        None => text.push_str(&original[media.protocol_span.end..media.formats_span.end]),
+    }
+    text.push_str(&original[media.formats_span.end..line.text.end]);
+    text.push_str(&original[line.eol.clone()]);
+    out.text.push_str(&text);
+}
+
+/// For each payload type: its rtpmap, its first fmtp, then its rtcp-fb lines.
+/// Codec attributes of payload types not in the list are dropped.
+fn write_codecs(out: &mut Output<'_>, media: &MediaSection, formats: &[String]) {
+    for pt in formats {
+        out.add(&format!("a=rtpmap:{}", rtpmap_value(pt, media.rtpmap(pt))));
+        if let Some((_, params)) = media.fmtps.iter().find(|(fmtp_pt, _)| fmtp_pt == pt) {
+            out.add(&format!("a=fmtp:{pt} {params}"));
+        }
+        for (_, value) in media.rtcp_fbs.iter().filter(|(fb_pt, _)| fb_pt == pt) {
+            out.add(&format!("a=rtcp-fb:{pt} {value}"));
+        }
+    }
+}
+

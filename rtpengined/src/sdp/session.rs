@@ -1,0 +1,322 @@
+//! `Session::parse`: what the daemon needs to know about an SDP body, plus the
+//! line spans `rewrite` uses to splice the original text.
+
+use std::ops::Range;
+
+use super::attribute::{classify, split_attribute, AttrKind, Direction};
+use super::codec::RtpMap;
+use super::lines::{split_lines, tokens, Line};
+use super::SdpError;
+
+/// `IP4` or `IP6` as written in `o=`, `c=` and `a=rtcp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressFamily {
+    Ip4,
+    Ip6,
+}
+
+impl AddressFamily {
+    fn parse(token: &str) -> Option<AddressFamily> {
+        match token {
+            "IP4" => Some(AddressFamily::Ip4),
+            "IP6" => Some(AddressFamily::Ip6),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AddressFamily::Ip4 => "IP4",
+            AddressFamily::Ip6 => "IP6",
+        }
+    }
+}
+
+/// A `c=IN <family> <address>` line. `address` is verbatim (may be a host
+/// name, a bracketed IPv6 address or carry a multicast `/ttl`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub family: AddressFamily,
+    pub address: String,
+    /// From the family token to the end of the address: what a rewrite replaces.
+    pub(crate) splice: Range<usize>,
+}
+
+/// The `o=` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub username: String,
+    pub session_id: String,
+    pub session_version: String,
+    pub family: AddressFamily,
+    pub address: String,
+    pub(crate) splice: Range<usize>,
+}
+
+/// `a=rtcp:<port> [IN <family> <address>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtcpAttribute {
+    pub port: u16,
+    pub address: Option<(AddressFamily, String)>,
+}
+
+/// One `m=` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaSection {
+    pub media_type: String,
+    /// 0 means the stream is rejected/disabled.
+    pub port: u16,
+    /// The `/<count>` of `m=audio 5000/2 ...`.
+    pub port_count: Option<u32>,
+    pub protocol: String,
+    pub formats: Vec<String>,
+    /// This section's own `c=`, if any (see [`Session::connection_for`]).
+    pub connection: Option<Connection>,
+    pub rtcp: Option<RtcpAttribute>,
+    pub rtcp_mux: bool,
+    /// This section's own direction attribute, if any (see [`Session::direction_for`]).
+    pub direction: Option<Direction>,
+    pub ice_ufrag: Option<String>,
+    pub ice_pwd: Option<String>,
+    /// Raw values of `a=candidate:` lines.
+    pub ice_candidates: Vec<String>,
+    pub end_of_candidates: bool,
+    /// Raw values of `a=crypto:` lines, for SRTP later.
+    pub crypto: Vec<String>,
+    pub rtpmaps: Vec<RtpMap>,
+    /// `(payload type, parameters)` of `a=fmtp:` lines.
+    pub fmtps: Vec<(String, String)>,
+    /// `(payload type, value)` of payload-specific `a=rtcp-fb:` lines.
+    pub rtcp_fbs: Vec<(String, String)>,
+    pub ptime: Option<u32>,
+    pub mid: Option<String>,
+    /// Indices into the session's lines; the first is the `m=` line.
+    pub(crate) lines: Range<usize>,
+    /// Spans inside the m= line: port token (with `/count`), protocol, formats.
+    pub(crate) port_span: Range<usize>,
+    pub(crate) protocol_span: Range<usize>,
+    pub(crate) formats_span: Range<usize>,
+}
+
+impl MediaSection {
+    /// Whether rtpengine treats this section as RTP (codec attributes, a=rtcp).
+    pub fn is_rtp(&self) -> bool {
+        self.protocol.contains("RTP/")
+    }
+
+    pub fn has_ice(&self) -> bool {
+        !self.ice_candidates.is_empty() || self.ice_ufrag.is_some()
+    }
+
+    pub fn rtpmap(&self, pt: &str) -> Option<&RtpMap> {
+        self.rtpmaps.iter().find(|m| m.payload_type == pt)
+    }
+}
+
+/// A parsed SDP body. Holds spans, not the text: pass the same text to `rewrite`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub origin: Option<Origin>,
+    /// Session-level `c=`.
+    pub connection: Option<Connection>,
+    /// Session-level direction attribute (rtpengine applies it to every media).
+    pub direction: Option<Direction>,
+    /// Session-level ICE: any of ice-ufrag/ice-pwd/ice-lite/candidate present.
+    pub ice: bool,
+    pub media: Vec<MediaSection>,
+    pub(crate) lines: Vec<Line>,
+    /// Number of lines before the first `m=`.
+    pub(crate) session_lines: usize,
+    pub(crate) text_len: usize,
+}
+
+impl Session {
+    pub fn parse(text: &str) -> Result<Session, SdpError> {
+        if text.trim().is_empty() {
+            return Err(SdpError::Empty);
+        }
+        let lines = split_lines(text)?;
+        match lines.first() {
+            Some(first) if &text[first.text.clone()] == "v=0" => {}
+            _ => return Err(SdpError::MissingVersion),
+        }
+        let session_lines = lines.iter().position(|l| l.kind == b'm').unwrap_or(lines.len());
+        let mut session = Session {
+            origin: None,
+            connection: None,
+            direction: None,
+            ice: false,
+            media: Vec::new(),
+            lines,
+            session_lines,
+            text_len: text.len(),
+        };
+        for line in &session.lines[..session_lines] {
+            match line.kind {
+                b'o' => session.origin = Some(parse_origin(text, line)?),
+                b'c' => session.connection = Some(parse_connection(text, line)?),
+                b'a' => {
+                    let (name, value) = split_attribute(&text[line.value.clone()]);
+                    match classify(name, value) {
+                        AttrKind::Direction => session.direction = Direction::from_attribute(name),
+                        AttrKind::IceUfrag | AttrKind::IcePwd | AttrKind::Candidate => session.ice = true,
+                        AttrKind::IceOther if name == "ice-lite" => session.ice = true,
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut start = session_lines;
+        while start < session.lines.len() {
+            let end = session.lines[start + 1..]
+                .iter()
+                .position(|l| l.kind == b'm')
+                .map_or(session.lines.len(), |p| start + 1 + p);
+            let media = parse_media(text, &session.lines, start..end)?;
+            session.media.push(media);
+            start = end;
+        }
+        Ok(session)
+    }
+
+    /// The address a media section's peer advertised: its own `c=`, else the session's.
+    pub fn connection_for(&self, media: usize) -> Option<&Connection> {
+        let section = self.media.get(media)?;
+        section.connection.as_ref().or(self.connection.as_ref())
+    }
+
+    /// The direction rtpengine 10.5 uses for a media section: a session-level
+    /// direction attribute wins over the media's own; none means sendrecv.
+    pub fn direction_for(&self, media: usize) -> Direction {
+        self.direction
+            .or_else(|| self.media.get(media).and_then(|m| m.direction))
+            .unwrap_or(Direction::SendRecv)
+    }
+
+    /// Whether the offer/answer carries ICE (session or any media).
+    pub fn has_ice(&self) -> bool {
+        self.ice || self.media.iter().any(MediaSection::has_ice)
+    }
+}
+
+fn parse_origin(text: &str, line: &Line) -> Result<Origin, SdpError> {
+    let err = SdpError::MalformedOrigin { line: line.number };
+    let tok = tokens(text, line.value.clone());
+    if tok.len() < 6 || &text[tok[3].clone()] != "IN" {
+        return Err(err);
+    }
+    let family = AddressFamily::parse(&text[tok[4].clone()]).ok_or(err)?;
+    Ok(Origin {
+        username: text[tok[0].clone()].to_string(),
+        session_id: text[tok[1].clone()].to_string(),
+        session_version: text[tok[2].clone()].to_string(),
+        family,
+        address: text[tok[5].clone()].to_string(),
+        splice: tok[4].start..tok[5].end,
+    })
+}
+
+fn parse_connection(text: &str, line: &Line) -> Result<Connection, SdpError> {
+    let err = SdpError::MalformedConnection { line: line.number };
+    let tok = tokens(text, line.value.clone());
+    if tok.len() != 3 || &text[tok[0].clone()] != "IN" {
+        return Err(err);
+    }
+    let family = AddressFamily::parse(&text[tok[1].clone()]).ok_or(err)?;
+    Ok(Connection { family, address: text[tok[2].clone()].to_string(), splice: tok[1].start..tok[2].end })
+}
+
+fn parse_media(text: &str, lines: &[Line], range: Range<usize>) -> Result<MediaSection, SdpError> {
+    let m_line = &lines[range.start];
+    let err = SdpError::MalformedMedia { line: m_line.number };
+    let tok = tokens(text, m_line.value.clone());
+    if tok.len() < 3 {
+        return Err(err);
+    }
+    let port_token = &text[tok[1].clone()];
+    let (port, port_count) = match port_token.split_once('/') {
+        Some((port, count)) => (port, Some(count.parse::<u32>().map_err(|_| err.clone())?)),
+        None => (port_token, None),
+    };
+    let port = port.parse::<u16>().map_err(|_| err.clone())?;
+    let formats_span = match (tok.get(3), tok.last()) {
+        (Some(first), Some(last)) => first.start..last.end,
+        _ => m_line.text.end..m_line.text.end,
+    };
+    let mut media = MediaSection {
+        media_type: text[tok[0].clone()].to_string(),
+        port,
+        port_count,
+        protocol: text[tok[2].clone()].to_string(),
+        formats: tok[3..].iter().map(|t| text[t.clone()].to_string()).collect(),
+        connection: None,
+        rtcp: None,
+        rtcp_mux: false,
+        direction: None,
+        ice_ufrag: None,
+        ice_pwd: None,
+        ice_candidates: Vec::new(),
+        end_of_candidates: false,
+        crypto: Vec::new(),
+        rtpmaps: Vec::new(),
+        fmtps: Vec::new(),
+        rtcp_fbs: Vec::new(),
+        ptime: None,
+        mid: None,
+        lines: range.clone(),
+        port_span: tok[1].clone(),
+        protocol_span: tok[2].clone(),
+        formats_span,
+    };
+    for line in &lines[range.start + 1..range.end] {
+        match line.kind {
+            b'c' => media.connection = Some(parse_connection(text, line)?),
+            b'a' => parse_media_attribute(&mut media, &text[line.value.clone()], line.number)?,
+            _ => {}
+        }
+    }
+    Ok(media)
+}
+
+fn parse_media_attribute(media: &mut MediaSection, attr: &str, number: usize) -> Result<(), SdpError> {
+    let (name, value) = split_attribute(attr);
+    let bad = |name: &'static str| SdpError::MalformedAttribute { line: number, name };
+    match classify(name, value) {
+        AttrKind::Rtpmap => media.rtpmaps.push(RtpMap::parse(value).ok_or(bad("rtpmap"))?),
+        AttrKind::Fmtp => {
+            let (pt, params) = value.split_once(' ').unwrap_or((value, ""));
+            if pt.is_empty() {
+                return Err(bad("fmtp"));
+            }
+            media.fmtps.push((pt.to_string(), params.to_string()));
+        }
+        AttrKind::RtcpFbForPt => {
+            let (pt, rest) = value.split_once(' ').unwrap_or((value, ""));
+            media.rtcp_fbs.push((pt.to_string(), rest.to_string()));
+        }
+        AttrKind::Ptime => media.ptime = Some(value.trim().parse().map_err(|_| bad("ptime"))?),
+        AttrKind::Mid => media.mid = Some(value.to_string()),
+        AttrKind::Direction => media.direction = Direction::from_attribute(name),
+        AttrKind::Rtcp => media.rtcp = Some(parse_rtcp(value).ok_or(bad("rtcp"))?),
+        AttrKind::RtcpMux => media.rtcp_mux = true,
+        AttrKind::IceUfrag => media.ice_ufrag = Some(value.to_string()),
+        AttrKind::IcePwd => media.ice_pwd = Some(value.to_string()),
+        AttrKind::Candidate => media.ice_candidates.push(value.to_string()),
+        AttrKind::EndOfCandidates => media.end_of_candidates = true,
+        AttrKind::Crypto => media.crypto.push(value.to_string()),
+        _ => {}
+    }
+    Ok(())
+}
+
+fn parse_rtcp(value: &str) -> Option<RtcpAttribute> {
+    let mut parts = value.split(' ').filter(|p| !p.is_empty());
+    let port = parts.next()?.parse().ok()?;
+    let address = match (parts.next(), parts.next(), parts.next()) {
+        (None, _, _) => None,
+        (Some("IN"), Some(family), Some(address)) => Some((AddressFamily::parse(family)?, address.to_string())),
+        _ => return None,
+    };
+    Some(RtcpAttribute { port, address })
+}
