@@ -1,0 +1,31 @@
+//! Test suites that run inside the test VM (as root, on our kernel): `rtpe-vmtest SUITE`.
+//! Each check prints `ok - NAME` or `not ok - NAME: detail`; the exit status is 1 if any
+//! check failed. scripts/vm-test counts the lines.
+
+mod suites;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(suite) = args.first() else {
+        eprintln!("usage: rtpe-vmtest SUITE|hold-control ID");
+        return ExitCode::from(2);
+    };
+    let mut t = suites::Checks::default();
+    match suite.as_str() {
+        "hold-control" => return suites::hold_control(&args[1..]),
+        "tables" => suites::tables::run(&mut t),
+        "handshake" => suites::handshake::run(&mut t),
+        other => {
+            eprintln!("unknown suite {other}");
+            return ExitCode::from(2);
+        }
+    }
+    println!("# {}: {} passed, {} failed", suite, t.passed, t.failed);
+    if t.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

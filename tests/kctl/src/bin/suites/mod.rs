@@ -1,0 +1,61 @@
+//! Shared helpers of the VM test suites.
+
+pub mod handshake;
+pub mod tables;
+
+use std::io::Write;
+use std::process::{Command, ExitCode};
+
+#[derive(Default)]
+pub struct Checks {
+    pub passed: u32,
+    pub failed: u32,
+}
+
+impl Checks {
+    pub fn check(&mut self, name: &str, ok: bool, detail: impl std::fmt::Display) {
+        if ok {
+            self.passed += 1;
+            println!("ok - {name}");
+        } else {
+            self.failed += 1;
+            println!("not ok - {name}: {detail}");
+        }
+    }
+
+    /// Checks that `r` failed with `errno` (0 = succeeded).
+    pub fn errno<T: std::fmt::Debug>(&mut self, name: &str, r: std::io::Result<T>, errno: i32) {
+        let got = rtpe_kctl::errno(&r);
+        self.check(name, got == errno, format_args!("expected errno {errno}, got {got} ({r:?})"));
+    }
+}
+
+/// Runs a command, returning (success, combined output).
+pub fn sh(cmd: &str) -> (bool, String) {
+    match Command::new("sh").arg("-c").arg(cmd).output() {
+        Ok(o) => {
+            let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
+            s.push_str(&String::from_utf8_lossy(&o.stderr));
+            (o.status.success(), s)
+        }
+        Err(e) => (false, e.to_string()),
+    }
+}
+
+/// `hold-control ID`: opens table ID's control file, says "ready", then waits to be killed.
+pub fn hold_control(args: &[String]) -> ExitCode {
+    let id: u32 = args.first().and_then(|a| a.parse().ok()).unwrap_or(0);
+    match rtpe_kctl::Control::open(id) {
+        Ok(_c) => {
+            println!("ready");
+            let _ = std::io::stdout().flush();
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
+        Err(e) => {
+            println!("error {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
