@@ -1,0 +1,223 @@
+//! Daemon configuration: command line + INI file, validated into `Config`.
+
+pub mod cli;
+pub mod ini;
+pub mod listen;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use cli::Cli;
+
+/// rtpengine's default config file; read only if it exists, unless given explicitly.
+pub const DEFAULT_CONFIG_FILE: &str = "/etc/rtpengine/rtpengine.conf";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Args(#[from] clap::Error),
+    #[error("cannot read config file {0}: {1}")]
+    File(String, String),
+    #[error("config file line {0}: {1}")]
+    Ini(usize, String),
+    #[error("invalid --interface '{0}': {1}")]
+    Interface(String, String),
+    #[error("invalid listen address '{0}': {1}")]
+    Listen(String, String),
+    #[error("missing option --interface")]
+    NoInterface,
+    #[error("missing option --listen-ng (or --listen-tcp/--listen-udp)")]
+    NoListener,
+    #[error("invalid port range {0}..{1}")]
+    PortRange(u16, u16),
+    #[error("--no-fallback given but kernel forwarding is not available (table {0})")]
+    NoKernel(i32),
+}
+
+/// One media interface: `[NAME/]IP[!ADVERTISED]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    pub name: String,
+    pub local: IpAddr,
+    pub advertised: IpAddr,
+}
+
+impl Interface {
+    pub fn parse(spec: &str) -> Result<Interface, ConfigError> {
+        let err = |m: &str| ConfigError::Interface(spec.to_owned(), m.to_owned());
+        let (name, rest) = match spec.split_once('/') {
+            Some((n, r)) if !n.is_empty() => (n.to_owned(), r),
+            Some(_) => return Err(err("empty interface name")),
+            None => ("default".to_owned(), spec),
+        };
+        let (local, adv) = match rest.split_once('!') {
+            Some((l, a)) => (l, Some(a)),
+            None => (rest, None),
+        };
+        let ip = |s: &str| -> Result<IpAddr, ConfigError> {
+            s.trim_matches(['[', ']'])
+                .parse()
+                .map_err(|_| err("not an IP address (interface names and 'any' are not supported yet)"))
+        };
+        let local = ip(local)?;
+        let advertised = match adv {
+            Some(a) => ip(a)?,
+            None => local,
+        };
+        Ok(Interface { name, local, advertised })
+    }
+}
+
+/// Validated settings the daemon runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub interfaces: Vec<Interface>,
+    pub listen_ng: Vec<SocketAddr>,
+    pub table: i32,
+    pub no_fallback: bool,
+    pub tos: Option<u8>,
+    pub timeout: Duration,
+    pub silent_timeout: Duration,
+    /// Zero means no final timeout.
+    pub final_timeout: Duration,
+    pub offer_timeout: Duration,
+    pub delete_delay: Duration,
+    pub port_min: u16,
+    pub port_max: u16,
+    pub pidfile: Option<PathBuf>,
+    pub foreground: bool,
+    pub log_level: u8,
+    pub log_stderr: bool,
+    pub num_threads: Option<usize>,
+    pub sip_source: bool,
+    /// Negative: unlimited.
+    pub max_sessions: i64,
+}
+
+impl Config {
+    pub fn from_cli(cli: &Cli) -> Result<Config, ConfigError> {
+        let interfaces =
+            cli.interface.iter().map(|s| Interface::parse(s)).collect::<Result<Vec<_>, _>>()?;
+        if interfaces.is_empty() {
+            return Err(ConfigError::NoInterface);
+        }
+        let listen_ng = cli
+            .listen_ng
+            .iter()
+            .map(|s| listen::parse(s))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
+        if listen_ng.is_empty() {
+            return Err(ConfigError::NoListener);
+        }
+        let port_min = cli.port_min.unwrap_or(30000);
+        let port_max = cli.port_max.unwrap_or(40000);
+        // A pair needs an even RTP port and the odd port above it.
+        let first_even = port_min + (port_min % 2);
+        if port_min == 0 || port_max < port_min || first_even.checked_add(1).is_none_or(|p| p > port_max) {
+            return Err(ConfigError::PortRange(port_min, port_max));
+        }
+        let table = cli.table.unwrap_or(0);
+        if cli.no_fallback && table >= 0 {
+            // Kernel offload (issue 6) does not exist yet, so --no-fallback can never be met.
+            return Err(ConfigError::NoKernel(table));
+        }
+        let secs = |v: Option<u32>, d: u64| Duration::from_secs(v.map_or(d, u64::from));
+        Ok(Config {
+            interfaces,
+            listen_ng,
+            table,
+            no_fallback: cli.no_fallback,
+            tos: cli.tos,
+            timeout: secs(cli.timeout, 60),
+            silent_timeout: secs(cli.silent_timeout, 3600),
+            final_timeout: secs(cli.final_timeout, 0),
+            offer_timeout: secs(cli.offer_timeout, 3600),
+            delete_delay: secs(cli.delete_delay, 30),
+            port_min,
+            port_max,
+            pidfile: cli.pidfile.as_ref().map(PathBuf::from),
+            foreground: cli.foreground,
+            log_level: cli.log_level.unwrap_or(6),
+            log_stderr: cli.log_stderr,
+            num_threads: cli.num_threads,
+            sip_source: cli.sip_source,
+            max_sessions: cli.max_sessions.unwrap_or(-1),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn cfg(args: &[&str]) -> Result<Config, ConfigError> {
+        let mut v = vec!["rtpengined", "--config-file=none"];
+        v.extend_from_slice(args);
+        Config::from_cli(&Cli::parse_from(v))
+    }
+
+    #[test]
+    fn interface_forms() {
+        let i = Interface::parse("pub/10.0.0.1!203.0.113.5").unwrap();
+        assert_eq!(i.name, "pub");
+        assert_eq!(i.local, "10.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(i.advertised, "203.0.113.5".parse::<IpAddr>().unwrap());
+        let i = Interface::parse("::1").unwrap();
+        assert_eq!((i.name.as_str(), i.local, i.advertised), ("default", i.local, i.local));
+        assert!(Interface::parse("eth0").is_err());
+        assert!(Interface::parse("/1.2.3.4").is_err());
+    }
+
+    #[test]
+    fn short_and_long_forms() {
+        let c = cfg(&["-i", "127.0.0.1", "-n", "127.0.0.1:2223", "-m", "32000", "-M", "32099",
+            "-o", "5", "-s", "7", "-a", "9", "-d", "0", "-t", "-1", "-T", "184", "-f", "-E"])
+        .unwrap();
+        assert_eq!(c.port_min, 32000);
+        assert_eq!(c.port_max, 32099);
+        assert_eq!(c.timeout, Duration::from_secs(5));
+        assert_eq!(c.silent_timeout, Duration::from_secs(7));
+        assert_eq!(c.final_timeout, Duration::from_secs(9));
+        assert_eq!(c.delete_delay, Duration::ZERO);
+        assert_eq!(c.table, -1);
+        assert_eq!(c.tos, Some(184));
+        assert!(c.foreground && c.log_stderr);
+    }
+
+    #[test]
+    fn invalid_combinations() {
+        assert!(matches!(cfg(&["-n", "2223"]), Err(ConfigError::NoInterface)));
+        assert!(matches!(cfg(&["-i", "127.0.0.1"]), Err(ConfigError::NoListener)));
+        assert!(matches!(
+            cfg(&["-i", "127.0.0.1", "-n", "2223", "-m", "4000", "-M", "3000"]),
+            Err(ConfigError::PortRange(..))
+        ));
+        assert!(matches!(
+            cfg(&["-i", "127.0.0.1", "-n", "2223", "--no-fallback"]),
+            Err(ConfigError::NoKernel(0))
+        ));
+    }
+
+    #[test]
+    fn config_file_merges_and_cli_wins() {
+        let dir = std::env::temp_dir().join(format!("rtpengined-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("r.conf");
+        std::fs::write(&path, "[rtpengine]\ninterface = 127.0.0.1\nlisten-ng = 127.0.0.1:2300\ntimeout = 11\nforeground = true\nrecording-method = proc\n").unwrap();
+        let argv: Vec<String> = ["rtpengined", &format!("--config-file={}", path.display()), "--timeout=22"]
+            .iter().map(|s| s.to_string()).collect();
+        let (cli, notes) = Cli::load(argv).unwrap();
+        let c = Config::from_cli(&cli).unwrap();
+        assert_eq!(c.timeout, Duration::from_secs(22));
+        assert!(c.foreground);
+        assert_eq!(c.listen_ng, vec!["127.0.0.1:2300".parse::<SocketAddr>().unwrap()]);
+        assert!(notes.iter().any(|n| n.contains("--recording-method")), "{notes:?}");
+        let missing: Vec<String> = ["rtpengined", "--config-file=/nonexistent/x.conf"].iter().map(|s| s.to_string()).collect();
+        assert!(matches!(Cli::load(missing), Err(ConfigError::File(..))));
+    }
+}

@@ -1,0 +1,386 @@
+//! Typed parameters of offer/answer/delete/query messages.
+//!
+//! Every key and flag of rtpengine 10.5's "offer message" README section is recognised.
+//! Those whose feature does not exist yet are recorded in `unimplemented`, which the
+//! handler turns into the reply's `warning` key (Kamailio ignores warnings, so the call
+//! still goes through, but the operator can see what was not honoured).
+
+use std::net::IpAddr;
+
+use super::bencode::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IceMode {
+    #[default]
+    Default,
+    Remove,
+    Force,
+    ForceRelay,
+    Optional,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    pub fn of(ip: &IpAddr) -> Family {
+        if ip.is_ipv4() {
+            Family::V4
+        } else {
+            Family::V6
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RtcpMuxFlags {
+    pub offer: bool,
+    pub demux: bool,
+    pub accept: bool,
+    pub reject: bool,
+    pub require: bool,
+}
+
+/// Everything a signalling command (offer/answer/delete/query) carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub call_id: Option<String>,
+    pub from_tag: Option<String>,
+    pub to_tag: Option<String>,
+    pub via_branch: Option<String>,
+    pub sdp: Option<String>,
+    pub label: Option<String>,
+
+    pub replace_origin: bool,
+    pub replace_session_connection: bool,
+    pub trust_address: bool,
+    pub sip_source_address: bool,
+    pub symmetric: bool,
+    pub asymmetric: bool,
+    pub strict_source: bool,
+    pub media_handover: bool,
+    pub port_latching: bool,
+    pub no_rtcp_attribute: bool,
+    pub full_rtcp_attribute: bool,
+    pub loop_protect: bool,
+    pub fatal: bool,
+
+    pub ice: IceMode,
+    pub rtcp_mux: RtcpMuxFlags,
+    pub direction: Vec<String>,
+    pub interface: Option<String>,
+    /// `received-from: [family, address]`: the SIP source address.
+    pub received_from: Option<IpAddr>,
+    pub media_address: Option<IpAddr>,
+    pub address_family: Option<Family>,
+    pub transport_protocol: Option<String>,
+    pub tos: Option<u8>,
+    pub delete_delay: Option<u32>,
+    pub supports: Vec<String>,
+    /// `list` command limit.
+    pub limit: Option<u32>,
+
+    /// Recognised but not implemented yet, in arrival order (for the `warning` reply).
+    pub unimplemented: Vec<String>,
+    /// Values that could not be understood (bad address, bad number, ...).
+    pub invalid: Vec<String>,
+}
+
+/// Keys that exist in rtpengine 10.5 but whose features we do not provide yet.
+const UNIMPLEMENTED_KEYS: &[&str] = &[
+    "ICE-lite", "DTLS-reverse", "DTLS-fingerprint", "OSRTP", "SDES", "record-call",
+    "recording-file", "recording-path", "recording-pattern", "metadata", "codec", "ptime",
+    "ptime-reverse", "repacketize", "T.38", "T38", "xmlrpc-callback", "output-destination",
+    "frequency", "frequencies", "media-echo", "media echo", "sdp-attr", "set-label",
+    "from-label", "to-label", "from-tags", "volume", "trigger", "trigger-end",
+    "trigger-end-time", "trigger-end-digits", "DTMF-security", "DTMF-security-trigger",
+    "DTMF-security-trigger-end", "DTMF-delay", "DTMF-log-dest", "delay-buffer",
+    "drop-traffic", "generate RTCP", "generate-RTCP", "moh", "blob", "file", "db-id",
+    "digit", "code", "duration", "pause", "all", "to-interface", "from-interface",
+    "xmlrpc", "endpoint-learning", "audio-player", "template", "end-of-candidates",
+    "mode",
+];
+
+/// Flags (items of the `flags` list) that exist in 10.5 but are not implemented yet.
+const UNIMPLEMENTED_FLAGS: &[&str] = &[
+    "unidirectional", "reset", "record-call", "always-transcode", "reuse-codecs",
+    "no-codec-renegotiation", "pad-crypto", "generate-mid", "fragment", "original-sendrecv",
+    "symmetric-codecs", "asymmetric-codecs", "inject-DTMF", "detect-DTMF", "generate-RTCP",
+    "single-codec", "no-jitter-buffer", "pierce-NAT", "strip-extmap", "NAT-wait",
+    "no-port-latching", "recrypt", "allow-transcoding", "passthrough", "early-media",
+    "siprec", "directional", "debug", "ICE-reject", "trickle-ICE",
+    "block-short", "block-egress", "egress", "no-passthrough", "record-all",
+    "SDES-pad", "SDES-authenticated-SRTP", "SDES-encrypted-SRTP", "SDES-unauthenticated-SRTP",
+    "SDES-unencrypted-SRTCP", "SDES-unencrypted-SRTP", "SDES-static", "SDES-nonew",
+    "no-RTCP", "mirror-RTCP", "inactive", "new-branch", "to-tag",
+    "allow-asymmetric-codecs", "strict-SDES", "discard-recording", "exclude-recording",
+    "block-DTMF", "block-media", "silence-media", "csrc-per-media", "transcode-all",
+    "media-handover-no", "sip-code",
+];
+
+impl Flags {
+    /// Parse a decoded message dictionary. Never fails: problems land in `invalid`
+    /// (turned into an error by the handler only when they matter).
+    pub fn parse(msg: &Value<'_>) -> Flags {
+        let mut f = Flags::default();
+        let Value::Dict(items) = msg else { return f };
+        for (key, value) in items {
+            let key = String::from_utf8_lossy(key);
+            f.apply_key(&key, value);
+        }
+        f
+    }
+
+    fn text(value: &Value<'_>) -> Option<String> {
+        value.as_text().map(|s| s.into_owned())
+    }
+
+    fn apply_key(&mut self, key: &str, value: &Value<'_>) {
+        match key {
+            "command" => {}
+            "call-id" => self.call_id = Self::text(value),
+            "from-tag" => self.from_tag = Self::text(value),
+            "to-tag" => self.to_tag = Self::text(value),
+            "via-branch" => self.via_branch = Self::text(value),
+            "sdp" => self.sdp = Self::text(value),
+            "label" => self.label = Self::text(value),
+            "flags" => {
+                for flag in value.as_text_list() {
+                    self.apply_flag(&flag);
+                }
+            }
+            "replace" => {
+                for item in value.as_text_list() {
+                    self.apply_replace(&item);
+                }
+            }
+            "direction" => {
+                self.direction = value.as_text_list().into_iter().map(|s| s.into_owned()).collect()
+            }
+            "interface" => self.interface = Self::text(value),
+            "ICE" => {
+                if let Some(v) = value.as_text() {
+                    self.apply_ice(&v);
+                }
+            }
+            "DTLS" => match value.as_text().as_deref() {
+                Some("off") | Some("no") | Some("disable") => {}
+                Some(other) => self.unimplemented.push(format!("DTLS={other}")),
+                None => self.invalid.push("DTLS".into()),
+            },
+            "rtcp-mux" => {
+                for item in value.as_text_list() {
+                    self.apply_rtcp_mux(&item);
+                }
+            }
+            "received-from" => self.apply_received_from(value),
+            "media-address" => match value.as_text().and_then(|s| s.parse().ok()) {
+                Some(ip) => self.media_address = Some(ip),
+                None => self.invalid.push("media-address".into()),
+            },
+            "address-family" => match value.as_text().as_deref() {
+                Some("IP4") => self.address_family = Some(Family::V4),
+                Some("IP6") => self.address_family = Some(Family::V6),
+                _ => self.invalid.push("address-family".into()),
+            },
+            "transport-protocol" | "transport protocol" => {
+                if let Some(p) = value.as_text() {
+                    self.apply_transport(&p);
+                }
+            }
+            "TOS" => match value.as_int().and_then(|n| u8::try_from(n).ok()) {
+                Some(t) => self.tos = Some(t),
+                None => self.invalid.push("TOS".into()),
+            },
+            "delete-delay" | "delete delay" => {
+                match value.as_int().and_then(|n| u32::try_from(n).ok()) {
+                    Some(d) => self.delete_delay = Some(d),
+                    None => self.invalid.push(key.to_owned()),
+                }
+            }
+            "supports" => {
+                self.supports = value.as_text_list().into_iter().map(|s| s.into_owned()).collect()
+            }
+            "limit" => self.limit = value.as_int().and_then(|n| u32::try_from(n).ok()),
+            k if UNIMPLEMENTED_KEYS.contains(&k) => self.unimplemented.push(k.to_owned()),
+            // Unknown keys are ignored, as rtpengine does.
+            _ => {}
+        }
+    }
+
+    fn apply_replace(&mut self, item: &str) {
+        match item {
+            "origin" => self.replace_origin = true,
+            "session-connection" | "session connection" => self.replace_session_connection = true,
+            other => self.unimplemented.push(format!("replace-{other}")),
+        }
+    }
+
+    fn apply_ice(&mut self, v: &str) {
+        self.ice = match v {
+            "remove" => IceMode::Remove,
+            "force" => IceMode::Force,
+            "default" => IceMode::Default,
+            "optional" => IceMode::Optional,
+            "force-relay" | "force_relay" => {
+                self.unimplemented.push("ICE=force-relay".into());
+                IceMode::ForceRelay
+            }
+            other => {
+                self.unimplemented.push(format!("ICE={other}"));
+                self.ice
+            }
+        }
+    }
+
+    fn apply_rtcp_mux(&mut self, item: &str) {
+        match item {
+            "offer" => self.rtcp_mux.offer = true,
+            "demux" => self.rtcp_mux.demux = true,
+            "accept" => self.rtcp_mux.accept = true,
+            "reject" => self.rtcp_mux.reject = true,
+            "require" => self.rtcp_mux.require = true,
+            other => self.invalid.push(format!("rtcp-mux-{other}")),
+        }
+    }
+
+    fn apply_transport(&mut self, p: &str) {
+        match p {
+            "RTP/AVP" | "RTP/AVPF" => {}
+            other => self.unimplemented.push(format!("transport-protocol={other}")),
+        }
+        self.transport_protocol = Some(p.to_owned());
+    }
+
+    fn apply_received_from(&mut self, value: &Value<'_>) {
+        let parts = value.as_text_list();
+        // `[family, address]`; a bare address is accepted too.
+        let addr = parts.last().and_then(|a| a.trim_matches(['[', ']']).parse::<IpAddr>().ok());
+        match addr {
+            Some(ip) => self.received_from = Some(ip),
+            None => self.invalid.push("received-from".into()),
+        }
+    }
+
+    /// One item of the `flags` list. Besides plain flags, rtpengine accepts
+    /// `key=value` and `prefix-value` spellings of dedicated keys (Kamailio passes
+    /// some of them through unchanged).
+    fn apply_flag(&mut self, flag: &str) {
+        match flag {
+            "trust-address" => self.trust_address = true,
+            "SIP-source-address" => self.sip_source_address = true,
+            "symmetric" => self.symmetric = true,
+            "asymmetric" => self.asymmetric = true,
+            "strict-source" => self.strict_source = true,
+            "media-handover" => self.media_handover = true,
+            "port-latching" => self.port_latching = true,
+            "no-rtcp-attribute" => self.no_rtcp_attribute = true,
+            "full-rtcp-attribute" => self.full_rtcp_attribute = true,
+            "loop-protect" => self.loop_protect = true,
+            "fatal" => self.fatal = true,
+            "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP"
+            | "UDP/TLS/RTP/SAVPF" => self.apply_transport(flag),
+            f if UNIMPLEMENTED_FLAGS.contains(&f) => self.unimplemented.push(f.to_owned()),
+            f => self.apply_prefixed_flag(f),
+        }
+    }
+
+    fn apply_prefixed_flag(&mut self, flag: &str) {
+        if let Some((k, v)) = flag.split_once('=') {
+            match k {
+                "ICE" => self.apply_ice(v),
+                "direction" => self.direction.push(v.to_owned()),
+                "interface" => self.interface = Some(v.to_owned()),
+                "media-address" => match v.parse() {
+                    Ok(ip) => self.media_address = Some(ip),
+                    Err(_) => self.invalid.push("media-address".into()),
+                },
+                "address-family" => match v {
+                    "IP4" => self.address_family = Some(Family::V4),
+                    "IP6" => self.address_family = Some(Family::V6),
+                    _ => self.invalid.push("address-family".into()),
+                },
+                "transport-protocol" => self.apply_transport(v),
+                "delete-delay" => match v.parse() {
+                    Ok(d) => self.delete_delay = Some(d),
+                    Err(_) => self.invalid.push("delete-delay".into()),
+                },
+                "TOS" => match v.parse() {
+                    Ok(t) => self.tos = Some(t),
+                    Err(_) => self.invalid.push("TOS".into()),
+                },
+                "label" => self.label = Some(v.to_owned()),
+                "via-branch" => self.via_branch = Some(v.to_owned()),
+                "to-tag" => self.to_tag = Some(v.to_owned()),
+                "from-tag" => self.from_tag = Some(v.to_owned()),
+                "call-id" => self.call_id = Some(v.to_owned()),
+                "DTLS" if v == "off" || v == "no" => {}
+                other => self.unimplemented.push(format!("{other}={v}")),
+            }
+            return;
+        }
+        if let Some(v) = flag.strip_prefix("replace-") {
+            self.apply_replace(v);
+        } else if let Some(v) = flag.strip_prefix("rtcp-mux-") {
+            self.apply_rtcp_mux(v);
+        } else if let Some(v) = flag.strip_prefix("ICE-") {
+            self.apply_ice(v);
+        } else if flag.starts_with("SDES-")
+            || flag.starts_with("codec-")
+            || flag.starts_with("transcode-")
+            || flag.starts_with("T38-")
+            || flag.starts_with("T.38-")
+            || flag.starts_with("OSRTP-")
+            || flag.starts_with("ptime-")
+            || flag.starts_with("DTLS-")
+            || flag.starts_with("record-")
+            || flag.starts_with("from-tags-")
+            || flag.starts_with("sdp-attr-")
+            || flag.starts_with("moh-")
+        {
+            self.unimplemented.push(flag.to_owned());
+        } else {
+            // rtpengine logs and ignores unknown flags; we at least report them.
+            self.unimplemented.push(flag.to_owned());
+        }
+    }
+
+    /// The reply's `warning` text, if anything asked for was not honoured.
+    pub fn warning(&self) -> Option<String> {
+        if self.unimplemented.is_empty() {
+            None
+        } else {
+            Some(format!("Unsupported (ignored): {}", self.unimplemented.join(", ")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ng::bencode::{decode, Owned};
+
+    #[test]
+    fn parses_prefixed_flags() {
+        let flags = ["replace-origin", "rtcp-mux-demux", "ICE=force", "SDES-off-foo", "direction=pub"];
+        let msg = Owned::dict().with("flags", flags.iter().map(|f| Owned::from(*f)).collect::<Vec<_>>());
+        let bytes = msg.encode();
+        let v = decode(&bytes).unwrap();
+        let f = Flags::parse(&v);
+        assert!(f.replace_origin);
+        assert!(f.rtcp_mux.demux);
+        assert_eq!(f.ice, IceMode::Force);
+        assert_eq!(f.direction, vec!["pub"]);
+        assert_eq!(f.unimplemented, vec!["SDES-off-foo"]);
+    }
+
+    #[test]
+    fn bad_values_are_invalid_not_panics() {
+        let v = decode(b"d3:TOSi999e13:received-froml3:IP43:bade14:address-family3:IPXe").unwrap();
+        let f = Flags::parse(&v);
+        assert_eq!(f.invalid, vec!["TOS", "received-from", "address-family"]);
+    }
+}
