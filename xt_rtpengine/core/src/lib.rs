@@ -10,6 +10,8 @@
 
 pub mod abi;
 pub mod errno;
+pub mod listing;
+pub mod packet;
 pub mod proc_cmd;
 pub mod rtp;
 pub mod srtp;

@@ -1,0 +1,264 @@
+//! IPv4/IPv6 and UDP headers: reading the ones of a received packet, writing the ones
+//! of a forwarded packet (with checksums), without allocation.
+
+use super::abi::{Address, AF_INET, AF_INET6};
+
+pub const IPV4_HDR_LEN: usize = 20;
+pub const IPV6_HDR_LEN: usize = 40;
+pub const UDP_HDR_LEN: usize = 8;
+pub const IPPROTO_UDP: u8 = 17;
+/// TTL / hop limit of forwarded packets (as 10.5).
+pub const DEFAULT_TTL: u8 = 64;
+
+/// What the packet path needs from a received IP header.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct IpInfo {
+    /// Source and destination address with port 0 (filled from the UDP header later).
+    pub src: Address,
+    pub dst: Address,
+    /// Next protocol (17 = UDP); for IPv6 only the first next-header is considered.
+    pub protocol: u8,
+    /// Offset of the transport header.
+    pub header_len: usize,
+    /// TOS / traffic class byte.
+    pub tos: u8,
+}
+
+/// Parses the IPv4 header at the start of `buf`.
+pub fn parse_ipv4(buf: &[u8]) -> Option<IpInfo> {
+    let b = buf.get(..IPV4_HDR_LEN)?;
+    if b[0] >> 4 != 4 {
+        return None;
+    }
+    let header_len = usize::from(b[0] & 0x0f) * 4;
+    if header_len < IPV4_HDR_LEN || buf.len() < header_len {
+        return None;
+    }
+    Some(IpInfo {
+        src: Address::v4([b[12], b[13], b[14], b[15]], 0),
+        dst: Address::v4([b[16], b[17], b[18], b[19]], 0),
+        protocol: b[9],
+        header_len,
+        tos: b[1],
+    })
+}
+
+/// Parses the IPv6 header at the start of `buf`.
+pub fn parse_ipv6(buf: &[u8]) -> Option<IpInfo> {
+    let b = buf.get(..IPV6_HDR_LEN)?;
+    if b[0] >> 4 != 6 {
+        return None;
+    }
+    let mut src = [0u8; 16];
+    let mut dst = [0u8; 16];
+    src.copy_from_slice(&b[8..24]);
+    dst.copy_from_slice(&b[24..40]);
+    Some(IpInfo {
+        src: Address::v6(src, 0),
+        dst: Address::v6(dst, 0),
+        protocol: b[6],
+        header_len: IPV6_HDR_LEN,
+        tos: (b[0] << 4) | (b[1] >> 4),
+    })
+}
+
+/// A UDP header.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct UdpInfo {
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// Payload length from the header's length field.
+    pub payload_len: usize,
+}
+
+/// Parses a UDP header; `available` is the number of bytes from the header to the end of
+/// the packet, which must cover the length the header claims.
+pub fn parse_udp(hdr: &[u8], available: usize) -> Option<UdpInfo> {
+    let b = hdr.get(..UDP_HDR_LEN)?;
+    let len = usize::from(u16::from_be_bytes([b[4], b[5]]));
+    if len < UDP_HDR_LEN || len > available {
+        return None;
+    }
+    Some(UdpInfo {
+        src_port: u16::from_be_bytes([b[0], b[1]]),
+        dst_port: u16::from_be_bytes([b[2], b[3]]),
+        payload_len: len - UDP_HDR_LEN,
+    })
+}
+
+/// Length of the IP + UDP headers for an address family.
+pub fn headers_len(family: i32) -> Option<usize> {
+    match family {
+        AF_INET => Some(IPV4_HDR_LEN + UDP_HDR_LEN),
+        AF_INET6 => Some(IPV6_HDR_LEN + UDP_HDR_LEN),
+        _ => None,
+    }
+}
+
+/// Ones' complement sum of `data` (big-endian 16-bit words) added to `sum`.
+fn sum16(mut sum: u32, data: &[u8]) -> u32 {
+    let mut chunks = data.chunks_exact(2);
+    for c in &mut chunks {
+        sum = sum.wrapping_add(u32::from(u16::from_be_bytes([c[0], c[1]])));
+        if sum > 0xffff_0000 {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+    }
+    if let [last] = chunks.remainder() {
+        sum = sum.wrapping_add(u32::from(*last) << 8);
+    }
+    sum
+}
+
+fn fold(mut sum: u32) -> u16 {
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// The Internet checksum of `data`.
+pub fn checksum(data: &[u8]) -> u16 {
+    fold(sum16(0, data))
+}
+
+/// Writes IP and UDP headers in front of a payload: `pkt` holds
+/// `headers_len(family)` bytes of room followed by the payload, exactly.
+/// `src`/`dst` give addresses and ports; both must be of the same family.
+/// Returns `None` (nothing written) on a family mismatch or an oversize payload.
+pub fn write_headers(pkt: &mut [u8], src: &Address, dst: &Address, tos: u8) -> Option<()> {
+    if src.family != dst.family {
+        return None;
+    }
+    let hl = headers_len(src.family)?;
+    if pkt.len() < hl {
+        return None;
+    }
+    let udp_len = u16::try_from(pkt.len() - hl + UDP_HDR_LEN).ok()?;
+    let (ip, rest) = pkt.split_at_mut(hl - UDP_HDR_LEN);
+    let (udp, payload) = rest.split_at_mut(UDP_HDR_LEN);
+
+    udp[0..2].copy_from_slice(&src.port.to_be_bytes());
+    udp[2..4].copy_from_slice(&dst.port.to_be_bytes());
+    udp[4..6].copy_from_slice(&udp_len.to_be_bytes());
+    udp[6..8].copy_from_slice(&[0, 0]);
+
+    // Pseudo-header sum for the UDP checksum.
+    let mut sum = sum16(0, src.ip_bytes());
+    sum = sum16(sum, dst.ip_bytes());
+    sum = sum.wrapping_add(u32::from(IPPROTO_UDP)).wrapping_add(u32::from(udp_len));
+
+    if src.family == AF_INET {
+        let total = u16::try_from(pkt_len(hl, payload.len())).ok()?;
+        ip[0] = 0x45;
+        ip[1] = tos;
+        ip[2..4].copy_from_slice(&total.to_be_bytes());
+        ip[4..6].copy_from_slice(&[0, 0]); // id 0 with DF (RFC 6864)
+        ip[6..8].copy_from_slice(&0x4000u16.to_be_bytes());
+        ip[8] = DEFAULT_TTL;
+        ip[9] = IPPROTO_UDP;
+        ip[10..12].copy_from_slice(&[0, 0]);
+        ip[12..16].copy_from_slice(src.ip_bytes());
+        ip[16..20].copy_from_slice(dst.ip_bytes());
+        let c = checksum(ip);
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
+    } else {
+        ip[0] = 0x60 | (tos >> 4);
+        ip[1] = tos << 4;
+        ip[2..4].copy_from_slice(&[0, 0]); // flow label
+        ip[4..6].copy_from_slice(&udp_len.to_be_bytes());
+        ip[6] = IPPROTO_UDP;
+        ip[7] = DEFAULT_TTL;
+        ip[8..24].copy_from_slice(src.ip_bytes());
+        ip[24..40].copy_from_slice(dst.ip_bytes());
+    }
+
+    sum = sum16(sum, udp);
+    sum = sum16(sum, payload);
+    let mut c = fold(sum);
+    if c == 0 {
+        c = 0xffff; // 0 means "no checksum" in UDP
+    }
+    udp[6..8].copy_from_slice(&c.to_be_bytes());
+    Some(())
+}
+
+fn pkt_len(hl: usize, payload: usize) -> usize {
+    hl.saturating_add(payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verify_udp(pkt: &[u8], src: &Address, dst: &Address) -> bool {
+        let hl = headers_len(src.family).unwrap();
+        let udp = &pkt[hl - UDP_HDR_LEN..];
+        let mut sum = sum16(0, src.ip_bytes());
+        sum = sum16(sum, dst.ip_bytes());
+        sum = sum.wrapping_add(17).wrapping_add(udp.len() as u32);
+        fold(sum16(sum, udp)) == 0
+    }
+
+    #[test]
+    fn ipv4_headers_round_trip_with_valid_checksums() {
+        let src = Address::v4([192, 0, 2, 1], 30000);
+        let dst = Address::v4([198, 51, 100, 7], 4000);
+        let mut pkt = [0u8; 28 + 5];
+        pkt[28..].copy_from_slice(b"hello");
+        write_headers(&mut pkt, &src, &dst, 0xb8).unwrap();
+        assert_eq!(checksum(&pkt[..20]), 0, "IP header checksum verifies");
+        assert!(verify_udp(&pkt, &src, &dst));
+        let ip = parse_ipv4(&pkt).unwrap();
+        assert_eq!((ip.src.addr[..4].to_vec(), ip.dst.addr[..4].to_vec()), (vec![192, 0, 2, 1], vec![198, 51, 100, 7]));
+        assert_eq!((ip.protocol, ip.header_len, ip.tos), (17, 20, 0xb8));
+        assert_eq!(u16::from_be_bytes([pkt[2], pkt[3]]), 33);
+        let udp = parse_udp(&pkt[20..], pkt.len() - 20).unwrap();
+        assert_eq!((udp.src_port, udp.dst_port, udp.payload_len), (30000, 4000, 5));
+    }
+
+    #[test]
+    fn ipv6_headers_round_trip_with_valid_checksum() {
+        let mut a = [0u8; 16];
+        a[0] = 0x20;
+        a[1] = 0x01;
+        a[15] = 1;
+        let mut b = a;
+        b[15] = 2;
+        let src = Address::v6(a, 1234);
+        let dst = Address::v6(b, 5678);
+        let mut pkt = [0u8; 48 + 3];
+        pkt[48..].copy_from_slice(b"abc");
+        write_headers(&mut pkt, &src, &dst, 0x2e).unwrap();
+        assert!(verify_udp(&pkt, &src, &dst));
+        let ip = parse_ipv6(&pkt).unwrap();
+        assert_eq!((ip.src, ip.dst, ip.protocol, ip.tos), (Address::v6(a, 0), Address::v6(b, 0), 17, 0x2e));
+        assert_eq!(u16::from_be_bytes([pkt[4], pkt[5]]), 11);
+    }
+
+    #[test]
+    fn known_checksum() {
+        // RFC 1071 example bytes.
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(checksum(&data), !0xddf2u16);
+        assert_eq!(checksum(&[0xff]), !0xff00u16);
+    }
+
+    #[test]
+    fn refuses_bad_input() {
+        let v4 = Address::v4([1, 2, 3, 4], 1);
+        let v6 = Address::v6([1; 16], 1);
+        let mut pkt = [0u8; 60];
+        assert!(write_headers(&mut pkt, &v4, &v6, 0).is_none());
+        assert!(write_headers(&mut pkt[..10], &v4, &v4, 0).is_none());
+        assert!(write_headers(&mut pkt, &Address::default(), &Address::default(), 0).is_none());
+        assert!(parse_ipv4(&[0x45; 10]).is_none());
+        assert!(parse_ipv4(&[0x65; 20]).is_none());
+        assert!(parse_ipv4(&[0x4f; 20]).is_none(), "IHL beyond the buffer");
+        assert!(parse_ipv6(&[0x60; 39]).is_none());
+        assert!(parse_udp(&[0, 1, 0, 2, 0, 7, 0, 0], 8).is_none(), "length below 8");
+        assert!(parse_udp(&[0, 1, 0, 2, 0, 20, 0, 0], 12).is_none(), "length beyond packet");
+        let mut big = [0u8; 70000];
+        assert!(write_headers(&mut big, &v4, &v4, 0).is_none());
+    }
+}
