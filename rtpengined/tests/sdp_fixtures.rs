@@ -89,15 +89,6 @@ fn interface_address(name: &str, family: AddressFamily) -> IpAddr {
     text.parse().unwrap()
 }
 
-/// Position of an address within the default logical interface (ICE local preference).
-fn interface_index(address: IpAddr) -> u16 {
-    match address.to_string().as_str() {
-        "127.0.0.1" => 0,
-        "::1" => 1,
-        other => panic!("candidate on unexpected address {other}"),
-    }
-}
-
 fn parse_family(flag: &str) -> AddressFamily {
     match flag {
         "IP4" => AddressFamily::Ip4,
@@ -107,19 +98,25 @@ fn parse_family(flag: &str) -> AddressFamily {
 }
 
 /// Our ICE for media `index`: credentials as recorded, candidate foundations,
-/// addresses and ports as recorded, priorities computed by us.
+/// addresses and ports as recorded, priorities computed by us from the
+/// address's position in the candidate list (the media's family comes first).
 fn ice_advert(fx: &Fixture, index: usize) -> Result<IceAdvert, String> {
     let ufrag = fx.recorded_one(index, "ice-ufrag").ok_or("rtpengine printed no ICE")?;
     let pwd = fx.recorded_one(index, "ice-pwd").ok_or("rtpengine printed no ice-pwd")?;
-    let mut candidates = Vec::new();
+    let mut candidates: Vec<IceCandidate> = Vec::new();
+    let mut addresses: Vec<IpAddr> = Vec::new();
     for line in fx.recorded(index, "candidate") {
         let f: Vec<&str> = line.split(' ').collect();
         let component: u8 = f[1].parse().unwrap();
         let address: IpAddr = f[4].parse().unwrap();
+        if !addresses.contains(&address) {
+            addresses.push(address);
+        }
+        let position = addresses.iter().position(|a| *a == address).unwrap() as u16;
         candidates.push(IceCandidate {
             foundation: f[0].to_string(),
             component,
-            priority: host_priority(interface_index(address), component),
+            priority: host_priority(position, component),
             address,
             port: f[5].parse().unwrap(),
         });
@@ -149,6 +146,13 @@ fn plan_for(fx: &Fixture, session: &Session, offer: Option<(&Fixture, &Session)>
         };
         interface_address(interface, family)
     };
+    // A peer on hold (c= 0.0.0.0 / ::) keeps its unspecified address unless we do ICE with it.
+    let hold_or = |ours: IpAddr, media: usize, ice: bool| -> IpAddr {
+        match session.connection_for(media) {
+            Some(conn) if conn.is_unspecified() && !ice => conn.address.parse().unwrap(),
+            _ => ours,
+        }
+    };
     let mut media_plans = Vec::new();
     for (index, media) in session.media.iter().enumerate() {
         let port: u16 = fx
@@ -167,11 +171,12 @@ fn plan_for(fx: &Fixture, session: &Session, offer: Option<(&Fixture, &Session)>
         let plan = match offer {
             None => MediaPlan {
                 port,
-                address: address_for(index),
+                address: hold_or(address_for(index), index, ice_forced_or_kept(fx, session, None)),
                 rtcp_port,
                 rtcp_mux: (media.rtcp_mux && !mux_flags.contains(&"demux")) || mux_flags.contains(&"offer"),
                 protocol: fx.flag("transport-protocol").map(str::to_string),
                 formats: None,
+                mid: media.mid.clone(),
                 direction: None,
                 ptime: media.ptime,
                 ice: match ice_mode {
@@ -191,13 +196,14 @@ fn plan_for(fx: &Fixture, session: &Session, offer: Option<(&Fixture, &Session)>
                         || mux_flags.contains(&"accept"));
                 MediaPlan {
                     port,
-                    address: address_for(index),
+                    address: hold_or(address_for(index), index, ice_forced_or_kept(fx, session, Some(osession))),
                     rtcp_port,
                     rtcp_mux: mux,
                     protocol: Some(offered.protocol.clone()),
                     formats: media
                         .is_rtp()
                         .then(|| media.formats.iter().filter(|f| offered.formats.contains(f)).cloned().collect()),
+                    mid: media.mid.clone().or_else(|| offered.mid.clone()),
                     direction: None,
                     ptime: media.ptime.or(offered.ptime),
                     ice: match ice_mode {
@@ -215,8 +221,23 @@ fn plan_for(fx: &Fixture, session: &Session, offer: Option<(&Fixture, &Session)>
         address: address_for(0),
         replace_origin: replace.contains(&"origin"),
         replace_session_connection: replace.contains(&"session-connection"),
+        loop_protect: if fx.flag_list("flags").contains(&"loop-protect") {
+            let token = fx.recorded.iter().find(|(k, _)| k == "session.loop-protect");
+            Some(token.ok_or("rtpengine printed no a=rtpengine")?.1.clone())
+        } else {
+            None
+        },
         media: media_plans,
     })
+}
+
+/// Whether the plan advertises ICE (same rule as the `ice` fields in `plan_for`).
+fn ice_forced_or_kept(fx: &Fixture, session: &Session, offer: Option<&Session>) -> bool {
+    match fx.flag("ICE") {
+        Some("remove") => false,
+        Some("force") => true,
+        _ => offer.unwrap_or(session).has_ice(),
+    }
 }
 
 /// First differing line, for a readable failure.

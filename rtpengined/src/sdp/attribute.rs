@@ -23,6 +23,8 @@ pub(crate) enum AttrKind {
     /// `a=group:BUNDLE ...` at session level.
     GroupBundle,
     Crypto,
+    /// A well-formed `a=fingerprint` (a malformed one is kept like any unknown line).
+    Fingerprint,
     /// Anything else: copied verbatim, in order.
     Other,
 }
@@ -54,8 +56,26 @@ pub(crate) fn classify(name: &str, value: &str) -> AttrKind {
         "setup" => AttrKind::Setup,
         "group" if value.starts_with("BUNDLE") => AttrKind::GroupBundle,
         "crypto" => AttrKind::Crypto,
+        "fingerprint" if is_valid_fingerprint(value) => AttrKind::Fingerprint,
         _ => AttrKind::Other,
     }
+}
+
+/// `<hash> <hex pairs>` with as many bytes as the hash function produces.
+/// rtpengine only takes (and so only removes) fingerprints it could parse.
+fn is_valid_fingerprint(value: &str) -> bool {
+    let Some((hash, digest)) = value.split_once(' ') else { return false };
+    let expected_bytes = match hash.to_ascii_lowercase().as_str() {
+        "sha-1" => 20,
+        "sha-224" => 28,
+        "sha-256" => 32,
+        "sha-384" => 48,
+        "sha-512" => 64,
+        _ => return false,
+    };
+    let pairs: Vec<&str> = digest.trim().split(':').collect();
+    pairs.len() == expected_bytes
+        && pairs.iter().all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Session-level attributes rtpengine drops (the others are copied verbatim).
@@ -69,6 +89,7 @@ pub(crate) fn dropped_at_session_level(kind: AttrKind) -> bool {
             | AttrKind::IceOther
             | AttrKind::Candidate
             | AttrKind::Setup
+            | AttrKind::Fingerprint
             | AttrKind::GroupBundle
     )
 }

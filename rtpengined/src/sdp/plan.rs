@@ -9,7 +9,8 @@ use super::ice::IceCandidate;
 /// Session-level choices plus one [`MediaPlan`] per `m=` section, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RewritePlan {
-    /// Our advertised address for `o=` (with `replace_origin`) and the session `c=`.
+    /// Our advertised address for `o=` (with `replace_origin`); the session `c=`
+    /// gets the first media's address (this one if there is no media).
     pub address: IpAddr,
     /// ng `replace: [origin]`: put `address` into `o=`.
     pub replace_origin: bool,
@@ -17,6 +18,8 @@ pub struct RewritePlan {
     /// every media has its own `c=` (without it, rtpengine rewrites the session
     /// `c=` only when some media relies on it).
     pub replace_session_connection: bool,
+    /// ng flag `loop-protect`: adds `a=rtpengine:<token>` as the last session-level line.
+    pub loop_protect: Option<String>,
     pub media: Vec<MediaPlan>,
 }
 
@@ -25,7 +28,9 @@ pub struct RewritePlan {
 pub struct MediaPlan {
     /// Our RTP port; 0 leaves the section rejected (nothing is added to it).
     pub port: u16,
-    /// Our advertised address for this section's `c=`.
+    /// Our advertised address for this section's `c=`. For a peer on hold
+    /// (`c=` 0.0.0.0 or `::`, see `Connection::is_unspecified`) rtpengine keeps
+    /// that unspecified address unless it does ICE with the peer.
     pub address: IpAddr,
     /// `a=rtcp:<port>` to print; `None` prints none (ng `no-rtcp-attribute`).
     /// With rtcp-mux accepted rtpengine prints the RTP port here.
@@ -41,6 +46,9 @@ pub struct MediaPlan {
     /// `a=ptime` to print (rtpengine prints the negotiated ptime, which in an
     /// answer may come from the offer); `None` prints none.
     pub ptime: Option<u32>,
+    /// `a=mid` to print, also in a rejected section. rtpengine remembers the
+    /// offer's mid and prints it in the answer even if the answerer left it out.
+    pub mid: Option<String>,
     /// Our ICE to advertise (ICE force, or default with an ICE peer); `None` strips ICE.
     pub ice: Option<IceAdvert>,
 }

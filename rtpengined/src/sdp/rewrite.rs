@@ -23,6 +23,9 @@ pub fn rewrite(original: &str, session: &Session, plan: &RewritePlan) -> Result<
     // has no c= of its own and so relies on it.
     let replace_session_c =
         plan.replace_session_connection || session.media.iter().any(|m| m.connection.is_none());
+    // rtpengine puts the first media's address into the session c= (so a held
+    // first stream at 0.0.0.0 puts the whole session c= at 0.0.0.0).
+    let session_c_address = plan.media.first().map_or(plan.address, |m| m.address);
     for line in &session.lines[..session.session_lines] {
         match line.kind {
             b'o' if plan.replace_origin => match &session.origin {
@@ -30,7 +33,7 @@ pub fn rewrite(original: &str, session: &Session, plan: &RewritePlan) -> Result<
                 None => out.copy(line),
             },
             b'c' if replace_session_c => match &session.connection {
-                Some(conn) => out.splice(line, conn.splice.clone(), &address_text(plan.address)),
+                Some(conn) => out.splice(line, conn.splice.clone(), &address_text(session_c_address)),
                 None => out.copy(line),
             },
             b'a' => {
@@ -41,6 +44,10 @@ pub fn rewrite(original: &str, session: &Session, plan: &RewritePlan) -> Result<
             }
             _ => out.copy(line),
         }
+    }
+    // ng flag loop-protect: rtpengine marks SDP it has rewritten.
+    if let Some(token) = &plan.loop_protect {
+        out.add(&format!("a=rtpengine:{token}"));
     }
     for (index, (media, media_plan)) in session.media.iter().zip(&plan.media).enumerate() {
         write_media(&mut out, session, index, media, media_plan);
@@ -122,13 +129,13 @@ fn write_media(out: &mut Output<'_>, session: &Session, index: usize, media: &Me
             _ => out.copy(line),
         }
     }
-    if plan.port == 0 {
-        // A rejected section gets nothing added (rtpengine 10.5 behaviour).
-        return;
-    }
     // rtpengine's order: mid, codecs, direction, rtcp, rtcp-mux, ptime, ICE.
-    if let Some(mid) = &media.mid {
+    if let Some(mid) = &plan.mid {
         out.add(&format!("a=mid:{mid}"));
+    }
+    if plan.port == 0 {
+        // A rejected section gets nothing else added (rtpengine 10.5 behaviour).
+        return;
     }
     let protocol = plan.protocol.as_deref().unwrap_or(&media.protocol);
     let is_rtp = protocol.contains("RTP/");
@@ -188,7 +195,8 @@ fn write_m_line(out: &mut Output<'_>, line: &Line, media: &MediaSection, plan: &
 fn write_codecs(out: &mut Output<'_>, media: &MediaSection, formats: &[String]) {
     for pt in formats {
         out.add(&format!("a=rtpmap:{}", rtpmap_value(pt, media.rtpmap(pt))));
-        if let Some((_, params)) = media.fmtps.iter().find(|(fmtp_pt, _)| fmtp_pt == pt) {
+        // With several fmtp lines for one payload type, rtpengine keeps the last.
+        if let Some((_, params)) = media.fmtps.iter().rev().find(|(fmtp_pt, _)| fmtp_pt == pt) {
             out.add(&format!("a=fmtp:{pt} {params}"));
         }
         for (_, value) in media.rtcp_fbs.iter().filter(|(fb_pt, _)| fb_pt == pt) {

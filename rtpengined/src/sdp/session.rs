@@ -42,6 +42,13 @@ pub struct Connection {
     pub(crate) splice: Range<usize>,
 }
 
+impl Connection {
+    /// `0.0.0.0` or `::`: the old (RFC 2543) way to put a stream on hold.
+    pub fn is_unspecified(&self) -> bool {
+        self.address.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_unspecified())
+    }
+}
+
 /// The `o=` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
@@ -187,11 +194,22 @@ impl Session {
     }
 
     /// The direction rtpengine 10.5 uses for a media section: a session-level
-    /// direction attribute wins over the media's own; none means sendrecv.
+    /// direction attribute wins over the media's own; none means sendrecv; and
+    /// a peer at `0.0.0.0`/`::` does not receive (sendrecv becomes sendonly,
+    /// recvonly becomes inactive).
     pub fn direction_for(&self, media: usize) -> Direction {
-        self.direction
+        let declared = self
+            .direction
             .or_else(|| self.media.get(media).and_then(|m| m.direction))
-            .unwrap_or(Direction::SendRecv)
+            .unwrap_or(Direction::SendRecv);
+        if self.connection_for(media).is_some_and(Connection::is_unspecified) {
+            return match declared {
+                Direction::SendRecv => Direction::SendOnly,
+                Direction::RecvOnly => Direction::Inactive,
+                other => other,
+            };
+        }
+        declared
     }
 
     /// Whether the offer/answer carries ICE (session or any media).
