@@ -15,4 +15,5 @@ pub mod packet;
 pub mod proc_cmd;
 pub mod rtp;
 pub mod srtp;
+pub mod target;
 pub mod validate;
