@@ -167,17 +167,6 @@ pub fn same_address(a: &Address, b: &Address) -> bool {
     a.family == b.family && a.port == b.port && a.addr == b.addr
 }
 
-/// Index of payload type `pt` in the sorted list, if known.
-pub fn payload_type_index(t: &TargetInfo, pt: u8) -> Option<usize> {
-    let n = (t.num_payload_types as usize).min(MAX_PAYLOAD_TYPES);
-    t.payload_types[..n].binary_search_by(|p| p.pt.cmp(&pt)).ok()
-}
-
-/// Index of a (network-order) SSRC among the target's tracked SSRCs.
-pub fn ssrc_index(t: &TargetInfo, ssrc_be: u32) -> Option<usize> {
-    t.ssrc.iter().position(|s| *s == ssrc_be)
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::abi::{Pod, PayloadType};
@@ -238,7 +227,7 @@ mod tests {
     }
 
     #[test]
-    fn payload_types_are_sorted_and_found() {
+    fn payload_types_are_sorted() {
         let mut t = target();
         for (i, pt) in [96u8, 0, 8, 101].iter().enumerate() {
             t.payload_types[i] = PayloadType { pt: *pt, clock_rate: 8000, ..Default::default() };
@@ -247,9 +236,6 @@ mod tests {
         let p = prepare_target(&t, plain_only).unwrap();
         let order: Vec<u8> = p.payload_types[..4].iter().map(|x| x.pt).collect();
         assert_eq!(order, vec![0, 8, 96, 101]);
-        assert_eq!(payload_type_index(&p, 96), Some(2));
-        assert_eq!(payload_type_index(&p, 9), None);
-        assert_eq!(payload_type_index(&p, 0), Some(0));
     }
 
     #[test]
