@@ -2,7 +2,11 @@
 //!
 //! Shape: a sans-IO core (`ng` decodes requests, `call` updates the call model and
 //! returns effects, `sdp` rewrites bodies) and thin tokio edges (`server` for the ng
-//! transports, `relay` for media sockets, timers in `server::timers`).
+//! transports and timers, `relay` for media sockets).
+pub mod call;
 pub mod config;
+pub mod daemon;
 pub mod ng;
+pub mod relay;
 pub mod sdp;
+pub mod server;

@@ -1,0 +1,70 @@
+//! What the call model asks the edges to do, and what it needs to know back from them.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// Identifies one packet stream (one local socket) for the daemon's lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamId(pub u64);
+
+/// How a stream treats the source addresses of packets it receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Learning {
+    /// Never learn: always send to the SDP endpoint, accept from anywhere.
+    pub asymmetric: bool,
+    /// Drop packets not coming from the (learned or SDP) endpoint.
+    pub strict_source: bool,
+    /// Re-learn whenever the source changes (instead of latching once).
+    pub media_handover: bool,
+}
+
+/// Complete relay configuration of one packet stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamConfig {
+    pub id: StreamId,
+    pub call_id: String,
+    pub tag: String,
+    pub local: SocketAddr,
+    pub is_rtcp: bool,
+    /// Where packets received here go: out of that stream's socket to its endpoint.
+    pub sink: Option<StreamId>,
+    /// For an RTP socket carrying muxed RTCP: where RTCP packets go.
+    pub rtcp_sink: Option<StreamId>,
+    /// The peer according to signalling (SDP, SIP source, media-address).
+    pub endpoint: Option<SocketAddr>,
+    pub learning: Learning,
+    pub tos: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Start or reconfigure relaying on a stream whose ports were reserved.
+    Relay(StreamConfig),
+    /// Stop relaying and close the stream's socket (ports were released).
+    Close(StreamId),
+}
+
+/// Per-stream counters kept by the relay.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamStats {
+    pub packets: u64,
+    pub bytes: u64,
+    pub errors: u64,
+    pub last_packet: Option<Instant>,
+    /// The source learned from packets, once confirmed.
+    pub learned: Option<SocketAddr>,
+}
+
+/// Read access to relay statistics (queries and timeouts need them).
+pub trait StatsSource {
+    fn stats(&self, id: StreamId) -> StreamStats;
+}
+
+/// For unit tests and for calls without media.
+pub struct NoStats;
+
+impl StatsSource for NoStats {
+    fn stats(&self, _id: StreamId) -> StreamStats {
+        StreamStats::default()
+    }
+}

@@ -1,0 +1,30 @@
+//! Errors of the call layer; their Display text is the ng `error-reason` Kamailio logs.
+
+use crate::sdp::SdpError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("No call-id in message")]
+    NoCallId,
+    #[error("No from-tag in message")]
+    NoFromTag,
+    #[error("No to-tag in message")]
+    NoToTag,
+    #[error("No SDP body in message")]
+    NoSdp,
+    #[error("Failed to parse SDP: {0}")]
+    Sdp(#[from] SdpError),
+    #[error("Unknown call-id")]
+    UnknownCall,
+    #[error("Call-ID not found or tags didn't match")]
+    NotFound,
+    /// The exact text Kamailio's rtpengine module recognises as "load limit".
+    #[error("Parallel session limit reached")]
+    SessionLimit,
+    #[error("Ran out of ports")]
+    OutOfPorts,
+    #[error("No usable interface for address family {0}")]
+    NoInterface(&'static str),
+    #[error("Invalid value for '{0}'")]
+    Invalid(String),
+}

@@ -1,0 +1,17 @@
+//! The sans-IO call model: signalling in, reply fields and effects out.
+
+pub mod delete;
+pub mod effect;
+pub mod error;
+pub mod model;
+mod plan;
+pub mod ports;
+pub mod query;
+pub mod registry;
+mod token;
+
+pub use delete::{Deleted, Expiry};
+pub use effect::{Effect, Learning, NoStats, StatsSource, StreamConfig, StreamId, StreamStats};
+pub use error::CallError;
+pub use model::Now;
+pub use registry::{Outcome, Registry, Settings};

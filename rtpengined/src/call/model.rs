@@ -1,0 +1,152 @@
+//! The call model: calls → monologues (one per SIP tag) → media → packet streams.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use super::effect::{Learning, StreamId};
+use crate::ng::flags::RtcpMuxFlags;
+use crate::sdp::Direction;
+
+/// Monotonic and wall-clock time of one event (sans-IO: callers provide it).
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub mono: Instant,
+    /// Since the Unix epoch.
+    pub unix: Duration,
+}
+
+impl Now {
+    pub fn system() -> Now {
+        Now {
+            mono: Instant::now(),
+            unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Wall-clock time (Unix seconds) of an earlier monotonic instant.
+    pub fn unix_of(&self, then: Instant) -> u64 {
+        let ago = self.mono.saturating_duration_since(then);
+        self.unix.saturating_sub(ago).as_secs()
+    }
+}
+
+/// One local socket and the peer it talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PacketStream {
+    pub id: StreamId,
+    pub local: SocketAddr,
+    /// The peer according to signalling.
+    pub endpoint: Option<SocketAddr>,
+    pub is_rtcp: bool,
+}
+
+/// One `m=` section as seen from one side.
+#[derive(Debug, Clone)]
+pub struct Media {
+    /// 1-based, as in rtpengine's query output.
+    pub index: u32,
+    pub media_type: String,
+    pub protocol: String,
+    pub formats: Vec<String>,
+    pub ptime: Option<u32>,
+    pub mid: Option<String>,
+    pub interface: usize,
+    /// Advertised address of `interface` (what the peer is told to send to).
+    pub advertised: IpAddr,
+    /// `None` while the section is rejected (port 0).
+    pub rtp: Option<PacketStream>,
+    pub rtcp: Option<PacketStream>,
+    /// This side offered rtcp-mux in its SDP.
+    pub mux_offered: bool,
+    /// This side sends RTCP muxed on the RTP port.
+    pub rtcp_mux: bool,
+    pub direction: Direction,
+    /// This side's SDP carried ICE.
+    pub ice: bool,
+    /// Our ICE credentials towards this side (stable across re-offers).
+    pub ice_ufrag: String,
+    pub ice_pwd: String,
+    pub ice_foundation: String,
+}
+
+/// One SIP party (from-tag or to-tag) and its media.
+#[derive(Debug, Clone)]
+pub struct Monologue {
+    pub tag: String,
+    pub via_branch: Option<String>,
+    pub label: Option<String>,
+    pub created: Duration,
+    /// Index of the monologue in dialogue with this one.
+    pub peer: Option<usize>,
+    pub medias: Vec<Media>,
+    pub learning: Learning,
+    /// rtcp-mux flags of this side's offer (used when its answer comes back).
+    pub mux_flags: RtcpMuxFlags,
+    pub tos: Option<u8>,
+    /// Received an answer (or sent one): the dialogue is established.
+    pub answered: bool,
+    pub deleted: bool,
+}
+
+impl Monologue {
+    pub fn new(tag: &str, now: &Now) -> Monologue {
+        Monologue {
+            tag: tag.to_owned(),
+            via_branch: None,
+            label: None,
+            created: now.unix,
+            peer: None,
+            medias: Vec::new(),
+            learning: Learning::default(),
+            mux_flags: RtcpMuxFlags::default(),
+            tos: None,
+            answered: false,
+            deleted: false,
+        }
+    }
+
+    pub fn streams(&self) -> impl Iterator<Item = &PacketStream> {
+        self.medias.iter().flat_map(|m| m.rtp.iter().chain(m.rtcp.iter()))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub id: String,
+    pub created: Duration,
+    pub created_mono: Instant,
+    pub last_signal: Duration,
+    pub last_signal_mono: Instant,
+    /// Monologues never move (indices are stable); deleted ones are flagged.
+    pub monologues: Vec<Monologue>,
+    /// Set by a delete with delete-delay: the call goes away at this time.
+    pub delete_at: Option<Instant>,
+}
+
+impl Call {
+    pub fn new(id: &str, now: &Now) -> Call {
+        Call {
+            id: id.to_owned(),
+            created: now.unix,
+            created_mono: now.mono,
+            last_signal: now.unix,
+            last_signal_mono: now.mono,
+            monologues: Vec::new(),
+            delete_at: None,
+        }
+    }
+
+    pub fn find_tag(&self, tag: &str) -> Option<usize> {
+        self.monologues.iter().position(|m| !m.deleted && m.tag == tag)
+    }
+
+    pub fn live(&self) -> impl Iterator<Item = (usize, &Monologue)> {
+        self.monologues.iter().enumerate().filter(|(_, m)| !m.deleted)
+    }
+
+    pub fn answered(&self) -> bool {
+        self.live().any(|(_, m)| m.answered)
+    }
+}

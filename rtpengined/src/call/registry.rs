@@ -1,0 +1,474 @@
+//! All calls, and the offer/answer logic that builds them.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use super::effect::{Effect, Learning, StreamConfig, StreamId};
+use super::error::CallError;
+use super::model::{Call, Media, Monologue, Now, PacketStream};
+use super::ports::PortAllocator;
+use super::token::random_token;
+use crate::config::Interface;
+use crate::ng::flags::{Family, Flags};
+use crate::sdp::{self, Session};
+
+/// Settings of the call layer (from the daemon config).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub interfaces: Vec<Interface>,
+    pub delete_delay: Duration,
+    /// Negative: unlimited.
+    pub max_sessions: i64,
+    pub sip_source: bool,
+    pub tos: Option<u8>,
+    pub timeout: Duration,
+    pub silent_timeout: Duration,
+    pub final_timeout: Duration,
+    pub offer_timeout: Duration,
+}
+
+/// How long a deleted call-id answers duplicate deletes with success.
+const DELETED_MEMORY: Duration = Duration::from_secs(30);
+
+/// The result of a signalling command: reply fields plus effects for the edges.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub sdp: Option<String>,
+    pub effects: Vec<Effect>,
+}
+
+pub struct Registry<P: PortAllocator> {
+    pub settings: Settings,
+    pub calls: HashMap<String, Call>,
+    pub(super) ports: P,
+    next_stream: u64,
+    /// Recently deleted call-ids (duplicate deletes under SIP retransmission).
+    recently_deleted: HashMap<String, Instant>,
+    /// This daemon's mark for `loop-protect` (`a=rtpengine:<token>`).
+    pub instance_token: String,
+}
+
+impl<P: PortAllocator> Registry<P> {
+    pub fn new(settings: Settings, ports: P) -> Self {
+        Registry { settings, calls: HashMap::new(), ports, next_stream: 1, recently_deleted: HashMap::new(), instance_token: random_token(12) }
+    }
+
+    pub fn ports(&self) -> &P {
+        &self.ports
+    }
+
+    pub fn ports_mut(&mut self) -> &mut P {
+        &mut self.ports
+    }
+
+    /// Calls not pending deletion count against --max-sessions.
+    pub fn active_calls(&self) -> usize {
+        self.calls.values().filter(|c| c.delete_at.is_none()).count()
+    }
+
+    pub fn offer(&mut self, f: &Flags, now: &Now) -> Result<Outcome, CallError> {
+        let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
+        let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
+        let text = f.sdp.as_deref().ok_or(CallError::NoSdp)?;
+        let session = Session::parse(text)?;
+        let is_new = !self.calls.contains_key(call_id);
+        if is_new {
+            let limit = self.settings.max_sessions;
+            if limit >= 0 && self.active_calls() as i64 >= limit {
+                return Err(CallError::SessionLimit);
+            }
+        }
+        let sender_family = sender_family(&session, f);
+        let a_if = self.pick_interface(f.direction.first().map(String::as_str), sender_family)?;
+        let b_family = f.address_family.or(sender_family);
+        let b_if = self.pick_interface(f.direction.get(1).map(String::as_str), b_family)?;
+        if is_new {
+            self.calls.insert(call_id.to_owned(), Call::new(call_id, now));
+        }
+        let result = self.offer_in_call(call_id, from_tag, f, &session, text, now, (a_if, b_if));
+        if result.is_err() && is_new {
+            // Nothing of a failed first offer survives (no half-allocated ports).
+            if let Some(call) = self.calls.remove(call_id) {
+                self.release_call(&call);
+            }
+        }
+        result
+    }
+
+    fn offer_in_call(
+        &mut self,
+        call_id: &str,
+        from_tag: &str,
+        f: &Flags,
+        session: &Session,
+        text: &str,
+        now: &Now,
+        (a_if, b_if): (usize, usize),
+    ) -> Result<Outcome, CallError> {
+        let mut call = self.calls.remove(call_id).expect("inserted by caller");
+        call.delete_at = None;
+        call.last_signal = now.unix;
+        call.last_signal_mono = now.mono;
+        let a = match call.find_tag(from_tag) {
+            Some(i) => i,
+            None => push_monologue(&mut call, from_tag, now),
+        };
+        let b = match f.to_tag.as_deref() {
+            Some(t) => match call.find_tag(t) {
+                Some(i) => i,
+                None => match call.monologues[a].peer {
+                    Some(p) if call.monologues[p].tag.is_empty() => {
+                        call.monologues[p].tag = t.to_owned();
+                        p
+                    }
+                    _ => push_monologue(&mut call, t, now),
+                },
+            },
+            None => match call.monologues[a].peer {
+                Some(p) if !call.monologues[p].deleted => p,
+                _ => push_monologue(&mut call, "", now),
+            },
+        };
+        call.monologues[a].peer = Some(b);
+        call.monologues[b].peer = Some(a);
+        apply_side_flags(&mut call.monologues[a], f);
+        if f.via_branch.is_some() {
+            call.monologues[a].via_branch = f.via_branch.clone();
+        }
+
+        call.monologues[a].mux_flags = f.rtcp_mux;
+        let res = self.update_media(&mut call, a, b, a_if, b_if, session, f);
+        let out = res.and_then(|mut effects| {
+            let plan = self.offer_plan(&call, a, b, session, f);
+            let sdp = sdp::rewrite(text, session, &plan)?;
+            effects.extend(self.relay_effects(&call, call_id));
+            Ok(Outcome { sdp: Some(sdp), effects })
+        });
+        self.calls.insert(call_id.to_owned(), call);
+        out
+    }
+
+    pub fn answer(&mut self, f: &Flags, now: &Now) -> Result<Outcome, CallError> {
+        let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
+        let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
+        let to_tag = f.to_tag.as_deref().ok_or(CallError::NoToTag)?;
+        let text = f.sdp.as_deref().ok_or(CallError::NoSdp)?;
+        let session = Session::parse(text)?;
+        let mut call = self.calls.remove(call_id).ok_or(CallError::UnknownCall)?;
+        let out = self.answer_in_call(&mut call, from_tag, to_tag, f, &session, text, now);
+        self.calls.insert(call_id.to_owned(), call);
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn answer_in_call(
+        &mut self,
+        call: &mut Call,
+        from_tag: &str,
+        to_tag: &str,
+        f: &Flags,
+        session: &Session,
+        text: &str,
+        now: &Now,
+    ) -> Result<Outcome, CallError> {
+        let a = call.find_tag(from_tag).ok_or(CallError::UnknownCall)?;
+        let b = match call.find_tag(to_tag) {
+            Some(i) => i,
+            None => match call.monologues[a].peer {
+                // First answer names the so far untagged callee; a later answer with
+                // another to-tag (forking) takes the dialogue over.
+                Some(p) => {
+                    call.monologues[p].tag = to_tag.to_owned();
+                    p
+                }
+                None => push_monologue(call, to_tag, now),
+            },
+        };
+        call.delete_at = None;
+        call.last_signal = now.unix;
+        call.last_signal_mono = now.mono;
+        call.monologues[a].peer = Some(b);
+        call.monologues[b].peer = Some(a);
+        call.monologues[a].answered = true;
+        call.monologues[b].answered = true;
+        apply_side_flags(&mut call.monologues[b], f);
+        if f.via_branch.is_some() {
+            call.monologues[b].via_branch = f.via_branch.clone();
+        }
+        // Interfaces were chosen at offer time; new media sections get the
+        // interfaces of the first existing one, or a fresh choice.
+        let fam = sender_family(session, f);
+        let b_if = match call.monologues[b].medias.first() {
+            Some(m) => m.interface,
+            None => self.pick_interface(f.direction.first().map(String::as_str), fam)?,
+        };
+        let a_if = match call.monologues[a].medias.first() {
+            Some(m) => m.interface,
+            None => self.pick_interface(f.direction.get(1).map(String::as_str), fam)?,
+        };
+        let mut effects = self.update_media(call, b, a, b_if, a_if, session, f)?;
+        let plan = self.answer_plan(call, a, b, session, f);
+        let sdp = sdp::rewrite(text, session, &plan)?;
+        // Who muxes RTCP from now on: the offerer if we accepted its mux, the
+        // answerer if it answered with mux.
+        for (i, mp) in plan.media.iter().enumerate() {
+            if let Some(m) = call.monologues[a].medias.get_mut(i) {
+                m.rtcp_mux = mp.rtcp_mux;
+            }
+            if let (Some(m), Some(s)) = (call.monologues[b].medias.get_mut(i), session.media.get(i)) {
+                m.rtcp_mux = s.rtcp_mux;
+            }
+        }
+        effects.extend(self.relay_effects(call, &call.id.clone()));
+        Ok(Outcome { sdp: Some(sdp), effects })
+    }
+
+    /// Bring `sender`'s and `receiver`'s media in line with `session` (sent by
+    /// `sender`): reserve ports, record endpoints, keep existing ports.
+    #[allow(clippy::too_many_arguments)]
+    fn update_media(
+        &mut self,
+        call: &mut Call,
+        sender: usize,
+        receiver: usize,
+        s_if: usize,
+        r_if: usize,
+        session: &Session,
+        f: &Flags,
+    ) -> Result<Vec<Effect>, CallError> {
+        let mut effects = Vec::new();
+        let count = session.media.len();
+        for side in [sender, receiver] {
+            // Sections beyond the SDP's count are gone: release them.
+            while call.monologues[side].medias.len() > count {
+                let m = call.monologues[side].medias.pop().expect("len > count");
+                effects.extend(self.release_media(&m));
+            }
+        }
+        for (i, section) in session.media.iter().enumerate() {
+            for (side, iface) in [(sender, s_if), (receiver, r_if)] {
+                let mono = &mut call.monologues[side];
+                if mono.medias.len() <= i {
+                    let adv = self.settings.interfaces[iface].advertised;
+                    mono.medias.push(new_media(i, section, iface, adv));
+                }
+                let media = &mut mono.medias[i];
+                if media.interface != iface {
+                    // Another interface (direction/family changed): new ports there.
+                    let old = std::mem::replace(media, new_media(i, section, iface, self.settings.interfaces[iface].advertised));
+                    effects.extend(self.release_media(&old));
+                }
+                let media = &mut call.monologues[side].medias[i];
+                if section.port == 0 {
+                    let old_rtp = media.rtp.take();
+                    let old_rtcp = media.rtcp.take();
+                    effects.extend(self.release_streams(old_rtp, old_rtcp, iface));
+                } else if media.rtp.is_none() {
+                    let local_ip = self.settings.interfaces[iface].local;
+                    let port = self.ports.allocate(local_ip).ok_or(CallError::OutOfPorts)?;
+                    let rtp_id = self.next_id();
+                    let rtcp_id = self.next_id();
+                    let media = &mut call.monologues[side].medias[i];
+                    media.rtp = Some(PacketStream { id: rtp_id, local: SocketAddr::new(local_ip, port), endpoint: None, is_rtcp: false });
+                    media.rtcp = Some(PacketStream { id: rtcp_id, local: SocketAddr::new(local_ip, port + 1), endpoint: None, is_rtcp: true });
+                }
+            }
+            // The sender's endpoints, direction and capabilities come from its SDP.
+            let endpoint_ip = self.endpoint_ip(session, i, f);
+            let media = &mut call.monologues[sender].medias[i];
+            media.media_type = section.media_type.clone();
+            media.protocol = section.protocol.clone();
+            media.formats = section.formats.clone();
+            media.ptime = section.ptime;
+            media.mid = section.mid.clone();
+            media.direction = session.direction_for(i);
+            media.ice = section.has_ice() || session.ice;
+            media.mux_offered = section.rtcp_mux;
+            if let (Some(rtp), Some(rtcp)) = (media.rtp.as_mut(), media.rtcp.as_mut()) {
+                rtp.endpoint = endpoint_ip.map(|ip| SocketAddr::new(ip, section.port));
+                let rtcp_ip = section
+                    .rtcp
+                    .as_ref()
+                    .and_then(|r| r.address.as_ref())
+                    .and_then(|(_, a)| parse_ip(a))
+                    .or(endpoint_ip);
+                let rtcp_port = section.rtcp.as_ref().map_or(section.port.wrapping_add(1), |r| r.port);
+                rtcp.endpoint = rtcp_ip.map(|ip| SocketAddr::new(ip, rtcp_port));
+            }
+        }
+        Ok(effects)
+    }
+
+    /// Where the sender of `session` receives media, per the trust rules.
+    fn endpoint_ip(&self, session: &Session, i: usize, f: &Flags) -> Option<IpAddr> {
+        if let Some(ip) = f.media_address {
+            return Some(ip);
+        }
+        let use_sip_source = (self.settings.sip_source || f.sip_source_address) && !f.trust_address;
+        if use_sip_source {
+            if let Some(ip) = f.received_from {
+                return Some(ip);
+            }
+        }
+        session.connection_for(i).and_then(|c| parse_ip(&c.address))
+    }
+
+    fn pick_interface(&self, name: Option<&str>, family: Option<Family>) -> Result<usize, CallError> {
+        let ifs = &self.settings.interfaces;
+        let named: Vec<usize> = match name {
+            Some(n) if ifs.iter().any(|i| i.name == n) => {
+                (0..ifs.len()).filter(|&i| ifs[i].name == n).collect()
+            }
+            _ => (0..ifs.len()).collect(),
+        };
+        match family {
+            None => named.first().copied().ok_or(CallError::NoInterface("any")),
+            Some(fam) => named
+                .iter()
+                .copied()
+                .find(|&i| Family::of(&ifs[i].local) == fam)
+                // A named interface without that family: any interface of the family.
+                .or_else(|| (0..ifs.len()).find(|&i| Family::of(&ifs[i].local) == fam))
+                .ok_or(CallError::NoInterface(if fam == Family::V4 { "IP4" } else { "IP6" })),
+        }
+    }
+
+    fn next_id(&mut self) -> StreamId {
+        let id = StreamId(self.next_stream);
+        self.next_stream += 1;
+        id
+    }
+
+    fn release_streams(&mut self, rtp: Option<PacketStream>, rtcp: Option<PacketStream>, _iface: usize) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if let Some(r) = &rtp {
+            self.ports.release(r.local.ip(), r.local.port());
+            effects.push(Effect::Close(r.id));
+        }
+        if let Some(r) = &rtcp {
+            effects.push(Effect::Close(r.id));
+        }
+        effects
+    }
+
+    pub(super) fn release_media(&mut self, m: &Media) -> Vec<Effect> {
+        self.release_streams(m.rtp.clone(), m.rtcp.clone(), m.interface)
+    }
+
+    /// Relay configuration of every stream of a call (idempotent for the relay).
+    pub(super) fn relay_effects(&self, call: &Call, call_id: &str) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for (_, mono) in call.live() {
+            let peer = mono.peer.map(|p| &call.monologues[p]);
+            for (i, media) in mono.medias.iter().enumerate() {
+                let peer_media = peer.and_then(|p| p.medias.get(i));
+                let peer_rtp = peer_media.and_then(|m| m.rtp.as_ref()).map(|s| s.id);
+                let peer_rtcp = peer_media.and_then(|m| {
+                    if m.rtcp_mux { m.rtp.as_ref() } else { m.rtcp.as_ref() }.map(|s| s.id)
+                });
+                for s in media.rtp.iter().chain(media.rtcp.iter()) {
+                    let (sink, rtcp_sink) = if s.is_rtcp { (peer_rtcp, None) } else { (peer_rtp, peer_rtcp) };
+                    // A muxing side's RTCP goes to its RTP endpoint.
+                    let endpoint = if s.is_rtcp && media.rtcp_mux {
+                        media.rtp.as_ref().and_then(|r| r.endpoint)
+                    } else {
+                        s.endpoint
+                    };
+                    out.push(Effect::Relay(StreamConfig {
+                        id: s.id,
+                        call_id: call_id.to_owned(),
+                        tag: mono.tag.clone(),
+                        local: s.local,
+                        is_rtcp: s.is_rtcp,
+                        sink,
+                        rtcp_sink,
+                        endpoint,
+                        learning: mono.learning,
+                        tos: mono.tos.or(self.settings.tos),
+                    }));
+                }
+            }
+        }
+        out
+    }
+
+    /// Release every port of a call; the returned effects close its sockets.
+    pub(super) fn release_call(&mut self, call: &Call) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {
+            effects.extend(self.release_media(m));
+        }
+        effects
+    }
+
+    pub(super) fn remember_deleted(&mut self, call_id: &str, now: Instant) {
+        self.recently_deleted.retain(|_, t| now.duration_since(*t) < DELETED_MEMORY);
+        self.recently_deleted.insert(call_id.to_owned(), now);
+    }
+
+    pub(super) fn was_deleted(&self, call_id: &str, now: Instant) -> bool {
+        self.recently_deleted.get(call_id).is_some_and(|t| now.duration_since(*t) < DELETED_MEMORY)
+    }
+
+}
+
+fn push_monologue(call: &mut Call, tag: &str, now: &Now) -> usize {
+    call.monologues.push(Monologue::new(tag, now));
+    call.monologues.len() - 1
+}
+
+fn apply_side_flags(m: &mut Monologue, f: &Flags) {
+    m.learning = Learning {
+        asymmetric: f.asymmetric && !f.symmetric,
+        strict_source: f.strict_source,
+        media_handover: f.media_handover,
+    };
+    if f.tos.is_some() {
+        m.tos = f.tos;
+    }
+    if f.label.is_some() {
+        m.label = f.label.clone();
+    }
+}
+
+fn sender_family(session: &Session, f: &Flags) -> Option<Family> {
+    if let Some(ip) = f.media_address {
+        return Some(Family::of(&ip));
+    }
+    (0..session.media.len())
+        .find_map(|i| session.connection_for(i))
+        .or(session.connection.as_ref())
+        .map(|c| match c.family {
+            sdp::AddressFamily::Ip4 => Family::V4,
+            sdp::AddressFamily::Ip6 => Family::V6,
+        })
+}
+
+pub(super) fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = s.split('/').next().unwrap_or(s);
+    s.trim_matches(['[', ']']).parse().ok()
+}
+
+fn new_media(i: usize, section: &sdp::MediaSection, iface: usize, advertised: IpAddr) -> Media {
+    Media {
+        index: u32::try_from(i + 1).unwrap_or(u32::MAX),
+        media_type: section.media_type.clone(),
+        protocol: section.protocol.clone(),
+        formats: section.formats.clone(),
+        ptime: section.ptime,
+        mid: section.mid.clone(),
+        interface: iface,
+        advertised,
+        rtp: None,
+        rtcp: None,
+        mux_offered: false,
+        rtcp_mux: false,
+        direction: sdp::Direction::SendRecv,
+        ice: false,
+        // Our ICE credentials towards this side, stable for the call's lifetime.
+        ice_ufrag: random_token(8),
+        ice_pwd: random_token(26),
+        ice_foundation: random_token(16),
+    }
+}

@@ -1,0 +1,143 @@
+//! Process setup: config, logging, daemonising, runtime, listeners, signals.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::{error, info, warn};
+
+use crate::call::{Registry, Settings};
+use crate::config::{Cli, Config};
+use crate::relay::offload::NoKernel;
+use crate::relay::pool::SharedPool;
+use crate::relay::Relay;
+use crate::server::handler::Handler;
+use crate::server::transport::{NgUdp, Transport};
+
+mod logging;
+
+/// Run the daemon; returns the process exit code.
+pub fn run(argv: Vec<String>) -> i32 {
+    let (cli, notes) = match Cli::load(argv) {
+        Ok(r) => r,
+        Err(crate::config::ConfigError::Args(e)) => {
+            let _ = e.print();
+            return if e.use_stderr() { 1 } else { 0 };
+        }
+        Err(e) => {
+            eprintln!("rtpengined: {e}");
+            return 1;
+        }
+    };
+    if cli.version {
+        println!("rtpengined {} (rtpengine 10.5 compatible)", env!("CARGO_PKG_VERSION"));
+        return 0;
+    }
+    if cli.codecs {
+        println!("No codecs: transcoding is not supported.");
+        return 0;
+    }
+    let cfg = match Config::from_cli(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rtpengined: {e}");
+            return 1;
+        }
+    };
+    if !cfg.foreground {
+        // SAFETY: called before any thread exists (the runtime is built below), so
+        // forking cannot leave locks held by other threads; stdio stays open.
+        if unsafe { libc::daemon(0, 1) } != 0 {
+            eprintln!("rtpengined: cannot daemonise: {}", std::io::Error::last_os_error());
+            return 1;
+        }
+    }
+    logging::init(cfg.log_level, cfg.log_stderr);
+    for n in &notes {
+        warn!("{n}");
+    }
+    if let Some(p) = &cfg.pidfile {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            error!(path = %p.display(), %e, "cannot write pidfile");
+            return 1;
+        }
+    }
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(n) = cfg.num_threads.filter(|n| *n > 0) {
+        rt.worker_threads(n);
+    }
+    let code = match rt.build() {
+        Ok(rt) => rt.block_on(serve(cfg.clone())),
+        Err(e) => {
+            error!(%e, "cannot start runtime");
+            1
+        }
+    };
+    if let Some(p) = &cfg.pidfile {
+        let _ = std::fs::remove_file(p);
+    }
+    code
+}
+
+async fn serve(cfg: Config) -> i32 {
+    // rtpengine 10.5 defaults to --table=0 and falls back to userspace without the
+    // module; kernel forwarding is issue 6, so we always relay in userspace for now.
+    if cfg.table >= 0 {
+        info!(table = cfg.table, "kernel forwarding not implemented yet; relaying in userspace");
+    } else {
+        info!("kernel forwarding disabled (table < 0); relaying in userspace");
+    }
+    let pool = SharedPool::new(cfg.port_min, cfg.port_max);
+    let relay = Arc::new(Relay::new(pool.clone(), Arc::new(NoKernel)));
+    let settings = Settings {
+        interfaces: cfg.interfaces.clone(),
+        delete_delay: cfg.delete_delay,
+        max_sessions: cfg.max_sessions,
+        sip_source: cfg.sip_source,
+        tos: cfg.tos,
+        timeout: cfg.timeout,
+        silent_timeout: cfg.silent_timeout,
+        final_timeout: cfg.final_timeout,
+        offer_timeout: cfg.offer_timeout,
+    };
+    let handler = Arc::new(Handler::new(Registry::new(settings, pool), relay));
+    let mut transports: Vec<Box<dyn Transport>> = Vec::new();
+    for addr in &cfg.listen_ng {
+        match NgUdp::bind(*addr, None).await {
+            Ok(t) => transports.push(Box::new(t)),
+            Err(e) => {
+                error!(%addr, %e, "cannot listen for ng");
+                return 1;
+            }
+        }
+    }
+    for i in &cfg.interfaces {
+        info!(name = %i.name, local = %i.local, advertised = %i.advertised, "media interface");
+    }
+    for t in transports {
+        tokio::spawn(t.serve(handler.clone()));
+    }
+    tokio::spawn(crate::server::timers::sweep_loop(handler.clone(), Duration::from_millis(250)));
+    info!(ports = format!("{}-{}", cfg.port_min, cfg.port_max), "rtpengined started");
+    let code = wait_for_shutdown().await;
+    info!("shutting down");
+    code
+}
+
+async fn wait_for_shutdown() -> i32 {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
+    else {
+        error!("cannot install signal handlers");
+        return 1;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => return 0,
+            _ = int.recv() => return 0,
+            // No reload on SIGHUP (rtpengine neither): note it and keep running.
+            _ = hup.recv() => info!("SIGHUP ignored"),
+        }
+    }
+}

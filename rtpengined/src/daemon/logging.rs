@@ -1,0 +1,77 @@
+//! tracing output: stderr (--log-stderr) or syslog via /dev/log.
+
+use std::io::Write;
+use std::os::unix::net::UnixDatagram;
+
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::EnvFilter;
+
+/// rtpengine's syslog-style --log-level (0..7) as a tracing filter.
+fn level_name(level: u8) -> &'static str {
+    match level {
+        0..=3 => "error",
+        4 => "warn",
+        5 | 6 => "info",
+        _ => "debug",
+    }
+}
+
+pub fn init(level: u8, stderr: bool) {
+    let filter = EnvFilter::try_from_env("RTPENGINED_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("rtpengined={}", level_name(level))));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let syslog = if stderr { None } else { Syslog::connect() };
+    match syslog {
+        Some(s) => {
+            let _ = builder.with_ansi(false).without_time().with_writer(s).try_init();
+        }
+        None => {
+            let _ = builder.with_writer(std::io::stderr).try_init();
+        }
+    }
+}
+
+/// Writes each formatted event as one datagram to the local syslog socket.
+#[derive(Clone)]
+struct Syslog {
+    socket: std::sync::Arc<UnixDatagram>,
+}
+
+impl Syslog {
+    fn connect() -> Option<Syslog> {
+        let socket = UnixDatagram::unbound().ok()?;
+        socket.connect("/dev/log").ok()?;
+        Some(Syslog { socket: std::sync::Arc::new(socket) })
+    }
+}
+
+struct SyslogLine {
+    socket: std::sync::Arc<UnixDatagram>,
+    buf: Vec<u8>,
+}
+
+impl Write for SyslogLine {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for SyslogLine {
+    fn drop(&mut self) {
+        // Facility daemon (3), severity info (6): <30>.
+        let mut msg = format!("<30>rtpengined[{}]: ", std::process::id()).into_bytes();
+        msg.extend_from_slice(self.buf.strip_suffix(b"\n").unwrap_or(&self.buf));
+        let _ = self.socket.send(&msg);
+    }
+}
+
+impl<'a> MakeWriter<'a> for Syslog {
+    type Writer = SyslogLine;
+    fn make_writer(&'a self) -> SyslogLine {
+        SyslogLine { socket: self.socket.clone(), buf: Vec::new() }
+    }
+}

@@ -1,0 +1,140 @@
+//! The command handler: datagram in, reply datagram out. All errors of the lower
+//! layers become `result: error` + `error-reason` here, once.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tracing::{info, info_span, warn};
+
+use crate::call::{CallError, Deleted, Now, Registry};
+use crate::ng::bencode::Owned;
+use crate::ng::cache::ReplyCache;
+use crate::ng::command::{CommandError, CommandKind, Request};
+use crate::ng::message::{self, FrameError};
+use crate::relay::pool::SharedPool;
+use crate::relay::Relay;
+
+#[derive(Debug, thiserror::Error)]
+enum HandleError {
+    #[error("{0}")]
+    Frame(#[from] FrameError),
+    #[error("{0}")]
+    Command(#[from] CommandError),
+    #[error("{0}")]
+    Call(#[from] CallError),
+    #[error("Recording is not supported yet")]
+    Recording,
+    #[error("Invalid value for {0}")]
+    Invalid(String),
+}
+
+pub struct Handler {
+    registry: Mutex<Registry<SharedPool>>,
+    relay: Arc<Relay>,
+    cache: Mutex<ReplyCache>,
+}
+
+impl Handler {
+    pub fn new(registry: Registry<SharedPool>, relay: Arc<Relay>) -> Handler {
+        Handler { registry: Mutex::new(registry), relay, cache: Mutex::new(ReplyCache::default()) }
+    }
+
+    pub fn registry(&self) -> std::sync::MutexGuard<'_, Registry<SharedPool>> {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn relay(&self) -> &Arc<Relay> {
+        &self.relay
+    }
+
+    /// Handle one datagram; `None` when nothing can be answered (no cookie).
+    pub fn handle(&self, datagram: &[u8]) -> Option<Vec<u8>> {
+        let (cookie, body) = match message::split_cookie(datagram) {
+            Ok(p) => p,
+            Err(err) => {
+                warn!(%err, "dropping ng datagram without cookie");
+                return None;
+            }
+        };
+        let now = Instant::now();
+        {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(reply) = cache.get(cookie) {
+                info!(cookie = %String::from_utf8_lossy(cookie), "retransmission, resending cached reply");
+                return Some(reply.to_vec());
+            }
+        }
+        let reply = match self.execute(body) {
+            Ok(r) => r,
+            Err(err) => {
+                warn!(reason = %err, "ng command failed");
+                Owned::dict().with("result", "error").with("error-reason", err.to_string())
+            }
+        };
+        let framed = message::frame_reply(cookie, &reply);
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(now, cookie, framed.clone());
+        Some(framed)
+    }
+
+    fn execute(&self, body: &[u8]) -> Result<Owned, HandleError> {
+        let msg = message::decode_body(body)?;
+        let req = Request::parse(&msg)?;
+        let f = &req.flags;
+        let span = info_span!(
+            "ng",
+            command = req.kind.name(),
+            call_id = f.call_id.as_deref().unwrap_or(""),
+            from_tag = f.from_tag.as_deref().unwrap_or("")
+        );
+        let _enter = span.enter();
+        if let Some(bad) = f.invalid.first() {
+            if req.kind != CommandKind::Ping {
+                return Err(HandleError::Invalid(format!("'{bad}'")));
+            }
+        }
+        let now = Now::system();
+        let mut reply = match req.kind {
+            CommandKind::Ping => return Ok(Owned::dict().with("result", "pong")),
+            CommandKind::Offer | CommandKind::Answer => {
+                let outcome = {
+                    let mut reg = self.registry();
+                    let out = if req.kind == CommandKind::Offer { reg.offer(f, &now) } else { reg.answer(f, &now) }?;
+                    // Apply under the registry lock so effects of two commands never interleave.
+                    self.relay.apply(&out.effects);
+                    out
+                };
+                info!(streams = outcome.effects.len(), "{} processed", req.kind.name());
+                Owned::dict().with("sdp", outcome.sdp.unwrap_or_default())
+            }
+            CommandKind::Delete => {
+                let mut reg = self.registry();
+                let (deleted, effects) = reg.delete(f, &now)?;
+                // Final statistics before the streams go away.
+                let body = match &deleted {
+                    Deleted::Call(c) | Deleted::Branch(c) => {
+                        crate::call::query::query_call(c, &now, self.relay.as_ref())
+                    }
+                    Deleted::Duplicate => Owned::dict().with("warning", "Call already deleted"),
+                };
+                self.relay.apply(&effects);
+                info!("deleted");
+                body
+            }
+            CommandKind::Query => {
+                let reg = self.registry();
+                let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
+                let call = reg.calls.get(call_id).ok_or(CallError::UnknownCall)?;
+                crate::call::query::query_call(call, &now, self.relay.as_ref())
+            }
+            CommandKind::List => self.registry().list(f.limit),
+            CommandKind::StartRecording | CommandKind::StopRecording => {
+                return Err(HandleError::Recording);
+            }
+        };
+        if let Some(w) = f.warning() {
+            reply.insert("warning", w);
+        }
+        reply.insert("result", "ok");
+        Ok(reply)
+    }
+}

@@ -1,0 +1,4 @@
+//! Thin tokio edges for control: transports, the handler they feed, timers.
+pub mod handler;
+pub mod timers;
+pub mod transport;

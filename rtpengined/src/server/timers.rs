@@ -1,0 +1,23 @@
+//! Periodic work: call timeouts and delete-delay expiry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::info;
+
+use super::handler::Handler;
+use crate::call::Now;
+
+pub async fn sweep_loop(handler: Arc<Handler>, period: Duration) {
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        let now = Now::system();
+        let mut reg = handler.registry();
+        let expired = reg.sweep(&now, handler.relay().as_ref());
+        for (call_id, why, effects) in expired {
+            info!(call_id = %call_id, reason = ?why, "call expired");
+            handler.relay().apply(&effects);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Control transports. Each one only moves datagrams/messages between the network
+//! and the `Handler`; ng over UDP now, TCP/websocket can implement the same trait.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::net::UdpSocket;
+use tracing::{info, warn};
+
+use super::handler::Handler;
+
+pub trait Transport: Send {
+    fn local_addr(&self) -> SocketAddr;
+    fn serve(self: Box<Self>, handler: Arc<Handler>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+}
+
+/// ng over UDP (IPv4 or IPv6).
+pub struct NgUdp {
+    socket: UdpSocket,
+    local: SocketAddr,
+}
+
+impl NgUdp {
+    pub async fn bind(addr: SocketAddr, tos: Option<u8>) -> std::io::Result<NgUdp> {
+        let std_sock = std::net::UdpSocket::bind(addr)?;
+        std_sock.set_nonblocking(true)?;
+        let _ = tos; // --control-tos is accepted but not applied yet.
+        let local = std_sock.local_addr()?;
+        Ok(NgUdp { socket: UdpSocket::from_std(std_sock)?, local })
+    }
+}
+
+impl Transport for NgUdp {
+    fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    fn serve(self: Box<Self>, handler: Arc<Handler>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(async move {
+            info!(listen = %self.local, "ng control listening (UDP)");
+            let mut buf = vec![0u8; 65536];
+            loop {
+                let (len, peer) = match self.socket.recv_from(&mut buf).await {
+                    Ok(r) => r,
+                    Err(err) => {
+                        warn!(%err, "ng receive error");
+                        continue;
+                    }
+                };
+                let datagram = buf[..len].to_vec();
+                let h = handler.clone();
+                // Signalling work is synchronous and short; keep the socket loop free.
+                let reply = tokio::task::block_in_place(|| h.handle(&datagram));
+                if let Some(reply) = reply {
+                    if let Err(err) = self.socket.send_to(&reply, peer).await {
+                        warn!(%err, %peer, "ng send error");
+                    }
+                }
+            }
+        })
+    }
+}
