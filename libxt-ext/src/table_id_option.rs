@@ -88,15 +88,29 @@ mod tests {
     #[test]
     fn refuses_ids_past_the_module_limit() {
         assert_eq!(MAX_TABLE_ID, 63);
-        for arg in ["64", "99", "4294967295", "4294967296", "99999999999999999999999"] {
-            assert_eq!(parse_table_id(arg), Err(TableIdError::OutOfRange(arg.into())), "{arg}");
+        for arg in [
+            "64",
+            "99",
+            "4294967295",
+            "4294967296",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(
+                parse_table_id(arg),
+                Err(TableIdError::OutOfRange(arg.into())),
+                "{arg}"
+            );
         }
     }
 
     #[test]
     fn refuses_non_decimal_text() {
         for arg in ["-1", "+5", " 5", "5 ", "abc", "0x3", "1.0", "٣", "5\n"] {
-            assert_eq!(parse_table_id(arg), Err(TableIdError::NotANumber(arg.into())), "{arg:?}");
+            assert_eq!(
+                parse_table_id(arg),
+                Err(TableIdError::NotANumber(arg.into())),
+                "{arg:?}"
+            );
         }
         assert_eq!(parse_table_id(""), Err(TableIdError::Empty));
     }
@@ -104,7 +118,10 @@ mod tests {
     #[test]
     fn error_messages_name_the_argument_and_the_valid_range() {
         let msg = parse_table_id("64").unwrap_err().to_string();
-        assert_eq!(msg, "RTPENGINE: invalid --id \"64\": table number must be from 0 to 63");
+        assert_eq!(
+            msg,
+            "RTPENGINE: invalid --id \"64\": table number must be from 0 to 63"
+        );
         let msg = parse_table_id("abc").unwrap_err().to_string();
         assert!(msg.contains("\"abc\"") && msg.contains("0 to 63"), "{msg}");
         let msg = parse_table_id("").unwrap_err().to_string();
@@ -123,7 +140,9 @@ mod tests {
     fn saved_text_parses_back_to_the_same_id() {
         for id in 0..=MAX_TABLE_ID {
             let saved = save_text(id);
-            let arg = saved.strip_prefix(" --id ").expect("save text starts with --id");
+            let arg = saved
+                .strip_prefix(" --id ")
+                .expect("save text starts with --id");
             assert_eq!(parse_table_id(arg), Ok(id));
         }
     }

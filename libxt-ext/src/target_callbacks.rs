@@ -10,8 +10,7 @@ use crate::table_id_option::{
 };
 use crate::target_data::{read_table_id, write_table_id};
 use crate::xtables_abi::{
-    xt_params, xtables_option_parse, XtEntryTarget, XtFcheckCall, XtOptionCall,
-    PARAMETER_PROBLEM,
+    xt_params, xtables_option_parse, XtEntryTarget, XtFcheckCall, XtOptionCall, PARAMETER_PROBLEM,
 };
 
 /// Our only option's id in the x6 table; bit `1 << ID_OPTION` in `xflags` means seen.
@@ -49,6 +48,9 @@ fn exit_with_parameter_problem(message: &str) -> ! {
 }
 
 /// `help`: usage text for `iptables -j RTPENGINE --help`.
+///
+/// # Safety
+/// None required; `unsafe` only to match the C callback type.
 pub unsafe extern "C" fn help() {
     c_print(HELP_TEXT);
 }
@@ -68,7 +70,9 @@ pub unsafe extern "C" fn x6_parse(cb: *mut XtOptionCall) {
         String::new()
     } else {
         // SAFETY: non-null `arg` is the NUL-terminated argv string.
-        unsafe { CStr::from_ptr(cb.arg) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr(cb.arg) }
+            .to_string_lossy()
+            .into_owned()
     };
     match parse_table_id(&arg) {
         // SAFETY: `data` points to our `size`-byte target data (contract above).
@@ -93,7 +97,11 @@ pub unsafe extern "C" fn x6_fcheck(cb: *mut XtFcheckCall) {
 ///
 /// # Safety
 /// `target` must point to a `struct xt_entry_target` carrying our data.
-pub unsafe extern "C" fn print(_entry: *const c_void, target: *const XtEntryTarget, _numeric: c_int) {
+pub unsafe extern "C" fn print(
+    _entry: *const c_void,
+    target: *const XtEntryTarget,
+    _numeric: c_int,
+) {
     // SAFETY: per this function's contract.
     c_print(&print_text(unsafe { read_table_id(target) }));
 }

@@ -50,7 +50,10 @@ mod tests {
     fn id_round_trips_through_an_entry_target() {
         // 32-byte header plus 8 bytes of data, as iptables allocates it.
         let mut entry = [0u64; 5];
-        let data = entry.as_mut_ptr().cast::<u8>().wrapping_add(XT_ENTRY_TARGET_DATA_OFFSET);
+        let data = entry
+            .as_mut_ptr()
+            .cast::<u8>()
+            .wrapping_add(XT_ENTRY_TARGET_DATA_OFFSET);
         // SAFETY: `data` lies 32 bytes into a 40-byte buffer.
         unsafe { write_table_id(data.cast(), 42) };
         assert_eq!(entry[4].to_ne_bytes()[..4], 42u32.to_ne_bytes());

@@ -7,8 +7,8 @@ use core::ptr;
 use crate::target_callbacks::{help, print, save, x6_fcheck, x6_parse, ID_OPTION};
 use crate::target_data::TARGET_INFO_ALIGNED_SIZE;
 use crate::xtables_abi::{
-    xt_params, xtables_register_targets, XtOptionEntry, XtablesTarget, NFPROTO_IPV4,
-    NFPROTO_IPV6, XTABLES_VERSION, XTTYPE_STRING,
+    xt_params, xtables_register_targets, XtOptionEntry, XtablesTarget, NFPROTO_IPV4, NFPROTO_IPV6,
+    XTABLES_VERSION, XTTYPE_STRING,
 };
 
 /// The target name in `-j RTPENGINE`.

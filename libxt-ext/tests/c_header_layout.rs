@@ -44,10 +44,17 @@ fn c_facts() -> Vec<(String, String)> {
     std::fs::create_dir_all(&dir).expect("create temp dir");
     let (src, exe) = (dir.join("layout.c"), dir.join("layout"));
     std::fs::write(&src, C_PROGRAM).expect("write C source");
-    let cc = Command::new("cc").arg("-o").arg(&exe).arg(&src).output().expect(
-        "running cc failed: install gcc and libxtables-dev to check the xtables layout",
+    let cc = Command::new("cc")
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .output()
+        .expect("running cc failed: install gcc and libxtables-dev to check the xtables layout");
+    assert!(
+        cc.status.success(),
+        "cc failed:\n{}",
+        String::from_utf8_lossy(&cc.stderr)
     );
-    assert!(cc.status.success(), "cc failed:\n{}", String::from_utf8_lossy(&cc.stderr));
     let out = Command::new(&exe).output().expect("run layout program");
     assert!(out.status.success());
     String::from_utf8(out.stdout)
@@ -64,54 +71,160 @@ fn c_facts() -> Vec<(String, String)> {
 fn rust_layouts_match_the_installed_xtables_header() {
     let rust: Vec<(&str, String)> = vec![
         ("xt_option_entry", size_of::<XtOptionEntry>().to_string()),
-        ("xt_option_entry.type", offset_of!(XtOptionEntry, type_).to_string()),
-        ("xt_option_entry.id", offset_of!(XtOptionEntry, id).to_string()),
-        ("xt_option_entry.flags", offset_of!(XtOptionEntry, flags).to_string()),
-        ("xt_option_entry.size", offset_of!(XtOptionEntry, size).to_string()),
-        ("xt_option_entry.max", offset_of!(XtOptionEntry, max).to_string()),
+        (
+            "xt_option_entry.type",
+            offset_of!(XtOptionEntry, type_).to_string(),
+        ),
+        (
+            "xt_option_entry.id",
+            offset_of!(XtOptionEntry, id).to_string(),
+        ),
+        (
+            "xt_option_entry.flags",
+            offset_of!(XtOptionEntry, flags).to_string(),
+        ),
+        (
+            "xt_option_entry.size",
+            offset_of!(XtOptionEntry, size).to_string(),
+        ),
+        (
+            "xt_option_entry.max",
+            offset_of!(XtOptionEntry, max).to_string(),
+        ),
         ("xt_option_call", size_of::<XtOptionCall>().to_string()),
-        ("xt_option_call.arg", offset_of!(XtOptionCall, arg).to_string()),
-        ("xt_option_call.entry", offset_of!(XtOptionCall, entry).to_string()),
-        ("xt_option_call.data", offset_of!(XtOptionCall, data).to_string()),
-        ("xt_option_call.xflags", offset_of!(XtOptionCall, xflags).to_string()),
-        ("xt_option_call.invert", offset_of!(XtOptionCall, invert).to_string()),
-        ("xt_option_call.val", offset_of!(XtOptionCall, val).to_string()),
-        ("xt_option_call.target", offset_of!(XtOptionCall, target).to_string()),
-        ("xt_option_call.udata", offset_of!(XtOptionCall, udata).to_string()),
+        (
+            "xt_option_call.arg",
+            offset_of!(XtOptionCall, arg).to_string(),
+        ),
+        (
+            "xt_option_call.entry",
+            offset_of!(XtOptionCall, entry).to_string(),
+        ),
+        (
+            "xt_option_call.data",
+            offset_of!(XtOptionCall, data).to_string(),
+        ),
+        (
+            "xt_option_call.xflags",
+            offset_of!(XtOptionCall, xflags).to_string(),
+        ),
+        (
+            "xt_option_call.invert",
+            offset_of!(XtOptionCall, invert).to_string(),
+        ),
+        (
+            "xt_option_call.val",
+            offset_of!(XtOptionCall, val).to_string(),
+        ),
+        (
+            "xt_option_call.target",
+            offset_of!(XtOptionCall, target).to_string(),
+        ),
+        (
+            "xt_option_call.udata",
+            offset_of!(XtOptionCall, udata).to_string(),
+        ),
         ("xt_fcheck_call", size_of::<XtFcheckCall>().to_string()),
-        ("xt_fcheck_call.data", offset_of!(XtFcheckCall, data).to_string()),
-        ("xt_fcheck_call.xflags", offset_of!(XtFcheckCall, xflags).to_string()),
+        (
+            "xt_fcheck_call.data",
+            offset_of!(XtFcheckCall, data).to_string(),
+        ),
+        (
+            "xt_fcheck_call.xflags",
+            offset_of!(XtFcheckCall, xflags).to_string(),
+        ),
         ("xtables_target", size_of::<XtablesTarget>().to_string()),
-        ("xtables_target.name", offset_of!(XtablesTarget, name).to_string()),
-        ("xtables_target.revision", offset_of!(XtablesTarget, revision).to_string()),
-        ("xtables_target.family", offset_of!(XtablesTarget, family).to_string()),
-        ("xtables_target.size", offset_of!(XtablesTarget, size).to_string()),
-        ("xtables_target.help", offset_of!(XtablesTarget, help).to_string()),
-        ("xtables_target.x6_parse", offset_of!(XtablesTarget, x6_parse).to_string()),
-        ("xtables_target.x6_fcheck", offset_of!(XtablesTarget, x6_fcheck).to_string()),
-        ("xtables_target.x6_options", offset_of!(XtablesTarget, x6_options).to_string()),
-        ("xtables_target.print", offset_of!(XtablesTarget, print).to_string()),
-        ("xtables_target.save", offset_of!(XtablesTarget, save).to_string()),
-        ("xtables_target.udata_size", offset_of!(XtablesTarget, udata_size).to_string()),
-        ("xtables_target.option_offset", offset_of!(XtablesTarget, option_offset).to_string()),
-        ("xtables_target.tflags", offset_of!(XtablesTarget, tflags).to_string()),
-        ("xtables_target.loaded", offset_of!(XtablesTarget, loaded).to_string()),
+        (
+            "xtables_target.name",
+            offset_of!(XtablesTarget, name).to_string(),
+        ),
+        (
+            "xtables_target.revision",
+            offset_of!(XtablesTarget, revision).to_string(),
+        ),
+        (
+            "xtables_target.family",
+            offset_of!(XtablesTarget, family).to_string(),
+        ),
+        (
+            "xtables_target.size",
+            offset_of!(XtablesTarget, size).to_string(),
+        ),
+        (
+            "xtables_target.help",
+            offset_of!(XtablesTarget, help).to_string(),
+        ),
+        (
+            "xtables_target.x6_parse",
+            offset_of!(XtablesTarget, x6_parse).to_string(),
+        ),
+        (
+            "xtables_target.x6_fcheck",
+            offset_of!(XtablesTarget, x6_fcheck).to_string(),
+        ),
+        (
+            "xtables_target.x6_options",
+            offset_of!(XtablesTarget, x6_options).to_string(),
+        ),
+        (
+            "xtables_target.print",
+            offset_of!(XtablesTarget, print).to_string(),
+        ),
+        (
+            "xtables_target.save",
+            offset_of!(XtablesTarget, save).to_string(),
+        ),
+        (
+            "xtables_target.udata_size",
+            offset_of!(XtablesTarget, udata_size).to_string(),
+        ),
+        (
+            "xtables_target.option_offset",
+            offset_of!(XtablesTarget, option_offset).to_string(),
+        ),
+        (
+            "xtables_target.tflags",
+            offset_of!(XtablesTarget, tflags).to_string(),
+        ),
+        (
+            "xtables_target.loaded",
+            offset_of!(XtablesTarget, loaded).to_string(),
+        ),
         ("xtables_globals", size_of::<XtablesGlobals>().to_string()),
-        ("xtables_globals.exit_err", offset_of!(XtablesGlobals, exit_err).to_string()),
-        ("xtables_globals.compat_rev", offset_of!(XtablesGlobals, compat_rev).to_string()),
+        (
+            "xtables_globals.exit_err",
+            offset_of!(XtablesGlobals, exit_err).to_string(),
+        ),
+        (
+            "xtables_globals.compat_rev",
+            offset_of!(XtablesGlobals, compat_rev).to_string(),
+        ),
         ("xt_entry_target", XT_ENTRY_TARGET_DATA_OFFSET.to_string()),
-        ("xt_entry_target.data", XT_ENTRY_TARGET_DATA_OFFSET.to_string()),
+        (
+            "xt_entry_target.data",
+            XT_ENTRY_TARGET_DATA_OFFSET.to_string(),
+        ),
         ("XT_ALIGN(4)", TARGET_INFO_ALIGNED_SIZE.to_string()),
         ("XTTYPE_STRING", XTTYPE_STRING.to_string()),
         ("PARAMETER_PROBLEM", PARAMETER_PROBLEM.to_string()),
         ("NFPROTO_IPV4", NFPROTO_IPV4.to_string()),
         ("NFPROTO_IPV6", NFPROTO_IPV6.to_string()),
-        ("XTABLES_VERSION", XTABLES_VERSION.to_str().unwrap().to_owned()),
+        (
+            "XTABLES_VERSION",
+            XTABLES_VERSION.to_str().unwrap().to_owned(),
+        ),
     ];
     let c = c_facts();
-    assert_eq!(c.len(), rust.len(), "C program and Rust list disagree on what to check");
+    assert_eq!(
+        c.len(),
+        rust.len(),
+        "C program and Rust list disagree on what to check"
+    );
     for ((c_name, c_value), (r_name, r_value)) in c.iter().zip(&rust) {
         assert_eq!(c_name, r_name, "check lists out of order");
-        assert_eq!(c_value, r_value, "{c_name}: header says {c_value}, Rust says {r_value}");
+        assert_eq!(
+            c_value, r_value,
+            "{c_name}: header says {c_value}, Rust says {r_value}"
+        );
     }
 }

@@ -11,7 +11,12 @@ use std::sync::OnceLock;
 
 use xt_RTPENGINE::table_id_option::{parse_table_id, HELP_TEXT, MISSING_ID_MESSAGE};
 
-const PROGRAMS: [&str; 4] = ["iptables-legacy", "iptables-nft", "ip6tables-legacy", "ip6tables-nft"];
+const PROGRAMS: [&str; 4] = [
+    "iptables-legacy",
+    "iptables-nft",
+    "ip6tables-legacy",
+    "ip6tables-nft",
+];
 const SYSTEM_XTABLES_DIR: &str = "/usr/lib/x86_64-linux-gnu/xtables";
 /// iptables' exit status for PARAMETER_PROBLEM.
 const PARAMETER_PROBLEM: i32 = 2;
@@ -23,11 +28,14 @@ fn our_library() -> PathBuf {
     }
     let exe = std::env::current_exe().expect("test executable path");
     let deps = exe.parent().expect("deps dir");
-    [deps.to_path_buf(), deps.parent().expect("profile dir").to_path_buf()]
-        .iter()
-        .map(|dir| dir.join("libxt_RTPENGINE.so"))
-        .find(|p| p.exists())
-        .expect("libxt_RTPENGINE.so not built next to the test binary")
+    [
+        deps.to_path_buf(),
+        deps.parent().expect("profile dir").to_path_buf(),
+    ]
+    .iter()
+    .map(|dir| dir.join("libxt_RTPENGINE.so"))
+    .find(|p| p.exists())
+    .expect("libxt_RTPENGINE.so not built next to the test binary")
 }
 
 /// A directory holding the system's extensions plus ours, for XTABLES_LIBDIR.
@@ -62,8 +70,13 @@ fn iptables(program: &str, args: &[&str]) -> Output {
     if !is_root() {
         cmd.args(["--user", "--map-root-user"]);
     }
-    cmd.arg("--net").arg(program).args(args).env("XTABLES_LIBDIR", libdir());
-    let out = cmd.output().unwrap_or_else(|e| panic!("running unshare {program}: {e}"));
+    cmd.arg("--net")
+        .arg(program)
+        .args(args)
+        .env("XTABLES_LIBDIR", libdir());
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running unshare {program}: {e}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !stderr.contains("unshare failed") && !stderr.contains("unshare:"),
@@ -82,7 +95,10 @@ fn help_text_comes_from_our_library() {
         let out = iptables(program, &["-p", "udp", "-j", "RTPENGINE", "--help"]);
         let stdout = text(&out.stdout);
         assert!(out.status.success(), "{program}: {}", text(&out.stderr));
-        assert!(stdout.contains(HELP_TEXT), "{program} printed no RTPENGINE help:\n{stdout}");
+        assert!(
+            stdout.contains(HELP_TEXT),
+            "{program} printed no RTPENGINE help:\n{stdout}"
+        );
     }
 }
 
@@ -91,7 +107,11 @@ fn missing_id_is_refused_with_the_10_5_message() {
     for program in PROGRAMS {
         let out = iptables(program, &["-A", "INPUT", "-p", "udp", "-j", "RTPENGINE"]);
         let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(PARAMETER_PROBLEM), "{program}: {stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(PARAMETER_PROBLEM),
+            "{program}: {stderr}"
+        );
         assert!(stderr.contains(MISSING_ID_MESSAGE), "{program}: {stderr}");
     }
 }
@@ -100,11 +120,21 @@ fn missing_id_is_refused_with_the_10_5_message() {
 fn bad_ids_are_refused_with_our_message() {
     for program in PROGRAMS {
         for bad in ["64", "99", "-1", "abc", " 5", "", "4294967296"] {
-            let out = iptables(program, &["-A", "INPUT", "-p", "udp", "-j", "RTPENGINE", "--id", bad]);
+            let out = iptables(
+                program,
+                &["-A", "INPUT", "-p", "udp", "-j", "RTPENGINE", "--id", bad],
+            );
             let stderr = text(&out.stderr);
             let expected = parse_table_id(bad).expect_err("a bad id").to_string();
-            assert_eq!(out.status.code(), Some(PARAMETER_PROBLEM), "{program} --id {bad:?}: {stderr}");
-            assert!(stderr.contains(&expected), "{program} --id {bad:?}: {stderr}");
+            assert_eq!(
+                out.status.code(),
+                Some(PARAMETER_PROBLEM),
+                "{program} --id {bad:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains(&expected),
+                "{program} --id {bad:?}: {stderr}"
+            );
         }
     }
 }
@@ -112,15 +142,35 @@ fn bad_ids_are_refused_with_our_message() {
 #[test]
 fn repeated_or_inverted_id_is_refused() {
     for program in PROGRAMS {
-        let out = iptables(program, &["-A", "INPUT", "-j", "RTPENGINE", "--id", "1", "--id", "2"]);
+        let out = iptables(
+            program,
+            &["-A", "INPUT", "-j", "RTPENGINE", "--id", "1", "--id", "2"],
+        );
         let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(PARAMETER_PROBLEM), "{program}: {stderr}");
-        assert!(stderr.contains("--id") && stderr.contains("once"), "{program}: {stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(PARAMETER_PROBLEM),
+            "{program}: {stderr}"
+        );
+        assert!(
+            stderr.contains("--id") && stderr.contains("once"),
+            "{program}: {stderr}"
+        );
 
-        let out = iptables(program, &["-A", "INPUT", "-j", "RTPENGINE", "!", "--id", "1"]);
+        let out = iptables(
+            program,
+            &["-A", "INPUT", "-j", "RTPENGINE", "!", "--id", "1"],
+        );
         let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(PARAMETER_PROBLEM), "{program}: {stderr}");
-        assert!(stderr.contains("--id") && stderr.contains("cannot be inverted"), "{program}: {stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(PARAMETER_PROBLEM),
+            "{program}: {stderr}"
+        );
+        assert!(
+            stderr.contains("--id") && stderr.contains("cannot be inverted"),
+            "{program}: {stderr}"
+        );
     }
 }
 
@@ -130,12 +180,31 @@ fn verbose_append_prints_the_parsed_id() {
     // (which fails here unless the kernel knows the target: harmless in the namespace).
     for program in PROGRAMS {
         for id in ["0", "5", "63"] {
-            let out = iptables(program, &["-v", "-A", "INPUT", "-p", "udp", "-j", "RTPENGINE", "--id", id]);
+            let out = iptables(
+                program,
+                &[
+                    "-v",
+                    "-A",
+                    "INPUT",
+                    "-p",
+                    "udp",
+                    "-j",
+                    "RTPENGINE",
+                    "--id",
+                    id,
+                ],
+            );
             let stdout = text(&out.stdout);
-            let line = stdout.lines().find(|l| l.starts_with("RTPENGINE")).unwrap_or_else(|| {
-                panic!("{program}: no rule printed:\n{stdout}{}", text(&out.stderr))
-            });
-            assert!(line.ends_with(&format!(" RTPENGINE id:{id}")), "{program}: {line:?}");
+            let line = stdout
+                .lines()
+                .find(|l| l.starts_with("RTPENGINE"))
+                .unwrap_or_else(|| {
+                    panic!("{program}: no rule printed:\n{stdout}{}", text(&out.stderr))
+                });
+            assert!(
+                line.ends_with(&format!(" RTPENGINE id:{id}")),
+                "{program}: {line:?}"
+            );
         }
     }
 }

@@ -70,6 +70,13 @@ for prog in iptables-legacy iptables-nft ip6tables-legacy ip6tables-nft; do
     case $prog in ip6*) fam=6 ;; *) fam=4 ;; esac
     "$prog" -F INPUT 2>/dev/null
 
+    help=$("$prog" -j RTPENGINE --help 2>&1)
+    if grep -qF -- 'rtpengine kernel table number' <<<"$help"; then
+        ok "$prog: --help comes from our extension"
+    else
+        not_ok "$prog: --help comes from our extension" "$(tail -n 5 <<<"$help")"
+    fi
+
     # Insert: accepted by the kernel (no "revision not supported" warning either).
     out=$("$prog" -I INPUT -p udp -j RTPENGINE --id 0 2>&1)
     rc=$?
@@ -146,6 +153,21 @@ for prog in iptables-legacy iptables-nft ip6tables-legacy ip6tables-nft; do
     fi
 
     "$prog" -F INPUT 2>/dev/null
+
+    # The layout the 10.5 package sets up: a user chain jumped to from INPUT.
+    out=$( { "$prog" -N rtpengine && "$prog" -I INPUT -p udp -j rtpengine &&
+        "$prog" -I rtpengine -p udp -j RTPENGINE --id 42; } 2>&1)
+    rc=$?
+    chain=$("$prog" -S rtpengine 2>&1)
+    if [ $rc -eq 0 ] && grep -qxF -- '-A rtpengine -p udp -j RTPENGINE --id 42' <<<"$chain" &&
+        udp_reaches_socket "$fam"; then
+        ok "$prog: rule in a user chain as the 10.5 package sets it up"
+    else
+        not_ok "$prog: rule in a user chain as the 10.5 package sets it up" "exit $rc: $out" "$chain"
+    fi
+    "$prog" -F INPUT 2>/dev/null
+    "$prog" -F rtpengine 2>/dev/null
+    "$prog" -X rtpengine 2>/dev/null
 done
 rm -f /tmp/iptables_ext.saved
 
