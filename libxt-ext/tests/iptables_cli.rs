@@ -5,9 +5,9 @@
 //! (iptables warns "revision 0 not supported"); `tests/vm/iptables_ext.sh` covers that.
 //! Needs: iptables (legacy and nft front ends), util-linux `unshare`.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+
+mod common;
 
 use xt_RTPENGINE::table_id_option::{parse_table_id, HELP_TEXT, MISSING_ID_MESSAGE};
 
@@ -17,47 +17,8 @@ const PROGRAMS: [&str; 4] = [
     "ip6tables-legacy",
     "ip6tables-nft",
 ];
-const SYSTEM_XTABLES_DIR: &str = "/usr/lib/x86_64-linux-gnu/xtables";
 /// iptables' exit status for PARAMETER_PROBLEM.
 const PARAMETER_PROBLEM: i32 = 2;
-
-/// The cdylib cargo built alongside this test's rlib (target/<profile>/deps/).
-fn our_library() -> PathBuf {
-    if let Some(path) = std::env::var_os("XT_RTPENGINE_SO") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps dir");
-    [
-        deps.to_path_buf(),
-        deps.parent().expect("profile dir").to_path_buf(),
-    ]
-    .iter()
-    .map(|dir| dir.join("libxt_RTPENGINE.so"))
-    .find(|p| p.exists())
-    .expect("libxt_RTPENGINE.so not built next to the test binary")
-}
-
-/// A directory holding the system's extensions plus ours, for XTABLES_LIBDIR.
-fn libdir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xtables-libdir");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create libdir");
-        let system = std::fs::read_dir(SYSTEM_XTABLES_DIR)
-            .unwrap_or_else(|e| panic!("{SYSTEM_XTABLES_DIR}: {e}; install iptables"));
-        for entry in system.flatten() {
-            let name = entry.file_name();
-            if name != "libxt_RTPENGINE.so" {
-                std::os::unix::fs::symlink(entry.path(), dir.join(&name)).expect("symlink");
-            }
-        }
-        let ours = our_library().canonicalize().expect("our library");
-        std::os::unix::fs::symlink(ours, dir.join("libxt_RTPENGINE.so")).expect("symlink ours");
-        dir
-    })
-}
 
 fn is_root() -> bool {
     let out = Command::new("id").arg("-u").output().expect("run id -u");
@@ -73,7 +34,7 @@ fn iptables(program: &str, args: &[&str]) -> Output {
     cmd.arg("--net")
         .arg(program)
         .args(args)
-        .env("XTABLES_LIBDIR", libdir());
+        .env("XTABLES_LIBDIR", common::xtables_libdir());
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("running unshare {program}: {e}"));
