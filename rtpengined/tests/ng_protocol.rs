@@ -1,0 +1,195 @@
+//! ng over UDP: fixtures from real Kamailio, malformed input, retransmission cache,
+//! duplicates, query/list, limits.
+
+mod common;
+use common::*;
+use rtpengined::ng::bencode::Owned;
+
+fn fixtures_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/kamailio-5.6-ng")
+}
+
+#[test]
+fn kamailio_fixtures_replay_cleanly() {
+    let d = Daemon::start(32000, 32099, &["--interface=127.0.0.1", "--interface=::1"]);
+    let mut scenarios: Vec<_> = std::fs::read_dir(fixtures_dir()).unwrap().flatten().filter(|e| e.path().is_dir()).collect();
+    scenarios.sort_by_key(|e| e.path());
+    assert!(scenarios.len() >= 7, "fixtures missing");
+    let mut sent = 0;
+    for sc in scenarios {
+        let mut files: Vec<_> = std::fs::read_dir(sc.path()).unwrap().flatten().map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ng")).collect();
+        files.sort();
+        for f in files {
+            let dg = std::fs::read(&f).unwrap();
+            let cookie = &dg[..dg.iter().position(|&b| b == b' ').unwrap() + 1];
+            let reply = d.send_raw(&dg).expect("reply");
+            assert!(reply.starts_with(cookie), "{f:?}: cookie not echoed");
+            let r = rtpengined::ng::bencode::decode(&reply[cookie.len()..]).unwrap().to_owned_value();
+            let result = text(r.get("result"));
+            assert!(result == "ok" || result == "pong", "{f:?}: {r}");
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            if name.contains("offer") || name.contains("answer") {
+                let body = text(r.get("sdp"));
+                let port = media_target(&r).port();
+                assert!((32000..=32099).contains(&port), "{f:?}: port {port} outside range\n{body}");
+            }
+            sent += 1;
+        }
+    }
+    assert!(sent >= 30);
+    // Every call was deleted: nothing left.
+    let l = d.ok(&Owned::dict().with("command", "list"));
+    assert_eq!(l.get("calls"), Some(&Owned::List(vec![])), "{l}");
+}
+
+#[test]
+fn malformed_input_gets_error_not_crash() {
+    let d = Daemon::start(32100, 32199, &[]);
+    let cases: &[(&[u8], &str)] = &[
+        (b"c1 d7:command4:ping", "decode"),
+        (b"c2 l4:pinge", "dictionary"),
+        (b"c3 i12e", "dictionary"),
+        (b"c4 d7:command5:bogose", "Unrecognized command"),
+        (b"c5 d4:calldee", "No command"),
+        (b"c6 d7:command5:offere", "No call-id"),
+        (b"c7 d7:command5:offer7:call-id1:xe", "No from-tag"),
+        (b"c8 d7:command5:offer7:call-id1:x8:from-tag1:ae", "No SDP"),
+        (b"c9 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:hello", "decode"),
+        (b"c10 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:helloe", "SDP"),
+        (b"c11 d7:command6:answer7:call-id7:missing8:from-tag1:a6:to-tag1:b3:sdp5:helloe", "SDP"),
+        (b"c12 d7:command5:query7:call-id7:missinge", "Unknown call-id"),
+        (b"c13 d7:command6:delete7:call-id7:missing8:from-tag1:ae", "not found"),
+        (b"c14 d7:command15:start recording7:call-id1:xe", "Recording"),
+        (b"c15 d7:command5:offer3:TOSi999e7:call-id1:x8:from-tag1:a3:sdp1:xe", "TOS"),
+    ];
+    for (dg, reason) in cases {
+        let reply = d.send_raw(dg).expect("a reply");
+        let text_reply = String::from_utf8_lossy(&reply).to_string();
+        assert!(text_reply.contains("6:result5:error"), "{}: {text_reply}", String::from_utf8_lossy(dg));
+        assert!(text_reply.contains(reason), "{}: {text_reply}", String::from_utf8_lossy(dg));
+    }
+    // A datagram without cookie is dropped; the daemon keeps serving.
+    assert!(d.send_raw(b"nocookie").is_none());
+    assert_eq!(text(d.request(&Owned::dict().with("command", "ping")).get("result")), "pong");
+}
+
+#[test]
+fn retransmission_gets_cached_reply_without_reexecution() {
+    let d = Daemon::start(32200, 32299, &[]);
+    let body = offer("rt-1", "a", &sdp("127.0.0.1", 6000)).encode();
+    let mut dg = b"rtx_1 ".to_vec();
+    dg.extend_from_slice(&body);
+    let first = d.send_raw(&dg).unwrap();
+    d.ok(&delete("rt-1", "a"));
+    // Same cookie again: the cached reply, and the call is NOT created again.
+    let again = d.send_raw(&dg).unwrap();
+    assert_eq!(first, again);
+    let l = d.ok(&Owned::dict().with("command", "list"));
+    assert_eq!(l.get("calls"), Some(&Owned::List(vec![])));
+    // A new cookie with the same content does execute.
+    d.ok(&offer("rt-1", "a", &sdp("127.0.0.1", 6000)));
+    let l = d.ok(&Owned::dict().with("command", "list"));
+    assert_eq!(l.get("calls"), Some(&list(&["rt-1"])));
+}
+
+#[test]
+fn duplicates_are_idempotent_and_reinvite_keeps_ports() {
+    let d = Daemon::start(32300, 32399, &[]);
+    let o1 = d.ok(&offer("dup", "a", &sdp("127.0.0.1", 6000)));
+    let o2 = d.ok(&offer("dup", "a", &sdp("127.0.0.1", 6000)));
+    assert_eq!(o1.get("sdp"), o2.get("sdp"));
+    let a1 = d.ok(&answer("dup", "a", "b", &sdp("127.0.0.1", 7000)));
+    let a2 = d.ok(&answer("dup", "a", "b", &sdp("127.0.0.1", 7000)));
+    assert_eq!(a1.get("sdp"), a2.get("sdp"));
+    // re-INVITE from the caller with to-tag: same ports.
+    let re = d.ok(&offer("dup", "a", &sdp("127.0.0.1", 6000)).with("to-tag", "b"));
+    assert_eq!(media_target(&re), media_target(&o1));
+    // re-INVITE from the callee (tags swapped) keeps the callee's ports too.
+    let re_b = d.ok(&offer("dup", "b", &sdp("127.0.0.1", 7000)).with("to-tag", "a"));
+    assert_eq!(media_target(&re_b), media_target(&a1));
+    // Duplicate deletes both succeed.
+    d.ok(&delete("dup", "a"));
+    d.ok(&delete("dup", "a"));
+    assert_eq!(text(d.request(&query("dup")).get("result")), "error");
+}
+
+#[test]
+fn query_and_list_report_call_structure() {
+    let d = Daemon::start(32400, 32499, &[]);
+    let o = d.ok(&offer("q-1", "alice", &sdp("127.0.0.1", 6000)).with("label", "caller"));
+    d.ok(&answer("q-1", "alice", "bob", &sdp("127.0.0.1", 7000)));
+    d.ok(&offer("q-2", "carol", &sdp("127.0.0.1", 6100)));
+    let l = d.ok(&Owned::dict().with("command", "list"));
+    assert_eq!(l.get("calls"), Some(&list(&["q-1", "q-2"])));
+    let l1 = d.ok(&Owned::dict().with("command", "list").with("limit", 1i64));
+    assert_eq!(l1.get("calls"), Some(&list(&["q-1"])));
+    let q = d.ok(&query("q-1"));
+    for key in ["created", "last signal", "tags", "totals"] {
+        assert!(q.get(key).is_some(), "missing {key}: {q}");
+    }
+    let tags = q.get("tags").unwrap();
+    let alice = tags.get("alice").expect("alice");
+    assert_eq!(text(alice.get("label")), "caller");
+    assert_eq!(text(alice.get("in dialogue with")), "bob");
+    let Some(Owned::List(medias)) = alice.get("medias") else { panic!("medias") };
+    assert_eq!(medias.len(), 1);
+    assert_eq!(text(medias[0].get("type")), "audio");
+    assert_eq!(text(medias[0].get("protocol")), "RTP/AVP");
+    let Some(Owned::List(streams)) = medias[0].get("streams") else { panic!("streams") };
+    assert_eq!(streams.len(), 2, "RTP and RTCP");
+    let ep = streams[0].get("endpoint").unwrap();
+    assert_eq!(text(ep.get("address")), "127.0.0.1");
+    assert_eq!(int(ep.get("port")), 6000);
+    assert_eq!(int(streams[1].get("endpoint").unwrap().get("port")), 6001);
+    // alice's streams are where alice sends: the port advertised in the answer,
+    // bob's are where bob sends: the port advertised in the offer.
+    let bob = tags.get("bob").unwrap();
+    let Some(Owned::List(bm)) = bob.get("medias") else { panic!() };
+    let Some(Owned::List(bs)) = bm[0].get("streams") else { panic!() };
+    assert_eq!(int(bs[0].get("local port")) as u16, media_target(&o).port());
+    let totals = q.get("totals").unwrap();
+    assert_eq!(int(totals.get("RTP").unwrap().get("packets")), 0);
+}
+
+#[test]
+fn session_limit_and_port_exhaustion() {
+    let d = Daemon::start(32500, 32509, &["--max-sessions=2"]);
+    d.ok(&offer("l-1", "a", &sdp("127.0.0.1", 6000)));
+    d.ok(&offer("l-2", "a", &sdp("127.0.0.1", 6000)));
+    let r = d.request(&offer("l-3", "a", &sdp("127.0.0.1", 6000)));
+    assert_eq!(text(r.get("error-reason")), "Parallel session limit reached");
+    // Existing calls are still served (re-offer).
+    d.ok(&offer("l-1", "a", &sdp("127.0.0.1", 6000)));
+    drop(d);
+
+    // 10 ports = 5 pairs; each call takes 2 pairs.
+    let d = Daemon::start(32510, 32519, &[]);
+    d.ok(&offer("p-1", "a", &sdp("127.0.0.1", 6000)));
+    d.ok(&offer("p-2", "a", &sdp("127.0.0.1", 6000)));
+    let r = d.request(&offer("p-3", "a", &sdp("127.0.0.1", 6000)));
+    assert_eq!(text(r.get("error-reason")), "Ran out of ports");
+    // The failed call left nothing behind; after a delete there is room again.
+    d.ok(&delete("p-1", "a"));
+    d.ok(&offer("p-3", "a", &sdp("127.0.0.1", 6000)));
+}
+
+#[test]
+fn unimplemented_flags_produce_warning() {
+    let d = Daemon::start(32520, 32559, &[]);
+    let r = d.ok(&offer("w-1", "a", &sdp("127.0.0.1", 6000))
+        .with("flags", list(&["record-call", "strict-source"]))
+        .with("codec", Owned::dict().with("strip", list(&["PCMA"]))));
+    let w = text(r.get("warning"));
+    assert!(w.contains("record-call") && w.contains("codec"), "{w}");
+    assert!(!w.contains("strict-source"), "{w}");
+}
+
+#[test]
+fn ipv6_control_and_media() {
+    let d = Daemon::start_on("::1", 32560, 32599, &["--interface=::1"]);
+    let o = d.ok(&offer("v6", "a", &sdp("::1", 6000)));
+    let body = text(o.get("sdp"));
+    assert!(body.contains("c=IN IP6 ::1"), "{body}");
+    assert!(media_target(&o).is_ipv6());
+}
