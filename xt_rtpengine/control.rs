@@ -4,9 +4,11 @@
 //! write() executes a message; read() executes the message found in the read buffer and
 //! writes the (possibly updated) message back.
 
-use crate::rtpengine_core::abi::{cmd, Message, Pod, MESSAGE_SIZE};
+use crate::rtpengine_core::abi::{cipher, cmd, hmac, Message, Pod, Srtp, MESSAGE_SIZE};
+use crate::rtpengine_core::target;
 use crate::rtpengine_core::errno::{self, Errno};
 use crate::rtpengine_core::validate;
+use crate::boxed;
 use crate::tables::Table;
 use kernel::prelude::*;
 use kernel::uaccess::UserSlice;
@@ -21,7 +23,7 @@ pub(crate) fn handle(table: &Table, user: UserSlice, len: usize, is_read: bool) 
         return neg(e);
     }
     let (mut reader, mut writer) = user.reader_writer();
-    let mut msg = match KBox::new(Message::zeroed(), GFP_KERNEL) {
+    let mut msg = match boxed::zeroed::<Message>() {
         Ok(m) => m,
         Err(_) => return neg(errno::ENOMEM),
     };
@@ -37,16 +39,47 @@ pub(crate) fn handle(table: &Table, user: UserSlice, len: usize, is_read: bool) 
     len as isize
 }
 
-fn execute(_table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno> {
+fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno> {
     match validate::command(msg, is_read)? {
         cmd::NOOP => validate::noop(&msg.noop_info()),
-        other => {
-            pr_warn_ratelimited(other);
+        cmd::ADD_TARGET => {
+            let t = target::prepare_target(&msg.target(), crypto_supported)?;
+            table.targets.add(t)
+        }
+        cmd::DEL_TARGET => {
+            let local = msg.target().local;
+            if !target::is_valid_address(&local) {
+                return Err(errno::EINVAL);
+            }
+            table.targets.del(&local)
+        }
+        cmd::ADD_DESTINATION => {
+            let d = msg.destination();
+            target::validate_destination(&d, crypto_supported)?;
+            table.targets.add_destination(&d)
+        }
+        c @ (cmd::GET_STATS | cmd::GET_RESET_STATS) => {
+            let mut s = msg.stats();
+            table.targets.stats(&mut s, c == cmd::GET_RESET_STATS)?;
+            msg.u.stats = s;
+            Ok(())
+        }
+        // Intercepting packets for recording (recording-method=proc) is not implemented:
+        // calls cannot be created, so nothing can refer to one.
+        cmd::ADD_CALL => {
+            validate::call(&msg.call())?;
             Err(errno::EOPNOTSUPP)
         }
+        cmd::ADD_STREAM | cmd::DEL_STREAM => {
+            validate::stream(&msg.stream())?;
+            Err(errno::ENOENT)
+        }
+        cmd::DEL_CALL | cmd::PACKET => Err(errno::ENOENT),
+        _ => Err(errno::EINVAL),
     }
 }
 
-fn pr_warn_ratelimited(command: u32) {
-    pr_warn!("control command {} not supported yet\n", command);
+/// SRTP parameters the module can execute (plain RTP until in-kernel SRTP lands).
+fn crypto_supported(s: &Srtp) -> bool {
+    s.cipher == cipher::NULL && s.hmac == hmac::NULL
 }

@@ -59,3 +59,16 @@ extern "C" {
     ) -> *mut ProcDirEntry;
     pub(crate) fn proc_remove(pde: *mut ProcDirEntry);
 }
+
+/// `struct net`; only handled by address.
+pub(crate) type Net = bindings::net;
+
+extern "C" {
+    // helpers.c: packet path.
+    pub(crate) fn rtpe_skb_network_data(skb: *mut bindings::sk_buff, len: *mut c_uint) -> *const u8;
+    pub(crate) fn rtpe_skb_alloc(len: c_uint, data: *mut *mut u8) -> *mut bindings::sk_buff;
+    pub(crate) fn rtpe_skb_free(skb: *mut bindings::sk_buff);
+    pub(crate) fn rtpe_now_us() -> i64;
+    pub(crate) fn rtpe_send_ipv4(net: *mut Net, skb: *mut bindings::sk_buff, saddr: u32, daddr: u32, tos: u8) -> c_int;
+    pub(crate) fn rtpe_send_ipv6(net: *mut Net, skb: *mut bindings::sk_buff, saddr: *const u8, daddr: *const u8) -> c_int;
+}

@@ -15,6 +15,14 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/x_tables.h>
 #include <linux/rcupdate.h>
+#include <linux/skbuff.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netdevice.h>
+#include <linux/ktime.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/ip6_route.h>
 
 /* ---- module parameters (same names and meaning as rtpengine 10.5) ---- */
 
@@ -127,14 +135,14 @@ struct rtpe_xt_info {
 };
 
 /* Implemented in Rust (xt.rs). */
-unsigned int rtpe_target(struct sk_buff *skb, u32 id, u8 family);
+unsigned int rtpe_target(struct sk_buff *skb, struct net *net, u32 id, u8 family);
 int rtpe_target_check(u32 id);
 
 static unsigned int rtpe_tg(struct sk_buff *skb, const struct xt_action_param *par)
 {
 	const struct rtpe_xt_info *info = par->targinfo;
 
-	return rtpe_target(skb, info->id, xt_family(par));
+	return rtpe_target(skb, xt_net(par), info->id, xt_family(par));
 }
 
 static int rtpe_tg_check(const struct xt_tgchk_param *par)
@@ -177,4 +185,93 @@ int rtpe_xt_register(void)
 void rtpe_xt_unregister(void)
 {
 	xt_unregister_targets(rtpe_tg_reg, ARRAY_SIZE(rtpe_tg_reg));
+}
+
+/* ---- packet path: sk_buff accessors and sending (inline functions and macros) ---- */
+
+/*
+ * Makes the packet linear and returns its bytes from the network header on, or NULL
+ * when that is impossible (out of memory). At LOCAL_IN the network header is in place.
+ */
+const u8 *rtpe_skb_network_data(struct sk_buff *skb, unsigned int *len)
+{
+	int off;
+
+	if (skb_linearize(skb))
+		return NULL;
+	off = skb_network_offset(skb);
+	if (off < 0 || (unsigned int)off > skb->len)
+		return NULL;
+	*len = skb->len - off;
+	return skb_network_header(skb);
+}
+
+/* A new packet of `len` bytes (filled by the caller), with room for link headers. */
+struct sk_buff *rtpe_skb_alloc(unsigned int len, u8 **data)
+{
+	struct sk_buff *skb = alloc_skb(LL_MAX_HEADER + len, GFP_ATOMIC);
+
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, LL_MAX_HEADER);
+	*data = skb_put(skb, len);
+	return skb;
+}
+
+void rtpe_skb_free(struct sk_buff *skb)
+{
+	kfree_skb(skb);
+}
+
+s64 rtpe_now_us(void)
+{
+	return ktime_to_us(ktime_get_real());
+}
+
+/* Routes and sends a complete IPv4+UDP packet built by the caller; consumes `skb`. */
+int rtpe_send_ipv4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr, u8 tos)
+{
+	struct flowi4 fl4 = {
+		.daddr = daddr,
+		.saddr = saddr,
+		.flowi4_tos = tos & INET_DSCP_MASK,
+		.flowi4_proto = IPPROTO_UDP,
+	};
+	struct rtable *rt;
+
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt)) {
+		kfree_skb(skb);
+		return PTR_ERR(rt);
+	}
+	skb_dst_set(skb, &rt->dst);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, sizeof(struct iphdr));
+	skb->protocol = htons(ETH_P_IP);
+	skb->ip_summed = CHECKSUM_NONE;
+	return ip_local_out(net, NULL, skb);
+}
+
+/* Routes and sends a complete IPv6+UDP packet built by the caller; consumes `skb`. */
+int rtpe_send_ipv6(struct net *net, struct sk_buff *skb, const u8 *saddr, const u8 *daddr)
+{
+	struct flowi6 fl6 = { .flowi6_proto = IPPROTO_UDP };
+	struct dst_entry *dst;
+	int err;
+
+	memcpy(&fl6.saddr, saddr, sizeof(fl6.saddr));
+	memcpy(&fl6.daddr, daddr, sizeof(fl6.daddr));
+	dst = ip6_route_output(net, NULL, &fl6);
+	if (dst->error) {
+		err = dst->error;
+		dst_release(dst);
+		kfree_skb(skb);
+		return err;
+	}
+	skb_dst_set(skb, dst);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, sizeof(struct ipv6hdr));
+	skb->protocol = htons(ETH_P_IPV6);
+	skb->ip_summed = CHECKSUM_NONE;
+	return ip6_local_out(net, NULL, skb);
 }

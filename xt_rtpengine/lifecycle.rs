@@ -40,6 +40,10 @@ impl Drop for XtRtpengine {
         drop(self.target.take());
         self.registry.shutdown();
         self.registry.uninstall();
+        // Targets deleted earlier may still wait for their grace period to be freed by
+        // our callback: let them all run before the module's code goes away.
+        // SAFETY: plain call, process context.
+        unsafe { kernel::bindings::rcu_barrier() };
         pr_info!("xt_RTPENGINE unloaded\n");
     }
 }

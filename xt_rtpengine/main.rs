@@ -17,12 +17,17 @@
 #[path = "core/src/lib.rs"]
 mod rtpengine_core;
 
+mod boxed;
 mod control;
 mod ffi;
+mod forward;
 mod lifecycle;
 mod proc;
 mod proc_files;
+mod skb;
+mod stats_lock;
 mod tables;
+mod targets;
 mod xt;
 
 use kernel::prelude::*;

@@ -6,7 +6,11 @@
 use crate::control;
 use crate::ffi;
 use crate::proc;
+use crate::boxed;
+use crate::rtpengine_core::abi::{ListEntry, Pod, LIST_ENTRY_SIZE};
+use crate::rtpengine_core::listing;
 use crate::rtpengine_core::proc_cmd::{self, MainCommand, TextBuf};
+use crate::targets::Cursor;
 use crate::tables::{registry, Table, NUM_TABLES};
 use core::fmt::Write;
 use kernel::bindings::{file, inode, loff_t};
@@ -178,6 +182,34 @@ extern "C" fn rtpe_control_read(f: *mut file, buf: *mut c_char, len: usize, _o: 
     control::handle(table, UserSlice::new(buf as usize, len), len, true)
 }
 
+/// What an open `N/list` or `N/blist` holds: the table and how far the reader got.
+struct Listing {
+    table: Arc<Table>,
+    cursor: Cursor,
+    /// Formatted text not yet read (`list` only).
+    pending: KVec<u8>,
+    /// Position in `pending` of the next byte to hand out.
+    pending_pos: usize,
+    /// Text position reached (to tell sequential reads from seeks).
+    pos: i64,
+}
+
+/// `fmt::Write` into a `KVec`, failing cleanly when memory runs out.
+struct VecWriter<'a>(&'a mut KVec<u8>);
+
+impl Write for VecWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes(), GFP_KERNEL).map_err(|_| core::fmt::Error)
+    }
+}
+
+fn listing_of<'a>(f: *mut file) -> Option<&'a mut Listing> {
+    // SAFETY: procfs passes the live file; `private_data` is null or the `Listing` set
+    // by `rtpe_list_open`, and procfs does not run two reads of one file at once for
+    // these non-stream files (f_pos lock), so the reference is unique while in use.
+    unsafe { ((*f).private_data as *mut Listing).as_mut() }
+}
+
 /// `N/list` and `N/blist` open: hold the table while the file is open.
 #[no_mangle]
 extern "C" fn rtpe_list_open(_i: *mut inode, f: *mut file) -> c_int {
@@ -186,9 +218,17 @@ extern "C" fn rtpe_list_open(_i: *mut inode, f: *mut file) -> c_int {
     if !unsafe { ffi::rtpe_module_get() } {
         return ENXIO.to_errno();
     }
-    match reg.get(proc::file_data(f) as u32) {
-        Ok(table) => {
-            set_table(f, table);
+    let res = reg.get(proc::file_data(f) as u32).and_then(|table| {
+        KBox::new(
+            Listing { table, cursor: Cursor::default(), pending: KVec::new(), pending_pos: 0, pos: 0 },
+            GFP_KERNEL,
+        )
+        .map_err(Error::from)
+    });
+    match res {
+        Ok(l) => {
+            // SAFETY: procfs passes the live file being opened; we own `private_data`.
+            unsafe { (*f).private_data = KBox::into_raw(l).cast() };
             0
         }
         Err(e) => {
@@ -201,7 +241,15 @@ extern "C" fn rtpe_list_open(_i: *mut inode, f: *mut file) -> c_int {
 
 #[no_mangle]
 extern "C" fn rtpe_list_release(_i: *mut inode, f: *mut file) -> c_int {
-    if let (Some(reg), Some(table)) = (registry(), take_table(f)) {
+    // SAFETY: the pointer was set by `rtpe_list_open` from `KBox::into_raw` and is taken
+    // back once, here.
+    let l = unsafe {
+        let p = (*f).private_data as *mut Listing;
+        (*f).private_data = core::ptr::null_mut();
+        (!p.is_null()).then(|| KBox::from_raw(p))
+    };
+    if let (Some(reg), Some(l)) = (registry(), l) {
+        let Listing { table, .. } = KBox::into_inner(l);
         reg.put(table);
     }
     // SAFETY: balances the reference taken at open.
@@ -209,19 +257,60 @@ extern "C" fn rtpe_list_release(_i: *mut inode, f: *mut file) -> c_int {
     0
 }
 
-/// `N/list`: human-readable targets.
+/// `N/list`: human-readable targets, formatted a target at a time as the reader goes.
 #[no_mangle]
 extern "C" fn rtpe_list_read(f: *mut file, buf: *mut c_char, len: usize, off: *mut loff_t) -> isize {
-    let Some(_table) = table_of(f) else { return neg(ENOENT) };
-    read_text(b"", buf, len, off)
+    let Some(l) = listing_of(f) else { return neg(ENOENT) };
+    // SAFETY: procfs passes the file position of this non-stream file; checked for null.
+    let Some(pos) = (unsafe { off.as_mut() }) else { return neg(EINVAL) };
+    if *pos != l.pos {
+        if *pos != 0 {
+            return neg(ESPIPE); // only sequential reads, or a rewind to the start
+        }
+        *l = Listing { table: l.table.clone(), cursor: Cursor::default(), pending: KVec::new(), pending_pos: 0, pos: 0 };
+    }
+    let mut entry = match boxed::zeroed::<ListEntry>() {
+        Ok(e) => e,
+        Err(e) => return neg(e),
+    };
+    while l.pending.len() - l.pending_pos < len {
+        let Some(unfilled) = l.table.targets.next_entry(&mut l.cursor, &mut entry) else { break };
+        if l.pending_pos == l.pending.len() {
+            // SAFETY: shrinking a `u8` vector: no element needs dropping.
+            unsafe { l.pending.set_len(0) };
+            l.pending_pos = 0;
+        }
+        if listing::format_target(&mut VecWriter(&mut l.pending), &entry, unfilled).is_err() {
+            return neg(ENOMEM);
+        }
+    }
+    let avail = &l.pending[l.pending_pos..];
+    let n = avail.len().min(len);
+    if let Err(e) = UserSlice::new(buf as usize, len).writer().write_slice(&avail[..n]) {
+        return neg(e);
+    }
+    l.pending_pos += n;
+    l.pos += n as i64;
+    *pos = l.pos;
+    n as isize
 }
 
 /// `N/blist`: one `ListEntry` per read; each read must be exactly that size.
 #[no_mangle]
-extern "C" fn rtpe_blist_read(f: *mut file, _buf: *mut c_char, len: usize, _off: *mut loff_t) -> isize {
-    let Some(_table) = table_of(f) else { return neg(ENOENT) };
-    if len != crate::rtpengine_core::abi::LIST_ENTRY_SIZE {
+extern "C" fn rtpe_blist_read(f: *mut file, buf: *mut c_char, len: usize, _off: *mut loff_t) -> isize {
+    let Some(l) = listing_of(f) else { return neg(ENOENT) };
+    if len != LIST_ENTRY_SIZE {
         return neg(EINVAL);
     }
-    0
+    let mut entry = match boxed::zeroed::<ListEntry>() {
+        Ok(e) => e,
+        Err(e) => return neg(e),
+    };
+    if l.table.targets.next_entry(&mut l.cursor, &mut entry).is_none() {
+        return 0;
+    }
+    match UserSlice::new(buf as usize, len).writer().write_slice(entry.as_bytes()) {
+        Ok(()) => LIST_ENTRY_SIZE as isize,
+        Err(e) => neg(e),
+    }
 }

@@ -12,6 +12,7 @@
 use crate::ffi;
 use crate::proc::{self, Owner, ProcDir, S_IFDIR};
 use crate::rtpengine_core::abi::MAX_TABLES;
+use crate::targets::Targets;
 use core::fmt::Write;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
@@ -22,6 +23,7 @@ use kernel::sync::{Arc, Mutex};
 pub(crate) const NUM_TABLES: usize = MAX_TABLES as usize;
 
 /// One forwarding table.
+#[pin_data]
 pub(crate) struct Table {
     pub(crate) id: u32,
     /// tgid of the process holding `N/control` open, 0 when none. Changed under
@@ -29,6 +31,8 @@ pub(crate) struct Table {
     control_pid: AtomicU32,
     /// Open files holding this table (shown as the refcount in `status`).
     open_files: AtomicU32,
+    #[pin]
+    pub(crate) targets: Targets,
 }
 
 impl Table {
@@ -39,7 +43,7 @@ impl Table {
         self.open_files.load(Ordering::Relaxed)
     }
     pub(crate) fn num_targets(&self) -> u32 {
-        0
+        self.targets.len()
     }
 }
 
@@ -112,15 +116,20 @@ impl Registry {
             if !unsafe { ffi::rtpe_module_get() } {
                 return Err(ENXIO);
             }
-            let table = match Arc::new(
-                Table { id, control_pid: AtomicU32::new(0), open_files: AtomicU32::new(0) },
+            let table = match Arc::pin_init(
+                try_pin_init!(Table {
+                    id,
+                    control_pid: AtomicU32::new(0),
+                    open_files: AtomicU32::new(0),
+                    targets <- Targets::new(),
+                }? Error),
                 GFP_KERNEL,
             ) {
                 Ok(t) => t,
                 Err(e) => {
                     // SAFETY: balances the successful `rtpe_module_get` above.
                     unsafe { ffi::rtpe_module_put() };
-                    return Err(e.into());
+                    return Err(e);
                 }
             };
             tables[idx] = Some(table.clone());

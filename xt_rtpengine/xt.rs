@@ -3,7 +3,8 @@
 //! The `RTPENGINE` x_tables target (registration structs in helpers.c): rule checking
 //! and the per-packet entry point.
 
-use crate::ffi::{self, XT_CONTINUE};
+use crate::ffi::{self, Net, XT_CONTINUE};
+use crate::forward;
 use crate::rtpengine_core::abi::MAX_TABLES;
 use crate::tables::registry;
 use kernel::bindings::sk_buff;
@@ -45,14 +46,14 @@ extern "C" fn rtpe_target_check(id: u32) -> c_int {
 /// The target: called for every packet matched by an RTPENGINE rule, in softirq
 /// context under `rcu_read_lock`.
 #[no_mangle]
-extern "C" fn rtpe_target(_skb: *mut sk_buff, id: u32, family: u8) -> u32 {
+extern "C" fn rtpe_target(skb: *mut sk_buff, net: *mut Net, id: u32, family: u8) -> u32 {
     if family != ffi::NFPROTO_IPV4 && family != ffi::NFPROTO_IPV6 {
         return XT_CONTINUE;
     }
     let Some(reg) = registry() else { return XT_CONTINUE };
     // SAFETY: netfilter calls targets inside an RCU read-side section; the table
     // reference is used only within this call.
-    let Some(_table) = (unsafe { reg.published(id) }) else { return XT_CONTINUE };
-    // No forwarding rules exist yet: every packet continues to its socket.
-    XT_CONTINUE
+    let Some(table) = (unsafe { reg.published(id) }) else { return XT_CONTINUE };
+    // SAFETY: `skb` and `net` are netfilter's for this packet; we are under its RCU lock.
+    unsafe { forward::packet(skb, net, table, family) }
 }

@@ -1,6 +1,6 @@
 //! Validation of control messages, with the errno rtpengine 10.5 answers for each rule.
 
-use super::abi::{cmd, Message, NoopInfo, MESSAGE_SIZE};
+use super::abi::{cmd, CallInfo, Message, NoopInfo, StreamInfo, MESSAGE_SIZE};
 use super::errno::{self, Errno};
 
 /// Largest write accepted on a control file: a message plus one packet for PACKET.
@@ -47,6 +47,24 @@ pub fn command(m: &Message, is_read: bool) -> Result<u32, Errno> {
     Ok(c)
 }
 
+/// ADD_CALL: the call id must be a NUL-terminated string within its 256 bytes.
+pub fn call(c: &CallInfo) -> Result<(), Errno> {
+    if c.call_id.contains(&0) {
+        Ok(())
+    } else {
+        Err(errno::EINVAL)
+    }
+}
+
+/// ADD_STREAM / DEL_STREAM: the stream name must be NUL-terminated within its 256 bytes.
+pub fn stream(s: &StreamInfo) -> Result<(), Errno> {
+    if s.stream_name.contains(&0) {
+        Ok(())
+    } else {
+        Err(errno::EINVAL)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +89,19 @@ mod tests {
         assert_eq!(control_len(MESSAGE_SIZE), Ok(()));
         assert_eq!(control_len(MAX_CONTROL_WRITE), Ok(()));
         assert_eq!(control_len(MAX_CONTROL_WRITE + 1), Err(errno::EMSGSIZE));
+    }
+
+    #[test]
+    fn names_must_be_terminated() {
+        use super::super::abi::Pod;
+        let mut c = CallInfo::zeroed();
+        assert_eq!(call(&c), Ok(()));
+        c.call_id = [b'a'; 256];
+        assert_eq!(call(&c), Err(errno::EINVAL));
+        let mut s = StreamInfo::zeroed();
+        assert_eq!(stream(&s), Ok(()));
+        s.stream_name = [b'x'; 256];
+        assert_eq!(stream(&s), Err(errno::EINVAL));
     }
 
     #[test]

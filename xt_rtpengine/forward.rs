@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The packet path: a UDP packet matched by an `RTPENGINE` rule is looked up in its
+//! table and, as `rtpengine_core::forward::decide` says, handed on, dropped, or sent to
+//! every output of its target with new IP/UDP headers.
+
+use crate::ffi::{Net, NFPROTO_IPV4, NF_DROP, XT_CONTINUE};
+use crate::rtpengine_core::abi::{output_flags, target_flags, OutputInfo};
+use crate::rtpengine_core::forward::{decide, replace_payload, Forward, Verdict};
+use crate::rtpengine_core::packet::{self, IPPROTO_UDP, UDP_HDR_LEN};
+use crate::rtpengine_core::rtp;
+use crate::skb::{self, OutPacket};
+use crate::tables::Table;
+use crate::targets::Target;
+use core::sync::atomic::Ordering;
+use kernel::bindings::sk_buff;
+
+/// Handles one packet for `table`.
+///
+/// # Safety
+/// `skb` and `net` come from netfilter for this packet; the caller is in the hook's
+/// RCU read-side section.
+pub(crate) unsafe fn packet(skb: *mut sk_buff, net: *mut Net, table: &Table, family: u8) -> u32 {
+    // SAFETY: as required by `network_bytes`; `data` is not used after we return.
+    let Some(data) = (unsafe { skb::network_bytes(skb) }) else { return XT_CONTINUE };
+    let ip = if family == NFPROTO_IPV4 { packet::parse_ipv4(data) } else { packet::parse_ipv6(data) };
+    let Some(ip) = ip else { return XT_CONTINUE };
+    if ip.protocol != IPPROTO_UDP {
+        return XT_CONTINUE;
+    }
+    let Some(udp_bytes) = data.get(ip.header_len..) else { return XT_CONTINUE };
+    let Some(udp) = packet::parse_udp(udp_bytes, udp_bytes.len()) else { return XT_CONTINUE };
+    let Some(payload) = udp_bytes.get(UDP_HDR_LEN..UDP_HDR_LEN + udp.payload_len) else { return XT_CONTINUE };
+    let (mut src, mut dst) = (ip.src, ip.dst);
+    src.port = udp.src_port;
+    dst.port = udp.dst_port;
+
+    // SAFETY: we are in the hook's RCU read-side section (caller).
+    let Some(t) = (unsafe { table.targets.lookup_rcu(&dst) }) else { return XT_CONTINUE };
+    // Until every output is known the daemon handles the stream.
+    let Some(outputs) = t.ready_outputs() else { return XT_CONTINUE };
+
+    match decide(&t.info, &src, payload, t.pt_hint()) {
+        Verdict::Continue => XT_CONTINUE,
+        Verdict::ContinueError => {
+            t.counters.errors.fetch_add(1, Ordering::Relaxed);
+            XT_CONTINUE
+        }
+        Verdict::Drop => NF_DROP,
+        Verdict::DropError => {
+            t.counters.errors.fetch_add(1, Ordering::Relaxed);
+            NF_DROP
+        }
+        Verdict::Forward(f) => {
+            for o in outputs {
+                if send_one(net, t, o, payload, &f).is_err() {
+                    t.counters.errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            count(t, &f, payload, ip.tos);
+            // The original is consumed: its copies went out.
+            NF_DROP
+        }
+    }
+}
+
+/// Builds and sends the copy of `payload` for output `o`.
+fn send_one(net: *mut Net, t: &Target, o: &OutputInfo, payload: &[u8], f: &Forward) -> Result<(), i32> {
+    let hl = packet::headers_len(o.dst_addr.family).ok_or(-22)?;
+    let mut out = OutPacket::new(hl + payload.len()).ok_or(-12)?;
+    let buf = out.bytes();
+    let body = &mut buf[hl..];
+    body.copy_from_slice(payload);
+    if let Some(rtp_len) = f.rtp_header_len {
+        if let Some(pt) = f.pt_idx.and_then(|i| t.info.payload_types.get(i)) {
+            let n = usize::from(pt.replace_pattern_len).min(pt.replace_pattern.len());
+            if n != 0 {
+                if let Some(p) = body.get_mut(rtp_len..) {
+                    replace_payload(p, &pt.replace_pattern[..n]);
+                }
+            }
+        }
+        if o.flags & output_flags::SSRC_SUBST != 0 {
+            if let Some(ssrc) = f.ssrc_idx.and_then(|i| o.ssrc_out.get(i)).filter(|s| **s != 0) {
+                // Stored in network order, written as is.
+                body[8..12].copy_from_slice(&ssrc.to_ne_bytes());
+            }
+        }
+    }
+    packet::write_headers(buf, &o.src_addr, &o.dst_addr, o.tos).ok_or(-22)?;
+    out.send(net, &o.src_addr, &o.dst_addr, o.tos)
+}
+
+/// Counters of a forwarded packet: target, payload type, SSRC.
+fn count(t: &Target, f: &Forward, payload: &[u8], tos: u8) {
+    let c = &t.counters;
+    if c.packets.fetch_add(1, Ordering::Relaxed) == 0 {
+        c.in_tos.store(tos, Ordering::Relaxed);
+    }
+    c.bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
+    let Some(pt_idx) = f.pt_idx else { return };
+    t.set_pt_hint(pt_idx);
+    if let Some(pc) = t.pt_counters.get(pt_idx) {
+        pc.packets.fetch_add(1, Ordering::Relaxed);
+        pc.bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
+    }
+    let (Some(ssrc_idx), Some(hdr_len)) = (f.ssrc_idx, f.rtp_header_len) else { return };
+    if !t.info.has(target_flags::RTP_STATS) {
+        return;
+    }
+    let Ok(hdr) = rtp::parse(payload) else { return };
+    let sample = rtp::StatsSample {
+        seq: hdr.seq(),
+        timestamp: hdr.timestamp(),
+        payload_len: payload.len().saturating_sub(hdr_len) as u32,
+        arrival_us: skb::now_us(),
+        clock_rate: t.info.payload_types.get(pt_idx).map_or(0, |p| p.clock_rate),
+    };
+    t.ssrc_stats.try_update(|s| {
+        if let Some(s) = s.get_mut(ssrc_idx) {
+            rtp::record_packet(s, &sample);
+        }
+    });
+}

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The targets of one table: a hash of local address → target, read lock-free by the
+//! packet path under RCU and changed by the control file under a mutex.
+//!
+//! Each bucket is a singly linked list kept in address order (so a listing can resume
+//! after the last address it showed, whatever was added or deleted meanwhile). Writers
+//! publish with release stores; a deleted target is freed after an RCU grace period
+//! (`call_rcu`), so a packet that found it can finish with it.
+
+use crate::rtpengine_core::abi::{
+    DestinationInfo, ListEntry, OutputInfo, Pod, RtpStats, SsrcStats, Stats, StatsInfo, TargetInfo,
+    MAX_PAYLOAD_TYPES, MAX_SSRC,
+};
+use crate::rtpengine_core::errno::{self, Errno};
+use crate::rtpengine_core::target::{cmp_address, hash_address, normalize, Slots};
+use crate::rtpengine_core::abi::Address;
+use crate::stats_lock::StatsLock;
+use core::cell::UnsafeCell;
+use core::cmp::Ordering as CmpOrdering;
+use core::mem::offset_of;
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use kernel::bindings;
+use kernel::prelude::*;
+use kernel::sync::Mutex;
+use kernel::types::Opaque;
+
+const BUCKET_BITS: u32 = 12;
+const NUM_BUCKETS: usize = 1 << BUCKET_BITS;
+const NO_HINT: usize = usize::MAX;
+
+/// Per-target counters, updated by the packet path without locks.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) packets: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    pub(crate) errors: AtomicU64,
+    pub(crate) in_tos: AtomicU8,
+}
+
+#[derive(Default)]
+pub(crate) struct PtCounters {
+    pub(crate) packets: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+}
+
+/// One forwarding target (`local` address/port) and its outputs.
+pub(crate) struct Target {
+    /// Next target in the bucket, in address order.
+    next: AtomicPtr<Target>,
+    /// For freeing after a grace period.
+    rcu: Opaque<bindings::callback_head>,
+    /// As validated by ADD_TARGET; never changes afterwards.
+    pub(crate) info: TargetInfo,
+    /// `info.num_destinations` slots, each written once by ADD_DESTINATION.
+    outputs: KVec<UnsafeCell<OutputInfo>>,
+    /// Bit i set when output i is filled. Written under the table's lock.
+    filled: AtomicU32,
+    /// Outputs still missing; the packet path forwards only at 0 (acquire).
+    unfilled: AtomicU32,
+    pub(crate) counters: Counters,
+    pub(crate) pt_counters: [PtCounters; MAX_PAYLOAD_TYPES],
+    /// Payload-type index of the last packet (a lookup cache).
+    pt_hint: AtomicUsize,
+    pub(crate) ssrc_stats: StatsLock<[SsrcStats; MAX_SSRC]>,
+}
+
+// SAFETY: the only non-`Sync` parts are the output cells and the RCU head. An output
+// cell is written exactly once, under the table's mutex, before `unfilled` is released;
+// it is read either under that mutex or by the packet path after observing
+// `unfilled == 0` with acquire ordering, so reads never race with the write. The RCU
+// head is used only by `call_rcu` after the target is unreachable.
+unsafe impl Sync for Target {}
+// SAFETY: a `Target` owns plain data and kernel allocations that may be freed anywhere.
+unsafe impl Send for Target {}
+
+impl Target {
+    fn new(info: TargetInfo) -> Result<KBox<Self>, Errno> {
+        let n = info.num_destinations as usize;
+        let mut outputs = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
+        for _ in 0..n {
+            outputs.push(UnsafeCell::new(OutputInfo::zeroed()), GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
+        }
+        KBox::new(
+            Target {
+                next: AtomicPtr::new(ptr::null_mut()),
+                rcu: Opaque::uninit(),
+                info,
+                outputs,
+                filled: AtomicU32::new(0),
+                unfilled: AtomicU32::new(n as u32),
+                counters: Counters::default(),
+                pt_counters: Default::default(),
+                pt_hint: AtomicUsize::new(NO_HINT),
+                ssrc_stats: StatsLock::new(initial_ssrc_stats()),
+            },
+            GFP_KERNEL,
+        )
+        .map_err(|_| errno::ENOMEM)
+    }
+
+    /// The outputs, if all are filled; for the packet path.
+    pub(crate) fn ready_outputs(&self) -> Option<impl Iterator<Item = &OutputInfo>> {
+        if self.unfilled.load(Ordering::Acquire) != 0 {
+            return None;
+        }
+        // SAFETY: `unfilled == 0` was observed with acquire ordering, after which no
+        // output is written again (see the `Sync` impl).
+        Some(self.outputs.iter().map(|c| unsafe { &*c.get() }))
+    }
+
+    pub(crate) fn unfilled(&self) -> u32 {
+        self.unfilled.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn pt_hint(&self) -> Option<usize> {
+        match self.pt_hint.load(Ordering::Relaxed) {
+            NO_HINT => None,
+            i => Some(i),
+        }
+    }
+
+    pub(crate) fn set_pt_hint(&self, i: usize) {
+        self.pt_hint.store(i, Ordering::Relaxed);
+    }
+
+    /// The blist record of this target. Call with the table's lock held.
+    fn fill_entry(&self, e: &mut ListEntry) {
+        e.target = self.info;
+        e.stats = Stats {
+            packets: self.counters.packets.load(Ordering::Relaxed),
+            bytes: self.counters.bytes.load(Ordering::Relaxed),
+            errors: self.counters.errors.load(Ordering::Relaxed),
+            in_tos: self.counters.in_tos.load(Ordering::Relaxed),
+            ..Stats::default()
+        };
+        for (dst, src) in e.rtp_stats.iter_mut().zip(self.pt_counters.iter()) {
+            *dst = RtpStats { packets: src.packets.load(Ordering::Relaxed), bytes: src.bytes.load(Ordering::Relaxed) };
+        }
+        for (i, cell) in self.outputs.iter().enumerate() {
+            // SAFETY: the caller holds the table's lock, which every output write holds.
+            e.outputs[i] = unsafe { *cell.get() };
+        }
+    }
+}
+
+fn initial_ssrc_stats() -> [SsrcStats; MAX_SSRC] {
+    // 10.5 starts the loss tracker with every bit set (nothing lost yet).
+    [SsrcStats { lost_bits: u32::MAX, ..SsrcStats::default() }; MAX_SSRC]
+}
+
+/// Frees a target once no RCU reader can see it any more.
+unsafe extern "C" fn free_target_rcu(head: *mut bindings::callback_head) {
+    // SAFETY: `head` is the `rcu` field of a `Target` leaked from a `KBox` by `del`
+    // and passed to `call_rcu` once; after the grace period nothing else refers to it.
+    unsafe {
+        let t = head.cast::<u8>().sub(offset_of!(Target, rcu)).cast::<Target>();
+        drop(KBox::from_raw(t));
+    }
+}
+
+/// Where a listing stopped: the bucket and the last address shown in it.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Cursor {
+    bucket: usize,
+    last: Option<Address>,
+}
+
+/// The targets of one table.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Targets {
+    buckets: KVVec<AtomicPtr<Target>>,
+    /// Serialises every change, and readers that need a consistent view (blist, stats).
+    #[pin]
+    lock: Mutex<()>,
+    count: AtomicU32,
+}
+
+impl Targets {
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Targets {
+            buckets: {
+                let mut v = KVVec::with_capacity(NUM_BUCKETS, GFP_KERNEL)?;
+                for _ in 0..NUM_BUCKETS {
+                    v.push(AtomicPtr::new(ptr::null_mut()), GFP_KERNEL)?;
+                }
+                v
+            },
+            lock <- kernel::new_mutex!((), "rtpengine_targets"),
+            count: AtomicU32::new(0),
+        }? Error)
+    }
+
+    pub(crate) fn len(&self) -> u32 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    fn bucket(&self, a: &Address) -> &AtomicPtr<Target> {
+        &self.buckets[(hash_address(a) as usize) & (NUM_BUCKETS - 1)]
+    }
+
+    /// The target for local address `a`, for the packet path.
+    ///
+    /// # Safety
+    /// The caller must be in an RCU read-side critical section and must not keep the
+    /// reference past it.
+    pub(crate) unsafe fn lookup_rcu(&self, a: &Address) -> Option<&Target> {
+        let mut p = self.bucket(a).load(Ordering::Acquire);
+        // SAFETY: published targets are freed only after a grace period following their
+        // unlinking, and the caller is inside a read-side section.
+        while let Some(t) = unsafe { p.as_ref() } {
+            match cmp_address(&t.info.local, a) {
+                CmpOrdering::Equal => return Some(t),
+                CmpOrdering::Greater => return None,
+                CmpOrdering::Less => p = t.next.load(Ordering::Acquire),
+            }
+        }
+        None
+    }
+
+    /// Walks bucket of `a` under the lock: returns the link that points at the first
+    /// target not below `a`, and that target.
+    fn position<'a>(&'a self, a: &Address) -> (&'a AtomicPtr<Target>, Option<&'a Target>) {
+        let mut link = self.bucket(a);
+        loop {
+            let p = link.load(Ordering::Relaxed);
+            // SAFETY: the caller holds the lock, so no target of this bucket is freed.
+            match unsafe { p.as_ref() } {
+                Some(t) if cmp_address(&t.info.local, a) == CmpOrdering::Less => link = &t.next,
+                other => return (link, other),
+            }
+        }
+    }
+
+    /// ADD_TARGET with an already validated target.
+    pub(crate) fn add(&self, info: TargetInfo) -> Result<(), Errno> {
+        let target = Target::new(info)?;
+        let _guard = self.lock.lock();
+        let (link, at) = self.position(&info.local);
+        if matches!(at, Some(t) if cmp_address(&t.info.local, &info.local) == CmpOrdering::Equal) {
+            return Err(errno::EEXIST);
+        }
+        target.next.store(link.load(Ordering::Relaxed), Ordering::Relaxed);
+        // Release: the target's contents are visible before it is reachable.
+        link.store(KBox::into_raw(target), Ordering::Release);
+        self.count.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// DEL_TARGET.
+    pub(crate) fn del(&self, local: &Address) -> Result<(), Errno> {
+        let mut local = *local;
+        normalize(&mut local);
+        let _guard = self.lock.lock();
+        let (link, at) = self.position(&local);
+        let t = match at {
+            Some(t) if cmp_address(&t.info.local, &local) == CmpOrdering::Equal => t,
+            _ => return Err(errno::ENOENT),
+        };
+        link.store(t.next.load(Ordering::Relaxed), Ordering::Release);
+        self.count.fetch_sub(1, Ordering::Relaxed);
+        // SAFETY: `t` came from `KBox::into_raw` in `add` and is now unreachable for new
+        // readers; `free_target_rcu` frees it after current readers are done.
+        unsafe { bindings::call_rcu(t.rcu.get(), Some(free_target_rcu)) };
+        Ok(())
+    }
+
+    /// Runs `f` on the target at `local` with the lock held.
+    fn with_target<R>(&self, local: &Address, f: impl FnOnce(&Target) -> R) -> Result<R, Errno> {
+        let mut local = *local;
+        normalize(&mut local);
+        let _guard = self.lock.lock();
+        match self.position(&local).1 {
+            Some(t) if cmp_address(&t.info.local, &local) == CmpOrdering::Equal => Ok(f(t)),
+            _ => Err(errno::ENOENT),
+        }
+    }
+
+    /// ADD_DESTINATION with a validated destination.
+    pub(crate) fn add_destination(&self, d: &DestinationInfo) -> Result<(), Errno> {
+        self.with_target(&d.local, |t| {
+            let mut slots = Slots { filled: t.filled.load(Ordering::Relaxed), total: t.info.num_destinations };
+            slots.check(d.num)?;
+            let cell = t.outputs.get(d.num as usize).ok_or(errno::ERANGE)?;
+            let mut out = d.output;
+            normalize(&mut out.src_addr);
+            normalize(&mut out.dst_addr);
+            // SAFETY: slot `d.num` is unfilled (checked above), so no reader looks at it
+            // yet, and writers are serialised by the lock we hold.
+            unsafe { *cell.get() = out };
+            slots.fill(d.num);
+            t.filled.store(slots.filled, Ordering::Relaxed);
+            // Release: the output is visible before the packet path may use it.
+            t.unfilled.fetch_sub(1, Ordering::Release);
+            Ok(())
+        })?
+    }
+
+    /// GET_STATS / GET_RESET_STATS: per-SSRC statistics (reset clears packets, bytes,
+    /// total_lost, as 10.5 does).
+    pub(crate) fn stats(&self, info: &mut StatsInfo, reset: bool) -> Result<(), Errno> {
+        self.with_target(&info.local, |t| {
+            info.ssrc = t.info.ssrc;
+            t.ssrc_stats.with(|s| {
+                info.ssrc_stats = *s;
+                if reset {
+                    for x in s.iter_mut() {
+                        x.packets = 0;
+                        x.bytes = 0;
+                        x.total_lost = 0;
+                    }
+                }
+            });
+        })
+    }
+
+    /// The next target after `cursor`, as a blist record plus its unfilled count.
+    pub(crate) fn next_entry(&self, cursor: &mut Cursor, e: &mut ListEntry) -> Option<u32> {
+        let _guard = self.lock.lock();
+        while cursor.bucket < NUM_BUCKETS {
+            let mut p = self.buckets[cursor.bucket].load(Ordering::Relaxed);
+            // SAFETY: the lock is held, so the bucket's targets stay allocated.
+            while let Some(t) = unsafe { p.as_ref() } {
+                let after = match &cursor.last {
+                    Some(last) => cmp_address(&t.info.local, last) == CmpOrdering::Greater,
+                    None => true,
+                };
+                if after {
+                    t.fill_entry(e);
+                    cursor.last = Some(t.info.local);
+                    return Some(t.unfilled());
+                }
+                p = t.next.load(Ordering::Relaxed);
+            }
+            cursor.bucket += 1;
+            cursor.last = None;
+        }
+        None
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Targets {
+    fn drop(self: Pin<&mut Self>) {
+        // The table is unreachable for the packet path (unpublished and a grace period
+        // passed, see `tables.rs`) and for the control file (its last reference is gone),
+        // so the targets can be freed directly.
+        for b in self.buckets.iter() {
+            let mut p = b.swap(ptr::null_mut(), Ordering::Relaxed);
+            while !p.is_null() {
+                // SAFETY: `p` came from `KBox::into_raw` in `add` and nothing else can
+                // reach it any more.
+                let t = unsafe { KBox::from_raw(p) };
+                p = t.next.load(Ordering::Relaxed);
+            }
+        }
+    }
+}
