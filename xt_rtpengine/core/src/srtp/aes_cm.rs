@@ -1,0 +1,72 @@
+//! AES counter mode (RFC 3711 §4.1.1) for SRTP payloads and the key derivation PRF.
+
+use super::primitives::AesBlockEncrypt;
+
+/// XORs `data` with the AES-CM keystream starting at counter block `iv`. The counter is
+/// the whole 128-bit block, big-endian (as 10.5 and `ctr::Ctr128BE`); SRTP packets never
+/// come close to carrying into the salt bits.
+pub fn apply_keystream<A: AesBlockEncrypt + ?Sized>(aes: &A, iv: &[u8; 16], data: &mut [u8]) {
+    let mut counter = *iv;
+    for chunk in data.chunks_mut(16) {
+        let mut key_block = counter;
+        aes.encrypt_block(&mut key_block);
+        for (d, k) in chunk.iter_mut().zip(key_block.iter()) {
+            *d ^= *k;
+        }
+        increment_be(&mut counter);
+    }
+}
+
+/// SRTP AES-CM IV: `(k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16)`, i.e. the 14-byte
+/// session salt, SSRC over bytes 4..8, the 48-bit packet index over bytes 8..14.
+pub fn srtp_iv(session_salt: &[u8; 14], ssrc: [u8; 4], index: u64) -> [u8; 16] {
+    let mut iv = [0u8; 16];
+    for (d, s) in iv.iter_mut().zip(session_salt.iter()) {
+        *d = *s;
+    }
+    for (d, s) in iv[4..8].iter_mut().zip(ssrc.iter()) {
+        *d ^= *s;
+    }
+    let shifted = (index & 0xffff_ffff_ffff) << 16;
+    for (d, s) in iv[8..16].iter_mut().zip(shifted.to_be_bytes().iter()) {
+        *d ^= *s;
+    }
+    iv
+}
+
+fn increment_be(counter: &mut [u8; 16]) {
+    for byte in counter.iter_mut().rev() {
+        *byte = byte.wrapping_add(1);
+        if *byte != 0 {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_carries_across_bytes() {
+        let mut c = [0u8; 16];
+        c[14] = 0x00;
+        c[15] = 0xff;
+        increment_be(&mut c);
+        assert_eq!(&c[14..], &[1, 0]);
+        let mut all = [0xffu8; 16];
+        increment_be(&mut all);
+        assert_eq!(all, [0; 16]);
+    }
+
+    #[test]
+    fn iv_layout() {
+        let salt: [u8; 14] = core::array::from_fn(|i| i as u8 + 1);
+        let iv = srtp_iv(&salt, [0xca, 0xfe, 0xba, 0xbe], 0x0000_0001_1234);
+        assert_eq!(&iv[..4], &salt[..4]);
+        assert_eq!(iv[4], 5 ^ 0xca);
+        assert_eq!(iv[7], 8 ^ 0xbe);
+        assert_eq!(&iv[8..14], &[9, 10, 11, 12 ^ 1, 13 ^ 0x12, 14 ^ 0x34]);
+        assert_eq!(&iv[14..], &[0, 0]);
+    }
+}

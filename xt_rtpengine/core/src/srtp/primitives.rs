@@ -1,0 +1,69 @@
+//! The crypto primitives SRTP needs, as traits. Two back ends implement them: the kernel
+//! module (kernel crypto API: `aes` cipher, `hmac(sha1)` shash, `gcm(aes)` aead) and
+//! [`super::rustcrypto`] for userspace. Keying may allocate; the per-packet calls must not.
+
+/// A back end failed or refused something.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CryptoError {
+    /// Key length not supported by the primitive.
+    BadKeyLength,
+    /// AEAD tag did not verify.
+    AuthFailed,
+    /// Any other failure of the back end (allocation, transform missing, ...).
+    Backend,
+}
+
+/// AES block encryption under a fixed key (128, 192 or 256 bits): all SRTP needs for
+/// counter mode, f8 and the key derivation PRF.
+pub trait AesBlockEncrypt {
+    fn encrypt_block(&self, block: &mut [u8; 16]);
+}
+
+/// An HMAC-SHA1 key; each MAC computation runs in its own [`HmacSha1::Running`] state so
+/// a keyed transform can be shared.
+pub trait HmacSha1 {
+    type Running<'a>: HmacSha1Running
+    where
+        Self: 'a;
+
+    fn start(&self) -> Result<Self::Running<'_>, CryptoError>;
+
+    /// MAC of the concatenation of `parts`.
+    fn mac(&self, parts: &[&[u8]]) -> Result<[u8; 20], CryptoError> {
+        let mut running = self.start()?;
+        for part in parts {
+            running.update(part);
+        }
+        running.finalize()
+    }
+}
+
+/// One HMAC-SHA1 computation in progress.
+pub trait HmacSha1Running {
+    fn update(&mut self, data: &[u8]);
+    fn finalize(self) -> Result<[u8; 20], CryptoError>;
+}
+
+/// AES-GCM with a 12-byte IV and a 16-byte tag, in place.
+pub trait AesGcm {
+    /// Encrypts `data` in place and writes the tag.
+    fn seal_in_place(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &mut [u8; 16]) -> Result<(), CryptoError>;
+
+    /// Verifies `tag` and decrypts `data` in place. On any error `data` must be left
+    /// exactly as it was (the caller retries other IVs and may pass the packet on).
+    fn open_in_place(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8; 16]) -> Result<(), CryptoError>;
+}
+
+/// Creates keyed primitives. Called when a context is built, never per packet.
+pub trait CryptoBackend {
+    type Aes: AesBlockEncrypt;
+    type Hmac: HmacSha1;
+    type Gcm: AesGcm;
+
+    /// AES keyed with 16, 24 or 32 bytes.
+    fn aes(&self, key: &[u8]) -> Result<Self::Aes, CryptoError>;
+    /// HMAC-SHA1 keyed with `key` (SRTP uses 20 bytes).
+    fn hmac_sha1(&self, key: &[u8]) -> Result<Self::Hmac, CryptoError>;
+    /// AES-GCM keyed with 16 or 32 bytes.
+    fn aes_gcm(&self, key: &[u8]) -> Result<Self::Gcm, CryptoError>;
+}
