@@ -43,8 +43,9 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
             }
             2 => {
                 let lines: Vec<&str> = s.split_inclusive('\n').collect();
-                let line = lines[rng.below(lines.len())].to_string();
-                s.insert_str(at, &line);
+                if let Some(line) = lines.get(rng.below(lines.len())).map(|l| l.to_string()) {
+                    s.insert_str(at, &line);
+                }
             }
             _ => s.truncate(at),
         }
@@ -60,7 +61,7 @@ fn random_plan(rng: &mut Rng, media: usize) -> RewritePlan {
             address: addresses[rng.below(3)],
             rtcp_port: [None, Some(30001)][rng.below(2)],
             rtcp_mux: rng.below(2) == 0,
-            protocol: [None, Some("RTP/AVPF".to_string())][rng.below(2)],
+            protocol: [None, Some("RTP/AVPF".to_string())][rng.below(2)].clone(),
             formats: [None, Some(vec![]), Some(vec!["0".into(), "96".into(), "x".into()])][rng.below(3)].clone(),
             mid: [None, Some("0".to_string())][rng.below(2)].clone(),
             direction: [None, Some(Direction::Inactive)][rng.below(2)],
@@ -96,16 +97,24 @@ fn mutated_sdp_never_panics() {
         .collect();
     corpus.sort();
     assert!(!corpus.is_empty());
-    let mut rng = Rng(0x5d9_u64.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    // SDP_FUZZ_SEED / SDP_FUZZ_ITERATIONS let a longer run explore further.
+    let env = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let mut rng = Rng(env("SDP_FUZZ_SEED", 0x5d9).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let (mut parsed, mut rejected) = (0, 0);
-    for _ in 0..20_000 {
+    for _ in 0..env("SDP_FUZZ_ITERATIONS", 20_000) {
         let base = &corpus[rng.below(corpus.len())];
         let text = mutate(&mut rng, base);
-        match Session::parse(&text) {
+        let parsed_result = std::panic::catch_unwind(|| Session::parse(&text))
+            .unwrap_or_else(|_| panic!("parse panicked on {text:?}"));
+        match parsed_result {
             Ok(session) => {
                 parsed += 1;
                 let plan = random_plan(&mut rng, session.media.len());
-                let out = rewrite(&text, &session, &plan).expect("a plan with the right media count fits");
+                let result = std::panic::catch_unwind(|| rewrite(&text, &session, &plan));
+                let out = match result {
+                    Ok(result) => result.expect("a plan with the right media count fits"),
+                    Err(_) => panic!("rewrite panicked on {text:?}"),
+                };
                 assert!(out.starts_with("v=0"));
                 // A wrong media count is an error, not a panic.
                 let wrong = random_plan(&mut rng, session.media.len() + 1);

@@ -206,3 +206,17 @@ fn rejected_media_gets_nothing_added() {
     let video = &out[out.find("m=video").unwrap()..];
     assert_eq!(video, "m=video 0 RTP/AVPF 96\r\nc=IN IP4 203.0.113.1\r\n");
 }
+
+#[test]
+fn repeated_connection_and_origin_lines_are_each_rewritten() {
+    // Found by the mutation test: spans must come from each line, not the last one parsed.
+    let text = "v=0\r\nc=IN IP4 192.168.1.20\r\no=- 1 1 IN IP4 10.0.0.1\r\no=- 2 2 IN IP6 ::2\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
+m=audio 5000 RTP/AVP 0\r\nc=IN IP6 2001:db8::1\r\nc=IN IP4 1.2.3.4\r\n";
+    let s = Session::parse(text).unwrap();
+    let out = rewrite(text, &s, &plan(vec![media_plan(30000)])).unwrap();
+    assert_eq!(
+        out,
+        "v=0\r\nc=IN IP4 192.168.1.20\r\no=- 1 1 IN IP4 203.0.113.1\r\no=- 2 2 IN IP4 203.0.113.1\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
+m=audio 30000 RTP/AVP 0\r\nc=IN IP4 203.0.113.1\r\nc=IN IP4 203.0.113.1\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\na=rtcp:30001\r\n"
+    );
+}

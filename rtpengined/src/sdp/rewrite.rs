@@ -9,7 +9,7 @@ use super::attribute::{classify, dropped_at_session_level, moved_at_media_level,
 use super::codec::rtpmap_value;
 use super::lines::Line;
 use super::plan::{MediaPlan, RewritePlan};
-use super::session::{MediaSection, Session};
+use super::session::{parse_connection, parse_origin, MediaSection, Session};
 use super::SdpError;
 
 /// Rewrites `original` (the text `session` was parsed from) according to `plan`.
@@ -28,13 +28,14 @@ pub fn rewrite(original: &str, session: &Session, plan: &RewritePlan) -> Result<
     let session_c_address = plan.media.first().map_or(plan.address, |m| m.address);
     for line in &session.lines[..session.session_lines] {
         match line.kind {
-            b'o' if plan.replace_origin => match &session.origin {
-                Some(origin) => out.splice(line, origin.splice.clone(), &address_text(plan.address)),
-                None => out.copy(line),
+            // Spans are taken from this very line: an SDP may repeat o= or c=.
+            b'o' if plan.replace_origin => match parse_origin(original, line) {
+                Ok(origin) => out.splice(line, origin.splice, &address_text(plan.address)),
+                Err(_) => out.copy(line),
             },
-            b'c' if replace_session_c => match &session.connection {
-                Some(conn) => out.splice(line, conn.splice.clone(), &address_text(session_c_address)),
-                None => out.copy(line),
+            b'c' if replace_session_c => match parse_connection(original, line) {
+                Ok(conn) => out.splice(line, conn.splice, &address_text(session_c_address)),
+                Err(_) => out.copy(line),
             },
             b'a' => {
                 let (name, value) = split_attribute(out.slice(line.value.clone()));
@@ -116,9 +117,9 @@ fn write_media(out: &mut Output<'_>, session: &Session, index: usize, media: &Me
     write_m_line(out, &lines[0], media, plan);
     for line in &lines[1..] {
         match line.kind {
-            b'c' => match &media.connection {
-                Some(conn) => out.splice(line, conn.splice.clone(), &address_text(plan.address)),
-                None => out.copy(line),
+            b'c' => match parse_connection(out.original, line) {
+                Ok(conn) => out.splice(line, conn.splice, &address_text(plan.address)),
+                Err(_) => out.copy(line),
             },
             b'a' => {
                 let (name, value) = split_attribute(out.slice(line.value.clone()));

@@ -218,7 +218,7 @@ impl Session {
     }
 }
 
-fn parse_origin(text: &str, line: &Line) -> Result<Origin, SdpError> {
+pub(crate) fn parse_origin(text: &str, line: &Line) -> Result<Origin, SdpError> {
     let err = SdpError::MalformedOrigin { line: line.number };
     let tok = tokens(text, line.value.clone());
     if tok.len() < 6 || &text[tok[3].clone()] != "IN" {
@@ -235,7 +235,7 @@ fn parse_origin(text: &str, line: &Line) -> Result<Origin, SdpError> {
     })
 }
 
-fn parse_connection(text: &str, line: &Line) -> Result<Connection, SdpError> {
+pub(crate) fn parse_connection(text: &str, line: &Line) -> Result<Connection, SdpError> {
     let err = SdpError::MalformedConnection { line: line.number };
     let tok = tokens(text, line.value.clone());
     if tok.len() != 3 || &text[tok[0].clone()] != "IN" {
