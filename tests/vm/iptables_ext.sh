@@ -100,6 +100,17 @@ for prog in iptables-legacy iptables-nft ip6tables-legacy ip6tables-nft; do
         not_ok "$prog: -L shows RTPENGINE id:0" "$listing"
     fi
 
+    # -C matches on the id (the 8 data bytes libxtables compares), not just the name.
+    # ip6tables-legacy 1.8.9's -C ignores target data for every target (LOG and CONNMARK
+    # behave the same on a stock kernel), so there only the positive half is checked.
+    if ! "$prog" -C INPUT -p udp -j RTPENGINE --id 0 2>/dev/null; then
+        not_ok "$prog: -C finds the --id 0 rule"
+    elif [ "$prog" != ip6tables-legacy ] && "$prog" -C INPUT -p udp -j RTPENGINE --id 1 2>/dev/null; then
+        not_ok "$prog: -C tells --id 0 from --id 1"
+    else
+        ok "$prog: -C finds the --id 0 rule and no --id 1 rule"
+    fi
+
     # Refused options: PARAMETER_PROBLEM (exit 2) with our message, nothing inserted.
     out=$("$prog" -I INPUT -p udp -j RTPENGINE 2>&1)
     rc=$?
@@ -152,6 +163,16 @@ for prog in iptables-legacy iptables-nft ip6tables-legacy ip6tables-nft; do
             "packets before '$pkts_before', after '$pkts_after'"
     fi
 
+    # Delete by specification, which also compares the id.
+    out=$( { "$prog" -D INPUT -p udp -j RTPENGINE --id 0 &&
+        "$prog" -D INPUT -p udp --dport 9 -j RTPENGINE --id 63; } 2>&1)
+    rc=$?
+    count=$("$prog" -S INPUT 2>/dev/null | grep -c -- '-j RTPENGINE')
+    if [ $rc -eq 0 ] && [ "$count" = 0 ]; then
+        ok "$prog: -D by rule specification"
+    else
+        not_ok "$prog: -D by rule specification" "exit $rc: $out" "rules left: $count"
+    fi
     "$prog" -F INPUT 2>/dev/null
 
     # The layout the 10.5 package sets up: a user chain jumped to from INPUT.
