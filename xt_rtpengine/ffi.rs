@@ -24,6 +24,9 @@ pub(crate) const NF_DROP: u32 = 0;
 pub(crate) const NFPROTO_IPV4: u8 = 2;
 pub(crate) const NFPROTO_IPV6: u8 = 10;
 
+// `struct file` contains opaque arch types bindgen renders as empty structs; we only
+// pass pointers to it.
+#[allow(improper_ctypes)]
 extern "C" {
     // helpers.c: proc_ops tables whose callbacks are in proc_files.rs.
     pub(crate) static rtpe_main_control_ops: ProcOps;

@@ -13,7 +13,7 @@
 //! (`proc_files`, `control`) → packet path (`xt`). The pure logic (ABI structs,
 //! parsing, validation) is the `rtpengine-core` crate, compiled in unchanged below.
 
-#[allow(missing_docs, unreachable_pub, dead_code, clippy::all)]
+#[allow(missing_docs, unreachable_pub, dead_code, unused_imports, clippy::all)]
 #[path = "core/src/lib.rs"]
 mod rtpengine_core;
 

@@ -117,3 +117,17 @@ pub fn errno<T>(r: &io::Result<T>) -> i32 {
         Err(e) => e.raw_os_error().unwrap_or(-1),
     }
 }
+
+/// Reads a whole file with read() calls of `chunk` bytes.
+pub fn read_in_chunks(path: &str, chunk: usize) -> io::Result<Vec<u8>> {
+    let mut f = File::open(path)?;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; chunk];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         "hold-control" => return suites::hold_control(&args[1..]),
         "tables" => suites::tables::run(&mut t),
         "handshake" => suites::handshake::run(&mut t),
+        "forward" => suites::forward::run(&mut t),
         other => {
             eprintln!("unknown suite {other}");
             return ExitCode::from(2);

@@ -1,6 +1,8 @@
 //! Shared helpers of the VM test suites.
 
+pub mod forward;
 pub mod handshake;
+pub mod net;
 pub mod tables;
 
 use std::io::Write;
