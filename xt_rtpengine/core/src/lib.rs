@@ -10,6 +10,7 @@
 
 pub mod abi;
 pub mod errno;
+pub mod forward;
 pub mod listing;
 pub mod packet;
 pub mod proc_cmd;
