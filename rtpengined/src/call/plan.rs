@@ -4,7 +4,7 @@ use super::model::{Call, Media};
 use super::ports::PortAllocator;
 use super::registry::Registry;
 use crate::ng::flags::{Flags, IceMode};
-use crate::sdp::{host_priority, IceAdvert, IceCandidate, MediaPlan, RewritePlan, Session};
+use crate::sdp::{host_priority, IceAdvert, IceCandidate, MediaPlan, RewritePlan, SdpOptions, Session};
 
 impl<P: PortAllocator> Registry<P> {
     /// Plan for the offer SDP sent to `b` (the SDP came from `a`).
@@ -26,16 +26,17 @@ impl<P: PortAllocator> Registry<P> {
                     .transport_protocol
                     .clone()
                     .filter(|p| *p != section.protocol);
-                media_plan(ours, mux, false, ice, f.no_rtcp_attribute, protocol, None, section.ptime, section.mid.clone())
+                let mut plan = media_plan(ours, mux, false, ice, f.no_rtcp_attribute, protocol, None, section.ptime, section.mid.clone());
+                hold_address(session, i, &mut plan);
+                plan
             })
             .collect();
-        RewritePlan {
-            address: session_address(&receiver.medias, self),
-            replace_origin: f.replace_origin,
-            replace_session_connection: f.replace_session_connection,
-            loop_protect: f.loop_protect.then(|| self.instance_token.clone()),
-            media,
-        }
+        let mut plan = RewritePlan::new(session_address(&receiver.medias, self), media);
+        plan.replace_origin = f.replace_origin;
+        plan.replace_session_connection = f.replace_session_connection;
+        plan.loop_protect = f.loop_protect.then(|| self.instance_token.clone());
+        plan.options = sdp_options(f);
+        plan
     }
 
     /// Plan for the answer SDP sent back to `a` (the SDP came from `b`).
@@ -62,16 +63,17 @@ impl<P: PortAllocator> Registry<P> {
                     section.formats.iter().filter(|pt| ours.formats.contains(pt)).cloned().collect();
                 let formats = Some(formats).filter(|fm| !fm.is_empty() && *fm != section.formats);
                 let ptime = section.ptime.or(ours.ptime);
-                media_plan(ours, mux, true, ice, f.no_rtcp_attribute, protocol, formats, ptime, section.mid.clone().or(ours.mid.clone()))
+                let mut plan = media_plan(ours, mux, true, ice, f.no_rtcp_attribute, protocol, formats, ptime, section.mid.clone().or(ours.mid.clone()));
+                hold_address(session, i, &mut plan);
+                plan
             })
             .collect();
-        RewritePlan {
-            address: session_address(&receiver.medias, self),
-            replace_origin: f.replace_origin,
-            replace_session_connection: f.replace_session_connection,
-            loop_protect: f.loop_protect.then(|| self.instance_token.clone()),
-            media,
-        }
+        let mut plan = RewritePlan::new(session_address(&receiver.medias, self), media);
+        plan.replace_origin = f.replace_origin;
+        plan.replace_session_connection = f.replace_session_connection;
+        plan.loop_protect = f.loop_protect.then(|| self.instance_token.clone());
+        plan.options = sdp_options(f);
+        plan
     }
 }
 
@@ -82,6 +84,8 @@ fn session_address<P: PortAllocator>(medias: &[Media], reg: &Registry<P>) -> std
         .unwrap_or_else(|| reg.settings.interfaces[0].advertised)
 }
 
+/// One section's plan (built from `MediaPlan::new` so new plan fields keep their
+/// defaults here).
 #[allow(clippy::too_many_arguments)]
 fn media_plan(
     ours: &Media,
@@ -95,18 +99,12 @@ fn media_plan(
     mid: Option<String>,
 ) -> MediaPlan {
     let Some(rtp) = ours.rtp.as_ref() else {
-        return MediaPlan {
-            port: 0,
-            address: ours.advertised,
-            rtcp_port: None,
-            rtcp_mux: false,
-            protocol,
-            formats,
-            direction: None,
-            ptime: None,
-            ice: None,
-            mid,
-        };
+        let mut plan = MediaPlan::new(0, ours.advertised);
+        plan.rtcp_port = None;
+        plan.protocol = protocol;
+        plan.formats = formats;
+        plan.mid = mid;
+        return plan;
     };
     let rtcp_port = ours.rtcp.as_ref().map_or(rtp.local.port() + 1, |s| s.local.port());
     // An accepted mux in an answer advertises RTCP on the RTP port.
@@ -127,20 +125,40 @@ fn media_plan(
             port: rtcp_port,
         });
     }
-    MediaPlan {
-        port: rtp.local.port(),
-        address: ours.advertised,
-        rtcp_port: if no_rtcp_attribute { None } else { Some(advertised_rtcp) },
-        rtcp_mux: mux,
-        protocol,
-        formats,
-        direction: None,
-        ptime,
-        mid,
-        ice: ice.then(|| IceAdvert {
-            ufrag: ours.ice_ufrag.clone(),
-            pwd: ours.ice_pwd.clone(),
-            candidates,
-        }),
+    let mut plan = MediaPlan::new(rtp.local.port(), ours.advertised);
+    plan.rtcp_port = if no_rtcp_attribute { None } else { Some(advertised_rtcp) };
+    plan.rtcp_mux = mux;
+    plan.protocol = protocol;
+    plan.formats = formats;
+    plan.ptime = ptime;
+    plan.mid = mid;
+    plan.ice = ice.then(|| IceAdvert {
+        ufrag: ours.ice_ufrag.clone(),
+        pwd: ours.ice_pwd.clone(),
+        candidates,
+    });
+    plan
+}
+
+/// A peer on hold (`c=` 0.0.0.0 / `::`) keeps that address unless we do ICE with it.
+fn hold_address(session: &Session, i: usize, plan: &mut MediaPlan) {
+    if plan.ice.is_some() {
+        return;
     }
+    if let Some(c) = session.connection_for(i) {
+        if let Ok(ip) = c.address.parse::<std::net::IpAddr>() {
+            if ip.is_unspecified() {
+                plan.address = ip;
+            }
+        }
+    }
+}
+
+fn sdp_options(f: &Flags) -> SdpOptions {
+    let mut o = SdpOptions::default();
+    o.original_sendrecv = f.original_sendrecv;
+    o.full_rtcp_attribute = f.full_rtcp_attribute;
+    o.strip_extmap = f.strip_extmap;
+    o.ice_lite = f.ice_lite;
+    o
 }

@@ -26,7 +26,8 @@ pub fn init(level: u8, stderr: bool) {
             let _ = builder.with_ansi(false).without_time().with_writer(s).try_init();
         }
         None => {
-            let _ = builder.with_writer(std::io::stderr).try_init();
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let _ = builder.with_ansi(ansi).with_writer(std::io::stderr).try_init();
         }
     }
 }

@@ -66,6 +66,10 @@ pub struct Flags {
     pub no_rtcp_attribute: bool,
     pub full_rtcp_attribute: bool,
     pub loop_protect: bool,
+    pub original_sendrecv: bool,
+    pub strip_extmap: bool,
+    /// `ICE-lite` key (any value but `off`): advertise ice-lite.
+    pub ice_lite: bool,
     pub fatal: bool,
 
     pub ice: IceMode,
@@ -91,7 +95,7 @@ pub struct Flags {
 
 /// Keys that exist in rtpengine 10.5 but whose features we do not provide yet.
 const UNIMPLEMENTED_KEYS: &[&str] = &[
-    "ICE-lite", "DTLS-reverse", "DTLS-fingerprint", "OSRTP", "SDES", "record-call",
+    "DTLS-reverse", "DTLS-fingerprint", "OSRTP", "SDES", "record-call",
     "recording-file", "recording-path", "recording-pattern", "metadata", "codec", "ptime",
     "ptime-reverse", "repacketize", "T.38", "T38", "xmlrpc-callback", "output-destination",
     "frequency", "frequencies", "media-echo", "media echo", "sdp-attr", "set-label",
@@ -107,9 +111,9 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
 /// Flags (items of the `flags` list) that exist in 10.5 but are not implemented yet.
 const UNIMPLEMENTED_FLAGS: &[&str] = &[
     "unidirectional", "reset", "record-call", "always-transcode", "reuse-codecs",
-    "no-codec-renegotiation", "pad-crypto", "generate-mid", "fragment", "original-sendrecv",
+    "no-codec-renegotiation", "pad-crypto", "generate-mid", "fragment",
     "symmetric-codecs", "asymmetric-codecs", "inject-DTMF", "detect-DTMF", "generate-RTCP",
-    "single-codec", "no-jitter-buffer", "pierce-NAT", "strip-extmap", "NAT-wait",
+    "single-codec", "no-jitter-buffer", "pierce-NAT", "NAT-wait",
     "no-port-latching", "recrypt", "allow-transcoding", "passthrough", "early-media",
     "siprec", "directional", "debug", "ICE-reject", "trickle-ICE",
     "block-short", "block-egress", "egress", "no-passthrough", "record-all",
@@ -171,6 +175,7 @@ impl Flags {
                 Some(other) => self.unimplemented.push(format!("DTLS={other}")),
                 None => self.invalid.push("DTLS".into()),
             },
+            "ICE-lite" => self.ice_lite = value.as_text().is_some_and(|v| v != "off"),
             "rtcp-mux" => {
                 for item in value.as_text_list() {
                     self.apply_rtcp_mux(&item);
@@ -280,6 +285,8 @@ impl Flags {
             "no-rtcp-attribute" => self.no_rtcp_attribute = true,
             "full-rtcp-attribute" => self.full_rtcp_attribute = true,
             "loop-protect" => self.loop_protect = true,
+            "original-sendrecv" => self.original_sendrecv = true,
+            "strip-extmap" => self.strip_extmap = true,
             "fatal" => self.fatal = true,
             "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP"
             | "UDP/TLS/RTP/SAVPF" => self.apply_transport(flag),

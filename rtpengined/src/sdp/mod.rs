@@ -28,6 +28,12 @@
 //! | `transport-protocol` | offer: `protocol`; answer: the offerer's protocol |
 //! | codec negotiation | answer: `formats` = answer's ∩ offer's |
 //! | ptime | offer: the SDP's ptime; answer: answer's, else the offer's |
+//! | `a=mid` | offer: the SDP's (`generate-mid`: `index + 1` when absent); answer: answer's, else the offer's |
+//! | `loop-protect` | `RewritePlan::loop_protect` (rtpengine's token) |
+//! | `original-sendrecv`, `full-rtcp-attribute`, `strip-extmap`, `ICE-lite` | `RewritePlan::options` |
+//!
+//! `RewritePlan::new` / `MediaPlan::new` fill in the defaults, so new optional
+//! fields do not break callers that use them.
 //!
 //! # rtpengine 10.5 behaviours matched (all recorded in tests/fixtures/sdp)
 //! - Session level: `o=` address replaced only with `replace origin`; session
@@ -68,6 +74,6 @@ pub use attribute::Direction;
 pub use codec::{rtpmap_value, static_payload_type, RtpMap};
 pub use error::SdpError;
 pub use ice::{host_priority, IceCandidate};
-pub use plan::{IceAdvert, MediaPlan, RewritePlan};
+pub use plan::{IceAdvert, MediaPlan, RewritePlan, SdpOptions};
 pub use rewrite::rewrite;
 pub use session::{AddressFamily, Connection, MediaSection, Origin, RtcpAttribute, Session};

@@ -21,6 +21,56 @@ pub struct RewritePlan {
     /// ng flag `loop-protect`: adds `a=rtpengine:<token>` as the last session-level line.
     pub loop_protect: Option<String>,
     pub media: Vec<MediaPlan>,
+    /// Less common ng flags; `SdpOptions::default()` is rtpengine's default behaviour.
+    pub options: SdpOptions,
+}
+
+/// ng flags that change the SDP's shape, all off by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SdpOptions {
+    /// Flag `original-sendrecv`: direction attributes stay where they were and
+    /// none is added.
+    pub original_sendrecv: bool,
+    /// Flag `full-rtcp-attribute`: `a=rtcp:<port> IN <family> <media address>`.
+    pub full_rtcp_attribute: bool,
+    /// Flag `strip-extmap`: drop `a=extmap` at session and media level.
+    pub strip_extmap: bool,
+    /// Key `ICE-lite` (`forward`, ...): add `a=ice-lite` at session level
+    /// (after the loop-protect line).
+    pub ice_lite: bool,
+}
+
+impl RewritePlan {
+    /// A plan with rtpengine's defaults (nothing replaced, no options), so that
+    /// callers need not list every field.
+    pub fn new(address: IpAddr, media: Vec<MediaPlan>) -> RewritePlan {
+        RewritePlan {
+            address,
+            replace_origin: false,
+            replace_session_connection: false,
+            loop_protect: None,
+            media,
+            options: SdpOptions::default(),
+        }
+    }
+}
+
+impl MediaPlan {
+    /// RTP on `port`, RTCP on `port + 1`, everything else as in the SDP.
+    pub fn new(port: u16, address: IpAddr) -> MediaPlan {
+        MediaPlan {
+            port,
+            address,
+            rtcp_port: port.checked_add(1).filter(|_| port != 0),
+            rtcp_mux: false,
+            protocol: None,
+            formats: None,
+            mid: None,
+            direction: None,
+            ptime: None,
+            ice: None,
+        }
+    }
 }
 
 /// Choices for one `m=` section.

@@ -5,10 +5,10 @@
 use std::net::IpAddr;
 use std::ops::Range;
 
-use super::attribute::{classify, dropped_at_session_level, moved_at_media_level, split_attribute};
+use super::attribute::{classify, dropped_at_session_level, moved_at_media_level, split_attribute, AttrKind};
 use super::codec::rtpmap_value;
 use super::lines::Line;
-use super::plan::{MediaPlan, RewritePlan};
+use super::plan::{MediaPlan, RewritePlan, SdpOptions};
 use super::session::{parse_connection, parse_origin, MediaSection, Session};
 use super::SdpError;
 
@@ -39,7 +39,8 @@ pub fn rewrite(original: &str, session: &Session, plan: &RewritePlan) -> Result<
             },
             b'a' => {
                 let (name, value) = split_attribute(out.slice(line.value.clone()));
-                if !dropped_at_session_level(classify(name, value)) {
+                let stripped = plan.options.strip_extmap && name == "extmap";
+                if !stripped && !dropped_at_session_level(classify(name, value)) {
                     out.copy(line);
                 }
             }
@@ -50,8 +51,11 @@ pub fn rewrite(original: &str, session: &Session, plan: &RewritePlan) -> Result<
     if let Some(token) = &plan.loop_protect {
         out.add(&format!("a=rtpengine:{token}"));
     }
+    if plan.options.ice_lite {
+        out.add("a=ice-lite");
+    }
     for (index, (media, media_plan)) in session.media.iter().zip(&plan.media).enumerate() {
-        write_media(&mut out, session, index, media, media_plan);
+        write_media(&mut out, session, index, media, media_plan, &plan.options);
     }
     Ok(out.text)
 }
@@ -112,7 +116,14 @@ fn address_text(address: IpAddr) -> String {
     }
 }
 
-fn write_media(out: &mut Output<'_>, session: &Session, index: usize, media: &MediaSection, plan: &MediaPlan) {
+fn write_media(
+    out: &mut Output<'_>,
+    session: &Session,
+    index: usize,
+    media: &MediaSection,
+    plan: &MediaPlan,
+    options: &SdpOptions,
+) {
     let lines = &session.lines[media.lines.clone()];
     write_m_line(out, &lines[0], media, plan);
     for line in &lines[1..] {
@@ -123,7 +134,9 @@ fn write_media(out: &mut Output<'_>, session: &Session, index: usize, media: &Me
             },
             b'a' => {
                 let (name, value) = split_attribute(out.slice(line.value.clone()));
-                if !moved_at_media_level(classify(name, value)) {
+                let kind = classify(name, value);
+                let keep = !moved_at_media_level(kind) || (options.original_sendrecv && kind == AttrKind::Direction);
+                if keep && !(options.strip_extmap && name == "extmap") {
                     out.copy(line);
                 }
             }
@@ -143,11 +156,17 @@ fn write_media(out: &mut Output<'_>, session: &Session, index: usize, media: &Me
     if is_rtp {
         write_codecs(out, media, plan.formats.as_ref().unwrap_or(&media.formats));
     }
-    let direction = plan.direction.unwrap_or_else(|| session.direction_for(index));
-    out.add(&format!("a={}", direction.as_attribute()));
+    if !options.original_sendrecv {
+        let direction = plan.direction.unwrap_or_else(|| session.direction_for(index));
+        out.add(&format!("a={}", direction.as_attribute()));
+    }
     if is_rtp {
-        if let Some(rtcp_port) = plan.rtcp_port {
-            out.add(&format!("a=rtcp:{rtcp_port}"));
+        match plan.rtcp_port {
+            Some(port) if options.full_rtcp_attribute => {
+                out.add(&format!("a=rtcp:{port} IN {}", address_text(plan.address)))
+            }
+            Some(port) => out.add(&format!("a=rtcp:{port}")),
+            None => {}
         }
         if plan.rtcp_mux {
             out.add("a=rtcp-mux");

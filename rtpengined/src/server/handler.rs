@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use tracing::{info, info_span, warn};
 
-use crate::call::{CallError, Deleted, Now, Registry};
+use crate::call::{CallError, Deleted, Now, Registry, StatsSource};
 use crate::ng::bencode::Owned;
 use crate::ng::cache::ReplyCache;
 use crate::ng::command::{CommandError, CommandKind, Request};
@@ -112,6 +112,7 @@ impl Handler {
                 // Final statistics before the streams go away.
                 let body = match &deleted {
                     Deleted::Call(c) | Deleted::Branch(c) => {
+                        log_final_stats(c, self.relay.as_ref());
                         crate::call::query::query_call(c, &now, self.relay.as_ref())
                     }
                     Deleted::Duplicate => Owned::dict().with("warning", "Call already deleted"),
@@ -136,5 +137,23 @@ impl Handler {
         }
         reply.insert("result", "ok");
         Ok(reply)
+    }
+}
+
+/// One line per party with what it sent, as rtpengine logs final call stats
+/// (operators and the interop test grep these).
+fn log_final_stats(call: &crate::call::model::Call, stats: &dyn StatsSource) {
+    for (_, mono) in call.live() {
+        let (mut rtp, mut rtcp, mut bytes) = (0u64, 0u64, 0u64);
+        for s in mono.streams() {
+            let st = stats.stats(s.id);
+            bytes += st.bytes;
+            if s.is_rtcp {
+                rtcp += st.packets;
+            } else {
+                rtp += st.packets;
+            }
+        }
+        info!(tag = %mono.tag, rtp_packets = rtp, rtcp_packets = rtcp, bytes, "final stats");
     }
 }
