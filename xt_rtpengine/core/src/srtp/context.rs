@@ -296,15 +296,19 @@ impl<B: CryptoBackend> SrtpContext<B> {
         Ok(Decrypted { len: plain_end, index, roc_resynced: guess != 0 })
     }
 
-    /// Replay rule for candidate `guess` of [`roc_guesses`]: the ROC=0 reset (guess 3)
-    /// is an explicit resynchronisation and bypasses the window, as in 10.5.
+    /// Replay rule for candidate `guess` of [`roc_guesses`]. A guessed ROC (10.5's
+    /// resynchronisation) lands far outside the window, so for guesses "too old" is
+    /// allowed; an index the window knows as received is still refused. This keeps 10.5's
+    /// recovery from a wrong ROC, at the price 10.5 also pays: an old authentic packet
+    /// from another ROC can reset the slot.
     fn replay_check(&self, state: &IndexState, slot: usize, index: u64, guess: usize) -> Result<(), SrtpError> {
-        if !self.replay_protection || !self.suite.is_authenticated() || guess == 3 {
+        if !self.replay_protection || !self.suite.is_authenticated() {
             return Ok(());
         }
         match state.check(slot, index) {
             ReplayCheck::New => Ok(()),
             ReplayCheck::Replayed => Err(SrtpError::Replayed),
+            ReplayCheck::TooOld if guess > 0 => Ok(()),
             ReplayCheck::TooOld => Err(SrtpError::TooOld),
         }
     }
