@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use rtpengined::sdp::{
-    host_priority, rewrite, AddressFamily, IceAdvert, IceCandidate, MediaPlan, RewritePlan, Session,
+    host_priority, rewrite, AddressFamily, IceAdvert, IceCandidate, MediaPlan, RewritePlan, SdpOptions, Session,
 };
 
 struct Fixture {
@@ -176,7 +176,9 @@ fn plan_for(fx: &Fixture, session: &Session, offer: Option<(&Fixture, &Session)>
                 rtcp_mux: (media.rtcp_mux && !mux_flags.contains(&"demux")) || mux_flags.contains(&"offer"),
                 protocol: fx.flag("transport-protocol").map(str::to_string),
                 formats: None,
-                mid: media.mid.clone(),
+                mid: media.mid.clone().or_else(|| {
+                    fx.flag_list("flags").contains(&"generate-mid").then(|| (index + 1).to_string())
+                }),
                 direction: None,
                 ptime: media.ptime,
                 ice: match ice_mode {
@@ -228,6 +230,12 @@ fn plan_for(fx: &Fixture, session: &Session, offer: Option<(&Fixture, &Session)>
             None
         },
         media: media_plans,
+        options: SdpOptions {
+            original_sendrecv: fx.flag_list("flags").contains(&"original-sendrecv"),
+            full_rtcp_attribute: fx.flag_list("flags").contains(&"full-rtcp-attribute"),
+            strip_extmap: fx.flag_list("flags").contains(&"strip-extmap"),
+            ice_lite: fx.flag("ICE-lite").is_some(),
+        },
     })
 }
 

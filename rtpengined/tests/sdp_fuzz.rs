@@ -6,7 +6,7 @@ use std::fs;
 use std::net::IpAddr;
 use std::path::Path;
 
-use rtpengined::sdp::{rewrite, Direction, IceAdvert, IceCandidate, MediaPlan, RewritePlan, Session};
+use rtpengined::sdp::{rewrite, Direction, IceAdvert, IceCandidate, MediaPlan, RewritePlan, SdpOptions, Session};
 
 struct Rng(u64);
 
@@ -85,6 +85,12 @@ fn random_plan(rng: &mut Rng, media: usize) -> RewritePlan {
         replace_session_connection: rng.below(2) == 0,
         loop_protect: (rng.below(4) == 0).then(|| "abc".to_string()),
         media,
+        options: SdpOptions {
+            original_sendrecv: rng.below(2) == 0,
+            full_rtcp_attribute: rng.below(2) == 0,
+            strip_extmap: rng.below(2) == 0,
+            ice_lite: rng.below(2) == 0,
+        },
     }
 }
 

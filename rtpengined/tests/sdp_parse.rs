@@ -32,28 +32,11 @@ fn ip(text: &str) -> IpAddr {
 }
 
 fn media_plan(port: u16) -> MediaPlan {
-    MediaPlan {
-        port,
-        address: ip("203.0.113.1"),
-        rtcp_port: Some(port + 1),
-        rtcp_mux: false,
-        protocol: None,
-        formats: None,
-        mid: None,
-        direction: None,
-        ptime: None,
-        ice: None,
-    }
+    MediaPlan::new(port, ip("203.0.113.1"))
 }
 
 fn plan(media: Vec<MediaPlan>) -> RewritePlan {
-    RewritePlan {
-        address: ip("203.0.113.1"),
-        replace_origin: true,
-        replace_session_connection: false,
-        loop_protect: None,
-        media,
-    }
+    RewritePlan { replace_origin: true, ..RewritePlan::new(ip("203.0.113.1"), media) }
 }
 
 #[test]
@@ -218,5 +201,26 @@ m=audio 5000 RTP/AVP 0\r\nc=IN IP6 2001:db8::1\r\nc=IN IP4 1.2.3.4\r\n";
         out,
         "v=0\r\nc=IN IP4 192.168.1.20\r\no=- 1 1 IN IP4 203.0.113.1\r\no=- 2 2 IN IP4 203.0.113.1\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
 m=audio 30000 RTP/AVP 0\r\nc=IN IP4 203.0.113.1\r\nc=IN IP4 203.0.113.1\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\na=rtcp:30001\r\n"
+    );
+}
+
+#[test]
+fn options_change_direction_rtcp_extmap_and_ice_lite() {
+    let text = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\na=extmap:2 urn:y\r\n\
+m=audio 5000 RTP/AVP 0\r\na=sendonly\r\na=extmap:1 urn:x\r\na=x\r\n";
+    let s = Session::parse(text).unwrap();
+    let mut p = plan(vec![media_plan(30000)]);
+    p.replace_origin = false;
+    p.loop_protect = Some("feedc0ffee12".into());
+    p.options.original_sendrecv = true;
+    p.options.full_rtcp_attribute = true;
+    p.options.strip_extmap = true;
+    p.options.ice_lite = true;
+    let out = rewrite(text, &s, &p).unwrap();
+    assert_eq!(
+        out,
+        "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 203.0.113.1\r\nt=0 0\r\n\
+a=rtpengine:feedc0ffee12\r\na=ice-lite\r\nm=audio 30000 RTP/AVP 0\r\na=sendonly\r\na=x\r\n\
+a=rtpmap:0 PCMU/8000\r\na=rtcp:30001 IN IP4 203.0.113.1\r\n"
     );
 }

@@ -222,4 +222,16 @@ CASES = [
     ("hold-ipv6", pair(
         sdp("v=0", "o=- 1 2 IN IP6 ::1", "s=x", "c=IN IP6 ::", "t=0 0", "m=audio 5000 RTP/AVP 0", "a=sendonly"),
         sdp(*SESSION6, "m=audio 6000 RTP/AVP 0", "a=recvonly"))),
+    ("full-rtcp-attribute", pair(sdp(*SESSION, *AUDIO), BASIC_ANSWER,
+                                 {"flags": ["full-rtcp-attribute"], "address-family": "IP6", "rtcp-mux": ["offer"]},
+                                 {"flags": ["full-rtcp-attribute"]})),
+    ("original-sendrecv", pair(sdp(*SESSION, *AUDIO).replace("a=sendrecv", "a=sendonly"),
+                               BASIC_ANSWER.replace("a=sendrecv", "a=recvonly"),
+                               {"flags": ["original-sendrecv"]}, {"flags": ["original-sendrecv"]})),
+    ("extmap-mid-icelite", pair(
+        sdp(*SESSION, "a=extmap:2 urn:y", "a=x-s", "m=audio 5000 RTP/AVP 0", "a=extmap:1 urn:x", "a=x-m",
+            "m=audio 5002 RTP/AVP 8", "a=mid:second"),
+        sdp(*ANSWER_SESSION, "m=audio 6000 RTP/AVP 0", "m=audio 6002 RTP/AVP 8"),
+        {"flags": ["strip-extmap", "generate-mid", "loop-protect"], "ICE-lite": "forward", "ICE": "force"},
+        {"flags": ["strip-extmap"], "ICE": "remove"})),
 ]
