@@ -41,7 +41,7 @@ fn protect_at(ctx: &SrtpContext<RustCrypto>, index: u64, payload_seed: u64) -> (
 
 fn open(ctx: &SrtpContext<RustCrypto>, state: &mut IndexState, packet: &[u8]) -> Result<(u64, bool, Vec<u8>), SrtpError> {
     let mut buf = packet.to_vec();
-    let before = state.clone();
+    let before = *state;
     match ctx.decrypt_rtp(state, 0, &mut buf, packet.len()) {
         Ok(d) => Ok((d.index, d.roc_resynced, buf[..d.len].to_vec())),
         Err(e) => {

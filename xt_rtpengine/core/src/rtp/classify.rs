@@ -5,7 +5,7 @@
 /// FINGERPRINT attribute (type 0x8028, length 4) as the last 8 bytes.
 pub fn is_stun(packet: &[u8]) -> bool {
     let len = packet.len();
-    if len < 28 || len % 4 != 0 {
+    if len < 28 || len & 3 != 0 {
         return false;
     }
     let word = |at: usize| match packet.get(at..at + 4) {

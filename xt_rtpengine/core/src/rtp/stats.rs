@@ -58,11 +58,11 @@ fn track_sequence(s: &mut SsrcStats, seq: u16, first: bool) {
         let shift = u32::from(ahead);
         if shift >= LOSS_WINDOW {
             s.total_lost = s.total_lost.wrapping_add(s.lost_bits.count_zeros());
-            s.total_lost = s.total_lost.wrapping_add(shift - LOSS_WINDOW);
+            s.total_lost = s.total_lost.wrapping_add(shift.saturating_sub(LOSS_WINDOW));
             s.lost_bits = 0;
         } else {
             let leaving = s.lost_bits >> (LOSS_WINDOW - shift);
-            s.total_lost = s.total_lost.wrapping_add(shift - leaving.count_ones());
+            s.total_lost = s.total_lost.wrapping_add(shift.saturating_sub(leaving.count_ones()));
             s.lost_bits <<= shift;
         }
     }

@@ -193,18 +193,21 @@ impl<B: CryptoBackend> SrtpContext<B> {
                 let mut tag = [0u8; GCM_TAG_LEN];
                 gcm.seal_in_place(&iv, aad, data, &mut tag)?;
                 copy_into(rest, &tag);
-                end += GCM_TAG_LEN;
+                end = end.saturating_add(GCM_TAG_LEN);
             }
         }
         let mac = match &self.auth {
             Some(hmac) => Some(hmac.mac(&[buf.get(..end).unwrap_or(&[]), &roc_of(index).to_be_bytes()])?),
             None => None,
         };
-        copy_into(region(buf, end, end + self.suite.mki_len), self.mki());
-        end += self.suite.mki_len;
+        // All sums stay below `needed`, checked above; saturating only avoids a panic path.
+        let mki_end = end.saturating_add(self.suite.mki_len);
+        copy_into(region(buf, end, mki_end), self.mki());
+        end = mki_end;
         if let Some(mac) = mac {
-            copy_into(region(buf, end, end + self.suite.tag_len), &mac);
-            end += self.suite.tag_len;
+            let tag_end = end.saturating_add(self.suite.tag_len);
+            copy_into(region(buf, end, tag_end), &mac);
+            end = tag_end;
         }
         Ok(Encrypted { len: end, index })
     }

@@ -119,7 +119,7 @@ impl Suite {
     /// Bytes encryption appends to a packet: AEAD tag, MKI, HMAC tag.
     pub fn overhead(&self) -> usize {
         let aead = if self.cipher == CipherKind::AesGcm { GCM_TAG_LEN } else { 0 };
-        aead + self.mki_len + self.tag_len
+        aead.saturating_add(self.mki_len).saturating_add(self.tag_len)
     }
 }
 

@@ -5,7 +5,7 @@ use rtpengine_core::abi::{cipher, hmac, Pod, Srtp};
 
 pub fn hex(s: &str) -> Vec<u8> {
     let digits: Vec<u8> = s.bytes().filter(|b| b.is_ascii_hexdigit()).collect();
-    assert!(digits.len() % 2 == 0, "odd hex string");
+    assert!(digits.len() & 1 == 0, "odd hex string");
     digits
         .chunks(2)
         .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
