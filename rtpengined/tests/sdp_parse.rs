@@ -139,12 +139,9 @@ fn malformed_sdp_gives_clear_errors() {
         ("v=0\r\nm=audio 70000 RTP/AVP 0\r\n", SdpError::MalformedMedia { line: 2 }),
         ("v=0\r\nm=audio 5000/x RTP/AVP 0\r\n", SdpError::MalformedMedia { line: 2 }),
         ("v=0\r\nm=audio -1 RTP/AVP 0\r\n", SdpError::MalformedMedia { line: 2 }),
-        ("v=0\r\nm=audio 5000 RTP/AVP 0\r\na=rtcp:abc\r\n", SdpError::MalformedAttribute { line: 3, name: "rtcp" }),
-        ("v=0\r\nm=audio 5000 RTP/AVP 0\r\na=rtcp:5001 IN\r\n", SdpError::MalformedAttribute { line: 3, name: "rtcp" }),
-        ("v=0\r\nm=audio 5000 RTP/AVP 0\r\na=ptime:x\r\n", SdpError::MalformedAttribute { line: 3, name: "ptime" }),
-        ("v=0\r\nm=audio 5000 RTP/AVP 0\r\na=rtpmap:0\r\n", SdpError::MalformedAttribute { line: 3, name: "rtpmap" }),
-        ("v=0\r\nm=audio 5000 RTP/AVP 0\r\na=rtpmap:0 PCMU/fast\r\n", SdpError::MalformedAttribute { line: 3, name: "rtpmap" }),
         ("v=0\r\nm=audio 5000 RTP/AVP 0\r\nc=IN IP4\r\n", SdpError::MalformedConnection { line: 3 }),
+        ("v=0\r\nc=IN IP4 host.example.com\r\n", SdpError::MalformedConnection { line: 2 }),
+        ("v=0\r\nc=IN IP4 224.2.1.1/127\r\n", SdpError::MalformedConnection { line: 2 }),
     ];
     for (text, expected) in cases {
         assert_eq!(Session::parse(text).as_ref().err(), Some(expected), "{text:?}");
@@ -222,5 +219,20 @@ m=audio 5000 RTP/AVP 0\r\na=sendonly\r\na=extmap:1 urn:x\r\na=x\r\n";
         "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 203.0.113.1\r\nt=0 0\r\n\
 a=rtpengine:feedc0ffee12\r\na=ice-lite\r\nm=audio 30000 RTP/AVP 0\r\na=sendonly\r\na=x\r\n\
 a=rtpmap:0 PCMU/8000\r\na=rtcp:30001 IN IP4 203.0.113.1\r\n"
+    );
+}
+
+#[test]
+fn malformed_codec_ptime_and_rtcp_attributes_are_tolerated_like_rtpengine() {
+    let text = "v=0\r\nc=IN IP6 [::1]\r\nm=audio 5000 RTP/AVP 96 0\r\na=rtcp:abc\r\na=ptime:x\r\na=rtpmap:96 foo\r\na=rtpmap:0\r\n";
+    let s = Session::parse(text).unwrap();
+    let m = &s.media[0];
+    assert_eq!((m.rtcp.clone(), m.ptime, m.rtpmaps.len()), (None, None, 0));
+    assert_eq!(s.connection.as_ref().unwrap().ip(), Some(ip("::1")));
+    let out = rewrite(text, &s, &plan(vec![media_plan(30000)])).unwrap();
+    assert_eq!(
+        out,
+        "v=0\r\nc=IN IP4 203.0.113.1\r\nm=audio 30000 RTP/AVP 96 0\r\na=ptime:x\r\na=rtpmap:96 foo\r\na=rtpmap:0\r\n\
+a=rtpmap:96 /0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\na=rtcp:30001\r\n"
     );
 }

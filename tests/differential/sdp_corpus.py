@@ -234,4 +234,13 @@ CASES = [
         sdp(*ANSWER_SESSION, "m=audio 6000 RTP/AVP 0", "m=audio 6002 RTP/AVP 8"),
         {"flags": ["strip-extmap", "generate-mid", "loop-protect"], "ICE-lite": "forward", "ICE": "force"},
         {"flags": ["strip-extmap"], "ICE": "remove"})),
+    ("lenient-attributes", pair(
+        sdp(*SESSION, "m=audio 5000 RTP/AVP 96 0 97", "a=rtcp:abc", "a=ptime:x", "a=rtpmap:96 foo",
+            "a=rtpmap:0", "a=rtpmap:97 bar/fast", "a=fmtp:97 a=b", "a=x"),
+        sdp(*ANSWER_SESSION, "m=audio 6000 RTP/AVP 0", "a=ptime:", "a=rtcp:"))),
+    ("no-formats", pair(sdp(*SESSION, "m=audio 5000 RTP/AVP"), sdp(*ANSWER_SESSION, "m=audio 6000 RTP/AVP"))),
+    ("origin-hostname-bracket-c", pair(
+        sdp("v=0", "o=- 1 2 IN IP4 pbx.example.com", "s=-", "c=IN IP6 [2001:db8::9]", "t=0 0", *AUDIO),
+        sdp("v=0", "o=- 3 4 IN IP6 [2001:db8::20]", "s=-", "c=IN IP6 [2001:db8::20]", "t=0 0", *ANSWER_AUDIO),
+        {"replace": ["origin"]}, {"replace": ["origin"]})),
 ]

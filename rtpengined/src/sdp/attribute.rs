@@ -1,6 +1,8 @@
 //! Attribute names we interpret, and which of them rtpengine 10.5 removes from
 //! their original place (to print its own version after the kept attributes).
 
+use super::codec::RtpMap;
+
 /// What an `a=` line means to the rewriter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AttrKind {
@@ -37,13 +39,15 @@ pub(crate) fn split_attribute(value: &str) -> (&str, &str) {
     }
 }
 
-/// Classifies an attribute by name (and, for rtcp-fb and group, by value).
+/// Classifies an attribute by name and value. Like rtpengine, a malformed
+/// rtpmap, fmtp or ptime is not understood and so is kept as an unknown line
+/// (a malformed a=rtcp, by contrast, is dropped like a valid one).
 pub(crate) fn classify(name: &str, value: &str) -> AttrKind {
     match name {
-        "rtpmap" => AttrKind::Rtpmap,
-        "fmtp" => AttrKind::Fmtp,
+        "rtpmap" if RtpMap::parse(value).is_some() => AttrKind::Rtpmap,
+        "fmtp" if value.split(' ').next().is_some_and(|pt| !pt.is_empty()) => AttrKind::Fmtp,
+        "ptime" if value.trim().parse::<u32>().is_ok() => AttrKind::Ptime,
         "rtcp-fb" if !value.starts_with('*') => AttrKind::RtcpFbForPt,
-        "ptime" => AttrKind::Ptime,
         "mid" => AttrKind::Mid,
         "sendrecv" | "sendonly" | "recvonly" | "inactive" => AttrKind::Direction,
         "rtcp" => AttrKind::Rtcp,

@@ -12,8 +12,8 @@ pub struct RtpMap {
 }
 
 impl RtpMap {
-    /// Parses the value after `a=rtpmap:`. `None` if it has no payload type or
-    /// encoding, or a clock rate that is not a number.
+    /// Parses the value after `a=rtpmap:`. `None` without payload type,
+    /// encoding and numeric clock rate.
     pub fn parse(value: &str) -> Option<RtpMap> {
         let (pt, rest) = value.split_once(' ')?;
         let rest = rest.trim();
@@ -22,10 +22,8 @@ impl RtpMap {
         }
         let mut parts = rest.splitn(3, '/');
         let encoding = parts.next()?.to_string();
-        let clock_rate = match parts.next() {
-            Some(rate) => rate.parse().ok()?,
-            None => 0,
-        };
+        // rtpengine requires the clock rate.
+        let clock_rate = parts.next()?.parse().ok()?;
         let channels = parts.next().map(str::to_string);
         Some(RtpMap { payload_type: pt.to_string(), encoding, clock_rate, channels })
     }

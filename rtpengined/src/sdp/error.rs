@@ -13,12 +13,10 @@ pub enum SdpError {
     MalformedLine { line: usize },
     /// An `o=` line without its six fields.
     MalformedOrigin { line: usize },
-    /// A `c=` line that is not `IN IP4|IP6 <address>`.
+    /// A `c=` line that is not `IN IP4|IP6 <IP address>`.
     MalformedConnection { line: usize },
     /// An `m=` line without media type, port and protocol, or with a bad port.
     MalformedMedia { line: usize },
-    /// An attribute we interpret (rtcp, ptime, rtpmap, ...) whose value does not parse.
-    MalformedAttribute { line: usize, name: &'static str },
     /// The plan has a different number of media sections than the SDP.
     PlanMediaCount { sdp: usize, plan: usize },
     /// `rewrite` was given a text other than the one `parse` saw.
@@ -34,9 +32,6 @@ impl fmt::Display for SdpError {
             SdpError::MalformedOrigin { line } => write!(f, "malformed o= line {line}"),
             SdpError::MalformedConnection { line } => write!(f, "malformed c= line {line}"),
             SdpError::MalformedMedia { line } => write!(f, "malformed m= line {line}"),
-            SdpError::MalformedAttribute { line, name } => {
-                write!(f, "malformed a={name} attribute on line {line}")
-            }
             SdpError::PlanMediaCount { sdp, plan } => {
                 write!(f, "rewrite plan has {plan} media sections, SDP has {sdp}")
             }

@@ -32,8 +32,9 @@ impl AddressFamily {
     }
 }
 
-/// A `c=IN <family> <address>` line. `address` is verbatim (may be a host
-/// name, a bracketed IPv6 address or carry a multicast `/ttl`).
+/// A `c=IN <family> <address>` line. `address` is verbatim: an IP address,
+/// IPv6 possibly in brackets (host names and multicast `/ttl` are refused, as
+/// rtpengine 10.5 refuses them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
     pub family: AddressFamily,
@@ -45,7 +46,13 @@ pub struct Connection {
 impl Connection {
     /// `0.0.0.0` or `::`: the old (RFC 2543) way to put a stream on hold.
     pub fn is_unspecified(&self) -> bool {
-        self.address.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_unspecified())
+        self.ip().is_some_and(|ip| ip.is_unspecified())
+    }
+
+    /// The address as an IP (brackets around IPv6 removed).
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        let bare = self.address.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(&self.address);
+        bare.parse().ok()
     }
 }
 
@@ -241,8 +248,14 @@ pub(crate) fn parse_connection(text: &str, line: &Line) -> Result<Connection, Sd
     if tok.len() != 3 || &text[tok[0].clone()] != "IN" {
         return Err(err);
     }
-    let family = AddressFamily::parse(&text[tok[1].clone()]).ok_or(err)?;
-    Ok(Connection { family, address: text[tok[2].clone()].to_string(), splice: tok[1].start..tok[2].end })
+    let family = AddressFamily::parse(&text[tok[1].clone()]).ok_or(err.clone())?;
+    let address = &text[tok[2].clone()];
+    // rtpengine refuses host names and multicast `/ttl` here, but takes `[::1]`.
+    let bare = address.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(address);
+    if bare.parse::<std::net::IpAddr>().is_err() {
+        return Err(err);
+    }
+    Ok(Connection { family, address: address.to_string(), splice: tok[1].start..tok[2].end })
 }
 
 fn parse_media(text: &str, lines: &[Line], range: Range<usize>) -> Result<MediaSection, SdpError> {
@@ -290,33 +303,32 @@ fn parse_media(text: &str, lines: &[Line], range: Range<usize>) -> Result<MediaS
     for line in &lines[range.start + 1..range.end] {
         match line.kind {
             b'c' => media.connection = Some(parse_connection(text, line)?),
-            b'a' => parse_media_attribute(&mut media, &text[line.value.clone()], line.number)?,
+            b'a' => parse_media_attribute(&mut media, &text[line.value.clone()]),
             _ => {}
         }
     }
     Ok(media)
 }
 
-fn parse_media_attribute(media: &mut MediaSection, attr: &str, number: usize) -> Result<(), SdpError> {
+/// Records what an attribute tells us. Malformed values are not errors (see
+/// `attribute::classify`): rtpengine 10.5 accepts them too.
+fn parse_media_attribute(media: &mut MediaSection, attr: &str) {
     let (name, value) = split_attribute(attr);
-    let bad = |name: &'static str| SdpError::MalformedAttribute { line: number, name };
     match classify(name, value) {
-        AttrKind::Rtpmap => media.rtpmaps.push(RtpMap::parse(value).ok_or(bad("rtpmap"))?),
+        AttrKind::Rtpmap => media.rtpmaps.extend(RtpMap::parse(value)),
         AttrKind::Fmtp => {
             let (pt, params) = value.split_once(' ').unwrap_or((value, ""));
-            if pt.is_empty() {
-                return Err(bad("fmtp"));
-            }
             media.fmtps.push((pt.to_string(), params.to_string()));
         }
         AttrKind::RtcpFbForPt => {
             let (pt, rest) = value.split_once(' ').unwrap_or((value, ""));
             media.rtcp_fbs.push((pt.to_string(), rest.to_string()));
         }
-        AttrKind::Ptime => media.ptime = Some(value.trim().parse().map_err(|_| bad("ptime"))?),
+        AttrKind::Ptime => media.ptime = value.trim().parse().ok(),
         AttrKind::Mid => media.mid = Some(value.to_string()),
         AttrKind::Direction => media.direction = Direction::from_attribute(name),
-        AttrKind::Rtcp => media.rtcp = Some(parse_rtcp(value).ok_or(bad("rtcp"))?),
+        // An unparsable a=rtcp is dropped by the rewrite all the same.
+        AttrKind::Rtcp => media.rtcp = parse_rtcp(value),
         AttrKind::RtcpMux => media.rtcp_mux = true,
         AttrKind::IceUfrag => media.ice_ufrag = Some(value.to_string()),
         AttrKind::IcePwd => media.ice_pwd = Some(value.to_string()),
@@ -325,7 +337,6 @@ fn parse_media_attribute(media: &mut MediaSection, attr: &str, number: usize) ->
         AttrKind::Crypto => media.crypto.push(value.to_string()),
         _ => {}
     }
-    Ok(())
 }
 
 fn parse_rtcp(value: &str) -> Option<RtcpAttribute> {
