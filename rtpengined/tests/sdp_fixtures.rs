@@ -13,7 +13,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use rtpengined::sdp::{
-    host_priority, rewrite, AddressFamily, IceAdvert, IceCandidate, MediaPlan, RewritePlan, SdpOptions, Session,
+    host_priority, rewrite, AddressFamily, IceAdvert, IceCandidate, MediaPlan, RewritePlan,
+    SdpOptions, Session,
 };
 
 struct Fixture {
@@ -27,7 +28,8 @@ struct Fixture {
 impl Fixture {
     fn load(dir: &Path) -> Fixture {
         let read = |file: &str| {
-            fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{}/{file}: {e}", dir.display()))
+            fs::read_to_string(dir.join(file))
+                .unwrap_or_else(|e| panic!("{}/{file}: {e}", dir.display()))
         };
         let pairs = |text: String| -> Vec<(String, String)> {
             text.lines()
@@ -49,7 +51,9 @@ impl Fixture {
     }
 
     fn flag_list(&self, key: &str) -> Vec<&str> {
-        self.flag(key).map(|v| v.split(',').collect()).unwrap_or_default()
+        self.flag(key)
+            .map(|v| v.split(',').collect())
+            .unwrap_or_default()
     }
 
     fn is_offer(&self) -> bool {
@@ -58,7 +62,11 @@ impl Fixture {
 
     fn recorded(&self, media: usize, key: &str) -> Vec<&str> {
         let wanted = format!("media.{media}.{key}");
-        self.recorded.iter().filter(|(k, _)| *k == wanted).map(|(_, v)| v.as_str()).collect()
+        self.recorded
+            .iter()
+            .filter(|(k, _)| *k == wanted)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     fn recorded_one(&self, media: usize, key: &str) -> Option<&str> {
@@ -69,7 +77,11 @@ impl Fixture {
     fn order_key(&self) -> (String, u32, bool) {
         let (case, suffix) = self.name.rsplit_once('.').unwrap();
         let digits: String = suffix.chars().filter(char::is_ascii_digit).collect();
-        (case.to_string(), digits.parse().unwrap_or(0), suffix.contains("answer"))
+        (
+            case.to_string(),
+            digits.parse().unwrap_or(0),
+            suffix.contains("answer"),
+        )
     }
 }
 
@@ -101,8 +113,12 @@ fn parse_family(flag: &str) -> AddressFamily {
 /// addresses and ports as recorded, priorities computed by us from the
 /// address's position in the candidate list (the media's family comes first).
 fn ice_advert(fx: &Fixture, index: usize) -> Result<IceAdvert, String> {
-    let ufrag = fx.recorded_one(index, "ice-ufrag").ok_or("rtpengine printed no ICE")?;
-    let pwd = fx.recorded_one(index, "ice-pwd").ok_or("rtpengine printed no ice-pwd")?;
+    let ufrag = fx
+        .recorded_one(index, "ice-ufrag")
+        .ok_or("rtpengine printed no ICE")?;
+    let pwd = fx
+        .recorded_one(index, "ice-pwd")
+        .ok_or("rtpengine printed no ice-pwd")?;
     let mut candidates: Vec<IceCandidate> = Vec::new();
     let mut addresses: Vec<IpAddr> = Vec::new();
     for line in fx.recorded(index, "candidate") {
@@ -121,12 +137,20 @@ fn ice_advert(fx: &Fixture, index: usize) -> Result<IceAdvert, String> {
             port: f[5].parse().unwrap(),
         });
     }
-    Ok(IceAdvert { ufrag: ufrag.to_string(), pwd: pwd.to_string(), candidates })
+    Ok(IceAdvert {
+        ufrag: ufrag.to_string(),
+        pwd: pwd.to_string(),
+        candidates,
+    })
 }
 
 /// Builds the plan the daemon would build for `fx` (`offer` = the offer this
 /// answer replies to, for answers).
-fn plan_for(fx: &Fixture, session: &Session, offer: Option<(&Fixture, &Session)>) -> Result<RewritePlan, String> {
+fn plan_for(
+    fx: &Fixture,
+    session: &Session,
+    offer: Option<(&Fixture, &Session)>,
+) -> Result<RewritePlan, String> {
     let replace = fx.flag_list("replace");
     let no_rtcp_attr = fx.flag_list("flags").contains(&"no-rtcp-attribute");
     // The side whose address family the SDP we produce is for.
@@ -142,7 +166,11 @@ fn plan_for(fx: &Fixture, session: &Session, offer: Option<(&Fixture, &Session)>
         }
         let family = match fx.flag("address-family") {
             Some(flag) => parse_family(flag),
-            None => peer.connection_for(media).or(peer.connection.as_ref()).map(|c| c.family).unwrap(),
+            None => peer
+                .connection_for(media)
+                .or(peer.connection.as_ref())
+                .map(|c| c.family)
+                .unwrap(),
         };
         interface_address(interface, family)
     };
@@ -160,24 +188,36 @@ fn plan_for(fx: &Fixture, session: &Session, offer: Option<(&Fixture, &Session)>
             .ok_or_else(|| format!("no recorded port for media {index}"))?
             .parse()
             .unwrap();
-        let recorded_rtcp = fx.recorded_one(index, "rtcp-port").map(|p| p.parse::<u16>().unwrap());
+        let recorded_rtcp = fx
+            .recorded_one(index, "rtcp-port")
+            .map(|p| p.parse::<u16>().unwrap());
         let rtcp_port = if no_rtcp_attr || !media.is_rtp() || port == 0 {
             None
         } else {
-            Some(recorded_rtcp.ok_or_else(|| format!("rtpengine printed no a=rtcp for media {index}"))?)
+            Some(
+                recorded_rtcp
+                    .ok_or_else(|| format!("rtpengine printed no a=rtcp for media {index}"))?,
+            )
         };
         let mux_flags = fx.flag_list("rtcp-mux");
         let ice_mode = fx.flag("ICE");
         let plan = match offer {
             None => MediaPlan {
                 port,
-                address: hold_or(address_for(index), index, ice_forced_or_kept(fx, session, None)),
+                address: hold_or(
+                    address_for(index),
+                    index,
+                    ice_forced_or_kept(fx, session, None),
+                ),
                 rtcp_port,
-                rtcp_mux: (media.rtcp_mux && !mux_flags.contains(&"demux")) || mux_flags.contains(&"offer"),
+                rtcp_mux: (media.rtcp_mux && !mux_flags.contains(&"demux"))
+                    || mux_flags.contains(&"offer"),
                 protocol: fx.flag("transport-protocol").map(str::to_string),
                 formats: None,
                 mid: media.mid.clone().or_else(|| {
-                    fx.flag_list("flags").contains(&"generate-mid").then(|| (index + 1).to_string())
+                    fx.flag_list("flags")
+                        .contains(&"generate-mid")
+                        .then(|| (index + 1).to_string())
                 }),
                 direction: None,
                 ptime: media.ptime,
@@ -198,13 +238,22 @@ fn plan_for(fx: &Fixture, session: &Session, offer: Option<(&Fixture, &Session)>
                         || mux_flags.contains(&"accept"));
                 MediaPlan {
                     port,
-                    address: hold_or(address_for(index), index, ice_forced_or_kept(fx, session, Some(osession))),
+                    address: hold_or(
+                        address_for(index),
+                        index,
+                        ice_forced_or_kept(fx, session, Some(osession)),
+                    ),
                     rtcp_port,
                     rtcp_mux: mux,
                     protocol: Some(offered.protocol.clone()),
-                    formats: media
-                        .is_rtp()
-                        .then(|| media.formats.iter().filter(|f| offered.formats.contains(f)).cloned().collect()),
+                    formats: media.is_rtp().then(|| {
+                        media
+                            .formats
+                            .iter()
+                            .filter(|f| offered.formats.contains(f))
+                            .cloned()
+                            .collect()
+                    }),
                     mid: media.mid.clone().or_else(|| offered.mid.clone()),
                     direction: None,
                     ptime: media.ptime.or(offered.ptime),
@@ -224,7 +273,10 @@ fn plan_for(fx: &Fixture, session: &Session, offer: Option<(&Fixture, &Session)>
         replace_origin: replace.contains(&"origin"),
         replace_session_connection: replace.contains(&"session-connection"),
         loop_protect: if fx.flag_list("flags").contains(&"loop-protect") {
-            let token = fx.recorded.iter().find(|(k, _)| k == "session.loop-protect");
+            let token = fx
+                .recorded
+                .iter()
+                .find(|(k, _)| k == "session.loop-protect");
             Some(token.ok_or("rtpengine printed no a=rtpengine")?.1.clone())
         } else {
             None
@@ -250,10 +302,18 @@ fn ice_forced_or_kept(fx: &Fixture, session: &Session, offer: Option<&Session>) 
 
 /// First differing line, for a readable failure.
 fn first_difference(expected: &str, got: &str) -> String {
-    let (e, g): (Vec<&str>, Vec<&str>) = (expected.split_inclusive('\n').collect(), got.split_inclusive('\n').collect());
+    let (e, g): (Vec<&str>, Vec<&str>) = (
+        expected.split_inclusive('\n').collect(),
+        got.split_inclusive('\n').collect(),
+    );
     for i in 0..e.len().max(g.len()) {
         if e.get(i) != g.get(i) {
-            return format!("line {}: expected {:?}, got {:?}", i + 1, e.get(i), g.get(i));
+            return format!(
+                "line {}: expected {:?}, got {:?}",
+                i + 1,
+                e.get(i),
+                g.get(i)
+            );
         }
     }
     "identical lines".to_string()
@@ -266,7 +326,11 @@ fn rewrite_matches_rtpengine_10_5_byte_for_byte() {
         .map(|entry| Fixture::load(&entry.unwrap().path()))
         .collect();
     fixtures.sort_by_key(Fixture::order_key);
-    assert!(fixtures.len() >= 90, "only {} fixtures found", fixtures.len());
+    assert!(
+        fixtures.len() >= 90,
+        "only {} fixtures found",
+        fixtures.len()
+    );
 
     let mut failures = Vec::new();
     let mut last_offer: Option<(String, usize)> = None;
@@ -281,7 +345,9 @@ fn rewrite_matches_rtpengine_10_5_byte_for_byte() {
             None
         } else {
             match &last_offer {
-                Some((offer_case, j)) if *offer_case == case => Some((&fixtures[*j], &sessions[*j])),
+                Some((offer_case, j)) if *offer_case == case => {
+                    Some((&fixtures[*j], &sessions[*j]))
+                }
                 _ => panic!("{}: answer without a recorded offer", fx.name),
             }
         };
@@ -289,10 +355,20 @@ fn rewrite_matches_rtpengine_10_5_byte_for_byte() {
             .and_then(|plan| rewrite(&fx.input, &sessions[i], &plan).map_err(|e| e.to_string()));
         match result {
             Ok(out) if out == fx.output => {}
-            Ok(out) => failures.push(format!("{}: {}", fx.name, first_difference(&fx.output, &out))),
+            Ok(out) => failures.push(format!(
+                "{}: {}",
+                fx.name,
+                first_difference(&fx.output, &out)
+            )),
             Err(e) => failures.push(format!("{}: {e}", fx.name)),
         }
     }
     eprintln!("{} fixtures, {} mismatches", fixtures.len(), failures.len());
-    assert!(failures.is_empty(), "{} of {} fixtures differ:\n{}", failures.len(), fixtures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures differ:\n{}",
+        failures.len(),
+        fixtures.len(),
+        failures.join("\n")
+    );
 }

@@ -6,7 +6,9 @@ use std::fs;
 use std::net::IpAddr;
 use std::path::Path;
 
-use rtpengined::sdp::{rewrite, Direction, IceAdvert, IceCandidate, MediaPlan, RewritePlan, SdpOptions, Session};
+use rtpengined::sdp::{
+    rewrite, Direction, IceAdvert, IceCandidate, MediaPlan, RewritePlan, SdpOptions, Session,
+};
 
 struct Rng(u64);
 
@@ -24,9 +26,40 @@ impl Rng {
 
 /// Fragments that hit parser edge cases when spliced in anywhere.
 const PIECES: &[&str] = &[
-    "\r\n", "\n", "\r", " ", "  ", ":", "/", "=", "0", "65535", "65536", "-1", "é", "\u{0}", "m=", "c=", "a=", "o=",
-    "m=audio 0 RTP/AVP", "c=IN IP6 ::", "c=IN IP4 0.0.0.0", "a=rtcp:", "a=rtcp-mux", "a=rtpmap:96 ", "a=fmtp:",
-    "a=ptime:", "a=mid:", "a=candidate:", "a=sendonly", "IN IP4", "IP6", "/2", "a=rtcp-fb:*", "a=end-of-candidates",
+    "\r\n",
+    "\n",
+    "\r",
+    " ",
+    "  ",
+    ":",
+    "/",
+    "=",
+    "0",
+    "65535",
+    "65536",
+    "-1",
+    "é",
+    "\u{0}",
+    "m=",
+    "c=",
+    "a=",
+    "o=",
+    "m=audio 0 RTP/AVP",
+    "c=IN IP6 ::",
+    "c=IN IP4 0.0.0.0",
+    "a=rtcp:",
+    "a=rtcp-mux",
+    "a=rtpmap:96 ",
+    "a=fmtp:",
+    "a=ptime:",
+    "a=mid:",
+    "a=candidate:",
+    "a=sendonly",
+    "IN IP4",
+    "IP6",
+    "/2",
+    "a=rtcp-fb:*",
+    "a=end-of-candidates",
 ];
 
 fn mutate(rng: &mut Rng, text: &str) -> String {
@@ -37,8 +70,10 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
         match rng.below(4) {
             0 => s.insert_str(at, PIECES[rng.below(PIECES.len())]),
             1 => {
-                let end = boundaries[(boundaries.iter().position(|&b| b == at).unwrap() + 1 + rng.below(12))
-                    .min(boundaries.len() - 1)];
+                let end = boundaries[(boundaries.iter().position(|&b| b == at).unwrap()
+                    + 1
+                    + rng.below(12))
+                .min(boundaries.len() - 1)];
                 s.replace_range(at..end, "");
             }
             2 => {
@@ -54,7 +89,11 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
 }
 
 fn random_plan(rng: &mut Rng, media: usize) -> RewritePlan {
-    let addresses: [IpAddr; 3] = ["127.0.0.1".parse().unwrap(), "::1".parse().unwrap(), "0.0.0.0".parse().unwrap()];
+    let addresses: [IpAddr; 3] = [
+        "127.0.0.1".parse().unwrap(),
+        "::1".parse().unwrap(),
+        "0.0.0.0".parse().unwrap(),
+    ];
     let media = (0..media)
         .map(|_| MediaPlan {
             port: [0, 1, 30000, 65535][rng.below(4)],
@@ -62,7 +101,12 @@ fn random_plan(rng: &mut Rng, media: usize) -> RewritePlan {
             rtcp_port: [None, Some(30001)][rng.below(2)],
             rtcp_mux: rng.below(2) == 0,
             protocol: [None, Some("RTP/AVPF".to_string())][rng.below(2)].clone(),
-            formats: [None, Some(vec![]), Some(vec!["0".into(), "96".into(), "x".into()])][rng.below(3)].clone(),
+            formats: [
+                None,
+                Some(vec![]),
+                Some(vec!["0".into(), "96".into(), "x".into()]),
+            ][rng.below(3)]
+            .clone(),
             mid: [None, Some("0".to_string())][rng.below(2)].clone(),
             direction: [None, Some(Direction::Inactive)][rng.below(2)],
             ptime: [None, Some(20)][rng.below(2)],
@@ -104,7 +148,12 @@ fn mutated_sdp_never_panics() {
     corpus.sort();
     assert!(!corpus.is_empty());
     // SDP_FUZZ_SEED / SDP_FUZZ_ITERATIONS let a longer run explore further.
-    let env = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let env = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
     let mut rng = Rng(env("SDP_FUZZ_SEED", 0x5d9).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let (mut parsed, mut rejected) = (0, 0);
     for _ in 0..env("SDP_FUZZ_ITERATIONS", 20_000) {
@@ -133,5 +182,8 @@ fn mutated_sdp_never_panics() {
         }
     }
     // Both paths must have been exercised for the test to mean anything.
-    assert!(parsed > 1000 && rejected > 1000, "parsed {parsed}, rejected {rejected}");
+    assert!(
+        parsed > 1000 && rejected > 1000,
+        "parsed {parsed}, rejected {rejected}"
+    );
 }

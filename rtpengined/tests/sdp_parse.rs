@@ -36,7 +36,10 @@ fn media_plan(port: u16) -> MediaPlan {
 }
 
 fn plan(media: Vec<MediaPlan>) -> RewritePlan {
-    RewritePlan { replace_origin: true, ..RewritePlan::new(ip("203.0.113.1"), media) }
+    RewritePlan {
+        replace_origin: true,
+        ..RewritePlan::new(ip("203.0.113.1"), media)
+    }
 }
 
 #[test]
@@ -47,14 +50,20 @@ fn parse_reports_media_fields() {
     assert_eq!(s.direction, Some(Direction::RecvOnly));
     assert_eq!(s.media.len(), 2);
     let audio = &s.media[0];
-    assert_eq!((audio.media_type.as_str(), audio.port, audio.port_count), ("audio", 5000, Some(2)));
+    assert_eq!(
+        (audio.media_type.as_str(), audio.port, audio.port_count),
+        ("audio", 5000, Some(2))
+    );
     assert_eq!(audio.protocol, "RTP/AVP");
     assert_eq!(audio.formats, ["0", "8", "101"]);
     assert!(audio.connection.is_none());
     assert_eq!(s.connection_for(0).unwrap().address, "192.168.1.10");
     let rtcp = audio.rtcp.as_ref().unwrap();
     assert_eq!(rtcp.port, 5001);
-    assert_eq!(rtcp.address, Some((AddressFamily::Ip4, "192.168.1.11".to_string())));
+    assert_eq!(
+        rtcp.address,
+        Some((AddressFamily::Ip4, "192.168.1.11".to_string()))
+    );
     assert!(audio.rtcp_mux);
     assert_eq!(audio.ptime, Some(20));
     assert_eq!(audio.mid.as_deref(), Some("a"));
@@ -66,7 +75,10 @@ fn parse_reports_media_fields() {
     assert_eq!(audio.fmtps, [("101".to_string(), "0-16".to_string())]);
     let video = &s.media[1];
     assert_eq!(video.port, 0);
-    assert_eq!(video.connection.as_ref().unwrap().family, AddressFamily::Ip6);
+    assert_eq!(
+        video.connection.as_ref().unwrap().family,
+        AddressFamily::Ip6
+    );
     assert_eq!(video.direction, Some(Direction::SendOnly));
     assert_eq!(video.rtcp_fbs, [("96".to_string(), "nack pli".to_string())]);
     // The session-level direction wins, as in rtpengine.
@@ -131,20 +143,54 @@ fn malformed_sdp_gives_clear_errors() {
         ("v=0\r\nxyz\r\n", SdpError::MalformedLine { line: 2 }),
         ("v=0\r\n=foo\r\n", SdpError::MalformedLine { line: 2 }),
         ("v=0\r\n\r\ns=-\r\n", SdpError::MalformedLine { line: 2 }),
-        ("v=0\r\no=- 1 IN IP4 1.2.3.4\r\n", SdpError::MalformedOrigin { line: 2 }),
-        ("v=0\r\no=- 1 1 IN IPX 1.2.3.4\r\n", SdpError::MalformedOrigin { line: 2 }),
-        ("v=0\r\nc=IN IP4\r\n", SdpError::MalformedConnection { line: 2 }),
-        ("v=0\r\nc=ATM IP4 1.2.3.4\r\n", SdpError::MalformedConnection { line: 2 }),
+        (
+            "v=0\r\no=- 1 IN IP4 1.2.3.4\r\n",
+            SdpError::MalformedOrigin { line: 2 },
+        ),
+        (
+            "v=0\r\no=- 1 1 IN IPX 1.2.3.4\r\n",
+            SdpError::MalformedOrigin { line: 2 },
+        ),
+        (
+            "v=0\r\nc=IN IP4\r\n",
+            SdpError::MalformedConnection { line: 2 },
+        ),
+        (
+            "v=0\r\nc=ATM IP4 1.2.3.4\r\n",
+            SdpError::MalformedConnection { line: 2 },
+        ),
         ("v=0\r\nm=audio\r\n", SdpError::MalformedMedia { line: 2 }),
-        ("v=0\r\nm=audio 70000 RTP/AVP 0\r\n", SdpError::MalformedMedia { line: 2 }),
-        ("v=0\r\nm=audio 5000/x RTP/AVP 0\r\n", SdpError::MalformedMedia { line: 2 }),
-        ("v=0\r\nm=audio -1 RTP/AVP 0\r\n", SdpError::MalformedMedia { line: 2 }),
-        ("v=0\r\nm=audio 5000 RTP/AVP 0\r\nc=IN IP4\r\n", SdpError::MalformedConnection { line: 3 }),
-        ("v=0\r\nc=IN IP4 host.example.com\r\n", SdpError::MalformedConnection { line: 2 }),
-        ("v=0\r\nc=IN IP4 224.2.1.1/127\r\n", SdpError::MalformedConnection { line: 2 }),
+        (
+            "v=0\r\nm=audio 70000 RTP/AVP 0\r\n",
+            SdpError::MalformedMedia { line: 2 },
+        ),
+        (
+            "v=0\r\nm=audio 5000/x RTP/AVP 0\r\n",
+            SdpError::MalformedMedia { line: 2 },
+        ),
+        (
+            "v=0\r\nm=audio -1 RTP/AVP 0\r\n",
+            SdpError::MalformedMedia { line: 2 },
+        ),
+        (
+            "v=0\r\nm=audio 5000 RTP/AVP 0\r\nc=IN IP4\r\n",
+            SdpError::MalformedConnection { line: 3 },
+        ),
+        (
+            "v=0\r\nc=IN IP4 host.example.com\r\n",
+            SdpError::MalformedConnection { line: 2 },
+        ),
+        (
+            "v=0\r\nc=IN IP4 224.2.1.1/127\r\n",
+            SdpError::MalformedConnection { line: 2 },
+        ),
     ];
     for (text, expected) in cases {
-        assert_eq!(Session::parse(text).as_ref().err(), Some(expected), "{text:?}");
+        assert_eq!(
+            Session::parse(text).as_ref().err(),
+            Some(expected),
+            "{text:?}"
+        );
         // Errors render as something a Kamailio log can show.
         assert!(!expected.to_string().is_empty());
     }

@@ -68,7 +68,9 @@ pub(crate) fn classify(name: &str, value: &str) -> AttrKind {
 /// `<hash> <hex pairs>` with as many bytes as the hash function produces.
 /// rtpengine only takes (and so only removes) fingerprints it could parse.
 fn is_valid_fingerprint(value: &str) -> bool {
-    let Some((hash, digest)) = value.split_once(' ') else { return false };
+    let Some((hash, digest)) = value.split_once(' ') else {
+        return false;
+    };
     let expected_bytes = match hash.to_ascii_lowercase().as_str() {
         "sha-1" => 20,
         "sha-224" => 28,
@@ -79,7 +81,9 @@ fn is_valid_fingerprint(value: &str) -> bool {
     };
     let pairs: Vec<&str> = digest.trim().split(':').collect();
     pairs.len() == expected_bytes
-        && pairs.iter().all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+        && pairs
+            .iter()
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Session-level attributes rtpengine drops (the others are copied verbatim).
@@ -103,7 +107,10 @@ pub(crate) fn dropped_at_session_level(kind: AttrKind) -> bool {
 /// (from the plan) after the kept ones; ICE and setup are replaced or dropped.
 /// Crypto stays in place until SRTP exists (see the module docs).
 pub(crate) fn moved_at_media_level(kind: AttrKind) -> bool {
-    !matches!(kind, AttrKind::Other | AttrKind::Crypto | AttrKind::GroupBundle)
+    !matches!(
+        kind,
+        AttrKind::Other | AttrKind::Crypto | AttrKind::GroupBundle
+    )
 }
 
 /// The four direction attributes.

@@ -25,12 +25,20 @@ impl RtpMap {
         // rtpengine requires the clock rate.
         let clock_rate = parts.next()?.parse().ok()?;
         let channels = parts.next().map(str::to_string);
-        Some(RtpMap { payload_type: pt.to_string(), encoding, clock_rate, channels })
+        Some(RtpMap {
+            payload_type: pt.to_string(),
+            encoding,
+            clock_rate,
+            channels,
+        })
     }
 
     /// The `a=rtpmap` value rtpengine prints: channel count 1 is omitted.
     pub fn to_value(&self) -> String {
-        let mut out = format!("{} {}/{}", self.payload_type, self.encoding, self.clock_rate);
+        let mut out = format!(
+            "{} {}/{}",
+            self.payload_type, self.encoding, self.clock_rate
+        );
         if let Some(channels) = &self.channels {
             if channels != "1" {
                 out.push('/');

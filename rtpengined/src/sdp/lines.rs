@@ -29,7 +29,10 @@ pub(crate) fn split_lines(text: &str) -> Result<Vec<Line>, SdpError> {
     let mut number = 0;
     while start < bytes.len() {
         number += 1;
-        let newline = bytes[start..].iter().position(|&b| b == b'\n').map(|p| start + p);
+        let newline = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|p| start + p);
         let (content_end, eol) = match newline {
             Some(nl) if nl > start && bytes[nl - 1] == b'\r' => (nl - 1, nl - 1..nl + 1),
             Some(nl) => (nl, nl..nl + 1),
@@ -43,7 +46,10 @@ pub(crate) fn split_lines(text: &str) -> Result<Vec<Line>, SdpError> {
             }
             return Err(SdpError::MalformedLine { line: number });
         }
-        if content_end - start < 2 || bytes[start + 1] != b'=' || !bytes[start].is_ascii_alphabetic() {
+        if content_end - start < 2
+            || bytes[start + 1] != b'='
+            || !bytes[start].is_ascii_alphabetic()
+        {
             return Err(SdpError::MalformedLine { line: number });
         }
         lines.push(Line {

@@ -5,7 +5,9 @@
 use std::net::IpAddr;
 use std::ops::Range;
 
-use super::attribute::{classify, dropped_at_session_level, moved_at_media_level, split_attribute, AttrKind};
+use super::attribute::{
+    classify, dropped_at_session_level, moved_at_media_level, split_attribute, AttrKind,
+};
 use super::codec::rtpmap_value;
 use super::lines::Line;
 use super::plan::{MediaPlan, RewritePlan, SdpOptions};
@@ -16,9 +18,15 @@ use super::SdpError;
 pub fn rewrite(original: &str, session: &Session, plan: &RewritePlan) -> Result<String, SdpError> {
     check_same_text(original, session)?;
     if plan.media.len() != session.media.len() {
-        return Err(SdpError::PlanMediaCount { sdp: session.media.len(), plan: plan.media.len() });
+        return Err(SdpError::PlanMediaCount {
+            sdp: session.media.len(),
+            plan: plan.media.len(),
+        });
     }
-    let mut out = Output { text: String::with_capacity(original.len() + 512), original };
+    let mut out = Output {
+        text: String::with_capacity(original.len() + 512),
+        original,
+    };
     // rtpengine rewrites the session c= when asked to, or when a media section
     // has no c= of its own and so relies on it.
     let replace_session_c =
@@ -66,7 +74,8 @@ fn check_same_text(original: &str, session: &Session) -> Result<(), SdpError> {
         return Err(SdpError::TextMismatch);
     }
     for line in &session.lines {
-        let fits = original.get(line.text.clone()).is_some() && original.get(line.eol.clone()).is_some();
+        let fits =
+            original.get(line.text.clone()).is_some() && original.get(line.eol.clone()).is_some();
         if !fits || original.as_bytes()[line.text.start] != line.kind {
             return Err(SdpError::TextMismatch);
         }
@@ -92,7 +101,8 @@ impl Output<'_> {
 
     /// Copies `line` with `range` (inside it) replaced by `replacement`.
     fn splice(&mut self, line: &Line, range: Range<usize>, replacement: &str) {
-        self.text.push_str(&self.original[line.text.start..range.start]);
+        self.text
+            .push_str(&self.original[line.text.start..range.start]);
         self.text.push_str(replacement);
         self.text.push_str(&self.original[range.end..line.text.end]);
         self.text.push_str(&self.original[line.eol.clone()]);
@@ -135,7 +145,8 @@ fn write_media(
             b'a' => {
                 let (name, value) = split_attribute(out.slice(line.value.clone()));
                 let kind = classify(name, value);
-                let keep = !moved_at_media_level(kind) || (options.original_sendrecv && kind == AttrKind::Direction);
+                let keep = !moved_at_media_level(kind)
+                    || (options.original_sendrecv && kind == AttrKind::Direction);
                 if keep && !(options.strip_extmap && name == "extmap") {
                     out.copy(line);
                 }
@@ -157,7 +168,9 @@ fn write_media(
         write_codecs(out, media, plan.formats.as_ref().unwrap_or(&media.formats));
     }
     if !options.original_sendrecv {
-        let direction = plan.direction.unwrap_or_else(|| session.direction_for(index));
+        let direction = plan
+            .direction
+            .unwrap_or_else(|| session.direction_for(index));
         out.add(&format!("a={}", direction.as_attribute()));
     }
     if is_rtp {
@@ -200,7 +213,11 @@ fn write_m_line(out: &mut Output<'_>, line: &Line, media: &MediaSection, plan: &
     match &plan.formats {
         Some(formats) => {
             let between = &original[media.protocol_span.end..media.formats_span.start];
-            text.push_str(if between.is_empty() && !formats.is_empty() { " " } else { between });
+            text.push_str(if between.is_empty() && !formats.is_empty() {
+                " "
+            } else {
+                between
+            });
             text.push_str(&formats.join(" "));
         }
         None => text.push_str(&original[media.protocol_span.end..media.formats_span.end]),
@@ -224,4 +241,3 @@ fn write_codecs(out: &mut Output<'_>, media: &MediaSection, formats: &[String]) 
         }
     }
 }
-

@@ -51,7 +51,11 @@ impl Connection {
 
     /// The address as an IP (brackets around IPv6 removed).
     pub fn ip(&self) -> Option<std::net::IpAddr> {
-        let bare = self.address.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(&self.address);
+        let bare = self
+            .address
+            .strip_prefix('[')
+            .and_then(|a| a.strip_suffix(']'))
+            .unwrap_or(&self.address);
         bare.parse().ok()
     }
 }
@@ -154,7 +158,10 @@ impl Session {
             Some(first) if &text[first.text.clone()] == "v=0" => {}
             _ => return Err(SdpError::MissingVersion),
         }
-        let session_lines = lines.iter().position(|l| l.kind == b'm').unwrap_or(lines.len());
+        let session_lines = lines
+            .iter()
+            .position(|l| l.kind == b'm')
+            .unwrap_or(lines.len());
         let mut session = Session {
             origin: None,
             connection: None,
@@ -173,7 +180,9 @@ impl Session {
                     let (name, value) = split_attribute(&text[line.value.clone()]);
                     match classify(name, value) {
                         AttrKind::Direction => session.direction = Direction::from_attribute(name),
-                        AttrKind::IceUfrag | AttrKind::IcePwd | AttrKind::Candidate => session.ice = true,
+                        AttrKind::IceUfrag | AttrKind::IcePwd | AttrKind::Candidate => {
+                            session.ice = true
+                        }
                         AttrKind::IceOther if name == "ice-lite" => session.ice = true,
                         _ => {}
                     }
@@ -209,7 +218,10 @@ impl Session {
             .direction
             .or_else(|| self.media.get(media).and_then(|m| m.direction))
             .unwrap_or(Direction::SendRecv);
-        if self.connection_for(media).is_some_and(Connection::is_unspecified) {
+        if self
+            .connection_for(media)
+            .is_some_and(Connection::is_unspecified)
+        {
             return match declared {
                 Direction::SendRecv => Direction::SendOnly,
                 Direction::RecvOnly => Direction::Inactive,
@@ -251,16 +263,25 @@ pub(crate) fn parse_connection(text: &str, line: &Line) -> Result<Connection, Sd
     let family = AddressFamily::parse(&text[tok[1].clone()]).ok_or(err.clone())?;
     let address = &text[tok[2].clone()];
     // rtpengine refuses host names and multicast `/ttl` here, but takes `[::1]`.
-    let bare = address.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(address);
+    let bare = address
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(address);
     if bare.parse::<std::net::IpAddr>().is_err() {
         return Err(err);
     }
-    Ok(Connection { family, address: address.to_string(), splice: tok[1].start..tok[2].end })
+    Ok(Connection {
+        family,
+        address: address.to_string(),
+        splice: tok[1].start..tok[2].end,
+    })
 }
 
 fn parse_media(text: &str, lines: &[Line], range: Range<usize>) -> Result<MediaSection, SdpError> {
     let m_line = &lines[range.start];
-    let err = SdpError::MalformedMedia { line: m_line.number };
+    let err = SdpError::MalformedMedia {
+        line: m_line.number,
+    };
     let tok = tokens(text, m_line.value.clone());
     if tok.len() < 3 {
         return Err(err);
@@ -280,7 +301,10 @@ fn parse_media(text: &str, lines: &[Line], range: Range<usize>) -> Result<MediaS
         port,
         port_count,
         protocol: text[tok[2].clone()].to_string(),
-        formats: tok[3..].iter().map(|t| text[t.clone()].to_string()).collect(),
+        formats: tok[3..]
+            .iter()
+            .map(|t| text[t.clone()].to_string())
+            .collect(),
         connection: None,
         rtcp: None,
         rtcp_mux: false,
@@ -344,7 +368,9 @@ fn parse_rtcp(value: &str) -> Option<RtcpAttribute> {
     let port = parts.next()?.parse().ok()?;
     let address = match (parts.next(), parts.next(), parts.next()) {
         (None, _, _) => None,
-        (Some("IN"), Some(family), Some(address)) => Some((AddressFamily::parse(family)?, address.to_string())),
+        (Some("IN"), Some(family), Some(address)) => {
+            Some((AddressFamily::parse(family)?, address.to_string()))
+        }
         _ => return None,
     };
     Some(RtcpAttribute { port, address })
