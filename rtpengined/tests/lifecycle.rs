@@ -84,10 +84,13 @@ fn branch_delete_keeps_other_dialogue() {
     // Deleting the last dialogue removes the call.
     d.ok(&delete("br", "c").with("to-tag", "e"));
     assert_eq!(calls(&d), list(&[]));
-    // Unknown tags are an error.
+    // Unknown tags delete nothing: a warning, or an error with the fatal flag.
     d.ok(&offer("br2", "a", &sdp("127.0.0.1", 6000)));
-    let r = d.request(&delete("br2", "zzz"));
+    let r = d.ok(&delete("br2", "zzz"));
+    assert!(r.get("warning").is_some(), "{r}");
+    let r = d.request(&delete("br2", "zzz").with("flags", list(&["fatal"])));
     assert_eq!(text(r.get("result")), "error");
+    assert_eq!(calls(&d), list(&["br2"]));
 }
 
 #[test]

@@ -47,21 +47,22 @@ fn kamailio_fixtures_replay_cleanly() {
 fn malformed_input_gets_error_not_crash() {
     let d = Daemon::start(32100, 32199, &[]);
     let cases: &[(&[u8], &str)] = &[
-        (b"c1 d7:command4:ping", "decode"),
-        (b"c2 l4:pinge", "dictionary"),
-        (b"c3 i12e", "dictionary"),
+        (b"c1 d7:command4:ping", "Invalid NG data format"),
+        (b"c2 l4:pinge", "Invalid NG data format"),
+        (b"c3 i12e", "Invalid NG data format"),
         (b"c4 d7:command5:bogose", "Unrecognized command"),
-        (b"c5 d4:calldee", "No command"),
-        (b"c6 d7:command5:offere", "No call-id"),
-        (b"c7 d7:command5:offer7:call-id1:xe", "No from-tag"),
-        (b"c8 d7:command5:offer7:call-id1:x8:from-tag1:ae", "No SDP"),
-        (b"c9 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:hello", "decode"),
-        (b"c10 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:helloe", "SDP"),
-        (b"c11 d7:command6:answer7:call-id7:missing8:from-tag1:a6:to-tag1:b3:sdp5:helloe", "SDP"),
-        (b"c12 d7:command5:query7:call-id7:missinge", "Unknown call-id"),
-        (b"c13 d7:command6:delete7:call-id7:missing8:from-tag1:ae", "not found"),
-        (b"c14 d7:command15:start recording7:call-id1:xe", "Recording"),
+        (b"c5 d4:calldee", "no key \"command\""),
+        (b"c6 d7:command5:offere", "No SDP body"),
+        (b"c7 d7:command5:offer3:sdp1:xe", "No call-id"),
+        (b"c8 d7:command5:offer7:call-id1:x3:sdp1:xe", "No from-tag"),
+        (b"c9 d7:command5:offer7:call-id1:x8:from-tag1:ae", "No SDP body"),
+        (b"c10 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:hello", "Invalid NG data format"),
+        (b"c11 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:helloe", "Failed to parse SDP"),
+        (b"c12 d7:command6:answer7:call-id7:missing8:from-tag1:a3:sdp5:helloe", "No to-tag"),
+        (b"c13 d7:command5:query7:call-id7:missinge", "Unknown call-id"),
+        (b"c14 d7:command15:start recording7:call-id1:xe", "Unknown call-id"),
         (b"c15 d7:command5:offer3:TOSi999e7:call-id1:x8:from-tag1:a3:sdp1:xe", "TOS"),
+        (b"c16 d7:command6:delete7:call-id7:missing8:from-tag1:a5:flagsl5:fatalee", "not found"),
     ];
     for (dg, reason) in cases {
         let reply = d.send_raw(dg).expect("a reply");
@@ -69,6 +70,14 @@ fn malformed_input_gets_error_not_crash() {
         assert!(text_reply.contains("6:result5:error"), "{}: {text_reply}", String::from_utf8_lossy(dg));
         assert!(text_reply.contains(reason), "{}: {text_reply}", String::from_utf8_lossy(dg));
     }
+    // Like rtpengine, a delete that matches nothing succeeds with a warning.
+    let r = d.request(&delete("missing", "a"));
+    assert_eq!(text(r.get("result")), "ok");
+    assert_eq!(text(r.get("warning")), "Call-ID not found or tags didn't match");
+    // Recording on an existing call: a clear error until recording exists.
+    d.ok(&offer("rec", "a", &sdp("127.0.0.1", 6000)));
+    let r = d.request(&Owned::dict().with("command", "start recording").with("call-id", "rec"));
+    assert_eq!(text(r.get("error-reason")), "Recording is not supported yet");
     // A datagram without cookie is dropped; the daemon keeps serving.
     assert!(d.send_raw(b"nocookie").is_none());
     assert_eq!(text(d.request(&Owned::dict().with("command", "ping")).get("result")), "pong");
@@ -110,7 +119,8 @@ fn duplicates_are_idempotent_and_reinvite_keeps_ports() {
     assert_eq!(media_target(&re_b), media_target(&a1));
     // Duplicate deletes both succeed.
     d.ok(&delete("dup", "a"));
-    d.ok(&delete("dup", "a"));
+    let again = d.ok(&delete("dup", "a").with("flags", list(&["fatal"])));
+    assert!(again.get("warning").is_some(), "{again}");
     assert_eq!(text(d.request(&query("dup")).get("result")), "error");
 }
 

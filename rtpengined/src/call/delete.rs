@@ -18,8 +18,9 @@ pub enum Deleted {
     Call(Box<Call>),
     /// Only one branch went; the call goes on.
     Branch(Box<Call>),
-    /// A duplicate delete of a call deleted moments ago.
-    Duplicate,
+    /// Nothing matched: a duplicate delete, or an unknown call or tag. rtpengine
+    /// answers this with success plus a warning (an error only with `fatal`).
+    NotFound,
 }
 
 /// Why a call expired.
@@ -35,13 +36,21 @@ pub enum Expiry {
 impl<P: PortAllocator> Registry<P> {
     pub fn delete(&mut self, f: &Flags, now: &Now) -> Result<(Deleted, Vec<Effect>), CallError> {
         let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
-        let Some(call) = self.calls.get_mut(call_id) else {
-            return if self.was_deleted(call_id, now.mono) {
-                Ok((Deleted::Duplicate, Vec::new()))
-            } else {
+        let not_found = |reg: &Self| {
+            if f.fatal && !reg.was_deleted(call_id, now.mono) {
                 Err(CallError::NotFound)
-            };
+            } else {
+                Ok((Deleted::NotFound, Vec::new()))
+            }
         };
+        let Some(call) = self.calls.get(call_id) else {
+            return not_found(self);
+        };
+        let tag_known = |t: Option<&str>| t.is_none_or(|t| call.find_tag(t).is_some());
+        if !tag_known(f.from_tag.as_deref()) || !tag_known(f.to_tag.as_deref()) {
+            return not_found(self);
+        }
+        let call = self.calls.get_mut(call_id).expect("checked above");
         if call.delete_at.is_some() {
             // Already scheduled: a duplicate delete under SIP retransmission.
             return Ok((Deleted::Call(Box::new(call.clone())), Vec::new()));

@@ -12,7 +12,8 @@ pub enum CallError {
     NoToTag,
     #[error("No SDP body in message")]
     NoSdp,
-    #[error("Failed to parse SDP: {0}")]
+    /// rtpengine's text; the detail goes to the log.
+    #[error("Failed to parse SDP")]
     Sdp(#[from] SdpError),
     #[error("Unknown call-id")]
     UnknownCall,

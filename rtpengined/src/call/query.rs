@@ -54,7 +54,7 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
         for media in &mono.medias {
             let mut streams = Vec::new();
             for s in media.rtp.iter().chain(media.rtcp.iter()) {
-                streams.push(stream(s, mono.learning, media.rtcp_mux, now, stats, if s.is_rtcp { &mut rtcp } else { &mut rtp }));
+                streams.push(stream(s, mono.learning, media.rtcp_mux, call.created.as_secs(), now, stats, if s.is_rtcp { &mut rtcp } else { &mut rtp }));
             }
             let mut flags = vec![Owned::from("initialized")];
             if media.rtcp_mux {
@@ -88,7 +88,13 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
         }
         tag.insert("created", mono.created.as_secs());
         if let Some(p) = mono.peer {
-            tag.insert("in dialogue with", call.monologues[p].tag.as_str());
+            // 10.5 lists offer/answer peers as subscriptions/subscribers; older
+            // README versions call it "in dialogue with": give both.
+            let peer = call.monologues[p].tag.as_str();
+            tag.insert("in dialogue with", peer);
+            let sub = || Owned::List(vec![Owned::dict().with("tag", peer).with("type", "offer/answer")]);
+            tag.insert("subscriptions", sub());
+            tag.insert("subscribers", sub());
         }
         tag.insert("medias", medias);
         tags.insert(&mono.tag, tag);
@@ -106,6 +112,7 @@ fn stream(
     s: &PacketStream,
     learning: super::effect::Learning,
     muxed: bool,
+    created: u64,
     now: &Now,
     stats: &dyn StatsSource,
     totals: &mut Totals,
@@ -114,7 +121,10 @@ fn stream(
     totals.packets += st.packets;
     totals.bytes += st.bytes;
     totals.errors += st.errors;
-    let mut d = Owned::dict().with("local port", s.local.port()).with("local address", s.local.ip().to_string());
+    let mut d = Owned::dict()
+        .with("local port", s.local.port())
+        .with("local address", s.local.ip().to_string())
+        .with("family", if s.local.is_ipv4() { "IPv4" } else { "IPv6" });
     let current = st.learned.or(s.endpoint);
     if let Some(ep) = current {
         d.insert("endpoint", endpoint(&ep));
@@ -122,7 +132,8 @@ fn stream(
     if let Some(ep) = s.endpoint {
         d.insert("advertised endpoint", endpoint(&ep));
     }
-    d.insert("last packet", st.last_packet.map_or(0, |t| now.unix_of(t)));
+    // Like rtpengine, a stream without packets reports the call's creation time.
+    d.insert("last packet", st.last_packet.map_or(created, |t| now.unix_of(t)));
     let mut flags = vec![Owned::from(if s.is_rtcp { "RTCP" } else { "RTP" })];
     if current.is_some() {
         flags.push("filled".into());

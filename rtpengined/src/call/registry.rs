@@ -68,9 +68,10 @@ impl<P: PortAllocator> Registry<P> {
     }
 
     pub fn offer(&mut self, f: &Flags, now: &Now) -> Result<Outcome, CallError> {
+        // Checked in rtpengine's order, so clients see the same first complaint.
+        let text = f.sdp.as_deref().ok_or(CallError::NoSdp)?;
         let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
         let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
-        let text = f.sdp.as_deref().ok_or(CallError::NoSdp)?;
         let session = Session::parse(text)?;
         let is_new = !self.calls.contains_key(call_id);
         if is_new {
@@ -150,10 +151,10 @@ impl<P: PortAllocator> Registry<P> {
     }
 
     pub fn answer(&mut self, f: &Flags, now: &Now) -> Result<Outcome, CallError> {
+        let text = f.sdp.as_deref().ok_or(CallError::NoSdp)?;
         let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
         let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
         let to_tag = f.to_tag.as_deref().ok_or(CallError::NoToTag)?;
-        let text = f.sdp.as_deref().ok_or(CallError::NoSdp)?;
         let session = Session::parse(text)?;
         let mut call = self.calls.remove(call_id).ok_or(CallError::UnknownCall)?;
         let out = self.answer_in_call(&mut call, from_tag, to_tag, f, &session, text, now);

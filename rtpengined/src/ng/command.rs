@@ -17,7 +17,7 @@ pub enum CommandKind {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CommandError {
-    #[error("No command in message")]
+    #[error("Dictionary contains no key \"command\"")]
     Missing,
     #[error("Unrecognized command")]
     Unknown(String),

@@ -6,9 +6,10 @@ use super::bencode::{self, DecodeError, Owned, Value};
 pub enum FrameError {
     #[error("no cookie separator")]
     NoCookie,
-    #[error("could not decode bencode dictionary: {0}")]
+    /// rtpengine's wording for both cases (the detail is logged).
+    #[error("Invalid NG data format")]
     Bencode(#[from] DecodeError),
-    #[error("message is not a dictionary")]
+    #[error("Invalid NG data format")]
     NotDict,
 }
 

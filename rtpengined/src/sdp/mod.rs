@@ -58,8 +58,12 @@
 //! - `a=crypto`, `a=fingerprint`, DTLS/SDES on RTP/AVP or SAVP media (SRTP issue):
 //!   rtpengine adds its own crypto suites; we leave crypto lines in place.
 //! - Codec manipulation flags (strip/mask/transcode/offer) beyond a format list.
-//! - A kept final line without a line terminator followed by added lines: we
-//!   insert CRLF (not recorded against rtpengine).
+//!
+//! # Deliberate differences
+//! - A body whose last kept line has no line terminator: rtpengine glues its
+//!   first added line onto it (`a=x-lasta=rtpmap:...`, measured); we end that
+//!   line with CRLF first. A body without any `m=` and without a final line
+//!   terminator makes rtpengine answer "Error rewriting SDP"; we rewrite it.
 
 mod attribute;
 mod codec;

@@ -145,7 +145,28 @@ pub struct Session {
     pub(crate) lines: Vec<Line>,
     /// Number of lines before the first `m=`.
     pub(crate) session_lines: usize,
-    pub(crate) text_len: usize,
+    /// Fingerprint of the parsed text, so `rewrite` can refuse another text.
+    pub(crate) text_id: TextId,
+}
+
+/// Length and FNV-1a hash of a text: cheap, and enough to catch a caller that
+/// passes `rewrite` a different body than the one parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TextId {
+    len: usize,
+    hash: u64,
+}
+
+impl TextId {
+    pub(crate) fn of(text: &str) -> TextId {
+        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        TextId {
+            len: text.len(),
+            hash,
+        }
+    }
 }
 
 impl Session {
@@ -170,7 +191,7 @@ impl Session {
             media: Vec::new(),
             lines,
             session_lines,
-            text_len: text.len(),
+            text_id: TextId::of(text),
         };
         for line in &session.lines[..session_lines] {
             match line.kind {

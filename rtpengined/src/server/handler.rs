@@ -67,7 +67,7 @@ impl Handler {
         let reply = match self.execute(body) {
             Ok(r) => r,
             Err(err) => {
-                warn!(reason = %err, "ng command failed");
+                warn!(reason = %err, detail = ?err, "ng command failed");
                 Owned::dict().with("result", "error").with("error-reason", err.to_string())
             }
         };
@@ -115,7 +115,7 @@ impl Handler {
                         log_final_stats(c, self.relay.as_ref());
                         crate::call::query::query_call(c, &now, self.relay.as_ref())
                     }
-                    Deleted::Duplicate => Owned::dict().with("warning", "Call already deleted"),
+                    Deleted::NotFound => Owned::dict().with("warning", CallError::NotFound.to_string()),
                 };
                 self.relay.apply(&effects);
                 info!("deleted");
@@ -129,6 +129,10 @@ impl Handler {
             }
             CommandKind::List => self.registry().list(f.limit),
             CommandKind::StartRecording | CommandKind::StopRecording => {
+                let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
+                if !self.registry().calls.contains_key(call_id) {
+                    return Err(CallError::UnknownCall.into());
+                }
                 return Err(HandleError::Recording);
             }
         };
