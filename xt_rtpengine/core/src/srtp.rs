@@ -14,7 +14,9 @@
 //!   `buf[..len]` is the UDP payload; encryption needs [`SrtpContext::overhead`] spare
 //!   bytes after it. Neither allocates nor panics. On a decrypt error the buffer and
 //!   state are unchanged (10.5 then passes the packet to userspace).
-//! - Building blocks, for SRTCP in userspace and for tests: [`kdf`], [`aes_cm`],
+//! - SRTCP for userspace: [`SrtpContext::new_rtcp`], then `encrypt_rtcp(index, buf, len)`
+//!   and `decrypt_rtcp(&mut `[`SrtcpReplay`]`, buf, len)` -> [`DecryptedRtcp`].
+//! - Building blocks, for tests and other uses: [`kdf`], [`aes_cm`],
 //!   [`aes_f8`], [`estimate`], [`ReplayWindow`], [`SessionKeys`].
 
 pub mod aes_cm;
@@ -26,6 +28,7 @@ pub mod kdf;
 mod primitives;
 pub mod replay;
 mod secret;
+mod srtcp;
 mod suite;
 
 #[cfg(any(test, feature = "rustcrypto"))]
@@ -37,4 +40,5 @@ pub use index::{estimate, roc_of, IndexState, INDEX_MASK};
 pub use primitives::{AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running};
 pub use replay::{ReplayCheck, ReplayWindow, REPLAY_WINDOW};
 pub use secret::tags_equal;
+pub use srtcp::{DecryptedRtcp, SrtcpReplay, RTCP_CLEAR_LEN, SRTCP_INDEX_MASK, SRTCP_TAG_LEN};
 pub use suite::{CipherKind, Suite, AUTH_KEY_LEN, GCM_TAG_LEN, MAX_MKI_LEN, MAX_TAG_LEN};

@@ -55,7 +55,7 @@ impl SessionKeys {
     }
 }
 
-enum Cipher<B: CryptoBackend> {
+pub(super) enum Cipher<B: CryptoBackend> {
     Null,
     AesCm(B::Aes),
     AesF8 { data: B::Aes, iv: B::Aes },
@@ -85,12 +85,12 @@ pub struct Encrypted {
 /// A keyed SRTP context for one direction. Immutable during packet processing; the
 /// per-SSRC index and replay state lives in an [`IndexState`] the caller passes in.
 pub struct SrtpContext<B: CryptoBackend> {
-    suite: Suite,
-    cipher: Cipher<B>,
-    auth: Option<B::Hmac>,
-    salt: [u8; 14],
-    mki: [u8; MAX_MKI_LEN],
-    replay_protection: bool,
+    pub(super) suite: Suite,
+    pub(super) cipher: Cipher<B>,
+    pub(super) auth: Option<B::Hmac>,
+    pub(super) salt: [u8; 14],
+    pub(super) mki: [u8; MAX_MKI_LEN],
+    pub(super) replay_protection: bool,
 }
 
 impl<B: CryptoBackend> Drop for SrtpContext<B> {
@@ -103,14 +103,23 @@ impl<B: CryptoBackend> SrtpContext<B> {
     /// Validates `params` and derives and keys everything (allocates in the kernel back
     /// end; call when a target or output is added, not per packet).
     pub fn new(backend: &B, params: &Srtp) -> Result<Self, SrtpError> {
-        let suite = Suite::from_abi(params)?;
+        Self::build(backend, Suite::from_abi(params)?, params, SessionKeys::derive)
+    }
+
+    /// Shared by SRTP and SRTCP contexts: `derive` picks the key labels.
+    pub(super) fn build(
+        backend: &B,
+        suite: Suite,
+        params: &Srtp,
+        derive: fn(&B, &Suite, &[u8], &[u8]) -> Result<SessionKeys, SrtpError>,
+    ) -> Result<Self, SrtpError> {
         if suite.is_plain() {
             let keys = SessionKeys { key: [0; 32], key_len: 0, salt: [0; 14], auth: [0; AUTH_KEY_LEN] };
             return Self::with_session_keys(backend, &suite, &keys, mki_of(params));
         }
         let master_key = params.master_key.get(..suite.master_key_len).unwrap_or(&[]);
         let master_salt = params.master_salt.get(..suite.master_salt_len).unwrap_or(&[]);
-        let keys = SessionKeys::derive(backend, &suite, master_key, master_salt)?;
+        let keys = derive(backend, &suite, master_key, master_salt)?;
         Self::with_session_keys(backend, &suite, &keys, mki_of(params))
     }
 
@@ -155,7 +164,7 @@ impl<B: CryptoBackend> SrtpContext<B> {
         self.replay_protection = on;
     }
 
-    fn mki(&self) -> &[u8] {
+    pub(super) fn mki(&self) -> &[u8] {
         self.mki.get(..self.suite.mki_len).unwrap_or(&[])
     }
 
@@ -350,7 +359,7 @@ fn mki_of(params: &Srtp) -> &[u8] {
     params.mki.get(..len).unwrap_or(&[])
 }
 
-fn check_slot(slot: usize) -> Result<(), SrtpError> {
+pub(super) fn check_slot(slot: usize) -> Result<(), SrtpError> {
     if slot < MAX_SSRC {
         Ok(())
     } else {
@@ -366,12 +375,12 @@ fn fixed_header(packet: &[u8]) -> [u8; 12] {
 }
 
 /// `buf[from..to]`, empty if out of range (callers have checked the range).
-fn region(buf: &mut [u8], from: usize, to: usize) -> &mut [u8] {
+pub(super) fn region(buf: &mut [u8], from: usize, to: usize) -> &mut [u8] {
     buf.get_mut(from..to).unwrap_or(&mut [])
 }
 
 /// Copies as much of `src` as fits into `dst`.
-fn copy_into(dst: &mut [u8], src: &[u8]) {
+pub(super) fn copy_into(dst: &mut [u8], src: &[u8]) {
     for (d, s) in dst.iter_mut().zip(src.iter()) {
         *d = *s;
     }
