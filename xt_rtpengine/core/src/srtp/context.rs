@@ -55,6 +55,9 @@ impl SessionKeys {
     }
 }
 
+/// [`SessionKeys::derive`] or [`SessionKeys::derive_rtcp`].
+pub(super) type DeriveFn<B> = fn(&B, &Suite, &[u8], &[u8]) -> Result<SessionKeys, SrtpError>;
+
 pub(super) enum Cipher<B: CryptoBackend> {
     Null,
     AesCm(B::Aes),
@@ -111,7 +114,7 @@ impl<B: CryptoBackend> SrtpContext<B> {
         backend: &B,
         suite: Suite,
         params: &Srtp,
-        derive: fn(&B, &Suite, &[u8], &[u8]) -> Result<SessionKeys, SrtpError>,
+        derive: DeriveFn<B>,
     ) -> Result<Self, SrtpError> {
         if suite.is_plain() {
             let keys = SessionKeys { key: [0; 32], key_len: 0, salt: [0; 14], auth: [0; AUTH_KEY_LEN] };
