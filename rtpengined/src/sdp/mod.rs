@@ -13,51 +13,63 @@
 //! verbatim with its own line ending (CRLF or LF); lines we rewrite keep theirs;
 //! lines we add end in CRLF, exactly as rtpengine 10.5 does with mixed input.
 //!
-//! # Mapping ng flags onto a plan (for the daemon)
+//! # Mapping ng flags onto a plan (for the daemon; measured against 10.5)
 //! | ng flag | plan field |
 //! |---|---|
 //! | `replace: origin` | `RewritePlan::replace_origin` |
 //! | `replace: session-connection` | `RewritePlan::replace_session_connection` |
 //! | ports allocated | `MediaPlan::port`, `rtcp_port` (RTP port when rtcp-mux is accepted) |
 //! | `no-rtcp-attribute` | `rtcp_port: None` |
-//! | `rtcp-mux: offer` / SDP offers mux (not `demux`) | offer: `rtcp_mux: true`, RTCP port in `rtcp_port` |
-//! | mux offered by the offerer and (answerer accepted, or `accept`/`demux` on the offer, or `accept` on the answer) | answer: `rtcp_mux: true`, `rtcp_port = port` |
-//! | `ICE: remove` / `force` / default | `ice: None` / `Some` / `Some` iff the peer that receives this SDP spoke ICE |
-//! | `direction`, `address-family`, `media-address` | `address` (session and per media): interface selection |
+//! | offer: `rtcp-mux: offer`, or the SDP has `a=rtcp-mux` and no `demux` (`reject` does *not* remove it) | `rtcp_mux: true`, RTCP port in `rtcp_port` |
+//! | answer: offerer had mux and (answerer has it, or offer had `accept`/`demux`, or answer has `accept`) | `rtcp_mux: true`, `rtcp_port = port` |
+//! | `ICE: remove` / `force` / default | `ice: None` / `Some` / `Some` iff the side receiving this SDP spoke ICE (offer: the SDP has ICE; answer: the offer had) |
+//! | ICE candidates | every address of the logical interface, the media's family first, component 1 then 2 (only 1 when mux is accepted); priority `host_priority(position, component)` |
+//! | `direction`, `address-family`, `media-address` | `address`: offer uses `direction[1]`'s interface, answer the offer's `direction[0]`; family = `address-family`, else *each media's own* `c=` family (of the offerer's SDP in an answer); `media-address` wins |
+//! | peer on hold (`c=` 0.0.0.0 / `::`) and no ICE | `MediaPlan::address` = that unspecified address (rtpengine keeps it) |
 //! | `received-from`, `trust-address`, `SIP-source-address` | not in the SDP we send (they choose where *we* send media) |
 //! | `transport-protocol` | offer: `protocol`; answer: the offerer's protocol |
 //! | codec negotiation | answer: `formats` = answer's ∩ offer's |
 //! | ptime | offer: the SDP's ptime; answer: answer's, else the offer's |
-//! | `a=mid` | offer: the SDP's (`generate-mid`: `index + 1` when absent); answer: answer's, else the offer's |
+//! | `a=mid` | offer: the SDP's (`generate-mid`: `index + 1` when absent); answer: answer's, else the offer's SDP's |
 //! | `loop-protect` | `RewritePlan::loop_protect` (rtpengine's token) |
 //! | `original-sendrecv`, `full-rtcp-attribute`, `strip-extmap`, `ICE-lite` | `RewritePlan::options` |
 //!
 //! `RewritePlan::new` / `MediaPlan::new` fill in the defaults, so new optional
 //! fields do not break callers that use them.
 //!
-//! # rtpengine 10.5 behaviours matched (all recorded in tests/fixtures/sdp)
+//! # rtpengine 10.5 behaviours matched (recorded in rtpengined/tests/fixtures/sdp)
 //! - Session level: `o=` address replaced only with `replace origin`; session
 //!   `c=` replaced with `replace session-connection` *or* when some media has no
-//!   `c=`; direction, ICE (ufrag/pwd/lite/options/candidates), `a=setup` and
-//!   `a=group:BUNDLE` are dropped; a session direction overrides every media's.
+//!   `c=`, and then with the *first media's* address; direction, ICE
+//!   (ufrag/pwd/lite/options/candidates), `a=setup`, well-formed
+//!   `a=fingerprint` and `a=group:BUNDLE` are dropped; a session direction
+//!   overrides every media's; the loop-protect `a=rtpengine:` line, then
+//!   `a=ice-lite`, end the session part.
 //! - Media: `m=` port/protocol/formats replaced in place (`/count` kept); media
 //!   `c=` replaced in place (also in rejected sections); `i=`, `b=`, `k=` and
 //!   unknown attributes kept in their order; rtpmap, fmtp, payload rtcp-fb,
-//!   ptime, mid, direction, rtcp, rtcp-mux, ICE, setup and end-of-candidates are
-//!   taken out and printed after the kept attributes in this order:
-//!   `a=mid`, per payload type `a=rtpmap` (static types get theirs from RFC 3551,
-//!   a dynamic type without rtpmap gets `<pt> /0`, channel count 1 is dropped)
-//!   then its first `a=fmtp` then its `a=rtcp-fb`, then the direction (always,
-//!   also for non-RTP such as `udptl`), `a=rtcp`, `a=rtcp-mux`, `a=ptime`,
-//!   `a=ice-ufrag`, `a=ice-pwd`, candidates (component 1 for each interface, then
-//!   component 2), `a=end-of-candidates` if the SDP had it. Codec attributes of
-//!   payload types not listed in `m=` are dropped. Rejected sections (port 0)
-//!   get nothing added.
+//!   ptime, mid, direction, rtcp, rtcp-mux, ICE, setup, fingerprint and
+//!   end-of-candidates are taken out and printed after the kept attributes in
+//!   this order: `a=mid`, per payload type `a=rtpmap` (static types get theirs
+//!   from RFC 3551, a dynamic type without rtpmap gets `<pt> /0`, channel count
+//!   1 is dropped) then its *last* `a=fmtp` then its `a=rtcp-fb`, then the
+//!   direction (always, also for non-RTP such as `udptl`), `a=rtcp`,
+//!   `a=rtcp-mux`, `a=ptime`, `a=ice-ufrag`, `a=ice-pwd`, candidates,
+//!   `a=end-of-candidates` if the SDP had it. Codec attributes of payload types
+//!   not in `m=` are dropped. Rejected sections (port 0) get only `a=mid`.
+//! - A peer at `0.0.0.0`/`::` is on hold: its address is kept and recv is
+//!   taken out of its direction (sendrecv → sendonly, recvonly → inactive).
+//! - Malformed `a=rtpmap`/`a=fmtp`/`a=ptime` are kept as unknown lines, a
+//!   malformed `a=rtcp` is dropped; a `c=` with a host name or multicast TTL,
+//!   an `m=` port above 65535, a short `o=`, a non-`v=0` start or a blank line
+//!   inside the body are errors (rtpengine: "Failed to parse SDP").
 //!
 //! # Not matched yet
-//! - `a=crypto`, `a=fingerprint`, DTLS/SDES on RTP/AVP or SAVP media (SRTP issue):
-//!   rtpengine adds its own crypto suites; we leave crypto lines in place.
+//! - `a=crypto`, well-formed `a=fingerprint`, DTLS/SDES on RTP/AVP or SAVP media
+//!   (SRTP issue): rtpengine adds its own crypto suites and certificate; we
+//!   leave crypto lines in place and drop the fingerprint.
 //! - Codec manipulation flags (strip/mask/transcode/offer) beyond a format list.
+//! - An empty body: rtpengine answers `ok` without `sdp`; `parse` says `Empty`.
 //!
 //! # Deliberate differences
 //! - A body whose last kept line has no line terminator: rtpengine glues its
