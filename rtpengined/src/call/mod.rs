@@ -15,3 +15,5 @@ pub use effect::{Effect, Learning, NoStats, StatsSource, StreamConfig, StreamId,
 pub use error::CallError;
 pub use model::Now;
 pub use registry::{Outcome, Registry, Settings};
+#[cfg(test)]
+mod tests;

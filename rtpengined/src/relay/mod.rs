@@ -81,7 +81,7 @@ impl Relay {
                     // Signalling moved the peer: forget what was learned (re-INVITE).
                     *entry.state.learned.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 }
-                *slot = Some(wiring);
+                *slot = Some(Arc::new(wiring));
             }
         }
     }

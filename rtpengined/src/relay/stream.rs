@@ -11,7 +11,8 @@ use crate::call::{StreamConfig, StreamStats};
 
 pub struct StreamState {
     pub socket: Arc<UdpSocket>,
-    pub config: Mutex<Option<Wiring>>,
+    /// Shared so the per-packet path clones a pointer, not the configuration.
+    pub config: Mutex<Option<Arc<Wiring>>>,
     pub learned: Mutex<Option<SocketAddr>>,
     pub packets: AtomicU64,
     pub bytes: AtomicU64,
@@ -22,7 +23,6 @@ pub struct StreamState {
 }
 
 /// A configuration with the sinks resolved to their states.
-#[derive(Clone)]
 pub struct Wiring {
     pub cfg: StreamConfig,
     pub sink: Option<Arc<StreamState>>,
@@ -51,7 +51,7 @@ impl StreamState {
         }
     }
 
-    pub fn wiring(&self) -> Option<Wiring> {
+    pub fn wiring(&self) -> Option<Arc<Wiring>> {
         self.config.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
