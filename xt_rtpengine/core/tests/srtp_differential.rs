@@ -192,3 +192,92 @@ fn every_suite_matches_the_reference_from_a_seeded_high_roc() {
         run_suite(spec, 0xabcd_0000 + i as u64, 0x1234_fff1, 0x1234_fff0, 1_000);
     }
 }
+
+/// SRTCP reference (RFC 3711 §3.4, §4.1.2.3; RFC 7714 §9) from the same primitives.
+fn reference_protect_rtcp(spec: &SuiteSpec, keys: &ReferenceKeys, mki: &[u8], packet: &[u8], index: u32) -> Vec<u8> {
+    let ssrc = u32::from_be_bytes(packet[4..8].try_into().unwrap());
+    let encrypted = spec.cipher != cipher::NULL;
+    let word = (u32::from(encrypted) << 31 | index).to_be_bytes();
+    let mut out = packet.to_vec();
+    match spec.cipher {
+        cipher::NULL => {}
+        cipher::AES_CM_128 | cipher::AES_CM_192 | cipher::AES_CM_256 => {
+            let mut salt = [0u8; 16];
+            salt[..14].copy_from_slice(&keys.salt);
+            let iv = u128::from_be_bytes(salt) ^ (u128::from(ssrc) << 64) ^ (u128::from(index) << 16);
+            ctr_keystream(&keys.enc, iv.to_be_bytes(), &mut out[8..]);
+        }
+        cipher::AES_F8 => {
+            let mut ivb = [0u8; 16];
+            ivb[4..8].copy_from_slice(&word);
+            ivb[8..].copy_from_slice(&packet[..8]);
+            reference_f8(&keys.enc, &keys.salt, u128::from_be_bytes(ivb), &mut out[8..]);
+        }
+        _ => {
+            let mut nonce = [0u8; 12];
+            nonce[2..6].copy_from_slice(&ssrc.to_be_bytes());
+            nonce[8..].copy_from_slice(&index.to_be_bytes());
+            for (n, s) in nonce.iter_mut().zip(&keys.salt) {
+                *n ^= s;
+            }
+            let mut aad = packet[..8].to_vec();
+            aad.extend_from_slice(&word);
+            let nonce = aes_gcm::Nonce::from_slice(&nonce);
+            let tag = if keys.enc.len() == 16 {
+                aes_gcm::Aes128Gcm::new(keys.enc.as_slice().into()).encrypt_in_place_detached(nonce, &aad, &mut out[8..])
+            } else {
+                aes_gcm::Aes256Gcm::new(keys.enc.as_slice().into()).encrypt_in_place_detached(nonce, &aad, &mut out[8..])
+            }
+            .unwrap();
+            out.extend_from_slice(&tag);
+        }
+    }
+    out.extend_from_slice(&word);
+    let tag = if spec.hmac == hmac_id::HMAC_SHA1 {
+        let mut h = <hmac::Hmac<sha1::Sha1> as Mac>::new_from_slice(&keys.auth).unwrap();
+        h.update(&out);
+        h.finalize().into_bytes()[..10].to_vec()
+    } else {
+        vec![]
+    };
+    out.extend_from_slice(mki);
+    out.extend_from_slice(&tag);
+    out
+}
+
+#[test]
+fn every_suite_matches_the_srtcp_reference() {
+    for (i, spec) in SUITES.iter().enumerate() {
+        let mut rng = XorShift::new(0x7c9 + i as u64);
+        let mut master_key = vec![0u8; spec.key_len as usize];
+        let mut master_salt = vec![0u8; spec.salt_len as usize];
+        let mut mki = vec![0u8; spec.mki_len as usize];
+        rng.fill(&mut master_key);
+        rng.fill(&mut master_salt);
+        rng.fill(&mut mki);
+        let p = params(spec, &master_key, &master_salt, &mki);
+        let ctx = SrtpContext::new_rtcp(&RustCrypto, &p).unwrap();
+        // SRTCP keys use labels 3, 4, 5.
+        let keys = ReferenceKeys {
+            enc: reference_kdf(&master_key, &master_salt, 3, spec.session_key_len as usize),
+            auth: reference_kdf(&master_key, &master_salt, 4, 20),
+            salt: reference_kdf(&master_key, &master_salt, 5, spec.session_salt_len as usize),
+        };
+        let mut replay = rtpengine_core::srtp::SrtcpReplay::default();
+        let mut index = rng.below(1 << 31) as u32;
+        for n in 0..1_000 {
+            let mut plain = vec![0x80 | rng.below(32) as u8, 200 + rng.below(5) as u8, 0, 0];
+            plain.extend_from_slice(&(rng.next() as u32).to_be_bytes());
+            let extra = rng.below(200) as usize;
+            plain.extend((0..extra).map(|_| rng.next() as u8));
+            let want = reference_protect_rtcp(spec, &keys, &mki, &plain, index);
+            let mut buf = plain.clone();
+            buf.resize(plain.len() + ctx.rtcp_overhead(), 0);
+            let len = ctx.encrypt_rtcp(index, &mut buf, plain.len()).unwrap();
+            assert_eq!(&buf[..len], &want[..], "{} SRTCP packet {n}", spec.name);
+            let d = ctx.decrypt_rtcp(&mut replay, &mut buf, len).unwrap();
+            assert_eq!(&buf[..d.len], &plain[..], "{} SRTCP packet {n}", spec.name);
+            index = (index + 1 + rng.below(3) as u32) & 0x7fff_ffff;
+        }
+    }
+}
