@@ -150,6 +150,7 @@ fn plan_for(
     fx: &Fixture,
     session: &Session,
     offer: Option<(&Fixture, &Session)>,
+    remembered_ptime: &[Option<u32>],
 ) -> Result<RewritePlan, String> {
     let replace = fx.flag_list("replace");
     let no_rtcp_attr = fx.flag_list("flags").contains(&"no-rtcp-attribute");
@@ -220,7 +221,9 @@ fn plan_for(
                         .then(|| (index + 1).to_string())
                 }),
                 direction: None,
-                ptime: media.ptime,
+                ptime: media
+                    .ptime
+                    .or(remembered_ptime.get(index).copied().flatten()),
                 ice: match ice_mode {
                     Some("remove") => None,
                     Some("force") => Some(ice_advert(fx, index)?),
@@ -256,7 +259,9 @@ fn plan_for(
                     }),
                     mid: media.mid.clone().or_else(|| offered.mid.clone()),
                     direction: None,
-                    ptime: media.ptime.or(offered.ptime),
+                    ptime: media
+                        .ptime
+                        .or(remembered_ptime.get(index).copied().flatten()),
                     ice: match ice_mode {
                         Some("remove") => None,
                         Some("force") => Some(ice_advert(fx, index)?),
@@ -334,6 +339,7 @@ fn rewrite_matches_rtpengine_10_5_byte_for_byte() {
 
     let mut failures = Vec::new();
     let mut last_offer: Option<(String, usize)> = None;
+    let mut remembered_ptime: (String, Vec<Option<u32>>) = (String::new(), Vec::new());
     let sessions: Vec<Session> = fixtures
         .iter()
         .map(|fx| Session::parse(&fx.input).unwrap_or_else(|e| panic!("{}: parse: {e}", fx.name)))
@@ -341,7 +347,7 @@ fn rewrite_matches_rtpengine_10_5_byte_for_byte() {
     for (i, fx) in fixtures.iter().enumerate() {
         let case = fx.order_key().0;
         let offer = if fx.is_offer() {
-            last_offer = Some((case, i));
+            last_offer = Some((case.clone(), i));
             None
         } else {
             match &last_offer {
@@ -351,8 +357,20 @@ fn rewrite_matches_rtpengine_10_5_byte_for_byte() {
                 _ => panic!("{}: answer without a recorded offer", fx.name),
             }
         };
-        let result = plan_for(fx, &sessions[i], offer)
+        // rtpengine keeps one ptime per media line of the call: the last one
+        // any SDP of the call carried, printed when an SDP comes without one.
+        if remembered_ptime.0 != case {
+            remembered_ptime = (case.clone(), Vec::new());
+        }
+        let result = plan_for(fx, &sessions[i], offer, &remembered_ptime.1)
             .and_then(|plan| rewrite(&fx.input, &sessions[i], &plan).map_err(|e| e.to_string()));
+        let ptimes = &mut remembered_ptime.1;
+        for (index, media) in sessions[i].media.iter().enumerate() {
+            if ptimes.len() <= index {
+                ptimes.resize(index + 1, None);
+            }
+            ptimes[index] = media.ptime.or(ptimes[index]);
+        }
         match result {
             Ok(out) if out == fx.output => {}
             Ok(out) => failures.push(format!(

@@ -243,4 +243,13 @@ CASES = [
         sdp("v=0", "o=- 1 2 IN IP4 pbx.example.com", "s=-", "c=IN IP6 [2001:db8::9]", "t=0 0", *AUDIO),
         sdp("v=0", "o=- 3 4 IN IP6 [2001:db8::20]", "s=-", "c=IN IP6 [2001:db8::20]", "t=0 0", *ANSWER_AUDIO),
         {"replace": ["origin"]}, {"replace": ["origin"]})),
+    ("reinvite-from-callee", [
+        ("offer1", offer(sdp(*SESSION, *AUDIO), replace=REPLACE, direction=["internal", "external"])),
+        ("answer1", answer(BASIC_ANSWER, replace=REPLACE)),
+        ("offer2", {"command": "offer", "from-tag": "callee-tag", "to-tag": "caller-tag",
+                    "sdp": BASIC_ANSWER.replace("a=sendrecv", "a=sendonly").replace(" 78 ", " 79 "),
+                    "replace": REPLACE, "direction": ["external", "internal"]}),
+        ("answer2", {"command": "answer", "from-tag": "callee-tag", "to-tag": "caller-tag",
+                     "sdp": sdp(*SESSION, *AUDIO).replace("a=sendrecv", "a=recvonly"), "replace": REPLACE}),
+    ]),
 ]

@@ -29,7 +29,7 @@
 //! | `received-from`, `trust-address`, `SIP-source-address` | not in the SDP we send (they choose where *we* send media) |
 //! | `transport-protocol` | offer: `protocol`; answer: the offerer's protocol |
 //! | codec negotiation | answer: `formats` = answer's ∩ offer's |
-//! | ptime | offer: the SDP's ptime; answer: answer's, else the offer's |
+//! | ptime | the SDP's, else the last ptime any earlier SDP of the call gave that media line (either side) |
 //! | `a=mid` | offer: the SDP's (`generate-mid`: `index + 1` when absent); answer: answer's, else the offer's SDP's |
 //! | `loop-protect` | `RewritePlan::loop_protect` (rtpengine's token) |
 //! | `original-sendrecv`, `full-rtcp-attribute`, `strip-extmap`, `ICE-lite` | `RewritePlan::options` |
