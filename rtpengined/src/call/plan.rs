@@ -154,6 +154,8 @@ fn hold_address(session: &Session, i: usize, plan: &mut MediaPlan) {
     }
 }
 
+// Field by field on purpose: options the SDP layer adds later keep their defaults.
+#[allow(clippy::field_reassign_with_default)]
 fn sdp_options(f: &Flags) -> SdpOptions {
     let mut o = SdpOptions::default();
     o.original_sendrecv = f.original_sendrecv;

@@ -33,7 +33,7 @@ impl RangeCursor {
         if self.min_even >= self.max {
             return 0;
         }
-        usize::from((self.max - self.min_even + 1) / 2)
+        usize::from((self.max - self.min_even).div_ceil(2))
     }
 
     pub fn in_use(&self) -> usize {

@@ -97,6 +97,7 @@ impl<P: PortAllocator> Registry<P> {
         result
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn offer_in_call(
         &mut self,
         call_id: &str,

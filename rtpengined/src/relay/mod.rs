@@ -59,10 +59,10 @@ impl Relay {
                     }
                 }
                 Effect::Relay(cfg) => {
-                    if !streams.contains_key(&cfg.id) {
+                    if let std::collections::hash_map::Entry::Vacant(slot) = streams.entry(cfg.id) {
                         match self.open(cfg) {
                             Ok(entry) => {
-                                streams.insert(cfg.id, entry);
+                                slot.insert(entry);
                             }
                             Err(err) => warn!(local = %cfg.local, %err, "cannot start relaying"),
                         }
