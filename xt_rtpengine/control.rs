@@ -4,7 +4,8 @@
 //! write() executes a message; read() executes the message found in the read buffer and
 //! writes the (possibly updated) message back.
 
-use crate::rtpengine_core::abi::{cipher, cmd, hmac, Message, Pod, Srtp, MESSAGE_SIZE};
+use crate::rtpengine_core::abi::{cmd, Message, Pod, Srtp, MESSAGE_SIZE};
+use crate::srtp_state::SrtpState;
 use crate::rtpengine_core::target;
 use crate::rtpengine_core::errno::{self, Errno};
 use crate::rtpengine_core::validate;
@@ -44,7 +45,8 @@ fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno>
         cmd::NOOP => validate::noop(&msg.noop_info()),
         cmd::ADD_TARGET => {
             let t = target::prepare_target(&msg.target(), crypto_supported)?;
-            table.targets.add(t)
+            let decrypt = SrtpState::new(&t.decrypt)?;
+            table.targets.add(t, decrypt)
         }
         cmd::DEL_TARGET => {
             let local = msg.target().local;
@@ -56,7 +58,8 @@ fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno>
         cmd::ADD_DESTINATION => {
             let d = msg.destination();
             target::validate_destination(&d, crypto_supported)?;
-            table.targets.add_destination(&d)
+            let encrypt = SrtpState::new(&d.output.encrypt)?;
+            table.targets.add_destination(&d, encrypt)
         }
         c @ (cmd::GET_STATS | cmd::GET_RESET_STATS) => {
             let mut s = msg.stats();
@@ -79,7 +82,8 @@ fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno>
     }
 }
 
-/// SRTP parameters the module can execute (plain RTP until in-kernel SRTP lands).
-fn crypto_supported(s: &Srtp) -> bool {
-    s.cipher == cipher::NULL && s.hmac == hmac::NULL
+/// Every cipher and hmac of 10.5 is supported; key lengths are checked when the SRTP
+/// context is built (`SrtpState::new`).
+fn crypto_supported(_: &Srtp) -> bool {
+    true
 }

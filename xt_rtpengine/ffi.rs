@@ -75,3 +75,34 @@ extern "C" {
     pub(crate) fn rtpe_send_ipv4(net: *mut Net, skb: *mut bindings::sk_buff, saddr: u32, daddr: u32, tos: u8) -> c_int;
     pub(crate) fn rtpe_send_ipv6(net: *mut Net, skb: *mut bindings::sk_buff, saddr: *const u8, daddr: *const u8) -> c_int;
 }
+
+extern "C" {
+    // helpers.c: deferred freeing.
+    pub(crate) fn rtpe_wq_create() -> c_int;
+    pub(crate) fn rtpe_wq_destroy();
+    pub(crate) fn rtpe_free_after_rcu(rw: *mut bindings::rcu_work, f: bindings::work_func_t);
+
+    // helpers.c: kernel crypto API. Transforms are opaque pointers.
+    pub(crate) fn rtpe_aes_new(key: *const u8, len: c_uint) -> *mut c_void;
+    pub(crate) fn rtpe_aes_encrypt(tfm: *mut c_void, block: *mut u8);
+    pub(crate) fn rtpe_aes_free(tfm: *mut c_void);
+    pub(crate) fn rtpe_hmac_sha1_new(key: *const u8, len: c_uint) -> *mut c_void;
+    pub(crate) fn rtpe_hmac_free(tfm: *mut c_void);
+    pub(crate) fn rtpe_hmac_desc_size() -> usize;
+    pub(crate) fn rtpe_hmac_init(tfm: *mut c_void, desc: *mut c_void) -> c_int;
+    pub(crate) fn rtpe_hmac_update(desc: *mut c_void, data: *const u8, len: c_uint) -> c_int;
+    pub(crate) fn rtpe_hmac_final(desc: *mut c_void, out: *mut u8) -> c_int;
+    pub(crate) fn rtpe_gcm_new(key: *const u8, len: c_uint) -> *mut c_void;
+    pub(crate) fn rtpe_gcm_free(tfm: *mut c_void);
+    pub(crate) fn rtpe_gcm_crypt(
+        tfm: *mut c_void,
+        encrypt: bool,
+        iv: *const u8,
+        aad: *mut u8,
+        aad_len: c_uint,
+        data: *mut u8,
+        len: c_uint,
+        tag: *mut u8,
+    ) -> c_int;
+    pub(crate) fn rtpe_skb_trim(skb: *mut bindings::sk_buff, len: c_uint);
+}

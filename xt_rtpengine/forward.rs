@@ -2,16 +2,17 @@
 
 //! The packet path: a UDP packet matched by an `RTPENGINE` rule is looked up in its
 //! table and, as `rtpengine_core::forward::decide` says, handed on, dropped, or sent to
-//! every output of its target with new IP/UDP headers.
+//! every output of its target with new IP/UDP headers — decrypted with the target's
+//! SRTP context and re-encrypted with each output's.
 
 use crate::ffi::{Net, NFPROTO_IPV4, NF_DROP, XT_CONTINUE};
-use crate::rtpengine_core::abi::{output_flags, target_flags, OutputInfo};
+use crate::rtpengine_core::abi::{output_flags, target_flags};
 use crate::rtpengine_core::forward::{decide, replace_payload, Forward, Verdict};
 use crate::rtpengine_core::packet::{self, IPPROTO_UDP, UDP_HDR_LEN};
 use crate::rtpengine_core::rtp;
 use crate::skb::{self, OutPacket};
 use crate::tables::Table;
-use crate::targets::Target;
+use crate::targets::{Output, OutputSlot, Target};
 use core::sync::atomic::Ordering;
 use kernel::bindings::sk_buff;
 
@@ -52,10 +53,10 @@ pub(crate) unsafe fn packet(skb: *mut sk_buff, net: *mut Net, table: &Table, fam
             NF_DROP
         }
         Verdict::Forward(f) => {
-            for o in outputs {
-                if send_one(net, t, o, payload, &f).is_err() {
-                    t.counters.errors.fetch_add(1, Ordering::Relaxed);
-                }
+            if forward(net, t, outputs, payload, &f).is_err() {
+                // Undecryptable or unauthenticated: never forwarded, userspace decides.
+                t.counters.errors.fetch_add(1, Ordering::Relaxed);
+                return XT_CONTINUE;
             }
             count(t, &f, payload, ip.tos);
             // The original is consumed: its copies went out.
@@ -64,31 +65,83 @@ pub(crate) unsafe fn packet(skb: *mut sk_buff, net: *mut Net, table: &Table, fam
     }
 }
 
-/// Builds and sends the copy of `payload` for output `o`.
-fn send_one(net: *mut Net, t: &Target, o: &OutputInfo, payload: &[u8], f: &Forward) -> Result<(), i32> {
-    let hl = packet::headers_len(o.dst_addr.family).ok_or(-22)?;
-    let mut out = OutPacket::new(hl + payload.len()).ok_or(-12)?;
-    let buf = out.bytes();
-    let body = &mut buf[hl..];
-    body.copy_from_slice(payload);
+/// Sends `payload` to every output. Fails only when the packet cannot be decrypted
+/// (nothing was sent then); send errors of single outputs are counted.
+fn forward(net: *mut Net, t: &Target, slots: &[OutputSlot], payload: &[u8], f: &Forward) -> Result<(), ()> {
+    let outs = slots.iter().filter_map(OutputSlot::get);
+    let decrypt = match (&t.decrypt, f.rtp_header_len) {
+        (Some(d), Some(_)) => d,
+        // Plain input, or not RTP (never touched by SRTP, as in 10.5).
+        _ => {
+            for o in outs {
+                send(net, t, o, payload, f);
+            }
+            return Ok(());
+        }
+    };
+    // Decrypt once, inside the first output's packet, which is sent last.
+    let mut outs = outs;
+    let first = outs.next().ok_or(())?;
+    let hl = packet::headers_len(first.info.dst_addr.family).ok_or(())?;
+    let room = payload.len() + first.encrypt.as_ref().map_or(0, |e| e.overhead());
+    let mut pkt = OutPacket::new(hl + room).ok_or(())?;
+    pkt.bytes()[hl..hl + payload.len()].copy_from_slice(payload);
+    let slot = f.ssrc_idx.unwrap_or(0);
+    let plain_len = decrypt.decrypt(slot, &mut pkt.bytes()[hl..], payload.len()).ok_or(())?;
+    for o in outs {
+        send(net, t, o, &pkt.data()[hl..hl + plain_len], f);
+    }
+    finish(net, t, first, pkt, hl, plain_len, f);
+    Ok(())
+}
+
+/// Builds the packet for output `o` from the plain payload and sends it.
+fn send(net: *mut Net, t: &Target, o: &Output, plain: &[u8], f: &Forward) {
+    let Some(hl) = packet::headers_len(o.info.dst_addr.family) else { return error(t) };
+    let room = plain.len() + o.encrypt.as_ref().map_or(0, |e| e.overhead());
+    let Some(mut pkt) = OutPacket::new(hl + room) else { return error(t) };
+    pkt.bytes()[hl..hl + plain.len()].copy_from_slice(plain);
+    finish(net, t, o, pkt, hl, plain.len(), f);
+}
+
+/// Rewrites the RTP body of `pkt` (`len` plain bytes after `hl` header bytes) for
+/// output `o` — payload pattern, SSRC, SRTP — then writes the headers and sends it.
+fn finish(net: *mut Net, t: &Target, o: &Output, mut pkt: OutPacket, hl: usize, len: usize, f: &Forward) {
+    let mut len = len;
     if let Some(rtp_len) = f.rtp_header_len {
+        let body = &mut pkt.bytes()[hl..];
         if let Some(pt) = f.pt_idx.and_then(|i| t.info.payload_types.get(i)) {
             let n = usize::from(pt.replace_pattern_len).min(pt.replace_pattern.len());
             if n != 0 {
-                if let Some(p) = body.get_mut(rtp_len..) {
+                if let Some(p) = body.get_mut(rtp_len..len) {
                     replace_payload(p, &pt.replace_pattern[..n]);
                 }
             }
         }
-        if o.flags & output_flags::SSRC_SUBST != 0 {
-            if let Some(ssrc) = f.ssrc_idx.and_then(|i| o.ssrc_out.get(i)).filter(|s| **s != 0) {
+        if o.info.flags & output_flags::SSRC_SUBST != 0 {
+            if let Some(ssrc) = f.ssrc_idx.and_then(|i| o.info.ssrc_out.get(i)).filter(|s| **s != 0) {
                 // Stored in network order, written as is.
                 body[8..12].copy_from_slice(&ssrc.to_ne_bytes());
             }
         }
+        if let Some(enc) = &o.encrypt {
+            match enc.encrypt(f.ssrc_idx.unwrap_or(0), body, len) {
+                Some(n) => len = n,
+                None => return error(t),
+            }
+        }
     }
-    packet::write_headers(buf, &o.src_addr, &o.dst_addr, o.tos).ok_or(-22)?;
-    out.send(net, &o.src_addr, &o.dst_addr, o.tos)
+    pkt.truncate(hl + len);
+    if packet::write_headers(pkt.bytes(), &o.info.src_addr, &o.info.dst_addr, o.info.tos).is_none() {
+        return error(t);
+    }
+    if pkt.send(net, &o.info.src_addr, &o.info.dst_addr, o.info.tos).is_err() {
+        error(t);
+    }
+}
+
+fn error(t: &Target) {
+    t.counters.errors.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Counters of a forwarded packet: target, payload type, SSRC.
@@ -109,10 +162,12 @@ fn count(t: &Target, f: &Forward, payload: &[u8], tos: u8) {
         return;
     }
     let Ok(hdr) = rtp::parse(payload) else { return };
+    // Payload size after decryption: drop the SRTP trailer when the input is SRTP.
+    let trailer = t.decrypt.as_ref().map_or(0, |d| d.overhead());
     let sample = rtp::StatsSample {
         seq: hdr.seq(),
         timestamp: hdr.timestamp(),
-        payload_len: payload.len().saturating_sub(hdr_len) as u32,
+        payload_len: payload.len().saturating_sub(hdr_len + trailer) as u32,
         arrival_us: skb::now_us(),
         clock_rate: t.info.payload_types.get(pt_idx).map_or(0, |p| p.clock_rate),
     };

@@ -23,6 +23,11 @@
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/ip6_route.h>
+#include <linux/workqueue.h>
+#include <linux/scatterlist.h>
+#include <crypto/hash.h>
+#include <crypto/aead.h>
+#include <crypto/internal/cipher.h>
 
 /* ---- module parameters (same names and meaning as rtpengine 10.5) ---- */
 
@@ -47,6 +52,8 @@ module_param(log_errors, int, 0644);
 MODULE_PARM_DESC(log_errors, "log packet errors (rate limited)");
 
 MODULE_ALIAS("ipt_RTPENGINE");
+/* crypto_cipher (single AES blocks) is exported in this namespace. */
+MODULE_IMPORT_NS(CRYPTO_INTERNAL);
 MODULE_ALIAS("ip6t_RTPENGINE");
 
 unsigned int rtpe_param_proc_mask(void) { return proc_mask; }
@@ -274,4 +281,161 @@ int rtpe_send_ipv6(struct net *net, struct sk_buff *skb, const u8 *saddr, const 
 	skb->protocol = htons(ETH_P_IPV6);
 	skb->ip_summed = CHECKSUM_NONE;
 	return ip6_local_out(net, NULL, skb);
+}
+
+/* ---- deferred freeing: after an RCU grace period, in process context ---- */
+
+static struct workqueue_struct *rtpe_wq;
+
+int rtpe_wq_create(void)
+{
+	rtpe_wq = alloc_workqueue("rtpengine", 0, 0);
+	return rtpe_wq ? 0 : -ENOMEM;
+}
+
+/* Waits for every deferred free queued so far, then removes the queue. */
+void rtpe_wq_destroy(void)
+{
+	rcu_barrier();
+	destroy_workqueue(rtpe_wq);
+}
+
+void rtpe_free_after_rcu(struct rcu_work *rw, work_func_t fn)
+{
+	INIT_RCU_WORK(rw, fn);
+	queue_rcu_work(rtpe_wq, rw);
+}
+
+/* ---- crypto API (allocation and request set-up are macros and inlines) ---- */
+
+void *rtpe_aes_new(const u8 *key, unsigned int len)
+{
+	struct crypto_cipher *tfm = crypto_alloc_cipher("aes", 0, 0);
+
+	if (IS_ERR(tfm))
+		return NULL;
+	if (crypto_cipher_setkey(tfm, key, len)) {
+		crypto_free_cipher(tfm);
+		return NULL;
+	}
+	return tfm;
+}
+
+void rtpe_aes_encrypt(void *tfm, u8 *block)
+{
+	crypto_cipher_encrypt_one(tfm, block, block);
+}
+
+void rtpe_aes_free(void *tfm)
+{
+	crypto_free_cipher(tfm);
+}
+
+void *rtpe_hmac_sha1_new(const u8 *key, unsigned int len)
+{
+	struct crypto_shash *tfm = crypto_alloc_shash("hmac(sha1)", 0, 0);
+
+	if (IS_ERR(tfm))
+		return NULL;
+	if (crypto_shash_setkey(tfm, key, len) ||
+	    sizeof(struct shash_desc) + crypto_shash_descsize(tfm) > HASH_MAX_DESCSIZE) {
+		crypto_free_shash(tfm);
+		return NULL;
+	}
+	return tfm;
+}
+
+void rtpe_hmac_free(void *tfm)
+{
+	crypto_free_shash(tfm);
+}
+
+/* Size of the buffer `desc` points to in the three calls below. */
+size_t rtpe_hmac_desc_size(void)
+{
+	return HASH_MAX_DESCSIZE;
+}
+
+int rtpe_hmac_init(void *tfm, void *desc)
+{
+	struct shash_desc *d = desc;
+
+	d->tfm = tfm;
+	return crypto_shash_init(d);
+}
+
+int rtpe_hmac_update(void *desc, const u8 *data, unsigned int len)
+{
+	return crypto_shash_update(desc, data, len);
+}
+
+int rtpe_hmac_final(void *desc, u8 *out)
+{
+	return crypto_shash_final(desc, out);
+}
+
+void *rtpe_gcm_new(const u8 *key, unsigned int len)
+{
+	/* Synchronous implementations only: we run in softirq context. */
+	struct crypto_aead *tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
+
+	if (IS_ERR(tfm))
+		return NULL;
+	if (crypto_aead_setkey(tfm, key, len) || crypto_aead_setauthsize(tfm, 16)) {
+		crypto_free_aead(tfm);
+		return NULL;
+	}
+	return tfm;
+}
+
+void rtpe_gcm_free(void *tfm)
+{
+	crypto_free_aead(tfm);
+}
+
+/*
+ * AES-GCM in place over aad || data, with the 16-byte tag in `tag`. The tag is bounced
+ * through the request allocation because `tag` may live on the (vmapped) stack, which a
+ * scatterlist must not point at. Returns 0, -EBADMSG on a tag mismatch, or another error.
+ */
+int rtpe_gcm_crypt(void *tfm, bool encrypt, const u8 *iv, u8 *aad, unsigned int aad_len,
+		   u8 *data, unsigned int len, u8 *tag)
+{
+	struct crypto_aead *aead = tfm;
+	struct aead_request *req;
+	struct scatterlist sg[3];
+	u8 ivbuf[12], *tagbuf, *saved;
+	int err;
+
+	/* Decryption works in place before the tag is checked: keep a copy to undo it. */
+	req = kmalloc(sizeof(*req) + crypto_aead_reqsize(aead) + 16 + (encrypt ? 0 : len), GFP_ATOMIC);
+	if (!req)
+		return -ENOMEM;
+	tagbuf = (u8 *)(req + 1) + crypto_aead_reqsize(aead);
+	saved = tagbuf + 16;
+	if (!encrypt)
+		memcpy(saved, data, len);
+	memcpy(ivbuf, iv, sizeof(ivbuf));
+	if (!encrypt)
+		memcpy(tagbuf, tag, 16);
+	sg_init_table(sg, 3);
+	sg_set_buf(&sg[0], aad, aad_len);
+	sg_set_buf(&sg[1], data, len);
+	sg_set_buf(&sg[2], tagbuf, 16);
+	aead_request_set_tfm(req, aead);
+	aead_request_set_callback(req, 0, NULL, NULL);
+	aead_request_set_ad(req, aad_len);
+	aead_request_set_crypt(req, sg, sg, encrypt ? len : len + 16, ivbuf);
+	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
+	if (!err && encrypt)
+		memcpy(tag, tagbuf, 16);
+	if (err && !encrypt)
+		memcpy(data, saved, len);
+	kfree_sensitive(req);
+	return err;
+}
+
+void rtpe_skb_trim(struct sk_buff *skb, unsigned int len)
+{
+	skb_trim(skb, len);
 }

@@ -15,18 +15,28 @@ pub(crate) struct XtRtpengine {
 
 impl kernel::Module for XtRtpengine {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let registry = KBox::pin_init(Registry::new(), GFP_KERNEL)?;
-        registry.as_ref().install();
-        if let Err(e) = registry.create_proc() {
-            registry.shutdown();
-            registry.uninstall();
-            return Err(e);
+        // SAFETY: plain call; the queue frees deleted targets after a grace period.
+        let ret = unsafe { crate::ffi::rtpe_wq_create() };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
         }
-        let target = match xt::Registration::new() {
+        let registry = match KBox::pin_init(Registry::new(), GFP_KERNEL) {
+            Ok(r) => r,
+            Err(e) => {
+                // SAFETY: created above, unused.
+                unsafe { crate::ffi::rtpe_wq_destroy() };
+                return Err(e);
+            }
+        };
+        registry.as_ref().install();
+        let target = match registry.create_proc().and_then(|()| xt::Registration::new()) {
             Ok(t) => t,
             Err(e) => {
                 registry.shutdown();
                 registry.uninstall();
+                // SAFETY: created above; nothing was queued that is still pending after
+                // `shutdown`, and the call waits anyway.
+                unsafe { crate::ffi::rtpe_wq_destroy() };
                 return Err(e);
             }
         };
@@ -41,9 +51,9 @@ impl Drop for XtRtpengine {
         self.registry.shutdown();
         self.registry.uninstall();
         // Targets deleted earlier may still wait for their grace period to be freed by
-        // our callback: let them all run before the module's code goes away.
-        // SAFETY: plain call, process context.
-        unsafe { kernel::bindings::rcu_barrier() };
+        // our work function: let them all run before the module's code goes away.
+        // SAFETY: the queue was created in `init`; nothing queues work any more.
+        unsafe { crate::ffi::rtpe_wq_destroy() };
         pr_info!("xt_RTPENGINE unloaded\n");
     }
 }

@@ -19,12 +19,14 @@ mod rtpengine_core;
 
 mod boxed;
 mod control;
+mod crypto;
 mod ffi;
 mod forward;
 mod lifecycle;
 mod proc;
 mod proc_files;
 mod skb;
+mod srtp_state;
 mod stats_lock;
 mod tables;
 mod targets;

@@ -48,6 +48,20 @@ impl OutPacket {
         Some(OutPacket { skb, data, len })
     }
 
+    pub(crate) fn data(&self) -> &[u8] {
+        // SAFETY: `data` points at `len` bytes of the skb we own.
+        unsafe { core::slice::from_raw_parts(self.data.as_ptr(), self.len) }
+    }
+
+    /// Shortens the packet to `len` bytes (no-op if not shorter).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if len < self.len {
+            // SAFETY: the skb is ours; trimming to a smaller length keeps `data` valid.
+            unsafe { ffi::rtpe_skb_trim(self.skb.as_ptr(), len as u32) };
+            self.len = len;
+        }
+    }
+
     pub(crate) fn bytes(&mut self) -> &mut [u8] {
         // SAFETY: `data` points at `len` bytes of the skb we own exclusively.
         unsafe { core::slice::from_raw_parts_mut(self.data.as_ptr(), self.len) }

@@ -9,12 +9,14 @@
 //! (`call_rcu`), so a packet that found it can finish with it.
 
 use crate::rtpengine_core::abi::{
-    DestinationInfo, ListEntry, OutputInfo, Pod, RtpStats, SsrcStats, Stats, StatsInfo, TargetInfo,
+    DestinationInfo, ListEntry, OutputInfo, RtpStats, SsrcStats, Stats, StatsInfo, TargetInfo,
     MAX_PAYLOAD_TYPES, MAX_SSRC,
 };
 use crate::rtpengine_core::errno::{self, Errno};
 use crate::rtpengine_core::target::{cmp_address, hash_address, normalize, Slots};
 use crate::rtpengine_core::abi::Address;
+use crate::ffi;
+use crate::srtp_state::SrtpState;
 use crate::stats_lock::StatsLock;
 use core::cell::UnsafeCell;
 use core::cmp::Ordering as CmpOrdering;
@@ -45,16 +47,27 @@ pub(crate) struct PtCounters {
     pub(crate) bytes: AtomicU64,
 }
 
+/// One output of a target: where to send, and its SRTP encryption state.
+pub(crate) struct Output {
+    pub(crate) info: OutputInfo,
+    pub(crate) encrypt: Option<KBox<SrtpState>>,
+}
+
+/// An output slot, written once (see `Target`'s `Sync`).
+pub(crate) struct OutputSlot(UnsafeCell<Option<Output>>);
+
 /// One forwarding target (`local` address/port) and its outputs.
 pub(crate) struct Target {
     /// Next target in the bucket, in address order.
     next: AtomicPtr<Target>,
-    /// For freeing after a grace period.
-    rcu: Opaque<bindings::callback_head>,
+    /// For freeing after a grace period, in process context (crypto transforms).
+    rcu: Opaque<bindings::rcu_work>,
     /// As validated by ADD_TARGET; never changes afterwards.
     pub(crate) info: TargetInfo,
     /// `info.num_destinations` slots, each written once by ADD_DESTINATION.
-    outputs: KVec<UnsafeCell<OutputInfo>>,
+    outputs: KVec<OutputSlot>,
+    /// SRTP decryption of received packets (`None`: plain RTP).
+    pub(crate) decrypt: Option<KBox<SrtpState>>,
     /// Bit i set when output i is filled. Written under the table's lock.
     filled: AtomicU32,
     /// Outputs still missing; the packet path forwards only at 0 (acquire).
@@ -76,11 +89,11 @@ unsafe impl Sync for Target {}
 unsafe impl Send for Target {}
 
 impl Target {
-    fn new(info: TargetInfo) -> Result<KBox<Self>, Errno> {
+    fn new(info: TargetInfo, decrypt: Option<KBox<SrtpState>>) -> Result<KBox<Self>, Errno> {
         let n = info.num_destinations as usize;
         let mut outputs = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
         for _ in 0..n {
-            outputs.push(UnsafeCell::new(OutputInfo::zeroed()), GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
+            outputs.push(OutputSlot(UnsafeCell::new(None)), GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
         }
         KBox::new(
             Target {
@@ -88,6 +101,7 @@ impl Target {
                 rcu: Opaque::uninit(),
                 info,
                 outputs,
+                decrypt,
                 filled: AtomicU32::new(0),
                 unfilled: AtomicU32::new(n as u32),
                 counters: Counters::default(),
@@ -101,13 +115,11 @@ impl Target {
     }
 
     /// The outputs, if all are filled; for the packet path.
-    pub(crate) fn ready_outputs(&self) -> Option<impl Iterator<Item = &OutputInfo>> {
+    pub(crate) fn ready_outputs(&self) -> Option<&[OutputSlot]> {
         if self.unfilled.load(Ordering::Acquire) != 0 {
             return None;
         }
-        // SAFETY: `unfilled == 0` was observed with acquire ordering, after which no
-        // output is written again (see the `Sync` impl).
-        Some(self.outputs.iter().map(|c| unsafe { &*c.get() }))
+        Some(&self.outputs)
     }
 
     pub(crate) fn unfilled(&self) -> u32 {
@@ -138,9 +150,17 @@ impl Target {
         for (dst, src) in e.rtp_stats.iter_mut().zip(self.pt_counters.iter()) {
             *dst = RtpStats { packets: src.packets.load(Ordering::Relaxed), bytes: src.bytes.load(Ordering::Relaxed) };
         }
-        for (i, cell) in self.outputs.iter().enumerate() {
+        if let Some(d) = &self.decrypt {
+            e.target.decrypt.last_index = d.last_index();
+        }
+        for (i, slot) in self.outputs.iter().enumerate() {
             // SAFETY: the caller holds the table's lock, which every output write holds.
-            e.outputs[i] = unsafe { *cell.get() };
+            if let Some(o) = unsafe { &*slot.0.get() } {
+                e.outputs[i] = o.info;
+                if let Some(enc) = &o.encrypt {
+                    e.outputs[i].encrypt.last_index = enc.last_index();
+                }
+            }
         }
     }
 }
@@ -150,12 +170,22 @@ fn initial_ssrc_stats() -> [SsrcStats; MAX_SSRC] {
     [SsrcStats { lost_bits: u32::MAX, ..SsrcStats::default() }; MAX_SSRC]
 }
 
-/// Frees a target once no RCU reader can see it any more.
-unsafe extern "C" fn free_target_rcu(head: *mut bindings::callback_head) {
-    // SAFETY: `head` is the `rcu` field of a `Target` leaked from a `KBox` by `del`
-    // and passed to `call_rcu` once; after the grace period nothing else refers to it.
+impl OutputSlot {
+    /// The output, for the packet path once the target is complete.
+    pub(crate) fn get(&self) -> Option<&Output> {
+        // SAFETY: callers reach slots only through `ready_outputs` (all filled, acquire)
+        // or under the table's lock; a slot is never written after it is filled.
+        unsafe { (*self.0.get()).as_ref() }
+    }
+}
+
+/// Frees a target once no RCU reader can see it any more (workqueue, process context).
+unsafe extern "C" fn free_target_work(work: *mut bindings::work_struct) {
+    // SAFETY: `work` is the first field of the `rcu_work` in the `rcu` field of a
+    // `Target` leaked from a `KBox` by `del` and queued once; after the grace period
+    // nothing else refers to it.
     unsafe {
-        let t = head.cast::<u8>().sub(offset_of!(Target, rcu)).cast::<Target>();
+        let t = work.cast::<u8>().sub(offset_of!(Target, rcu)).cast::<Target>();
         drop(KBox::from_raw(t));
     }
 }
@@ -234,8 +264,8 @@ impl Targets {
     }
 
     /// ADD_TARGET with an already validated target.
-    pub(crate) fn add(&self, info: TargetInfo) -> Result<(), Errno> {
-        let target = Target::new(info)?;
+    pub(crate) fn add(&self, info: TargetInfo, decrypt: Option<KBox<SrtpState>>) -> Result<(), Errno> {
+        let target = Target::new(info, decrypt)?;
         let _guard = self.lock.lock();
         let (link, at) = self.position(&info.local);
         if matches!(at, Some(t) if cmp_address(&t.info.local, &info.local) == CmpOrdering::Equal) {
@@ -261,8 +291,8 @@ impl Targets {
         link.store(t.next.load(Ordering::Relaxed), Ordering::Release);
         self.count.fetch_sub(1, Ordering::Relaxed);
         // SAFETY: `t` came from `KBox::into_raw` in `add` and is now unreachable for new
-        // readers; `free_target_rcu` frees it after current readers are done.
-        unsafe { bindings::call_rcu(t.rcu.get(), Some(free_target_rcu)) };
+        // readers; `free_target_work` frees it after current readers are done.
+        unsafe { ffi::rtpe_free_after_rcu(t.rcu.get(), Some(free_target_work)) };
         Ok(())
     }
 
@@ -277,18 +307,18 @@ impl Targets {
         }
     }
 
-    /// ADD_DESTINATION with a validated destination.
-    pub(crate) fn add_destination(&self, d: &DestinationInfo) -> Result<(), Errno> {
+    /// ADD_DESTINATION with a validated destination and its encryption state.
+    pub(crate) fn add_destination(&self, d: &DestinationInfo, encrypt: Option<KBox<SrtpState>>) -> Result<(), Errno> {
         self.with_target(&d.local, |t| {
             let mut slots = Slots { filled: t.filled.load(Ordering::Relaxed), total: t.info.num_destinations };
             slots.check(d.num)?;
             let cell = t.outputs.get(d.num as usize).ok_or(errno::ERANGE)?;
-            let mut out = d.output;
-            normalize(&mut out.src_addr);
-            normalize(&mut out.dst_addr);
+            let mut info = d.output;
+            normalize(&mut info.src_addr);
+            normalize(&mut info.dst_addr);
             // SAFETY: slot `d.num` is unfilled (checked above), so no reader looks at it
             // yet, and writers are serialised by the lock we hold.
-            unsafe { *cell.get() = out };
+            unsafe { *cell.0.get() = Some(Output { info, encrypt }) };
             slots.fill(d.num);
             t.filled.store(slots.filled, Ordering::Relaxed);
             // Release: the output is visible before the packet path may use it.

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The kernel crypto API as the back end of `rtpengine_core::srtp`: AES blocks from the
+//! `aes` cipher (AES-NI where present), HMAC-SHA1 from the `hmac(sha1)` shash, AES-GCM
+//! from a synchronous `gcm(aes)` aead. Transforms are allocated when a target or output
+//! is added (process context) and used concurrently by the packet path, which the
+//! kernel allows for keyed cipher, shash and aead transforms.
+
+use crate::ffi;
+use crate::rtpengine_core::srtp::{AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running};
+use core::ffi::c_void;
+use core::ptr::NonNull;
+
+/// The kernel back end.
+pub(crate) struct KernelCrypto;
+
+fn key_len(key: &[u8]) -> Result<u32, CryptoError> {
+    u32::try_from(key.len()).map_err(|_| CryptoError::BadKeyLength)
+}
+
+macro_rules! transform {
+    ($name:ident, $free:ident) => {
+        pub(crate) struct $name(NonNull<c_void>);
+
+        // SAFETY: a keyed transform is only read by the operations we call, which the
+        // crypto API allows from several contexts at once.
+        unsafe impl Send for $name {}
+        // SAFETY: as above.
+        unsafe impl Sync for $name {}
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                // SAFETY: the transform was allocated by the matching `*_new` helper and
+                // is freed once; targets are dropped in process context.
+                unsafe { ffi::$free(self.0.as_ptr()) };
+            }
+        }
+    };
+}
+
+transform!(Aes, rtpe_aes_free);
+transform!(Hmac, rtpe_hmac_free);
+transform!(Gcm, rtpe_gcm_free);
+
+impl AesBlockEncrypt for Aes {
+    fn encrypt_block(&self, block: &mut [u8; 16]) {
+        // SAFETY: `self.0` is a keyed AES cipher; `block` is 16 writable bytes.
+        unsafe { ffi::rtpe_aes_encrypt(self.0.as_ptr(), block.as_mut_ptr()) };
+    }
+}
+
+/// Room for a `struct shash_desc` plus the largest hash state (`HASH_MAX_DESCSIZE`).
+const DESC_BYTES: usize = 8 + 8 + 360;
+
+#[repr(C, align(16))]
+pub(crate) struct HmacRunning {
+    desc: [u8; DESC_BYTES],
+    failed: bool,
+}
+
+impl HmacSha1 for Hmac {
+    type Running<'a> = HmacRunning;
+
+    fn start(&self) -> Result<HmacRunning, CryptoError> {
+        // SAFETY: plain call returning a constant.
+        if unsafe { ffi::rtpe_hmac_desc_size() } > DESC_BYTES {
+            return Err(CryptoError::Backend);
+        }
+        let mut r = HmacRunning { desc: [0; DESC_BYTES], failed: false };
+        // SAFETY: `desc` is large and aligned enough for a shash_desc of this transform
+        // (checked above, and at allocation in helpers.c).
+        let ret = unsafe { ffi::rtpe_hmac_init(self.0.as_ptr(), r.desc.as_mut_ptr().cast()) };
+        if ret != 0 {
+            return Err(CryptoError::Backend);
+        }
+        Ok(r)
+    }
+}
+
+impl HmacSha1Running for HmacRunning {
+    fn update(&mut self, data: &[u8]) {
+        let Ok(len) = u32::try_from(data.len()) else {
+            self.failed = true;
+            return;
+        };
+        // SAFETY: `desc` was initialised by `start`; `data` is readable for `len` bytes.
+        if unsafe { ffi::rtpe_hmac_update(self.desc.as_mut_ptr().cast(), data.as_ptr(), len) } != 0 {
+            self.failed = true;
+        }
+    }
+
+    fn finalize(mut self) -> Result<[u8; 20], CryptoError> {
+        let mut out = [0u8; 20];
+        // SAFETY: `desc` was initialised by `start`; `out` has room for a SHA-1 digest.
+        let ret = unsafe { ffi::rtpe_hmac_final(self.desc.as_mut_ptr().cast(), out.as_mut_ptr()) };
+        if ret != 0 || self.failed {
+            return Err(CryptoError::Backend);
+        }
+        Ok(out)
+    }
+}
+
+impl Gcm {
+    fn crypt(&self, encrypt: bool, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &mut [u8; 16]) -> Result<(), CryptoError> {
+        let aad_len = u32::try_from(aad.len()).map_err(|_| CryptoError::Backend)?;
+        let len = u32::try_from(data.len()).map_err(|_| CryptoError::Backend)?;
+        // SAFETY: `self.0` is a keyed synchronous gcm(aes); the buffers are valid for the
+        // given lengths. The helper only reads `aad` (the scatterlist wants a mutable
+        // pointer) and writes `data` and `tag`.
+        let ret = unsafe {
+            ffi::rtpe_gcm_crypt(
+                self.0.as_ptr(),
+                encrypt,
+                iv.as_ptr(),
+                aad.as_ptr() as *mut u8,
+                aad_len,
+                data.as_mut_ptr(),
+                len,
+                tag.as_mut_ptr(),
+            )
+        };
+        match ret {
+            0 => Ok(()),
+            r if r == -74 => Err(CryptoError::AuthFailed), // EBADMSG
+            _ => Err(CryptoError::Backend),
+        }
+    }
+}
+
+impl AesGcm for Gcm {
+    fn seal_in_place(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &mut [u8; 16]) -> Result<(), CryptoError> {
+        self.crypt(true, iv, aad, data, tag)
+    }
+
+    fn open_in_place(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8; 16]) -> Result<(), CryptoError> {
+        let mut t = *tag;
+        self.crypt(false, iv, aad, data, &mut t)
+    }
+}
+
+impl CryptoBackend for KernelCrypto {
+    type Aes = Aes;
+    type Hmac = Hmac;
+    type Gcm = Gcm;
+
+    fn aes(&self, key: &[u8]) -> Result<Aes, CryptoError> {
+        if !matches!(key.len(), 16 | 24 | 32) {
+            return Err(CryptoError::BadKeyLength);
+        }
+        // SAFETY: `key` is readable for its length; the helper copies it.
+        let p = unsafe { ffi::rtpe_aes_new(key.as_ptr(), key_len(key)?) };
+        NonNull::new(p).map(Aes).ok_or(CryptoError::Backend)
+    }
+
+    fn hmac_sha1(&self, key: &[u8]) -> Result<Hmac, CryptoError> {
+        // SAFETY: as above.
+        let p = unsafe { ffi::rtpe_hmac_sha1_new(key.as_ptr(), key_len(key)?) };
+        NonNull::new(p).map(Hmac).ok_or(CryptoError::Backend)
+    }
+
+    fn aes_gcm(&self, key: &[u8]) -> Result<Gcm, CryptoError> {
+        if !matches!(key.len(), 16 | 32) {
+            return Err(CryptoError::BadKeyLength);
+        }
+        // SAFETY: as above.
+        let p = unsafe { ffi::rtpe_gcm_new(key.as_ptr(), key_len(key)?) };
+        NonNull::new(p).map(Gcm).ok_or(CryptoError::Backend)
+    }
+}
