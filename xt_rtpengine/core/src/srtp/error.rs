@@ -57,3 +57,14 @@ impl From<RtpError> for SrtpError {
         SrtpError::NotRtp(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lower_layer_errors_convert() {
+        assert_eq!(SrtpError::from(CryptoError::Backend), SrtpError::Crypto(CryptoError::Backend));
+        assert_eq!(SrtpError::from(RtpError::BadVersion), SrtpError::NotRtp(RtpError::BadVersion));
+    }
+}

@@ -37,3 +37,47 @@ pub fn derive<A: AesBlockEncrypt + ?Sized>(master: &A, master_salt: &[u8], label
     aes_cm::apply_keystream(master, &iv, out);
     Some(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::primitives::CryptoBackend;
+    use super::super::rustcrypto::RustCrypto;
+    use super::*;
+
+    const MASTER_KEY: [u8; 16] = [
+        0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0, 0xd6, 0x4f, 0xa3, 0x2c, 0x06, 0xde, 0x41, 0x39,
+    ];
+    const MASTER_SALT: [u8; 14] = [0x0e, 0xc6, 0x75, 0xad, 0x49, 0x8a, 0xfe, 0xeb, 0xb6, 0x96, 0x0b, 0x3a, 0xab, 0xe6];
+
+    #[test]
+    fn rfc3711_b3_cipher_key() {
+        let aes = RustCrypto.aes(&MASTER_KEY).unwrap();
+        let mut key = [0u8; 16];
+        derive(&aes, &MASTER_SALT, label::RTP_ENCRYPTION, &mut key).unwrap();
+        assert_eq!(key, [0xc6, 0x1e, 0x7a, 0x93, 0x74, 0x4f, 0x39, 0xee, 0x10, 0x73, 0x4a, 0xfe, 0x3f, 0xf7, 0xa0, 0x87]);
+    }
+
+    #[test]
+    fn labels_give_different_keys_and_short_salt_is_zero_padded() {
+        let aes = RustCrypto.aes(&MASTER_KEY).unwrap();
+        let mut outs = [[0u8; 16]; 6];
+        for (l, out) in outs.iter_mut().enumerate() {
+            derive(&aes, &MASTER_SALT, l as u8, out).unwrap();
+        }
+        for i in 0..6 {
+            for j in i + 1..6 {
+                assert_ne!(outs[i], outs[j], "labels {i} and {j}");
+            }
+        }
+        // A 12-byte salt derives as the same salt with two zero bytes appended.
+        let mut padded = MASTER_SALT;
+        padded[12] = 0;
+        padded[13] = 0;
+        let (mut a, mut b) = ([0u8; 12], [0u8; 12]);
+        derive(&aes, &MASTER_SALT[..12], label::RTP_SALT, &mut a).unwrap();
+        derive(&aes, &padded, label::RTP_SALT, &mut b).unwrap();
+        assert_eq!(a, b);
+        assert!(derive(&aes, &MASTER_SALT[..13], 0, &mut a).is_none());
+        assert!(derive(&aes, &[], 0, &mut a).is_none());
+    }
+}

@@ -67,3 +67,40 @@ pub trait CryptoBackend {
     /// AES-GCM keyed with 16 or 32 bytes.
     fn aes_gcm(&self, key: &[u8]) -> Result<Self::Gcm, CryptoError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A toy "MAC" (sum and length) that makes the provided `mac` method observable.
+    struct Sum;
+    struct SumRunning(u32, usize);
+
+    impl HmacSha1 for Sum {
+        type Running<'a> = SumRunning;
+        fn start(&self) -> Result<SumRunning, CryptoError> {
+            Ok(SumRunning(0, 0))
+        }
+    }
+
+    impl HmacSha1Running for SumRunning {
+        fn update(&mut self, data: &[u8]) {
+            self.0 += data.iter().map(|&b| u32::from(b)).sum::<u32>();
+            self.1 += data.len();
+        }
+        fn finalize(self) -> Result<[u8; 20], CryptoError> {
+            let mut out = [0u8; 20];
+            out[..4].copy_from_slice(&self.0.to_be_bytes());
+            out[4] = self.1 as u8;
+            Ok(out)
+        }
+    }
+
+    #[test]
+    fn mac_feeds_every_part_in_order() {
+        let whole = Sum.mac(&[&[1, 2, 3, 250]]).unwrap();
+        let parts = Sum.mac(&[&[1], &[], &[2, 3], &[250]]).unwrap();
+        assert_eq!(whole, parts);
+        assert_eq!(&whole[..5], &[0, 0, 1, 0, 4]);
+    }
+}
