@@ -3,7 +3,7 @@
 //!
 //! API for the kernel module and the daemon:
 //! - Implement [`CryptoBackend`] ([`AesBlockEncrypt`], [`HmacSha1`], [`AesGcm`]); the
-//!   daemon uses [`rustcrypto::RustCrypto`] (cargo feature `rustcrypto`).
+//!   daemon uses `rustcrypto::RustCrypto` (cargo feature `rustcrypto`).
 //! - [`SrtpContext::new`]`(&backend, &abi::Srtp)` validates (error: [`SrtpError`]),
 //!   derives session keys (RFC 3711 §4.3) and keys the primitives. Once per target/output.
 //! - [`IndexState::new`]`(&srtp.last_index)` holds the per-SSRC-slot packet index (ROC)
