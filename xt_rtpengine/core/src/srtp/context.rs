@@ -174,7 +174,8 @@ impl<B: CryptoBackend> SrtpContext<B> {
     /// Encrypts the RTP packet in `buf[..len]` in place and appends AEAD tag / MKI / HMAC
     /// tag after it; `buf` must extend at least [`SrtpContext::overhead`] bytes past
     /// `len`. The packet index comes from `state`'s `slot` (10.5: the target's SSRC slot,
-    /// 0 when not tracking SSRCs). On error `buf` is unchanged.
+    /// 0 when not tracking SSRCs). On error `state` is unchanged, and so is `buf` unless
+    /// the AEAD back end itself failed mid-way.
     pub fn encrypt_rtp(&self, state: &mut IndexState, slot: usize, buf: &mut [u8], len: usize) -> Result<Encrypted, SrtpError> {
         check_slot(slot)?;
         let packet = buf.get(..len).ok_or(SrtpError::LengthBeyondBuffer)?;
@@ -185,7 +186,6 @@ impl<B: CryptoBackend> SrtpContext<B> {
             return Err(SrtpError::NoRoom { needed });
         }
         let index = state.estimate(slot, seq);
-        state.accept(slot, index);
 
         let mut end = len;
         match &self.cipher {
@@ -221,6 +221,7 @@ impl<B: CryptoBackend> SrtpContext<B> {
             copy_into(region(buf, end, tag_end), &mac);
             end = tag_end;
         }
+        state.accept(slot, index);
         Ok(Encrypted { len: end, index })
     }
 
