@@ -214,7 +214,8 @@ fn plan_for(
                 rtcp_mux: (media.rtcp_mux && !mux_flags.contains(&"demux"))
                     || mux_flags.contains(&"offer"),
                 protocol: fx.flag("transport-protocol").map(str::to_string),
-                formats: None,
+                formats: Some(offered_formats(fx, session, index))
+                    .filter(|f| media.is_rtp() && *f != media.formats),
                 mid: media.mid.clone().or_else(|| {
                     fx.flag_list("flags")
                         .contains(&"generate-mid")
@@ -249,11 +250,13 @@ fn plan_for(
                     rtcp_port,
                     rtcp_mux: mux,
                     protocol: Some(offered.protocol.clone()),
+                    // What the answerer was offered (after strip/mask), in its order.
                     formats: media.is_rtp().then(|| {
+                        let sent = offered_formats(ofx, osession, index);
                         media
                             .formats
                             .iter()
-                            .filter(|f| offered.formats.contains(f))
+                            .filter(|f| sent.contains(f))
                             .cloned()
                             .collect()
                     }),
@@ -294,6 +297,39 @@ fn plan_for(
             ice_lite: fx.flag("ICE-lite").is_some(),
         },
     })
+}
+
+/// The payload types an offer forwards after ng `codec` strip/mask/except
+/// (dictionary keys recorded as `codec-strip=...`, or `codec-strip-X` flags).
+fn offered_formats(fx: &Fixture, session: &Session, index: usize) -> Vec<String> {
+    let listed = |what: &str| -> Vec<String> {
+        let mut names: Vec<String> = fx
+            .flag_list(&format!("codec-{what}"))
+            .iter()
+            .map(|n| n.to_lowercase())
+            .collect();
+        let prefix = format!("codec-{what}-");
+        names.extend(
+            fx.flag_list("flags")
+                .iter()
+                .filter_map(|f| f.strip_prefix(&prefix))
+                .map(str::to_lowercase),
+        );
+        names
+    };
+    let (strip, mask, except) = (listed("strip"), listed("mask"), listed("except"));
+    let removed = |name: &str| {
+        let name = name.to_lowercase();
+        let hit = |list: &[String]| list.contains(&name) || list.iter().any(|n| n == "all");
+        (hit(&strip) || hit(&mask)) && !except.contains(&name)
+    };
+    let media = &session.media[index];
+    media
+        .formats
+        .iter()
+        .filter(|pt| !media.encoding(pt).is_some_and(removed))
+        .cloned()
+        .collect()
 }
 
 /// Whether the plan advertises ICE (same rule as the `ice` fields in `plan_for`).

@@ -37,7 +37,12 @@ def flags_text(msg):
         elif isinstance(value, bytes):
             value = value.decode()
         elif isinstance(value, dict):
-            continue  # codec dictionaries are out of scope for this corpus
+            # codec: {strip: [...], mask: [...], except: [...]} -> codec-strip=..., ...
+            for sub in sorted(value):
+                items = value[sub] if isinstance(value[sub], list) else [value[sub]]
+                lines.append("%s-%s=%s\n" % (key, sub, ",".join(
+                    v.decode() if isinstance(v, bytes) else str(v) for v in items)))
+            continue
         lines.append("%s=%s\n" % (key, value))
     return "".join(lines)
 

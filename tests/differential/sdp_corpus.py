@@ -252,4 +252,12 @@ CASES = [
         ("answer2", {"command": "answer", "from-tag": "callee-tag", "to-tag": "caller-tag",
                      "sdp": sdp(*SESSION, *AUDIO).replace("a=sendrecv", "a=recvonly"), "replace": REPLACE}),
     ]),
+    ("codec-strip", pair(sdp(*SESSION, *AUDIO), BASIC_ANSWER, {"codec": {"strip": ["PCMA"]}}, {})),
+    ("codec-strip-all-except", pair(sdp(*SESSION, *AUDIO), BASIC_ANSWER,
+                                    {"codec": {"strip": ["all"], "except": ["pcmu"]}}, {})),
+    ("codec-mask", pair(sdp(*SESSION, *AUDIO), BASIC_ANSWER, {"codec": {"mask": ["telephone-event"]}}, {})),
+    # (answering with a stripped codec makes 10.5 print an m= line without formats)
+    ("codec-strip-flag", pair(sdp(*SESSION, *AUDIO), BASIC_ANSWER.replace("RTP/AVP 0 101", "RTP/AVP 8 101")
+                              .replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000"),
+                              {"flags": ["codec-strip-PCMU"]}, {})),
 ]

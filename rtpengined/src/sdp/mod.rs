@@ -28,7 +28,8 @@
 //! | peer on hold (`c=` 0.0.0.0 / `::`) and no ICE | `MediaPlan::address` = that unspecified address (rtpengine keeps it) |
 //! | `received-from`, `trust-address`, `SIP-source-address` | not in the SDP we send (they choose where *we* send media) |
 //! | `transport-protocol` | offer: `protocol`; answer: the offerer's protocol |
-//! | codec negotiation | answer: `formats` = answer's ∩ offer's |
+//! | `codec: strip/mask/except`, `codec-strip-X` | offer: `formats` without the payload types whose `MediaSection::encoding` matches (case-insensitive, `all`, minus `except`) |
+//! | codec negotiation | answer: `formats` = answer's ∩ what the answerer was offered |
 //! | ptime | the SDP's, else the last ptime any earlier SDP of the call gave that media line (either side) |
 //! | `a=mid` | offer: the SDP's (`generate-mid`: `index + 1` when absent); answer: answer's, else the offer's SDP's |
 //! | `loop-protect` | `RewritePlan::loop_protect` (rtpengine's token) |

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use super::attribute::{classify, split_attribute, AttrKind, Direction};
-use super::codec::RtpMap;
+use super::codec::{static_payload_type, RtpMap};
 use super::lines::{split_lines, tokens, Line};
 use super::SdpError;
 
@@ -128,6 +128,15 @@ impl MediaSection {
 
     pub fn rtpmap(&self, pt: &str) -> Option<&RtpMap> {
         self.rtpmaps.iter().find(|m| m.payload_type == pt)
+    }
+
+    /// The encoding name of a payload type: its rtpmap's, else the RFC 3551
+    /// static one (what ng `codec: strip/mask/except` match, case-insensitively).
+    pub fn encoding(&self, pt: &str) -> Option<&str> {
+        match self.rtpmap(pt) {
+            Some(map) => Some(map.encoding.as_str()),
+            None => static_payload_type(pt).map(|(name, _, _)| name),
+        }
     }
 }
 
