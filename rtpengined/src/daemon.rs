@@ -53,7 +53,10 @@ pub fn run(argv: Vec<String>) -> i32 {
     }
     logging::init(cfg.log_level, cfg.log_stderr);
     for n in &notes {
-        warn!("{n}");
+        match n {
+            crate::config::cli::Note::Info(t) => info!("{t}"),
+            crate::config::cli::Note::Warn(t) => warn!("{t}"),
+        }
     }
     if let Some(p) = &cfg.pidfile {
         if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {

@@ -296,6 +296,21 @@ pub struct Cli {
     pub janus_secret: Option<String>,
 }
 
+/// Something to log once logging is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    Info(String),
+    Warn(String),
+}
+
+impl Note {
+    pub fn text(&self) -> &str {
+        match self {
+            Note::Info(t) | Note::Warn(t) => t,
+        }
+    }
+}
+
 /// Options with a real implementation; anything else given is warned about.
 /// (`listen-cli` may come later; it is warned about for now.)
 const IMPLEMENTED: &[&str] = &[
@@ -306,8 +321,9 @@ const IMPLEMENTED: &[&str] = &[
 ];
 
 impl Cli {
-    /// Parse argv merged with the INI config file (command line wins).
-    pub fn load(argv: Vec<String>) -> Result<(Cli, Vec<String>), super::ConfigError> {
+    /// Parse argv merged with the INI config file (command line wins). Also returns
+    /// notes for the log (warnings about ignored options, which file was read).
+    pub fn load(argv: Vec<String>) -> Result<(Cli, Vec<Note>), super::ConfigError> {
         let mut cmd = Cli::command();
         // Building resolves each argument's value count, used to map INI keys below.
         cmd.build();
@@ -325,12 +341,12 @@ impl Cli {
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
                     let entries = super::ini::section(&text, &section)?;
-                    notes.push(format!("loaded config file {path} section [{section}]"));
+                    notes.push(Note::Info(format!("loaded config file {path} section [{section}]")));
                     let mut extra = Vec::new();
                     for (key, value) in entries {
                         let arg = cmd.get_arguments().find(|a| a.get_long() == Some(key.as_str()));
                         let Some(arg) = arg else {
-                            notes.push(format!("config file: unknown key '{key}' ignored"));
+                            notes.push(Note::Warn(format!("config file: unknown key '{key}' ignored")));
                             continue;
                         };
                         let id = arg.get_id().as_str();
@@ -363,7 +379,7 @@ impl Cli {
             );
             if given && !IMPLEMENTED.contains(&id) {
                 let name = arg.get_long().unwrap_or(id);
-                notes.push(format!("option --{name} is accepted but not implemented yet; ignored"));
+                notes.push(Note::Warn(format!("option --{name} is accepted but not implemented yet; ignored")));
             }
         }
         Ok((cli, notes))

@@ -216,7 +216,7 @@ mod tests {
         assert_eq!(c.timeout, Duration::from_secs(22));
         assert!(c.foreground);
         assert_eq!(c.listen_ng, vec!["127.0.0.1:2300".parse::<SocketAddr>().unwrap()]);
-        assert!(notes.iter().any(|n| n.contains("--recording-method")), "{notes:?}");
+        assert!(notes.iter().any(|n| matches!(n, cli::Note::Warn(t) if t.contains("--recording-method"))), "{notes:?}");
         let missing: Vec<String> = ["rtpengined", "--config-file=/nonexistent/x.conf"].iter().map(|s| s.to_string()).collect();
         assert!(matches!(Cli::load(missing), Err(ConfigError::File(..))));
     }
