@@ -95,6 +95,8 @@ def main():
     for line in differ:
         print("DIFF", line)
     print("%d exchanges match rtpengine 10.5, %d differ" % (same, len(differ)))
+    # The summary line scripts/test counts.
+    print("sdp-differential: %d passed, %d failed" % (same, len(differ)))
     sys.exit(1 if differ else 0)
 
 
