@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         "tables" => suites::tables::run(&mut t),
         "handshake" => suites::handshake::run(&mut t),
         "forward" => suites::forward::run(&mut t),
+        "srtp" => suites::srtp::run(&mut t),
         other => {
             eprintln!("unknown suite {other}");
             return ExitCode::from(2);

@@ -3,6 +3,7 @@
 pub mod forward;
 pub mod handshake;
 pub mod net;
+pub mod srtp;
 pub mod tables;
 
 use std::io::Write;
