@@ -134,9 +134,11 @@ pub fn write_headers(pkt: &mut [u8], src: &Address, dst: &Address, tos: u8) -> O
     if pkt.len() < hl {
         return None;
     }
-    let udp_len = u16::try_from(pkt.len() - hl + UDP_HDR_LEN).ok()?;
-    let (ip, rest) = pkt.split_at_mut(hl - UDP_HDR_LEN);
-    let (udp, payload) = rest.split_at_mut(UDP_HDR_LEN);
+    let udp_len = u16::try_from(pkt.len().checked_sub(hl)?.checked_add(UDP_HDR_LEN)?).ok()?;
+    let (ip, rest) = pkt.split_at_mut_checked(hl.checked_sub(UDP_HDR_LEN)?)?;
+    let (udp, payload) = rest.split_at_mut_checked(UDP_HDR_LEN)?;
+    // Fixed sizes from here on: the header slices have exactly these lengths.
+    let udp: &mut [u8; UDP_HDR_LEN] = udp.try_into().ok()?;
 
     udp[0..2].copy_from_slice(&src.port.to_be_bytes());
     udp[2..4].copy_from_slice(&dst.port.to_be_bytes());

@@ -31,7 +31,7 @@ pub fn parse_main_command(buf: &[u8]) -> Result<MainCommand, MainCommandError> {
     if buf.len() < MIN_WRITE || buf.len() > MAX_WRITE {
         return Err(MainCommandError::Length);
     }
-    let (verb, rest) = buf.split_at(4);
+    let (Some(verb), Some(rest)) = (buf.get(..4), buf.get(4..)) else { return Err(MainCommandError::Length) };
     let make: fn(u32) -> MainCommand = match verb {
         b"add " => MainCommand::Add,
         b"del " => MainCommand::Del,
@@ -41,14 +41,14 @@ pub fn parse_main_command(buf: &[u8]) -> Result<MainCommand, MainCommandError> {
     if digits == 0 {
         return Err(MainCommandError::BadId);
     }
-    let (num, tail) = rest.split_at(digits);
+    let (Some(num), Some(tail)) = (rest.get(..digits), rest.get(digits..)) else { return Err(MainCommandError::BadId) };
     if !tail.iter().all(|&b| b == b'\n' || b == b' ' || b == b'\t' || b == b'\r' || b == 0) {
         return Err(MainCommandError::BadId);
     }
     let mut id: u32 = 0;
     for &d in num {
         // At most 16 digits fit in a 20-byte write; saturate instead of overflowing.
-        id = id.saturating_mul(10).saturating_add(u32::from(d - b'0'));
+        id = id.saturating_mul(10).saturating_add(u32::from(d.wrapping_sub(b'0')));
     }
     if id >= MAX_TABLES {
         return Err(MainCommandError::BadId);
@@ -68,7 +68,7 @@ impl<const N: usize> TextBuf<N> {
         TextBuf { buf: [0; N], len: 0 }
     }
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        self.buf.get(..self.len).unwrap_or(&[])
     }
     pub fn clear(&mut self) {
         self.len = 0;
@@ -87,7 +87,7 @@ impl<const N: usize> core::fmt::Write for TextBuf<N> {
         if end > N {
             return Err(core::fmt::Error);
         }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?.copy_from_slice(s.as_bytes());
         self.len = end;
         Ok(())
     }
