@@ -169,6 +169,10 @@ fn session_limit_and_port_exhaustion() {
     d.ok(&offer("l-2", "a", &sdp("127.0.0.1", 6000)));
     let r = d.request(&offer("l-3", "a", &sdp("127.0.0.1", 6000)));
     assert_eq!(text(r.get("error-reason")), "Parallel session limit reached");
+    // Clients that support "load limit" (Kamailio always does) get it as the result.
+    let r = d.request(&offer("l-3", "a", &sdp("127.0.0.1", 6000)).with("supports", list(&["load limit"])));
+    assert_eq!(text(r.get("result")), "load limit");
+    assert_eq!(text(r.get("message")), "Parallel session limit reached");
     // Existing calls are still served (re-offer).
     d.ok(&offer("l-1", "a", &sdp("127.0.0.1", 6000)));
     drop(d);

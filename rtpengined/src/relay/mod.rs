@@ -44,8 +44,10 @@ impl Relay {
         self.lock().len()
     }
 
-    /// Apply the call model's effects. Must run inside the tokio runtime.
-    pub fn apply(&self, effects: &[Effect]) {
+    /// Apply the call model's effects. Must run inside the tokio runtime. The
+    /// returned `Closing` completes once closed streams have released their ports.
+    pub fn apply(&self, effects: &[Effect]) -> Closing {
+        let mut closing = Closing(Vec::new());
         let mut streams = self.lock();
         // Pass 1: close, and create missing streams so sinks can be resolved.
         for e in effects {
@@ -53,6 +55,7 @@ impl Relay {
                 Effect::Close(id) => {
                     if let Some(entry) = streams.remove(id) {
                         entry.task.abort();
+                        closing.0.push(entry.task);
                         // Break sink reference cycles between the two directions.
                         *entry.state.config.lock().unwrap_or_else(|e| e.into_inner()) = None;
                         self.offload.unkernelize(*id);
@@ -84,6 +87,7 @@ impl Relay {
                 *slot = Some(Arc::new(wiring));
             }
         }
+        closing
     }
 
     fn open(&self, cfg: &StreamConfig) -> std::io::Result<Entry> {
@@ -100,6 +104,30 @@ impl Relay {
         let span = info_span!("media", call_id = %cfg.call_id, tag = %cfg.tag, local = %cfg.local);
         let task = tokio::spawn(receive_loop(state.clone(), self.offload.clone()).instrument(span));
         Ok(Entry { state, task })
+    }
+}
+
+/// Receive tasks being cancelled. A socket closes (its port becomes bindable again)
+/// only when its task has been dropped, which tokio does asynchronously; waiting makes
+/// a delete's ports reusable as soon as the reply is sent.
+#[must_use = "wait so that closed ports are really free"]
+pub struct Closing(Vec<JoinHandle<()>>);
+
+impl Closing {
+    pub async fn wait(self) {
+        for task in self.0 {
+            let _ = task.await;
+        }
+    }
+
+    /// From synchronous code running on a runtime worker via `block_in_place`.
+    pub fn wait_blocking(self) {
+        if self.0.is_empty() {
+            return;
+        }
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            tokio::task::block_in_place(|| handle.block_on(self.wait()));
+        }
     }
 }
 

@@ -50,7 +50,7 @@ pub(crate) fn classify(name: &str, value: &str) -> AttrKind {
         "rtcp-fb" if !value.starts_with('*') => AttrKind::RtcpFbForPt,
         "mid" => AttrKind::Mid,
         "sendrecv" | "sendonly" | "recvonly" | "inactive" => AttrKind::Direction,
-        "rtcp" => AttrKind::Rtcp,
+        "rtcp" if is_understood_rtcp(value) => AttrKind::Rtcp,
         "rtcp-mux" => AttrKind::RtcpMux,
         "ice-ufrag" => AttrKind::IceUfrag,
         "ice-pwd" => AttrKind::IcePwd,
@@ -63,6 +63,17 @@ pub(crate) fn classify(name: &str, value: &str) -> AttrKind {
         "fingerprint" if is_valid_fingerprint(value) => AttrKind::Fingerprint,
         _ => AttrKind::Other,
     }
+}
+
+/// rtpengine takes any `a=rtcp:<port>` (even a non-numeric port) but keeps an
+/// `a=rtcp` whose address part is not exactly ` IN IP4|IP6 <address>` as an
+/// unknown line.
+fn is_understood_rtcp(value: &str) -> bool {
+    let Some((_, address)) = value.split_once(' ') else {
+        return true;
+    };
+    let parts: Vec<&str> = address.split(' ').collect();
+    matches!(parts.as_slice(), ["IN", "IP4" | "IP6", addr] if addr.parse::<std::net::IpAddr>().is_ok())
 }
 
 /// `<hash> <hex pairs>` with as many bytes as the hash function produces.

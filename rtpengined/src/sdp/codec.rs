@@ -16,15 +16,17 @@ impl RtpMap {
     /// encoding and numeric clock rate.
     pub fn parse(value: &str) -> Option<RtpMap> {
         let (pt, rest) = value.split_once(' ')?;
-        let rest = rest.trim();
-        if pt.is_empty() || rest.is_empty() {
+        // Trailing blanks are fine; a second space before the encoding is not
+        // (rtpengine then keeps the line as an unknown attribute).
+        let rest = rest.trim_end();
+        if pt.is_empty() || rest.is_empty() || rest.starts_with(char::is_whitespace) {
             return None;
         }
         let mut parts = rest.splitn(3, '/');
         let encoding = parts.next()?.to_string();
         // rtpengine requires the clock rate.
         let clock_rate = parts.next()?.parse().ok()?;
-        let channels = parts.next().map(str::to_string);
+        let channels = parts.next().filter(|c| !c.is_empty()).map(str::to_string);
         Some(RtpMap {
             payload_type: pt.to_string(),
             encoding,

@@ -20,6 +20,9 @@ pub(crate) struct Line {
     pub number: usize,
 }
 
+/// The line types of RFC 4566; rtpengine refuses any other (`x=`, `A=`).
+const SDP_LINE_TYPES: &[u8] = b"vosiuepcbzkatrm";
+
 /// Splits `text` into lines. Blank lines are accepted only at the very end
 /// (some clients add a trailing empty line); anywhere else they are an error.
 pub(crate) fn split_lines(text: &str) -> Result<Vec<Line>, SdpError> {
@@ -48,7 +51,7 @@ pub(crate) fn split_lines(text: &str) -> Result<Vec<Line>, SdpError> {
         }
         if content_end - start < 2
             || bytes[start + 1] != b'='
-            || !bytes[start].is_ascii_alphabetic()
+            || !SDP_LINE_TYPES.contains(&bytes[start])
         {
             return Err(SdpError::MalformedLine { line: number });
         }

@@ -60,10 +60,14 @@
 //!   not in `m=` are dropped. Rejected sections (port 0) get only `a=mid`.
 //! - A peer at `0.0.0.0`/`::` is on hold: its address is kept and recv is
 //!   taken out of its direction (sendrecv → sendonly, recvonly → inactive).
-//! - Malformed `a=rtpmap`/`a=fmtp`/`a=ptime` are kept as unknown lines, a
-//!   malformed `a=rtcp` is dropped; a `c=` with a host name or multicast TTL,
-//!   an `m=` port above 65535, a short `o=`, a non-`v=0` start or a blank line
-//!   inside the body are errors (rtpengine: "Failed to parse SDP").
+//! - Malformed `a=rtpmap` (no clock rate, two spaces) and `a=ptime` are kept
+//!   as unknown lines; `a=rtcp:<anything>` is dropped but one whose address
+//!   part is not ` IN IP4|IP6 <ip>` is kept; trailing blanks after the
+//!   formats of `m=` are dropped, after `c=` kept.
+//! - Errors, as in rtpengine ("Failed to parse SDP"): a line type outside
+//!   RFC 4566 (`x=`, `A=`), a `c=` with a host name, multicast TTL, two
+//!   spaces or the wrong family, an `m=` port above 65535, an `o=` with fewer
+//!   than six fields, a start other than `v=0`, a blank line inside the body.
 //!
 //! # Not matched yet
 //! - `a=crypto`, well-formed `a=fingerprint`, DTLS/SDES on RTP/AVP or SAVP media
@@ -73,6 +77,9 @@
 //! - An empty body: rtpengine answers `ok` without `sdp`; `parse` says `Empty`.
 //!
 //! # Deliberate differences
+//! - Two spaces inside `m=` or `o=`: rtpengine splits on single spaces and
+//!   garbles the line (`m=audio 36074 5000 RTP/AVP  0`); we refuse such an
+//!   `m=` and rewrite such an `o=` by its words.
 //! - A body whose last kept line has no line terminator: rtpengine glues its
 //!   first added line onto it (`a=x-lasta=rtpmap:...`, measured); we end that
 //!   line with CRLF first. A body without any `m=` and without a final line

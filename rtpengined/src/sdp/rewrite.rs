@@ -215,7 +215,7 @@ fn write_m_line(out: &mut Output<'_>, line: &Line, media: &MediaSection, plan: &
         }
         None => text.push_str(&original[media.protocol_span.end..media.formats_span.end]),
     }
-    text.push_str(&original[media.formats_span.end..line.text.end]);
+    // rtpengine prints the format list itself: trailing blanks do not survive.
     text.push_str(&original[line.eol.clone()]);
     out.text.push_str(&text);
 }

@@ -286,18 +286,25 @@ pub(crate) fn parse_origin(text: &str, line: &Line) -> Result<Origin, SdpError> 
 
 pub(crate) fn parse_connection(text: &str, line: &Line) -> Result<Connection, SdpError> {
     let err = SdpError::MalformedConnection { line: line.number };
-    let tok = tokens(text, line.value.clone());
+    // Single spaces only (rtpengine refuses `c=IN  IP4 ...`); trailing ones are kept.
+    let tok = single_space_tokens(text, line.value.clone()).ok_or(err.clone())?;
     if tok.len() != 3 || &text[tok[0].clone()] != "IN" {
         return Err(err);
     }
     let family = AddressFamily::parse(&text[tok[1].clone()]).ok_or(err.clone())?;
     let address = &text[tok[2].clone()];
-    // rtpengine refuses host names and multicast `/ttl` here, but takes `[::1]`.
+    // rtpengine refuses host names, multicast `/ttl` and a family that does not
+    // match the address, but takes `[::1]`.
     let bare = address
         .strip_prefix('[')
         .and_then(|a| a.strip_suffix(']'))
         .unwrap_or(address);
-    if bare.parse::<std::net::IpAddr>().is_err() {
+    let matches_family = match bare.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => family == AddressFamily::Ip4,
+        Ok(std::net::IpAddr::V6(_)) => family == AddressFamily::Ip6,
+        Err(_) => false,
+    };
+    if !matches_family {
         return Err(err);
     }
     Ok(Connection {
@@ -307,12 +314,29 @@ pub(crate) fn parse_connection(text: &str, line: &Line) -> Result<Connection, Sd
     })
 }
 
+/// Tokens separated by exactly one space; trailing spaces are allowed, `None`
+/// if two spaces meet inside the value or it starts with one.
+fn single_space_tokens(text: &str, range: Range<usize>) -> Option<Vec<Range<usize>>> {
+    let value = text[range.clone()].trim_end_matches(' ');
+    let mut out = Vec::new();
+    let mut start = range.start;
+    for part in value.split(' ') {
+        if part.is_empty() {
+            return None;
+        }
+        out.push(start..start + part.len());
+        start += part.len() + 1;
+    }
+    Some(out)
+}
+
 fn parse_media(text: &str, lines: &[Line], range: Range<usize>) -> Result<MediaSection, SdpError> {
     let m_line = &lines[range.start];
     let err = SdpError::MalformedMedia {
         line: m_line.number,
     };
-    let tok = tokens(text, m_line.value.clone());
+    // Single spaces (rtpengine garbles `m=audio  5000 ...`; we refuse it).
+    let tok = single_space_tokens(text, m_line.value.clone()).ok_or(err.clone())?;
     if tok.len() < 3 {
         return Err(err);
     }
@@ -324,7 +348,11 @@ fn parse_media(text: &str, lines: &[Line], range: Range<usize>) -> Result<MediaS
     let port = port.parse::<u16>().map_err(|_| err.clone())?;
     let formats_span = match (tok.get(3), tok.last()) {
         (Some(first), Some(last)) => first.start..last.end,
-        _ => m_line.text.end..m_line.text.end,
+        // No formats: the list would start after the protocol's space, if any.
+        _ => {
+            let after = (tok[2].end + 1).min(m_line.text.end);
+            after..after
+        }
     };
     let mut media = MediaSection {
         media_type: text[tok[0].clone()].to_string(),

@@ -98,9 +98,22 @@ impl Handler {
             CommandKind::Offer | CommandKind::Answer => {
                 let outcome = {
                     let mut reg = self.registry();
-                    let out = if req.kind == CommandKind::Offer { reg.offer(f, &now) } else { reg.answer(f, &now) }?;
+                    let out = if req.kind == CommandKind::Offer { reg.offer(f, &now) } else { reg.answer(f, &now) };
+                    let out = match out {
+                        // Clients announcing "load limit" get it as a result of its own
+                        // (Kamailio then tries another rtpengine), as rtpengine does.
+                        Err(CallError::SessionLimit) if f.supports.iter().any(|s| s == "load limit") => {
+                            warn!("session limit reached");
+                            return Ok(Owned::dict()
+                                .with("result", "load limit")
+                                .with("message", CallError::SessionLimit.to_string()));
+                        }
+                        other => other?,
+                    };
                     // Apply under the registry lock so effects of two commands never interleave.
-                    self.relay.apply(&out.effects);
+                    let closing = self.relay.apply(&out.effects);
+                    drop(reg);
+                    closing.wait_blocking();
                     out
                 };
                 info!(streams = outcome.effects.len(), "{} processed", req.kind.name());
@@ -117,7 +130,9 @@ impl Handler {
                     }
                     Deleted::NotFound => Owned::dict().with("warning", CallError::NotFound.to_string()),
                 };
-                self.relay.apply(&effects);
+                let closing = self.relay.apply(&effects);
+                drop(reg);
+                closing.wait_blocking();
                 info!("deleted");
                 body
             }

@@ -13,11 +13,17 @@ pub async fn sweep_loop(handler: Arc<Handler>, period: Duration) {
     loop {
         tick.tick().await;
         let now = Now::system();
-        let mut reg = handler.registry();
-        let expired = reg.sweep(&now, handler.relay().as_ref());
-        for (call_id, why, effects) in expired {
-            info!(call_id = %call_id, reason = ?why, "call expired");
-            handler.relay().apply(&effects);
+        let mut closing = Vec::new();
+        {
+            let mut reg = handler.registry();
+            let expired = reg.sweep(&now, handler.relay().as_ref());
+            for (call_id, why, effects) in expired {
+                info!(call_id = %call_id, reason = ?why, "call expired");
+                closing.push(handler.relay().apply(&effects));
+            }
+        }
+        for c in closing {
+            c.wait().await;
         }
     }
 }
