@@ -69,8 +69,10 @@ impl Fixture {
             .collect()
     }
 
+    /// The last recorded value: rtpengine prints its own a=rtcp after any
+    /// a=rtcp it kept as an unknown line.
     fn recorded_one(&self, media: usize, key: &str) -> Option<&str> {
-        self.recorded(media, key).first().copied()
+        self.recorded(media, key).last().copied()
     }
 
     /// Case name and a sort key placing each offer before its answer.

@@ -180,6 +180,29 @@ fn malformed_sdp_gives_clear_errors() {
             "v=0\r\nc=IN IP4 host.example.com\r\n",
             SdpError::MalformedConnection { line: 2 },
         ),
+        ("v=0\r\nx=foo\r\n", SdpError::MalformedLine { line: 2 }),
+        ("v=0\r\nA=foo\r\n", SdpError::MalformedLine { line: 2 }),
+        ("v=0\r\na =foo\r\n", SdpError::MalformedLine { line: 2 }),
+        (
+            "v=0\r\nc=IN  IP4 1.2.3.4\r\n",
+            SdpError::MalformedConnection { line: 2 },
+        ),
+        (
+            "v=0\r\nc=IN IP6 1.2.3.4\r\n",
+            SdpError::MalformedConnection { line: 2 },
+        ),
+        (
+            "v=0\r\nc=IN IP4 ::1\r\n",
+            SdpError::MalformedConnection { line: 2 },
+        ),
+        (
+            "v=0\r\nm=audio  5000 RTP/AVP 0\r\n",
+            SdpError::MalformedMedia { line: 2 },
+        ),
+        (
+            "v=0\r\nm=audio\t5000 RTP/AVP 0\r\n",
+            SdpError::MalformedMedia { line: 2 },
+        ),
         (
             "v=0\r\nc=IN IP4 224.2.1.1/127\r\n",
             SdpError::MalformedConnection { line: 2 },

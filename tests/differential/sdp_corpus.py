@@ -260,4 +260,11 @@ CASES = [
     ("codec-strip-flag", pair(sdp(*SESSION, *AUDIO), BASIC_ANSWER.replace("RTP/AVP 0 101", "RTP/AVP 8 101")
                               .replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000"),
                               {"flags": ["codec-strip-PCMU"]}, {})),
+    ("whitespace-oddities", pair(
+        sdp("v=0", "o=- 1 2 IN IP4 10.0.0.1", "s=x", "c=IN IP4 10.0.0.1 ", "t=0 0", "m=audio 5000 RTP/AVP 0 8 ",
+            "a=", "a=sendonly ", "a=rtcp:5001  IN IP4 1.2.3.4", "a=fmtp:0  x=y", "a=rtpmap:0 PCMU/8000 ",
+            "a=rtpmap:8  PCMA/8000", "a=ptime: 20"),
+        sdp(*ANSWER_SESSION, "m=audio 6000 RTP/AVP 0 ", "a=rtpmap:0 PCMU/8000/", "a=rtcp:abc"),
+        {"replace": ["origin"]}, {})),
+    ("no-formats-trailing-space", pair(sdp(*SESSION, "m=audio 5000 RTP/AVP "), sdp(*ANSWER_SESSION, "m=audio 6000 RTP/AVP"))),
 ]
