@@ -47,7 +47,7 @@ fn kamailio_fixtures_replay_cleanly() {
 fn malformed_input_gets_error_not_crash() {
     let d = Daemon::start(32100, 32199, &[]);
     let cases: &[(&[u8], &str)] = &[
-        (b"c1 d7:command4:ping", "Invalid NG data format"),
+        (b"c1 d7:command4:pinge junk", "Invalid NG data format"),
         (b"c2 l4:pinge", "Invalid NG data format"),
         (b"c3 i12e", "Invalid NG data format"),
         (b"c4 d7:command5:bogose", "Unrecognized command"),
@@ -56,7 +56,7 @@ fn malformed_input_gets_error_not_crash() {
         (b"c7 d7:command5:offer3:sdp1:xe", "No call-id"),
         (b"c8 d7:command5:offer7:call-id1:x3:sdp1:xe", "No from-tag"),
         (b"c9 d7:command5:offer7:call-id1:x8:from-tag1:ae", "No SDP body"),
-        (b"c10 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:hello", "Invalid NG data format"),
+        (b"c10 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:hello", "Failed to parse SDP"),
         (b"c11 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:helloe", "Failed to parse SDP"),
         (b"c12 d7:command6:answer7:call-id7:missing8:from-tag1:a3:sdp5:helloe", "No to-tag"),
         (b"c13 d7:command5:query7:call-id7:missinge", "Unknown call-id"),
@@ -70,6 +70,9 @@ fn malformed_input_gets_error_not_crash() {
         assert!(text_reply.contains("6:result5:error"), "{}: {text_reply}", String::from_utf8_lossy(dg));
         assert!(text_reply.contains(reason), "{}: {text_reply}", String::from_utf8_lossy(dg));
     }
+    // Like rtpengine, a dictionary missing its final `e` is accepted.
+    let r = d.send_raw(b"c20 d7:command4:ping").unwrap();
+    assert_eq!(r, b"c20 d6:result4:ponge".to_vec());
     // Like rtpengine, a delete that matches nothing succeeds with a warning.
     let r = d.request(&delete("missing", "a"));
     assert_eq!(text(r.get("result")), "ok");

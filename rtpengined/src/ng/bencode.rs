@@ -73,16 +73,15 @@ impl<'a> Decoder<'a> {
             b'l' => {
                 self.pos += 1;
                 let mut items = Vec::new();
-                while self.peek()? != b'e' {
+                while !self.container_ends() {
                     items.push(self.value(depth + 1)?);
                 }
-                self.pos += 1;
                 Ok(Value::List(items))
             }
             b'd' => {
                 self.pos += 1;
                 let mut items = Vec::new();
-                while self.peek()? != b'e' {
+                while !self.container_ends() {
                     let at = self.pos;
                     if !self.peek()?.is_ascii_digit() {
                         return Err(DecodeError::KeyNotString(at));
@@ -91,11 +90,24 @@ impl<'a> Decoder<'a> {
                     let v = self.value(depth + 1)?;
                     items.push((k, v));
                 }
-                self.pos += 1;
                 Ok(Value::Dict(items))
             }
             b'0'..=b'9' => Ok(Value::Bytes(self.bytes()?)),
             byte => Err(DecodeError::Unexpected { byte, at: self.pos }),
+        }
+    }
+
+    /// At a list item / dictionary key position: consume `e`, or accept the end of
+    /// input as closing every open container (rtpengine answers `d7:command4:ping`
+    /// with pong, so clients may rely on it).
+    fn container_ends(&mut self) -> bool {
+        match self.buf.get(self.pos) {
+            Some(b'e') => {
+                self.pos += 1;
+                true
+            }
+            Some(_) => false,
+            None => true,
         }
     }
 
@@ -320,8 +332,8 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         for bad in [
-            &b""[..], b"d", b"d3:abc", b"5:abc", b"i12", b"ie", b"i-e", b"i1x2e", b"di1ei2ee",
-            b"x", b"l", b"99999999999999999999:a", b"d1:a1:be junk", b"-1:a",
+            &b""[..], b"d3:abc", b"5:abc", b"i12", b"ie", b"i-e", b"i1x2e", b"di1ei2ee",
+            b"x", b"99999999999999999999:a", b"d1:a1:be junk", b"-1:a", b"l1:ai",
         ] {
             assert!(decode(bad).is_err(), "{:?} accepted", String::from_utf8_lossy(bad));
         }
@@ -332,6 +344,13 @@ mod tests {
         let mut s = vec![b'l'; 100];
         s.extend(vec![b'e'; 100]);
         assert_eq!(decode(&s), Err(DecodeError::TooDeep));
+    }
+
+    #[test]
+    fn missing_closing_e_at_end_is_tolerated() {
+        let v = decode(b"d7:command4:ping").unwrap();
+        assert_eq!(v.get("command").unwrap().as_text().unwrap(), "ping");
+        assert_eq!(decode(b"d1:ald1:bi1e").unwrap().to_owned_value().encode(), b"d1:ald1:bi1eeee".to_vec());
     }
 
     #[test]
@@ -382,11 +401,17 @@ mod tests {
                 let _ = decode(&bytes);
             }
 
+            /// A truncated encoding is an error, unless only closing `e`s are
+            /// missing: then it decodes to exactly what the cut-off text said.
             #[test]
-            fn truncations_error(v in owned()) {
+            fn truncations_error_or_close_containers(v in owned()) {
                 let bytes = v.encode();
                 for cut in 0..bytes.len() {
-                    prop_assert!(decode(&bytes[..cut]).is_err());
+                    if let Ok(d) = decode(&bytes[..cut]) {
+                        let again = d.to_owned_value().encode();
+                        prop_assert!(again.starts_with(&bytes[..cut]));
+                        prop_assert!(again[cut..].iter().all(|&b| b == b'e'));
+                    }
                 }
             }
         }
