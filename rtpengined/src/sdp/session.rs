@@ -179,6 +179,8 @@ impl TextId {
 }
 
 impl Session {
+    /// Parses an SDP body (CRLF, LF or mixed line endings). Accepts what
+    /// rtpengine 10.5 accepts and refuses what it refuses (see the module docs).
     pub fn parse(text: &str) -> Result<Session, SdpError> {
         if text.trim().is_empty() {
             return Err(SdpError::Empty);
