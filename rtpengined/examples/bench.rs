@@ -31,7 +31,8 @@ struct Ng {
 impl Ng {
     fn new(to: SocketAddr) -> Ng {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(1000))).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(1000)))
+            .unwrap();
         Ng { sock, to, n: 0 }
     }
 
@@ -53,13 +54,23 @@ fn sdp(port: u16) -> String {
 }
 
 fn cmd(command: &str, call: &str) -> Owned {
-    Owned::dict().with("command", command).with("call-id", call).with("from-tag", "a")
+    Owned::dict()
+        .with("command", command)
+        .with("call-id", call)
+        .with("from-tag", "a")
 }
 
 fn port_of(reply: &Owned) -> Option<u16> {
-    let Some(Owned::Bytes(b)) = reply.get("sdp") else { return None };
+    let Some(Owned::Bytes(b)) = reply.get("sdp") else {
+        return None;
+    };
     let text = String::from_utf8_lossy(b);
-    text.lines().find_map(|l| l.strip_prefix("m=audio "))?.split(' ').next()?.parse().ok()
+    text.lines()
+        .find_map(|l| l.strip_prefix("m=audio "))?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn wait_ready(ng: &mut Ng) -> bool {
@@ -79,7 +90,13 @@ fn ng_rate(ng: &mut Ng, secs: f64, tag: &str) -> f64 {
     while start.elapsed().as_secs_f64() < secs {
         let id = format!("{tag}-{done}");
         let ok = ng.req(&cmd("offer", &id).with("sdp", sdp(6000))).is_some()
-            && ng.req(&cmd("answer", &id).with("to-tag", "b").with("sdp", sdp(6002))).is_some()
+            && ng
+                .req(
+                    &cmd("answer", &id)
+                        .with("to-tag", "b")
+                        .with("sdp", sdp(6002)),
+                )
+                .is_some()
             && ng.req(&cmd("delete", &id)).is_some();
         if ok {
             done += 1;
@@ -92,13 +109,22 @@ fn ng_rate(ng: &mut Ng, secs: f64, tag: &str) -> f64 {
 fn relay_rate(ng: &mut Ng, secs: f64, tag: &str) -> (f64, f64) {
     let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
     let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
-    bob.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    bob.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let id = format!("{tag}-relay");
-    let o = ng.req(&cmd("offer", &id).with("sdp", sdp(alice.local_addr().unwrap().port()))).expect("offer");
+    let o = ng
+        .req(&cmd("offer", &id).with("sdp", sdp(alice.local_addr().unwrap().port())))
+        .expect("offer");
     let a = ng
-        .req(&cmd("answer", &id).with("to-tag", "b").with("sdp", sdp(bob.local_addr().unwrap().port())))
+        .req(
+            &cmd("answer", &id)
+                .with("to-tag", "b")
+                .with("sdp", sdp(bob.local_addr().unwrap().port())),
+        )
         .expect("answer");
-    let to_rtpengine: SocketAddr = format!("127.0.0.1:{}", port_of(&a).expect("answer port")).parse().unwrap();
+    let to_rtpengine: SocketAddr = format!("127.0.0.1:{}", port_of(&a).expect("answer port"))
+        .parse()
+        .unwrap();
     let _ = port_of(&o);
     let received = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -135,15 +161,29 @@ fn relay_rate(ng: &mut Ng, secs: f64, tag: &str) -> (f64, f64) {
     stop.store(true, Ordering::Relaxed);
     counter.join().unwrap();
     let _ = ng.req(&cmd("delete", &id));
-    (received.load(Ordering::Relaxed) as f64 / secs, sent as f64 / secs)
+    (
+        received.load(Ordering::Relaxed) as f64 / secs,
+        sent as f64 / secs,
+    )
 }
 
 fn main() {
-    let secs: f64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(3.0);
-    let ours_bin = std::env::var("RTPENGINED").map(std::path::PathBuf::from).unwrap_or_else(|_| {
-        // target/<profile>/examples/bench -> target/<profile>/rtpengined
-        std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("rtpengined")
-    });
+    let secs: f64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0);
+    let ours_bin = std::env::var("RTPENGINED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            // target/<profile>/examples/bench -> target/<profile>/rtpengined
+            std::env::current_exe()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .join("rtpengined")
+        });
     let ours_ng: SocketAddr = "127.0.0.1:32990".parse().unwrap();
     let theirs_ng: SocketAddr = "127.0.0.1:22300".parse().unwrap();
     let common = |ng: SocketAddr, min: u16, max: u16| {
@@ -186,7 +226,11 @@ fn main() {
         let t_ng = ng_rate(&mut ng_theirs, secs, "theirs");
         let (t_relay, t_sent) = relay_rate(&mut ng_theirs, secs, "theirs");
         println!("rtpengine 10.5:    ng offer+answer+delete/s {t_ng:10.0}   relay packets/s {t_relay:10.0} (offered {t_sent:.0}/s)");
-        println!("ratio (ours/theirs): ng {:.2}   relay {:.2}", o_ng / t_ng, o_relay / t_relay);
+        println!(
+            "ratio (ours/theirs): ng {:.2}   relay {:.2}",
+            o_ng / t_ng,
+            o_relay / t_relay
+        );
     } else {
         println!("Debian rtpengine not available (apt-get install rtpengine-daemon): no ratio");
     }

@@ -29,7 +29,10 @@ pub fn run(argv: Vec<String>) -> i32 {
         }
     };
     if cli.version {
-        println!("rtpengined {} (rtpengine 10.5 compatible)", env!("CARGO_PKG_VERSION"));
+        println!(
+            "rtpengined {} (rtpengine 10.5 compatible)",
+            env!("CARGO_PKG_VERSION")
+        );
         return 0;
     }
     if cli.codecs {
@@ -47,7 +50,10 @@ pub fn run(argv: Vec<String>) -> i32 {
         // SAFETY: called before any thread exists (the runtime is built below), so
         // forking cannot leave locks held by other threads; stdio stays open.
         if unsafe { libc::daemon(0, 1) } != 0 {
-            eprintln!("rtpengined: cannot daemonise: {}", std::io::Error::last_os_error());
+            eprintln!(
+                "rtpengined: cannot daemonise: {}",
+                std::io::Error::last_os_error()
+            );
             return 1;
         }
     }
@@ -86,7 +92,10 @@ async fn serve(cfg: Config) -> i32 {
     // rtpengine 10.5 defaults to --table=0 and falls back to userspace without the
     // module; kernel forwarding is issue 6, so we always relay in userspace for now.
     if cfg.table >= 0 {
-        info!(table = cfg.table, "kernel forwarding not implemented yet; relaying in userspace");
+        info!(
+            table = cfg.table,
+            "kernel forwarding not implemented yet; relaying in userspace"
+        );
     } else {
         info!("kernel forwarding disabled (table < 0); relaying in userspace");
     }
@@ -120,8 +129,14 @@ async fn serve(cfg: Config) -> i32 {
     for t in transports {
         tokio::spawn(t.serve(handler.clone()));
     }
-    tokio::spawn(crate::server::timers::sweep_loop(handler.clone(), Duration::from_millis(250)));
-    info!(ports = format!("{}-{}", cfg.port_min, cfg.port_max), "rtpengined started");
+    tokio::spawn(crate::server::timers::sweep_loop(
+        handler.clone(),
+        Duration::from_millis(250),
+    ));
+    info!(
+        ports = format!("{}-{}", cfg.port_min, cfg.port_max),
+        "rtpengined started"
+    );
     let code = wait_for_shutdown().await;
     info!("shutting down");
     code
@@ -129,9 +144,11 @@ async fn serve(cfg: Config) -> i32 {
 
 async fn wait_for_shutdown() -> i32 {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
-        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
-    else {
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
         error!("cannot install signal handlers");
         return 1;
     };

@@ -3,8 +3,12 @@
 use std::process::Command;
 
 fn run(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rtpengined")).args(args).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let out = Command::new(env!("CARGO_BIN_EXE_rtpengined"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -15,7 +19,15 @@ fn version_and_help() {
     assert!(out.contains("rtpengined"));
     let (code, out) = run(&["--help"]);
     assert_eq!(code, 0);
-    for opt in ["--listen-ng", "--interface", "--table", "--max-sessions", "--recording-method", "--mqtt-host", "--janus-secret"] {
+    for opt in [
+        "--listen-ng",
+        "--interface",
+        "--table",
+        "--max-sessions",
+        "--recording-method",
+        "--mqtt-host",
+        "--janus-secret",
+    ] {
         assert!(out.contains(opt), "help lacks {opt}");
     }
 }
@@ -23,14 +35,55 @@ fn version_and_help() {
 #[test]
 fn invalid_combinations_fail_clearly() {
     let cases: &[(&[&str], &str)] = &[
-        (&["--config-file=none", "--listen-ng=127.0.0.1:2223"], "interface"),
-        (&["--config-file=none", "--interface=127.0.0.1"], "listen-ng"),
-        (&["--config-file=none", "-i", "127.0.0.1", "-n", "2223", "-m", "5000", "-M", "4000"], "port range"),
-        (&["--config-file=none", "-i", "127.0.0.1", "-n", "2223", "--no-fallback"], "kernel"),
+        (
+            &["--config-file=none", "--listen-ng=127.0.0.1:2223"],
+            "interface",
+        ),
+        (
+            &["--config-file=none", "--interface=127.0.0.1"],
+            "listen-ng",
+        ),
+        (
+            &[
+                "--config-file=none",
+                "-i",
+                "127.0.0.1",
+                "-n",
+                "2223",
+                "-m",
+                "5000",
+                "-M",
+                "4000",
+            ],
+            "port range",
+        ),
+        (
+            &[
+                "--config-file=none",
+                "-i",
+                "127.0.0.1",
+                "-n",
+                "2223",
+                "--no-fallback",
+            ],
+            "kernel",
+        ),
         (&["--config-file=none", "-i", "eth0", "-n", "2223"], "eth0"),
         (&["--config-file=none", "--bogus-option"], "bogus"),
-        (&["--config-file=/nonexistent/rtpengine.conf", "-i", "127.0.0.1", "-n", "2223"], "nonexistent"),
-        (&["--config-file=none", "-i", "127.0.0.1", "-n", "notaport"], "notaport"),
+        (
+            &[
+                "--config-file=/nonexistent/rtpengine.conf",
+                "-i",
+                "127.0.0.1",
+                "-n",
+                "2223",
+            ],
+            "nonexistent",
+        ),
+        (
+            &["--config-file=none", "-i", "127.0.0.1", "-n", "notaport"],
+            "notaport",
+        ),
     ];
     for (args, needle) in cases {
         let (code, out) = run(args);
@@ -41,14 +94,26 @@ fn invalid_combinations_fail_clearly() {
 
 #[test]
 fn unimplemented_option_is_warned_and_sigterm_exits_cleanly() {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dir = std::env::temp_dir().join(format!("rtpengined-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pidfile = dir.join("pid");
     let child = Command::new(env!("CARGO_BIN_EXE_rtpengined"))
         .args([
-            "--config-file=none", "-f", "-E", "-i", "127.0.0.1", &format!("--listen-ng=127.0.0.1:{port}"),
-            "--port-min=34900", "--port-max=34999", "--recording-method=proc", "--redis=127.0.0.1:6379/1",
+            "--config-file=none",
+            "-f",
+            "-E",
+            "-i",
+            "127.0.0.1",
+            &format!("--listen-ng=127.0.0.1:{port}"),
+            "--port-min=34900",
+            "--port-max=34999",
+            "--recording-method=proc",
+            "--redis=127.0.0.1:6379/1",
             &format!("--pidfile={}", pidfile.display()),
         ])
         .stderr(std::process::Stdio::piped())
@@ -60,14 +125,21 @@ fn unimplemented_option_is_warned_and_sigterm_exits_cleanly() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert_eq!(pid as u32, child.id());
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(pid, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let log = String::from_utf8_lossy(&out.stderr);
-    assert!(log.contains("--recording-method") && log.contains("--redis"), "{log}");
+    assert!(
+        log.contains("--recording-method") && log.contains("--redis"),
+        "{log}"
+    );
     assert!(log.contains("not implemented"), "{log}");
     assert!(!pidfile.exists(), "pidfile removed on exit");
 }

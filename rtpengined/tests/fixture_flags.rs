@@ -6,7 +6,8 @@ use rtpengined::ng::flags::{Family, IceMode};
 use rtpengined::ng::message::{decode_body, split_cookie};
 
 fn fixture(path: &str) -> Request {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/kamailio-5.6-ng");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/kamailio-5.6-ng");
     let bytes = std::fs::read(dir.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
     let (_, body) = split_cookie(&bytes).unwrap();
     Request::parse(&decode_body(body).unwrap()).unwrap()
@@ -14,9 +15,14 @@ fn fixture(path: &str) -> Request {
 
 #[test]
 fn every_fixture_parses() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/kamailio-5.6-ng");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/kamailio-5.6-ng");
     let mut n = 0;
-    for sc in std::fs::read_dir(&dir).unwrap().flatten().filter(|e| e.path().is_dir()) {
+    for sc in std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+    {
         for f in std::fs::read_dir(sc.path()).unwrap().flatten() {
             let p = f.path();
             if p.extension().is_none_or(|x| x != "ng") {
@@ -25,11 +31,21 @@ fn every_fixture_parses() {
             let rel = p.strip_prefix(&dir).unwrap().to_string_lossy().to_string();
             let req = fixture(&rel);
             let name = p.file_name().unwrap().to_string_lossy().to_string();
-            let expected = ["ping", "offer", "answer", "delete", "query"].iter().find(|c| name.contains(*c)).unwrap();
+            let expected = ["ping", "offer", "answer", "delete", "query"]
+                .iter()
+                .find(|c| name.contains(*c))
+                .unwrap();
             assert_eq!(req.kind.name(), *expected, "{rel}");
-            assert!(req.flags.invalid.is_empty(), "{rel}: {:?}", req.flags.invalid);
+            assert!(
+                req.flags.invalid.is_empty(),
+                "{rel}: {:?}",
+                req.flags.invalid
+            );
             if req.kind != CommandKind::Ping {
-                assert!(req.flags.call_id.is_some() && req.flags.from_tag.is_some(), "{rel}");
+                assert!(
+                    req.flags.call_id.is_some() && req.flags.from_tag.is_some(),
+                    "{rel}"
+                );
                 assert_eq!(req.flags.supports, vec!["load limit"], "{rel}");
             }
             n += 1;
@@ -65,8 +81,19 @@ fn kitchen_sink_offer() {
     assert_eq!(f.media_address, Some("127.0.0.1".parse().unwrap()));
     assert!(f.rtcp_mux.demux && f.rtcp_mux.offer);
     assert_eq!(f.via_branch.as_deref(), Some("z9hG4bK-10389-1-0"));
-    for unimpl in ["record-call", "metadata", "repacketize", "codec", "SDES", "T.38"] {
-        assert!(f.unimplemented.iter().any(|u| u == unimpl), "{unimpl} not warned: {:?}", f.unimplemented);
+    for unimpl in [
+        "record-call",
+        "metadata",
+        "repacketize",
+        "codec",
+        "SDES",
+        "T.38",
+    ] {
+        assert!(
+            f.unimplemented.iter().any(|u| u == unimpl),
+            "{unimpl} not warned: {:?}",
+            f.unimplemented
+        );
     }
     let w = f.warning().unwrap();
     assert!(w.contains("codec"));

@@ -7,7 +7,10 @@ use rtpengined::ng::bencode::Owned;
 use std::time::{Duration, Instant};
 
 fn calls(d: &Daemon) -> Owned {
-    d.ok(&Owned::dict().with("command", "list").with("limit", 5000i64)).get("calls").cloned().unwrap()
+    d.ok(&Owned::dict().with("command", "list").with("limit", 5000i64))
+        .get("calls")
+        .cloned()
+        .unwrap()
 }
 
 fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
@@ -28,8 +31,17 @@ fn silent_call_times_out_but_active_one_stays() {
     let bob = phone("127.0.0.1");
     d.ok(&offer("idle", "a", &sdp("127.0.0.1", 6000)));
     d.ok(&answer("idle", "a", "b", &sdp("127.0.0.1", 6002)));
-    d.ok(&offer("busy", "a", &sdp("127.0.0.1", alice.local_addr().unwrap().port())));
-    let ans = d.ok(&answer("busy", "a", "b", &sdp("127.0.0.1", bob.local_addr().unwrap().port())));
+    d.ok(&offer(
+        "busy",
+        "a",
+        &sdp("127.0.0.1", alice.local_addr().unwrap().port()),
+    ));
+    let ans = d.ok(&answer(
+        "busy",
+        "a",
+        "b",
+        &sdp("127.0.0.1", bob.local_addr().unwrap().port()),
+    ));
     let to = media_target(&ans);
     let start = Instant::now();
     // Keep "busy" alive with media every 100 ms for 2.5 s.
@@ -38,12 +50,19 @@ fn silent_call_times_out_but_active_one_stays() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(calls(&d), list(&["busy"]), "idle call must have timed out");
-    assert!(wait_until(Duration::from_secs(3), || calls(&d) == list(&[])), "busy call times out once media stops");
+    assert!(
+        wait_until(Duration::from_secs(3), || calls(&d) == list(&[])),
+        "busy call times out once media stops"
+    );
 }
 
 #[test]
 fn final_timeout_and_offer_timeout() {
-    let d = Daemon::start(34100, 34199, &["--final-timeout=1", "--offer-timeout=1", "--timeout=60"]);
+    let d = Daemon::start(
+        34100,
+        34199,
+        &["--final-timeout=1", "--offer-timeout=1", "--timeout=60"],
+    );
     d.ok(&offer("f", "a", &sdp("127.0.0.1", 6000)));
     d.ok(&answer("f", "a", "b", &sdp("127.0.0.1", 6002)));
     d.ok(&offer("unanswered", "a", &sdp("127.0.0.1", 6000)));

@@ -12,27 +12,40 @@ fn fixtures_dir() -> std::path::PathBuf {
 #[test]
 fn kamailio_fixtures_replay_cleanly() {
     let d = Daemon::start(32000, 32099, &["--interface=127.0.0.1", "--interface=::1"]);
-    let mut scenarios: Vec<_> = std::fs::read_dir(fixtures_dir()).unwrap().flatten().filter(|e| e.path().is_dir()).collect();
+    let mut scenarios: Vec<_> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
     scenarios.sort_by_key(|e| e.path());
     assert!(scenarios.len() >= 7, "fixtures missing");
     let mut sent = 0;
     for sc in scenarios {
-        let mut files: Vec<_> = std::fs::read_dir(sc.path()).unwrap().flatten().map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "ng")).collect();
+        let mut files: Vec<_> = std::fs::read_dir(sc.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ng"))
+            .collect();
         files.sort();
         for f in files {
             let dg = std::fs::read(&f).unwrap();
             let cookie = &dg[..dg.iter().position(|&b| b == b' ').unwrap() + 1];
             let reply = d.send_raw(&dg).expect("reply");
             assert!(reply.starts_with(cookie), "{f:?}: cookie not echoed");
-            let r = rtpengined::ng::bencode::decode(&reply[cookie.len()..]).unwrap().to_owned_value();
+            let r = rtpengined::ng::bencode::decode(&reply[cookie.len()..])
+                .unwrap()
+                .to_owned_value();
             let result = text(r.get("result"));
             assert!(result == "ok" || result == "pong", "{f:?}: {r}");
             let name = f.file_name().unwrap().to_string_lossy().to_string();
             if name.contains("offer") || name.contains("answer") {
                 let body = text(r.get("sdp"));
                 let port = media_target(&r).port();
-                assert!((32000..=32099).contains(&port), "{f:?}: port {port} outside range\n{body}");
+                assert!(
+                    (32000..=32099).contains(&port),
+                    "{f:?}: port {port} outside range\n{body}"
+                );
             }
             sent += 1;
         }
@@ -55,20 +68,52 @@ fn malformed_input_gets_error_not_crash() {
         (b"c6 d7:command5:offere", "No SDP body"),
         (b"c7 d7:command5:offer3:sdp1:xe", "No call-id"),
         (b"c8 d7:command5:offer7:call-id1:x3:sdp1:xe", "No from-tag"),
-        (b"c9 d7:command5:offer7:call-id1:x8:from-tag1:ae", "No SDP body"),
-        (b"c10 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:hello", "Failed to parse SDP"),
-        (b"c11 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:helloe", "Failed to parse SDP"),
-        (b"c12 d7:command6:answer7:call-id7:missing8:from-tag1:a3:sdp5:helloe", "No to-tag"),
-        (b"c13 d7:command5:query7:call-id7:missinge", "Unknown call-id"),
-        (b"c14 d7:command15:start recording7:call-id1:xe", "Unknown call-id"),
-        (b"c15 d7:command5:offer3:TOSi999e7:call-id1:x8:from-tag1:a3:sdp1:xe", "TOS"),
-        (b"c16 d7:command6:delete7:call-id7:missing8:from-tag1:a5:flagsl5:fatalee", "not found"),
+        (
+            b"c9 d7:command5:offer7:call-id1:x8:from-tag1:ae",
+            "No SDP body",
+        ),
+        (
+            b"c10 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:hello",
+            "Failed to parse SDP",
+        ),
+        (
+            b"c11 d7:command5:offer7:call-id1:x8:from-tag1:a3:sdp5:helloe",
+            "Failed to parse SDP",
+        ),
+        (
+            b"c12 d7:command6:answer7:call-id7:missing8:from-tag1:a3:sdp5:helloe",
+            "No to-tag",
+        ),
+        (
+            b"c13 d7:command5:query7:call-id7:missinge",
+            "Unknown call-id",
+        ),
+        (
+            b"c14 d7:command15:start recording7:call-id1:xe",
+            "Unknown call-id",
+        ),
+        (
+            b"c15 d7:command5:offer3:TOSi999e7:call-id1:x8:from-tag1:a3:sdp1:xe",
+            "TOS",
+        ),
+        (
+            b"c16 d7:command6:delete7:call-id7:missing8:from-tag1:a5:flagsl5:fatalee",
+            "not found",
+        ),
     ];
     for (dg, reason) in cases {
         let reply = d.send_raw(dg).expect("a reply");
         let text_reply = String::from_utf8_lossy(&reply).to_string();
-        assert!(text_reply.contains("6:result5:error"), "{}: {text_reply}", String::from_utf8_lossy(dg));
-        assert!(text_reply.contains(reason), "{}: {text_reply}", String::from_utf8_lossy(dg));
+        assert!(
+            text_reply.contains("6:result5:error"),
+            "{}: {text_reply}",
+            String::from_utf8_lossy(dg)
+        );
+        assert!(
+            text_reply.contains(reason),
+            "{}: {text_reply}",
+            String::from_utf8_lossy(dg)
+        );
     }
     // Like rtpengine, a dictionary missing its final `e` is accepted.
     let r = d.send_raw(b"c20 d7:command4:ping").unwrap();
@@ -76,14 +121,30 @@ fn malformed_input_gets_error_not_crash() {
     // Like rtpengine, a delete that matches nothing succeeds with a warning.
     let r = d.request(&delete("missing", "a"));
     assert_eq!(text(r.get("result")), "ok");
-    assert_eq!(text(r.get("warning")), "Call-ID not found or tags didn't match");
+    assert_eq!(
+        text(r.get("warning")),
+        "Call-ID not found or tags didn't match"
+    );
     // Recording on an existing call: a clear error until recording exists.
     d.ok(&offer("rec", "a", &sdp("127.0.0.1", 6000)));
-    let r = d.request(&Owned::dict().with("command", "start recording").with("call-id", "rec"));
-    assert_eq!(text(r.get("error-reason")), "Recording is not supported yet");
+    let r = d.request(
+        &Owned::dict()
+            .with("command", "start recording")
+            .with("call-id", "rec"),
+    );
+    assert_eq!(
+        text(r.get("error-reason")),
+        "Recording is not supported yet"
+    );
     // A datagram without cookie is dropped; the daemon keeps serving.
     assert!(d.send_raw(b"nocookie").is_none());
-    assert_eq!(text(d.request(&Owned::dict().with("command", "ping")).get("result")), "pong");
+    assert_eq!(
+        text(
+            d.request(&Owned::dict().with("command", "ping"))
+                .get("result")
+        ),
+        "pong"
+    );
 }
 
 #[test]
@@ -145,11 +206,15 @@ fn query_and_list_report_call_structure() {
     let alice = tags.get("alice").expect("alice");
     assert_eq!(text(alice.get("label")), "caller");
     assert_eq!(text(alice.get("in dialogue with")), "bob");
-    let Some(Owned::List(medias)) = alice.get("medias") else { panic!("medias") };
+    let Some(Owned::List(medias)) = alice.get("medias") else {
+        panic!("medias")
+    };
     assert_eq!(medias.len(), 1);
     assert_eq!(text(medias[0].get("type")), "audio");
     assert_eq!(text(medias[0].get("protocol")), "RTP/AVP");
-    let Some(Owned::List(streams)) = medias[0].get("streams") else { panic!("streams") };
+    let Some(Owned::List(streams)) = medias[0].get("streams") else {
+        panic!("streams")
+    };
     assert_eq!(streams.len(), 2, "RTP and RTCP");
     let ep = streams[0].get("endpoint").unwrap();
     assert_eq!(text(ep.get("address")), "127.0.0.1");
@@ -158,8 +223,12 @@ fn query_and_list_report_call_structure() {
     // alice's streams are where alice sends: the port advertised in the answer,
     // bob's are where bob sends: the port advertised in the offer.
     let bob = tags.get("bob").unwrap();
-    let Some(Owned::List(bm)) = bob.get("medias") else { panic!() };
-    let Some(Owned::List(bs)) = bm[0].get("streams") else { panic!() };
+    let Some(Owned::List(bm)) = bob.get("medias") else {
+        panic!()
+    };
+    let Some(Owned::List(bs)) = bm[0].get("streams") else {
+        panic!()
+    };
     assert_eq!(int(bs[0].get("local port")) as u16, media_target(&o).port());
     let totals = q.get("totals").unwrap();
     assert_eq!(int(totals.get("RTP").unwrap().get("packets")), 0);
@@ -171,9 +240,14 @@ fn session_limit_and_port_exhaustion() {
     d.ok(&offer("l-1", "a", &sdp("127.0.0.1", 6000)));
     d.ok(&offer("l-2", "a", &sdp("127.0.0.1", 6000)));
     let r = d.request(&offer("l-3", "a", &sdp("127.0.0.1", 6000)));
-    assert_eq!(text(r.get("error-reason")), "Parallel session limit reached");
+    assert_eq!(
+        text(r.get("error-reason")),
+        "Parallel session limit reached"
+    );
     // Clients that support "load limit" (Kamailio always does) get it as the result.
-    let r = d.request(&offer("l-3", "a", &sdp("127.0.0.1", 6000)).with("supports", list(&["load limit"])));
+    let r = d.request(
+        &offer("l-3", "a", &sdp("127.0.0.1", 6000)).with("supports", list(&["load limit"])),
+    );
     assert_eq!(text(r.get("result")), "load limit");
     assert_eq!(text(r.get("message")), "Parallel session limit reached");
     // Existing calls are still served (re-offer).

@@ -7,7 +7,13 @@ use rtpengined::ng::bencode::Owned;
 use std::net::{SocketAddr, UdpSocket};
 
 /// Set up a call between two phones; returns (alice, bob, where alice sends, where bob sends).
-fn call(d: &Daemon, id: &str, ip: &str, offer_flags: &[&str], answer_flags: &[&str]) -> (UdpSocket, UdpSocket, SocketAddr, SocketAddr) {
+fn call(
+    d: &Daemon,
+    id: &str,
+    ip: &str,
+    offer_flags: &[&str],
+    answer_flags: &[&str],
+) -> (UdpSocket, UdpSocket, SocketAddr, SocketAddr) {
     let alice = phone(ip);
     let bob = phone(ip);
     let a_port = alice.local_addr().unwrap().port();
@@ -18,7 +24,12 @@ fn call(d: &Daemon, id: &str, ip: &str, offer_flags: &[&str], answer_flags: &[&s
     (alice, bob, media_target(&a), media_target(&o))
 }
 
-fn exchange(from: &UdpSocket, to_addr: SocketAddr, to: &UdpSocket, seq: u16) -> Option<(Vec<u8>, SocketAddr)> {
+fn exchange(
+    from: &UdpSocket,
+    to_addr: SocketAddr,
+    to: &UdpSocket,
+    seq: u16,
+) -> Option<(Vec<u8>, SocketAddr)> {
     let p = rtp(seq, seq as u8);
     from.send_to(&p, to_addr).unwrap();
     let got = recv(to)?;
@@ -28,9 +39,16 @@ fn exchange(from: &UdpSocket, to_addr: SocketAddr, to: &UdpSocket, seq: u16) -> 
 
 fn stream_stats(q: &Owned, tag: &str, idx: usize) -> (i64, Owned) {
     let tags = q.get("tags").unwrap();
-    let Some(Owned::List(m)) = tags.get(tag).unwrap().get("medias") else { panic!() };
-    let Some(Owned::List(st)) = m[0].get("streams") else { panic!() };
-    (int(st[idx].get("stats").unwrap().get("packets")), st[idx].clone())
+    let Some(Owned::List(m)) = tags.get(tag).unwrap().get("medias") else {
+        panic!()
+    };
+    let Some(Owned::List(st)) = m[0].get("streams") else {
+        panic!()
+    };
+    (
+        int(st[idx].get("stats").unwrap().get("packets")),
+        st[idx].clone(),
+    )
 }
 
 #[test]
@@ -51,7 +69,9 @@ fn rtp_flows_both_ways_from_the_right_ports() {
     assert_eq!(int(totals.get("packets")), 10);
     assert_eq!(int(totals.get("bytes")), 10 * 172);
     let (_, st) = stream_stats(&q, "alice", 0);
-    let Some(Owned::List(flags)) = st.get("flags") else { panic!() };
+    let Some(Owned::List(flags)) = st.get("flags") else {
+        panic!()
+    };
     assert!(flags.contains(&Owned::from("confirmed")));
     assert!(int(st.get("last packet")) > 0);
 }
@@ -62,21 +82,37 @@ fn rtcp_is_relayed_on_the_odd_ports() {
     let alice = phone("127.0.0.1");
     let alice_rtcp = UdpSocket::bind(("127.0.0.1", alice.local_addr().unwrap().port() + 1));
     let Ok(alice_rtcp) = alice_rtcp else { return }; // port taken by chance: nothing to test
-    alice_rtcp.set_read_timeout(Some(std::time::Duration::from_millis(500))).unwrap();
+    alice_rtcp
+        .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
     let bob = phone("127.0.0.1");
-    let o = d.ok(&offer("rc", "alice", &sdp("127.0.0.1", alice.local_addr().unwrap().port())));
-    let a = d.ok(&answer("rc", "alice", "bob", &sdp("127.0.0.1", bob.local_addr().unwrap().port())));
+    let o = d.ok(&offer(
+        "rc",
+        "alice",
+        &sdp("127.0.0.1", alice.local_addr().unwrap().port()),
+    ));
+    let a = d.ok(&answer(
+        "rc",
+        "alice",
+        "bob",
+        &sdp("127.0.0.1", bob.local_addr().unwrap().port()),
+    ));
     let b_rtcp_to = SocketAddr::new(media_target(&o).ip(), media_target(&o).port() + 1);
     assert_eq!(media_target(&o).port() % 2, 0, "RTP port even");
     assert!(text(o.get("sdp")).contains(&format!("a=rtcp:{}", b_rtcp_to.port())));
     let _ = a;
-    let sr = vec![0x80, 200, 0, 6, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let sr = vec![
+        0x80, 200, 0, 6, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
     bob.send_to(&sr, b_rtcp_to).unwrap();
     let (got, src) = recv(&alice_rtcp).expect("RTCP reaches alice's RTCP port");
     assert_eq!(got, sr);
     assert_eq!(src.port() % 2, 1);
     let q = d.ok(&query("rc"));
-    assert_eq!(int(q.get("totals").unwrap().get("RTCP").unwrap().get("packets")), 1);
+    assert_eq!(
+        int(q.get("totals").unwrap().get("RTCP").unwrap().get("packets")),
+        1
+    );
 }
 
 #[test]
@@ -87,7 +123,12 @@ fn learning_latches_the_real_source() {
     let alice = phone("127.0.0.1");
     let bob = phone("127.0.0.1");
     let _o = d.ok(&offer("learn", "alice", &sdp("127.0.0.1", alice_sdp_port)));
-    let a = d.ok(&answer("learn", "alice", "bob", &sdp("127.0.0.1", bob.local_addr().unwrap().port())));
+    let a = d.ok(&answer(
+        "learn",
+        "alice",
+        "bob",
+        &sdp("127.0.0.1", bob.local_addr().unwrap().port()),
+    ));
     let a_to = media_target(&a);
     let o_to = media_target(&_o);
     // Before alice sends anything, bob's packets go to the SDP address (lost).
@@ -98,8 +139,14 @@ fn learning_latches_the_real_source() {
     exchange(&bob, o_to, &alice, 3).expect("bob -> learned alice");
     let q = d.ok(&query("learn"));
     let (_, st) = stream_stats(&q, "alice", 0);
-    assert_eq!(int(st.get("endpoint").unwrap().get("port")) as u16, alice.local_addr().unwrap().port());
-    assert_eq!(int(st.get("advertised endpoint").unwrap().get("port")) as u16, alice_sdp_port);
+    assert_eq!(
+        int(st.get("endpoint").unwrap().get("port")) as u16,
+        alice.local_addr().unwrap().port()
+    );
+    assert_eq!(
+        int(st.get("advertised endpoint").unwrap().get("port")) as u16,
+        alice_sdp_port
+    );
     // Without handover a second source is relayed but does not steal the stream.
     let mallory = phone("127.0.0.1");
     exchange(&mallory, a_to, &bob, 4).expect("non-strict: forwarded");
@@ -139,8 +186,18 @@ fn asymmetric_sends_to_sdp_address() {
     let alice_rx = phone("127.0.0.1");
     let alice_tx = phone("127.0.0.1");
     let bob = phone("127.0.0.1");
-    let o = d.ok(&offer("asym", "alice", &sdp("127.0.0.1", alice_rx.local_addr().unwrap().port())).with("flags", list(&["asymmetric"])));
-    let a = d.ok(&answer("asym", "alice", "bob", &sdp("127.0.0.1", bob.local_addr().unwrap().port())));
+    let o = d.ok(&offer(
+        "asym",
+        "alice",
+        &sdp("127.0.0.1", alice_rx.local_addr().unwrap().port()),
+    )
+    .with("flags", list(&["asymmetric"])));
+    let a = d.ok(&answer(
+        "asym",
+        "alice",
+        "bob",
+        &sdp("127.0.0.1", bob.local_addr().unwrap().port()),
+    ));
     exchange(&alice_tx, media_target(&a), &bob, 1).expect("alice tx -> bob");
     // Asymmetric: bob's media still goes to alice's SDP address, not her sending port.
     exchange(&bob, media_target(&o), &alice_rx, 2).expect("bob -> alice's SDP address");
@@ -160,9 +217,19 @@ fn ipv4_to_ipv6_bridging() {
     let d = Daemon::start(33700, 33799, &["--interface=127.0.0.1", "--interface=::1"]);
     let alice = phone("127.0.0.1");
     let bob = phone("::1");
-    let o = d.ok(&offer("bridge", "alice", &sdp("127.0.0.1", alice.local_addr().unwrap().port())).with("address-family", "IP6"));
+    let o = d.ok(&offer(
+        "bridge",
+        "alice",
+        &sdp("127.0.0.1", alice.local_addr().unwrap().port()),
+    )
+    .with("address-family", "IP6"));
     assert!(media_target(&o).is_ipv6(), "{}", text(o.get("sdp")));
-    let a = d.ok(&answer("bridge", "alice", "bob", &sdp("::1", bob.local_addr().unwrap().port())));
+    let a = d.ok(&answer(
+        "bridge",
+        "alice",
+        "bob",
+        &sdp("::1", bob.local_addr().unwrap().port()),
+    ));
     assert!(media_target(&a).is_ipv4(), "{}", text(a.get("sdp")));
     exchange(&alice, media_target(&a), &bob, 1).expect("v4 -> v6");
     exchange(&bob, media_target(&o), &alice, 2).expect("v6 -> v4");

@@ -82,7 +82,10 @@ impl<P: PortAllocator> Registry<P> {
             if others > 0 {
                 call.monologues[a].deleted = true;
                 call.monologues[b].deleted = true;
-                let gone: Vec<_> = [a, b].iter().flat_map(|&i| call.monologues[i].medias.clone()).collect();
+                let gone: Vec<_> = [a, b]
+                    .iter()
+                    .flat_map(|&i| call.monologues[i].medias.clone())
+                    .collect();
                 let snapshot = call.clone();
                 let mut effects = Vec::new();
                 for m in &gone {
@@ -91,7 +94,9 @@ impl<P: PortAllocator> Registry<P> {
                 return Ok((Deleted::Branch(Box::new(snapshot)), effects));
             }
         }
-        let delay = f.delete_delay.map_or(self.settings.delete_delay, |s| Duration::from_secs(s.into()));
+        let delay = f.delete_delay.map_or(self.settings.delete_delay, |s| {
+            Duration::from_secs(s.into())
+        });
         if delay.is_zero() {
             let call = self.calls.remove(call_id).expect("present");
             let effects = self.release_call(&call);
@@ -104,7 +109,11 @@ impl<P: PortAllocator> Registry<P> {
     }
 
     /// Remove calls whose delete-delay ran out or that timed out.
-    pub fn sweep(&mut self, now: &Now, stats: &dyn StatsSource) -> Vec<(String, Expiry, Vec<Effect>)> {
+    pub fn sweep(
+        &mut self,
+        now: &Now,
+        stats: &dyn StatsSource,
+    ) -> Vec<(String, Expiry, Vec<Effect>)> {
         let expired: Vec<(String, Expiry)> = self
             .calls
             .values()
@@ -137,14 +146,19 @@ impl<P: PortAllocator> Registry<P> {
         let last = last_packet.map_or(call.last_signal_mono, |p| p.max(call.last_signal_mono));
         let idle = now.saturating_duration_since(last);
         if !call.answered() {
-            return (!s.offer_timeout.is_zero() && idle >= s.offer_timeout).then_some(Expiry::OfferTimeout);
+            return (!s.offer_timeout.is_zero() && idle >= s.offer_timeout)
+                .then_some(Expiry::OfferTimeout);
         }
         // Media on hold (not sendrecv) is allowed to be silent for longer.
         let held = call
             .live()
             .flat_map(|(_, m)| m.medias.iter())
             .any(|m| m.direction != Direction::SendRecv);
-        let (limit, why) = if held { (s.silent_timeout, Expiry::SilentTimeout) } else { (s.timeout, Expiry::Timeout) };
+        let (limit, why) = if held {
+            (s.silent_timeout, Expiry::SilentTimeout)
+        } else {
+            (s.timeout, Expiry::Timeout)
+        };
         (!limit.is_zero() && idle >= limit).then_some(why)
     }
 }

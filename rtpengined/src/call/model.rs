@@ -108,7 +108,9 @@ impl Monologue {
     }
 
     pub fn streams(&self) -> impl Iterator<Item = &PacketStream> {
-        self.medias.iter().flat_map(|m| m.rtp.iter().chain(m.rtcp.iter()))
+        self.medias
+            .iter()
+            .flat_map(|m| m.rtp.iter().chain(m.rtcp.iter()))
     }
 }
 
@@ -139,11 +141,16 @@ impl Call {
     }
 
     pub fn find_tag(&self, tag: &str) -> Option<usize> {
-        self.monologues.iter().position(|m| !m.deleted && m.tag == tag)
+        self.monologues
+            .iter()
+            .position(|m| !m.deleted && m.tag == tag)
     }
 
     pub fn live(&self) -> impl Iterator<Item = (usize, &Monologue)> {
-        self.monologues.iter().enumerate().filter(|(_, m)| !m.deleted)
+        self.monologues
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !m.deleted)
     }
 
     pub fn answered(&self) -> bool {

@@ -4,11 +4,20 @@ use super::model::{Call, Media};
 use super::ports::PortAllocator;
 use super::registry::Registry;
 use crate::ng::flags::{Flags, IceMode};
-use crate::sdp::{host_priority, IceAdvert, IceCandidate, MediaPlan, RewritePlan, SdpOptions, Session};
+use crate::sdp::{
+    host_priority, IceAdvert, IceCandidate, MediaPlan, RewritePlan, SdpOptions, Session,
+};
 
 impl<P: PortAllocator> Registry<P> {
     /// Plan for the offer SDP sent to `b` (the SDP came from `a`).
-    pub(super) fn offer_plan(&self, call: &Call, _a: usize, b: usize, session: &Session, f: &Flags) -> RewritePlan {
+    pub(super) fn offer_plan(
+        &self,
+        call: &Call,
+        _a: usize,
+        b: usize,
+        session: &Session,
+        f: &Flags,
+    ) -> RewritePlan {
         let receiver = &call.monologues[b];
         let media = session
             .media
@@ -16,7 +25,8 @@ impl<P: PortAllocator> Registry<P> {
             .enumerate()
             .map(|(i, section)| {
                 let ours = &receiver.medias[i];
-                let mux = (section.rtcp_mux && !f.rtcp_mux.demux && !f.rtcp_mux.reject) || f.rtcp_mux.offer;
+                let mux = (section.rtcp_mux && !f.rtcp_mux.demux && !f.rtcp_mux.reject)
+                    || f.rtcp_mux.offer;
                 let ice = match f.ice {
                     IceMode::Remove => false,
                     IceMode::Force | IceMode::ForceRelay => true,
@@ -26,7 +36,17 @@ impl<P: PortAllocator> Registry<P> {
                     .transport_protocol
                     .clone()
                     .filter(|p| *p != section.protocol);
-                let mut plan = media_plan(ours, mux, false, ice, f.no_rtcp_attribute, protocol, None, section.ptime, section.mid.clone());
+                let mut plan = media_plan(
+                    ours,
+                    mux,
+                    false,
+                    ice,
+                    f.no_rtcp_attribute,
+                    protocol,
+                    None,
+                    section.ptime,
+                    section.mid.clone(),
+                );
                 hold_address(session, i, &mut plan);
                 plan
             })
@@ -40,7 +60,14 @@ impl<P: PortAllocator> Registry<P> {
     }
 
     /// Plan for the answer SDP sent back to `a` (the SDP came from `b`).
-    pub(super) fn answer_plan(&self, call: &Call, a: usize, _b: usize, session: &Session, f: &Flags) -> RewritePlan {
+    pub(super) fn answer_plan(
+        &self,
+        call: &Call,
+        a: usize,
+        _b: usize,
+        session: &Session,
+        f: &Flags,
+    ) -> RewritePlan {
         let receiver = &call.monologues[a];
         let media = session
             .media
@@ -51,7 +78,10 @@ impl<P: PortAllocator> Registry<P> {
                 let offer_flags = receiver.mux_flags;
                 let mux = ours.mux_offered
                     && !offer_flags.reject
-                    && (section.rtcp_mux || offer_flags.accept || offer_flags.demux || f.rtcp_mux.accept);
+                    && (section.rtcp_mux
+                        || offer_flags.accept
+                        || offer_flags.demux
+                        || f.rtcp_mux.accept);
                 let ice = match f.ice {
                     IceMode::Remove => false,
                     IceMode::Force | IceMode::ForceRelay => true,
@@ -59,11 +89,25 @@ impl<P: PortAllocator> Registry<P> {
                 };
                 // The offerer gets its own protocol back.
                 let protocol = Some(ours.protocol.clone()).filter(|p| *p != section.protocol);
-                let formats: Vec<String> =
-                    section.formats.iter().filter(|pt| ours.formats.contains(pt)).cloned().collect();
+                let formats: Vec<String> = section
+                    .formats
+                    .iter()
+                    .filter(|pt| ours.formats.contains(pt))
+                    .cloned()
+                    .collect();
                 let formats = Some(formats).filter(|fm| !fm.is_empty() && *fm != section.formats);
                 let ptime = section.ptime.or(ours.ptime);
-                let mut plan = media_plan(ours, mux, true, ice, f.no_rtcp_attribute, protocol, formats, ptime, section.mid.clone().or(ours.mid.clone()));
+                let mut plan = media_plan(
+                    ours,
+                    mux,
+                    true,
+                    ice,
+                    f.no_rtcp_attribute,
+                    protocol,
+                    formats,
+                    ptime,
+                    section.mid.clone().or(ours.mid.clone()),
+                );
                 hold_address(session, i, &mut plan);
                 plan
             })
@@ -106,9 +150,16 @@ fn media_plan(
         plan.mid = mid;
         return plan;
     };
-    let rtcp_port = ours.rtcp.as_ref().map_or(rtp.local.port() + 1, |s| s.local.port());
+    let rtcp_port = ours
+        .rtcp
+        .as_ref()
+        .map_or(rtp.local.port() + 1, |s| s.local.port());
     // An accepted mux in an answer advertises RTCP on the RTP port.
-    let advertised_rtcp = if mux && answer { rtp.local.port() } else { rtcp_port };
+    let advertised_rtcp = if mux && answer {
+        rtp.local.port()
+    } else {
+        rtcp_port
+    };
     let mut candidates = vec![IceCandidate {
         foundation: ours.ice_foundation.clone(),
         component: 1,
@@ -126,7 +177,11 @@ fn media_plan(
         });
     }
     let mut plan = MediaPlan::new(rtp.local.port(), ours.advertised);
-    plan.rtcp_port = if no_rtcp_attribute { None } else { Some(advertised_rtcp) };
+    plan.rtcp_port = if no_rtcp_attribute {
+        None
+    } else {
+        Some(advertised_rtcp)
+    };
     plan.rtcp_mux = mux;
     plan.protocol = protocol;
     plan.formats = formats;

@@ -25,7 +25,12 @@ pub struct RangeCursor {
 impl RangeCursor {
     pub fn new(min: u16, max: u16) -> RangeCursor {
         let min_even = min + (min % 2);
-        RangeCursor { min_even, max, next: min_even, used: HashSet::new() }
+        RangeCursor {
+            min_even,
+            max,
+            next: min_even,
+            used: HashSet::new(),
+        }
     }
 
     /// Number of pairs in the range.
@@ -42,10 +47,18 @@ impl RangeCursor {
 
     /// Find a free pair, asking `try_bind` to confirm it (returns false if the OS
     /// refuses, e.g. another process holds the port).
-    pub fn allocate_with(&mut self, ip: IpAddr, mut try_bind: impl FnMut(u16) -> bool) -> Option<u16> {
+    pub fn allocate_with(
+        &mut self,
+        ip: IpAddr,
+        mut try_bind: impl FnMut(u16) -> bool,
+    ) -> Option<u16> {
         for _ in 0..self.capacity() {
             let port = self.next;
-            self.next = if u32::from(port) + 3 > u32::from(self.max) { self.min_even } else { port + 2 };
+            self.next = if u32::from(port) + 3 > u32::from(self.max) {
+                self.min_even
+            } else {
+                port + 2
+            };
             if self.used.contains(&(ip, port)) {
                 continue;
             }

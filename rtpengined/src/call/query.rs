@@ -16,7 +16,11 @@ impl<P: PortAllocator> Registry<P> {
         let limit = limit.unwrap_or(LIST_LIMIT) as usize;
         let mut ids: Vec<&String> = self.calls.keys().collect();
         ids.sort();
-        let calls = ids.into_iter().take(limit).map(|id| Owned::from(id.as_str())).collect::<Vec<_>>();
+        let calls = ids
+            .into_iter()
+            .take(limit)
+            .map(|id| Owned::from(id.as_str()))
+            .collect::<Vec<_>>();
         Owned::dict().with("calls", calls)
     }
 }
@@ -54,7 +58,15 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
         for media in &mono.medias {
             let mut streams = Vec::new();
             for s in media.rtp.iter().chain(media.rtcp.iter()) {
-                streams.push(stream(s, mono.learning, media.rtcp_mux, call.created.as_secs(), now, stats, if s.is_rtcp { &mut rtcp } else { &mut rtp }));
+                streams.push(stream(
+                    s,
+                    mono.learning,
+                    media.rtcp_mux,
+                    call.created.as_secs(),
+                    now,
+                    stats,
+                    if s.is_rtcp { &mut rtcp } else { &mut rtp },
+                ));
             }
             let mut flags = vec![Owned::from("initialized")];
             if media.rtcp_mux {
@@ -92,7 +104,11 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
             // README versions call it "in dialogue with": give both.
             let peer = call.monologues[p].tag.as_str();
             tag.insert("in dialogue with", peer);
-            let sub = || Owned::List(vec![Owned::dict().with("tag", peer).with("type", "offer/answer")]);
+            let sub = || {
+                Owned::List(vec![Owned::dict()
+                    .with("tag", peer)
+                    .with("type", "offer/answer")])
+            };
             tag.insert("subscriptions", sub());
             tag.insert("subscribers", sub());
         }
@@ -105,7 +121,12 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
         .with("last signal", call.last_signal.as_secs())
         .with("SSRC", Owned::dict())
         .with("tags", tags)
-        .with("totals", Owned::dict().with("RTP", rtp.to_owned_value()).with("RTCP", rtcp.to_owned_value()))
+        .with(
+            "totals",
+            Owned::dict()
+                .with("RTP", rtp.to_owned_value())
+                .with("RTCP", rtcp.to_owned_value()),
+        )
 }
 
 fn stream(
@@ -133,7 +154,10 @@ fn stream(
         d.insert("advertised endpoint", endpoint(&ep));
     }
     // Like rtpengine, a stream without packets reports the call's creation time.
-    d.insert("last packet", st.last_packet.map_or(created, |t| now.unix_of(t)));
+    d.insert(
+        "last packet",
+        st.last_packet.map_or(created, |t| now.unix_of(t)),
+    );
     let mut flags = vec![Owned::from(if s.is_rtcp { "RTCP" } else { "RTP" })];
     if current.is_some() {
         flags.push("filled".into());
@@ -153,7 +177,10 @@ fn stream(
     d.insert("flags", flags);
     d.insert(
         "stats",
-        Owned::dict().with("packets", st.packets).with("bytes", st.bytes).with("errors", st.errors),
+        Owned::dict()
+            .with("packets", st.packets)
+            .with("bytes", st.bytes)
+            .with("errors", st.errors),
     );
     d
 }

@@ -51,7 +51,14 @@ pub struct Registry<P: PortAllocator> {
 
 impl<P: PortAllocator> Registry<P> {
     pub fn new(settings: Settings, ports: P) -> Self {
-        Registry { settings, calls: HashMap::new(), ports, next_stream: 1, recently_deleted: HashMap::new(), instance_token: random_token(12) }
+        Registry {
+            settings,
+            calls: HashMap::new(),
+            ports,
+            next_stream: 1,
+            recently_deleted: HashMap::new(),
+            instance_token: random_token(12),
+        }
     }
 
     pub fn ports(&self) -> &P {
@@ -64,7 +71,10 @@ impl<P: PortAllocator> Registry<P> {
 
     /// Calls not pending deletion count against --max-sessions.
     pub fn active_calls(&self) -> usize {
-        self.calls.values().filter(|c| c.delete_at.is_none()).count()
+        self.calls
+            .values()
+            .filter(|c| c.delete_at.is_none())
+            .count()
     }
 
     pub fn offer(&mut self, f: &Flags, now: &Now) -> Result<Outcome, CallError> {
@@ -85,7 +95,8 @@ impl<P: PortAllocator> Registry<P> {
         let b_family = f.address_family.or(sender_family);
         let b_if = self.pick_interface(f.direction.get(1).map(String::as_str), b_family)?;
         if is_new {
-            self.calls.insert(call_id.to_owned(), Call::new(call_id, now));
+            self.calls
+                .insert(call_id.to_owned(), Call::new(call_id, now));
         }
         let result = self.offer_in_call(call_id, from_tag, f, &session, text, now, (a_if, b_if));
         if result.is_err() && is_new {
@@ -145,7 +156,10 @@ impl<P: PortAllocator> Registry<P> {
             let plan = self.offer_plan(&call, a, b, session, f);
             let sdp = sdp::rewrite(text, session, &plan)?;
             effects.extend(self.relay_effects(&call, call_id));
-            Ok(Outcome { sdp: Some(sdp), effects })
+            Ok(Outcome {
+                sdp: Some(sdp),
+                effects,
+            })
         });
         self.calls.insert(call_id.to_owned(), call);
         out
@@ -218,12 +232,16 @@ impl<P: PortAllocator> Registry<P> {
             if let Some(m) = call.monologues[a].medias.get_mut(i) {
                 m.rtcp_mux = mp.rtcp_mux;
             }
-            if let (Some(m), Some(s)) = (call.monologues[b].medias.get_mut(i), session.media.get(i)) {
+            if let (Some(m), Some(s)) = (call.monologues[b].medias.get_mut(i), session.media.get(i))
+            {
                 m.rtcp_mux = s.rtcp_mux;
             }
         }
         effects.extend(self.relay_effects(call, &call.id.clone()));
-        Ok(Outcome { sdp: Some(sdp), effects })
+        Ok(Outcome {
+            sdp: Some(sdp),
+            effects,
+        })
     }
 
     /// Bring `sender`'s and `receiver`'s media in line with `session` (sent by
@@ -258,7 +276,15 @@ impl<P: PortAllocator> Registry<P> {
                 let media = &mut mono.medias[i];
                 if media.interface != iface {
                     // Another interface (direction/family changed): new ports there.
-                    let old = std::mem::replace(media, new_media(i, section, iface, self.settings.interfaces[iface].advertised));
+                    let old = std::mem::replace(
+                        media,
+                        new_media(
+                            i,
+                            section,
+                            iface,
+                            self.settings.interfaces[iface].advertised,
+                        ),
+                    );
                     effects.extend(self.release_media(&old));
                 }
                 let media = &mut call.monologues[side].medias[i];
@@ -272,8 +298,18 @@ impl<P: PortAllocator> Registry<P> {
                     let rtp_id = self.next_id();
                     let rtcp_id = self.next_id();
                     let media = &mut call.monologues[side].medias[i];
-                    media.rtp = Some(PacketStream { id: rtp_id, local: SocketAddr::new(local_ip, port), endpoint: None, is_rtcp: false });
-                    media.rtcp = Some(PacketStream { id: rtcp_id, local: SocketAddr::new(local_ip, port + 1), endpoint: None, is_rtcp: true });
+                    media.rtp = Some(PacketStream {
+                        id: rtp_id,
+                        local: SocketAddr::new(local_ip, port),
+                        endpoint: None,
+                        is_rtcp: false,
+                    });
+                    media.rtcp = Some(PacketStream {
+                        id: rtcp_id,
+                        local: SocketAddr::new(local_ip, port + 1),
+                        endpoint: None,
+                        is_rtcp: true,
+                    });
                 }
             }
             // The sender's endpoints, direction and capabilities come from its SDP.
@@ -295,7 +331,10 @@ impl<P: PortAllocator> Registry<P> {
                     .and_then(|r| r.address.as_ref())
                     .and_then(|(_, a)| parse_ip(a))
                     .or(endpoint_ip);
-                let rtcp_port = section.rtcp.as_ref().map_or(section.port.wrapping_add(1), |r| r.port);
+                let rtcp_port = section
+                    .rtcp
+                    .as_ref()
+                    .map_or(section.port.wrapping_add(1), |r| r.port);
                 rtcp.endpoint = rtcp_ip.map(|ip| SocketAddr::new(ip, rtcp_port));
             }
         }
@@ -316,7 +355,11 @@ impl<P: PortAllocator> Registry<P> {
         session.connection_for(i).and_then(|c| parse_ip(&c.address))
     }
 
-    fn pick_interface(&self, name: Option<&str>, family: Option<Family>) -> Result<usize, CallError> {
+    fn pick_interface(
+        &self,
+        name: Option<&str>,
+        family: Option<Family>,
+    ) -> Result<usize, CallError> {
         let ifs = &self.settings.interfaces;
         let named: Vec<usize> = match name {
             Some(n) if ifs.iter().any(|i| i.name == n) => {
@@ -332,7 +375,11 @@ impl<P: PortAllocator> Registry<P> {
                 .find(|&i| Family::of(&ifs[i].local) == fam)
                 // A named interface without that family: any interface of the family.
                 .or_else(|| (0..ifs.len()).find(|&i| Family::of(&ifs[i].local) == fam))
-                .ok_or(CallError::NoInterface(if fam == Family::V4 { "IP4" } else { "IP6" })),
+                .ok_or(CallError::NoInterface(if fam == Family::V4 {
+                    "IP4"
+                } else {
+                    "IP6"
+                })),
         }
     }
 
@@ -342,7 +389,12 @@ impl<P: PortAllocator> Registry<P> {
         id
     }
 
-    fn release_streams(&mut self, rtp: Option<PacketStream>, rtcp: Option<PacketStream>, _iface: usize) -> Vec<Effect> {
+    fn release_streams(
+        &mut self,
+        rtp: Option<PacketStream>,
+        rtcp: Option<PacketStream>,
+        _iface: usize,
+    ) -> Vec<Effect> {
         let mut effects = Vec::new();
         if let Some(r) = &rtp {
             self.ports.release(r.local.ip(), r.local.port());
@@ -367,10 +419,19 @@ impl<P: PortAllocator> Registry<P> {
                 let peer_media = peer.and_then(|p| p.medias.get(i));
                 let peer_rtp = peer_media.and_then(|m| m.rtp.as_ref()).map(|s| s.id);
                 let peer_rtcp = peer_media.and_then(|m| {
-                    if m.rtcp_mux { m.rtp.as_ref() } else { m.rtcp.as_ref() }.map(|s| s.id)
+                    if m.rtcp_mux {
+                        m.rtp.as_ref()
+                    } else {
+                        m.rtcp.as_ref()
+                    }
+                    .map(|s| s.id)
                 });
                 for s in media.rtp.iter().chain(media.rtcp.iter()) {
-                    let (sink, rtcp_sink) = if s.is_rtcp { (peer_rtcp, None) } else { (peer_rtp, peer_rtcp) };
+                    let (sink, rtcp_sink) = if s.is_rtcp {
+                        (peer_rtcp, None)
+                    } else {
+                        (peer_rtp, peer_rtcp)
+                    };
                     // A muxing side's RTCP goes to its RTP endpoint.
                     let endpoint = if s.is_rtcp && media.rtcp_mux {
                         media.rtp.as_ref().and_then(|r| r.endpoint)
@@ -405,14 +466,16 @@ impl<P: PortAllocator> Registry<P> {
     }
 
     pub(super) fn remember_deleted(&mut self, call_id: &str, now: Instant) {
-        self.recently_deleted.retain(|_, t| now.duration_since(*t) < DELETED_MEMORY);
+        self.recently_deleted
+            .retain(|_, t| now.duration_since(*t) < DELETED_MEMORY);
         self.recently_deleted.insert(call_id.to_owned(), now);
     }
 
     pub(super) fn was_deleted(&self, call_id: &str, now: Instant) -> bool {
-        self.recently_deleted.get(call_id).is_some_and(|t| now.duration_since(*t) < DELETED_MEMORY)
+        self.recently_deleted
+            .get(call_id)
+            .is_some_and(|t| now.duration_since(*t) < DELETED_MEMORY)
     }
-
 }
 
 fn push_monologue(call: &mut Call, tag: &str, now: &Now) -> usize {

@@ -44,15 +44,27 @@ fn flags(call: &str, from: &str, to: Option<&str>, body: String) -> Flags {
 }
 
 fn configs(effects: &[Effect]) -> Vec<&StreamConfig> {
-    effects.iter().filter_map(|e| if let Effect::Relay(c) = e { Some(c) } else { None }).collect()
+    effects
+        .iter()
+        .filter_map(|e| {
+            if let Effect::Relay(c) = e {
+                Some(c)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 #[test]
 fn offer_answer_wires_streams_crosswise() {
     let mut r = reg();
     let now = Now::system();
-    r.offer(&flags("c", "a", None, sdp(6000, "")), &now).unwrap();
-    let out = r.answer(&flags("c", "a", Some("b"), sdp(7000, "")), &now).unwrap();
+    r.offer(&flags("c", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    let out = r
+        .answer(&flags("c", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
     let cfgs = configs(&out.effects);
     assert_eq!(cfgs.len(), 4, "RTP+RTCP for each side");
     let a_rtp = cfgs.iter().find(|c| c.tag == "a" && !c.is_rtcp).unwrap();
@@ -65,21 +77,34 @@ fn offer_answer_wires_streams_crosswise() {
     assert_eq!(a_rtp.local.port() % 2, 0);
     assert_eq!(r.ports().in_use(), 2);
     // The answer SDP (to a) advertises a's local port.
-    assert!(out.sdp.unwrap().contains(&format!("m=audio {} ", a_rtp.local.port())));
+    assert!(out
+        .sdp
+        .unwrap()
+        .contains(&format!("m=audio {} ", a_rtp.local.port())));
 }
 
 #[test]
 fn rtcp_mux_accepted_by_answerer() {
     let mut r = reg();
     let now = Now::system();
-    let o = r.offer(&flags("m", "a", None, sdp(6000, "a=rtcp-mux\r\n")), &now).unwrap();
+    let o = r
+        .offer(&flags("m", "a", None, sdp(6000, "a=rtcp-mux\r\n")), &now)
+        .unwrap();
     assert!(o.sdp.unwrap().contains("a=rtcp-mux"));
-    let out = r.answer(&flags("m", "a", Some("b"), sdp(7000, "a=rtcp-mux\r\n")), &now).unwrap();
+    let out = r
+        .answer(
+            &flags("m", "a", Some("b"), sdp(7000, "a=rtcp-mux\r\n")),
+            &now,
+        )
+        .unwrap();
     let body = out.sdp.unwrap();
     let cfgs = configs(&out.effects);
     let a_rtp = cfgs.iter().find(|c| c.tag == "a" && !c.is_rtcp).unwrap();
     assert!(body.contains("a=rtcp-mux"));
-    assert!(body.contains(&format!("a=rtcp:{}", a_rtp.local.port())), "{body}");
+    assert!(
+        body.contains(&format!("a=rtcp:{}", a_rtp.local.port())),
+        "{body}"
+    );
     // Both sides mux: RTCP seen on an RTP port goes to the peer's RTP stream.
     let b_rtp = cfgs.iter().find(|c| c.tag == "b" && !c.is_rtcp).unwrap();
     assert_eq!(a_rtp.rtcp_sink, Some(b_rtp.id));
@@ -89,15 +114,29 @@ fn rtcp_mux_accepted_by_answerer() {
 fn reoffer_keeps_ports_and_family_change_moves_them() {
     let mut r = reg();
     let now = Now::system();
-    let first = r.offer(&flags("k", "a", None, sdp(6000, "")), &now).unwrap().sdp.unwrap();
-    let again = r.offer(&flags("k", "a", None, sdp(6000, "")), &now).unwrap();
+    let first = r
+        .offer(&flags("k", "a", None, sdp(6000, "")), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    let again = r
+        .offer(&flags("k", "a", None, sdp(6000, "")), &now)
+        .unwrap();
     assert_eq!(first, again.sdp.unwrap());
     assert!(!again.effects.iter().any(|e| matches!(e, Effect::Close(_))));
     let mut f = flags("k", "a", None, sdp(6000, ""));
     f.address_family = Some(crate::ng::flags::Family::V6);
     let moved = r.offer(&f, &now).unwrap();
     assert!(moved.sdp.unwrap().contains("c=IN IP6 ::1"));
-    assert_eq!(moved.effects.iter().filter(|e| matches!(e, Effect::Close(_))).count(), 2, "old pair closed");
+    assert_eq!(
+        moved
+            .effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Close(_)))
+            .count(),
+        2,
+        "old pair closed"
+    );
 }
 
 #[test]
@@ -108,11 +147,19 @@ fn sip_source_and_trust_address() {
     f.received_from = Some("198.51.100.7".parse().unwrap());
     f.sip_source_address = true;
     let out = r.offer(&f, &now).unwrap();
-    let a = configs(&out.effects).into_iter().find(|c| c.tag == "a" && !c.is_rtcp).unwrap().clone();
+    let a = configs(&out.effects)
+        .into_iter()
+        .find(|c| c.tag == "a" && !c.is_rtcp)
+        .unwrap()
+        .clone();
     assert_eq!(a.endpoint, Some("198.51.100.7:6000".parse().unwrap()));
     f.trust_address = true;
     let out = r.offer(&f, &now).unwrap();
-    let a = configs(&out.effects).into_iter().find(|c| c.tag == "a" && !c.is_rtcp).unwrap().clone();
+    let a = configs(&out.effects)
+        .into_iter()
+        .find(|c| c.tag == "a" && !c.is_rtcp)
+        .unwrap()
+        .clone();
     assert_eq!(a.endpoint, Some("192.0.2.1:6000".parse().unwrap()));
 }
 
@@ -122,21 +169,29 @@ fn delete_releases_ports_and_limits_apply() {
     s.max_sessions = 1;
     let mut r = Registry::new(s, RangeCursor::new(40000, 40099));
     let now = Now::system();
-    r.offer(&flags("x", "a", None, sdp(6000, "")), &now).unwrap();
-    let err = r.offer(&flags("y", "a", None, sdp(6000, "")), &now).unwrap_err();
+    r.offer(&flags("x", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    let err = r
+        .offer(&flags("y", "a", None, sdp(6000, "")), &now)
+        .unwrap_err();
     assert_eq!(err.to_string(), "Parallel session limit reached");
-    let (d, effects) = r.delete(&flags("x", "a", None, String::new()), &now).unwrap();
+    let (d, effects) = r
+        .delete(&flags("x", "a", None, String::new()), &now)
+        .unwrap();
     assert!(matches!(d, Deleted::Call(_)));
     assert_eq!(effects.len(), 4);
     assert_eq!(r.ports().in_use(), 0);
-    r.offer(&flags("y", "a", None, sdp(6000, "")), &now).unwrap();
+    r.offer(&flags("y", "a", None, sdp(6000, "")), &now)
+        .unwrap();
 }
 
 #[test]
 fn out_of_ports_leaves_nothing_behind() {
     let mut r = Registry::new(settings(), RangeCursor::new(40000, 40002));
     let now = Now::system();
-    let err = r.offer(&flags("z", "a", None, sdp(6000, "")), &now).unwrap_err();
+    let err = r
+        .offer(&flags("z", "a", None, sdp(6000, "")), &now)
+        .unwrap_err();
     assert_eq!(err.to_string(), "Ran out of ports");
     assert_eq!(r.ports().in_use(), 0);
     assert!(r.calls.is_empty());
@@ -158,17 +213,34 @@ fn sweep_expires_idle_and_delayed_calls() {
     s.delete_delay = Duration::from_secs(5);
     let mut r = Registry::new(s, RangeCursor::new(40000, 40099));
     let now = Now::system();
-    r.offer(&flags("idle", "a", None, sdp(6000, "")), &now).unwrap();
-    r.answer(&flags("idle", "a", Some("b"), sdp(7000, "")), &now).unwrap();
-    r.offer(&flags("del", "a", None, sdp(6000, "")), &now).unwrap();
-    r.answer(&flags("del", "a", Some("b"), sdp(7000, "")), &now).unwrap();
-    r.delete(&flags("del", "a", None, String::new()), &now).unwrap();
+    r.offer(&flags("idle", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    r.answer(&flags("idle", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    r.offer(&flags("del", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    r.answer(&flags("del", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    r.delete(&flags("del", "a", None, String::new()), &now)
+        .unwrap();
     assert_eq!(r.calls.len(), 2, "delete-delay keeps the call");
-    let later = Now { mono: now.mono + Duration::from_secs(6), unix: now.unix };
+    let later = Now {
+        mono: now.mono + Duration::from_secs(6),
+        unix: now.unix,
+    };
     let gone = r.sweep(&later, &NoStats);
-    assert_eq!(gone.iter().map(|g| (g.0.as_str(), g.1)).collect::<Vec<_>>(), vec![("del", Expiry::DeleteDelay)]);
-    let much_later = Now { mono: now.mono + Duration::from_secs(11), unix: now.unix };
+    assert_eq!(
+        gone.iter().map(|g| (g.0.as_str(), g.1)).collect::<Vec<_>>(),
+        vec![("del", Expiry::DeleteDelay)]
+    );
+    let much_later = Now {
+        mono: now.mono + Duration::from_secs(11),
+        unix: now.unix,
+    };
     let gone = r.sweep(&much_later, &NoStats);
-    assert_eq!(gone.iter().map(|g| (g.0.as_str(), g.1)).collect::<Vec<_>>(), vec![("idle", Expiry::Timeout)]);
+    assert_eq!(
+        gone.iter().map(|g| (g.0.as_str(), g.1)).collect::<Vec<_>>(),
+        vec![("idle", Expiry::Timeout)]
+    );
     assert_eq!(r.ports().in_use(), 0);
 }

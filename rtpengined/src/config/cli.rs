@@ -66,7 +66,12 @@ pub struct Cli {
     pub foreground: bool,
     #[arg(long = "thread-stack")]
     pub thread_stack: Option<String>,
-    #[arg(short = 't', long = "table", value_name = "INT", allow_hyphen_values = true)]
+    #[arg(
+        short = 't',
+        long = "table",
+        value_name = "INT",
+        allow_hyphen_values = true
+    )]
     pub table: Option<i32>,
     #[arg(short = 'F', long = "no-fallback", action = ArgAction::SetTrue)]
     pub no_fallback: bool,
@@ -314,10 +319,29 @@ impl Note {
 /// Options with a real implementation; anything else given is warned about.
 /// (`listen-cli` may come later; it is warned about for now.)
 const IMPLEMENTED: &[&str] = &[
-    "version", "config_file", "config_section", "log_level", "log_stderr", "no_log_timestamps",
-    "pidfile", "foreground", "table", "no_fallback", "interface", "listen_ng", "tos",
-    "timeout", "silent_timeout", "final_timeout", "port_min", "port_max", "num_threads",
-    "delete_delay", "sip_source", "max_sessions", "offer_timeout",
+    "version",
+    "config_file",
+    "config_section",
+    "log_level",
+    "log_stderr",
+    "no_log_timestamps",
+    "pidfile",
+    "foreground",
+    "table",
+    "no_fallback",
+    "interface",
+    "listen_ng",
+    "tos",
+    "timeout",
+    "silent_timeout",
+    "final_timeout",
+    "port_min",
+    "port_max",
+    "num_threads",
+    "delete_delay",
+    "sip_source",
+    "max_sessions",
+    "offer_timeout",
 ];
 
 impl Cli {
@@ -337,16 +361,25 @@ impl Cli {
         };
         let mut merged = argv.clone();
         if let Some((path, explicit)) = file {
-            let section = cli_only.config_section.clone().unwrap_or_else(|| "rtpengine".into());
+            let section = cli_only
+                .config_section
+                .clone()
+                .unwrap_or_else(|| "rtpengine".into());
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
                     let entries = super::ini::section(&text, &section)?;
-                    notes.push(Note::Info(format!("loaded config file {path} section [{section}]")));
+                    notes.push(Note::Info(format!(
+                        "loaded config file {path} section [{section}]"
+                    )));
                     let mut extra = Vec::new();
                     for (key, value) in entries {
-                        let arg = cmd.get_arguments().find(|a| a.get_long() == Some(key.as_str()));
+                        let arg = cmd
+                            .get_arguments()
+                            .find(|a| a.get_long() == Some(key.as_str()));
                         let Some(arg) = arg else {
-                            notes.push(Note::Warn(format!("config file: unknown key '{key}' ignored")));
+                            notes.push(Note::Warn(format!(
+                                "config file: unknown key '{key}' ignored"
+                            )));
                             continue;
                         };
                         let id = arg.get_id().as_str();
@@ -379,7 +412,9 @@ impl Cli {
             );
             if given && !IMPLEMENTED.contains(&id) {
                 let name = arg.get_long().unwrap_or(id);
-                notes.push(Note::Warn(format!("option --{name} is accepted but not implemented yet; ignored")));
+                notes.push(Note::Warn(format!(
+                    "option --{name} is accepted but not implemented yet; ignored"
+                )));
             }
         }
         Ok((cli, notes))

@@ -37,8 +37,17 @@ mod tests {
     fn reads_one_section() {
         let t = "# c\n[rtpengine]\ntable = 0\ninterface = a;b\n[other]\ntable=1\n";
         let s = section(t, "rtpengine").unwrap();
-        assert_eq!(s, vec![("table".into(), "0".into()), ("interface".into(), "a;b".into())]);
-        assert_eq!(section(t, "other").unwrap(), vec![("table".into(), "1".into())]);
+        assert_eq!(
+            s,
+            vec![
+                ("table".into(), "0".into()),
+                ("interface".into(), "a;b".into())
+            ]
+        );
+        assert_eq!(
+            section(t, "other").unwrap(),
+            vec![("table".into(), "1".into())]
+        );
         assert!(section("[x\n", "x").is_err());
         assert!(section("[x]\njunk\n", "x").is_err());
     }

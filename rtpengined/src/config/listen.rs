@@ -18,13 +18,17 @@ pub fn parse(spec: &str) -> Result<Vec<SocketAddr>, ConfigError> {
     if let Ok(sa) = s.parse::<SocketAddr>() {
         return Ok(vec![sa]);
     }
-    let (host, port) = s.rsplit_once(':').ok_or_else(|| err("expected [HOST:]PORT"))?;
+    let (host, port) = s
+        .rsplit_once(':')
+        .ok_or_else(|| err("expected [HOST:]PORT"))?;
     let port: u16 = port.parse().map_err(|_| err("bad port"))?;
     if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    let addrs: Vec<SocketAddr> =
-        (host, port).to_socket_addrs().map_err(|e| err(&e.to_string()))?.collect();
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| err(&e.to_string()))?
+        .collect();
     // Hostnames like "localhost" resolve to both families; take the first of each.
     let mut out = Vec::new();
     for fam_v4 in [true, false] {
@@ -44,11 +48,23 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert_eq!(parse("127.0.0.1:2223").unwrap(), vec!["127.0.0.1:2223".parse().unwrap()]);
-        assert_eq!(parse("[::1]:2223").unwrap(), vec!["[::1]:2223".parse().unwrap()]);
-        assert_eq!(parse("::1:2223").unwrap(), vec!["[::1]:2223".parse().unwrap()]);
+        assert_eq!(
+            parse("127.0.0.1:2223").unwrap(),
+            vec!["127.0.0.1:2223".parse().unwrap()]
+        );
+        assert_eq!(
+            parse("[::1]:2223").unwrap(),
+            vec!["[::1]:2223".parse().unwrap()]
+        );
+        assert_eq!(
+            parse("::1:2223").unwrap(),
+            vec!["[::1]:2223".parse().unwrap()]
+        );
         assert_eq!(parse("2223").unwrap().len(), 2);
-        assert!(parse("localhost:2223").unwrap().iter().all(|a| a.ip().is_loopback()));
+        assert!(parse("localhost:2223")
+            .unwrap()
+            .iter()
+            .all(|a| a.ip().is_loopback()));
         assert!(parse("127.0.0.1:notaport").is_err());
         assert!(parse("").is_err());
     }

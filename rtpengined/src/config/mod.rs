@@ -56,16 +56,20 @@ impl Interface {
             None => (rest, None),
         };
         let ip = |s: &str| -> Result<IpAddr, ConfigError> {
-            s.trim_matches(['[', ']'])
-                .parse()
-                .map_err(|_| err("not an IP address (interface names and 'any' are not supported yet)"))
+            s.trim_matches(['[', ']']).parse().map_err(|_| {
+                err("not an IP address (interface names and 'any' are not supported yet)")
+            })
         };
         let local = ip(local)?;
         let advertised = match adv {
             Some(a) => ip(a)?,
             None => local,
         };
-        Ok(Interface { name, local, advertised })
+        Ok(Interface {
+            name,
+            local,
+            advertised,
+        })
     }
 }
 
@@ -97,8 +101,11 @@ pub struct Config {
 
 impl Config {
     pub fn from_cli(cli: &Cli) -> Result<Config, ConfigError> {
-        let interfaces =
-            cli.interface.iter().map(|s| Interface::parse(s)).collect::<Result<Vec<_>, _>>()?;
+        let interfaces = cli
+            .interface
+            .iter()
+            .map(|s| Interface::parse(s))
+            .collect::<Result<Vec<_>, _>>()?;
         if interfaces.is_empty() {
             return Err(ConfigError::NoInterface);
         }
@@ -117,7 +124,10 @@ impl Config {
         let port_max = cli.port_max.unwrap_or(40000);
         // A pair needs an even RTP port and the odd port above it.
         let first_even = port_min + (port_min % 2);
-        if port_min == 0 || port_max < port_min || first_even.checked_add(1).is_none_or(|p| p > port_max) {
+        if port_min == 0
+            || port_max < port_min
+            || first_even.checked_add(1).is_none_or(|p| p > port_max)
+        {
             return Err(ConfigError::PortRange(port_min, port_max));
         }
         let table = cli.table.unwrap_or(0);
@@ -168,15 +178,40 @@ mod tests {
         assert_eq!(i.local, "10.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!(i.advertised, "203.0.113.5".parse::<IpAddr>().unwrap());
         let i = Interface::parse("::1").unwrap();
-        assert_eq!((i.name.as_str(), i.local, i.advertised), ("default", i.local, i.local));
+        assert_eq!(
+            (i.name.as_str(), i.local, i.advertised),
+            ("default", i.local, i.local)
+        );
         assert!(Interface::parse("eth0").is_err());
         assert!(Interface::parse("/1.2.3.4").is_err());
     }
 
     #[test]
     fn short_and_long_forms() {
-        let c = cfg(&["-i", "127.0.0.1", "-n", "127.0.0.1:2223", "-m", "32000", "-M", "32099",
-            "-o", "5", "-s", "7", "-a", "9", "-d", "0", "-t", "-1", "-T", "184", "-f", "-E"])
+        let c = cfg(&[
+            "-i",
+            "127.0.0.1",
+            "-n",
+            "127.0.0.1:2223",
+            "-m",
+            "32000",
+            "-M",
+            "32099",
+            "-o",
+            "5",
+            "-s",
+            "7",
+            "-a",
+            "9",
+            "-d",
+            "0",
+            "-t",
+            "-1",
+            "-T",
+            "184",
+            "-f",
+            "-E",
+        ])
         .unwrap();
         assert_eq!(c.port_min, 32000);
         assert_eq!(c.port_max, 32099);
@@ -191,8 +226,14 @@ mod tests {
 
     #[test]
     fn invalid_combinations() {
-        assert!(matches!(cfg(&["-n", "2223"]), Err(ConfigError::NoInterface)));
-        assert!(matches!(cfg(&["-i", "127.0.0.1"]), Err(ConfigError::NoListener)));
+        assert!(matches!(
+            cfg(&["-n", "2223"]),
+            Err(ConfigError::NoInterface)
+        ));
+        assert!(matches!(
+            cfg(&["-i", "127.0.0.1"]),
+            Err(ConfigError::NoListener)
+        ));
         assert!(matches!(
             cfg(&["-i", "127.0.0.1", "-n", "2223", "-m", "4000", "-M", "3000"]),
             Err(ConfigError::PortRange(..))
@@ -209,15 +250,32 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("r.conf");
         std::fs::write(&path, "[rtpengine]\ninterface = 127.0.0.1\nlisten-ng = 127.0.0.1:2300\ntimeout = 11\nforeground = true\nrecording-method = proc\n").unwrap();
-        let argv: Vec<String> = ["rtpengined", &format!("--config-file={}", path.display()), "--timeout=22"]
-            .iter().map(|s| s.to_string()).collect();
+        let argv: Vec<String> = [
+            "rtpengined",
+            &format!("--config-file={}", path.display()),
+            "--timeout=22",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let (cli, notes) = Cli::load(argv).unwrap();
         let c = Config::from_cli(&cli).unwrap();
         assert_eq!(c.timeout, Duration::from_secs(22));
         assert!(c.foreground);
-        assert_eq!(c.listen_ng, vec!["127.0.0.1:2300".parse::<SocketAddr>().unwrap()]);
-        assert!(notes.iter().any(|n| matches!(n, cli::Note::Warn(t) if t.contains("--recording-method"))), "{notes:?}");
-        let missing: Vec<String> = ["rtpengined", "--config-file=/nonexistent/x.conf"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            c.listen_ng,
+            vec!["127.0.0.1:2300".parse::<SocketAddr>().unwrap()]
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| matches!(n, cli::Note::Warn(t) if t.contains("--recording-method"))),
+            "{notes:?}"
+        );
+        let missing: Vec<String> = ["rtpengined", "--config-file=/nonexistent/x.conf"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert!(matches!(Cli::load(missing), Err(ConfigError::File(..))));
     }
 }

@@ -19,15 +19,24 @@ fn level_name(level: u8) -> &'static str {
 pub fn init(level: u8, stderr: bool) {
     let filter = EnvFilter::try_from_env("RTPENGINED_LOG")
         .unwrap_or_else(|_| EnvFilter::new(format!("rtpengined={}", level_name(level))));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let syslog = if stderr { None } else { Syslog::connect() };
     match syslog {
         Some(s) => {
-            let _ = builder.with_ansi(false).without_time().with_writer(s).try_init();
+            let _ = builder
+                .with_ansi(false)
+                .without_time()
+                .with_writer(s)
+                .try_init();
         }
         None => {
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let _ = builder.with_ansi(ansi).with_writer(std::io::stderr).try_init();
+            let _ = builder
+                .with_ansi(ansi)
+                .with_writer(std::io::stderr)
+                .try_init();
         }
     }
 }
@@ -42,7 +51,9 @@ impl Syslog {
     fn connect() -> Option<Syslog> {
         let socket = UnixDatagram::unbound().ok()?;
         socket.connect("/dev/log").ok()?;
-        Some(Syslog { socket: std::sync::Arc::new(socket) })
+        Some(Syslog {
+            socket: std::sync::Arc::new(socket),
+        })
     }
 }
 
@@ -73,6 +84,9 @@ impl Drop for SyslogLine {
 impl<'a> MakeWriter<'a> for Syslog {
     type Writer = SyslogLine;
     fn make_writer(&'a self) -> SyslogLine {
-        SyslogLine { socket: self.socket.clone(), buf: Vec::new() }
+        SyslogLine {
+            socket: self.socket.clone(),
+            buf: Vec::new(),
+        }
     }
 }

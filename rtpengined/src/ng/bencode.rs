@@ -57,7 +57,10 @@ struct Decoder<'a> {
 
 impl<'a> Decoder<'a> {
     fn peek(&self) -> Result<u8, DecodeError> {
-        self.buf.get(self.pos).copied().ok_or(DecodeError::Truncated(self.pos))
+        self.buf
+            .get(self.pos)
+            .copied()
+            .ok_or(DecodeError::Truncated(self.pos))
     }
 
     fn value(&mut self, depth: usize) -> Result<Value<'a>, DecodeError> {
@@ -115,8 +118,14 @@ impl<'a> Decoder<'a> {
         let start = self.pos;
         let len = self.int_until(b':')?;
         let len = usize::try_from(len).map_err(|_| DecodeError::BadLength(start))?;
-        let end = self.pos.checked_add(len).ok_or(DecodeError::BadLength(start))?;
-        let s = self.buf.get(self.pos..end).ok_or(DecodeError::Truncated(self.buf.len()))?;
+        let end = self
+            .pos
+            .checked_add(len)
+            .ok_or(DecodeError::BadLength(start))?;
+        let s = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(DecodeError::Truncated(self.buf.len()))?;
         self.pos = end;
         Ok(s)
     }
@@ -131,7 +140,10 @@ impl<'a> Decoder<'a> {
         let digits = &self.buf[start..start + rel];
         let text = std::str::from_utf8(digits).map_err(|_| DecodeError::BadInt(start))?;
         let valid = !text.is_empty()
-            && text.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit())
+            && text
+                .trim_start_matches('-')
+                .bytes()
+                .all(|b| b.is_ascii_digit())
             && text != "-";
         if !valid {
             return Err(DecodeError::BadInt(start));
@@ -146,7 +158,10 @@ impl<'a> Value<'a> {
     /// Look a key up in a dictionary (first match, as rtpengine does).
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
         match self {
-            Value::Dict(items) => items.iter().find(|(k, _)| *k == key.as_bytes()).map(|(_, v)| v),
+            Value::Dict(items) => items
+                .iter()
+                .find(|(k, _)| *k == key.as_bytes())
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -188,9 +203,11 @@ impl<'a> Value<'a> {
             Value::Bytes(b) => Owned::Bytes(b.to_vec()),
             Value::Int(n) => Owned::Int(*n),
             Value::List(l) => Owned::List(l.iter().map(|v| v.to_owned_value()).collect()),
-            Value::Dict(d) => {
-                Owned::Dict(d.iter().map(|(k, v)| (k.to_vec(), v.to_owned_value())).collect())
-            }
+            Value::Dict(d) => Owned::Dict(
+                d.iter()
+                    .map(|(k, v)| (k.to_vec(), v.to_owned_value()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -227,7 +244,10 @@ impl Owned {
 
     pub fn get(&self, key: &str) -> Option<&Owned> {
         match self {
-            Owned::Dict(items) => items.iter().find(|(k, _)| k == key.as_bytes()).map(|(_, v)| v),
+            Owned::Dict(items) => items
+                .iter()
+                .find(|(k, _)| k == key.as_bytes())
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -326,16 +346,34 @@ mod tests {
         let v = decode(b"d3:TOS3:184e").unwrap();
         assert_eq!(v.get("TOS").unwrap().as_int(), Some(184));
         let v = decode(b"d5:flags8:a b  c de").unwrap();
-        assert_eq!(v.get("flags").unwrap().as_text_list(), vec!["a", "b", "c", "d"]);
+        assert_eq!(
+            v.get("flags").unwrap().as_text_list(),
+            vec!["a", "b", "c", "d"]
+        );
     }
 
     #[test]
     fn rejects_malformed() {
         for bad in [
-            &b""[..], b"d3:abc", b"5:abc", b"i12", b"ie", b"i-e", b"i1x2e", b"di1ei2ee",
-            b"x", b"99999999999999999999:a", b"d1:a1:be junk", b"-1:a", b"l1:ai",
+            &b""[..],
+            b"d3:abc",
+            b"5:abc",
+            b"i12",
+            b"ie",
+            b"i-e",
+            b"i1x2e",
+            b"di1ei2ee",
+            b"x",
+            b"99999999999999999999:a",
+            b"d1:a1:be junk",
+            b"-1:a",
+            b"l1:ai",
         ] {
-            assert!(decode(bad).is_err(), "{:?} accepted", String::from_utf8_lossy(bad));
+            assert!(
+                decode(bad).is_err(),
+                "{:?} accepted",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -350,7 +388,10 @@ mod tests {
     fn missing_closing_e_at_end_is_tolerated() {
         let v = decode(b"d7:command4:ping").unwrap();
         assert_eq!(v.get("command").unwrap().as_text().unwrap(), "ping");
-        assert_eq!(decode(b"d1:ald1:bi1e").unwrap().to_owned_value().encode(), b"d1:ald1:bi1eeee".to_vec());
+        assert_eq!(
+            decode(b"d1:ald1:bi1e").unwrap().to_owned_value().encode(),
+            b"d1:ald1:bi1eeee".to_vec()
+        );
     }
 
     #[test]
@@ -360,11 +401,14 @@ mod tests {
 
     #[test]
     fn encode_keeps_insertion_order() {
-        let o = Owned::dict().with("result", "pong").with("a", 5i64).with(
-            "l",
-            vec![Owned::from("x"), Owned::dict().with("k", "v")],
+        let o = Owned::dict()
+            .with("result", "pong")
+            .with("a", 5i64)
+            .with("l", vec![Owned::from("x"), Owned::dict().with("k", "v")]);
+        assert_eq!(
+            o.encode(),
+            b"d6:result4:pong1:ai5e1:ll1:xd1:k1:veee".to_vec()
         );
-        assert_eq!(o.encode(), b"d6:result4:pong1:ai5e1:ll1:xd1:k1:veee".to_vec());
     }
 
     mod prop {

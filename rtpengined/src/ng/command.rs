@@ -28,10 +28,24 @@ pub enum CommandError {
 
 /// Commands of rtpengine 10.5 we recognise but do not implement yet.
 const UNSUPPORTED: &[&str] = &[
-    "statistics", "pause recording", "block DTMF", "unblock DTMF", "block media",
-    "unblock media", "silence media", "unsilence media", "start forwarding",
-    "stop forwarding", "play media", "stop media", "play DTMF", "publish", "subscribe request",
-    "subscribe answer", "unsubscribe", "connect",
+    "statistics",
+    "pause recording",
+    "block DTMF",
+    "unblock DTMF",
+    "block media",
+    "unblock media",
+    "silence media",
+    "unsilence media",
+    "start forwarding",
+    "stop forwarding",
+    "play media",
+    "stop media",
+    "play DTMF",
+    "publish",
+    "subscribe request",
+    "subscribe answer",
+    "unsubscribe",
+    "connect",
 ];
 
 impl CommandKind {
@@ -73,8 +87,14 @@ pub struct Request {
 
 impl Request {
     pub fn parse(msg: &Value<'_>) -> Result<Request, CommandError> {
-        let name = msg.get("command").and_then(|c| c.as_text()).ok_or(CommandError::Missing)?;
+        let name = msg
+            .get("command")
+            .and_then(|c| c.as_text())
+            .ok_or(CommandError::Missing)?;
         let kind = CommandKind::from_name(&name)?;
-        Ok(Request { kind, flags: Flags::parse(msg) })
+        Ok(Request {
+            kind,
+            flags: Flags::parse(msg),
+        })
     }
 }

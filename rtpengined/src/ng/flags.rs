@@ -95,34 +95,124 @@ pub struct Flags {
 
 /// Keys that exist in rtpengine 10.5 but whose features we do not provide yet.
 const UNIMPLEMENTED_KEYS: &[&str] = &[
-    "DTLS-reverse", "DTLS-fingerprint", "OSRTP", "SDES", "record-call",
-    "recording-file", "recording-path", "recording-pattern", "metadata", "codec", "ptime",
-    "ptime-reverse", "repacketize", "T.38", "T38", "xmlrpc-callback", "output-destination",
-    "frequency", "frequencies", "media-echo", "media echo", "sdp-attr", "set-label",
-    "from-label", "to-label", "from-tags", "volume", "trigger", "trigger-end",
-    "trigger-end-time", "trigger-end-digits", "DTMF-security", "DTMF-security-trigger",
-    "DTMF-security-trigger-end", "DTMF-delay", "DTMF-log-dest", "delay-buffer",
-    "drop-traffic", "generate RTCP", "generate-RTCP", "moh", "blob", "file", "db-id",
-    "digit", "code", "duration", "pause", "all", "to-interface", "from-interface",
-    "xmlrpc", "endpoint-learning", "audio-player", "template", "end-of-candidates",
+    "DTLS-reverse",
+    "DTLS-fingerprint",
+    "OSRTP",
+    "SDES",
+    "record-call",
+    "recording-file",
+    "recording-path",
+    "recording-pattern",
+    "metadata",
+    "codec",
+    "ptime",
+    "ptime-reverse",
+    "repacketize",
+    "T.38",
+    "T38",
+    "xmlrpc-callback",
+    "output-destination",
+    "frequency",
+    "frequencies",
+    "media-echo",
+    "media echo",
+    "sdp-attr",
+    "set-label",
+    "from-label",
+    "to-label",
+    "from-tags",
+    "volume",
+    "trigger",
+    "trigger-end",
+    "trigger-end-time",
+    "trigger-end-digits",
+    "DTMF-security",
+    "DTMF-security-trigger",
+    "DTMF-security-trigger-end",
+    "DTMF-delay",
+    "DTMF-log-dest",
+    "delay-buffer",
+    "drop-traffic",
+    "generate RTCP",
+    "generate-RTCP",
+    "moh",
+    "blob",
+    "file",
+    "db-id",
+    "digit",
+    "code",
+    "duration",
+    "pause",
+    "all",
+    "to-interface",
+    "from-interface",
+    "xmlrpc",
+    "endpoint-learning",
+    "audio-player",
+    "template",
+    "end-of-candidates",
     "mode",
 ];
 
 /// Flags (items of the `flags` list) that exist in 10.5 but are not implemented yet.
 const UNIMPLEMENTED_FLAGS: &[&str] = &[
-    "unidirectional", "reset", "record-call", "always-transcode", "reuse-codecs",
-    "no-codec-renegotiation", "pad-crypto", "generate-mid", "fragment",
-    "symmetric-codecs", "asymmetric-codecs", "inject-DTMF", "detect-DTMF", "generate-RTCP",
-    "single-codec", "no-jitter-buffer", "pierce-NAT", "NAT-wait",
-    "no-port-latching", "recrypt", "allow-transcoding", "passthrough", "early-media",
-    "siprec", "directional", "debug", "ICE-reject", "trickle-ICE",
-    "block-short", "block-egress", "egress", "no-passthrough", "record-all",
-    "SDES-pad", "SDES-authenticated-SRTP", "SDES-encrypted-SRTP", "SDES-unauthenticated-SRTP",
-    "SDES-unencrypted-SRTCP", "SDES-unencrypted-SRTP", "SDES-static", "SDES-nonew",
-    "no-RTCP", "mirror-RTCP", "inactive", "new-branch", "to-tag",
-    "allow-asymmetric-codecs", "strict-SDES", "discard-recording", "exclude-recording",
-    "block-DTMF", "block-media", "silence-media", "csrc-per-media", "transcode-all",
-    "media-handover-no", "sip-code",
+    "unidirectional",
+    "reset",
+    "record-call",
+    "always-transcode",
+    "reuse-codecs",
+    "no-codec-renegotiation",
+    "pad-crypto",
+    "generate-mid",
+    "fragment",
+    "symmetric-codecs",
+    "asymmetric-codecs",
+    "inject-DTMF",
+    "detect-DTMF",
+    "generate-RTCP",
+    "single-codec",
+    "no-jitter-buffer",
+    "pierce-NAT",
+    "NAT-wait",
+    "no-port-latching",
+    "recrypt",
+    "allow-transcoding",
+    "passthrough",
+    "early-media",
+    "siprec",
+    "directional",
+    "debug",
+    "ICE-reject",
+    "trickle-ICE",
+    "block-short",
+    "block-egress",
+    "egress",
+    "no-passthrough",
+    "record-all",
+    "SDES-pad",
+    "SDES-authenticated-SRTP",
+    "SDES-encrypted-SRTP",
+    "SDES-unauthenticated-SRTP",
+    "SDES-unencrypted-SRTCP",
+    "SDES-unencrypted-SRTP",
+    "SDES-static",
+    "SDES-nonew",
+    "no-RTCP",
+    "mirror-RTCP",
+    "inactive",
+    "new-branch",
+    "to-tag",
+    "allow-asymmetric-codecs",
+    "strict-SDES",
+    "discard-recording",
+    "exclude-recording",
+    "block-DTMF",
+    "block-media",
+    "silence-media",
+    "csrc-per-media",
+    "transcode-all",
+    "media-handover-no",
+    "sip-code",
 ];
 
 impl Flags {
@@ -162,7 +252,11 @@ impl Flags {
                 }
             }
             "direction" => {
-                self.direction = value.as_text_list().into_iter().map(|s| s.into_owned()).collect()
+                self.direction = value
+                    .as_text_list()
+                    .into_iter()
+                    .map(|s| s.into_owned())
+                    .collect()
             }
             "interface" => self.interface = Self::text(value),
             "ICE" => {
@@ -207,7 +301,11 @@ impl Flags {
                 }
             }
             "supports" => {
-                self.supports = value.as_text_list().into_iter().map(|s| s.into_owned()).collect()
+                self.supports = value
+                    .as_text_list()
+                    .into_iter()
+                    .map(|s| s.into_owned())
+                    .collect()
             }
             "limit" => self.limit = value.as_int().and_then(|n| u32::try_from(n).ok()),
             k if UNIMPLEMENTED_KEYS.contains(&k) => self.unimplemented.push(k.to_owned()),
@@ -255,7 +353,9 @@ impl Flags {
     fn apply_transport(&mut self, p: &str) {
         match p {
             "RTP/AVP" | "RTP/AVPF" => {}
-            other => self.unimplemented.push(format!("transport-protocol={other}")),
+            other => self
+                .unimplemented
+                .push(format!("transport-protocol={other}")),
         }
         self.transport_protocol = Some(p.to_owned());
     }
@@ -263,7 +363,9 @@ impl Flags {
     fn apply_received_from(&mut self, value: &Value<'_>) {
         let parts = value.as_text_list();
         // `[family, address]`; a bare address is accepted too.
-        let addr = parts.last().and_then(|a| a.trim_matches(['[', ']']).parse::<IpAddr>().ok());
+        let addr = parts
+            .last()
+            .and_then(|a| a.trim_matches(['[', ']']).parse::<IpAddr>().ok());
         match addr {
             Some(ip) => self.received_from = Some(ip),
             None => self.invalid.push("received-from".into()),
@@ -360,7 +462,10 @@ impl Flags {
         if self.unimplemented.is_empty() {
             None
         } else {
-            Some(format!("Unsupported (ignored): {}", self.unimplemented.join(", ")))
+            Some(format!(
+                "Unsupported (ignored): {}",
+                self.unimplemented.join(", ")
+            ))
         }
     }
 }
@@ -372,8 +477,17 @@ mod tests {
 
     #[test]
     fn parses_prefixed_flags() {
-        let flags = ["replace-origin", "rtcp-mux-demux", "ICE=force", "SDES-off-foo", "direction=pub"];
-        let msg = Owned::dict().with("flags", flags.iter().map(|f| Owned::from(*f)).collect::<Vec<_>>());
+        let flags = [
+            "replace-origin",
+            "rtcp-mux-demux",
+            "ICE=force",
+            "SDES-off-foo",
+            "direction=pub",
+        ];
+        let msg = Owned::dict().with(
+            "flags",
+            flags.iter().map(|f| Owned::from(*f)).collect::<Vec<_>>(),
+        );
         let bytes = msg.encode();
         let v = decode(&bytes).unwrap();
         let f = Flags::parse(&v);

@@ -15,7 +15,10 @@ pub enum FrameError {
 
 /// Split a datagram into cookie and body without decoding the body.
 pub fn split_cookie(datagram: &[u8]) -> Result<(&[u8], &[u8]), FrameError> {
-    let sp = datagram.iter().position(|&b| b == b' ').ok_or(FrameError::NoCookie)?;
+    let sp = datagram
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(FrameError::NoCookie)?;
     if sp == 0 {
         return Err(FrameError::NoCookie);
     }

@@ -33,7 +33,12 @@ pub struct Relay {
 
 impl Relay {
     pub fn new(pool: SharedPool, offload: Arc<dyn Offload>) -> Relay {
-        Relay { streams: Mutex::new(HashMap::new()), pool, offload, epoch: Instant::now() }
+        Relay {
+            streams: Mutex::new(HashMap::new()),
+            pool,
+            offload,
+            epoch: Instant::now(),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StreamId, Entry>> {
@@ -76,13 +81,28 @@ impl Relay {
         // Pass 2: (re)wire.
         for e in effects {
             if let Effect::Relay(cfg) = e {
-                let Some(entry) = streams.get(&cfg.id) else { continue };
-                let resolve = |id: Option<StreamId>| id.and_then(|i| streams.get(&i)).map(|e| e.state.clone());
-                let wiring = Wiring { cfg: cfg.clone(), sink: resolve(cfg.sink), rtcp_sink: resolve(cfg.rtcp_sink) };
+                let Some(entry) = streams.get(&cfg.id) else {
+                    continue;
+                };
+                let resolve = |id: Option<StreamId>| {
+                    id.and_then(|i| streams.get(&i)).map(|e| e.state.clone())
+                };
+                let wiring = Wiring {
+                    cfg: cfg.clone(),
+                    sink: resolve(cfg.sink),
+                    rtcp_sink: resolve(cfg.rtcp_sink),
+                };
                 let mut slot = entry.state.config.lock().unwrap_or_else(|e| e.into_inner());
-                if slot.as_ref().is_some_and(|w| w.cfg.endpoint != cfg.endpoint) {
+                if slot
+                    .as_ref()
+                    .is_some_and(|w| w.cfg.endpoint != cfg.endpoint)
+                {
                     // Signalling moved the peer: forget what was learned (re-INVITE).
-                    *entry.state.learned.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                    *entry
+                        .state
+                        .learned
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = None;
                 }
                 *slot = Some(Arc::new(wiring));
             }
@@ -91,10 +111,9 @@ impl Relay {
     }
 
     fn open(&self, cfg: &StreamConfig) -> std::io::Result<Entry> {
-        let std_sock = self
-            .pool
-            .take(cfg.local)
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "port not reserved"))?;
+        let std_sock = self.pool.take(cfg.local).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::NotFound, "port not reserved")
+        })?;
         std_sock.set_nonblocking(true)?;
         if let Some(t) = cfg.tos {
             tos::set(&std_sock, cfg.local.is_ipv4(), t);
@@ -133,7 +152,10 @@ impl Closing {
 
 impl StatsSource for Relay {
     fn stats(&self, id: StreamId) -> StreamStats {
-        self.lock().get(&id).map(|e| e.state.stats()).unwrap_or_default()
+        self.lock()
+            .get(&id)
+            .map(|e| e.state.stats())
+            .unwrap_or_default()
     }
 }
 
@@ -152,12 +174,18 @@ async fn receive_loop(state: Arc<StreamState>, offload: Arc<dyn Offload>) {
         let Some(w) = state.wiring() else { continue };
         let (verdict, learned) = state.learn(&w.cfg, src);
         if verdict == Verdict::Drop {
-            state.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state
+                .errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             continue;
         }
         state.count(len, now);
         let packet = &buf[..len];
-        let sink = if !w.cfg.is_rtcp && is_rtcp(packet) && w.rtcp_sink.is_some() { &w.rtcp_sink } else { &w.sink };
+        let sink = if !w.cfg.is_rtcp && is_rtcp(packet) && w.rtcp_sink.is_some() {
+            &w.rtcp_sink
+        } else {
+            &w.sink
+        };
         let Some(sink) = sink else { continue };
         let dest = sink.destination();
         if learned {
@@ -167,7 +195,8 @@ async fn receive_loop(state: Arc<StreamState>, offload: Arc<dyn Offload>) {
         let Some(dest) = dest else { continue };
         if let Err(err) = sink.socket.send_to(packet, dest).await {
             debug!(%err, %dest, "send failed");
-            sink.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            sink.errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }

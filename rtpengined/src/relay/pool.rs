@@ -19,7 +19,10 @@ pub struct SharedPool(pub Arc<Mutex<SocketPool>>);
 
 impl SharedPool {
     pub fn new(min: u16, max: u16) -> SharedPool {
-        SharedPool(Arc::new(Mutex::new(SocketPool { cursor: RangeCursor::new(min, max), bound: HashMap::new() })))
+        SharedPool(Arc::new(Mutex::new(SocketPool {
+            cursor: RangeCursor::new(min, max),
+            bound: HashMap::new(),
+        })))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SocketPool> {

@@ -52,7 +52,10 @@ impl StreamState {
     }
 
     pub fn wiring(&self) -> Option<Arc<Wiring>> {
-        self.config.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.config
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Where packets for this stream's peer go: the learned source, else signalling.

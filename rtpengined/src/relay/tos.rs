@@ -4,7 +4,11 @@ use std::os::fd::AsRawFd;
 
 pub fn set(socket: &std::net::UdpSocket, ipv4: bool, tos: u8) {
     let value: libc::c_int = tos.into();
-    let (level, name) = if ipv4 { (libc::IPPROTO_IP, libc::IP_TOS) } else { (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) };
+    let (level, name) = if ipv4 {
+        (libc::IPPROTO_IP, libc::IP_TOS)
+    } else {
+        (libc::IPPROTO_IPV6, libc::IPV6_TCLASS)
+    };
     // SAFETY: the fd is a live UDP socket owned by `socket`; `value` outlives the call
     // and its size is passed exactly.
     let rc = unsafe {

@@ -36,7 +36,11 @@ pub struct Handler {
 
 impl Handler {
     pub fn new(registry: Registry<SharedPool>, relay: Arc<Relay>) -> Handler {
-        Handler { registry: Mutex::new(registry), relay, cache: Mutex::new(ReplyCache::default()) }
+        Handler {
+            registry: Mutex::new(registry),
+            relay,
+            cache: Mutex::new(ReplyCache::default()),
+        }
     }
 
     pub fn registry(&self) -> std::sync::MutexGuard<'_, Registry<SharedPool>> {
@@ -68,11 +72,16 @@ impl Handler {
             Ok(r) => r,
             Err(err) => {
                 warn!(reason = %err, detail = ?err, "ng command failed");
-                Owned::dict().with("result", "error").with("error-reason", err.to_string())
+                Owned::dict()
+                    .with("result", "error")
+                    .with("error-reason", err.to_string())
             }
         };
         let framed = message::frame_reply(cookie, &reply);
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(now, cookie, framed.clone());
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(now, cookie, framed.clone());
         Some(framed)
     }
 
@@ -98,11 +107,17 @@ impl Handler {
             CommandKind::Offer | CommandKind::Answer => {
                 let outcome = {
                     let mut reg = self.registry();
-                    let out = if req.kind == CommandKind::Offer { reg.offer(f, &now) } else { reg.answer(f, &now) };
+                    let out = if req.kind == CommandKind::Offer {
+                        reg.offer(f, &now)
+                    } else {
+                        reg.answer(f, &now)
+                    };
                     let out = match out {
                         // Clients announcing "load limit" get it as a result of its own
                         // (Kamailio then tries another rtpengine), as rtpengine does.
-                        Err(CallError::SessionLimit) if f.supports.iter().any(|s| s == "load limit") => {
+                        Err(CallError::SessionLimit)
+                            if f.supports.iter().any(|s| s == "load limit") =>
+                        {
                             warn!("session limit reached");
                             return Ok(Owned::dict()
                                 .with("result", "load limit")
@@ -116,7 +131,11 @@ impl Handler {
                     closing.wait_blocking();
                     out
                 };
-                info!(streams = outcome.effects.len(), "{} processed", req.kind.name());
+                info!(
+                    streams = outcome.effects.len(),
+                    "{} processed",
+                    req.kind.name()
+                );
                 Owned::dict().with("sdp", outcome.sdp.unwrap_or_default())
             }
             CommandKind::Delete => {
@@ -128,7 +147,9 @@ impl Handler {
                         log_final_stats(c, self.relay.as_ref());
                         crate::call::query::query_call(c, &now, self.relay.as_ref())
                     }
-                    Deleted::NotFound => Owned::dict().with("warning", CallError::NotFound.to_string()),
+                    Deleted::NotFound => {
+                        Owned::dict().with("warning", CallError::NotFound.to_string())
+                    }
                 };
                 let closing = self.relay.apply(&effects);
                 drop(reg);

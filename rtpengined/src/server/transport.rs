@@ -28,7 +28,10 @@ impl NgUdp {
         std_sock.set_nonblocking(true)?;
         let _ = tos; // --control-tos is accepted but not applied yet.
         let local = std_sock.local_addr()?;
-        Ok(NgUdp { socket: UdpSocket::from_std(std_sock)?, local })
+        Ok(NgUdp {
+            socket: UdpSocket::from_std(std_sock)?,
+            local,
+        })
     }
 }
 

@@ -18,7 +18,11 @@ pub struct Daemon {
 
 /// A free UDP port on `ip` (the OS picks; released before the daemon binds it).
 pub fn free_port(ip: &str) -> u16 {
-    UdpSocket::bind((ip, 0)).unwrap().local_addr().unwrap().port()
+    UdpSocket::bind((ip, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Daemon {
@@ -34,7 +38,8 @@ impl Daemon {
         } else {
             format!("{ng_ip}:{port}").parse().unwrap()
         };
-        let log = std::env::temp_dir().join(format!("rtpengined-test-{}-{port}.log", std::process::id()));
+        let log =
+            std::env::temp_dir().join(format!("rtpengined-test-{}-{port}.log", std::process::id()));
         let mut args = vec![
             "--config-file=none".to_string(),
             "--foreground".into(),
@@ -44,7 +49,10 @@ impl Daemon {
             format!("--port-min={port_min}"),
             format!("--port-max={port_max}"),
         ];
-        if !extra.iter().any(|a| a.starts_with("--interface") || *a == "-i") {
+        if !extra
+            .iter()
+            .any(|a| a.starts_with("--interface") || *a == "-i")
+        {
             args.push("--interface=127.0.0.1".into());
         }
         if !extra.iter().any(|a| a.starts_with("--delete-delay")) {
@@ -57,9 +65,22 @@ impl Daemon {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("start rtpengined");
-        let client = UdpSocket::bind(if ng.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" }).unwrap();
-        client.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-        let d = Daemon { child, ng, client, cookie: AtomicU32::new(0), log };
+        let client = UdpSocket::bind(if ng.is_ipv4() {
+            "127.0.0.1:0"
+        } else {
+            "[::1]:0"
+        })
+        .unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let d = Daemon {
+            child,
+            ng,
+            client,
+            cookie: AtomicU32::new(0),
+            log,
+        };
         // Wait until it answers ping.
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -67,7 +88,11 @@ impl Daemon {
                 assert_eq!(r.get("result"), Some(&Owned::from("pong")));
                 break;
             }
-            assert!(Instant::now() < deadline, "daemon did not answer ping; log: {}", d.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "daemon did not answer ping; log: {}",
+                d.log_text()
+            );
         }
         d
     }
@@ -77,7 +102,11 @@ impl Daemon {
     }
 
     fn next_cookie(&self) -> String {
-        format!("t{}_{}", std::process::id(), self.cookie.fetch_add(1, Ordering::Relaxed))
+        format!(
+            "t{}_{}",
+            std::process::id(),
+            self.cookie.fetch_add(1, Ordering::Relaxed)
+        )
     }
 
     /// Send `cookie SP body` and return the raw reply datagram.
@@ -95,7 +124,9 @@ impl Daemon {
         let mut dg = format!("{cookie} ").into_bytes();
         dg.extend_from_slice(body);
         let reply = self.send_raw(&dg)?;
-        let rest = reply.strip_prefix(format!("{cookie} ").as_bytes()).expect("reply echoes cookie");
+        let rest = reply
+            .strip_prefix(format!("{cookie} ").as_bytes())
+            .expect("reply echoes cookie");
         Some(decode(rest).expect("reply is bencode").to_owned_value())
     }
 
@@ -112,7 +143,11 @@ impl Daemon {
 
     pub fn ok(&self, msg: &Owned) -> Owned {
         let r = self.request(msg);
-        assert_eq!(r.get("result"), Some(&Owned::from("ok")), "request {msg} failed: {r}");
+        assert_eq!(
+            r.get("result"),
+            Some(&Owned::from("ok")),
+            "request {msg} failed: {r}"
+        );
         r
     }
 }
@@ -181,7 +216,10 @@ pub fn answer(call: &str, from: &str, to: &str, body: &str) -> Owned {
 }
 
 pub fn delete(call: &str, from: &str) -> Owned {
-    Owned::dict().with("command", "delete").with("call-id", call).with("from-tag", from)
+    Owned::dict()
+        .with("command", "delete")
+        .with("call-id", call)
+        .with("from-tag", from)
 }
 
 pub fn query(call: &str) -> Owned {
@@ -210,7 +248,8 @@ pub fn media_target(reply: &Owned) -> SocketAddr {
 /// A UDP "phone" bound on loopback.
 pub fn phone(ip: &str) -> UdpSocket {
     let s = UdpSocket::bind((ip, 0)).unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
     s
 }
 
@@ -225,5 +264,7 @@ pub fn rtp(seq: u16, tag: u8) -> Vec<u8> {
 
 pub fn recv(sock: &UdpSocket) -> Option<(Vec<u8>, SocketAddr)> {
     let mut buf = vec![0u8; 2048];
-    sock.recv_from(&mut buf).ok().map(|(n, a)| (buf[..n].to_vec(), a))
+    sock.recv_from(&mut buf)
+        .ok()
+        .map(|(n, a)| (buf[..n].to_vec(), a))
 }
