@@ -76,7 +76,12 @@ pub fn run(argv: Vec<String>) -> i32 {
         rt.worker_threads(n);
     }
     let code = match rt.build() {
-        Ok(rt) => rt.block_on(serve(cfg.clone())),
+        Ok(rt) => {
+            let code = rt.block_on(serve(cfg.clone()));
+            // Socket tasks never finish on their own; do not wait for them.
+            rt.shutdown_timeout(Duration::from_millis(100));
+            code
+        }
         Err(e) => {
             error!(%e, "cannot start runtime");
             1
