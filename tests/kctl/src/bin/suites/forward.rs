@@ -297,10 +297,12 @@ fn ssrc_and_payload_types(t: &mut Checks, c: &mut Control) {
     t.check("rtp: non-RTP forwarded raw (no rtp_only)", matches!(recv(&sb), Ok(x) if x.data[1] == 200), "");
 
     let e = entry_for(&pa).expect("blist entry");
-    t.check("rtp: payload types kept sorted", e.target.payload_types[0].pt == 0 && e.target.payload_types[1].pt == 8, "");
+    // 10.5 keeps the daemon's order (its daemon always sorts); we sort.
+    let (pt0, idx) = if t.stock { (8, 1) } else { (0, 0) };
+    t.check("rtp: payload type order", e.target.payload_types[0].pt == pt0, "");
     t.check(
         "rtp: per-payload-type counters",
-        e.rtp_stats[0].packets == 4 && e.rtp_stats[0].bytes == 4 * 172 && e.rtp_stats[1].packets == 0,
+        e.rtp_stats[idx].packets == 4 && e.rtp_stats[idx].bytes == 4 * 172 && e.rtp_stats[1 - idx].packets == 0,
         format_args!("{:?}", &e.rtp_stats[..2]),
     );
     t.check("rtp: unknown SSRC counted as error", e.stats.errors == 1, e.stats.errors);
@@ -347,7 +349,9 @@ fn errors(t: &mut Checks, c: &mut Control) {
     t.errno("ADD_TARGET cipher 8 → EINVAL", c.add_target(&bad), EINVAL.0);
     let mut bad = target(pa, 1);
     bad.num_payload_types = 40;
-    t.errno("ADD_TARGET 40 payload types → EINVAL", c.add_target(&bad), EINVAL.0);
+    // 10.5 accepts a count beyond its 32-entry array.
+    t.errno("ADD_TARGET 40 payload types → EINVAL", c.add_target(&bad), if t.stock { 0 } else { EINVAL.0 });
+    let _ = c.del_target(&pa);
 
     t.errno("ADD_DESTINATION without target → ENOENT", c.add_destination(&dest(pa, 0, src, dst, 0)), ENOENT.0);
     t.errno("ADD_TARGET", c.add_target(&target(pa, 2)), 0);
@@ -425,7 +429,7 @@ fn many_targets(t: &mut Checks, c: &mut Control) {
         }
     }
     t.check("5000 targets added", failures == 0, failures);
-    let status = std::fs::read_to_string(format!("{PROC_ROOT}/{TABLE}/status")).unwrap_or_default();
+    let status = super::read_small(&format!("{PROC_ROOT}/{TABLE}/status"));
     t.check("status counts 5000 targets", status.contains("Targets:     5000\n"), &status);
     let entries = blist(TABLE).map(|v| v.len()).unwrap_or(0);
     t.check("blist returns 5000 records", entries == 5000, entries);
@@ -451,6 +455,6 @@ fn many_targets(t: &mut Checks, c: &mut Control) {
         grown > before + 5000 && after < before + 2048,
         format_args!("slab kB before {before}, with targets {grown}, after delete {after}"),
     );
-    let status = std::fs::read_to_string(format!("{PROC_ROOT}/{TABLE}/status")).unwrap_or_default();
+    let status = super::read_small(&format!("{PROC_ROOT}/{TABLE}/status"));
     t.check("status counts 0 targets", status.contains("Targets:     0\n"), &status);
 }

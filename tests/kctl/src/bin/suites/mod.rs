@@ -13,6 +13,9 @@ use std::process::{Command, ExitCode};
 pub struct Checks {
     pub passed: u32,
     pub failed: u32,
+    /// Running against Debian's stock rtpengine 10.5 module (RTPE_STOCK=1): checks of
+    /// behaviour where we deliberately differ expect 10.5's behaviour instead.
+    pub stock: bool,
 }
 
 impl Checks {
@@ -30,6 +33,17 @@ impl Checks {
     pub fn errno<T: std::fmt::Debug>(&mut self, name: &str, r: std::io::Result<T>, errno: i32) {
         let got = rtpe_kctl::errno(&r);
         self.check(name, got == errno, format_args!("expected errno {errno}, got {got} ({r:?})"));
+    }
+}
+
+/// Reads a small /proc text file with one large read (10.5's `status` refuses reads
+/// shorter than 256 bytes).
+pub fn read_small(path: &str) -> String {
+    use std::io::Read;
+    let mut buf = vec![0u8; 4096];
+    match std::fs::File::open(path).and_then(|mut f| f.read(&mut buf)) {
+        Ok(n) => String::from_utf8_lossy(&buf[..n]).into_owned(),
+        Err(e) => format!("<{e}>"),
     }
 }
 
