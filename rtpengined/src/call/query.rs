@@ -166,7 +166,7 @@ fn stream(
         flags.push("confirmed".into());
     }
     if learning.strict_source {
-        flags.push("strict source".into());
+        flags.push("strict source address".into());
     }
     if learning.media_handover {
         flags.push("media handover".into());
