@@ -18,7 +18,12 @@ fn main() -> ExitCode {
         "tables" => suites::tables::run(&mut t),
         "handshake" => suites::handshake::run(&mut t),
         "forward" => suites::forward::run(&mut t),
+        "lifecycle" => suites::lifecycle::run(&mut t),
         "srtp" => suites::srtp::run(&mut t),
+        "bench" => {
+            suites::bench::run(&mut t);
+            return ExitCode::SUCCESS;
+        }
         other => {
             eprintln!("unknown suite {other}");
             return ExitCode::from(2);

@@ -1,7 +1,9 @@
 //! Shared helpers of the VM test suites.
 
+pub mod bench;
 pub mod forward;
 pub mod handshake;
+pub mod lifecycle;
 pub mod net;
 pub mod srtp;
 pub mod tables;
