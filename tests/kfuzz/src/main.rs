@@ -7,6 +7,7 @@
 //! Usage: rtpe-kfuzz [--seed N] [--ops N] [--tables 0,1,2,3] [--rule-tables 0,1]
 //!                   [--no-threads] [--readers N] [--pps N] [--max-targets N] [--trace]
 //!                   [--del-tables] [--avoid-shared-list-fd]
+//!        rtpe-kfuzz --race-list|--race-blist [--ops N] [--tables ID]   (one focused race)
 
 mod background;
 mod fuzz;
@@ -14,6 +15,7 @@ mod gen;
 mod model;
 mod mutate;
 mod oracle;
+mod race;
 mod report;
 mod rng;
 mod sys;
@@ -37,6 +39,7 @@ struct Args {
     trace: bool,
     del_tables: bool,
     avoid_shared_fd: bool,
+    race_list: Option<&'static str>,
 }
 
 fn ids(s: &str) -> Result<Vec<u32>, String> {
@@ -59,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
         trace: false,
         del_tables: false,
         avoid_shared_fd: false,
+        race_list: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -76,6 +80,8 @@ fn parse_args() -> Result<Args, String> {
             "--trace" => a.trace = true,
             "--del-tables" => a.del_tables = true,
             "--avoid-shared-list-fd" => a.avoid_shared_fd = true,
+            "--race-list" => a.race_list = Some("list"),
+            "--race-blist" => a.race_list = Some("blist"),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -119,6 +125,21 @@ fn main() -> ExitCode {
             println!("not ok - kfuzz: /proc/rtpengine/list: {e} (is xt_RTPENGINE loaded?)");
             return ExitCode::FAILURE;
         }
+    }
+    if let Some(kind) = args.race_list {
+        let id = args.tables[0];
+        return match race::run(id, 4, args.ops / 4, kind == "blist") {
+            Ok((reads, odd, errs)) => {
+                println!("kfuzz: {kind} race: {reads} reads by 4 threads on one open {id}/{kind}, {odd} inconsistent, {errs} errors");
+                let ok = odd == 0 && errs == 0;
+                println!("{} - kfuzz: concurrent pread()/read() on one {kind} file", if ok { "ok" } else { "not ok" });
+                if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            }
+            Err(e) => {
+                println!("not ok - kfuzz: {kind} race: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let rule_tables: Vec<u32> = args.rule_tables.iter().copied().filter(|id| args.tables.contains(id)).collect();
     if let Err(e) = iptables_rules(&rule_tables, "-I") {
