@@ -1,16 +1,18 @@
 //! The userspace media relay: one tokio task per local socket, forwarding to the
 //! sink stream's peer out of the sink's own socket (symmetric RTP).
 
+mod batch;
 pub mod offload;
 pub mod pool;
 pub mod stream;
 mod tos;
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tokio::net::UdpSocket;
+use tokio::io::unix::AsyncFd;
 use tokio::task::JoinHandle;
 use tracing::{debug, info_span, warn, Instrument};
 
@@ -118,7 +120,10 @@ impl Relay {
         if let Some(t) = cfg.tos {
             tos::set(&std_sock, cfg.local.is_ipv4(), t);
         }
-        let socket = Arc::new(UdpSocket::from_std(std_sock)?);
+        // SAFETY: `std_sock` is an open UDP socket that the AsyncFd takes ownership of;
+        // std's UdpSocket always reports the same fd and closes it only when dropped,
+        // which happens together with the AsyncFd.
+        let socket = unsafe { AsyncFd::register(std_sock) }.map_err(std::io::Error::from)?;
         let state = Arc::new(StreamState::new(socket, self.epoch));
         let span = info_span!("media", call_id = %cfg.call_id, tag = %cfg.tag, local = %cfg.local);
         let task = tokio::spawn(receive_loop(state.clone(), self.offload.clone()).instrument(span));
@@ -160,43 +165,80 @@ impl StatsSource for Relay {
 }
 
 async fn receive_loop(state: Arc<StreamState>, offload: Arc<dyn Offload>) {
-    let mut buf = vec![0u8; 65536];
+    let mut batch = batch::RecvBatch::new();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(state.socket.get_ref());
     loop {
-        let (len, src) = match state.socket.recv_from(&mut buf).await {
-            Ok(r) => r,
+        let mut guard = match state.socket.readable().await {
+            Ok(g) => g,
             Err(err) => {
+                debug!(%err, "socket not readable");
+                continue;
+            }
+        };
+        let n = match guard.try_io(|_| batch.recv(fd)) {
+            Ok(Ok(n)) => n,
+            // Readiness was stale; try_io cleared it.
+            Err(_would_block) => continue,
+            Ok(Err(err)) => {
                 // ICMP errors (peer port closed) surface here on Linux; keep going.
                 debug!(%err, "receive error");
                 continue;
             }
         };
+        if n < batch::BATCH {
+            // Drained: skip the extra recvmmsg that would only return EAGAIN. Tokio
+            // keeps readiness that arrived after the guard was taken.
+            guard.clear_ready();
+        }
+        drop(guard);
         let now = Instant::now();
-        let Some(w) = state.wiring() else { continue };
-        let (verdict, learned) = state.learn(&w.cfg, src);
-        if verdict == Verdict::Drop {
-            state
-                .errors
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            continue;
+        for i in 0..n {
+            let d = batch.get(i);
+            let Some(src) = d.source else { continue };
+            if d.truncated {
+                state.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                continue;
+            }
+            relay_one(&state, offload.as_ref(), d.data, src, now).await;
         }
-        state.count(len, now);
-        let packet = &buf[..len];
-        let sink = if !w.cfg.is_rtcp && is_rtcp(packet) && w.rtcp_sink.is_some() {
-            &w.rtcp_sink
-        } else {
-            &w.sink
-        };
-        let Some(sink) = sink else { continue };
-        let dest = sink.destination();
-        if learned {
-            debug!(peer = %src, "endpoint learned");
-            offload.kernelize(&w.cfg, src, dest);
-        }
-        let Some(dest) = dest else { continue };
-        if let Err(err) = sink.socket.send_to(packet, dest).await {
-            debug!(%err, %dest, "send failed");
-            sink.errors
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
+    }
+}
+
+/// Send without blocking; wait for writability only when the socket buffer is full.
+async fn send_to(socket: &AsyncFd<std::net::UdpSocket>, packet: &[u8], dest: SocketAddr) -> std::io::Result<usize> {
+    match socket.get_ref().send_to(packet, dest) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => loop {
+            let mut guard = socket.writable().await?;
+            if let Ok(result) = guard.try_io(|s| s.get_ref().send_to(packet, dest)) {
+                return result;
+            }
+        },
+        other => other,
+    }
+}
+
+async fn relay_one(state: &StreamState, offload: &dyn Offload, packet: &[u8], src: SocketAddr, now: Instant) {
+    let Some(w) = state.wiring() else { return };
+    let (verdict, learned) = state.learn(&w.cfg, src);
+    if verdict == Verdict::Drop {
+        state.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return;
+    }
+    state.count(packet.len(), now);
+    let sink = if !w.cfg.is_rtcp && is_rtcp(packet) && w.rtcp_sink.is_some() {
+        &w.rtcp_sink
+    } else {
+        &w.sink
+    };
+    let Some(sink) = sink else { return };
+    let dest = sink.destination();
+    if learned {
+        debug!(peer = %src, "endpoint learned");
+        offload.kernelize(&w.cfg, src, dest);
+    }
+    let Some(dest) = dest else { return };
+    if let Err(err) = send_to(&sink.socket, packet, dest).await {
+        debug!(%err, %dest, "send failed");
+        sink.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }

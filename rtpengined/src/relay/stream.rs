@@ -5,12 +5,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tokio::net::UdpSocket;
+use tokio::io::unix::AsyncFd;
 
 use crate::call::{StreamConfig, StreamStats};
 
 pub struct StreamState {
-    pub socket: Arc<UdpSocket>,
+    /// Non-blocking socket registered with tokio (AsyncFd gives tick-safe readiness
+    /// clearing, which saves a system call per wakeup on the receive path).
+    pub socket: AsyncFd<std::net::UdpSocket>,
     /// Shared so the per-packet path clones a pointer, not the configuration.
     pub config: Mutex<Option<Arc<Wiring>>>,
     pub learned: Mutex<Option<SocketAddr>>,
@@ -38,7 +40,7 @@ pub enum Verdict {
 }
 
 impl StreamState {
-    pub fn new(socket: Arc<UdpSocket>, epoch: Instant) -> StreamState {
+    pub fn new(socket: AsyncFd<std::net::UdpSocket>, epoch: Instant) -> StreamState {
         StreamState {
             socket,
             config: Mutex::new(None),
