@@ -114,14 +114,18 @@ const RELAY_CALLS: usize = 200;
 fn relay_rate(ng: &mut Ng, secs: f64, tag: &str) -> (f64, f64) {
     let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
     let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
-    bob.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    bob.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let mut targets = Vec::new();
     for i in 0..RELAY_CALLS {
         let id = format!("{tag}-relay-{i}");
         let a_sdp = sdp(alice.local_addr().unwrap().port());
-        ng.req(&cmd("offer", &id).with("sdp", a_sdp)).expect("offer");
+        ng.req(&cmd("offer", &id).with("sdp", a_sdp))
+            .expect("offer");
         let b_sdp = sdp(bob.local_addr().unwrap().port());
-        let a = ng.req(&cmd("answer", &id).with("to-tag", "b").with("sdp", b_sdp)).expect("answer");
+        let a = ng
+            .req(&cmd("answer", &id).with("to-tag", "b").with("sdp", b_sdp))
+            .expect("answer");
         let port = port_of(&a).expect("answer port");
         targets.push(SocketAddr::from(([127, 0, 0, 1], port)));
     }
@@ -161,7 +165,10 @@ fn relay_rate(ng: &mut Ng, secs: f64, tag: &str) -> (f64, f64) {
     for i in 0..RELAY_CALLS {
         let _ = ng.req(&cmd("delete", &format!("{tag}-relay-{i}")));
     }
-    (received.load(Ordering::Relaxed) as f64 / secs, sent as f64 / secs)
+    (
+        received.load(Ordering::Relaxed) as f64 / secs,
+        sent as f64 / secs,
+    )
 }
 
 fn main() {
@@ -219,12 +226,23 @@ fn main() {
     let mut ng_theirs = Ng::new(theirs_ng);
     let have_theirs = theirs.is_some() && wait_ready(&mut ng_theirs);
 
-    let o_ng = ng_rate(&mut ng_ours, secs, "ours");
-    let (o_relay, o_sent) = relay_rate(&mut ng_ours, secs, "ours");
+    // Alternate the two daemons over several rounds and report medians: the machine
+    // is shared, so single measurements are noisy.
+    let rounds = 3;
+    let (mut o_ng, mut o_relay, mut t_ng, mut t_relay) = (vec![], vec![], vec![], vec![]);
+    for r in 0..rounds {
+        o_ng.push(ng_rate(&mut ng_ours, secs, &format!("ours{r}")));
+        o_relay.push(relay_rate(&mut ng_ours, secs, &format!("ours{r}")));
+        if have_theirs {
+            t_ng.push(ng_rate(&mut ng_theirs, secs, &format!("theirs{r}")));
+            t_relay.push(relay_rate(&mut ng_theirs, secs, &format!("theirs{r}")));
+        }
+    }
+    let (o_ng, (o_relay, o_sent)) = (median(o_ng), median_pair(o_relay));
+    println!("median of {rounds} rounds of {secs} s, relay over {RELAY_CALLS} calls");
     println!("rtpengined:        ng offer+answer+delete/s {o_ng:10.0}   relay packets/s {o_relay:10.0} (offered {o_sent:.0}/s)");
     if have_theirs {
-        let t_ng = ng_rate(&mut ng_theirs, secs, "theirs");
-        let (t_relay, t_sent) = relay_rate(&mut ng_theirs, secs, "theirs");
+        let (t_ng, (t_relay, t_sent)) = (median(t_ng), median_pair(t_relay));
         println!("rtpengine 10.5:    ng offer+answer+delete/s {t_ng:10.0}   relay packets/s {t_relay:10.0} (offered {t_sent:.0}/s)");
         println!(
             "ratio (ours/theirs): ng {:.2}   relay {:.2}",
@@ -234,4 +252,14 @@ fn main() {
     } else {
         println!("Debian rtpengine not available (apt-get install rtpengine-daemon): no ratio");
     }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn median_pair(mut v: Vec<(f64, f64)>) -> (f64, f64) {
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    v[v.len() / 2]
 }

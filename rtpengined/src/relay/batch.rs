@@ -46,7 +46,10 @@ impl RecvBatch {
         self.iovs.clear();
         self.hdrs.clear();
         for buf in self.bufs.iter_mut() {
-            self.iovs.push(libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: SLOT });
+            self.iovs.push(libc::iovec {
+                iov_base: buf.as_mut_ptr().cast(),
+                iov_len: SLOT,
+            });
         }
         for i in 0..BATCH {
             // SAFETY: msghdr is plain old data; zero is "no control data, no flags".
@@ -55,12 +58,21 @@ impl RecvBatch {
             msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
             msg.msg_iov = &mut self.iovs[i];
             msg.msg_iovlen = 1;
-            self.hdrs.push(libc::mmsghdr { msg_hdr: msg, msg_len: 0 });
+            self.hdrs.push(libc::mmsghdr {
+                msg_hdr: msg,
+                msg_len: 0,
+            });
         }
         // SAFETY: `hdrs` holds BATCH valid headers whose name and iovec pointers point
         // into `addrs` and `bufs`, alive and unaliased for the duration of the call.
         let n = unsafe {
-            libc::recvmmsg(fd, self.hdrs.as_mut_ptr(), BATCH as libc::c_uint, libc::MSG_DONTWAIT, std::ptr::null_mut())
+            libc::recvmmsg(
+                fd,
+                self.hdrs.as_mut_ptr(),
+                BATCH as libc::c_uint,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
         };
         if n < 0 {
             return Err(io::Error::last_os_error());
@@ -85,13 +97,18 @@ fn sockaddr_to_std(sa: &libc::sockaddr_storage) -> Option<SocketAddr> {
         libc::AF_INET => {
             // SAFETY: the kernel wrote a sockaddr_in for AF_INET; storage is larger
             // and suitably aligned for it.
-            let sin = unsafe { &*(sa as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let sin =
+                unsafe { &*(sa as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
             let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
-            Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(sin.sin_port),
+            )))
         }
         libc::AF_INET6 => {
             // SAFETY: as above, for AF_INET6 and sockaddr_in6.
-            let sin6 = unsafe { &*(sa as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let sin6 =
+                unsafe { &*(sa as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
             let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
             Some(SocketAddr::V6(SocketAddrV6::new(
                 ip,
@@ -115,11 +132,15 @@ mod tests {
             let rx = std::net::UdpSocket::bind((ip, 0)).unwrap();
             let tx = std::net::UdpSocket::bind((ip, 0)).unwrap();
             let mut b = RecvBatch::new();
-            assert_eq!(b.recv(rx.as_raw_fd()).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+            assert_eq!(
+                b.recv(rx.as_raw_fd()).unwrap_err().kind(),
+                io::ErrorKind::WouldBlock
+            );
             for i in 0..5u8 {
                 tx.send_to(&[i; 10], rx.local_addr().unwrap()).unwrap();
             }
-            tx.send_to(&vec![9u8; SLOT + 10], rx.local_addr().unwrap()).unwrap();
+            tx.send_to(&vec![9u8; SLOT + 10], rx.local_addr().unwrap())
+                .unwrap();
             std::thread::sleep(std::time::Duration::from_millis(20));
             let n = b.recv(rx.as_raw_fd()).unwrap();
             assert_eq!(n, 6);

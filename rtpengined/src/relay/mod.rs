@@ -196,7 +196,9 @@ async fn receive_loop(state: Arc<StreamState>, offload: Arc<dyn Offload>) {
             let d = batch.get(i);
             let Some(src) = d.source else { continue };
             if d.truncated {
-                state.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                state
+                    .errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 continue;
             }
             relay_one(&state, offload.as_ref(), d.data, src, now).await;
@@ -205,7 +207,11 @@ async fn receive_loop(state: Arc<StreamState>, offload: Arc<dyn Offload>) {
 }
 
 /// Send without blocking; wait for writability only when the socket buffer is full.
-async fn send_to(socket: &AsyncFd<std::net::UdpSocket>, packet: &[u8], dest: SocketAddr) -> std::io::Result<usize> {
+async fn send_to(
+    socket: &AsyncFd<std::net::UdpSocket>,
+    packet: &[u8],
+    dest: SocketAddr,
+) -> std::io::Result<usize> {
     match socket.get_ref().send_to(packet, dest) {
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => loop {
             let mut guard = socket.writable().await?;
@@ -217,11 +223,19 @@ async fn send_to(socket: &AsyncFd<std::net::UdpSocket>, packet: &[u8], dest: Soc
     }
 }
 
-async fn relay_one(state: &StreamState, offload: &dyn Offload, packet: &[u8], src: SocketAddr, now: Instant) {
+async fn relay_one(
+    state: &StreamState,
+    offload: &dyn Offload,
+    packet: &[u8],
+    src: SocketAddr,
+    now: Instant,
+) {
     let Some(w) = state.wiring() else { return };
     let (verdict, learned) = state.learn(&w.cfg, src);
     if verdict == Verdict::Drop {
-        state.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state
+            .errors
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return;
     }
     state.count(packet.len(), now);
@@ -239,6 +253,7 @@ async fn relay_one(state: &StreamState, offload: &dyn Offload, packet: &[u8], sr
     let Some(dest) = dest else { return };
     if let Err(err) = send_to(&sink.socket, packet, dest).await {
         debug!(%err, %dest, "send failed");
-        sink.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        sink.errors
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
