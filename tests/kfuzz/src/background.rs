@@ -46,6 +46,8 @@ fn expect(shared: &Shared, what: &str, r: &sys::SysResult, allowed: &[i32]) {
 pub fn reader(shared: Arc<Shared>, mut rng: Rng) {
     let mut buf = vec![0u8; 65536 + LIST_ENTRY_SIZE];
     while !shared.stop.load(Ordering::Relaxed) {
+        // Leave the (TCG-emulated) CPUs mostly to the main loop.
+        std::thread::sleep(Duration::from_micros(500));
         if !shared.avoid_shared_fd && rng.chance(250) {
             shared_fd_round(&shared, &mut rng, &mut buf);
             continue;
