@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use tokio::net::UdpSocket;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::handler::Handler;
 
@@ -55,7 +55,14 @@ impl Transport for NgUdp {
                 let datagram = buf[..len].to_vec();
                 let h = handler.clone();
                 // Signalling work is synchronous and short; keep the socket loop free.
-                let reply = tokio::task::block_in_place(|| h.handle(&datagram));
+                let reply = tokio::task::block_in_place(|| {
+                    // A bug must cost one request, not the control socket.
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.handle(&datagram)))
+                        .unwrap_or_else(|_| {
+                            error!(%peer, "internal error while handling an ng request");
+                            None
+                        })
+                });
                 if let Some(reply) = reply {
                     if let Err(err) = self.socket.send_to(&reply, peer).await {
                         warn!(%err, %peer, "ng send error");
