@@ -136,6 +136,43 @@ fn malformed_input_gets_error_not_crash() {
         text(r.get("error-reason")),
         "Recording is not supported yet"
     );
+    // Random garbage after a cookie (fixed xorshift seed: deterministic) never stops
+    // the daemon; fragments of real messages are mixed in to get past the decoder.
+    let mut x: u64 = 0x9e3779b97f4a7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let pieces: [&[u8]; 8] = [
+        b"d",
+        b"e",
+        b"l",
+        b"7:command",
+        b"5:offer",
+        b"3:sdp",
+        b"i-5e",
+        b"4:v=0",
+    ];
+    for i in 0..300 {
+        let mut dg = format!("fz{i} ").into_bytes();
+        for _ in 0..(next() % 12) {
+            if next() % 2 == 0 {
+                dg.extend_from_slice(pieces[(next() % 8) as usize]);
+            } else {
+                dg.push((next() % 256) as u8);
+            }
+        }
+        d.send_raw(&dg);
+    }
+    assert_eq!(
+        text(
+            d.request(&Owned::dict().with("command", "ping"))
+                .get("result")
+        ),
+        "pong"
+    );
     // A datagram without cookie is dropped; the daemon keeps serving.
     assert!(d.send_raw(b"nocookie").is_none());
     assert_eq!(

@@ -244,3 +244,114 @@ fn sweep_expires_idle_and_delayed_calls() {
     );
     assert_eq!(r.ports().in_use(), 0);
 }
+
+mod prop {
+    use super::*;
+    use crate::ng::bencode::{decode, Owned};
+    use crate::ng::command::Request;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "flags",
+        "replace",
+        "direction",
+        "ICE",
+        "rtcp-mux",
+        "received-from",
+        "media-address",
+        "address-family",
+        "transport-protocol",
+        "TOS",
+        "delete-delay",
+        "label",
+        "via-branch",
+        "to-tag",
+        "codec",
+        "SDES",
+        "DTLS",
+        "interface",
+        "supports",
+        "ICE-lite",
+    ];
+    const WORDS: &[&str] = &[
+        "origin",
+        "session-connection",
+        "remove",
+        "force",
+        "offer",
+        "demux",
+        "accept",
+        "reject",
+        "require",
+        "IP4",
+        "IP6",
+        "::1",
+        "127.0.0.1",
+        "RTP/AVP",
+        "RTP/SAVPF",
+        "strict-source",
+        "asymmetric",
+        "media-handover",
+        "trust-address",
+        "SIP-source-address",
+        "loop-protect",
+        "pub",
+        "default",
+        "no-rtcp-attribute",
+        "full-rtcp-attribute",
+        "b",
+        "junk",
+        "",
+    ];
+
+    fn value() -> impl Strategy<Value = Owned> {
+        let word = proptest::sample::select(WORDS).prop_map(Owned::from);
+        prop_oneof![
+            word.clone(),
+            any::<i64>().prop_map(Owned::Int),
+            proptest::collection::vec(word, 0..4).prop_map(Owned::List),
+        ]
+    }
+
+    fn message() -> impl Strategy<Value = Vec<(String, Owned)>> {
+        proptest::collection::vec(
+            (
+                proptest::sample::select(KEYS).prop_map(String::from),
+                value(),
+            ),
+            0..8,
+        )
+    }
+
+    proptest! {
+        /// Whatever flags arrive, offer/answer/delete either work or fail with an
+        /// error, never panic, and a deleted call leaves no port behind.
+        #[test]
+        fn any_flags_are_handled(offer_keys in message(), answer_keys in message()) {
+            let mut r = reg();
+            let now = Now::system();
+            let build = |cmd: &str, to: Option<&str>, port: u16, keys: &[(String, Owned)]| {
+                let mut m = Owned::dict()
+                    .with("command", cmd)
+                    .with("call-id", "p")
+                    .with("from-tag", "a")
+                    .with("sdp", sdp(port, "a=rtcp-mux\r\n"));
+                if let Some(t) = to {
+                    m.insert("to-tag", t);
+                }
+                for (k, v) in keys {
+                    m.insert(k, v.clone());
+                }
+                let bytes = m.encode();
+                Request::parse(&decode(&bytes).unwrap()).unwrap().flags
+            };
+            let _ = r.offer(&build("offer", None, 6000, &offer_keys), &now);
+            let _ = r.answer(&build("answer", Some("b"), 7000, &answer_keys), &now);
+            let mut del = flags("p", "a", None, String::new());
+            del.delete_delay = Some(0);
+            let _ = r.delete(&del, &now);
+            prop_assert!(r.calls.is_empty());
+            prop_assert_eq!(r.ports().in_use(), 0);
+        }
+    }
+}
