@@ -248,7 +248,12 @@ async fn relay_one(
     let dest = sink.destination();
     if learned {
         debug!(peer = %src, "endpoint learned");
-        offload.kernelize(&w.cfg, src, dest);
+        offload.kernelize(&offload::KernelTarget {
+            stream: &w.cfg,
+            expected_source: src,
+            forward_from: sink.wiring().map(|sw| sw.cfg.local),
+            forward_to: dest,
+        });
     }
     let Some(dest) = dest else { return };
     if let Err(err) = send_to(&sink.socket, packet, dest).await {
@@ -257,3 +262,6 @@ async fn relay_one(
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+mod tests;

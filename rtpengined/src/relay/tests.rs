@@ -1,0 +1,142 @@
+//! The relay driven directly by the call model (no ng): wiring, stats, and the kernel
+//! offload seam.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::offload::{KernelTarget, Offload};
+use super::pool::SharedPool;
+use super::Relay;
+use crate::call::{Now, Registry, Settings, StatsSource, StreamId};
+use crate::config::Interface;
+use crate::ng::flags::Flags;
+
+#[derive(Default)]
+struct Recorder {
+    kernelized: Mutex<Vec<(StreamId, SocketAddr, Option<SocketAddr>, Option<SocketAddr>)>>,
+    unkernelized: Mutex<Vec<StreamId>>,
+}
+
+impl Offload for Recorder {
+    fn kernelize(&self, t: &KernelTarget<'_>) {
+        self.kernelized.lock().unwrap().push((
+            t.stream.id,
+            t.expected_source,
+            t.forward_from,
+            t.forward_to,
+        ));
+    }
+    fn unkernelize(&self, id: StreamId) {
+        self.unkernelized.lock().unwrap().push(id);
+    }
+}
+
+fn sdp(port: u16) -> String {
+    format!("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\n")
+}
+
+fn flags(from: &str, to: Option<&str>, body: String) -> Flags {
+    Flags {
+        call_id: Some("k".into()),
+        from_tag: Some(from.into()),
+        to_tag: to.map(String::from),
+        sdp: Some(body),
+        delete_delay: Some(0),
+        ..Flags::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirmed_streams_are_offered_to_the_kernel_seam() {
+    let pool = SharedPool::new(38000, 38099);
+    let rec = Arc::new(Recorder::default());
+    let relay = Relay::new(pool.clone(), rec.clone());
+    let settings = Settings {
+        interfaces: vec![Interface::parse("127.0.0.1").unwrap()],
+        delete_delay: Duration::ZERO,
+        max_sessions: -1,
+        sip_source: false,
+        tos: None,
+        timeout: Duration::from_secs(60),
+        silent_timeout: Duration::from_secs(60),
+        final_timeout: Duration::ZERO,
+        offer_timeout: Duration::from_secs(60),
+    };
+    let mut reg = Registry::new(settings, pool.clone());
+    let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
+    bob.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let now = Now::system();
+    let o = reg
+        .offer(
+            &flags("a", None, sdp(alice.local_addr().unwrap().port())),
+            &now,
+        )
+        .unwrap();
+    relay.apply(&o.effects).wait().await;
+    let a = reg
+        .answer(
+            &flags("a", Some("b"), sdp(bob.local_addr().unwrap().port())),
+            &now,
+        )
+        .unwrap();
+    relay.apply(&a.effects).wait().await;
+    assert_eq!(relay.stream_count(), 4);
+
+    // Where alice sends: the port in the answer.
+    let port: u16 = a
+        .sdp
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("m=audio "))
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let to: SocketAddr = ([127, 0, 0, 1], port).into();
+    let bob_side_local: SocketAddr = (
+        [127, 0, 0, 1],
+        o.sdp
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("m=audio "))
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap(),
+    )
+        .into();
+    let bob_addr = bob.local_addr().unwrap();
+    let bob_got = tokio::task::spawn_blocking(move || {
+        let mut buf = [0u8; 64];
+        bob.recv_from(&mut buf)
+            .map(|(n, from)| (buf[..n].to_vec(), from))
+    });
+    alice
+        .send_to(&[0x80, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8], to)
+        .unwrap();
+    let (data, from) = bob_got.await.unwrap().unwrap();
+    assert_eq!(data.len(), 12);
+    assert_eq!(from, bob_side_local, "forwarded out of bob's side socket");
+
+    let k = rec.kernelized.lock().unwrap().clone();
+    assert_eq!(k.len(), 1);
+    let (id, src, forward_from, forward_to) = k[0];
+    assert_eq!(src, alice.local_addr().unwrap());
+    assert_eq!(forward_from, Some(bob_side_local));
+    assert_eq!(forward_to, Some(bob_addr));
+    assert_eq!(relay.stats(id).packets, 1);
+
+    let (_, effects) = reg.delete(&flags("a", None, String::new()), &now).unwrap();
+    relay.apply(&effects).wait().await;
+    assert_eq!(relay.stream_count(), 0);
+    assert_eq!(rec.unkernelized.lock().unwrap().len(), 4);
+    // Closed means closed: the port can be bound again right away.
+    assert!(UdpSocket::bind(to).is_ok());
+    assert_eq!(pool.in_use(), 0);
+}
