@@ -12,9 +12,12 @@ use crate::call::{Now, Registry, Settings, StatsSource, StreamId};
 use crate::config::Interface;
 use crate::ng::flags::Flags;
 
+/// (stream, expected source, forward from, forward to) of one kernelize call.
+type Kernelized = (StreamId, SocketAddr, Option<SocketAddr>, Option<SocketAddr>);
+
 #[derive(Default)]
 struct Recorder {
-    kernelized: Mutex<Vec<(StreamId, SocketAddr, Option<SocketAddr>, Option<SocketAddr>)>>,
+    kernelized: Mutex<Vec<Kernelized>>,
     unkernelized: Mutex<Vec<StreamId>>,
 }
 
