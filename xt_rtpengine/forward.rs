@@ -8,7 +8,7 @@
 use crate::ffi::{Net, NFPROTO_IPV4, NF_DROP, XT_CONTINUE};
 use crate::rtpengine_core::abi::{output_flags, target_flags};
 use crate::rtpengine_core::forward::{decide, replace_payload, Forward, Verdict};
-use crate::rtpengine_core::packet::{self, IPPROTO_UDP, UDP_HDR_LEN};
+use crate::rtpengine_core::packet::{self, UdpChecksum, IPPROTO_UDP, UDP_HDR_LEN};
 use crate::rtpengine_core::rtp;
 use crate::skb::{self, OutPacket};
 use crate::tables::Table;
@@ -132,7 +132,9 @@ fn finish(net: *mut Net, t: &Target, o: &Output, mut pkt: OutPacket, hl: usize, 
         }
     }
     pkt.truncate(hl + len);
-    if packet::write_headers(pkt.bytes(), &o.info.src_addr, &o.info.dst_addr, o.info.tos).is_none() {
+    if packet::write_headers(pkt.bytes(), &o.info.src_addr, &o.info.dst_addr, o.info.tos, UdpChecksum::Partial)
+        .is_none()
+    {
         return error(t);
     }
     if pkt.send(net, &o.info.src_addr, &o.info.dst_addr, o.info.tos).is_err() {

@@ -17,6 +17,7 @@
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
 #include <linux/ip.h>
+#include <linux/udp.h>
 #include <linux/ipv6.h>
 #include <linux/netdevice.h>
 #include <linux/ktime.h>
@@ -235,6 +236,17 @@ s64 rtpe_now_us(void)
 	return ktime_to_us(ktime_get_real());
 }
 
+/*
+ * The UDP checksum is left to the device or the stack (the caller put the pseudo-header
+ * sum into the check field), as for the kernel's own UDP sockets.
+ */
+static void rtpe_udp_csum_partial(struct sk_buff *skb)
+{
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = skb_transport_header(skb) - skb->head;
+	skb->csum_offset = offsetof(struct udphdr, check);
+}
+
 /* Routes and sends a complete IPv4+UDP packet built by the caller; consumes `skb`. */
 int rtpe_send_ipv4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr, u8 tos)
 {
@@ -255,7 +267,7 @@ int rtpe_send_ipv4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 da
 	skb_reset_network_header(skb);
 	skb_set_transport_header(skb, sizeof(struct iphdr));
 	skb->protocol = htons(ETH_P_IP);
-	skb->ip_summed = CHECKSUM_NONE;
+	rtpe_udp_csum_partial(skb);
 	return ip_local_out(net, NULL, skb);
 }
 
@@ -279,7 +291,7 @@ int rtpe_send_ipv6(struct net *net, struct sk_buff *skb, const u8 *saddr, const 
 	skb_reset_network_header(skb);
 	skb_set_transport_header(skb, sizeof(struct ipv6hdr));
 	skb->protocol = htons(ETH_P_IPV6);
-	skb->ip_summed = CHECKSUM_NONE;
+	rtpe_udp_csum_partial(skb);
 	return ip6_local_out(net, NULL, skb);
 }
 
