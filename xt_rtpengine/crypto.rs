@@ -9,6 +9,7 @@
 use crate::ffi;
 use crate::rtpengine_core::srtp::{AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running};
 use core::ffi::c_void;
+use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
 /// The kernel back end.
@@ -54,8 +55,15 @@ const DESC_BYTES: usize = 8 + 8 + 360;
 
 #[repr(C, align(16))]
 pub(crate) struct HmacRunning {
-    desc: [u8; DESC_BYTES],
+    /// Initialised by `crypto_shash_init`; never read by us.
+    desc: MaybeUninit<[u8; DESC_BYTES]>,
     failed: bool,
+}
+
+impl HmacRunning {
+    fn desc(&mut self) -> *mut c_void {
+        self.desc.as_mut_ptr().cast()
+    }
 }
 
 impl HmacSha1 for Hmac {
@@ -66,10 +74,10 @@ impl HmacSha1 for Hmac {
         if unsafe { ffi::rtpe_hmac_desc_size() } > DESC_BYTES {
             return Err(CryptoError::Backend);
         }
-        let mut r = HmacRunning { desc: [0; DESC_BYTES], failed: false };
+        let mut r = HmacRunning { desc: MaybeUninit::uninit(), failed: false };
         // SAFETY: `desc` is large and aligned enough for a shash_desc of this transform
-        // (checked above, and at allocation in helpers.c).
-        let ret = unsafe { ffi::rtpe_hmac_init(self.0.as_ptr(), r.desc.as_mut_ptr().cast()) };
+        // (checked above, and at allocation in helpers.c); init writes what it needs.
+        let ret = unsafe { ffi::rtpe_hmac_init(self.0.as_ptr(), r.desc()) };
         if ret != 0 {
             return Err(CryptoError::Backend);
         }
@@ -84,7 +92,7 @@ impl HmacSha1Running for HmacRunning {
             return;
         };
         // SAFETY: `desc` was initialised by `start`; `data` is readable for `len` bytes.
-        if unsafe { ffi::rtpe_hmac_update(self.desc.as_mut_ptr().cast(), data.as_ptr(), len) } != 0 {
+        if unsafe { ffi::rtpe_hmac_update(self.desc(), data.as_ptr(), len) } != 0 {
             self.failed = true;
         }
     }
@@ -92,7 +100,7 @@ impl HmacSha1Running for HmacRunning {
     fn finalize(mut self) -> Result<[u8; 20], CryptoError> {
         let mut out = [0u8; 20];
         // SAFETY: `desc` was initialised by `start`; `out` has room for a SHA-1 digest.
-        let ret = unsafe { ffi::rtpe_hmac_final(self.desc.as_mut_ptr().cast(), out.as_mut_ptr()) };
+        let ret = unsafe { ffi::rtpe_hmac_final(self.desc(), out.as_mut_ptr()) };
         if ret != 0 || self.failed {
             return Err(CryptoError::Backend);
         }
