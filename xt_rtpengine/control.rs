@@ -21,6 +21,15 @@ fn neg(e: Errno) -> isize {
 /// Executes one control-file read or write of `len` bytes at `user`.
 pub(crate) fn handle(table: &Table, user: UserSlice, len: usize, is_read: bool) -> isize {
     if let Err(e) = validate::control_len(len) {
+        if e == errno::EIO && ratelimit() {
+            pr_warn!(
+                "table {}: control {} of {} bytes, messages are {} bytes: daemon built for another interface version?\n",
+                table.id,
+                if is_read { "read" } else { "write" },
+                len,
+                MESSAGE_SIZE
+            );
+        }
         return neg(e);
     }
     let (mut reader, mut writer) = user.reader_writer();
@@ -40,9 +49,28 @@ pub(crate) fn handle(table: &Table, user: UserSlice, len: usize, is_read: bool) 
     len as isize
 }
 
+fn ratelimit() -> bool {
+    // SAFETY: plain call into the kernel's rate limiter.
+    unsafe { crate::ffi::rtpe_log_ratelimit() }
+}
+
 fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno> {
     match validate::command(msg, is_read)? {
-        cmd::NOOP => validate::noop(&msg.noop_info()),
+        cmd::NOOP => {
+            let n = msg.noop_info();
+            let r = validate::noop(&n);
+            if r.is_err() && ratelimit() {
+                pr_warn!(
+                    "table {}: version handshake refused: daemon has message size {} and {} commands, this module (rtpengine 10.5 interface) {} and {}\n",
+                    table.id,
+                    n.size,
+                    n.last_cmd,
+                    MESSAGE_SIZE,
+                    cmd::LAST
+                );
+            }
+            r
+        }
         cmd::ADD_TARGET => {
             let t = target::prepare_target(&msg.target(), crypto_supported)?;
             let decrypt = SrtpState::new(&t.decrypt)?;

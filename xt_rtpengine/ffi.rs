@@ -42,6 +42,7 @@ extern "C" {
     pub(crate) fn rtpe_module_get() -> bool;
     pub(crate) fn rtpe_module_put();
     pub(crate) fn rtpe_param_proc_mask() -> c_uint;
+    pub(crate) fn rtpe_log_ratelimit() -> bool;
     #[allow(dead_code)]
     pub(crate) fn rtpe_param_log_errors() -> c_int;
     pub(crate) fn rtpe_xt_register() -> c_int;

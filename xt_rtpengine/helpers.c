@@ -9,6 +9,7 @@
  * No logic lives here: every decision is taken in Rust.
  */
 #include <linux/module.h>
+#include <linux/ratelimit.h>
 #include <linux/proc_fs.h>
 #include <linux/fs.h>
 #include <linux/uidgid.h>
@@ -58,6 +59,10 @@ MODULE_IMPORT_NS(CRYPTO_INTERNAL);
 MODULE_ALIAS("ip6t_RTPENGINE");
 
 unsigned int rtpe_param_proc_mask(void) { return proc_mask; }
+
+/* Shared limit for the module's warnings about rejected input: 10 lines per 5 s. */
+static DEFINE_RATELIMIT_STATE(rtpe_log_limit, 5 * HZ, 10);
+bool rtpe_log_ratelimit(void) { return __ratelimit(&rtpe_log_limit); }
 int rtpe_param_log_errors(void) { return log_errors; }
 
 /* ---- /proc ---- */

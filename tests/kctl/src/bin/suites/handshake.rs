@@ -22,7 +22,15 @@ pub fn run(t: &mut Checks) {
     let mut m = Message::noop();
     m.u.noop.last_cmd = 11;
     t.errno("NOOP with wrong last_cmd → ERANGE", c.write_raw(m.as_bytes()), ERANGE.0);
+    let (_, log) = sh("dmesg | tail -n 20");
+    t.check(
+        "refused handshake is explained in the kernel log with both versions",
+        log.contains("version handshake refused: daemon has message size 1232 and 11 commands, this module (rtpengine 10.5 interface) 1232 and 12"),
+        &log,
+    );
     t.errno("short write → EIO", c.write_raw(&Message::noop().as_bytes()[..MESSAGE_SIZE - 1]), EIO.0);
+    let (_, log) = sh("dmesg | tail -n 5");
+    t.check("short write is explained in the kernel log", log.contains("control write of 1231 bytes, messages are 1232 bytes"), &log);
     t.errno("empty write → EIO", c.write_raw(&[]), EIO.0);
     let mut long = Message::noop().as_bytes().to_vec();
     long.extend_from_slice(&[0u8; 100]);
