@@ -166,7 +166,7 @@ fn build_packet(rng: &mut Rng, p: &mut [u8]) -> usize {
     };
     rng.fill(&mut p[..len]);
     match rng.below(6) {
-        0 | 1 | 2 if len >= 12 => {
+        0..=2 if len >= 12 => {
             p[0] = 0x80 | if rng.chance(100) { 0x10 | 0x0f } else { 0 };
             p[1] = (rng.below(128) as u8) | if rng.chance(100) { 0x80 } else { 0 };
             p[8..12].copy_from_slice(&rng.pick(&SSRC_POOL).to_be_bytes());

@@ -6,7 +6,7 @@ pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x5eed_0f_f022_5a17)
+        Rng(seed ^ 0x005e_ed0f_f022_5a17)
     }
 
     /// A generator for another thread, derived from this one's seed and a stream number.

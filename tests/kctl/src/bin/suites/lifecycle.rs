@@ -121,8 +121,8 @@ fn churn(id: u32) -> ! {
         let _ = c.add_target(&target(port, 2));
         let _ = c.add_destination(&dest(port, 0));
         let _ = c.add_destination(&dest(port, 1));
-        let _ = c.stats(&Address::v4(LO, port), i % 2 == 0);
-        if i % 3 == 0 {
+        let _ = c.stats(&Address::v4(LO, port), i.is_multiple_of(2));
+        if i.is_multiple_of(3) {
             let _ = c.del_target(&Address::v4(LO, 21000 + (i.wrapping_mul(7) % 500) * 2));
         }
         i = i.wrapping_add(1);
