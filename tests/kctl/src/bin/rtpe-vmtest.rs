@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let mut t = suites::Checks { stock: std::env::var("RTPE_STOCK").is_ok_and(|v| v == "1"), ..Default::default() };
     match suite.as_str() {
         "hold-control" => return suites::hold_control(&args[1..]),
+        "fill-table" => return suites::fill_table(&args[1..]),
         "tables" => suites::tables::run(&mut t),
         "handshake" => suites::handshake::run(&mut t),
         "forward" => suites::forward::run(&mut t),

@@ -78,11 +78,41 @@ pub fn run(t: &mut Checks) {
     many_targets(t, &mut c);
 
     drop(c);
+    teardown_with_targets(t);
+}
+
+/// A controller fills the table and is SIGKILLed; the table is deleted with its targets
+/// in it; rmmod is refused while rules use the target.
+fn teardown_with_targets(t: &mut Checks) {
+    let slab_before = net::slab_kb();
+    let me = std::env::current_exe().unwrap();
+    let mut child = std::process::Command::new(&me)
+        .args(["fill-table", "0", "3000"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    t.check("a controller added 3000 targets", line.trim() == "ready", &line);
+    t.errno("del table 0 while its controller lives → EBUSY", main_control("del 0\n"), EBUSY.0);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let status = super::read_small(&format!("{PROC_ROOT}/{TABLE}/status"));
+    t.check("targets survive the controller's SIGKILL", status.contains("Targets:     3000\n"), &status);
+    t.errno("del table 0 with 3000 targets in it", main_control("del 0\n"), 0);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let slab_after = net::slab_kb();
+    t.check(
+        "deleting the table freed its targets",
+        slab_after < slab_before + 2048,
+        format_args!("slab kB before {slab_before}, after {slab_after}"),
+    );
+    let (ok, _) = sh("rmmod xt_RTPENGINE");
+    t.check("rmmod refused while iptables rules use the target", !ok, "");
     let r = net::del_rules(TABLE);
     t.check("rules removed", r.is_ok(), format_args!("{r:?}"));
-    t.errno("del table 0", main_control("del 0\n"), 0);
     let (ok, out) = sh("rmmod xt_RTPENGINE");
-    t.check("rmmod", ok, &out);
+    t.check("rmmod once rules and tables are gone", ok, &out);
 }
 
 /// A → proxy:30000 → B:6000 from proxy:30002, and back.

@@ -61,6 +61,41 @@ pub fn sh(cmd: &str) -> (bool, String) {
     }
 }
 
+/// `fill-table ID N`: adds N forwarding targets to table ID, says "ready", then waits to
+/// be killed with the control file still open.
+pub fn fill_table(args: &[String]) -> ExitCode {
+    use rtpengine_core::abi::{Address, DestinationInfo, Pod, Srtp, TargetInfo};
+    let id: u32 = args.first().and_then(|a| a.parse().ok()).unwrap_or(0);
+    let n: u16 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100);
+    let mut c = match rtpe_kctl::Control::open(id) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("error {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for i in 0..n {
+        let mut t = TargetInfo::zeroed();
+        t.local = Address::v4([10, 0, 1, 1], 50000 + i);
+        t.num_destinations = 1;
+        t.decrypt = Srtp::plain();
+        let mut d = DestinationInfo::zeroed();
+        d.local = t.local;
+        d.output.src_addr = Address::v4([10, 0, 2, 1], 50000 + i);
+        d.output.dst_addr = Address::v4([10, 0, 2, 2], 7000);
+        d.output.encrypt = Srtp::plain();
+        if c.add_target(&t).and_then(|()| c.add_destination(&d)).is_err() {
+            println!("error adding target {i}");
+            return ExitCode::FAILURE;
+        }
+    }
+    println!("ready");
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
 /// `hold-control ID`: opens table ID's control file, says "ready", then waits to be killed.
 pub fn hold_control(args: &[String]) -> ExitCode {
     let id: u32 = args.first().and_then(|a| a.parse().ok()).unwrap_or(0);
