@@ -7,7 +7,9 @@ use tracing::{error, info, warn};
 
 use crate::call::{Registry, Settings};
 use crate::config::{Cli, Config};
-use crate::relay::offload::NoKernel;
+use crate::kernel::table::{Setup, PROC_ROOT};
+use crate::kernel::{KernelError, Table};
+use crate::relay::offload::{KernelOffload, NoKernel, Offload};
 use crate::relay::pool::SharedPool;
 use crate::relay::Relay;
 use crate::server::handler::Handler;
@@ -46,6 +48,14 @@ pub fn run(argv: Vec<String>) -> i32 {
             return 1;
         }
     };
+    // Before daemonising, so that --no-fallback fails with a visible exit code.
+    let kernel = match open_kernel(&cfg) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("rtpengined: kernel forwarding unavailable and --no-fallback given: {e}");
+            return 1;
+        }
+    };
     if !cfg.foreground {
         // SAFETY: called before any thread exists (the runtime is built below), so
         // forking cannot leave locks held by other threads; stdio stays open.
@@ -77,7 +87,7 @@ pub fn run(argv: Vec<String>) -> i32 {
     }
     let code = match rt.build() {
         Ok(rt) => {
-            let code = rt.block_on(serve(cfg.clone()));
+            let code = rt.block_on(serve(cfg.clone(), kernel));
             // Socket tasks never finish on their own; do not wait for them.
             rt.shutdown_timeout(Duration::from_millis(100));
             code
@@ -93,19 +103,45 @@ pub fn run(argv: Vec<String>) -> i32 {
     code
 }
 
-async fn serve(cfg: Config) -> i32 {
-    // rtpengine 10.5 defaults to --table=0 and falls back to userspace without the
-    // module; kernel forwarding is issue 6, so we always relay in userspace for now.
-    if cfg.table >= 0 {
-        info!(
-            table = cfg.table,
-            "kernel forwarding not implemented yet; relaying in userspace"
-        );
-    } else {
-        info!("kernel forwarding disabled (table < 0); relaying in userspace");
+/// The kernel table, or why there is none (logged once logging is up). An error
+/// only with --no-fallback.
+fn open_kernel(cfg: &Config) -> Result<Result<Table, String>, KernelError> {
+    if cfg.table < 0 {
+        return Ok(Err("kernel forwarding disabled (table < 0)".into()));
     }
+    let setup = if cfg.kernel_adopt {
+        Setup::Adopt
+    } else {
+        Setup::Recreate
+    };
+    match Table::open(PROC_ROOT, cfg.table, setup) {
+        Ok(t) => Ok(Ok(t)),
+        Err(e) if cfg.no_fallback => Err(e),
+        Err(e) => Ok(Err(format!("kernel forwarding unavailable: {e}"))),
+    }
+}
+
+async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
+    // rtpengine 10.5 defaults to --table=0 and falls back to userspace without the
+    // module (unless --no-fallback, handled before we got here).
+    let offload: Arc<dyn Offload> = match kernel {
+        Ok(table) => {
+            info!(
+                table = table.id,
+                adopt = cfg.kernel_adopt,
+                "kernel forwarding enabled"
+            );
+            let k = Arc::new(KernelOffload::new(table, cfg.timeout));
+            spawn_stats_sync(k.clone());
+            k
+        }
+        Err(why) => {
+            warn!("{why}; relaying in userspace");
+            Arc::new(NoKernel)
+        }
+    };
     let pool = SharedPool::new(cfg.port_min, cfg.port_max);
-    let relay = Arc::new(Relay::new(pool.clone(), Arc::new(NoKernel)));
+    let relay = Arc::new(Relay::new(pool.clone(), offload));
     let settings = Settings {
         interfaces: cfg.interfaces.clone(),
         delete_delay: cfg.delete_delay,
@@ -145,6 +181,20 @@ async fn serve(cfg: Config) -> i32 {
     let code = wait_for_shutdown().await;
     info!("shutting down");
     code
+}
+
+/// Folds the kernel's counters into the streams about once a second (as 10.5).
+/// A plain thread: reading blist is a blocking file read.
+fn spawn_stats_sync(k: Arc<KernelOffload>) {
+    let spawned = std::thread::Builder::new()
+        .name("kernel-stats".into())
+        .spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(900));
+            k.sync();
+        });
+    if let Err(e) = spawned {
+        error!(%e, "cannot start the kernel statistics thread");
+    }
 }
 
 async fn wait_for_shutdown() -> i32 {

@@ -6,6 +6,7 @@
 pub mod call;
 pub mod config;
 pub mod daemon;
+pub mod kernel;
 pub mod ng;
 pub mod relay;
 pub mod sdp;

@@ -34,6 +34,21 @@ pub struct StreamConfig {
     pub endpoint: Option<SocketAddr>,
     pub learning: Learning,
     pub tos: Option<u8>,
+    pub kernel: KernelHints,
+}
+
+/// What a kernel forwarding target needs to know about the media (from the SDP of
+/// the side that sends to this stream).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KernelHints {
+    /// An RTP profile (RTP/AVP, RTP/SAVP, ...): the kernel parses RTP headers.
+    pub rtp: bool,
+    /// `(payload type, clock rate)` as offered; the kernel forwards only these.
+    pub payload_types: Vec<(u8, u32)>,
+    /// ICE: STUN packets must reach userspace.
+    pub stun: bool,
+    /// DTLS: handshake packets must reach userspace.
+    pub dtls: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +68,8 @@ pub struct StreamStats {
     pub last_packet: Option<Instant>,
     /// The source learned from packets, once confirmed.
     pub learned: Option<SocketAddr>,
+    /// Forwarded by the kernel module at the moment.
+    pub kernelized: bool,
 }
 
 /// Read access to relay statistics (queries and timeouts need them).

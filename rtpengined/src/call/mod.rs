@@ -11,7 +11,9 @@ pub mod registry;
 mod token;
 
 pub use delete::{Deleted, Expiry};
-pub use effect::{Effect, Learning, NoStats, StatsSource, StreamConfig, StreamId, StreamStats};
+pub use effect::{
+    Effect, KernelHints, Learning, NoStats, StatsSource, StreamConfig, StreamId, StreamStats,
+};
 pub use error::CallError;
 pub use model::Now;
 pub use registry::{Outcome, Registry, Settings};

@@ -50,6 +50,8 @@ pub struct Media {
     pub media_type: String,
     pub protocol: String,
     pub formats: Vec<String>,
+    /// `(payload type, clock rate)` of the numeric formats, for kernel targets.
+    pub clock_rates: Vec<(u8, u32)>,
     pub ptime: Option<u32>,
     pub mid: Option<String>,
     pub interface: usize,
@@ -68,7 +70,21 @@ pub struct Media {
     /// Our ICE credentials towards this side (stable across re-offers).
     pub ice_ufrag: String,
     pub ice_pwd: String,
-    pub ice_foundation: String,
+    /// Port pairs on the other addresses of this media's logical interface,
+    /// advertised as further ICE host candidates (reserved only while we do ICE
+    /// towards this side).
+    pub ice_alternates: Vec<IceAlternate>,
+    /// The payload types this side's offer was forwarded with (after `codec`
+    /// strip/mask): what its peer may answer with.
+    pub forwarded_formats: Vec<String>,
+}
+
+/// One extra ICE host candidate address: our port pair there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IceAlternate {
+    pub interface: usize,
+    pub local: SocketAddr,
+    pub advertised: IpAddr,
 }
 
 /// One SIP party (from-tag or to-tag) and its media.
@@ -125,6 +141,9 @@ pub struct Call {
     pub monologues: Vec<Monologue>,
     /// Set by a delete with delete-delay: the call goes away at this time.
     pub delete_at: Option<Instant>,
+    /// Per media line, the last `a=ptime` any SDP of the call carried (rtpengine
+    /// prints it for an SDP that comes without one).
+    pub ptimes: Vec<Option<u32>>,
 }
 
 impl Call {
@@ -137,6 +156,7 @@ impl Call {
             last_signal_mono: now.mono,
             monologues: Vec::new(),
             delete_at: None,
+            ptimes: Vec::new(),
         }
     }
 

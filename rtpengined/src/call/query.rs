@@ -165,6 +165,9 @@ fn stream(
     if st.learned.is_some() {
         flags.push("confirmed".into());
     }
+    if st.kernelized {
+        flags.push("kernelized".into());
+    }
     if learning.strict_source {
         flags.push("strict source address".into());
     }

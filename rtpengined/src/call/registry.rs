@@ -4,13 +4,13 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use super::effect::{Effect, Learning, StreamConfig, StreamId};
+use super::effect::{Effect, KernelHints, Learning, StreamConfig, StreamId};
 use super::error::CallError;
-use super::model::{Call, Media, Monologue, Now, PacketStream};
+use super::model::{Call, IceAlternate, Media, Monologue, Now, PacketStream};
 use super::ports::PortAllocator;
 use super::token::random_token;
 use crate::config::Interface;
-use crate::ng::flags::{Family, Flags};
+use crate::ng::flags::{Family, Flags, IceMode};
 use crate::sdp::{self, Session};
 
 /// Settings of the call layer (from the daemon config).
@@ -47,10 +47,18 @@ pub struct Registry<P: PortAllocator> {
     recently_deleted: HashMap<String, Instant>,
     /// This daemon's mark for `loop-protect` (`a=rtpengine:<token>`).
     pub instance_token: String,
+    /// ICE candidate foundation of each configured interface (one per local
+    /// address for the daemon's lifetime, as rtpengine does).
+    pub ice_foundations: Vec<String>,
 }
 
 impl<P: PortAllocator> Registry<P> {
     pub fn new(settings: Settings, ports: P) -> Self {
+        let ice_foundations = settings
+            .interfaces
+            .iter()
+            .map(|_| random_token(16))
+            .collect();
         Registry {
             settings,
             calls: HashMap::new(),
@@ -58,6 +66,7 @@ impl<P: PortAllocator> Registry<P> {
             next_stream: 1,
             recently_deleted: HashMap::new(),
             instance_token: random_token(12),
+            ice_foundations,
         }
     }
 
@@ -90,15 +99,21 @@ impl<P: PortAllocator> Registry<P> {
                 return Err(CallError::SessionLimit);
             }
         }
-        let sender_family = sender_family(&session, f);
-        let a_if = self.pick_interface(f.direction.first().map(String::as_str), sender_family)?;
-        let b_family = f.address_family.or(sender_family);
-        let b_if = self.pick_interface(f.direction.get(1).map(String::as_str), b_family)?;
+        // Each media section's interfaces follow its own c= family.
+        let mut a_ifs = Vec::with_capacity(session.media.len());
+        let mut b_ifs = Vec::with_capacity(session.media.len());
+        for i in 0..session.media.len().max(1) {
+            let fam = sender_family(&session, i, f);
+            a_ifs.push(self.pick_interface(f.direction.first().map(String::as_str), fam)?);
+            let b_family = f.address_family.or(fam);
+            b_ifs.push(self.pick_interface(f.direction.get(1).map(String::as_str), b_family)?);
+        }
         if is_new {
             self.calls
                 .insert(call_id.to_owned(), Call::new(call_id, now));
         }
-        let result = self.offer_in_call(call_id, from_tag, f, &session, text, now, (a_if, b_if));
+        let result =
+            self.offer_in_call(call_id, from_tag, f, &session, text, now, (&a_ifs, &b_ifs));
         if result.is_err() && is_new {
             // Nothing of a failed first offer survives (no half-allocated ports).
             if let Some(call) = self.calls.remove(call_id) {
@@ -117,7 +132,7 @@ impl<P: PortAllocator> Registry<P> {
         session: &Session,
         text: &str,
         now: &Now,
-        (a_if, b_if): (usize, usize),
+        (a_ifs, b_ifs): (&[usize], &[usize]),
     ) -> Result<Outcome, CallError> {
         let mut call = self.calls.remove(call_id).expect("inserted by caller");
         call.delete_at = None;
@@ -151,10 +166,25 @@ impl<P: PortAllocator> Registry<P> {
         }
 
         call.monologues[a].mux_flags = f.rtcp_mux;
-        let res = self.update_media(&mut call, a, b, a_if, b_if, session, f);
+        let res = self
+            .update_media(&mut call, a, b, a_ifs, b_ifs, session, f)
+            .and_then(|effects| {
+                let wants_ice = offer_wants_ice(session, f);
+                self.reserve_ice_alternates(&mut call, b, |_| wants_ice)?;
+                Ok(effects)
+            });
         let out = res.and_then(|mut effects| {
             let plan = self.offer_plan(&call, a, b, session, f);
             let sdp = sdp::rewrite(text, session, &plan)?;
+            // What the answerer is offered, and the ptime memory of the call.
+            for (i, mp) in plan.media.iter().enumerate() {
+                if let (Some(m), Some(s)) =
+                    (call.monologues[a].medias.get_mut(i), session.media.get(i))
+                {
+                    m.forwarded_formats = mp.formats.clone().unwrap_or_else(|| s.formats.clone());
+                }
+            }
+            remember_ptimes(&mut call, session);
             effects.extend(self.relay_effects(&call, call_id));
             Ok(Outcome {
                 sdp: Some(sdp),
@@ -214,18 +244,29 @@ impl<P: PortAllocator> Registry<P> {
         }
         // Interfaces were chosen at offer time; new media sections get the
         // interfaces of the first existing one, or a fresh choice.
-        let fam = sender_family(session, f);
-        let b_if = match call.monologues[b].medias.first() {
-            Some(m) => m.interface,
-            None => self.pick_interface(f.direction.first().map(String::as_str), fam)?,
-        };
-        let a_if = match call.monologues[a].medias.first() {
-            Some(m) => m.interface,
-            None => self.pick_interface(f.direction.get(1).map(String::as_str), fam)?,
-        };
-        let mut effects = self.update_media(call, b, a, b_if, a_if, session, f)?;
+        let mut b_ifs = Vec::with_capacity(session.media.len());
+        let mut a_ifs = Vec::with_capacity(session.media.len());
+        for i in 0..session.media.len() {
+            let fam = sender_family(session, i, f);
+            b_ifs.push(match call.monologues[b].medias.get(i) {
+                Some(m) => m.interface,
+                None => self.pick_interface(f.direction.first().map(String::as_str), fam)?,
+            });
+            a_ifs.push(match call.monologues[a].medias.get(i) {
+                Some(m) => m.interface,
+                None => self.pick_interface(f.direction.get(1).map(String::as_str), fam)?,
+            });
+        }
+        let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f)?;
+        let ice_mode = f.ice;
+        self.reserve_ice_alternates(call, a, |m| match ice_mode {
+            IceMode::Remove => false,
+            IceMode::Force | IceMode::ForceRelay => true,
+            IceMode::Default | IceMode::Optional => m.ice,
+        })?;
         let plan = self.answer_plan(call, a, b, session, f);
         let sdp = sdp::rewrite(text, session, &plan)?;
+        remember_ptimes(call, session);
         // Who muxes RTCP from now on: the offerer if we accepted its mux, the
         // answerer if it answered with mux.
         for (i, mp) in plan.media.iter().enumerate() {
@@ -252,8 +293,8 @@ impl<P: PortAllocator> Registry<P> {
         call: &mut Call,
         sender: usize,
         receiver: usize,
-        s_if: usize,
-        r_if: usize,
+        s_ifs: &[usize],
+        r_ifs: &[usize],
         session: &Session,
         f: &Flags,
     ) -> Result<Vec<Effect>, CallError> {
@@ -267,7 +308,7 @@ impl<P: PortAllocator> Registry<P> {
             }
         }
         for (i, section) in session.media.iter().enumerate() {
-            for (side, iface) in [(sender, s_if), (receiver, r_if)] {
+            for (side, iface) in [(sender, s_ifs[i]), (receiver, r_ifs[i])] {
                 let mono = &mut call.monologues[side];
                 if mono.medias.len() <= i {
                     let adv = self.settings.interfaces[iface].advertised;
@@ -291,7 +332,9 @@ impl<P: PortAllocator> Registry<P> {
                 if section.port == 0 {
                     let old_rtp = media.rtp.take();
                     let old_rtcp = media.rtcp.take();
+                    let old_alternates = std::mem::take(&mut media.ice_alternates);
                     effects.extend(self.release_streams(old_rtp, old_rtcp, iface));
+                    self.release_alternates(&old_alternates);
                 } else if media.rtp.is_none() {
                     let local_ip = self.settings.interfaces[iface].local;
                     let port = self.ports.allocate(local_ip).ok_or(CallError::OutOfPorts)?;
@@ -318,6 +361,7 @@ impl<P: PortAllocator> Registry<P> {
             media.media_type = section.media_type.clone();
             media.protocol = section.protocol.clone();
             media.formats = section.formats.clone();
+            media.clock_rates = clock_rates(section);
             media.ptime = section.ptime;
             media.mid = section.mid.clone();
             media.direction = session.direction_for(i);
@@ -407,7 +451,58 @@ impl<P: PortAllocator> Registry<P> {
     }
 
     pub(super) fn release_media(&mut self, m: &Media) -> Vec<Effect> {
+        self.release_alternates(&m.ice_alternates);
         self.release_streams(m.rtp.clone(), m.rtcp.clone(), m.interface)
+    }
+
+    fn release_alternates(&mut self, alternates: &[IceAlternate]) {
+        for alt in alternates {
+            self.ports.release(alt.local.ip(), alt.local.port());
+        }
+    }
+
+    /// Reserve a port pair on every other address of each media's logical
+    /// interface (rtpengine advertises all of them as ICE host candidates) for
+    /// the media of `side` that we do ICE with.
+    fn reserve_ice_alternates(
+        &mut self,
+        call: &mut Call,
+        side: usize,
+        wants_ice: impl Fn(&Media) -> bool,
+    ) -> Result<(), CallError> {
+        for i in 0..call.monologues[side].medias.len() {
+            let media = &call.monologues[side].medias[i];
+            if media.rtp.is_none() || !media.ice_alternates.is_empty() || !wants_ice(media) {
+                continue;
+            }
+            let iface = media.interface;
+            let mut alternates = Vec::new();
+            for other in self.logical_siblings(iface) {
+                let local_ip = self.settings.interfaces[other].local;
+                let Some(port) = self.ports.allocate(local_ip) else {
+                    self.release_alternates(&alternates);
+                    return Err(CallError::OutOfPorts);
+                };
+                alternates.push(IceAlternate {
+                    interface: other,
+                    local: SocketAddr::new(local_ip, port),
+                    advertised: self.settings.interfaces[other].advertised,
+                });
+            }
+            call.monologues[side].medias[i].ice_alternates = alternates;
+        }
+        Ok(())
+    }
+
+    /// The other interfaces with the same logical name as `iface`, in
+    /// configuration order.
+    pub(super) fn logical_siblings(&self, iface: usize) -> Vec<usize> {
+        let ifs = &self.settings.interfaces;
+        (0..ifs.len())
+            .filter(|&i| {
+                i != iface && ifs[i].name == ifs[iface].name && ifs[i].local != ifs[iface].local
+            })
+            .collect()
     }
 
     /// Relay configuration of every stream of a call (idempotent for the relay).
@@ -449,6 +544,12 @@ impl<P: PortAllocator> Registry<P> {
                         endpoint,
                         learning: mono.learning,
                         tos: mono.tos.or(self.settings.tos),
+                        kernel: KernelHints {
+                            rtp: media.protocol.contains("RTP"),
+                            payload_types: media.clock_rates.clone(),
+                            stun: media.ice,
+                            dtls: media.protocol.contains("TLS"),
+                        },
                     }));
                 }
             }
@@ -497,12 +598,15 @@ fn apply_side_flags(m: &mut Monologue, f: &Flags) {
     }
 }
 
-fn sender_family(session: &Session, f: &Flags) -> Option<Family> {
+/// The family of media `i`'s sender: its own (or the session's) `c=`, else
+/// the first media's that has one.
+fn sender_family(session: &Session, i: usize, f: &Flags) -> Option<Family> {
     if let Some(ip) = f.media_address {
         return Some(Family::of(&ip));
     }
-    (0..session.media.len())
-        .find_map(|i| session.connection_for(i))
+    session
+        .connection_for(i)
+        .or_else(|| (0..session.media.len()).find_map(|i| session.connection_for(i)))
         .or(session.connection.as_ref())
         .map(|c| match c.family {
             sdp::AddressFamily::Ip4 => Family::V4,
@@ -515,12 +619,33 @@ pub(super) fn parse_ip(s: &str) -> Option<IpAddr> {
     s.trim_matches(['[', ']']).parse().ok()
 }
 
+/// Payload types and clock rates of a section: its rtpmaps, else the static table
+/// (0 when unknown: the kernel only uses it for statistics).
+fn clock_rates(section: &sdp::MediaSection) -> Vec<(u8, u32)> {
+    section
+        .formats
+        .iter()
+        .filter_map(|f| {
+            let pt: u8 = f.parse().ok().filter(|pt| *pt < 128)?;
+            let rate = section
+                .rtpmaps
+                .iter()
+                .find(|m| m.payload_type == *f)
+                .map(|m| m.clock_rate)
+                .or_else(|| sdp::static_payload_type(f).map(|(_, r, _)| r))
+                .unwrap_or(0);
+            Some((pt, rate))
+        })
+        .collect()
+}
+
 fn new_media(i: usize, section: &sdp::MediaSection, iface: usize, advertised: IpAddr) -> Media {
     Media {
         index: u32::try_from(i + 1).unwrap_or(u32::MAX),
         media_type: section.media_type.clone(),
         protocol: section.protocol.clone(),
         formats: section.formats.clone(),
+        clock_rates: clock_rates(section),
         ptime: section.ptime,
         mid: section.mid.clone(),
         interface: iface,
@@ -534,6 +659,26 @@ fn new_media(i: usize, section: &sdp::MediaSection, iface: usize, advertised: Ip
         // Our ICE credentials towards this side, stable for the call's lifetime.
         ice_ufrag: random_token(8),
         ice_pwd: random_token(26),
-        ice_foundation: random_token(16),
+        ice_alternates: Vec::new(),
+        forwarded_formats: section.formats.clone(),
+    }
+}
+
+/// Whether the offer we send advertises ICE: forced, or the offerer speaks it.
+fn offer_wants_ice(session: &Session, f: &Flags) -> bool {
+    match f.ice {
+        IceMode::Remove => false,
+        IceMode::Force | IceMode::ForceRelay => true,
+        IceMode::Default | IceMode::Optional => session.has_ice(),
+    }
+}
+
+/// Remember each media line's ptime for later SDPs of the call that have none.
+fn remember_ptimes(call: &mut Call, session: &Session) {
+    if call.ptimes.len() < session.media.len() {
+        call.ptimes.resize(session.media.len(), None);
+    }
+    for (slot, section) in call.ptimes.iter_mut().zip(&session.media) {
+        *slot = section.ptime.or(*slot);
     }
 }

@@ -75,6 +75,10 @@ pub struct Cli {
     pub table: Option<i32>,
     #[arg(short = 'F', long = "no-fallback", action = ArgAction::SetTrue)]
     pub no_fallback: bool,
+    /// Ours (not in 10.5): keep an existing kernel table and its targets at startup
+    /// instead of recreating it, so forwarded calls survive a restart.
+    #[arg(long = "kernel-adopt", action = ArgAction::SetTrue)]
+    pub kernel_adopt: bool,
     #[arg(short = 'i', long = "interface", value_name = "[NAME/]IP[!IP]")]
     pub interface: Vec<String>,
     #[arg(short = 'S', long = "save-interface-ports", action = ArgAction::SetTrue)]
@@ -329,6 +333,7 @@ const IMPLEMENTED: &[&str] = &[
     "foreground",
     "table",
     "no_fallback",
+    "kernel_adopt",
     "interface",
     "listen_ng",
     "tos",

@@ -31,7 +31,7 @@ pub enum ConfigError {
     NoListener,
     #[error("invalid port range {0}..{1}")]
     PortRange(u16, u16),
-    #[error("--no-fallback given but kernel forwarding is not available (table {0})")]
+    #[error("--no-fallback needs kernel forwarding, but it is disabled (table {0})")]
     NoKernel(i32),
 }
 
@@ -80,6 +80,8 @@ pub struct Config {
     pub listen_ng: Vec<SocketAddr>,
     pub table: i32,
     pub no_fallback: bool,
+    /// Keep an existing kernel table and its targets (see README-kernel.md).
+    pub kernel_adopt: bool,
     pub tos: Option<u8>,
     pub timeout: Duration,
     pub silent_timeout: Duration,
@@ -131,8 +133,8 @@ impl Config {
             return Err(ConfigError::PortRange(port_min, port_max));
         }
         let table = cli.table.unwrap_or(0);
-        if cli.no_fallback && table >= 0 {
-            // Kernel offload (issue 6) does not exist yet, so --no-fallback can never be met.
+        if cli.no_fallback && table < 0 {
+            // Nothing to fall back from: the kernel was switched off explicitly.
             return Err(ConfigError::NoKernel(table));
         }
         let secs = |v: Option<u32>, d: u64| Duration::from_secs(v.map_or(d, u64::from));
@@ -141,6 +143,7 @@ impl Config {
             listen_ng,
             table,
             no_fallback: cli.no_fallback,
+            kernel_adopt: cli.kernel_adopt,
             tos: cli.tos,
             timeout: secs(cli.timeout, 60),
             silent_timeout: secs(cli.silent_timeout, 3600),
@@ -239,8 +242,15 @@ mod tests {
             Err(ConfigError::PortRange(..))
         ));
         assert!(matches!(
-            cfg(&["-i", "127.0.0.1", "-n", "2223", "--no-fallback"]),
-            Err(ConfigError::NoKernel(0))
+            cfg(&[
+                "-i",
+                "127.0.0.1",
+                "-n",
+                "2223",
+                "--no-fallback",
+                "--table=-1"
+            ]),
+            Err(ConfigError::NoKernel(-1))
         ));
     }
 

@@ -10,8 +10,9 @@ mod tos;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use std::sync::atomic::Ordering;
 use tokio::io::unix::AsyncFd;
 use tokio::task::JoinHandle;
 use tracing::{debug, info_span, warn, Instrument};
@@ -26,11 +27,16 @@ struct Entry {
     task: JoinHandle<()>,
 }
 
+/// rtpengine 10.5's rule: a peer is confirmed (and its stream may move into the
+/// kernel) by a packet arriving this long after the last signalling event.
+pub const KERNEL_DELAY: Duration = Duration::from_secs(3);
+
 pub struct Relay {
     streams: Mutex<HashMap<StreamId, Entry>>,
     pool: SharedPool,
     offload: Arc<dyn Offload>,
     epoch: Instant,
+    kernel_delay: Duration,
 }
 
 impl Relay {
@@ -40,7 +46,14 @@ impl Relay {
             pool,
             offload,
             epoch: Instant::now(),
+            kernel_delay: KERNEL_DELAY,
         }
+    }
+
+    /// For tests: confirm peers sooner than rtpengine's 3 s.
+    pub fn with_kernel_delay(mut self, d: Duration) -> Relay {
+        self.kernel_delay = d;
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StreamId, Entry>> {
@@ -65,11 +78,12 @@ impl Relay {
                         closing.0.push(entry.task);
                         // Break sink reference cycles between the two directions.
                         *entry.state.config.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                        self.offload.unkernelize(*id);
+                        self.offload.close(*id);
                     }
                 }
                 Effect::Relay(cfg) => {
                     if let std::collections::hash_map::Entry::Vacant(slot) = streams.entry(cfg.id) {
+                        self.offload.opened(cfg.local);
                         match self.open(cfg) {
                             Ok(entry) => {
                                 slot.insert(entry);
@@ -94,6 +108,11 @@ impl Relay {
                     sink: resolve(cfg.sink),
                     rtcp_sink: resolve(cfg.rtcp_sink),
                 };
+                // Every signalling event takes the stream (and what forwards to it)
+                // back to userspace until its peer is confirmed again, as 10.5 does.
+                self.offload.unkernelize(cfg.id);
+                entry.state.signalled(Instant::now());
+                entry.state.kernel.store(offload::IDLE, Ordering::Relaxed);
                 let mut slot = entry.state.config.lock().unwrap_or_else(|e| e.into_inner());
                 if slot
                     .as_ref()
@@ -126,7 +145,11 @@ impl Relay {
         let socket = unsafe { AsyncFd::register(std_sock) }.map_err(std::io::Error::from)?;
         let state = Arc::new(StreamState::new(socket, self.epoch));
         let span = info_span!("media", call_id = %cfg.call_id, tag = %cfg.tag, local = %cfg.local);
-        let task = tokio::spawn(receive_loop(state.clone(), self.offload.clone()).instrument(span));
+        let ctx = Ctx {
+            offload: self.offload.clone(),
+            kernel_delay_ms: self.kernel_delay.as_millis() as u64,
+        };
+        let task = tokio::spawn(receive_loop(state.clone(), ctx).instrument(span));
         Ok(Entry { state, task })
     }
 }
@@ -157,14 +180,29 @@ impl Closing {
 
 impl StatsSource for Relay {
     fn stats(&self, id: StreamId) -> StreamStats {
-        self.lock()
+        let mut st = self
+            .lock()
             .get(&id)
             .map(|e| e.state.stats())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if let Some(k) = self.offload.counts(id) {
+            st.packets += k.counts.packets;
+            st.bytes += k.counts.bytes;
+            st.errors += k.counts.errors;
+            st.last_packet = st.last_packet.max(k.last_packet);
+            st.kernelized = k.kernelized;
+        }
+        st
     }
 }
 
-async fn receive_loop(state: Arc<StreamState>, offload: Arc<dyn Offload>) {
+/// What a receive task needs besides its stream.
+struct Ctx {
+    offload: Arc<dyn Offload>,
+    kernel_delay_ms: u64,
+}
+
+async fn receive_loop(state: Arc<StreamState>, ctx: Ctx) {
     let mut batch = batch::RecvBatch::new();
     let fd = std::os::fd::AsRawFd::as_raw_fd(state.socket.get_ref());
     loop {
@@ -201,7 +239,7 @@ async fn receive_loop(state: Arc<StreamState>, offload: Arc<dyn Offload>) {
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 continue;
             }
-            relay_one(&state, offload.as_ref(), d.data, src, now).await;
+            relay_one(&state, &ctx, d.data, src, now).await;
         }
     }
 }
@@ -223,13 +261,8 @@ async fn send_to(
     }
 }
 
-async fn relay_one(
-    state: &StreamState,
-    offload: &dyn Offload,
-    packet: &[u8],
-    src: SocketAddr,
-    now: Instant,
-) {
+async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAddr, now: Instant) {
+    let offload = ctx.offload.as_ref();
     let Some(w) = state.wiring() else { return };
     let (verdict, learned) = state.learn(&w.cfg, src);
     if verdict == Verdict::Drop {
@@ -248,12 +281,39 @@ async fn relay_one(
     let dest = sink.destination();
     if learned {
         debug!(peer = %src, "endpoint learned");
-        offload.kernelize(&offload::KernelTarget {
-            stream: &w.cfg,
-            expected_source: src,
-            forward_from: sink.wiring().map(|sw| sw.cfg.local),
-            forward_to: dest,
-        });
+        if state.kernel.load(Ordering::Relaxed) != offload::IDLE {
+            // A new peer (media handover): the target and the ones sending to
+            // this stream's peer are stale.
+            offload.unkernelize(w.cfg.id);
+        }
+    }
+    if offload.enabled()
+        && state.kernel.load(Ordering::Relaxed) == offload::IDLE
+        && state.ms_since_epoch(now)
+            >= state
+                .signalled_ms
+                .load(Ordering::Relaxed)
+                .saturating_add(ctx.kernel_delay_ms)
+    {
+        let confirmed = if w.cfg.learning.asymmetric {
+            Some(src)
+        } else {
+            *state.learned.lock().unwrap_or_else(|e| e.into_inner())
+        };
+        // The target carries RTP to the RTP sink; muxed RTCP stays in userspace.
+        let ksink = w.sink.as_ref();
+        if let (Some(expected_source), Some(ks), Some(sw)) =
+            (confirmed, ksink, ksink.and_then(|k| k.wiring()))
+        {
+            offload.kernelize(&offload::KernelTarget {
+                stream: &w.cfg,
+                expected_source,
+                forward_from: Some(sw.cfg.local),
+                forward_to: ks.destination(),
+                tos: sw.cfg.tos.unwrap_or(0),
+                flag: state.kernel.clone(),
+            });
+        }
     }
     let Some(dest) = dest else { return };
     if let Err(err) = send_to(&sink.socket, packet, dest).await {

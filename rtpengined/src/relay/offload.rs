@@ -1,14 +1,34 @@
-//! The seam for kernel forwarding (issue 6): the relay reports streams whose peer is
-//! confirmed and streams that close; a kernel implementation turns these into
-//! /proc/rtpengine/N/control writes (one target per `KernelTarget`). Until then,
-//! `NoKernel` keeps all media in userspace.
+//! The seam for kernel forwarding: the relay reports streams whose peer is confirmed,
+//! streams that change or close, and asks for the kernel's share of the counters.
+//! `NoKernel` keeps all media in userspace; `KernelOffload` drives an xt_RTPENGINE
+//! table (one target with one destination per confirmed stream).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rtpengine_core::abi::{Address, TargetInfo};
+use tracing::{debug, info, warn};
 
 use crate::call::{StreamConfig, StreamId};
+use crate::kernel::address::{from_abi, to_abi};
+use crate::kernel::counters::{Baseline, Counts};
+use crate::kernel::target::{build, Output};
+use crate::kernel::Table;
+
+/// A stream's kernel state, shared between its relay task and the offload.
+pub type KernelFlag = Arc<AtomicU8>;
+/// Not in the kernel; the relay may offer it.
+pub const IDLE: u8 = 0;
+/// Forwarded by the kernel.
+pub const INSTALLED: u8 = 1;
+/// The kernel refused it; stays in userspace until signalling changes it.
+pub const REFUSED: u8 = 2;
 
 /// Everything a kernel forwarding target needs for one direction of one stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct KernelTarget<'a> {
     /// The receiving stream (its `local` is the address the target matches on).
     pub stream: &'a StreamConfig,
@@ -18,18 +38,290 @@ pub struct KernelTarget<'a> {
     pub forward_from: Option<SocketAddr>,
     /// The sink's peer: forwarded packets go there.
     pub forward_to: Option<SocketAddr>,
+    /// TOS of forwarded packets (the sink's).
+    pub tos: u8,
+    /// The receiving stream's kernel state.
+    pub flag: KernelFlag,
+}
+
+/// The kernel's share of a stream's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KernelCounts {
+    pub counts: Counts,
+    /// When the kernel last forwarded (or dropped) a packet of the stream.
+    pub last_packet: Option<Instant>,
+    pub kernelized: bool,
 }
 
 pub trait Offload: Send + Sync {
-    /// The stream's peer is known: forwarding may move into the kernel.
-    fn kernelize(&self, target: &KernelTarget<'_>);
-    /// The stream closes or changes: remove any kernel target.
+    /// Whether kernel forwarding is in use at all (the relay skips work if not).
+    fn enabled(&self) -> bool {
+        false
+    }
+    /// The stream's peer is confirmed: move forwarding into the kernel. Returns
+    /// whether a target is now installed.
+    fn kernelize(&self, target: &KernelTarget<'_>) -> bool;
+    /// The stream changes (signalling, new peer): remove its target and the
+    /// targets forwarding to it.
     fn unkernelize(&self, id: StreamId);
+    /// The stream is gone for good.
+    fn close(&self, id: StreamId) {
+        self.unkernelize(id);
+    }
+    /// A new stream owns `local` now: nothing left from before may claim it.
+    fn opened(&self, _local: SocketAddr) {}
+    fn counts(&self, _id: StreamId) -> Option<KernelCounts> {
+        None
+    }
 }
 
 pub struct NoKernel;
 
 impl Offload for NoKernel {
-    fn kernelize(&self, _target: &KernelTarget<'_>) {}
+    fn kernelize(&self, _target: &KernelTarget<'_>) -> bool {
+        false
+    }
     fn unkernelize(&self, _id: StreamId) {}
+}
+
+struct Installed {
+    local: Address,
+    sink: Option<StreamId>,
+    flag: KernelFlag,
+    baseline: Baseline,
+}
+
+/// A target found in the table at startup (adoption): kept forwarding until idle.
+struct Orphan {
+    baseline: Baseline,
+    last_change: Instant,
+}
+
+struct Inner {
+    table: Table,
+    installed: HashMap<StreamId, Installed>,
+    totals: HashMap<StreamId, KernelCounts>,
+    orphans: HashMap<Address, Orphan>,
+}
+
+pub struct KernelOffload {
+    inner: Mutex<Inner>,
+    /// Adopted targets without traffic for this long are removed.
+    orphan_timeout: Duration,
+}
+
+impl KernelOffload {
+    /// Takes over `table`; targets already in it (an adopted table) are kept as
+    /// orphans: they forward until they go idle or their port is reused.
+    pub fn new(table: Table, orphan_timeout: Duration) -> KernelOffload {
+        let now = Instant::now();
+        let orphans: HashMap<Address, Orphan> = match table.list() {
+            Ok(list) => list
+                .iter()
+                .map(|e| {
+                    let o = Orphan {
+                        baseline: Baseline::at(&e.stats),
+                        last_change: now,
+                    };
+                    (e.target.local, o)
+                })
+                .collect(),
+            Err(e) => {
+                warn!(%e, "cannot list the kernel table");
+                HashMap::new()
+            }
+        };
+        if !orphans.is_empty() {
+            info!(
+                targets = orphans.len(),
+                "adopted kernel targets keep forwarding until idle"
+            );
+        }
+        KernelOffload {
+            inner: Mutex::new(Inner {
+                table,
+                installed: HashMap::new(),
+                totals: HashMap::new(),
+                orphans,
+            }),
+            orphan_timeout,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads the table's counters once: adds what the kernel forwarded since the
+    /// last call to each stream, refreshes last-packet times, expires idle orphans.
+    pub fn sync(&self) {
+        let mut g = self.lock();
+        let inner = &mut *g;
+        let list = match inner.table.list() {
+            Ok(l) => l,
+            Err(e) => {
+                warn!(%e, "cannot read kernel counters");
+                return;
+            }
+        };
+        let now = Instant::now();
+        let by_local: HashMap<Address, StreamId> = inner
+            .installed
+            .iter()
+            .map(|(id, i)| (i.local, *id))
+            .collect();
+        for e in &list {
+            if let Some(id) = by_local.get(&e.target.local) {
+                let Some(inst) = inner.installed.get_mut(id) else {
+                    continue;
+                };
+                let d = inst.baseline.advance(&e.stats);
+                let t = inner.totals.entry(*id).or_default();
+                t.counts.packets += d.packets;
+                t.counts.bytes += d.bytes;
+                t.counts.errors += d.errors;
+                if d.packets > 0 || d.errors > 0 {
+                    t.last_packet = Some(now);
+                }
+            } else if let Some(o) = inner.orphans.get_mut(&e.target.local) {
+                if o.baseline.advance(&e.stats) != Counts::default() {
+                    o.last_change = now;
+                }
+            }
+        }
+        let timeout = self.orphan_timeout;
+        let idle: Vec<Address> = inner
+            .orphans
+            .iter()
+            .filter(|(_, o)| now.duration_since(o.last_change) >= timeout)
+            .map(|(a, _)| *a)
+            .collect();
+        for a in idle {
+            inner.orphans.remove(&a);
+            info!(local = ?from_abi(&a), "adopted kernel target idle, removing it");
+            if let Err(e) = inner.table.del_target(&a) {
+                debug!(%e, "removing idle adopted target");
+            }
+        }
+    }
+
+    fn remove(inner: &mut Inner, id: StreamId) {
+        if let Some(i) = inner.installed.remove(&id) {
+            i.flag.store(IDLE, Ordering::Relaxed);
+            if let Err(e) = inner.table.del_target(&i.local) {
+                warn!(stream = id.0, %e, "cannot remove kernel target");
+            } else {
+                debug!(stream = id.0, local = ?from_abi(&i.local), "kernel target removed");
+            }
+            if let Some(t) = inner.totals.get_mut(&id) {
+                t.kernelized = false;
+            }
+        }
+    }
+
+    fn install(
+        inner: &mut Inner,
+        t: &TargetInfo,
+        d: &rtpengine_core::abi::DestinationInfo,
+    ) -> std::io::Result<()> {
+        match inner.table.add_target(t) {
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
+                // Left over (adopted, or the port changed hands): replace it.
+                inner.orphans.remove(&t.local);
+                inner.table.del_target(&t.local)?;
+                inner.table.add_target(t)?;
+            }
+            other => other?,
+        }
+        if let Err(e) = inner.table.add_destination(d) {
+            let _ = inner.table.del_target(&t.local);
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+impl Offload for KernelOffload {
+    fn enabled(&self) -> bool {
+        true
+    }
+
+    fn kernelize(&self, target: &KernelTarget<'_>) -> bool {
+        let (Some(from), Some(to)) = (target.forward_from, target.forward_to) else {
+            return false;
+        };
+        let id = target.stream.id;
+        let out = Output {
+            from,
+            to,
+            tos: target.tos,
+        };
+        let Some((t, d)) = build(target.stream, target.expected_source, out) else {
+            target.flag.store(REFUSED, Ordering::Relaxed);
+            return false;
+        };
+        let mut g = self.lock();
+        let inner = &mut *g;
+        Self::remove(inner, id);
+        match Self::install(inner, &t, &d) {
+            Ok(()) => {
+                info!(
+                    local = %target.stream.local,
+                    source = %target.expected_source,
+                    to = %to,
+                    "stream kernelized"
+                );
+                target.flag.store(INSTALLED, Ordering::Relaxed);
+                inner.installed.insert(
+                    id,
+                    Installed {
+                        local: t.local,
+                        sink: target.stream.sink,
+                        flag: target.flag.clone(),
+                        baseline: Baseline::default(),
+                    },
+                );
+                inner.totals.entry(id).or_default().kernelized = true;
+                true
+            }
+            Err(e) => {
+                warn!(local = %target.stream.local, %e, "kernel refused the stream; relaying in userspace");
+                target.flag.store(REFUSED, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    fn unkernelize(&self, id: StreamId) {
+        let mut g = self.lock();
+        let inner = &mut *g;
+        let dependents: Vec<StreamId> = inner
+            .installed
+            .iter()
+            .filter(|(_, i)| i.sink == Some(id))
+            .map(|(s, _)| *s)
+            .collect();
+        Self::remove(inner, id);
+        for s in dependents {
+            Self::remove(inner, s);
+        }
+    }
+
+    fn close(&self, id: StreamId) {
+        self.unkernelize(id);
+        self.lock().totals.remove(&id);
+    }
+
+    fn opened(&self, local: SocketAddr) {
+        let mut g = self.lock();
+        let a = to_abi(local);
+        if g.orphans.remove(&a).is_some() {
+            info!(%local, "port reused: removing the adopted kernel target on it");
+            let _ = g.table.del_target(&a);
+        }
+    }
+
+    fn counts(&self, id: StreamId) -> Option<KernelCounts> {
+        self.lock().totals.get(&id).copied()
+    }
 }

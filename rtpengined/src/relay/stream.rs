@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use tokio::io::unix::AsyncFd;
 
+use super::offload::KernelFlag;
 use crate::call::{StreamConfig, StreamStats};
 
 pub struct StreamState {
@@ -21,6 +22,10 @@ pub struct StreamState {
     pub errors: AtomicU64,
     /// Milliseconds since `epoch` of the last packet, plus one (0 = never).
     pub last_packet_ms: AtomicU64,
+    /// Milliseconds since `epoch` of the last signalling change of this stream.
+    pub signalled_ms: AtomicU64,
+    /// Whether the kernel forwards this stream (see `offload`).
+    pub kernel: KernelFlag,
     pub epoch: Instant,
 }
 
@@ -49,6 +54,8 @@ impl StreamState {
             bytes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             last_packet_ms: AtomicU64::new(0),
+            signalled_ms: AtomicU64::new(0),
+            kernel: KernelFlag::default(),
             epoch,
         }
     }
@@ -112,7 +119,19 @@ impl StreamState {
             errors: self.errors.load(Ordering::Relaxed),
             last_packet: (ms > 0).then(|| self.epoch + std::time::Duration::from_millis(ms - 1)),
             learned: *self.learned.lock().unwrap_or_else(|e| e.into_inner()),
+            kernelized: false,
         }
+    }
+
+    pub fn ms_since_epoch(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.epoch).as_millis() as u64
+    }
+
+    /// Signalling changed the stream now: the kernel may take it over only after
+    /// a packet arrives `KERNEL_DELAY` later (the peer is then confirmed).
+    pub fn signalled(&self, now: Instant) {
+        self.signalled_ms
+            .store(self.ms_since_epoch(now), Ordering::Relaxed);
     }
 }
 

@@ -1,0 +1,9 @@
+//! Kernel forwarding through xt_RTPENGINE: the table's control file, the targets we
+//! build from confirmed streams, and the counters we read back from `blist`.
+
+pub mod address;
+pub mod counters;
+pub mod table;
+pub mod target;
+
+pub use table::{KernelError, Table};

@@ -1,0 +1,239 @@
+//! Builds the module's target and destination from a confirmed stream, with the
+//! rules of rtpengine 10.5: flags from the media, source-mismatch action from the
+//! learning mode, payload types sorted with their clock rates, plain RTP as
+//! cipher NULL / hmac NULL, one destination per sink.
+
+use std::net::SocketAddr;
+
+use rtpengine_core::abi::{
+    src_mismatch, target_flags, DestinationInfo, OutputInfo, PayloadType, Pod, Srtp, TargetInfo,
+    MAX_PAYLOAD_TYPES,
+};
+
+use super::address::to_abi;
+use crate::call::StreamConfig;
+
+/// Where a kernel target forwards to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Output {
+    /// The sink's local socket (forwarded packets leave from it).
+    pub from: SocketAddr,
+    /// The sink's peer.
+    pub to: SocketAddr,
+    pub tos: u8,
+}
+
+/// `None` when the addresses cannot form one target (mixed families).
+pub fn build(
+    stream: &StreamConfig,
+    expected_source: SocketAddr,
+    out: Output,
+) -> Option<(TargetInfo, DestinationInfo)> {
+    let local = to_abi(stream.local);
+    let (src, dst) = (to_abi(out.from), to_abi(out.to));
+    if src.family != dst.family {
+        return None;
+    }
+    let mut t = TargetInfo::zeroed();
+    t.local = local;
+    t.expected_src = to_abi(expected_source);
+    let l = &stream.learning;
+    t.src_mismatch = if l.asymmetric {
+        src_mismatch::IGNORE
+    } else if l.strict_source {
+        src_mismatch::DROP
+    } else if l.media_handover {
+        // A new source must reach userspace, which re-learns and re-installs.
+        src_mismatch::PROPAGATE
+    } else {
+        src_mismatch::IGNORE
+    };
+    t.num_destinations = 1;
+    t.decrypt = Srtp::plain();
+    let hints = &stream.kernel;
+    let mut pts: Vec<(u8, u32)> = hints.payload_types.clone();
+    pts.sort_by_key(|p| p.0);
+    pts.dedup_by_key(|p| p.0);
+    pts.truncate(MAX_PAYLOAD_TYPES);
+    // RTP parsing only where payload types are known: the module hands packets with
+    // unknown types to userspace, so an empty list would keep everything there.
+    if hints.rtp && !stream.is_rtcp && !pts.is_empty() {
+        t.flags |= target_flags::RTP;
+        // RTCP muxed on this port goes to userspace (its sink may differ).
+        t.flags |= target_flags::RTCP_MUX;
+        for (slot, (pt, rate)) in t.payload_types.iter_mut().zip(&pts) {
+            *slot = PayloadType {
+                pt: *pt,
+                clock_rate: *rate,
+                ..PayloadType::default()
+            };
+        }
+        t.num_payload_types = pts.len() as u32;
+    }
+    if hints.stun {
+        t.flags |= target_flags::STUN;
+    }
+    if hints.dtls {
+        t.flags |= target_flags::DTLS;
+    }
+    let mut o = OutputInfo::zeroed();
+    o.src_addr = src;
+    o.dst_addr = dst;
+    o.encrypt = Srtp::plain();
+    o.tos = out.tos;
+    let mut d = DestinationInfo::zeroed();
+    d.local = local;
+    d.num = 0;
+    d.output = o;
+    Some((t, d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::{KernelHints, Learning, StreamId};
+    use rtpengine_core::abi::cipher;
+
+    fn stream(learning: Learning, hints: KernelHints) -> StreamConfig {
+        StreamConfig {
+            id: StreamId(1),
+            call_id: "c".into(),
+            tag: "t".into(),
+            local: "10.0.1.1:30000".parse().unwrap(),
+            is_rtcp: false,
+            sink: Some(StreamId(2)),
+            rtcp_sink: Some(StreamId(3)),
+            endpoint: None,
+            learning,
+            tos: None,
+            kernel: hints,
+        }
+    }
+
+    fn out() -> Output {
+        Output {
+            from: "10.0.2.1:30002".parse().unwrap(),
+            to: "10.0.2.2:4000".parse().unwrap(),
+            tos: 184,
+        }
+    }
+
+    fn rtp(pts: &[(u8, u32)]) -> KernelHints {
+        KernelHints {
+            rtp: true,
+            payload_types: pts.to_vec(),
+            ..KernelHints::default()
+        }
+    }
+
+    #[test]
+    fn plain_rtp_target_with_sorted_payload_types() {
+        let s = stream(
+            Learning::default(),
+            rtp(&[(8, 8000), (101, 8000), (0, 8000), (8, 8000)]),
+        );
+        let (t, d) = build(&s, "10.0.1.2:5000".parse().unwrap(), out()).unwrap();
+        assert_eq!(t.local, to_abi(s.local));
+        assert_eq!(t.expected_src, to_abi("10.0.1.2:5000".parse().unwrap()));
+        assert_eq!(t.src_mismatch, src_mismatch::IGNORE);
+        assert_eq!(t.num_destinations, 1);
+        assert_eq!((t.decrypt.cipher, t.decrypt.hmac), (cipher::NULL, 1));
+        assert_eq!(t.flags, target_flags::RTP | target_flags::RTCP_MUX);
+        let pts: Vec<u8> = t.payload_types[..t.num_payload_types as usize]
+            .iter()
+            .map(|p| p.pt)
+            .collect();
+        assert_eq!(pts, [0, 8, 101]);
+        assert!(t.payload_types[..3].iter().all(|p| p.clock_rate == 8000));
+        assert_eq!(d.local, t.local);
+        assert_eq!(d.num, 0);
+        assert_eq!(d.output.src_addr, to_abi(out().from));
+        assert_eq!(d.output.dst_addr, to_abi(out().to));
+        assert_eq!(d.output.tos, 184);
+        assert_eq!((d.output.encrypt.cipher, d.output.encrypt.hmac), (1, 1));
+        // What our module (and 10.5's rules) accept.
+        assert!(rtpengine_core::target::prepare_target(&t, |_| true).is_ok());
+        assert!(rtpengine_core::target::validate_destination(&d, |_| true).is_ok());
+    }
+
+    #[test]
+    fn learning_modes_map_to_mismatch_actions() {
+        let src: SocketAddr = "10.0.1.2:5000".parse().unwrap();
+        let mode = |l: Learning| {
+            build(&stream(l, rtp(&[(0, 8000)])), src, out())
+                .unwrap()
+                .0
+                .src_mismatch
+        };
+        assert_eq!(
+            mode(Learning {
+                strict_source: true,
+                ..Learning::default()
+            }),
+            src_mismatch::DROP
+        );
+        assert_eq!(
+            mode(Learning {
+                media_handover: true,
+                ..Learning::default()
+            }),
+            src_mismatch::PROPAGATE
+        );
+        assert_eq!(
+            mode(Learning {
+                asymmetric: true,
+                strict_source: true,
+                ..Learning::default()
+            }),
+            src_mismatch::IGNORE
+        );
+    }
+
+    #[test]
+    fn rtcp_and_unknown_codecs_are_forwarded_raw_ice_and_dtls_reach_userspace() {
+        let src: SocketAddr = "10.0.1.2:5001".parse().unwrap();
+        let mut s = stream(Learning::default(), rtp(&[(0, 8000)]));
+        s.is_rtcp = true;
+        assert_eq!(build(&s, src, out()).unwrap().0.flags, 0);
+        let s = stream(Learning::default(), rtp(&[]));
+        assert_eq!(
+            build(&s, src, out()).unwrap().0.flags & target_flags::RTP,
+            0
+        );
+        let s = stream(
+            Learning::default(),
+            KernelHints {
+                stun: true,
+                dtls: true,
+                ..rtp(&[(0, 8000)])
+            },
+        );
+        let f = build(&s, src, out()).unwrap().0.flags;
+        assert_eq!(
+            f & (target_flags::STUN | target_flags::DTLS),
+            target_flags::STUN | target_flags::DTLS
+        );
+    }
+
+    #[test]
+    fn many_payload_types_are_capped_and_mixed_families_refused() {
+        let many: Vec<(u8, u32)> = (0..60).map(|p| (p, 8000)).collect();
+        let (t, _) = build(
+            &stream(Learning::default(), rtp(&many)),
+            "10.0.1.2:5000".parse().unwrap(),
+            out(),
+        )
+        .unwrap();
+        assert_eq!(t.num_payload_types as usize, MAX_PAYLOAD_TYPES);
+        let mixed = Output {
+            to: "[fd00:2::2]:4000".parse().unwrap(),
+            ..out()
+        };
+        assert!(build(
+            &stream(Learning::default(), rtp(&[])),
+            "10.0.1.2:5000".parse().unwrap(),
+            mixed
+        )
+        .is_none());
+    }
+}
