@@ -307,7 +307,7 @@ fn unimplemented_flags_produce_warning() {
     let d = Daemon::start(32520, 32559, &[]);
     let r = d.ok(&offer("w-1", "a", &sdp("127.0.0.1", 6000))
         .with("flags", list(&["record-call", "strict-source"]))
-        .with("codec", Owned::dict().with("strip", list(&["PCMA"]))));
+        .with("codec", Owned::dict().with("transcode", list(&["G722"]))));
     let w = text(r.get("warning"));
     assert!(w.contains("record-call") && w.contains("codec"), "{w}");
     assert!(!w.contains("strict-source"), "{w}");

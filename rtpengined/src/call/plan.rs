@@ -1,12 +1,26 @@
 //! Turning the call model into SDP rewrite plans (the mapping table of `sdp/mod.rs`).
 
+use std::net::IpAddr;
+
 use super::model::{Call, Media};
 use super::ports::PortAllocator;
 use super::registry::Registry;
-use crate::ng::flags::{Flags, IceMode};
+use crate::ng::flags::{CodecFilter, Flags, IceMode};
 use crate::sdp::{
-    host_priority, IceAdvert, IceCandidate, MediaPlan, RewritePlan, SdpOptions, Session,
+    host_priority, IceAdvert, IceCandidate, MediaPlan, MediaSection, RewritePlan, SdpOptions,
+    Session,
 };
+
+/// What differs between the offer and the answer direction for one section.
+struct SectionChoice {
+    mux: bool,
+    answer: bool,
+    ice: bool,
+    protocol: Option<String>,
+    formats: Option<Vec<String>>,
+    ptime: Option<u32>,
+    mid: Option<String>,
+}
 
 impl<P: PortAllocator> Registry<P> {
     /// Plan for the offer SDP sent to `b` (the SDP came from `a`).
@@ -25,8 +39,8 @@ impl<P: PortAllocator> Registry<P> {
             .enumerate()
             .map(|(i, section)| {
                 let ours = &receiver.medias[i];
-                let mux = (section.rtcp_mux && !f.rtcp_mux.demux && !f.rtcp_mux.reject)
-                    || f.rtcp_mux.offer;
+                // `reject` does not take the offerer's own a=rtcp-mux out (10.5).
+                let mux = (section.rtcp_mux && !f.rtcp_mux.demux) || f.rtcp_mux.offer;
                 let ice = match f.ice {
                     IceMode::Remove => false,
                     IceMode::Force | IceMode::ForceRelay => true,
@@ -36,27 +50,28 @@ impl<P: PortAllocator> Registry<P> {
                     .transport_protocol
                     .clone()
                     .filter(|p| *p != section.protocol);
-                let mut plan = media_plan(
-                    ours,
+                let mid = section
+                    .mid
+                    .clone()
+                    .or_else(|| f.generate_mid.then(|| (i + 1).to_string()));
+                let choice = SectionChoice {
                     mux,
-                    false,
+                    answer: false,
                     ice,
-                    f.no_rtcp_attribute,
                     protocol,
-                    None,
-                    section.ptime,
-                    section.mid.clone(),
-                );
+                    formats: offered_formats(section, &f.codec),
+                    ptime: section.ptime.or(remembered_ptime(call, i)),
+                    mid,
+                };
+                let mut plan = self.media_plan(ours, choice);
+                if let Some(ip) = f.media_address {
+                    plan.address = ip;
+                }
                 hold_address(session, i, &mut plan);
                 plan
             })
             .collect();
-        let mut plan = RewritePlan::new(session_address(&receiver.medias, self), media);
-        plan.replace_origin = f.replace_origin;
-        plan.replace_session_connection = f.replace_session_connection;
-        plan.loop_protect = f.loop_protect.then(|| self.instance_token.clone());
-        plan.options = sdp_options(f);
-        plan
+        self.session_plan(&receiver.medias, media, f)
     }
 
     /// Plan for the answer SDP sent back to `a` (the SDP came from `b`).
@@ -77,7 +92,6 @@ impl<P: PortAllocator> Registry<P> {
                 let ours = &receiver.medias[i];
                 let offer_flags = receiver.mux_flags;
                 let mux = ours.mux_offered
-                    && !offer_flags.reject
                     && (section.rtcp_mux
                         || offer_flags.accept
                         || offer_flags.demux
@@ -89,110 +103,164 @@ impl<P: PortAllocator> Registry<P> {
                 };
                 // The offerer gets its own protocol back.
                 let protocol = Some(ours.protocol.clone()).filter(|p| *p != section.protocol);
+                // Only what the answerer was offered (after codec strip/mask).
                 let formats: Vec<String> = section
                     .formats
                     .iter()
-                    .filter(|pt| ours.formats.contains(pt))
+                    .filter(|pt| ours.forwarded_formats.contains(pt))
                     .cloned()
                     .collect();
                 let formats = Some(formats).filter(|fm| !fm.is_empty() && *fm != section.formats);
-                let ptime = section.ptime.or(ours.ptime);
-                let mut plan = media_plan(
-                    ours,
+                let choice = SectionChoice {
                     mux,
-                    true,
+                    answer: true,
                     ice,
-                    f.no_rtcp_attribute,
                     protocol,
                     formats,
-                    ptime,
-                    section.mid.clone().or(ours.mid.clone()),
-                );
+                    ptime: section.ptime.or(remembered_ptime(call, i)),
+                    mid: section.mid.clone().or(ours.mid.clone()),
+                };
+                let mut plan = self.media_plan(ours, choice);
+                if let Some(ip) = f.media_address {
+                    plan.address = ip;
+                }
                 hold_address(session, i, &mut plan);
                 plan
             })
             .collect();
-        let mut plan = RewritePlan::new(session_address(&receiver.medias, self), media);
+        self.session_plan(&receiver.medias, media, f)
+    }
+
+    /// Session-level choices around the per-media plans.
+    fn session_plan(&self, medias: &[Media], media: Vec<MediaPlan>, f: &Flags) -> RewritePlan {
+        let address = f.media_address.unwrap_or_else(|| {
+            medias
+                .first()
+                .map(|m| m.advertised)
+                .unwrap_or_else(|| self.settings.interfaces[0].advertised)
+        });
+        let mut plan = RewritePlan::new(address, media);
         plan.replace_origin = f.replace_origin;
         plan.replace_session_connection = f.replace_session_connection;
         plan.loop_protect = f.loop_protect.then(|| self.instance_token.clone());
         plan.options = sdp_options(f);
+        plan.media.iter_mut().for_each(|m| {
+            if f.no_rtcp_attribute {
+                m.rtcp_port = None;
+            }
+        });
         plan
     }
-}
 
-fn session_address<P: PortAllocator>(medias: &[Media], reg: &Registry<P>) -> std::net::IpAddr {
-    medias
-        .first()
-        .map(|m| m.advertised)
-        .unwrap_or_else(|| reg.settings.interfaces[0].advertised)
-}
-
-/// One section's plan (built from `MediaPlan::new` so new plan fields keep their
-/// defaults here).
-#[allow(clippy::too_many_arguments)]
-fn media_plan(
-    ours: &Media,
-    mux: bool,
-    answer: bool,
-    ice: bool,
-    no_rtcp_attribute: bool,
-    protocol: Option<String>,
-    formats: Option<Vec<String>>,
-    ptime: Option<u32>,
-    mid: Option<String>,
-) -> MediaPlan {
-    let Some(rtp) = ours.rtp.as_ref() else {
-        let mut plan = MediaPlan::new(0, ours.advertised);
-        plan.rtcp_port = None;
-        plan.protocol = protocol;
-        plan.formats = formats;
-        plan.mid = mid;
-        return plan;
-    };
-    let rtcp_port = ours
-        .rtcp
-        .as_ref()
-        .map_or(rtp.local.port() + 1, |s| s.local.port());
-    // An accepted mux in an answer advertises RTCP on the RTP port.
-    let advertised_rtcp = if mux && answer {
-        rtp.local.port()
-    } else {
-        rtcp_port
-    };
-    let mut candidates = vec![IceCandidate {
-        foundation: ours.ice_foundation.clone(),
-        component: 1,
-        priority: host_priority(0, 1),
-        address: ours.advertised,
-        port: rtp.local.port(),
-    }];
-    if !(mux && answer) {
-        candidates.push(IceCandidate {
-            foundation: ours.ice_foundation.clone(),
-            component: 2,
-            priority: host_priority(0, 2),
-            address: ours.advertised,
-            port: rtcp_port,
+    /// One section's plan (built from `MediaPlan::new` so new plan fields keep
+    /// their defaults here).
+    fn media_plan(&self, ours: &Media, choice: SectionChoice) -> MediaPlan {
+        let Some(rtp) = ours.rtp.as_ref() else {
+            let mut plan = MediaPlan::new(0, ours.advertised);
+            plan.rtcp_port = None;
+            plan.protocol = choice.protocol;
+            plan.formats = choice.formats;
+            plan.mid = choice.mid;
+            return plan;
+        };
+        let rtcp_port = ours
+            .rtcp
+            .as_ref()
+            .map_or(rtp.local.port() + 1, |s| s.local.port());
+        // An accepted mux in an answer advertises RTCP on the RTP port.
+        let muxed_answer = choice.mux && choice.answer;
+        let mut plan = MediaPlan::new(rtp.local.port(), ours.advertised);
+        plan.rtcp_port = Some(if muxed_answer {
+            rtp.local.port()
+        } else {
+            rtcp_port
         });
+        plan.rtcp_mux = choice.mux;
+        plan.protocol = choice.protocol;
+        plan.formats = choice.formats;
+        plan.ptime = choice.ptime;
+        plan.mid = choice.mid;
+        plan.ice = choice.ice.then(|| IceAdvert {
+            ufrag: ours.ice_ufrag.clone(),
+            pwd: ours.ice_pwd.clone(),
+            candidates: self.host_candidates(ours, rtp.local.port(), rtcp_port, !muxed_answer),
+        });
+        plan
     }
-    let mut plan = MediaPlan::new(rtp.local.port(), ours.advertised);
-    plan.rtcp_port = if no_rtcp_attribute {
-        None
-    } else {
-        Some(advertised_rtcp)
-    };
-    plan.rtcp_mux = mux;
-    plan.protocol = protocol;
-    plan.formats = formats;
-    plan.ptime = ptime;
-    plan.mid = mid;
-    plan.ice = ice.then(|| IceAdvert {
-        ufrag: ours.ice_ufrag.clone(),
-        pwd: ours.ice_pwd.clone(),
-        candidates,
-    });
-    plan
+
+    /// Host candidates on every address of the media's logical interface: its
+    /// own address first, component 1 on each, then component 2 on each
+    /// (rtpengine's order), priorities by position.
+    fn host_candidates(
+        &self,
+        ours: &Media,
+        rtp: u16,
+        rtcp: u16,
+        with_rtcp: bool,
+    ) -> Vec<IceCandidate> {
+        let foundation = |iface: usize| self.ice_foundations.get(iface).map_or("", String::as_str);
+        let mut addresses: Vec<(IpAddr, &str, u16)> =
+            vec![(ours.advertised, foundation(ours.interface), rtp)];
+        addresses.extend(
+            ours.ice_alternates
+                .iter()
+                .map(|alt| (alt.advertised, foundation(alt.interface), alt.local.port())),
+        );
+        candidates_in_order(&addresses, rtcp, with_rtcp)
+    }
+}
+
+/// Component 1 on each address, then component 2 on each (`addresses`:
+/// advertised address, foundation, RTP port; the first one's RTCP port is `rtcp`).
+fn candidates_in_order(
+    addresses: &[(IpAddr, &str, u16)],
+    rtcp: u16,
+    with_rtcp: bool,
+) -> Vec<IceCandidate> {
+    let components: &[u8] = if with_rtcp { &[1, 2] } else { &[1] };
+    let mut candidates = Vec::new();
+    for &component in components {
+        for (position, (address, foundation, port)) in addresses.iter().enumerate() {
+            let port = if component == 2 {
+                // Our RTCP socket sits right above RTP on every address.
+                if position == 0 {
+                    rtcp
+                } else {
+                    port.saturating_add(1)
+                }
+            } else {
+                *port
+            };
+            candidates.push(IceCandidate {
+                foundation: (*foundation).to_owned(),
+                component,
+                priority: host_priority(u16::try_from(position).unwrap_or(u16::MAX), component),
+                address: *address,
+                port,
+            });
+        }
+    }
+    candidates
+}
+
+/// The payload types an offer forwards after `codec` strip/mask/except; `None`
+/// keeps the SDP's list (nothing removed, not RTP, or nothing would be left).
+fn offered_formats(section: &MediaSection, codec: &CodecFilter) -> Option<Vec<String>> {
+    if codec.is_empty() || !section.is_rtp() {
+        return None;
+    }
+    let kept: Vec<String> = section
+        .formats
+        .iter()
+        .filter(|pt| !section.encoding(pt).is_some_and(|name| codec.removes(name)))
+        .cloned()
+        .collect();
+    Some(kept).filter(|k| !k.is_empty() && *k != section.formats)
+}
+
+/// The ptime an earlier SDP of the call gave media line `i`, if any.
+fn remembered_ptime(call: &Call, i: usize) -> Option<u32> {
+    call.ptimes.get(i).copied().flatten()
 }
 
 /// A peer on hold (`c=` 0.0.0.0 / `::`) keeps that address unless we do ICE with it.
@@ -201,7 +269,7 @@ fn hold_address(session: &Session, i: usize, plan: &mut MediaPlan) {
         return;
     }
     if let Some(c) = session.connection_for(i) {
-        if let Ok(ip) = c.address.parse::<std::net::IpAddr>() {
+        if let Ok(ip) = c.address.parse::<IpAddr>() {
             if ip.is_unspecified() {
                 plan.address = ip;
             }

@@ -44,6 +44,39 @@ pub struct RtcpMuxFlags {
     pub require: bool,
 }
 
+/// Which codecs an offer forwards (ng `codec` strip/mask/except).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodecFilter {
+    pub strip: Vec<String>,
+    pub mask: Vec<String>,
+    pub except: Vec<String>,
+}
+
+impl CodecFilter {
+    /// Whether a payload type whose encoding is `name` is taken out of the offer.
+    pub fn removes(&self, name: &str) -> bool {
+        let hit = |list: &[String]| {
+            list.iter()
+                .any(|n| n == "all" || n.eq_ignore_ascii_case(name))
+        };
+        (hit(&self.strip) || hit(&self.mask))
+            && !self.except.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.strip.is_empty() && self.mask.is_empty() && self.except.is_empty()
+    }
+
+    fn list_mut(&mut self, what: &str) -> Option<&mut Vec<String>> {
+        match what {
+            "strip" => Some(&mut self.strip),
+            "mask" => Some(&mut self.mask),
+            "except" => Some(&mut self.except),
+            _ => None,
+        }
+    }
+}
+
 /// Everything a signalling command (offer/answer/delete/query) carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Flags {
@@ -68,6 +101,8 @@ pub struct Flags {
     pub loop_protect: bool,
     pub original_sendrecv: bool,
     pub strip_extmap: bool,
+    /// Flag `generate-mid`: give offered media without `a=mid` one (`index + 1`).
+    pub generate_mid: bool,
     /// `ICE-lite` key (any value but `off`): advertise ice-lite.
     pub ice_lite: bool,
     pub fatal: bool,
@@ -86,6 +121,9 @@ pub struct Flags {
     pub supports: Vec<String>,
     /// `list` command limit.
     pub limit: Option<u32>,
+    /// `codec: {strip, mask, except}` and `codec-strip-X` style flags, lower-cased
+    /// codec names (`all` allowed in strip/mask).
+    pub codec: CodecFilter,
 
     /// Recognised but not implemented yet, in arrival order (for the `warning` reply).
     pub unimplemented: Vec<String>,
@@ -104,7 +142,6 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
     "recording-path",
     "recording-pattern",
     "metadata",
-    "codec",
     "ptime",
     "ptime-reverse",
     "repacketize",
@@ -163,7 +200,6 @@ const UNIMPLEMENTED_FLAGS: &[&str] = &[
     "reuse-codecs",
     "no-codec-renegotiation",
     "pad-crypto",
-    "generate-mid",
     "fragment",
     "symmetric-codecs",
     "asymmetric-codecs",
@@ -307,10 +343,31 @@ impl Flags {
                     .map(|s| s.into_owned())
                     .collect()
             }
+            "codec" => self.apply_codec(value),
             "limit" => self.limit = value.as_int().and_then(|n| u32::try_from(n).ok()),
             k if UNIMPLEMENTED_KEYS.contains(&k) => self.unimplemented.push(k.to_owned()),
             // Unknown keys are ignored, as rtpengine does.
             _ => {}
+        }
+    }
+
+    /// `codec: {strip: [...], mask: [...], except: [...]}`; the other sub-keys
+    /// (transcode, offer, set, ...) are not implemented and warned as `codec`.
+    fn apply_codec(&mut self, value: &Value<'_>) {
+        let Value::Dict(items) = value else {
+            self.invalid.push("codec".into());
+            return;
+        };
+        let mut unsupported = false;
+        for (sub, names) in items {
+            let sub = String::from_utf8_lossy(sub);
+            match self.codec.list_mut(&sub) {
+                Some(list) => list.extend(names.as_text_list().iter().map(|n| n.to_lowercase())),
+                None => unsupported = true,
+            }
+        }
+        if unsupported && !self.unimplemented.iter().any(|u| u == "codec") {
+            self.unimplemented.push("codec".into());
         }
     }
 
@@ -389,6 +446,7 @@ impl Flags {
             "loop-protect" => self.loop_protect = true,
             "original-sendrecv" => self.original_sendrecv = true,
             "strip-extmap" => self.strip_extmap = true,
+            "generate-mid" => self.generate_mid = true,
             "fatal" => self.fatal = true,
             "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP"
             | "UDP/TLS/RTP/SAVPF" => self.apply_transport(flag),
@@ -430,6 +488,15 @@ impl Flags {
                 other => self.unimplemented.push(format!("{other}={v}")),
             }
             return;
+        }
+        if let Some((what, name)) = flag
+            .strip_prefix("codec-")
+            .and_then(|rest| rest.split_once('-'))
+        {
+            if let Some(list) = self.codec.list_mut(what) {
+                list.push(name.to_lowercase());
+                return;
+            }
         }
         if let Some(v) = flag.strip_prefix("replace-") {
             self.apply_replace(v);
