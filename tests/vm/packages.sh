@@ -80,7 +80,7 @@ fi
 if /usr/bin/rtpengined --version >/dev/null 2>&1; then ok "packaged rtpengined runs"; else not_ok "packaged rtpengined runs"; fi
 
 # The unprivileged system user.
-IFS=: read -r _ _ uid gid _ home shell <<<"$(getent passwd "$user")"
+IFS=: read -r _ _ uid gid _ _ shell <<<"$(getent passwd "$user")"
 if [ -n "$uid" ] && [ "$uid" -lt 1000 ] && [ "$uid" -ne 0 ] && [ "$shell" = /usr/sbin/nologin ] &&
     [ "$(getent group "$gid" | cut -d: -f1)" = "$user" ]; then
     ok "system user $user (uid $uid, group $user, no login)"
