@@ -1,0 +1,57 @@
+//! ng flags that shape the SDP and are implemented now: no warning for them,
+//! and their effect on the rewritten offer.
+
+mod common;
+
+use common::*;
+use rtpengined::ng::bencode::Owned;
+
+fn two_codec_sdp() -> String {
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+     m=audio 6000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+        .to_string()
+}
+
+fn m_line(body: &str) -> String {
+    body.lines()
+        .find(|l| l.starts_with("m=audio "))
+        .map(|l| l.split(' ').skip(2).collect::<Vec<_>>().join(" "))
+        .expect("m=audio line")
+}
+
+#[test]
+fn codec_strip_mask_except_and_generate_mid_are_honoured_without_warning() {
+    let d = Daemon::start(38200, 38239, &[]);
+    let r = d.ok(&offer("f-1", "a", &two_codec_sdp())
+        .with("codec", Owned::dict().with("strip", list(&["pcma"]))));
+    assert_eq!(r.get("warning"), None, "{r}");
+    assert_eq!(m_line(&text(r.get("sdp"))), "RTP/AVP 0 101");
+
+    let r = d.ok(&offer("f-2", "a", &two_codec_sdp())
+        .with(
+            "codec",
+            Owned::dict()
+                .with("mask", list(&["all"]))
+                .with("except", list(&["PCMA"])),
+        )
+        .with("flags", list(&["generate-mid"])));
+    assert_eq!(r.get("warning"), None, "{r}");
+    let body = text(r.get("sdp"));
+    assert_eq!(m_line(&body), "RTP/AVP 8");
+    assert!(body.contains("\r\na=mid:1\r\n"), "{body}");
+
+    // The `codec-strip-X` flag spelling; the answer only keeps what was offered.
+    let r = d.ok(&offer("f-3", "a", &two_codec_sdp()).with("flags", list(&["codec-strip-PCMU"])));
+    assert_eq!(m_line(&text(r.get("sdp"))), "RTP/AVP 8 101");
+    let a = d.ok(&answer("f-3", "a", "b", &two_codec_sdp()));
+    assert_eq!(m_line(&text(a.get("sdp"))), "RTP/AVP 8 101");
+
+    // Sub-keys we do not implement still warn.
+    let r = d.ok(&offer("f-4", "a", &two_codec_sdp()).with(
+        "codec",
+        Owned::dict()
+            .with("strip", list(&["PCMA"]))
+            .with("offer", list(&["G722"])),
+    ));
+    assert!(text(r.get("warning")).contains("codec"), "{r}");
+}
