@@ -178,8 +178,8 @@ fn daemon_rewrites_match_rtpengine_10_5() {
     let cases = load_cases();
     let fixtures = repo_root().join("rtpengined/tests/fixtures/sdp");
     let d = Daemon::start(
-        38000,
-        38999,
+        39000,
+        39999,
         &[
             "--interface=127.0.0.1",
             "--interface=::1",
