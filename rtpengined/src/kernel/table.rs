@@ -15,8 +15,8 @@ pub const PROC_ROOT: &str = "/proc/rtpengine";
 pub enum KernelError {
     #[error("kernel table {0} out of range 0..=63")]
     BadTable(i32),
-    #[error("xt_RTPENGINE module not loaded ({} missing: {1})", .0.display())]
-    NoModule(PathBuf, io::Error),
+    #[error("xt_RTPENGINE module not loaded ({} missing)", .0.display())]
+    NoModule(PathBuf),
     #[error("cannot {0}: {1}")]
     Io(String, io::Error),
     #[error("kernel module refused the version handshake (not rtpengine 10.5 compatible?): {0}")]
@@ -49,10 +49,7 @@ impl Table {
             .ok_or(KernelError::BadTable(id))?;
         let main = root.join("control");
         if !main.exists() {
-            return Err(KernelError::NoModule(
-                root.clone(),
-                io::Error::from(io::ErrorKind::NotFound),
-            ));
+            return Err(KernelError::NoModule(root.clone()));
         }
         let exists = root.join(uid.to_string()).join("control").exists();
         if setup == Setup::Recreate || !exists {
