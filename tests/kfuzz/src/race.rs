@@ -36,11 +36,26 @@ pub fn run(table: u32, threads: usize, rounds: u64, blist: bool) -> Result<(u64,
             std::thread::spawn(move || {
                 let mut buf = vec![0u8; 65536];
                 for r in 0..rounds {
-                    let size = if blist { LIST_ENTRY_SIZE } else { [1usize, 17, 300, 4096, 65536][(r as usize + i) % 5] };
-                    let res = if r % 3 == 0 { sys::pread(&f, &mut buf[..size], 0) } else { sys::read_buf(&f, &mut buf[..size]) };
+                    if i == 0 && !blist {
+                        // The slow reader: a whole-listing pread into pages that are not
+                        // mapped in yet, so its copy to user space takes page faults while
+                        // the others restart the listing with short preads.
+                        match slow_pread(&f) {
+                            Ok(_) | Err(libc::ESPIPE) => {}
+                            Err(_) => {
+                                errs.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        reads.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    // Mostly whole-listing preads at 0: each one restarts the listing that
+                    // another thread may be copying from.
+                    let size = if blist { LIST_ENTRY_SIZE } else { [17usize, 1, 300, 4096, 65536][(r as usize + i) % 5] };
+                    let res = if r % 3 != 2 { sys::pread(&f, &mut buf[..size], 0) } else { sys::read_buf(&f, &mut buf[..size]) };
                     reads.fetch_add(1, Ordering::Relaxed);
                     match res {
-                        Ok(n) if r % 3 == 0 && !blist => {
+                        Ok(n) if r % 3 != 2 && !blist => {
                             let k = n.min(first.len());
                             if buf[..k] != first[..k] {
                                 odd.fetch_add(1, Ordering::Relaxed);
@@ -62,4 +77,21 @@ pub fn run(table: u32, threads: usize, rounds: u64, blist: bool) -> Result<(u64,
     drop(f);
     main_control(&format!("del {table}\n")).map_err(|e| format!("del {table}: {e}"))?;
     Ok((reads.load(Ordering::Relaxed), odd.load(Ordering::Relaxed), errs.load(Ordering::Relaxed)))
+}
+
+/// pread(0) of 64 KiB into a fresh, not yet populated anonymous mapping.
+fn slow_pread(f: &std::fs::File) -> sys::SysResult {
+    const LEN: usize = 65536;
+    // SAFETY: a new private anonymous mapping; unmapped below, never aliased.
+    let p = unsafe {
+        libc::mmap(std::ptr::null_mut(), LEN, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+    };
+    if p == libc::MAP_FAILED {
+        return Err(libc::ENOMEM);
+    }
+    // SAFETY: `p..p+LEN` is the mapping made above, exclusively ours until munmap.
+    let r = sys::pread(f, unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), LEN) }, 0);
+    // SAFETY: unmapping exactly the mapping made above.
+    unsafe { libc::munmap(p, LEN) };
+    r
 }

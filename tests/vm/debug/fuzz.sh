@@ -35,8 +35,8 @@ done
 [ $fail = 0 ] && [ -z "$(cat /proc/rtpengine/list)" ]; check $? "fuzz: del of every table left by the fuzzer"
 # Several threads pread()ing one open list/blist file (no f_pos lock): KASAN would see
 # a listing buffer freed under a concurrent reader.
-rtpe-kfuzz --race-list --ops 8000 --tables 4
-rtpe-kfuzz --race-blist --ops 2000 --tables 4
+rtpe-kfuzz --race-list --ops 4000 --tables 4
+rtpe-kfuzz --race-blist --ops 1000 --tables 4
 out=$(rmmod xt_RTPENGINE 2>&1); check $? "fuzz: rmmod xt_RTPENGINE" "$out"
 
 if [ -e $leaks ]; then
