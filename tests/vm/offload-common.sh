@@ -99,3 +99,30 @@ check_received() {
         nok "media $1" "$line (expected >= 90% from $2 only)"
     fi
 }
+
+# One call through the kernel: targets listed after learning, sockets idle, query
+# flags, media both ways, delete removes the targets. Needs net_setup, the module,
+# iptables_setup and a started daemon.
+kernel_call() {
+    local id=$1
+    call "$id" 4000 5000 || { nok "offer/answer" "$CALL_ERR"; return 1; }
+    socket_counter_rules "$PA" "$PB"
+    endpoint A "$id-a" 10.0.1.2 4000 "$PA" 12
+    endpoint B "$id-b" 10.0.2.2 5000 "$PB" 12
+    sleep 7
+    check "both RTP streams in /proc/rtpengine/0/list after learning" \
+        has_all "$(cat /proc/rtpengine/0/list)" "local inet4 10.0.1.1:$PA" "local inet4 10.0.1.1:$PB" \
+        "dst inet4 10.0.2.2:5000" "dst inet4 10.0.1.2:4000"
+    local c1 c2 q
+    c1=$(socket_count); sleep 2; c2=$(socket_count)
+    check "daemon sockets see no packets once kernelized ($c1 -> $c2)" [ "$c1" = "$c2" ]
+    q=$(python3 "$L" query 2223 "$id")
+    check "query flags the RTP streams kernelized" \
+        has_all "$(grep kernelized <<<"$q" | awk '{print $1}')" "$PA" "$PB"
+    wait_endpoints
+    check_received "$id-a" "10.0.1.1:$PA"
+    check_received "$id-b" "10.0.1.1:$PB"
+    python3 "$L" ng 2223 delete "$id" ta >/dev/null
+    sleep 1
+    check "delete removes the targets" lacks "$(cat /proc/rtpengine/0/list)" "local "
+}
