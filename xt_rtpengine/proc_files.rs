@@ -16,7 +16,7 @@ use core::fmt::Write;
 use kernel::bindings::{file, inode, loff_t};
 use kernel::ffi::{c_char, c_int};
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, Mutex};
 use kernel::uaccess::UserSlice;
 
 fn neg(e: Error) -> isize {
@@ -182,9 +182,9 @@ extern "C" fn rtpe_control_read(f: *mut file, buf: *mut c_char, len: usize, _o: 
     control::handle(table, UserSlice::new(buf as usize, len), len, true)
 }
 
-/// What an open `N/list` or `N/blist` holds: the table and how far the reader got.
-struct Listing {
-    table: Arc<Table>,
+/// How far a reader of `N/list` or `N/blist` got.
+#[derive(Default)]
+struct ListState {
     cursor: Cursor,
     /// Formatted text not yet read (`list` only).
     pending: KVec<u8>,
@@ -192,6 +192,15 @@ struct Listing {
     pending_pos: usize,
     /// Text position reached (to tell sequential reads from seeks).
     pos: i64,
+}
+
+/// What an open `N/list` or `N/blist` holds. The state has a lock because pread() from
+/// several threads on one descriptor does not serialise like read() does.
+#[pin_data]
+struct Listing {
+    table: Arc<Table>,
+    #[pin]
+    state: Mutex<ListState>,
 }
 
 /// `fmt::Write` into a `KVec`, failing cleanly when memory runs out.
@@ -203,11 +212,10 @@ impl Write for VecWriter<'_> {
     }
 }
 
-fn listing_of<'a>(f: *mut file) -> Option<&'a mut Listing> {
-    // SAFETY: procfs passes the live file; `private_data` is null or the `Listing` set
-    // by `rtpe_list_open`, and procfs does not run two reads of one file at once for
-    // these non-stream files (f_pos lock), so the reference is unique while in use.
-    unsafe { ((*f).private_data as *mut Listing).as_mut() }
+fn listing_of<'a>(f: *mut file) -> Option<&'a Listing> {
+    // SAFETY: procfs passes the live file; `private_data` is null or the pinned
+    // `Listing` set by `rtpe_list_open`, freed only at release, after the last read.
+    unsafe { ((*f).private_data as *const Listing).as_ref() }
 }
 
 /// `N/list` and `N/blist` open: hold the table while the file is open.
@@ -219,16 +227,16 @@ extern "C" fn rtpe_list_open(_i: *mut inode, f: *mut file) -> c_int {
         return ENXIO.to_errno();
     }
     let res = reg.get(proc::file_data(f) as u32).and_then(|table| {
-        KBox::new(
-            Listing { table, cursor: Cursor::default(), pending: KVec::new(), pending_pos: 0, pos: 0 },
+        KBox::pin_init(
+            pin_init!(Listing { table, state <- kernel::new_mutex!(ListState::default(), "rtpengine_listing") }),
             GFP_KERNEL,
         )
-        .map_err(Error::from)
     });
     match res {
         Ok(l) => {
-            // SAFETY: procfs passes the live file being opened; we own `private_data`.
-            unsafe { (*f).private_data = KBox::into_raw(l).cast() };
+            // SAFETY: the listing stays pinned: it is only turned back into a `Pin<KBox>`
+            // at release. `f` is the live file being opened; we own `private_data`.
+            unsafe { (*f).private_data = KBox::into_raw(Pin::into_inner_unchecked(l)).cast() };
             0
         }
         Err(e) => {
@@ -241,16 +249,15 @@ extern "C" fn rtpe_list_open(_i: *mut inode, f: *mut file) -> c_int {
 
 #[no_mangle]
 extern "C" fn rtpe_list_release(_i: *mut inode, f: *mut file) -> c_int {
-    // SAFETY: the pointer was set by `rtpe_list_open` from `KBox::into_raw` and is taken
-    // back once, here.
+    // SAFETY: the pointer was set by `rtpe_list_open` from a pinned `KBox` and is taken
+    // back once, here; no read is running any more.
     let l = unsafe {
         let p = (*f).private_data as *mut Listing;
         (*f).private_data = core::ptr::null_mut();
-        (!p.is_null()).then(|| KBox::from_raw(p))
+        (!p.is_null()).then(|| Pin::new_unchecked(KBox::from_raw(p)))
     };
     if let (Some(reg), Some(l)) = (registry(), l) {
-        let Listing { table, .. } = KBox::into_inner(l);
-        reg.put(table);
+        reg.put(l.table.clone());
     }
     // SAFETY: balances the reference taken at open.
     unsafe { ffi::rtpe_module_put() };
@@ -260,21 +267,23 @@ extern "C" fn rtpe_list_release(_i: *mut inode, f: *mut file) -> c_int {
 /// `N/list`: human-readable targets, formatted a target at a time as the reader goes.
 #[no_mangle]
 extern "C" fn rtpe_list_read(f: *mut file, buf: *mut c_char, len: usize, off: *mut loff_t) -> isize {
-    let Some(l) = listing_of(f) else { return neg(ENOENT) };
+    let Some(listing) = listing_of(f) else { return neg(ENOENT) };
     // SAFETY: procfs passes the file position of this non-stream file; checked for null.
     let Some(pos) = (unsafe { off.as_mut() }) else { return neg(EINVAL) };
+    let mut guard = listing.state.lock();
+    let l = &mut *guard;
     if *pos != l.pos {
         if *pos != 0 {
             return neg(ESPIPE); // only sequential reads, or a rewind to the start
         }
-        *l = Listing { table: l.table.clone(), cursor: Cursor::default(), pending: KVec::new(), pending_pos: 0, pos: 0 };
+        *l = ListState::default();
     }
     let mut entry = match boxed::zeroed::<ListEntry>() {
         Ok(e) => e,
         Err(e) => return neg(e),
     };
     while l.pending.len() - l.pending_pos < len {
-        let Some(unfilled) = l.table.targets.next_entry(&mut l.cursor, &mut entry) else { break };
+        let Some(unfilled) = listing.table.targets.next_entry(&mut l.cursor, &mut entry) else { break };
         if l.pending_pos == l.pending.len() {
             // SAFETY: shrinking a `u8` vector: no element needs dropping.
             unsafe { l.pending.set_len(0) };
@@ -298,7 +307,7 @@ extern "C" fn rtpe_list_read(f: *mut file, buf: *mut c_char, len: usize, off: *m
 /// `N/blist`: one `ListEntry` per read; each read must be exactly that size.
 #[no_mangle]
 extern "C" fn rtpe_blist_read(f: *mut file, buf: *mut c_char, len: usize, _off: *mut loff_t) -> isize {
-    let Some(l) = listing_of(f) else { return neg(ENOENT) };
+    let Some(listing) = listing_of(f) else { return neg(ENOENT) };
     if len != LIST_ENTRY_SIZE {
         return neg(EINVAL);
     }
@@ -306,7 +315,8 @@ extern "C" fn rtpe_blist_read(f: *mut file, buf: *mut c_char, len: usize, _off: 
         Ok(e) => e,
         Err(e) => return neg(e),
     };
-    if l.table.targets.next_entry(&mut l.cursor, &mut entry).is_none() {
+    let found = listing.table.targets.next_entry(&mut listing.state.lock().cursor, &mut entry);
+    if found.is_none() {
         return 0;
     }
     match UserSlice::new(buf as usize, len).writer().write_slice(entry.as_bytes()) {
