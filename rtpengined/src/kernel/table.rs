@@ -106,9 +106,17 @@ impl Table {
 
     /// Every target of the table with its live counters.
     pub fn list(&self) -> io::Result<Vec<ListEntry>> {
-        let mut f = File::open(self.root.join(self.id.to_string()).join("blist"))?;
-        read_records(&mut f)
+        list(&self.blist_path())
     }
+
+    /// The binary listing; reading it needs no access to the control file.
+    pub fn blist_path(&self) -> PathBuf {
+        self.root.join(self.id.to_string()).join("blist")
+    }
+}
+
+pub fn list(blist: &std::path::Path) -> io::Result<Vec<ListEntry>> {
+    read_records(&mut File::open(blist)?)
 }
 
 fn write_main(path: &std::path::Path, text: &str) -> io::Result<()> {

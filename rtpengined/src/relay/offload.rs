@@ -89,6 +89,8 @@ struct Installed {
     sink: Option<StreamId>,
     flag: KernelFlag,
     baseline: Baseline,
+    /// A listing started before this describes an earlier target on `local`.
+    since: Instant,
 }
 
 /// A target found in the table at startup (adoption): kept forwarding until idle.
@@ -106,6 +108,8 @@ struct Inner {
 
 pub struct KernelOffload {
     inner: Mutex<Inner>,
+    /// Read without the lock: a long listing must not stall signalling.
+    blist: std::path::PathBuf,
     /// Adopted targets without traffic for this long are removed.
     orphan_timeout: Duration,
 }
@@ -138,6 +142,7 @@ impl KernelOffload {
             );
         }
         KernelOffload {
+            blist: table.blist_path(),
             inner: Mutex::new(Inner {
                 table,
                 installed: HashMap::new(),
@@ -155,9 +160,8 @@ impl KernelOffload {
     /// Reads the table's counters once: adds what the kernel forwarded since the
     /// last call to each stream, refreshes last-packet times, expires idle orphans.
     pub fn sync(&self) {
-        let mut g = self.lock();
-        let inner = &mut *g;
-        let list = match inner.table.list() {
+        let read_at = Instant::now();
+        let list = match crate::kernel::table::list(&self.blist) {
             Ok(l) => l,
             Err(e) => {
                 warn!(%e, "cannot read kernel counters");
@@ -165,6 +169,8 @@ impl KernelOffload {
             }
         };
         let now = Instant::now();
+        let mut g = self.lock();
+        let inner = &mut *g;
         let by_local: HashMap<Address, StreamId> = inner
             .installed
             .iter()
@@ -172,7 +178,7 @@ impl KernelOffload {
             .collect();
         for e in &list {
             if let Some(id) = by_local.get(&e.target.local) {
-                let Some(inst) = inner.installed.get_mut(id) else {
+                let Some(inst) = inner.installed.get_mut(id).filter(|i| i.since <= read_at) else {
                     continue;
                 };
                 let d = inst.baseline.advance(&e.stats);
@@ -279,6 +285,7 @@ impl Offload for KernelOffload {
                         sink: target.stream.sink,
                         flag: target.flag.clone(),
                         baseline: Baseline::default(),
+                        since: Instant::now(),
                     },
                 );
                 inner.totals.entry(id).or_default().kernelized = true;
