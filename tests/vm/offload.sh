@@ -12,7 +12,8 @@ modprobe xt_RTPENGINE || { echo "not ok - modprobe xt_RTPENGINE"; exit 1; }
 iptables_setup
 
 # --- phase 1: a kernelized call -------------------------------------------------
-daemon_start
+# --timeout=4: only the kernel's counters keep the call alive once it is offloaded.
+daemon_start --timeout=4
 check "daemon enabled kernel forwarding" grep -q "kernel forwarding enabled" "$LOG"
 call c1 4000 5000 || { echo "not ok - offer/answer: $CALL_ERR"; exit 1; }
 # Packets that reach a socket pass these (kernel-forwarded ones are consumed before).
@@ -27,6 +28,7 @@ check "both RTP streams in /proc/rtpengine/0/list after learning" \
 c1=$(socket_count); sleep 2; c2=$(socket_count)
 check "daemon sockets see no packets once kernelized ($c1 -> $c2)" [ "$c1" = "$c2" ]
 q=$(python3 "$L" query 2223 c1)
+check "kernel-forwarded call outlives --timeout=4 (blist refreshes last packet)" grep -q kernelized <<<"$q"
 qa=$(awk -v p="$PA" '$1==p' <<<"$q"); qb=$(awk -v p="$PB" '$1==p' <<<"$q")
 check "query flags both RTP streams kernelized" has_all "$q" "$PA " "$PB "
 check "query: stream $PA flagged kernelized ($qa)" grep -q kernelized <<<"$qa"
