@@ -22,37 +22,29 @@ unsafe impl Send for ProcDir {}
 // SAFETY: `&ProcDir` only allows creating children, which procfs serialises internally.
 unsafe impl Sync for ProcDir {}
 
-/// Whether a new entry gets the `proc_uid`/`proc_gid` module parameters as owner.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Owner {
-    Root,
-    Params,
-}
-
 impl ProcDir {
-    /// Creates directory `name` below `parent` (or below /proc when `None`).
-    pub(crate) fn new(name: &CStr, mode: u16, parent: Option<&ProcDir>, owner: Owner) -> Result<Self> {
+    /// Creates directory `name` below `parent` (or below /proc when `None`), owned by the
+    /// `proc_uid`/`proc_gid` module parameters like every entry of ours (as in 10.5).
+    pub(crate) fn new(name: &CStr, mode: u16, parent: Option<&ProcDir>) -> Result<Self> {
         let parent = parent.map_or(core::ptr::null_mut(), |p| p.0.as_ptr());
         // SAFETY: `name` is NUL-terminated and outlives the call (procfs copies it);
         // `parent` is null or a live directory we own.
         let pde = unsafe { ffi::proc_mkdir_mode(name.as_char_ptr(), mode, parent) };
         let dir = ProcDir(NonNull::new(pde).ok_or(ENOMEM)?);
-        if owner == Owner::Params {
-            // SAFETY: `dir.0` is the live entry just created.
-            unsafe { ffi::rtpe_proc_set_owner(dir.0.as_ptr()) };
-        }
+        // SAFETY: `dir.0` is the live entry just created.
+        unsafe { ffi::rtpe_proc_set_owner(dir.0.as_ptr()) };
         Ok(dir)
     }
 
-    /// Creates file `name` in this directory. The file lives until the directory is
-    /// dropped. `data` is handed back to the callbacks through `pde_data`.
+    /// Creates file `name` in this directory, owned like the directory. The file lives
+    /// until the directory is dropped. `data` is handed back to the callbacks through
+    /// `pde_data`.
     pub(crate) fn create_file(
         &self,
         name: &CStr,
         mode: u16,
         ops: &'static ProcOps,
         data: usize,
-        owner: Owner,
     ) -> Result {
         // SAFETY: `name` is NUL-terminated, `self.0` is a live directory, `ops` is a
         // static table in helpers.c, and `data` is an integer that is never dereferenced.
@@ -60,10 +52,8 @@ impl ProcDir {
             ffi::proc_create_data(name.as_char_ptr(), S_IFREG | mode, self.0.as_ptr(), ops, data as *mut c_void)
         };
         let pde = NonNull::new(pde).ok_or(ENOMEM)?;
-        if owner == Owner::Params {
-            // SAFETY: `pde` is the live entry just created.
-            unsafe { ffi::rtpe_proc_set_owner(pde.as_ptr()) };
-        }
+        // SAFETY: `pde` is the live entry just created.
+        unsafe { ffi::rtpe_proc_set_owner(pde.as_ptr()) };
         Ok(())
     }
 }

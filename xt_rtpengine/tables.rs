@@ -10,7 +10,7 @@
 //! only then drops its reference.
 
 use crate::ffi;
-use crate::proc::{self, Owner, ProcDir, S_IFDIR};
+use crate::proc::{self, ProcDir, S_IFDIR};
 use crate::rtpengine_core::abi::MAX_TABLES;
 use crate::targets::Targets;
 use core::fmt::Write;
@@ -192,10 +192,12 @@ impl Registry {
 
     /// Creates /proc/rtpengine with its `control` (0220) and `list` (0444).
     pub(crate) fn create_proc(&self) -> Result {
-        let root = ProcDir::new(kernel::c_str!("rtpengine"), S_IFDIR | 0o555, None, Owner::Root)?;
+        // Owned by proc_uid/proc_gid as in 10.5, so an unprivileged daemon can (re)create
+        // its own table.
+        let root = ProcDir::new(kernel::c_str!("rtpengine"), S_IFDIR | 0o555, None)?;
         // SAFETY (both): the ops tables are statics defined in helpers.c.
-        root.create_file(kernel::c_str!("control"), 0o220, unsafe { &ffi::rtpe_main_control_ops }, 0, Owner::Root)?;
-        root.create_file(kernel::c_str!("list"), 0o444, unsafe { &ffi::rtpe_main_list_ops }, 0, Owner::Root)?;
+        root.create_file(kernel::c_str!("control"), 0o220, unsafe { &ffi::rtpe_main_control_ops }, 0)?;
+        root.create_file(kernel::c_str!("list"), 0o444, unsafe { &ffi::rtpe_main_list_ops }, 0)?;
         self.dirs.lock().root = Some(root);
         Ok(())
     }
@@ -288,12 +290,12 @@ fn create_table_dir(id: u32, root: &ProcDir) -> Result<ProcDir> {
     let mut name = crate::rtpengine_core::proc_cmd::TextBuf::<12>::new();
     write!(name, "{}\0", id).map_err(|_| EINVAL)?;
     let name = CStr::from_bytes_with_nul(name.as_bytes())?;
-    let dir = ProcDir::new(name, S_IFDIR | proc::masked(0o555), Some(root), Owner::Params)?;
+    let dir = ProcDir::new(name, S_IFDIR | proc::masked(0o555), Some(root))?;
     let data = id as usize;
     // SAFETY (all four): the ops tables are statics defined in helpers.c.
-    dir.create_file(kernel::c_str!("status"), 0o444, unsafe { &ffi::rtpe_status_ops }, data, Owner::Params)?;
-    dir.create_file(kernel::c_str!("control"), 0o660, unsafe { &ffi::rtpe_control_ops }, data, Owner::Params)?;
-    dir.create_file(kernel::c_str!("list"), 0o444, unsafe { &ffi::rtpe_list_ops }, data, Owner::Params)?;
-    dir.create_file(kernel::c_str!("blist"), 0o444, unsafe { &ffi::rtpe_blist_ops }, data, Owner::Params)?;
+    dir.create_file(kernel::c_str!("status"), 0o444, unsafe { &ffi::rtpe_status_ops }, data)?;
+    dir.create_file(kernel::c_str!("control"), 0o660, unsafe { &ffi::rtpe_control_ops }, data)?;
+    dir.create_file(kernel::c_str!("list"), 0o444, unsafe { &ffi::rtpe_list_ops }, data)?;
+    dir.create_file(kernel::c_str!("blist"), 0o444, unsafe { &ffi::rtpe_blist_ops }, data)?;
     Ok(dir)
 }

@@ -105,7 +105,7 @@ pub fn run(t: &mut Checks) {
     let c = mode(&format!("{PROC_ROOT}/7/control"));
     t.check("control owned by proc_uid:proc_gid", c.map(|c| (c.1, c.2)) == Some((1234, 5678)), format_args!("{c:?}"));
     let r = mode(&format!("{PROC_ROOT}/control"));
-    t.check("main control stays root's", r.map(|c| (c.1, c.2)) == Some((0, 0)), format_args!("{r:?}"));
+    t.check("main control owned by proc_uid:proc_gid (as 10.5)", r.map(|c| (c.0, c.1, c.2)) == Some((0o220, 1234, 5678)), format_args!("{r:?}"));
     t.errno("del 7", main_control("del 7\n"), 0);
     let (ok, out) = sh("rmmod xt_RTPENGINE");
     t.check("rmmod", ok, &out);
