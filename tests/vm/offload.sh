@@ -78,6 +78,19 @@ for _ in $(seq 1 20); do
     sleep 1
 done
 check "adopted targets removed once idle (--timeout)" [ $gone = yes ]
+# Graceful restart (SIGTERM) with --kernel-adopt keeps a call in the kernel; a start
+# without it recreates the table as 10.5 does.
+call c4 4000 5000 || nok "offer/answer (graceful restart)" "$CALL_ERR"
+endpoint A a5 10.0.1.2 4000 "$PA" 9
+endpoint B b5 10.0.2.2 5000 "$PB" 9
+sleep 6
+daemon_stop
+check "SIGTERM with --kernel-adopt leaves the targets in place" \
+    has_all "$(cat /proc/rtpengine/0/list)" "local inet4 10.0.1.1:$PA" "local inet4 10.0.1.1:$PB"
+wait_endpoints
+check_received a5 "10.0.1.1:$PA"
+daemon_start
+check "start without --kernel-adopt recreates the table (no targets)" lacks "$(cat /proc/rtpengine/0/list)" "local "
 daemon_stop
 
 # --- phase 3: without the module --------------------------------------------------
