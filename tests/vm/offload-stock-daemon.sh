@@ -2,7 +2,7 @@
 # Issue 6 compatibility: Debian's stock rtpengine 10.5 daemon (/usr/bin/rtpengine,
 # package rtpengine-daemon) drives OUR xt_RTPENGINE module: one call kernelized.
 set -u
-. "$(dirname "$0")/offload-common.sh"
+. "$(dirname "$0")/offload-common.inc"
 [ -x /usr/bin/rtpengine ] || { echo "not ok - /usr/bin/rtpengine missing: apt-get install rtpengine-daemon"; exit 1; }
 DAEMON=/usr/bin/rtpengine
 net_setup

@@ -5,7 +5,7 @@
 # SIGKILL mid-call with --kernel-adopt (media keeps flowing, re-adopted, idle targets
 # expire); without the module (userspace fallback, --no-fallback fails clearly).
 set -u
-. "$(dirname "$0")/offload-common.sh"
+. "$(dirname "$0")/offload-common.inc"
 
 net_setup
 modprobe xt_RTPENGINE || { echo "not ok - modprobe xt_RTPENGINE"; exit 1; }
