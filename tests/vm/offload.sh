@@ -55,6 +55,23 @@ python3 "$L" ng 2223 delete c1 ta >/dev/null
 sleep 0.5
 check "delete removes the targets" lacks "$(cat /proc/rtpengine/0/list)" "local "
 
+# NAT: B stays silent while A's stream is kernelized towards B's SDP port 5000, then
+# sends from 5010; the kernel must follow the learned address.
+call c5 4000 5000 || nok "offer/answer (NAT)" "$CALL_ERR"
+endpoint A a6 10.0.1.2 4000 "$PA" 13
+sleep 5
+check "one-way stream kernelized towards the SDP address" \
+    has_all "$(cat /proc/rtpengine/0/list)" "local inet4 10.0.1.1:$PA" "dst inet4 10.0.2.2:5000"
+endpoint B b6 10.0.2.2 5010 "$PB" 6
+sleep 4
+list=$(cat /proc/rtpengine/0/list)
+check "learned peer replaces the SDP address in the kernel target" \
+    has_all "$list" "dst inet4 10.0.2.2:5010" "expect inet4 10.0.2.2:5010"
+check "no target sends to the unused SDP address any more" lacks "$list" "dst inet4 10.0.2.2:5000"
+wait_endpoints
+check_received b6 "10.0.1.1:$PB"
+python3 "$L" ng 2223 delete c5 ta >/dev/null
+
 # --- phase 2: SIGKILL mid-call, restart with --kernel-adopt ----------------------
 daemon_stop
 daemon_start --kernel-adopt --timeout=4

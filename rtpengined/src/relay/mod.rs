@@ -281,9 +281,9 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
     let dest = sink.destination();
     if learned {
         debug!(peer = %src, "endpoint learned");
-        if state.kernel.load(Ordering::Relaxed) != offload::IDLE {
-            // A new peer (media handover): the target and the ones sending to
-            // this stream's peer are stale.
+        if offload.enabled() {
+            // A new peer (first latch or media handover): this stream's target and
+            // those forwarding to its old (or signalled) peer are stale.
             offload.unkernelize(w.cfg.id);
         }
     }
