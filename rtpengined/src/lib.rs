@@ -11,3 +11,4 @@ pub mod ng;
 pub mod relay;
 pub mod sdp;
 pub mod server;
+pub mod srtp;

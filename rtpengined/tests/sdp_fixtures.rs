@@ -233,6 +233,7 @@ fn plan_for(
                     _ if session.has_ice() => Some(ice_advert(fx, index)?),
                     _ => None,
                 },
+                crypto: None,
             },
             Some((ofx, osession)) => {
                 let offered = &osession.media[index];
@@ -273,6 +274,7 @@ fn plan_for(
                         _ if osession.has_ice() => Some(ice_advert(fx, index)?),
                         _ => None,
                     },
+                    crypto: None,
                 }
             }
         };

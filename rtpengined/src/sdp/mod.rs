@@ -70,9 +70,11 @@
 //!   than six fields, a start other than `v=0`, a blank line inside the body.
 //!
 //! # Not matched yet
-//! - `a=crypto`, well-formed `a=fingerprint`, DTLS/SDES on RTP/AVP or SAVP media
-//!   (SRTP issue): rtpengine adds its own crypto suites and certificate; we
-//!   leave crypto lines in place and drop the fingerprint.
+//! - DTLS: rtpengine adds `a=setup:actpass` and its certificate's
+//!   `a=fingerprint` to SRTP offers (unless `DTLS: off`); we drop fingerprints.
+//!   SDES: with `MediaPlan::crypto` set, the section's `a=crypto` lines are
+//!   replaced by ours, printed after `a=rtcp-mux` and before `a=ptime`
+//!   (measured); with `None` they are left in place.
 //! - Codec manipulation flags (strip/mask/transcode/offer) beyond a format list.
 //! - An empty body: rtpengine answers `ok` without `sdp`; `parse` says `Empty`.
 //!
@@ -87,6 +89,7 @@
 
 mod attribute;
 mod codec;
+pub mod crypto;
 mod error;
 mod ice;
 mod lines;

@@ -69,6 +69,7 @@ impl MediaPlan {
             direction: None,
             ptime: None,
             ice: None,
+            crypto: None,
         }
     }
 }
@@ -101,6 +102,9 @@ pub struct MediaPlan {
     pub mid: Option<String>,
     /// Our ICE to advertise (ICE force, or default with an ICE peer); `None` strips ICE.
     pub ice: Option<IceAdvert>,
+    /// SDES: our `a=crypto` values (after `a=crypto:`), replacing the SDP's;
+    /// `None` leaves the SDP's crypto lines where they are.
+    pub crypto: Option<Vec<String>>,
 }
 
 /// Our ICE credentials and candidates for one media section.

@@ -138,8 +138,9 @@ fn write_media(
             b'a' => {
                 let (name, value) = split_attribute(out.slice(line.value.clone()));
                 let kind = classify(name, value);
-                let keep = !moved_at_media_level(kind)
-                    || (options.original_sendrecv && kind == AttrKind::Direction);
+                let keep = (!moved_at_media_level(kind)
+                    || (options.original_sendrecv && kind == AttrKind::Direction))
+                    && !(plan.crypto.is_some() && kind == AttrKind::Crypto);
                 if keep && !(options.strip_extmap && name == "extmap") {
                     out.copy(line);
                 }
@@ -176,6 +177,9 @@ fn write_media(
         }
         if plan.rtcp_mux {
             out.add("a=rtcp-mux");
+        }
+        for crypto in plan.crypto.iter().flatten() {
+            out.add(&format!("a=crypto:{crypto}"));
         }
         if let Some(ptime) = plan.ptime {
             out.add(&format!("a=ptime:{ptime}"));

@@ -1,0 +1,227 @@
+//! SDES offer/answer: which `a=crypto` lines rtpengine 10.5 sends, measured
+//! against Debian's daemon (fixtures in rtpengined/tests/fixtures/sdes):
+//! - Offer to an SRTP side: first the offerer's own valid suites in its order
+//!   with its keys (tags renumbered from 1), then every other suite in
+//!   `SUITES` order with a fresh key; `no-<suite>` removes a suite; the
+//!   session-parameter switches are appended to each generated line.
+//!   `only-<suite>` does not narrow the offer in 10.5 (measured), so we accept
+//!   and ignore it. A re-offer generates fresh keys (measured).
+//! - Answer to an SRTP offerer: the suite the answerer chose if the offerer
+//!   offered it too (offerer's tag, answerer's key), else the offerer's first
+//!   usable suite with the offerer's tag and a fresh key. No lifetime or MKI.
+//! - Crypto lines with an unknown suite or a key of the wrong length are
+//!   ignored (rtpengine then treats the media as having no crypto).
+
+use std::io;
+
+use crate::sdp::crypto::CryptoAttribute;
+
+use super::suite::{Suite, SUITES};
+
+/// Session parameters in the order rtpengine prints them.
+const SESSION_PARAMS: [&str; 3] = ["UNENCRYPTED_SRTP", "UNENCRYPTED_SRTCP", "UNAUTHENTICATED_SRTP"];
+
+/// The ng `SDES` list (and `SDES-...` flags) for one side.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SdesOptions {
+    /// `off`: no SDES crypto at all.
+    pub off: bool,
+    /// `no-<suite>`: suites never offered or accepted.
+    pub excluded: Vec<&'static str>,
+    /// `unencrypted_srtp`, `unencrypted_srtcp`, `unauthenticated_srtp`, as a mask over `SESSION_PARAMS`.
+    pub session_params: [bool; 3],
+}
+
+impl SdesOptions {
+    /// Reads the `SDES` list items (also the part after `SDES-` of a flag).
+    /// Unknown suites in `no-`/`only-` are an error, so a typo does not
+    /// silently offer a suite the operator meant to remove.
+    pub fn from_ng<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<SdesOptions, String> {
+        let mut options = SdesOptions::default();
+        for item in items {
+            let lower = item.to_ascii_lowercase();
+            let suite_of = |name: &str| {
+                Suite::by_name(name)
+                    .map(|s| s.name)
+                    .ok_or_else(|| format!("unknown SDES crypto suite '{name}'"))
+            };
+            match lower.as_str() {
+                "off" => options.off = true,
+                "unencrypted_srtp" | "unencrypted-srtp" => options.session_params[0] = true,
+                "unencrypted_srtcp" | "unencrypted-srtcp" => options.session_params[1] = true,
+                "unauthenticated_srtp" | "unauthenticated-srtp" => options.session_params[2] = true,
+                "encrypted_srtp" | "encrypted-srtp" => options.session_params[0] = false,
+                "encrypted_srtcp" | "encrypted-srtcp" => options.session_params[1] = false,
+                "authenticated_srtp" | "authenticated-srtp" => options.session_params[2] = false,
+                _ if lower.starts_with("no-") => options.excluded.push(suite_of(&item[3..])?),
+                _ if lower.starts_with("only-") => {
+                    suite_of(&item[5..])?;
+                }
+                // pad, static, nonew, lifetime, ...: accepted, no effect on the SDP here.
+                _ => {}
+            }
+        }
+        Ok(options)
+    }
+
+    fn allows(&self, suite: &Suite) -> bool {
+        !self.excluded.contains(&suite.name)
+    }
+
+    fn session_param_list(&self) -> Vec<String> {
+        SESSION_PARAMS
+            .iter()
+            .zip(self.session_params)
+            .filter(|(_, on)| *on)
+            .map(|(p, _)| p.to_string())
+            .collect()
+    }
+}
+
+/// The usable crypto lines of a media section (raw `a=crypto` values): parsed,
+/// known suite, key||salt of the suite's length; the rest are skipped.
+pub fn usable_crypto(raw: &[String]) -> Vec<(CryptoAttribute, &'static Suite)> {
+    raw.iter()
+        .filter_map(|value| CryptoAttribute::parse(value).ok())
+        .filter_map(|c| {
+            let suite = Suite::by_name(&c.suite)?;
+            (c.key_salt.len() == suite.key_salt_len()).then_some((c, suite))
+        })
+        .collect()
+}
+
+/// Our `a=crypto` lines for an offer to an SRTP side, given the offerer's
+/// usable lines (empty for a plain RTP offerer). `new_key(len)` supplies fresh
+/// key||salt material.
+pub fn offer_crypto(
+    offered: &[(CryptoAttribute, &'static Suite)],
+    options: &SdesOptions,
+    new_key: &mut dyn FnMut(usize) -> io::Result<Vec<u8>>,
+) -> io::Result<Vec<CryptoAttribute>> {
+    if options.off {
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<CryptoAttribute> = Vec::new();
+    let mut used: Vec<&'static str> = Vec::new();
+    for (crypto, suite) in offered {
+        if !options.allows(suite) || used.contains(&suite.name) {
+            continue;
+        }
+        used.push(suite.name);
+        out.push(CryptoAttribute {
+            tag: out.len() as u32 + 1,
+            suite: suite.name.to_string(),
+            key_salt: crypto.key_salt.clone(),
+            lifetime: None,
+            mki: None,
+            session_params: crypto.session_params.clone(),
+        });
+    }
+    for suite in SUITES.iter().filter(|s| options.allows(s) && !used.contains(&s.name)) {
+        out.push(CryptoAttribute {
+            tag: out.len() as u32 + 1,
+            suite: suite.name.to_string(),
+            key_salt: new_key(suite.key_salt_len())?,
+            lifetime: None,
+            mki: None,
+            session_params: options.session_param_list(),
+        });
+    }
+    Ok(out)
+}
+
+/// Our `a=crypto` line for the answer to an SRTP offerer (`offered`: its
+/// usable lines), given the answerer's usable lines (empty for plain RTP).
+/// `None` when the offerer had no usable crypto or SDES is off.
+pub fn answer_crypto(
+    offered: &[(CryptoAttribute, &'static Suite)],
+    answered: &[(CryptoAttribute, &'static Suite)],
+    options: &SdesOptions,
+    new_key: &mut dyn FnMut(usize) -> io::Result<Vec<u8>>,
+) -> io::Result<Option<CryptoAttribute>> {
+    if options.off {
+        return Ok(None);
+    }
+    let usable = |s: &Suite| options.allows(s);
+    // The answerer's choice, if the offerer offered that suite: keep its key.
+    for (answer, suite) in answered {
+        if let Some((offer, _)) = offered.iter().find(|(_, s)| s.name == suite.name && usable(s)) {
+            return Ok(Some(CryptoAttribute {
+                tag: offer.tag,
+                suite: suite.name.to_string(),
+                key_salt: answer.key_salt.clone(),
+                lifetime: None,
+                mki: None,
+                session_params: answer.session_params.clone(),
+            }));
+        }
+    }
+    let Some((offer, suite)) = offered.iter().find(|(_, s)| usable(s)) else {
+        return Ok(None);
+    };
+    Ok(Some(CryptoAttribute {
+        tag: offer.tag,
+        suite: suite.name.to_string(),
+        key_salt: new_key(suite.key_salt_len())?,
+        lifetime: None,
+        mki: None,
+        session_params: offer.session_params.clone(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counter_keys() -> impl FnMut(usize) -> io::Result<Vec<u8>> {
+        let mut n = 0u8;
+        move |len| {
+            n += 1;
+            Ok(vec![n; len])
+        }
+    }
+
+    #[test]
+    fn options_parse_switches_and_reject_unknown_suites() {
+        let o = SdesOptions::from_ng(["no-AES_CM_128_HMAC_SHA1_32", "UNENCRYPTED_SRTCP", "pad"]).unwrap();
+        assert_eq!(o.excluded, vec!["AES_CM_128_HMAC_SHA1_32"]);
+        assert_eq!(o.session_params, [false, true, false]);
+        assert!(SdesOptions::from_ng(["no-AES_CM_999"]).unwrap_err().contains("AES_CM_999"));
+    }
+
+    #[test]
+    fn offer_puts_offered_suites_first_and_skips_excluded() {
+        let offered = usable_crypto(&[
+            "7 AES_CM_128_HMAC_SHA1_32 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd".into(),
+            "8 NULL_HMAC_SHA1_80 inline:short".into(),
+        ]);
+        assert_eq!(offered.len(), 1);
+        let options = SdesOptions::from_ng(["no-F8_128_HMAC_SHA1_80"]).unwrap();
+        let out = offer_crypto(&offered, &options, &mut counter_keys()).unwrap();
+        assert_eq!(out.len(), 11);
+        assert_eq!(out[0].tag, 1);
+        assert_eq!(out[0].key_salt, (0u8..30).collect::<Vec<_>>());
+        assert_eq!(out[1].suite, "AEAD_AES_256_GCM");
+        assert_eq!(out[1].key_salt.len(), 44);
+        assert!(out.iter().all(|c| c.suite != "F8_128_HMAC_SHA1_80"));
+        assert_eq!(out.iter().filter(|c| c.suite == "AES_CM_128_HMAC_SHA1_32").count(), 1);
+    }
+
+    #[test]
+    fn answer_keeps_answerers_key_or_picks_offerers_first_suite() {
+        let offered = usable_crypto(&[
+            "3 AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd".into(),
+            "4 AES_CM_128_HMAC_SHA1_32 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd".into(),
+        ]);
+        let answered = usable_crypto(&["9 AES_CM_128_HMAC_SHA1_32 inline:BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMk".into()]);
+        let none = SdesOptions::default();
+        let a = answer_crypto(&offered, &answered, &none, &mut counter_keys()).unwrap().unwrap();
+        assert_eq!((a.tag, a.suite.as_str()), (4, "AES_CM_128_HMAC_SHA1_32"));
+        assert_eq!(a.key_salt, answered[0].0.key_salt);
+        let a = answer_crypto(&offered, &[], &none, &mut counter_keys()).unwrap().unwrap();
+        assert_eq!((a.tag, a.key_salt.clone()), (3, vec![1u8; 30]));
+        let off = SdesOptions::from_ng(["off"]).unwrap();
+        assert_eq!(answer_crypto(&offered, &[], &off, &mut counter_keys()).unwrap(), None);
+        assert_eq!(answer_crypto(&[], &answered, &none, &mut counter_keys()).unwrap(), None);
+    }
+}
