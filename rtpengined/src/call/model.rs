@@ -77,6 +77,8 @@ pub struct Media {
     /// The payload types this side's offer was forwarded with (after `codec`
     /// strip/mask): what its peer may answer with.
     pub forwarded_formats: Vec<String>,
+    /// SDES-SRTP towards this side (offered/answered lines, negotiated keys).
+    pub sdes: crate::srtp::MediaSdes,
 }
 
 /// One extra ICE host candidate address: our port pair there.

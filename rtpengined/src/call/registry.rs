@@ -12,6 +12,7 @@ use super::token::random_token;
 use crate::config::Interface;
 use crate::ng::flags::{Family, Flags, IceMode};
 use crate::sdp::{self, Session};
+use crate::srtp::{self, SdesOptions};
 
 /// Settings of the call layer (from the daemon config).
 #[derive(Debug, Clone)]
@@ -174,7 +175,8 @@ impl<P: PortAllocator> Registry<P> {
                 Ok(effects)
             });
         let out = res.and_then(|mut effects| {
-            let plan = self.offer_plan(&call, a, b, session, f);
+            let mut plan = self.offer_plan(&call, a, b, session, f);
+            offer_sdes(&mut call, a, b, session, &mut plan, f)?;
             let sdp = sdp::rewrite(text, session, &plan)?;
             // What the answerer is offered, and the ptime memory of the call.
             for (i, mp) in plan.media.iter().enumerate() {
@@ -264,7 +266,8 @@ impl<P: PortAllocator> Registry<P> {
             IceMode::Force | IceMode::ForceRelay => true,
             IceMode::Default | IceMode::Optional => m.ice,
         })?;
-        let plan = self.answer_plan(call, a, b, session, f);
+        let mut plan = self.answer_plan(call, a, b, session, f);
+        answer_sdes(call, a, b, session, &mut plan, f)?;
         let sdp = sdp::rewrite(text, session, &plan)?;
         remember_ptimes(call, session);
         // Who muxes RTCP from now on: the offerer if we accepted its mux, the
@@ -661,7 +664,71 @@ fn new_media(i: usize, section: &sdp::MediaSection, iface: usize, advertised: Ip
         ice_pwd: random_token(26),
         ice_alternates: Vec::new(),
         forwarded_formats: section.formats.clone(),
+        sdes: Default::default(),
     }
+}
+
+/// SDES for an offer from `a` to `b`: our `a=crypto` lines per section (into
+/// the plan and `b`'s state) and `a`'s own lines (kept for the answer).
+fn offer_sdes(
+    call: &mut Call,
+    a: usize,
+    b: usize,
+    session: &Session,
+    plan: &mut sdp::RewritePlan,
+    f: &Flags,
+) -> Result<(), CallError> {
+    let options = SdesOptions::from_ng(f.sdes.iter().map(String::as_str)).map_err(CallError::Crypto)?;
+    for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
+        let out_protocol = mp.protocol.as_deref().unwrap_or(&section.protocol);
+        let lines = if mp.port == 0 {
+            None
+        } else {
+            srtp::session::offer_lines(&section.crypto, out_protocol, &options)
+                .map_err(|e| CallError::Crypto(format!("no key material: {e}")))?
+        };
+        mp.crypto = lines.as_ref().map(|l| l.iter().map(ToString::to_string).collect());
+        if let Some(m) = call.monologues[a].medias.get_mut(i) {
+            m.sdes.remote = section.crypto.clone();
+        }
+        if let Some(m) = call.monologues[b].medias.get_mut(i) {
+            m.sdes.sent = lines.unwrap_or_default();
+        }
+    }
+    Ok(())
+}
+
+/// SDES for the answer from `b` back to `a`: our line for `a`, then the keys
+/// both sides use from now on.
+fn answer_sdes(
+    call: &mut Call,
+    a: usize,
+    b: usize,
+    session: &Session,
+    plan: &mut sdp::RewritePlan,
+    f: &Flags,
+) -> Result<(), CallError> {
+    let options = SdesOptions::from_ng(f.sdes.iter().map(String::as_str)).map_err(CallError::Crypto)?;
+    for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
+        let Some(offerer) = call.monologues[a].medias.get(i) else {
+            continue;
+        };
+        let lines = if mp.port == 0 {
+            None
+        } else {
+            srtp::session::answer_lines(&offerer.sdes.remote, &offerer.protocol, &section.crypto, &options)
+                .map_err(|e| CallError::Crypto(format!("no key material: {e}")))?
+        };
+        mp.crypto = lines.as_ref().map(|l| l.iter().map(ToString::to_string).collect());
+        let a_media = &mut call.monologues[a].medias[i];
+        a_media.sdes.sent = lines.unwrap_or_default();
+        a_media.sdes.keys = srtp::session::negotiate(&a_media.sdes.remote, &a_media.sdes.sent);
+        if let Some(b_media) = call.monologues[b].medias.get_mut(i) {
+            b_media.sdes.remote = section.crypto.clone();
+            b_media.sdes.keys = srtp::session::negotiate(&b_media.sdes.remote, &b_media.sdes.sent);
+        }
+    }
+    Ok(())
 }
 
 /// Whether the offer we send advertises ICE: forced, or the offerer speaks it.

@@ -116,6 +116,9 @@ pub struct Flags {
     pub media_address: Option<IpAddr>,
     pub address_family: Option<Family>,
     pub transport_protocol: Option<String>,
+    /// Items of the `SDES` list plus `SDES-<item>` flags, in order (see
+    /// `srtp::SdesOptions::from_ng`).
+    pub sdes: Vec<String>,
     pub tos: Option<u8>,
     pub delete_delay: Option<u32>,
     pub supports: Vec<String>,
@@ -136,7 +139,6 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
     "DTLS-reverse",
     "DTLS-fingerprint",
     "OSRTP",
-    "SDES",
     "record-call",
     "recording-file",
     "recording-path",
@@ -225,14 +227,6 @@ const UNIMPLEMENTED_FLAGS: &[&str] = &[
     "egress",
     "no-passthrough",
     "record-all",
-    "SDES-pad",
-    "SDES-authenticated-SRTP",
-    "SDES-encrypted-SRTP",
-    "SDES-unauthenticated-SRTP",
-    "SDES-unencrypted-SRTCP",
-    "SDES-unencrypted-SRTP",
-    "SDES-static",
-    "SDES-nonew",
     "no-RTCP",
     "mirror-RTCP",
     "inactive",
@@ -321,6 +315,9 @@ impl Flags {
                 Some("IP6") => self.address_family = Some(Family::V6),
                 _ => self.invalid.push("address-family".into()),
             },
+            "SDES" => self
+                .sdes
+                .extend(value.as_text_list().into_iter().map(|s| s.into_owned())),
             "transport-protocol" | "transport protocol" => {
                 if let Some(p) = value.as_text() {
                     self.apply_transport(&p);
@@ -409,7 +406,8 @@ impl Flags {
 
     fn apply_transport(&mut self, p: &str) {
         match p {
-            "RTP/AVP" | "RTP/AVPF" => {}
+            // SDES-SRTP is ours (srtp module); DTLS-SRTP is not.
+            "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" => {}
             other => self
                 .unimplemented
                 .push(format!("transport-protocol={other}")),
@@ -451,6 +449,7 @@ impl Flags {
             "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP"
             | "UDP/TLS/RTP/SAVPF" => self.apply_transport(flag),
             f if UNIMPLEMENTED_FLAGS.contains(&f) => self.unimplemented.push(f.to_owned()),
+            f if f.starts_with("SDES-") => self.sdes.push(f["SDES-".len()..].to_owned()),
             f => self.apply_prefixed_flag(f),
         }
     }
@@ -562,7 +561,8 @@ mod tests {
         assert!(f.rtcp_mux.demux);
         assert_eq!(f.ice, IceMode::Force);
         assert_eq!(f.direction, vec!["pub"]);
-        assert_eq!(f.unimplemented, vec!["SDES-off-foo"]);
+        assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
+        assert_eq!(f.sdes, vec!["off-foo"]);
     }
 
     #[test]
