@@ -15,6 +15,9 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+/// Main-loop steps between progress lines.
+const PROGRESS_EVERY: u64 = 50_000;
+
 pub struct Options {
     pub seed: u64,
     pub ops: u64,
@@ -105,8 +108,16 @@ impl Fuzzer {
             self.open_control(id);
         }
         // Counted in checked syscalls (an inspection opens and reads: two of them).
+        let started = std::time::Instant::now();
+        let mut next_progress = PROGRESS_EVERY;
         while self.shared.report.ops.load(Ordering::Relaxed) < self.opts.ops {
             self.op += 1;
+            if self.op >= next_progress {
+                // Long runs show they are alive (and how fast they go).
+                next_progress += PROGRESS_EVERY;
+                let done = self.shared.report.ops.load(Ordering::Relaxed);
+                println!("# kfuzz: {done} operations after {:.0} s", started.elapsed().as_secs_f64());
+            }
             match self.rng.weighted(&[80, 3, 4, 3, 2]) {
                 0 => self.control_message(),
                 1 => self.main_control_op(),
