@@ -4,6 +4,7 @@
 mod batch;
 pub mod offload;
 pub mod pool;
+pub mod srtp;
 pub mod stream;
 mod tos;
 
@@ -111,6 +112,13 @@ impl Relay {
                 // Every signalling event takes the stream (and what forwards to it)
                 // back to userspace until its peer is confirmed again, as 10.5 does.
                 self.offload.unkernelize(cfg.id);
+                if let Err(err) = entry
+                    .state
+                    .srtp
+                    .update(cfg.kernel.srtp_in.as_ref(), cfg.kernel.srtp_out.as_ref())
+                {
+                    warn!(local = %cfg.local, ?err, "SRTP parameters refused");
+                }
                 entry.state.signalled(Instant::now());
                 entry.state.kernel.store(offload::IDLE, Ordering::Relaxed);
                 let mut slot = entry.state.config.lock().unwrap_or_else(|e| e.into_inner());
@@ -271,6 +279,23 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return;
     }
+    // SRTP from the peer is verified before it counts; failures are dropped.
+    let decrypted;
+    let srtp_here = state.srtp.get();
+    let packet = match srtp_here.as_ref().and_then(|t| t.decrypt.as_ref()) {
+        Some(d) => match srtp::unprotect(d, packet) {
+            Some(p) => {
+                decrypted = p;
+                &decrypted[..]
+            }
+            None => {
+                state.srtp.failed();
+                state.errors.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        },
+        None => packet,
+    };
     state.count(packet.len(), now);
     let sink = if !w.cfg.is_rtcp && is_rtcp(packet) && w.rtcp_sink.is_some() {
         &w.rtcp_sink
@@ -287,7 +312,12 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
             offload.unkernelize(w.cfg.id);
         }
     }
+    let srtp_sink = sink.srtp.get();
+    // TODO(SRTP offload): fill the target's decrypt/encrypt from these
+    // parameters; until then SRTP streams stay in userspace.
+    let srtp_involved = srtp_here.is_some() || srtp_sink.is_some();
     if offload.enabled()
+        && !srtp_involved
         && state.kernel.load(Ordering::Relaxed) == offload::IDLE
         && state.ms_since_epoch(now)
             >= state
@@ -316,6 +346,20 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
         }
     }
     let Some(dest) = dest else { return };
+    let encrypted;
+    let packet = match srtp_sink.as_ref().and_then(|t| t.encrypt.as_ref()) {
+        Some(e) => match srtp::protect(e, packet) {
+            Some(p) => {
+                encrypted = p;
+                &encrypted[..]
+            }
+            None => {
+                sink.errors.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        },
+        None => packet,
+    };
     if let Err(err) = send_to(&sink.socket, packet, dest).await {
         debug!(%err, %dest, "send failed");
         sink.errors

@@ -26,6 +26,8 @@ pub struct StreamState {
     pub signalled_ms: AtomicU64,
     /// Whether the kernel forwards this stream (see `offload`).
     pub kernel: KernelFlag,
+    /// SDES-SRTP transforms of this stream (see `relay::srtp`).
+    pub srtp: super::srtp::StreamSrtp,
     pub epoch: Instant,
 }
 
@@ -56,6 +58,7 @@ impl StreamState {
             last_packet_ms: AtomicU64::new(0),
             signalled_ms: AtomicU64::new(0),
             kernel: KernelFlag::default(),
+            srtp: Default::default(),
             epoch,
         }
     }
