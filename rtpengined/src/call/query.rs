@@ -58,7 +58,7 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
         for media in &mono.medias {
             let mut streams = Vec::new();
             for s in media.rtp.iter().chain(media.rtcp.iter()) {
-                streams.push(stream(
+                let mut entry = stream(
                     s,
                     mono.learning,
                     media.rtcp_mux,
@@ -66,7 +66,12 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
                     now,
                     stats,
                     if s.is_rtcp { &mut rtcp } else { &mut rtp },
-                ));
+                );
+                // As 10.5: the SDES suite this side's stream uses.
+                if let Some(keys) = &media.sdes.keys {
+                    entry.insert("crypto suite", keys.suite.name);
+                }
+                streams.push(entry);
             }
             let mut flags = vec![Owned::from("initialized")];
             if media.rtcp_mux {

@@ -1,0 +1,198 @@
+//! A loopback call RTP/AVP (alice) <-> RTP/SAVP (bob) through the daemon.
+//! Bob checks every packet with his own SRTP (AES_CM_128_HMAC_SHA1_80 built
+//! here from the AES and HMAC-SHA1 primitives, RFC 3711 §4), byte for byte;
+//! tampered or wrongly keyed SRTP from bob is dropped and counted.
+
+mod common;
+use common::*;
+
+use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::Aes128;
+use hmac::{Hmac, Mac};
+use rtpengined::ng::bencode::Owned;
+use rtpengined::sdp::crypto::{base64_decode, base64_encode};
+use sha1::Sha1;
+
+/// RFC 3711 session keys for one master key/salt (key derivation rate 0).
+struct Srtp {
+    key: [u8; 16],
+    auth: [u8; 20],
+    salt: [u8; 14],
+}
+
+fn aes_cm_keystream(key: &[u8; 16], iv: [u8; 16], len: usize) -> Vec<u8> {
+    let aes = Aes128::new(key.into());
+    let mut out = Vec::with_capacity(len + 16);
+    let mut counter = 0u16;
+    while out.len() < len {
+        let mut block = iv;
+        let c = u16::from_be_bytes([iv[14], iv[15]]).wrapping_add(counter);
+        block[14..16].copy_from_slice(&c.to_be_bytes());
+        let mut b = block.into();
+        aes.encrypt_block(&mut b);
+        out.extend_from_slice(&b);
+        counter += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+impl Srtp {
+    fn new(master: &[u8]) -> Srtp {
+        let (mkey, msalt) = master.split_at(16);
+        let mkey: [u8; 16] = mkey.try_into().unwrap();
+        let derive = |label: u8, len: usize| {
+            let mut iv = [0u8; 16];
+            iv[..14].copy_from_slice(msalt);
+            iv[7] ^= label;
+            aes_cm_keystream(&mkey, iv, len)
+        };
+        Srtp {
+            key: derive(0, 16).try_into().unwrap(),
+            auth: derive(1, 20).try_into().unwrap(),
+            salt: derive(2, 14).try_into().unwrap(),
+        }
+    }
+
+    fn tag(&self, authenticated: &[u8], roc: u32) -> [u8; 10] {
+        let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(&self.auth).unwrap();
+        mac.update(authenticated);
+        mac.update(&roc.to_be_bytes());
+        mac.finalize().into_bytes()[..10].try_into().unwrap()
+    }
+
+    /// XORs the payload of a 12-byte-header RTP packet with the keystream (ROC 0).
+    fn crypt(&self, packet: &mut [u8]) {
+        let mut iv = [0u8; 16];
+        iv[..14].copy_from_slice(&self.salt);
+        for i in 0..4 {
+            iv[4 + i] ^= packet[8 + i];
+        }
+        // index = ROC << 16 | seq, ROC 0: the sequence number in bytes 12..14.
+        iv[12] ^= packet[2];
+        iv[13] ^= packet[3];
+        let ks = aes_cm_keystream(&self.key, iv, packet.len() - 12);
+        for (b, k) in packet[12..].iter_mut().zip(ks) {
+            *b ^= k;
+        }
+    }
+
+    fn protect(&self, plain: &[u8]) -> Vec<u8> {
+        let mut p = plain.to_vec();
+        self.crypt(&mut p);
+        let tag = self.tag(&p, 0);
+        p.extend_from_slice(&tag);
+        p
+    }
+
+    fn unprotect(&self, srtp: &[u8]) -> Option<Vec<u8>> {
+        let (body, tag) = srtp.split_at(srtp.len().checked_sub(10)?);
+        if self.tag(body, 0) != tag {
+            return None;
+        }
+        let mut p = body.to_vec();
+        self.crypt(&mut p);
+        Some(p)
+    }
+}
+
+fn savp_sdp(port: u16, crypto: &str) -> String {
+    format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {port} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:{crypto}\r\n"
+    )
+}
+
+fn crypto_line<'a>(sdp: &'a str, suite: &str) -> Option<(&'a str, &'a str)> {
+    sdp.lines().find_map(|l| {
+        let v = l.strip_prefix("a=crypto:")?;
+        let mut w = v.split(' ');
+        let tag = w.next()?;
+        (w.next()? == suite).then(|| (tag, w.next().unwrap().trim_start_matches("inline:")))
+    })
+}
+
+#[test]
+fn avp_to_savp_call_is_verified_byte_for_byte_and_tampering_dropped() {
+    let d = Daemon::start(42200, 42299, &[]);
+    let alice = phone("127.0.0.1");
+    let bob = phone("127.0.0.1");
+    let (a_port, b_port) = (alice.local_addr().unwrap().port(), bob.local_addr().unwrap().port());
+
+    let o = d.ok(&offer("sdes-relay", "alice", &sdp("127.0.0.1", a_port)).with("transport-protocol", "RTP/SAVP"));
+    let to_bob = text(o.get("sdp"));
+    assert!(to_bob.contains(" RTP/SAVP 0"), "{to_bob}");
+    let (tag, daemon_key) = crypto_line(&to_bob, "AES_CM_128_HMAC_SHA1_80").expect("suite offered");
+    let daemon_key = base64_decode(daemon_key).unwrap();
+    assert_eq!(daemon_key.len(), 30);
+    let from_daemon = Srtp::new(&daemon_key);
+
+    let bob_key: Vec<u8> = (0..30u8).map(|i| i.wrapping_mul(13).wrapping_add(5)).collect();
+    let to_bob_srtp = Srtp::new(&bob_key);
+    let bob_crypto = format!("{tag} AES_CM_128_HMAC_SHA1_80 inline:{}", base64_encode(&bob_key));
+    let a = d.ok(
+        &answer("sdes-relay", "alice", "bob", &savp_sdp(b_port, &bob_crypto)).with("transport-protocol", "RTP/AVP"),
+    );
+    let to_alice = text(a.get("sdp"));
+    assert!(to_alice.contains(" RTP/AVP 0") && !to_alice.contains("a=crypto"), "{to_alice}");
+    let (alice_sends_to, bob_sends_to) = (media_target(&a), media_target(&o));
+
+    for seq in 1..=20u16 {
+        // alice -> bob: plain in, SRTP out, exactly what bob's own SRTP makes of it.
+        let plain = rtp(seq, seq as u8);
+        alice.send_to(&plain, alice_sends_to).unwrap();
+        let (got, _) = recv(&bob).expect("bob gets SRTP");
+        assert_eq!(got, from_daemon.protect(&plain), "seq {seq}: SRTP bytes");
+        assert_eq!(from_daemon.unprotect(&got).as_deref(), Some(&plain[..]));
+        // bob -> alice: SRTP in, the plain packet out.
+        let plain_b = rtp(seq, 0x80 | seq as u8);
+        bob.send_to(&to_bob_srtp.protect(&plain_b), bob_sends_to).unwrap();
+        let (got, _) = recv(&alice).expect("alice gets RTP");
+        assert_eq!(got, plain_b, "seq {seq}: decrypted");
+    }
+
+    // Tampered payload, tampered tag, wrong key, replay: all dropped.
+    let mut bad = to_bob_srtp.protect(&rtp(100, 1));
+    bad[20] ^= 0x40;
+    let mut bad_tag = to_bob_srtp.protect(&rtp(101, 1));
+    *bad_tag.last_mut().unwrap() ^= 1;
+    let wrong_key = Srtp::new(&[7u8; 30]).protect(&rtp(102, 1));
+    let replay = to_bob_srtp.protect(&rtp(20, 0x80 | 20));
+    for p in [&bad, &bad_tag, &wrong_key, &replay] {
+        bob.send_to(p, bob_sends_to).unwrap();
+        assert!(recv(&alice).is_none(), "forwarded a bad SRTP packet");
+    }
+    // Still working afterwards.
+    let plain_b = rtp(103, 9);
+    bob.send_to(&to_bob_srtp.protect(&plain_b), bob_sends_to).unwrap();
+    assert_eq!(recv(&alice).expect("after drops").0, plain_b);
+
+    let q = d.ok(&query("sdes-relay"));
+    let bob_streams = stream_list(&q, "bob");
+    let rtp_stream = &bob_streams[0];
+    assert_eq!(text(rtp_stream.get("crypto suite")), "AES_CM_128_HMAC_SHA1_80");
+    let errors = int(rtp_stream.get("stats").and_then(|s| s.get("errors")));
+    assert_eq!(errors, 4, "dropped SRTP counted: {q}");
+    assert!(stream_list(&q, "alice")[0].get("crypto suite").is_none());
+}
+
+#[test]
+fn bad_sdes_flag_is_a_clear_error() {
+    let d = Daemon::start(42300, 42320, &[]);
+    let r = d.request(
+        &offer("sdes-bad", "alice", &sdp("127.0.0.1", 5000))
+            .with("transport-protocol", "RTP/SAVP")
+            .with("SDES", list(&["no-AES_CM_999_BOGUS"])),
+    );
+    assert_eq!(text(r.get("result")), "error");
+    let reason = text(r.get("error-reason"));
+    assert!(reason.contains("AES_CM_999_BOGUS"), "{reason}");
+}
+
+fn stream_list(q: &Owned, tag: &str) -> Vec<Owned> {
+    let medias = q.get("tags").and_then(|t| t.get(tag)).and_then(|t| t.get("medias"));
+    let Some(Owned::List(medias)) = medias else { panic!("no medias for {tag}: {q}") };
+    match medias[0].get("streams") {
+        Some(Owned::List(s)) => s.clone(),
+        other => panic!("no streams: {other:?}"),
+    }
+}
