@@ -9,7 +9,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ng_client import NgClient  # noqa: E402
+from ng_client import NgClient, bdecode, bencode  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "../../rtpengined/tests/fixtures/sdes")
 
@@ -83,6 +83,30 @@ CASES = {
 }
 
 
+KAMAILIO_SRTP = os.path.join(os.path.dirname(__file__), "../../../shared/fixtures/kamailio-5.6-ng/srtp")
+if not os.path.isdir(KAMAILIO_SRTP):
+    KAMAILIO_SRTP = "/work/shared/fixtures/kamailio-5.6-ng/srtp"
+
+
+def kamailio_steps():
+    """The Kamailio 5.6 SRTP capture's offer and answer, with its own flags."""
+    steps = []
+    for name in ("02_offer.ng", "03_answer.ng"):
+        data = open(os.path.join(KAMAILIO_SRTP, name), "rb").read()
+        msg, _ = bdecode(data, data.index(b" ") + 1)
+        command = msg["command"].decode()
+        body = msg["sdp"].decode()
+        flags = {k: ([x.decode() for x in v] if isinstance(v, list) else v.decode())
+                 for k, v in msg.items()
+                 if k not in ("command", "call-id", "from-tag", "to-tag", "sdp", "supports",
+                              "received-from")}
+        steps.append((command, body, flags))
+    return steps
+
+
+CASES["kamailio_srtp"] = kamailio_steps()
+
+
 def main():
     ng = NgClient(port=22400)
     for case, steps in CASES.items():
@@ -95,6 +119,9 @@ def main():
             reply = ng.request(msg)
             d = os.path.join(OUT, "%s.%d" % (case, step))
             os.makedirs(d, exist_ok=True)
+            # The exact request (rtpengined/tests/sdes_daemon.rs replays it).
+            with open(os.path.join(d, "request.bencode"), "wb") as f:
+                f.write(bencode({k: v for k, v in msg.items() if k != "call-id"}))
             with open(os.path.join(d, "input.sdp"), "w", newline="") as f:
                 f.write(body)
             with open(os.path.join(d, "flags.txt"), "w") as f:

@@ -8,7 +8,9 @@
 //!   and ignore it. A re-offer generates fresh keys (measured).
 //! - Answer to an SRTP offerer: the suite the answerer chose if the offerer
 //!   offered it too (offerer's tag, answerer's key), else the offerer's first
-//!   usable suite with the offerer's tag and a fresh key. No lifetime or MKI.
+//!   usable suite with the offerer's tag and a fresh key.
+//! - A copied key keeps its MKI; lifetimes are never printed; fresh keys
+//!   have neither (all measured, fixture kamailio_srtp and savp_lifetime_mki).
 //! - Crypto lines with an unknown suite or a key of the wrong length are
 //!   ignored (rtpengine then treats the media as having no crypto).
 
@@ -113,7 +115,7 @@ pub fn offer_crypto(
             suite: suite.name.to_string(),
             key_salt: crypto.key_salt.clone(),
             lifetime: None,
-            mki: None,
+            mki: crypto.mki,
             session_params: crypto.session_params.clone(),
         });
     }
@@ -151,7 +153,7 @@ pub fn answer_crypto(
                 suite: suite.name.to_string(),
                 key_salt: answer.key_salt.clone(),
                 lifetime: None,
-                mki: None,
+                mki: answer.mki,
                 session_params: answer.session_params.clone(),
             }));
         }
