@@ -16,9 +16,12 @@ use rtpengined::ng::bencode::{decode, Owned};
 use rtpengined::sdp::crypto::CryptoAttribute;
 use rtpengined::srtp::Suite;
 
-fn steps() -> BTreeMap<String, Vec<(String, Owned, Option<String>, String)>> {
+/// One recorded step: fixture name, ng request, rtpengine's SDP (if any), input SDP.
+type Step = (String, Owned, Option<String>, String);
+
+fn steps() -> BTreeMap<String, Vec<Step>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sdes");
-    let mut cases: BTreeMap<String, Vec<(u32, (String, Owned, Option<String>, String))>> = BTreeMap::new();
+    let mut cases: BTreeMap<String, Vec<(u32, Step)>> = BTreeMap::new();
     for entry in fs::read_dir(&root).unwrap() {
         let dir = entry.unwrap().path();
         let name = dir.file_name().unwrap().to_str().unwrap().to_string();

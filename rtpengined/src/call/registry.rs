@@ -552,8 +552,8 @@ impl<P: PortAllocator> Registry<P> {
                             payload_types: media.clock_rates.clone(),
                             stun: media.ice,
                             dtls: media.protocol.contains("TLS"),
-                            srtp_in: media.sdes.keys.as_ref().map(|k| k.suite.srtp_params(&k.rx)),
-                            srtp_out: media.sdes.keys.as_ref().map(|k| k.suite.srtp_params(&k.tx)),
+                            srtp_in: media.sdes.keys.as_ref().map(|k| Box::new(k.suite.srtp_params(&k.rx))),
+                            srtp_out: media.sdes.keys.as_ref().map(|k| Box::new(k.suite.srtp_params(&k.tx))),
                         },
                     }));
                 }

@@ -115,7 +115,7 @@ impl Relay {
                 if let Err(err) = entry
                     .state
                     .srtp
-                    .update(cfg.kernel.srtp_in.as_ref(), cfg.kernel.srtp_out.as_ref())
+                    .update(cfg.kernel.srtp_in.as_deref(), cfg.kernel.srtp_out.as_deref())
                 {
                     warn!(local = %cfg.local, ?err, "SRTP parameters refused");
                 }
