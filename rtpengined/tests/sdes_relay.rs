@@ -166,13 +166,63 @@ fn avp_to_savp_call_is_verified_byte_for_byte_and_tampering_dropped() {
     bob.send_to(&to_bob_srtp.protect(&plain_b), bob_sends_to).unwrap();
     assert_eq!(recv(&alice).expect("after drops").0, plain_b);
 
+    // re-INVITE: rtpengine 10.5 offers fresh keys again; bob rekeys too.
+    let o2 = d.ok(&offer("sdes-relay", "alice", &sdp("127.0.0.1", a_port)).with("transport-protocol", "RTP/SAVP"));
+    let to_bob2 = text(o2.get("sdp"));
+    let (tag2, key2) = crypto_line(&to_bob2, "AES_CM_128_HMAC_SHA1_80").expect("suite re-offered");
+    let key2 = base64_decode(key2).unwrap();
+    assert_ne!(key2, daemon_key, "re-offer has a fresh key");
+    let from_daemon2 = Srtp::new(&key2);
+    let bob_key2 = [0x33u8; 30];
+    let to_bob_srtp2 = Srtp::new(&bob_key2);
+    let bob_crypto2 = format!("{tag2} AES_CM_128_HMAC_SHA1_80 inline:{}", base64_encode(&bob_key2));
+    d.ok(&answer("sdes-relay", "alice", "bob", &savp_sdp(b_port, &bob_crypto2)).with("transport-protocol", "RTP/AVP"));
+    for seq in 200..=205u16 {
+        let plain = rtp(seq, 3);
+        alice.send_to(&plain, alice_sends_to).unwrap();
+        assert_eq!(recv(&bob).expect("bob after re-INVITE").0, from_daemon2.protect(&plain));
+        let plain_b = rtp(seq, 4);
+        bob.send_to(&to_bob_srtp2.protect(&plain_b), bob_sends_to).unwrap();
+        assert_eq!(recv(&alice).expect("alice after re-INVITE").0, plain_b);
+    }
+    // The old key is no longer accepted.
+    bob.send_to(&to_bob_srtp.protect(&rtp(206, 4)), bob_sends_to).unwrap();
+    assert!(recv(&alice).is_none(), "old key accepted after rekeying");
+
     let q = d.ok(&query("sdes-relay"));
     let bob_streams = stream_list(&q, "bob");
     let rtp_stream = &bob_streams[0];
     assert_eq!(text(rtp_stream.get("crypto suite")), "AES_CM_128_HMAC_SHA1_80");
     let errors = int(rtp_stream.get("stats").and_then(|s| s.get("errors")));
-    assert_eq!(errors, 4, "dropped SRTP counted: {q}");
+    assert_eq!(errors, 5, "dropped SRTP counted: {q}");
     assert!(stream_list(&q, "alice")[0].get("crypto suite").is_none());
+}
+
+#[test]
+fn savp_offerer_bridged_to_avp_answerer() {
+    let d = Daemon::start(42330, 42369, &[]);
+    let (bob, alice) = (phone("127.0.0.1"), phone("127.0.0.1"));
+    let (b_port, a_port) = (bob.local_addr().unwrap().port(), alice.local_addr().unwrap().port());
+    let bob_key: Vec<u8> = (100..130u8).collect();
+    let bob_srtp = Srtp::new(&bob_key);
+    let bob_crypto = format!("5 AES_CM_128_HMAC_SHA1_80 inline:{}", base64_encode(&bob_key));
+    let o = d.ok(&offer("sdes-rev", "bob", &savp_sdp(b_port, &bob_crypto)).with("transport-protocol", "RTP/AVP"));
+    let to_alice = text(o.get("sdp"));
+    assert!(to_alice.contains(" RTP/AVP 0") && !to_alice.contains("a=crypto"), "{to_alice}");
+    let a = d.ok(&answer("sdes-rev", "bob", "alice", &sdp("127.0.0.1", a_port)).with("transport-protocol", "RTP/SAVP"));
+    let to_bob = text(a.get("sdp"));
+    let (tag, key) = crypto_line(&to_bob, "AES_CM_128_HMAC_SHA1_80").expect("answer crypto");
+    assert_eq!(tag, "5", "answer keeps the offerer's tag: {to_bob}");
+    let daemon_srtp = Srtp::new(&base64_decode(key).unwrap());
+    let (bob_sends_to, alice_sends_to) = (media_target(&a), media_target(&o));
+    for seq in 1..=10u16 {
+        let plain = rtp(seq, 1);
+        bob.send_to(&bob_srtp.protect(&plain), bob_sends_to).unwrap();
+        assert_eq!(recv(&alice).expect("alice gets RTP").0, plain);
+        let plain_a = rtp(seq, 2);
+        alice.send_to(&plain_a, alice_sends_to).unwrap();
+        assert_eq!(recv(&bob).expect("bob gets SRTP").0, daemon_srtp.protect(&plain_a));
+    }
 }
 
 #[test]

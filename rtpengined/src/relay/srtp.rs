@@ -249,6 +249,33 @@ mod tests {
     }
 
     #[test]
+    fn session_parameters_leave_payload_clear_or_unauthenticated() {
+        let s = Suite::by_name("AES_CM_128_HMAC_SHA1_80").unwrap();
+        let with = |params: &[&str]| {
+            let c = CryptoAttribute {
+                tag: 1,
+                suite: s.name.into(),
+                key_salt: vec![9; 30],
+                lifetime: None,
+                mki: None,
+                session_params: params.iter().map(|p| p.to_string()).collect(),
+            };
+            SrtpDirection::new(&s.srtp_params(&c)).unwrap_or_else(|e| panic!("{params:?}: {e:?}"))
+        };
+        let plain = rtp_packet(5);
+        let clear = with(&["UNENCRYPTED_SRTP"]);
+        let mut p = plain.clone();
+        clear.protect(&mut p).unwrap();
+        assert_eq!(&p[..plain.len()], &plain[..], "payload must stay clear");
+        assert_eq!(p.len(), plain.len() + 10, "but carry the tag");
+        let unauth = with(&["UNAUTHENTICATED_SRTP"]);
+        let mut p = plain.clone();
+        unauth.protect(&mut p).unwrap();
+        assert_eq!(p.len(), plain.len(), "no tag");
+        assert_ne!(p, plain, "but encrypted");
+    }
+
+    #[test]
     fn update_keeps_state_for_same_parameters() {
         let s = StreamSrtp::default();
         let p = params("AES_CM_128_HMAC_SHA1_32", 3);
