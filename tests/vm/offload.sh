@@ -58,7 +58,7 @@ check "delete removes the targets" lacks "$(cat /proc/rtpengine/0/list)" "local 
 # NAT: B stays silent while A's stream is kernelized towards B's SDP port 5000, then
 # sends from 5010; the kernel must follow the learned address.
 call c5 4000 5000 || nok "offer/answer (NAT)" "$CALL_ERR"
-endpoint A a6 10.0.1.2 4000 "$PA" 13
+endpoint A a6 10.0.1.2 4000 "$PA" 16
 sleep 5
 check "one-way stream kernelized towards the SDP address" \
     has_all "$(cat /proc/rtpengine/0/list)" "local inet4 10.0.1.1:$PA" "dst inet4 10.0.2.2:5000"
@@ -124,7 +124,7 @@ check_received a4 "10.0.1.1:$PA"
 check_received b4 "10.0.1.1:$PB"
 check "query shows no kernelized stream" lacks "$(python3 "$L" query 2223 c3)" kernelized
 daemon_stop
-out=$(timeout 10 rtpengined --config-file=none --interface=10.0.1.1 --listen-ng=127.0.0.1:2224 \
+out=$(timeout 10 "$DAEMON" --config-file=none --interface=10.0.1.1 --listen-ng=127.0.0.1:2224 \
     --foreground --log-stderr --table=0 --no-fallback 2>&1); rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "no-fallback.*not loaded" <<<"$out"; then
     ok "--no-fallback without the module exits $rc with the reason"
