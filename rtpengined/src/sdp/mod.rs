@@ -33,6 +33,7 @@
 //! | ptime | the SDP's, else the last ptime any earlier SDP of the call gave that media line (either side) |
 //! | `a=mid` | offer: the SDP's (`generate-mid`: `index + 1` when absent); answer: answer's, else the offer's SDP's |
 //! | `loop-protect` | `RewritePlan::loop_protect` (rtpengine's token) |
+//! | `SDES` list, `SDES-<x>` flags, RTP/SAVP(F) out | `MediaPlan::crypto` from `srtp::session::offer_lines` / `answer_lines` (rules in `srtp::sdes`) |
 //! | `original-sendrecv`, `full-rtcp-attribute`, `strip-extmap`, `ICE-lite` | `RewritePlan::options` |
 //!
 //! `RewritePlan::new` / `MediaPlan::new` fill in the defaults, so new optional
