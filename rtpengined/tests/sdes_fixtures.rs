@@ -60,7 +60,7 @@ fn sdes_options(flags: &BTreeMap<String, String>) -> SdesOptions {
     if let Some(list) = flags.get("flags") {
         items.extend(list.split(',').filter_map(|f| f.strip_prefix("SDES-")));
     }
-    SdesOptions::from_ng(items).unwrap()
+    SdesOptions::from_ng(items)
 }
 
 fn urandom(len: usize) -> std::io::Result<Vec<u8>> {

@@ -670,6 +670,15 @@ fn new_media(i: usize, section: &sdp::MediaSection, iface: usize, advertised: Ip
     }
 }
 
+/// The ng SDES options; unknown items are logged and ignored (as in 10.5).
+fn sdes_options(f: &Flags) -> SdesOptions {
+    let options = SdesOptions::from_ng(f.sdes.iter().map(String::as_str));
+    for item in &options.ignored {
+        tracing::warn!(item = %item, "unknown SDES option or crypto suite ignored");
+    }
+    options
+}
+
 /// SDES for an offer from `a` to `b`: our `a=crypto` lines per section (into
 /// the plan and `b`'s state) and `a`'s own lines (kept for the answer).
 fn offer_sdes(
@@ -680,7 +689,7 @@ fn offer_sdes(
     plan: &mut sdp::RewritePlan,
     f: &Flags,
 ) -> Result<(), CallError> {
-    let options = SdesOptions::from_ng(f.sdes.iter().map(String::as_str)).map_err(CallError::Crypto)?;
+    let options = sdes_options(f);
     for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
         let out_protocol = mp.protocol.as_deref().unwrap_or(&section.protocol);
         let lines = if mp.port == 0 {
@@ -710,7 +719,7 @@ fn answer_sdes(
     plan: &mut sdp::RewritePlan,
     f: &Flags,
 ) -> Result<(), CallError> {
-    let options = SdesOptions::from_ng(f.sdes.iter().map(String::as_str)).map_err(CallError::Crypto)?;
+    let options = sdes_options(f);
     for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
         let Some(offerer) = call.monologues[a].medias.get(i) else {
             continue;

@@ -32,21 +32,19 @@ pub struct SdesOptions {
     pub excluded: Vec<&'static str>,
     /// `unencrypted_srtp`, `unencrypted_srtcp`, `unauthenticated_srtp`, as a mask over `SESSION_PARAMS`.
     pub session_params: [bool; 3],
+    /// Items naming no known suite or option: rtpengine 10.5 logs and ignores
+    /// them (measured: the offer still succeeds), and so do we.
+    pub ignored: Vec<String>,
 }
 
 impl SdesOptions {
     /// Reads the `SDES` list items (also the part after `SDES-` of a flag).
-    /// Unknown suites in `no-`/`only-` are an error, so a typo does not
-    /// silently offer a suite the operator meant to remove.
-    pub fn from_ng<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<SdesOptions, String> {
+    /// Unknown items end up in `ignored` (for a log warning), as in 10.5.
+    pub fn from_ng<'a>(items: impl IntoIterator<Item = &'a str>) -> SdesOptions {
         let mut options = SdesOptions::default();
         for item in items {
             let lower = item.to_ascii_lowercase();
-            let suite_of = |name: &str| {
-                Suite::by_name(name)
-                    .map(|s| s.name)
-                    .ok_or_else(|| format!("unknown SDES crypto suite '{name}'"))
-            };
+            let suite_of = |name: &str| Suite::by_name(name).map(|s| s.name);
             match lower.as_str() {
                 "off" => options.off = true,
                 "unencrypted_srtp" | "unencrypted-srtp" => options.session_params[0] = true,
@@ -55,15 +53,21 @@ impl SdesOptions {
                 "encrypted_srtp" | "encrypted-srtp" => options.session_params[0] = false,
                 "encrypted_srtcp" | "encrypted-srtcp" => options.session_params[1] = false,
                 "authenticated_srtp" | "authenticated-srtp" => options.session_params[2] = false,
-                _ if lower.starts_with("no-") => options.excluded.push(suite_of(&item[3..])?),
+                _ if lower.starts_with("no-") => match suite_of(&item[3..]) {
+                    Some(suite) => options.excluded.push(suite),
+                    None => options.ignored.push(item.to_string()),
+                },
                 _ if lower.starts_with("only-") => {
-                    suite_of(&item[5..])?;
+                    if suite_of(&item[5..]).is_none() {
+                        options.ignored.push(item.to_string());
+                    }
                 }
-                // pad, static, nonew, lifetime, ...: accepted, no effect on the SDP here.
-                _ => {}
+                // Accepted, no effect on the SDP here.
+                "pad" | "static" | "nonew" | "lifetime" | "prefer" | "order" => {}
+                _ => options.ignored.push(item.to_string()),
             }
         }
-        Ok(options)
+        options
     }
 
     fn allows(&self, suite: &Suite) -> bool {
@@ -185,10 +189,13 @@ mod tests {
 
     #[test]
     fn options_parse_switches_and_reject_unknown_suites() {
-        let o = SdesOptions::from_ng(["no-AES_CM_128_HMAC_SHA1_32", "UNENCRYPTED_SRTCP", "pad"]).unwrap();
+        let o = SdesOptions::from_ng(["no-AES_CM_128_HMAC_SHA1_32", "UNENCRYPTED_SRTCP", "pad"]);
         assert_eq!(o.excluded, vec!["AES_CM_128_HMAC_SHA1_32"]);
         assert_eq!(o.session_params, [false, true, false]);
-        assert!(SdesOptions::from_ng(["no-AES_CM_999"]).unwrap_err().contains("AES_CM_999"));
+        assert!(o.ignored.is_empty());
+        let o = SdesOptions::from_ng(["no-AES_CM_999", "bogus"]);
+        assert_eq!(o.ignored, vec!["no-AES_CM_999", "bogus"]);
+        assert!(o.excluded.is_empty());
     }
 
     #[test]
@@ -198,7 +205,7 @@ mod tests {
             "8 NULL_HMAC_SHA1_80 inline:short".into(),
         ]);
         assert_eq!(offered.len(), 1);
-        let options = SdesOptions::from_ng(["no-F8_128_HMAC_SHA1_80"]).unwrap();
+        let options = SdesOptions::from_ng(["no-F8_128_HMAC_SHA1_80"]);
         let out = offer_crypto(&offered, &options, &mut counter_keys()).unwrap();
         assert_eq!(out.len(), 11);
         assert_eq!(out[0].tag, 1);
@@ -222,7 +229,7 @@ mod tests {
         assert_eq!(a.key_salt, answered[0].0.key_salt);
         let a = answer_crypto(&offered, &[], &none, &mut counter_keys()).unwrap().unwrap();
         assert_eq!((a.tag, a.key_salt.clone()), (3, vec![1u8; 30]));
-        let off = SdesOptions::from_ng(["off"]).unwrap();
+        let off = SdesOptions::from_ng(["off"]);
         assert_eq!(answer_crypto(&offered, &[], &off, &mut counter_keys()).unwrap(), None);
         assert_eq!(answer_crypto(&[], &answered, &none, &mut counter_keys()).unwrap(), None);
     }
