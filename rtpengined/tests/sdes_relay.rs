@@ -226,6 +226,33 @@ fn savp_offerer_bridged_to_avp_answerer() {
 }
 
 #[test]
+fn savp_to_savp_with_copied_keys_relays_identical_srtp() {
+    // 10.5 passes the offerer's key on to the answerer and the answerer's
+    // back: decrypting and re-encrypting then reproduces the same bytes.
+    let d = Daemon::start(42370, 42399, &[]);
+    let (alice, bob) = (phone("127.0.0.1"), phone("127.0.0.1"));
+    let (a_port, b_port) = (alice.local_addr().unwrap().port(), bob.local_addr().unwrap().port());
+    let a_key = [0x11u8; 30];
+    let b_key = [0x22u8; 30];
+    let a_line = format!("1 AES_CM_128_HMAC_SHA1_80 inline:{}", base64_encode(&a_key));
+    let o = d.ok(&offer("sdes-pass", "alice", &savp_sdp(a_port, &a_line)));
+    let to_bob = text(o.get("sdp"));
+    let (tag, key) = crypto_line(&to_bob, "AES_CM_128_HMAC_SHA1_80").unwrap();
+    assert_eq!((tag, base64_decode(key).unwrap()), ("1", a_key.to_vec()), "{to_bob}");
+    let b_line = format!("1 AES_CM_128_HMAC_SHA1_80 inline:{}", base64_encode(&b_key));
+    let a = d.ok(&answer("sdes-pass", "alice", "bob", &savp_sdp(b_port, &b_line)));
+    let (a_srtp, b_srtp) = (Srtp::new(&a_key), Srtp::new(&b_key));
+    for seq in 1..=5u16 {
+        let from_a = a_srtp.protect(&rtp(seq, 5));
+        alice.send_to(&from_a, media_target(&a)).unwrap();
+        assert_eq!(recv(&bob).expect("bob").0, from_a);
+        let from_b = b_srtp.protect(&rtp(seq, 6));
+        bob.send_to(&from_b, media_target(&o)).unwrap();
+        assert_eq!(recv(&alice).expect("alice").0, from_b);
+    }
+}
+
+#[test]
 fn unknown_sdes_items_are_ignored_like_10_5() {
     // Measured: rtpengine 10.5 answers ok (all 12 suites) and logs a warning.
     let d = Daemon::start(42300, 42320, &[]);
