@@ -80,7 +80,7 @@ pub struct Config {
     pub listen_ng: Vec<SocketAddr>,
     pub table: i32,
     pub no_fallback: bool,
-    /// Keep an existing kernel table and its targets (see README-kernel.md).
+    /// Keep an existing kernel table and its targets (see README.md, "The daemon and kernel forwarding").
     pub kernel_adopt: bool,
     pub tos: Option<u8>,
     pub timeout: Duration,
