@@ -19,7 +19,12 @@ pub enum KernelError {
     NoModule(PathBuf),
     #[error("cannot {0}: {1}")]
     Io(String, io::Error),
-    #[error("kernel module refused the version handshake (not rtpengine 10.5 compatible?): {0}")]
+    #[error(
+        "kernel module refused the version handshake ({0}): this daemon speaks the rtpengine 10.5 \
+         interface ({size}-byte messages, {last} commands); the module logs its own in the kernel log (dmesg)",
+        size = rtpengine_core::abi::MESSAGE_SIZE,
+        last = rtpengine_core::abi::cmd::LAST
+    )]
     Handshake(io::Error),
 }
 
