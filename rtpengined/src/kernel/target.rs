@@ -1,7 +1,8 @@
 //! Builds the module's target and destination from a confirmed stream, with the
 //! rules of rtpengine 10.5: flags from the media, source-mismatch action from the
 //! learning mode, payload types sorted with their clock rates, plain RTP as
-//! cipher NULL / hmac NULL, one destination per sink.
+//! cipher NULL / hmac NULL, one destination per sink. SRTP streams carry their
+//! negotiated parameters (with the live index) for the kernel to decrypt/encrypt RTP.
 
 use std::net::SocketAddr;
 
@@ -23,11 +24,28 @@ pub struct Output {
     pub tos: u8,
 }
 
-/// `None` when the addresses cannot form one target (mixed families).
+/// SRTP of a target; `None` where that side is plain RTP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Crypto {
+    /// What the receiving stream's peer protects with (`srtp_in`).
+    pub decrypt: Option<Srtp>,
+    /// What the sink protects towards its peer (the sink's `srtp_out`).
+    pub encrypt: Option<Srtp>,
+}
+
+impl Crypto {
+    pub fn any(&self) -> bool {
+        self.decrypt.is_some() || self.encrypt.is_some()
+    }
+}
+
+/// `None` when the addresses cannot form one target (mixed families), or when
+/// SRTP is involved but the kernel would not parse RTP (it would forward raw).
 pub fn build(
     stream: &StreamConfig,
     expected_source: SocketAddr,
     out: Output,
+    crypto: &Crypto,
 ) -> Option<(TargetInfo, DestinationInfo)> {
     let local = to_abi(stream.local);
     let (src, dst) = (to_abi(out.from), to_abi(out.to));
@@ -49,7 +67,7 @@ pub fn build(
         src_mismatch::IGNORE
     };
     t.num_destinations = 1;
-    t.decrypt = Srtp::plain();
+    t.decrypt = crypto.decrypt.unwrap_or_else(Srtp::plain);
     let hints = &stream.kernel;
     let mut pts: Vec<(u8, u32)> = hints.payload_types.clone();
     pts.sort_by_key(|p| p.0);
@@ -70,6 +88,10 @@ pub fn build(
         }
         t.num_payload_types = pts.len() as u32;
     }
+    // SRTCP is not done in the kernel, and without RTP parsing SRTP would pass raw.
+    if crypto.any() && t.flags & target_flags::RTP == 0 {
+        return None;
+    }
     if hints.stun {
         t.flags |= target_flags::STUN;
     }
@@ -79,7 +101,9 @@ pub fn build(
     let mut o = OutputInfo::zeroed();
     o.src_addr = src;
     o.dst_addr = dst;
-    o.encrypt = Srtp::plain();
+    // Without TRACK_SSRC every SSRC uses index slot 0 in the kernel, as in
+    // userspace for the first (usually only) sender.
+    o.encrypt = crypto.encrypt.unwrap_or_else(Srtp::plain);
     o.tos = out.tos;
     let mut d = DestinationInfo::zeroed();
     d.local = local;
@@ -132,7 +156,7 @@ mod tests {
             Learning::default(),
             rtp(&[(8, 8000), (101, 8000), (0, 8000), (8, 8000)]),
         );
-        let (t, d) = build(&s, "10.0.1.2:5000".parse().unwrap(), out()).unwrap();
+        let (t, d) = build(&s, "10.0.1.2:5000".parse().unwrap(), out(), &Crypto::default()).unwrap();
         assert_eq!(t.local, to_abi(s.local));
         assert_eq!(t.expected_src, to_abi("10.0.1.2:5000".parse().unwrap()));
         assert_eq!(t.src_mismatch, src_mismatch::IGNORE);
@@ -160,7 +184,7 @@ mod tests {
     fn learning_modes_map_to_mismatch_actions() {
         let src: SocketAddr = "10.0.1.2:5000".parse().unwrap();
         let mode = |l: Learning| {
-            build(&stream(l, rtp(&[(0, 8000)])), src, out())
+            build(&stream(l, rtp(&[(0, 8000)])), src, out(), &Crypto::default())
                 .unwrap()
                 .0
                 .src_mismatch
@@ -194,10 +218,10 @@ mod tests {
         let src: SocketAddr = "10.0.1.2:5001".parse().unwrap();
         let mut s = stream(Learning::default(), rtp(&[(0, 8000)]));
         s.is_rtcp = true;
-        assert_eq!(build(&s, src, out()).unwrap().0.flags, 0);
+        assert_eq!(build(&s, src, out(), &Crypto::default()).unwrap().0.flags, 0);
         let s = stream(Learning::default(), rtp(&[]));
         assert_eq!(
-            build(&s, src, out()).unwrap().0.flags & target_flags::RTP,
+            build(&s, src, out(), &Crypto::default()).unwrap().0.flags & target_flags::RTP,
             0
         );
         let s = stream(
@@ -208,11 +232,55 @@ mod tests {
                 ..rtp(&[(0, 8000)])
             },
         );
-        let f = build(&s, src, out()).unwrap().0.flags;
+        let f = build(&s, src, out(), &Crypto::default()).unwrap().0.flags;
         assert_eq!(
             f & (target_flags::STUN | target_flags::DTLS),
             target_flags::STUN | target_flags::DTLS
         );
+    }
+
+    fn srtp_params(fill: u8, last: u64) -> Srtp {
+        let mut p = Srtp::plain();
+        p.cipher = cipher::AES_CM_128;
+        p.hmac = rtpengine_core::abi::hmac::HMAC_SHA1;
+        p.master_key[..16].fill(fill);
+        p.master_key_len = 16;
+        p.master_salt.fill(fill ^ 0xff);
+        p.master_salt_len = 14;
+        p.session_key_len = 16;
+        p.session_salt_len = 14;
+        p.auth_tag_len = 10;
+        p.last_index[0] = last;
+        p
+    }
+
+    #[test]
+    fn srtp_parameters_and_index_reach_target_and_output() {
+        let src: SocketAddr = "10.0.1.2:5000".parse().unwrap();
+        let crypto = Crypto {
+            decrypt: Some(srtp_params(1, 70_000)),
+            encrypt: Some(srtp_params(2, 12)),
+        };
+        let s = stream(Learning::default(), rtp(&[(0, 8000)]));
+        let (t, d) = build(&s, src, out(), &crypto).unwrap();
+        assert_eq!(t.decrypt, crypto.decrypt.unwrap());
+        assert_eq!(t.decrypt.last_index[0], 70_000);
+        assert_eq!(d.output.encrypt, crypto.encrypt.unwrap());
+        assert!(rtpengine_core::target::prepare_target(&t, |_| true).is_ok());
+        assert!(rtpengine_core::target::validate_destination(&d, |_| true).is_ok());
+        // Only one side protected: the other stays plain.
+        let half = Crypto {
+            decrypt: None,
+            ..crypto
+        };
+        let (t, d) = build(&s, src, out(), &half).unwrap();
+        assert_eq!((t.decrypt.cipher, t.decrypt.hmac), (cipher::NULL, 1));
+        assert_eq!(d.output.encrypt.cipher, cipher::AES_CM_128);
+        // Without RTP parsing (RTCP socket, unknown codecs) SRTP is not kernelized.
+        let mut r = stream(Learning::default(), rtp(&[(0, 8000)]));
+        r.is_rtcp = true;
+        assert!(build(&r, src, out(), &crypto).is_none());
+        assert!(build(&stream(Learning::default(), rtp(&[])), src, out(), &half).is_none());
     }
 
     #[test]
@@ -222,6 +290,7 @@ mod tests {
             &stream(Learning::default(), rtp(&many)),
             "10.0.1.2:5000".parse().unwrap(),
             out(),
+            &Crypto::default(),
         )
         .unwrap();
         assert_eq!(t.num_payload_types as usize, MAX_PAYLOAD_TYPES);
@@ -232,7 +301,8 @@ mod tests {
         assert!(build(
             &stream(Learning::default(), rtp(&[])),
             "10.0.1.2:5000".parse().unwrap(),
-            mixed
+            mixed,
+            &Crypto::default()
         )
         .is_none());
     }

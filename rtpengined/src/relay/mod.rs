@@ -313,11 +313,11 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
         }
     }
     let srtp_sink = sink.srtp.get();
-    // TODO(SRTP offload): fill the target's decrypt/encrypt from these
-    // parameters; until then SRTP streams stay in userspace.
-    let srtp_involved = srtp_here.is_some() || srtp_sink.is_some();
+    // The kernel does SRTP but not SRTCP: a separate RTCP socket of an SRTP
+    // stream stays in userspace (muxed RTCP reaches userspace via RTCP_MUX).
+    let srtcp_here = w.cfg.is_rtcp && (srtp_here.is_some() || srtp_sink.is_some());
     if offload.enabled()
-        && !srtp_involved
+        && !srtcp_here
         && state.kernel.load(Ordering::Relaxed) == offload::IDLE
         && state.ms_since_epoch(now)
             >= state
@@ -342,6 +342,8 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
                 forward_to: ks.destination(),
                 tos: sw.cfg.tos.unwrap_or(0),
                 flag: state.kernel.clone(),
+                srtp_here: srtp_here.clone(),
+                srtp_sink: ks.srtp.get(),
             });
         }
     }

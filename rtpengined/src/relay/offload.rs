@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 use rtpengine_core::abi::{Address, TargetInfo};
 use tracing::{debug, info, warn};
 
+use super::srtp::Transforms;
 use crate::call::{StreamConfig, StreamId};
 use crate::kernel::address::{from_abi, to_abi};
 use crate::kernel::counters::{Baseline, Counts};
-use crate::kernel::target::{build, Output};
+use crate::kernel::target::{build, Crypto, Output};
 use crate::kernel::Table;
 
 /// A stream's kernel state, shared between its relay task and the offload.
@@ -42,6 +43,28 @@ pub struct KernelTarget<'a> {
     pub tos: u8,
     /// The receiving stream's kernel state.
     pub flag: KernelFlag,
+    /// The receiving stream's SRTP (its `decrypt` protects what the peer sends).
+    pub srtp_here: Option<Arc<Transforms>>,
+    /// The sink's SRTP (its `encrypt` protects what the sink sends).
+    pub srtp_sink: Option<Arc<Transforms>>,
+}
+
+impl KernelTarget<'_> {
+    /// The SRTP the target runs, with the index userspace reached.
+    fn crypto(&self) -> Crypto {
+        Crypto {
+            decrypt: self
+                .srtp_here
+                .as_ref()
+                .and_then(|t| t.decrypt.as_ref())
+                .map(|d| d.kernel_params()),
+            encrypt: self
+                .srtp_sink
+                .as_ref()
+                .and_then(|t| t.encrypt.as_ref())
+                .map(|e| e.kernel_params()),
+        }
+    }
 }
 
 /// The kernel's share of a stream's counters.
@@ -91,6 +114,27 @@ struct Installed {
     baseline: Baseline,
     /// A listing started before this describes an earlier target on `local`.
     since: Instant,
+    /// SRTP state that takes the kernel's index back when the target goes.
+    srtp_here: Option<Arc<Transforms>>,
+    srtp_sink: Option<Arc<Transforms>>,
+}
+
+impl Installed {
+    fn has_srtp(&self) -> bool {
+        let dec = self.srtp_here.as_ref().is_some_and(|t| t.decrypt.is_some());
+        let enc = self.srtp_sink.as_ref().is_some_and(|t| t.encrypt.is_some());
+        dec || enc
+    }
+
+    /// Continues the ROC in userspace from the kernel's live `last_index`.
+    fn resume_srtp(&self, e: &rtpengine_core::abi::ListEntry) {
+        if let Some(d) = self.srtp_here.as_ref().and_then(|t| t.decrypt.as_ref()) {
+            d.resume_from_kernel(&e.target.decrypt.last_index);
+        }
+        if let Some(enc) = self.srtp_sink.as_ref().and_then(|t| t.encrypt.as_ref()) {
+            enc.resume_from_kernel(&e.outputs[0].encrypt.last_index);
+        }
+    }
 }
 
 /// A target found in the table at startup (adoption): kept forwarding until idle.
@@ -214,6 +258,18 @@ impl KernelOffload {
     fn remove(inner: &mut Inner, id: StreamId) {
         if let Some(i) = inner.installed.remove(&id) {
             i.flag.store(IDLE, Ordering::Relaxed);
+            if i.has_srtp() {
+                // Packets between this read and the removal are lost anyway (the
+                // target is going); the index is what keeps the ROC right.
+                match inner.table.list() {
+                    Ok(list) => {
+                        if let Some(e) = list.iter().find(|e| e.target.local == i.local) {
+                            i.resume_srtp(e);
+                        }
+                    }
+                    Err(e) => warn!(stream = id.0, %e, "cannot read the kernel's SRTP index"),
+                }
+            }
             if let Err(e) = inner.table.del_target(&i.local) {
                 warn!(stream = id.0, %e, "cannot remove kernel target");
             } else {
@@ -262,19 +318,22 @@ impl Offload for KernelOffload {
             to,
             tos: target.tos,
         };
-        let Some((t, d)) = build(target.stream, target.expected_source, out) else {
+        let mut g = self.lock();
+        let inner = &mut *g;
+        // A previous target's index goes back to userspace before it is read again.
+        Self::remove(inner, id);
+        let crypto = target.crypto();
+        let Some((t, d)) = build(target.stream, target.expected_source, out, &crypto) else {
             target.flag.store(REFUSED, Ordering::Relaxed);
             return false;
         };
-        let mut g = self.lock();
-        let inner = &mut *g;
-        Self::remove(inner, id);
         match Self::install(inner, &t, &d) {
             Ok(()) => {
                 info!(
                     local = %target.stream.local,
                     source = %target.expected_source,
                     to = %to,
+                    srtp = crypto.any(),
                     "stream kernelized"
                 );
                 target.flag.store(INSTALLED, Ordering::Relaxed);
@@ -286,6 +345,8 @@ impl Offload for KernelOffload {
                         flag: target.flag.clone(),
                         baseline: Baseline::default(),
                         since: Instant::now(),
+                        srtp_here: target.srtp_here.clone(),
+                        srtp_sink: target.srtp_sink.clone(),
                     },
                 );
                 inner.totals.entry(id).or_default().kernelized = true;

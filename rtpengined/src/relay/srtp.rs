@@ -104,6 +104,24 @@ impl SrtpDirection {
     pub fn last_index(&self) -> [u64; MAX_SSRC] {
         self.lock().index.last_index()
     }
+
+    /// The negotiated parameters with the live per-slot index, for a kernel target.
+    pub fn kernel_params(&self) -> abi::Srtp {
+        let mut p = self.params;
+        p.last_index = self.last_index();
+        p
+    }
+
+    /// Takes back the index the kernel reached while it forwarded, so the ROC
+    /// continues in userspace. Slots the kernel did not move keep their replay window.
+    pub fn resume_from_kernel(&self, kernel_last_index: &[u64; MAX_SSRC]) {
+        let mut st = self.lock();
+        for (slot, &index) in kernel_last_index.iter().enumerate() {
+            if index != st.index.last(slot) {
+                st.index.set_last_index(slot, index);
+            }
+        }
+    }
 }
 
 /// `packet` verified and decrypted, `None` if it fails (to be dropped).
@@ -137,6 +155,16 @@ pub struct StreamSrtp {
 pub struct Transforms {
     pub decrypt: Option<SrtpDirection>,
     pub encrypt: Option<SrtpDirection>,
+}
+
+impl std::fmt::Debug for Transforms {
+    // Keys stay out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transforms")
+            .field("decrypt", &self.decrypt.is_some())
+            .field("encrypt", &self.encrypt.is_some())
+            .finish()
+    }
 }
 
 impl StreamSrtp {
@@ -273,6 +301,40 @@ mod tests {
         unauth.protect(&mut p).unwrap();
         assert_eq!(p.len(), plain.len(), "no tag");
         assert_ne!(p, plain, "but encrypted");
+    }
+
+    #[test]
+    fn kernel_handover_carries_the_index_both_ways() {
+        let p = params("AES_CM_128_HMAC_SHA1_80", 4);
+        let tx = SrtpDirection::new(&p).unwrap();
+        let rx = SrtpDirection::new(&p).unwrap();
+        let mut first = rtp_packet(65_530);
+        tx.protect(&mut first).unwrap();
+        rx.unprotect(&mut first).unwrap();
+        let seeded = rx.kernel_params();
+        assert_eq!(seeded.last_index[0], 65_530, "kernel starts where userspace is");
+        assert_eq!(seeded.master_key, p.master_key);
+        // The kernel forwarded across the sequence wrap (ROC 1) in both directions.
+        let mut kernel = [0u64; MAX_SSRC];
+        kernel[0] = (1 << 16) | 40_000;
+        tx.resume_from_kernel(&kernel);
+        rx.resume_from_kernel(&kernel);
+        assert_eq!(rx.last_index(), kernel);
+        let plain = rtp_packet(40_001);
+        let mut pkt = plain.clone();
+        tx.protect(&mut pkt).unwrap();
+        let sent = pkt.clone();
+        rx.unprotect(&mut pkt).unwrap();
+        assert_eq!(pkt, plain);
+        assert_eq!(rx.last_index()[0], (1 << 16) | 40_001, "ROC continued");
+        // The sender protected with ROC 1: a receiver still at ROC 0 finds the
+        // packet only by the ROC+1 guess, and lands on the same index.
+        let behind = SrtpDirection::new(&p).unwrap();
+        let mut roc0 = [0u64; MAX_SSRC];
+        roc0[0] = 40_000;
+        behind.resume_from_kernel(&roc0);
+        behind.unprotect(&mut sent.clone()).unwrap();
+        assert_eq!(behind.last_index()[0], (1 << 16) | 40_001);
     }
 
     #[test]

@@ -1,0 +1,210 @@
+//! rtpe-srtp-peer: one RTP endpoint of a VM call test (tests/vm/offload-srtp.sh).
+//! Sends RTP (PT 0, 160 bytes of payload derived from the sequence number),
+//! SRTP-protected when given a key, and checks every packet it receives byte for
+//! byte against what the peer sent (after SRTP verification when given a key).
+//!
+//! Usage: rtpe-srtp-peer BIND PEER SECONDS [--pps N] [--ssrc HEX] [--peer-ssrc HEX]
+//!            [--start-seq N] [--send-key KEYSALT_HEX] [--recv-key KEYSALT_HEX]
+//! Keys are AES_CM_128_HMAC_SHA1_80 master key + salt (30 bytes, 60 hex digits).
+//! Prints `sent=N received=N verified=N bad=N sources=ip:port,...` at the end and
+//! `t=S received=N verified=N` every second on stderr.
+
+use std::collections::BTreeSet;
+use std::net::{SocketAddr, UdpSocket};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use rtpengine_core::abi::{cipher, hmac, Srtp};
+use rtpengine_core::srtp::rustcrypto::RustCrypto;
+use rtpengine_core::srtp::{IndexState, SrtpContext};
+
+const PAYLOAD: usize = 160;
+
+struct Args {
+    bind: SocketAddr,
+    peer: SocketAddr,
+    seconds: f64,
+    pps: f64,
+    ssrc: u32,
+    peer_ssrc: u32,
+    start_seq: u16,
+    send_key: Option<Srtp>,
+    recv_key: Option<Srtp>,
+}
+
+fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
+    if s.len() % 2 != 0 {
+        return Err(format!("odd-length hex {s:?}"));
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| format!("hex {s:?}: {e}")))
+        .collect()
+}
+
+/// AES_CM_128_HMAC_SHA1_80 parameters from master key || salt.
+fn key(hex_key_salt: &str) -> Result<Srtp, String> {
+    let ks = parse_hex(hex_key_salt)?;
+    if ks.len() != 30 {
+        return Err(format!("key+salt must be 30 bytes, got {}", ks.len()));
+    }
+    let mut p = Srtp::plain();
+    p.cipher = cipher::AES_CM_128;
+    p.hmac = hmac::HMAC_SHA1;
+    p.master_key[..16].copy_from_slice(&ks[..16]);
+    p.master_key_len = 16;
+    p.master_salt.copy_from_slice(&ks[16..]);
+    p.master_salt_len = 14;
+    p.session_key_len = 16;
+    p.session_salt_len = 14;
+    p.auth_tag_len = 10;
+    Ok(p)
+}
+
+fn parse_args() -> Result<Args, String> {
+    let v: Vec<String> = std::env::args().skip(1).collect();
+    if v.len() < 3 {
+        return Err("usage: rtpe-srtp-peer BIND PEER SECONDS [options]".into());
+    }
+    let addr = |s: &str| s.parse::<SocketAddr>().map_err(|e| format!("address {s:?}: {e}"));
+    let mut a = Args {
+        bind: addr(&v[0])?,
+        peer: addr(&v[1])?,
+        seconds: v[2].parse().map_err(|e| format!("seconds {:?}: {e}", v[2]))?,
+        pps: 50.0,
+        ssrc: 0x1234_5678,
+        peer_ssrc: 0x1234_5678,
+        start_seq: 0,
+        send_key: None,
+        recv_key: None,
+    };
+    let mut rest = v[3..].iter();
+    while let Some(opt) = rest.next() {
+        let val = rest.next().ok_or_else(|| format!("{opt} needs a value"))?;
+        let hex32 = |s: &str| u32::from_str_radix(s, 16).map_err(|e| format!("{opt} {s:?}: {e}"));
+        match opt.as_str() {
+            "--pps" => a.pps = val.parse().map_err(|e| format!("--pps {val:?}: {e}"))?,
+            "--ssrc" => a.ssrc = hex32(val)?,
+            "--peer-ssrc" => a.peer_ssrc = hex32(val)?,
+            "--start-seq" => a.start_seq = val.parse().map_err(|e| format!("--start-seq {val:?}: {e}"))?,
+            "--send-key" => a.send_key = Some(key(val)?),
+            "--recv-key" => a.recv_key = Some(key(val)?),
+            _ => return Err(format!("unknown option {opt}")),
+        }
+    }
+    if !(a.pps > 0.0 && a.pps <= 20_000.0) {
+        return Err(format!("--pps {} out of range", a.pps));
+    }
+    Ok(a)
+}
+
+/// The plain RTP packet a sender with `ssrc` sends as `seq`.
+fn rtp(seq: u16, ssrc: u32) -> Vec<u8> {
+    let mut p = vec![0x80, 0];
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&u32::from(seq).wrapping_mul(160).to_be_bytes());
+    p.extend_from_slice(&ssrc.to_be_bytes());
+    p.extend((0..PAYLOAD).map(|i| (i as u8) ^ (seq as u8) ^ ((seq >> 8) as u8)));
+    p
+}
+
+/// One direction's SRTP with its own index state (slot 0: one SSRC).
+struct Crypt {
+    ctx: SrtpContext<RustCrypto>,
+    index: IndexState,
+}
+
+impl Crypt {
+    fn new(p: &Srtp) -> Result<Crypt, String> {
+        let ctx = SrtpContext::new(&RustCrypto, p).map_err(|e| format!("SRTP context: {e:?}"))?;
+        Ok(Crypt { ctx, index: IndexState::new(&[0; 4]) })
+    }
+}
+
+fn run(a: Args) -> Result<(), String> {
+    let sock = UdpSocket::bind(a.bind).map_err(|e| format!("bind {}: {e}", a.bind))?;
+    sock.set_read_timeout(Some(Duration::from_millis(2)))
+        .map_err(|e| format!("socket: {e}"))?;
+    let mut tx = a.send_key.as_ref().map(Crypt::new).transpose()?;
+    let mut rx = a.recv_key.as_ref().map(Crypt::new).transpose()?;
+    let interval = Duration::from_secs_f64(1.0 / a.pps);
+    let start = Instant::now();
+    let end = start + Duration::from_secs_f64(a.seconds);
+    let mut next = start;
+    let (mut sent, mut received, mut verified, mut bad) = (0u64, 0u64, 0u64, 0u64);
+    let mut sources = BTreeSet::new();
+    let mut last_report = start;
+    let mut seq = a.start_seq;
+    let mut buf = [0u8; 2048];
+    while Instant::now() < end {
+        // Catch up in bursts rather than drift when the VM is slow.
+        while Instant::now() >= next && Instant::now() < end {
+            let mut p = rtp(seq, a.ssrc);
+            if let Some(c) = tx.as_mut() {
+                let len = p.len();
+                p.resize(len + c.ctx.overhead(), 0);
+                let r = c
+                    .ctx
+                    .encrypt_rtp(&mut c.index, 0, &mut p, len)
+                    .map_err(|e| format!("protect: {e:?}"))?;
+                p.truncate(r.len);
+            }
+            let _ = sock.send_to(&p, a.peer);
+            sent += 1;
+            seq = seq.wrapping_add(1);
+            next += interval;
+        }
+        loop {
+            let (n, src) = match sock.recv_from(&mut buf) {
+                Ok(x) => x,
+                Err(_) => break,
+            };
+            received += 1;
+            sources.insert(src.to_string());
+            let mut pkt = buf[..n].to_vec();
+            let ok = match rx.as_mut() {
+                Some(c) => match c.ctx.decrypt_rtp(&mut c.index, 0, &mut pkt, n) {
+                    Ok(r) => {
+                        pkt.truncate(r.len);
+                        true
+                    }
+                    Err(_) => false,
+                },
+                None => true,
+            };
+            let good = ok && pkt.len() >= 4 && pkt == rtp(u16::from_be_bytes([pkt[2], pkt[3]]), a.peer_ssrc);
+            if good {
+                verified += 1;
+            } else {
+                bad += 1;
+            }
+            if Instant::now() >= next {
+                break;
+            }
+        }
+        let now = Instant::now();
+        if now.duration_since(last_report) >= Duration::from_secs(1) {
+            last_report = now;
+            eprintln!(
+                "t={} received={received} verified={verified}",
+                now.duration_since(start).as_secs()
+            );
+        }
+    }
+    let src: Vec<String> = sources.into_iter().collect();
+    println!(
+        "sent={sent} received={received} verified={verified} bad={bad} sources={}",
+        src.join(",")
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match parse_args().and_then(run) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rtpe-srtp-peer: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
