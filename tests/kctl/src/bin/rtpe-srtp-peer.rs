@@ -5,8 +5,12 @@
 //!
 //! Usage: rtpe-srtp-peer BIND PEER SECONDS [--pps N] [--ssrc HEX] [--peer-ssrc HEX]
 //!            [--start-seq N] [--send-key KEYSALT_HEX] [--recv-key KEYSALT_HEX]
+//!            [--recv-key-file PATH]
+//! --recv-key-file: a packet that fails verification makes the peer re-read PATH
+//! (hex key+salt) and switch to it if it changed (the other side rekeyed).
 //! Keys are AES_CM_128_HMAC_SHA1_80 master key + salt (30 bytes, 60 hex digits).
-//! Prints `sent=N received=N verified=N bad=N sources=ip:port,...` at the end and
+//! Prints `sent=N received=N verified=N bad=N resynced=N sources=ip:port,...` at the
+//! end (resynced: packets whose ROC the sender got wrong, found only by guessing) and
 //! `t=S received=N verified=N` every second on stderr.
 
 use std::collections::BTreeSet;
@@ -30,6 +34,7 @@ struct Args {
     start_seq: u16,
     send_key: Option<Srtp>,
     recv_key: Option<Srtp>,
+    recv_key_file: Option<String>,
 }
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
@@ -77,6 +82,7 @@ fn parse_args() -> Result<Args, String> {
         start_seq: 0,
         send_key: None,
         recv_key: None,
+        recv_key_file: None,
     };
     let mut rest = v[3..].iter();
     while let Some(opt) = rest.next() {
@@ -89,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
             "--start-seq" => a.start_seq = val.parse().map_err(|e| format!("--start-seq {val:?}: {e}"))?,
             "--send-key" => a.send_key = Some(key(val)?),
             "--recv-key" => a.recv_key = Some(key(val)?),
+            "--recv-key-file" => a.recv_key_file = Some(val.clone()),
             _ => return Err(format!("unknown option {opt}")),
         }
     }
@@ -121,17 +128,32 @@ impl Crypt {
     }
 }
 
+/// Verifies and decrypts `pkt` in place; counts packets found only by a ROC guess.
+fn decrypt(c: &mut Crypt, pkt: &mut Vec<u8>, resynced: &mut u64) -> bool {
+    let n = pkt.len();
+    match c.ctx.decrypt_rtp(&mut c.index, 0, pkt, n) {
+        Ok(r) => {
+            pkt.truncate(r.len);
+            *resynced += u64::from(r.roc_resynced);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 fn run(a: Args) -> Result<(), String> {
     let sock = UdpSocket::bind(a.bind).map_err(|e| format!("bind {}: {e}", a.bind))?;
     sock.set_read_timeout(Some(Duration::from_millis(2)))
         .map_err(|e| format!("socket: {e}"))?;
     let mut tx = a.send_key.as_ref().map(Crypt::new).transpose()?;
     let mut rx = a.recv_key.as_ref().map(Crypt::new).transpose()?;
+    let mut rx_key = a.recv_key;
     let interval = Duration::from_secs_f64(1.0 / a.pps);
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(a.seconds);
     let mut next = start;
     let (mut sent, mut received, mut verified, mut bad) = (0u64, 0u64, 0u64, 0u64);
+    let mut resynced = 0u64;
     let mut sources = BTreeSet::new();
     let mut last_report = start;
     let mut seq = a.start_seq;
@@ -162,16 +184,26 @@ fn run(a: Args) -> Result<(), String> {
             received += 1;
             sources.insert(src.to_string());
             let mut pkt = buf[..n].to_vec();
-            let ok = match rx.as_mut() {
-                Some(c) => match c.ctx.decrypt_rtp(&mut c.index, 0, &mut pkt, n) {
-                    Ok(r) => {
-                        pkt.truncate(r.len);
-                        true
-                    }
-                    Err(_) => false,
-                },
+            let mut ok = match rx.as_mut() {
+                Some(c) => decrypt(c, &mut pkt, &mut resynced),
                 None => true,
             };
+            if !ok {
+                // The other side may have rekeyed: take the new key if there is one.
+                let new = a
+                    .recv_key_file
+                    .as_ref()
+                    .and_then(|f| std::fs::read_to_string(f).ok())
+                    .and_then(|k| key(k.trim()).ok())
+                    .filter(|k| Some(*k) != rx_key);
+                if let Some(k) = new {
+                    let mut c = Crypt::new(&k)?;
+                    pkt = buf[..n].to_vec();
+                    ok = decrypt(&mut c, &mut pkt, &mut resynced);
+                    rx = Some(c);
+                    rx_key = Some(k);
+                }
+            }
             let good = ok && pkt.len() >= 4 && pkt == rtp(u16::from_be_bytes([pkt[2], pkt[3]]), a.peer_ssrc);
             if good {
                 verified += 1;
@@ -193,7 +225,7 @@ fn run(a: Args) -> Result<(), String> {
     }
     let src: Vec<String> = sources.into_iter().collect();
     println!(
-        "sent={sent} received={received} verified={verified} bad={bad} sources={}",
+        "sent={sent} received={received} verified={verified} bad={bad} resynced={resynced} sources={}",
         src.join(",")
     );
     Ok(())
