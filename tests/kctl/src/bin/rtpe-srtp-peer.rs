@@ -38,7 +38,7 @@ struct Args {
 }
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(format!("odd-length hex {s:?}"));
     }
     (0..s.len())
@@ -176,11 +176,8 @@ fn run(a: Args) -> Result<(), String> {
             seq = seq.wrapping_add(1);
             next += interval;
         }
-        loop {
-            let (n, src) = match sock.recv_from(&mut buf) {
-                Ok(x) => x,
-                Err(_) => break,
-            };
+        // Receive until the socket is empty (timeout) or the next send is due.
+        while let Ok((n, src)) = sock.recv_from(&mut buf) {
             received += 1;
             sources.insert(src.to_string());
             let mut pkt = buf[..n].to_vec();
