@@ -258,8 +258,8 @@ sed -i 's/^table = .*/table = 0/' /etc/rtpengine-rs/rtpengined.conf
 # shellcheck disable=SC2120 # set -- below replaces the (absent) arguments
 packaged_call() {
     local unit_cmd
-    # shellcheck source=offload-common.sh
-    . "$RTPE_ROOT/tests/vm/offload-common.sh"
+    # shellcheck source=offload-common.inc
+    . "$RTPE_ROOT/tests/vm/offload-common.inc"
     net_setup
     sed -i 's/^interface = .*/interface = 10.0.1.1/' /etc/rtpengine-rs/rtpengined.conf
     sed -i 's/^RTPENGINED_OPTS=.*/RTPENGINED_OPTS="--delete-delay=0"/' /etc/default/rtpengine-rs
