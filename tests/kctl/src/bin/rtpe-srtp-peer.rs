@@ -5,9 +5,11 @@
 //!
 //! Usage: rtpe-srtp-peer BIND PEER SECONDS [--pps N] [--ssrc HEX] [--peer-ssrc HEX]
 //!            [--start-seq N] [--send-key KEYSALT_HEX] [--recv-key KEYSALT_HEX]
-//!            [--recv-key-file PATH]
+//!            [--recv-key-file PATH] [--count N]
 //! --recv-key-file: a packet that fails verification makes the peer re-read PATH
 //! (hex key+salt) and switch to it if it changed (the other side rekeyed).
+//! --count: stop sending after N packets, keep receiving until SECONDS have passed
+//! (tests/bench/srtp-daemon.sh sends a fixed number of packets at a fixed rate).
 //! Keys are AES_CM_128_HMAC_SHA1_80 master key + salt (30 bytes, 60 hex digits).
 //! Prints `sent=N received=N verified=N bad=N resynced=N sources=ip:port,...` at the
 //! end (resynced: packets whose ROC the sender got wrong, found only by guessing) and
@@ -35,6 +37,7 @@ struct Args {
     send_key: Option<Srtp>,
     recv_key: Option<Srtp>,
     recv_key_file: Option<String>,
+    count: Option<u64>,
 }
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
@@ -71,11 +74,16 @@ fn parse_args() -> Result<Args, String> {
     if v.len() < 3 {
         return Err("usage: rtpe-srtp-peer BIND PEER SECONDS [options]".into());
     }
-    let addr = |s: &str| s.parse::<SocketAddr>().map_err(|e| format!("address {s:?}: {e}"));
+    let addr = |s: &str| {
+        s.parse::<SocketAddr>()
+            .map_err(|e| format!("address {s:?}: {e}"))
+    };
     let mut a = Args {
         bind: addr(&v[0])?,
         peer: addr(&v[1])?,
-        seconds: v[2].parse().map_err(|e| format!("seconds {:?}: {e}", v[2]))?,
+        seconds: v[2]
+            .parse()
+            .map_err(|e| format!("seconds {:?}: {e}", v[2]))?,
         pps: 50.0,
         ssrc: 0x1234_5678,
         peer_ssrc: 0x1234_5678,
@@ -83,6 +91,7 @@ fn parse_args() -> Result<Args, String> {
         send_key: None,
         recv_key: None,
         recv_key_file: None,
+        count: None,
     };
     let mut rest = v[3..].iter();
     while let Some(opt) = rest.next() {
@@ -92,10 +101,15 @@ fn parse_args() -> Result<Args, String> {
             "--pps" => a.pps = val.parse().map_err(|e| format!("--pps {val:?}: {e}"))?,
             "--ssrc" => a.ssrc = hex32(val)?,
             "--peer-ssrc" => a.peer_ssrc = hex32(val)?,
-            "--start-seq" => a.start_seq = val.parse().map_err(|e| format!("--start-seq {val:?}: {e}"))?,
+            "--start-seq" => {
+                a.start_seq = val
+                    .parse()
+                    .map_err(|e| format!("--start-seq {val:?}: {e}"))?
+            }
             "--send-key" => a.send_key = Some(key(val)?),
             "--recv-key" => a.recv_key = Some(key(val)?),
             "--recv-key-file" => a.recv_key_file = Some(val.clone()),
+            "--count" => a.count = Some(val.parse().map_err(|e| format!("--count {val:?}: {e}"))?),
             _ => return Err(format!("unknown option {opt}")),
         }
     }
@@ -124,7 +138,10 @@ struct Crypt {
 impl Crypt {
     fn new(p: &Srtp) -> Result<Crypt, String> {
         let ctx = SrtpContext::new(&RustCrypto, p).map_err(|e| format!("SRTP context: {e:?}"))?;
-        Ok(Crypt { ctx, index: IndexState::new(&[0; 4]) })
+        Ok(Crypt {
+            ctx,
+            index: IndexState::new(&[0; 4]),
+        })
     }
 }
 
@@ -160,7 +177,7 @@ fn run(a: Args) -> Result<(), String> {
     let mut buf = [0u8; 2048];
     while Instant::now() < end {
         // Catch up in bursts rather than drift when the VM is slow.
-        while Instant::now() >= next && Instant::now() < end {
+        while Instant::now() >= next && Instant::now() < end && a.count.is_none_or(|c| sent < c) {
             let mut p = rtp(seq, a.ssrc);
             if let Some(c) = tx.as_mut() {
                 let len = p.len();
@@ -201,7 +218,9 @@ fn run(a: Args) -> Result<(), String> {
                     rx_key = Some(k);
                 }
             }
-            let good = ok && pkt.len() >= 4 && pkt == rtp(u16::from_be_bytes([pkt[2], pkt[3]]), a.peer_ssrc);
+            let good = ok
+                && pkt.len() >= 4
+                && pkt == rtp(u16::from_be_bytes([pkt[2], pkt[3]]), a.peer_ssrc);
             if good {
                 verified += 1;
             } else {
