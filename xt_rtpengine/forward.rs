@@ -86,8 +86,7 @@ fn forward(net: *mut Net, t: &Target, slots: &[OutputSlot], payload: &[u8], f: &
     let room = payload.len() + first.encrypt.as_ref().map_or(0, |e| e.overhead());
     let mut pkt = OutPacket::new(hl + room).ok_or(())?;
     pkt.bytes()[hl..hl + payload.len()].copy_from_slice(payload);
-    let slot = f.ssrc_idx.unwrap_or(0);
-    let plain_len = decrypt.decrypt(slot, &mut pkt.bytes()[hl..], payload.len()).ok_or(())?;
+    let plain_len = decrypt.decrypt(f.srtp_slot(), &mut pkt.bytes()[hl..], payload.len()).ok_or(())?;
     for o in outs {
         send(net, t, o, &pkt.data()[hl..hl + plain_len], f);
     }
@@ -125,7 +124,7 @@ fn finish(net: *mut Net, t: &Target, o: &Output, mut pkt: OutPacket, hl: usize, 
             }
         }
         if let Some(enc) = &o.encrypt {
-            match enc.encrypt(f.ssrc_idx.unwrap_or(0), body, len) {
+            match enc.encrypt(f.srtp_slot(), body, len) {
                 Some(n) => len = n,
                 None => return error(t),
             }

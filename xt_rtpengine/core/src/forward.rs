@@ -33,6 +33,16 @@ pub struct Forward {
     pub ssrc_idx: Option<usize>,
 }
 
+impl Forward {
+    /// The SRTP index slot of the packet, for decryption and for every output's
+    /// encryption: the SSRC's slot when the target tracks SSRCs, else slot 0 (10.5's
+    /// `ssrc_idx == -1 → 0`: without `track_ssrc` all SSRCs share slot 0's index, so a
+    /// second SRTP sender needs `track_ssrc` and its own slot).
+    pub fn srtp_slot(&self) -> usize {
+        self.ssrc_idx.unwrap_or(0)
+    }
+}
+
 /// Decides the fate of `payload` (the UDP payload) from `src` for target `t`.
 /// `pt_hint` is the payload-type index of the previous packet (a cache).
 pub fn decide(t: &TargetInfo, src: &Address, payload: &[u8], pt_hint: Option<usize>) -> Verdict {
@@ -40,13 +50,21 @@ pub fn decide(t: &TargetInfo, src: &Address, payload: &[u8], pt_hint: Option<usi
         return Verdict::Continue;
     }
     if t.src_mismatch != src_mismatch::IGNORE && !same_address(&t.expected_src, src) {
-        return if t.src_mismatch == src_mismatch::PROPAGATE { Verdict::Continue } else { Verdict::DropError };
+        return if t.src_mismatch == src_mismatch::PROPAGATE {
+            Verdict::Continue
+        } else {
+            Verdict::DropError
+        };
     }
     if t.has(target_flags::DTLS) && rtp::is_dtls(payload) {
         return Verdict::Continue;
     }
     if t.has(target_flags::NON_FORWARDING) {
-        return if t.has(target_flags::BLACKHOLE) { Verdict::Drop } else { Verdict::Continue };
+        return if t.has(target_flags::BLACKHOLE) {
+            Verdict::Drop
+        } else {
+            Verdict::Continue
+        };
     }
     if !t.has(target_flags::RTP) {
         return Verdict::Forward(Forward::default());
@@ -73,7 +91,11 @@ pub fn decide(t: &TargetInfo, src: &Address, payload: &[u8], pt_hint: Option<usi
     if pt_idx.is_none() {
         return Verdict::Continue;
     }
-    Verdict::Forward(Forward { rtp_header_len: Some(hdr.header_len()), pt_idx, ssrc_idx })
+    Verdict::Forward(Forward {
+        rtp_header_len: Some(hdr.header_len()),
+        pt_idx,
+        ssrc_idx,
+    })
 }
 
 /// Overwrites an RTP payload with a repeated pattern (10.5's `replace_pattern`).
@@ -89,7 +111,7 @@ pub fn replace_payload(payload: &mut [u8], pattern: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::abi::{Pod, PayloadType, Srtp};
+    use super::super::abi::{PayloadType, Pod, Srtp};
     use super::*;
 
     fn target(flags: u32) -> TargetInfo {
@@ -98,8 +120,16 @@ mod tests {
         t.num_destinations = 1;
         t.decrypt = Srtp::plain();
         t.flags = flags;
-        t.payload_types[0] = PayloadType { pt: 0, clock_rate: 8000, ..Default::default() };
-        t.payload_types[1] = PayloadType { pt: 8, clock_rate: 8000, ..Default::default() };
+        t.payload_types[0] = PayloadType {
+            pt: 0,
+            clock_rate: 8000,
+            ..Default::default()
+        };
+        t.payload_types[1] = PayloadType {
+            pt: 8,
+            clock_rate: 8000,
+            ..Default::default()
+        };
         t.num_payload_types = 2;
         t
     }
@@ -119,23 +149,48 @@ mod tests {
         p
     }
 
-    const SRC: Address = Address { family: 2, addr: [10, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], port: 4000, _pad: [0; 2] };
+    const SRC: Address = Address {
+        family: 2,
+        addr: [10, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        port: 4000,
+        _pad: [0; 2],
+    };
 
     #[test]
     fn plain_udp_is_forwarded_raw() {
         let t = target(0);
-        assert_eq!(decide(&t, &SRC, b"anything", None), Verdict::Forward(Forward::default()));
+        assert_eq!(
+            decide(&t, &SRC, b"anything", None),
+            Verdict::Forward(Forward::default())
+        );
     }
 
     #[test]
     fn rtp_with_known_payload_type_is_forwarded() {
         let t = target(target_flags::RTP);
         let v = decide(&t, &SRC, &rtp(8, 7), None);
-        assert_eq!(v, Verdict::Forward(Forward { rtp_header_len: Some(12), pt_idx: Some(1), ssrc_idx: None }));
-        assert_eq!(decide(&t, &SRC, &rtp(96, 7), None), Verdict::Continue, "unknown PT goes to userspace");
-        assert_eq!(decide(&t, &SRC, b"\x00garbage-not-rtp", None), Verdict::Forward(Forward::default()));
+        assert_eq!(
+            v,
+            Verdict::Forward(Forward {
+                rtp_header_len: Some(12),
+                pt_idx: Some(1),
+                ssrc_idx: None
+            })
+        );
+        assert_eq!(
+            decide(&t, &SRC, &rtp(96, 7), None),
+            Verdict::Continue,
+            "unknown PT goes to userspace"
+        );
+        assert_eq!(
+            decide(&t, &SRC, b"\x00garbage-not-rtp", None),
+            Verdict::Forward(Forward::default())
+        );
         let t = target(target_flags::RTP | target_flags::RTP_ONLY);
-        assert_eq!(decide(&t, &SRC, b"\x00garbage-not-rtp", None), Verdict::Continue);
+        assert_eq!(
+            decide(&t, &SRC, b"\x00garbage-not-rtp", None),
+            Verdict::Continue
+        );
     }
 
     #[test]
@@ -155,11 +210,28 @@ mod tests {
 
     #[test]
     fn stun_dtls_rtcp_and_non_forwarding_go_to_userspace() {
-        assert_eq!(decide(&target(target_flags::STUN), &SRC, &stun(), None), Verdict::Continue);
-        assert!(matches!(decide(&target(0), &SRC, &stun(), None), Verdict::Forward(_)));
-        assert_eq!(decide(&target(target_flags::DTLS), &SRC, &[22, 254, 253, 0], None), Verdict::Continue);
+        assert_eq!(
+            decide(&target(target_flags::STUN), &SRC, &stun(), None),
+            Verdict::Continue
+        );
+        assert!(matches!(
+            decide(&target(0), &SRC, &stun(), None),
+            Verdict::Forward(_)
+        ));
+        assert_eq!(
+            decide(&target(target_flags::DTLS), &SRC, &[22, 254, 253, 0], None),
+            Verdict::Continue
+        );
         let rtcp = [0x80, 200, 0, 6, 0, 0, 0, 1];
-        assert_eq!(decide(&target(target_flags::RTP | target_flags::RTCP_MUX), &SRC, &rtcp, None), Verdict::Continue);
+        assert_eq!(
+            decide(
+                &target(target_flags::RTP | target_flags::RTCP_MUX),
+                &SRC,
+                &rtcp,
+                None
+            ),
+            Verdict::Continue
+        );
         let mut t = target(target_flags::NON_FORWARDING);
         t.num_destinations = 0;
         assert_eq!(decide(&t, &SRC, b"x", None), Verdict::Continue);
@@ -172,11 +244,40 @@ mod tests {
         let mut t = target(target_flags::RTP | target_flags::TRACK_SSRC);
         t.ssrc[1] = 0x1234u32.to_be();
         let v = decide(&t, &SRC, &rtp(0, 0x1234), None);
-        assert_eq!(v, Verdict::Forward(Forward { rtp_header_len: Some(12), pt_idx: Some(0), ssrc_idx: Some(1) }));
+        assert_eq!(
+            v,
+            Verdict::Forward(Forward {
+                rtp_header_len: Some(12),
+                pt_idx: Some(0),
+                ssrc_idx: Some(1)
+            })
+        );
         t.ssrc[0] = 0x99u32.to_be();
         t.ssrc[2] = 0x98u32.to_be();
         t.ssrc[3] = 0x97u32.to_be();
-        assert_eq!(decide(&t, &SRC, &rtp(0, 0x5555), None), Verdict::ContinueError);
+        assert_eq!(
+            decide(&t, &SRC, &rtp(0, 0x5555), None),
+            Verdict::ContinueError
+        );
+    }
+
+    #[test]
+    fn srtp_slot_is_the_ssrc_slot_or_0() {
+        let mut t = target(target_flags::RTP | target_flags::TRACK_SSRC);
+        t.ssrc = [0x11u32.to_be(), 0x22u32.to_be(), 0, 0];
+        let slot = |t: &TargetInfo, ssrc| match decide(t, &SRC, &rtp(0, ssrc), None) {
+            Verdict::Forward(f) => Some(f.srtp_slot()),
+            _ => None,
+        };
+        assert_eq!(slot(&t, 0x11), Some(0));
+        assert_eq!(slot(&t, 0x22), Some(1));
+        // An SSRC in no slot goes to userspace; 0 matches the first free slot (10.5).
+        assert_eq!(slot(&t, 0x33), None);
+        assert_eq!(slot(&t, 0), Some(2));
+        // Without track_ssrc every SSRC uses slot 0.
+        t.flags &= !target_flags::TRACK_SSRC;
+        assert_eq!(slot(&t, 0x22), Some(0));
+        assert_eq!(slot(&t, 0x33), Some(0));
     }
 
     #[test]
