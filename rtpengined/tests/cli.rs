@@ -143,3 +143,89 @@ fn unimplemented_option_is_warned_and_sigterm_exits_cleanly() {
     assert!(log.contains("not implemented"), "{log}");
     assert!(!pidfile.exists(), "pidfile removed on exit");
 }
+
+#[test]
+fn kernel_iptables_chain_and_state_file_options() {
+    let dir = std::env::temp_dir().join(format!("rtpengined-cli-ipt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("r.conf");
+    // Invalid chain names are refused, on the command line and in the config file.
+    let base = ["--config-file=none", "-i", "127.0.0.1", "-n", "2223"];
+    for bad in ["INPUT", "-j", "a b", "x234567890123456789012345678901"] {
+        let opt = format!("--kernel-iptables-chain={bad}");
+        let mut args = base.to_vec();
+        args.push(&opt);
+        let (code, out) = run(&args);
+        assert_ne!(code, 0, "{bad:?} accepted");
+        assert!(out.contains("invalid --kernel-iptables-chain"), "{out}");
+    }
+    std::fs::write(
+        &conf,
+        "[rtpengine]\ninterface = 127.0.0.1\nlisten-ng = 2223\nkernel-iptables-chain = RTPENGINE\n",
+    )
+    .unwrap();
+    let (code, out) = run(&[&format!("--config-file={}", conf.display())]);
+    assert_ne!(code, 0);
+    assert!(out.contains("invalid --kernel-iptables-chain"), "{out}");
+    let (code, out) = run(&[
+        "--config-file=none",
+        "-i",
+        "127.0.0.1",
+        "-n",
+        "2223",
+        "--state-file=",
+    ]);
+    assert_ne!(code, 0);
+    assert!(out.contains("--state-file"), "{out}");
+
+    // Valid values start the daemon without "not implemented" warnings for them (from
+    // the config file and the command line); 10.5's --iptables-chain is still warned
+    // about. --table=-1: nothing may touch the host's iptables.
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        &conf,
+        format!(
+            "[rtpengine]\ninterface = 127.0.0.1\nlisten-ng = 127.0.0.1:{port}\ntable = -1\n\
+             port-min = 34800\nport-max = 34899\nkernel-iptables-chain = rtpe-ini\n\
+             iptables-chain = fw\n"
+        ),
+    )
+    .unwrap();
+    let pidfile = dir.join("pid");
+    let child = Command::new(env!("CARGO_BIN_EXE_rtpengined"))
+        .args([
+            &format!("--config-file={}", conf.display()),
+            "-f",
+            "-E",
+            "--state-file=/nonexistent/state",
+            &format!("--pidfile={}", pidfile.display()),
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pidfile.exists() {
+        assert!(std::time::Instant::now() < deadline, "no pidfile");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("option --iptables-chain is accepted but not implemented"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("--kernel-iptables-chain is accepted"),
+        "{log}"
+    );
+    assert!(!log.contains("--state-file is accepted"), "{log}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

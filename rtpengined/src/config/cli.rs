@@ -79,6 +79,15 @@ pub struct Cli {
     /// instead of recreating it, so forwarded calls survive a restart.
     #[arg(long = "kernel-adopt", action = ArgAction::SetTrue)]
     pub kernel_adopt: bool,
+    /// Ours (not in 10.5): install the rules that send UDP to the kernel table (chain
+    /// NAME, `-p udp -j NAME` from INPUT, `-p udp -j RTPENGINE --id TABLE` in it) for
+    /// iptables and ip6tables at start, remove them on stop (kept with --kernel-adopt).
+    /// Needs root. Not 10.5's --iptables-chain (per-port firewall rules).
+    #[arg(long = "kernel-iptables-chain", value_name = "NAME")]
+    pub kernel_iptables_chain: Option<String>,
+    /// Ours (not in 10.5): where call state is kept for --kernel-adopt restarts.
+    #[arg(long = "state-dir", alias = "state-file", value_name = "DIR")]
+    pub state_file: Option<String>,
     #[arg(short = 'i', long = "interface", value_name = "[NAME/]IP[!IP]")]
     pub interface: Vec<String>,
     #[arg(short = 'S', long = "save-interface-ports", action = ArgAction::SetTrue)]
@@ -334,6 +343,8 @@ const IMPLEMENTED: &[&str] = &[
     "table",
     "no_fallback",
     "kernel_adopt",
+    "kernel_iptables_chain",
+    "state_file",
     "interface",
     "listen_ng",
     "tos",

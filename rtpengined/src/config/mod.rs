@@ -33,6 +33,10 @@ pub enum ConfigError {
     PortRange(u16, u16),
     #[error("--no-fallback needs kernel forwarding, but it is disabled (table {0})")]
     NoKernel(i32),
+    #[error("invalid --kernel-iptables-chain: {0}")]
+    Chain(String),
+    #[error("invalid --state-file: empty path")]
+    StateFile,
 }
 
 /// One media interface: `[NAME/]IP[!ADVERTISED]`.
@@ -82,6 +86,11 @@ pub struct Config {
     pub no_fallback: bool,
     /// Keep an existing kernel table and its targets (see README.md, "The daemon and kernel forwarding").
     pub kernel_adopt: bool,
+    /// Chain for the kernel forwarding rules the daemon installs itself
+    /// (`--kernel-iptables-chain`; see `kernel::iptables`). None: left to rtpengine-rs-setup.
+    pub iptables_chain: Option<String>,
+    /// Where call state is kept for --kernel-adopt restarts.
+    pub state_file: Option<PathBuf>,
     pub tos: Option<u8>,
     pub timeout: Duration,
     pub silent_timeout: Duration,
@@ -137,6 +146,12 @@ impl Config {
             // Nothing to fall back from: the kernel was switched off explicitly.
             return Err(ConfigError::NoKernel(table));
         }
+        if let Some(chain) = &cli.kernel_iptables_chain {
+            crate::kernel::iptables::check_chain_name(chain).map_err(ConfigError::Chain)?;
+        }
+        if cli.state_file.as_deref() == Some("") {
+            return Err(ConfigError::StateFile);
+        }
         let secs = |v: Option<u32>, d: u64| Duration::from_secs(v.map_or(d, u64::from));
         Ok(Config {
             interfaces,
@@ -144,6 +159,8 @@ impl Config {
             table,
             no_fallback: cli.no_fallback,
             kernel_adopt: cli.kernel_adopt,
+            iptables_chain: cli.kernel_iptables_chain.clone(),
+            state_file: cli.state_file.as_ref().map(PathBuf::from),
             tos: cli.tos,
             timeout: secs(cli.timeout, 60),
             silent_timeout: secs(cli.silent_timeout, 3600),
@@ -252,6 +269,75 @@ mod tests {
             ]),
             Err(ConfigError::NoKernel(-1))
         ));
+    }
+
+    #[test]
+    fn kernel_iptables_chain_and_state_file() {
+        let base = ["-i", "127.0.0.1", "-n", "2223"];
+        let c = cfg(&base).unwrap();
+        assert_eq!((c.iptables_chain, c.state_file), (None, None));
+        let mut args = base.to_vec();
+        args.extend(["--kernel-iptables-chain=rtpe0", "--state-file=/run/x/state"]);
+        let c = cfg(&args).unwrap();
+        assert_eq!(c.iptables_chain.as_deref(), Some("rtpe0"));
+        assert_eq!(c.state_file, Some(PathBuf::from("/run/x/state")));
+        for bad in ["INPUT", "-x", "a b", ""] {
+            let mut args = base.to_vec();
+            let opt = format!("--kernel-iptables-chain={bad}");
+            args.push(&opt);
+            assert!(
+                matches!(cfg(&args), Err(ConfigError::Chain(_))),
+                "{bad:?} accepted"
+            );
+        }
+        let mut args = base.to_vec();
+        args.push("--state-file=");
+        assert!(matches!(cfg(&args), Err(ConfigError::StateFile)));
+        // 10.5's --iptables-chain (per-port firewall rules) is a different option.
+        let mut args = base.to_vec();
+        args.push("--iptables-chain=fw");
+        assert_eq!(cfg(&args).unwrap().iptables_chain, None);
+    }
+
+    #[test]
+    fn kernel_iptables_chain_and_state_file_from_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("rtpengined-cfg-ipt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("r.conf");
+        std::fs::write(
+            &path,
+            "[rtpengine]\ninterface = 127.0.0.1\nlisten-ng = 2223\n\
+             kernel-iptables-chain = rtpe-ini\nstate-file = /var/lib/rtpengine-rs/state\n\
+             iptables-chain = fw\n",
+        )
+        .unwrap();
+        let load = |extra: &[&str]| {
+            let mut argv = vec![
+                "rtpengined".to_string(),
+                format!("--config-file={}", path.display()),
+            ];
+            argv.extend(extra.iter().map(|s| s.to_string()));
+            let (cli, notes) = Cli::load(argv).unwrap();
+            (Config::from_cli(&cli).unwrap(), notes)
+        };
+        let (c, notes) = load(&[]);
+        assert_eq!(c.iptables_chain.as_deref(), Some("rtpe-ini"));
+        assert_eq!(
+            c.state_file,
+            Some(PathBuf::from("/var/lib/rtpengine-rs/state"))
+        );
+        let warned = |name: &str| {
+            notes
+                .iter()
+                .any(|n| matches!(n, cli::Note::Warn(t) if t.contains(&format!("--{name} "))))
+        };
+        assert!(warned("iptables-chain"), "{notes:?}");
+        assert!(!warned("kernel-iptables-chain"), "{notes:?}");
+        assert!(!warned("state-file"), "{notes:?}");
+        let (c, _) = load(&["--kernel-iptables-chain=rtpe-cli", "--state-file=/tmp/s"]);
+        assert_eq!(c.iptables_chain.as_deref(), Some("rtpe-cli"));
+        assert_eq!(c.state_file, Some(PathBuf::from("/tmp/s")));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod counters;
+pub mod iptables;
 pub mod table;
 pub mod target;
 
