@@ -12,6 +12,7 @@ use crate::kernel::{KernelError, Table};
 use crate::relay::offload::{KernelOffload, NoKernel, Offload};
 use crate::relay::pool::SharedPool;
 use crate::relay::Relay;
+use crate::server::call_store::CallStore;
 use crate::server::handler::Handler;
 use crate::server::transport::{NgUdp, Transport};
 
@@ -124,6 +125,7 @@ fn open_kernel(cfg: &Config) -> Result<Result<Table, String>, KernelError> {
 async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
     // rtpengine 10.5 defaults to --table=0 and falls back to userspace without the
     // module (unless --no-fallback, handled before we got here).
+    let mut kernel_offload = None;
     let offload: Arc<dyn Offload> = match kernel {
         Ok(table) => {
             info!(
@@ -132,7 +134,7 @@ async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
                 "kernel forwarding enabled"
             );
             let k = Arc::new(KernelOffload::new(table, cfg.timeout));
-            spawn_stats_sync(k.clone());
+            kernel_offload = Some(k.clone());
             k
         }
         Err(why) => {
@@ -153,7 +155,26 @@ async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
         final_timeout: cfg.final_timeout,
         offer_timeout: cfg.offer_timeout,
     };
-    let handler = Arc::new(Handler::new(Registry::new(settings, pool), relay));
+    let mut handler = Handler::new(Registry::new(settings, pool), relay);
+    if let Some(dir) = &cfg.state_file {
+        match CallStore::open(dir) {
+            Ok(store) => handler = handler.with_store(store),
+            Err(e) => {
+                error!(dir = %dir.display(), %e, "cannot use the state directory");
+                return 1;
+            }
+        }
+    }
+    let handler = Arc::new(handler);
+    let restored = handler.restore_calls();
+    if restored > 0 {
+        info!(calls = restored, "calls of the previous run restored");
+    }
+    if let Some(k) = kernel_offload {
+        // Counters of adopted targets before the first timeout sweep.
+        k.sync();
+        spawn_stats_sync(k);
+    }
     let mut transports: Vec<Box<dyn Transport>> = Vec::new();
     for addr in &cfg.listen_ng {
         match NgUdp::bind(*addr, None).await {

@@ -55,7 +55,7 @@ fn garbage_does_not_disturb_a_live_call() {
             while !stop.load(Ordering::Relaxed) && i < 20_000 {
                 let _ = s.send_to(&junk(i, &mut x), ng);
                 i += 1;
-                if i % 200 == 0 {
+                if i.is_multiple_of(200) {
                     std::thread::sleep(Duration::from_millis(1));
                 }
             }

@@ -2,8 +2,8 @@
 # Issue 6: rtpengined drives xt_RTPENGINE. Endpoints in netns A (10.0.1.2) and B
 # (10.0.2.2), rtpengined in the root namespace on 10.0.1.1, ng over loopback.
 # Phases: kernelized call (targets, sockets idle, query counts, re-INVITE, delete);
-# SIGKILL mid-call with --kernel-adopt (media keeps flowing, re-adopted, idle targets
-# expire); without the module (userspace fallback, --no-fallback fails clearly).
+# SIGKILL mid-call with --kernel-adopt (media keeps flowing; with --state-dir the call
+# is restored and managed again, without it idle adopted targets expire); without the module (userspace fallback, --no-fallback fails clearly).
 set -u
 . "$(dirname "$0")/offload-common.inc"
 
@@ -72,23 +72,47 @@ wait_endpoints
 check_received b6 "10.0.1.1:$PB"
 python3 "$L" ng 2223 delete c5 ta >/dev/null
 
-# --- phase 2: SIGKILL mid-call, restart with --kernel-adopt ----------------------
+# --- phase 2: SIGKILL mid-call, restart with --kernel-adopt and --state-dir ------
 daemon_stop
-daemon_start --kernel-adopt --timeout=4
+STATE=/tmp/rtpe-state
+daemon_start --kernel-adopt --state-dir=$STATE --timeout=4
 call c2 4000 5000 || nok "offer/answer (adopt phase)" "$CALL_ERR"
 endpoint A a3 10.0.1.2 4000 "$PA" 18
 endpoint B b3 10.0.2.2 5000 "$PB" 18
 sleep 6
 check "targets installed before the kill" has_all "$(cat /proc/rtpengine/0/list)" "local inet4 10.0.1.1:$PA"
+check "call state saved in --state-dir" sh -c "ls $STATE/*.call"
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
 r1=$(progress a3); sleep 3; r2=$(progress a3)
 check "kernel keeps forwarding while the daemon is dead ($r1 -> $r2 received)" [ "$r2" -ge $((r1 + 75)) ]
-daemon_start --kernel-adopt --timeout=4
-check "restarted daemon re-adopts the table's targets" grep -q "adopted kernel targets" "$LOG"
+daemon_start --kernel-adopt --state-dir=$STATE --timeout=4
+check "restarted daemon restores the call" grep -q "calls of the previous run restored calls=1" "$LOG"
+check "restored streams take their targets back" grep -q "restored stream took its kernel target back" "$LOG"
 check "targets still in place after restart" has_all "$(cat /proc/rtpengine/0/list)" "local inet4 10.0.1.1:$PA" "local inet4 10.0.1.1:$PB"
+c1=$(socket_count); sleep 2; c2=$(socket_count)
+check "restarted daemon's sockets see no packets ($c1 -> $c2)" [ "$c1" = "$c2" ]
+q=$(python3 "$L" query 2223 c2)
+check "query after restart flags both streams kernelized" \
+    has_all "$(grep kernelized <<<"$q" | awk '{print $1}')" "$PA" "$PB"
+qa=$(awk -v p="$PA" '$1==p' <<<"$q")
+check "query after restart counts the kernel's packets ($qa)" [ "$(awk '{print $2}' <<<"$qa")" -gt 300 ]
 wait_endpoints
 check_received a3 "10.0.1.1:$PA"
 check_received b3 "10.0.1.1:$PB"
+python3 "$L" ng 2223 delete c2 ta >/dev/null
+sleep 0.5
+check "delete after restart removes the targets" lacks "$(cat /proc/rtpengine/0/list)" "local "
+check "deleted call forgotten in --state-dir" sh -c "! ls $STATE/*.call"
+# Without --state-dir the targets are orphans: they forward until idle.
+call c6 4000 5000 || nok "offer/answer (orphan phase)" "$CALL_ERR"
+endpoint A a7 10.0.1.2 4000 "$PA" 10
+endpoint B b7 10.0.2.2 5000 "$PB" 10
+sleep 6
+kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
+daemon_start --kernel-adopt --timeout=4
+check "restarted daemon adopts the table's targets" grep -q "adopted kernel targets" "$LOG"
+wait_endpoints
+check_received a7 "10.0.1.1:$PA"
 gone=no
 for _ in $(seq 1 20); do
     grep -q "local " /proc/rtpengine/0/list || { gone=yes; break; }

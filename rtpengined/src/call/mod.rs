@@ -4,6 +4,7 @@ pub mod delete;
 pub mod effect;
 pub mod error;
 pub mod model;
+pub mod persist;
 mod plan;
 pub mod ports;
 pub mod query;

@@ -10,6 +10,9 @@ pub trait PortAllocator {
     /// Reserve `p` (even) and `p + 1` on `ip`; `None` when the range is exhausted.
     fn allocate(&mut self, ip: IpAddr) -> Option<u16>;
     fn release(&mut self, ip: IpAddr, rtp_port: u16);
+    /// Reserve the given pair again (a restarted daemon taking its calls back);
+    /// false if it is taken.
+    fn reserve(&mut self, ip: IpAddr, rtp_port: u16) -> bool;
 }
 
 /// Walks the configured range round-robin, so freed ports are not reused at once
@@ -73,6 +76,15 @@ impl RangeCursor {
     pub fn release(&mut self, ip: IpAddr, port: u16) {
         self.used.remove(&(ip, port));
     }
+
+    /// Mark `port` used if it is free and `try_bind` confirms it.
+    pub fn reserve_with(&mut self, ip: IpAddr, port: u16, try_bind: impl FnOnce() -> bool) -> bool {
+        if self.used.contains(&(ip, port)) || !try_bind() {
+            return false;
+        }
+        self.used.insert((ip, port));
+        true
+    }
 }
 
 impl PortAllocator for RangeCursor {
@@ -82,6 +94,10 @@ impl PortAllocator for RangeCursor {
 
     fn release(&mut self, ip: IpAddr, rtp_port: u16) {
         RangeCursor::release(self, ip, rtp_port)
+    }
+
+    fn reserve(&mut self, ip: IpAddr, rtp_port: u16) -> bool {
+        self.reserve_with(ip, rtp_port, || true)
     }
 }
 

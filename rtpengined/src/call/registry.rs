@@ -43,7 +43,7 @@ pub struct Registry<P: PortAllocator> {
     pub settings: Settings,
     pub calls: HashMap<String, Call>,
     pub(super) ports: P,
-    next_stream: u64,
+    pub(super) next_stream: u64,
     /// Recently deleted call-ids (duplicate deletes under SIP retransmission).
     recently_deleted: HashMap<String, Instant>,
     /// This daemon's mark for `loop-protect` (`a=rtpengine:<token>`).

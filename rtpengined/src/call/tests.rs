@@ -355,3 +355,57 @@ mod prop {
         }
     }
 }
+
+#[test]
+fn saved_calls_restore_identically() {
+    use super::persist::{decode_call, encode_call};
+    let mut r = reg();
+    let now = Now::system();
+    let savp = "m=audio 6000 RTP/SAVP 0 8\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^31|1:4\r\na=ptime:30\r\na=rtcp-mux\r\na=sendonly\r\n";
+    let body = sdp(5000, "").replace("m=audio 5000 RTP/AVP 0\r\n", savp);
+    let mut offer = flags("p", "a", None, body);
+    offer.transport_protocol = Some("RTP/AVP".into());
+    r.offer(&offer, &now).unwrap();
+    r.answer(
+        &flags("p", "a", Some("b"), sdp(7000, "a=label:x\r\n")),
+        &now,
+    )
+    .unwrap();
+    r.offer(&flags("q", "c", None, sdp(8000, "")), &now)
+        .unwrap();
+    let original = r.calls["p"].clone();
+    let bytes = encode_call(&original, &now);
+    let back = decode_call(&bytes, &now).unwrap();
+    assert_eq!(encode_call(&back, &now), bytes, "lossless round trip");
+    let keys = back.monologues[0].medias[0]
+        .sdes
+        .keys
+        .as_ref()
+        .expect("SDES keys kept");
+    assert_eq!(keys.rx.mki.map(|m| m.length), Some(4));
+    assert_eq!(back.monologues[0].medias[0].ptime, Some(30));
+
+    // A fresh daemon (other port cursor) takes the call back onto the same ports.
+    let mut fresh = reg();
+    let before = r.relay_effects(&original, "p");
+    let (effects, skipped) = fresh.restore(vec![back], &now);
+    assert!(skipped.is_empty());
+    assert_eq!(effects, before, "the relay gets the same streams");
+    assert_eq!(fresh.ports().in_use(), 2);
+    // The same ports again are refused, and the ids of new streams do not clash.
+    let again = decode_call(&bytes, &now).unwrap();
+    let (_, skipped) = fresh.restore(vec![again], &now);
+    assert_eq!(skipped.len(), 1, "call-id in use");
+    let out = fresh
+        .offer(&flags("n", "x", None, sdp(9000, "")), &now)
+        .unwrap();
+    let old: Vec<_> = configs(&before).iter().map(|c| (c.id, c.local)).collect();
+    for c in configs(&out.effects) {
+        assert!(old
+            .iter()
+            .all(|(id, local)| *id != c.id && *local != c.local));
+    }
+    // Garbage is an error, not a panic.
+    assert!(decode_call(b"d6:formati1ee", &now).is_err());
+    assert!(decode_call(&bytes[..bytes.len() / 2], &now).is_err());
+}

@@ -68,6 +68,41 @@ impl Relay {
     /// Apply the call model's effects. Must run inside the tokio runtime. The
     /// returned `Closing` completes once closed streams have released their ports.
     pub fn apply(&self, effects: &[Effect]) -> Closing {
+        self.apply_effects(effects, false)
+    }
+
+    /// Start relaying the streams of calls restored from an earlier run: like
+    /// `apply`, but a kernel target left on a stream's port is its own (taken over
+    /// with the peer it had learned), not a stale one to remove.
+    pub fn restore(&self, effects: &[Effect]) -> Closing {
+        let closing = self.apply_effects(effects, true);
+        let streams = self.lock();
+        for e in effects {
+            let Effect::Relay(cfg) = e else { continue };
+            let Some(entry) = streams.get(&cfg.id) else {
+                continue;
+            };
+            let sink = cfg.sink.and_then(|s| streams.get(&s));
+            let adoption = offload::Adoption {
+                stream: cfg,
+                flag: entry.state.kernel.clone(),
+                srtp_here: entry.state.srtp.get(),
+                srtp_sink: sink.and_then(|s| s.state.srtp.get()),
+            };
+            if let Some(source) = self.offload.adopt(&adoption) {
+                if let Some(src) = source.filter(|_| !cfg.learning.asymmetric) {
+                    *entry
+                        .state
+                        .learned
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = Some(src);
+                }
+            }
+        }
+        closing
+    }
+
+    fn apply_effects(&self, effects: &[Effect], restoring: bool) -> Closing {
         let mut closing = Closing(Vec::new());
         let mut streams = self.lock();
         // Pass 1: close, and create missing streams so sinks can be resolved.
@@ -84,7 +119,9 @@ impl Relay {
                 }
                 Effect::Relay(cfg) => {
                     if let std::collections::hash_map::Entry::Vacant(slot) = streams.entry(cfg.id) {
-                        self.offload.opened(cfg.local);
+                        if !restoring {
+                            self.offload.opened(cfg.local);
+                        }
                         match self.open(cfg) {
                             Ok(entry) => {
                                 slot.insert(entry);
@@ -112,11 +149,10 @@ impl Relay {
                 // Every signalling event takes the stream (and what forwards to it)
                 // back to userspace until its peer is confirmed again, as 10.5 does.
                 self.offload.unkernelize(cfg.id);
-                if let Err(err) = entry
-                    .state
-                    .srtp
-                    .update(cfg.kernel.srtp_in.as_deref(), cfg.kernel.srtp_out.as_deref())
-                {
+                if let Err(err) = entry.state.srtp.update(
+                    cfg.kernel.srtp_in.as_deref(),
+                    cfg.kernel.srtp_out.as_deref(),
+                ) {
                     warn!(local = %cfg.local, ?err, "SRTP parameters refused");
                 }
                 entry.state.signalled(Instant::now());

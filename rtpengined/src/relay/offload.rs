@@ -96,6 +96,11 @@ pub trait Offload: Send + Sync {
     fn counts(&self, _id: StreamId) -> Option<KernelCounts> {
         None
     }
+    /// A stream restored after a restart takes over the target found on its
+    /// local address, if any: `Some(peer the target accepts from)`.
+    fn adopt(&self, _a: &Adoption<'_>) -> Option<Option<SocketAddr>> {
+        None
+    }
 }
 
 pub struct NoKernel;
@@ -137,10 +142,21 @@ impl Installed {
     }
 }
 
-/// A target found in the table at startup (adoption): kept forwarding until idle.
+/// A target found in the table at startup (adoption): kept forwarding until idle,
+/// or taken over by the restored stream it belongs to.
 struct Orphan {
     baseline: Baseline,
     last_change: Instant,
+    /// The peer the target accepts packets from (what its stream had learned).
+    source: Option<SocketAddr>,
+}
+
+/// A restored stream (state kept across a restart) asking for its kernel target.
+pub struct Adoption<'a> {
+    pub stream: &'a StreamConfig,
+    pub flag: KernelFlag,
+    pub srtp_here: Option<Arc<Transforms>>,
+    pub srtp_sink: Option<Arc<Transforms>>,
 }
 
 struct Inner {
@@ -170,6 +186,7 @@ impl KernelOffload {
                     let o = Orphan {
                         baseline: Baseline::at(&e.stats),
                         last_change: now,
+                        source: from_abi(&e.target.expected_src),
                     };
                     (e.target.local, o)
                 })
@@ -391,5 +408,29 @@ impl Offload for KernelOffload {
 
     fn counts(&self, id: StreamId) -> Option<KernelCounts> {
         self.lock().totals.get(&id).copied()
+    }
+
+    fn adopt(&self, a: &Adoption<'_>) -> Option<Option<SocketAddr>> {
+        let mut g = self.lock();
+        let inner = &mut *g;
+        let local = to_abi(a.stream.local);
+        let orphan = inner.orphans.remove(&local)?;
+        a.flag.store(INSTALLED, Ordering::Relaxed);
+        inner.installed.insert(
+            a.stream.id,
+            Installed {
+                local,
+                sink: a.stream.sink,
+                flag: a.flag.clone(),
+                // The target's counters so far belong to this stream: count them all.
+                baseline: Baseline::default(),
+                since: Instant::now(),
+                srtp_here: a.srtp_here.clone(),
+                srtp_sink: a.srtp_sink.clone(),
+            },
+        );
+        inner.totals.entry(a.stream.id).or_default().kernelized = true;
+        info!(local = %a.stream.local, "restored stream took its kernel target back");
+        Some(orphan.source)
     }
 }

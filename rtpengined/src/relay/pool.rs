@@ -62,6 +62,31 @@ impl PortAllocator for SharedPool {
         Some(port)
     }
 
+    fn reserve(&mut self, ip: IpAddr, rtp_port: u16) -> bool {
+        let Some(rtcp_port) = rtp_port.checked_add(1) else {
+            return false;
+        };
+        let mut guard = self.lock();
+        let pool = &mut *guard;
+        let mut pair = None;
+        let ok = pool.cursor.reserve_with(ip, rtp_port, || {
+            let rtp = UdpSocket::bind(SocketAddr::new(ip, rtp_port));
+            let rtcp = UdpSocket::bind(SocketAddr::new(ip, rtcp_port));
+            match (rtp, rtcp) {
+                (Ok(a), Ok(b)) => {
+                    pair = Some((a, b));
+                    true
+                }
+                _ => false,
+            }
+        });
+        if let Some((a, b)) = pair {
+            pool.bound.insert(SocketAddr::new(ip, rtp_port), a);
+            pool.bound.insert(SocketAddr::new(ip, rtcp_port), b);
+        }
+        ok
+    }
+
     fn release(&mut self, ip: IpAddr, rtp_port: u16) {
         let mut pool = self.lock();
         pool.cursor.release(ip, rtp_port);

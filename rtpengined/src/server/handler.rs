@@ -13,6 +13,7 @@ use crate::ng::command::{CommandError, CommandKind, Request};
 use crate::ng::message::{self, FrameError};
 use crate::relay::pool::SharedPool;
 use crate::relay::Relay;
+use crate::server::call_store::CallStore;
 
 #[derive(Debug, thiserror::Error)]
 enum HandleError {
@@ -32,6 +33,8 @@ pub struct Handler {
     registry: Mutex<Registry<SharedPool>>,
     relay: Arc<Relay>,
     cache: Mutex<ReplyCache>,
+    /// Where calls are saved for a restart (`--state-dir`).
+    store: Option<CallStore>,
 }
 
 impl Handler {
@@ -40,6 +43,44 @@ impl Handler {
             registry: Mutex::new(registry),
             relay,
             cache: Mutex::new(ReplyCache::default()),
+            store: None,
+        }
+    }
+
+    /// Save every call after each change to `store`, and take back the calls saved
+    /// there by an earlier run (call before serving).
+    pub fn with_store(mut self, store: CallStore) -> Handler {
+        self.store = Some(store);
+        self
+    }
+
+    /// Takes back the calls an earlier run saved; returns how many.
+    pub fn restore_calls(&self) -> usize {
+        let Some(store) = &self.store else { return 0 };
+        let now = Now::system();
+        let calls = store.load(&now);
+        if calls.is_empty() {
+            return 0;
+        }
+        let mut reg = self.registry();
+        let (effects, skipped) = reg.restore(calls, &now);
+        for (call_id, why) in &skipped {
+            warn!(%call_id, %why, "saved call not restored");
+            store.remove(call_id);
+        }
+        let closing = self.relay.restore(&effects);
+        let restored = reg.calls.len();
+        drop(reg);
+        closing.wait_blocking();
+        restored
+    }
+
+    /// Brings the saved state of `call_id` up to date (after it changed or went).
+    pub fn persist(&self, reg: &Registry<SharedPool>, call_id: &str, now: &Now) {
+        let Some(store) = &self.store else { return };
+        match reg.snapshot(call_id, now) {
+            Some(bytes) => store.save(call_id, &bytes),
+            None => store.remove(call_id),
         }
     }
 
@@ -127,6 +168,9 @@ impl Handler {
                     };
                     // Apply under the registry lock so effects of two commands never interleave.
                     let closing = self.relay.apply(&out.effects);
+                    if let Some(id) = f.call_id.as_deref() {
+                        self.persist(&reg, id, &now);
+                    }
                     drop(reg);
                     closing.wait_blocking();
                     out
@@ -152,6 +196,9 @@ impl Handler {
                     }
                 };
                 let closing = self.relay.apply(&effects);
+                if let Some(id) = f.call_id.as_deref() {
+                    self.persist(&reg, id, &now);
+                }
                 drop(reg);
                 closing.wait_blocking();
                 info!("deleted");

@@ -1,4 +1,5 @@
 //! Thin tokio edges for control: transports, the handler they feed, timers.
+pub mod call_store;
 pub mod handler;
 pub mod timers;
 pub mod transport;

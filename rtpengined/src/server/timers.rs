@@ -20,6 +20,7 @@ pub async fn sweep_loop(handler: Arc<Handler>, period: Duration) {
             for (call_id, why, effects) in expired {
                 info!(call_id = %call_id, reason = ?why, "call expired");
                 closing.push(handler.relay().apply(&effects));
+                handler.persist(&reg, &call_id, &now);
             }
         }
         for c in closing {

@@ -97,6 +97,12 @@ impl Daemon {
         d
     }
 
+    /// SIGKILL, as a crash would: nothing is cleaned up.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

@@ -1,0 +1,498 @@
+//! A call's state as bytes (bencode), so a restarted daemon can take its calls back
+//! (`--state-dir`, with `--kernel-adopt` for the kernel's targets).
+//!
+//! Monotonic instants do not survive a restart: they are stored as wall-clock
+//! milliseconds and mapped back onto the new process's clock when loaded.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use super::effect::{Effect, Learning, StreamId};
+use super::model::{Call, IceAlternate, Media, Monologue, Now, PacketStream};
+use super::ports::PortAllocator;
+use super::registry::Registry;
+use crate::ng::bencode::{self, Owned, Value};
+use crate::ng::flags::RtcpMuxFlags;
+use crate::sdp::crypto::CryptoAttribute;
+use crate::sdp::Direction;
+use crate::srtp::{MediaSdes, NegotiatedKeys, Suite};
+
+/// Bumped when the layout changes incompatibly; other versions are refused.
+const FORMAT: i64 = 1;
+
+pub fn encode_call(call: &Call, now: &Now) -> Vec<u8> {
+    let unix_ms = |d: Duration| Owned::from(d.as_millis() as u64);
+    let mut d = Owned::dict()
+        .with("format", FORMAT)
+        .with("id", call.id.as_str())
+        .with("created", unix_ms(call.created))
+        .with("last-signal", unix_ms(call.last_signal))
+        .with(
+            "ptimes",
+            list(call.ptimes.iter().map(|p| opt_int(p.map(i64::from)))),
+        )
+        .with("monologues", list(call.monologues.iter().map(monologue)));
+    if let Some(at) = call.delete_at {
+        d.insert("delete-at", unix_ms(unix_at(now, at)));
+    }
+    d.encode()
+}
+
+/// Rebuilds a call saved by `encode_call`, its instants mapped onto `now`'s clock.
+pub fn decode_call(bytes: &[u8], now: &Now) -> Result<Call, String> {
+    let v = bencode::decode(bytes).map_err(|e| e.to_string())?;
+    let d = D(&v);
+    let format = d.int("format")?;
+    if format != FORMAT {
+        return Err(format!("format {format}, expected {FORMAT}"));
+    }
+    let created = Duration::from_millis(d.uint("created")?);
+    let last_signal = Duration::from_millis(d.uint("last-signal")?);
+    let delete_at = match d.0.get("delete-at") {
+        Some(_) => Some(mono_at(now, Duration::from_millis(d.uint("delete-at")?))),
+        None => None,
+    };
+    Ok(Call {
+        id: d.text("id")?,
+        created,
+        created_mono: mono_at(now, created),
+        last_signal,
+        last_signal_mono: mono_at(now, last_signal),
+        monologues: d
+            .list("monologues")?
+            .iter()
+            .map(decode_monologue)
+            .collect::<Result<_, _>>()?,
+        delete_at,
+        ptimes: d
+            .list("ptimes")?
+            .iter()
+            .map(|p| opt_from(p).map(|o| o.and_then(|n| u32::try_from(n).ok())))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// Wall-clock time of `at` (an instant of this process).
+fn unix_at(now: &Now, at: Instant) -> Duration {
+    match at.checked_duration_since(now.mono) {
+        Some(ahead) => now.unix + ahead,
+        None => now.unix.saturating_sub(now.mono - at),
+    }
+}
+
+/// The instant of this process that corresponds to wall-clock `unix`.
+fn mono_at(now: &Now, unix: Duration) -> Instant {
+    if unix >= now.unix {
+        now.mono + (unix - now.unix)
+    } else {
+        // Before this process (or the machine) started: clamp to what exists.
+        now.mono.checked_sub(now.unix - unix).unwrap_or(now.mono)
+    }
+}
+
+fn list(items: impl Iterator<Item = Owned>) -> Owned {
+    Owned::List(items.collect())
+}
+
+/// `None` as the empty list, `Some(x)` as a one-item list.
+fn opt(v: Option<Owned>) -> Owned {
+    Owned::List(v.into_iter().collect())
+}
+
+fn opt_int(v: Option<i64>) -> Owned {
+    opt(v.map(Owned::from))
+}
+
+fn opt_text(v: Option<&str>) -> Owned {
+    opt(v.map(Owned::from))
+}
+
+fn flag(b: bool) -> Owned {
+    Owned::from(i64::from(b))
+}
+
+fn addr(a: SocketAddr) -> Owned {
+    Owned::from(a.to_string())
+}
+
+fn monologue(m: &Monologue) -> Owned {
+    let l = &m.learning;
+    let x = &m.mux_flags;
+    Owned::dict()
+        .with("tag", m.tag.as_str())
+        .with("via-branch", opt_text(m.via_branch.as_deref()))
+        .with("label", opt_text(m.label.as_deref()))
+        .with("created", m.created.as_millis() as u64)
+        .with("peer", opt_int(m.peer.map(|p| p as i64)))
+        .with("medias", list(m.medias.iter().map(media)))
+        .with(
+            "learning",
+            list(
+                [l.asymmetric, l.strict_source, l.media_handover]
+                    .into_iter()
+                    .map(flag),
+            ),
+        )
+        .with(
+            "rtcp-mux-flags",
+            list(
+                [x.offer, x.demux, x.accept, x.reject, x.require]
+                    .into_iter()
+                    .map(flag),
+            ),
+        )
+        .with("tos", opt_int(m.tos.map(i64::from)))
+        .with("answered", flag(m.answered))
+        .with("deleted", flag(m.deleted))
+}
+
+fn stream(s: &PacketStream) -> Owned {
+    Owned::dict()
+        .with("id", s.id.0)
+        .with("local", addr(s.local))
+        .with("endpoint", opt(s.endpoint.map(addr)))
+        .with("rtcp", flag(s.is_rtcp))
+}
+
+fn texts(v: &[String]) -> Owned {
+    list(v.iter().map(|s| Owned::from(s.as_str())))
+}
+
+fn media(m: &Media) -> Owned {
+    let keys = m.sdes.keys.as_ref().map(|k| {
+        Owned::dict()
+            .with("suite", k.suite.name)
+            .with("rx", k.rx.to_string())
+            .with("tx", k.tx.to_string())
+    });
+    let sdes = Owned::dict()
+        .with("remote", texts(&m.sdes.remote))
+        .with(
+            "sent",
+            list(m.sdes.sent.iter().map(|c| Owned::from(c.to_string()))),
+        )
+        .with("keys", opt(keys));
+    Owned::dict()
+        .with("index", u64::from(m.index))
+        .with("type", m.media_type.as_str())
+        .with("protocol", m.protocol.as_str())
+        .with("formats", texts(&m.formats))
+        .with(
+            "clock-rates",
+            list(m.clock_rates.iter().map(|(pt, rate)| {
+                list([Owned::from(u64::from(*pt)), Owned::from(u64::from(*rate))].into_iter())
+            })),
+        )
+        .with("ptime", opt_int(m.ptime.map(i64::from)))
+        .with("mid", opt_text(m.mid.as_deref()))
+        .with("interface", m.interface as u64)
+        .with("advertised", m.advertised.to_string())
+        .with("rtp", opt(m.rtp.as_ref().map(stream)))
+        .with("rtcp", opt(m.rtcp.as_ref().map(stream)))
+        .with("mux-offered", flag(m.mux_offered))
+        .with("rtcp-mux", flag(m.rtcp_mux))
+        .with("direction", m.direction.as_attribute())
+        .with("ice", flag(m.ice))
+        .with("ice-ufrag", m.ice_ufrag.as_str())
+        .with("ice-pwd", m.ice_pwd.as_str())
+        .with(
+            "ice-alternates",
+            list(m.ice_alternates.iter().map(|a| {
+                Owned::dict()
+                    .with("interface", a.interface as u64)
+                    .with("local", addr(a.local))
+                    .with("advertised", a.advertised.to_string())
+            })),
+        )
+        .with("forwarded-formats", texts(&m.forwarded_formats))
+        .with("sdes", sdes)
+}
+
+/// Field access with errors that name the missing or malformed key.
+struct D<'v, 'a>(&'v Value<'a>);
+
+impl<'v, 'a> D<'v, 'a> {
+    fn get(&self, key: &str) -> Result<&'v Value<'a>, String> {
+        self.0.get(key).ok_or_else(|| format!("missing {key}"))
+    }
+    fn text(&self, key: &str) -> Result<String, String> {
+        match self.get(key)? {
+            Value::Bytes(b) => {
+                String::from_utf8(b.to_vec()).map_err(|_| format!("{key}: not UTF-8"))
+            }
+            _ => Err(format!("{key}: not a string")),
+        }
+    }
+    fn int(&self, key: &str) -> Result<i64, String> {
+        match self.get(key)? {
+            Value::Int(n) => Ok(*n),
+            _ => Err(format!("{key}: not an integer")),
+        }
+    }
+    fn uint(&self, key: &str) -> Result<u64, String> {
+        u64::try_from(self.int(key)?).map_err(|_| format!("{key}: negative"))
+    }
+    fn small<T: TryFrom<i64>>(&self, key: &str) -> Result<T, String> {
+        T::try_from(self.int(key)?).map_err(|_| format!("{key}: out of range"))
+    }
+    fn flag(&self, key: &str) -> Result<bool, String> {
+        Ok(self.int(key)? != 0)
+    }
+    fn list(&self, key: &str) -> Result<&'v [Value<'a>], String> {
+        match self.get(key)? {
+            Value::List(l) => Ok(l),
+            _ => Err(format!("{key}: not a list")),
+        }
+    }
+    fn texts(&self, key: &str) -> Result<Vec<String>, String> {
+        self.list(key)?
+            .iter()
+            .map(|v| as_text(v).ok_or_else(|| format!("{key}: not strings")))
+            .collect()
+    }
+    fn flags<const N: usize>(&self, key: &str) -> Result<[bool; N], String> {
+        let l = self.list(key)?;
+        let mut out = [false; N];
+        if l.len() != N {
+            return Err(format!("{key}: expected {N} flags"));
+        }
+        for (o, v) in out.iter_mut().zip(l) {
+            *o = matches!(v, Value::Int(n) if *n != 0);
+        }
+        Ok(out)
+    }
+    /// An optional value: the empty list or a one-item list.
+    fn opt(&self, key: &str) -> Result<Option<&'v Value<'a>>, String> {
+        match self.list(key)? {
+            [] => Ok(None),
+            [v] => Ok(Some(v)),
+            _ => Err(format!("{key}: more than one value")),
+        }
+    }
+    fn opt_text(&self, key: &str) -> Result<Option<String>, String> {
+        self.opt(key)?
+            .map(|v| as_text(v).ok_or_else(|| format!("{key}: not a string")))
+            .transpose()
+    }
+    fn opt_int(&self, key: &str) -> Result<Option<i64>, String> {
+        match self.opt(key)? {
+            None => Ok(None),
+            Some(Value::Int(n)) => Ok(Some(*n)),
+            Some(_) => Err(format!("{key}: not an integer")),
+        }
+    }
+    fn parsed<T: std::str::FromStr>(&self, key: &str) -> Result<T, String> {
+        self.text(key)?
+            .parse()
+            .map_err(|_| format!("{key}: malformed"))
+    }
+}
+
+fn as_text(v: &Value<'_>) -> Option<String> {
+    match v {
+        Value::Bytes(b) => String::from_utf8(b.to_vec()).ok(),
+        _ => None,
+    }
+}
+
+fn opt_from(v: &Value<'_>) -> Result<Option<i64>, String> {
+    match v {
+        Value::List(l) if l.is_empty() => Ok(None),
+        Value::List(l) => match l.as_slice() {
+            [Value::Int(n)] => Ok(Some(*n)),
+            _ => Err("malformed optional integer".into()),
+        },
+        _ => Err("malformed optional integer".into()),
+    }
+}
+
+fn parse_addr(v: &Value<'_>) -> Result<SocketAddr, String> {
+    as_text(v)
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| "malformed address".to_string())
+}
+
+fn decode_monologue(v: &Value<'_>) -> Result<Monologue, String> {
+    let d = D(v);
+    let [asymmetric, strict_source, media_handover] = d.flags("learning")?;
+    let [offer, demux, accept, reject, require] = d.flags("rtcp-mux-flags")?;
+    Ok(Monologue {
+        tag: d.text("tag")?,
+        via_branch: d.opt_text("via-branch")?,
+        label: d.opt_text("label")?,
+        created: Duration::from_millis(d.uint("created")?),
+        peer: d.opt_int("peer")?.map(|p| p as usize),
+        medias: d
+            .list("medias")?
+            .iter()
+            .map(decode_media)
+            .collect::<Result<_, _>>()?,
+        learning: Learning {
+            asymmetric,
+            strict_source,
+            media_handover,
+        },
+        mux_flags: RtcpMuxFlags {
+            offer,
+            demux,
+            accept,
+            reject,
+            require,
+        },
+        tos: d.opt_int("tos")?.and_then(|t| u8::try_from(t).ok()),
+        answered: d.flag("answered")?,
+        deleted: d.flag("deleted")?,
+    })
+}
+
+fn decode_stream(v: &Value<'_>) -> Result<PacketStream, String> {
+    let d = D(v);
+    Ok(PacketStream {
+        id: StreamId(d.uint("id")?),
+        local: d.parsed("local")?,
+        endpoint: d.opt("endpoint")?.map(parse_addr).transpose()?,
+        is_rtcp: d.flag("rtcp")?,
+    })
+}
+
+fn crypto(text: &str) -> Result<CryptoAttribute, String> {
+    CryptoAttribute::parse(text).map_err(|e| format!("crypto: {e}"))
+}
+
+fn decode_sdes(v: &Value<'_>) -> Result<MediaSdes, String> {
+    let d = D(v);
+    let keys = match d.opt("keys")? {
+        None => None,
+        Some(k) => {
+            let k = D(k);
+            let name = k.text("suite")?;
+            let suite: &'static Suite =
+                Suite::by_name(&name).ok_or_else(|| format!("unknown suite {name}"))?;
+            Some(NegotiatedKeys {
+                suite,
+                rx: crypto(&k.text("rx")?)?,
+                tx: crypto(&k.text("tx")?)?,
+            })
+        }
+    };
+    Ok(MediaSdes {
+        remote: d.texts("remote")?,
+        sent: d
+            .texts("sent")?
+            .iter()
+            .map(|t| crypto(t))
+            .collect::<Result<_, _>>()?,
+        keys,
+    })
+}
+
+fn decode_media(v: &Value<'_>) -> Result<Media, String> {
+    let d = D(v);
+    let clock_rates = d
+        .list("clock-rates")?
+        .iter()
+        .map(|pair| match pair {
+            Value::List(l) => match l.as_slice() {
+                [Value::Int(pt), Value::Int(rate)] => Ok((
+                    u8::try_from(*pt).map_err(|_| "clock-rates: bad payload type")?,
+                    u32::try_from(*rate).map_err(|_| "clock-rates: bad rate")?,
+                )),
+                _ => Err("clock-rates: malformed pair"),
+            },
+            _ => Err("clock-rates: malformed pair"),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let direction = d.text("direction")?;
+    let ice_alternates = d
+        .list("ice-alternates")?
+        .iter()
+        .map(|a| {
+            let a = D(a);
+            Ok(IceAlternate {
+                interface: a.small("interface")?,
+                local: a.parsed("local")?,
+                advertised: a.parsed("advertised")?,
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(Media {
+        index: d.small("index")?,
+        media_type: d.text("type")?,
+        protocol: d.text("protocol")?,
+        formats: d.texts("formats")?,
+        clock_rates,
+        ptime: d.opt_int("ptime")?.and_then(|p| u32::try_from(p).ok()),
+        mid: d.opt_text("mid")?,
+        interface: d.small("interface")?,
+        advertised: d.parsed::<IpAddr>("advertised")?,
+        rtp: d.opt("rtp")?.map(decode_stream).transpose()?,
+        rtcp: d.opt("rtcp")?.map(decode_stream).transpose()?,
+        mux_offered: d.flag("mux-offered")?,
+        rtcp_mux: d.flag("rtcp-mux")?,
+        direction: Direction::from_attribute(&direction)
+            .ok_or_else(|| format!("direction: {direction}"))?,
+        ice: d.flag("ice")?,
+        ice_ufrag: d.text("ice-ufrag")?,
+        ice_pwd: d.text("ice-pwd")?,
+        ice_alternates,
+        forwarded_formats: d.texts("forwarded-formats")?,
+        sdes: decode_sdes(d.get("sdes")?)?,
+    })
+}
+
+impl<P: PortAllocator> Registry<P> {
+    /// The saved form of call `call_id`; `None` when the call is gone.
+    pub fn snapshot(&self, call_id: &str, now: &Now) -> Option<Vec<u8>> {
+        self.calls.get(call_id).map(|c| encode_call(c, now))
+    }
+
+    /// Takes calls of an earlier run back: reserves their ports again and returns
+    /// the effects that start relaying on them. A call whose ports cannot all be
+    /// had (taken meanwhile), or whose call-id is in use, is skipped and returned
+    /// with the reason. The restart counts as activity for the timeouts: media
+    /// that flowed while no daemon watched gets a full `--timeout` to show up.
+    pub fn restore(&mut self, calls: Vec<Call>, now: &Now) -> (Vec<Effect>, Vec<(String, String)>) {
+        let mut effects = Vec::new();
+        let mut skipped = Vec::new();
+        for mut call in calls {
+            call.last_signal_mono = call.last_signal_mono.max(now.mono);
+            if self.calls.contains_key(&call.id) {
+                skipped.push((call.id, "call-id already in use".to_string()));
+                continue;
+            }
+            let mut pairs: Vec<SocketAddr> = Vec::new();
+            for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {
+                pairs.extend(m.rtp.as_ref().map(|s| s.local));
+                pairs.extend(m.ice_alternates.iter().map(|a| a.local));
+            }
+            let mut taken = Vec::new();
+            let mut refused = None;
+            for p in pairs {
+                if self.ports.reserve(p.ip(), p.port()) {
+                    taken.push(p);
+                } else {
+                    refused = Some(p);
+                    break;
+                }
+            }
+            if let Some(p) = refused {
+                for t in taken {
+                    self.ports.release(t.ip(), t.port());
+                }
+                skipped.push((call.id, format!("port {p} is taken")));
+                continue;
+            }
+            let max_id = call
+                .monologues
+                .iter()
+                .flat_map(|m| m.streams())
+                .map(|s| s.id.0)
+                .max()
+                .unwrap_or(0);
+            self.next_stream = self.next_stream.max(max_id + 1);
+            effects.extend(self.relay_effects(&call, &call.id));
+            self.calls.insert(call.id.clone(), call);
+        }
+        (effects, skipped)
+    }
+}
