@@ -5,11 +5,15 @@
 //!
 //! Usage: rtpe-srtp-peer BIND PEER SECONDS [--pps N] [--ssrc HEX] [--peer-ssrc HEX]
 //!            [--start-seq N] [--send-key KEYSALT_HEX] [--recv-key KEYSALT_HEX]
-//!            [--recv-key-file PATH] [--count N]
+//!            [--recv-key-file PATH] [--count N] [--pace]
 //! --recv-key-file: a packet that fails verification makes the peer re-read PATH
 //! (hex key+salt) and switch to it if it changed (the other side rekeyed).
-//! --count: stop sending after N packets, keep receiving until SECONDS have passed
-//! (tests/bench/srtp-daemon.sh sends a fixed number of packets at a fixed rate).
+//! --count: stop sending after N packets, then exit once nothing was sent or received
+//! for 1 s (or at SECONDS). --pace: send evenly spaced packets instead of bursts: wait
+//! for input with ppoll(2) until the next send is due (not a 2 ms socket timeout) and
+//! never catch up more than 4 packets at once when late (the rate drops instead).
+//! rtpengine 10.5 stops reading a socket that held more than 50 packets at 5 reads, so
+//! bursts would measure its flood guard (tests/bench/srtp-daemon.sh uses both).
 //! Keys are AES_CM_128_HMAC_SHA1_80 master key + salt (30 bytes, 60 hex digits).
 //! Prints `sent=N received=N verified=N bad=N resynced=N sources=ip:port,...` at the
 //! end (resynced: packets whose ROC the sender got wrong, found only by guessing) and
@@ -38,6 +42,7 @@ struct Args {
     recv_key: Option<Srtp>,
     recv_key_file: Option<String>,
     count: Option<u64>,
+    pace: bool,
 }
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
@@ -92,9 +97,14 @@ fn parse_args() -> Result<Args, String> {
         recv_key: None,
         recv_key_file: None,
         count: None,
+        pace: false,
     };
     let mut rest = v[3..].iter();
     while let Some(opt) = rest.next() {
+        if opt == "--pace" {
+            a.pace = true;
+            continue;
+        }
         let val = rest.next().ok_or_else(|| format!("{opt} needs a value"))?;
         let hex32 = |s: &str| u32::from_str_radix(s, 16).map_err(|e| format!("{opt} {s:?}: {e}"));
         match opt.as_str() {
@@ -160,14 +170,18 @@ fn decrypt(c: &mut Crypt, pkt: &mut Vec<u8>, resynced: &mut u64) -> bool {
 
 fn run(a: Args) -> Result<(), String> {
     let sock = UdpSocket::bind(a.bind).map_err(|e| format!("bind {}: {e}", a.bind))?;
-    sock.set_read_timeout(Some(Duration::from_millis(2)))
-        .map_err(|e| format!("socket: {e}"))?;
+    if a.pace {
+        sock.set_nonblocking(true)
+    } else {
+        sock.set_read_timeout(Some(Duration::from_millis(2)))
+    }
+    .map_err(|e| format!("socket: {e}"))?;
     let mut tx = a.send_key.as_ref().map(Crypt::new).transpose()?;
     let mut rx = a.recv_key.as_ref().map(Crypt::new).transpose()?;
     let mut rx_key = a.recv_key;
     let interval = Duration::from_secs_f64(1.0 / a.pps);
     let start = Instant::now();
-    let end = start + Duration::from_secs_f64(a.seconds);
+    let mut end = start + Duration::from_secs_f64(a.seconds);
     let mut next = start;
     let (mut sent, mut received, mut verified, mut bad) = (0u64, 0u64, 0u64, 0u64);
     let mut resynced = 0u64;
@@ -175,7 +189,11 @@ fn run(a: Args) -> Result<(), String> {
     let mut last_report = start;
     let mut seq = a.start_seq;
     let mut buf = [0u8; 2048];
+    let mut last_activity = start;
     while Instant::now() < end {
+        if a.pace && Instant::now() > next + 4 * interval {
+            next = Instant::now();
+        }
         // Catch up in bursts rather than drift when the VM is slow.
         while Instant::now() >= next && Instant::now() < end && a.count.is_none_or(|c| sent < c) {
             let mut p = rtp(seq, a.ssrc);
@@ -192,10 +210,13 @@ fn run(a: Args) -> Result<(), String> {
             sent += 1;
             seq = seq.wrapping_add(1);
             next += interval;
+            last_activity = Instant::now();
         }
+        let sending = a.count.is_none_or(|c| sent < c);
         // Receive until the socket is empty (timeout) or the next send is due.
         while let Ok((n, src)) = sock.recv_from(&mut buf) {
             received += 1;
+            last_activity = Instant::now();
             sources.insert(src.to_string());
             let mut pkt = buf[..n].to_vec();
             let mut ok = match rx.as_mut() {
@@ -226,9 +247,15 @@ fn run(a: Args) -> Result<(), String> {
             } else {
                 bad += 1;
             }
-            if Instant::now() >= next {
+            if sending && Instant::now() >= next {
                 break;
             }
+        }
+        if !sending {
+            end = end.min(last_activity + Duration::from_secs(1));
+        }
+        if a.pace {
+            wait_readable(&sock, if sending { next.min(end) } else { end });
         }
         let now = Instant::now();
         if now.duration_since(last_report) >= Duration::from_secs(1) {
@@ -245,6 +272,24 @@ fn run(a: Args) -> Result<(), String> {
         src.join(",")
     );
     Ok(())
+}
+
+/// Blocks until `sock` is readable or `until` has come.
+fn wait_readable(sock: &UdpSocket, until: Instant) {
+    use std::os::fd::AsRawFd;
+    let d = until.saturating_duration_since(Instant::now());
+    let ts = libc::timespec {
+        tv_sec: d.as_secs() as libc::time_t,
+        tv_nsec: d.subsec_nanos() as libc::c_long,
+    };
+    let mut pfd = libc::pollfd {
+        fd: sock.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `pfd` and `ts` are valid for the call, the count is 1 and a null signal
+    // mask leaves the mask unchanged. Errors (EINTR) just end the wait early.
+    unsafe { libc::ppoll(&mut pfd, 1, &ts, std::ptr::null()) };
 }
 
 fn main() -> ExitCode {
