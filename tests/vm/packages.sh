@@ -94,7 +94,7 @@ unit=/lib/systemd/system/rtpengined.service
 out=$(systemd-analyze verify "$unit" 2>&1)
 if [ $? -eq 0 ] && [ -z "$out" ]; then ok "systemd-analyze verify rtpengined.service"; else not_ok "systemd-analyze verify rtpengined.service" "$out"; fi
 for line in "User=$user" "CapabilityBoundingSet=" "AmbientCapabilities=" "NoNewPrivileges=yes" \
-    "ExecStartPre=+/usr/sbin/rtpengine-rs-setup start" "ExecStopPost=+/usr/sbin/rtpengine-rs-setup stop"; do
+    "ExecStartPre=+/usr/sbin/rtpengine-rs-setup start" "ExecStopPost=+/usr/sbin/rtpengine-rs-setup stop-post" "StateDirectory=rtpengine-rs"; do
     check "unit: $line" grep -qxF -- "$line" "$unit"
 done
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
@@ -277,9 +277,17 @@ packaged_call() {
     check "packaged daemon as $user: kernel forwarding enabled" grep -q "kernel forwarding enabled" "$LOG"
     check "daemon runs as $user" [ "$(stat -c %U "/proc/$DPID")" = "$user" ]
     kernel_call pc1
+    check "packaged daemon saves calls in /var/lib/rtpengine-rs/calls" [ -d /var/lib/rtpengine-rs/calls ]
     daemon_stop
-    out=$(/usr/sbin/rtpengine-rs-setup stop 2>&1) || nok "setup helper stop after the call" "$out"
-    check "stop after the call removes table and module" [ ! -d /proc/rtpengine ]
+    # ExecStopPost: a crash keeps the table (calls flow on), so does `keep`; a clean
+    # stop removes it.
+    out=$(SERVICE_RESULT=signal /usr/sbin/rtpengine-rs-setup stop-post 2>&1)
+    check "stop-post after a crash keeps the table ($out)" [ -d /proc/rtpengine/0 ]
+    /usr/sbin/rtpengine-rs-setup keep >/dev/null
+    out=$(SERVICE_RESULT=success /usr/sbin/rtpengine-rs-setup stop-post 2>&1)
+    check "stop-post after keep keeps the table ($out)" [ -d /proc/rtpengine/0 ]
+    out=$(SERVICE_RESULT=success /usr/sbin/rtpengine-rs-setup stop-post 2>&1) || nok "setup helper stop-post after the call" "$out"
+    check "clean stop-post removes table and module" [ ! -d /proc/rtpengine ]
     [ $FAILS -eq 0 ] || { echo "# daemon log:"; tail -n 20 "$LOG" | sed 's/^/#   /'; }
     exit "$FAILS"
 }
