@@ -50,9 +50,9 @@ pub struct KernelHints {
     /// DTLS: handshake packets must reach userspace.
     pub dtls: bool,
     /// SDES-SRTP: decrypt what this stream receives from its peer with these.
-    pub srtp_in: Option<Box<rtpengine_core::abi::Srtp>>,
+    pub srtp_in: Option<Box<crate::srtp::SrtpParams>>,
     /// SDES-SRTP: encrypt what this stream sends to its peer with these.
-    pub srtp_out: Option<Box<rtpengine_core::abi::Srtp>>,
+    pub srtp_out: Option<Box<crate::srtp::SrtpParams>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,13 @@
 //! core crate (`rtpengine_core::srtp`, RustCrypto back end) that the kernel
 //! module also runs. A stream decrypts what its peer sends (`srtp_in`) and
 //! encrypts what goes out of its socket to the peer (`srtp_out`).
+//!
+//! Session parameters (RFC 4568 §6.3), applied as rtpengine 10.5 does:
+//! - UNENCRYPTED_SRTP, UNAUTHENTICATED_SRTP: SRTP only, both ways (`SrtpParams::srtp`,
+//!   also what a kernel target gets). SRTCP keeps the suite's cipher and its tag.
+//! - UNENCRYPTED_SRTCP: SRTCP we send goes out with E = 0, clear but authenticated.
+//!   Received SRTCP is decrypted or not by its E flag whatever was negotiated (10.5's
+//!   `rtcp_savp2avp`), so a peer sending E = 0 without the parameter is accepted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,10 +18,11 @@ use rtpengine_core::srtp::rustcrypto::RustCrypto;
 use rtpengine_core::srtp::{IndexState, SrtcpReplay, SrtpContext, SrtpError};
 
 use super::stream::is_rtcp;
+use crate::srtp::SrtpParams;
 
 /// One direction's SRTP and SRTCP contexts and their running state.
 pub struct SrtpDirection {
-    params: abi::Srtp,
+    params: SrtpParams,
     rtp: SrtpContext<RustCrypto>,
     rtcp: SrtpContext<RustCrypto>,
     state: Mutex<DirectionState>,
@@ -47,13 +55,14 @@ impl DirectionState {
 }
 
 impl SrtpDirection {
-    pub fn new(params: &abi::Srtp) -> Result<SrtpDirection, SrtpError> {
+    pub fn new(params: &SrtpParams) -> Result<SrtpDirection, SrtpError> {
+        let srtp = params.srtp();
         Ok(SrtpDirection {
             params: *params,
-            rtp: SrtpContext::new(&RustCrypto, params)?,
-            rtcp: SrtpContext::new_rtcp(&RustCrypto, params)?,
+            rtp: SrtpContext::new(&RustCrypto, &srtp)?,
+            rtcp: SrtpContext::new_rtcp(&RustCrypto, &params.srtcp())?,
             state: Mutex::new(DirectionState {
-                index: IndexState::new(&params.last_index),
+                index: IndexState::new(&srtp.last_index),
                 ssrcs: [None; MAX_SSRC],
                 rtcp_replay: [SrtcpReplay::default(); MAX_SSRC],
                 rtcp_index: 0,
@@ -71,7 +80,9 @@ impl SrtpDirection {
         let mut st = self.lock();
         if is_rtcp(packet) {
             let slot = st.slot(ssrc_at(packet, 4));
-            let got = self.rtcp.decrypt_rtcp(&mut st.rtcp_replay[slot], packet, len)?;
+            let got = self
+                .rtcp
+                .decrypt_rtcp(&mut st.rtcp_replay[slot], packet, len)?;
             packet.truncate(got.len);
         } else {
             let slot = st.slot(ssrc_at(packet, 8));
@@ -89,7 +100,11 @@ impl SrtpDirection {
             packet.resize(len + self.rtcp.rtcp_overhead(), 0);
             let index = st.rtcp_index;
             st.rtcp_index = (index + 1) & rtpengine_core::srtp::SRTCP_INDEX_MASK;
-            let n = self.rtcp.encrypt_rtcp(index, packet, len)?;
+            let n = if self.params.session.unencrypted_srtcp {
+                self.rtcp.encrypt_rtcp_unencrypted(index, packet, len)?
+            } else {
+                self.rtcp.encrypt_rtcp(index, packet, len)?
+            };
             packet.truncate(n);
         } else {
             packet.resize(len + self.rtp.overhead(), 0);
@@ -105,9 +120,16 @@ impl SrtpDirection {
         self.lock().index.last_index()
     }
 
-    /// The negotiated parameters with the live per-slot index, for a kernel target.
+    /// The SSRC of each index slot (the kernel target's SSRC slots, see
+    /// `kernel::target::track_ssrcs`).
+    pub fn ssrcs(&self) -> [Option<u32>; MAX_SSRC] {
+        self.lock().ssrcs
+    }
+
+    /// The negotiated SRTP parameters (session parameters applied) with the live
+    /// per-slot index, for a kernel target.
     pub fn kernel_params(&self) -> abi::Srtp {
-        let mut p = self.params;
+        let mut p = self.params.srtp();
         p.last_index = self.last_index();
         p
     }
@@ -169,7 +191,10 @@ impl std::fmt::Debug for Transforms {
 
 impl StreamSrtp {
     pub fn get(&self) -> Option<Arc<Transforms>> {
-        self.current.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Installs the parameters signalling chose. Bad parameters (which the
@@ -177,11 +202,11 @@ impl StreamSrtp {
     /// returned for the log.
     pub fn update(
         &self,
-        decrypt: Option<&abi::Srtp>,
-        encrypt: Option<&abi::Srtp>,
+        decrypt: Option<&SrtpParams>,
+        encrypt: Option<&SrtpParams>,
     ) -> Result<(), SrtpError> {
         let mut cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        let same = |have: Option<&SrtpDirection>, want: Option<&abi::Srtp>| {
+        let same = |have: Option<&SrtpDirection>, want: Option<&SrtpParams>| {
             have.map(|d| &d.params) == want
         };
         if let Some(t) = cur.as_ref() {
@@ -194,7 +219,7 @@ impl StreamSrtp {
             return Ok(());
         }
         let mut result = Ok(());
-        let mut build = |p: Option<&abi::Srtp>| {
+        let mut build = |p: Option<&SrtpParams>| {
             p.and_then(|p| SrtpDirection::new(p).map_err(|e| result = Err(e)).ok())
         };
         let transforms = Transforms {
@@ -216,7 +241,7 @@ mod tests {
     use crate::sdp::crypto::CryptoAttribute;
     use crate::srtp::Suite;
 
-    fn params(suite: &str, fill: u8) -> abi::Srtp {
+    fn params(suite: &str, fill: u8) -> SrtpParams {
         let s = Suite::by_name(suite).unwrap();
         let c = CryptoAttribute {
             tag: 1,
@@ -251,7 +276,11 @@ mod tests {
                 let mut bad = pkt.clone();
                 let last = bad.len() - 1;
                 bad[last] ^= 1;
-                assert!(rx.unprotect(&mut bad).is_err(), "{} tampered accepted", suite.name);
+                assert!(
+                    rx.unprotect(&mut bad).is_err(),
+                    "{} tampered accepted",
+                    suite.name
+                );
                 rx.unprotect(&mut pkt).unwrap();
                 assert_eq!(pkt, plain, "{}", suite.name);
             }
@@ -273,34 +302,204 @@ mod tests {
         tx.protect(&mut pkt).unwrap();
         assert!(rx_wrong.unprotect(&mut pkt.clone()).is_err());
         rx.unprotect(&mut pkt.clone()).unwrap();
-        assert!(rx.unprotect(&mut pkt.clone()).is_err(), "replayed packet accepted");
+        assert!(
+            rx.unprotect(&mut pkt.clone()).is_err(),
+            "replayed packet accepted"
+        );
+    }
+
+    fn with_session(suite: &str, session: &[&str]) -> SrtpParams {
+        let s = Suite::by_name(suite).unwrap();
+        let c = CryptoAttribute {
+            tag: 1,
+            suite: s.name.into(),
+            key_salt: (0..s.key_salt_len() as u8)
+                .map(|i| i.wrapping_mul(7))
+                .collect(),
+            lifetime: None,
+            mki: None,
+            session_params: session.iter().map(|p| p.to_string()).collect(),
+        };
+        s.srtp_params(&c)
+    }
+
+    fn rtcp_packet() -> Vec<u8> {
+        let mut p = vec![0x81, 201, 0, 7, 0xde, 0xad, 0xbe, 0xef];
+        p.extend((0..24).map(|i| 0x40 + i as u8));
+        p
+    }
+
+    /// The E flag and index word of a protected SRTCP packet of `plain_len` bytes.
+    fn e_word(srtcp: &[u8], plain_len: usize, gcm: bool) -> u32 {
+        let at = plain_len + if gcm { 16 } else { 0 };
+        u32::from_be_bytes(srtcp[at..at + 4].try_into().unwrap())
     }
 
     #[test]
     fn session_parameters_leave_payload_clear_or_unauthenticated() {
-        let s = Suite::by_name("AES_CM_128_HMAC_SHA1_80").unwrap();
-        let with = |params: &[&str]| {
-            let c = CryptoAttribute {
-                tag: 1,
-                suite: s.name.into(),
-                key_salt: vec![9; 30],
-                lifetime: None,
-                mki: None,
-                session_params: params.iter().map(|p| p.to_string()).collect(),
-            };
-            SrtpDirection::new(&s.srtp_params(&c)).unwrap_or_else(|e| panic!("{params:?}: {e:?}"))
-        };
         let plain = rtp_packet(5);
-        let clear = with(&["UNENCRYPTED_SRTP"]);
+        let clear = SrtpDirection::new(&with_session(
+            "AES_CM_128_HMAC_SHA1_80",
+            &["UNENCRYPTED_SRTP"],
+        ))
+        .unwrap();
         let mut p = plain.clone();
         clear.protect(&mut p).unwrap();
         assert_eq!(&p[..plain.len()], &plain[..], "payload must stay clear");
         assert_eq!(p.len(), plain.len() + 10, "but carry the tag");
-        let unauth = with(&["UNAUTHENTICATED_SRTP"]);
+        let unauth = SrtpDirection::new(&with_session(
+            "AES_CM_128_HMAC_SHA1_80",
+            &["UNAUTHENTICATED_SRTP"],
+        ))
+        .unwrap();
         let mut p = plain.clone();
         unauth.protect(&mut p).unwrap();
         assert_eq!(p.len(), plain.len(), "no tag");
         assert_ne!(p, plain, "but encrypted");
+    }
+
+    #[test]
+    fn srtp_parameters_leave_srtcp_encrypted_and_authenticated() {
+        // 10.5 consults only UNENCRYPTED_SRTCP for SRTCP; before, UNENCRYPTED_SRTP sent
+        // SRTCP in the clear and could not decrypt a peer's encrypted SRTCP.
+        for suite in crate::srtp::SUITES {
+            let gcm = suite.name.starts_with("AEAD");
+            let null = suite.name.starts_with("NULL");
+            for param in ["UNENCRYPTED_SRTP", "UNAUTHENTICATED_SRTP"] {
+                let params = with_session(suite.name, &[param]);
+                let tx = SrtpDirection::new(&params).unwrap();
+                let plain = rtcp_packet();
+                let mut p = plain.clone();
+                tx.protect(&mut p).unwrap();
+                let what = format!("{} {param}", suite.name);
+                assert_eq!(
+                    p.len(),
+                    plain.len() + 4 + if gcm { 16 } else { 10 },
+                    "{what}: SRTCP tag"
+                );
+                assert_eq!(
+                    e_word(&p, plain.len(), gcm),
+                    0x8000_0000 * u32::from(!null),
+                    "{what}: E flag, index 0"
+                );
+                assert_eq!(
+                    p[8..plain.len()] == plain[8..],
+                    null,
+                    "{what}: SRTCP encrypted"
+                );
+                // The peer's SRTCP (same keys, no parameters) is decrypted.
+                let plain_suite = SrtpDirection::new(&with_session(suite.name, &[])).unwrap();
+                let mut from_peer = plain.clone();
+                plain_suite.protect(&mut from_peer).unwrap();
+                let rx = SrtpDirection::new(&params).unwrap();
+                rx.unprotect(&mut from_peer).unwrap();
+                assert_eq!(from_peer, plain, "{what}: SRTCP decrypted");
+                let mut bad = p.clone();
+                bad[9] ^= 1;
+                assert!(
+                    rx.unprotect(&mut bad).is_err(),
+                    "{what}: tampered SRTCP accepted"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unencrypted_srtcp_sends_e0_and_any_e_flag_is_received() {
+        for suite in crate::srtp::SUITES {
+            let gcm = suite.name.starts_with("AEAD");
+            let what = suite.name;
+            let unenc = with_session(suite.name, &["UNENCRYPTED_SRTCP"]);
+            let tx = SrtpDirection::new(&unenc).unwrap();
+            let plain = rtcp_packet();
+            for index in 0..3u32 {
+                let mut p = plain.clone();
+                tx.protect(&mut p).unwrap();
+                assert_eq!(&p[..plain.len()], &plain[..], "{what}: clear");
+                assert_eq!(
+                    p.len(),
+                    plain.len() + 4 + if gcm { 16 } else { 10 },
+                    "{what}: authenticated"
+                );
+                assert_eq!(e_word(&p, plain.len(), gcm), index, "{what}: E = 0");
+                // A receiver that negotiated encryption takes E = 0 as 10.5 does ...
+                let encrypted = with_session(suite.name, &[]);
+                let rx = SrtpDirection::new(&encrypted).unwrap();
+                let mut got = p.clone();
+                let mut bad = p.clone();
+                rx.unprotect(&mut got).unwrap();
+                assert_eq!(got, plain, "{what}");
+                // ... but only authenticated.
+                bad[plain.len() - 1] ^= 0x10;
+                assert!(
+                    SrtpDirection::new(&encrypted)
+                        .unwrap()
+                        .unprotect(&mut bad)
+                        .is_err(),
+                    "{what}: tampered"
+                );
+            }
+            // SRTP is unaffected.
+            let mut r = rtp_packet(9);
+            tx.protect(&mut r).unwrap();
+            assert_eq!(
+                r[12..172] == rtp_packet(9)[12..],
+                suite.name.starts_with("NULL"),
+                "{what}: SRTP"
+            );
+            // A receiver with the parameter still decrypts a peer that sets E.
+            let mut from_peer = plain.clone();
+            SrtpDirection::new(&with_session(suite.name, &[]))
+                .unwrap()
+                .protect(&mut from_peer)
+                .unwrap();
+            SrtpDirection::new(&unenc)
+                .unwrap()
+                .unprotect(&mut from_peer)
+                .unwrap();
+            assert_eq!(from_peer, plain, "{what}: E = 1 received");
+        }
+    }
+
+    #[test]
+    fn kernel_gets_the_srtp_parameters_only() {
+        let p = |s: &[&str]| {
+            SrtpDirection::new(&with_session("AES_CM_128_HMAC_SHA1_80", s))
+                .unwrap()
+                .kernel_params()
+        };
+        let base = p(&[]);
+        assert_eq!(
+            (base.cipher, base.hmac, base.auth_tag_len),
+            (abi::cipher::AES_CM_128, abi::hmac::HMAC_SHA1, 10)
+        );
+        assert_eq!(
+            p(&["UNENCRYPTED_SRTCP"]),
+            base,
+            "SRTCP never reaches the kernel"
+        );
+        assert_eq!(
+            p(&["UNENCRYPTED_SRTP"]),
+            abi::Srtp {
+                cipher: abi::cipher::NULL,
+                ..base
+            }
+        );
+        assert_eq!(
+            p(&["UNAUTHENTICATED_SRTP"]),
+            abi::Srtp {
+                auth_tag_len: 0,
+                ..base
+            }
+        );
+        let gcm = SrtpDirection::new(&with_session("AEAD_AES_128_GCM", &["UNENCRYPTED_SRTP"]))
+            .unwrap()
+            .kernel_params();
+        assert_eq!(
+            (gcm.cipher, gcm.hmac),
+            (abi::cipher::NULL, abi::hmac::NULL),
+            "10.5: no protection left"
+        );
     }
 
     #[test]
@@ -312,8 +511,11 @@ mod tests {
         tx.protect(&mut first).unwrap();
         rx.unprotect(&mut first).unwrap();
         let seeded = rx.kernel_params();
-        assert_eq!(seeded.last_index[0], 65_530, "kernel starts where userspace is");
-        assert_eq!(seeded.master_key, p.master_key);
+        assert_eq!(
+            seeded.last_index[0], 65_530,
+            "kernel starts where userspace is"
+        );
+        assert_eq!(seeded.master_key, p.keys.master_key);
         // The kernel forwarded across the sequence wrap (ROC 1) in both directions.
         let mut kernel = [0u64; MAX_SSRC];
         kernel[0] = (1 << 16) | 40_000;

@@ -3,10 +3,10 @@
 //! transform itself is `rtpengine_core::srtp`, shared with the kernel module.
 
 pub mod keys;
-pub mod session;
 pub mod sdes;
+pub mod session;
 pub mod suite;
 
 pub use sdes::{answer_crypto, offer_crypto, SdesOptions};
 pub use session::{MediaSdes, NegotiatedKeys};
-pub use suite::{Suite, SUITES};
+pub use suite::{SessionParams, SrtpParams, Suite, SUITES};

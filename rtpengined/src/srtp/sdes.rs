@@ -21,7 +21,11 @@ use crate::sdp::crypto::CryptoAttribute;
 use super::suite::{Suite, SUITES};
 
 /// Session parameters in the order rtpengine prints them.
-const SESSION_PARAMS: [&str; 3] = ["UNENCRYPTED_SRTP", "UNENCRYPTED_SRTCP", "UNAUTHENTICATED_SRTP"];
+const SESSION_PARAMS: [&str; 3] = [
+    "UNENCRYPTED_SRTP",
+    "UNENCRYPTED_SRTCP",
+    "UNAUTHENTICATED_SRTP",
+];
 
 /// The ng `SDES` list (and `SDES-...` flags) for one side.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -123,7 +127,10 @@ pub fn offer_crypto(
             session_params: crypto.session_params.clone(),
         });
     }
-    for suite in SUITES.iter().filter(|s| options.allows(s) && !used.contains(&s.name)) {
+    for suite in SUITES
+        .iter()
+        .filter(|s| options.allows(s) && !used.contains(&s.name))
+    {
         out.push(CryptoAttribute {
             tag: out.len() as u32 + 1,
             suite: suite.name.to_string(),
@@ -151,7 +158,10 @@ pub fn answer_crypto(
     let usable = |s: &Suite| options.allows(s);
     // The answerer's choice, if the offerer offered that suite: keep its key.
     for (answer, suite) in answered {
-        if let Some((offer, _)) = offered.iter().find(|(_, s)| s.name == suite.name && usable(s)) {
+        if let Some((offer, _)) = offered
+            .iter()
+            .find(|(_, s)| s.name == suite.name && usable(s))
+        {
             return Ok(Some(CryptoAttribute {
                 tag: offer.tag,
                 suite: suite.name.to_string(),
@@ -213,7 +223,12 @@ mod tests {
         assert_eq!(out[1].suite, "AEAD_AES_256_GCM");
         assert_eq!(out[1].key_salt.len(), 44);
         assert!(out.iter().all(|c| c.suite != "F8_128_HMAC_SHA1_80"));
-        assert_eq!(out.iter().filter(|c| c.suite == "AES_CM_128_HMAC_SHA1_32").count(), 1);
+        assert_eq!(
+            out.iter()
+                .filter(|c| c.suite == "AES_CM_128_HMAC_SHA1_32")
+                .count(),
+            1
+        );
     }
 
     #[test]
@@ -222,15 +237,27 @@ mod tests {
             "3 AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd".into(),
             "4 AES_CM_128_HMAC_SHA1_32 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd".into(),
         ]);
-        let answered = usable_crypto(&["9 AES_CM_128_HMAC_SHA1_32 inline:BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMk".into()]);
+        let answered = usable_crypto(&[
+            "9 AES_CM_128_HMAC_SHA1_32 inline:BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMk".into(),
+        ]);
         let none = SdesOptions::default();
-        let a = answer_crypto(&offered, &answered, &none, &mut counter_keys()).unwrap().unwrap();
+        let a = answer_crypto(&offered, &answered, &none, &mut counter_keys())
+            .unwrap()
+            .unwrap();
         assert_eq!((a.tag, a.suite.as_str()), (4, "AES_CM_128_HMAC_SHA1_32"));
         assert_eq!(a.key_salt, answered[0].0.key_salt);
-        let a = answer_crypto(&offered, &[], &none, &mut counter_keys()).unwrap().unwrap();
+        let a = answer_crypto(&offered, &[], &none, &mut counter_keys())
+            .unwrap()
+            .unwrap();
         assert_eq!((a.tag, a.key_salt.clone()), (3, vec![1u8; 30]));
         let off = SdesOptions::from_ng(["off"]);
-        assert_eq!(answer_crypto(&offered, &[], &off, &mut counter_keys()).unwrap(), None);
-        assert_eq!(answer_crypto(&[], &answered, &none, &mut counter_keys()).unwrap(), None);
+        assert_eq!(
+            answer_crypto(&offered, &[], &off, &mut counter_keys()).unwrap(),
+            None
+        );
+        assert_eq!(
+            answer_crypto(&[], &answered, &none, &mut counter_keys()).unwrap(),
+            None
+        );
     }
 }

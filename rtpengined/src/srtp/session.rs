@@ -95,17 +95,27 @@ mod tests {
         let none = SdesOptions::default();
         let to_savp = offer_lines(&[], "RTP/SAVP", &none).unwrap().unwrap();
         assert_eq!(to_savp.len(), 12);
-        assert_eq!(offer_lines(&[format!("1 {KEY80}")], "RTP/AVP", &none).unwrap(), Some(vec![]));
+        assert_eq!(
+            offer_lines(&[format!("1 {KEY80}")], "RTP/AVP", &none).unwrap(),
+            Some(vec![])
+        );
         assert_eq!(offer_lines(&[], "RTP/AVP", &none).unwrap(), None);
         // The AVP side answers: the SAVP offerer gets its first suite, fresh key.
-        let back = answer_lines(&[format!("4 {KEY80}")], "RTP/SAVP", &[], &none).unwrap().unwrap();
-        assert_eq!((back[0].tag, back[0].suite.as_str()), (4, "AES_CM_128_HMAC_SHA1_80"));
+        let back = answer_lines(&[format!("4 {KEY80}")], "RTP/SAVP", &[], &none)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (back[0].tag, back[0].suite.as_str()),
+            (4, "AES_CM_128_HMAC_SHA1_80")
+        );
         assert_ne!(back[0].key_salt, (0u8..30).collect::<Vec<_>>());
     }
 
     #[test]
     fn negotiate_pairs_by_tag_and_suite() {
-        let sent = offer_lines(&[], "RTP/SAVP", &SdesOptions::default()).unwrap().unwrap();
+        let sent = offer_lines(&[], "RTP/SAVP", &SdesOptions::default())
+            .unwrap()
+            .unwrap();
         let pick = &sent[6];
         assert_eq!(pick.suite, "AES_CM_128_HMAC_SHA1_80");
         let keys = negotiate(&[format!("{} {KEY80}", pick.tag)], &sent).unwrap();

@@ -144,6 +144,52 @@ impl<B: CryptoBackend> SrtpContext<B> {
         Ok(end)
     }
 
+    /// As [`SrtpContext::encrypt_rtcp`], with the payload left in the clear and E = 0: the
+    /// UNENCRYPTED_SRTCP session parameter (RFC 4568 §6.3.2, RFC 3711 §3.4). The packet is
+    /// still authenticated: HMAC over `header | payload | E+index`; with AEAD the RFC 7714
+    /// §9.3 tag over the same bytes as AAD with nothing to encrypt, placed where the
+    /// ciphertext's tag would be (`header | payload | GCM tag | E+index | MKI`). Needs the
+    /// same [`SrtpContext::rtcp_overhead`] room. Receivers tell it by the E flag, so
+    /// [`SrtpContext::decrypt_rtcp`] takes it as it is.
+    pub fn encrypt_rtcp_unencrypted(&self, index: u32, buf: &mut [u8], len: usize) -> Result<usize, SrtpError> {
+        let packet = buf.get(..len).ok_or(SrtpError::LengthBeyondBuffer)?;
+        let (ssrc, _) = rtcp_header(packet)?;
+        if self.suite.is_plain() {
+            return Ok(len);
+        }
+        let needed = len.checked_add(self.rtcp_overhead()).ok_or(SrtpError::NoRoom { needed: usize::MAX })?;
+        if buf.len() < needed {
+            return Err(SrtpError::NoRoom { needed });
+        }
+        let index = index & SRTCP_INDEX_MASK;
+        let word = index.to_be_bytes();
+        let mut end = len;
+        if let Cipher::AesGcm(gcm) = &self.cipher {
+            let mut tag = [0u8; GCM_TAG_LEN];
+            let iv = gcm_iv(&self.salt, ssrc, u64::from(index));
+            seal_tag_only(gcm, &iv, buf.get(..len).unwrap_or(&[]), word, &mut tag)?;
+            let tag_end = end.saturating_add(GCM_TAG_LEN);
+            copy_into(region(buf, end, tag_end), &tag);
+            end = tag_end;
+        }
+        let word_end = end.saturating_add(4);
+        copy_into(region(buf, end, word_end), &word);
+        end = word_end;
+        let mac = match &self.auth {
+            Some(hmac) => Some(hmac.mac(&[buf.get(..end).unwrap_or(&[])])?),
+            None => None,
+        };
+        let mki_end = end.saturating_add(self.suite.mki_len);
+        copy_into(region(buf, end, mki_end), self.mki());
+        end = mki_end;
+        if let Some(mac) = mac {
+            let tag_end = end.saturating_add(self.suite.tag_len);
+            copy_into(region(buf, end, tag_end), &mac);
+            end = tag_end;
+        }
+        Ok(end)
+    }
+
     /// Authenticates and decrypts the SRTCP packet in `buf[..len]` in place. The index
     /// comes from the packet; `replay` (per sender SSRC) refuses indices already seen.
     /// On error `buf` and `replay` are unchanged.
@@ -233,6 +279,17 @@ fn open_tag_only<G: AesGcm>(gcm: &G, iv: &[u8; 12], body: &[u8], word: [u8; 4], 
     gcm.open_in_place(iv, aad.get(..total).unwrap_or(&[]), &mut [], tag)
 }
 
+/// The AEAD tag of an unencrypted SRTCP packet: `body || E+index` as AAD, nothing to
+/// encrypt (the sending side of [`open_tag_only`]).
+fn seal_tag_only<G: AesGcm>(gcm: &G, iv: &[u8; 12], body: &[u8], word: [u8; 4], tag: &mut [u8; 16]) -> Result<(), CryptoError> {
+    const MAX_AAD: usize = 1500;
+    let mut aad = [0u8; MAX_AAD];
+    let total = body.len().checked_add(4).filter(|&n| n <= MAX_AAD).ok_or(CryptoError::Backend)?;
+    copy_into(&mut aad, body);
+    copy_into(aad.get_mut(body.len()..total).unwrap_or(&mut []), &word);
+    gcm.seal_in_place(iv, aad.get(..total).unwrap_or(&[]), &mut [], tag)
+}
+
 /// SSRC and the clear 8-byte header of an RTCP packet (version 2, at least 8 bytes).
 fn rtcp_header(packet: &[u8]) -> Result<([u8; 4], [u8; RTCP_CLEAR_LEN]), SrtpError> {
     use super::super::rtp::RtpError;
@@ -278,6 +335,82 @@ mod tests {
         assert_eq!(r.last(), Some(7));
         r.accept(500);
         assert_eq!(r.check(6), ReplayCheck::TooOld);
+    }
+
+    use super::super::super::abi::{cipher, hmac};
+    use super::super::rustcrypto::RustCrypto;
+    use super::super::suite::CipherKind;
+
+    fn hex(s: &str) -> std::vec::Vec<u8> {
+        let digits: std::vec::Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
+        digits.chunks(2).map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
+    }
+
+    /// RFC 7714 §17: the RTCP packet, and its AEAD_AES_128_GCM session key and salt.
+    const RFC7714_RTCP: &str = "81c8000d4d6172734e5450314e545032525450200000042a0000e9304c756e61deadbeefdeadbeefdeadbeefdeadbeefdeadbeef";
+
+    #[test]
+    fn rfc7714_17_3_unencrypted_srtcp_is_tag_only() {
+        let suite = Suite {
+            cipher: CipherKind::AesGcm,
+            hmac: false,
+            tag_len: 0,
+            mki_len: 0,
+            master_key_len: 16,
+            master_salt_len: 12,
+            session_key_len: 16,
+            session_salt_len: 12,
+        };
+        let mut keys = SessionKeys { key: [0; 32], key_len: 16, salt: [0; 14], auth: [0; 20] };
+        keys.key[..16].copy_from_slice(&hex("000102030405060708090a0b0c0d0e0f"));
+        keys.salt[..12].copy_from_slice(b"Quid pro quo");
+        let ctx = SrtpContext::with_session_keys(&RustCrypto, &suite, &keys, &[]).unwrap();
+        let plain = hex(RFC7714_RTCP);
+        let mut buf = plain.clone();
+        buf.resize(plain.len() + ctx.rtcp_overhead(), 0);
+        let n = ctx.encrypt_rtcp_unencrypted(0x5d4, &mut buf, plain.len()).unwrap();
+        let want = hex(&std::format!("{RFC7714_RTCP} 841dd9683dd78ec92ae58790125f62b3 000005d4"));
+        assert_eq!(buf[..n], want[..]);
+        let d = ctx.decrypt_rtcp(&mut SrtcpReplay::default(), &mut buf, n).unwrap();
+        assert_eq!((d.len, d.index, d.was_encrypted), (plain.len(), 0x5d4, false));
+    }
+
+    #[test]
+    fn unencrypted_srtcp_with_hmac_is_clear_and_authenticated() {
+        let mut p = Srtp::plain();
+        p.cipher = cipher::AES_CM_128;
+        p.hmac = hmac::HMAC_SHA1;
+        p.master_key[..16].copy_from_slice(&[3; 16]);
+        p.master_key_len = 16;
+        p.master_salt[..14].copy_from_slice(&[4; 14]);
+        p.master_salt_len = 14;
+        p.session_key_len = 16;
+        p.session_salt_len = 14;
+        p.auth_tag_len = 4; // the _32 suite: SRTCP still carries 80 bits
+        p.mki[..2].copy_from_slice(&[0xab, 0xcd]);
+        p.mki_len = 2;
+        let ctx = SrtpContext::new_rtcp(&RustCrypto, &p).unwrap();
+        let plain = hex("80c90001 deadbeef 0102030405060708");
+        let mut buf = plain.clone();
+        buf.resize(plain.len() + ctx.rtcp_overhead(), 0);
+        let n = ctx.encrypt_rtcp_unencrypted(0x8000_0007, &mut buf, plain.len()).unwrap();
+        assert_eq!(n, plain.len() + 4 + 2 + SRTCP_TAG_LEN);
+        assert_eq!(buf[..plain.len()], plain[..], "payload clear");
+        assert_eq!(buf[plain.len()..plain.len() + 6], [0, 0, 0, 7, 0xab, 0xcd], "E=0, index masked, MKI");
+        let mut encrypted = plain.clone();
+        encrypted.resize(n, 0);
+        ctx.encrypt_rtcp(7, &mut encrypted, plain.len()).unwrap();
+        assert_ne!(encrypted[8..plain.len()], plain[8..], "the same context encrypts otherwise");
+        let mut bad = buf.clone();
+        bad[9] ^= 1;
+        let mut replay = SrtcpReplay::default();
+        assert_eq!(ctx.decrypt_rtcp(&mut replay, &mut bad, n), Err(SrtpError::AuthFailed));
+        let d = ctx.decrypt_rtcp(&mut replay, &mut buf, n).unwrap();
+        assert_eq!((d.len, d.index, d.was_encrypted), (plain.len(), 7, false));
+        assert_eq!(buf[..d.len], plain[..]);
+        let mut short = [0u8; 20];
+        short[..16].copy_from_slice(&plain);
+        assert_eq!(ctx.encrypt_rtcp_unencrypted(1, &mut short, 16), Err(SrtpError::NoRoom { needed: 32 }));
     }
 
     #[test]
