@@ -2,13 +2,14 @@
 //! rules of rtpengine 10.5: flags from the media, source-mismatch action from the
 //! learning mode, payload types sorted with their clock rates, plain RTP as
 //! cipher NULL / hmac NULL, one destination per sink. SRTP streams carry their
-//! negotiated parameters (with the live index) for the kernel to decrypt/encrypt RTP.
+//! negotiated parameters (with the live index) for the kernel to decrypt/encrypt RTP,
+//! and with [`track_ssrcs`] one index slot per SSRC, as 10.5 sets them up.
 
 use std::net::SocketAddr;
 
 use rtpengine_core::abi::{
     src_mismatch, target_flags, DestinationInfo, OutputInfo, PayloadType, Pod, Srtp, TargetInfo,
-    MAX_PAYLOAD_TYPES,
+    MAX_PAYLOAD_TYPES, MAX_SSRC,
 };
 
 use super::address::to_abi;
@@ -102,7 +103,8 @@ pub fn build(
     o.src_addr = src;
     o.dst_addr = dst;
     // Without TRACK_SSRC every SSRC uses index slot 0 in the kernel, as in
-    // userspace for the first (usually only) sender.
+    // userspace for the first (usually only) sender; `track_ssrcs` gives each
+    // SSRC its own slot.
     o.encrypt = crypto.encrypt.unwrap_or_else(Srtp::plain);
     o.tos = out.tos;
     let mut d = DestinationInfo::zeroed();
@@ -110,6 +112,62 @@ pub fn build(
     d.num = 0;
     d.output = o;
     Some((t, d))
+}
+
+/// SSRCs in the order userspace SRTP gave them index slots (`SrtpDirection::ssrcs`).
+pub type SsrcSlots = [Option<u32>; MAX_SSRC];
+
+/// The slot layout of an SRTP target and its output disagree: the same SSRC sits
+/// in different index slots of the two directions (or two SSRCs in one slot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotConflict {
+    pub slot: usize,
+}
+
+/// Puts the SSRCs userspace SRTP has seen into the target's slots and sets
+/// `track_ssrc`, as rtpengine 10.5 does for every target (its `kernelize_one`:
+/// `track_ssrc = 1`, `ssrc[u]` = the stream's `ssrc_in[u]`). The kernel then
+/// decrypts and re-encrypts each SSRC with its own slot's index (seeded from the
+/// same slot of `decrypt.last_index` / `encrypt.last_index`), instead of one index
+/// in slot 0 shared by every sender. A packet of an SSRC in no slot goes to
+/// userspace (counted as an error) until the target is installed again with it.
+///
+/// `rx` are the slots of the receiving stream's SRTP (decrypt), `tx` those of the
+/// sink's (encrypt); the kernel uses one slot number for both, so both must agree
+/// where both know an SSRC. Without any known SSRC (plain RTP, nothing received
+/// yet) or without RTP parsing the target is left as it is. Returns whether SSRCs
+/// are tracked now.
+pub fn track_ssrcs(
+    t: &mut TargetInfo,
+    rx: Option<&SsrcSlots>,
+    tx: Option<&SsrcSlots>,
+) -> Result<bool, SlotConflict> {
+    let mut slots: SsrcSlots = [None; MAX_SSRC];
+    for (slot, merged) in slots.iter_mut().enumerate() {
+        let a = rx.and_then(|r| r[slot]);
+        let b = tx.and_then(|r| r[slot]);
+        *merged = match (a, b) {
+            (Some(a), Some(b)) if a != b => return Err(SlotConflict { slot }),
+            (a, b) => a.or(b),
+        };
+    }
+    for (i, s) in slots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.map(|s| (i, s)))
+    {
+        if slots[..i].contains(&Some(s)) {
+            return Err(SlotConflict { slot: i });
+        }
+    }
+    if t.flags & target_flags::RTP == 0 || slots.iter().all(Option::is_none) {
+        return Ok(false);
+    }
+    t.flags |= target_flags::TRACK_SSRC;
+    // Network order, as the module compares them with the packet's header.
+    // An unknown slot stays 0 (10.5: it then matches a packet with SSRC 0).
+    t.ssrc = slots.map(|s| s.unwrap_or(0).to_be());
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -156,7 +214,13 @@ mod tests {
             Learning::default(),
             rtp(&[(8, 8000), (101, 8000), (0, 8000), (8, 8000)]),
         );
-        let (t, d) = build(&s, "10.0.1.2:5000".parse().unwrap(), out(), &Crypto::default()).unwrap();
+        let (t, d) = build(
+            &s,
+            "10.0.1.2:5000".parse().unwrap(),
+            out(),
+            &Crypto::default(),
+        )
+        .unwrap();
         assert_eq!(t.local, to_abi(s.local));
         assert_eq!(t.expected_src, to_abi("10.0.1.2:5000".parse().unwrap()));
         assert_eq!(t.src_mismatch, src_mismatch::IGNORE);
@@ -184,10 +248,15 @@ mod tests {
     fn learning_modes_map_to_mismatch_actions() {
         let src: SocketAddr = "10.0.1.2:5000".parse().unwrap();
         let mode = |l: Learning| {
-            build(&stream(l, rtp(&[(0, 8000)])), src, out(), &Crypto::default())
-                .unwrap()
-                .0
-                .src_mismatch
+            build(
+                &stream(l, rtp(&[(0, 8000)])),
+                src,
+                out(),
+                &Crypto::default(),
+            )
+            .unwrap()
+            .0
+            .src_mismatch
         };
         assert_eq!(
             mode(Learning {
@@ -218,7 +287,10 @@ mod tests {
         let src: SocketAddr = "10.0.1.2:5001".parse().unwrap();
         let mut s = stream(Learning::default(), rtp(&[(0, 8000)]));
         s.is_rtcp = true;
-        assert_eq!(build(&s, src, out(), &Crypto::default()).unwrap().0.flags, 0);
+        assert_eq!(
+            build(&s, src, out(), &Crypto::default()).unwrap().0.flags,
+            0
+        );
         let s = stream(Learning::default(), rtp(&[]));
         assert_eq!(
             build(&s, src, out(), &Crypto::default()).unwrap().0.flags & target_flags::RTP,
@@ -281,6 +353,73 @@ mod tests {
         r.is_rtcp = true;
         assert!(build(&r, src, out(), &crypto).is_none());
         assert!(build(&stream(Learning::default(), rtp(&[])), src, out(), &half).is_none());
+    }
+
+    #[test]
+    fn ssrc_slots_and_track_ssrc_as_10_5() {
+        let src: SocketAddr = "10.0.1.2:5000".parse().unwrap();
+        let crypto = Crypto {
+            decrypt: Some(srtp_params(1, 70_000)),
+            encrypt: Some(srtp_params(2, 12)),
+        };
+        let s = stream(Learning::default(), rtp(&[(0, 8000)]));
+        let (mut t, _) = build(&s, src, out(), &crypto).unwrap();
+        assert_eq!(
+            t.flags & target_flags::TRACK_SSRC,
+            0,
+            "build alone tracks nothing"
+        );
+        let rx = [Some(0xaaaa_0001), Some(0xbbbb_0002), None, None];
+        let tx = [Some(0xaaaa_0001), None, None, None];
+        assert_eq!(track_ssrcs(&mut t, Some(&rx), Some(&tx)), Ok(true));
+        assert_ne!(t.flags & target_flags::TRACK_SSRC, 0);
+        assert_eq!(
+            t.ssrc,
+            [0xaaaa_0001u32.to_be(), 0xbbbb_0002u32.to_be(), 0, 0]
+        );
+        // What the module does with it: each SSRC in its own slot, others to userspace.
+        let slot = |ssrc: u32| rtpengine_core::rtp::ssrc_slot(&t.ssrc, ssrc.to_be());
+        assert_eq!(
+            (slot(0xaaaa_0001), slot(0xbbbb_0002), slot(7)),
+            (Some(0), Some(1), None)
+        );
+        assert!(rtpengine_core::target::prepare_target(&t, |_| true).is_ok());
+        // Plain RTP in, SRTP out: the sink's slots.
+        let (mut t, _) = build(&s, src, out(), &crypto).unwrap();
+        assert_eq!(track_ssrcs(&mut t, None, Some(&tx)), Ok(true));
+        assert_eq!(t.ssrc[0], 0xaaaa_0001u32.to_be());
+    }
+
+    #[test]
+    fn ssrc_slots_left_alone_or_refused() {
+        let src: SocketAddr = "10.0.1.2:5000".parse().unwrap();
+        let s = stream(Learning::default(), rtp(&[(0, 8000)]));
+        let (mut t, _) = build(&s, src, out(), &Crypto::default()).unwrap();
+        let before = t;
+        // Nothing seen yet (or plain RTP both ways): every SSRC keeps flowing.
+        assert_eq!(track_ssrcs(&mut t, Some(&[None; 4]), None), Ok(false));
+        assert_eq!(track_ssrcs(&mut t, None, None), Ok(false));
+        assert_eq!(t, before);
+        // The two directions put an SSRC in different slots: one kernel slot
+        // number cannot serve both.
+        let rx = [Some(1), Some(2), None, None];
+        let tx = [Some(2), Some(1), None, None];
+        assert_eq!(
+            track_ssrcs(&mut t, Some(&rx), Some(&tx)),
+            Err(SlotConflict { slot: 0 })
+        );
+        let tx = [None, None, Some(1), None];
+        assert_eq!(
+            track_ssrcs(&mut t, Some(&rx), Some(&tx)),
+            Err(SlotConflict { slot: 2 })
+        );
+        assert_eq!(t, before);
+        // Without RTP parsing there is no SSRC to look at.
+        let mut r = stream(Learning::default(), rtp(&[(0, 8000)]));
+        r.is_rtcp = true;
+        let (mut t, _) = build(&r, src, out(), &Crypto::default()).unwrap();
+        assert_eq!(track_ssrcs(&mut t, Some(&rx), None), Ok(false));
+        assert_eq!(t.flags & target_flags::TRACK_SSRC, 0);
     }
 
     #[test]
