@@ -94,7 +94,9 @@ pid_ours=$!; pids+=("$pid_ours")
 pid_theirs=$!; pids+=("$pid_theirs")
 
 # ng helper: `ng PORT ping` or `ng PORT call CALLID A_PORT B_PORT` (prints
-# "PA=... PB=... AKEY=... DKEY=..." after offer+answer) or `ng PORT delete CALLID`.
+# "PA=... PB=... AKEY=... DKEY=..." after offer+answer), `ng PORT query CALLID` (prints
+# "in_a=N in_b=N": RTP packets the daemon took in from A and from B) or
+# `ng PORT delete CALLID`.
 ng() {
     python3 - "$root/tests/differential" "$@" <<'PY'
 import base64, os, sys
@@ -107,6 +109,11 @@ if what == "ping":
 cid = sys.argv[4]
 if what == "delete":
     c.request({"command": "delete", "call-id": cid, "from-tag": "ta"})
+    sys.exit(0)
+if what == "query":
+    q = c.request({"command": "query", "call-id": cid})
+    n = lambda tag: q["tags"][tag]["medias"][0]["streams"][0]["stats"]["packets"]
+    print("in_a=%d in_b=%d" % (n("ta"), n("tb")))
     sys.exit(0)
 a_port, b_port = sys.argv[5], sys.argv[6]
 akey = os.urandom(30)
@@ -163,30 +170,43 @@ round() {
     local eb=$!
     wait "$ea" "$eb" || true
     c1=$(cpu_ticks "$pid")
+    local q
+    q=$(ng "$ngp" query "bench-$who-$n" 2>/dev/null) || q="in_a=? in_b=?"
+    local qa=${q%% *} qb=${q##*in_b=}
+    qa=${qa#in_a=}
     ng "$ngp" delete "bench-$who-$n" || true
     local sa ra va ba sb rb vb bb
     sa=$(field sent "$work/a.out"); ra=$(field received "$work/a.out")
     va=$(field verified "$work/a.out"); ba=$(field bad "$work/a.out")
     sb=$(field sent "$work/b.out"); rb=$(field received "$work/b.out")
     vb=$(field verified "$work/b.out"); bb=$(field bad "$work/b.out")
-    local ns
-    ns=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v p=$((ra + rb)) 'BEGIN { printf "%.0f", p ? t * 1e9 / hz / p : 0 }')
-    printf '%-15s round %d: A sent %s, B got %s (%s verified, %s bad); B sent %s, A got %s (%s verified, %s bad); cpu %.2f s, %s ns/pkt\n' \
-        "$who" "$n" "$sa" "$rb" "$vb" "$bb" "$sb" "$ra" "$va" "$ba" \
+    # Packets forwarded: what the daemon took in and relayed (its query counters), which
+    # includes packets a busy peer's socket then dropped; else what the peers got.
+    local fwd=$((ra + rb)) ns
+    case "$qa$qb" in *[!0-9]*) ;; *) fwd=$((qa + qb)) ;; esac
+    ns=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v p="$fwd" 'BEGIN { printf "%.0f", p ? t * 1e9 / hz / p : 0 }')
+    printf '%-15s round %d: A sent %s, daemon took %s, B got %s (%s verified, %s bad); B sent %s, daemon took %s, A got %s (%s verified, %s bad); cpu %.2f s, %s ns/pkt\n' \
+        "$who" "$n" "$sa" "$qa" "$rb" "$vb" "$bb" "$sb" "$qb" "$ra" "$va" "$ba" \
         "$(awk -v t=$((c1 - c0)) -v hz="$hz" 'BEGIN { print t / hz }')" "$ns"
     if [ "$ba" != 0 ] || [ "$bb" != 0 ] || [ "$va" != "$ra" ] || [ "$vb" != "$rb" ] ||
-       [ $((ra * 10)) -lt $((packets * 9)) ] || [ $((rb * 10)) -lt $((packets * 9)) ]; then
-        echo "srtp-daemon: $who round $n not counted (loss above 10 % or unverified packets)" >&2
+       [ $((ra * 2)) -lt "$packets" ] || [ $((rb * 2)) -lt "$packets" ]; then
+        echo "srtp-daemon: $who round $n not counted (unverified packets or more than half lost)" >&2
         return 1
+    fi
+    if [ $((ra * 100)) -lt $((packets * 99)) ] || [ $((rb * 100)) -lt $((packets * 99)) ]; then
+        lossy=1
     fi
     echo "$ns" >>"$work/$who.ns"
 }
 
-median() { [ -s "$1" ] && sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+median() {
+    [ -s "$1" ] && sort -n "$1" |
+        awk '{ v[NR] = $1 } END { printf "%.0f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
 echo "# srtp-daemon: SDES-SRTP <-> RTP call, $packets packets each way at $pps pps each way, $rounds rounds"
 echo "# ours: ${RTPENGINED:-$root/target/release/rtpengined} ($(git -C "$root" describe --always --dirty 2>/dev/null || echo '?')); rtpengine 10.5: $theirs_bin ($(dpkg-query -W -f '${Version}' rtpengine-daemon 2>/dev/null || echo extracted))"
-failed=0
+failed=0 lossy=0
 for n in $(seq 1 "$rounds"); do
     round ours $ng_ours "$pid_ours" "$n" || failed=$((failed + 1))
     round "rtpengine-10.5" $ng_theirs "$pid_theirs" "$n" || failed=$((failed + 1))
@@ -207,6 +227,7 @@ fi
 
 o=$(median "$work/ours.ns" || true) t=$(median "$work/rtpengine-10.5.ns" || true)
 [ "$failed" = 0 ] || echo "# $failed round(s) not counted"
+[ "$lossy" = 0 ] || echo "# over 1 % lost in a counted round: the machine was busy (socket buffers overflowed); cost is per packet the daemon relayed"
 if [ -z "$o" ] || [ -z "$t" ]; then
     echo "srtp-daemon: ours ${o:-n/a} ns/pkt, rtpengine 10.5 ${t:-n/a} ns/pkt, ratio n/a"
     exit 1
