@@ -173,10 +173,10 @@ fn kernel_iptables_chain_and_state_file_options() {
         "127.0.0.1",
         "-n",
         "2223",
-        "--state-file=",
+        "--state-dir=",
     ]);
     assert_ne!(code, 0);
-    assert!(out.contains("--state-file"), "{out}");
+    assert!(out.contains("--state-dir"), "{out}");
 
     // Valid values start the daemon without "not implemented" warnings for them (from
     // the config file and the command line); 10.5's --iptables-chain is still warned
@@ -201,7 +201,7 @@ fn kernel_iptables_chain_and_state_file_options() {
             &format!("--config-file={}", conf.display()),
             "-f",
             "-E",
-            "--state-file=/nonexistent/state",
+            &format!("--state-dir={}", dir.join("state").display()),
             &format!("--pidfile={}", pidfile.display()),
         ])
         .stderr(std::process::Stdio::piped())
@@ -226,6 +226,6 @@ fn kernel_iptables_chain_and_state_file_options() {
         !log.contains("--kernel-iptables-chain is accepted"),
         "{log}"
     );
-    assert!(!log.contains("--state-file is accepted"), "{log}");
+    assert!(!log.contains("--state-dir is accepted"), "{log}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -389,9 +389,12 @@ impl Cli {
                     )));
                     let mut extra = Vec::new();
                     for (key, value) in entries {
-                        let arg = cmd
-                            .get_arguments()
-                            .find(|a| a.get_long() == Some(key.as_str()));
+                        // Long names and their aliases (`state-file` for `state-dir`).
+                        let arg = cmd.get_arguments().find(|a| {
+                            a.get_long() == Some(key.as_str())
+                                || a.get_all_aliases()
+                                    .is_some_and(|v| v.contains(&key.as_str()))
+                        });
                         let Some(arg) = arg else {
                             notes.push(Note::Warn(format!(
                                 "config file: unknown key '{key}' ignored"

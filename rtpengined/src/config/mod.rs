@@ -35,7 +35,7 @@ pub enum ConfigError {
     NoKernel(i32),
     #[error("invalid --kernel-iptables-chain: {0}")]
     Chain(String),
-    #[error("invalid --state-file: empty path")]
+    #[error("invalid --state-dir: empty path")]
     StateFile,
 }
 
@@ -277,7 +277,7 @@ mod tests {
         let c = cfg(&base).unwrap();
         assert_eq!((c.iptables_chain, c.state_file), (None, None));
         let mut args = base.to_vec();
-        args.extend(["--kernel-iptables-chain=rtpe0", "--state-file=/run/x/state"]);
+        args.extend(["--kernel-iptables-chain=rtpe0", "--state-dir=/run/x/state"]);
         let c = cfg(&args).unwrap();
         assert_eq!(c.iptables_chain.as_deref(), Some("rtpe0"));
         assert_eq!(c.state_file, Some(PathBuf::from("/run/x/state")));
@@ -291,8 +291,15 @@ mod tests {
             );
         }
         let mut args = base.to_vec();
-        args.push("--state-file=");
+        args.push("--state-dir=");
         assert!(matches!(cfg(&args), Err(ConfigError::StateFile)));
+        // The first name of the option stays an alias.
+        let mut args = base.to_vec();
+        args.push("--state-file=/run/y");
+        assert_eq!(
+            cfg(&args).unwrap().state_file,
+            Some(PathBuf::from("/run/y"))
+        );
         // 10.5's --iptables-chain (per-port firewall rules) is a different option.
         let mut args = base.to_vec();
         args.push("--iptables-chain=fw");
@@ -333,8 +340,12 @@ mod tests {
         };
         assert!(warned("iptables-chain"), "{notes:?}");
         assert!(!warned("kernel-iptables-chain"), "{notes:?}");
-        assert!(!warned("state-file"), "{notes:?}");
-        let (c, _) = load(&["--kernel-iptables-chain=rtpe-cli", "--state-file=/tmp/s"]);
+        assert!(!warned("state-dir"), "{notes:?}");
+        assert!(
+            !notes.iter().any(|n| n.text().contains("unknown key")),
+            "{notes:?}"
+        );
+        let (c, _) = load(&["--kernel-iptables-chain=rtpe-cli", "--state-dir=/tmp/s"]);
         assert_eq!(c.iptables_chain.as_deref(), Some("rtpe-cli"));
         assert_eq!(c.state_file, Some(PathBuf::from("/tmp/s")));
         std::fs::remove_dir_all(&dir).unwrap();
