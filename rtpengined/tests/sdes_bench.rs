@@ -40,7 +40,11 @@ fn baseline_ns(packets: u32) -> u128 {
 #[test]
 #[ignore]
 fn srtp_protect_unprotect_ns_per_packet() {
-    println!("{:<24} {:>6} ns per packet (RustCrypto AES-CM-128 + HMAC-SHA1, both ways)", "baseline", baseline_ns(200_000));
+    println!(
+        "{:<24} {:>6} ns per packet (RustCrypto AES-CM-128 + HMAC-SHA1, both ways)",
+        "baseline",
+        baseline_ns(200_000)
+    );
     const PACKETS: u32 = 200_000;
     for suite in SUITES {
         let crypto = CryptoAttribute {
@@ -67,6 +71,9 @@ fn srtp_protect_unprotect_ns_per_packet() {
             rx.unprotect(&mut buf).unwrap();
         }
         let ns = start.elapsed().as_nanos() / u128::from(PACKETS);
-        println!("{:<24} {ns:>6} ns per packet (protect + unprotect, 172 bytes)", suite.name);
+        println!(
+            "{:<24} {ns:>6} ns per packet (protect + unprotect, 172 bytes)",
+            suite.name
+        );
     }
 }

@@ -30,10 +30,10 @@ fn steps() -> BTreeMap<String, Vec<Step>> {
         let request = decode(&bytes).unwrap().to_owned_value();
         let output = fs::read_to_string(dir.join("output.sdp")).ok();
         let input = fs::read_to_string(dir.join("input.sdp")).unwrap();
-        cases
-            .entry(case.to_string())
-            .or_default()
-            .push((step.parse().unwrap(), (name.clone(), request, output, input)));
+        cases.entry(case.to_string()).or_default().push((
+            step.parse().unwrap(),
+            (name.clone(), request, output, input),
+        ));
     }
     cases
         .into_iter()
@@ -52,7 +52,10 @@ struct Normaliser<'a> {
 impl Normaliser<'_> {
     fn port(&mut self, p: &str) -> String {
         let n = self.ports.len() + 1;
-        self.ports.entry(p.to_string()).or_insert_with(|| format!("PORT{n}")).clone()
+        self.ports
+            .entry(p.to_string())
+            .or_insert_with(|| format!("PORT{n}"))
+            .clone()
     }
 
     fn sdp(&mut self, sdp: &str, where_: &str) -> String {
@@ -69,15 +72,24 @@ impl Normaliser<'_> {
                 format!("m={}", w.join(" "))
             } else if let Some(rest) = bare.strip_prefix("a=rtcp:") {
                 let (port, tail) = rest.split_once(' ').map_or((rest, ""), |(p, t)| (p, t));
-                format!("a=rtcp:{}{}{}", self.port(port), if tail.is_empty() { "" } else { " " }, tail)
+                format!(
+                    "a=rtcp:{}{}{}",
+                    self.port(port),
+                    if tail.is_empty() { "" } else { " " },
+                    tail
+                )
             } else if let Some(value) = bare.strip_prefix("a=crypto:") {
                 let c = CryptoAttribute::parse(value).unwrap_or_else(|e| panic!("{where_}: {e}"));
                 if self.copied.contains(&c.key_salt) {
                     bare.to_string()
                 } else {
-                    let suite = Suite::by_name(&c.suite).unwrap_or_else(|| panic!("{where_}: {value}"));
+                    let suite =
+                        Suite::by_name(&c.suite).unwrap_or_else(|| panic!("{where_}: {value}"));
                     assert_eq!(c.key_salt.len(), suite.key_salt_len(), "{where_}: {value}");
-                    format!("a=crypto:{} {} <fresh> {:?} {:?}", c.tag, c.suite, c.mki, c.session_params)
+                    format!(
+                        "a=crypto:{} {} <fresh> {:?} {:?}",
+                        c.tag, c.suite, c.mki, c.session_params
+                    )
                 }
             } else {
                 bare.to_string()
@@ -96,22 +108,38 @@ fn daemon_sdes_replies_match_rtpengine_10_5() {
     for (case, steps) in steps() {
         let copied: Vec<Vec<u8>> = steps
             .iter()
-            .flat_map(|s| s.3.lines().filter_map(|l| l.trim_end().strip_prefix("a=crypto:")).map(str::to_string).collect::<Vec<_>>())
+            .flat_map(|s| {
+                s.3.lines()
+                    .filter_map(|l| l.trim_end().strip_prefix("a=crypto:"))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
             .filter_map(|v| CryptoAttribute::parse(&v).ok())
             .map(|c| c.key_salt)
             .collect();
-        let mut ours_n = Normaliser { ports: HashMap::new(), copied: &copied };
-        let mut theirs_n = Normaliser { ports: HashMap::new(), copied: &copied };
+        let mut ours_n = Normaliser {
+            ports: HashMap::new(),
+            copied: &copied,
+        };
+        let mut theirs_n = Normaliser {
+            ports: HashMap::new(),
+            copied: &copied,
+        };
         let call_id = format!("sdes-daemon-{case}");
         for (name, request, expected, _) in &steps {
             let reply = d.request(&request.clone().with("call-id", call_id.as_str()));
             let Some(expected) = expected else { continue };
             assert_eq!(text(reply.get("result")), "ok", "{name}: {reply}");
             let ours = text(reply.get("sdp"));
-            assert_eq!(ours_n.sdp(&ours, name), theirs_n.sdp(expected, name), "{name}");
+            assert_eq!(
+                ours_n.sdp(&ours, name),
+                theirs_n.sdp(expected, name),
+                "{name}"
+            );
             compared += 1;
         }
-        d.ok(&delete(&call_id, "ft-x").with("from-tag", steps[0].1.get("from-tag").cloned().unwrap()));
+        d.ok(&delete(&call_id, "ft-x")
+            .with("from-tag", steps[0].1.get("from-tag").cloned().unwrap()));
     }
     assert!(compared >= 25, "compared {compared}");
 }

@@ -56,7 +56,9 @@ fn fixtures() -> BTreeMap<String, Vec<Step>> {
 }
 
 fn sdes_options(flags: &BTreeMap<String, String>) -> SdesOptions {
-    let mut items: Vec<&str> = flags.get("SDES").map_or(Vec::new(), |l| l.split(',').collect());
+    let mut items: Vec<&str> = flags
+        .get("SDES")
+        .map_or(Vec::new(), |l| l.split(',').collect());
     if let Some(list) = flags.get("flags") {
         items.extend(list.split(',').filter_map(|f| f.strip_prefix("SDES-")));
     }
@@ -92,15 +94,20 @@ fn normalise(sdp: &str, copied: &[Vec<u8>], where_: &str) -> String {
             continue;
         }
         if let Some(value) = bare.strip_prefix("a=crypto:") {
-            let mut c = CryptoAttribute::parse(value)
-                .unwrap_or_else(|e| panic!("{where_}: {e}: {value}"));
+            let mut c =
+                CryptoAttribute::parse(value).unwrap_or_else(|e| panic!("{where_}: {e}: {value}"));
             if !copied.contains(&c.key_salt) {
                 let suite = Suite::by_name(&c.suite).unwrap();
                 assert_eq!(c.key_salt.len(), suite.key_salt_len(), "{where_}: {value}");
                 assert!(!fresh_keys.contains(&c.key_salt), "{where_}: key repeated");
                 fresh_keys.push(c.key_salt.clone());
                 c.key_salt = format!("<fresh {}>", suite.key_salt_len()).into_bytes();
-                out.push_str(&format!("a=crypto:{} {} {:?}", c.tag, c.suite, String::from_utf8(c.key_salt).unwrap()));
+                out.push_str(&format!(
+                    "a=crypto:{} {} {:?}",
+                    c.tag,
+                    c.suite,
+                    String::from_utf8(c.key_salt).unwrap()
+                ));
                 for p in &c.session_params {
                     out.push(' ');
                     out.push_str(p);
@@ -129,7 +136,9 @@ fn sdes_offer_answer_matches_rtpengine_10_5() {
         let mut last_offer: Option<&Step> = None;
         for step in steps {
             let where_ = step.dir.display().to_string();
-            let Some(expected) = &step.output else { continue };
+            let Some(expected) = &step.output else {
+                continue;
+            };
             let input = Session::parse(&step.input).unwrap();
             let out_session = Session::parse(expected).unwrap();
             let options = sdes_options(&step.flags);
@@ -139,14 +148,19 @@ fn sdes_offer_answer_matches_rtpengine_10_5() {
                 "offer" => {
                     last_offer = Some(step);
                     if srtp_out {
-                        offer_crypto(&usable_crypto(&input.media[0].crypto), &options, &mut urandom)
-                            .unwrap()
+                        offer_crypto(
+                            &usable_crypto(&input.media[0].crypto),
+                            &options,
+                            &mut urandom,
+                        )
+                        .unwrap()
                     } else {
                         Vec::new()
                     }
                 }
                 _ => {
-                    let offer = Session::parse(&last_offer.expect("answer without offer").input).unwrap();
+                    let offer =
+                        Session::parse(&last_offer.expect("answer without offer").input).unwrap();
                     let offered = usable_crypto(&offer.media[0].crypto);
                     let answered = usable_crypto(&input.media[0].crypto);
                     answer_crypto(&offered, &answered, &options, &mut urandom)
@@ -173,7 +187,8 @@ fn sdes_offer_answer_matches_rtpengine_10_5() {
 fn every_suite_key_length_matches_rtpengines_offer() {
     // rtpengine's bridged offer lists every suite with its key||salt length.
     let text = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sdes/avp_to_savp_dtls_off.0/output.sdp"),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/sdes/avp_to_savp_dtls_off.0/output.sdp"),
     )
     .unwrap();
     let names: Vec<String> = text
@@ -181,7 +196,11 @@ fn every_suite_key_length_matches_rtpengines_offer() {
         .filter_map(|l| l.strip_prefix("a=crypto:"))
         .map(|v| {
             let c = CryptoAttribute::parse(v.trim_end()).unwrap();
-            assert_eq!(c.key_salt.len(), Suite::by_name(&c.suite).unwrap().key_salt_len(), "{v}");
+            assert_eq!(
+                c.key_salt.len(),
+                Suite::by_name(&c.suite).unwrap().key_salt_len(),
+                "{v}"
+            );
             c.suite
         })
         .collect();
