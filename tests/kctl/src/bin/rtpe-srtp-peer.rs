@@ -181,7 +181,8 @@ fn run(a: Args) -> Result<(), String> {
     let mut rx_key = a.recv_key;
     let interval = Duration::from_secs_f64(1.0 / a.pps);
     let start = Instant::now();
-    let mut end = start + Duration::from_secs_f64(a.seconds);
+    let deadline = start + Duration::from_secs_f64(a.seconds);
+    let mut end = deadline;
     let mut next = start;
     let (mut sent, mut received, mut verified, mut bad) = (0u64, 0u64, 0u64, 0u64);
     let mut resynced = 0u64;
@@ -252,7 +253,7 @@ fn run(a: Args) -> Result<(), String> {
             }
         }
         if !sending {
-            end = end.min(last_activity + Duration::from_secs(1));
+            end = deadline.min(last_activity + Duration::from_secs(1));
         }
         if a.pace {
             wait_readable(&sock, if sending { next.min(end) } else { end });
