@@ -227,7 +227,7 @@ fi
 
 o=$(median "$work/ours.ns" || true) t=$(median "$work/rtpengine-10.5.ns" || true)
 [ "$failed" = 0 ] || echo "# $failed round(s) not counted"
-[ "$lossy" = 0 ] || echo "# over 1 % lost in a counted round: the machine was busy (socket buffers overflowed); cost is per packet the daemon relayed"
+[ "$lossy" = 0 ] || echo "# over 1 % lost in a counted round (the round lines show where); the cost is per packet the daemon relayed"
 if [ -z "$o" ] || [ -z "$t" ]; then
     echo "srtp-daemon: ours ${o:-n/a} ns/pkt, rtpengine 10.5 ${t:-n/a} ns/pkt, ratio n/a"
     exit 1
