@@ -86,10 +86,10 @@ ours_bin=$work/rtpengined peer=$work/rtpe-srtp-peer
 ng_ours=22511 ng_theirs=22510
 common=(--config-file=none --interface=127.0.0.1 --foreground --log-stderr --log-level=5
         --delete-delay=0 --table=-1 --endpoint-learning=immediate --timeout=60)
-"$ours_bin" "${common[@]}" --listen-ng=127.0.0.1:$ng_ours --port-min=38200 --port-max=38399 \
+"$ours_bin" "${common[@]}" --listen-ng=127.0.0.1:$ng_ours --port-min=29200 --port-max=29399 \
     >"$work/ours.log" 2>&1 &
 pid_ours=$!; pids+=("$pid_ours")
-"$theirs_bin" "${common[@]}" --listen-ng=127.0.0.1:$ng_theirs --port-min=38000 --port-max=38199 \
+"$theirs_bin" "${common[@]}" --listen-ng=127.0.0.1:$ng_theirs --port-min=29000 --port-max=29199 \
     >"$work/theirs.log" 2>&1 &
 pid_theirs=$!; pids+=("$pid_theirs")
 
