@@ -10,9 +10,9 @@
 # RTP header + 160 bytes) each way at PPS per direction, evenly spaced (--pace: rtpengine
 # 10.5 stops reading a socket that held more than 50 packets at 5 reads, so bursts would
 # measure its flood guard), and checks every packet it gets byte for byte (A after SRTP
-# verification with the daemon's key). A round counts only
-# when every received packet verified and at least 90 % arrived. Cost per packet =
-# the daemon's utime+stime (/proc/PID/stat) over the blast / packets it delivered.
+# verification with the daemon's key). A round counts only when every received packet
+# verified and at least half arrived each way. Cost per packet = the daemon's
+# utime+stime (/proc/PID/stat) over the blast / packets it relayed (its query counters).
 # Rounds alternate ours / 10.5; medians are printed, then the ratio ours/10.5.
 #
 # Unless --no-micro: the userspace SRTP microbenchmark (rtpengined/tests/sdes_bench.rs,
@@ -45,8 +45,8 @@ fi
 ours_bin=${RTPENGINED:-$root/target/release/rtpengined}
 peer=${SRTP_PEER:-$root/target/release/rtpe-srtp-peer}
 
-# Debian's daemon: installed, else extracted from the package (as tests/differential
-# and scripts/build-stock-module get it) without touching the package system. The
+# Debian's daemon: installed (as tests/differential uses it), else extracted from the
+# package (as scripts/build-stock-module gets the module) without installing it. The
 # extracted binary still needs the package's shared libraries on the machine.
 theirs_bin=${RTPENGINE_10_5:-}
 if [ -z "$theirs_bin" ]; then
