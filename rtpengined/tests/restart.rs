@@ -9,7 +9,6 @@ use rtpengined::relay::srtp::{protect, unprotect, SrtpDirection};
 use rtpengined::sdp::crypto::CryptoAttribute;
 use rtpengined::srtp::Suite;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 fn state_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("rtpengined-state-{}-{name}", std::process::id()));

@@ -12,8 +12,8 @@ modprobe xt_RTPENGINE || { echo "not ok - modprobe xt_RTPENGINE"; exit 1; }
 iptables_setup
 
 # --- phase 1: a kernelized call -------------------------------------------------
-# --timeout=4: only the kernel's counters keep the call alive once it is offloaded.
-daemon_start --timeout=4
+# --timeout=6: only the kernel's counters keep the call alive once it is offloaded.
+daemon_start --timeout=6
 check "daemon enabled kernel forwarding" grep -q "kernel forwarding enabled" "$LOG"
 call c1 4000 5000 || { echo "not ok - offer/answer: $CALL_ERR"; exit 1; }
 # Packets that reach a socket pass these (kernel-forwarded ones are consumed before).
@@ -28,7 +28,7 @@ check "both RTP streams in /proc/rtpengine/0/list after learning" \
 c1=$(socket_count); sleep 2; c2=$(socket_count)
 check "daemon sockets see no packets once kernelized ($c1 -> $c2)" [ "$c1" = "$c2" ]
 q=$(python3 "$L" query 2223 c1)
-check "kernel-forwarded call outlives --timeout=4 (blist refreshes last packet)" grep -q kernelized <<<"$q"
+check "kernel-forwarded call outlives --timeout=6 (blist refreshes last packet)" grep -q kernelized <<<"$q"
 qa=$(awk -v p="$PA" '$1==p' <<<"$q"); qb=$(awk -v p="$PB" '$1==p' <<<"$q")
 check "query flags both RTP streams kernelized" has_all "$q" "$PA " "$PB "
 check "query: stream $PA flagged kernelized ($qa)" grep -q kernelized <<<"$qa"
@@ -75,7 +75,7 @@ python3 "$L" ng 2223 delete c5 ta >/dev/null
 # --- phase 2: SIGKILL mid-call, restart with --kernel-adopt and --state-dir ------
 daemon_stop
 STATE=/tmp/rtpe-state
-daemon_start --kernel-adopt --state-dir=$STATE --timeout=4
+daemon_start --kernel-adopt --state-dir=$STATE --timeout=6
 call c2 4000 5000 || nok "offer/answer (adopt phase)" "$CALL_ERR"
 endpoint A a3 10.0.1.2 4000 "$PA" 18
 endpoint B b3 10.0.2.2 5000 "$PB" 18
@@ -85,7 +85,7 @@ check "call state saved in --state-dir" sh -c "ls $STATE/*.call"
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
 r1=$(progress a3); sleep 3; r2=$(progress a3)
 check "kernel keeps forwarding while the daemon is dead ($r1 -> $r2 received)" [ "$r2" -ge $((r1 + 75)) ]
-daemon_start --kernel-adopt --state-dir=$STATE --timeout=4
+daemon_start --kernel-adopt --state-dir=$STATE --timeout=6
 check "restarted daemon restores the call" grep -q "calls of the previous run restored calls=1" "$LOG"
 check "restored streams take their targets back" grep -q "restored stream took its kernel target back" "$LOG"
 check "targets still in place after restart" has_all "$(cat /proc/rtpengine/0/list)" "local inet4 10.0.1.1:$PA" "local inet4 10.0.1.1:$PB"
@@ -109,7 +109,7 @@ endpoint A a7 10.0.1.2 4000 "$PA" 10
 endpoint B b7 10.0.2.2 5000 "$PB" 10
 sleep 6
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
-daemon_start --kernel-adopt --timeout=4
+daemon_start --kernel-adopt --timeout=6
 check "restarted daemon adopts the table's targets" grep -q "adopted kernel targets" "$LOG"
 wait_endpoints
 check_received a7 "10.0.1.1:$PA"
