@@ -7,6 +7,7 @@ use tracing::{error, info, warn};
 
 use crate::call::{Registry, Settings};
 use crate::config::{Cli, Config};
+use crate::kernel::iptables::Rules;
 use crate::kernel::table::{Setup, PROC_ROOT};
 use crate::kernel::{KernelError, Table};
 use crate::relay::offload::{KernelOffload, NoKernel, Offload};
@@ -57,6 +58,24 @@ pub fn run(argv: Vec<String>) -> i32 {
             return 1;
         }
     };
+    // Also before daemonising: a root daemon sends UDP to its table itself.
+    let mut iptables_note = None;
+    let rules = match (&kernel, &cfg.iptables_chain) {
+        (Ok(table), Some(chain)) => {
+            match Rules::install(chain, table.id) {
+                Ok(r) => Some(r),
+                Err(e) if cfg.no_fallback => {
+                    eprintln!("rtpengined: cannot install the iptables rules and --no-fallback given: {e}");
+                    return 1;
+                }
+                Err(e) => {
+                    iptables_note = Some(e);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     if !cfg.foreground {
         // SAFETY: called before any thread exists (the runtime is built below), so
         // forking cannot leave locks held by other threads; stdio stays open.
@@ -74,6 +93,15 @@ pub fn run(argv: Vec<String>) -> i32 {
             crate::config::cli::Note::Info(t) => info!("{t}"),
             crate::config::cli::Note::Warn(t) => warn!("{t}"),
         }
+    }
+    if let Some(e) = iptables_note {
+        error!("cannot install the iptables rules ({e}); the kernel table gets no packets, media stays in userspace");
+    }
+    if let Some(r) = &rules {
+        for w in &r.warnings {
+            warn!("{w}");
+        }
+        info!(chain = %r.chain(), table = r.table(), programs = ?r.programs(), "iptables rules installed");
     }
     if let Some(p) = &cfg.pidfile {
         if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
@@ -98,6 +126,14 @@ pub fn run(argv: Vec<String>) -> i32 {
             1
         }
     };
+    if let Some(r) = rules {
+        // Without them the kernel forwards nothing while the daemon is away.
+        if cfg.kernel_adopt {
+            r.keep();
+        } else {
+            r.remove();
+        }
+    }
     if let Some(p) = &cfg.pidfile {
         let _ = std::fs::remove_file(p);
     }
