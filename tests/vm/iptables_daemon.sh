@@ -111,17 +111,18 @@ echo "del 1" >/proc/rtpengine/control
 daemon_start --kernel-adopt --kernel-iptables-chain=$CH --timeout=4
 installed "--kernel-adopt start" 0
 call c2 4000 5000 || nok "offer/answer (adopt)" "$CALL_ERR"
-endpoint A a2 10.0.1.2 4000 "$PA" 16
-endpoint B b2 10.0.2.2 5000 "$PB" 16
+# Long enough to outlast the stop, the checks (slow under TCG) and the restart.
+endpoint A a2 10.0.1.2 4000 "$PA" 30
+endpoint B b2 10.0.2.2 5000 "$PB" 30
 sleep 6
 check "--kernel-adopt: both streams kernelized" \
     has_all "$(cat /proc/rtpengine/0/list)" "local inet4 10.0.1.1:$PA" "local inet4 10.0.1.1:$PB"
 daemon_stop
-installed "--kernel-adopt, SIGTERM keeps the rules" 0
-check "log says the rules were left in place" grep -q "iptables rules left in place" "$LOG"
 r1=$(progress a2); sleep 3; r2=$(progress a2)
 check "kernel forwards through the kept rules while the daemon is down ($r1 -> $r2 received)" \
     [ "$r2" -ge $((r1 + 75)) ]
+installed "--kernel-adopt, SIGTERM keeps the rules" 0
+check "log says the rules were left in place" grep -q "iptables rules left in place" "$LOG"
 daemon_start --kernel-adopt --kernel-iptables-chain=$CH --timeout=4
 installed "--kernel-adopt restart" 0
 wait_endpoints
