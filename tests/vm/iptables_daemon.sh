@@ -53,7 +53,7 @@ for p in $PROGS; do "$p" -w -A INPUT -p tcp --dport 9 -j ACCEPT; done
 
 # --- install, a call through them, SIGTERM removes them --------------------------------
 daemon_start --kernel-iptables-chain=$CH --timeout=4
-check "log says the rules are in place" grep -q "iptables rules in place" "$LOG"
+check "log says the rules are installed" grep -q "iptables rules installed" "$LOG"
 installed "start" 0
 other_rules_intact "start"
 kernel_call c1
