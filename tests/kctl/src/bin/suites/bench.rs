@@ -7,7 +7,9 @@
 use super::net::{self, bind, A4, B4, PA4, PB4};
 use super::sh;
 use rtpe_kctl::{main_control, Control};
-use rtpengine_core::abi::{cipher, hmac, target_flags, Address, DestinationInfo, PayloadType, Pod, Srtp, TargetInfo};
+use rtpengine_core::abi::{
+    cipher, hmac, target_flags, Address, DestinationInfo, PayloadType, Pod, Srtp, TargetInfo,
+};
 use rtpengine_core::srtp::rustcrypto::RustCrypto;
 use rtpengine_core::srtp::{IndexState, SrtpContext};
 use std::net::SocketAddr;
@@ -46,7 +48,8 @@ fn rtp(seq: u16) -> Vec<u8> {
 fn measure(label: &str, port: u16, packets: &[Vec<u8>], b_port: u16) {
     let a = bind(Some("A"), SocketAddr::from((A4, port))).unwrap();
     let b = bind(Some("B"), SocketAddr::from((B4, b_port))).unwrap();
-    b.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    b.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
     let to = SocketAddr::from((PA4, port));
     let counter = std::thread::spawn(move || {
         let mut buf = [0u8; 2048];
@@ -64,7 +67,10 @@ fn measure(label: &str, port: u16, packets: &[Vec<u8>], b_port: u16) {
     }
     let sent = start.elapsed();
     let (received, last) = counter.join().unwrap();
-    let secs = last.duration_since(start).as_secs_f64().max(sent.as_secs_f64());
+    let secs = last
+        .duration_since(start)
+        .as_secs_f64()
+        .max(sent.as_secs_f64());
     println!(
         "bench: {label} {:.0} pps ({received} of {} forwarded in {:.2} s)",
         received as f64 / secs,
@@ -74,7 +80,10 @@ fn measure(label: &str, port: u16, packets: &[Vec<u8>], b_port: u16) {
 }
 
 pub fn run(_t: &mut super::Checks) {
-    let n: usize = std::env::var("RTPE_BENCH_PACKETS").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000);
+    let n: usize = std::env::var("RTPE_BENCH_PACKETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
     let (ok, out) = sh("modprobe xt_RTPENGINE");
     assert!(ok, "modprobe: {out}");
     if !std::path::Path::new("/run/netns/A").exists() {
@@ -86,7 +95,11 @@ pub fn run(_t: &mut super::Checks) {
 
     let cases: [(&str, Srtp, Srtp); 3] = [
         ("plain RTP", Srtp::plain(), Srtp::plain()),
-        ("SRTP AES-CM-128/HMAC-SHA1-80 -> RTP", srtp(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 10, 1), Srtp::plain()),
+        (
+            "SRTP AES-CM-128/HMAC-SHA1-80 -> RTP",
+            srtp(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 10, 1),
+            Srtp::plain(),
+        ),
         (
             "SRTP AES-CM-128/HMAC-SHA1-80 -> SRTP AES-CM-128/HMAC-SHA1-80",
             srtp(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 10, 1),
@@ -100,7 +113,11 @@ pub fn run(_t: &mut super::Checks) {
         t.num_destinations = 1;
         t.decrypt = *input;
         t.flags = target_flags::RTP;
-        t.payload_types[0] = PayloadType { pt: 0, clock_rate: 8000, ..Default::default() };
+        t.payload_types[0] = PayloadType {
+            pt: 0,
+            clock_rate: 8000,
+            ..Default::default()
+        };
         t.num_payload_types = 1;
         c.add_target(&t).expect("ADD_TARGET");
         let mut d = DestinationInfo::zeroed();
