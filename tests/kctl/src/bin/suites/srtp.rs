@@ -485,11 +485,11 @@ fn two_ssrcs_one_target(t: &mut Checks, c: &mut Control) {
         matches!(&e, Some(e) if e.stats.packets == sent as u64 && e.stats.errors == 1
             && e.target.decrypt.last_index == want && e.outputs[0].encrypt.last_index == want),
         format_args!(
-            "{:x?}",
+            "{:?}",
             e.map(|e| (
-                e.stats,
-                e.target.decrypt.last_index,
-                e.outputs[0].encrypt.last_index
+                (e.stats.packets, e.stats.errors),
+                format!("in {:x?}", e.target.decrypt.last_index),
+                format!("out {:x?}", e.outputs[0].encrypt.last_index),
             ))
         ),
     );
