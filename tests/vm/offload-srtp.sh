@@ -161,5 +161,45 @@ for n in ra rb; do
     fi
 done
 python3 "$L" ng 2223 delete s2 ta >/dev/null
+
+# --- phase 3: a second SSRC joins an offloaded SRTP stream ---------------------------
+# The target tracks the SSRCs userspace had seen (10.5's track_ssrc); a new one reaches
+# userspace, which installs the target again with both, each with its own index slot.
+AKEY_HEX=$(python3 -c 'import os; print(os.urandom(30).hex())')
+AKEY_B64=$(python3 -c "import base64,sys; print(base64.b64encode(bytes.fromhex('$AKEY_HEX')).decode())")
+vars=$(srtp_call s3 "$AKEY_B64") || { nok "offer/answer (phase 3)" "$vars"; finish; }
+eval "$vars"
+ip netns exec A "$PEER" 10.0.1.2:4000 "10.0.1.1:$PA" 9 --ssrc a0a0a0a1 --peer-ssrc b0b0b0b2 \
+    --start-seq 100 --send-key "$AKEY_HEX" --recv-key "$DKEY" >"$OUT/ma.out" 2>"$OUT/ma.progress" &
+EA=$!
+ip netns exec B "$PEER" 10.0.2.2:5000 "10.0.1.1:$PB" 9 --ssrc b0b0b0b2 --peer-ssrc a0a0a0a1 \
+    --start-seq 100 >"$OUT/mb.out" 2>"$OUT/mb.progress" &
+EB=$!
+sleep 6
+check "phase 3: A's target tracks its SSRC" has_all "$(cat /proc/rtpengine/0/list)" "SSRC in: a0a0a0a1"
+wait $EA $EB
+# The same endpoint now sends as a second SSRC (same key, new sequence space).
+ip netns exec A "$PEER" 10.0.1.2:4000 "10.0.1.1:$PA" 12 --ssrc c0c0c0c3 --peer-ssrc b0b0b0b2 \
+    --start-seq 20000 --send-key "$AKEY_HEX" --recv-key "$DKEY" >"$OUT/na.out" 2>"$OUT/na.progress" &
+EA=$!
+ip netns exec B "$PEER" 10.0.2.2:5000 "10.0.1.1:$PB" 12 --ssrc b0b0b0b2 --peer-ssrc c0c0c0c3 \
+    --start-seq 1000 >"$OUT/nb.out" 2>"$OUT/nb.progress" &
+EB=$!
+sleep 5
+list=$(cat /proc/rtpengine/0/list)
+check "new SSRC: A's target installed again tracking both SSRCs" has_all "$list" "SSRC in: a0a0a0a1, c0c0c0c3"
+c1=$(socket_count); sleep 3; c2=$(socket_count)
+check "new SSRC forwarded by the kernel: daemon sockets idle ($c1 -> $c2)" [ "$c1" = "$c2" ]
+wait $EA $EB
+line=$(cat "$OUT/nb.out")
+sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$line")
+ver=$(sed -n 's/.*verified=\([0-9]*\).*/\1/p' <<<"$line")
+bad=$(sed -n 's/.*bad=\([0-9]*\).*/\1/p' <<<"$line")
+if [ -n "$ver" ] && [ "$ver" -ge $((sent * 9 / 10)) ] && [ "$bad" = 0 ]; then
+    ok "second SSRC decrypted byte for byte at B: $ver of ~$sent ($line)"
+else
+    nok "second SSRC at B" "$line (expected >= 90% verified, 0 bad)"
+fi
+python3 "$L" ng 2223 delete s3 ta >/dev/null
 daemon_stop
 finish

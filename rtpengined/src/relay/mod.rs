@@ -305,6 +305,28 @@ async fn send_to(
     }
 }
 
+/// Before `unprotect`: whether this packet brings an SSRC that the stream's kernel
+/// target cannot know (it was installed with the SSRCs userspace had seen, and this
+/// one would take a free slot now). Once all slots are taken, later SSRCs share the
+/// last one, as in the kernel, and change nothing.
+fn new_ssrc_beside_kernel(
+    state: &StreamState,
+    cfg: &crate::call::StreamConfig,
+    d: &srtp::SrtpDirection,
+    packet: &[u8],
+) -> bool {
+    if cfg.is_rtcp
+        || is_rtcp(packet)
+        || packet.len() < 12
+        || state.kernel.load(Ordering::Relaxed) != offload::INSTALLED
+    {
+        return false;
+    }
+    let ssrc = u32::from_be_bytes([packet[8], packet[9], packet[10], packet[11]]);
+    let slots = d.ssrcs();
+    !slots.contains(&Some(ssrc)) && slots.contains(&None)
+}
+
 async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAddr, now: Instant) {
     let offload = ctx.offload.as_ref();
     let Some(w) = state.wiring() else { return };
@@ -319,12 +341,20 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
     let decrypted;
     let srtp_here = state.srtp.get();
     let packet = match srtp_here.as_ref().and_then(|t| t.decrypt.as_ref()) {
-        Some(d) => match srtp::unprotect(d, packet) {
-            Some(p) => {
+        Some(d) => match (
+            new_ssrc_beside_kernel(state, &w.cfg, d, packet),
+            srtp::unprotect(d, packet),
+        ) {
+            (fresh, Some(p)) => {
+                if fresh {
+                    // The kernel target tracks the SSRCs it was given; take it
+                    // back so that it is installed again with this one too.
+                    offload.unkernelize(w.cfg.id);
+                }
                 decrypted = p;
                 &decrypted[..]
             }
-            None => {
+            (_, None) => {
                 state.srtp.failed();
                 state.errors.fetch_add(1, Ordering::Relaxed);
                 return;
@@ -386,12 +416,18 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
     let Some(dest) = dest else { return };
     let encrypted;
     let packet = match srtp_sink.as_ref().and_then(|t| t.encrypt.as_ref()) {
-        Some(e) => match srtp::protect(e, packet) {
-            Some(p) => {
+        Some(e) => match (
+            new_ssrc_beside_kernel(state, &w.cfg, e, packet),
+            srtp::protect(e, packet),
+        ) {
+            (fresh, Some(p)) => {
+                if fresh {
+                    offload.unkernelize(w.cfg.id);
+                }
                 encrypted = p;
                 &encrypted[..]
             }
-            None => {
+            (_, None) => {
                 sink.errors.fetch_add(1, Ordering::Relaxed);
                 return;
             }

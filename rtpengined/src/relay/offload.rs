@@ -16,7 +16,7 @@ use super::srtp::Transforms;
 use crate::call::{StreamConfig, StreamId};
 use crate::kernel::address::{from_abi, to_abi};
 use crate::kernel::counters::{Baseline, Counts};
-use crate::kernel::target::{build, Crypto, Output};
+use crate::kernel::target::{build, track_ssrcs, Crypto, Output};
 use crate::kernel::Table;
 
 /// A stream's kernel state, shared between its relay task and the offload.
@@ -340,10 +340,28 @@ impl Offload for KernelOffload {
         // A previous target's index goes back to userspace before it is read again.
         Self::remove(inner, id);
         let crypto = target.crypto();
-        let Some((t, d)) = build(target.stream, target.expected_source, out, &crypto) else {
+        let Some((mut t, d)) = build(target.stream, target.expected_source, out, &crypto) else {
             target.flag.store(REFUSED, Ordering::Relaxed);
             return false;
         };
+        // One SRTP index slot per SSRC seen so far (10.5's track_ssrc); an SSRC
+        // that comes later reaches userspace, which installs the target again.
+        let rx = target
+            .srtp_here
+            .as_ref()
+            .and_then(|t| t.decrypt.as_ref())
+            .map(|d| d.ssrcs());
+        let tx = target
+            .srtp_sink
+            .as_ref()
+            .and_then(|t| t.encrypt.as_ref())
+            .map(|e| e.ssrcs());
+        if let Err(c) = track_ssrcs(&mut t, rx.as_ref(), tx.as_ref()) {
+            // The kernel uses one slot number both ways: it cannot run this layout.
+            info!(local = %target.stream.local, slot = c.slot, "SSRC slots differ between decryption and encryption; relaying in userspace");
+            target.flag.store(REFUSED, Ordering::Relaxed);
+            return false;
+        }
         match Self::install(inner, &t, &d) {
             Ok(()) => {
                 info!(

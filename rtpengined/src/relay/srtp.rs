@@ -135,11 +135,14 @@ impl SrtpDirection {
     }
 
     /// Takes back the index the kernel reached while it forwarded, so the ROC
-    /// continues in userspace. Slots the kernel did not move keep their replay window.
+    /// continues in userspace. Both saw the same sequence space and an index only
+    /// grows: the higher one is right. A slot the kernel did not move (still its
+    /// seed, or empty when the target was installed) but userspace did since (a new
+    /// SSRC that reached it) keeps userspace's, and its replay window.
     pub fn resume_from_kernel(&self, kernel_last_index: &[u64; MAX_SSRC]) {
         let mut st = self.lock();
         for (slot, &index) in kernel_last_index.iter().enumerate() {
-            if index != st.index.last(slot) {
+            if index > st.index.last(slot) {
                 st.index.set_last_index(slot, index);
             }
         }
@@ -537,6 +540,18 @@ mod tests {
         behind.resume_from_kernel(&roc0);
         behind.unprotect(&mut sent.clone()).unwrap();
         assert_eq!(behind.last_index()[0], (1 << 16) | 40_001);
+        // A slot the kernel never moved (a second SSRC reached userspace after the
+        // target was installed without it) keeps what userspace reached.
+        let mut second = rtp_packet(30_000);
+        second[8..12].copy_from_slice(&0x0bad_cafe_u32.to_be_bytes());
+        let expect = second.clone();
+        tx.protect(&mut second).unwrap();
+        rx.unprotect(&mut second).unwrap();
+        assert_eq!(second, expect);
+        assert_eq!(rx.last_index()[1], 30_000);
+        rx.resume_from_kernel(&kernel);
+        assert_eq!(rx.last_index()[1], 30_000, "not reset to the kernel's empty slot");
+        assert_eq!(rx.last_index()[0], (1 << 16) | 40_001, "the kernel's older index is not taken");
     }
 
     #[test]
