@@ -52,17 +52,25 @@ pub fn decode_call(bytes: &[u8], now: &Now) -> Result<Call, String> {
         Some(_) => Some(mono_at(now, Duration::from_millis(d.uint("delete-at")?))),
         None => None,
     };
+    let monologues: Vec<Monologue> = d
+        .list("monologues")?
+        .iter()
+        .map(decode_monologue)
+        .collect::<Result<_, _>>()?;
+    // Indices into the call's own list: a bad one would panic later.
+    if monologues
+        .iter()
+        .any(|m| m.peer.is_some_and(|p| p >= monologues.len()))
+    {
+        return Err("peer: no such monologue".into());
+    }
     Ok(Call {
         id: d.text("id")?,
         created,
         created_mono: mono_at(now, created),
         last_signal,
         last_signal_mono: mono_at(now, last_signal),
-        monologues: d
-            .list("monologues")?
-            .iter()
-            .map(decode_monologue)
-            .collect::<Result<_, _>>()?,
+        monologues,
         delete_at,
         ptimes: d
             .list("ptimes")?
@@ -460,6 +468,10 @@ impl<P: PortAllocator> Registry<P> {
                 skipped.push((call.id, "call-id already in use".to_string()));
                 continue;
             }
+            if let Some(why) = self.foreign_interface(&call) {
+                skipped.push((call.id, why));
+                continue;
+            }
             let mut pairs: Vec<SocketAddr> = Vec::new();
             for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {
                 pairs.extend(m.rtp.as_ref().map(|s| s.local));
@@ -494,5 +506,28 @@ impl<P: PortAllocator> Registry<P> {
             self.calls.insert(call.id.clone(), call);
         }
         (effects, skipped)
+    }
+
+    /// Why a saved call cannot live on this configuration: its media sit on an
+    /// interface that is no longer configured (the operator changed `interface`
+    /// between the runs). Later offers index the interface list with it.
+    fn foreign_interface(&self, call: &Call) -> Option<String> {
+        let ifaces = &self.settings.interfaces;
+        let on = |i: usize, ip: IpAddr| ifaces.get(i).is_some_and(|f| f.local == ip);
+        for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {
+            let local = m.rtp.as_ref().map(|s| s.local.ip());
+            let fits = ifaces.get(m.interface).is_some()
+                && local.is_none_or(|ip| on(m.interface, ip))
+                && m.ice_alternates
+                    .iter()
+                    .all(|a| on(a.interface, a.local.ip()));
+            if !fits {
+                return Some(format!(
+                    "media {} was on an interface no longer configured",
+                    m.index
+                ));
+            }
+        }
+        None
     }
 }

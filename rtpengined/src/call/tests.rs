@@ -405,7 +405,20 @@ fn saved_calls_restore_identically() {
             .iter()
             .all(|(id, local)| *id != c.id && *local != c.local));
     }
+    // Saved on an interface this configuration does not have: refused, not a
+    // panic at the next re-INVITE.
+    let mut other = settings();
+    other.interfaces.truncate(1);
+    other.interfaces[0] = Interface::parse("127.0.0.2").unwrap();
+    let mut moved = Registry::new(other, RangeCursor::new(40000, 40099));
+    let (effects, skipped) = moved.restore(vec![decode_call(&bytes, &now).unwrap()], &now);
+    assert!(effects.is_empty() && moved.calls.is_empty());
+    assert!(skipped[0].1.contains("interface"), "{skipped:?}");
+    assert_eq!(moved.ports().in_use(), 0);
     // Garbage is an error, not a panic.
     assert!(decode_call(b"d6:formati1ee", &now).is_err());
+    let mut bad_peer = original.clone();
+    bad_peer.monologues[0].peer = Some(7);
+    assert!(decode_call(&encode_call(&bad_peer, &now), &now).is_err());
     assert!(decode_call(&bytes[..bytes.len() / 2], &now).is_err());
 }
