@@ -34,21 +34,45 @@ fn start(dir: &Path, ports: (u16, u16)) -> Daemon {
     )
 }
 
-/// Relays one packet from `from` to the daemon's `to` and returns what `at` got.
+/// Sends `packet(seq)` from `from` to the daemon's `to` until `at` gets something;
+/// returns what was sent and what arrived. A few tries: the first packet after a
+/// restart may race the socket's start.
+fn relay_with(
+    from: &std::net::UdpSocket,
+    to: std::net::SocketAddr,
+    at: &std::net::UdpSocket,
+    seq: u16,
+    packet: impl Fn(u16) -> (Vec<u8>, Vec<u8>),
+) -> Option<(Vec<u8>, Vec<u8>)> {
+    for i in 0..10 {
+        let (plain, wire) = packet(seq + i);
+        from.send_to(&wire, to).unwrap();
+        if let Some((got, _)) = recv(at) {
+            return Some((plain, got));
+        }
+    }
+    None
+}
+
+/// Plain RTP relayed from `from` to `at`: what arrived.
 fn relayed(
     from: &std::net::UdpSocket,
     to: std::net::SocketAddr,
     at: &std::net::UdpSocket,
     seq: u16,
 ) -> Option<Vec<u8>> {
-    // A few tries: the first packet after a restart may race the socket's start.
-    for i in 0..10 {
-        from.send_to(&rtp(seq + i, seq as u8), to).unwrap();
-        if let Some((p, _)) = recv(at) {
-            return Some(p);
-        }
-    }
-    None
+    let plain = |s: u16| (rtp(s, seq as u8), rtp(s, seq as u8));
+    relay_with(from, to, at, seq, plain).map(|(_, got)| got)
+}
+
+/// Two phones on loopback and their ports.
+fn phones() -> (std::net::UdpSocket, std::net::UdpSocket, u16, u16) {
+    let (a, b) = (phone("127.0.0.1"), phone("127.0.0.1"));
+    let (pa, pb) = (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    );
+    (a, b, pa, pb)
 }
 
 /// The parts of a query reply that do not move with time or traffic.
@@ -82,12 +106,7 @@ fn shape(q: &Owned) -> String {
 fn calls_survive_sigkill() {
     let dir = state_dir("kill");
     let ports = (34600, 34699);
-    let alice = phone("127.0.0.1");
-    let bob = phone("127.0.0.1");
-    let (pa, pb) = (
-        alice.local_addr().unwrap().port(),
-        bob.local_addr().unwrap().port(),
-    );
+    let (alice, bob, pa, pb) = phones();
     let mut d = start(&dir, ports);
     let off = d.ok(&offer("r1", "a", &sdp("127.0.0.1", pa)));
     let ans = d.ok(&answer("r1", "a", "b", &sdp("127.0.0.1", pb)));
@@ -147,12 +166,7 @@ fn sdes_keys_survive_a_restart() {
     const A_KEY: &str = "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
     let dir = state_dir("sdes");
     let ports = (34700, 34799);
-    let alice = phone("127.0.0.1");
-    let bob = phone("127.0.0.1");
-    let (pa, pb) = (
-        alice.local_addr().unwrap().port(),
-        bob.local_addr().unwrap().port(),
-    );
+    let (alice, bob, pa, pb) = phones();
     let mut d = start(&dir, ports);
     let savp = format!(
         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {pa} RTP/SAVP 0\r\na=crypto:{A_KEY}\r\n"
@@ -173,18 +187,13 @@ fn sdes_keys_survive_a_restart() {
     // arrives at A as SRTP under the key rtpengined answered with.
     let check = |seq: u16, phase: &str| {
         let plain = rtp(seq, seq as u8);
-        let mut sent = None;
-        for i in 0..10 {
-            let p = rtp(seq + i, seq as u8);
-            alice
-                .send_to(&protect(&a_send, &p).unwrap(), to_bob)
-                .unwrap();
-            if let Some((got, _)) = recv(&bob) {
-                sent = Some((got, p));
-                break;
-            }
-        }
-        let (got, p) = sent.unwrap_or_else(|| panic!("{phase}: nothing relayed A→B"));
+        let srtp = |s: u16| {
+            let p = rtp(s, seq as u8);
+            let wire = protect(&a_send, &p).unwrap();
+            (p, wire)
+        };
+        let (p, got) = relay_with(&alice, to_bob, &bob, seq, srtp)
+            .unwrap_or_else(|| panic!("{phase}: nothing relayed A→B"));
         assert_eq!(got, p, "{phase}: B gets A's packet decrypted");
         bob.send_to(&plain, to_alice).unwrap();
         let (got, _) = recv(&alice).unwrap_or_else(|| panic!("{phase}: nothing relayed B→A"));

@@ -341,6 +341,7 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
     let decrypted;
     let srtp_here = state.srtp.get();
     let packet = match srtp_here.as_ref().and_then(|t| t.decrypt.as_ref()) {
+        // Tuple order matters: the SSRC check sees the slots before unprotect fills one.
         Some(d) => match (
             new_ssrc_beside_kernel(state, &w.cfg, d, packet),
             srtp::unprotect(d, packet),

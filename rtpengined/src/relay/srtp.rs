@@ -550,8 +550,16 @@ mod tests {
         assert_eq!(second, expect);
         assert_eq!(rx.last_index()[1], 30_000);
         rx.resume_from_kernel(&kernel);
-        assert_eq!(rx.last_index()[1], 30_000, "not reset to the kernel's empty slot");
-        assert_eq!(rx.last_index()[0], (1 << 16) | 40_001, "the kernel's older index is not taken");
+        assert_eq!(
+            rx.last_index()[1],
+            30_000,
+            "not reset to the kernel's empty slot"
+        );
+        assert_eq!(
+            rx.last_index()[0],
+            (1 << 16) | 40_001,
+            "the kernel's older index is not taken"
+        );
     }
 
     #[test]

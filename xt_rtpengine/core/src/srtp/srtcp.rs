@@ -94,54 +94,7 @@ impl<B: CryptoBackend> SrtpContext<B> {
     /// (31 bits; the sender counts it up per packet). `buf` needs
     /// [`SrtpContext::rtcp_overhead`] spare bytes. A plain context leaves it unchanged.
     pub fn encrypt_rtcp(&self, index: u32, buf: &mut [u8], len: usize) -> Result<usize, SrtpError> {
-        let packet = buf.get(..len).ok_or(SrtpError::LengthBeyondBuffer)?;
-        let (ssrc, fixed) = rtcp_header(packet)?;
-        if self.suite.is_plain() {
-            return Ok(len);
-        }
-        let needed = len.checked_add(self.rtcp_overhead()).ok_or(SrtpError::NoRoom { needed: usize::MAX })?;
-        if buf.len() < needed {
-            return Err(SrtpError::NoRoom { needed });
-        }
-        let index = index & SRTCP_INDEX_MASK;
-        let encrypted = self.suite.cipher != CipherKind::Null;
-        let word = (if encrypted { E_FLAG } else { 0 } | index).to_be_bytes();
-        let mut end = len;
-        match &self.cipher {
-            Cipher::Null => {}
-            Cipher::AesCm(aes) => {
-                let iv = aes_cm::srtp_iv(&self.salt, ssrc, u64::from(index));
-                aes_cm::apply_keystream(aes, &iv, region(buf, RTCP_CLEAR_LEN, len));
-            }
-            Cipher::AesF8 { data, iv } => {
-                aes_f8::apply_keystream(data, iv, &f8_iv(word, &fixed), region(buf, RTCP_CLEAR_LEN, len));
-            }
-            Cipher::AesGcm(gcm) => {
-                let aad = aead_aad(&fixed, word);
-                let (_, rest) = buf.split_at_mut_checked(RTCP_CLEAR_LEN).ok_or(SrtpError::TooShort)?;
-                let (data, rest) = rest.split_at_mut_checked(len.saturating_sub(RTCP_CLEAR_LEN)).ok_or(SrtpError::TooShort)?;
-                let mut tag = [0u8; GCM_TAG_LEN];
-                gcm.seal_in_place(&gcm_iv(&self.salt, ssrc, u64::from(index)), &aad, data, &mut tag)?;
-                copy_into(rest, &tag);
-                end = end.saturating_add(GCM_TAG_LEN);
-            }
-        }
-        let word_end = end.saturating_add(4);
-        copy_into(region(buf, end, word_end), &word);
-        end = word_end;
-        let mac = match &self.auth {
-            Some(hmac) => Some(hmac.mac(&[buf.get(..end).unwrap_or(&[])])?),
-            None => None,
-        };
-        let mki_end = end.saturating_add(self.suite.mki_len);
-        copy_into(region(buf, end, mki_end), self.mki());
-        end = mki_end;
-        if let Some(mac) = mac {
-            let tag_end = end.saturating_add(self.suite.tag_len);
-            copy_into(region(buf, end, tag_end), &mac);
-            end = tag_end;
-        }
-        Ok(end)
+        self.protect_rtcp(index, buf, len, true)
     }
 
     /// As [`SrtpContext::encrypt_rtcp`], with the payload left in the clear and E = 0: the
@@ -152,8 +105,14 @@ impl<B: CryptoBackend> SrtpContext<B> {
     /// same [`SrtpContext::rtcp_overhead`] room. Receivers tell it by the E flag, so
     /// [`SrtpContext::decrypt_rtcp`] takes it as it is.
     pub fn encrypt_rtcp_unencrypted(&self, index: u32, buf: &mut [u8], len: usize) -> Result<usize, SrtpError> {
+        self.protect_rtcp(index, buf, len, false)
+    }
+
+    /// Both: the payload encrypted (E = 1 unless the cipher is NULL) or left clear
+    /// (E = 0, AEAD tag only), then the E+index word, MKI and HMAC tag.
+    fn protect_rtcp(&self, index: u32, buf: &mut [u8], len: usize, encrypt: bool) -> Result<usize, SrtpError> {
         let packet = buf.get(..len).ok_or(SrtpError::LengthBeyondBuffer)?;
-        let (ssrc, _) = rtcp_header(packet)?;
+        let (ssrc, fixed) = rtcp_header(packet)?;
         if self.suite.is_plain() {
             return Ok(len);
         }
@@ -162,15 +121,34 @@ impl<B: CryptoBackend> SrtpContext<B> {
             return Err(SrtpError::NoRoom { needed });
         }
         let index = index & SRTCP_INDEX_MASK;
-        let word = index.to_be_bytes();
+        let encrypted = encrypt && self.suite.cipher != CipherKind::Null;
+        let word = (if encrypted { E_FLAG } else { 0 } | index).to_be_bytes();
         let mut end = len;
-        if let Cipher::AesGcm(gcm) = &self.cipher {
-            let mut tag = [0u8; GCM_TAG_LEN];
-            let iv = gcm_iv(&self.salt, ssrc, u64::from(index));
-            seal_tag_only(gcm, &iv, buf.get(..len).unwrap_or(&[]), word, &mut tag)?;
-            let tag_end = end.saturating_add(GCM_TAG_LEN);
-            copy_into(region(buf, end, tag_end), &tag);
-            end = tag_end;
+        match &self.cipher {
+            Cipher::Null => {}
+            Cipher::AesCm(aes) if encrypt => {
+                let iv = aes_cm::srtp_iv(&self.salt, ssrc, u64::from(index));
+                aes_cm::apply_keystream(aes, &iv, region(buf, RTCP_CLEAR_LEN, len));
+            }
+            Cipher::AesF8 { data, iv } if encrypt => {
+                aes_f8::apply_keystream(data, iv, &f8_iv(word, &fixed), region(buf, RTCP_CLEAR_LEN, len));
+            }
+            Cipher::AesCm(_) | Cipher::AesF8 { .. } => {}
+            Cipher::AesGcm(gcm) => {
+                let iv = gcm_iv(&self.salt, ssrc, u64::from(index));
+                let mut tag = [0u8; GCM_TAG_LEN];
+                if encrypt {
+                    let aad = aead_aad(&fixed, word);
+                    let (_, rest) = buf.split_at_mut_checked(RTCP_CLEAR_LEN).ok_or(SrtpError::TooShort)?;
+                    let (data, _) = rest.split_at_mut_checked(len.saturating_sub(RTCP_CLEAR_LEN)).ok_or(SrtpError::TooShort)?;
+                    gcm.seal_in_place(&iv, &aad, data, &mut tag)?;
+                } else {
+                    seal_tag_only(gcm, &iv, buf.get(..len).unwrap_or(&[]), word, &mut tag)?;
+                }
+                let tag_end = end.saturating_add(GCM_TAG_LEN);
+                copy_into(region(buf, end, tag_end), &tag);
+                end = tag_end;
+            }
         }
         let word_end = end.saturating_add(4);
         copy_into(region(buf, end, word_end), &word);
