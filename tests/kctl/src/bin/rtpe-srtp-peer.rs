@@ -168,8 +168,33 @@ fn decrypt(c: &mut Crypt, pkt: &mut Vec<u8>, resynced: &mut u64) -> bool {
     }
 }
 
+/// One thread sends and receives: under TCG it can stall for longer than the default
+/// buffer (a few hundred packets) lasts at 2000 pps. 8 MiB, forced as root (the VM),
+/// else as much as rmem_max allows; failure only costs packets, so it is ignored.
+fn large_receive_buffer(sock: &UdpSocket) {
+    let fd = std::os::fd::AsRawFd::as_raw_fd(sock);
+    let size: libc::c_int = 8 << 20;
+    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: `fd` is the open socket `sock` owns; the option value is a c_int that
+        // lives across the call, and its size is passed with it.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc == 0 {
+            return;
+        }
+    }
+}
+
 fn run(a: Args) -> Result<(), String> {
     let sock = UdpSocket::bind(a.bind).map_err(|e| format!("bind {}: {e}", a.bind))?;
+    large_receive_buffer(&sock);
     if a.pace {
         sock.set_nonblocking(true)
     } else {
