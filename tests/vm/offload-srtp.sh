@@ -108,9 +108,11 @@ sleep 1
 check "delete removes the targets" lacks "$(cat /proc/rtpengine/0/list)" "local "
 
 # --- phase 2: a re-INVITE takes the streams out of the kernel and back -------------
-# 2000 pps: the kernel moves the index more than 2^15 past where userspace handed
-# over, so only the kernel's last_index taken back keeps the ROC right (a receiver
-# would otherwise find the packets only by guessing the ROC: resynced > 0).
+# The index moves 2000 per second (500 pps, sequence numbers in steps of 4): the
+# kernel moves it more than 2^15 past where userspace handed over, so only the
+# kernel's last_index taken back keeps the ROC right (a receiver would otherwise find
+# the packets only by guessing the ROC: resynced > 0). The steps keep the load low
+# enough for the seconds in userspace under TCG.
 AKEY_HEX=$(python3 -c 'import os; print(os.urandom(30).hex())')
 AKEY_B64=$(python3 -c "import base64,sys; print(base64.b64encode(bytes.fromhex('$AKEY_HEX')).decode())")
 vars=$(srtp_call s2 "$AKEY_B64") || { nok "offer/answer (phase 2)" "$vars"; finish; }
@@ -118,12 +120,13 @@ eval "$vars"
 DKEY1=$DKEY
 KEYFILE=$OUT/daemon-key
 echo "$DKEY" >"$KEYFILE"
-SECS=34
-ip netns exec A "$PEER" 10.0.1.2:4000 "10.0.1.1:$PA" $SECS --ssrc a0a0a0a1 --peer-ssrc b0b0b0b2 --pps 2000 \
-    --start-seq 30000 --send-key "$AKEY_HEX" --recv-key "$DKEY" --recv-key-file "$KEYFILE" >"$OUT/ra.out" 2>"$OUT/ra.progress" &
+SECS=40
+ip netns exec A "$PEER" 10.0.1.2:4000 "10.0.1.1:$PA" $SECS --ssrc a0a0a0a1 --peer-ssrc b0b0b0b2 --pps 500 \
+    --seq-step 4 --start-seq 30000 --send-key "$AKEY_HEX" --recv-key "$DKEY" --recv-key-file "$KEYFILE" \
+    >"$OUT/ra.out" 2>"$OUT/ra.progress" &
 EA=$!
-ip netns exec B "$PEER" 10.0.2.2:5000 "10.0.1.1:$PB" $SECS --ssrc b0b0b0b2 --peer-ssrc a0a0a0a1 --pps 2000 \
-    --start-seq 30000 >"$OUT/rb.out" 2>"$OUT/rb.progress" &
+ip netns exec B "$PEER" 10.0.2.2:5000 "10.0.1.1:$PB" $SECS --ssrc b0b0b0b2 --peer-ssrc a0a0a0a1 --pps 500 \
+    --seq-step 4 --start-seq 30000 >"$OUT/rb.out" 2>"$OUT/rb.progress" &
 EB=$!
 sleep 5
 check "phase 2: SRTP targets installed" has_all "$(cat /proc/rtpengine/0/list)" \
@@ -138,7 +141,12 @@ echo "$DKEY" >"$KEYFILE"
 # 10.5 rekeys its side on a re-INVITE (measured here too): A's key stays, so only
 # A -> B continues the old SRTP state; B -> A starts over with the new key.
 check "re-INVITE: the daemon rekeys towards A" [ "$DKEY" != "$DKEY1" ]
-sleep 6
+# Back in the kernel 3 s after the answer, at the first packets after that.
+for _ in $(seq 1 24); do
+    sleep 0.5
+    [ "$(grep -c "stream kernelized" "$LOG")" -ge $((kernelized1 + 2)) ] && break
+done
+sleep 0.5
 after=$(cat /proc/rtpengine/0/list)
 echo "# kernel ROC after re-kernelizing: $(grep 'ROC:' <<<"$after" | tr -s ' ' | tr '\n' ';')"
 check "streams re-kernelized after the re-INVITE" [ "$(grep -c "stream kernelized" "$LOG")" -ge $((kernelized1 + 2)) ]
@@ -151,15 +159,17 @@ for n in ra rb; do
     ver=$(sed -n 's/.*verified=\([0-9]*\).*/\1/p' <<<"$line")
     bad=$(sed -n 's/.*bad=\([0-9]*\).*/\1/p' <<<"$line")
     res=$(sed -n 's/.*resynced=\([0-9]*\).*/\1/p' <<<"$line")
-    # A may get a few packets with the new key before it reads the key file. The
-    # seconds in userspace after the re-INVITE lose packets at 2000 pps under TCG
-    # (measured 85-96% delivered), hence 75% here.
-    if [ -n "$ver" ] && [ "$ver" -ge $((sent * 3 / 4)) ] && [ "$bad" -le $((sent / 100)) ] && [ "$res" = 0 ]; then
+    # A may get a few packets with the new key before it reads the key file.
+    if [ -n "$ver" ] && [ "$ver" -ge $((sent * 9 / 10)) ] && [ "$bad" -le $((sent / 50)) ] && [ "$res" = 0 ]; then
         ok "re-INVITE media $n: $ver of ~$sent verified, $bad bad, no ROC guessed ($line)"
     else
-        nok "re-INVITE media $n" "$line (expected >= 75% verified, < 1% bad, 0 resynced)"
+        nok "re-INVITE media $n" "$line (expected >= 90% verified, <= 2% bad, 0 resynced)"
     fi
 done
+if [ $FAILS -ne 0 ]; then
+    for n in ra rb; do echo "# $n per second:"; tail -14 "$OUT/$n.progress" | tr '\n' ' ' | sed 's/^/# /'; echo; done
+    echo "# query s2:"; python3 "$L" query 2223 s2 | sed 's/^/# /'
+fi
 python3 "$L" ng 2223 delete s2 ta >/dev/null
 
 # --- phase 3: a second SSRC joins an offloaded SRTP stream ---------------------------

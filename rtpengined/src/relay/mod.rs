@@ -148,15 +148,17 @@ impl Relay {
                 };
                 // Every signalling event takes the stream (and what forwards to it)
                 // back to userspace until its peer is confirmed again, as 10.5 does.
+                // Signalled first: a relay task that decided on the old configuration
+                // and has not installed its target yet then finds it stale.
+                entry.state.signalled(Instant::now());
                 self.offload.unkernelize(cfg.id);
+                entry.state.kernel.store(offload::IDLE, Ordering::Relaxed);
                 if let Err(err) = entry.state.srtp.update(
                     cfg.kernel.srtp_in.as_deref(),
                     cfg.kernel.srtp_out.as_deref(),
                 ) {
                     warn!(local = %cfg.local, ?err, "SRTP parameters refused");
                 }
-                entry.state.signalled(Instant::now());
-                entry.state.kernel.store(offload::IDLE, Ordering::Relaxed);
                 let mut slot = entry.state.config.lock().unwrap_or_else(|e| e.into_inner());
                 if slot
                     .as_ref()
@@ -283,25 +285,8 @@ async fn receive_loop(state: Arc<StreamState>, ctx: Ctx) {
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 continue;
             }
-            relay_one(&state, &ctx, d.data, src, now).await;
+            relay_one(&state, &ctx, d.data, src, now);
         }
-    }
-}
-
-/// Send without blocking; wait for writability only when the socket buffer is full.
-async fn send_to(
-    socket: &AsyncFd<std::net::UdpSocket>,
-    packet: &[u8],
-    dest: SocketAddr,
-) -> std::io::Result<usize> {
-    match socket.get_ref().send_to(packet, dest) {
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => loop {
-            let mut guard = socket.writable().await?;
-            if let Ok(result) = guard.try_io(|s| s.get_ref().send_to(packet, dest)) {
-                return result;
-            }
-        },
-        other => other,
     }
 }
 
@@ -327,7 +312,7 @@ fn new_ssrc_beside_kernel(
     !slots.contains(&Some(ssrc)) && slots.contains(&None)
 }
 
-async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAddr, now: Instant) {
+fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAddr, now: Instant) {
     let offload = ctx.offload.as_ref();
     let Some(w) = state.wiring() else { return };
     let (verdict, learned) = state.learn(&w.cfg, src);
@@ -383,6 +368,9 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
     // The kernel does SRTP but not SRTCP: a separate RTCP socket of an SRTP
     // stream stays in userspace (muxed RTCP reaches userspace via RTCP_MUX).
     let srtcp_here = w.cfg.is_rtcp && (srtp_here.is_some() || srtp_sink.is_some());
+    // Read before the checks: signalling that changes the stream after them makes
+    // `kernelize` drop this decision.
+    let generation = state.generation.load(Ordering::SeqCst);
     if offload.enabled()
         && !srtcp_here
         && state.kernel.load(Ordering::Relaxed) == offload::IDLE
@@ -399,9 +387,13 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
         };
         // The target carries RTP to the RTP sink; muxed RTCP stays in userspace.
         let ksink = w.sink.as_ref();
-        if let (Some(expected_source), Some(ks), Some(sw)) =
-            (confirmed, ksink, ksink.and_then(|k| k.wiring()))
-        {
+        let sink_generation = ksink.map(|k| k.generation.load(Ordering::SeqCst));
+        if let (Some(expected_source), Some(ks), Some(sw), Some(sink_generation)) = (
+            confirmed,
+            ksink,
+            ksink.and_then(|k| k.wiring()),
+            sink_generation,
+        ) {
             offload.kernelize(&offload::KernelTarget {
                 stream: &w.cfg,
                 expected_source,
@@ -411,6 +403,12 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
                 flag: state.kernel.clone(),
                 srtp_here: srtp_here.clone(),
                 srtp_sink: ks.srtp.get(),
+                decided: offload::Decided {
+                    seen: [
+                        (&state.generation, generation),
+                        (&ks.generation, sink_generation),
+                    ],
+                },
             });
         }
     }
@@ -435,7 +433,9 @@ async fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAdd
         },
         None => packet,
     };
-    if let Err(err) = send_to(&sink.socket, packet, dest).await {
+    if let Err(err) = sink.socket.get_ref().send_to(packet, dest) {
+        // A full socket buffer drops the packet (as 10.5 does): waiting for room
+        // would stop this stream from reading its own socket meanwhile.
         debug!(%err, %dest, "send failed");
         sink.errors
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,6 +47,26 @@ pub struct KernelTarget<'a> {
     pub srtp_here: Option<Arc<Transforms>>,
     /// The sink's SRTP (its `encrypt` protects what the sink sends).
     pub srtp_sink: Option<Arc<Transforms>>,
+    /// What signalling had configured when the relay decided.
+    pub decided: Decided<'a>,
+}
+
+/// The signalling generations (`StreamState::generation`) of a target's stream and
+/// of its sink when the relay decided to offload it. Signalling bumps them before it
+/// takes streams out of the kernel, and `kernelize` checks them under the offload
+/// lock, so a decision made on a configuration that has changed meanwhile is dropped
+/// rather than installing a stale target that nothing would remove.
+#[derive(Debug, Clone, Copy)]
+pub struct Decided<'a> {
+    pub seen: [(&'a AtomicU64, u64); 2],
+}
+
+impl Decided<'_> {
+    pub fn still_current(&self) -> bool {
+        self.seen
+            .iter()
+            .all(|(generation, seen)| generation.load(Ordering::SeqCst) == *seen)
+    }
 }
 
 impl KernelTarget<'_> {
@@ -336,6 +356,9 @@ impl Offload for KernelOffload {
             tos: target.tos,
         };
         let mut g = self.lock();
+        if !target.decided.still_current() {
+            return false;
+        }
         let inner = &mut *g;
         // A previous target's index goes back to userspace before it is read again.
         Self::remove(inner, id);

@@ -24,6 +24,9 @@ pub struct StreamState {
     pub last_packet_ms: AtomicU64,
     /// Milliseconds since `epoch` of the last signalling change of this stream.
     pub signalled_ms: AtomicU64,
+    /// Counts signalling changes: a kernel target decided on before one (with the
+    /// old configuration) must not be installed after it (see `offload::Decided`).
+    pub generation: AtomicU64,
     /// Whether the kernel forwards this stream (see `offload`).
     pub kernel: KernelFlag,
     /// SDES-SRTP transforms of this stream (see `relay::srtp`).
@@ -57,6 +60,7 @@ impl StreamState {
             errors: AtomicU64::new(0),
             last_packet_ms: AtomicU64::new(0),
             signalled_ms: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
             kernel: KernelFlag::default(),
             srtp: Default::default(),
             epoch,
@@ -133,6 +137,7 @@ impl StreamState {
     /// Signalling changed the stream now: the kernel may take it over only after
     /// a packet arrives `KERNEL_DELAY` later (the peer is then confirmed).
     pub fn signalled(&self, now: Instant) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         self.signalled_ms
             .store(self.ms_since_epoch(now), Ordering::Relaxed);
     }

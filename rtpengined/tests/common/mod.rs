@@ -32,6 +32,40 @@ impl Daemon {
     }
 
     pub fn start_on(ng_ip: &str, port_min: u16, port_max: u16, extra: &[&str]) -> Daemon {
+        // The free port is released before the daemon binds it, so another test may
+        // take it first: then our daemon exits and the other one would answer. Retry
+        // on a new port until the daemon that answers is ours (still running).
+        for _ in 0..5 {
+            let mut d = Self::spawn(ng_ip, port_min, port_max, extra);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Some(status) = d.child.try_wait().unwrap() {
+                    let log = d.log_text();
+                    assert!(
+                        log.contains("in use"),
+                        "rtpengined exited ({status}) at start; log: {log}"
+                    );
+                    break;
+                }
+                if let Some(r) = d.try_raw(b"d7:command4:pinge") {
+                    if !d.log_text().contains("ng control listening") {
+                        // Another daemon answered: ours could not bind the port.
+                        continue;
+                    }
+                    assert_eq!(r.get("result"), Some(&Owned::from("pong")));
+                    return d;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "daemon did not answer ping; log: {}",
+                    d.log_text()
+                );
+            }
+        }
+        panic!("no free ng port for rtpengined after 5 tries");
+    }
+
+    fn spawn(ng_ip: &str, port_min: u16, port_max: u16, extra: &[&str]) -> Daemon {
         let port = free_port(ng_ip);
         let ng: SocketAddr = if ng_ip.contains(':') {
             format!("[{ng_ip}]:{port}").parse().unwrap()
@@ -74,27 +108,13 @@ impl Daemon {
         client
             .set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
-        let d = Daemon {
+        Daemon {
             child,
             ng,
             client,
             cookie: AtomicU32::new(0),
             log,
-        };
-        // Wait until it answers ping.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(r) = d.try_raw(b"d7:command4:pinge") {
-                assert_eq!(r.get("result"), Some(&Owned::from("pong")));
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "daemon did not answer ping; log: {}",
-                d.log_text()
-            );
         }
-        d
     }
 
     /// SIGKILL, as a crash would: nothing is cleaned up.
@@ -108,9 +128,12 @@ impl Daemon {
     }
 
     fn next_cookie(&self) -> String {
+        // Unique across the daemons of one test process, whose caches would
+        // otherwise answer each other's cookies.
         format!(
-            "t{}_{}",
+            "t{}_{}_{}",
             std::process::id(),
+            self.ng.port(),
             self.cookie.fetch_add(1, Ordering::Relaxed)
         )
     }

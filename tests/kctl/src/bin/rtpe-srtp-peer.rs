@@ -4,8 +4,10 @@
 //! byte against what the peer sent (after SRTP verification when given a key).
 //!
 //! Usage: rtpe-srtp-peer BIND PEER SECONDS [--pps N] [--ssrc HEX] [--peer-ssrc HEX]
-//!            [--start-seq N] [--send-key KEYSALT_HEX] [--recv-key KEYSALT_HEX]
-//!            [--recv-key-file PATH] [--count N] [--pace]
+//!            [--start-seq N] [--seq-step N] [--send-key KEYSALT_HEX]
+//!            [--recv-key KEYSALT_HEX] [--recv-key-file PATH] [--count N] [--pace]
+//! --seq-step: sequence numbers advance by N per packet (the SRTP index moves N times
+//! faster than the packet rate: a wrap in fewer packets, less load under TCG).
 //! --recv-key-file: a packet that fails verification makes the peer re-read PATH
 //! (hex key+salt) and switch to it if it changed (the other side rekeyed).
 //! --count: stop sending after N packets, then exit once nothing was sent or received
@@ -38,6 +40,7 @@ struct Args {
     ssrc: u32,
     peer_ssrc: u32,
     start_seq: u16,
+    seq_step: u16,
     send_key: Option<Srtp>,
     recv_key: Option<Srtp>,
     recv_key_file: Option<String>,
@@ -93,6 +96,7 @@ fn parse_args() -> Result<Args, String> {
         ssrc: 0x1234_5678,
         peer_ssrc: 0x1234_5678,
         start_seq: 0,
+        seq_step: 1,
         send_key: None,
         recv_key: None,
         recv_key_file: None,
@@ -115,6 +119,13 @@ fn parse_args() -> Result<Args, String> {
                 a.start_seq = val
                     .parse()
                     .map_err(|e| format!("--start-seq {val:?}: {e}"))?
+            }
+            "--seq-step" => {
+                a.seq_step = val
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| format!("--seq-step {val:?}: 1..=1000"))?
             }
             "--send-key" => a.send_key = Some(key(val)?),
             "--recv-key" => a.recv_key = Some(key(val)?),
@@ -192,6 +203,9 @@ fn large_receive_buffer(sock: &UdpSocket) {
     }
 }
 
+/// Packets read per round before a due send may interrupt (see `run`).
+const RECV_BATCH: usize = 64;
+
 fn run(a: Args) -> Result<(), String> {
     let sock = UdpSocket::bind(a.bind).map_err(|e| format!("bind {}: {e}", a.bind))?;
     large_receive_buffer(&sock);
@@ -234,13 +248,17 @@ fn run(a: Args) -> Result<(), String> {
             }
             let _ = sock.send_to(&p, a.peer);
             sent += 1;
-            seq = seq.wrapping_add(1);
+            seq = seq.wrapping_add(a.seq_step);
             next += interval;
             last_activity = Instant::now();
         }
         let sending = a.count.is_none_or(|c| sent < c);
-        // Receive until the socket is empty (timeout) or the next send is due.
+        // Receive until the socket is empty (timeout), or the next send is due and a
+        // batch was read: a peer that falls behind still reads as fast as it sends
+        // (one packet per catch-up burst starved the receiving side under TCG).
+        let mut drained = 0;
         while let Ok((n, src)) = sock.recv_from(&mut buf) {
+            drained += 1;
             received += 1;
             last_activity = Instant::now();
             sources.insert(src.to_string());
@@ -273,7 +291,7 @@ fn run(a: Args) -> Result<(), String> {
             } else {
                 bad += 1;
             }
-            if sending && Instant::now() >= next {
+            if sending && drained >= RECV_BATCH && Instant::now() >= next {
                 break;
             }
         }
