@@ -15,11 +15,17 @@ use crate::ng::flags::Flags;
 /// (stream, expected source, forward from, forward to) of one kernelize call.
 type Kernelized = (StreamId, SocketAddr, Option<SocketAddr>, Option<SocketAddr>);
 
+/// Runs inside `kernelize`, between the relay's decision and the installation.
+type Hook = Box<dyn FnOnce() + Send>;
+
 #[derive(Default)]
 struct Recorder {
     kernelized: Mutex<Vec<Kernelized>>,
     unkernelized: Mutex<Vec<StreamId>>,
     closed: Mutex<Vec<StreamId>>,
+    /// Whether each decision was still current when it reached `kernelize`.
+    current: Mutex<Vec<bool>>,
+    during_kernelize: Mutex<Option<Hook>>,
 }
 
 impl Offload for Recorder {
@@ -27,6 +33,11 @@ impl Offload for Recorder {
         true
     }
     fn kernelize(&self, t: &KernelTarget<'_>) -> bool {
+        let hook = self.during_kernelize.lock().unwrap().take();
+        if let Some(hook) = hook {
+            hook();
+        }
+        self.current.lock().unwrap().push(t.decided.still_current());
         self.kernelized.lock().unwrap().push((
             t.stream.id,
             t.expected_source,
@@ -58,12 +69,8 @@ fn flags(from: &str, to: Option<&str>, body: String) -> Flags {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn confirmed_streams_are_offered_to_the_kernel_seam() {
-    let pool = SharedPool::new(38000, 38099);
-    let rec = Arc::new(Recorder::default());
-    let relay = Relay::new(pool.clone(), rec.clone()).with_kernel_delay(Duration::ZERO);
-    let settings = Settings {
+fn settings() -> Settings {
+    Settings {
         interfaces: vec![Interface::parse("127.0.0.1").unwrap()],
         delete_delay: Duration::ZERO,
         max_sessions: -1,
@@ -73,8 +80,24 @@ async fn confirmed_streams_are_offered_to_the_kernel_seam() {
         silent_timeout: Duration::from_secs(60),
         final_timeout: Duration::ZERO,
         offer_timeout: Duration::from_secs(60),
-    };
-    let mut reg = Registry::new(settings, pool.clone());
+    }
+}
+
+/// The port of the first m=audio line.
+fn media_port(sdp: &str) -> u16 {
+    sdp.lines()
+        .find_map(|l| l.strip_prefix("m=audio "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|p| p.parse().ok())
+        .expect("m=audio port")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirmed_streams_are_offered_to_the_kernel_seam() {
+    let pool = SharedPool::new(38000, 38099);
+    let rec = Arc::new(Recorder::default());
+    let relay = Relay::new(pool.clone(), rec.clone()).with_kernel_delay(Duration::ZERO);
+    let mut reg = Registry::new(settings(), pool.clone());
     let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
     let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
     bob.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
@@ -96,32 +119,8 @@ async fn confirmed_streams_are_offered_to_the_kernel_seam() {
     assert_eq!(relay.stream_count(), 4);
 
     // Where alice sends: the port in the answer.
-    let port: u16 = a
-        .sdp
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("m=audio "))
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let to: SocketAddr = ([127, 0, 0, 1], port).into();
-    let bob_side_local: SocketAddr = (
-        [127, 0, 0, 1],
-        o.sdp
-            .unwrap()
-            .lines()
-            .find_map(|l| l.strip_prefix("m=audio "))
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap(),
-    )
-        .into();
+    let to: SocketAddr = ([127, 0, 0, 1], media_port(&a.sdp.unwrap())).into();
+    let bob_side_local: SocketAddr = ([127, 0, 0, 1], media_port(&o.sdp.unwrap())).into();
     let bob_addr = bob.local_addr().unwrap();
     let bob_got = tokio::task::spawn_blocking(move || {
         let mut buf = [0u8; 64];
@@ -152,4 +151,48 @@ async fn confirmed_streams_are_offered_to_the_kernel_seam() {
     // Closed means closed: the port can be bound again right away.
     assert!(UdpSocket::bind(to).is_ok());
     assert_eq!(pool.in_use(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signalling_between_decision_and_install_makes_the_decision_stale() {
+    let pool = SharedPool::new(38100, 38199);
+    let rec = Arc::new(Recorder::default());
+    let relay = Arc::new(Relay::new(pool.clone(), rec.clone()).with_kernel_delay(Duration::ZERO));
+    let mut reg = Registry::new(settings(), pool.clone());
+    let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let now = Now::system();
+    let offer = flags("a", None, sdp(alice.local_addr().unwrap().port()));
+    let o = reg.offer(&offer, &now).unwrap();
+    relay.apply(&o.effects).wait().await;
+    let answer = flags("a", Some("b"), sdp(bob.local_addr().unwrap().port()));
+    let a = reg.answer(&answer, &now).unwrap();
+    relay.apply(&a.effects).wait().await;
+    let to: SocketAddr = ([127, 0, 0, 1], media_port(&a.sdp.unwrap())).into();
+    // A re-INVITE lands while alice's first packet is on its way into the kernel.
+    let reinvite = reg.offer(&offer, &now).unwrap().effects;
+    let r = relay.clone();
+    *rec.during_kernelize.lock().unwrap() = Some(Box::new(move || {
+        let _closing = r.apply(&reinvite);
+    }));
+    let packet = [0x80, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8];
+    alice.send_to(&packet, to).unwrap();
+    wait_current(&rec, 1).await;
+    // The next packet decides again, on the configuration now in force.
+    alice.send_to(&packet, to).unwrap();
+    wait_current(&rec, 2).await;
+    assert_eq!(*rec.current.lock().unwrap(), [false, true]);
+}
+
+async fn wait_current(rec: &Recorder, n: usize) {
+    for _ in 0..300 {
+        if rec.current.lock().unwrap().len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "{n} kernelize calls expected, saw {:?}",
+        rec.current.lock().unwrap()
+    );
 }
