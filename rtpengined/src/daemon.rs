@@ -76,54 +76,60 @@ pub fn run(argv: Vec<String>) -> i32 {
         }
         _ => None,
     };
-    if !cfg.foreground {
-        // SAFETY: called before any thread exists (the runtime is built below), so
-        // forking cannot leave locks held by other threads; stdio stays open.
-        if unsafe { libc::daemon(0, 1) } != 0 {
-            eprintln!(
-                "rtpengined: cannot daemonise: {}",
-                std::io::Error::last_os_error()
-            );
-            return 1;
+    // From here on the rules are installed: every way out goes through their
+    // removal below (a failed start must not leave the table's rules behind).
+    let mut wrote_pidfile = false;
+    let code = 'run: {
+        if !cfg.foreground {
+            // SAFETY: called before any thread exists (the runtime is built below), so
+            // forking cannot leave locks held by other threads; stdio stays open.
+            if unsafe { libc::daemon(0, 1) } != 0 {
+                eprintln!(
+                    "rtpengined: cannot daemonise: {}",
+                    std::io::Error::last_os_error()
+                );
+                break 'run 1;
+            }
         }
-    }
-    logging::init(cfg.log_level, cfg.log_stderr);
-    for n in &notes {
-        match n {
-            crate::config::cli::Note::Info(t) => info!("{t}"),
-            crate::config::cli::Note::Warn(t) => warn!("{t}"),
+        logging::init(cfg.log_level, cfg.log_stderr);
+        for n in &notes {
+            match n {
+                crate::config::cli::Note::Info(t) => info!("{t}"),
+                crate::config::cli::Note::Warn(t) => warn!("{t}"),
+            }
         }
-    }
-    if let Some(e) = iptables_note {
-        error!("cannot install the iptables rules ({e}); the kernel table gets no packets, media stays in userspace");
-    }
-    if let Some(r) = &rules {
-        for w in &r.warnings {
-            warn!("{w}");
+        if let Some(e) = iptables_note {
+            error!("cannot install the iptables rules ({e}); the kernel table gets no packets, media stays in userspace");
         }
-        info!(chain = %r.chain(), table = r.table(), programs = ?r.programs(), "iptables rules installed");
-    }
-    if let Some(p) = &cfg.pidfile {
-        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
-            error!(path = %p.display(), %e, "cannot write pidfile");
-            return 1;
+        if let Some(r) = &rules {
+            for w in &r.warnings {
+                warn!("{w}");
+            }
+            info!(chain = %r.chain(), table = r.table(), programs = ?r.programs(), "iptables rules installed");
         }
-    }
-    let mut rt = tokio::runtime::Builder::new_multi_thread();
-    rt.enable_all();
-    if let Some(n) = cfg.num_threads.filter(|n| *n > 0) {
-        rt.worker_threads(n);
-    }
-    let code = match rt.build() {
-        Ok(rt) => {
-            let code = rt.block_on(serve(cfg.clone(), kernel));
-            // Socket tasks never finish on their own; do not wait for them.
-            rt.shutdown_timeout(Duration::from_millis(100));
-            code
+        if let Some(p) = &cfg.pidfile {
+            if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+                error!(path = %p.display(), %e, "cannot write pidfile");
+                break 'run 1;
+            }
+            wrote_pidfile = true;
         }
-        Err(e) => {
-            error!(%e, "cannot start runtime");
-            1
+        let mut rt = tokio::runtime::Builder::new_multi_thread();
+        rt.enable_all();
+        if let Some(n) = cfg.num_threads.filter(|n| *n > 0) {
+            rt.worker_threads(n);
+        }
+        match rt.build() {
+            Ok(rt) => {
+                let code = rt.block_on(serve(cfg.clone(), kernel));
+                // Socket tasks never finish on their own; do not wait for them.
+                rt.shutdown_timeout(Duration::from_millis(100));
+                code
+            }
+            Err(e) => {
+                error!(%e, "cannot start runtime");
+                1
+            }
         }
     };
     if let Some(r) = rules {
@@ -134,7 +140,7 @@ pub fn run(argv: Vec<String>) -> i32 {
             r.remove();
         }
     }
-    if let Some(p) = &cfg.pidfile {
+    if let Some(p) = cfg.pidfile.as_ref().filter(|_| wrote_pidfile) {
         let _ = std::fs::remove_file(p);
     }
     code

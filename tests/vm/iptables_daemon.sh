@@ -6,8 +6,9 @@
 # Phases: install + a kernelized call through those rules alone, SIGTERM removes them;
 # SIGKILL leaves them and a restart adds no copy; duplicates left by hand are reduced;
 # a chain shared with another table stays; --kernel-adopt keeps rules and media through
-# a stop; no rules without a kernel table; ip6tables missing; the RTPENGINE extension
-# missing (error undone, fatal with --no-fallback).
+# a stop; no rules without a kernel table; ip6tables missing; a start failing after the
+# rules were installed (pidfile, ng port) removes them; the RTPENGINE extension missing
+# (error undone, fatal with --no-fallback).
 set -u
 . "$(dirname "$0")/offload-common.inc"
 PASSES=0
@@ -150,6 +151,28 @@ check "ip6tables missing: no ip6tables chain" no_chain ip6tables $CH
 daemon_stop
 removed "ip6tables missing, SIGTERM" iptables
 DAEMON=$SAVED_DAEMON
+
+# --- a start that fails after installing the rules leaves none behind --------------------
+# failed_start LABEL EXPECTED_LOG ARGS...: the daemon exits != 0 saying why, no rules left.
+failed_start() {
+    local label=$1 why=$2 out rc; shift 2
+    out=$(timeout 20 $DAEMON --config-file=none --interface=10.0.1.1 --foreground --log-stderr \
+        --table=0 --kernel-iptables-chain=$CH "$@" 2>&1); rc=$?
+    if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "iptables rules installed" <<<"$out" &&
+        grep -q "$why" <<<"$out"; then
+        ok "$label: exit $rc after installing the rules ($why)"
+    else
+        nok "$label" "rc=$rc: $out"
+    fi
+    removed "$label: nothing left behind"
+}
+failed_start "pidfile not writable" "cannot write pidfile" --listen-ng=127.0.0.1:2223 \
+    --pidfile=/nonexistent/rtpengined.pid
+python3 -c 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 2299)); time.sleep(30)' &
+BUSY=$!
+sleep 1
+failed_start "ng port in use" "cannot listen for ng" --listen-ng=127.0.0.1:2299
+kill $BUSY; wait $BUSY 2>/dev/null
 
 # --- the RTPENGINE extension missing: undone; fatal with --no-fallback -------------------
 exts=()
