@@ -170,7 +170,7 @@ failed_start "pidfile not writable" "cannot write pidfile" --listen-ng=127.0.0.1
     --pidfile=/nonexistent/rtpengined.pid
 python3 -c 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 2299)); time.sleep(30)' &
 BUSY=$!
-sleep 1
+for _ in $(seq 1 50); do ss -Hun state all 'sport = :2299' | grep -q . && break; sleep 0.2; done
 failed_start "ng port in use" "cannot listen for ng" --listen-ng=127.0.0.1:2299
 kill $BUSY; wait $BUSY 2>/dev/null
 

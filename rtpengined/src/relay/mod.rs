@@ -148,30 +148,34 @@ impl Relay {
                 };
                 // Every signalling event takes the stream (and what forwards to it)
                 // back to userspace until its peer is confirmed again, as 10.5 does.
-                // Signalled first: a relay task that decided on the old configuration
-                // and has not installed its target yet then finds it stale.
+                // Order matters: the new configuration and signalling time first, then
+                // the generation (a relay task deciding on the old configuration finds
+                // its decision stale), then out of the kernel.
                 entry.state.signalled(Instant::now());
-                self.offload.unkernelize(cfg.id);
-                entry.state.kernel.store(offload::IDLE, Ordering::Relaxed);
                 if let Err(err) = entry.state.srtp.update(
                     cfg.kernel.srtp_in.as_deref(),
                     cfg.kernel.srtp_out.as_deref(),
                 ) {
                     warn!(local = %cfg.local, ?err, "SRTP parameters refused");
                 }
-                let mut slot = entry.state.config.lock().unwrap_or_else(|e| e.into_inner());
-                if slot
-                    .as_ref()
-                    .is_some_and(|w| w.cfg.endpoint != cfg.endpoint)
                 {
-                    // Signalling moved the peer: forget what was learned (re-INVITE).
-                    *entry
-                        .state
-                        .learned
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner()) = None;
+                    let mut slot = entry.state.config.lock().unwrap_or_else(|e| e.into_inner());
+                    if slot
+                        .as_ref()
+                        .is_some_and(|w| w.cfg.endpoint != cfg.endpoint)
+                    {
+                        // Signalling moved the peer: forget what was learned (re-INVITE).
+                        *entry
+                            .state
+                            .learned
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner()) = None;
+                    }
+                    *slot = Some(Arc::new(wiring));
                 }
-                *slot = Some(Arc::new(wiring));
+                entry.state.next_generation();
+                self.offload.unkernelize(cfg.id);
+                entry.state.kernel.store(offload::IDLE, Ordering::Relaxed);
             }
         }
         closing
@@ -314,7 +318,11 @@ fn new_ssrc_beside_kernel(
 
 fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAddr, now: Instant) {
     let offload = ctx.offload.as_ref();
+    // Before anything of the stream or its sink is read: signalling that changes them
+    // after this makes `kernelize` drop a decision taken on what was read.
+    let generation = state.generation.load(Ordering::SeqCst);
     let Some(w) = state.wiring() else { return };
+    let sink_generation = w.sink.as_ref().map(|k| k.generation.load(Ordering::SeqCst));
     let (verdict, learned) = state.learn(&w.cfg, src);
     if verdict == Verdict::Drop {
         state
@@ -368,9 +376,6 @@ fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAddr, now
     // The kernel does SRTP but not SRTCP: a separate RTCP socket of an SRTP
     // stream stays in userspace (muxed RTCP reaches userspace via RTCP_MUX).
     let srtcp_here = w.cfg.is_rtcp && (srtp_here.is_some() || srtp_sink.is_some());
-    // Read before the checks: signalling that changes the stream after them makes
-    // `kernelize` drop this decision.
-    let generation = state.generation.load(Ordering::SeqCst);
     if offload.enabled()
         && !srtcp_here
         && state.kernel.load(Ordering::Relaxed) == offload::IDLE
@@ -387,7 +392,6 @@ fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAddr, now
         };
         // The target carries RTP to the RTP sink; muxed RTCP stays in userspace.
         let ksink = w.sink.as_ref();
-        let sink_generation = ksink.map(|k| k.generation.load(Ordering::SeqCst));
         if let (Some(expected_source), Some(ks), Some(sw), Some(sink_generation)) = (
             confirmed,
             ksink,

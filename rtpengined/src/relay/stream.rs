@@ -137,9 +137,16 @@ impl StreamState {
     /// Signalling changed the stream now: the kernel may take it over only after
     /// a packet arrives `KERNEL_DELAY` later (the peer is then confirmed).
     pub fn signalled(&self, now: Instant) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
         self.signalled_ms
             .store(self.ms_since_epoch(now), Ordering::Relaxed);
+    }
+
+    /// Publishes a signalling change once the new configuration is in place: a relay
+    /// task that reads the new generation (before anything else) sees the new
+    /// configuration and `signalled_ms`; one that read the old generation has its
+    /// decision dropped by `kernelize` (see `offload::Decided`).
+    pub fn next_generation(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 }
 

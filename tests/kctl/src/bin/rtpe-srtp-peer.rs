@@ -253,9 +253,9 @@ fn run(a: Args) -> Result<(), String> {
             last_activity = Instant::now();
         }
         let sending = a.count.is_none_or(|c| sent < c);
-        // Receive until the socket is empty (timeout), or the next send is due and a
-        // batch was read: a peer that falls behind still reads as fast as it sends
-        // (one packet per catch-up burst starved the receiving side under TCG).
+        // Receive until the socket is empty (timeout) or the next send is due; when
+        // far behind, read a batch before catching up (one packet per catch-up burst
+        // starved the receiving side under TCG).
         let mut drained = 0;
         while let Ok((n, src)) = sock.recv_from(&mut buf) {
             drained += 1;
@@ -291,7 +291,9 @@ fn run(a: Args) -> Result<(), String> {
             } else {
                 bad += 1;
             }
-            if sending && drained >= RECV_BATCH && Instant::now() >= next {
+            // On time or a little late: send now. Far behind: a batch first.
+            let now = Instant::now();
+            if sending && now >= next && (now < next + 4 * interval || drained >= RECV_BATCH) {
                 break;
             }
         }
