@@ -203,7 +203,7 @@ fn large_receive_buffer(sock: &UdpSocket) {
     }
 }
 
-/// Packets read per round before a due send may interrupt (see `run`).
+/// Packets read per round, when far behind, before sending catches up (see `run`).
 const RECV_BATCH: usize = 64;
 
 fn run(a: Args) -> Result<(), String> {
