@@ -1,6 +1,6 @@
 //! The SDES crypto suites, in the order rtpengine 10.5 offers them (measured:
 //! GCM first, then AES-CM by falling key size, F8, NULL), with their key sizes
-//! and kernel ABI ids (table in shared/reference/kernel-abi-10.5.md).
+//! and kernel ABI ids (table in docs/kernel-abi.md, "Cipher and HMAC ids").
 
 use rtpengine_core::abi::{self, cipher, hmac};
 

@@ -1,5 +1,5 @@
 //! What the module must answer, written from the 10.5 interface description
-//! (shared/reference/kernel-abi-10.5.md and README.md), independently of the module's code:
+//! (docs/kernel-abi.md and README.md), independently of the module's code:
 //! for each request, the set of acceptable errnos (0 = success) and what changes when it
 //! succeeds. Where our module may legitimately differ (in-kernel SRTP still arriving,
 //! recording calls not implemented), the set names every acceptable answer.

@@ -473,7 +473,7 @@ macro_rules! assert_layout {
     };
 }
 
-// Facts of rtpengine 10.5.3.5 on x86_64 (shared/reference/kernel-abi-10.5.md).
+// Facts of rtpengine 10.5.3.5 on x86_64 (docs/kernel-abi.md, "Structures").
 assert_layout!(Address, size 24, family @ 0, addr @ 4, port @ 20);
 assert_layout!(Srtp, size 368, cipher @ 0, hmac @ 4, master_key @ 8, master_key_len @ 40,
     master_salt @ 44, master_salt_len @ 60, session_key_len @ 64, session_salt_len @ 68,

@@ -1,5 +1,5 @@
 //! The forwarding decision for one received UDP payload, as rtpengine 10.5 takes it
-//! (shared/reference/kernel-abi-10.5.md, "Packet path"), separated from the kernel so it
+//! (docs/kernel-abi.md, "Packet path"), separated from the kernel so it
 //! can be tested here. The module executes the verdict: continue to the socket, drop, or
 //! forward to every output.
 

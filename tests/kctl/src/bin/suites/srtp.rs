@@ -16,7 +16,7 @@ use std::net::{SocketAddr, UdpSocket};
 
 const TABLE: u32 = 1;
 
-/// An SDES suite as the 10.5 daemon encodes it (shared/reference/kernel-abi-10.5.md).
+/// An SDES suite as the 10.5 daemon encodes it (docs/kernel-abi.md, "Cipher and HMAC ids").
 struct Suite {
     name: &'static str,
     cipher: u32,
