@@ -6,7 +6,7 @@ use common::*;
 use rtpengined::ng::bencode::Owned;
 
 fn fixtures_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/kamailio-5.6-ng")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kamailio-5.6-ng")
 }
 
 #[test]
@@ -20,7 +20,10 @@ fn kamailio_fixtures_replay_cleanly() {
     scenarios.sort_by_key(|e| e.path());
     assert!(scenarios.len() >= 7, "fixtures missing");
     let mut sent = 0;
+    let mut retransmissions = 0;
     for sc in scenarios {
+        // Replies by cookie: a retransmission must get the same reply again.
+        let mut replies = std::collections::HashMap::new();
         let mut files: Vec<_> = std::fs::read_dir(sc.path())
             .unwrap()
             .flatten()
@@ -33,12 +36,21 @@ fn kamailio_fixtures_replay_cleanly() {
             let cookie = &dg[..dg.iter().position(|&b| b == b' ').unwrap() + 1];
             let reply = d.send_raw(&dg).expect("reply");
             assert!(reply.starts_with(cookie), "{f:?}: cookie not echoed");
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            if name.contains("_retrans") {
+                assert_eq!(
+                    replies.get(cookie),
+                    Some(&reply),
+                    "{f:?}: not the first reply"
+                );
+                retransmissions += 1;
+            }
+            replies.insert(cookie.to_vec(), reply.clone());
             let r = rtpengined::ng::bencode::decode(&reply[cookie.len()..])
                 .unwrap()
                 .to_owned_value();
             let result = text(r.get("result"));
             assert!(result == "ok" || result == "pong", "{f:?}: {r}");
-            let name = f.file_name().unwrap().to_string_lossy().to_string();
             if name.contains("offer") || name.contains("answer") {
                 let body = text(r.get("sdp"));
                 let port = media_target(&r).port();
@@ -51,6 +63,7 @@ fn kamailio_fixtures_replay_cleanly() {
         }
     }
     assert!(sent >= 30);
+    assert!(retransmissions >= 1, "no retransmission among the fixtures");
     // Every call was deleted: nothing left.
     let l = d.ok(&Owned::dict().with("command", "list"));
     assert_eq!(l.get("calls"), Some(&Owned::List(vec![])), "{l}");

@@ -83,9 +83,9 @@ CASES = {
 }
 
 
-KAMAILIO_SRTP = os.path.join(os.path.dirname(__file__), "../../../shared/fixtures/kamailio-5.6-ng/srtp")
-if not os.path.isdir(KAMAILIO_SRTP):
-    KAMAILIO_SRTP = "/work/shared/fixtures/kamailio-5.6-ng/srtp"
+# Recorded by tests/interop/record-ng-fixtures.
+KAMAILIO_SRTP = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "..", "..", "rtpengined", "tests", "fixtures", "kamailio-5.6-ng", "srtp")
 
 
 def kamailio_steps():
