@@ -77,8 +77,8 @@ daemon_stop
 STATE=/tmp/rtpe-state
 daemon_start --kernel-adopt --state-dir=$STATE --timeout=6
 call c2 4000 5000 || nok "offer/answer (adopt phase)" "$CALL_ERR"
-endpoint A a3 10.0.1.2 4000 "$PA" 18
-endpoint B b3 10.0.2.2 5000 "$PB" 18
+endpoint A a3 10.0.1.2 4000 "$PA" 30
+endpoint B b3 10.0.2.2 5000 "$PB" 30
 sleep 6
 check "targets installed before the kill" has_all "$(cat /proc/rtpengine/0/list)" "local inet4 10.0.1.1:$PA"
 check "call state saved in --state-dir" sh -c "ls $STATE/*.call"
@@ -96,13 +96,41 @@ check "query after restart flags both streams kernelized" \
     has_all "$(grep kernelized <<<"$q" | awk '{print $1}')" "$PA" "$PB"
 qa=$(awk -v p="$PA" '$1==p' <<<"$q")
 check "query after restart counts the kernel's packets ($qa)" [ "$(awk '{print $2}' <<<"$qa")" -gt 300 ]
-wait_endpoints
-check_received a3 "10.0.1.1:$PA"
-check_received b3 "10.0.1.1:$PB"
+# Delete while the media still flows: the restored call's targets go at once, as
+# for a call that was never restored, and the endpoints get nothing more.
+r1=$(progress a3)
 python3 "$L" ng 2223 delete c2 ta >/dev/null
-sleep 0.5
 check "delete after restart removes the targets" lacks "$(cat /proc/rtpengine/0/list)" "local "
 check "deleted call forgotten in --state-dir" sh -c "! ls $STATE/*.call"
+gone=yes
+for _ in 1 2 3 4; do
+    sleep 1
+    grep -q "local " /proc/rtpengine/0/list && gone=no
+done
+check "deleted restored call stays out of the kernel" [ $gone = yes ]
+r2=$(progress a3); sleep 2; r3=$(progress a3)
+check "no media for a deleted restored call ($r1 at delete, $r2 -> $r3 after)" [ "$r3" = "$r2" ]
+check "restored call's media flowed up to the delete ($r1 received)" [ "${r1:-0}" -gt 300 ]
+wait_endpoints
+# A restored call that times out loses its targets like any call.
+call c7 4000 5000 || nok "offer/answer (restored timeout phase)" "$CALL_ERR"
+endpoint A a8 10.0.1.2 4000 "$PA" 12
+endpoint B b8 10.0.2.2 5000 "$PB" 12
+sleep 6
+kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
+daemon_start --kernel-adopt --state-dir=$STATE --timeout=6
+check "restored call's streams take their targets back" \
+    has_all "$(cat /proc/rtpengine/0/list)" "local inet4 10.0.1.1:$PA" "local inet4 10.0.1.1:$PB"
+wait_endpoints
+gone=no
+for _ in $(seq 1 30); do
+    grep -q "local " /proc/rtpengine/0/list || { gone=yes; break; }
+    sleep 1
+done
+check "restored call timed out (--timeout) and its targets went with it" [ $gone = yes ]
+check "timed-out restored call forgotten in --state-dir" sh -c "! ls $STATE/*.call"
+daemon_stop
+daemon_start --kernel-adopt --timeout=6
 # Without --state-dir the targets are orphans: they forward until idle.
 call c6 4000 5000 || nok "offer/answer (orphan phase)" "$CALL_ERR"
 endpoint A a7 10.0.1.2 4000 "$PA" 10

@@ -114,6 +114,9 @@ impl Relay {
                         closing.0.push(entry.task);
                         // Break sink reference cycles between the two directions.
                         *entry.state.config.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                        // A kernel decision of this stream's task (or of one sending
+                        // to it) still in flight must not install after the close.
+                        entry.state.next_generation();
                         self.offload.close(*id);
                     }
                 }

@@ -196,3 +196,35 @@ async fn wait_current(rec: &Recorder, n: usize) {
         rec.current.lock().unwrap()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_between_decision_and_install_makes_the_decision_stale() {
+    let pool = SharedPool::new(38200, 38239);
+    let rec = Arc::new(Recorder::default());
+    let relay = Arc::new(Relay::new(pool.clone(), rec.clone()).with_kernel_delay(Duration::ZERO));
+    let mut reg = Registry::new(settings(), pool.clone());
+    let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let now = Now::system();
+    let o = reg
+        .offer(&flags("a", None, sdp(alice.local_addr().unwrap().port())), &now)
+        .unwrap();
+    relay.apply(&o.effects).wait().await;
+    let answer = flags("a", Some("b"), sdp(bob.local_addr().unwrap().port()));
+    let a = reg.answer(&answer, &now).unwrap();
+    relay.apply(&a.effects).wait().await;
+    let to: SocketAddr = ([127, 0, 0, 1], media_port(&a.sdp.unwrap())).into();
+    // The call is deleted while alice's first packet is on its way into the kernel:
+    // a target installed now would forward the deleted call's media for good.
+    let (_, gone) = reg.delete(&flags("a", None, String::new()), &now).unwrap();
+    let r = relay.clone();
+    *rec.during_kernelize.lock().unwrap() = Some(Box::new(move || {
+        let _closing = r.apply(&gone);
+    }));
+    alice
+        .send_to(&[0x80, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8], to)
+        .unwrap();
+    wait_current(&rec, 1).await;
+    assert_eq!(*rec.current.lock().unwrap(), [false]);
+    assert_eq!(rec.closed.lock().unwrap().len(), 4);
+}

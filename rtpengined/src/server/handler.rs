@@ -185,6 +185,7 @@ impl Handler {
             CommandKind::Delete => {
                 let mut reg = self.registry();
                 let (deleted, effects) = reg.delete(f, &now)?;
+                let found = !matches!(deleted, Deleted::NotFound);
                 // Final statistics before the streams go away.
                 let body = match &deleted {
                     Deleted::Call(c) | Deleted::Branch(c) => {
@@ -201,7 +202,11 @@ impl Handler {
                 }
                 drop(reg);
                 closing.wait_blocking();
-                info!("deleted");
+                if found {
+                    info!("deleted");
+                } else {
+                    info!("nothing to delete: call or tag not found");
+                }
                 body
             }
             CommandKind::Query => {
