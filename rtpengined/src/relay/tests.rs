@@ -207,7 +207,10 @@ async fn delete_between_decision_and_install_makes_the_decision_stale() {
     let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
     let now = Now::system();
     let o = reg
-        .offer(&flags("a", None, sdp(alice.local_addr().unwrap().port())), &now)
+        .offer(
+            &flags("a", None, sdp(alice.local_addr().unwrap().port())),
+            &now,
+        )
         .unwrap();
     relay.apply(&o.effects).wait().await;
     let answer = flags("a", Some("b"), sdp(bob.local_addr().unwrap().port()));
