@@ -47,10 +47,11 @@ pub fn split(spec: &str) -> Result<Endpoint<'_>, String> {
     Ok(Endpoint::Host(host, port))
 }
 
+/// A decimal port. 0 is accepted: a listener then gets a port the system picks.
 fn port_number(s: &str) -> Result<u16, String> {
     match s.parse::<u16>() {
-        Ok(p) if p > 0 && s.bytes().all(|b| b.is_ascii_digit()) => Ok(p),
-        _ => Err(format!("'{s}' is not a port number (1-65535)")),
+        Ok(p) if s.bytes().all(|b| b.is_ascii_digit()) => Ok(p),
+        _ => Err(format!("'{s}' is not a port number (0-65535)")),
     }
 }
 
@@ -97,6 +98,9 @@ pub fn destination(spec: &str, host: &dyn Host) -> Result<SocketAddr, String> {
     };
     if addr.ip().is_unspecified() {
         return Err("a destination needs a specific address".into());
+    }
+    if addr.port() == 0 {
+        return Err("a destination needs a port other than 0".into());
     }
     Ok(addr)
 }
@@ -184,6 +188,7 @@ mod tests {
         assert_eq!(addrs("::1:2223").unwrap(), ["[::1]:2223"]);
         assert_eq!(addrs("0.0.0.0:2223").unwrap(), ["0.0.0.0:2223"]);
         assert_eq!(addrs("[::]:2223").unwrap(), ["[::]:2223"]);
+        assert_eq!(addrs("127.0.0.1:0").unwrap(), ["127.0.0.1:0"]);
         assert_eq!(
             addrs("localhost:2223").unwrap(),
             ["[::1]:2223", "127.0.0.1:2223"]
@@ -197,7 +202,6 @@ mod tests {
     fn listen_errors() {
         for (spec, why) in [
             ("", "not a port number"),
-            ("0", "not a port number"),
             ("65536", "not a port number"),
             ("-1", "not a port number"),
             ("+5", "not a port number"),
@@ -227,6 +231,7 @@ mod tests {
         assert!(d("2003").unwrap_err().contains("needs an address"));
         assert!(d("0.0.0.0:2003").unwrap_err().contains("specific address"));
         assert!(d("[::]:2003").unwrap_err().contains("specific address"));
+        assert!(d("127.0.0.1:0").unwrap_err().contains("port other than 0"));
         assert!(d("nosuchhost:1").unwrap_err().contains("cannot resolve"));
     }
 
