@@ -88,7 +88,11 @@ pub struct Cli {
     /// Ours (not in 10.5): where call state is kept for --kernel-adopt restarts.
     #[arg(long = "state-dir", alias = "state-file", value_name = "DIR")]
     pub state_file: Option<String>,
-    #[arg(short = 'i', long = "interface", value_name = "[NAME/]IP[!IP]")]
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "[NAME/]IP|IFNAME|any|HOSTNAME[!IP]"
+    )]
     pub interface: Vec<String>,
     #[arg(short = 'S', long = "save-interface-ports", action = ArgAction::SetTrue)]
     pub save_interface_ports: bool,
@@ -246,10 +250,10 @@ pub struct Cli {
     pub dtls_ciphers: Option<String>,
     #[arg(long = "dtls-signature")]
     pub dtls_signature: Option<String>,
-    #[arg(long = "listen-http")]
-    pub listen_http: Option<String>,
-    #[arg(long = "listen-https")]
-    pub listen_https: Option<String>,
+    #[arg(long = "listen-http", value_name = "[IP46|HOSTNAME:]PORT")]
+    pub listen_http: Vec<String>,
+    #[arg(long = "listen-https", value_name = "[IP46|HOSTNAME:]PORT")]
+    pub listen_https: Vec<String>,
     #[arg(long = "https-cert")]
     pub https_cert: Option<String>,
     #[arg(long = "https-key")]

@@ -1,14 +1,18 @@
 //! Daemon configuration: command line + INI file, validated into `Config`.
 
 pub mod cli;
+pub mod host;
 pub mod ini;
+pub mod interface;
 pub mod listen;
+mod netlink;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use cli::Cli;
+pub use interface::Interface;
 
 /// rtpengine's default config file; read only if it exists, unless given explicitly.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/rtpengine/rtpengine.conf";
@@ -23,8 +27,8 @@ pub enum ConfigError {
     Ini(usize, String),
     #[error("invalid --interface '{0}': {1}")]
     Interface(String, String),
-    #[error("invalid listen address '{0}': {1}")]
-    Listen(String, String),
+    #[error("invalid --{0} '{1}': {2}")]
+    Listen(&'static str, String, String),
     #[error("missing option --interface")]
     NoInterface,
     #[error("missing option --listen-ng (or --listen-tcp/--listen-udp)")]
@@ -37,44 +41,6 @@ pub enum ConfigError {
     Chain(String),
     #[error("invalid --state-dir: empty path")]
     StateFile,
-}
-
-/// One media interface: `[NAME/]IP[!ADVERTISED]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interface {
-    pub name: String,
-    pub local: IpAddr,
-    pub advertised: IpAddr,
-}
-
-impl Interface {
-    pub fn parse(spec: &str) -> Result<Interface, ConfigError> {
-        let err = |m: &str| ConfigError::Interface(spec.to_owned(), m.to_owned());
-        let (name, rest) = match spec.split_once('/') {
-            Some((n, r)) if !n.is_empty() => (n.to_owned(), r),
-            Some(_) => return Err(err("empty interface name")),
-            None => ("default".to_owned(), spec),
-        };
-        let (local, adv) = match rest.split_once('!') {
-            Some((l, a)) => (l, Some(a)),
-            None => (rest, None),
-        };
-        let ip = |s: &str| -> Result<IpAddr, ConfigError> {
-            s.trim_matches(['[', ']']).parse().map_err(|_| {
-                err("not an IP address (interface names and 'any' are not supported yet)")
-            })
-        };
-        let local = ip(local)?;
-        let advertised = match adv {
-            Some(a) => ip(a)?,
-            None => local,
-        };
-        Ok(Interface {
-            name,
-            local,
-            advertised,
-        })
-    }
 }
 
 /// Validated settings the daemon runs with.
@@ -112,25 +78,20 @@ pub struct Config {
 
 impl Config {
     pub fn from_cli(cli: &Cli) -> Result<Config, ConfigError> {
-        let interfaces = cli
-            .interface
-            .iter()
-            .map(|s| Interface::parse(s))
-            .collect::<Result<Vec<_>, _>>()?;
-        if interfaces.is_empty() {
+        Self::from_cli_on(cli, &host::LiveHost)
+    }
+
+    /// As `from_cli`, with interface names and host names resolved on `host`.
+    pub fn from_cli_on(cli: &Cli, host: &dyn host::Host) -> Result<Config, ConfigError> {
+        if cli.interface.is_empty() {
             return Err(ConfigError::NoInterface);
         }
-        let listen_ng = cli
-            .listen_ng
-            .iter()
-            .map(|s| listen::parse(s))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>();
+        let interfaces = interface::resolve_all(&cli.interface, host)?;
+        let listen_ng = listen::listen_ng(cli, host)?;
         if listen_ng.is_empty() {
             return Err(ConfigError::NoListener);
         }
+        listen::check_unserved(cli, host)?;
         let port_min = cli.port_min.unwrap_or(30000);
         let port_max = cli.port_max.unwrap_or(40000);
         // A pair needs an even RTP port and the odd port above it.
@@ -189,21 +150,6 @@ mod tests {
         let mut v = vec!["rtpengined", "--config-file=none"];
         v.extend_from_slice(args);
         Config::from_cli(&Cli::parse_from(v))
-    }
-
-    #[test]
-    fn interface_forms() {
-        let i = Interface::parse("pub/10.0.0.1!203.0.113.5").unwrap();
-        assert_eq!(i.name, "pub");
-        assert_eq!(i.local, "10.0.0.1".parse::<IpAddr>().unwrap());
-        assert_eq!(i.advertised, "203.0.113.5".parse::<IpAddr>().unwrap());
-        let i = Interface::parse("::1").unwrap();
-        assert_eq!(
-            (i.name.as_str(), i.local, i.advertised),
-            ("default", i.local, i.local)
-        );
-        assert!(Interface::parse("eth0").is_err());
-        assert!(Interface::parse("/1.2.3.4").is_err());
     }
 
     #[test]

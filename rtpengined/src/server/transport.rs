@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tracing::{error, info, warn};
 
@@ -24,8 +25,7 @@ pub struct NgUdp {
 
 impl NgUdp {
     pub async fn bind(addr: SocketAddr, tos: Option<u8>) -> std::io::Result<NgUdp> {
-        let std_sock = std::net::UdpSocket::bind(addr)?;
-        std_sock.set_nonblocking(true)?;
+        let std_sock = bind_udp(addr)?;
         let _ = tos; // --control-tos is accepted but not applied yet.
         let local = std_sock.local_addr()?;
         Ok(NgUdp {
@@ -33,6 +33,19 @@ impl NgUdp {
             local,
         })
     }
+}
+
+/// A nonblocking UDP socket on `addr`. IPv6 sockets are v6-only, as in rtpengine:
+/// a bare port listens on 0.0.0.0 and [::] with one socket each, which a dual-stack
+/// [::] socket would collide with.
+fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
 }
 
 impl Transport for NgUdp {
@@ -70,5 +83,29 @@ impl Transport for NgUdp {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_v4_and_v6_share_a_port() {
+        let v4 = bind_udp("0.0.0.0:0".parse().unwrap()).unwrap();
+        let port = v4.local_addr().unwrap().port();
+        let v6 = bind_udp(SocketAddr::new(
+            std::net::Ipv6Addr::UNSPECIFIED.into(),
+            port,
+        ));
+        assert!(v6.is_ok(), "{v6:?}");
+        // Both in the other order too.
+        let v6 = bind_udp("[::]:0".parse().unwrap()).unwrap();
+        let port = v6.local_addr().unwrap().port();
+        assert!(bind_udp(SocketAddr::new(
+            std::net::Ipv4Addr::UNSPECIFIED.into(),
+            port
+        ))
+        .is_ok());
     }
 }
