@@ -68,9 +68,8 @@ fn invalid_combinations_fail_clearly() {
             ],
             "kernel",
         ),
-        // Round-robin interface names need call code that does not exist yet.
         (
-            &["--config-file=none", "-i", "ext:2/127.0.0.1", "-n", "2223"],
+            &["--config-file=none", "-i", "ext:/127.0.0.1", "-n", "2223"],
             "round-robin",
         ),
         (&["--config-file=none", "--bogus-option"], "bogus"),

@@ -105,9 +105,9 @@ impl<P: PortAllocator> Registry<P> {
         let mut b_ifs = Vec::with_capacity(session.media.len());
         for i in 0..session.media.len().max(1) {
             let fam = sender_family(&session, i, f);
-            a_ifs.push(self.pick_interface(f.direction.first().map(String::as_str), fam)?);
+            a_ifs.push(self.pick_interface(f.direction.first().map(String::as_str), fam, call_id)?);
             let b_family = f.address_family.or(fam);
-            b_ifs.push(self.pick_interface(f.direction.get(1).map(String::as_str), b_family)?);
+            b_ifs.push(self.pick_interface(f.direction.get(1).map(String::as_str), b_family, call_id)?);
         }
         if is_new {
             self.calls
@@ -252,11 +252,11 @@ impl<P: PortAllocator> Registry<P> {
             let fam = sender_family(session, i, f);
             b_ifs.push(match call.monologues[b].medias.get(i) {
                 Some(m) => m.interface,
-                None => self.pick_interface(f.direction.first().map(String::as_str), fam)?,
+                None => self.pick_interface(f.direction.first().map(String::as_str), fam, &call.id)?,
             });
             a_ifs.push(match call.monologues[a].medias.get(i) {
                 Some(m) => m.interface,
-                None => self.pick_interface(f.direction.get(1).map(String::as_str), fam)?,
+                None => self.pick_interface(f.direction.get(1).map(String::as_str), fam, &call.id)?,
             });
         }
         let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f)?;
@@ -406,8 +406,11 @@ impl<P: PortAllocator> Registry<P> {
         &self,
         name: Option<&str>,
         family: Option<Family>,
+        call_id: &str,
     ) -> Result<usize, CallError> {
         let ifs = &self.settings.interfaces;
+        let member = round_robin_member(ifs, name, family, call_id);
+        let name = member.or(name);
         let named: Vec<usize> = match name {
             Some(n) if ifs.iter().any(|i| i.name == n) => {
                 (0..ifs.len()).filter(|&i| ifs[i].name == n).collect()
@@ -582,6 +585,45 @@ impl<P: PortAllocator> Registry<P> {
             .get(call_id)
             .is_some_and(|t| now.duration_since(*t) < DELETED_MEMORY)
     }
+}
+
+/// The member of a round-robin group (`--interface=BASE:N/...`) a call gets: when
+/// the call asks for BASE, or for no interface while the first configured one is a
+/// group member and the family is known (10.5's rule). 10.5 hands the members out
+/// in turn; here the call-id picks one, so calls spread over the members alike and
+/// a re-INVITE (or a restart) keeps its call on the same member.
+fn round_robin_member<'a>(
+    ifs: &'a [Interface],
+    name: Option<&str>,
+    family: Option<Family>,
+    call_id: &str,
+) -> Option<&'a str> {
+    let base = match name {
+        Some(n) if ifs.iter().any(|i| i.name == n) => return None,
+        Some(n) => n,
+        None => {
+            let first = ifs.first()?;
+            if family.is_none() || first.base_name() == first.name {
+                return None;
+            }
+            first.base_name()
+        }
+    };
+    let mut members: Vec<&str> = Vec::new();
+    for i in ifs {
+        let serves = family.is_none_or(|f| Family::of(&i.local) == f);
+        if i.base_name() == base && i.base_name() != i.name && serves && !members.contains(&i.name.as_str()) {
+            members.push(&i.name);
+        }
+    }
+    if members.is_empty() {
+        return None;
+    }
+    // FNV-1a: stable across runs and builds, unlike std's RandomState.
+    let hash = call_id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    Some(members[(hash % members.len() as u64) as usize])
 }
 
 fn push_monologue(call: &mut Call, tag: &str, now: &Now) -> usize {

@@ -140,6 +140,45 @@ fn reoffer_keeps_ports_and_family_change_moves_them() {
 }
 
 #[test]
+fn round_robin_interfaces_spread_calls_and_keep_each_call() {
+    let mut settings = settings();
+    settings.interfaces = ["pub:1/127.0.0.1", "pub:2/127.0.0.2", "priv/127.0.0.3"]
+        .iter()
+        .map(|s| Interface::parse(s).unwrap())
+        .collect();
+    let mut r = Registry::new(settings, RangeCursor::new(40000, 40999));
+    let now = Now::system();
+    let addr = |sdp: String| {
+        sdp.lines()
+            .find_map(|l| l.strip_prefix("c=IN IP4 "))
+            .unwrap()
+            .to_owned()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for n in 0..40 {
+        let id = format!("rr-{n}");
+        let mut f = flags(&id, "a", None, sdp(6000, ""));
+        // Half of them name the group, half rely on the first interface's group.
+        if n % 2 == 0 {
+            f.direction = vec!["pub".into(), "pub".into()];
+        }
+        let first = addr(r.offer(&f, &now).unwrap().sdp.unwrap());
+        assert_ne!(first, "127.0.0.3", "{id}: only 'pub' members serve it");
+        // A re-INVITE stays on the member the call got.
+        assert_eq!(addr(r.offer(&f, &now).unwrap().sdp.unwrap()), first, "{id}");
+        seen.insert(first);
+    }
+    assert_eq!(seen.len(), 2, "both members used: {seen:?}");
+    // A member or another interface asked for by its own name is used as such.
+    let mut f = flags("rr-named", "a", None, sdp(6000, ""));
+    f.direction = vec!["priv".into(), "priv".into()];
+    assert_eq!(addr(r.offer(&f, &now).unwrap().sdp.unwrap()), "127.0.0.3");
+    f.direction = vec!["pub:2".into(), "pub:2".into()];
+    f.call_id = Some("rr-member".into());
+    assert_eq!(addr(r.offer(&f, &now).unwrap().sdp.unwrap()), "127.0.0.2");
+}
+
+#[test]
 fn sip_source_and_trust_address() {
     let mut r = reg();
     let now = Now::system();

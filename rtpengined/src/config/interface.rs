@@ -25,6 +25,14 @@ pub struct Interface {
     pub advertised: IpAddr,
 }
 
+impl Interface {
+    /// The round-robin group of `BASE:SUFFIX` names (10.5's `name_base`); the
+    /// whole name otherwise.
+    pub fn base_name(&self) -> &str {
+        self.name.split_once(':').map_or(&self.name, |(b, _)| b)
+    }
+}
+
 /// The parts of a spec, not yet resolved.
 struct Spec<'a> {
     name: &'a str,
@@ -40,12 +48,13 @@ impl<'a> Spec<'a> {
             Some((n, r)) => (n, r),
             None => ("default", spec),
         };
-        if name.contains(':') {
-            // 10.5 picks among `NAME:1`, `NAME:2`, ... round-robin per call when the
-            // direction names `NAME`; the call code has no such selection yet.
-            return Err(format!(
-                "round-robin interface names ('{name}') are not supported yet"
-            ));
+        // `BASE:SUFFIX` names one member of a round-robin group: a call asking for
+        // BASE (or for no name while such a member is the first interface) gets the
+        // members in turn (see `call::registry::pick_interface`).
+        if let Some((base, suffix)) = name.split_once(':') {
+            if base.is_empty() || suffix.is_empty() {
+                return Err(format!("incomplete round-robin interface name '{name}'"));
+            }
         }
         let (local, advertised) = match rest.split_once('!') {
             Some((l, a)) => (l, Some(a)),
@@ -357,7 +366,8 @@ mod tests {
         assert!(
             err("any", &Broken).contains("cannot read the network interfaces (Permission denied)")
         );
-        assert!(err("pub:2/v0", &Fake).contains("round-robin interface names ('pub:2')"));
+        assert!(err("pub:/v0", &Fake).contains("incomplete round-robin interface name"));
+        assert!(err(":2/v0", &Fake).contains("incomplete round-robin interface name"));
         assert!(err("/v0", &Fake).contains("empty interface name"));
         assert!(err("pub/", &Fake).contains("no address or interface name"));
         assert!(err("v0!", &Fake).contains("empty advertised"));
