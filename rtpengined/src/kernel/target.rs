@@ -186,6 +186,7 @@ mod tests {
             sink: Some(StreamId(2)),
             rtcp_sink: Some(StreamId(3)),
             endpoint: None,
+            sip_source: None,
             learning,
             tos: None,
             kernel: hints,

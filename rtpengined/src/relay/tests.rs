@@ -80,6 +80,7 @@ fn settings() -> Settings {
         silent_timeout: Duration::from_secs(60),
         final_timeout: Duration::ZERO,
         offer_timeout: Duration::from_secs(60),
+        endpoint_learning: Default::default(),
     }
 }
 
