@@ -116,8 +116,10 @@ pub struct StreamStats {
     pub bytes: u64,
     pub errors: u64,
     pub last_packet: Option<Instant>,
-    /// The source learned from packets, once confirmed.
+    /// Where media goes when packets (not signalling) decided it.
     pub learned: Option<SocketAddr>,
+    /// Endpoint learning has committed to a peer (10.5's "confirmed").
+    pub confirmed: bool,
     /// Forwarded by the kernel module at the moment.
     pub kernelized: bool,
 }
