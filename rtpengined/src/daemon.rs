@@ -196,6 +196,7 @@ async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
         silent_timeout: cfg.silent_timeout,
         final_timeout: cfg.final_timeout,
         offer_timeout: cfg.offer_timeout,
+        endpoint_learning: cfg.endpoint_learning,
     };
     let mut handler = Handler::new(Registry::new(settings, pool), relay);
     if let Some(dir) = &cfg.state_file {

@@ -1,6 +1,6 @@
 //! What the call model asks the edges to do, and what it needs to know back from them.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 /// Identifies one packet stream (one local socket) for the daemon's lifetime.
@@ -10,12 +10,52 @@ pub struct StreamId(pub u64);
 /// How a stream treats the source addresses of packets it receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Learning {
+    /// `--endpoint-learning`: when and from which packets the peer is learned.
+    pub mode: LearningMode,
     /// Never learn: always send to the SDP endpoint, accept from anywhere.
     pub asymmetric: bool,
     /// Drop packets not coming from the (learned or SDP) endpoint.
     pub strict_source: bool,
     /// Re-learn whenever the source changes (instead of latching once).
     pub media_handover: bool,
+}
+
+/// rtpengine 10.5's endpoint-learning algorithms (`--endpoint-learning`); what each
+/// does is in `relay::learning`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LearningMode {
+    /// Commit to a peer only 3 seconds after the last signalling.
+    #[default]
+    Delayed,
+    /// Commit to the first packet from a matching source at once.
+    Immediate,
+    /// Never learn: media goes to the SDP endpoint.
+    Off,
+    /// Like `Delayed`, but commit to the best-ranked source seen.
+    Heuristic,
+}
+
+impl LearningMode {
+    /// The option's value, case-insensitive as in 10.5.
+    pub fn from_name(name: &str) -> Option<LearningMode> {
+        [
+            LearningMode::Delayed,
+            LearningMode::Immediate,
+            LearningMode::Off,
+            LearningMode::Heuristic,
+        ]
+        .into_iter()
+        .find(|m| m.name().eq_ignore_ascii_case(name))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LearningMode::Delayed => "delayed",
+            LearningMode::Immediate => "immediate",
+            LearningMode::Off => "off",
+            LearningMode::Heuristic => "heuristic",
+        }
+    }
 }
 
 /// Complete relay configuration of one packet stream.
@@ -32,6 +72,9 @@ pub struct StreamConfig {
     pub rtcp_sink: Option<StreamId>,
     /// The peer according to signalling (SDP, SIP source, media-address).
     pub endpoint: Option<SocketAddr>,
+    /// Where the party's SIP signalling came from (`received-from`): packets from
+    /// this address are trusted while the peer is being learned.
+    pub sip_source: Option<IpAddr>,
     pub learning: Learning,
     pub tos: Option<u8>,
     pub kernel: KernelHints,
@@ -55,6 +98,9 @@ pub struct KernelHints {
     pub srtp_out: Option<Box<crate::srtp::SrtpParams>>,
 }
 
+// Nearly all effects are `Relay`, in short-lived lists: boxing it would cost an
+// allocation each and save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Start or reconfigure relaying on a stream whose ports were reserved.
@@ -70,8 +116,10 @@ pub struct StreamStats {
     pub bytes: u64,
     pub errors: u64,
     pub last_packet: Option<Instant>,
-    /// The source learned from packets, once confirmed.
+    /// Where media goes when packets (not signalling) decided it.
     pub learned: Option<SocketAddr>,
+    /// Endpoint learning has committed to a peer (10.5's "confirmed").
+    pub confirmed: bool,
     /// Forwarded by the kernel module at the moment.
     pub kernelized: bool,
 }

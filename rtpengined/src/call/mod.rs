@@ -13,7 +13,8 @@ mod token;
 
 pub use delete::{Deleted, Expiry};
 pub use effect::{
-    Effect, KernelHints, Learning, NoStats, StatsSource, StreamConfig, StreamId, StreamStats,
+    Effect, KernelHints, Learning, LearningMode, NoStats, StatsSource, StreamConfig, StreamId,
+    StreamStats,
 };
 pub use error::CallError;
 pub use model::Now;

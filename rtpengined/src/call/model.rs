@@ -100,6 +100,9 @@ pub struct Monologue {
     pub peer: Option<usize>,
     pub medias: Vec<Media>,
     pub learning: Learning,
+    /// Where this party's last offer or answer came from (`received-from`): its
+    /// media may come from there too (NAT), so endpoint learning trusts it.
+    pub sip_source: Option<IpAddr>,
     /// rtcp-mux flags of this side's offer (used when its answer comes back).
     pub mux_flags: RtcpMuxFlags,
     pub tos: Option<u8>,
@@ -118,6 +121,7 @@ impl Monologue {
             peer: None,
             medias: Vec::new(),
             learning: Learning::default(),
+            sip_source: None,
             mux_flags: RtcpMuxFlags::default(),
             tos: None,
             answered: false,

@@ -7,7 +7,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use super::effect::{Effect, Learning, StreamId};
+use super::effect::{Effect, Learning, LearningMode, StreamId};
 use super::model::{Call, IceAlternate, Media, Monologue, Now, PacketStream};
 use super::ports::PortAllocator;
 use super::registry::Registry;
@@ -148,6 +148,11 @@ fn monologue(m: &Monologue) -> Owned {
                     .into_iter()
                     .map(flag),
             ),
+        )
+        .with("learning-mode", l.mode.name())
+        .with(
+            "sip-source",
+            opt_text(m.sip_source.map(|ip| ip.to_string()).as_deref()),
         )
         .with("tos", opt_int(m.tos.map(i64::from)))
         .with("answered", flag(m.answered))
@@ -336,9 +341,25 @@ fn decode_monologue(v: &Value<'_>) -> Result<Monologue, String> {
             .map(decode_media)
             .collect::<Result<_, _>>()?,
         learning: Learning {
+            // Absent from files of earlier versions: the default mode.
+            mode: match d.0.get("learning-mode") {
+                None => LearningMode::default(),
+                Some(_) => {
+                    let name = d.text("learning-mode")?;
+                    LearningMode::from_name(&name)
+                        .ok_or_else(|| format!("learning-mode: unknown {name}"))?
+                }
+            },
             asymmetric,
             strict_source,
             media_handover,
+        },
+        sip_source: match d.0.get("sip-source") {
+            None => None,
+            Some(_) => d
+                .opt_text("sip-source")?
+                .map(|t| t.parse().map_err(|_| "sip-source: malformed".to_string()))
+                .transpose()?,
         },
         mux_flags: RtcpMuxFlags {
             offer,

@@ -167,7 +167,7 @@ fn stream(
     if current.is_some() {
         flags.push("filled".into());
     }
-    if st.learned.is_some() {
+    if st.confirmed {
         flags.push("confirmed".into());
     }
     if st.kernelized {

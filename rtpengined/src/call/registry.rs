@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use super::effect::{Effect, KernelHints, Learning, StreamConfig, StreamId};
+use super::effect::{Effect, KernelHints, Learning, LearningMode, StreamConfig, StreamId};
 use super::error::CallError;
 use super::model::{Call, IceAlternate, Media, Monologue, Now, PacketStream};
 use super::ports::PortAllocator;
@@ -27,6 +27,8 @@ pub struct Settings {
     pub silent_timeout: Duration,
     pub final_timeout: Duration,
     pub offer_timeout: Duration,
+    /// `--endpoint-learning` for new monologues.
+    pub endpoint_learning: LearningMode,
 }
 
 /// How long a deleted call-id answers duplicate deletes with success.
@@ -161,7 +163,7 @@ impl<P: PortAllocator> Registry<P> {
         };
         call.monologues[a].peer = Some(b);
         call.monologues[b].peer = Some(a);
-        apply_side_flags(&mut call.monologues[a], f);
+        apply_side_flags(&mut call.monologues[a], f, self.settings.endpoint_learning);
         if f.via_branch.is_some() {
             call.monologues[a].via_branch = f.via_branch.clone();
         }
@@ -240,7 +242,7 @@ impl<P: PortAllocator> Registry<P> {
         call.monologues[b].peer = Some(a);
         call.monologues[a].answered = true;
         call.monologues[b].answered = true;
-        apply_side_flags(&mut call.monologues[b], f);
+        apply_side_flags(&mut call.monologues[b], f, self.settings.endpoint_learning);
         if f.via_branch.is_some() {
             call.monologues[b].via_branch = f.via_branch.clone();
         }
@@ -548,6 +550,7 @@ impl<P: PortAllocator> Registry<P> {
                         sink,
                         rtcp_sink,
                         endpoint,
+                        sip_source: mono.sip_source,
                         learning: mono.learning,
                         tos: mono.tos.or(self.settings.tos),
                         kernel: KernelHints {
@@ -555,8 +558,16 @@ impl<P: PortAllocator> Registry<P> {
                             payload_types: media.clock_rates.clone(),
                             stun: media.ice,
                             dtls: media.protocol.contains("TLS"),
-                            srtp_in: media.sdes.keys.as_ref().map(|k| Box::new(k.suite.srtp_params(&k.rx))),
-                            srtp_out: media.sdes.keys.as_ref().map(|k| Box::new(k.suite.srtp_params(&k.tx))),
+                            srtp_in: media
+                                .sdes
+                                .keys
+                                .as_ref()
+                                .map(|k| Box::new(k.suite.srtp_params(&k.rx))),
+                            srtp_out: media
+                                .sdes
+                                .keys
+                                .as_ref()
+                                .map(|k| Box::new(k.suite.srtp_params(&k.tx))),
                         },
                     }));
                 }
@@ -631,14 +642,19 @@ fn push_monologue(call: &mut Call, tag: &str, now: &Now) -> usize {
     call.monologues.len() - 1
 }
 
-fn apply_side_flags(m: &mut Monologue, f: &Flags) {
+fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
     m.learning = Learning {
+        mode,
         asymmetric: f.asymmetric && !f.symmetric,
         strict_source: f.strict_source,
         media_handover: f.media_handover,
     };
     if f.tos.is_some() {
         m.tos = f.tos;
+    }
+    // Kept when a later message lacks it: the party's last known SIP source.
+    if f.received_from.is_some() {
+        m.sip_source = f.received_from;
     }
     if f.label.is_some() {
         m.label = f.label.clone();
@@ -740,7 +756,9 @@ fn offer_sdes(
             srtp::session::offer_lines(&section.crypto, out_protocol, &options)
                 .map_err(|e| CallError::Crypto(format!("no key material: {e}")))?
         };
-        mp.crypto = lines.as_ref().map(|l| l.iter().map(ToString::to_string).collect());
+        mp.crypto = lines
+            .as_ref()
+            .map(|l| l.iter().map(ToString::to_string).collect());
         if let Some(m) = call.monologues[a].medias.get_mut(i) {
             m.sdes.remote = section.crypto.clone();
         }
@@ -769,10 +787,17 @@ fn answer_sdes(
         let lines = if mp.port == 0 {
             None
         } else {
-            srtp::session::answer_lines(&offerer.sdes.remote, &offerer.protocol, &section.crypto, &options)
-                .map_err(|e| CallError::Crypto(format!("no key material: {e}")))?
+            srtp::session::answer_lines(
+                &offerer.sdes.remote,
+                &offerer.protocol,
+                &section.crypto,
+                &options,
+            )
+            .map_err(|e| CallError::Crypto(format!("no key material: {e}")))?
         };
-        mp.crypto = lines.as_ref().map(|l| l.iter().map(ToString::to_string).collect());
+        mp.crypto = lines
+            .as_ref()
+            .map(|l| l.iter().map(ToString::to_string).collect());
         let a_media = &mut call.monologues[a].medias[i];
         a_media.sdes.sent = lines.unwrap_or_default();
         a_media.sdes.keys = srtp::session::negotiate(&a_media.sdes.remote, &a_media.sdes.sent);

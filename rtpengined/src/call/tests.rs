@@ -22,6 +22,7 @@ fn settings() -> Settings {
         silent_timeout: Duration::from_secs(3600),
         final_timeout: Duration::ZERO,
         offer_timeout: Duration::from_secs(3600),
+        endpoint_learning: Default::default(),
     }
 }
 
@@ -200,6 +201,40 @@ fn sip_source_and_trust_address() {
         .unwrap()
         .clone();
     assert_eq!(a.endpoint, Some("192.0.2.1:6000".parse().unwrap()));
+}
+
+#[test]
+fn sip_source_is_kept_per_party_for_endpoint_learning() {
+    use super::LearningMode;
+    let mut settings = settings();
+    settings.endpoint_learning = LearningMode::Heuristic;
+    let mut r = Registry::new(settings, RangeCursor::new(40000, 40099));
+    let now = Now::system();
+    let stream = |effects: &[Effect], tag: &str| {
+        configs(effects)
+            .into_iter()
+            .find(|c| c.tag == tag && !c.is_rtcp)
+            .unwrap()
+            .clone()
+    };
+    let mut offer = flags("l", "a", None, sdp(6000, ""));
+    offer.received_from = Some("198.51.100.7".parse().unwrap());
+    let out = r.offer(&offer, &now).unwrap();
+    let a = stream(&out.effects, "a");
+    assert_eq!(a.sip_source, offer.received_from);
+    assert_eq!(a.learning.mode, LearningMode::Heuristic);
+    // Only trusted for learning: the endpoint stays the SDP's without SIP-source-address.
+    assert_eq!(a.endpoint, Some("192.0.2.1:6000".parse().unwrap()));
+    let mut answer = flags("l", "a", Some("b"), sdp(7000, ""));
+    answer.received_from = Some("203.0.113.9".parse().unwrap());
+    let out = r.answer(&answer, &now).unwrap();
+    assert_eq!(stream(&out.effects, "a").sip_source, offer.received_from);
+    assert_eq!(stream(&out.effects, "b").sip_source, answer.received_from);
+    // A re-offer without received-from keeps what the party had.
+    let out = r
+        .offer(&flags("l", "b", Some("a"), sdp(7000, "")), &now)
+        .unwrap();
+    assert_eq!(stream(&out.effects, "b").sip_source, answer.received_from);
 }
 
 #[test]
@@ -412,6 +447,8 @@ fn saved_calls_restore_identically() {
     .unwrap();
     r.offer(&flags("q", "c", None, sdp(8000, "")), &now)
         .unwrap();
+    r.calls.get_mut("p").unwrap().monologues[1].sip_source = Some("2001:db8::7".parse().unwrap());
+    r.calls.get_mut("p").unwrap().monologues[1].learning.mode = super::LearningMode::Off;
     let original = r.calls["p"].clone();
     let bytes = encode_call(&original, &now);
     let back = decode_call(&bytes, &now).unwrap();
@@ -423,6 +460,11 @@ fn saved_calls_restore_identically() {
         .expect("SDES keys kept");
     assert_eq!(keys.rx.mki.map(|m| m.length), Some(4));
     assert_eq!(back.monologues[0].medias[0].ptime, Some(30));
+    assert_eq!(
+        back.monologues[1].sip_source,
+        original.monologues[1].sip_source
+    );
+    assert_eq!(back.monologues[1].learning, original.monologues[1].learning);
 
     // A fresh daemon (other port cursor) takes the call back onto the same ports.
     let mut fresh = reg();
@@ -454,6 +496,29 @@ fn saved_calls_restore_identically() {
     assert!(effects.is_empty() && moved.calls.is_empty());
     assert!(skipped[0].1.contains("interface"), "{skipped:?}");
     assert_eq!(moved.ports().in_use(), 0);
+    // Files written before endpoint learning had modes load with the defaults.
+    let mut old = crate::ng::bencode::decode(&bytes).unwrap().to_owned_value();
+    if let crate::ng::bencode::Owned::Dict(items) = &mut old {
+        for (k, v) in items.iter_mut() {
+            if let (b"monologues", crate::ng::bencode::Owned::List(monos)) = (k.as_slice(), v) {
+                for m in monos {
+                    if let crate::ng::bencode::Owned::Dict(fields) = m {
+                        fields.retain(|(k, _)| k != b"learning-mode" && k != b"sip-source");
+                    }
+                }
+            }
+        }
+    }
+    let earlier = decode_call(&old.encode(), &now).unwrap();
+    assert_eq!(earlier.monologues[1].sip_source, None);
+    assert_eq!(
+        earlier.monologues[1].learning.mode,
+        super::LearningMode::Delayed
+    );
+    let bad_mode = String::from_utf8_lossy(&bytes).replace("3:off", "3:owf");
+    assert!(decode_call(bad_mode.as_bytes(), &now)
+        .unwrap_err()
+        .contains("learning-mode"));
     // Garbage is an error, not a panic.
     assert!(decode_call(b"d6:formati1ee", &now).is_err());
     let mut bad_peer = original.clone();

@@ -362,6 +362,7 @@ const IMPLEMENTED: &[&str] = &[
     "sip_source",
     "max_sessions",
     "offer_timeout",
+    "endpoint_learning",
 ];
 
 impl Cli {

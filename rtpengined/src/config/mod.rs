@@ -41,6 +41,8 @@ pub enum ConfigError {
     Chain(String),
     #[error("invalid --state-dir: empty path")]
     StateFile,
+    #[error("invalid --endpoint-learning '{0}': expected delayed, immediate, off or heuristic")]
+    EndpointLearning(String),
 }
 
 /// Validated settings the daemon runs with.
@@ -74,6 +76,8 @@ pub struct Config {
     pub sip_source: bool,
     /// Negative: unlimited.
     pub max_sessions: i64,
+    /// `--endpoint-learning` (default delayed).
+    pub endpoint_learning: crate::call::LearningMode,
 }
 
 impl Config {
@@ -113,6 +117,11 @@ impl Config {
         if cli.state_file.as_deref() == Some("") {
             return Err(ConfigError::StateFile);
         }
+        let endpoint_learning = match cli.endpoint_learning.as_deref() {
+            None => crate::call::LearningMode::default(),
+            Some(v) => crate::call::LearningMode::from_name(v)
+                .ok_or_else(|| ConfigError::EndpointLearning(v.to_owned()))?,
+        };
         let secs = |v: Option<u32>, d: u64| Duration::from_secs(v.map_or(d, u64::from));
         Ok(Config {
             interfaces,
@@ -137,6 +146,7 @@ impl Config {
             num_threads: cli.num_threads,
             sip_source: cli.sip_source,
             max_sessions: cli.max_sessions.unwrap_or(-1),
+            endpoint_learning,
         })
     }
 }
@@ -215,6 +225,52 @@ mod tests {
             ]),
             Err(ConfigError::NoKernel(-1))
         ));
+    }
+
+    #[test]
+    fn endpoint_learning_modes() {
+        use crate::call::LearningMode;
+        let base = ["-i", "127.0.0.1", "-n", "2223"];
+        assert_eq!(cfg(&base).unwrap().endpoint_learning, LearningMode::Delayed);
+        for (v, m) in [
+            ("delayed", LearningMode::Delayed),
+            ("immediate", LearningMode::Immediate),
+            ("OFF", LearningMode::Off),
+            ("Heuristic", LearningMode::Heuristic),
+        ] {
+            let opt = format!("--endpoint-learning={v}");
+            let mut args = base.to_vec();
+            args.push(&opt);
+            assert_eq!(cfg(&args).unwrap().endpoint_learning, m);
+        }
+        let mut args = base.to_vec();
+        args.push("--endpoint-learning=latch");
+        let err = cfg(&args).unwrap_err();
+        assert!(matches!(err, ConfigError::EndpointLearning(_)));
+        assert!(err.to_string().contains("'latch'"), "{err}");
+        // The config file key, implemented (no warning about it).
+        let dir = std::env::temp_dir().join(format!("rtpengined-cfg-el-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("r.conf");
+        std::fs::write(
+            &path,
+            "[rtpengine]\ninterface = 127.0.0.1\nlisten-ng = 2223\nendpoint-learning = immediate\n",
+        )
+        .unwrap();
+        let argv = vec![
+            "rtpengined".to_string(),
+            format!("--config-file={}", path.display()),
+        ];
+        let (cli, notes) = Cli::load(argv).unwrap();
+        assert_eq!(
+            Config::from_cli(&cli).unwrap().endpoint_learning,
+            LearningMode::Immediate
+        );
+        assert!(
+            !notes.iter().any(|n| n.text().contains("endpoint-learning")),
+            "{notes:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Builds the module's target and destination from a confirmed stream, with the
-//! rules of rtpengine 10.5: flags from the media, source-mismatch action from the
-//! learning mode, payload types sorted with their clock rates, plain RTP as
+//! rules of rtpengine 10.5: flags from the media, expected source and its mismatch
+//! action from endpoint learning (`relay::learning`), payload types sorted with their clock rates, plain RTP as
 //! cipher NULL / hmac NULL, one destination per sink. SRTP streams carry their
 //! negotiated parameters (with the live index) for the kernel to decrypt/encrypt RTP,
 //! and with [`track_ssrcs`] one index slot per SSRC, as 10.5 sets them up.
@@ -25,6 +25,25 @@ pub struct Output {
     pub tos: u8,
 }
 
+/// What the kernel does with a packet whose source is not the expected one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnMismatch {
+    /// Forward it like any other.
+    Ignore,
+    /// Drop it (strict source).
+    Drop,
+    /// Leave it to userspace, which may learn the source (media handover, or a
+    /// stream committed to a source that signalling does not vouch for).
+    Userspace,
+}
+
+/// The source a target expects its packets from, and what happens to others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceCheck {
+    pub expected: SocketAddr,
+    pub on_mismatch: OnMismatch,
+}
+
 /// SRTP of a target; `None` where that side is plain RTP.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Crypto {
@@ -44,7 +63,7 @@ impl Crypto {
 /// SRTP is involved but the kernel would not parse RTP (it would forward raw).
 pub fn build(
     stream: &StreamConfig,
-    expected_source: SocketAddr,
+    source: SourceCheck,
     out: Output,
     crypto: &Crypto,
 ) -> Option<(TargetInfo, DestinationInfo)> {
@@ -55,17 +74,11 @@ pub fn build(
     }
     let mut t = TargetInfo::zeroed();
     t.local = local;
-    t.expected_src = to_abi(expected_source);
-    let l = &stream.learning;
-    t.src_mismatch = if l.asymmetric {
-        src_mismatch::IGNORE
-    } else if l.strict_source {
-        src_mismatch::DROP
-    } else if l.media_handover {
-        // A new source must reach userspace, which re-learns and re-installs.
-        src_mismatch::PROPAGATE
-    } else {
-        src_mismatch::IGNORE
+    t.expected_src = to_abi(source.expected);
+    t.src_mismatch = match source.on_mismatch {
+        OnMismatch::Ignore => src_mismatch::IGNORE,
+        OnMismatch::Drop => src_mismatch::DROP,
+        OnMismatch::Userspace => src_mismatch::PROPAGATE,
     };
     t.num_destinations = 1;
     t.decrypt = crypto.decrypt.unwrap_or_else(Srtp::plain);
@@ -186,9 +199,17 @@ mod tests {
             sink: Some(StreamId(2)),
             rtcp_sink: Some(StreamId(3)),
             endpoint: None,
+            sip_source: None,
             learning,
             tos: None,
             kernel: hints,
+        }
+    }
+
+    fn any_from(expected: SocketAddr) -> SourceCheck {
+        SourceCheck {
+            expected,
+            on_mismatch: OnMismatch::Ignore,
         }
     }
 
@@ -216,7 +237,7 @@ mod tests {
         );
         let (t, d) = build(
             &s,
-            "10.0.1.2:5000".parse().unwrap(),
+            any_from("10.0.1.2:5000".parse().unwrap()),
             out(),
             &Crypto::default(),
         )
@@ -245,41 +266,30 @@ mod tests {
     }
 
     #[test]
-    fn learning_modes_map_to_mismatch_actions() {
-        let src: SocketAddr = "10.0.1.2:5000".parse().unwrap();
-        let mode = |l: Learning| {
+    fn source_checks_map_to_mismatch_actions() {
+        let expected: SocketAddr = "10.0.1.2:5000".parse().unwrap();
+        let target = |on_mismatch| {
             build(
-                &stream(l, rtp(&[(0, 8000)])),
-                src,
+                &stream(Learning::default(), rtp(&[(0, 8000)])),
+                SourceCheck {
+                    expected,
+                    on_mismatch,
+                },
                 out(),
                 &Crypto::default(),
             )
             .unwrap()
             .0
-            .src_mismatch
         };
-        assert_eq!(
-            mode(Learning {
-                strict_source: true,
-                ..Learning::default()
-            }),
-            src_mismatch::DROP
-        );
-        assert_eq!(
-            mode(Learning {
-                media_handover: true,
-                ..Learning::default()
-            }),
-            src_mismatch::PROPAGATE
-        );
-        assert_eq!(
-            mode(Learning {
-                asymmetric: true,
-                strict_source: true,
-                ..Learning::default()
-            }),
-            src_mismatch::IGNORE
-        );
+        for (action, abi) in [
+            (OnMismatch::Ignore, src_mismatch::IGNORE),
+            (OnMismatch::Drop, src_mismatch::DROP),
+            (OnMismatch::Userspace, src_mismatch::PROPAGATE),
+        ] {
+            let t = target(action);
+            assert_eq!(t.src_mismatch, abi, "{action:?}");
+            assert_eq!(t.expected_src, to_abi(expected));
+        }
     }
 
     #[test]
@@ -288,12 +298,19 @@ mod tests {
         let mut s = stream(Learning::default(), rtp(&[(0, 8000)]));
         s.is_rtcp = true;
         assert_eq!(
-            build(&s, src, out(), &Crypto::default()).unwrap().0.flags,
+            build(&s, any_from(src), out(), &Crypto::default())
+                .unwrap()
+                .0
+                .flags,
             0
         );
         let s = stream(Learning::default(), rtp(&[]));
         assert_eq!(
-            build(&s, src, out(), &Crypto::default()).unwrap().0.flags & target_flags::RTP,
+            build(&s, any_from(src), out(), &Crypto::default())
+                .unwrap()
+                .0
+                .flags
+                & target_flags::RTP,
             0
         );
         let s = stream(
@@ -304,7 +321,10 @@ mod tests {
                 ..rtp(&[(0, 8000)])
             },
         );
-        let f = build(&s, src, out(), &Crypto::default()).unwrap().0.flags;
+        let f = build(&s, any_from(src), out(), &Crypto::default())
+            .unwrap()
+            .0
+            .flags;
         assert_eq!(
             f & (target_flags::STUN | target_flags::DTLS),
             target_flags::STUN | target_flags::DTLS
@@ -334,7 +354,7 @@ mod tests {
             encrypt: Some(srtp_params(2, 12)),
         };
         let s = stream(Learning::default(), rtp(&[(0, 8000)]));
-        let (t, d) = build(&s, src, out(), &crypto).unwrap();
+        let (t, d) = build(&s, any_from(src), out(), &crypto).unwrap();
         assert_eq!(t.decrypt, crypto.decrypt.unwrap());
         assert_eq!(t.decrypt.last_index[0], 70_000);
         assert_eq!(d.output.encrypt, crypto.encrypt.unwrap());
@@ -345,14 +365,20 @@ mod tests {
             decrypt: None,
             ..crypto
         };
-        let (t, d) = build(&s, src, out(), &half).unwrap();
+        let (t, d) = build(&s, any_from(src), out(), &half).unwrap();
         assert_eq!((t.decrypt.cipher, t.decrypt.hmac), (cipher::NULL, 1));
         assert_eq!(d.output.encrypt.cipher, cipher::AES_CM_128);
         // Without RTP parsing (RTCP socket, unknown codecs) SRTP is not kernelized.
         let mut r = stream(Learning::default(), rtp(&[(0, 8000)]));
         r.is_rtcp = true;
-        assert!(build(&r, src, out(), &crypto).is_none());
-        assert!(build(&stream(Learning::default(), rtp(&[])), src, out(), &half).is_none());
+        assert!(build(&r, any_from(src), out(), &crypto).is_none());
+        assert!(build(
+            &stream(Learning::default(), rtp(&[])),
+            any_from(src),
+            out(),
+            &half
+        )
+        .is_none());
     }
 
     #[test]
@@ -363,7 +389,7 @@ mod tests {
             encrypt: Some(srtp_params(2, 12)),
         };
         let s = stream(Learning::default(), rtp(&[(0, 8000)]));
-        let (mut t, _) = build(&s, src, out(), &crypto).unwrap();
+        let (mut t, _) = build(&s, any_from(src), out(), &crypto).unwrap();
         assert_eq!(
             t.flags & target_flags::TRACK_SSRC,
             0,
@@ -385,7 +411,7 @@ mod tests {
         );
         assert!(rtpengine_core::target::prepare_target(&t, |_| true).is_ok());
         // Plain RTP in, SRTP out: the sink's slots.
-        let (mut t, _) = build(&s, src, out(), &crypto).unwrap();
+        let (mut t, _) = build(&s, any_from(src), out(), &crypto).unwrap();
         assert_eq!(track_ssrcs(&mut t, None, Some(&tx)), Ok(true));
         assert_eq!(t.ssrc[0], 0xaaaa_0001u32.to_be());
     }
@@ -394,7 +420,7 @@ mod tests {
     fn ssrc_slots_left_alone_or_refused() {
         let src: SocketAddr = "10.0.1.2:5000".parse().unwrap();
         let s = stream(Learning::default(), rtp(&[(0, 8000)]));
-        let (mut t, _) = build(&s, src, out(), &Crypto::default()).unwrap();
+        let (mut t, _) = build(&s, any_from(src), out(), &Crypto::default()).unwrap();
         let before = t;
         // Nothing seen yet (or plain RTP both ways): every SSRC keeps flowing.
         assert_eq!(track_ssrcs(&mut t, Some(&[None; 4]), None), Ok(false));
@@ -417,7 +443,7 @@ mod tests {
         // Without RTP parsing there is no SSRC to look at.
         let mut r = stream(Learning::default(), rtp(&[(0, 8000)]));
         r.is_rtcp = true;
-        let (mut t, _) = build(&r, src, out(), &Crypto::default()).unwrap();
+        let (mut t, _) = build(&r, any_from(src), out(), &Crypto::default()).unwrap();
         assert_eq!(track_ssrcs(&mut t, Some(&rx), None), Ok(false));
         assert_eq!(t.flags & target_flags::TRACK_SSRC, 0);
     }
@@ -427,7 +453,7 @@ mod tests {
         let many: Vec<(u8, u32)> = (0..60).map(|p| (p, 8000)).collect();
         let (t, _) = build(
             &stream(Learning::default(), rtp(&many)),
-            "10.0.1.2:5000".parse().unwrap(),
+            any_from("10.0.1.2:5000".parse().unwrap()),
             out(),
             &Crypto::default(),
         )
@@ -439,7 +465,7 @@ mod tests {
         };
         assert!(build(
             &stream(Learning::default(), rtp(&[])),
-            "10.0.1.2:5000".parse().unwrap(),
+            any_from("10.0.1.2:5000".parse().unwrap()),
             mixed,
             &Crypto::default()
         )

@@ -2,6 +2,7 @@
 //! sink stream's peer out of the sink's own socket (symmetric RTP).
 
 mod batch;
+pub mod learning;
 pub mod offload;
 pub mod pool;
 pub mod srtp;
@@ -16,28 +17,26 @@ use std::time::{Duration, Instant};
 use std::sync::atomic::Ordering;
 use tokio::io::unix::AsyncFd;
 use tokio::task::JoinHandle;
-use tracing::{debug, info_span, warn, Instrument};
+use tracing::{debug, info, info_span, warn, Instrument};
 
 use crate::call::{Effect, StatsSource, StreamConfig, StreamId, StreamStats};
+use learning::Verdict;
 use offload::Offload;
 use pool::SharedPool;
-use stream::{is_rtcp, StreamState, Verdict, Wiring};
+use stream::{is_rtcp, StreamState, Wiring};
 
 struct Entry {
     state: Arc<StreamState>,
     task: JoinHandle<()>,
 }
 
-/// rtpengine 10.5's rule: a peer is confirmed (and its stream may move into the
-/// kernel) by a packet arriving this long after the last signalling event.
-pub const KERNEL_DELAY: Duration = Duration::from_secs(3);
-
 pub struct Relay {
     streams: Mutex<HashMap<StreamId, Entry>>,
     pool: SharedPool,
     offload: Arc<dyn Offload>,
     epoch: Instant,
-    kernel_delay: Duration,
+    /// How long endpoint learning stays open after signalling (`learning::DELAY`).
+    learning_delay: Duration,
 }
 
 impl Relay {
@@ -47,13 +46,13 @@ impl Relay {
             pool,
             offload,
             epoch: Instant::now(),
-            kernel_delay: KERNEL_DELAY,
+            learning_delay: learning::DELAY,
         }
     }
 
-    /// For tests: confirm peers sooner than rtpengine's 3 s.
-    pub fn with_kernel_delay(mut self, d: Duration) -> Relay {
-        self.kernel_delay = d;
+    /// For tests: commit to peers sooner than rtpengine's 3 s.
+    pub fn with_learning_delay(mut self, d: Duration) -> Relay {
+        self.learning_delay = d;
         self
     }
 
@@ -89,14 +88,8 @@ impl Relay {
                 srtp_here: entry.state.srtp.get(),
                 srtp_sink: sink.and_then(|s| s.state.srtp.get()),
             };
-            if let Some(source) = self.offload.adopt(&adoption) {
-                if let Some(src) = source.filter(|_| !cfg.learning.asymmetric) {
-                    *entry
-                        .state
-                        .learned
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner()) = Some(src);
-                }
+            if let Some(Some(source)) = self.offload.adopt(&adoption) {
+                entry.state.adopt(source);
             }
         }
         closing
@@ -151,31 +144,20 @@ impl Relay {
                 };
                 // Every signalling event takes the stream (and what forwards to it)
                 // back to userspace until its peer is confirmed again, as 10.5 does.
-                // Order matters: the new configuration and signalling time first, then
+                // Order matters: the new configuration and learning state first, then
                 // the generation (a relay task deciding on the old configuration finds
                 // its decision stale), then out of the kernel.
-                entry.state.signalled(Instant::now());
+                entry
+                    .state
+                    .signalled(cfg, self.learning_delay, Instant::now());
                 if let Err(err) = entry.state.srtp.update(
                     cfg.kernel.srtp_in.as_deref(),
                     cfg.kernel.srtp_out.as_deref(),
                 ) {
                     warn!(local = %cfg.local, ?err, "SRTP parameters refused");
                 }
-                {
-                    let mut slot = entry.state.config.lock().unwrap_or_else(|e| e.into_inner());
-                    if slot
-                        .as_ref()
-                        .is_some_and(|w| w.cfg.endpoint != cfg.endpoint)
-                    {
-                        // Signalling moved the peer: forget what was learned (re-INVITE).
-                        *entry
-                            .state
-                            .learned
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner()) = None;
-                    }
-                    *slot = Some(Arc::new(wiring));
-                }
+                *entry.state.config.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(Arc::new(wiring));
                 entry.state.next_generation();
                 self.offload.unkernelize(cfg.id);
                 entry.state.kernel.store(offload::IDLE, Ordering::Relaxed);
@@ -200,7 +182,6 @@ impl Relay {
         let span = info_span!("media", call_id = %cfg.call_id, tag = %cfg.tag, local = %cfg.local);
         let ctx = Ctx {
             offload: self.offload.clone(),
-            kernel_delay_ms: self.kernel_delay.as_millis() as u64,
         };
         let task = tokio::spawn(receive_loop(state.clone(), ctx).instrument(span));
         Ok(Entry { state, task })
@@ -252,7 +233,6 @@ impl StatsSource for Relay {
 /// What a receive task needs besides its stream.
 struct Ctx {
     offload: Arc<dyn Offload>,
-    kernel_delay_ms: u64,
 }
 
 async fn receive_loop(state: Arc<StreamState>, ctx: Ctx) {
@@ -326,14 +306,8 @@ fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAddr, now
     let generation = state.generation.load(Ordering::SeqCst);
     let Some(w) = state.wiring() else { return };
     let sink_generation = w.sink.as_ref().map(|k| k.generation.load(Ordering::SeqCst));
-    let (verdict, learned) = state.learn(&w.cfg, src);
-    if verdict == Verdict::Drop {
-        state
-            .errors
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return;
-    }
-    // SRTP from the peer is verified before it counts; failures are dropped.
+    // SRTP from the peer is verified before it counts or teaches anything (as in
+    // 10.5); failures are dropped.
     let decrypted;
     let srtp_here = state.srtp.get();
     let packet = match srtp_here.as_ref().and_then(|t| t.decrypt.as_ref()) {
@@ -359,6 +333,15 @@ fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAddr, now
         },
         None => packet,
     };
+    // 10.5 (its GH #697): stray RTCP on an RTP port does not teach the peer.
+    let learnable = w.cfg.is_rtcp || !is_rtcp(packet);
+    let learned = state.learn(src, now, learnable);
+    if learned.verdict == Verdict::Drop {
+        state
+            .errors
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return;
+    }
     state.count(packet.len(), now);
     let sink = if !w.cfg.is_rtcp && is_rtcp(packet) && w.rtcp_sink.is_some() {
         &w.rtcp_sink
@@ -367,11 +350,14 @@ fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAddr, now
     };
     let Some(sink) = sink else { return };
     let dest = sink.destination();
-    if learned {
-        debug!(peer = %src, "endpoint learned");
+    if learned.committed {
+        info!(peer = ?state.destination(), "endpoint learning committed");
+    }
+    if learned.changed {
+        debug!(peer = ?state.destination(), source = %src, "peer address changed");
         if offload.enabled() {
-            // A new peer (first latch or media handover): this stream's target and
-            // those forwarding to its old (or signalled) peer are stale.
+            // This stream's target and those forwarding to its old (or signalled)
+            // peer are stale.
             offload.unkernelize(w.cfg.id);
         }
     }
@@ -379,31 +365,18 @@ fn relay_one(state: &StreamState, ctx: &Ctx, packet: &[u8], src: SocketAddr, now
     // The kernel does SRTP but not SRTCP: a separate RTCP socket of an SRTP
     // stream stays in userspace (muxed RTCP reaches userspace via RTCP_MUX).
     let srtcp_here = w.cfg.is_rtcp && (srtp_here.is_some() || srtp_sink.is_some());
-    if offload.enabled()
-        && !srtcp_here
-        && state.kernel.load(Ordering::Relaxed) == offload::IDLE
-        && state.ms_since_epoch(now)
-            >= state
-                .signalled_ms
-                .load(Ordering::Relaxed)
-                .saturating_add(ctx.kernel_delay_ms)
-    {
-        let confirmed = if w.cfg.learning.asymmetric {
-            Some(src)
-        } else {
-            *state.learned.lock().unwrap_or_else(|e| e.into_inner())
-        };
+    // Only a committed stream moves into the kernel (10.5: a confirmed one).
+    if let Some(source) = learned.kernel.filter(|_| {
+        offload.enabled() && !srtcp_here && state.kernel.load(Ordering::Relaxed) == offload::IDLE
+    }) {
         // The target carries RTP to the RTP sink; muxed RTCP stays in userspace.
         let ksink = w.sink.as_ref();
-        if let (Some(expected_source), Some(ks), Some(sw), Some(sink_generation)) = (
-            confirmed,
-            ksink,
-            ksink.and_then(|k| k.wiring()),
-            sink_generation,
-        ) {
+        if let (Some(ks), Some(sw), Some(sink_generation)) =
+            (ksink, ksink.and_then(|k| k.wiring()), sink_generation)
+        {
             offload.kernelize(&offload::KernelTarget {
                 stream: &w.cfg,
-                expected_source,
+                source,
                 forward_from: Some(sw.cfg.local),
                 forward_to: ks.destination(),
                 tos: sw.cfg.tos.unwrap_or(0),

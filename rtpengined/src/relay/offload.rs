@@ -16,7 +16,7 @@ use super::srtp::Transforms;
 use crate::call::{StreamConfig, StreamId};
 use crate::kernel::address::{from_abi, to_abi};
 use crate::kernel::counters::{Baseline, Counts};
-use crate::kernel::target::{build, track_ssrcs, Crypto, Output};
+use crate::kernel::target::{build, track_ssrcs, Crypto, Output, SourceCheck};
 use crate::kernel::Table;
 
 /// A stream's kernel state, shared between its relay task and the offload.
@@ -33,8 +33,9 @@ pub const REFUSED: u8 = 2;
 pub struct KernelTarget<'a> {
     /// The receiving stream (its `local` is the address the target matches on).
     pub stream: &'a StreamConfig,
-    /// The confirmed peer sending to `stream.local`.
-    pub expected_source: SocketAddr,
+    /// The committed peer sending to `stream.local`, and what the kernel does with
+    /// packets from elsewhere (see `relay::learning`).
+    pub source: SourceCheck,
     /// The sink's local socket: forwarded packets leave from here.
     pub forward_from: Option<SocketAddr>,
     /// The sink's peer: forwarded packets go there.
@@ -363,7 +364,7 @@ impl Offload for KernelOffload {
         // A previous target's index goes back to userspace before it is read again.
         Self::remove(inner, id);
         let crypto = target.crypto();
-        let Some((mut t, d)) = build(target.stream, target.expected_source, out, &crypto) else {
+        let Some((mut t, d)) = build(target.stream, target.source, out, &crypto) else {
             target.flag.store(REFUSED, Ordering::Relaxed);
             return false;
         };
@@ -389,7 +390,8 @@ impl Offload for KernelOffload {
             Ok(()) => {
                 info!(
                     local = %target.stream.local,
-                    source = %target.expected_source,
+                    source = %target.source.expected,
+                    on_mismatch = ?target.source.on_mismatch,
                     to = %to,
                     srtp = crypto.any(),
                     "stream kernelized"

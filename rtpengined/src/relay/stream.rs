@@ -2,11 +2,12 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::io::unix::AsyncFd;
 
+use super::learning::{Learner, Outcome, Params};
 use super::offload::KernelFlag;
 use crate::call::{StreamConfig, StreamStats};
 
@@ -16,14 +17,13 @@ pub struct StreamState {
     pub socket: AsyncFd<std::net::UdpSocket>,
     /// Shared so the per-packet path clones a pointer, not the configuration.
     pub config: Mutex<Option<Arc<Wiring>>>,
-    pub learned: Mutex<Option<SocketAddr>>,
+    /// Endpoint learning: where this stream's media goes (see `relay::learning`).
+    pub learning: Mutex<Learner>,
     pub packets: AtomicU64,
     pub bytes: AtomicU64,
     pub errors: AtomicU64,
     /// Milliseconds since `epoch` of the last packet, plus one (0 = never).
     pub last_packet_ms: AtomicU64,
-    /// Milliseconds since `epoch` of the last signalling change of this stream.
-    pub signalled_ms: AtomicU64,
     /// Counts signalling changes: a kernel target decided on before one (with the
     /// old configuration) must not be installed after it (see `offload::Decided`).
     pub generation: AtomicU64,
@@ -41,25 +41,16 @@ pub struct Wiring {
     pub rtcp_sink: Option<Arc<StreamState>>,
 }
 
-/// What to do with one received packet.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Forward,
-    /// Strict source: not from the peer.
-    Drop,
-}
-
 impl StreamState {
     pub fn new(socket: AsyncFd<std::net::UdpSocket>, epoch: Instant) -> StreamState {
         StreamState {
             socket,
             config: Mutex::new(None),
-            learned: Mutex::new(None),
+            learning: Mutex::new(Learner::new(Params::default(), epoch)),
             packets: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             last_packet_ms: AtomicU64::new(0),
-            signalled_ms: AtomicU64::new(0),
             generation: AtomicU64::new(0),
             kernel: KernelFlag::default(),
             srtp: Default::default(),
@@ -74,41 +65,23 @@ impl StreamState {
             .clone()
     }
 
-    /// Where packets for this stream's peer go: the learned source, else signalling.
-    pub fn destination(&self) -> Option<SocketAddr> {
-        let w = self.config.lock().unwrap_or_else(|e| e.into_inner());
-        let cfg = &w.as_ref()?.cfg;
-        if cfg.learning.asymmetric {
-            return cfg.endpoint;
-        }
-        let learned = *self.learned.lock().unwrap_or_else(|e| e.into_inner());
-        learned.or(cfg.endpoint)
+    fn learner(&self) -> MutexGuard<'_, Learner> {
+        self.learning.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Endpoint learning for a packet from `src`; returns the verdict and whether
-    /// the peer was (re)learned by this packet.
-    pub fn learn(&self, cfg: &StreamConfig, src: SocketAddr) -> (Verdict, bool) {
-        if cfg.learning.asymmetric {
-            return (Verdict::Forward, false);
-        }
-        let mut learned = self.learned.lock().unwrap_or_else(|e| e.into_inner());
-        match *learned {
-            None => {
-                if cfg.learning.strict_source && cfg.endpoint.is_some_and(|e| e.ip() != src.ip()) {
-                    // Strict source before latching: only the signalled address may latch.
-                    return (Verdict::Drop, false);
-                }
-                *learned = Some(src);
-                (Verdict::Forward, true)
-            }
-            Some(l) if l == src => (Verdict::Forward, false),
-            Some(_) if cfg.learning.media_handover => {
-                *learned = Some(src);
-                (Verdict::Forward, true)
-            }
-            Some(_) if cfg.learning.strict_source => (Verdict::Drop, false),
-            Some(_) => (Verdict::Forward, false),
-        }
+    /// Where packets for this stream's peer go now.
+    pub fn destination(&self) -> Option<SocketAddr> {
+        self.learner().destination()
+    }
+
+    /// Endpoint learning for a packet from `src` received at `now`.
+    pub fn learn(&self, src: SocketAddr, now: Instant, learnable: bool) -> Outcome {
+        self.learner().packet(src, now, learnable)
+    }
+
+    /// A restored stream's kernel target accepts packets from `source`.
+    pub fn adopt(&self, source: SocketAddr) {
+        self.learner().adopt(source);
     }
 
     pub fn count(&self, len: usize, now: Instant) {
@@ -119,31 +92,28 @@ impl StreamState {
     }
 
     pub fn stats(&self) -> StreamStats {
+        let learner = self.learner();
         let ms = self.last_packet_ms.load(Ordering::Relaxed);
         StreamStats {
             packets: self.packets.load(Ordering::Relaxed),
             bytes: self.bytes.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
-            last_packet: (ms > 0).then(|| self.epoch + std::time::Duration::from_millis(ms - 1)),
-            learned: *self.learned.lock().unwrap_or_else(|e| e.into_inner()),
+            last_packet: (ms > 0).then(|| self.epoch + Duration::from_millis(ms - 1)),
+            learned: learner.learned(),
+            confirmed: learner.confirmed(),
             kernelized: false,
         }
     }
 
-    pub fn ms_since_epoch(&self, now: Instant) -> u64 {
-        now.saturating_duration_since(self.epoch).as_millis() as u64
-    }
-
-    /// Signalling changed the stream now: the kernel may take it over only after
-    /// a packet arrives `KERNEL_DELAY` later (the peer is then confirmed).
-    pub fn signalled(&self, now: Instant) {
-        self.signalled_ms
-            .store(self.ms_since_epoch(now), Ordering::Relaxed);
+    /// Signalling (re)configured the stream at `now`: endpoint learning starts
+    /// over, and the kernel may take the stream only once it commits again.
+    pub fn signalled(&self, cfg: &StreamConfig, delay: Duration, now: Instant) {
+        self.learner().signalled(Params::of(cfg, delay), now);
     }
 
     /// Publishes a signalling change once the new configuration is in place: a relay
     /// task that reads the new generation (before anything else) sees the new
-    /// configuration and `signalled_ms`; one that read the old generation has its
+    /// configuration and learning state; one that read the old generation has its
     /// decision dropped by `kernelize` (see `offload::Decided`).
     pub fn next_generation(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);

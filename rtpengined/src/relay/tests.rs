@@ -10,6 +10,7 @@ use super::pool::SharedPool;
 use super::Relay;
 use crate::call::{Now, Registry, Settings, StatsSource, StreamId};
 use crate::config::Interface;
+use crate::kernel::target::{OnMismatch, SourceCheck};
 use crate::ng::flags::Flags;
 
 /// (stream, expected source, forward from, forward to) of one kernelize call.
@@ -21,6 +22,8 @@ type Hook = Box<dyn FnOnce() + Send>;
 #[derive(Default)]
 struct Recorder {
     kernelized: Mutex<Vec<Kernelized>>,
+    /// The source check of each kernelize call.
+    checks: Mutex<Vec<(StreamId, SourceCheck)>>,
     unkernelized: Mutex<Vec<StreamId>>,
     closed: Mutex<Vec<StreamId>>,
     /// Whether each decision was still current when it reached `kernelize`.
@@ -38,9 +41,10 @@ impl Offload for Recorder {
             hook();
         }
         self.current.lock().unwrap().push(t.decided.still_current());
+        self.checks.lock().unwrap().push((t.stream.id, t.source));
         self.kernelized.lock().unwrap().push((
             t.stream.id,
-            t.expected_source,
+            t.source.expected,
             t.forward_from,
             t.forward_to,
         ));
@@ -80,6 +84,7 @@ fn settings() -> Settings {
         silent_timeout: Duration::from_secs(60),
         final_timeout: Duration::ZERO,
         offer_timeout: Duration::from_secs(60),
+        endpoint_learning: Default::default(),
     }
 }
 
@@ -96,7 +101,7 @@ fn media_port(sdp: &str) -> u16 {
 async fn confirmed_streams_are_offered_to_the_kernel_seam() {
     let pool = SharedPool::new(38000, 38099);
     let rec = Arc::new(Recorder::default());
-    let relay = Relay::new(pool.clone(), rec.clone()).with_kernel_delay(Duration::ZERO);
+    let relay = Relay::new(pool.clone(), rec.clone()).with_learning_delay(Duration::ZERO);
     let mut reg = Registry::new(settings(), pool.clone());
     let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
     let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -154,10 +159,73 @@ async fn confirmed_streams_are_offered_to_the_kernel_seam() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_committed_streams_are_offered_and_a_new_peer_is_offered_again() {
+    let pool = SharedPool::new(39000, 39099);
+    let rec = Arc::new(Recorder::default());
+    // Never committed by time in this test: only a matching source commits.
+    let relay = Relay::new(pool.clone(), rec.clone()).with_learning_delay(Duration::from_secs(600));
+    let mut s = settings();
+    s.endpoint_learning = crate::call::LearningMode::Immediate;
+    let mut reg = Registry::new(s, pool.clone());
+    let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let stranger = UdpSocket::bind("127.0.0.2:0").unwrap();
+    let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
+    bob.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let now = Now::system();
+    let mut offer = flags("a", None, sdp(alice.local_addr().unwrap().port()));
+    offer.media_handover = true;
+    relay
+        .apply(&reg.offer(&offer, &now).unwrap().effects)
+        .wait()
+        .await;
+    let answer = flags("a", Some("b"), sdp(bob.local_addr().unwrap().port()));
+    let a = reg.answer(&answer, &now).unwrap();
+    relay.apply(&a.effects).wait().await;
+    let to: SocketAddr = ([127, 0, 0, 1], media_port(&a.sdp.unwrap())).into();
+    let packet = [0x80, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8];
+    // Relayed (bob gets it) once the relay is done with it, kernel decisions included.
+    let relayed = |from: &UdpSocket| {
+        from.send_to(&packet, to).unwrap();
+        let mut buf = [0u8; 64];
+        bob.recv_from(&mut buf).expect("relayed to bob");
+    };
+    let checks = |rec: &Recorder| rec.checks.lock().unwrap().clone();
+
+    relayed(&stranger);
+    assert!(checks(&rec).is_empty(), "a stranger commits nothing");
+    relayed(&alice);
+    let alice_stream = checks(&rec)[0].0;
+    let alice_check = SourceCheck {
+        expected: alice.local_addr().unwrap(),
+        // Media handover: new sources must reach userspace.
+        on_mismatch: OnMismatch::Userspace,
+    };
+    assert_eq!(checks(&rec), [(alice_stream, alice_check)]);
+    let before = rec.unkernelized.lock().unwrap().len();
+    relayed(&stranger);
+    assert!(
+        rec.unkernelized.lock().unwrap()[before..].contains(&alice_stream),
+        "the old target goes"
+    );
+    let last = *checks(&rec).last().unwrap();
+    assert_eq!(
+        last,
+        (
+            alice_stream,
+            SourceCheck {
+                expected: stranger.local_addr().unwrap(),
+                on_mismatch: OnMismatch::Userspace,
+            }
+        ),
+        "installed again for the new peer"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signalling_between_decision_and_install_makes_the_decision_stale() {
     let pool = SharedPool::new(38100, 38199);
     let rec = Arc::new(Recorder::default());
-    let relay = Arc::new(Relay::new(pool.clone(), rec.clone()).with_kernel_delay(Duration::ZERO));
+    let relay = Arc::new(Relay::new(pool.clone(), rec.clone()).with_learning_delay(Duration::ZERO));
     let mut reg = Registry::new(settings(), pool.clone());
     let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
     let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
