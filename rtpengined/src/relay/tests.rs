@@ -269,7 +269,7 @@ async fn wait_current(rec: &Recorder, n: usize) {
 async fn delete_between_decision_and_install_makes_the_decision_stale() {
     let pool = SharedPool::new(38200, 38239);
     let rec = Arc::new(Recorder::default());
-    let relay = Arc::new(Relay::new(pool.clone(), rec.clone()).with_kernel_delay(Duration::ZERO));
+    let relay = Arc::new(Relay::new(pool.clone(), rec.clone()).with_learning_delay(Duration::ZERO));
     let mut reg = Registry::new(settings(), pool.clone());
     let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
     let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
