@@ -39,8 +39,17 @@ fn garbage_does_not_disturb_a_live_call() {
     let d = Daemon::start(36100, 36199, &[]);
     let alice = phone("127.0.0.1");
     let bob = phone("127.0.0.1");
-    let o = d.ok(&offer("live", "alice", &sdp("127.0.0.1", alice.local_addr().unwrap().port())));
-    let a = d.ok(&answer("live", "alice", "bob", &sdp("127.0.0.1", bob.local_addr().unwrap().port())));
+    let o = d.ok(&offer(
+        "live",
+        "alice",
+        &sdp("127.0.0.1", alice.local_addr().unwrap().port()),
+    ));
+    let a = d.ok(&answer(
+        "live",
+        "alice",
+        "bob",
+        &sdp("127.0.0.1", bob.local_addr().unwrap().port()),
+    ));
     let (a_to, b_to) = (media_target(&a), media_target(&o));
 
     // A second sender floods the ng port with junk for the whole media exchange.
@@ -85,9 +94,22 @@ fn garbage_does_not_disturb_a_live_call() {
     assert!(sent > 1000, "flood sent {sent} datagrams");
     assert_eq!(relayed, 400, "every RTP packet relayed during the flood");
     let totals = q.get("totals").unwrap().get("RTP").unwrap();
-    assert_eq!(int(totals.get("packets")), 400, "query counts the call's packets");
-    assert!(second.get("sdp").is_some(), "a new call can be set up during the flood");
-    assert_eq!(text(d.request(&rtpengined::ng::bencode::Owned::dict().with("command", "ping")).get("result")), "pong");
+    assert_eq!(
+        int(totals.get("packets")),
+        400,
+        "query counts the call's packets"
+    );
+    assert!(
+        second.get("sdp").is_some(),
+        "a new call can be set up during the flood"
+    );
+    assert_eq!(
+        text(
+            d.request(&rtpengined::ng::bencode::Owned::dict().with("command", "ping"))
+                .get("result")
+        ),
+        "pong"
+    );
     d.ok(&delete("live", "alice"));
     d.ok(&delete("second", "carol"));
 }

@@ -121,7 +121,11 @@ fn random_plan(rng: &mut Rng, media: usize) -> RewritePlan {
                     port: 30000,
                 }],
             }),
-            crypto: [None, Some(vec!["1 AES_CM_128_HMAC_SHA1_80 inline:AAAA".to_string()])][rng.below(2)].clone(),
+            crypto: [
+                None,
+                Some(vec!["1 AES_CM_128_HMAC_SHA1_80 inline:AAAA".to_string()]),
+            ][rng.below(2)]
+            .clone(),
         })
         .collect();
     RewritePlan {

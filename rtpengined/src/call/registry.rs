@@ -107,9 +107,17 @@ impl<P: PortAllocator> Registry<P> {
         let mut b_ifs = Vec::with_capacity(session.media.len());
         for i in 0..session.media.len().max(1) {
             let fam = sender_family(&session, i, f);
-            a_ifs.push(self.pick_interface(f.direction.first().map(String::as_str), fam, call_id)?);
+            a_ifs.push(self.pick_interface(
+                f.direction.first().map(String::as_str),
+                fam,
+                call_id,
+            )?);
             let b_family = f.address_family.or(fam);
-            b_ifs.push(self.pick_interface(f.direction.get(1).map(String::as_str), b_family, call_id)?);
+            b_ifs.push(self.pick_interface(
+                f.direction.get(1).map(String::as_str),
+                b_family,
+                call_id,
+            )?);
         }
         if is_new {
             self.calls
@@ -254,11 +262,15 @@ impl<P: PortAllocator> Registry<P> {
             let fam = sender_family(session, i, f);
             b_ifs.push(match call.monologues[b].medias.get(i) {
                 Some(m) => m.interface,
-                None => self.pick_interface(f.direction.first().map(String::as_str), fam, &call.id)?,
+                None => {
+                    self.pick_interface(f.direction.first().map(String::as_str), fam, &call.id)?
+                }
             });
             a_ifs.push(match call.monologues[a].medias.get(i) {
                 Some(m) => m.interface,
-                None => self.pick_interface(f.direction.get(1).map(String::as_str), fam, &call.id)?,
+                None => {
+                    self.pick_interface(f.direction.get(1).map(String::as_str), fam, &call.id)?
+                }
             });
         }
         let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f)?;
@@ -623,7 +635,11 @@ fn round_robin_member<'a>(
     let mut members: Vec<&str> = Vec::new();
     for i in ifs {
         let serves = family.is_none_or(|f| Family::of(&i.local) == f);
-        if i.base_name() == base && i.base_name() != i.name && serves && !members.contains(&i.name.as_str()) {
+        if i.base_name() == base
+            && i.base_name() != i.name
+            && serves
+            && !members.contains(&i.name.as_str())
+        {
             members.push(&i.name);
         }
     }
@@ -631,9 +647,9 @@ fn round_robin_member<'a>(
         return None;
     }
     // FNV-1a: stable across runs and builds, unlike std's RandomState.
-    let hash = call_id
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let hash = call_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     Some(members[(hash % members.len() as u64) as usize])
 }
 

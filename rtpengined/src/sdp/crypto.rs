@@ -49,8 +49,13 @@ impl CryptoAttribute {
         let tag = tag_text
             .parse::<u32>()
             .map_err(|_| CryptoParseError::BadTag(tag_text.to_string()))?;
-        let suite = words.next().ok_or(CryptoParseError::Missing("suite"))?.to_string();
-        let key_params = words.next().ok_or(CryptoParseError::Missing("key parameters"))?;
+        let suite = words
+            .next()
+            .ok_or(CryptoParseError::Missing("suite"))?
+            .to_string();
+        let key_params = words
+            .next()
+            .ok_or(CryptoParseError::Missing("key parameters"))?;
         let (method, info) = key_params
             .split_once(':')
             .ok_or(CryptoParseError::Missing("inline:"))?;
@@ -60,7 +65,8 @@ impl CryptoAttribute {
         // Several `;`-separated keys are allowed by RFC 4568; like rtpengine we use the first.
         let first_key = info.split(';').next().unwrap_or("");
         let mut parts = first_key.split('|');
-        let key_salt = base64_decode(parts.next().unwrap_or("")).ok_or(CryptoParseError::BadBase64)?;
+        let key_salt =
+            base64_decode(parts.next().unwrap_or("")).ok_or(CryptoParseError::BadBase64)?;
         let mut lifetime = None;
         let mut mki = None;
         for part in parts {
@@ -91,7 +97,13 @@ impl fmt::Display for CryptoAttribute {
     /// The value after `a=crypto:`, as rtpengine prints it: unpadded base64,
     /// lifetime and MKI only if set, session parameters after a space each.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} inline:{}", self.tag, self.suite, base64_encode(&self.key_salt))?;
+        write!(
+            f,
+            "{} {} inline:{}",
+            self.tag,
+            self.suite,
+            base64_encode(&self.key_salt)
+        )?;
         if let Some(lifetime) = &self.lifetime {
             write!(f, "|{lifetime}")?;
         }
@@ -111,7 +123,11 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub fn base64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..=chunk.len() {
             out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -155,7 +171,13 @@ mod tests {
         assert_eq!(a.tag, 3);
         assert_eq!(a.key_salt, (0u8..30).collect::<Vec<_>>());
         assert_eq!(a.lifetime.as_deref(), Some("2^31"));
-        assert_eq!(a.mki, Some(Mki { value: 7, length: 4 }));
+        assert_eq!(
+            a.mki,
+            Some(Mki {
+                value: 7,
+                length: 4
+            })
+        );
         assert_eq!(a.session_params, vec!["UNENCRYPTED_SRTCP"]);
         assert_eq!(
             a.to_string(),
@@ -166,7 +188,9 @@ mod tests {
     #[test]
     fn base64_round_trips_every_length() {
         for len in 0..50u8 {
-            let data: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37).wrapping_add(len)).collect();
+            let data: Vec<u8> = (0..len)
+                .map(|i| i.wrapping_mul(37).wrapping_add(len))
+                .collect();
             let text = base64_encode(&data);
             assert!(!text.contains('='));
             assert_eq!(base64_decode(&text), Some(data.clone()));
@@ -178,10 +202,25 @@ mod tests {
 
     #[test]
     fn refuses_malformed_values() {
-        assert!(matches!(CryptoAttribute::parse("x AES inline:AAAA"), Err(CryptoParseError::BadTag(_))));
-        assert!(matches!(CryptoAttribute::parse("1 AES"), Err(CryptoParseError::Missing(_))));
-        assert!(matches!(CryptoAttribute::parse("1 AES uri:AAAA"), Err(CryptoParseError::NotInline(_))));
-        assert!(matches!(CryptoAttribute::parse("1 AES inline:A!AA"), Err(CryptoParseError::BadBase64)));
-        assert!(matches!(CryptoAttribute::parse("1 AES inline:AAAA|1:0"), Err(CryptoParseError::BadMki(_))));
+        assert!(matches!(
+            CryptoAttribute::parse("x AES inline:AAAA"),
+            Err(CryptoParseError::BadTag(_))
+        ));
+        assert!(matches!(
+            CryptoAttribute::parse("1 AES"),
+            Err(CryptoParseError::Missing(_))
+        ));
+        assert!(matches!(
+            CryptoAttribute::parse("1 AES uri:AAAA"),
+            Err(CryptoParseError::NotInline(_))
+        ));
+        assert!(matches!(
+            CryptoAttribute::parse("1 AES inline:A!AA"),
+            Err(CryptoParseError::BadBase64)
+        ));
+        assert!(matches!(
+            CryptoAttribute::parse("1 AES inline:AAAA|1:0"),
+            Err(CryptoParseError::BadMki(_))
+        ));
     }
 }
