@@ -221,9 +221,19 @@ async fn only_committed_streams_are_offered_and_a_new_peer_is_offered_again() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signalling_between_decision_and_install_makes_the_decision_stale() {
-    let pool = SharedPool::new(38100, 38199);
+/// An answered call between alice and bob on a relay that commits at once: the
+/// pieces the race tests below drive, and where alice sends.
+struct Answered {
+    rec: Arc<Recorder>,
+    relay: Arc<Relay>,
+    reg: Registry<SharedPool>,
+    alice: UdpSocket,
+    offer: Flags,
+    to: SocketAddr,
+}
+
+async fn answered(ports: (u16, u16)) -> Answered {
+    let pool = SharedPool::new(ports.0, ports.1);
     let rec = Arc::new(Recorder::default());
     let relay = Arc::new(Relay::new(pool.clone(), rec.clone()).with_learning_delay(Duration::ZERO));
     let mut reg = Registry::new(settings(), pool.clone());
@@ -237,19 +247,33 @@ async fn signalling_between_decision_and_install_makes_the_decision_stale() {
     let a = reg.answer(&answer, &now).unwrap();
     relay.apply(&a.effects).wait().await;
     let to: SocketAddr = ([127, 0, 0, 1], media_port(&a.sdp.unwrap())).into();
+    Answered {
+        rec,
+        relay,
+        reg,
+        alice,
+        offer,
+        to,
+    }
+}
+
+const PACKET: [u8; 12] = [0x80, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signalling_between_decision_and_install_makes_the_decision_stale() {
+    let mut c = answered((38100, 38199)).await;
     // A re-INVITE lands while alice's first packet is on its way into the kernel.
-    let reinvite = reg.offer(&offer, &now).unwrap().effects;
-    let r = relay.clone();
-    *rec.during_kernelize.lock().unwrap() = Some(Box::new(move || {
+    let reinvite = c.reg.offer(&c.offer, &Now::system()).unwrap().effects;
+    let r = c.relay.clone();
+    *c.rec.during_kernelize.lock().unwrap() = Some(Box::new(move || {
         let _closing = r.apply(&reinvite);
     }));
-    let packet = [0x80, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8];
-    alice.send_to(&packet, to).unwrap();
-    wait_current(&rec, 1).await;
+    c.alice.send_to(&PACKET, c.to).unwrap();
+    wait_current(&c.rec, 1).await;
     // The next packet decides again, on the configuration now in force.
-    alice.send_to(&packet, to).unwrap();
-    wait_current(&rec, 2).await;
-    assert_eq!(*rec.current.lock().unwrap(), [false, true]);
+    c.alice.send_to(&PACKET, c.to).unwrap();
+    wait_current(&c.rec, 2).await;
+    assert_eq!(*c.rec.current.lock().unwrap(), [false, true]);
 }
 
 async fn wait_current(rec: &Recorder, n: usize) {
@@ -267,35 +291,19 @@ async fn wait_current(rec: &Recorder, n: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_between_decision_and_install_makes_the_decision_stale() {
-    let pool = SharedPool::new(38200, 38239);
-    let rec = Arc::new(Recorder::default());
-    let relay = Arc::new(Relay::new(pool.clone(), rec.clone()).with_learning_delay(Duration::ZERO));
-    let mut reg = Registry::new(settings(), pool.clone());
-    let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let now = Now::system();
-    let o = reg
-        .offer(
-            &flags("a", None, sdp(alice.local_addr().unwrap().port())),
-            &now,
-        )
-        .unwrap();
-    relay.apply(&o.effects).wait().await;
-    let answer = flags("a", Some("b"), sdp(bob.local_addr().unwrap().port()));
-    let a = reg.answer(&answer, &now).unwrap();
-    relay.apply(&a.effects).wait().await;
-    let to: SocketAddr = ([127, 0, 0, 1], media_port(&a.sdp.unwrap())).into();
+    let mut c = answered((38200, 38239)).await;
     // The call is deleted while alice's first packet is on its way into the kernel:
     // a target installed now would forward the deleted call's media for good.
-    let (_, gone) = reg.delete(&flags("a", None, String::new()), &now).unwrap();
-    let r = relay.clone();
-    *rec.during_kernelize.lock().unwrap() = Some(Box::new(move || {
+    let (_, gone) = c
+        .reg
+        .delete(&flags("a", None, String::new()), &Now::system())
+        .unwrap();
+    let r = c.relay.clone();
+    *c.rec.during_kernelize.lock().unwrap() = Some(Box::new(move || {
         let _closing = r.apply(&gone);
     }));
-    alice
-        .send_to(&[0x80, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8], to)
-        .unwrap();
-    wait_current(&rec, 1).await;
-    assert_eq!(*rec.current.lock().unwrap(), [false]);
-    assert_eq!(rec.closed.lock().unwrap().len(), 4);
+    c.alice.send_to(&PACKET, c.to).unwrap();
+    wait_current(&c.rec, 1).await;
+    assert_eq!(*c.rec.current.lock().unwrap(), [false]);
+    assert_eq!(c.rec.closed.lock().unwrap().len(), 4);
 }
