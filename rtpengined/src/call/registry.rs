@@ -660,7 +660,7 @@ fn push_monologue(call: &mut Call, tag: &str, now: &Now) -> usize {
 
 fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
     m.learning = Learning {
-        mode,
+        mode: f.endpoint_learning.unwrap_or(mode),
         asymmetric: f.asymmetric && !f.symmetric,
         strict_source: f.strict_source,
         media_handover: f.media_handover,

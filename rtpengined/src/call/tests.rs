@@ -238,6 +238,58 @@ fn sip_source_is_kept_per_party_for_endpoint_learning() {
 }
 
 #[test]
+fn endpoint_learning_per_party_from_the_ng_message() {
+    use super::LearningMode;
+    use crate::ng::bencode::decode;
+    use crate::ng::command::Request;
+    let mut r = reg();
+    let now = Now::system();
+    let parse = |extra: &str, from: &str, to: Option<&str>, port: u16| {
+        let body = sdp(port, "");
+        let to = to.map_or(String::new(), |t| format!("6:to-tag{}:{t}", t.len()));
+        let msg = format!(
+            "d7:call-id1:e7:command5:offer{extra}8:from-tag{}:{from}3:sdp{}:{body}{to}e",
+            from.len(),
+            body.len()
+        );
+        Request::parse(&decode(msg.as_bytes()).unwrap())
+            .unwrap()
+            .flags
+    };
+    let mode = |effects: &[Effect], tag: &str| {
+        configs(effects)
+            .into_iter()
+            .find(|c| c.tag == tag && !c.is_rtcp)
+            .unwrap()
+            .learning
+            .mode
+    };
+    // The key (a string or a list) and the flag, as 10.5 takes them.
+    let offer = parse("17:endpoint-learning3:off", "a", None, 6000);
+    let out = r.offer(&offer, &now).unwrap();
+    assert_eq!(mode(&out.effects, "a"), LearningMode::Off);
+    let answer = parse(
+        "5:flagsl27:endpoint-learning-immediatee",
+        "a",
+        Some("b"),
+        7000,
+    );
+    let out = r.answer(&answer, &now).unwrap();
+    assert_eq!(mode(&out.effects, "b"), LearningMode::Immediate);
+    assert_eq!(mode(&out.effects, "a"), LearningMode::Off);
+    // A message without it puts its party back on --endpoint-learning (10.5 too).
+    let out = r.offer(&parse("", "a", None, 6000), &now).unwrap();
+    assert_eq!(mode(&out.effects, "a"), LearningMode::Delayed);
+    // Unknown modes are ignored with a warning, as 10.5 logs and ignores them.
+    let odd = parse("17:endpoint-learningl9:sometimese", "a", None, 6000);
+    assert_eq!(odd.endpoint_learning, None);
+    assert!(odd
+        .warning()
+        .unwrap()
+        .contains("endpoint-learning=sometimes"));
+}
+
+#[test]
 fn delete_releases_ports_and_limits_apply() {
     let mut s = settings();
     s.max_sessions = 1;

@@ -111,6 +111,9 @@ pub struct Flags {
     pub rtcp_mux: RtcpMuxFlags,
     pub direction: Vec<String>,
     pub interface: Option<String>,
+    /// `endpoint-learning` key or `endpoint-learning-<mode>` flag: this message's
+    /// party learns this way instead of `--endpoint-learning` (as 10.5).
+    pub endpoint_learning: Option<crate::call::LearningMode>,
     /// `received-from: [family, address]`: the SIP source address.
     pub received_from: Option<IpAddr>,
     pub media_address: Option<IpAddr>,
@@ -186,7 +189,6 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
     "to-interface",
     "from-interface",
     "xmlrpc",
-    "endpoint-learning",
     "audio-player",
     "template",
     "end-of-candidates",
@@ -306,6 +308,11 @@ impl Flags {
                 }
             }
             "received-from" => self.apply_received_from(value),
+            "endpoint-learning" | "endpoint learning" => {
+                for item in value.as_text_list() {
+                    self.apply_endpoint_learning(&item);
+                }
+            }
             "media-address" => match value.as_text().and_then(|s| s.parse().ok()) {
                 Some(ip) => self.media_address = Some(ip),
                 None => self.invalid.push("media-address".into()),
@@ -497,7 +504,9 @@ impl Flags {
                 return;
             }
         }
-        if let Some(v) = flag.strip_prefix("replace-") {
+        if let Some(v) = flag.strip_prefix("endpoint-learning-") {
+            self.apply_endpoint_learning(v);
+        } else if let Some(v) = flag.strip_prefix("replace-") {
             self.apply_replace(v);
         } else if let Some(v) = flag.strip_prefix("rtcp-mux-") {
             self.apply_rtcp_mux(v);
@@ -524,6 +533,15 @@ impl Flags {
     }
 
     /// The reply's `warning` text, if anything asked for was not honoured.
+    /// One of 10.5's modes; anything else is ignored with a warning, as 10.5 logs
+    /// and ignores it.
+    fn apply_endpoint_learning(&mut self, mode: &str) {
+        match crate::call::LearningMode::from_name(mode) {
+            Some(m) => self.endpoint_learning = Some(m),
+            None => self.unimplemented.push(format!("endpoint-learning={mode}")),
+        }
+    }
+
     pub fn warning(&self) -> Option<String> {
         if self.unimplemented.is_empty() {
             None
