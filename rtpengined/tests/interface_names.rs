@@ -103,6 +103,21 @@ fn debian_stock_config_starts_and_relays() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A userspace daemon in the foreground, ng on 127.0.0.1:2223, media on `interface`.
+fn userspace_on(interface: &str) -> [&str; 9] {
+    [
+        "--config-file=none",
+        "-t",
+        "-1",
+        "-f",
+        "-E",
+        "-n",
+        "127.0.0.1:2223",
+        "-i",
+        interface,
+    ]
+}
+
 #[test]
 fn interface_name_gives_each_of_its_addresses() {
     let Some(ns) = NetNs::create("cfgif") else {
@@ -113,17 +128,7 @@ fn interface_name_gives_each_of_its_addresses() {
     ns.addr("2001:db8:7::1/64", "rv0");
     // The other end's address is not rv0's.
     ns.addr("198.51.100.2/24", "rv1");
-    let mut d = ns.daemon(&[
-        "--config-file=none",
-        "-t",
-        "-1",
-        "-f",
-        "-E",
-        "-n",
-        "127.0.0.1:2223",
-        "-i",
-        "rv0",
-    ]);
+    let mut d = ns.daemon(&userspace_on("rv0"));
     ns.enter(|| {
         let addr: SocketAddr = "127.0.0.1:2223".parse().unwrap();
         d.wait_ping(&[addr]).unwrap();
@@ -158,17 +163,7 @@ fn missing_interface_stops_the_start() {
             "invalid --interface 'rw1': network interface 'rw1' is down",
         ),
     ] {
-        let mut d = ns.daemon(&[
-            "--config-file=none",
-            "-t",
-            "-1",
-            "-f",
-            "-E",
-            "-n",
-            "127.0.0.1:2223",
-            "-i",
-            spec,
-        ]);
+        let mut d = ns.daemon(&userspace_on(spec));
         let status = d
             .exited(Duration::from_secs(10))
             .unwrap_or_else(|| panic!("{spec}: still running; log: {}", d.log_text()));
