@@ -10,7 +10,7 @@ use crate::config::{Cli, Config};
 use crate::kernel::iptables::Rules;
 use crate::kernel::table::{Setup, PROC_ROOT};
 use crate::kernel::{KernelError, Table};
-use crate::relay::offload::{KernelOffload, NoKernel, Offload};
+use crate::relay::kernel_edge::KernelEdge;
 use crate::relay::pool::SharedPool;
 use crate::relay::Relay;
 use crate::server::call_store::CallStore;
@@ -167,25 +167,22 @@ fn open_kernel(cfg: &Config) -> Result<Result<Table, String>, KernelError> {
 async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
     // rtpengine 10.5 defaults to --table=0 and falls back to userspace without the
     // module (unless --no-fallback, handled before we got here).
-    let mut kernel_offload = None;
-    let offload: Arc<dyn Offload> = match kernel {
+    let kernel_edge = match kernel {
         Ok(table) => {
             info!(
                 table = table.id,
                 adopt = cfg.kernel_adopt,
                 "kernel forwarding enabled"
             );
-            let k = Arc::new(KernelOffload::new(table, cfg.timeout));
-            kernel_offload = Some(k.clone());
-            k
+            Some(Arc::new(KernelEdge::new(table, cfg.timeout)))
         }
         Err(why) => {
             warn!("{why}; relaying in userspace");
-            Arc::new(NoKernel)
+            None
         }
     };
     let pool = SharedPool::new(cfg.port_min, cfg.port_max);
-    let relay = Arc::new(Relay::new(pool.clone(), offload));
+    let relay = Arc::new(Relay::new(pool.clone(), kernel_edge.clone()));
     let settings = Settings {
         interfaces: cfg.interfaces.clone(),
         delete_delay: cfg.delete_delay,
@@ -213,7 +210,7 @@ async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
     if restored > 0 {
         info!(calls = restored, "calls of the previous run restored");
     }
-    if let Some(k) = kernel_offload {
+    if let Some(k) = kernel_edge {
         // Counters of adopted targets before the first timeout sweep.
         k.sync();
         spawn_stats_sync(k);
@@ -249,7 +246,7 @@ async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
 
 /// Folds the kernel's counters into the streams about once a second (as 10.5).
 /// A plain thread: reading blist is a blocking file read.
-fn spawn_stats_sync(k: Arc<KernelOffload>) {
+fn spawn_stats_sync(k: Arc<KernelEdge>) {
     let spawned = std::thread::Builder::new()
         .name("kernel-stats".into())
         .spawn(move || loop {

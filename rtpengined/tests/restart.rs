@@ -182,14 +182,18 @@ fn sdes_keys_survive_a_restart() {
         let c = CryptoAttribute::parse(line).unwrap();
         SrtpDirection::new(&Suite::by_name(&c.suite).unwrap().srtp_params(&c)).unwrap()
     };
-    let (a_send, a_recv) = (direction(A_KEY), direction(&ours));
+    // RefCell: the checks below are closures and SRTP state changes per packet.
+    let (a_send, a_recv) = (
+        std::cell::RefCell::new(direction(A_KEY)),
+        std::cell::RefCell::new(direction(&ours)),
+    );
     // A→B: SRTP under A's key arrives at B as the plain packet; B→A: plain RTP
     // arrives at A as SRTP under the key rtpengined answered with.
     let check = |seq: u16, phase: &str| {
         let plain = rtp(seq, seq as u8);
         let srtp = |s: u16| {
             let p = rtp(s, seq as u8);
-            let wire = protect(&a_send, &p).unwrap();
+            let wire = protect(&mut a_send.borrow_mut(), &p).unwrap();
             (p, wire)
         };
         let (p, got) = relay_with(&alice, to_bob, &bob, seq, srtp)
@@ -198,7 +202,7 @@ fn sdes_keys_survive_a_restart() {
         bob.send_to(&plain, to_alice).unwrap();
         let (got, _) = recv(&alice).unwrap_or_else(|| panic!("{phase}: nothing relayed B→A"));
         assert_eq!(
-            unprotect(&a_recv, &got).as_deref(),
+            unprotect(&mut a_recv.borrow_mut(), &got).as_deref(),
             Some(&plain[..]),
             "{phase}: A decrypts B's packet"
         );

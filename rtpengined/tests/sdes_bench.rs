@@ -56,8 +56,8 @@ fn srtp_protect_unprotect_ns_per_packet() {
             session_params: vec![],
         };
         let params = suite.srtp_params(&crypto);
-        let tx = SrtpDirection::new(&params).unwrap();
-        let rx = SrtpDirection::new(&params).unwrap();
+        let mut tx = SrtpDirection::new(&params).unwrap();
+        let mut rx = SrtpDirection::new(&params).unwrap();
         let mut header = vec![0x80, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78];
         header.extend([0xd5u8; 160]);
         let mut buf = Vec::with_capacity(256);

@@ -22,9 +22,11 @@ pub struct RecvBatch {
 // heap buffers, which move with it; nothing is shared with other threads.
 unsafe impl Send for RecvBatch {}
 
-/// One received datagram.
-pub struct Datagram<'a> {
-    pub data: &'a [u8],
+/// One received datagram, in its receive buffer (whose spare room lets the relay
+/// rewrite it in place, SRTP tag included).
+pub struct DatagramMut<'a> {
+    pub buf: &'a mut [u8],
+    pub len: usize,
     pub source: Option<SocketAddr>,
     pub truncated: bool,
 }
@@ -80,14 +82,16 @@ impl RecvBatch {
         Ok(n as usize)
     }
 
-    /// The `i`-th datagram of the last `recv`.
-    pub fn get(&self, i: usize) -> Datagram<'_> {
+    /// The `i`-th datagram of the last `recv`, writable.
+    pub fn get_mut(&mut self, i: usize) -> DatagramMut<'_> {
         let hdr = &self.hdrs[i];
         let len = (hdr.msg_len as usize).min(SLOT);
-        Datagram {
-            data: &self.bufs[i][..len],
+        let truncated = hdr.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+        DatagramMut {
+            buf: &mut self.bufs[i][..],
+            len,
             source: sockaddr_to_std(&self.addrs[i]),
-            truncated: hdr.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
+            truncated,
         }
     }
 }
@@ -145,12 +149,12 @@ mod tests {
             let n = b.recv(rx.as_raw_fd()).unwrap();
             assert_eq!(n, 6);
             for i in 0..5 {
-                let d = b.get(i);
-                assert_eq!(d.data, &[i as u8; 10]);
+                let d = b.get_mut(i);
+                assert_eq!(&d.buf[..d.len], &[i as u8; 10]);
                 assert_eq!(d.source, Some(tx.local_addr().unwrap()));
                 assert!(!d.truncated);
             }
-            assert!(b.get(5).truncated);
+            assert!(b.get_mut(5).truncated);
         }
     }
 }

@@ -10,25 +10,19 @@
 //!   Received SRTCP is decrypted or not by its E flag whatever was negotiated (10.5's
 //!   `rtcp_savp2avp`), so a peer sending E = 0 without the parameter is accepted.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-
 use rtpengine_core::abi::{self, MAX_SSRC};
+use rtpengine_core::rtp::is_muxed_rtcp;
 use rtpengine_core::srtp::rustcrypto::RustCrypto;
 use rtpengine_core::srtp::{IndexState, SrtcpReplay, SrtpContext, SrtpError};
 
-use super::stream::is_rtcp;
 use crate::srtp::SrtpParams;
 
-/// One direction's SRTP and SRTCP contexts and their running state.
+/// One direction's SRTP and SRTCP contexts and their running state, owned by the
+/// stream's engine (no lock: one task uses it).
 pub struct SrtpDirection {
     params: SrtpParams,
     rtp: SrtpContext<RustCrypto>,
     rtcp: SrtpContext<RustCrypto>,
-    state: Mutex<DirectionState>,
-}
-
-struct DirectionState {
     index: IndexState,
     /// SSRC of each index slot, in order of first appearance.
     ssrcs: [Option<u32>; MAX_SSRC],
@@ -38,7 +32,24 @@ struct DirectionState {
     rtcp_index: u32,
 }
 
-impl DirectionState {
+impl SrtpDirection {
+    pub fn new(params: &SrtpParams) -> Result<SrtpDirection, SrtpError> {
+        let srtp = params.srtp();
+        Ok(SrtpDirection {
+            params: *params,
+            rtp: SrtpContext::new(&RustCrypto, &srtp)?,
+            rtcp: SrtpContext::new_rtcp(&RustCrypto, &params.srtcp())?,
+            index: IndexState::new(&srtp.last_index),
+            ssrcs: [None; MAX_SSRC],
+            rtcp_replay: [SrtcpReplay::default(); MAX_SSRC],
+            rtcp_index: 0,
+        })
+    }
+
+    pub fn params(&self) -> &SrtpParams {
+        &self.params
+    }
+
     /// The index slot of `ssrc`; with more senders than slots the last is shared.
     fn slot(&mut self, ssrc: u32) -> usize {
         if let Some(i) = self.ssrcs.iter().position(|s| *s == Some(ssrc)) {
@@ -52,78 +63,87 @@ impl DirectionState {
             None => MAX_SSRC - 1,
         }
     }
-}
 
-impl SrtpDirection {
-    pub fn new(params: &SrtpParams) -> Result<SrtpDirection, SrtpError> {
-        let srtp = params.srtp();
-        Ok(SrtpDirection {
-            params: *params,
-            rtp: SrtpContext::new(&RustCrypto, &srtp)?,
-            rtcp: SrtpContext::new_rtcp(&RustCrypto, &params.srtcp())?,
-            state: Mutex::new(DirectionState {
-                index: IndexState::new(&srtp.last_index),
-                ssrcs: [None; MAX_SSRC],
-                rtcp_replay: [SrtcpReplay::default(); MAX_SSRC],
-                rtcp_index: 0,
-            }),
-        })
+    /// Whether RTP from `ssrc` would take a free index slot now (an SSRC that a
+    /// kernel target installed earlier cannot know). Once all slots are taken,
+    /// later SSRCs share the last one, as in the kernel, and change nothing.
+    pub fn would_take_slot(&self, ssrc: u32) -> bool {
+        !self.ssrcs.contains(&Some(ssrc)) && self.ssrcs.contains(&None)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, DirectionState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Verifies and decrypts `packet` (SRTP or SRTCP) in place.
-    pub fn unprotect(&self, packet: &mut Vec<u8>) -> Result<(), SrtpError> {
-        let len = packet.len();
-        let mut st = self.lock();
-        if is_rtcp(packet) {
-            let slot = st.slot(ssrc_at(packet, 4));
+    /// Verifies and decrypts the `len` bytes at the start of `buf` (SRTP or
+    /// SRTCP) in place; returns the plain length.
+    pub fn unprotect_in_place(&mut self, buf: &mut [u8], len: usize) -> Result<usize, SrtpError> {
+        let packet = buf.get(..len).ok_or(SrtpError::LengthBeyondBuffer)?;
+        if is_muxed_rtcp(packet) {
+            let slot = self.slot(ssrc_at(packet, 4));
             let got = self
                 .rtcp
-                .decrypt_rtcp(&mut st.rtcp_replay[slot], packet, len)?;
-            packet.truncate(got.len);
+                .decrypt_rtcp(&mut self.rtcp_replay[slot], buf, len)?;
+            Ok(got.len)
         } else {
-            let slot = st.slot(ssrc_at(packet, 8));
-            let got = self.rtp.decrypt_rtp(&mut st.index, slot, packet, len)?;
-            packet.truncate(got.len);
+            let slot = self.slot(ssrc_at(packet, 8));
+            let got = self.rtp.decrypt_rtp(&mut self.index, slot, buf, len)?;
+            Ok(got.len)
         }
+    }
+
+    /// Encrypts and authenticates the `len` bytes at the start of `buf` (RTP or
+    /// RTCP) in place; `buf` must have room for the tag. Returns the new length.
+    pub fn protect_in_place(&mut self, buf: &mut [u8], len: usize) -> Result<usize, SrtpError> {
+        let packet = buf.get(..len).ok_or(SrtpError::LengthBeyondBuffer)?;
+        if is_muxed_rtcp(packet) {
+            let room = buf.get_mut(..len + self.rtcp.rtcp_overhead());
+            let buf = room.ok_or(SrtpError::LengthBeyondBuffer)?;
+            let index = self.rtcp_index;
+            self.rtcp_index = (index + 1) & rtpengine_core::srtp::SRTCP_INDEX_MASK;
+            if self.params.session.unencrypted_srtcp {
+                self.rtcp.encrypt_rtcp_unencrypted(index, buf, len)
+            } else {
+                self.rtcp.encrypt_rtcp(index, buf, len)
+            }
+        } else {
+            let slot = self.slot(ssrc_at(packet, 8));
+            let room = buf.get_mut(..len + self.rtp.overhead());
+            let buf = room.ok_or(SrtpError::LengthBeyondBuffer)?;
+            let got = self.rtp.encrypt_rtp(&mut self.index, slot, buf, len)?;
+            Ok(got.len)
+        }
+    }
+
+    /// Verifies and decrypts `packet` in place (a growable buffer).
+    pub fn unprotect(&mut self, packet: &mut Vec<u8>) -> Result<(), SrtpError> {
+        let len = packet.len();
+        let n = self.unprotect_in_place(packet, len)?;
+        packet.truncate(n);
         Ok(())
     }
 
-    /// Encrypts and authenticates `packet` (RTP or RTCP) in place.
-    pub fn protect(&self, packet: &mut Vec<u8>) -> Result<(), SrtpError> {
+    /// Encrypts and authenticates `packet` in place (a growable buffer).
+    pub fn protect(&mut self, packet: &mut Vec<u8>) -> Result<(), SrtpError> {
         let len = packet.len();
-        let mut st = self.lock();
-        if is_rtcp(packet) {
-            packet.resize(len + self.rtcp.rtcp_overhead(), 0);
-            let index = st.rtcp_index;
-            st.rtcp_index = (index + 1) & rtpengine_core::srtp::SRTCP_INDEX_MASK;
-            let n = if self.params.session.unencrypted_srtcp {
-                self.rtcp.encrypt_rtcp_unencrypted(index, packet, len)?
-            } else {
-                self.rtcp.encrypt_rtcp(index, packet, len)?
-            };
-            packet.truncate(n);
-        } else {
-            packet.resize(len + self.rtp.overhead(), 0);
-            let slot = st.slot(ssrc_at(packet, 8));
-            let got = self.rtp.encrypt_rtp(&mut st.index, slot, packet, len)?;
-            packet.truncate(got.len);
+        packet.resize(len + self.rtp.overhead().max(self.rtcp.rtcp_overhead()), 0);
+        match self.protect_in_place(packet, len) {
+            Ok(n) => {
+                packet.truncate(n);
+                Ok(())
+            }
+            Err(e) => {
+                packet.truncate(len);
+                Err(e)
+            }
         }
-        Ok(())
     }
 
     /// Highest RTP index per slot (to seed a kernel target and keep the ROC).
     pub fn last_index(&self) -> [u64; MAX_SSRC] {
-        self.lock().index.last_index()
+        self.index.last_index()
     }
 
     /// The SSRC of each index slot (the kernel target's SSRC slots, see
     /// `kernel::target::track_ssrcs`).
     pub fn ssrcs(&self) -> [Option<u32>; MAX_SSRC] {
-        self.lock().ssrcs
+        self.ssrcs
     }
 
     /// The negotiated SRTP parameters (session parameters applied) with the live
@@ -139,24 +159,23 @@ impl SrtpDirection {
     /// grows: the higher one is right. A slot the kernel did not move (still its
     /// seed, or empty when the target was installed) but userspace did since (a new
     /// SSRC that reached it) keeps userspace's, and its replay window.
-    pub fn resume_from_kernel(&self, kernel_last_index: &[u64; MAX_SSRC]) {
-        let mut st = self.lock();
+    pub fn resume_from_kernel(&mut self, kernel_last_index: &[u64; MAX_SSRC]) {
         for (slot, &index) in kernel_last_index.iter().enumerate() {
-            if index > st.index.last(slot) {
-                st.index.set_last_index(slot, index);
+            if index > self.index.last(slot) {
+                self.index.set_last_index(slot, index);
             }
         }
     }
 }
 
 /// `packet` verified and decrypted, `None` if it fails (to be dropped).
-pub fn unprotect(direction: &SrtpDirection, packet: &[u8]) -> Option<Vec<u8>> {
+pub fn unprotect(direction: &mut SrtpDirection, packet: &[u8]) -> Option<Vec<u8>> {
     let mut buf = packet.to_vec();
     direction.unprotect(&mut buf).ok().map(|()| buf)
 }
 
 /// `packet` encrypted and authenticated, `None` if it cannot be (not RTP).
-pub fn protect(direction: &SrtpDirection, packet: &[u8]) -> Option<Vec<u8>> {
+pub fn protect(direction: &mut SrtpDirection, packet: &[u8]) -> Option<Vec<u8>> {
     let mut buf = packet.to_vec();
     direction.protect(&mut buf).ok().map(|()| buf)
 }
@@ -167,25 +186,22 @@ fn ssrc_at(packet: &[u8], at: usize) -> u32 {
         .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-/// A stream's SRTP, replaced only when signalling changes its parameters (so
-/// a re-INVITE with the same keys keeps ROC and replay state).
+/// A stream's SDES-SRTP, both directions; `None` where that direction is plain.
+/// Replaced only when signalling changes its parameters, so a re-INVITE with the
+/// same keys keeps ROC and replay state. Each replacement of a direction gets a
+/// new `epoch`: an SRTP index the kernel hands back belongs to the epoch the
+/// target was installed with.
 #[derive(Default)]
 pub struct StreamSrtp {
-    current: Mutex<Option<Arc<Transforms>>>,
-    /// Packets dropped because they failed to authenticate or decrypt.
-    pub auth_failures: AtomicU64,
-}
-
-/// Both directions of one stream; `None` where that direction is plain RTP.
-pub struct Transforms {
     pub decrypt: Option<SrtpDirection>,
     pub encrypt: Option<SrtpDirection>,
+    pub epoch: u64,
 }
 
-impl std::fmt::Debug for Transforms {
+impl std::fmt::Debug for StreamSrtp {
     // Keys stay out of logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Transforms")
+        f.debug_struct("StreamSrtp")
             .field("decrypt", &self.decrypt.is_some())
             .field("encrypt", &self.encrypt.is_some())
             .finish()
@@ -193,48 +209,32 @@ impl std::fmt::Debug for Transforms {
 }
 
 impl StreamSrtp {
-    pub fn get(&self) -> Option<Arc<Transforms>> {
-        self.current
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+    pub fn any(&self) -> bool {
+        self.decrypt.is_some() || self.encrypt.is_some()
     }
 
     /// Installs the parameters signalling chose. Bad parameters (which the
     /// negotiation never produces) leave that direction plain and are
     /// returned for the log.
     pub fn update(
-        &self,
+        &mut self,
         decrypt: Option<&SrtpParams>,
         encrypt: Option<&SrtpParams>,
     ) -> Result<(), SrtpError> {
-        let mut cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        let same = |have: Option<&SrtpDirection>, want: Option<&SrtpParams>| {
-            have.map(|d| &d.params) == want
+        let same = |have: &Option<SrtpDirection>, want: Option<&SrtpParams>| {
+            have.as_ref().map(|d| &d.params) == want
         };
-        if let Some(t) = cur.as_ref() {
-            if same(t.decrypt.as_ref(), decrypt) && same(t.encrypt.as_ref(), encrypt) {
-                return Ok(());
-            }
-        }
-        if decrypt.is_none() && encrypt.is_none() {
-            *cur = None;
+        if same(&self.decrypt, decrypt) && same(&self.encrypt, encrypt) {
             return Ok(());
         }
         let mut result = Ok(());
         let mut build = |p: Option<&SrtpParams>| {
             p.and_then(|p| SrtpDirection::new(p).map_err(|e| result = Err(e)).ok())
         };
-        let transforms = Transforms {
-            decrypt: build(decrypt),
-            encrypt: build(encrypt),
-        };
-        *cur = Some(Arc::new(transforms));
+        self.decrypt = build(decrypt);
+        self.encrypt = build(encrypt);
+        self.epoch += 1;
         result
-    }
-
-    pub fn failed(&self) {
-        self.auth_failures.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -269,8 +269,8 @@ mod tests {
     fn every_suite_round_trips_and_tampering_is_refused() {
         for suite in crate::srtp::SUITES {
             let p = params(suite.name, 0x5a);
-            let tx = SrtpDirection::new(&p).unwrap_or_else(|e| panic!("{}: {e:?}", suite.name));
-            let rx = SrtpDirection::new(&p).unwrap();
+            let mut tx = SrtpDirection::new(&p).unwrap_or_else(|e| panic!("{}: {e:?}", suite.name));
+            let mut rx = SrtpDirection::new(&p).unwrap();
             for seq in [1u16, 2, 3] {
                 let plain = rtp_packet(seq);
                 let mut pkt = plain.clone();
@@ -298,9 +298,9 @@ mod tests {
 
     #[test]
     fn other_keys_fail_and_replay_is_refused() {
-        let tx = SrtpDirection::new(&params("AES_CM_128_HMAC_SHA1_80", 1)).unwrap();
-        let rx_wrong = SrtpDirection::new(&params("AES_CM_128_HMAC_SHA1_80", 2)).unwrap();
-        let rx = SrtpDirection::new(&params("AES_CM_128_HMAC_SHA1_80", 1)).unwrap();
+        let mut tx = SrtpDirection::new(&params("AES_CM_128_HMAC_SHA1_80", 1)).unwrap();
+        let mut rx_wrong = SrtpDirection::new(&params("AES_CM_128_HMAC_SHA1_80", 2)).unwrap();
+        let mut rx = SrtpDirection::new(&params("AES_CM_128_HMAC_SHA1_80", 1)).unwrap();
         let mut pkt = rtp_packet(7);
         tx.protect(&mut pkt).unwrap();
         assert!(rx_wrong.unprotect(&mut pkt.clone()).is_err());
@@ -341,7 +341,7 @@ mod tests {
     #[test]
     fn session_parameters_leave_payload_clear_or_unauthenticated() {
         let plain = rtp_packet(5);
-        let clear = SrtpDirection::new(&with_session(
+        let mut clear = SrtpDirection::new(&with_session(
             "AES_CM_128_HMAC_SHA1_80",
             &["UNENCRYPTED_SRTP"],
         ))
@@ -350,7 +350,7 @@ mod tests {
         clear.protect(&mut p).unwrap();
         assert_eq!(&p[..plain.len()], &plain[..], "payload must stay clear");
         assert_eq!(p.len(), plain.len() + 10, "but carry the tag");
-        let unauth = SrtpDirection::new(&with_session(
+        let mut unauth = SrtpDirection::new(&with_session(
             "AES_CM_128_HMAC_SHA1_80",
             &["UNAUTHENTICATED_SRTP"],
         ))
@@ -370,7 +370,7 @@ mod tests {
             let null = suite.name.starts_with("NULL");
             for param in ["UNENCRYPTED_SRTP", "UNAUTHENTICATED_SRTP"] {
                 let params = with_session(suite.name, &[param]);
-                let tx = SrtpDirection::new(&params).unwrap();
+                let mut tx = SrtpDirection::new(&params).unwrap();
                 let plain = rtcp_packet();
                 let mut p = plain.clone();
                 tx.protect(&mut p).unwrap();
@@ -391,10 +391,10 @@ mod tests {
                     "{what}: SRTCP encrypted"
                 );
                 // The peer's SRTCP (same keys, no parameters) is decrypted.
-                let plain_suite = SrtpDirection::new(&with_session(suite.name, &[])).unwrap();
+                let mut plain_suite = SrtpDirection::new(&with_session(suite.name, &[])).unwrap();
                 let mut from_peer = plain.clone();
                 plain_suite.protect(&mut from_peer).unwrap();
-                let rx = SrtpDirection::new(&params).unwrap();
+                let mut rx = SrtpDirection::new(&params).unwrap();
                 rx.unprotect(&mut from_peer).unwrap();
                 assert_eq!(from_peer, plain, "{what}: SRTCP decrypted");
                 let mut bad = p.clone();
@@ -413,7 +413,7 @@ mod tests {
             let gcm = suite.name.starts_with("AEAD");
             let what = suite.name;
             let unenc = with_session(suite.name, &["UNENCRYPTED_SRTCP"]);
-            let tx = SrtpDirection::new(&unenc).unwrap();
+            let mut tx = SrtpDirection::new(&unenc).unwrap();
             let plain = rtcp_packet();
             for index in 0..3u32 {
                 let mut p = plain.clone();
@@ -427,7 +427,7 @@ mod tests {
                 assert_eq!(e_word(&p, plain.len(), gcm), index, "{what}: E = 0");
                 // A receiver that negotiated encryption takes E = 0 as 10.5 does ...
                 let encrypted = with_session(suite.name, &[]);
-                let rx = SrtpDirection::new(&encrypted).unwrap();
+                let mut rx = SrtpDirection::new(&encrypted).unwrap();
                 let mut got = p.clone();
                 let mut bad = p.clone();
                 rx.unprotect(&mut got).unwrap();
@@ -508,8 +508,8 @@ mod tests {
     #[test]
     fn kernel_handover_carries_the_index_both_ways() {
         let p = params("AES_CM_128_HMAC_SHA1_80", 4);
-        let tx = SrtpDirection::new(&p).unwrap();
-        let rx = SrtpDirection::new(&p).unwrap();
+        let mut tx = SrtpDirection::new(&p).unwrap();
+        let mut rx = SrtpDirection::new(&p).unwrap();
         let mut first = rtp_packet(65_530);
         tx.protect(&mut first).unwrap();
         rx.unprotect(&mut first).unwrap();
@@ -534,7 +534,7 @@ mod tests {
         assert_eq!(rx.last_index()[0], (1 << 16) | 40_001, "ROC continued");
         // The sender protected with ROC 1: a receiver still at ROC 0 finds the
         // packet only by the ROC+1 guess, and lands on the same index.
-        let behind = SrtpDirection::new(&p).unwrap();
+        let mut behind = SrtpDirection::new(&p).unwrap();
         let mut roc0 = [0u64; MAX_SSRC];
         roc0[0] = 40_000;
         behind.resume_from_kernel(&roc0);
@@ -564,13 +564,17 @@ mod tests {
 
     #[test]
     fn update_keeps_state_for_same_parameters() {
-        let s = StreamSrtp::default();
+        let mut s = StreamSrtp::default();
         let p = params("AES_CM_128_HMAC_SHA1_32", 3);
         s.update(Some(&p), None).unwrap();
-        let first = s.get().unwrap();
+        let first = s.epoch;
+        let mut pkt = rtp_packet(9);
+        s.decrypt.as_mut().unwrap().protect(&mut pkt).unwrap();
         s.update(Some(&p), None).unwrap();
-        assert!(Arc::ptr_eq(&first, &s.get().unwrap()));
+        assert_eq!(s.epoch, first, "same parameters, same contexts");
+        assert_eq!(s.decrypt.as_ref().unwrap().ssrcs()[0], Some(0xdeadbeef));
         s.update(None, None).unwrap();
-        assert!(s.get().is_none());
+        assert!(!s.any());
+        assert_ne!(s.epoch, first);
     }
 }

@@ -1,0 +1,82 @@
+//! A stream's statistics as its call's task last published them, for signalling
+//! (query, delete, timeouts) to read without asking the task. Written only by the
+//! owning task, after each batch of packets; the engine never reads it, so these
+//! counters decide nothing on the packet path.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::call::StreamStats;
+
+pub struct Board {
+    epoch: Instant,
+    packets: AtomicU64,
+    bytes: AtomicU64,
+    errors: AtomicU64,
+    /// Milliseconds since `epoch` of the last packet, plus one (0 = never).
+    last_packet_ms: AtomicU64,
+    /// Changes a few times per call: the task compares before it locks.
+    peer: Mutex<Peer>,
+}
+
+/// The part of the statistics that is not a counter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Peer {
+    pub learned: Option<SocketAddr>,
+    pub confirmed: bool,
+    pub kernelized: bool,
+}
+
+impl Peer {
+    pub fn of(s: &StreamStats) -> Peer {
+        Peer {
+            learned: s.learned,
+            confirmed: s.confirmed,
+            kernelized: s.kernelized,
+        }
+    }
+}
+
+impl Board {
+    pub fn new(epoch: Instant) -> Board {
+        Board {
+            epoch,
+            packets: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            last_packet_ms: AtomicU64::new(0),
+            peer: Mutex::new(Peer::default()),
+        }
+    }
+
+    /// Publishes the counters of `s`.
+    pub fn store_counters(&self, s: &StreamStats) {
+        self.packets.store(s.packets, Ordering::Relaxed);
+        self.bytes.store(s.bytes, Ordering::Relaxed);
+        self.errors.store(s.errors, Ordering::Relaxed);
+        let ms = s.last_packet.map_or(0, |t| {
+            t.saturating_duration_since(self.epoch).as_millis() as u64 + 1
+        });
+        self.last_packet_ms.store(ms, Ordering::Relaxed);
+    }
+
+    pub fn store_peer(&self, p: Peer) {
+        *self.peer.lock().unwrap_or_else(|e| e.into_inner()) = p;
+    }
+
+    pub fn load(&self) -> StreamStats {
+        let p = *self.peer.lock().unwrap_or_else(|e| e.into_inner());
+        let ms = self.last_packet_ms.load(Ordering::Relaxed);
+        StreamStats {
+            packets: self.packets.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            last_packet: (ms > 0).then(|| self.epoch + Duration::from_millis(ms - 1)),
+            learned: p.learned,
+            confirmed: p.confirmed,
+            kernelized: p.kernelized,
+        }
+    }
+}

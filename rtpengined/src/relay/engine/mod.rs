@@ -1,0 +1,503 @@
+//! The media engine of one call, sans-IO: every stream of the call (its sockets'
+//! state, endpoint learning, SRTP, kernel target, counters) in one state machine
+//! that one task owns.
+//!
+//! Inputs: a datagram with the stream it arrived on, its source and the time;
+//! signalling (`configure`, `close`, `adopt`); the kernel edge's answers and
+//! counters. Outputs: the datagram to send (returned by `datagram`), kernel
+//! operations and events (`poll_output`), statistics (`publish`). No socket, no
+//! clock, no lock, no atomic: the same inputs in the same order give the same
+//! outputs, which is what the tests script.
+//!
+//! Why one engine per call and not per socket: a packet received on one stream is
+//! sent by its sink, to the sink's learned peer, encrypted with the sink's SRTP
+//! state, and a kernel target is built from both. With both in one owner, a
+//! signalling change and a packet are simply two inputs in some order; the
+//! "decided on the old configuration, installed after the change" races of a
+//! shared-state design cannot be expressed.
+
+mod demux;
+pub mod kernel;
+mod stream;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use rtpengine_core::abi::Stats;
+use rtpengine_core::srtp::SrtpError;
+
+use crate::call::{StreamConfig, StreamId, StreamStats};
+use crate::kernel::address::to_abi;
+use crate::kernel::counters::Baseline;
+use crate::kernel::target::{build, track_ssrcs, Crypto, Output as KernelOutput, SourceCheck};
+use crate::relay::learning::{Params, Verdict};
+pub use demux::{classify, Kind};
+use kernel::{KernelIndexes, KernelOp, KernelState, Refusal, Resume, Summary, Target};
+use stream::Stream;
+
+/// A datagram to send: the bytes left in the caller's buffer by `datagram`, out of
+/// the socket of stream `via`, to `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit {
+    pub via: StreamId,
+    pub to: SocketAddr,
+    pub len: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Kernel(KernelOp),
+    Event(Event),
+}
+
+/// What happened, for the log (and, later, for other consumers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Endpoint learning committed to `peer` (10.5: "confirmed").
+    Committed {
+        stream: StreamId,
+        peer: Option<SocketAddr>,
+    },
+    /// Where the stream's media goes changed, on a packet from `source`.
+    PeerChanged {
+        stream: StreamId,
+        peer: Option<SocketAddr>,
+        source: SocketAddr,
+    },
+    /// The stream stays in userspace until signalling changes it.
+    KernelRefused { stream: StreamId, why: Refusal },
+    /// Signalling gave SRTP parameters the transform refuses; that direction
+    /// stays plain.
+    SrtpRefused { stream: StreamId, error: SrtpError },
+}
+
+pub struct Engine {
+    /// A call has a handful of streams: a vector searched by id beats a map.
+    streams: Vec<Stream>,
+    /// Kernel forwarding is available.
+    kernel: bool,
+    /// How long endpoint learning stays open after signalling.
+    learning_delay: Duration,
+    outputs: VecDeque<Output>,
+    tickets: u64,
+}
+
+impl Engine {
+    pub fn new(kernel: bool, learning_delay: Duration) -> Engine {
+        Engine {
+            streams: Vec::new(),
+            kernel,
+            learning_delay,
+            outputs: VecDeque::new(),
+            tickets: 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.streams.is_empty()
+    }
+
+    fn index(&self, id: StreamId) -> Option<usize> {
+        self.streams.iter().position(|s| s.cfg.id == id)
+    }
+
+    fn emit(&mut self, e: Event) {
+        self.outputs.push_back(Output::Event(e));
+    }
+
+    /// The next kernel operation or event, in the order they happened.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// Signalling (re)configured a stream at `now`: endpoint learning starts over,
+    /// SRTP follows the new parameters, and the stream and those forwarding to it
+    /// leave the kernel until their peers are confirmed again, as in 10.5.
+    pub fn configure(&mut self, now: Instant, cfg: StreamConfig) {
+        let id = cfg.id;
+        let delay = self.learning_delay;
+        let i = match self.index(id) {
+            Some(i) => i,
+            None => {
+                self.streams.push(Stream::new(cfg.clone(), delay, now));
+                self.streams.len() - 1
+            }
+        };
+        let s = &mut self.streams[i];
+        s.learner.signalled(Params::of(&cfg, delay), now);
+        let srtp = s.srtp.update(
+            cfg.kernel.srtp_in.as_deref(),
+            cfg.kernel.srtp_out.as_deref(),
+        );
+        s.cfg = cfg;
+        s.dirty = true;
+        if let Err(error) = srtp {
+            self.emit(Event::SrtpRefused { stream: id, error });
+        }
+        self.unkernelize(id);
+        // A refusal was for the old configuration.
+        self.streams[i].kernel = KernelState::Idle;
+    }
+
+    /// The stream is gone: its target and those forwarding to it go too.
+    pub fn close(&mut self, id: StreamId) {
+        self.unkernelize(id);
+        if let Some(i) = self.index(id) {
+            self.streams.swap_remove(i);
+        }
+    }
+
+    /// A stream restored after a restart took over the kernel target left on its
+    /// local address (the edge found it); `source` is the peer the target accepts.
+    pub fn adopt(&mut self, now: Instant, id: StreamId, source: Option<SocketAddr>) {
+        let Some(i) = self.index(id) else { return };
+        let resume = self.resume_of(i);
+        let s = &mut self.streams[i];
+        s.kernel = KernelState::Installed {
+            target: Target {
+                local: to_abi(s.cfg.local),
+                sink: s.cfg.sink,
+                resume,
+            },
+            // The target's counters so far belong to this stream: count them all.
+            baseline: Baseline::default(),
+            since: now,
+        };
+        if let Some(source) = source {
+            s.learner.adopt(source);
+        }
+        s.dirty = true;
+    }
+
+    /// Where a target of stream `i` (to its sink) would hand SRTP indexes back.
+    fn resume_of(&self, i: usize) -> Option<Resume> {
+        let here = &self.streams[i];
+        let sink = here.cfg.sink.and_then(|id| self.index(id));
+        let sink_encrypts = sink.is_some_and(|k| self.streams[k].srtp.encrypt.is_some());
+        if here.srtp.decrypt.is_none() && !sink_encrypts {
+            return None;
+        }
+        let (sink, sink_epoch) = match sink {
+            Some(k) => (self.streams[k].cfg.id, self.streams[k].srtp.epoch),
+            None => (here.cfg.id, here.srtp.epoch),
+        };
+        Some(Resume {
+            here: here.cfg.id,
+            here_epoch: here.srtp.epoch,
+            sink,
+            sink_epoch,
+        })
+    }
+
+    /// Takes stream `id`, and every stream whose target forwards to it, out of the
+    /// kernel.
+    fn unkernelize(&mut self, id: StreamId) {
+        let mut gone = Vec::new();
+        for s in &mut self.streams {
+            let Some(target) = s.kernel.target().copied() else {
+                continue;
+            };
+            if s.cfg.id == id || target.sink == Some(id) {
+                s.kernel = KernelState::Idle;
+                s.dirty = true;
+                gone.push(KernelOp::Remove {
+                    stream: s.cfg.id,
+                    local: target.local,
+                    resume: target.resume,
+                });
+            }
+        }
+        self.outputs.extend(gone.into_iter().map(Output::Kernel));
+    }
+
+    /// A datagram too large for the receive buffer arrived on `at`.
+    pub fn truncated(&mut self, at: StreamId) {
+        if let Some(i) = self.index(at) {
+            self.streams[i].error();
+        }
+    }
+
+    /// Sending a datagram out of `via` failed (a full socket buffer drops it, as
+    /// in 10.5).
+    pub fn send_failed(&mut self, via: StreamId) {
+        self.truncated(via);
+    }
+
+    /// A datagram of `len` bytes at the start of `buf` arrived on stream `at` from
+    /// `src` at `now`. Returns what to send, rewritten in place in `buf` (whose
+    /// spare room takes an SRTP tag); kernel operations and events are queued.
+    pub fn datagram(
+        &mut self,
+        now: Instant,
+        at: StreamId,
+        src: SocketAddr,
+        buf: &mut [u8],
+        len: usize,
+    ) -> Option<Transmit> {
+        let i = self.index(at)?;
+        let rtcp_socket = self.streams[i].cfg.is_rtcp;
+        let kind = classify(buf.get(..len)?, rtcp_socket);
+        let media = matches!(kind, Kind::Rtp | Kind::Rtcp);
+        let mut len = len;
+        // SRTP from the peer is verified before it counts or teaches anything (as
+        // in 10.5); failures, and what is not RTP on an SRTP stream, are dropped.
+        if self.streams[i].srtp.decrypt.is_some() {
+            let fresh = media && self.new_ssrc_beside_kernel(i, i, &buf[..len], false);
+            let s = &mut self.streams[i];
+            let d = s.srtp.decrypt.as_mut()?;
+            let plain = if media {
+                d.unprotect_in_place(buf, len).ok()
+            } else {
+                None
+            };
+            match plain {
+                Some(n) => len = n,
+                None => {
+                    s.error();
+                    return None;
+                }
+            }
+            if fresh {
+                // The kernel target tracks the SSRCs it was given; take it back
+                // so that it is installed again with this one too.
+                self.unkernelize(at);
+            }
+        }
+        // 10.5 (its GH #697): stray RTCP on an RTP port does not teach the peer.
+        let learnable = rtcp_socket || kind != Kind::Rtcp;
+        let s = &mut self.streams[i];
+        let learned = s.learner.packet(src, now, learnable);
+        if learned.verdict == Verdict::Drop {
+            s.error();
+            return None;
+        }
+        s.count(len, now);
+        let peer = s.learner.destination();
+        if learned.committed {
+            self.emit(Event::Committed { stream: at, peer });
+        }
+        if learned.changed {
+            self.emit(Event::PeerChanged {
+                stream: at,
+                peer,
+                source: src,
+            });
+            if self.kernel {
+                // This stream's target and those forwarding to its old (or
+                // signalled) peer are stale.
+                self.unkernelize(at);
+            }
+        }
+        let cfg = &self.streams[i].cfg;
+        let sink_id = match (kind, cfg.rtcp_sink) {
+            (Kind::Rtcp, Some(r)) if !cfg.is_rtcp => Some(r),
+            _ => cfg.sink,
+        };
+        let k = sink_id.and_then(|id| self.index(id))?;
+        // The kernel does SRTP but not SRTCP: a separate RTCP socket of an SRTP
+        // stream stays in userspace (muxed RTCP reaches userspace via RTCP_MUX).
+        let srtcp_here = rtcp_socket && (self.streams[i].srtp.any() || self.streams[k].srtp.any());
+        // Only a committed stream moves into the kernel (10.5: a confirmed one).
+        if let Some(source) = learned.kernel {
+            if self.kernel && !srtcp_here && self.streams[i].kernel == KernelState::Idle {
+                self.offer_to_kernel(i, source);
+            }
+        }
+        let to = self.streams[k].learner.destination()?;
+        if self.streams[k].srtp.encrypt.is_some() {
+            let fresh = media && self.new_ssrc_beside_kernel(i, k, &buf[..len], true);
+            let sink = &mut self.streams[k];
+            let e = sink.srtp.encrypt.as_mut()?;
+            let protected = if media {
+                e.protect_in_place(buf, len).ok()
+            } else {
+                None
+            };
+            match protected {
+                Some(n) => len = n,
+                None => {
+                    sink.error();
+                    return None;
+                }
+            }
+            if fresh {
+                self.unkernelize(at);
+            }
+        }
+        Some(Transmit {
+            via: self.streams[k].cfg.id,
+            to,
+            len,
+        })
+    }
+
+    /// Before SRTP runs on `packet` (received by stream `i`, with the SRTP of
+    /// stream `k`: `i` decrypting, or its sink encrypting): whether it brings an
+    /// SSRC that stream `i`'s kernel target cannot know (the target was installed
+    /// with the SSRCs seen so far, and this one would take a free slot now).
+    fn new_ssrc_beside_kernel(&self, i: usize, k: usize, packet: &[u8], encrypt: bool) -> bool {
+        let here = &self.streams[i];
+        if here.cfg.is_rtcp || here.kernel.target().is_none() || packet.len() < 12 {
+            return false;
+        }
+        if rtpengine_core::rtp::is_muxed_rtcp(packet) {
+            return false;
+        }
+        let srtp = &self.streams[k].srtp;
+        let d = if encrypt {
+            &srtp.encrypt
+        } else {
+            &srtp.decrypt
+        };
+        let ssrc = u32::from_be_bytes([packet[8], packet[9], packet[10], packet[11]]);
+        d.as_ref().is_some_and(|d| d.would_take_slot(ssrc))
+    }
+
+    /// Stream `i` is committed: ask the edge to install its target (RTP to its
+    /// RTP sink; muxed RTCP stays in userspace), if the sink has a peer.
+    fn offer_to_kernel(&mut self, i: usize, source: SourceCheck) {
+        let here = &self.streams[i];
+        let Some(k) = here.cfg.sink.and_then(|id| self.index(id)) else {
+            return;
+        };
+        let sink = &self.streams[k];
+        let Some(to) = sink.learner.destination() else {
+            return;
+        };
+        let out = KernelOutput {
+            from: sink.cfg.local,
+            to,
+            tos: sink.cfg.tos.unwrap_or(0),
+        };
+        let crypto = Crypto {
+            decrypt: here.srtp.decrypt.as_ref().map(|d| d.kernel_params()),
+            encrypt: sink.srtp.encrypt.as_ref().map(|e| e.kernel_params()),
+        };
+        let id = here.cfg.id;
+        let Some((mut target, destination)) = build(&here.cfg, source, out, &crypto) else {
+            return self.refuse(i, Refusal::Unsupported);
+        };
+        // One SRTP index slot per SSRC seen so far (10.5's track_ssrc); an SSRC
+        // that comes later reaches userspace, which installs the target again.
+        let rx = here.srtp.decrypt.as_ref().map(|d| d.ssrcs());
+        let tx = sink.srtp.encrypt.as_ref().map(|e| e.ssrcs());
+        if let Err(c) = track_ssrcs(&mut target, rx.as_ref(), tx.as_ref()) {
+            return self.refuse(i, Refusal::SlotConflict(c.slot));
+        }
+        let summary = Summary {
+            local: here.cfg.local,
+            source,
+            to,
+            srtp: crypto.any(),
+        };
+        let t = Target {
+            local: target.local,
+            sink: Some(sink.cfg.id),
+            resume: self.resume_of(i),
+        };
+        self.tickets += 1;
+        let ticket = self.tickets;
+        self.streams[i].kernel = KernelState::Pending { ticket, target: t };
+        self.outputs.push_back(Output::Kernel(KernelOp::Install {
+            stream: id,
+            ticket,
+            target: Box::new(target),
+            destination: Box::new(destination),
+            summary,
+        }));
+    }
+
+    fn refuse(&mut self, i: usize, why: Refusal) {
+        let s = &mut self.streams[i];
+        s.kernel = KernelState::Refused;
+        let stream = s.cfg.id;
+        self.emit(Event::KernelRefused { stream, why });
+    }
+
+    /// The edge executed `Install { stream, ticket }` at `now`: `ok` whether the
+    /// kernel took it. An answer to an installation that a later change already
+    /// took back (and removed after it) changes nothing.
+    pub fn kernel_installed(&mut self, now: Instant, stream: StreamId, ticket: u64, ok: bool) {
+        let Some(i) = self.index(stream) else { return };
+        let s = &mut self.streams[i];
+        let KernelState::Pending { ticket: t, target } = s.kernel else {
+            return;
+        };
+        if t != ticket {
+            return;
+        }
+        s.dirty = true;
+        if ok {
+            s.kernel = KernelState::Installed {
+                target,
+                baseline: Baseline::default(),
+                since: now,
+            };
+        } else {
+            self.refuse(i, Refusal::Kernel);
+        }
+    }
+
+    /// The edge removed a target and read the SRTP indexes it had reached: the
+    /// ROC continues in userspace (only with the keys the target had).
+    pub fn kernel_removed(&mut self, resume: Resume, indexes: &KernelIndexes) {
+        if let Some(i) = self.index(resume.here) {
+            let s = &mut self.streams[i].srtp;
+            if s.epoch == resume.here_epoch {
+                if let Some(d) = s.decrypt.as_mut() {
+                    d.resume_from_kernel(&indexes.decrypt);
+                }
+            }
+        }
+        if let Some(k) = self.index(resume.sink) {
+            let s = &mut self.streams[k].srtp;
+            if s.epoch == resume.sink_epoch {
+                if let Some(e) = s.encrypt.as_mut() {
+                    e.resume_from_kernel(&indexes.encrypt);
+                }
+            }
+        }
+    }
+
+    /// The kernel's totals for `stream`'s target, listed at `read_at`: what it
+    /// forwarded since the previous listing joins the stream's counters.
+    pub fn kernel_counters(&mut self, read_at: Instant, stream: StreamId, stats: &Stats) {
+        let Some(i) = self.index(stream) else { return };
+        let s = &mut self.streams[i];
+        let KernelState::Installed {
+            baseline, since, ..
+        } = &mut s.kernel
+        else {
+            return;
+        };
+        if *since > read_at {
+            return;
+        }
+        let d = baseline.advance(stats);
+        let c = &mut s.counters;
+        c.packets += d.packets;
+        c.bytes += d.bytes;
+        c.errors += d.errors;
+        if d.packets > 0 || d.errors > 0 {
+            c.last_packet = c.last_packet.max(Some(read_at));
+        }
+        s.dirty = true;
+    }
+
+    /// Statistics of every stream that changed since the last call.
+    pub fn publish(&mut self, mut f: impl FnMut(StreamId, StreamStats)) {
+        for s in self.streams.iter_mut().filter(|s| s.dirty) {
+            s.dirty = false;
+            f(s.cfg.id, s.stats());
+        }
+    }
+
+    /// Statistics of one stream.
+    pub fn stats(&self, id: StreamId) -> Option<StreamStats> {
+        self.index(id).map(|i| self.streams[i].stats())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,65 @@
+//! One stream's state inside the engine: configuration, endpoint learning, SRTP,
+//! kernel target and counters. Owned by the engine; nothing else reads it.
+
+use std::time::{Duration, Instant};
+
+use super::kernel::KernelState;
+use crate::call::{StreamConfig, StreamStats};
+use crate::relay::learning::{Learner, Params};
+use crate::relay::srtp::StreamSrtp;
+
+pub struct Stream {
+    pub cfg: StreamConfig,
+    pub learner: Learner,
+    pub srtp: StreamSrtp,
+    pub kernel: KernelState,
+    pub counters: Counters,
+    /// Counters changed since the last `Engine::publish`.
+    pub dirty: bool,
+}
+
+/// What the stream received: in userspace, plus what the kernel reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub packets: u64,
+    pub bytes: u64,
+    pub errors: u64,
+    pub last_packet: Option<Instant>,
+}
+
+impl Stream {
+    pub fn new(cfg: StreamConfig, delay: Duration, now: Instant) -> Stream {
+        Stream {
+            learner: Learner::new(Params::of(&cfg, delay), now),
+            cfg,
+            srtp: StreamSrtp::default(),
+            kernel: KernelState::Idle,
+            counters: Counters::default(),
+            dirty: true,
+        }
+    }
+
+    pub fn count(&mut self, len: usize, now: Instant) {
+        self.counters.packets += 1;
+        self.counters.bytes += len as u64;
+        self.counters.last_packet = Some(now);
+        self.dirty = true;
+    }
+
+    pub fn error(&mut self) {
+        self.counters.errors += 1;
+        self.dirty = true;
+    }
+
+    pub fn stats(&self) -> StreamStats {
+        StreamStats {
+            packets: self.counters.packets,
+            bytes: self.counters.bytes,
+            errors: self.counters.errors,
+            last_packet: self.counters.last_packet,
+            learned: self.learner.learned(),
+            confirmed: self.learner.confirmed(),
+            kernelized: self.kernel.installed(),
+        }
+    }
+}

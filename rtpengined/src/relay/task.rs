@@ -1,0 +1,325 @@
+//! The task that owns one call's media: its sockets and its engine. Everything
+//! that changes the call's media state reaches it as a message (signalling, the
+//! kernel's counters) or a datagram, and is handled in the order it came; the
+//! engine's outputs are executed here (send, kernel operations, log, statistics).
+
+use std::future::poll_fn;
+use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use rtpengine_core::abi::Stats;
+use tokio::io::unix::AsyncFd;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::oneshot;
+use tracing::{debug, info, warn};
+
+use super::batch::{RecvBatch, BATCH};
+use super::board::{Board, Peer};
+use super::engine::kernel::{KernelOp, Refusal};
+use super::engine::{Engine, Event, Output};
+use super::kernel_edge::{Answer, KernelEdge, Owner};
+use super::tos;
+use crate::call::{StreamConfig, StreamId};
+
+pub enum Msg {
+    Apply(Apply),
+    /// The kernel's totals of this call's targets, listed at `read_at`.
+    KernelCounters {
+        read_at: Instant,
+        counters: Vec<(StreamId, Stats)>,
+    },
+}
+
+/// One signalling change of the call, in the order the call model gave it.
+pub struct Apply {
+    pub closes: Vec<StreamId>,
+    pub opens: Vec<Opened>,
+    pub configs: Vec<StreamConfig>,
+    /// Restored streams take over the kernel targets left on their ports.
+    pub restoring: bool,
+    /// Completed once the change is in force (closed sockets are closed).
+    pub done: oneshot::Sender<()>,
+}
+
+/// A socket the call model reserved for a new stream.
+pub struct Opened {
+    pub id: StreamId,
+    pub socket: UdpSocket,
+    pub board: Arc<Board>,
+}
+
+struct Sock {
+    id: StreamId,
+    fd: AsyncFd<UdpSocket>,
+    board: Arc<Board>,
+    /// What `board` shows of the peer (compared before locking it).
+    peer: Peer,
+}
+
+pub struct CallTask {
+    /// Identifies the call to the kernel edge.
+    key: u64,
+    engine: Engine,
+    sockets: Vec<Sock>,
+    kernel: Option<Arc<KernelEdge>>,
+    /// Given to the kernel edge with each target, for its counters.
+    tx: UnboundedSender<Msg>,
+}
+
+enum Wake {
+    Msg(Option<Msg>),
+    Batch(usize, usize),
+}
+
+impl CallTask {
+    pub fn new(
+        key: u64,
+        kernel: Option<Arc<KernelEdge>>,
+        learning_delay: Duration,
+        tx: UnboundedSender<Msg>,
+    ) -> CallTask {
+        CallTask {
+            key,
+            engine: Engine::new(kernel.is_some(), learning_delay),
+            sockets: Vec::new(),
+            kernel,
+            tx,
+        }
+    }
+
+    pub async fn run(mut self, mut rx: UnboundedReceiver<Msg>) {
+        let mut batch = RecvBatch::new();
+        // Sockets are read in turn from here, so a busy one cannot starve the rest.
+        let mut start = 0usize;
+        loop {
+            let sockets = &self.sockets;
+            let woke = poll_fn(|cx| {
+                // Signalling first: packets queued meanwhile see its result.
+                if let Poll::Ready(m) = rx.poll_recv(cx) {
+                    return Poll::Ready(Wake::Msg(m));
+                }
+                let n = sockets.len();
+                for j in 0..n {
+                    let idx = (start + j) % n;
+                    loop {
+                        let mut guard = match sockets[idx].fd.poll_read_ready(cx) {
+                            Poll::Ready(Ok(g)) => g,
+                            Poll::Ready(Err(err)) => {
+                                debug!(%err, "socket not readable");
+                                break;
+                            }
+                            Poll::Pending => break,
+                        };
+                        match guard.try_io(|s| batch.recv(s.get_ref().as_raw_fd())) {
+                            Ok(Ok(got)) => {
+                                if got < BATCH {
+                                    // Drained: skip the extra recvmmsg that would only
+                                    // return EAGAIN. Tokio keeps readiness that
+                                    // arrived after the guard was taken.
+                                    guard.clear_ready();
+                                }
+                                return Poll::Ready(Wake::Batch(idx, got));
+                            }
+                            // ICMP errors (peer port closed) surface here on Linux.
+                            Ok(Err(err)) => debug!(%err, "receive error"),
+                            // Readiness was stale; try_io cleared it: poll again.
+                            Err(_would_block) => {}
+                        }
+                    }
+                }
+                Poll::Pending
+            })
+            .await;
+            match woke {
+                Wake::Msg(None) => return,
+                Wake::Msg(Some(Msg::Apply(a))) => {
+                    self.apply(a);
+                    if self.engine.is_empty() && self.sockets.is_empty() {
+                        return;
+                    }
+                }
+                Wake::Msg(Some(Msg::KernelCounters { read_at, counters })) => {
+                    for (id, stats) in &counters {
+                        self.engine.kernel_counters(read_at, *id, stats);
+                    }
+                    self.publish();
+                }
+                Wake::Batch(idx, n) => {
+                    start = idx + 1;
+                    self.datagrams(idx, &mut batch, n);
+                }
+            }
+        }
+    }
+
+    fn datagrams(&mut self, idx: usize, batch: &mut RecvBatch, n: usize) {
+        let now = Instant::now();
+        let at = self.sockets[idx].id;
+        for i in 0..n {
+            let d = batch.get_mut(i);
+            let Some(src) = d.source else { continue };
+            if d.truncated {
+                self.engine.truncated(at);
+                continue;
+            }
+            let Some(t) = self.engine.datagram(now, at, src, d.buf, d.len) else {
+                continue;
+            };
+            let Some(via) = self.sockets.iter().find(|s| s.id == t.via) else {
+                continue;
+            };
+            if let Err(err) = via.fd.get_ref().send_to(&d.buf[..t.len], t.to) {
+                // A full socket buffer drops the packet (as 10.5 does): waiting for
+                // room would stop this call from reading its sockets meanwhile.
+                debug!(%err, to = %t.to, "send failed");
+                self.engine.send_failed(t.via);
+            }
+        }
+        self.drain();
+        self.publish();
+    }
+
+    fn apply(&mut self, a: Apply) {
+        let now = Instant::now();
+        for id in &a.closes {
+            self.engine.close(*id);
+            // Dropping the socket closes it: the port is free once `done` fires.
+            self.sockets.retain(|s| s.id != *id);
+        }
+        self.drain();
+        for o in a.opens {
+            match register(o.socket) {
+                Ok(fd) => self.sockets.push(Sock {
+                    id: o.id,
+                    fd,
+                    board: o.board,
+                    peer: Peer::default(),
+                }),
+                Err(err) => warn!(%err, "cannot start relaying"),
+            }
+        }
+        for cfg in a.configs {
+            let Some(sock) = self.sockets.iter().find(|s| s.id == cfg.id) else {
+                continue;
+            };
+            if let Some(t) = cfg.tos {
+                tos::set(sock.fd.get_ref(), cfg.local.is_ipv4(), t);
+            }
+            let (id, local) = (cfg.id, cfg.local);
+            self.engine.configure(now, cfg);
+            if a.restoring {
+                if let Some(k) = &self.kernel {
+                    if let Some(source) = k.adopt(local, self.owner(id)) {
+                        self.engine.adopt(now, id, source);
+                    }
+                }
+            }
+        }
+        self.drain();
+        self.publish();
+        let _ = a.done.send(());
+    }
+
+    fn owner(&self, stream: StreamId) -> Owner {
+        Owner {
+            call: self.key,
+            stream,
+            tx: self.tx.clone(),
+        }
+    }
+
+    /// Executes the engine's kernel operations (answering each at once) and logs
+    /// its events.
+    fn drain(&mut self) {
+        while let Some(out) = self.engine.poll_output() {
+            match out {
+                Output::Kernel(op) => {
+                    let Some(k) = self.kernel.clone() else {
+                        continue;
+                    };
+                    let stream = match &op {
+                        KernelOp::Install { stream, .. } | KernelOp::Remove { stream, .. } => {
+                            *stream
+                        }
+                    };
+                    match (k.execute(&op, self.owner(stream)), &op) {
+                        (Answer::Installed { ok }, KernelOp::Install { ticket, .. }) => self
+                            .engine
+                            .kernel_installed(Instant::now(), stream, *ticket, ok),
+                        (
+                            Answer::Removed(Some(idx)),
+                            KernelOp::Remove {
+                                resume: Some(r), ..
+                            },
+                        ) => self.engine.kernel_removed(*r, &idx),
+                        _ => {}
+                    }
+                }
+                Output::Event(e) => log_event(&e, self.local_of(&e)),
+            }
+        }
+    }
+
+    fn local_of(&self, e: &Event) -> Option<SocketAddr> {
+        let id = match e {
+            Event::Committed { stream, .. }
+            | Event::PeerChanged { stream, .. }
+            | Event::KernelRefused { stream, .. }
+            | Event::SrtpRefused { stream, .. } => *stream,
+        };
+        self.sockets
+            .iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.fd.get_ref().local_addr().ok())
+    }
+
+    /// Publishes what changed for signalling to read.
+    fn publish(&mut self) {
+        let sockets = &mut self.sockets;
+        self.engine.publish(|id, stats| {
+            let Some(s) = sockets.iter_mut().find(|s| s.id == id) else {
+                return;
+            };
+            s.board.store_counters(&stats);
+            let peer = Peer::of(&stats);
+            if peer != s.peer {
+                s.peer = peer;
+                s.board.store_peer(peer);
+            }
+        });
+    }
+}
+
+fn register(socket: UdpSocket) -> std::io::Result<AsyncFd<UdpSocket>> {
+    socket.set_nonblocking(true)?;
+    // SAFETY: the AsyncFd takes ownership of `socket`, whose fd stays open and
+    // the same until the AsyncFd (and the socket with it) is dropped.
+    unsafe { AsyncFd::register(socket) }.map_err(std::io::Error::from)
+}
+
+fn log_event(e: &Event, local: Option<SocketAddr>) {
+    match e {
+        Event::Committed { peer, .. } => {
+            info!(?local, ?peer, "endpoint learning committed")
+        }
+        Event::PeerChanged { peer, source, .. } => {
+            debug!(?local, ?peer, %source, "peer address changed")
+        }
+        Event::KernelRefused { why, .. } => match why {
+            Refusal::SlotConflict(slot) => info!(
+                ?local,
+                slot, "SSRC slots differ between decryption and encryption; relaying in userspace"
+            ),
+            Refusal::Unsupported => debug!(
+                ?local,
+                "the kernel cannot forward this stream; relaying in userspace"
+            ),
+            // The kernel edge logged the error.
+            Refusal::Kernel => {}
+        },
+        Event::SrtpRefused { error, .. } => warn!(?local, ?error, "SRTP parameters refused"),
+    }
+}
