@@ -75,8 +75,14 @@ out=$(CHECK_COMMITS_BASE=HEAD~2 "$check" 2>&1); rc=$?
     ok "default range after the base" || not_ok "default range after the base: $out"
 
 out=$(CHECK_COMMITS_BASE=0123456789abcdef0123456789abcdef01234567 "$check" 2>&1); rc=$?
-[ $rc = 2 ] && grep -q 'not in this clone' <<<"$out" &&
+[ $rc = 2 ] && grep -q 'not in this repository' <<<"$out" &&
     ok "missing base is an error" || not_ok "missing base is an error: rc $rc, $out"
+
+# A shallow clone of the last two commits (both bad) without the base checks both.
+git clone -q --depth 2 "file://$repo" "$outside/shallow" || exit 1
+out=$(cd "$outside/shallow" && CHECK_COMMITS_BASE=$root_commit "$check" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q '^commits: 0 passed, 2 failed$' <<<"$out" && grep -q 'shallow clone' <<<"$out" &&
+    ok "shallow clone without the base" || not_ok "shallow clone without the base: rc $rc, $out"
 
 out=$("$check" "nosuch..HEAD" 2>&1); rc=$?
 [ $rc = 2 ] && grep -q "bad revision range" <<<"$out" &&
