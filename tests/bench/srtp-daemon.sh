@@ -20,7 +20,7 @@
 # baseline.
 #
 # Usage: tests/bench/srtp-daemon.sh [--packets N] [--pps R] [--rounds K] [--no-micro]
-#   defaults: 200000 packets each way, 10000 pps each way, 3 rounds (≈ 2.5 min).
+#   defaults: 200000 packets each way, 10000 pps each way, 3 rounds (2.5-4 min).
 # Env: RTPENGINED (default target/release/rtpengined), RTPENGINE_10_5 (default
 #   /usr/bin/rtpengine, else the binary of an extracted rtpengine-daemon .deb, see
 #   below), SRTP_PEER (default target/release/rtpe-srtp-peer), NO_BUILD=1.
