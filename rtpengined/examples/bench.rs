@@ -1,11 +1,13 @@
 //! Benchmark (not a test): rtpengined vs Debian's rtpengine 10.5 in the same run.
 //!
-//! Prints ng offer+answer+delete per second and userspace relay packets per second
-//! for both daemons, and our/their ratio. Run:
+//! Prints ng offer+answer+delete per second, userspace relay packets per second
+//! and the daemon's CPU time per relayed packet for each daemon, and the ratios.
+//! With `RTPENGINED_BEFORE=<path of an earlier rtpengined build>` that build is
+//! measured in the same rounds too (before/after a change). Run:
 //!   cargo run --release -p rtpengined --example bench [-- SECONDS]
-//! Needs Debian's `rtpengine-daemon` (/usr/bin/rtpengine); it runs with --table=-1
-//! (userspace, immediate endpoint learning), ng on 127.0.0.1:22300, media ports
-//! 31000-31999.
+//! Needs Debian's `rtpengine-daemon` (/usr/bin/rtpengine); every daemon runs with
+//! --table=-1 (userspace), rtpengine with immediate endpoint learning. What the
+//! figures mean and what they do not: docs/benchmarks.md.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
@@ -110,8 +112,36 @@ fn ng_rate(ng: &mut Ng, secs: f64, tag: &str) -> f64 {
 /// stream at a realistic rate (rtpengine discards floods on a single stream).
 const RELAY_CALLS: usize = 200;
 
-/// Packets per second relayed alice -> bob, round-robin over `RELAY_CALLS` calls.
-fn relay_rate(ng: &mut Ng, secs: f64, tag: &str) -> (f64, f64) {
+/// CPU time (user + system) the process `pid` has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): state is field 3,
+    // utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    Duration::from_micros(ticks * 1_000_000 / hz)
+}
+
+/// One relay measurement.
+#[derive(Clone, Copy)]
+struct Relayed {
+    /// Packets per second bob received.
+    received: f64,
+    /// Packets per second alice sent.
+    offered: f64,
+    /// The daemon's CPU time per relayed packet, in microseconds.
+    cpu_us: f64,
+}
+
+/// Packets relayed alice -> bob, round-robin over `RELAY_CALLS` calls, and what
+/// they cost the daemon `pid`.
+fn relay_rate(ng: &mut Ng, secs: f64, tag: &str, pid: u32) -> Relayed {
     let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
     let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
     bob.set_read_timeout(Some(Duration::from_millis(200)))
@@ -144,6 +174,7 @@ fn relay_rate(ng: &mut Ng, secs: f64, tag: &str) -> (f64, f64) {
     };
     let mut packet = vec![0x80u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
     packet.extend_from_slice(&[0xd5; 160]);
+    let cpu_before = cpu_time(pid);
     let start = Instant::now();
     let mut sent = 0u64;
     let mut round = 0u32;
@@ -160,15 +191,65 @@ fn relay_rate(ng: &mut Ng, secs: f64, tag: &str) -> (f64, f64) {
         std::thread::sleep(Duration::from_micros(1000));
     }
     std::thread::sleep(Duration::from_millis(300));
+    let cpu = cpu_time(pid).saturating_sub(cpu_before);
     stop.store(true, Ordering::Relaxed);
     counter.join().unwrap();
     for i in 0..RELAY_CALLS {
         let _ = ng.req(&cmd("delete", &format!("{tag}-relay-{i}")));
     }
-    (
-        received.load(Ordering::Relaxed) as f64 / secs,
-        sent as f64 / secs,
-    )
+    let got = received.load(Ordering::Relaxed);
+    Relayed {
+        received: got as f64 / secs,
+        offered: sent as f64 / secs,
+        cpu_us: cpu.as_secs_f64() * 1e6 / got.max(1) as f64,
+    }
+}
+
+/// A daemon under test.
+struct Daemon {
+    name: &'static str,
+    _proc: Proc,
+    pid: u32,
+    ng: Ng,
+    ng_rates: Vec<f64>,
+    relays: Vec<Relayed>,
+}
+
+impl Daemon {
+    fn start(name: &'static str, bin: &std::path::Path, args: Vec<String>, ng: SocketAddr) -> Option<Daemon> {
+        let child = Command::new(bin)
+            .args(args)
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| eprintln!("cannot start {}: {e}", bin.display()))
+            .ok()?;
+        let pid = child.id();
+        let mut d = Daemon {
+            name,
+            _proc: Proc(child),
+            pid,
+            ng: Ng::new(ng),
+            ng_rates: vec![],
+            relays: vec![],
+        };
+        wait_ready(&mut d.ng).then_some(d)
+    }
+
+    fn round(&mut self, secs: f64, r: usize) {
+        let tag = format!("{}{r}", self.name.replace(' ', "-"));
+        self.ng_rates.push(ng_rate(&mut self.ng, secs, &tag));
+        self.relays.push(relay_rate(&mut self.ng, secs, &tag, self.pid));
+    }
+
+    /// Medians: (ng/s, relayed/s, offered/s, CPU µs per packet).
+    fn medians(&self) -> (f64, f64, f64, f64) {
+        (
+            median(self.ng_rates.clone()),
+            median(self.relays.iter().map(|r| r.received).collect()),
+            median(self.relays.iter().map(|r| r.offered).collect()),
+            median(self.relays.iter().map(|r| r.cpu_us).collect()),
+        )
+    }
 }
 
 fn main() {
@@ -188,8 +269,6 @@ fn main() {
                 .unwrap()
                 .join("rtpengined")
         });
-    let ours_ng: SocketAddr = "127.0.0.1:32990".parse().unwrap();
-    let theirs_ng: SocketAddr = "127.0.0.1:22300".parse().unwrap();
     let common = |ng: SocketAddr, min: u16, max: u16| {
         vec![
             "--config-file=none".to_string(),
@@ -201,65 +280,60 @@ fn main() {
             "--delete-delay=0".into(),
             format!("--port-min={min}"),
             format!("--port-max={max}"),
+            "--table=-1".into(),
         ]
     };
-    let _ours = Proc(
-        Command::new(&ours_bin)
-            .args(common(ours_ng, 32000, 32899))
-            .arg("--table=-1")
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", ours_bin.display())),
+    let mut daemons = Vec::new();
+    let ours_ng: SocketAddr = "127.0.0.1:32990".parse().unwrap();
+    daemons.push(
+        Daemon::start("rtpengined", &ours_bin, common(ours_ng, 32000, 32899), ours_ng)
+            .expect("rtpengined did not start"),
     );
-    let theirs = Command::new("/usr/bin/rtpengine")
-        .args(common(theirs_ng, 31000, 31999))
-        .arg("--table=-1")
-        // Its default ("delayed") holds media back for the first seconds; we latch at
-        // once, so compare like with like.
-        .arg("--endpoint-learning=immediate")
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()
-        .map(Proc);
-    let mut ng_ours = Ng::new(ours_ng);
-    assert!(wait_ready(&mut ng_ours), "rtpengined did not start");
-    let mut ng_theirs = Ng::new(theirs_ng);
-    let have_theirs = theirs.is_some() && wait_ready(&mut ng_theirs);
+    // An earlier build of ours (RTPENGINED_BEFORE=path): before/after in one run.
+    if let Ok(before) = std::env::var("RTPENGINED_BEFORE") {
+        let ng: SocketAddr = "127.0.0.1:33990".parse().unwrap();
+        let d = Daemon::start("rtpengined before", before.as_ref(), common(ng, 33000, 33899), ng);
+        daemons.push(d.expect("the RTPENGINED_BEFORE build did not start"));
+    }
+    let theirs_ng: SocketAddr = "127.0.0.1:22300".parse().unwrap();
+    let mut theirs_args = common(theirs_ng, 31000, 31999);
+    // Its default ("delayed") holds media back for the first seconds; we latch at
+    // once, so compare like with like.
+    theirs_args.push("--endpoint-learning=immediate".into());
+    let theirs = Daemon::start("rtpengine 10.5", "/usr/bin/rtpengine".as_ref(), theirs_args, theirs_ng);
+    let have_theirs = theirs.is_some();
+    daemons.extend(theirs);
 
-    // Alternate the two daemons over several rounds and report medians: the machine
+    // Alternate the daemons over several rounds and report medians: the machine
     // is shared, so single measurements are noisy.
     let rounds = 3;
-    let (mut o_ng, mut o_relay, mut t_ng, mut t_relay) = (vec![], vec![], vec![], vec![]);
     for r in 0..rounds {
-        o_ng.push(ng_rate(&mut ng_ours, secs, &format!("ours{r}")));
-        o_relay.push(relay_rate(&mut ng_ours, secs, &format!("ours{r}")));
-        if have_theirs {
-            t_ng.push(ng_rate(&mut ng_theirs, secs, &format!("theirs{r}")));
-            t_relay.push(relay_rate(&mut ng_theirs, secs, &format!("theirs{r}")));
+        for d in daemons.iter_mut() {
+            d.round(secs, r);
         }
     }
-    let (o_ng, (o_relay, o_sent)) = (median(o_ng), median_pair(o_relay));
     println!("median of {rounds} rounds of {secs} s, relay over {RELAY_CALLS} calls");
-    println!("rtpengined:        ng offer+answer+delete/s {o_ng:10.0}   relay packets/s {o_relay:10.0} (offered {o_sent:.0}/s)");
-    if have_theirs {
-        let (t_ng, (t_relay, t_sent)) = (median(t_ng), median_pair(t_relay));
-        println!("rtpengine 10.5:    ng offer+answer+delete/s {t_ng:10.0}   relay packets/s {t_relay:10.0} (offered {t_sent:.0}/s)");
+    let m: Vec<_> = daemons.iter().map(|d| (d.name, d.medians())).collect();
+    for (name, (ng, relayed, offered, cpu)) in &m {
         println!(
-            "ratio (ours/theirs): ng {:.2}   relay {:.2}",
-            o_ng / t_ng,
-            o_relay / t_relay
+            "{name:18} ng offer+answer+delete/s {ng:8.0}   relay packets/s {relayed:8.0} (offered {offered:.0}/s)   CPU {cpu:.2} µs/packet"
         );
-    } else {
+    }
+    let ours = m[0].1;
+    for (name, other) in &m[1..] {
+        println!(
+            "ratio rtpengined/{name}: ng {:.2}   relay {:.2}   CPU per packet {:.2}",
+            ours.0 / other.0,
+            ours.1 / other.1,
+            ours.3 / other.3
+        );
+    }
+    if !have_theirs {
         println!("Debian rtpengine not available (apt-get install rtpengine-daemon): no ratio");
     }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn median_pair(mut v: Vec<(f64, f64)>) -> (f64, f64) {
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
     v[v.len() / 2]
 }
