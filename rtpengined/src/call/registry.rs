@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use super::effect::{Effect, KernelHints, Learning, LearningMode, StreamConfig, StreamId};
 use super::error::CallError;
+use super::interface::Interface;
 use super::model::{Call, IceAlternate, Media, Monologue, Now, PacketStream};
 use super::ports::PortAllocator;
 use super::token::random_token;
-use crate::config::Interface;
 use crate::ng::flags::{Family, Flags, IceMode};
 use crate::sdp::{self, Session};
 use crate::srtp::{self, SdesOptions};

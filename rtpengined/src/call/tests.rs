@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use super::effect::{Effect, NoStats, StreamConfig};
+use super::interface::Interface;
 use super::ports::RangeCursor;
 use super::{Deleted, Expiry, Now, Registry, Settings};
-use crate::config::Interface;
 use crate::ng::flags::Flags;
 
 fn settings() -> Settings {
