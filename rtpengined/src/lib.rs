@@ -4,11 +4,14 @@
 //! `server` runs the ng transports, timers and the call store; `relay` the media
 //! sockets; `kernel` the kernel table and iptables rules; `config` reads options
 //! and resolves interfaces. The protocol modules are re-exported under their old
-//! names, so `crate::call::...` paths keep working.
-pub use rtpengine_proto::{call, ng, sdp, srtp};
+//! names, so `crate::call::...` paths keep working; `call` adds the daemon's
+//! random numbers (`random`).
+pub use rtpengine_proto::{ng, sdp, srtp};
 
+pub mod call;
 pub mod config;
 pub mod daemon;
 pub mod kernel;
+pub mod random;
 pub mod relay;
 pub mod server;

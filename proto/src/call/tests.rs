@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
 use super::effect::{Effect, NoStats, StreamConfig};
 use super::interface::Interface;
 use super::ports::RangeCursor;
@@ -26,8 +29,15 @@ fn settings() -> Settings {
     }
 }
 
-fn reg() -> Registry<RangeCursor> {
-    Registry::new(settings(), RangeCursor::new(40000, 40099))
+/// The registries of these tests: a plain port cursor and a seeded generator.
+type TestRegistry = Registry<RangeCursor, StdRng>;
+
+fn registry(settings: Settings, ports: RangeCursor) -> TestRegistry {
+    Registry::with_rng(settings, ports, StdRng::seed_from_u64(14))
+}
+
+fn reg() -> TestRegistry {
+    registry(settings(), RangeCursor::new(40000, 40099))
 }
 
 fn sdp(port: u16, extra: &str) -> String {
@@ -147,7 +157,7 @@ fn round_robin_interfaces_spread_calls_and_keep_each_call() {
         .iter()
         .map(|s| Interface::parse(s).unwrap())
         .collect();
-    let mut r = Registry::new(settings, RangeCursor::new(40000, 40999));
+    let mut r = registry(settings, RangeCursor::new(40000, 40999));
     let now = Now::system();
     let addr = |sdp: String| {
         sdp.lines()
@@ -208,7 +218,7 @@ fn sip_source_is_kept_per_party_for_endpoint_learning() {
     use super::LearningMode;
     let mut settings = settings();
     settings.endpoint_learning = LearningMode::Heuristic;
-    let mut r = Registry::new(settings, RangeCursor::new(40000, 40099));
+    let mut r = registry(settings, RangeCursor::new(40000, 40099));
     let now = Now::system();
     let stream = |effects: &[Effect], tag: &str| {
         configs(effects)
@@ -293,7 +303,7 @@ fn endpoint_learning_per_party_from_the_ng_message() {
 fn delete_releases_ports_and_limits_apply() {
     let mut s = settings();
     s.max_sessions = 1;
-    let mut r = Registry::new(s, RangeCursor::new(40000, 40099));
+    let mut r = registry(s, RangeCursor::new(40000, 40099));
     let now = Now::system();
     r.offer(&flags("x", "a", None, sdp(6000, "")), &now)
         .unwrap();
@@ -313,7 +323,7 @@ fn delete_releases_ports_and_limits_apply() {
 
 #[test]
 fn out_of_ports_leaves_nothing_behind() {
-    let mut r = Registry::new(settings(), RangeCursor::new(40000, 40002));
+    let mut r = registry(settings(), RangeCursor::new(40000, 40002));
     let now = Now::system();
     let err = r
         .offer(&flags("z", "a", None, sdp(6000, "")), &now)
@@ -337,7 +347,7 @@ fn sweep_expires_idle_and_delayed_calls() {
     let mut s = settings();
     s.timeout = Duration::from_secs(10);
     s.delete_delay = Duration::from_secs(5);
-    let mut r = Registry::new(s, RangeCursor::new(40000, 40099));
+    let mut r = registry(s, RangeCursor::new(40000, 40099));
     let now = Now::system();
     r.offer(&flags("idle", "a", None, sdp(6000, "")), &now)
         .unwrap();
@@ -543,7 +553,7 @@ fn saved_calls_restore_identically() {
     let mut other = settings();
     other.interfaces.truncate(1);
     other.interfaces[0] = Interface::parse("127.0.0.2").unwrap();
-    let mut moved = Registry::new(other, RangeCursor::new(40000, 40099));
+    let mut moved = registry(other, RangeCursor::new(40000, 40099));
     let (effects, skipped) = moved.restore(vec![decode_call(&bytes, &now).unwrap()], &now);
     assert!(effects.is_empty() && moved.calls.is_empty());
     assert!(skipped[0].1.contains("interface"), "{skipped:?}");
@@ -577,4 +587,43 @@ fn saved_calls_restore_identically() {
     bad_peer.monologues[0].peer = Some(7);
     assert!(decode_call(&encode_call(&bad_peer, &now), &now).is_err());
     assert!(decode_call(&bytes[..bytes.len() / 2], &now).is_err());
+}
+
+#[test]
+fn the_injected_rng_decides_keys_and_ice_credentials() {
+    let now = Now::system();
+    let body = sdp(
+        6000,
+        "a=ice-ufrag:peer\r\na=ice-pwd:peerpeerpeerpeerpeerpeer\r\n\
+         a=candidate:1 1 UDP 2130706431 192.0.2.1 6000 typ host\r\n",
+    )
+    .replace("RTP/AVP", "RTP/SAVP");
+    let offer = |seed| {
+        let rng = StdRng::seed_from_u64(seed);
+        let mut r = Registry::with_rng(settings(), RangeCursor::new(40000, 40099), rng);
+        let sent = r.offer(&flags("c", "a", None, body.clone()), &now);
+        sent.unwrap().sdp.unwrap()
+    };
+    let (first, again, other) = (offer(1), offer(1), offer(2));
+    assert!(
+        first.contains("a=crypto:1 AEAD_AES_256_GCM inline:"),
+        "{first}"
+    );
+    assert!(first.contains("a=ice-pwd:"), "{first}");
+    assert_eq!(first, again);
+    // Every fresh key and the ICE credentials change with the generator.
+    let differing = |prefix: &str| {
+        let lines = |s: &str| -> Vec<String> {
+            s.lines()
+                .filter(|l| l.starts_with(prefix))
+                .map(String::from)
+                .collect()
+        };
+        let (a, b) = (lines(&first), lines(&other));
+        assert!(!a.is_empty(), "no {prefix} in {first}");
+        a.iter().zip(&b).all(|(x, y)| x != y)
+    };
+    assert!(differing("a=crypto:"));
+    assert!(differing("a=ice-ufrag:"));
+    assert!(differing("a=ice-pwd:"));
 }

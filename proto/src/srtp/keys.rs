@@ -1,11 +1,10 @@
-//! Fresh master key||salt material from the kernel's CSPRNG.
+//! Fresh master key||salt material from the embedder's random number generator.
 
-use std::fs::File;
-use std::io::{self, Read};
+use rand_core::CryptoRng;
 
-/// `len` random bytes from /dev/urandom.
-pub fn random_key_salt(len: usize) -> io::Result<Vec<u8>> {
+/// `len` bytes from `rng`.
+pub fn random_key_salt(rng: &mut dyn CryptoRng, len: usize) -> Vec<u8> {
     let mut key = vec![0u8; len];
-    File::open("/dev/urandom")?.read_exact(&mut key)?;
-    Ok(key)
+    rng.fill_bytes(&mut key);
+    key
 }
