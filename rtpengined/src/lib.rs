@@ -5,10 +5,11 @@
 //! sockets; `kernel` the kernel table and iptables rules; `config` reads options
 //! and resolves interfaces. The protocol modules are re-exported under their old
 //! names, so `crate::call::...` paths keep working; `call` adds the daemon's
-//! random numbers (`random`).
+//! clock (`clock`) and random numbers (`random`).
 pub use rtpengine_proto::{ng, sdp, srtp};
 
 pub mod call;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod kernel;

@@ -1,6 +1,6 @@
 //! Sans-IO tests of the call model: no sockets, a plain port cursor.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -26,6 +26,15 @@ fn settings() -> Settings {
         final_timeout: Duration::ZERO,
         offer_timeout: Duration::from_secs(3600),
         endpoint_learning: Default::default(),
+    }
+}
+
+/// The time of a test's events: the crate reads no clock, its tests read one
+/// (only a clock reading makes an `Instant`).
+fn clock() -> Now {
+    Now {
+        mono: Instant::now(),
+        unix: Duration::from_secs(1_700_000_000),
     }
 }
 
@@ -70,7 +79,7 @@ fn configs(effects: &[Effect]) -> Vec<&StreamConfig> {
 #[test]
 fn offer_answer_wires_streams_crosswise() {
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     r.offer(&flags("c", "a", None, sdp(6000, "")), &now)
         .unwrap();
     let out = r
@@ -97,7 +106,7 @@ fn offer_answer_wires_streams_crosswise() {
 #[test]
 fn rtcp_mux_accepted_by_answerer() {
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     let o = r
         .offer(&flags("m", "a", None, sdp(6000, "a=rtcp-mux\r\n")), &now)
         .unwrap();
@@ -124,7 +133,7 @@ fn rtcp_mux_accepted_by_answerer() {
 #[test]
 fn reoffer_keeps_ports_and_family_change_moves_them() {
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     let first = r
         .offer(&flags("k", "a", None, sdp(6000, "")), &now)
         .unwrap()
@@ -158,7 +167,7 @@ fn round_robin_interfaces_spread_calls_and_keep_each_call() {
         .map(|s| Interface::parse(s).unwrap())
         .collect();
     let mut r = registry(settings, RangeCursor::new(40000, 40999));
-    let now = Now::system();
+    let now = clock();
     let addr = |sdp: String| {
         sdp.lines()
             .find_map(|l| l.strip_prefix("c=IN IP4 "))
@@ -192,7 +201,7 @@ fn round_robin_interfaces_spread_calls_and_keep_each_call() {
 #[test]
 fn sip_source_and_trust_address() {
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     let mut f = flags("s", "a", None, sdp(6000, ""));
     f.received_from = Some("198.51.100.7".parse().unwrap());
     f.sip_source_address = true;
@@ -219,7 +228,7 @@ fn sip_source_is_kept_per_party_for_endpoint_learning() {
     let mut settings = settings();
     settings.endpoint_learning = LearningMode::Heuristic;
     let mut r = registry(settings, RangeCursor::new(40000, 40099));
-    let now = Now::system();
+    let now = clock();
     let stream = |effects: &[Effect], tag: &str| {
         configs(effects)
             .into_iter()
@@ -253,7 +262,7 @@ fn endpoint_learning_per_party_from_the_ng_message() {
     use crate::ng::bencode::decode;
     use crate::ng::command::Request;
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     let parse = |extra: &str, from: &str, to: Option<&str>, port: u16| {
         let body = sdp(port, "");
         let to = to.map_or(String::new(), |t| format!("6:to-tag{}:{t}", t.len()));
@@ -304,7 +313,7 @@ fn delete_releases_ports_and_limits_apply() {
     let mut s = settings();
     s.max_sessions = 1;
     let mut r = registry(s, RangeCursor::new(40000, 40099));
-    let now = Now::system();
+    let now = clock();
     r.offer(&flags("x", "a", None, sdp(6000, "")), &now)
         .unwrap();
     let err = r
@@ -324,7 +333,7 @@ fn delete_releases_ports_and_limits_apply() {
 #[test]
 fn out_of_ports_leaves_nothing_behind() {
     let mut r = registry(settings(), RangeCursor::new(40000, 40002));
-    let now = Now::system();
+    let now = clock();
     let err = r
         .offer(&flags("z", "a", None, sdp(6000, "")), &now)
         .unwrap_err();
@@ -336,7 +345,7 @@ fn out_of_ports_leaves_nothing_behind() {
 #[test]
 fn rejected_media_gets_no_ports() {
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     let out = r.offer(&flags("r", "a", None, sdp(0, "")), &now).unwrap();
     assert!(out.sdp.unwrap().contains("m=audio 0 "));
     assert_eq!(r.ports().in_use(), 0);
@@ -348,7 +357,7 @@ fn sweep_expires_idle_and_delayed_calls() {
     s.timeout = Duration::from_secs(10);
     s.delete_delay = Duration::from_secs(5);
     let mut r = registry(s, RangeCursor::new(40000, 40099));
-    let now = Now::system();
+    let now = clock();
     r.offer(&flags("idle", "a", None, sdp(6000, "")), &now)
         .unwrap();
     r.answer(&flags("idle", "a", Some("b"), sdp(7000, "")), &now)
@@ -465,7 +474,7 @@ mod prop {
         #[test]
         fn any_flags_are_handled(offer_keys in message(), answer_keys in message()) {
             let mut r = reg();
-            let now = Now::system();
+            let now = clock();
             let build = |cmd: &str, to: Option<&str>, port: u16, keys: &[(String, Owned)]| {
                 let mut m = Owned::dict()
                     .with("command", cmd)
@@ -496,7 +505,7 @@ mod prop {
 fn saved_calls_restore_identically() {
     use super::persist::{decode_call, encode_call};
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     let savp = "m=audio 6000 RTP/SAVP 0 8\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^31|1:4\r\na=ptime:30\r\na=rtcp-mux\r\na=sendonly\r\n";
     let body = sdp(5000, "").replace("m=audio 5000 RTP/AVP 0\r\n", savp);
     let mut offer = flags("p", "a", None, body);
@@ -591,7 +600,7 @@ fn saved_calls_restore_identically() {
 
 #[test]
 fn the_injected_rng_decides_keys_and_ice_credentials() {
-    let now = Now::system();
+    let now = clock();
     let body = sdp(
         6000,
         "a=ice-ufrag:peer\r\na=ice-pwd:peerpeerpeerpeerpeerpeer\r\n\
