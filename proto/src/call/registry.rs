@@ -62,14 +62,15 @@ pub struct Registry<P: PortAllocator, R: CryptoRng> {
 }
 
 impl<P: PortAllocator, R: CryptoRng + Default> Registry<P, R> {
-    /// A registry whose `R` is made by `Default` (the daemon's seeds itself
-    /// from the operating system).
+    /// A registry whose `R` is made by `Default` (rtpengined's `DaemonRng`
+    /// seeds itself from the operating system).
     pub fn new(settings: Settings, ports: P) -> Self {
         Self::with_rng(settings, ports, R::default())
     }
 }
 
 impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
+    /// A registry that draws every token and key from `rng`.
     pub fn with_rng(settings: Settings, ports: P, mut rng: R) -> Self {
         let ice_foundations = settings
             .interfaces
