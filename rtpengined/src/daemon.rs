@@ -10,6 +10,7 @@ use crate::config::{Cli, Config};
 use crate::kernel::iptables::Rules;
 use crate::kernel::table::{Setup, PROC_ROOT};
 use crate::kernel::{KernelError, Table};
+use crate::random::DaemonRng;
 use crate::relay::kernel_edge::KernelEdge;
 use crate::relay::pool::SharedPool;
 use crate::relay::Relay;
@@ -195,7 +196,14 @@ async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
         offer_timeout: cfg.offer_timeout,
         endpoint_learning: cfg.endpoint_learning,
     };
-    let mut handler = Handler::new(Registry::new(settings, pool), relay);
+    let rng = match DaemonRng::from_os() {
+        Ok(rng) => rng,
+        Err(e) => {
+            error!(%e, "cannot seed the random number generator");
+            return 1;
+        }
+    };
+    let mut handler = Handler::new(Registry::with_rng(settings, pool, rng), relay);
     if let Some(dir) = &cfg.state_file {
         match CallStore::open(dir) {
             Ok(store) => handler = handler.with_store(store),

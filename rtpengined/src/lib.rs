@@ -1,14 +1,18 @@
-//! rtpengined library: ng control protocol, call model, SDP, media relay.
+//! rtpengined library: the tokio edges around the sans-IO signalling logic of
+//! `rtpengine-proto` (ng decoding, call model, SDP, SDES).
 //!
-//! Shape: a sans-IO core (`ng` decodes requests, `call` updates the call model and
-//! returns effects, `sdp` rewrites bodies) and thin tokio edges (`server` for the ng
-//! transports and timers, `relay` for media sockets).
+//! `server` runs the ng transports, timers and the call store; `relay` the media
+//! sockets; `kernel` the kernel table and iptables rules; `config` reads options
+//! and resolves interfaces. The protocol modules are re-exported under their old
+//! names, so `crate::call::...` paths keep working; `call` adds the daemon's
+//! clock (`clock`) and random numbers (`random`).
+pub use rtpengine_proto::{ng, sdp, srtp};
+
 pub mod call;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod kernel;
-pub mod ng;
+pub mod random;
 pub mod relay;
-pub mod sdp;
 pub mod server;
-pub mod srtp;

@@ -10,85 +10,16 @@
 //! Each address becomes one `Interface` of the logical interface NAME (`default`
 //! without one), all advertising ADVERTISED if given (an IP address or the first
 //! address of a host name). The call code picks among the addresses of a logical
-//! interface by the peer's address family.
+//! interface by the peer's address family. The spec's grammar and the `Interface`
+//! type belong to the call model (`call::interface`); the lookups are made here.
 
 use std::net::IpAddr;
 
 use super::host::{Host, HostAddr};
 use super::ConfigError;
 
-/// One local media address of a logical interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interface {
-    pub name: String,
-    pub local: IpAddr,
-    pub advertised: IpAddr,
-}
-
-impl Interface {
-    /// The round-robin group of `BASE:SUFFIX` names (10.5's `name_base`); the
-    /// whole name otherwise.
-    pub fn base_name(&self) -> &str {
-        self.name.split_once(':').map_or(&self.name, |(b, _)| b)
-    }
-}
-
-/// The parts of a spec, not yet resolved.
-struct Spec<'a> {
-    name: &'a str,
-    local: &'a str,
-    advertised: Option<&'a str>,
-}
-
-impl<'a> Spec<'a> {
-    fn split(spec: &'a str) -> Result<Spec<'a>, String> {
-        let spec = spec.trim();
-        let (name, rest) = match spec.split_once('/') {
-            Some(("", _)) => return Err("empty interface name".into()),
-            Some((n, r)) => (n, r),
-            None => ("default", spec),
-        };
-        // `BASE:SUFFIX` names one member of a round-robin group: a call asking for
-        // BASE (or for no name while such a member is the first interface) gets the
-        // members in turn (see `call::registry::pick_interface`).
-        if let Some((base, suffix)) = name.split_once(':') {
-            if base.is_empty() || suffix.is_empty() {
-                return Err(format!("incomplete round-robin interface name '{name}'"));
-            }
-        }
-        let (local, advertised) = match rest.split_once('!') {
-            Some((l, a)) => (l, Some(a)),
-            None => (rest, None),
-        };
-        if local.is_empty() {
-            return Err("no address or interface name".into());
-        }
-        if advertised == Some("") {
-            return Err("empty advertised address after '!'".into());
-        }
-        Ok(Spec {
-            name,
-            local,
-            advertised,
-        })
-    }
-}
-
-/// An IP address, IPv6 with or without brackets.
-fn ip_literal(s: &str) -> Option<IpAddr> {
-    let inner = s
-        .strip_prefix('[')
-        .and_then(|s| s.strip_suffix(']'))
-        .unwrap_or(s);
-    inner.parse().ok()
-}
-
-fn specified(ip: IpAddr) -> Result<IpAddr, String> {
-    if ip.is_unspecified() {
-        return Err(format!("{ip} is not a usable media address"));
-    }
-    Ok(ip)
-}
+pub use crate::call::interface::Interface;
+use crate::call::interface::{ip_literal, usable_address, InterfaceSpec};
 
 /// fe80::/10: rtpengine leaves these out of interface lookups (they need a scope).
 fn is_v6_link_local(ip: &IpAddr) -> bool {
@@ -149,7 +80,7 @@ struct Resolver<'h> {
 impl Resolver<'_> {
     fn local(&mut self, local: &str) -> Result<Vec<IpAddr>, String> {
         if let Some(ip) = ip_literal(local) {
-            return Ok(vec![specified(ip)?]);
+            return Ok(vec![usable_address(ip)?]);
         }
         let host = self.host;
         let addrs = self.addrs.get_or_insert_with(|| host.addrs());
@@ -175,11 +106,11 @@ impl Resolver<'_> {
                 Err(e) => return Err(format!("cannot resolve advertised '{adv}': {e}")),
             },
         };
-        specified(ip)
+        usable_address(ip)
     }
 
     fn resolve(&mut self, spec: &str) -> Result<Vec<Interface>, String> {
-        let s = Spec::split(spec)?;
+        let s = InterfaceSpec::split(spec)?;
         let locals = self.local(s.local)?;
         let advertised = s.advertised.map(|a| self.advertised(a)).transpose()?;
         Ok(locals
@@ -204,26 +135,6 @@ pub fn resolve_all(specs: &[String], host: &dyn Host) -> Result<Vec<Interface>, 
         out.extend(found);
     }
     Ok(out)
-}
-
-/// A host that has no interfaces and resolves nothing: specs with IP addresses only.
-struct AddressesOnly;
-
-impl Host for AddressesOnly {
-    fn addrs(&self) -> Result<Vec<HostAddr>, String> {
-        Ok(Vec::new())
-    }
-    fn lookup(&self, _: &str) -> Result<Vec<IpAddr>, String> {
-        Err("not an IP address".into())
-    }
-}
-
-impl Interface {
-    /// A spec whose addresses are IP addresses (no interface or host lookups).
-    pub fn parse(spec: &str) -> Result<Interface, ConfigError> {
-        let mut found = resolve_all(&[spec.to_owned()], &AddressesOnly)?;
-        Ok(found.remove(0))
-    }
 }
 
 #[cfg(test)]
@@ -385,17 +296,5 @@ mod tests {
             }
         }
         assert!(err("any", &OnlyLo).contains("no network interface other than loopback"));
-    }
-
-    #[test]
-    fn parse_takes_addresses_only() {
-        let i = Interface::parse("pub/10.0.0.1!203.0.113.5").unwrap();
-        assert_eq!(i.name, "pub");
-        assert_eq!(i.local, "10.0.0.1".parse::<IpAddr>().unwrap());
-        assert_eq!(i.advertised, "203.0.113.5".parse::<IpAddr>().unwrap());
-        let i = Interface::parse("::1").unwrap();
-        assert_eq!((i.name.as_str(), i.advertised), ("default", i.local));
-        assert!(Interface::parse("eth0").is_err());
-        assert!(Interface::parse("/1.2.3.4").is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! Daemon configuration: command line + INI file, validated into `Config`.
 
+pub mod chain;
 pub mod cli;
 pub mod host;
 pub mod ini;
@@ -112,7 +113,7 @@ impl Config {
             return Err(ConfigError::NoKernel(table));
         }
         if let Some(chain) = &cli.kernel_iptables_chain {
-            crate::kernel::iptables::check_chain_name(chain).map_err(ConfigError::Chain)?;
+            chain::check_chain_name(chain).map_err(ConfigError::Chain)?;
         }
         if cli.state_file.as_deref() == Some("") {
             return Err(ConfigError::StateFile);

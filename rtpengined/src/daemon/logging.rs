@@ -16,9 +16,16 @@ fn level_name(level: u8) -> &'static str {
     }
 }
 
+/// The default filter: the daemon's events and those of the signalling logic
+/// in `rtpengine-proto` (other crates stay quiet).
+fn default_filter(level: u8) -> String {
+    let level = level_name(level);
+    format!("rtpengined={level},rtpengine_proto={level}")
+}
+
 pub fn init(level: u8, stderr: bool) {
     let filter = EnvFilter::try_from_env("RTPENGINED_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("rtpengined={}", level_name(level))));
+        .unwrap_or_else(|_| EnvFilter::new(default_filter(level)));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);

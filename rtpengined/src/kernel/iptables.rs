@@ -21,11 +21,10 @@ use std::process::Command;
 
 use tracing::{info, warn};
 
+use crate::config::chain::check_chain_name;
+
 /// The programs, in the order rules are installed.
 pub const PROGRAMS: [&str; 2] = ["iptables", "ip6tables"];
-
-/// Longest chain name iptables accepts (`XT_EXTENSION_MAXNAMELEN` minus the NUL).
-const MAX_CHAIN_LEN: usize = 28;
 
 /// What one run of an iptables program gave.
 #[derive(Debug, Clone, Default)]
@@ -52,42 +51,6 @@ impl Runner for System {
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         })
     }
-}
-
-/// Rejects names iptables would refuse or misread (options, built-in chains, targets).
-pub fn check_chain_name(name: &str) -> Result<(), String> {
-    const RESERVED: &[&str] = &[
-        "INPUT",
-        "OUTPUT",
-        "FORWARD",
-        "PREROUTING",
-        "POSTROUTING",
-        "ACCEPT",
-        "DROP",
-        "RETURN",
-        "QUEUE",
-        "RTPENGINE",
-    ];
-    if name.is_empty() {
-        return Err("empty chain name".into());
-    }
-    if name.len() > MAX_CHAIN_LEN {
-        return Err(format!(
-            "chain name '{name}' is longer than {MAX_CHAIN_LEN} characters"
-        ));
-    }
-    if name.starts_with('-') || name.starts_with('!') {
-        return Err(format!("chain name '{name}' starts with '{}'", &name[..1]));
-    }
-    if !name.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(format!(
-            "chain name '{name}' has spaces or non-ASCII characters"
-        ));
-    }
-    if RESERVED.contains(&name) {
-        return Err(format!("chain name '{name}' is a built-in chain or target"));
-    }
-    Ok(())
 }
 
 // --- argv lists -----------------------------------------------------------------
@@ -545,26 +508,6 @@ mod tests {
         // The policy line is no rule and does not count in the numbering.
         let input = "-P INPUT DROP\n-A INPUT -i lo -j ACCEPT\n-A INPUT -p udp -j rtpengine\n";
         assert_eq!(positions(input, "INPUT", &jump_spec("rtpengine")), [2]);
-    }
-
-    #[test]
-    fn chain_names() {
-        assert!(check_chain_name("rtpengine").is_ok());
-        assert!(check_chain_name("rtpe-rs_0").is_ok());
-        for bad in [
-            "",
-            "-j",
-            "!x",
-            "two words",
-            "INPUT",
-            "RTPENGINE",
-            "ACCEPT",
-            "a234567890123456789012345678x",
-            "ünï",
-        ] {
-            assert!(check_chain_name(bad).is_err(), "{bad:?} accepted");
-        }
-        assert!(check_chain_name(&"c".repeat(28)).is_ok());
     }
 
     #[test]

@@ -14,8 +14,6 @@
 //! - Crypto lines with an unknown suite or a key of the wrong length are
 //!   ignored (rtpengine then treats the media as having no crypto).
 
-use std::io;
-
 use crate::sdp::crypto::CryptoAttribute;
 
 use super::suite::{Suite, SUITES};
@@ -102,14 +100,14 @@ pub fn usable_crypto(raw: &[String]) -> Vec<(CryptoAttribute, &'static Suite)> {
 
 /// Our `a=crypto` lines for an offer to an SRTP side, given the offerer's
 /// usable lines (empty for a plain RTP offerer). `new_key(len)` supplies fresh
-/// key||salt material.
+/// key||salt material (see `keys::random_key_salt`).
 pub fn offer_crypto(
     offered: &[(CryptoAttribute, &'static Suite)],
     options: &SdesOptions,
-    new_key: &mut dyn FnMut(usize) -> io::Result<Vec<u8>>,
-) -> io::Result<Vec<CryptoAttribute>> {
+    new_key: &mut dyn FnMut(usize) -> Vec<u8>,
+) -> Vec<CryptoAttribute> {
     if options.off {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let mut out: Vec<CryptoAttribute> = Vec::new();
     let mut used: Vec<&'static str> = Vec::new();
@@ -134,13 +132,13 @@ pub fn offer_crypto(
         out.push(CryptoAttribute {
             tag: out.len() as u32 + 1,
             suite: suite.name.to_string(),
-            key_salt: new_key(suite.key_salt_len())?,
+            key_salt: new_key(suite.key_salt_len()),
             lifetime: None,
             mki: None,
             session_params: options.session_param_list(),
         });
     }
-    Ok(out)
+    out
 }
 
 /// Our `a=crypto` line for the answer to an SRTP offerer (`offered`: its
@@ -150,10 +148,10 @@ pub fn answer_crypto(
     offered: &[(CryptoAttribute, &'static Suite)],
     answered: &[(CryptoAttribute, &'static Suite)],
     options: &SdesOptions,
-    new_key: &mut dyn FnMut(usize) -> io::Result<Vec<u8>>,
-) -> io::Result<Option<CryptoAttribute>> {
+    new_key: &mut dyn FnMut(usize) -> Vec<u8>,
+) -> Option<CryptoAttribute> {
     if options.off {
-        return Ok(None);
+        return None;
     }
     let usable = |s: &Suite| options.allows(s);
     // The answerer's choice, if the offerer offered that suite: keep its key.
@@ -162,38 +160,36 @@ pub fn answer_crypto(
             .iter()
             .find(|(_, s)| s.name == suite.name && usable(s))
         {
-            return Ok(Some(CryptoAttribute {
+            return Some(CryptoAttribute {
                 tag: offer.tag,
                 suite: suite.name.to_string(),
                 key_salt: answer.key_salt.clone(),
                 lifetime: None,
                 mki: answer.mki,
                 session_params: answer.session_params.clone(),
-            }));
+            });
         }
     }
-    let Some((offer, suite)) = offered.iter().find(|(_, s)| usable(s)) else {
-        return Ok(None);
-    };
-    Ok(Some(CryptoAttribute {
+    let (offer, suite) = offered.iter().find(|(_, s)| usable(s))?;
+    Some(CryptoAttribute {
         tag: offer.tag,
         suite: suite.name.to_string(),
-        key_salt: new_key(suite.key_salt_len())?,
+        key_salt: new_key(suite.key_salt_len()),
         lifetime: None,
         mki: None,
         session_params: offer.session_params.clone(),
-    }))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn counter_keys() -> impl FnMut(usize) -> io::Result<Vec<u8>> {
+    fn counter_keys() -> impl FnMut(usize) -> Vec<u8> {
         let mut n = 0u8;
         move |len| {
             n += 1;
-            Ok(vec![n; len])
+            vec![n; len]
         }
     }
 
@@ -216,7 +212,7 @@ mod tests {
         ]);
         assert_eq!(offered.len(), 1);
         let options = SdesOptions::from_ng(["no-F8_128_HMAC_SHA1_80"]);
-        let out = offer_crypto(&offered, &options, &mut counter_keys()).unwrap();
+        let out = offer_crypto(&offered, &options, &mut counter_keys());
         assert_eq!(out.len(), 11);
         assert_eq!(out[0].tag, 1);
         assert_eq!(out[0].key_salt, (0u8..30).collect::<Vec<_>>());
@@ -241,22 +237,18 @@ mod tests {
             "9 AES_CM_128_HMAC_SHA1_32 inline:BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMk".into(),
         ]);
         let none = SdesOptions::default();
-        let a = answer_crypto(&offered, &answered, &none, &mut counter_keys())
-            .unwrap()
-            .unwrap();
+        let a = answer_crypto(&offered, &answered, &none, &mut counter_keys()).unwrap();
         assert_eq!((a.tag, a.suite.as_str()), (4, "AES_CM_128_HMAC_SHA1_32"));
         assert_eq!(a.key_salt, answered[0].0.key_salt);
-        let a = answer_crypto(&offered, &[], &none, &mut counter_keys())
-            .unwrap()
-            .unwrap();
+        let a = answer_crypto(&offered, &[], &none, &mut counter_keys()).unwrap();
         assert_eq!((a.tag, a.key_salt.clone()), (3, vec![1u8; 30]));
         let off = SdesOptions::from_ng(["off"]);
         assert_eq!(
-            answer_crypto(&offered, &[], &off, &mut counter_keys()).unwrap(),
+            answer_crypto(&offered, &[], &off, &mut counter_keys()),
             None
         );
         assert_eq!(
-            answer_crypto(&[], &answered, &none, &mut counter_keys()).unwrap(),
+            answer_crypto(&[], &answered, &none, &mut counter_keys()),
             None
         );
     }

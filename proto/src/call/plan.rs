@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+use rand_core::CryptoRng;
+
 use super::model::{Call, Media};
 use super::ports::PortAllocator;
 use super::registry::Registry;
@@ -22,7 +24,7 @@ struct SectionChoice {
     mid: Option<String>,
 }
 
-impl<P: PortAllocator> Registry<P> {
+impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     /// Plan for the offer SDP sent to `b` (the SDP came from `a`).
     pub(super) fn offer_plan(
         &self,

@@ -28,7 +28,4 @@ pub enum CallError {
     NoInterface(&'static str),
     #[error("Invalid value for '{0}'")]
     Invalid(String),
-    /// Bad `SDES` flags, or no key material for SRTP.
-    #[error("SDES error: {0}")]
-    Crypto(String),
 }

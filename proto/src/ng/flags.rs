@@ -512,22 +512,10 @@ impl Flags {
             self.apply_rtcp_mux(v);
         } else if let Some(v) = flag.strip_prefix("ICE-") {
             self.apply_ice(v);
-        } else if flag.starts_with("SDES-")
-            || flag.starts_with("codec-")
-            || flag.starts_with("transcode-")
-            || flag.starts_with("T38-")
-            || flag.starts_with("T.38-")
-            || flag.starts_with("OSRTP-")
-            || flag.starts_with("ptime-")
-            || flag.starts_with("DTLS-")
-            || flag.starts_with("record-")
-            || flag.starts_with("from-tags-")
-            || flag.starts_with("sdp-attr-")
-            || flag.starts_with("moh-")
-        {
-            self.unimplemented.push(flag.to_owned());
         } else {
-            // rtpengine logs and ignores unknown flags; we at least report them.
+            // Families we do not implement (`transcode-`, `T38-`, `OSRTP-`,
+            // `DTLS-`, `moh-`, other `codec-` forms, ...) and unknown flags alike:
+            // rtpengine logs and ignores unknown flags; we report both in the warning.
             self.unimplemented.push(flag.to_owned());
         }
     }
@@ -581,6 +569,27 @@ mod tests {
         assert_eq!(f.direction, vec!["pub"]);
         assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
         assert_eq!(f.sdes, vec!["off-foo"]);
+    }
+
+    #[test]
+    fn unimplemented_and_unknown_flags_are_reported() {
+        let flags = [
+            "T38-decode",
+            "codec-bogus-PCMA",
+            "DTLS-passive",
+            "no-such-flag",
+        ];
+        let msg = Owned::dict().with(
+            "flags",
+            flags.iter().map(|f| Owned::from(*f)).collect::<Vec<_>>(),
+        );
+        let bytes = msg.encode();
+        let f = Flags::parse(&decode(&bytes).unwrap());
+        assert_eq!(f.unimplemented, flags);
+        assert_eq!(
+            f.warning().as_deref(),
+            Some("Unsupported (ignored): T38-decode, codec-bogus-PCMA, DTLS-passive, no-such-flag")
+        );
     }
 
     #[test]

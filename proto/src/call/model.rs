@@ -7,7 +7,8 @@ use super::effect::{Learning, StreamId};
 use crate::ng::flags::RtcpMuxFlags;
 use crate::sdp::Direction;
 
-/// Monotonic and wall-clock time of one event (sans-IO: callers provide it).
+/// Monotonic and wall-clock time of one event. The crate reads no clock:
+/// the caller reads both once per event and passes them in.
 #[derive(Debug, Clone, Copy)]
 pub struct Now {
     pub mono: Instant,
@@ -16,15 +17,6 @@ pub struct Now {
 }
 
 impl Now {
-    pub fn system() -> Now {
-        Now {
-            mono: Instant::now(),
-            unix: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default(),
-        }
-    }
-
     /// Wall-clock time (Unix seconds) of an earlier monotonic instant.
     pub fn unix_of(&self, then: Instant) -> u64 {
         let ago = self.mono.saturating_duration_since(then);

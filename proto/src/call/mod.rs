@@ -3,6 +3,7 @@
 pub mod delete;
 pub mod effect;
 pub mod error;
+pub mod interface;
 pub mod model;
 pub mod persist;
 mod plan;
@@ -17,6 +18,7 @@ pub use effect::{
     StreamStats,
 };
 pub use error::CallError;
+pub use interface::Interface;
 pub use model::Now;
 pub use registry::{Outcome, Registry, Settings};
 #[cfg(test)]

@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+use rand_core::CryptoRng;
+
 use super::effect::StatsSource;
 use super::model::{Call, Now, PacketStream};
 use super::ports::PortAllocator;
@@ -11,7 +13,7 @@ use crate::ng::bencode::Owned;
 /// Default and cap of the `list` command's `limit`.
 const LIST_LIMIT: u32 = 32;
 
-impl<P: PortAllocator> Registry<P> {
+impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     pub fn list(&self, limit: Option<u32>) -> Owned {
         let limit = limit.unwrap_or(LIST_LIMIT) as usize;
         let mut ids: Vec<&String> = self.calls.keys().collect();

@@ -4,12 +4,14 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use rand_core::CryptoRng;
+
 use super::effect::{Effect, KernelHints, Learning, LearningMode, StreamConfig, StreamId};
 use super::error::CallError;
+use super::interface::Interface;
 use super::model::{Call, IceAlternate, Media, Monologue, Now, PacketStream};
 use super::ports::PortAllocator;
 use super::token::random_token;
-use crate::config::Interface;
 use crate::ng::flags::{Family, Flags, IceMode};
 use crate::sdp::{self, Session};
 use crate::srtp::{self, SdesOptions};
@@ -41,7 +43,10 @@ pub struct Outcome {
     pub effects: Vec<Effect>,
 }
 
-pub struct Registry<P: PortAllocator> {
+/// All calls of one daemon. `P` hands out media ports; `R` supplies the
+/// randomness (ICE credentials and foundations, SRTP keys, the loop-protect
+/// mark), so the crate has no random source of its own.
+pub struct Registry<P: PortAllocator, R: CryptoRng> {
     pub settings: Settings,
     pub calls: HashMap<String, Call>,
     pub(super) ports: P,
@@ -53,23 +58,35 @@ pub struct Registry<P: PortAllocator> {
     /// ICE candidate foundation of each configured interface (one per local
     /// address for the daemon's lifetime, as rtpengine does).
     pub ice_foundations: Vec<String>,
+    pub(super) rng: R,
 }
 
-impl<P: PortAllocator> Registry<P> {
+impl<P: PortAllocator, R: CryptoRng + Default> Registry<P, R> {
+    /// A registry whose `R` is made by `Default` (rtpengined's `DaemonRng`
+    /// seeds itself from the operating system).
     pub fn new(settings: Settings, ports: P) -> Self {
+        Self::with_rng(settings, ports, R::default())
+    }
+}
+
+impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
+    /// A registry that draws every token and key from `rng`.
+    pub fn with_rng(settings: Settings, ports: P, mut rng: R) -> Self {
         let ice_foundations = settings
             .interfaces
             .iter()
-            .map(|_| random_token(16))
+            .map(|_| random_token(&mut rng, 16))
             .collect();
+        let instance_token = random_token(&mut rng, 12);
         Registry {
             settings,
             calls: HashMap::new(),
             ports,
             next_stream: 1,
             recently_deleted: HashMap::new(),
-            instance_token: random_token(12),
+            instance_token,
             ice_foundations,
+            rng,
         }
     }
 
@@ -186,7 +203,7 @@ impl<P: PortAllocator> Registry<P> {
             });
         let out = res.and_then(|mut effects| {
             let mut plan = self.offer_plan(&call, a, b, session, f);
-            offer_sdes(&mut call, a, b, session, &mut plan, f)?;
+            offer_sdes(&mut call, a, b, session, &mut plan, f, &mut self.rng);
             let sdp = sdp::rewrite(text, session, &plan)?;
             // What the answerer is offered, and the ptime memory of the call.
             for (i, mp) in plan.media.iter().enumerate() {
@@ -281,7 +298,7 @@ impl<P: PortAllocator> Registry<P> {
             IceMode::Default | IceMode::Optional => m.ice,
         })?;
         let mut plan = self.answer_plan(call, a, b, session, f);
-        answer_sdes(call, a, b, session, &mut plan, f)?;
+        answer_sdes(call, a, b, session, &mut plan, f, &mut self.rng);
         let sdp = sdp::rewrite(text, session, &plan)?;
         remember_ptimes(call, session);
         // Who muxes RTCP from now on: the offerer if we accepted its mux, the
@@ -329,7 +346,8 @@ impl<P: PortAllocator> Registry<P> {
                 let mono = &mut call.monologues[side];
                 if mono.medias.len() <= i {
                     let adv = self.settings.interfaces[iface].advertised;
-                    mono.medias.push(new_media(i, section, iface, adv));
+                    mono.medias
+                        .push(new_media(i, section, iface, adv, &mut self.rng));
                 }
                 let media = &mut mono.medias[i];
                 if media.interface != iface {
@@ -341,6 +359,7 @@ impl<P: PortAllocator> Registry<P> {
                             section,
                             iface,
                             self.settings.interfaces[iface].advertised,
+                            &mut self.rng,
                         ),
                     );
                     effects.extend(self.release_media(&old));
@@ -718,7 +737,13 @@ fn clock_rates(section: &sdp::MediaSection) -> Vec<(u8, u32)> {
         .collect()
 }
 
-fn new_media(i: usize, section: &sdp::MediaSection, iface: usize, advertised: IpAddr) -> Media {
+fn new_media(
+    i: usize,
+    section: &sdp::MediaSection,
+    iface: usize,
+    advertised: IpAddr,
+    rng: &mut dyn CryptoRng,
+) -> Media {
     Media {
         index: u32::try_from(i + 1).unwrap_or(u32::MAX),
         media_type: section.media_type.clone(),
@@ -736,8 +761,8 @@ fn new_media(i: usize, section: &sdp::MediaSection, iface: usize, advertised: Ip
         direction: sdp::Direction::SendRecv,
         ice: false,
         // Our ICE credentials towards this side, stable for the call's lifetime.
-        ice_ufrag: random_token(8),
-        ice_pwd: random_token(26),
+        ice_ufrag: random_token(rng, 8),
+        ice_pwd: random_token(rng, 26),
         ice_alternates: Vec::new(),
         forwarded_formats: section.formats.clone(),
         sdes: Default::default(),
@@ -762,15 +787,15 @@ fn offer_sdes(
     session: &Session,
     plan: &mut sdp::RewritePlan,
     f: &Flags,
-) -> Result<(), CallError> {
+    rng: &mut dyn CryptoRng,
+) {
     let options = sdes_options(f);
     for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
         let out_protocol = mp.protocol.as_deref().unwrap_or(&section.protocol);
         let lines = if mp.port == 0 {
             None
         } else {
-            srtp::session::offer_lines(&section.crypto, out_protocol, &options)
-                .map_err(|e| CallError::Crypto(format!("no key material: {e}")))?
+            srtp::session::offer_lines(&section.crypto, out_protocol, &options, rng)
         };
         mp.crypto = lines
             .as_ref()
@@ -782,7 +807,6 @@ fn offer_sdes(
             m.sdes.sent = lines.unwrap_or_default();
         }
     }
-    Ok(())
 }
 
 /// SDES for the answer from `b` back to `a`: our line for `a`, then the keys
@@ -794,7 +818,8 @@ fn answer_sdes(
     session: &Session,
     plan: &mut sdp::RewritePlan,
     f: &Flags,
-) -> Result<(), CallError> {
+    rng: &mut dyn CryptoRng,
+) {
     let options = sdes_options(f);
     for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
         let Some(offerer) = call.monologues[a].medias.get(i) else {
@@ -808,8 +833,8 @@ fn answer_sdes(
                 &offerer.protocol,
                 &section.crypto,
                 &options,
+                rng,
             )
-            .map_err(|e| CallError::Crypto(format!("no key material: {e}")))?
         };
         mp.crypto = lines
             .as_ref()
@@ -822,7 +847,6 @@ fn answer_sdes(
             b_media.sdes.keys = srtp::session::negotiate(&b_media.sdes.remote, &b_media.sdes.sent);
         }
     }
-    Ok(())
 }
 
 /// Whether the offer we send advertises ICE: forced, or the offerer speaks it.

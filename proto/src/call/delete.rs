@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use rand_core::CryptoRng;
+
 use super::effect::{Effect, StatsSource};
 use super::error::CallError;
 use super::model::{Call, Now};
@@ -33,7 +35,7 @@ pub enum Expiry {
     OfferTimeout,
 }
 
-impl<P: PortAllocator> Registry<P> {
+impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     pub fn delete(&mut self, f: &Flags, now: &Now) -> Result<(Deleted, Vec<Effect>), CallError> {
         let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
         let not_found = |reg: &Self| {

@@ -1,11 +1,14 @@
 //! Sans-IO tests of the call model: no sockets, a plain port cursor.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 
 use super::effect::{Effect, NoStats, StreamConfig};
+use super::interface::Interface;
 use super::ports::RangeCursor;
 use super::{Deleted, Expiry, Now, Registry, Settings};
-use crate::config::Interface;
 use crate::ng::flags::Flags;
 
 fn settings() -> Settings {
@@ -26,8 +29,24 @@ fn settings() -> Settings {
     }
 }
 
-fn reg() -> Registry<RangeCursor> {
-    Registry::new(settings(), RangeCursor::new(40000, 40099))
+/// The time of a test's events: the crate reads no clock, its tests read one
+/// (only a clock reading makes an `Instant`).
+fn clock() -> Now {
+    Now {
+        mono: Instant::now(),
+        unix: Duration::from_secs(1_700_000_000),
+    }
+}
+
+/// The registries of these tests: a plain port cursor and a seeded generator.
+type TestRegistry = Registry<RangeCursor, StdRng>;
+
+fn registry(settings: Settings, ports: RangeCursor) -> TestRegistry {
+    Registry::with_rng(settings, ports, StdRng::seed_from_u64(14))
+}
+
+fn reg() -> TestRegistry {
+    registry(settings(), RangeCursor::new(40000, 40099))
 }
 
 fn sdp(port: u16, extra: &str) -> String {
@@ -60,7 +79,7 @@ fn configs(effects: &[Effect]) -> Vec<&StreamConfig> {
 #[test]
 fn offer_answer_wires_streams_crosswise() {
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     r.offer(&flags("c", "a", None, sdp(6000, "")), &now)
         .unwrap();
     let out = r
@@ -87,7 +106,7 @@ fn offer_answer_wires_streams_crosswise() {
 #[test]
 fn rtcp_mux_accepted_by_answerer() {
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     let o = r
         .offer(&flags("m", "a", None, sdp(6000, "a=rtcp-mux\r\n")), &now)
         .unwrap();
@@ -114,7 +133,7 @@ fn rtcp_mux_accepted_by_answerer() {
 #[test]
 fn reoffer_keeps_ports_and_family_change_moves_them() {
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     let first = r
         .offer(&flags("k", "a", None, sdp(6000, "")), &now)
         .unwrap()
@@ -147,8 +166,8 @@ fn round_robin_interfaces_spread_calls_and_keep_each_call() {
         .iter()
         .map(|s| Interface::parse(s).unwrap())
         .collect();
-    let mut r = Registry::new(settings, RangeCursor::new(40000, 40999));
-    let now = Now::system();
+    let mut r = registry(settings, RangeCursor::new(40000, 40999));
+    let now = clock();
     let addr = |sdp: String| {
         sdp.lines()
             .find_map(|l| l.strip_prefix("c=IN IP4 "))
@@ -182,7 +201,7 @@ fn round_robin_interfaces_spread_calls_and_keep_each_call() {
 #[test]
 fn sip_source_and_trust_address() {
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     let mut f = flags("s", "a", None, sdp(6000, ""));
     f.received_from = Some("198.51.100.7".parse().unwrap());
     f.sip_source_address = true;
@@ -208,8 +227,8 @@ fn sip_source_is_kept_per_party_for_endpoint_learning() {
     use super::LearningMode;
     let mut settings = settings();
     settings.endpoint_learning = LearningMode::Heuristic;
-    let mut r = Registry::new(settings, RangeCursor::new(40000, 40099));
-    let now = Now::system();
+    let mut r = registry(settings, RangeCursor::new(40000, 40099));
+    let now = clock();
     let stream = |effects: &[Effect], tag: &str| {
         configs(effects)
             .into_iter()
@@ -243,7 +262,7 @@ fn endpoint_learning_per_party_from_the_ng_message() {
     use crate::ng::bencode::decode;
     use crate::ng::command::Request;
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     let parse = |extra: &str, from: &str, to: Option<&str>, port: u16| {
         let body = sdp(port, "");
         let to = to.map_or(String::new(), |t| format!("6:to-tag{}:{t}", t.len()));
@@ -293,8 +312,8 @@ fn endpoint_learning_per_party_from_the_ng_message() {
 fn delete_releases_ports_and_limits_apply() {
     let mut s = settings();
     s.max_sessions = 1;
-    let mut r = Registry::new(s, RangeCursor::new(40000, 40099));
-    let now = Now::system();
+    let mut r = registry(s, RangeCursor::new(40000, 40099));
+    let now = clock();
     r.offer(&flags("x", "a", None, sdp(6000, "")), &now)
         .unwrap();
     let err = r
@@ -313,8 +332,8 @@ fn delete_releases_ports_and_limits_apply() {
 
 #[test]
 fn out_of_ports_leaves_nothing_behind() {
-    let mut r = Registry::new(settings(), RangeCursor::new(40000, 40002));
-    let now = Now::system();
+    let mut r = registry(settings(), RangeCursor::new(40000, 40002));
+    let now = clock();
     let err = r
         .offer(&flags("z", "a", None, sdp(6000, "")), &now)
         .unwrap_err();
@@ -326,7 +345,7 @@ fn out_of_ports_leaves_nothing_behind() {
 #[test]
 fn rejected_media_gets_no_ports() {
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     let out = r.offer(&flags("r", "a", None, sdp(0, "")), &now).unwrap();
     assert!(out.sdp.unwrap().contains("m=audio 0 "));
     assert_eq!(r.ports().in_use(), 0);
@@ -337,8 +356,8 @@ fn sweep_expires_idle_and_delayed_calls() {
     let mut s = settings();
     s.timeout = Duration::from_secs(10);
     s.delete_delay = Duration::from_secs(5);
-    let mut r = Registry::new(s, RangeCursor::new(40000, 40099));
-    let now = Now::system();
+    let mut r = registry(s, RangeCursor::new(40000, 40099));
+    let now = clock();
     r.offer(&flags("idle", "a", None, sdp(6000, "")), &now)
         .unwrap();
     r.answer(&flags("idle", "a", Some("b"), sdp(7000, "")), &now)
@@ -455,7 +474,7 @@ mod prop {
         #[test]
         fn any_flags_are_handled(offer_keys in message(), answer_keys in message()) {
             let mut r = reg();
-            let now = Now::system();
+            let now = clock();
             let build = |cmd: &str, to: Option<&str>, port: u16, keys: &[(String, Owned)]| {
                 let mut m = Owned::dict()
                     .with("command", cmd)
@@ -486,7 +505,7 @@ mod prop {
 fn saved_calls_restore_identically() {
     use super::persist::{decode_call, encode_call};
     let mut r = reg();
-    let now = Now::system();
+    let now = clock();
     let savp = "m=audio 6000 RTP/SAVP 0 8\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^31|1:4\r\na=ptime:30\r\na=rtcp-mux\r\na=sendonly\r\n";
     let body = sdp(5000, "").replace("m=audio 5000 RTP/AVP 0\r\n", savp);
     let mut offer = flags("p", "a", None, body);
@@ -543,7 +562,7 @@ fn saved_calls_restore_identically() {
     let mut other = settings();
     other.interfaces.truncate(1);
     other.interfaces[0] = Interface::parse("127.0.0.2").unwrap();
-    let mut moved = Registry::new(other, RangeCursor::new(40000, 40099));
+    let mut moved = registry(other, RangeCursor::new(40000, 40099));
     let (effects, skipped) = moved.restore(vec![decode_call(&bytes, &now).unwrap()], &now);
     assert!(effects.is_empty() && moved.calls.is_empty());
     assert!(skipped[0].1.contains("interface"), "{skipped:?}");
@@ -577,4 +596,43 @@ fn saved_calls_restore_identically() {
     bad_peer.monologues[0].peer = Some(7);
     assert!(decode_call(&encode_call(&bad_peer, &now), &now).is_err());
     assert!(decode_call(&bytes[..bytes.len() / 2], &now).is_err());
+}
+
+#[test]
+fn the_injected_rng_decides_keys_and_ice_credentials() {
+    let now = clock();
+    let body = sdp(
+        6000,
+        "a=ice-ufrag:peer\r\na=ice-pwd:peerpeerpeerpeerpeerpeer\r\n\
+         a=candidate:1 1 UDP 2130706431 192.0.2.1 6000 typ host\r\n",
+    )
+    .replace("RTP/AVP", "RTP/SAVP");
+    let offer = |seed| {
+        let rng = StdRng::seed_from_u64(seed);
+        let mut r = Registry::with_rng(settings(), RangeCursor::new(40000, 40099), rng);
+        let sent = r.offer(&flags("c", "a", None, body.clone()), &now);
+        sent.unwrap().sdp.unwrap()
+    };
+    let (first, again, other) = (offer(1), offer(1), offer(2));
+    assert!(
+        first.contains("a=crypto:1 AEAD_AES_256_GCM inline:"),
+        "{first}"
+    );
+    assert!(first.contains("a=ice-pwd:"), "{first}");
+    assert_eq!(first, again);
+    // Every fresh key and the ICE credentials change with the generator.
+    let differing = |prefix: &str| {
+        let lines = |s: &str| -> Vec<String> {
+            s.lines()
+                .filter(|l| l.starts_with(prefix))
+                .map(String::from)
+                .collect()
+        };
+        let (a, b) = (lines(&first), lines(&other));
+        assert!(!a.is_empty(), "no {prefix} in {first}");
+        a.iter().zip(&b).all(|(x, y)| x != y)
+    };
+    assert!(differing("a=crypto:"));
+    assert!(differing("a=ice-ufrag:"));
+    assert!(differing("a=ice-pwd:"));
 }

@@ -7,6 +7,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use rand_core::CryptoRng;
+
 use super::effect::{Effect, Learning, LearningMode, StreamId};
 use super::model::{Call, IceAlternate, Media, Monologue, Now, PacketStream};
 use super::ports::PortAllocator;
@@ -469,7 +471,7 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
     })
 }
 
-impl<P: PortAllocator> Registry<P> {
+impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     /// The saved form of call `call_id`; `None` when the call is gone.
     pub fn snapshot(&self, call_id: &str, now: &Now) -> Option<Vec<u8>> {
         self.calls.get(call_id).map(|c| encode_call(c, now))

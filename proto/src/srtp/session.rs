@@ -1,7 +1,7 @@
 //! Per-media SDES state kept in the call model, and the glue between the
 //! offer/answer rules of `sdes` and a media section's protocol.
 
-use std::io;
+use rand_core::CryptoRng;
 
 use crate::sdp::crypto::CryptoAttribute;
 
@@ -34,39 +34,43 @@ pub fn is_sdes_protocol(protocol: &str) -> bool {
 }
 
 /// Our crypto lines for an offer leaving with `out_protocol`, the section's
-/// own lines being `section_crypto`. `None`: leave the SDP's lines alone
-/// (plain RTP in and out).
+/// own lines being `section_crypto`; fresh keys come from `rng`. `None`: leave
+/// the SDP's lines alone (plain RTP in and out).
 pub fn offer_lines(
     section_crypto: &[String],
     out_protocol: &str,
     options: &SdesOptions,
-) -> io::Result<Option<Vec<CryptoAttribute>>> {
+    rng: &mut dyn CryptoRng,
+) -> Option<Vec<CryptoAttribute>> {
     if is_sdes_protocol(out_protocol) {
         let offered = usable_crypto(section_crypto);
-        return offer_crypto(&offered, options, &mut random_key_salt).map(Some);
+        let mut new_key = |len| random_key_salt(rng, len);
+        return Some(offer_crypto(&offered, options, &mut new_key));
     }
     // Bridged to plain RTP: rtpengine drops the offerer's crypto (measured).
-    Ok((!section_crypto.is_empty() && !out_protocol.contains("TLS")).then(Vec::new))
+    (!section_crypto.is_empty() && !out_protocol.contains("TLS")).then(Vec::new)
 }
 
 /// Our crypto line for the answer to an offerer that used `offerer_protocol`
 /// and the lines `offerer_remote`; the answerer's own lines are `answer_crypto_lines`.
+/// A fresh key comes from `rng`.
 pub fn answer_lines(
     offerer_remote: &[String],
     offerer_protocol: &str,
     answer_crypto_lines: &[String],
     options: &SdesOptions,
-) -> io::Result<Option<Vec<CryptoAttribute>>> {
+    rng: &mut dyn CryptoRng,
+) -> Option<Vec<CryptoAttribute>> {
     if is_sdes_protocol(offerer_protocol) {
         let chosen = answer_crypto(
             &usable_crypto(offerer_remote),
             &usable_crypto(answer_crypto_lines),
             options,
-            &mut random_key_salt,
-        )?;
-        return Ok(Some(chosen.into_iter().collect()));
+            &mut |len| random_key_salt(rng, len),
+        );
+        return Some(chosen.into_iter().collect());
     }
-    Ok((!answer_crypto_lines.is_empty() && !offerer_protocol.contains("TLS")).then(Vec::new))
+    (!answer_crypto_lines.is_empty() && !offerer_protocol.contains("TLS")).then(Vec::new)
 }
 
 /// The keys of a side whose SDP said `remote` and to which we sent `sent`:
@@ -86,6 +90,9 @@ pub fn negotiate(remote: &[String], sent: &[CryptoAttribute]) -> Option<Negotiat
 
 #[cfg(test)]
 mod tests {
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
     use super::*;
 
     const KEY80: &str = "AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd";
@@ -93,17 +100,16 @@ mod tests {
     #[test]
     fn bridging_both_ways() {
         let none = SdesOptions::default();
-        let to_savp = offer_lines(&[], "RTP/SAVP", &none).unwrap().unwrap();
+        let rng = &mut StdRng::seed_from_u64(1);
+        let to_savp = offer_lines(&[], "RTP/SAVP", &none, rng).unwrap();
         assert_eq!(to_savp.len(), 12);
         assert_eq!(
-            offer_lines(&[format!("1 {KEY80}")], "RTP/AVP", &none).unwrap(),
+            offer_lines(&[format!("1 {KEY80}")], "RTP/AVP", &none, rng),
             Some(vec![])
         );
-        assert_eq!(offer_lines(&[], "RTP/AVP", &none).unwrap(), None);
+        assert_eq!(offer_lines(&[], "RTP/AVP", &none, rng), None);
         // The AVP side answers: the SAVP offerer gets its first suite, fresh key.
-        let back = answer_lines(&[format!("4 {KEY80}")], "RTP/SAVP", &[], &none)
-            .unwrap()
-            .unwrap();
+        let back = answer_lines(&[format!("4 {KEY80}")], "RTP/SAVP", &[], &none, rng).unwrap();
         assert_eq!(
             (back[0].tag, back[0].suite.as_str()),
             (4, "AES_CM_128_HMAC_SHA1_80")
@@ -113,9 +119,8 @@ mod tests {
 
     #[test]
     fn negotiate_pairs_by_tag_and_suite() {
-        let sent = offer_lines(&[], "RTP/SAVP", &SdesOptions::default())
-            .unwrap()
-            .unwrap();
+        let rng = &mut StdRng::seed_from_u64(2);
+        let sent = offer_lines(&[], "RTP/SAVP", &SdesOptions::default(), rng).unwrap();
         let pick = &sent[6];
         assert_eq!(pick.suite, "AES_CM_128_HMAC_SHA1_80");
         let keys = negotiate(&[format!("{} {KEY80}", pick.tag)], &sent).unwrap();
