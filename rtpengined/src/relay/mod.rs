@@ -6,13 +6,12 @@
 
 mod batch;
 mod board;
-pub mod engine;
 pub mod kernel_edge;
-pub mod learning;
 pub mod pool;
-pub mod srtp;
 mod task;
 mod tos;
+
+pub use rtpengine_proto::media::{engine, learning, srtp};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -357,17 +357,17 @@ fn srtp_params(fill: u8) -> SrtpParams {
 }
 
 /// alice speaks SDES-SRTP to A; bob plain RTP.
-fn srtp_call(now: Instant) -> (Engine, crate::relay::srtp::SrtpDirection) {
+fn srtp_call(now: Instant) -> (Engine, crate::media::srtp::SrtpDirection) {
     let mut e = Engine::new(true, Duration::from_secs(3));
     let mut a = a_cfg();
     a.kernel.srtp_in = Some(Box::new(srtp_params(1)));
     e.configure(now, a);
     e.configure(now, b_cfg());
-    let alice_tx = crate::relay::srtp::SrtpDirection::new(&srtp_params(1)).unwrap();
+    let alice_tx = crate::media::srtp::SrtpDirection::new(&srtp_params(1)).unwrap();
     (e, alice_tx)
 }
 
-fn protected(tx: &mut crate::relay::srtp::SrtpDirection, seq: u16, ssrc: u32) -> Vec<u8> {
+fn protected(tx: &mut crate::media::srtp::SrtpDirection, seq: u16, ssrc: u32) -> Vec<u8> {
     let mut p = rtp(seq, ssrc);
     tx.protect(&mut p).unwrap();
     p
@@ -459,7 +459,7 @@ fn the_kernel_index_returns_only_to_the_keys_it_belongs_to() {
     };
     indexes.decrypt[0] = 40 << 16;
     e.kernel_removed(*r, &indexes);
-    let mut fresh = crate::relay::srtp::SrtpDirection::new(&srtp_params(2)).unwrap();
+    let mut fresh = crate::media::srtp::SrtpDirection::new(&srtp_params(2)).unwrap();
     far = protected(&mut fresh, 1, 7);
     assert!(
         packet(&mut e, now, A, alice(), &far).is_some(),
@@ -468,7 +468,7 @@ fn the_kernel_index_returns_only_to_the_keys_it_belongs_to() {
 }
 
 /// alice's sender after `index` (ROC << 16 | seq) packets: the packet with that index.
-fn alice_tx_at(tx: &mut crate::relay::srtp::SrtpDirection, index: u64) -> Vec<u8> {
+fn alice_tx_at(tx: &mut crate::media::srtp::SrtpDirection, index: u64) -> Vec<u8> {
     let mut last = [0u64; MAX_SSRC];
     last[0] = index - 1;
     tx.resume_from_kernel(&last);

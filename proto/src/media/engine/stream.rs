@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use super::kernel::KernelState;
 use crate::call::{StreamConfig, StreamStats};
-use crate::relay::learning::{Learner, Params};
-use crate::relay::srtp::StreamSrtp;
+use crate::media::learning::{Learner, Params};
+use crate::media::srtp::StreamSrtp;
 
 pub struct Stream {
     pub cfg: StreamConfig,

@@ -31,7 +31,7 @@ use crate::call::{StreamConfig, StreamId, StreamStats};
 use crate::kernel::address::to_abi;
 use crate::kernel::counters::Baseline;
 use crate::kernel::target::{build, track_ssrcs, Crypto, Output as KernelOutput, SourceCheck};
-use crate::relay::learning::{Params, Verdict};
+use crate::media::learning::{Params, Verdict};
 pub use demux::{classify, Kind};
 use kernel::{KernelIndexes, KernelOp, KernelState, Refusal, Resume, Summary, Target};
 use stream::Stream;
