@@ -216,7 +216,12 @@ struct Daemon {
 }
 
 impl Daemon {
-    fn start(name: &'static str, bin: &std::path::Path, args: Vec<String>, ng: SocketAddr) -> Option<Daemon> {
+    fn start(
+        name: &'static str,
+        bin: &std::path::Path,
+        args: Vec<String>,
+        ng: SocketAddr,
+    ) -> Option<Daemon> {
         let child = Command::new(bin)
             .args(args)
             .stderr(Stdio::null())
@@ -238,7 +243,8 @@ impl Daemon {
     fn round(&mut self, secs: f64, r: usize) {
         let tag = format!("{}{r}", self.name.replace(' ', "-"));
         self.ng_rates.push(ng_rate(&mut self.ng, secs, &tag));
-        self.relays.push(relay_rate(&mut self.ng, secs, &tag, self.pid));
+        self.relays
+            .push(relay_rate(&mut self.ng, secs, &tag, self.pid));
     }
 
     /// Medians: (ng/s, relayed/s, offered/s, CPU µs per packet).
@@ -286,13 +292,23 @@ fn main() {
     let mut daemons = Vec::new();
     let ours_ng: SocketAddr = "127.0.0.1:32990".parse().unwrap();
     daemons.push(
-        Daemon::start("rtpengined", &ours_bin, common(ours_ng, 32000, 32899), ours_ng)
-            .expect("rtpengined did not start"),
+        Daemon::start(
+            "rtpengined",
+            &ours_bin,
+            common(ours_ng, 32000, 32899),
+            ours_ng,
+        )
+        .expect("rtpengined did not start"),
     );
     // An earlier build of ours (RTPENGINED_BEFORE=path): before/after in one run.
     if let Ok(before) = std::env::var("RTPENGINED_BEFORE") {
         let ng: SocketAddr = "127.0.0.1:33990".parse().unwrap();
-        let d = Daemon::start("rtpengined before", before.as_ref(), common(ng, 33000, 33899), ng);
+        let d = Daemon::start(
+            "rtpengined before",
+            before.as_ref(),
+            common(ng, 33000, 33899),
+            ng,
+        );
         daemons.push(d.expect("the RTPENGINED_BEFORE build did not start"));
     }
     let theirs_ng: SocketAddr = "127.0.0.1:22300".parse().unwrap();
@@ -300,7 +316,12 @@ fn main() {
     // Its default ("delayed") holds media back for the first seconds; we latch at
     // once, so compare like with like.
     theirs_args.push("--endpoint-learning=immediate".into());
-    let theirs = Daemon::start("rtpengine 10.5", "/usr/bin/rtpengine".as_ref(), theirs_args, theirs_ng);
+    let theirs = Daemon::start(
+        "rtpengine 10.5",
+        "/usr/bin/rtpengine".as_ref(),
+        theirs_args,
+        theirs_ng,
+    );
     let have_theirs = theirs.is_some();
     daemons.extend(theirs);
 
