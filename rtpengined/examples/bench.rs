@@ -112,6 +112,26 @@ fn ng_rate(ng: &mut Ng, secs: f64, tag: &str) -> f64 {
 /// stream at a realistic rate (rtpengine discards floods on a single stream).
 const RELAY_CALLS: usize = 200;
 
+fn big_receive_buffer(s: &UdpSocket) {
+    use std::os::fd::AsRawFd;
+    let size: libc::c_int = 8 << 20;
+    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: a live socket, a c_int option value whose size is passed exactly.
+        let rc = unsafe {
+            libc::setsockopt(
+                s.as_raw_fd(),
+                libc::SOL_SOCKET,
+                opt,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc == 0 {
+            return;
+        }
+    }
+}
+
 /// CPU time (user + system) the process `pid` has used so far.
 fn cpu_time(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -146,6 +166,10 @@ fn relay_rate(ng: &mut Ng, secs: f64, tag: &str, pid: u32) -> Relayed {
     let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
     bob.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
+    // Each round lands RELAY_CALLS packets on this one socket at once: with the
+    // default buffer the burst overflows it, and the loss would be ours, not the
+    // daemon's.
+    big_receive_buffer(&bob);
     let mut targets = Vec::new();
     for i in 0..RELAY_CALLS {
         let id = format!("{tag}-relay-{i}");
