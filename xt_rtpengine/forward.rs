@@ -6,9 +6,10 @@
 //! SRTP context and re-encrypted with each output's.
 
 use crate::ffi::{Net, NFPROTO_IPV4, NF_DROP, XT_CONTINUE};
-use crate::rtpengine_core::abi::{output_flags, target_flags};
-use crate::rtpengine_core::forward::{decide, replace_payload, Forward, Verdict};
+use crate::rtpengine_core::abi::target_flags;
+use crate::rtpengine_core::forward::{decide, Forward, Verdict};
 use crate::rtpengine_core::packet::{self, UdpChecksum, IPPROTO_UDP, UDP_HDR_LEN};
+use crate::rtpengine_core::rewrite::rewrite_output;
 use crate::rtpengine_core::rtp;
 use crate::skb::{self, OutPacket};
 use crate::tables::Table;
@@ -103,25 +104,16 @@ fn send(net: *mut Net, t: &Target, o: &Output, plain: &[u8], f: &Forward) {
     finish(net, t, o, pkt, hl, plain.len(), f);
 }
 
-/// Rewrites the RTP body of `pkt` (`len` plain bytes after `hl` header bytes) for
-/// output `o` — payload pattern, SSRC, SRTP — then writes the headers and sends it.
+/// Rewrites the RTP packet in `pkt` (`len` plain bytes after `hl` header bytes) for
+/// output `o` — payload pattern and SSRC (`rewrite_output`), then SRTP — then writes the
+/// IP/UDP headers and sends it.
 fn finish(net: *mut Net, t: &Target, o: &Output, mut pkt: OutPacket, hl: usize, len: usize, f: &Forward) {
     let mut len = len;
-    if let Some(rtp_len) = f.rtp_header_len {
+    if f.rtp_header_len.is_some() {
         let body = &mut pkt.bytes()[hl..];
-        if let Some(pt) = f.pt_idx.and_then(|i| t.info.payload_types.get(i)) {
-            let n = usize::from(pt.replace_pattern_len).min(pt.replace_pattern.len());
-            if n != 0 {
-                if let Some(p) = body.get_mut(rtp_len..len) {
-                    replace_payload(p, &pt.replace_pattern[..n]);
-                }
-            }
-        }
-        if o.info.flags & output_flags::SSRC_SUBST != 0 {
-            if let Some(ssrc) = f.ssrc_idx.and_then(|i| o.info.ssrc_out.get(i)).filter(|s| **s != 0) {
-                // Stored in network order, written as is.
-                body[8..12].copy_from_slice(&ssrc.to_ne_bytes());
-            }
+        let Some(plain) = body.get_mut(..len) else { return error(t) };
+        if rewrite_output(plain, f, &t.info, &o.info).is_err() {
+            return error(t);
         }
         if let Some(enc) = &o.encrypt {
             match enc.encrypt(f.srtp_slot(), body, len) {

@@ -73,6 +73,7 @@ pub fn run(t: &mut Checks) {
     source_checks(t, &mut c);
     fan_out(t, &mut c);
     ssrc_and_payload_types(t, &mut c);
+    payload_pattern(t, &mut c);
     errors(t, &mut c);
     listing(t, &mut c);
     many_targets(t, &mut c);
@@ -347,6 +348,55 @@ fn ssrc_and_payload_types(t: &mut Checks, c: &mut Control) {
     let s = c.stats(&pa, false).expect("GET_STATS");
     t.check("rtp: and resets them", s.ssrc_stats[0].packets == 0 && s.ssrc_stats[0].bytes == 0, format_args!("{:?}", s.ssrc_stats[0]));
     t.errno("rtp: DEL_TARGET", c.del_target(&pa), 0);
+}
+
+/// A payload type with a replacement pattern: every output gets the pattern as payload,
+/// the header stays, and only the output with SSRC substitution changes the SSRC.
+fn payload_pattern(t: &mut Checks, c: &mut Control) {
+    let pa = Address::v4(PA4, 34500);
+    let sinks: Vec<UdpSocket> =
+        (0..2).map(|i| bind(Some("B"), SocketAddr::from((B4, 6450 + i)))).collect::<Result<_, _>>().unwrap();
+    let a = bind(Some("A"), SocketAddr::from((A4, 5450))).unwrap();
+    let pattern = *b"\x01\x02\x03\x04\x05";
+    let mut ti = target(pa, 2);
+    ti.flags |= target_flags::RTP | target_flags::TRACK_SSRC;
+    ti.ssrc[0] = 0x1111_1111u32.to_be();
+    let mut with_pattern = PayloadType { pt: 0, clock_rate: 8000, ..Default::default() };
+    with_pattern.replace_pattern[..pattern.len()].copy_from_slice(&pattern);
+    with_pattern.replace_pattern_len = pattern.len() as u8;
+    ti.payload_types[0] = with_pattern;
+    ti.payload_types[1] = PayloadType { pt: 8, clock_rate: 8000, ..Default::default() };
+    ti.num_payload_types = 2;
+    t.errno("pattern: ADD_TARGET with a pattern for PT 0", c.add_target(&ti), 0);
+    let mut d = dest(pa, 0, Address::v4(PB4, 34502), Address::v4(B4, 6450), 0);
+    d.output.flags = output_flags::SSRC_SUBST;
+    d.output.ssrc_out[0] = 0x2222_2222u32.to_be();
+    t.errno("pattern: output 0 with SSRC substitution", c.add_destination(&d), 0);
+    t.errno("pattern: output 1 without", c.add_destination(&dest(pa, 1, Address::v4(PB4, 34504), Address::v4(B4, 6451), 0)), 0);
+
+    let sent = rtp(0, 1, 0x1111_1111, 160);
+    a.send_to(&sent, sa(&pa)).unwrap();
+    let got: Vec<_> = sinks.iter().map(|s| recv(s).map(|r| r.data)).collect();
+    let patterned = |r: &std::io::Result<Vec<u8>>| {
+        matches!(r, Ok(d) if d.len() == sent.len() && d[12..].chunks(5).all(|c| c == pattern))
+    };
+    t.check("pattern: both outputs carry the pattern as payload", got.iter().all(patterned), format_args!("{got:?}"));
+    t.check(
+        "pattern: output 0 has the substituted SSRC, the rest of its header intact",
+        matches!(&got[0], Ok(d) if d.get(8..12) == Some(&0x2222_2222u32.to_be_bytes()[..]) && d[..8] == sent[..8]),
+        format_args!("{:?}", got[0].as_ref().map(|d| d[..12.min(d.len())].to_vec())),
+    );
+    t.check(
+        "pattern: output 1 keeps the header as received",
+        matches!(&got[1], Ok(d) if d.get(..12) == Some(&sent[..12])),
+        format_args!("{:?}", got[1].as_ref().map(|d| d[..12.min(d.len())].to_vec())),
+    );
+    let sent = rtp(8, 2, 0x1111_1111, 160);
+    a.send_to(&sent, sa(&pa)).unwrap();
+    let r = recv(&sinks[1]);
+    t.check("pattern: a payload type without one is forwarded unchanged", matches!(&r, Ok(x) if x.data == sent), format_args!("{r:?}"));
+    let _ = recv(&sinks[0]);
+    t.errno("pattern: DEL_TARGET", c.del_target(&pa), 0);
 }
 
 fn errors(t: &mut Checks, c: &mut Control) {
