@@ -67,7 +67,7 @@ int rtpe_param_log_errors(void) { return log_errors; }
 
 /* ---- /proc ---- */
 
-/* Implemented in Rust (proc_files.rs). */
+/* Implemented in Rust (proc/files.rs). */
 ssize_t rtpe_main_control_write(struct file *, const char __user *, size_t, loff_t *);
 ssize_t rtpe_main_list_read(struct file *, char __user *, size_t, loff_t *);
 int rtpe_generic_open(struct inode *, struct file *);
@@ -147,7 +147,7 @@ struct rtpe_xt_info {
 	u32 id;
 };
 
-/* Implemented in Rust (xt.rs). */
+/* Implemented in Rust (packet/xt.rs). */
 unsigned int rtpe_target(struct sk_buff *skb, struct net *net, u32 id, u8 family);
 int rtpe_target_check(u32 id);
 

@@ -3,7 +3,7 @@
 //! Module load and unload: the registry of tables, /proc/rtpengine, the x_tables target.
 
 use crate::tables::Registry;
-use crate::xt;
+use crate::packet::xt;
 use kernel::prelude::*;
 
 /// The loaded module. Teardown order: the target first (no more packets), then /proc

@@ -9,28 +9,24 @@
 //! - per table: `control` (binary messages), `list`, `blist`, `status`;
 //! - IPv4 and IPv6 targets in the filter table's INPUT chain.
 //!
-//! Layout: abstractions (`proc`, `ffi`) → tables (`tables`) → per-file handlers
-//! (`proc_files`, `control`) → packet path (`xt`). The pure logic (ABI structs,
-//! parsing, validation) is the `rtpengine-core` crate, compiled in unchanged below.
+//! Layout, by concern: `proc/` (the /proc/rtpengine files), `tables/` (tables and their
+//! targets), `packet/` (x_tables target and forwarding), `srtp/` (kernel crypto for
+//! SRTP); `ffi.rs` and `helpers.c` are the C side. The pure logic (ABI structs, parsing,
+//! validation, the forwarding decision) is the `rtpengine-core` crate, compiled in
+//! unchanged below.
 
 #[allow(missing_docs, unreachable_pub, dead_code, unused_imports, clippy::all)]
 #[path = "core/src/lib.rs"]
 mod rtpengine_core;
 
 mod boxed;
-mod control;
-mod crypto;
 mod ffi;
-mod forward;
 mod lifecycle;
+mod packet;
 mod proc;
-mod proc_files;
-mod skb;
-mod srtp_state;
+mod srtp;
 mod stats_lock;
 mod tables;
-mod targets;
-mod xt;
 
 use kernel::prelude::*;
 use lifecycle::XtRtpengine;

@@ -11,9 +11,9 @@ use crate::rtpengine_core::forward::{decide, Forward, Verdict};
 use crate::rtpengine_core::packet::{self, UdpChecksum, IPPROTO_UDP, UDP_HDR_LEN};
 use crate::rtpengine_core::rewrite::rewrite_output;
 use crate::rtpengine_core::rtp;
-use crate::skb::{self, OutPacket};
+use crate::packet::skb::{self, OutPacket};
 use crate::tables::Table;
-use crate::targets::{Output, OutputSlot, Target};
+use crate::tables::targets::{Output, OutputSlot, Target};
 use core::sync::atomic::Ordering;
 use kernel::bindings::sk_buff;
 

@@ -5,7 +5,7 @@
 //! writes the (possibly updated) message back.
 
 use crate::rtpengine_core::abi::{cmd, Message, Pod, Srtp, MESSAGE_SIZE};
-use crate::srtp_state::SrtpState;
+use crate::srtp::state::SrtpState;
 use crate::rtpengine_core::target;
 use crate::rtpengine_core::errno::{self, Errno};
 use crate::rtpengine_core::validate;

@@ -3,14 +3,14 @@
 //! Callbacks of the /proc/rtpengine files (the `proc_ops` tables are in helpers.c).
 //! Each one is a thin adapter: fetch the table, copy user memory, call the logic.
 
-use crate::control;
+use crate::proc::control;
 use crate::ffi;
-use crate::proc;
+use crate::proc::dir as proc;
 use crate::boxed;
 use crate::rtpengine_core::abi::{ListEntry, Pod, LIST_ENTRY_SIZE};
 use crate::rtpengine_core::listing;
 use crate::rtpengine_core::proc_cmd::{self, MainCommand, TextBuf};
-use crate::targets::Cursor;
+use crate::tables::targets::Cursor;
 use crate::tables::{registry, Table, NUM_TABLES};
 use core::fmt::Write;
 use kernel::bindings::{file, inode, loff_t};

@@ -16,7 +16,7 @@ use crate::rtpengine_core::errno::{self, Errno};
 use crate::rtpengine_core::target::{cmp_address, hash_address, normalize, Slots};
 use crate::rtpengine_core::abi::Address;
 use crate::ffi;
-use crate::srtp_state::SrtpState;
+use crate::srtp::state::SrtpState;
 use crate::stats_lock::StatsLock;
 use core::cell::UnsafeCell;
 use core::cmp::Ordering as CmpOrdering;

@@ -10,9 +10,9 @@
 //! only then drops its reference.
 
 use crate::ffi;
-use crate::proc::{self, ProcDir, S_IFDIR};
+use crate::proc::dir::{self as proc, ProcDir, S_IFDIR};
 use crate::rtpengine_core::abi::MAX_TABLES;
-use crate::targets::Targets;
+use crate::tables::targets::Targets;
 use core::fmt::Write;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};

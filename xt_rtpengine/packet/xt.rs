@@ -4,7 +4,7 @@
 //! and the per-packet entry point.
 
 use crate::ffi::{self, Net, XT_CONTINUE};
-use crate::forward;
+use crate::packet::forward;
 use crate::rtpengine_core::abi::MAX_TABLES;
 use crate::tables::registry;
 use kernel::bindings::sk_buff;

@@ -4,7 +4,7 @@
 //! and the per-SSRC-slot packet index, plus a lock-free copy of the index for blist so
 //! the daemon can carry the ROC back to userspace.
 
-use crate::crypto::KernelCrypto;
+use crate::srtp::crypto::KernelCrypto;
 use crate::rtpengine_core::abi::{cipher, hmac, Srtp, MAX_SSRC};
 use crate::rtpengine_core::errno::{self, Errno};
 use crate::rtpengine_core::srtp::{IndexState, SrtpContext};
