@@ -4,13 +4,8 @@
 //! lacks (no proc_fs or netfilter bindings exist in Rust-for-Linux 6.12).
 
 use kernel::bindings;
+use crate::proc::ops::ProcOps;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
-
-/// `struct proc_ops`; only ever handled by address.
-#[repr(C)]
-pub(crate) struct ProcOps {
-    _opaque: [u8; 0],
-}
 
 /// `struct proc_dir_entry`; only ever handled by address.
 pub(crate) type ProcDirEntry = bindings::proc_dir_entry;
@@ -28,16 +23,10 @@ pub(crate) const NFPROTO_IPV6: u8 = 10;
 // pass pointers to it.
 #[allow(improper_ctypes)]
 extern "C" {
-    // helpers.c: proc_ops tables whose callbacks are in proc_files.rs.
-    pub(crate) static rtpe_main_control_ops: ProcOps;
-    pub(crate) static rtpe_main_list_ops: ProcOps;
-    pub(crate) static rtpe_status_ops: ProcOps;
-    pub(crate) static rtpe_control_ops: ProcOps;
-    pub(crate) static rtpe_list_ops: ProcOps;
-    pub(crate) static rtpe_blist_ops: ProcOps;
-
     // helpers.c: accessors for inline functions, macros and module parameters.
-    pub(crate) fn rtpe_file_pde_data(f: *mut bindings::file) -> *mut c_void;
+    /// Sizes and offsets of `struct proc_ops`, see `proc::ops::check_layout`.
+    pub(crate) static rtpe_proc_ops_layout: [usize; 7];
+    pub(crate) fn rtpe_inode_pde_data(inode: *mut bindings::inode) -> *mut c_void;
     pub(crate) fn rtpe_proc_set_owner(pde: *mut ProcDirEntry);
     pub(crate) fn rtpe_module_get() -> bool;
     pub(crate) fn rtpe_module_put();

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * C glue for xt_RTPENGINE: only what Rust cannot express or call directly.
- *   - struct definitions with designated initialisers (xt_target, proc_ops), whose
- *     callbacks are the Rust functions declared below;
+ *   - struct definitions with designated initialisers (xt_target), whose callbacks
+ *     are the Rust functions declared below, and the layout of struct proc_ops, which
+ *     Rust builds itself;
  *   - module parameters (module_param is a macro);
  *   - accessors for static inline functions and macros (THIS_MODULE, pde_data,
  *     xt_family, make_kuid, ...).
@@ -67,68 +68,24 @@ int rtpe_param_log_errors(void) { return log_errors; }
 
 /* ---- /proc ---- */
 
-/* Implemented in Rust (proc/files.rs). */
-ssize_t rtpe_main_control_write(struct file *, const char __user *, size_t, loff_t *);
-ssize_t rtpe_main_list_read(struct file *, char __user *, size_t, loff_t *);
-int rtpe_generic_open(struct inode *, struct file *);
-int rtpe_generic_release(struct inode *, struct file *);
-ssize_t rtpe_status_read(struct file *, char __user *, size_t, loff_t *);
-int rtpe_control_open(struct inode *, struct file *);
-int rtpe_control_release(struct inode *, struct file *);
-ssize_t rtpe_control_read(struct file *, char __user *, size_t, loff_t *);
-ssize_t rtpe_control_write(struct file *, const char __user *, size_t, loff_t *);
-int rtpe_list_open(struct inode *, struct file *);
-int rtpe_list_release(struct inode *, struct file *);
-ssize_t rtpe_list_read(struct file *, char __user *, size_t, loff_t *);
-ssize_t rtpe_blist_read(struct file *, char __user *, size_t, loff_t *);
-
-const struct proc_ops rtpe_main_control_ops = {
-	.proc_open = rtpe_generic_open,
-	.proc_write = rtpe_main_control_write,
-	.proc_release = rtpe_generic_release,
-	.proc_lseek = noop_llseek,
+/*
+ * struct proc_ops is built in Rust (proc/ops.rs, one table per kind of file, callbacks in
+ * proc/adapter.rs); this is the real layout it is checked against at load.
+ */
+const size_t rtpe_proc_ops_layout[7] = {
+	sizeof(struct proc_ops),
+	offsetof(struct proc_ops, proc_flags),
+	offsetof(struct proc_ops, proc_open),
+	offsetof(struct proc_ops, proc_read),
+	offsetof(struct proc_ops, proc_write),
+	offsetof(struct proc_ops, proc_lseek),
+	offsetof(struct proc_ops, proc_release),
 };
 
-const struct proc_ops rtpe_main_list_ops = {
-	.proc_open = rtpe_generic_open,
-	.proc_read = rtpe_main_list_read,
-	.proc_release = rtpe_generic_release,
-	.proc_lseek = default_llseek,
-};
-
-const struct proc_ops rtpe_status_ops = {
-	.proc_open = rtpe_generic_open,
-	.proc_read = rtpe_status_read,
-	.proc_release = rtpe_generic_release,
-	.proc_lseek = default_llseek,
-};
-
-const struct proc_ops rtpe_control_ops = {
-	.proc_open = rtpe_control_open,
-	.proc_read = rtpe_control_read,
-	.proc_write = rtpe_control_write,
-	.proc_release = rtpe_control_release,
-	.proc_lseek = noop_llseek,
-};
-
-const struct proc_ops rtpe_list_ops = {
-	.proc_open = rtpe_list_open,
-	.proc_read = rtpe_list_read,
-	.proc_release = rtpe_list_release,
-	.proc_lseek = default_llseek,
-};
-
-const struct proc_ops rtpe_blist_ops = {
-	.proc_open = rtpe_list_open,
-	.proc_read = rtpe_blist_read,
-	.proc_release = rtpe_list_release,
-	.proc_lseek = noop_llseek,
-};
-
-/* The table id (or other datum) stored with the proc entry of an open file. */
-void *rtpe_file_pde_data(struct file *f)
+/* The datum stored with the proc entry of an inode being opened (the table id). */
+void *rtpe_inode_pde_data(struct inode *inode)
 {
-	return pde_data(file_inode(f));
+	return pde_data(inode);
 }
 
 /* Owner of per-table entries: the proc_uid/proc_gid module parameters. */

@@ -15,6 +15,8 @@ pub(crate) struct XtRtpengine {
 
 impl kernel::Module for XtRtpengine {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // Before anything exists that would need undoing.
+        crate::proc::ops::check_layout()?;
         // SAFETY: plain call; the queue frees deleted targets after a grace period.
         let ret = unsafe { crate::ffi::rtpe_wq_create() };
         if ret < 0 {
