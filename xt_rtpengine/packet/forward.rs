@@ -5,13 +5,13 @@
 //! every output of its target with new IP/UDP headers — decrypted with the target's
 //! SRTP context and re-encrypted with each output's.
 
-use crate::ffi::{Net, NFPROTO_IPV4, NF_DROP, XT_CONTINUE};
+use crate::ffi::{NFPROTO_IPV4, NF_DROP, XT_CONTINUE};
 use crate::rtpengine_core::abi::target_flags;
 use crate::rtpengine_core::forward::{decide, Forward, Verdict};
 use crate::rtpengine_core::packet::{self, UdpChecksum, IPPROTO_UDP, UDP_HDR_LEN};
 use crate::rtpengine_core::rewrite::rewrite_output;
 use crate::rtpengine_core::rtp;
-use crate::packet::skb::{self, OutPacket};
+use crate::packet::skb::{self, NetRef, OutPacket};
 use crate::tables::Table;
 use crate::tables::targets::{Output, OutputSlot, Target};
 use core::sync::atomic::Ordering;
@@ -20,9 +20,9 @@ use kernel::bindings::sk_buff;
 /// Handles one packet for `table`.
 ///
 /// # Safety
-/// `skb` and `net` come from netfilter for this packet; the caller is in the hook's
-/// RCU read-side section.
-pub(crate) unsafe fn packet(skb: *mut sk_buff, net: *mut Net, table: &Table, family: u8) -> u32 {
+/// `skb` comes from netfilter for this packet (and `net` with it); the caller is in the
+/// hook's RCU read-side section.
+pub(crate) unsafe fn packet(skb: *mut sk_buff, net: NetRef<'_>, table: &Table, family: u8) -> u32 {
     // SAFETY: as required by `network_bytes`; `data` is not used after we return.
     let Some(data) = (unsafe { skb::network_bytes(skb) }) else { return XT_CONTINUE };
     let ip = if family == NFPROTO_IPV4 { packet::parse_ipv4(data) } else { packet::parse_ipv6(data) };
@@ -68,7 +68,7 @@ pub(crate) unsafe fn packet(skb: *mut sk_buff, net: *mut Net, table: &Table, fam
 
 /// Sends `payload` to every output. Fails only when the packet cannot be decrypted
 /// (nothing was sent then); send errors of single outputs are counted.
-fn forward(net: *mut Net, t: &Target, slots: &[OutputSlot], payload: &[u8], f: &Forward) -> Result<(), ()> {
+fn forward(net: NetRef<'_>, t: &Target, slots: &[OutputSlot], payload: &[u8], f: &Forward) -> Result<(), ()> {
     let outs = slots.iter().filter_map(OutputSlot::get);
     let decrypt = match (&t.decrypt, f.rtp_header_len) {
         (Some(d), Some(_)) => d,
@@ -96,7 +96,7 @@ fn forward(net: *mut Net, t: &Target, slots: &[OutputSlot], payload: &[u8], f: &
 }
 
 /// Builds the packet for output `o` from the plain payload and sends it.
-fn send(net: *mut Net, t: &Target, o: &Output, plain: &[u8], f: &Forward) {
+fn send(net: NetRef<'_>, t: &Target, o: &Output, plain: &[u8], f: &Forward) {
     let Some(hl) = packet::headers_len(o.info.dst_addr.family) else { return error(t) };
     let room = plain.len() + o.encrypt.as_ref().map_or(0, |e| e.overhead());
     let Some(mut pkt) = OutPacket::new(hl + room) else { return error(t) };
@@ -107,7 +107,7 @@ fn send(net: *mut Net, t: &Target, o: &Output, plain: &[u8], f: &Forward) {
 /// Rewrites the RTP packet in `pkt` (`len` plain bytes after `hl` header bytes) for
 /// output `o` — payload pattern and SSRC (`rewrite_output`), then SRTP — then writes the
 /// IP/UDP headers and sends it.
-fn finish(net: *mut Net, t: &Target, o: &Output, mut pkt: OutPacket, hl: usize, len: usize, f: &Forward) {
+fn finish(net: NetRef<'_>, t: &Target, o: &Output, mut pkt: OutPacket, hl: usize, len: usize, f: &Forward) {
     let mut len = len;
     if f.rtp_header_len.is_some() {
         let body = &mut pkt.bytes()[hl..];

@@ -5,6 +5,7 @@
 
 use crate::ffi::{self, Net, XT_CONTINUE};
 use crate::packet::forward;
+use crate::packet::skb::NetRef;
 use crate::rtpengine_core::abi::MAX_TABLES;
 use crate::tables::registry;
 use kernel::bindings::sk_buff;
@@ -45,8 +46,11 @@ extern "C" fn rtpe_target_check(id: u32) -> c_int {
 
 /// The target: called for every packet matched by an RTPENGINE rule, in softirq
 /// context under `rcu_read_lock`.
+///
+/// # Safety
+/// Called by helpers.c's x_tables target only, with netfilter's packet and namespace.
 #[no_mangle]
-extern "C" fn rtpe_target(skb: *mut sk_buff, net: *mut Net, id: u32, family: u8) -> u32 {
+unsafe extern "C" fn rtpe_target(skb: *mut sk_buff, net: *mut Net, id: u32, family: u8) -> u32 {
     if family != ffi::NFPROTO_IPV4 && family != ffi::NFPROTO_IPV6 {
         return XT_CONTINUE;
     }
@@ -54,6 +58,9 @@ extern "C" fn rtpe_target(skb: *mut sk_buff, net: *mut Net, id: u32, family: u8)
     // SAFETY: netfilter calls targets inside an RCU read-side section; the table
     // reference is used only within this call.
     let Some(table) = (unsafe { reg.published(id) }) else { return XT_CONTINUE };
-    // SAFETY: `skb` and `net` are netfilter's for this packet; we are under its RCU lock.
+    // SAFETY: `net` is the namespace netfilter passed with this packet; the handle is
+    // used only within this call.
+    let Some(net) = (unsafe { NetRef::from_raw(net) }) else { return XT_CONTINUE };
+    // SAFETY: `skb` is netfilter's packet; we are under its RCU read lock.
     unsafe { forward::packet(skb, net, table, family) }
 }
