@@ -127,9 +127,10 @@ impl Gcm {
                 tag.as_mut_ptr(),
             )
         };
+        const TAG_MISMATCH: i32 = -(kernel::bindings::EBADMSG as i32);
         match ret {
             0 => Ok(()),
-            r if r == -74 => Err(CryptoError::AuthFailed), // EBADMSG
+            TAG_MISMATCH => Err(CryptoError::AuthFailed),
             _ => Err(CryptoError::Backend),
         }
     }

@@ -180,6 +180,9 @@ impl OutputSlot {
 }
 
 /// Frees a target once no RCU reader can see it any more (workqueue, process context).
+///
+/// # Safety
+/// Called by the workqueue only, for the `rcu` work of a target queued by `del`.
 unsafe extern "C" fn free_target_work(work: *mut bindings::work_struct) {
     // SAFETY: `work` is the first field of the `rcu_work` in the `rcu` field of a
     // `Target` leaked from a `KBox` by `del` and queued once; after the grace period

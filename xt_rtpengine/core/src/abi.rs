@@ -446,25 +446,35 @@ pub struct ListEntry {
 /// Size of one blist record.
 pub const LIST_ENTRY_SIZE: usize = size_of::<ListEntry>();
 
-// SAFETY: all of these are repr(C), integer-only, with every padding byte declared as a
-// field (checked by the size/offset assertions below: a hidden hole would shift them).
-unsafe impl Pod for Address {}
-unsafe impl Pod for Srtp {}
-unsafe impl Pod for PayloadType {}
-unsafe impl Pod for TargetInfo {}
-unsafe impl Pod for OutputInfo {}
-unsafe impl Pod for DestinationInfo {}
-unsafe impl Pod for CallInfo {}
-unsafe impl Pod for StreamInfo {}
-unsafe impl Pod for PacketInfo {}
-unsafe impl Pod for SsrcStats {}
-unsafe impl Pod for StatsInfo {}
-unsafe impl Pod for NoopInfo {}
-unsafe impl Pod for Payload {}
-unsafe impl Pod for Message {}
-unsafe impl Pod for Stats {}
-unsafe impl Pod for RtpStats {}
-unsafe impl Pod for ListEntry {}
+/// Declares the ABI structs `Pod`.
+macro_rules! pod {
+    ($($t:ty),* $(,)?) => {$(
+        // SAFETY: every one of these is repr(C), integer-only, with every padding byte
+        // declared as a field (checked by the size/offset assertions below: a hidden hole
+        // would shift them).
+        unsafe impl Pod for $t {}
+    )*};
+}
+
+pod!(
+    Address,
+    Srtp,
+    PayloadType,
+    TargetInfo,
+    OutputInfo,
+    DestinationInfo,
+    CallInfo,
+    StreamInfo,
+    PacketInfo,
+    SsrcStats,
+    StatsInfo,
+    NoopInfo,
+    Payload,
+    Message,
+    Stats,
+    RtpStats,
+    ListEntry,
+);
 
 macro_rules! assert_layout {
     ($t:ty, size $size:expr $(, $field:ident @ $off:expr)* $(,)?) => {
