@@ -5,8 +5,9 @@
 //!
 //! Each bucket is a singly linked list kept in address order (so a listing can resume
 //! after the last address it showed, whatever was added or deleted meanwhile). Writers
-//! publish with release stores; a deleted target is freed after an RCU grace period
-//! (`call_rcu`), so a packet that found it can finish with it.
+//! publish with release stores; a deleted target is freed by a work item queued with
+//! `queue_rcu_work`, which runs after an RCU grace period, so a packet that found it can
+//! finish with it (and in process context, where crypto transforms may be freed).
 
 use crate::rtpengine_core::abi::{
     DestinationInfo, ListEntry, OutputInfo, RtpStats, SsrcStats, Stats, StatsInfo, TargetInfo,
@@ -79,11 +80,11 @@ pub(crate) struct Target {
     pub(crate) ssrc_stats: StatsLock<[SsrcStats; MAX_SSRC]>,
 }
 
-// SAFETY: the only non-`Sync` parts are the output cells and the RCU head. An output
+// SAFETY: the only non-`Sync` parts are the output cells and the `rcu_work`. An output
 // cell is written exactly once, under the table's mutex, before `unfilled` is released;
 // it is read either under that mutex or by the packet path after observing
-// `unfilled == 0` with acquire ordering, so reads never race with the write. The RCU
-// head is used only by `call_rcu` after the target is unreachable.
+// `unfilled == 0` with acquire ordering, so reads never race with the write. The
+// `rcu_work` is used only by `queue_rcu_work`, once, after the target is unreachable.
 unsafe impl Sync for Target {}
 // SAFETY: a `Target` owns plain data and kernel allocations that may be freed anywhere.
 unsafe impl Send for Target {}
