@@ -32,8 +32,8 @@ extern "C" {
     pub(crate) fn rtpe_module_put();
     pub(crate) fn rtpe_param_proc_mask() -> c_uint;
     pub(crate) fn rtpe_log_ratelimit() -> bool;
-    #[allow(dead_code)]
-    pub(crate) fn rtpe_param_log_errors() -> c_int;
+    /// Whether to log a packet error now: `log_errors` is set and the rate limit allows.
+    pub(crate) fn rtpe_log_packet_error() -> bool;
     pub(crate) fn rtpe_xt_register() -> c_int;
     pub(crate) fn rtpe_xt_unregister();
 

@@ -50,9 +50,11 @@ static unsigned int stream_packets_list_limit = 10;
 module_param(stream_packets_list_limit, uint, 0444);
 MODULE_PARM_DESC(stream_packets_list_limit, "packets listed per stream (accepted for compatibility)");
 
-static int log_errors;
-module_param(log_errors, int, 0644);
-MODULE_PARM_DESC(log_errors, "log packet errors (rate limited)");
+/* A bool as in 10.5, so modprobe takes what it took (log_errors=Y, =1, bare log_errors);
+ * also writable under /sys/module/xt_RTPENGINE/parameters at run time. */
+static bool log_errors;
+module_param(log_errors, bool, 0644);
+MODULE_PARM_DESC(log_errors, "log packet forwarding errors to the kernel log (rate limited)");
 
 MODULE_ALIAS("ipt_RTPENGINE");
 /* crypto_cipher (single AES blocks) is exported in this namespace. */
@@ -64,7 +66,14 @@ unsigned int rtpe_param_proc_mask(void) { return proc_mask; }
 /* Shared limit for the module's warnings about rejected input: 10 lines per 5 s. */
 static DEFINE_RATELIMIT_STATE(rtpe_log_limit, 5 * HZ, 10);
 bool rtpe_log_ratelimit(void) { return __ratelimit(&rtpe_log_limit); }
-int rtpe_param_log_errors(void) { return log_errors; }
+
+/* Packet errors, when log_errors is set: a limit of their own, so that a flood of bad
+ * packets cannot silence the warnings about rejected control input, and vice versa. */
+static DEFINE_RATELIMIT_STATE(rtpe_packet_log_limit, 5 * HZ, 10);
+bool rtpe_log_packet_error(void)
+{
+	return READ_ONCE(log_errors) && __ratelimit(&rtpe_packet_log_limit);
+}
 
 /* ---- /proc ---- */
 

@@ -11,6 +11,7 @@ use crate::rtpengine_core::forward::{decide, Forward, Verdict};
 use crate::rtpengine_core::packet::{self, UdpChecksum, IPPROTO_UDP, UDP_HDR_LEN};
 use crate::rtpengine_core::rewrite::rewrite_output;
 use crate::rtpengine_core::rtp;
+use crate::packet::error::{report, PacketError};
 use crate::packet::skb::{self, NetRef, OutPacket};
 use crate::tables::Table;
 use crate::tables::targets::{Output, OutputSlot, Target};
@@ -45,18 +46,19 @@ pub(crate) unsafe fn packet(skb: *mut sk_buff, net: NetRef<'_>, table: &Table, f
     match decide(&t.info, &src, payload, t.pt_hint()) {
         Verdict::Continue => XT_CONTINUE,
         Verdict::ContinueError => {
-            t.counters.errors.fetch_add(1, Ordering::Relaxed);
+            report(table.id, t, PacketError::UnknownSsrc);
             XT_CONTINUE
         }
         Verdict::Drop => NF_DROP,
         Verdict::DropError => {
-            t.counters.errors.fetch_add(1, Ordering::Relaxed);
+            report(table.id, t, PacketError::SourceMismatch);
             NF_DROP
         }
         Verdict::Forward(f) => {
-            if forward(net, t, outputs, payload, &f).is_err() {
+            let job = Job { net, table: table.id, t, f };
+            if let Err(e) = job.forward(outputs, payload) {
                 // Undecryptable or unauthenticated: never forwarded, userspace decides.
-                t.counters.errors.fetch_add(1, Ordering::Relaxed);
+                report(table.id, t, e);
                 return XT_CONTINUE;
             }
             count(t, &f, payload, ip.tos);
@@ -66,75 +68,84 @@ pub(crate) unsafe fn packet(skb: *mut sk_buff, net: NetRef<'_>, table: &Table, f
     }
 }
 
-/// Sends `payload` to every output. Fails only when the packet cannot be decrypted
-/// (nothing was sent then); send errors of single outputs are counted.
-fn forward(net: NetRef<'_>, t: &Target, slots: &[OutputSlot], payload: &[u8], f: &Forward) -> Result<(), ()> {
-    let outs = slots.iter().filter_map(OutputSlot::get);
-    let decrypt = match (&t.decrypt, f.rtp_header_len) {
-        (Some(d), Some(_)) => d,
-        // Plain input, or not RTP (never touched by SRTP, as in 10.5).
-        _ => {
-            for o in outs {
-                send(net, t, o, payload, f);
+/// A packet being forwarded: what each of its outputs needs.
+struct Job<'a> {
+    net: NetRef<'a>,
+    table: u32,
+    t: &'a Target,
+    f: Forward,
+}
+
+impl Job<'_> {
+    /// Sends `payload` to every output. Fails only when the packet cannot be decrypted
+    /// (nothing was sent then); errors of single outputs are reported, the others
+    /// still go.
+    fn forward(&self, slots: &[OutputSlot], payload: &[u8]) -> Result<(), PacketError> {
+        let mut outs = slots.iter().filter_map(OutputSlot::get);
+        let decrypt = match (&self.t.decrypt, self.f.rtp_header_len) {
+            (Some(d), Some(_)) => d,
+            // Plain input, or not RTP (never touched by SRTP, as in 10.5).
+            _ => {
+                for o in outs {
+                    self.send(o, payload);
+                }
+                return Ok(());
             }
-            return Ok(());
+        };
+        // Decrypt once, inside the first output's packet, which is sent last.
+        let first = outs.next().ok_or(PacketError::Build)?;
+        let hl = packet::headers_len(first.info.dst_addr.family).ok_or(PacketError::Build)?;
+        let room = payload.len() + first.encrypt.as_ref().map_or(0, |e| e.overhead());
+        let mut pkt = OutPacket::new(hl + room).ok_or(PacketError::NoMemory)?;
+        pkt.bytes()[hl..hl + payload.len()].copy_from_slice(payload);
+        let plain_len = decrypt
+            .decrypt(self.f.srtp_slot(), &mut pkt.bytes()[hl..], payload.len())
+            .ok_or(PacketError::Decrypt)?;
+        for o in outs {
+            self.send(o, &pkt.data()[hl..hl + plain_len]);
         }
-    };
-    // Decrypt once, inside the first output's packet, which is sent last.
-    let mut outs = outs;
-    let first = outs.next().ok_or(())?;
-    let hl = packet::headers_len(first.info.dst_addr.family).ok_or(())?;
-    let room = payload.len() + first.encrypt.as_ref().map_or(0, |e| e.overhead());
-    let mut pkt = OutPacket::new(hl + room).ok_or(())?;
-    pkt.bytes()[hl..hl + payload.len()].copy_from_slice(payload);
-    let plain_len = decrypt.decrypt(f.srtp_slot(), &mut pkt.bytes()[hl..], payload.len()).ok_or(())?;
-    for o in outs {
-        send(net, t, o, &pkt.data()[hl..hl + plain_len], f);
+        self.finish_and_report(first, pkt, hl, plain_len);
+        Ok(())
     }
-    finish(net, t, first, pkt, hl, plain_len, f);
-    Ok(())
-}
 
-/// Builds the packet for output `o` from the plain payload and sends it.
-fn send(net: NetRef<'_>, t: &Target, o: &Output, plain: &[u8], f: &Forward) {
-    let Some(hl) = packet::headers_len(o.info.dst_addr.family) else { return error(t) };
-    let room = plain.len() + o.encrypt.as_ref().map_or(0, |e| e.overhead());
-    let Some(mut pkt) = OutPacket::new(hl + room) else { return error(t) };
-    pkt.bytes()[hl..hl + plain.len()].copy_from_slice(plain);
-    finish(net, t, o, pkt, hl, plain.len(), f);
-}
-
-/// Rewrites the RTP packet in `pkt` (`len` plain bytes after `hl` header bytes) for
-/// output `o` — payload pattern and SSRC (`rewrite_output`), then SRTP — then writes the
-/// IP/UDP headers and sends it.
-fn finish(net: NetRef<'_>, t: &Target, o: &Output, mut pkt: OutPacket, hl: usize, len: usize, f: &Forward) {
-    let mut len = len;
-    if f.rtp_header_len.is_some() {
-        let body = &mut pkt.bytes()[hl..];
-        let Some(plain) = body.get_mut(..len) else { return error(t) };
-        if rewrite_output(plain, f, &t.info, &o.info).is_err() {
-            return error(t);
+    /// Builds the packet for output `o` from the plain payload and sends it.
+    fn send(&self, o: &Output, plain: &[u8]) {
+        let res = packet::headers_len(o.info.dst_addr.family).ok_or(PacketError::Build).and_then(|hl| {
+            let room = plain.len() + o.encrypt.as_ref().map_or(0, |e| e.overhead());
+            let mut pkt = OutPacket::new(hl + room).ok_or(PacketError::NoMemory)?;
+            pkt.bytes()[hl..hl + plain.len()].copy_from_slice(plain);
+            Ok((pkt, hl))
+        });
+        match res {
+            Ok((pkt, hl)) => self.finish_and_report(o, pkt, hl, plain.len()),
+            Err(e) => report(self.table, self.t, e),
         }
-        if let Some(enc) = &o.encrypt {
-            match enc.encrypt(f.srtp_slot(), body, len) {
-                Some(n) => len = n,
-                None => return error(t),
+    }
+
+    fn finish_and_report(&self, o: &Output, pkt: OutPacket, hl: usize, len: usize) {
+        if let Err(e) = self.finish(o, pkt, hl, len) {
+            report(self.table, self.t, e);
+        }
+    }
+
+    /// Rewrites the RTP packet in `pkt` (`len` plain bytes after `hl` header bytes) for
+    /// output `o` — payload pattern and SSRC (`rewrite_output`), then SRTP — then writes
+    /// the IP/UDP headers and sends it.
+    fn finish(&self, o: &Output, mut pkt: OutPacket, hl: usize, len: usize) -> Result<(), PacketError> {
+        let mut len = len;
+        if self.f.rtp_header_len.is_some() {
+            let body = &mut pkt.bytes()[hl..];
+            let plain = body.get_mut(..len).ok_or(PacketError::Build)?;
+            rewrite_output(plain, &self.f, &self.t.info, &o.info).map_err(|_| PacketError::Build)?;
+            if let Some(enc) = &o.encrypt {
+                len = enc.encrypt(self.f.srtp_slot(), body, len).ok_or(PacketError::Encrypt)?;
             }
         }
+        pkt.truncate(hl + len);
+        let (src, dst) = (&o.info.src_addr, &o.info.dst_addr);
+        packet::write_headers(pkt.bytes(), src, dst, o.info.tos, UdpChecksum::Partial).ok_or(PacketError::Build)?;
+        pkt.send(self.net, src, dst, o.info.tos).map_err(PacketError::Send)
     }
-    pkt.truncate(hl + len);
-    if packet::write_headers(pkt.bytes(), &o.info.src_addr, &o.info.dst_addr, o.info.tos, UdpChecksum::Partial)
-        .is_none()
-    {
-        return error(t);
-    }
-    if pkt.send(net, &o.info.src_addr, &o.info.dst_addr, o.info.tos).is_err() {
-        error(t);
-    }
-}
-
-fn error(t: &Target) {
-    t.counters.errors.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Counters of a forwarded packet: target, payload type, SSRC.

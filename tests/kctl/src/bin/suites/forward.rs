@@ -71,6 +71,7 @@ pub fn run(t: &mut Checks) {
     ipv6_both_ways(t, &mut c);
     unknown_port_and_unfilled(t, &mut c);
     source_checks(t, &mut c);
+    logged_errors(t, &mut c);
     fan_out(t, &mut c);
     ssrc_and_payload_types(t, &mut c);
     payload_pattern(t, &mut c);
@@ -261,6 +262,44 @@ fn source_checks(t: &mut Checks, c: &mut Control) {
     good.send_to(b"still", sa(&pa)).unwrap();
     t.check("propagate: expected source still forwarded", matches!(recv(&sb), Ok(x) if x.data == b"still"), "");
     t.errno("propagate: DEL_TARGET", c.del_target(&pa), 0);
+}
+
+/// `log_errors`: a packet error goes to the kernel log (rate limited) only while the
+/// parameter is set; it is counted either way.
+fn logged_errors(t: &mut Checks, c: &mut Control) {
+    const PARAM: &str = "/sys/module/xt_RTPENGINE/parameters/log_errors";
+    if t.stock {
+        // 10.5 has the parameter at load only, not in sysfs.
+        return;
+    }
+    let pa = Address::v4(PA4, 32100);
+    let mut ti = target(pa, 1);
+    ti.expected_src = Address::v4(A4, 5210);
+    ti.src_mismatch = src_mismatch::DROP;
+    t.errno("log: ADD_TARGET with DROP", c.add_target(&ti), 0);
+    t.errno("log: ADD_DESTINATION", c.add_destination(&dest(pa, 0, Address::v4(PB4, 32102), Address::v4(B4, 6210), 0)), 0);
+    let spoofer = bind(Some("A"), SocketAddr::from((A4, 5211))).unwrap();
+    let line = "table 0 target inet4 10.0.1.1:32100: source address mismatch";
+    let logged = || sh("dmesg").1.matches(line).count();
+    let errors = || entry_for(&pa).map_or(0, |e| e.stats.errors);
+    let wait = std::time::Duration::from_secs(5);
+
+    let param = std::fs::read_to_string(PARAM).unwrap_or_default();
+    t.check("log: log_errors is off by default", param.trim() == "N", &param);
+    spoofer.send_to(b"spoofed", sa(&pa)).unwrap();
+    t.check("log: error counted while off", super::wait_until(wait, || errors() == 1), errors());
+    t.check("log: and not logged", logged() == 0, logged());
+
+    t.check("log: set log_errors=1", std::fs::write(PARAM, "1").is_ok(), "");
+    spoofer.send_to(b"spoofed", sa(&pa)).unwrap();
+    t.check("log: with log_errors the error is logged", super::wait_until(wait, || logged() == 1), logged());
+    t.check("log: and counted", errors() == 2, errors());
+
+    t.check("log: set log_errors=0", std::fs::write(PARAM, "0").is_ok(), "");
+    spoofer.send_to(b"spoofed", sa(&pa)).unwrap();
+    t.check("log: counted after switching off", super::wait_until(wait, || errors() == 3), errors());
+    t.check("log: no new line after switching off", logged() == 1, logged());
+    t.errno("log: DEL_TARGET", c.del_target(&pa), 0);
 }
 
 fn fan_out(t: &mut Checks, c: &mut Control) {

@@ -1,4 +1,4 @@
-//! Issue 2: module load, /proc/rtpengine tables, their errors, status, proc_* parameters,
+//! Issue 2: module load, /proc/rtpengine tables, their errors, status, module parameters,
 //! and when rmmod is allowed.
 
 use super::{sh, Checks};
@@ -95,6 +95,14 @@ pub fn run(t: &mut Checks) {
     let (ok, out) = sh("rmmod xt_RTPENGINE");
     t.check("rmmod once no table is left", ok, &out);
     t.check("/proc/rtpengine gone", !std::path::Path::new(PROC_ROOT).exists(), "");
+
+    // log_errors is a bool in 10.5: every spelling modprobe passes for one must load.
+    for arg in ["log_errors=Y", "log_errors=1", "log_errors", "log_errors=n"] {
+        let (ok, out) = sh(&format!("modprobe xt_RTPENGINE {arg}"));
+        t.check(&format!("modprobe xt_RTPENGINE {arg}"), ok, &out);
+        let (ok, out) = sh("rmmod xt_RTPENGINE");
+        t.check(&format!("rmmod after {arg}"), ok, &out);
+    }
 
     // proc_uid / proc_gid / proc_mask apply to the per-table entries.
     let (ok, out) = sh("modprobe xt_RTPENGINE proc_uid=1234 proc_gid=5678 proc_mask=0027");
