@@ -6,8 +6,9 @@
 
 use super::adapter::{Positioning, ProcFile};
 use crate::boxed;
-use crate::rtpengine_core::abi::{cmd, Message, Pod, Srtp, MESSAGE_SIZE};
+use crate::rtpengine_core::abi::{cmd, Message, Pod, MESSAGE_SIZE};
 use crate::rtpengine_core::errno::{self, Errno};
+use crate::rtpengine_core::srtp::Suite;
 use crate::rtpengine_core::target;
 use crate::rtpengine_core::validate;
 use crate::srtp::state::SrtpState;
@@ -91,7 +92,7 @@ fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno>
             r
         }
         cmd::ADD_TARGET => {
-            let t = target::prepare_target(&msg.target(), crypto_supported)?;
+            let t = target::prepare_target(&msg.target(), Suite::implements)?;
             let decrypt = SrtpState::new(&t.decrypt)?;
             table.targets.add(t, decrypt)
         }
@@ -104,7 +105,7 @@ fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno>
         }
         cmd::ADD_DESTINATION => {
             let d = msg.destination();
-            target::validate_destination(&d, crypto_supported)?;
+            target::validate_destination(&d, Suite::implements)?;
             let encrypt = SrtpState::new(&d.output.encrypt)?;
             table.targets.add_destination(&d, encrypt)
         }
@@ -127,10 +128,4 @@ fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno>
         cmd::DEL_CALL | cmd::PACKET => Err(errno::ENOENT),
         _ => Err(errno::EINVAL),
     }
-}
-
-/// Every cipher and hmac of 10.5 is supported; key lengths are checked when the SRTP
-/// context is built (`SrtpState::new`).
-fn crypto_supported(_: &Srtp) -> bool {
-    true
 }

@@ -43,6 +43,19 @@ fn dest(local: Address, num: u32, src: Address, dst: Address, tos: u8) -> Destin
     d
 }
 
+/// AES-GCM-128 with HMAC-SHA1 on top, with lengths that fit AES-GCM-128.
+fn gcm_with_hmac() -> Srtp {
+    let mut s = Srtp::plain();
+    s.cipher = cipher::AEAD_AES_GCM_128;
+    s.hmac = hmac::HMAC_SHA1;
+    s.master_key_len = 16;
+    s.master_salt_len = 12;
+    s.session_key_len = 16;
+    s.session_salt_len = 12;
+    s.auth_tag_len = 10;
+    s
+}
+
 fn rtp(pt: u8, seq: u16, ssrc: u32, len: usize) -> Vec<u8> {
     let mut p = vec![0x80, pt];
     p.extend_from_slice(&seq.to_be_bytes());
@@ -466,6 +479,11 @@ fn errors(t: &mut Checks, c: &mut Control) {
     let mut bad = target(pa, 1);
     bad.decrypt.cipher = 8;
     t.errno("ADD_TARGET cipher 8 → EINVAL", c.add_target(&bad), EINVAL.0);
+    // A combination the module does not implement (10.5 takes it and runs both).
+    let mut bad = target(pa, 1);
+    bad.decrypt = gcm_with_hmac();
+    t.errno("ADD_TARGET AES-GCM with HMAC-SHA1 → EINVAL", c.add_target(&bad), if t.stock { 0 } else { EINVAL.0 });
+    let _ = c.del_target(&pa);
     let mut bad = target(pa, 1);
     bad.num_payload_types = 40;
     // 10.5 accepts a count beyond its 32-entry array.
@@ -475,6 +493,15 @@ fn errors(t: &mut Checks, c: &mut Control) {
     t.errno("ADD_DESTINATION without target → ENOENT", c.add_destination(&dest(pa, 0, src, dst, 0)), ENOENT.0);
     t.errno("ADD_TARGET", c.add_target(&target(pa, 2)), 0);
     t.errno("ADD_TARGET duplicate → EEXIST", c.add_target(&target(pa, 2)), EEXIST.0);
+    let mut d = dest(pa, 0, src, dst, 0);
+    d.output.encrypt = gcm_with_hmac();
+    let r = c.add_destination(&d);
+    t.errno("ADD_DESTINATION AES-GCM with HMAC-SHA1 → EINVAL", r, if t.stock { 0 } else { EINVAL.0 });
+    if t.stock {
+        // 10.5 filled output 0 with it: start the target over.
+        let _ = c.del_target(&pa);
+        let _ = c.add_target(&target(pa, 2));
+    }
     t.errno("ADD_DESTINATION family mismatch → EINVAL", c.add_destination(&dest(pa, 0, src, Address::v6(v6(2, 2), 1), 0)), EINVAL.0);
     t.errno("ADD_DESTINATION dst port 0 → EINVAL", c.add_destination(&dest(pa, 0, src, Address::v4(B4, 0), 0)), EINVAL.0);
     t.errno("ADD_DESTINATION num 2 of 2 → ERANGE", c.add_destination(&dest(pa, 2, src, dst, 0)), ERANGE.0);
