@@ -61,14 +61,18 @@ pub unsafe trait Pod: Copy + 'static {
     /// Mutable view of the value's bytes, for filling it from a reader.
     fn as_bytes_mut(&mut self) -> &mut [u8] {
         // SAFETY: as for `as_bytes`; any bytes written leave a valid `Self` (`Pod`).
-        unsafe { core::slice::from_raw_parts_mut((self as *mut Self).cast::<u8>(), size_of::<Self>()) }
+        unsafe {
+            core::slice::from_raw_parts_mut((self as *mut Self).cast::<u8>(), size_of::<Self>())
+        }
     }
 
     /// The value's bytes, padding included (padding is explicit and so initialised).
     fn as_bytes(&self) -> &[u8] {
         // SAFETY: `Pod` types have no implicit padding, so all `size_of` bytes are
         // initialised; the slice borrows `self` and cannot outlive it.
-        unsafe { core::slice::from_raw_parts((self as *const Self).cast::<u8>(), size_of::<Self>()) }
+        unsafe {
+            core::slice::from_raw_parts((self as *const Self).cast::<u8>(), size_of::<Self>())
+        }
     }
 }
 
@@ -89,11 +93,21 @@ impl Address {
     pub fn v4(addr: [u8; 4], port: u16) -> Self {
         let mut a = [0u8; 16];
         a[..4].copy_from_slice(&addr);
-        Address { family: AF_INET, addr: a, port, _pad: [0; 2] }
+        Address {
+            family: AF_INET,
+            addr: a,
+            port,
+            _pad: [0; 2],
+        }
     }
 
     pub fn v6(addr: [u8; 16], port: u16) -> Self {
-        Address { family: AF_INET6, addr, port, _pad: [0; 2] }
+        Address {
+            family: AF_INET6,
+            addr,
+            port,
+            _pad: [0; 2],
+        }
     }
 
     pub fn is_valid_family(&self) -> bool {
@@ -353,7 +367,11 @@ impl Message {
     /// The 10.5 version handshake.
     pub fn noop() -> Self {
         let mut m = Message::new(cmd::NOOP);
-        m.u.noop = NoopInfo { size: MESSAGE_SIZE as u64, last_cmd: cmd::LAST as i32, _pad: [0; 4] };
+        m.u.noop = NoopInfo {
+            size: MESSAGE_SIZE as u64,
+            last_cmd: cmd::LAST as i32,
+            _pad: [0; 4],
+        };
         m
     }
 

@@ -123,7 +123,10 @@ mod tests {
     fn pattern_replaces_the_whole_payload_and_nothing_else() {
         let mut p = rtp(5);
         let f = forward(Some(0), None);
-        assert_eq!(rewrite_output(&mut p, &f, &target(), &output(false)), Ok(()));
+        assert_eq!(
+            rewrite_output(&mut p, &f, &target(), &output(false)),
+            Ok(())
+        );
         assert_eq!(p[..12], rtp(0)[..], "header unchanged");
         assert_eq!(&p[12..], b"ababa", "last repetition cut");
     }
@@ -132,10 +135,16 @@ mod tests {
     fn pattern_off_for_a_payload_type_without_one() {
         let mut p = rtp(5);
         let f = forward(Some(1), None);
-        assert_eq!(rewrite_output(&mut p, &f, &target(), &output(false)), Ok(()));
+        assert_eq!(
+            rewrite_output(&mut p, &f, &target(), &output(false)),
+            Ok(())
+        );
         assert_eq!(p, rtp(5));
         let f = forward(None, None);
-        assert_eq!(rewrite_output(&mut p, &f, &target(), &output(false)), Ok(()));
+        assert_eq!(
+            rewrite_output(&mut p, &f, &target(), &output(false)),
+            Ok(())
+        );
         assert_eq!(p, rtp(5));
     }
 
@@ -143,7 +152,10 @@ mod tests {
     fn pattern_on_an_empty_payload() {
         let mut p = rtp(0);
         let f = forward(Some(0), None);
-        assert_eq!(rewrite_output(&mut p, &f, &target(), &output(false)), Ok(()));
+        assert_eq!(
+            rewrite_output(&mut p, &f, &target(), &output(false)),
+            Ok(())
+        );
         assert_eq!(p, rtp(0));
     }
 
@@ -157,7 +169,10 @@ mod tests {
             pt_idx: Some(0),
             ssrc_idx: None,
         };
-        assert_eq!(rewrite_output(&mut p, &f, &target(), &output(false)), Ok(()));
+        assert_eq!(
+            rewrite_output(&mut p, &f, &target(), &output(false)),
+            Ok(())
+        );
         assert_eq!(p[..20], rtp(12)[..20]);
         assert_eq!(&p[20..], b"abab");
     }
@@ -258,7 +273,10 @@ mod tests {
         // A payload-type index past the table is ignored.
         let mut p = rtp(4);
         let f = forward(Some(99), None);
-        assert_eq!(rewrite_output(&mut p, &f, &target(), &output(false)), Ok(()));
+        assert_eq!(
+            rewrite_output(&mut p, &f, &target(), &output(false)),
+            Ok(())
+        );
         assert_eq!(p, rtp(4));
     }
 

@@ -82,7 +82,11 @@ impl Suite {
             cipher::AES_CM_256 | cipher::AEAD_AES_GCM_256 => (32, 14),
             _ => (0, 0),
         };
-        let salt_len = if kind == CipherKind::AesGcm { 12 } else { salt_len };
+        let salt_len = if kind == CipherKind::AesGcm {
+            12
+        } else {
+            salt_len
+        };
         if kind != CipherKind::Null {
             suite.session_key_len = len(s.session_key_len);
             if suite.session_key_len != key_len {
@@ -119,8 +123,13 @@ impl Suite {
 
     /// Bytes encryption appends to a packet: AEAD tag, MKI, HMAC tag.
     pub fn overhead(&self) -> usize {
-        let aead = if self.cipher == CipherKind::AesGcm { GCM_TAG_LEN } else { 0 };
-        aead.saturating_add(self.mki_len).saturating_add(self.tag_len)
+        let aead = if self.cipher == CipherKind::AesGcm {
+            GCM_TAG_LEN
+        } else {
+            0
+        };
+        aead.saturating_add(self.mki_len)
+            .saturating_add(self.tag_len)
     }
 }
 
@@ -198,7 +207,9 @@ mod tests {
                 // The same answer as `from_abi`, which builds the context, gives on the ids.
                 let refused = matches!(
                     Suite::from_abi(&p),
-                    Err(SrtpError::InvalidCipher(_) | SrtpError::InvalidHmac(_) | SrtpError::AeadWithHmac)
+                    Err(SrtpError::InvalidCipher(_)
+                        | SrtpError::InvalidHmac(_)
+                        | SrtpError::AeadWithHmac)
                 );
                 assert_eq!(Suite::implements(&p), !refused, "cipher {c}, hmac {h}");
             }
@@ -210,17 +221,52 @@ mod tests {
         use SrtpError::*;
         let cases = [
             (params(0, hmac::NULL, 0, 0, 0, 0, 0), InvalidCipher(0)),
-            (params(cipher::LAST, hmac::NULL, 0, 0, 0, 0, 0), InvalidCipher(8)),
+            (
+                params(cipher::LAST, hmac::NULL, 0, 0, 0, 0, 0),
+                InvalidCipher(8),
+            ),
             (params(cipher::NULL, 0, 0, 0, 0, 0, 0), InvalidHmac(0)),
             (params(cipher::NULL, 3, 0, 0, 0, 0, 0), InvalidHmac(3)),
-            (params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 16, 14, 21), TagTooLong(21)),
-            (params(cipher::AES_CM_128, hmac::HMAC_SHA1, 15, 14, 16, 14, 10), BadMasterKeyLength(15)),
-            (params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 13, 16, 14, 10), BadMasterSaltLength(13)),
-            (params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 99, 16, 14, 10), BadMasterSaltLength(99)),
-            (params(cipher::AES_CM_192, hmac::HMAC_SHA1, 24, 14, 16, 14, 10), BadSessionKeyLength(16)),
-            (params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 16, 12, 10), BadSessionSaltLength(12)),
-            (params(cipher::AEAD_AES_GCM_128, hmac::NULL, 16, 12, 16, 14, 0), BadSessionSaltLength(14)),
-            (params(cipher::AEAD_AES_GCM_128, hmac::HMAC_SHA1, 16, 12, 16, 12, 10), AeadWithHmac),
+            (
+                params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 16, 14, 21),
+                TagTooLong(21),
+            ),
+            (
+                params(cipher::AES_CM_128, hmac::HMAC_SHA1, 15, 14, 16, 14, 10),
+                BadMasterKeyLength(15),
+            ),
+            (
+                params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 13, 16, 14, 10),
+                BadMasterSaltLength(13),
+            ),
+            (
+                params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 99, 16, 14, 10),
+                BadMasterSaltLength(99),
+            ),
+            (
+                params(cipher::AES_CM_192, hmac::HMAC_SHA1, 24, 14, 16, 14, 10),
+                BadSessionKeyLength(16),
+            ),
+            (
+                params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 16, 12, 10),
+                BadSessionSaltLength(12),
+            ),
+            (
+                params(cipher::AEAD_AES_GCM_128, hmac::NULL, 16, 12, 16, 14, 0),
+                BadSessionSaltLength(14),
+            ),
+            (
+                params(
+                    cipher::AEAD_AES_GCM_128,
+                    hmac::HMAC_SHA1,
+                    16,
+                    12,
+                    16,
+                    12,
+                    10,
+                ),
+                AeadWithHmac,
+            ),
         ];
         for (p, want) in cases {
             assert_eq!(Suite::from_abi(&p), Err(want));
