@@ -3,8 +3,8 @@
 //! Declarations of what `helpers.c` and the kernel export to us that `kernel::bindings`
 //! lacks (no proc_fs or netfilter bindings exist in Rust-for-Linux 6.12).
 
-use kernel::bindings;
 use crate::proc::ops::ProcOps;
+use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 
 /// `struct proc_dir_entry`; only ever handled by address.
@@ -58,12 +58,24 @@ pub(crate) type Net = bindings::net;
 
 extern "C" {
     // helpers.c: packet path.
-    pub(crate) fn rtpe_skb_network_data(skb: *mut bindings::sk_buff, len: *mut c_uint) -> *const u8;
+    pub(crate) fn rtpe_skb_network_data(skb: *mut bindings::sk_buff, len: *mut c_uint)
+        -> *const u8;
     pub(crate) fn rtpe_skb_alloc(len: c_uint, data: *mut *mut u8) -> *mut bindings::sk_buff;
     pub(crate) fn rtpe_skb_free(skb: *mut bindings::sk_buff);
     pub(crate) fn rtpe_now_us() -> i64;
-    pub(crate) fn rtpe_send_ipv4(net: *mut Net, skb: *mut bindings::sk_buff, saddr: u32, daddr: u32, tos: u8) -> c_int;
-    pub(crate) fn rtpe_send_ipv6(net: *mut Net, skb: *mut bindings::sk_buff, saddr: *const u8, daddr: *const u8) -> c_int;
+    pub(crate) fn rtpe_send_ipv4(
+        net: *mut Net,
+        skb: *mut bindings::sk_buff,
+        saddr: u32,
+        daddr: u32,
+        tos: u8,
+    ) -> c_int;
+    pub(crate) fn rtpe_send_ipv6(
+        net: *mut Net,
+        skb: *mut bindings::sk_buff,
+        saddr: *const u8,
+        daddr: *const u8,
+    ) -> c_int;
 }
 
 extern "C" {

@@ -6,15 +6,15 @@
 //! SRTP context and re-encrypted with each output's.
 
 use crate::ffi::{NFPROTO_IPV4, NF_DROP, XT_CONTINUE};
+use crate::packet::error::{report, PacketError};
+use crate::packet::skb::{self, NetRef, OutPacket};
 use crate::rtpengine_core::abi::target_flags;
 use crate::rtpengine_core::forward::{decide, Forward, Verdict};
 use crate::rtpengine_core::packet::{self, UdpChecksum, IPPROTO_UDP, UDP_HDR_LEN};
 use crate::rtpengine_core::rewrite::rewrite_output;
 use crate::rtpengine_core::rtp;
-use crate::packet::error::{report, PacketError};
-use crate::packet::skb::{self, NetRef, OutPacket};
-use crate::tables::Table;
 use crate::tables::targets::{Output, OutputSlot, Target};
+use crate::tables::Table;
 use core::sync::atomic::Ordering;
 use kernel::bindings::sk_buff;
 
@@ -25,23 +25,39 @@ use kernel::bindings::sk_buff;
 /// hook's RCU read-side section.
 pub(crate) unsafe fn packet(skb: *mut sk_buff, net: NetRef<'_>, table: &Table, family: u8) -> u32 {
     // SAFETY: as required by `network_bytes`; `data` is not used after we return.
-    let Some(data) = (unsafe { skb::network_bytes(skb) }) else { return XT_CONTINUE };
-    let ip = if family == NFPROTO_IPV4 { packet::parse_ipv4(data) } else { packet::parse_ipv6(data) };
+    let Some(data) = (unsafe { skb::network_bytes(skb) }) else {
+        return XT_CONTINUE;
+    };
+    let ip = if family == NFPROTO_IPV4 {
+        packet::parse_ipv4(data)
+    } else {
+        packet::parse_ipv6(data)
+    };
     let Some(ip) = ip else { return XT_CONTINUE };
     if ip.protocol != IPPROTO_UDP {
         return XT_CONTINUE;
     }
-    let Some(udp_bytes) = data.get(ip.header_len..) else { return XT_CONTINUE };
-    let Some(udp) = packet::parse_udp(udp_bytes, udp_bytes.len()) else { return XT_CONTINUE };
-    let Some(payload) = udp_bytes.get(UDP_HDR_LEN..UDP_HDR_LEN + udp.payload_len) else { return XT_CONTINUE };
+    let Some(udp_bytes) = data.get(ip.header_len..) else {
+        return XT_CONTINUE;
+    };
+    let Some(udp) = packet::parse_udp(udp_bytes, udp_bytes.len()) else {
+        return XT_CONTINUE;
+    };
+    let Some(payload) = udp_bytes.get(UDP_HDR_LEN..UDP_HDR_LEN + udp.payload_len) else {
+        return XT_CONTINUE;
+    };
     let (mut src, mut dst) = (ip.src, ip.dst);
     src.port = udp.src_port;
     dst.port = udp.dst_port;
 
     // SAFETY: we are in the hook's RCU read-side section (caller).
-    let Some(t) = (unsafe { table.targets.lookup_rcu(&dst) }) else { return XT_CONTINUE };
+    let Some(t) = (unsafe { table.targets.lookup_rcu(&dst) }) else {
+        return XT_CONTINUE;
+    };
     // Until every output is known the daemon handles the stream.
-    let Some(outputs) = t.ready_outputs() else { return XT_CONTINUE };
+    let Some(outputs) = t.ready_outputs() else {
+        return XT_CONTINUE;
+    };
 
     match decide(&t.info, &src, payload, t.pt_hint()) {
         Verdict::Continue => XT_CONTINUE,
@@ -55,7 +71,12 @@ pub(crate) unsafe fn packet(skb: *mut sk_buff, net: NetRef<'_>, table: &Table, f
             NF_DROP
         }
         Verdict::Forward(f) => {
-            let job = Job { net, table: table.id, t, f };
+            let job = Job {
+                net,
+                table: table.id,
+                t,
+                f,
+            };
             if let Err(e) = job.forward(outputs, payload) {
                 // Undecryptable or unauthenticated: never forwarded, userspace decides.
                 report(table.id, t, e);
@@ -110,12 +131,14 @@ impl Job<'_> {
 
     /// Builds the packet for output `o` from the plain payload and sends it.
     fn send(&self, o: &Output, plain: &[u8]) {
-        let res = packet::headers_len(o.info.dst_addr.family).ok_or(PacketError::Build).and_then(|hl| {
-            let room = plain.len() + o.encrypt.as_ref().map_or(0, |e| e.overhead());
-            let mut pkt = OutPacket::new(hl + room).ok_or(PacketError::NoMemory)?;
-            pkt.bytes()[hl..hl + plain.len()].copy_from_slice(plain);
-            Ok((pkt, hl))
-        });
+        let res = packet::headers_len(o.info.dst_addr.family)
+            .ok_or(PacketError::Build)
+            .and_then(|hl| {
+                let room = plain.len() + o.encrypt.as_ref().map_or(0, |e| e.overhead());
+                let mut pkt = OutPacket::new(hl + room).ok_or(PacketError::NoMemory)?;
+                pkt.bytes()[hl..hl + plain.len()].copy_from_slice(plain);
+                Ok((pkt, hl))
+            });
         match res {
             Ok((pkt, hl)) => self.finish_and_report(o, pkt, hl, plain.len()),
             Err(e) => report(self.table, self.t, e),
@@ -131,20 +154,31 @@ impl Job<'_> {
     /// Rewrites the RTP packet in `pkt` (`len` plain bytes after `hl` header bytes) for
     /// output `o` — payload pattern and SSRC (`rewrite_output`), then SRTP — then writes
     /// the IP/UDP headers and sends it.
-    fn finish(&self, o: &Output, mut pkt: OutPacket, hl: usize, len: usize) -> Result<(), PacketError> {
+    fn finish(
+        &self,
+        o: &Output,
+        mut pkt: OutPacket,
+        hl: usize,
+        len: usize,
+    ) -> Result<(), PacketError> {
         let mut len = len;
         if self.f.rtp_header_len.is_some() {
             let body = &mut pkt.bytes()[hl..];
             let plain = body.get_mut(..len).ok_or(PacketError::Build)?;
-            rewrite_output(plain, &self.f, &self.t.info, &o.info).map_err(|_| PacketError::Build)?;
+            rewrite_output(plain, &self.f, &self.t.info, &o.info)
+                .map_err(|_| PacketError::Build)?;
             if let Some(enc) = &o.encrypt {
-                len = enc.encrypt(self.f.srtp_slot(), body, len).ok_or(PacketError::Encrypt)?;
+                len = enc
+                    .encrypt(self.f.srtp_slot(), body, len)
+                    .ok_or(PacketError::Encrypt)?;
             }
         }
         pkt.truncate(hl + len);
         let (src, dst) = (&o.info.src_addr, &o.info.dst_addr);
-        packet::write_headers(pkt.bytes(), src, dst, o.info.tos, UdpChecksum::Partial).ok_or(PacketError::Build)?;
-        pkt.send(self.net, src, dst, o.info.tos).map_err(PacketError::Send)
+        packet::write_headers(pkt.bytes(), src, dst, o.info.tos, UdpChecksum::Partial)
+            .ok_or(PacketError::Build)?;
+        pkt.send(self.net, src, dst, o.info.tos)
+            .map_err(PacketError::Send)
     }
 }
 
@@ -161,7 +195,9 @@ fn count(t: &Target, f: &Forward, payload: &[u8], tos: u8) {
         pc.packets.fetch_add(1, Ordering::Relaxed);
         pc.bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
     }
-    let (Some(ssrc_idx), Some(hdr_len)) = (f.ssrc_idx, f.rtp_header_len) else { return };
+    let (Some(ssrc_idx), Some(hdr_len)) = (f.ssrc_idx, f.rtp_header_len) else {
+        return;
+    };
     if !t.info.has(target_flags::RTP_STATS) {
         return;
     }

@@ -84,7 +84,13 @@ impl OutPacket {
 
     /// Routes and sends the packet (its IP and UDP headers already written) from `src`
     /// to `dst` in namespace `net`. Returns the stack's error, if any.
-    pub(crate) fn send(self, net: NetRef<'_>, src: &Address, dst: &Address, tos: u8) -> Result<(), i32> {
+    pub(crate) fn send(
+        self,
+        net: NetRef<'_>,
+        src: &Address,
+        dst: &Address,
+        tos: u8,
+    ) -> Result<(), i32> {
         let skb = self.skb.as_ptr();
         let net = net.0.as_ptr();
         core::mem::forget(self);

@@ -38,7 +38,11 @@ impl Drop for Registration {
 #[no_mangle]
 extern "C" fn rtpe_target_check(id: u32) -> c_int {
     if id >= MAX_TABLES {
-        pr_err!("invalid table id {} in RTPENGINE rule (valid: 0..{})\n", id, MAX_TABLES - 1);
+        pr_err!(
+            "invalid table id {} in RTPENGINE rule (valid: 0..{})\n",
+            id,
+            MAX_TABLES - 1
+        );
         return EINVAL.to_errno();
     }
     0
@@ -54,13 +58,19 @@ unsafe extern "C" fn rtpe_target(skb: *mut sk_buff, net: *mut Net, id: u32, fami
     if family != ffi::NFPROTO_IPV4 && family != ffi::NFPROTO_IPV6 {
         return XT_CONTINUE;
     }
-    let Some(reg) = registry() else { return XT_CONTINUE };
+    let Some(reg) = registry() else {
+        return XT_CONTINUE;
+    };
     // SAFETY: netfilter calls targets inside an RCU read-side section; the table
     // reference is used only within this call.
-    let Some(table) = (unsafe { reg.published(id) }) else { return XT_CONTINUE };
+    let Some(table) = (unsafe { reg.published(id) }) else {
+        return XT_CONTINUE;
+    };
     // SAFETY: `net` is the namespace netfilter passed with this packet; the handle is
     // used only within this call.
-    let Some(net) = (unsafe { NetRef::from_raw(net) }) else { return XT_CONTINUE };
+    let Some(net) = (unsafe { NetRef::from_raw(net) }) else {
+        return XT_CONTINUE;
+    };
     // SAFETY: `skb` is netfilter's packet; we are under its RCU read lock.
     unsafe { forward::packet(skb, net, table, family) }
 }

@@ -42,12 +42,22 @@ pub(crate) trait ProcFile {
 
     /// Reads into `buf` (`len` bytes of user memory) at `pos` (`None` for streams);
     /// returns how many bytes were produced.
-    fn read(_open: &Self::Open, _buf: UserSlice, _len: usize, _pos: Option<&mut i64>) -> Result<usize> {
+    fn read(
+        _open: &Self::Open,
+        _buf: UserSlice,
+        _len: usize,
+        _pos: Option<&mut i64>,
+    ) -> Result<usize> {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Writes `len` bytes of user memory from `buf`; returns how many were consumed.
-    fn write(_open: &Self::Open, _buf: UserSlice, _len: usize, _pos: Option<&mut i64>) -> Result<usize> {
+    fn write(
+        _open: &Self::Open,
+        _buf: UserSlice,
+        _len: usize,
+        _pos: Option<&mut i64>,
+    ) -> Result<usize> {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
@@ -64,9 +74,17 @@ impl<T: ProcFile> Adapter<T> {
     const OPS: ProcOps = ProcOps {
         proc_flags: 0,
         proc_open: Some(Self::open),
-        proc_read: if T::HAS_READ { Some(Self::read as ReadFn) } else { None },
+        proc_read: if T::HAS_READ {
+            Some(Self::read as ReadFn)
+        } else {
+            None
+        },
         proc_read_iter: None,
-        proc_write: if T::HAS_WRITE { Some(Self::write as WriteFn) } else { None },
+        proc_write: if T::HAS_WRITE {
+            Some(Self::write as WriteFn)
+        } else {
+            None
+        },
         proc_lseek: Some(match T::POSITIONING {
             Positioning::Seekable => bindings::default_llseek,
             Positioning::Fixed | Positioning::Stream => bindings::noop_llseek,
@@ -132,7 +150,12 @@ impl<T: ProcFile> Adapter<T> {
     /// # Safety
     /// Called by procfs only, on a file opened with `open`; `pos` is null or points to
     /// the position of this call.
-    unsafe extern "C" fn read(file: *mut file, buf: *mut c_char, len: usize, pos: *mut loff_t) -> isize {
+    unsafe extern "C" fn read(
+        file: *mut file,
+        buf: *mut c_char,
+        len: usize,
+        pos: *mut loff_t,
+    ) -> isize {
         // SAFETY: as `open_state` requires (procfs calls read only between open and
         // release); VFS passes a position local to this call (its copy of f_pos, or
         // pread's offset), or null for a stream, so nothing else aliases it meanwhile.
@@ -142,7 +165,12 @@ impl<T: ProcFile> Adapter<T> {
 
     /// # Safety
     /// As for `read`.
-    unsafe extern "C" fn write(file: *mut file, buf: *const c_char, len: usize, pos: *mut loff_t) -> isize {
+    unsafe extern "C" fn write(
+        file: *mut file,
+        buf: *const c_char,
+        len: usize,
+        pos: *mut loff_t,
+    ) -> isize {
         // SAFETY: as in `read`.
         let (open, pos) = unsafe { (Self::open_state(file), pos.as_mut()) };
         to_ssize(T::write(open, UserSlice::new(buf as usize, len), len, pos))
@@ -169,7 +197,12 @@ fn to_ssize(r: Result<usize>) -> isize {
 
 /// Copies the part of `text` at `*pos` to user space and advances `*pos`: a read of a
 /// small text that is produced whole at every read.
-pub(crate) fn read_text(text: &[u8], buf: UserSlice, len: usize, pos: Option<&mut i64>) -> Result<usize> {
+pub(crate) fn read_text(
+    text: &[u8],
+    buf: UserSlice,
+    len: usize,
+    pos: Option<&mut i64>,
+) -> Result<usize> {
     let pos = pos.ok_or(EINVAL)?;
     let start = u64::try_from(*pos).map_err(|_| EINVAL)?;
     let chunk = crate::rtpengine_core::proc_cmd::read_window(text, start, len);

@@ -30,13 +30,23 @@ impl ProcFile for ControlFile {
         registry().ok_or(ENODEV)?.claim_control(id, tgid)
     }
 
-    fn write(table: &ControlClaim, buf: UserSlice, len: usize, _pos: Option<&mut i64>) -> Result<usize> {
+    fn write(
+        table: &ControlClaim,
+        buf: UserSlice,
+        len: usize,
+        _pos: Option<&mut i64>,
+    ) -> Result<usize> {
         handle(table, buf, len, false).map_err(to_error)
     }
 
     /// A read executes too: the request is taken from the read buffer, the answer
     /// written back.
-    fn read(table: &ControlClaim, buf: UserSlice, len: usize, _pos: Option<&mut i64>) -> Result<usize> {
+    fn read(
+        table: &ControlClaim,
+        buf: UserSlice,
+        len: usize,
+        _pos: Option<&mut i64>,
+    ) -> Result<usize> {
         handle(table, buf, len, true).map_err(to_error)
     }
 }
@@ -61,10 +71,14 @@ fn handle(table: &Table, user: UserSlice, len: usize, is_read: bool) -> Result<u
     }
     let (mut reader, mut writer) = user.reader_writer();
     let mut msg = boxed::zeroed::<Message>().map_err(|_| errno::ENOMEM)?;
-    reader.read_slice(msg.as_bytes_mut()).map_err(|_| errno::EFAULT)?;
+    reader
+        .read_slice(msg.as_bytes_mut())
+        .map_err(|_| errno::EFAULT)?;
     execute(table, &mut msg, is_read)?;
     if is_read {
-        writer.write_slice(&msg.as_bytes()[..MESSAGE_SIZE]).map_err(|_| errno::EFAULT)?;
+        writer
+            .write_slice(&msg.as_bytes()[..MESSAGE_SIZE])
+            .map_err(|_| errno::EFAULT)?;
     }
     Ok(len)
 }

@@ -50,7 +50,9 @@ struct VecWriter<'a>(&'a mut KVec<u8>);
 
 impl Write for VecWriter<'_> {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes(), GFP_KERNEL).map_err(|_| core::fmt::Error)
+        self.0
+            .extend_from_slice(s.as_bytes(), GFP_KERNEL)
+            .map_err(|_| core::fmt::Error)
     }
 }
 
@@ -79,13 +81,16 @@ impl ProcFile for ListFile {
         }
         let mut entry = boxed::zeroed::<ListEntry>()?;
         while l.pending.len() - l.pending_pos < len {
-            let Some(unfilled) = listing.table.targets.next_entry(&mut l.cursor, &mut entry) else { break };
+            let Some(unfilled) = listing.table.targets.next_entry(&mut l.cursor, &mut entry) else {
+                break;
+            };
             if l.pending_pos == l.pending.len() {
                 // SAFETY: shrinking a `u8` vector: no element needs dropping.
                 unsafe { l.pending.set_len(0) };
                 l.pending_pos = 0;
             }
-            listing::format_target(&mut VecWriter(&mut l.pending), &entry, unfilled).map_err(|_| ENOMEM)?;
+            listing::format_target(&mut VecWriter(&mut l.pending), &entry, unfilled)
+                .map_err(|_| ENOMEM)?;
         }
         let avail = &l.pending[l.pending_pos..];
         let n = avail.len().min(len);
@@ -109,12 +114,20 @@ impl ProcFile for BlistFile {
         open_listing(data)
     }
 
-    fn read(listing: &Listing, buf: UserSlice, len: usize, _pos: Option<&mut i64>) -> Result<usize> {
+    fn read(
+        listing: &Listing,
+        buf: UserSlice,
+        len: usize,
+        _pos: Option<&mut i64>,
+    ) -> Result<usize> {
         if len != LIST_ENTRY_SIZE {
             return Err(EINVAL);
         }
         let mut entry = boxed::zeroed::<ListEntry>()?;
-        let found = listing.table.targets.next_entry(&mut listing.state.lock().cursor, &mut entry);
+        let found = listing
+            .table
+            .targets
+            .next_entry(&mut listing.state.lock().cursor, &mut entry);
         if found.is_none() {
             return Ok(0);
         }

@@ -27,8 +27,13 @@ impl ProcFile for StatusFile {
         let mut text = TextBuf::<256>::new();
         // Refcount: the registry's reference plus open files other than this reader
         // (which `table` counts while this read runs).
-        proc_cmd::format_status(&mut text, table.open_files(), table.control_pid(), table.num_targets())
-            .map_err(|_| ENOMEM)?;
+        proc_cmd::format_status(
+            &mut text,
+            table.open_files(),
+            table.control_pid(),
+            table.num_targets(),
+        )
+        .map_err(|_| ENOMEM)?;
         drop(table);
         read_text(text.as_bytes(), buf, len, pos)
     }

@@ -135,7 +135,10 @@ impl Registry {
 
     /// Makes `self` reachable from callbacks. Call before creating any /proc entry.
     pub(crate) fn install(self: Pin<&Self>) {
-        REGISTRY.store(self.get_ref() as *const Self as *mut Self, Ordering::Release);
+        REGISTRY.store(
+            self.get_ref() as *const Self as *mut Self,
+            Ordering::Release,
+        );
     }
 
     /// Undoes `install`; call after all callbacks are gone.
@@ -148,7 +151,9 @@ impl Registry {
         let idx = index(id)?;
         let mut dirs = self.dirs.lock();
         // Gone only while the module is being unloaded.
-        let Some(root) = dirs.root.as_ref() else { return Err(ENODEV) };
+        let Some(root) = dirs.root.as_ref() else {
+            return Err(ENODEV);
+        };
         let table = {
             let mut tables = self.tables.lock();
             if tables[idx].is_some() {
@@ -245,7 +250,10 @@ impl Registry {
     pub(crate) fn shutdown(&self) {
         let (root, tables) = {
             let mut dirs = self.dirs.lock();
-            (dirs.root.take(), core::mem::replace(&mut dirs.tables, [const { None }; NUM_TABLES]))
+            (
+                dirs.root.take(),
+                core::mem::replace(&mut dirs.tables, [const { None }; NUM_TABLES]),
+            )
         };
         // Outside the lock: a running `add`/`del` callback may be waiting for it.
         drop(tables);

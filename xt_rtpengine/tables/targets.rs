@@ -9,14 +9,14 @@
 //! `queue_rcu_work`, which runs after an RCU grace period, so a packet that found it can
 //! finish with it (and in process context, where crypto transforms may be freed).
 
+use crate::ffi;
+use crate::rtpengine_core::abi::Address;
 use crate::rtpengine_core::abi::{
     DestinationInfo, ListEntry, OutputInfo, RtpStats, SsrcStats, Stats, StatsInfo, TargetInfo,
     MAX_PAYLOAD_TYPES, MAX_SSRC,
 };
 use crate::rtpengine_core::errno::{self, Errno};
 use crate::rtpengine_core::target::{cmp_address, hash_address, normalize, Slots};
-use crate::rtpengine_core::abi::Address;
-use crate::ffi;
 use crate::srtp::state::SrtpState;
 use crate::stats_lock::StatsLock;
 use core::cell::UnsafeCell;
@@ -94,7 +94,9 @@ impl Target {
         let n = info.num_destinations as usize;
         let mut outputs = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
         for _ in 0..n {
-            outputs.push(OutputSlot(UnsafeCell::new(None)), GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
+            outputs
+                .push(OutputSlot(UnsafeCell::new(None)), GFP_KERNEL)
+                .map_err(|_| errno::ENOMEM)?;
         }
         KBox::new(
             Target {
@@ -149,7 +151,10 @@ impl Target {
             ..Stats::default()
         };
         for (dst, src) in e.rtp_stats.iter_mut().zip(self.pt_counters.iter()) {
-            *dst = RtpStats { packets: src.packets.load(Ordering::Relaxed), bytes: src.bytes.load(Ordering::Relaxed) };
+            *dst = RtpStats {
+                packets: src.packets.load(Ordering::Relaxed),
+                bytes: src.bytes.load(Ordering::Relaxed),
+            };
         }
         if let Some(d) = &self.decrypt {
             e.target.decrypt.last_index = d.last_index();
@@ -168,7 +173,10 @@ impl Target {
 
 fn initial_ssrc_stats() -> [SsrcStats; MAX_SSRC] {
     // 10.5 starts the loss tracker with every bit set (nothing lost yet).
-    [SsrcStats { lost_bits: u32::MAX, ..SsrcStats::default() }; MAX_SSRC]
+    [SsrcStats {
+        lost_bits: u32::MAX,
+        ..SsrcStats::default()
+    }; MAX_SSRC]
 }
 
 impl OutputSlot {
@@ -189,7 +197,10 @@ unsafe extern "C" fn free_target_work(work: *mut bindings::work_struct) {
     // `Target` leaked from a `KBox` by `del` and queued once; after the grace period
     // nothing else refers to it.
     unsafe {
-        let t = work.cast::<u8>().sub(offset_of!(Target, rcu)).cast::<Target>();
+        let t = work
+            .cast::<u8>()
+            .sub(offset_of!(Target, rcu))
+            .cast::<Target>();
         drop(KBox::from_raw(t));
     }
 }
@@ -268,14 +279,20 @@ impl Targets {
     }
 
     /// ADD_TARGET with an already validated target.
-    pub(crate) fn add(&self, info: TargetInfo, decrypt: Option<KBox<SrtpState>>) -> Result<(), Errno> {
+    pub(crate) fn add(
+        &self,
+        info: TargetInfo,
+        decrypt: Option<KBox<SrtpState>>,
+    ) -> Result<(), Errno> {
         let target = Target::new(info, decrypt)?;
         let _guard = self.lock.lock();
         let (link, at) = self.position(&info.local);
         if matches!(at, Some(t) if cmp_address(&t.info.local, &info.local) == CmpOrdering::Equal) {
             return Err(errno::EEXIST);
         }
-        target.next.store(link.load(Ordering::Relaxed), Ordering::Relaxed);
+        target
+            .next
+            .store(link.load(Ordering::Relaxed), Ordering::Relaxed);
         // Release: the target's contents are visible before it is reachable.
         link.store(KBox::into_raw(target), Ordering::Release);
         self.count.fetch_add(1, Ordering::Relaxed);
@@ -312,9 +329,16 @@ impl Targets {
     }
 
     /// ADD_DESTINATION with a validated destination and its encryption state.
-    pub(crate) fn add_destination(&self, d: &DestinationInfo, encrypt: Option<KBox<SrtpState>>) -> Result<(), Errno> {
+    pub(crate) fn add_destination(
+        &self,
+        d: &DestinationInfo,
+        encrypt: Option<KBox<SrtpState>>,
+    ) -> Result<(), Errno> {
         self.with_target(&d.local, |t| {
-            let mut slots = Slots { filled: t.filled.load(Ordering::Relaxed), total: t.info.num_destinations };
+            let mut slots = Slots {
+                filled: t.filled.load(Ordering::Relaxed),
+                total: t.info.num_destinations,
+            };
             slots.check(d.num)?;
             let cell = t.outputs.get(d.num as usize).ok_or(errno::ERANGE)?;
             let mut info = d.output;
