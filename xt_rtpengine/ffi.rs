@@ -3,14 +3,9 @@
 //! Declarations of what `helpers.c` and the kernel export to us that `kernel::bindings`
 //! lacks (no proc_fs or netfilter bindings exist in Rust-for-Linux 6.12).
 
+use crate::proc::ops::ProcOps;
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
-
-/// `struct proc_ops`; only ever handled by address.
-#[repr(C)]
-pub(crate) struct ProcOps {
-    _opaque: [u8; 0],
-}
 
 /// `struct proc_dir_entry`; only ever handled by address.
 pub(crate) type ProcDirEntry = bindings::proc_dir_entry;
@@ -28,23 +23,17 @@ pub(crate) const NFPROTO_IPV6: u8 = 10;
 // pass pointers to it.
 #[allow(improper_ctypes)]
 extern "C" {
-    // helpers.c: proc_ops tables whose callbacks are in proc_files.rs.
-    pub(crate) static rtpe_main_control_ops: ProcOps;
-    pub(crate) static rtpe_main_list_ops: ProcOps;
-    pub(crate) static rtpe_status_ops: ProcOps;
-    pub(crate) static rtpe_control_ops: ProcOps;
-    pub(crate) static rtpe_list_ops: ProcOps;
-    pub(crate) static rtpe_blist_ops: ProcOps;
-
     // helpers.c: accessors for inline functions, macros and module parameters.
-    pub(crate) fn rtpe_file_pde_data(f: *mut bindings::file) -> *mut c_void;
+    /// Sizes and offsets of `struct proc_ops`, see `proc::ops::check_layout`.
+    pub(crate) static rtpe_proc_ops_layout: [usize; 7];
+    pub(crate) fn rtpe_inode_pde_data(inode: *mut bindings::inode) -> *mut c_void;
     pub(crate) fn rtpe_proc_set_owner(pde: *mut ProcDirEntry);
     pub(crate) fn rtpe_module_get() -> bool;
     pub(crate) fn rtpe_module_put();
     pub(crate) fn rtpe_param_proc_mask() -> c_uint;
     pub(crate) fn rtpe_log_ratelimit() -> bool;
-    #[allow(dead_code)]
-    pub(crate) fn rtpe_param_log_errors() -> c_int;
+    /// Whether to log a packet error now: `log_errors` is set and the rate limit allows.
+    pub(crate) fn rtpe_log_packet_error() -> bool;
     pub(crate) fn rtpe_xt_register() -> c_int;
     pub(crate) fn rtpe_xt_unregister();
 
@@ -69,12 +58,24 @@ pub(crate) type Net = bindings::net;
 
 extern "C" {
     // helpers.c: packet path.
-    pub(crate) fn rtpe_skb_network_data(skb: *mut bindings::sk_buff, len: *mut c_uint) -> *const u8;
+    pub(crate) fn rtpe_skb_network_data(skb: *mut bindings::sk_buff, len: *mut c_uint)
+        -> *const u8;
     pub(crate) fn rtpe_skb_alloc(len: c_uint, data: *mut *mut u8) -> *mut bindings::sk_buff;
     pub(crate) fn rtpe_skb_free(skb: *mut bindings::sk_buff);
     pub(crate) fn rtpe_now_us() -> i64;
-    pub(crate) fn rtpe_send_ipv4(net: *mut Net, skb: *mut bindings::sk_buff, saddr: u32, daddr: u32, tos: u8) -> c_int;
-    pub(crate) fn rtpe_send_ipv6(net: *mut Net, skb: *mut bindings::sk_buff, saddr: *const u8, daddr: *const u8) -> c_int;
+    pub(crate) fn rtpe_send_ipv4(
+        net: *mut Net,
+        skb: *mut bindings::sk_buff,
+        saddr: u32,
+        daddr: u32,
+        tos: u8,
+    ) -> c_int;
+    pub(crate) fn rtpe_send_ipv6(
+        net: *mut Net,
+        skb: *mut bindings::sk_buff,
+        saddr: *const u8,
+        daddr: *const u8,
+    ) -> c_int;
 }
 
 extern "C" {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * C glue for xt_RTPENGINE: only what Rust cannot express or call directly.
- *   - struct definitions with designated initialisers (xt_target, proc_ops), whose
- *     callbacks are the Rust functions declared below;
+ *   - struct definitions with designated initialisers (xt_target), whose callbacks
+ *     are the Rust functions declared below, and the layout of struct proc_ops, which
+ *     Rust builds itself;
  *   - module parameters (module_param is a macro);
  *   - accessors for static inline functions and macros (THIS_MODULE, pde_data,
  *     xt_family, make_kuid, ...).
@@ -49,9 +50,11 @@ static unsigned int stream_packets_list_limit = 10;
 module_param(stream_packets_list_limit, uint, 0444);
 MODULE_PARM_DESC(stream_packets_list_limit, "packets listed per stream (accepted for compatibility)");
 
-static int log_errors;
-module_param(log_errors, int, 0644);
-MODULE_PARM_DESC(log_errors, "log packet errors (rate limited)");
+/* A bool as in 10.5, so modprobe takes what it took (log_errors=Y, =1, bare log_errors);
+ * also writable under /sys/module/xt_RTPENGINE/parameters at run time. */
+static bool log_errors;
+module_param(log_errors, bool, 0644);
+MODULE_PARM_DESC(log_errors, "log packet forwarding errors to the kernel log (rate limited)");
 
 MODULE_ALIAS("ipt_RTPENGINE");
 /* crypto_cipher (single AES blocks) is exported in this namespace. */
@@ -63,72 +66,35 @@ unsigned int rtpe_param_proc_mask(void) { return proc_mask; }
 /* Shared limit for the module's warnings about rejected input: 10 lines per 5 s. */
 static DEFINE_RATELIMIT_STATE(rtpe_log_limit, 5 * HZ, 10);
 bool rtpe_log_ratelimit(void) { return __ratelimit(&rtpe_log_limit); }
-int rtpe_param_log_errors(void) { return log_errors; }
+
+/* Packet errors, when log_errors is set: a limit of their own, so that a flood of bad
+ * packets cannot silence the warnings about rejected control input, and vice versa. */
+static DEFINE_RATELIMIT_STATE(rtpe_packet_log_limit, 5 * HZ, 10);
+bool rtpe_log_packet_error(void)
+{
+	return READ_ONCE(log_errors) && __ratelimit(&rtpe_packet_log_limit);
+}
 
 /* ---- /proc ---- */
 
-/* Implemented in Rust (proc_files.rs). */
-ssize_t rtpe_main_control_write(struct file *, const char __user *, size_t, loff_t *);
-ssize_t rtpe_main_list_read(struct file *, char __user *, size_t, loff_t *);
-int rtpe_generic_open(struct inode *, struct file *);
-int rtpe_generic_release(struct inode *, struct file *);
-ssize_t rtpe_status_read(struct file *, char __user *, size_t, loff_t *);
-int rtpe_control_open(struct inode *, struct file *);
-int rtpe_control_release(struct inode *, struct file *);
-ssize_t rtpe_control_read(struct file *, char __user *, size_t, loff_t *);
-ssize_t rtpe_control_write(struct file *, const char __user *, size_t, loff_t *);
-int rtpe_list_open(struct inode *, struct file *);
-int rtpe_list_release(struct inode *, struct file *);
-ssize_t rtpe_list_read(struct file *, char __user *, size_t, loff_t *);
-ssize_t rtpe_blist_read(struct file *, char __user *, size_t, loff_t *);
-
-const struct proc_ops rtpe_main_control_ops = {
-	.proc_open = rtpe_generic_open,
-	.proc_write = rtpe_main_control_write,
-	.proc_release = rtpe_generic_release,
-	.proc_lseek = noop_llseek,
+/*
+ * struct proc_ops is built in Rust (proc/ops.rs, one table per kind of file, callbacks in
+ * proc/adapter.rs); this is the real layout it is checked against at load.
+ */
+const size_t rtpe_proc_ops_layout[7] = {
+	sizeof(struct proc_ops),
+	offsetof(struct proc_ops, proc_flags),
+	offsetof(struct proc_ops, proc_open),
+	offsetof(struct proc_ops, proc_read),
+	offsetof(struct proc_ops, proc_write),
+	offsetof(struct proc_ops, proc_lseek),
+	offsetof(struct proc_ops, proc_release),
 };
 
-const struct proc_ops rtpe_main_list_ops = {
-	.proc_open = rtpe_generic_open,
-	.proc_read = rtpe_main_list_read,
-	.proc_release = rtpe_generic_release,
-	.proc_lseek = default_llseek,
-};
-
-const struct proc_ops rtpe_status_ops = {
-	.proc_open = rtpe_generic_open,
-	.proc_read = rtpe_status_read,
-	.proc_release = rtpe_generic_release,
-	.proc_lseek = default_llseek,
-};
-
-const struct proc_ops rtpe_control_ops = {
-	.proc_open = rtpe_control_open,
-	.proc_read = rtpe_control_read,
-	.proc_write = rtpe_control_write,
-	.proc_release = rtpe_control_release,
-	.proc_lseek = noop_llseek,
-};
-
-const struct proc_ops rtpe_list_ops = {
-	.proc_open = rtpe_list_open,
-	.proc_read = rtpe_list_read,
-	.proc_release = rtpe_list_release,
-	.proc_lseek = default_llseek,
-};
-
-const struct proc_ops rtpe_blist_ops = {
-	.proc_open = rtpe_list_open,
-	.proc_read = rtpe_blist_read,
-	.proc_release = rtpe_list_release,
-	.proc_lseek = noop_llseek,
-};
-
-/* The table id (or other datum) stored with the proc entry of an open file. */
-void *rtpe_file_pde_data(struct file *f)
+/* The datum stored with the proc entry of an inode being opened (the table id). */
+void *rtpe_inode_pde_data(struct inode *inode)
 {
-	return pde_data(file_inode(f));
+	return pde_data(inode);
 }
 
 /* Owner of per-table entries: the proc_uid/proc_gid module parameters. */
@@ -147,7 +113,7 @@ struct rtpe_xt_info {
 	u32 id;
 };
 
-/* Implemented in Rust (xt.rs). */
+/* Implemented in Rust (packet/xt.rs). */
 unsigned int rtpe_target(struct sk_buff *skb, struct net *net, u32 id, u8 family);
 int rtpe_target_check(u32 id);
 

@@ -2,8 +2,8 @@
 
 //! Module load and unload: the registry of tables, /proc/rtpengine, the x_tables target.
 
+use crate::packet::xt;
 use crate::tables::Registry;
-use crate::xt;
 use kernel::prelude::*;
 
 /// The loaded module. Teardown order: the target first (no more packets), then /proc
@@ -15,6 +15,8 @@ pub(crate) struct XtRtpengine {
 
 impl kernel::Module for XtRtpengine {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // Before anything exists that would need undoing.
+        crate::proc::ops::check_layout()?;
         // SAFETY: plain call; the queue frees deleted targets after a grace period.
         let ret = unsafe { crate::ffi::rtpe_wq_create() };
         if ret < 0 {
@@ -29,7 +31,10 @@ impl kernel::Module for XtRtpengine {
             }
         };
         registry.as_ref().install();
-        let target = match registry.create_proc().and_then(|()| xt::Registration::new()) {
+        let target = match registry
+            .create_proc()
+            .and_then(|()| xt::Registration::new())
+        {
             Ok(t) => t,
             Err(e) => {
                 registry.shutdown();
@@ -41,7 +46,10 @@ impl kernel::Module for XtRtpengine {
             }
         };
         pr_info!("rtpengine-rs xt_RTPENGINE loaded (rtpengine 10.5 ABI)\n");
-        Ok(XtRtpengine { target: Some(target), registry })
+        Ok(XtRtpengine {
+            target: Some(target),
+            registry,
+        })
     }
 }
 

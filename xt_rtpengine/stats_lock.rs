@@ -23,11 +23,16 @@ unsafe impl<T: Send> Sync for StatsLock<T> {}
 
 impl<T> StatsLock<T> {
     pub(crate) const fn new(value: T) -> Self {
-        StatsLock { busy: AtomicBool::new(false), value: UnsafeCell::new(value) }
+        StatsLock {
+            busy: AtomicBool::new(false),
+            value: UnsafeCell::new(value),
+        }
     }
 
     fn take(&self) -> bool {
-        self.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()
+        self.busy
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
     }
 
     /// Packet path: runs `f` if the lock is free, else does nothing.

@@ -10,7 +10,9 @@ pub const PROC_ROOT: &str = "/proc/rtpengine";
 
 /// Writes `text` to /proc/rtpengine/control in one write() (e.g. "add 0\n").
 pub fn main_control(text: &str) -> io::Result<()> {
-    let mut f = OpenOptions::new().write(true).open(format!("{PROC_ROOT}/control"))?;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .open(format!("{PROC_ROOT}/control"))?;
     let n = f.write(text.as_bytes())?;
     if n != text.len() {
         return Err(io::Error::new(io::ErrorKind::WriteZero, "short write"));
@@ -33,7 +35,10 @@ pub struct Control {
 
 impl Control {
     pub fn open(id: u32) -> io::Result<Self> {
-        let file = OpenOptions::new().read(true).write(true).open(format!("{PROC_ROOT}/{id}/control"))?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(format!("{PROC_ROOT}/{id}/control"))?;
         Ok(Control { file, id })
     }
 
@@ -75,7 +80,11 @@ impl Control {
     }
 
     pub fn stats(&mut self, local: &abi::Address, reset: bool) -> io::Result<abi::StatsInfo> {
-        let cmd = if reset { abi::cmd::GET_RESET_STATS } else { abi::cmd::GET_STATS };
+        let cmd = if reset {
+            abi::cmd::GET_RESET_STATS
+        } else {
+            abi::cmd::GET_STATS
+        };
         Ok(self.exchange(&Message::get_stats(cmd, local))?.stats())
     }
 }
@@ -95,7 +104,10 @@ pub fn blist_from(mut file: &File) -> io::Result<Vec<ListEntry>> {
             return Ok(out);
         }
         if n != LIST_ENTRY_SIZE {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("blist record of {n} bytes")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("blist record of {n} bytes"),
+            ));
         }
         out.push(ListEntry::read_from(&buf).expect("full record"));
     }

@@ -28,7 +28,22 @@ pub struct Shared {
     pub avoid_shared_fd: bool,
 }
 
-const ODD_SIZES: &[usize] = &[0, 1, 2, 7, 63, 100, 511, 4095, 4096, 4097, 65536, LIST_ENTRY_SIZE - 1, LIST_ENTRY_SIZE, LIST_ENTRY_SIZE + 1];
+const ODD_SIZES: &[usize] = &[
+    0,
+    1,
+    2,
+    7,
+    63,
+    100,
+    511,
+    4095,
+    4096,
+    4097,
+    65536,
+    LIST_ENTRY_SIZE - 1,
+    LIST_ENTRY_SIZE,
+    LIST_ENTRY_SIZE + 1,
+];
 
 fn expect(shared: &Shared, what: &str, r: &sys::SysResult, allowed: &[i32]) {
     let e = errno_of(r);
@@ -100,7 +115,10 @@ fn shared_fd_round(shared: &Shared, rng: &mut Rng, buf: &mut [u8]) {
         _ => {
             let id = *rng.pick(&shared.tables);
             let blist = rng.chance(300);
-            let path = format!("/proc/rtpengine/{id}/{}", if blist { "blist" } else { "list" });
+            let path = format!(
+                "/proc/rtpengine/{id}/{}",
+                if blist { "blist" } else { "list" }
+            );
             match sys::open_ro(&path) {
                 Ok(f) => {
                     let x = (Arc::new(f), blist);
@@ -119,9 +137,16 @@ fn shared_fd_round(shared: &Shared, rng: &mut Rng, buf: &mut [u8]) {
         let (size, allowed): (usize, &[i32]) = if blist {
             (LIST_ENTRY_SIZE, &[0, libc::EIO])
         } else {
-            (*rng.pick(&[1usize, 7, 100, 4096, 65536]), &[0, libc::ESPIPE, libc::EIO])
+            (
+                *rng.pick(&[1usize, 7, 100, 4096, 65536]),
+                &[0, libc::ESPIPE, libc::EIO],
+            )
         };
-        let r = if rng.chance(500) { sys::pread(&f, &mut buf[..size], 0) } else { sys::read_buf(&f, &mut buf[..size]) };
+        let r = if rng.chance(500) {
+            sys::pread(&f, &mut buf[..size], 0)
+        } else {
+            sys::read_buf(&f, &mut buf[..size])
+        };
         expect(shared, "shared list fd read", &r, allowed);
         if r == Err(libc::EIO) {
             // Its table is gone: the next round opens another file.
@@ -134,8 +159,12 @@ fn shared_fd_round(shared: &Shared, rng: &mut Rng, buf: &mut [u8]) {
 /// Sends UDP packets at the targets: RTP with known and unknown SSRCs and payload
 /// types, RTCP, STUN, DTLS-looking and random bytes, from the ports that targets expect.
 pub fn sender(shared: Arc<Shared>, mut rng: Rng, pps: u64) {
-    let socks4: Vec<UdpSocket> = (0..8).filter_map(|i| UdpSocket::bind(("127.0.0.1", 1000 + i)).ok()).collect();
-    let socks6: Vec<UdpSocket> = (0..8).filter_map(|i| UdpSocket::bind(("::1", 1000 + i)).ok()).collect();
+    let socks4: Vec<UdpSocket> = (0..8)
+        .filter_map(|i| UdpSocket::bind(("127.0.0.1", 1000 + i)).ok())
+        .collect();
+    let socks6: Vec<UdpSocket> = (0..8)
+        .filter_map(|i| UdpSocket::bind(("::1", 1000 + i)).ok())
+        .collect();
     let gap = Duration::from_micros(1_000_000 / pps.max(1));
     let mut pkt = vec![0u8; 1500];
     while !shared.stop.load(Ordering::Relaxed) {
@@ -197,7 +226,14 @@ pub fn sink(shared: Arc<Shared>) {
             }
         }
     }
-    let mut pfds: Vec<libc::pollfd> = socks.iter().map(|s| libc::pollfd { fd: s.as_raw_fd(), events: libc::POLLIN, revents: 0 }).collect();
+    let mut pfds: Vec<libc::pollfd> = socks
+        .iter()
+        .map(|s| libc::pollfd {
+            fd: s.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
     let mut buf = [0u8; 2048];
     while !shared.stop.load(Ordering::Relaxed) {
         // SAFETY: poll(2) on our own array of pollfds.
@@ -208,7 +244,10 @@ pub fn sink(shared: Arc<Shared>) {
         for (s, p) in socks.iter().zip(pfds.iter_mut()) {
             if p.revents != 0 {
                 while s.recv(&mut buf).is_ok() {
-                    shared.report.packets_forwarded.fetch_add(1, Ordering::Relaxed);
+                    shared
+                        .report
+                        .packets_forwarded
+                        .fetch_add(1, Ordering::Relaxed);
                 }
                 p.revents = 0;
             }

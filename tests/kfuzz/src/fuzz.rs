@@ -8,7 +8,9 @@ use crate::mutate;
 use crate::oracle::{self, Buffer, Effect};
 use crate::rng::Rng;
 use crate::sys::{self, errno_list, errno_name, errno_of, Scratch, SysResult};
-use rtpengine_core::abi::{cmd, Address, ListEntry, Message, Pod, AF_INET, AF_INET6, LIST_ENTRY_SIZE, MESSAGE_SIZE};
+use rtpengine_core::abi::{
+    cmd, Address, ListEntry, Message, Pod, AF_INET, AF_INET6, LIST_ENTRY_SIZE, MESSAGE_SIZE,
+};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::net::SocketAddr;
@@ -45,7 +47,10 @@ pub struct Fuzzer {
 
 fn socket_addr(k: &Key) -> Option<SocketAddr> {
     match k.family {
-        AF_INET if k.addr[0] == 127 => Some(SocketAddr::from(([k.addr[0], k.addr[1], k.addr[2], k.addr[3]], k.port))),
+        AF_INET if k.addr[0] == 127 => Some(SocketAddr::from((
+            [k.addr[0], k.addr[1], k.addr[2], k.addr[3]],
+            k.port,
+        ))),
         AF_INET6 if k.addr == gen::LOOP6 => Some(SocketAddr::from((k.addr, k.port))),
         _ => None,
     }
@@ -92,13 +97,20 @@ impl Fuzzer {
             println!("# op {}: {what} → {}", self.op, errno_name(e));
         }
         if !allowed.contains(&e) {
-            self.violation(format_args!("{what}: got {}, expected {}", errno_name(e), errno_list(allowed)));
+            self.violation(format_args!(
+                "{what}: got {}, expected {}",
+                errno_name(e),
+                errno_list(allowed)
+            ));
         }
         e
     }
 
     fn violation(&self, what: std::fmt::Arguments) {
-        self.shared.report.violation(format_args!("kfuzz seed {} op {}: {what}", self.opts.seed, self.op));
+        self.shared.report.violation(format_args!(
+            "kfuzz seed {} op {}: {what}",
+            self.opts.seed, self.op
+        ));
     }
 
     pub fn run(&mut self) {
@@ -116,7 +128,10 @@ impl Fuzzer {
                 // Long runs show they are alive (and how fast they go).
                 next_progress += PROGRESS_EVERY;
                 let done = self.shared.report.ops.load(Ordering::Relaxed);
-                println!("# kfuzz: {done} operations after {:.0} s", started.elapsed().as_secs_f64());
+                println!(
+                    "# kfuzz: {done} operations after {:.0} s",
+                    started.elapsed().as_secs_f64()
+                );
             }
             match self.rng.weighted(&[80, 3, 4, 3, 2]) {
                 0 => self.control_message(),
@@ -140,7 +155,12 @@ impl Fuzzer {
     }
 
     fn open_tables(&self) -> Vec<u32> {
-        self.opts.tables.iter().copied().filter(|&id| self.model.table(id).is_some_and(|t| t.control_open)).collect()
+        self.opts
+            .tables
+            .iter()
+            .copied()
+            .filter(|&id| self.model.table(id).is_some_and(|t| t.control_open))
+            .collect()
     }
 
     fn table_id(&mut self) -> u32 {
@@ -275,7 +295,9 @@ impl Fuzzer {
                 let (local, num) = match self.pick_target(id) {
                     Some(k) => {
                         let t = &self.model.table(id).unwrap().targets[&k];
-                        let free: Vec<u32> = (0..t.outputs).filter(|i| t.filled & (1 << i) == 0).collect();
+                        let free: Vec<u32> = (0..t.outputs)
+                            .filter(|i| t.filled & (1 << i) == 0)
+                            .collect();
                         let num = if !free.is_empty() && self.rng.chance(850) {
                             *self.rng.pick(&free)
                         } else {
@@ -288,11 +310,15 @@ impl Fuzzer {
                 Message::add_destination(&gen::destination(&mut self.rng, combo, local, num))
             }
             2 => {
-                let local = self.pick_target(id).map_or_else(|| self.fresh_local(), |k| k.address());
+                let local = self
+                    .pick_target(id)
+                    .map_or_else(|| self.fresh_local(), |k| k.address());
                 Message::del_target(&local)
             }
             3 => {
-                let local = self.pick_target(id).map_or_else(|| self.fresh_local(), |k| k.address());
+                let local = self
+                    .pick_target(id)
+                    .map_or_else(|| self.fresh_local(), |k| k.address());
                 gen::stats(&mut self.rng, local)
             }
             4 => gen::noop(),
@@ -339,7 +365,11 @@ impl Fuzzer {
         }
         if self.rng.chance(300) {
             let mut rng = self.rng.clone();
-            mutations = mutate::mutate(&mut rng, &mut self.scratch.bytes()[..MESSAGE_SIZE], &mut len);
+            mutations = mutate::mutate(
+                &mut rng,
+                &mut self.scratch.bytes()[..MESSAGE_SIZE],
+                &mut len,
+            );
             self.rng = rng;
             self.shared.report.mutated.fetch_add(1, Ordering::Relaxed);
         }
@@ -352,19 +382,31 @@ impl Fuzzer {
             self.rng = rng;
         }
         let sent = Message::read_from(&self.scratch.bytes()[..MESSAGE_SIZE]).unwrap();
-        let is_read = if oracle_needs_read(sent.cmd) { self.rng.chance(900) } else { self.rng.chance(350) };
+        let is_read = if oracle_needs_read(sent.cmd) {
+            self.rng.chance(900)
+        } else {
+            self.rng.chance(350)
+        };
         let table = self.model.table(id).unwrap();
         let expect = oracle::control(&sent, len, is_read, Buffer::Valid, table);
         let f = self.controls[id as usize].as_ref().unwrap();
         let ptr = self.scratch.ptr(0);
-        let r = if is_read { sys::read(f, ptr, len) } else { sys::write(f, ptr, len) };
+        let r = if is_read {
+            sys::read(f, ptr, len)
+        } else {
+            sys::write(f, ptr, len)
+        };
         let what = format!(
             "{} {}/control {} len {}{}",
             if is_read { "read" } else { "write" },
             id,
             cmd_name(sent.cmd),
             len,
-            if mutations.is_empty() { String::new() } else { format!(" (mutated: {})", mutations.join(",")) }
+            if mutations.is_empty() {
+                String::new()
+            } else {
+                format!(" (mutated: {})", mutations.join(","))
+            }
         );
         if self.check(&what, &r, &expect.allowed) != 0 {
             return;
@@ -378,7 +420,15 @@ impl Fuzzer {
         self.apply(id, &what, expect.effect, &sent, &answer, is_read);
     }
 
-    fn apply(&mut self, id: u32, what: &str, effect: Effect, sent: &Message, answer: &Message, is_read: bool) {
+    fn apply(
+        &mut self,
+        id: u32,
+        what: &str,
+        effect: Effect,
+        sent: &Message,
+        answer: &Message,
+        is_read: bool,
+    ) {
         let rule = self.opts.rule_tables.contains(&id);
         let table = self.model.table_mut(id).unwrap();
         match effect {
@@ -405,7 +455,11 @@ impl Fuzzer {
             Effect::Stats(k) => {
                 let want = table.targets[&k].ssrc;
                 if answer.stats().ssrc != want {
-                    self.violation(format_args!("{what}: answer has SSRCs {:x?}, target has {:x?}", answer.stats().ssrc, want));
+                    self.violation(format_args!(
+                        "{what}: answer has SSRCs {:x?}, target has {:x?}",
+                        answer.stats().ssrc,
+                        want
+                    ));
                 }
             }
             Effect::None if is_read && sent.cmd == cmd::NOOP => {
@@ -429,16 +483,33 @@ impl Fuzzer {
         let guard = self.scratch.guard();
         let (start, kind) = match self.rng.below(3) {
             0 => (guard, "unmapped"),
-            _ => (guard - self.rng.range(1, MESSAGE_SIZE as u64 - 1) as usize, "straddling"),
+            _ => (
+                guard - self.rng.range(1, MESSAGE_SIZE as u64 - 1) as usize,
+                "straddling",
+            ),
         };
         let fit = guard - start.min(guard);
         self.scratch.bytes()[start.min(guard)..guard].copy_from_slice(&msg.as_bytes()[..fit]);
         let is_read = self.rng.chance(500);
-        let expect = oracle::control(&msg, MESSAGE_SIZE, is_read, Buffer::Unmapped, self.model.table(id).unwrap());
+        let expect = oracle::control(
+            &msg,
+            MESSAGE_SIZE,
+            is_read,
+            Buffer::Unmapped,
+            self.model.table(id).unwrap(),
+        );
         let f = self.controls[id as usize].as_ref().unwrap();
         let ptr = self.scratch.ptr(start);
-        let r = if is_read { sys::read(f, ptr, MESSAGE_SIZE) } else { sys::write(f, ptr, MESSAGE_SIZE) };
-        let what = format!("{} {id}/control {} from a {kind} buffer", if is_read { "read" } else { "write" }, cmd_name(msg.cmd));
+        let r = if is_read {
+            sys::read(f, ptr, MESSAGE_SIZE)
+        } else {
+            sys::write(f, ptr, MESSAGE_SIZE)
+        };
+        let what = format!(
+            "{} {id}/control {} from a {kind} buffer",
+            if is_read { "read" } else { "write" },
+            cmd_name(msg.cmd)
+        );
         self.check(&what, &r, &expect.allowed);
     }
 
@@ -456,7 +527,11 @@ impl Fuzzer {
 
     fn open_file(&mut self, id: u32, name: &str) -> Option<File> {
         let path = format!("/proc/rtpengine/{id}/{name}");
-        let want = if self.model.table(id).is_some() { 0 } else { libc::ENOENT };
+        let want = if self.model.table(id).is_some() {
+            0
+        } else {
+            libc::ENOENT
+        };
         let r = sys::open_ro(&path);
         let res: SysResult = r.as_ref().map(|_| 0).map_err(|e| *e);
         self.check(&format!("open {path}"), &res, &[want]);
@@ -475,7 +550,9 @@ impl Fuzzer {
     }
 
     fn check_status(&mut self, id: u32) {
-        let Some(f) = self.open_file(id, "status") else { return };
+        let Some(f) = self.open_file(id, "status") else {
+            return;
+        };
         let chunk = *self.rng.pick(&[1usize, 3, 16, 4096]);
         let r = self.read_all(&f, chunk);
         let what = format!("read {id}/status in {chunk}-byte reads");
@@ -484,9 +561,14 @@ impl Fuzzer {
         let text = String::from_utf8_lossy(&text);
         let t = self.model.table(id).unwrap();
         let want_pid = if t.control_open { self.pid } else { 0 };
-        let want = format!("Control PID: {want_pid}\nTargets:     {}\n", t.targets.len());
+        let want = format!(
+            "Control PID: {want_pid}\nTargets:     {}\n",
+            t.targets.len()
+        );
         if !text.ends_with(&want) {
-            self.violation(format_args!("{what}: {text:?}, expected it to end with {want:?}"));
+            self.violation(format_args!(
+                "{what}: {text:?}, expected it to end with {want:?}"
+            ));
         }
     }
 
@@ -495,9 +577,15 @@ impl Fuzzer {
         if n > 30 && !self.rng.chance(50) {
             return; // long listings are slow under TCG; check them now and then
         }
-        let Some(f) = self.open_file(id, "list") else { return };
+        let Some(f) = self.open_file(id, "list") else {
+            return;
+        };
         // 1-byte reads only of short listings: a read() per byte is slow under KASAN/TCG.
-        let chunk = if n <= 2 { *self.rng.pick(&[1usize, 7, 4095]) } else { *self.rng.pick(&[7usize, 100, 4095, 65536]) };
+        let chunk = if n <= 2 {
+            *self.rng.pick(&[1usize, 7, 4095])
+        } else {
+            *self.rng.pick(&[7usize, 100, 4095, 65536])
+        };
         let r = self.read_all(&f, chunk);
         let what = format!("read {id}/list in {chunk}-byte reads");
         self.check(&what, &r.as_ref().map(|v| v.len()).map_err(|e| *e), &[0]);
@@ -505,7 +593,9 @@ impl Fuzzer {
         let text = String::from_utf8_lossy(&text);
         let locals = text.lines().filter(|l| l.starts_with("local ")).count();
         if locals != n {
-            self.violation(format_args!("{what}: {locals} targets listed, {n} expected"));
+            self.violation(format_args!(
+                "{what}: {locals} targets listed, {n} expected"
+            ));
         }
     }
 
@@ -514,7 +604,9 @@ impl Fuzzer {
         if n > 30 && !self.rng.chance(50) {
             return;
         }
-        let Some(f) = self.open_file(id, "blist") else { return };
+        let Some(f) = self.open_file(id, "blist") else {
+            return;
+        };
         let mut got: BTreeMap<Key, u32> = BTreeMap::new();
         let mut buf = vec![0u8; LIST_ENTRY_SIZE];
         let what = format!("read {id}/blist");
@@ -528,7 +620,11 @@ impl Fuzzer {
             }
             let e = ListEntry::read_from(&buf).unwrap();
             let n = e.target.num_destinations.min(32) as usize;
-            let filled = e.outputs[..n].iter().enumerate().filter(|(_, o)| o.src_addr.family != 0).fold(0u32, |m, (i, _)| m | 1 << i);
+            let filled = e.outputs[..n]
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.src_addr.family != 0)
+                .fold(0u32, |m, (i, _)| m | 1 << i);
             got.insert(Key::of(&e.target.local), filled);
         }
         let t = self.model.table(id).unwrap();
@@ -536,7 +632,10 @@ impl Fuzzer {
         if got != want {
             let missing = want.keys().filter(|k| !got.contains_key(k)).count();
             let extra = got.keys().filter(|k| !want.contains_key(k)).count();
-            let differ = want.iter().filter(|(k, f)| got.get(k).is_some_and(|g| g != *f)).count();
+            let differ = want
+                .iter()
+                .filter(|(k, f)| got.get(k).is_some_and(|g| g != *f))
+                .count();
             self.violation(format_args!(
                 "{what}: blist differs from the model: {missing} targets missing, {extra} unexpected, {differ} with other outputs filled"
             ));
@@ -553,11 +652,21 @@ impl Fuzzer {
         };
         let chunk = *self.rng.pick(&[1usize, 2, 5, 4096]);
         let r = self.read_all(&f, chunk);
-        self.check("read /proc/rtpengine/list", &r.as_ref().map(|v| v.len()).map_err(|e| *e), &[0]);
+        self.check(
+            "read /proc/rtpengine/list",
+            &r.as_ref().map(|v| v.len()).map_err(|e| *e),
+            &[0],
+        );
         let Ok(text) = r else { return };
-        let ids: Vec<u32> = String::from_utf8_lossy(&text).lines().filter_map(|l| l.trim().parse().ok()).collect();
+        let ids: Vec<u32> = String::from_utf8_lossy(&text)
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect();
         if ids != self.model.existing() {
-            self.violation(format_args!("/proc/rtpengine/list shows {ids:?}, expected {:?}", self.model.existing()));
+            self.violation(format_args!(
+                "/proc/rtpengine/list shows {ids:?}, expected {:?}",
+                self.model.existing()
+            ));
         }
     }
 
@@ -574,5 +683,8 @@ impl Fuzzer {
 }
 
 fn oracle_needs_read(c: u32) -> bool {
-    matches!(c, cmd::GET_STATS | cmd::GET_RESET_STATS | cmd::ADD_CALL | cmd::ADD_STREAM)
+    matches!(
+        c,
+        cmd::GET_STATS | cmd::GET_RESET_STATS | cmd::ADD_CALL | cmd::ADD_STREAM
+    )
 }

@@ -5,8 +5,8 @@
 
 use crate::rng::Rng;
 use rtpengine_core::abi::{
-    cipher, cmd, hmac, target_flags, Address, DestinationInfo, Message, PayloadType, Pod, Srtp, TargetInfo,
-    MAX_DESTINATIONS, MAX_PAYLOAD_TYPES,
+    cipher, cmd, hmac, target_flags, Address, DestinationInfo, Message, PayloadType, Pod, Srtp,
+    TargetInfo, MAX_DESTINATIONS, MAX_PAYLOAD_TYPES,
 };
 
 /// Local ports of generated targets (on 127.0.0.1 and ::1).
@@ -167,13 +167,23 @@ pub fn noop() -> Message {
 }
 
 pub fn stats(rng: &mut Rng, local: Address) -> Message {
-    let c = if rng.chance(500) { cmd::GET_STATS } else { cmd::GET_RESET_STATS };
+    let c = if rng.chance(500) {
+        cmd::GET_STATS
+    } else {
+        cmd::GET_RESET_STATS
+    };
     Message::get_stats(c, &local)
 }
 
 /// ADD_CALL / DEL_CALL / ADD_STREAM / DEL_STREAM / PACKET with plausible contents.
 pub fn call_family(rng: &mut Rng) -> Message {
-    let c = *rng.pick(&[cmd::ADD_CALL, cmd::DEL_CALL, cmd::ADD_STREAM, cmd::DEL_STREAM, cmd::PACKET]);
+    let c = *rng.pick(&[
+        cmd::ADD_CALL,
+        cmd::DEL_CALL,
+        cmd::ADD_STREAM,
+        cmd::DEL_STREAM,
+        cmd::PACKET,
+    ]);
     let mut m = Message::new(c);
     match c {
         cmd::ADD_CALL | cmd::DEL_CALL => {

@@ -46,7 +46,14 @@ fn ids(s: &str) -> Result<Vec<u32>, String> {
     if s.is_empty() {
         return Ok(vec![]);
     }
-    s.split(',').map(|x| x.parse::<u32>().ok().filter(|&i| i < 64).ok_or(format!("bad table id {x:?}"))).collect()
+    s.split(',')
+        .map(|x| {
+            x.parse::<u32>()
+                .ok()
+                .filter(|&i| i < 64)
+                .ok_or(format!("bad table id {x:?}"))
+        })
+        .collect()
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -96,11 +103,23 @@ fn iptables_rules(ids: &[u32], op: &str) -> Result<(), String> {
     for id in ids {
         for tool in ["iptables", "ip6tables"] {
             let out = Command::new(tool)
-                .args([op, "INPUT", "-p", "udp", "-j", "RTPENGINE", "--id", &id.to_string()])
+                .args([
+                    op,
+                    "INPUT",
+                    "-p",
+                    "udp",
+                    "-j",
+                    "RTPENGINE",
+                    "--id",
+                    &id.to_string(),
+                ])
                 .output()
                 .map_err(|e| format!("{tool}: {e}"))?;
             if !out.status.success() {
-                return Err(format!("{tool} {op} --id {id}: {}", String::from_utf8_lossy(&out.stderr).trim()));
+                return Err(format!(
+                    "{tool} {op} --id {id}: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
             }
         }
     }
@@ -118,7 +137,9 @@ fn main() -> ExitCode {
     match rtpe_kctl::table_ids() {
         Ok(v) if v.is_empty() => {}
         Ok(v) => {
-            println!("not ok - kfuzz: tables {v:?} exist already; start from a freshly loaded module");
+            println!(
+                "not ok - kfuzz: tables {v:?} exist already; start from a freshly loaded module"
+            );
             return ExitCode::FAILURE;
         }
         Err(e) => {
@@ -132,8 +153,15 @@ fn main() -> ExitCode {
             Ok((reads, odd, errs)) => {
                 println!("kfuzz: {kind} race: {reads} reads by 4 threads on one open {id}/{kind}, {odd} inconsistent, {errs} errors");
                 let ok = odd == 0 && errs == 0;
-                println!("{} - kfuzz: concurrent pread()/read() on one {kind} file", if ok { "ok" } else { "not ok" });
-                if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+                println!(
+                    "{} - kfuzz: concurrent pread()/read() on one {kind} file",
+                    if ok { "ok" } else { "not ok" }
+                );
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
             }
             Err(e) => {
                 println!("not ok - kfuzz: {kind} race: {e}");
@@ -141,7 +169,12 @@ fn main() -> ExitCode {
             }
         };
     }
-    let rule_tables: Vec<u32> = args.rule_tables.iter().copied().filter(|id| args.tables.contains(id)).collect();
+    let rule_tables: Vec<u32> = args
+        .rule_tables
+        .iter()
+        .copied()
+        .filter(|id| args.tables.contains(id))
+        .collect();
     if let Err(e) = iptables_rules(&rule_tables, "-I") {
         println!("not ok - kfuzz: iptables rules: {e}");
         return ExitCode::FAILURE;

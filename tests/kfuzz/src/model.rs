@@ -20,11 +20,20 @@ impl Key {
         if a.family == AF_INET {
             addr[4..].fill(0);
         }
-        Key { family: a.family, addr, port: a.port }
+        Key {
+            family: a.family,
+            addr,
+            port: a.port,
+        }
     }
 
     pub fn address(&self) -> Address {
-        Address { family: self.family, addr: self.addr, port: self.port, _pad: [0; 2] }
+        Address {
+            family: self.family,
+            addr: self.addr,
+            port: self.port,
+            _pad: [0; 2],
+        }
     }
 }
 
@@ -38,7 +47,11 @@ pub struct TargetState {
 
 impl TargetState {
     pub fn of(t: &TargetInfo) -> Self {
-        TargetState { outputs: t.num_destinations, filled: 0, ssrc: t.ssrc }
+        TargetState {
+            outputs: t.num_destinations,
+            filled: 0,
+            ssrc: t.ssrc,
+        }
     }
 
     pub fn complete(&self) -> bool {
@@ -56,7 +69,8 @@ pub struct Table {
 impl Table {
     /// Distinct local IP addresses (10.5 refuses more than 256 with ENXIO).
     pub fn distinct_ips(&self) -> usize {
-        let mut ips: Vec<(i32, [u8; 16])> = self.targets.keys().map(|k| (k.family, k.addr)).collect();
+        let mut ips: Vec<(i32, [u8; 16])> =
+            self.targets.keys().map(|k| (k.family, k.addr)).collect();
         ips.dedup();
         ips.len()
     }
@@ -68,7 +82,9 @@ pub struct Model {
 
 impl Default for Model {
     fn default() -> Self {
-        Model { tables: (0..MAX_TABLES).map(|_| None).collect() }
+        Model {
+            tables: (0..MAX_TABLES).map(|_| None).collect(),
+        }
     }
 }
 
@@ -82,7 +98,9 @@ impl Model {
     }
 
     pub fn existing(&self) -> Vec<u32> {
-        (0..MAX_TABLES).filter(|&i| self.tables[i as usize].is_some()).collect()
+        (0..MAX_TABLES)
+            .filter(|&i| self.tables[i as usize].is_some())
+            .collect()
     }
 }
 
@@ -107,9 +125,23 @@ mod tests {
     fn distinct_ips_counts_addresses_not_ports() {
         let mut t = Table::default();
         for port in 1..5 {
-            t.targets.insert(Key::of(&Address::v4([127, 0, 0, 1], port)), TargetState { outputs: 1, filled: 0, ssrc: [0; 4] });
+            t.targets.insert(
+                Key::of(&Address::v4([127, 0, 0, 1], port)),
+                TargetState {
+                    outputs: 1,
+                    filled: 0,
+                    ssrc: [0; 4],
+                },
+            );
         }
-        t.targets.insert(Key::of(&Address::v6([1; 16], 1)), TargetState { outputs: 1, filled: 0, ssrc: [0; 4] });
+        t.targets.insert(
+            Key::of(&Address::v6([1; 16], 1)),
+            TargetState {
+                outputs: 1,
+                filled: 0,
+                ssrc: [0; 4],
+            },
+        );
         assert_eq!(t.distinct_ips(), 2);
     }
 }

@@ -2,8 +2,8 @@
 //! bit flips, command confusion, family/port changes, random bytes, and lengths below,
 //! at and above the limits.
 
-use crate::rng::Rng;
 use crate::oracle::MAX_CONTROL_LEN;
+use crate::rng::Rng;
 use rtpengine_core::abi::MESSAGE_SIZE;
 
 /// Byte offsets (in the message) of the 32-bit fields that the module interprets.
@@ -37,8 +37,40 @@ const PORT_FIELDS: &[usize] = &[28, 60, 84];
 /// Byte fields: output tos/flags, first payload type's pt and replace_pattern_len.
 const U8_FIELDS: &[usize] = &[472, 473, 456, 457];
 const INTERESTING: &[u32] = &[
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 20, 21, 24, 31, 32, 33, 64, 255, 256, 257, 0x400,
-    0x7ff, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_fffe, 0xffff_ffff,
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+    13,
+    14,
+    16,
+    17,
+    20,
+    21,
+    24,
+    31,
+    32,
+    33,
+    64,
+    255,
+    256,
+    257,
+    0x400,
+    0x7ff,
+    0xffff,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_fffe,
+    0xffff_ffff,
 ];
 
 /// Lengths around the limits.
@@ -80,7 +112,11 @@ pub fn mutate(rng: &mut Rng, msg: &mut [u8], len: &mut usize) -> Vec<&'static st
                 "byte"
             }
             3 => {
-                let c: u32 = if rng.chance(800) { rng.below(14) as u32 } else { *rng.pick(INTERESTING) };
+                let c: u32 = if rng.chance(800) {
+                    rng.below(14) as u32
+                } else {
+                    *rng.pick(INTERESTING)
+                };
                 msg[..4].copy_from_slice(&c.to_ne_bytes());
                 "cmd"
             }

@@ -6,8 +6,8 @@
 
 use crate::model::{Key, Table, TargetState};
 use rtpengine_core::abi::{
-    cipher, cmd, hmac, src_mismatch, target_flags, Address, DestinationInfo, Message, Srtp, TargetInfo, AF_INET,
-    AF_INET6, MAX_DESTINATIONS, MAX_PAYLOAD_TYPES, MESSAGE_SIZE,
+    cipher, cmd, hmac, src_mismatch, target_flags, Address, DestinationInfo, Message, Srtp,
+    TargetInfo, AF_INET, AF_INET6, MAX_DESTINATIONS, MAX_PAYLOAD_TYPES, MESSAGE_SIZE,
 };
 use rtpengine_core::errno::*;
 
@@ -35,10 +35,16 @@ pub struct Expect {
 
 impl Expect {
     fn only(e: i32) -> Self {
-        Expect { allowed: vec![e], effect: Effect::None }
+        Expect {
+            allowed: vec![e],
+            effect: Effect::None,
+        }
     }
     fn ok(effect: Effect) -> Self {
-        Expect { allowed: vec![0], effect }
+        Expect {
+            allowed: vec![0],
+            effect,
+        }
     }
     fn also(mut self, e: i32) -> Self {
         if !self.allowed.contains(&e) {
@@ -78,11 +84,15 @@ pub fn target_rules(t: &TargetInfo) -> Result<(), Errno> {
         return Err(EINVAL);
     }
     srtp_rules(&t.decrypt)?;
-    if t.num_payload_types as usize > MAX_PAYLOAD_TYPES || t.src_mismatch > src_mismatch::PROPAGATE {
+    if t.num_payload_types as usize > MAX_PAYLOAD_TYPES || t.src_mismatch > src_mismatch::PROPAGATE
+    {
         return Err(EINVAL);
     }
     let n = t.num_payload_types as usize;
-    if t.payload_types[..n].iter().any(|p| p.replace_pattern_len > 16) {
+    if t.payload_types[..n]
+        .iter()
+        .any(|p| p.replace_pattern_len > 16)
+    {
         return Err(EINVAL);
     }
     Ok(())
@@ -90,7 +100,10 @@ pub fn target_rules(t: &TargetInfo) -> Result<(), Errno> {
 
 fn destination_rules(d: &DestinationInfo) -> Result<(), Errno> {
     let o = &d.output;
-    if !valid_address(&o.src_addr) || !valid_address(&o.dst_addr) || o.src_addr.family != o.dst_addr.family {
+    if !valid_address(&o.src_addr)
+        || !valid_address(&o.dst_addr)
+        || o.src_addr.family != o.dst_addr.family
+    {
         return Err(EINVAL);
     }
     srtp_rules(&o.encrypt)
@@ -120,7 +133,10 @@ pub fn control(m: &Message, len: usize, is_read: bool, buffer: Buffer, table: &T
     if c == 0 || c >= cmd::LAST {
         return Expect::only(EINVAL.0);
     }
-    let needs_read = matches!(c, cmd::GET_STATS | cmd::GET_RESET_STATS | cmd::ADD_CALL | cmd::ADD_STREAM);
+    let needs_read = matches!(
+        c,
+        cmd::GET_STATS | cmd::GET_RESET_STATS | cmd::ADD_CALL | cmd::ADD_STREAM
+    );
     if needs_read && !is_read {
         return Expect::only(EINVAL.0);
     }
@@ -162,17 +178,24 @@ pub fn control(m: &Message, len: usize, is_read: bool, buffer: Buffer, table: &T
             }
         }
         cmd::ADD_CALL | cmd::ADD_STREAM | cmd::DEL_STREAM => {
-            let terminated =
-                if c == cmd::ADD_CALL { m.call().call_id.contains(&0) } else { m.stream().stream_name.contains(&0) };
+            let terminated = if c == cmd::ADD_CALL {
+                m.call().call_id.contains(&0)
+            } else {
+                m.stream().stream_name.contains(&0)
+            };
             if !terminated {
                 return Expect::only(EINVAL.0);
             }
             // Recording calls (recording-method=proc) are not implemented by our module.
-            Expect { allowed: vec![EOPNOTSUPP.0, ENOENT.0, EEXIST.0, ENOSPC.0, 0], effect: Effect::Untracked }
+            Expect {
+                allowed: vec![EOPNOTSUPP.0, ENOENT.0, EEXIST.0, ENOSPC.0, 0],
+                effect: Effect::Untracked,
+            }
         }
-        cmd::DEL_CALL | cmd::PACKET => {
-            Expect { allowed: vec![ENOENT.0, EINVAL.0, 0], effect: Effect::Untracked }
-        }
+        cmd::DEL_CALL | cmd::PACKET => Expect {
+            allowed: vec![ENOENT.0, EINVAL.0, 0],
+            effect: Effect::Untracked,
+        },
         _ => Expect::only(EINVAL.0),
     }
 }
@@ -185,7 +208,10 @@ fn add_target(t: &TargetInfo, table: &Table) -> Expect {
     let mut e = if table.targets.contains_key(&k) {
         Expect::only(EEXIST.0)
     } else {
-        let new_ip = !table.targets.keys().any(|x| x.family == k.family && x.addr == k.addr);
+        let new_ip = !table
+            .targets
+            .keys()
+            .any(|x| x.family == k.family && x.addr == k.addr);
         let e = Expect::ok(Effect::AddTarget(k, TargetState::of(t)));
         if new_ip && table.distinct_ips() >= 256 {
             e.also(ENXIO.0)
@@ -237,10 +263,16 @@ pub fn main_control(text: &[u8], tables: &[Option<Table>]) -> (Vec<i32>, Option<
     };
     let rest = &text[4..];
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || !rest[digits..].iter().all(|b| matches!(b, b'\n' | b' ' | b'\t' | b'\r' | 0)) {
+    if digits == 0
+        || !rest[digits..]
+            .iter()
+            .all(|b| matches!(b, b'\n' | b' ' | b'\t' | b'\r' | 0))
+    {
         return einval;
     }
-    let id = rest[..digits].iter().fold(0u64, |n, d| (n * 10 + u64::from(d - b'0')).min(1 << 40));
+    let id = rest[..digits]
+        .iter()
+        .fold(0u64, |n, d| (n * 10 + u64::from(d - b'0')).min(1 << 40));
     if id >= 64 {
         return einval;
     }
@@ -275,14 +307,35 @@ mod tests {
     fn lengths_and_commands() {
         let t = Table::default();
         let m = Message::noop();
-        assert_eq!(control(&m, 10, false, Buffer::Valid, &t).allowed, vec![EIO.0]);
-        assert_eq!(control(&m, MAX_CONTROL_LEN + 1, false, Buffer::Valid, &t).allowed, vec![EMSGSIZE.0]);
-        assert_eq!(control(&m, MESSAGE_SIZE, false, Buffer::Unmapped, &t).allowed, vec![EFAULT.0]);
-        assert_eq!(control(&m, MESSAGE_SIZE, false, Buffer::Valid, &t).allowed, vec![0]);
-        assert_eq!(control(&Message::new(12), MESSAGE_SIZE, true, Buffer::Valid, &t).allowed, vec![EINVAL.0]);
+        assert_eq!(
+            control(&m, 10, false, Buffer::Valid, &t).allowed,
+            vec![EIO.0]
+        );
+        assert_eq!(
+            control(&m, MAX_CONTROL_LEN + 1, false, Buffer::Valid, &t).allowed,
+            vec![EMSGSIZE.0]
+        );
+        assert_eq!(
+            control(&m, MESSAGE_SIZE, false, Buffer::Unmapped, &t).allowed,
+            vec![EFAULT.0]
+        );
+        assert_eq!(
+            control(&m, MESSAGE_SIZE, false, Buffer::Valid, &t).allowed,
+            vec![0]
+        );
+        assert_eq!(
+            control(&Message::new(12), MESSAGE_SIZE, true, Buffer::Valid, &t).allowed,
+            vec![EINVAL.0]
+        );
         let s = Message::get_stats(cmd::GET_STATS, &Address::v4([127, 0, 0, 1], 1));
-        assert_eq!(control(&s, MESSAGE_SIZE, false, Buffer::Valid, &t).allowed, vec![EINVAL.0]);
-        assert_eq!(control(&s, MESSAGE_SIZE, true, Buffer::Valid, &t).allowed, vec![ENOENT.0]);
+        assert_eq!(
+            control(&s, MESSAGE_SIZE, false, Buffer::Valid, &t).allowed,
+            vec![EINVAL.0]
+        );
+        assert_eq!(
+            control(&s, MESSAGE_SIZE, true, Buffer::Valid, &t).allowed,
+            vec![ENOENT.0]
+        );
     }
 
     #[test]
@@ -291,27 +344,85 @@ mod tests {
         let m = Message::add_target(&plain_target(20000, 2));
         let e = control(&m, MESSAGE_SIZE, false, Buffer::Valid, &table);
         assert_eq!(e.allowed, vec![0]);
-        let Effect::AddTarget(k, st) = e.effect else { panic!("{e:?}") };
+        let Effect::AddTarget(k, st) = e.effect else {
+            panic!("{e:?}")
+        };
         table.targets.insert(k, st);
-        assert_eq!(control(&m, MESSAGE_SIZE, false, Buffer::Valid, &table).allowed, vec![EEXIST.0]);
+        assert_eq!(
+            control(&m, MESSAGE_SIZE, false, Buffer::Valid, &table).allowed,
+            vec![EEXIST.0]
+        );
         let mut d = DestinationInfo::zeroed();
         d.local = Address::v4([127, 0, 0, 1], 20000);
         d.output.src_addr = Address::v4([127, 0, 0, 1], 1);
         d.output.dst_addr = Address::v4([127, 0, 0, 1], 2);
         d.output.encrypt = Srtp::plain();
         d.num = 2;
-        assert_eq!(control(&Message::add_destination(&d), MESSAGE_SIZE, false, Buffer::Valid, &table).allowed, vec![ERANGE.0]);
+        assert_eq!(
+            control(
+                &Message::add_destination(&d),
+                MESSAGE_SIZE,
+                false,
+                Buffer::Valid,
+                &table
+            )
+            .allowed,
+            vec![ERANGE.0]
+        );
         d.num = 1;
-        assert!(matches!(control(&Message::add_destination(&d), MESSAGE_SIZE, false, Buffer::Valid, &table).effect, Effect::Fill(_, 1)));
+        assert!(matches!(
+            control(
+                &Message::add_destination(&d),
+                MESSAGE_SIZE,
+                false,
+                Buffer::Valid,
+                &table
+            )
+            .effect,
+            Effect::Fill(_, 1)
+        ));
         table.targets.get_mut(&k).unwrap().filled = 0b11;
-        assert_eq!(control(&Message::add_destination(&d), MESSAGE_SIZE, false, Buffer::Valid, &table).allowed, vec![EBUSY.0]);
+        assert_eq!(
+            control(
+                &Message::add_destination(&d),
+                MESSAGE_SIZE,
+                false,
+                Buffer::Valid,
+                &table
+            )
+            .allowed,
+            vec![EBUSY.0]
+        );
         d.output.dst_addr = Address::v6([1; 16], 2);
-        assert_eq!(control(&Message::add_destination(&d), MESSAGE_SIZE, false, Buffer::Valid, &table).allowed, vec![EINVAL.0]);
+        assert_eq!(
+            control(
+                &Message::add_destination(&d),
+                MESSAGE_SIZE,
+                false,
+                Buffer::Valid,
+                &table
+            )
+            .allowed,
+            vec![EINVAL.0]
+        );
         let del = Message::del_target(&Address::v4([127, 0, 0, 1], 20000));
-        assert!(matches!(control(&del, MESSAGE_SIZE, false, Buffer::Valid, &table).effect, Effect::DelTarget(_)));
+        assert!(matches!(
+            control(&del, MESSAGE_SIZE, false, Buffer::Valid, &table).effect,
+            Effect::DelTarget(_)
+        ));
         let mut bad = plain_target(20001, 0);
         bad.flags = 0;
-        assert_eq!(control(&Message::add_target(&bad), MESSAGE_SIZE, false, Buffer::Valid, &table).allowed, vec![EINVAL.0]);
+        assert_eq!(
+            control(
+                &Message::add_target(&bad),
+                MESSAGE_SIZE,
+                false,
+                Buffer::Valid,
+                &table
+            )
+            .allowed,
+            vec![EINVAL.0]
+        );
     }
 
     #[test]
@@ -319,18 +430,30 @@ mod tests {
         let mut t = plain_target(20002, 1);
         t.decrypt.cipher = cipher::AES_CM_128;
         t.decrypt.hmac = hmac::HMAC_SHA1;
-        let e = control(&Message::add_target(&t), MESSAGE_SIZE, false, Buffer::Valid, &Table::default());
+        let e = control(
+            &Message::add_target(&t),
+            MESSAGE_SIZE,
+            false,
+            Buffer::Valid,
+            &Table::default(),
+        );
         assert_eq!(e.allowed, vec![0, EINVAL.0]);
     }
 
     #[test]
     fn main_control_text() {
         let mut tables: Vec<Option<Table>> = (0..64).map(|_| None).collect();
-        assert_eq!(main_control(b"add 3\n", &tables), (vec![0], Some((3, true))));
+        assert_eq!(
+            main_control(b"add 3\n", &tables),
+            (vec![0], Some((3, true)))
+        );
         assert_eq!(main_control(b"add 3", &tables).0, vec![EINVAL.0]);
         assert_eq!(main_control(b"del 3\n", &tables).0, vec![ENOENT.0]);
         assert_eq!(main_control(b"add 64\n", &tables).0, vec![EINVAL.0]);
-        assert_eq!(main_control(b"add 99999999999999\n", &tables).0, vec![EINVAL.0]);
+        assert_eq!(
+            main_control(b"add 99999999999999\n", &tables).0,
+            vec![EINVAL.0]
+        );
         assert_eq!(main_control(b"add 3x\n", &tables).0, vec![EINVAL.0]);
         tables[3] = Some(Table::default());
         assert_eq!(main_control(b"add 03\n", &tables).0, vec![EEXIST.0]);

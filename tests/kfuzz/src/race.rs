@@ -9,7 +9,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Returns (reads done, inconsistent answers, errors).
-pub fn run(table: u32, threads: usize, rounds: u64, blist: bool) -> Result<(u64, u64, u64), String> {
+pub fn run(
+    table: u32,
+    threads: usize,
+    rounds: u64,
+    blist: bool,
+) -> Result<(u64, u64, u64), String> {
     main_control(&format!("add {table}\n")).map_err(|e| format!("add {table}: {e}"))?;
     {
         let mut c = Control::open(table).map_err(|e| format!("open control: {e}"))?;
@@ -29,10 +34,20 @@ pub fn run(table: u32, threads: usize, rounds: u64, blist: bool) -> Result<(u64,
     let n = sys::pread(&f, &mut first, 0).map_err(|e| format!("first pread: errno {e}"))?;
     first.truncate(n);
     let first = Arc::new(first);
-    let (reads, odd, errs) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (reads, odd, errs) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
     let handles: Vec<_> = (0..threads)
         .map(|i| {
-            let (f, first, reads, odd, errs) = (f.clone(), first.clone(), reads.clone(), odd.clone(), errs.clone());
+            let (f, first, reads, odd, errs) = (
+                f.clone(),
+                first.clone(),
+                reads.clone(),
+                odd.clone(),
+                errs.clone(),
+            );
             std::thread::spawn(move || {
                 let mut buf = vec![0u8; 65536];
                 for r in 0..rounds {
@@ -51,8 +66,16 @@ pub fn run(table: u32, threads: usize, rounds: u64, blist: bool) -> Result<(u64,
                     }
                     // Mostly whole-listing preads at 0: each one restarts the listing that
                     // another thread may be copying from.
-                    let size = if blist { LIST_ENTRY_SIZE } else { [17usize, 1, 300, 4096, 65536][(r as usize + i) % 5] };
-                    let res = if r % 3 != 2 { sys::pread(&f, &mut buf[..size], 0) } else { sys::read_buf(&f, &mut buf[..size]) };
+                    let size = if blist {
+                        LIST_ENTRY_SIZE
+                    } else {
+                        [17usize, 1, 300, 4096, 65536][(r as usize + i) % 5]
+                    };
+                    let res = if r % 3 != 2 {
+                        sys::pread(&f, &mut buf[..size], 0)
+                    } else {
+                        sys::read_buf(&f, &mut buf[..size])
+                    };
                     reads.fetch_add(1, Ordering::Relaxed);
                     match res {
                         Ok(n) if r % 3 != 2 && !blist => {
@@ -76,7 +99,11 @@ pub fn run(table: u32, threads: usize, rounds: u64, blist: bool) -> Result<(u64,
     }
     drop(f);
     main_control(&format!("del {table}\n")).map_err(|e| format!("del {table}: {e}"))?;
-    Ok((reads.load(Ordering::Relaxed), odd.load(Ordering::Relaxed), errs.load(Ordering::Relaxed)))
+    Ok((
+        reads.load(Ordering::Relaxed),
+        odd.load(Ordering::Relaxed),
+        errs.load(Ordering::Relaxed),
+    ))
 }
 
 /// pread(0) of 64 KiB into a fresh, not yet populated anonymous mapping.
@@ -84,13 +111,24 @@ fn slow_pread(f: &std::fs::File) -> sys::SysResult {
     const LEN: usize = 65536;
     // SAFETY: a new private anonymous mapping; unmapped below, never aliased.
     let p = unsafe {
-        libc::mmap(std::ptr::null_mut(), LEN, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+        libc::mmap(
+            std::ptr::null_mut(),
+            LEN,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
     };
     if p == libc::MAP_FAILED {
         return Err(libc::ENOMEM);
     }
     // SAFETY: `p..p+LEN` is the mapping made above, exclusively ours until munmap.
-    let r = sys::pread(f, unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), LEN) }, 0);
+    let r = sys::pread(
+        f,
+        unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), LEN) },
+        0,
+    );
     // SAFETY: unmapping exactly the mapping made above.
     unsafe { libc::munmap(p, LEN) };
     r

@@ -49,7 +49,10 @@ impl Report {
     }
 
     pub fn histogram(map: &BTreeMap<i32, u64>) -> String {
-        map.iter().map(|(e, n)| format!("{} {}", errno_name(*e), n)).collect::<Vec<_>>().join(", ")
+        map.iter()
+            .map(|(e, n)| format!("{} {}", errno_name(*e), n))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub fn summary(&self, seed: u64, secs: f64) -> bool {
@@ -60,8 +63,14 @@ impl Report {
             self.accepted.load(Ordering::Relaxed),
             self.refused.load(Ordering::Relaxed)
         );
-        println!("kfuzz: errnos: {}", Self::histogram(&self.errnos.lock().unwrap()));
-        println!("kfuzz: {} of them mutated", self.mutated.load(Ordering::Relaxed));
+        println!(
+            "kfuzz: errnos: {}",
+            Self::histogram(&self.errnos.lock().unwrap())
+        );
+        println!(
+            "kfuzz: {} of them mutated",
+            self.mutated.load(Ordering::Relaxed)
+        );
         println!(
             "kfuzz: background: {} reads/opens ({}), {} packets sent, {} forwarded packets received",
             self.bg_reads.load(Ordering::Relaxed),
@@ -69,7 +78,11 @@ impl Report {
             self.packets_sent.load(Ordering::Relaxed),
             self.packets_forwarded.load(Ordering::Relaxed)
         );
-        println!("kfuzz: {:.1} s, {:.0} operations/s", secs, ops as f64 / secs.max(0.001));
+        println!(
+            "kfuzz: {:.1} s, {:.0} operations/s",
+            secs,
+            ops as f64 / secs.max(0.001)
+        );
         let v = self.violations.load(Ordering::Relaxed);
         if v == 0 {
             println!("ok - kfuzz seed {seed}: {ops} operations, every answer as expected");

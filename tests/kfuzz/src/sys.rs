@@ -45,7 +45,11 @@ pub fn read_buf(f: &File, buf: &mut [u8]) -> SysResult {
 }
 
 pub fn open_rw(path: &str) -> Result<File, i32> {
-    OpenOptions::new().read(true).write(true).open(path).map_err(|e| e.raw_os_error().unwrap_or(-1))
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| e.raw_os_error().unwrap_or(-1))
 }
 
 pub fn open_ro(path: &str) -> Result<File, i32> {
@@ -53,7 +57,10 @@ pub fn open_ro(path: &str) -> Result<File, i32> {
 }
 
 pub fn open_wo(path: &str) -> Result<File, i32> {
-    OpenOptions::new().write(true).open(path).map_err(|e| e.raw_os_error().unwrap_or(-1))
+    OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| e.raw_os_error().unwrap_or(-1))
 }
 
 /// A writable mapping followed by one PROT_NONE guard page, for messages that start in
@@ -83,10 +90,14 @@ impl Scratch {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: the last page is inside the mapping made above.
-        if unsafe { libc::mprotect(base.cast::<u8>().add(size).cast(), PAGE, libc::PROT_NONE) } != 0 {
+        if unsafe { libc::mprotect(base.cast::<u8>().add(size).cast(), PAGE, libc::PROT_NONE) } != 0
+        {
             return Err(io::Error::last_os_error());
         }
-        Ok(Scratch { base: base.cast(), size })
+        Ok(Scratch {
+            base: base.cast(),
+            size,
+        })
     }
 
     pub fn size(&self) -> usize {
@@ -144,7 +155,10 @@ pub fn errno_name(e: i32) -> String {
 }
 
 pub fn errno_list(v: &[i32]) -> String {
-    v.iter().map(|&e| errno_name(e)).collect::<Vec<_>>().join("|")
+    v.iter()
+        .map(|&e| errno_name(e))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 #[cfg(test)]

@@ -61,14 +61,18 @@ pub unsafe trait Pod: Copy + 'static {
     /// Mutable view of the value's bytes, for filling it from a reader.
     fn as_bytes_mut(&mut self) -> &mut [u8] {
         // SAFETY: as for `as_bytes`; any bytes written leave a valid `Self` (`Pod`).
-        unsafe { core::slice::from_raw_parts_mut((self as *mut Self).cast::<u8>(), size_of::<Self>()) }
+        unsafe {
+            core::slice::from_raw_parts_mut((self as *mut Self).cast::<u8>(), size_of::<Self>())
+        }
     }
 
     /// The value's bytes, padding included (padding is explicit and so initialised).
     fn as_bytes(&self) -> &[u8] {
         // SAFETY: `Pod` types have no implicit padding, so all `size_of` bytes are
         // initialised; the slice borrows `self` and cannot outlive it.
-        unsafe { core::slice::from_raw_parts((self as *const Self).cast::<u8>(), size_of::<Self>()) }
+        unsafe {
+            core::slice::from_raw_parts((self as *const Self).cast::<u8>(), size_of::<Self>())
+        }
     }
 }
 
@@ -89,11 +93,21 @@ impl Address {
     pub fn v4(addr: [u8; 4], port: u16) -> Self {
         let mut a = [0u8; 16];
         a[..4].copy_from_slice(&addr);
-        Address { family: AF_INET, addr: a, port, _pad: [0; 2] }
+        Address {
+            family: AF_INET,
+            addr: a,
+            port,
+            _pad: [0; 2],
+        }
     }
 
     pub fn v6(addr: [u8; 16], port: u16) -> Self {
-        Address { family: AF_INET6, addr, port, _pad: [0; 2] }
+        Address {
+            family: AF_INET6,
+            addr,
+            port,
+            _pad: [0; 2],
+        }
     }
 
     pub fn is_valid_family(&self) -> bool {
@@ -353,7 +367,11 @@ impl Message {
     /// The 10.5 version handshake.
     pub fn noop() -> Self {
         let mut m = Message::new(cmd::NOOP);
-        m.u.noop = NoopInfo { size: MESSAGE_SIZE as u64, last_cmd: cmd::LAST as i32, _pad: [0; 4] };
+        m.u.noop = NoopInfo {
+            size: MESSAGE_SIZE as u64,
+            last_cmd: cmd::LAST as i32,
+            _pad: [0; 4],
+        };
         m
     }
 
@@ -446,25 +464,35 @@ pub struct ListEntry {
 /// Size of one blist record.
 pub const LIST_ENTRY_SIZE: usize = size_of::<ListEntry>();
 
-// SAFETY: all of these are repr(C), integer-only, with every padding byte declared as a
-// field (checked by the size/offset assertions below: a hidden hole would shift them).
-unsafe impl Pod for Address {}
-unsafe impl Pod for Srtp {}
-unsafe impl Pod for PayloadType {}
-unsafe impl Pod for TargetInfo {}
-unsafe impl Pod for OutputInfo {}
-unsafe impl Pod for DestinationInfo {}
-unsafe impl Pod for CallInfo {}
-unsafe impl Pod for StreamInfo {}
-unsafe impl Pod for PacketInfo {}
-unsafe impl Pod for SsrcStats {}
-unsafe impl Pod for StatsInfo {}
-unsafe impl Pod for NoopInfo {}
-unsafe impl Pod for Payload {}
-unsafe impl Pod for Message {}
-unsafe impl Pod for Stats {}
-unsafe impl Pod for RtpStats {}
-unsafe impl Pod for ListEntry {}
+/// Declares the ABI structs `Pod`.
+macro_rules! pod {
+    ($($t:ty),* $(,)?) => {$(
+        // SAFETY: every one of these is repr(C), integer-only, with every padding byte
+        // declared as a field (checked by the size/offset assertions below: a hidden hole
+        // would shift them).
+        unsafe impl Pod for $t {}
+    )*};
+}
+
+pod!(
+    Address,
+    Srtp,
+    PayloadType,
+    TargetInfo,
+    OutputInfo,
+    DestinationInfo,
+    CallInfo,
+    StreamInfo,
+    PacketInfo,
+    SsrcStats,
+    StatsInfo,
+    NoopInfo,
+    Payload,
+    Message,
+    Stats,
+    RtpStats,
+    ListEntry,
+);
 
 macro_rules! assert_layout {
     ($t:ty, size $size:expr $(, $field:ident @ $off:expr)* $(,)?) => {

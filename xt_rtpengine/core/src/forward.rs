@@ -98,17 +98,6 @@ pub fn decide(t: &TargetInfo, src: &Address, payload: &[u8], pt_hint: Option<usi
     })
 }
 
-/// Overwrites an RTP payload with a repeated pattern (10.5's `replace_pattern`).
-pub fn replace_payload(payload: &mut [u8], pattern: &[u8]) {
-    if pattern.is_empty() {
-        return;
-    }
-    for chunk in payload.chunks_mut(pattern.len()) {
-        let n = chunk.len();
-        chunk.copy_from_slice(&pattern[..n]);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::abi::{PayloadType, Pod, Srtp};
@@ -278,14 +267,5 @@ mod tests {
         t.flags &= !target_flags::TRACK_SSRC;
         assert_eq!(slot(&t, 0x22), Some(0));
         assert_eq!(slot(&t, 0x33), Some(0));
-    }
-
-    #[test]
-    fn replace_pattern() {
-        let mut p = [0u8; 7];
-        replace_payload(&mut p, &[1, 2, 3]);
-        assert_eq!(p, [1, 2, 3, 1, 2, 3, 1]);
-        replace_payload(&mut p, &[]);
-        assert_eq!(p, [1, 2, 3, 1, 2, 3, 1]);
     }
 }

@@ -2,7 +2,8 @@
 //! no key material is ever printed (10.5 prints master and session keys in clear).
 
 use super::abi::{
-    self, cipher, hmac, output_flags, src_mismatch, target_flags, Address, ListEntry, Srtp, AF_INET, AF_INET6,
+    self, cipher, hmac, output_flags, src_mismatch, target_flags, Address, ListEntry, Srtp,
+    AF_INET, AF_INET6,
 };
 use core::fmt::{self, Write};
 
@@ -13,7 +14,11 @@ impl fmt::Display for AddrFmt<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let a = self.0;
         match a.family {
-            AF_INET => write!(f, "inet4 {}.{}.{}.{}:{}", a.addr[0], a.addr[1], a.addr[2], a.addr[3], a.port),
+            AF_INET => write!(
+                f,
+                "inet4 {}.{}.{}.{}:{}",
+                a.addr[0], a.addr[1], a.addr[2], a.addr[3], a.port
+            ),
             AF_INET6 => {
                 f.write_str("inet6 [")?;
                 for i in 0..8 {
@@ -49,7 +54,12 @@ fn addr_line(out: &mut impl Write, label: &str, a: &Address) -> fmt::Result {
 
 fn ssrc_list(out: &mut impl Write, ssrcs: &[u32]) -> fmt::Result {
     for (i, s) in ssrcs.iter().take_while(|s| **s != 0).enumerate() {
-        write!(out, "{} {:x}", if i == 0 { "" } else { "," }, u32::from_be(*s))?;
+        write!(
+            out,
+            "{} {:x}",
+            if i == 0 { "" } else { "," },
+            u32::from_be(*s)
+        )?;
     }
     writeln!(out)
 }
@@ -63,7 +73,13 @@ fn crypto(out: &mut impl Write, s: &Srtp, label: &str) -> fmt::Result {
         writeln!(out, "        cipher: {}", cipher_name(s.cipher))?;
         write!(out, "           ROC:")?;
         for (i, idx) in s.last_index.iter().enumerate() {
-            write!(out, "{} {} ({})", if i == 0 { "" } else { "," }, idx >> 16, idx)?;
+            write!(
+                out,
+                "{} {} ({})",
+                if i == 0 { "" } else { "," },
+                idx >> 16,
+                idx
+            )?;
         }
         writeln!(out)?;
         if s.mki_len != 0 {
@@ -74,7 +90,15 @@ fn crypto(out: &mut impl Write, s: &Srtp, label: &str) -> fmt::Result {
         if !header {
             writeln!(out, "      SRTP {} parameters:", label)?;
         }
-        writeln!(out, "          HMAC: {}", if s.hmac == hmac::HMAC_SHA1 { "HMAC-SHA1" } else { "<invalid>" })?;
+        writeln!(
+            out,
+            "          HMAC: {}",
+            if s.hmac == hmac::HMAC_SHA1 {
+                "HMAC-SHA1"
+            } else {
+                "<invalid>"
+            }
+        )?;
         writeln!(out, "            auth tag length: {}", s.auth_tag_len)?;
     }
     Ok(())
@@ -93,12 +117,24 @@ pub fn format_target(out: &mut impl Write, e: &ListEntry, unfilled: u32) -> fmt:
         src_mismatch::PROPAGATE => writeln!(out, "    src mismatch action: propagate")?,
         _ => {}
     }
-    writeln!(out, "    stats: {:>20} bytes, {:>20} packets, {:>20} errors", e.stats.bytes, e.stats.packets, e.stats.errors)?;
+    writeln!(
+        out,
+        "    stats: {:>20} bytes, {:>20} packets, {:>20} errors",
+        e.stats.bytes, e.stats.packets, e.stats.errors
+    )?;
     let npt = (t.num_payload_types as usize).min(abi::MAX_PAYLOAD_TYPES);
     for (pt, st) in t.payload_types[..npt].iter().zip(e.rtp_stats.iter()) {
-        writeln!(out, "        RTP payload type {:>3}: {:>20} bytes, {:>20} packets", pt.pt, st.bytes, st.packets)?;
+        writeln!(
+            out,
+            "        RTP payload type {:>3}: {:>20} bytes, {:>20} packets",
+            pt.pt, st.bytes, st.packets
+        )?;
         if pt.replace_pattern_len != 0 {
-            writeln!(out, "            {} bytes replacement payload", pt.replace_pattern_len)?;
+            writeln!(
+                out,
+                "            {} bytes replacement payload",
+                pt.replace_pattern_len
+            )?;
         }
     }
     write!(out, "    SSRC in:")?;
@@ -135,8 +171,8 @@ pub fn format_target(out: &mut impl Write, e: &ListEntry, unfilled: u32) -> fmt:
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::abi::{Pod, TargetInfo};
+    use super::*;
     use std::string::String;
 
     fn entry() -> ListEntry {
@@ -152,7 +188,10 @@ mod tests {
         t.flags = target_flags::RTP | target_flags::RTCP_MUX;
         e.stats.bytes = 1720;
         e.stats.packets = 10;
-        e.rtp_stats[0] = abi::RtpStats { packets: 10, bytes: 1720 };
+        e.rtp_stats[0] = abi::RtpStats {
+            packets: 10,
+            bytes: 1720,
+        };
         e.outputs[0].src_addr = Address::v4([203, 0, 113, 1], 30002);
         e.outputs[0].dst_addr = Address::v4([198, 51, 100, 3], 4372);
         e.outputs[0].encrypt = Srtp::plain();
@@ -180,7 +219,10 @@ mod tests {
     fn unfilled_target_says_so() {
         let mut s = String::new();
         format_target(&mut s, &entry(), 1).unwrap();
-        assert_eq!(s, "local inet4 203.0.113.1:30000\n    outputs not fully filled (1 missing)\n");
+        assert_eq!(
+            s,
+            "local inet4 203.0.113.1:30000\n    outputs not fully filled (1 missing)\n"
+        );
     }
 
     #[test]
@@ -197,8 +239,14 @@ mod tests {
         format_target(&mut s, &e, 0).unwrap();
         assert!(s.contains("cipher: AES-CM-128"), "{s}");
         assert!(s.contains("ROC: 1 (65541), 0 (0)"), "{s}");
-        assert!(s.contains("HMAC: HMAC-SHA1") && s.contains("auth tag length: 10"), "{s}");
-        assert!(!s.to_lowercase().contains("abab") && !s.contains("cdcd") && !s.contains("key:"), "{s}");
+        assert!(
+            s.contains("HMAC: HMAC-SHA1") && s.contains("auth tag length: 10"),
+            "{s}"
+        );
+        assert!(
+            !s.to_lowercase().contains("abab") && !s.contains("cdcd") && !s.contains("key:"),
+            "{s}"
+        );
     }
 
     #[test]
@@ -209,6 +257,9 @@ mod tests {
         a[2] = 0x0d;
         a[3] = 0xb8;
         a[15] = 1;
-        assert_eq!(std::format!("{}", AddrFmt(&Address::v6(a, 9))), "inet6 [2001:db8:0:0:0:0:0:1]:9");
+        assert_eq!(
+            std::format!("{}", AddrFmt(&Address::v6(a, 9))),
+            "inet6 [2001:db8:0:0:0:0:0:1]:9"
+        );
     }
 }

@@ -144,7 +144,13 @@ pub enum UdpChecksum {
 /// `headers_len(family)` bytes of room followed by the payload, exactly.
 /// `src`/`dst` give addresses and ports; both must be of the same family.
 /// Returns `None` (nothing written) on a family mismatch or an oversize payload.
-pub fn write_headers(pkt: &mut [u8], src: &Address, dst: &Address, tos: u8, csum: UdpChecksum) -> Option<()> {
+pub fn write_headers(
+    pkt: &mut [u8],
+    src: &Address,
+    dst: &Address,
+    tos: u8,
+    csum: UdpChecksum,
+) -> Option<()> {
     if src.family != dst.family {
         return None;
     }
@@ -166,7 +172,9 @@ pub fn write_headers(pkt: &mut [u8], src: &Address, dst: &Address, tos: u8, csum
     // Pseudo-header sum for the UDP checksum.
     let mut sum = sum_be(0, src.ip_bytes());
     sum = sum_be(sum, dst.ip_bytes());
-    sum = sum.wrapping_add(u64::from(IPPROTO_UDP)).wrapping_add(u64::from(udp_len));
+    sum = sum
+        .wrapping_add(u64::from(IPPROTO_UDP))
+        .wrapping_add(u64::from(udp_len));
 
     if src.family == AF_INET {
         let total = u16::try_from(pkt_len(hl, payload.len())).ok()?;
@@ -241,7 +249,9 @@ mod tests {
 
     #[test]
     fn fast_sum_matches_word_sum_for_all_lengths() {
-        let data: std::vec::Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(97) ^ 0x5a) as u8).collect();
+        let data: std::vec::Vec<u8> = (0..300u32)
+            .map(|i| (i.wrapping_mul(97) ^ 0x5a) as u8)
+            .collect();
         for len in 0..data.len() {
             let d = &data[..len];
             let mut slow: u32 = 0;
@@ -282,11 +292,17 @@ mod tests {
         assert_eq!(checksum(&pkt[..20]), 0, "IP header checksum verifies");
         assert!(verify_udp(&pkt, &src, &dst));
         let ip = parse_ipv4(&pkt).unwrap();
-        assert_eq!((ip.src.addr[..4].to_vec(), ip.dst.addr[..4].to_vec()), (vec![192, 0, 2, 1], vec![198, 51, 100, 7]));
+        assert_eq!(
+            (ip.src.addr[..4].to_vec(), ip.dst.addr[..4].to_vec()),
+            (vec![192, 0, 2, 1], vec![198, 51, 100, 7])
+        );
         assert_eq!((ip.protocol, ip.header_len, ip.tos), (17, 20, 0xb8));
         assert_eq!(u16::from_be_bytes([pkt[2], pkt[3]]), 33);
         let udp = parse_udp(&pkt[20..], pkt.len() - 20).unwrap();
-        assert_eq!((udp.src_port, udp.dst_port, udp.payload_len), (30000, 4000, 5));
+        assert_eq!(
+            (udp.src_port, udp.dst_port, udp.payload_len),
+            (30000, 4000, 5)
+        );
     }
 
     #[test]
@@ -304,7 +320,10 @@ mod tests {
         write_headers(&mut pkt, &src, &dst, 0x2e, UdpChecksum::Full).unwrap();
         assert!(verify_udp(&pkt, &src, &dst));
         let ip = parse_ipv6(&pkt).unwrap();
-        assert_eq!((ip.src, ip.dst, ip.protocol, ip.tos), (Address::v6(a, 0), Address::v6(b, 0), 17, 0x2e));
+        assert_eq!(
+            (ip.src, ip.dst, ip.protocol, ip.tos),
+            (Address::v6(a, 0), Address::v6(b, 0), 17, 0x2e)
+        );
         assert_eq!(u16::from_be_bytes([pkt[4], pkt[5]]), 11);
     }
 
@@ -323,13 +342,26 @@ mod tests {
         let mut pkt = [0u8; 60];
         assert!(write_headers(&mut pkt, &v4, &v6, 0, UdpChecksum::Full).is_none());
         assert!(write_headers(&mut pkt[..10], &v4, &v4, 0, UdpChecksum::Full).is_none());
-        assert!(write_headers(&mut pkt, &Address::default(), &Address::default(), 0, UdpChecksum::Full).is_none());
+        assert!(write_headers(
+            &mut pkt,
+            &Address::default(),
+            &Address::default(),
+            0,
+            UdpChecksum::Full
+        )
+        .is_none());
         assert!(parse_ipv4(&[0x45; 10]).is_none());
         assert!(parse_ipv4(&[0x65; 20]).is_none());
         assert!(parse_ipv4(&[0x4f; 20]).is_none(), "IHL beyond the buffer");
         assert!(parse_ipv6(&[0x60; 39]).is_none());
-        assert!(parse_udp(&[0, 1, 0, 2, 0, 7, 0, 0], 8).is_none(), "length below 8");
-        assert!(parse_udp(&[0, 1, 0, 2, 0, 20, 0, 0], 12).is_none(), "length beyond packet");
+        assert!(
+            parse_udp(&[0, 1, 0, 2, 0, 7, 0, 0], 8).is_none(),
+            "length below 8"
+        );
+        assert!(
+            parse_udp(&[0, 1, 0, 2, 0, 20, 0, 0], 12).is_none(),
+            "length beyond packet"
+        );
         let mut big = [0u8; 70000];
         assert!(write_headers(&mut big, &v4, &v4, 0, UdpChecksum::Full).is_none());
     }

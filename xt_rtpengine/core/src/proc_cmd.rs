@@ -31,7 +31,9 @@ pub fn parse_main_command(buf: &[u8]) -> Result<MainCommand, MainCommandError> {
     if buf.len() < MIN_WRITE || buf.len() > MAX_WRITE {
         return Err(MainCommandError::Length);
     }
-    let (Some(verb), Some(rest)) = (buf.get(..4), buf.get(4..)) else { return Err(MainCommandError::Length) };
+    let (Some(verb), Some(rest)) = (buf.get(..4), buf.get(4..)) else {
+        return Err(MainCommandError::Length);
+    };
     let make: fn(u32) -> MainCommand = match verb {
         b"add " => MainCommand::Add,
         b"del " => MainCommand::Del,
@@ -41,14 +43,21 @@ pub fn parse_main_command(buf: &[u8]) -> Result<MainCommand, MainCommandError> {
     if digits == 0 {
         return Err(MainCommandError::BadId);
     }
-    let (Some(num), Some(tail)) = (rest.get(..digits), rest.get(digits..)) else { return Err(MainCommandError::BadId) };
-    if !tail.iter().all(|&b| b == b'\n' || b == b' ' || b == b'\t' || b == b'\r' || b == 0) {
+    let (Some(num), Some(tail)) = (rest.get(..digits), rest.get(digits..)) else {
+        return Err(MainCommandError::BadId);
+    };
+    if !tail
+        .iter()
+        .all(|&b| b == b'\n' || b == b' ' || b == b'\t' || b == b'\r' || b == 0)
+    {
         return Err(MainCommandError::BadId);
     }
     let mut id: u32 = 0;
     for &d in num {
         // At most 16 digits fit in a 20-byte write; saturate instead of overflowing.
-        id = id.saturating_mul(10).saturating_add(u32::from(d.wrapping_sub(b'0')));
+        id = id
+            .saturating_mul(10)
+            .saturating_add(u32::from(d.wrapping_sub(b'0')));
     }
     if id >= MAX_TABLES {
         return Err(MainCommandError::BadId);
@@ -65,7 +74,10 @@ pub struct TextBuf<const N: usize> {
 
 impl<const N: usize> TextBuf<N> {
     pub const fn new() -> Self {
-        TextBuf { buf: [0; N], len: 0 }
+        TextBuf {
+            buf: [0; N],
+            len: 0,
+        }
     }
     pub fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
@@ -87,7 +99,10 @@ impl<const N: usize> core::fmt::Write for TextBuf<N> {
         if end > N {
             return Err(core::fmt::Error);
         }
-        self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(core::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
         self.len = end;
         Ok(())
     }
@@ -100,12 +115,18 @@ pub fn format_status(
     control_pid: u32,
     targets: u32,
 ) -> core::fmt::Result {
-    write!(out, "Refcount:    {}\nControl PID: {}\nTargets:     {}\n", refcount, control_pid, targets)
+    write!(
+        out,
+        "Refcount:    {}\nControl PID: {}\nTargets:     {}\n",
+        refcount, control_pid, targets
+    )
 }
 
 /// The part of a text file that a read at `offset` of at most `len` bytes returns.
 pub fn read_window(text: &[u8], offset: u64, len: usize) -> &[u8] {
-    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(text.len());
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(text.len());
     let end = start.saturating_add(len).min(text.len());
     &text[start..end]
 }
@@ -127,27 +148,60 @@ mod tests {
     fn refuses_what_10_5_refuses() {
         // 10.5 wants 6..=20 bytes: `echo -n "add 0"` is 5 bytes.
         assert_eq!(parse_main_command(b"add 0"), Err(MainCommandError::Length));
-        assert_eq!(parse_main_command(b"add 1                 \n"), Err(MainCommandError::Length));
-        assert_eq!(parse_main_command(b"add 64\n"), Err(MainCommandError::BadId));
-        assert_eq!(parse_main_command(b"add 99999999999\n"), Err(MainCommandError::BadId));
-        assert_eq!(parse_main_command(b"add -1\n"), Err(MainCommandError::BadId));
-        assert_eq!(parse_main_command(b"add x1\n"), Err(MainCommandError::BadId));
-        assert_eq!(parse_main_command(b"put 1\n"), Err(MainCommandError::UnknownVerb));
-        assert_eq!(parse_main_command(b"ADD 1\n"), Err(MainCommandError::UnknownVerb));
-        assert_eq!(parse_main_command(b"add  1\n"), Err(MainCommandError::BadId));
+        assert_eq!(
+            parse_main_command(b"add 1                 \n"),
+            Err(MainCommandError::Length)
+        );
+        assert_eq!(
+            parse_main_command(b"add 64\n"),
+            Err(MainCommandError::BadId)
+        );
+        assert_eq!(
+            parse_main_command(b"add 99999999999\n"),
+            Err(MainCommandError::BadId)
+        );
+        assert_eq!(
+            parse_main_command(b"add -1\n"),
+            Err(MainCommandError::BadId)
+        );
+        assert_eq!(
+            parse_main_command(b"add x1\n"),
+            Err(MainCommandError::BadId)
+        );
+        assert_eq!(
+            parse_main_command(b"put 1\n"),
+            Err(MainCommandError::UnknownVerb)
+        );
+        assert_eq!(
+            parse_main_command(b"ADD 1\n"),
+            Err(MainCommandError::UnknownVerb)
+        );
+        assert_eq!(
+            parse_main_command(b"add  1\n"),
+            Err(MainCommandError::BadId)
+        );
     }
 
     #[test]
     fn refuses_trailing_junk() {
-        assert_eq!(parse_main_command(b"add 4x\n"), Err(MainCommandError::BadId));
-        assert_eq!(parse_main_command(b"del 1 2\n"), Err(MainCommandError::BadId));
+        assert_eq!(
+            parse_main_command(b"add 4x\n"),
+            Err(MainCommandError::BadId)
+        );
+        assert_eq!(
+            parse_main_command(b"del 1 2\n"),
+            Err(MainCommandError::BadId)
+        );
     }
 
     #[test]
     fn status_text_matches_10_5() {
         let mut t = TextBuf::<128>::new();
         format_status(&mut t, 1, 4242, 3).unwrap();
-        assert_eq!(t.as_bytes(), b"Refcount:    1\nControl PID: 4242\nTargets:     3\n");
+        assert_eq!(
+            t.as_bytes(),
+            b"Refcount:    1\nControl PID: 4242\nTargets:     3\n"
+        );
     }
 
     #[test]

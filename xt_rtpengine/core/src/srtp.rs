@@ -37,7 +37,9 @@ pub mod rustcrypto;
 pub use context::{gcm_iv, roc_guesses, Decrypted, Encrypted, SessionKeys, SrtpContext};
 pub use error::SrtpError;
 pub use index::{estimate, roc_of, IndexState, INDEX_MASK};
-pub use primitives::{AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running};
+pub use primitives::{
+    AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running,
+};
 pub use replay::{ReplayCheck, ReplayWindow, REPLAY_WINDOW};
 pub use secret::tags_equal;
 pub use srtcp::{DecryptedRtcp, SrtcpReplay, RTCP_CLEAR_LEN, SRTCP_INDEX_MASK, SRTCP_TAG_LEN};

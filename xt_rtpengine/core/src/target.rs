@@ -3,8 +3,8 @@
 //! hash, and the output-slot bookkeeping.
 
 use super::abi::{
-    cipher, hmac, src_mismatch, target_flags, Address, DestinationInfo, Srtp, TargetInfo, AF_INET, AF_INET6,
-    MAX_DESTINATIONS, MAX_PAYLOAD_TYPES,
+    cipher, hmac, src_mismatch, target_flags, Address, DestinationInfo, Srtp, TargetInfo, AF_INET,
+    AF_INET6, MAX_DESTINATIONS, MAX_PAYLOAD_TYPES,
 };
 use super::errno::{self, Errno};
 use core::cmp::Ordering;
@@ -51,7 +51,8 @@ pub fn prepare_target(t: &TargetInfo, crypto_ok: fn(&Srtp) -> bool) -> Result<Ta
         return Err(errno::EINVAL);
     }
     // Beyond 10.5, which trusts these blindly.
-    if t.num_payload_types as usize > MAX_PAYLOAD_TYPES || t.src_mismatch > src_mismatch::PROPAGATE {
+    if t.num_payload_types as usize > MAX_PAYLOAD_TYPES || t.src_mismatch > src_mismatch::PROPAGATE
+    {
         return Err(errno::EINVAL);
     }
     let mut out = *t;
@@ -88,7 +89,10 @@ fn sort_payload_types(pts: &mut [super::abi::PayloadType]) {
 }
 
 /// Validates the table-independent part of ADD_DESTINATION.
-pub fn validate_destination(d: &DestinationInfo, crypto_ok: fn(&Srtp) -> bool) -> Result<(), Errno> {
+pub fn validate_destination(
+    d: &DestinationInfo,
+    crypto_ok: fn(&Srtp) -> bool,
+) -> Result<(), Errno> {
     let o = &d.output;
     if !is_valid_address(&o.src_addr) || !is_valid_address(&o.dst_addr) {
         return Err(errno::EINVAL);
@@ -169,7 +173,7 @@ pub fn same_address(a: &Address, b: &Address) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::abi::{Pod, PayloadType};
+    use super::super::abi::{PayloadType, Pod};
     use super::*;
 
     fn plain_only(s: &Srtp) -> bool {
@@ -201,11 +205,19 @@ mod tests {
         assert_eq!(prepare_target(&t, plain_only), Err(errno::EINVAL));
         let mut t = target();
         t.num_destinations = 0;
-        assert_eq!(prepare_target(&t, plain_only), Err(errno::EINVAL), "no outputs needs non_forwarding");
+        assert_eq!(
+            prepare_target(&t, plain_only),
+            Err(errno::EINVAL),
+            "no outputs needs non_forwarding"
+        );
         t.flags |= target_flags::NON_FORWARDING;
         assert!(prepare_target(&t, plain_only).is_ok());
         t.num_destinations = 1;
-        assert_eq!(prepare_target(&t, plain_only), Err(errno::EINVAL), "non_forwarding with outputs");
+        assert_eq!(
+            prepare_target(&t, plain_only),
+            Err(errno::EINVAL),
+            "non_forwarding with outputs"
+        );
         let mut t = target();
         t.decrypt.cipher = 0;
         assert_eq!(prepare_target(&t, plain_only), Err(errno::EINVAL));
@@ -214,7 +226,11 @@ mod tests {
         assert_eq!(prepare_target(&t, plain_only), Err(errno::EINVAL));
         let mut t = target();
         t.decrypt.cipher = cipher::AES_CM_128;
-        assert_eq!(prepare_target(&t, plain_only), Err(errno::EINVAL), "unsupported crypto");
+        assert_eq!(
+            prepare_target(&t, plain_only),
+            Err(errno::EINVAL),
+            "unsupported crypto"
+        );
         assert!(prepare_target(&t, |_| true).is_ok());
         t.decrypt.auth_tag_len = 21;
         assert_eq!(prepare_target(&t, |_| true), Err(errno::EINVAL));
@@ -230,7 +246,11 @@ mod tests {
     fn payload_types_are_sorted() {
         let mut t = target();
         for (i, pt) in [96u8, 0, 8, 101].iter().enumerate() {
-            t.payload_types[i] = PayloadType { pt: *pt, clock_rate: 8000, ..Default::default() };
+            t.payload_types[i] = PayloadType {
+                pt: *pt,
+                clock_rate: 8000,
+                ..Default::default()
+            };
         }
         t.num_payload_types = 4;
         let p = prepare_target(&t, plain_only).unwrap();
@@ -248,7 +268,11 @@ mod tests {
         assert_eq!(validate_destination(&d, plain_only), Ok(()));
         let mut e = d;
         e.output.dst_addr = Address::v6([1; 16], 4000);
-        assert_eq!(validate_destination(&e, plain_only), Err(errno::EINVAL), "family mismatch");
+        assert_eq!(
+            validate_destination(&e, plain_only),
+            Err(errno::EINVAL),
+            "family mismatch"
+        );
         let mut e = d;
         e.output.src_addr.port = 0;
         assert_eq!(validate_destination(&e, plain_only), Err(errno::EINVAL));
@@ -278,7 +302,10 @@ mod tests {
             seen.insert(hash_address(&Address::v4([10, 0, 0, 1], p)) & 4095);
         }
         assert!(seen.len() > 2500, "{} distinct buckets of 4096", seen.len());
-        assert_ne!(hash_address(&Address::v4([10, 0, 0, 1], 5)), hash_address(&Address::v4([10, 0, 0, 2], 5)));
+        assert_ne!(
+            hash_address(&Address::v4([10, 0, 0, 1], 5)),
+            hash_address(&Address::v4([10, 0, 0, 2], 5))
+        );
     }
 
     #[test]
@@ -287,7 +314,10 @@ mod tests {
         let mut b = a;
         b._pad = [1, 2];
         assert!(same_address(&a, &b));
-        assert_eq!(cmp_address(&a, &Address::v4([10, 0, 0, 1], 6)), Ordering::Less);
+        assert_eq!(
+            cmp_address(&a, &Address::v4([10, 0, 0, 1], 6)),
+            Ordering::Less
+        );
         assert_eq!(cmp_address(&Address::v6([0; 16], 1), &a), Ordering::Greater);
     }
 }

@@ -32,7 +32,10 @@ pub fn noop(n: &NoopInfo) -> Result<(), Errno> {
 
 /// Commands that answer with data and so only work through read() (EINVAL via write()).
 pub fn needs_read(command: u32) -> bool {
-    matches!(command, cmd::GET_STATS | cmd::GET_RESET_STATS | cmd::ADD_CALL | cmd::ADD_STREAM)
+    matches!(
+        command,
+        cmd::GET_STATS | cmd::GET_RESET_STATS | cmd::ADD_CALL | cmd::ADD_STREAM
+    )
 }
 
 /// First check of any message: known command, issued the right way.
@@ -108,9 +111,18 @@ mod tests {
     fn commands() {
         assert_eq!(command(&Message::new(0), false), Err(errno::EINVAL));
         assert_eq!(command(&Message::new(12), false), Err(errno::EINVAL));
-        assert_eq!(command(&Message::new(cmd::GET_STATS), false), Err(errno::EINVAL));
-        assert_eq!(command(&Message::new(cmd::GET_STATS), true), Ok(cmd::GET_STATS));
-        assert_eq!(command(&Message::new(cmd::ADD_TARGET), false), Ok(cmd::ADD_TARGET));
+        assert_eq!(
+            command(&Message::new(cmd::GET_STATS), false),
+            Err(errno::EINVAL)
+        );
+        assert_eq!(
+            command(&Message::new(cmd::GET_STATS), true),
+            Ok(cmd::GET_STATS)
+        );
+        assert_eq!(
+            command(&Message::new(cmd::ADD_TARGET), false),
+            Ok(cmd::ADD_TARGET)
+        );
         assert_eq!(command(&Message::new(cmd::NOOP), true), Ok(cmd::NOOP));
     }
 }

@@ -76,7 +76,13 @@ fn reference_keys(spec: &SuiteSpec, master_key: &[u8], master_salt: &[u8]) -> Re
     }
 }
 
-fn reference_protect(spec: &SuiteSpec, keys: &ReferenceKeys, mki: &[u8], packet: &[u8], index: u64) -> Vec<u8> {
+fn reference_protect(
+    spec: &SuiteSpec,
+    keys: &ReferenceKeys,
+    mki: &[u8],
+    packet: &[u8],
+    index: u64,
+) -> Vec<u8> {
     let hl = rtp_header_len(packet);
     let ssrc = u32::from_be_bytes(packet[8..12].try_into().unwrap());
     let roc = (index >> 16) as u32;
@@ -87,14 +93,20 @@ fn reference_protect(spec: &SuiteSpec, keys: &ReferenceKeys, mki: &[u8], packet:
         cipher::AES_CM_128 | cipher::AES_CM_192 | cipher::AES_CM_256 => {
             let mut salt = [0u8; 16];
             salt[..14].copy_from_slice(&keys.salt);
-            let iv = u128::from_be_bytes(salt) ^ (u128::from(ssrc) << 64) ^ (u128::from(index) << 16);
+            let iv =
+                u128::from_be_bytes(salt) ^ (u128::from(ssrc) << 64) ^ (u128::from(index) << 16);
             ctr_keystream(&keys.enc, iv.to_be_bytes(), &mut out[hl..]);
         }
         cipher::AES_F8 => {
             let mut ivb = [0u8; 16];
             ivb[1..12].copy_from_slice(&packet[1..12]);
             ivb[12..].copy_from_slice(&roc.to_be_bytes());
-            reference_f8(&keys.enc, &keys.salt, u128::from_be_bytes(ivb), &mut out[hl..]);
+            reference_f8(
+                &keys.enc,
+                &keys.salt,
+                u128::from_be_bytes(ivb),
+                &mut out[hl..],
+            );
         }
         cipher::AEAD_AES_GCM_128 | cipher::AEAD_AES_GCM_256 => {
             let mut nonce = vec![0u8, 0];
@@ -107,9 +119,11 @@ fn reference_protect(spec: &SuiteSpec, keys: &ReferenceKeys, mki: &[u8], packet:
             let (aad, payload) = out.split_at_mut(hl);
             let nonce = aes_gcm::Nonce::from_slice(&nonce);
             let tag = if keys.enc.len() == 16 {
-                aes_gcm::Aes128Gcm::new(keys.enc.as_slice().into()).encrypt_in_place_detached(nonce, aad, payload)
+                aes_gcm::Aes128Gcm::new(keys.enc.as_slice().into())
+                    .encrypt_in_place_detached(nonce, aad, payload)
             } else {
-                aes_gcm::Aes256Gcm::new(keys.enc.as_slice().into()).encrypt_in_place_detached(nonce, aad, payload)
+                aes_gcm::Aes256Gcm::new(keys.enc.as_slice().into())
+                    .encrypt_in_place_detached(nonce, aad, payload)
             }
             .unwrap();
             out.extend_from_slice(&tag);
@@ -133,7 +147,14 @@ fn reference_protect(spec: &SuiteSpec, keys: &ReferenceKeys, mki: &[u8], packet:
 /// half a sequence cycle, so the receiver's estimate stays right).
 fn advance(rng: &mut XorShift, index: u64) -> u64 {
     let r = rng.below(100);
-    index + if r < 90 { 1 } else if r < 99 { 1 + rng.below(20) } else { 1 + rng.below(0x4000) }
+    index
+        + if r < 90 {
+            1
+        } else if r < 99 {
+            1 + rng.below(20)
+        } else {
+            1 + rng.below(0x4000)
+        }
 }
 
 fn run_suite(spec: &SuiteSpec, seed: u64, first_index: u64, seeded_last: u64, packets: usize) {
@@ -163,20 +184,38 @@ fn run_suite(spec: &SuiteSpec, seed: u64, first_index: u64, seeded_last: u64, pa
 
         let mut buf = plain.clone();
         buf.resize(plain.len() + tx.overhead() + rng.below(3) as usize, 0xee);
-        let enc = tx.encrypt_rtp(&mut tx_state, slot, &mut buf, plain.len()).unwrap();
+        let enc = tx
+            .encrypt_rtp(&mut tx_state, slot, &mut buf, plain.len())
+            .unwrap();
         assert_eq!(enc.index, index, "{} packet {n}: index", spec.name);
-        assert_eq!(&buf[..enc.len], &want[..], "{} packet {n}: ciphertext", spec.name);
+        assert_eq!(
+            &buf[..enc.len],
+            &want[..],
+            "{} packet {n}: ciphertext",
+            spec.name
+        );
 
-        let dec = rx.decrypt_rtp(&mut rx_state, slot, &mut buf, enc.len).unwrap();
+        let dec = rx
+            .decrypt_rtp(&mut rx_state, slot, &mut buf, enc.len)
+            .unwrap();
         assert_eq!(dec.index, index, "{} packet {n}: decrypt index", spec.name);
-        assert_eq!(&buf[..dec.len], &plain[..], "{} packet {n}: plaintext", spec.name);
+        assert_eq!(
+            &buf[..dec.len],
+            &plain[..],
+            "{} packet {n}: plaintext",
+            spec.name
+        );
         assert!(!dec.roc_resynced);
 
         rocs_seen.insert(index >> 16);
         index = advance(&mut rng, index);
     }
     assert_eq!(rx_state.last(slot), tx_state.last(slot));
-    assert!(rocs_seen.len() >= 2, "{}: the run must cross a sequence wrap", spec.name);
+    assert!(
+        rocs_seen.len() >= 2,
+        "{}: the run must cross a sequence wrap",
+        spec.name
+    );
 }
 
 #[test]
@@ -189,12 +228,24 @@ fn every_suite_matches_the_reference_from_a_fresh_start() {
 #[test]
 fn every_suite_matches_the_reference_from_a_seeded_high_roc() {
     for (i, spec) in SUITES.iter().enumerate() {
-        run_suite(spec, 0xabcd_0000 + i as u64, 0x1234_fff1, 0x1234_fff0, 1_000);
+        run_suite(
+            spec,
+            0xabcd_0000 + i as u64,
+            0x1234_fff1,
+            0x1234_fff0,
+            1_000,
+        );
     }
 }
 
 /// SRTCP reference (RFC 3711 §3.4, §4.1.2.3; RFC 7714 §9) from the same primitives.
-fn reference_protect_rtcp(spec: &SuiteSpec, keys: &ReferenceKeys, mki: &[u8], packet: &[u8], index: u32) -> Vec<u8> {
+fn reference_protect_rtcp(
+    spec: &SuiteSpec,
+    keys: &ReferenceKeys,
+    mki: &[u8],
+    packet: &[u8],
+    index: u32,
+) -> Vec<u8> {
     let ssrc = u32::from_be_bytes(packet[4..8].try_into().unwrap());
     let encrypted = spec.cipher != cipher::NULL;
     let word = (u32::from(encrypted) << 31 | index).to_be_bytes();
@@ -204,14 +255,20 @@ fn reference_protect_rtcp(spec: &SuiteSpec, keys: &ReferenceKeys, mki: &[u8], pa
         cipher::AES_CM_128 | cipher::AES_CM_192 | cipher::AES_CM_256 => {
             let mut salt = [0u8; 16];
             salt[..14].copy_from_slice(&keys.salt);
-            let iv = u128::from_be_bytes(salt) ^ (u128::from(ssrc) << 64) ^ (u128::from(index) << 16);
+            let iv =
+                u128::from_be_bytes(salt) ^ (u128::from(ssrc) << 64) ^ (u128::from(index) << 16);
             ctr_keystream(&keys.enc, iv.to_be_bytes(), &mut out[8..]);
         }
         cipher::AES_F8 => {
             let mut ivb = [0u8; 16];
             ivb[4..8].copy_from_slice(&word);
             ivb[8..].copy_from_slice(&packet[..8]);
-            reference_f8(&keys.enc, &keys.salt, u128::from_be_bytes(ivb), &mut out[8..]);
+            reference_f8(
+                &keys.enc,
+                &keys.salt,
+                u128::from_be_bytes(ivb),
+                &mut out[8..],
+            );
         }
         _ => {
             let mut nonce = [0u8; 12];
@@ -224,9 +281,17 @@ fn reference_protect_rtcp(spec: &SuiteSpec, keys: &ReferenceKeys, mki: &[u8], pa
             aad.extend_from_slice(&word);
             let nonce = aes_gcm::Nonce::from_slice(&nonce);
             let tag = if keys.enc.len() == 16 {
-                aes_gcm::Aes128Gcm::new(keys.enc.as_slice().into()).encrypt_in_place_detached(nonce, &aad, &mut out[8..])
+                aes_gcm::Aes128Gcm::new(keys.enc.as_slice().into()).encrypt_in_place_detached(
+                    nonce,
+                    &aad,
+                    &mut out[8..],
+                )
             } else {
-                aes_gcm::Aes256Gcm::new(keys.enc.as_slice().into()).encrypt_in_place_detached(nonce, &aad, &mut out[8..])
+                aes_gcm::Aes256Gcm::new(keys.enc.as_slice().into()).encrypt_in_place_detached(
+                    nonce,
+                    &aad,
+                    &mut out[8..],
+                )
             }
             .unwrap();
             out.extend_from_slice(&tag);

@@ -18,8 +18,15 @@ struct Pair {
 
 fn pair(spec: &SuiteSpec) -> Pair {
     let mki: Vec<u8> = (1..=spec.mki_len as u8).collect();
-    let p = params(spec, &vec![0x42; spec.key_len as usize], &vec![0x17; spec.salt_len as usize], &mki);
-    Pair { ctx: SrtpContext::new(&RustCrypto, &p).unwrap() }
+    let p = params(
+        spec,
+        &vec![0x42; spec.key_len as usize],
+        &vec![0x17; spec.salt_len as usize],
+        &mki,
+    );
+    Pair {
+        ctx: SrtpContext::new(&RustCrypto, &p).unwrap(),
+    }
 }
 
 fn by_name(name: &str) -> &'static SuiteSpec {
@@ -33,13 +40,19 @@ fn protect_at(ctx: &SrtpContext<RustCrypto>, index: u64, payload_seed: u64) -> (
     let mut state = IndexState::new(&[index.saturating_sub(1), 0, 0, 0]);
     let mut buf = plain.clone();
     buf.resize(plain.len() + ctx.overhead(), 0);
-    let out = ctx.encrypt_rtp(&mut state, 0, &mut buf, plain.len()).unwrap();
+    let out = ctx
+        .encrypt_rtp(&mut state, 0, &mut buf, plain.len())
+        .unwrap();
     assert_eq!(out.index, index, "sender estimate");
     buf.truncate(out.len);
     (plain, buf)
 }
 
-fn open(ctx: &SrtpContext<RustCrypto>, state: &mut IndexState, packet: &[u8]) -> Result<(u64, bool, Vec<u8>), SrtpError> {
+fn open(
+    ctx: &SrtpContext<RustCrypto>,
+    state: &mut IndexState,
+    packet: &[u8],
+) -> Result<(u64, bool, Vec<u8>), SrtpError> {
     let mut buf = packet.to_vec();
     let before = *state;
     match ctx.decrypt_rtp(state, 0, &mut buf, packet.len()) {
@@ -52,18 +65,30 @@ fn open(ctx: &SrtpContext<RustCrypto>, state: &mut IndexState, packet: &[u8]) ->
     }
 }
 
-const AUTHENTICATED: [&str; 4] = ["AES_CM_128_HMAC_SHA1_80", "F8_128_HMAC_SHA1_80", "AEAD_AES_128_GCM", "AEAD_AES_256_GCM+MKI2"];
+const AUTHENTICATED: [&str; 4] = [
+    "AES_CM_128_HMAC_SHA1_80",
+    "F8_128_HMAC_SHA1_80",
+    "AEAD_AES_128_GCM",
+    "AEAD_AES_256_GCM+MKI2",
+];
 
 #[test]
 fn wrap_with_reordering_and_loss() {
-    for name in AUTHENTICATED.iter().chain(["AES_CM_128 unauthenticated"].iter()) {
+    for name in AUTHENTICATED
+        .iter()
+        .chain(["AES_CM_128 unauthenticated"].iter())
+    {
         let Pair { ctx, .. } = pair(by_name(name));
         // Indices around the wrap, delivered with swaps across it and two losses.
-        let order: [u64; 12] = [0xfff8, 0xfffa, 0xfff9, 0xfffb, 0x1_0000, 0xffff, 0xfffe, 0x1_0001, 0x1_0003, 0x1_0002, 0x1_0100, 0x1_00ff];
+        let order: [u64; 12] = [
+            0xfff8, 0xfffa, 0xfff9, 0xfffb, 0x1_0000, 0xffff, 0xfffe, 0x1_0001, 0x1_0003, 0x1_0002,
+            0x1_0100, 0x1_00ff,
+        ];
         let mut rx = IndexState::default();
         for (i, &index) in order.iter().enumerate() {
             let (plain, srtp) = protect_at(&ctx, index, i as u64 + 1);
-            let (got, resynced, out) = open(&ctx, &mut rx, &srtp).unwrap_or_else(|e| panic!("{name} {index:#x}: {e:?}"));
+            let (got, resynced, out) =
+                open(&ctx, &mut rx, &srtp).unwrap_or_else(|e| panic!("{name} {index:#x}: {e:?}"));
             assert_eq!(got, index, "{name}");
             assert!(!resynced);
             assert_eq!(out, plain);
@@ -88,22 +113,43 @@ fn roc_guesses_resync_like_10_5() {
     for name in AUTHENTICATED {
         let Pair { ctx, .. } = pair(by_name(name));
         // (receiver's last index, sender's true index): ROC+1, ROC-1, ROC=0 guesses.
-        for (last, truth) in [(0x0_fff0u64, 0x2_0005u64), (0x3_0100, 0x2_0101), (0x5_0100, 0x0_0105)] {
+        for (last, truth) in [
+            (0x0_fff0u64, 0x2_0005u64),
+            (0x3_0100, 0x2_0101),
+            (0x5_0100, 0x0_0105),
+        ] {
             let mut rx = IndexState::new(&[last, 0, 0, 0]);
             let (plain, srtp) = protect_at(&ctx, truth, last);
-            let (got, resynced, out) = open(&ctx, &mut rx, &srtp).unwrap_or_else(|e| panic!("{name} {truth:#x}: {e:?}"));
+            let (got, resynced, out) =
+                open(&ctx, &mut rx, &srtp).unwrap_or_else(|e| panic!("{name} {truth:#x}: {e:?}"));
             assert_eq!(got, truth, "{name}");
             assert!(resynced);
             assert_eq!(out, plain);
-            assert_eq!(rx.last(0), truth, "{name}: slot reset to the matching index");
+            assert_eq!(
+                rx.last(0),
+                truth,
+                "{name}: slot reset to the matching index"
+            );
             // The next packet follows on normally.
             let (_, next) = protect_at(&ctx, truth + 1, 99);
-            assert_eq!(open(&ctx, &mut rx, &next).unwrap(), (truth + 1, false, open(&ctx, &mut IndexState::new(&[truth, 0, 0, 0]), &next).unwrap().2));
+            assert_eq!(
+                open(&ctx, &mut rx, &next).unwrap(),
+                (
+                    truth + 1,
+                    false,
+                    open(&ctx, &mut IndexState::new(&[truth, 0, 0, 0]), &next)
+                        .unwrap()
+                        .2
+                )
+            );
         }
         // Two ROCs off is beyond the guesses.
         let mut rx = IndexState::new(&[0x5_0100, 0, 0, 0]);
         let (_, srtp) = protect_at(&ctx, 0x3_0101, 1);
-        assert_eq!(open(&ctx, &mut rx, &srtp).unwrap_err(), SrtpError::AuthFailed);
+        assert_eq!(
+            open(&ctx, &mut rx, &srtp).unwrap_err(),
+            SrtpError::AuthFailed
+        );
     }
 }
 
@@ -142,7 +188,11 @@ fn unauthenticated_suite_cannot_detect_tampering() {
     let last = srtp.len() - 1;
     srtp[last] ^= 0x80;
     let (_, _, out) = open(&ctx, &mut IndexState::default(), &srtp).unwrap();
-    assert_eq!(out[last] ^ 0x80, plain[last], "the flip passes through the keystream");
+    assert_eq!(
+        out[last] ^ 0x80,
+        plain[last],
+        "the flip passes through the keystream"
+    );
 }
 
 #[test]
@@ -152,18 +202,38 @@ fn replays_are_rejected() {
         let mut rx = IndexState::default();
         let packets: Vec<Vec<u8>> = (1000..1300u64).map(|i| protect_at(&ctx, i, i).1).collect();
         assert!(open(&ctx, &mut rx, &packets[0]).is_ok());
-        assert_eq!(open(&ctx, &mut rx, &packets[0]).unwrap_err(), SrtpError::Replayed, "{name}");
+        assert_eq!(
+            open(&ctx, &mut rx, &packets[0]).unwrap_err(),
+            SrtpError::Replayed,
+            "{name}"
+        );
         // Out of order inside the window is fine once, not twice.
         assert!(open(&ctx, &mut rx, &packets[5]).is_ok());
         assert!(open(&ctx, &mut rx, &packets[3]).is_ok());
-        assert_eq!(open(&ctx, &mut rx, &packets[3]).unwrap_err(), SrtpError::Replayed, "{name}");
-        assert_eq!(open(&ctx, &mut rx, &packets[5]).unwrap_err(), SrtpError::Replayed, "{name}");
+        assert_eq!(
+            open(&ctx, &mut rx, &packets[3]).unwrap_err(),
+            SrtpError::Replayed,
+            "{name}"
+        );
+        assert_eq!(
+            open(&ctx, &mut rx, &packets[5]).unwrap_err(),
+            SrtpError::Replayed,
+            "{name}"
+        );
         for p in &packets[6..] {
             open(&ctx, &mut rx, p).unwrap();
         }
         // 1004 was never received but is now 295 behind the top: too old to tell.
-        assert_eq!(open(&ctx, &mut rx, &packets[4]).unwrap_err(), SrtpError::TooOld, "{name}");
-        assert_eq!(open(&ctx, &mut rx, &packets[299]).unwrap_err(), SrtpError::Replayed, "{name}");
+        assert_eq!(
+            open(&ctx, &mut rx, &packets[4]).unwrap_err(),
+            SrtpError::TooOld,
+            "{name}"
+        );
+        assert_eq!(
+            open(&ctx, &mut rx, &packets[299]).unwrap_err(),
+            SrtpError::Replayed,
+            "{name}"
+        );
     }
 }
 
@@ -180,7 +250,10 @@ fn replay_protection_can_be_switched_off_and_needs_authentication() {
     let (_, srtp) = protect_at(&ctx, 77, 1);
     let mut rx = IndexState::default();
     assert!(open(&ctx, &mut rx, &srtp).is_ok());
-    assert!(open(&ctx, &mut rx, &srtp).is_ok(), "without a tag nothing proves the index");
+    assert!(
+        open(&ctx, &mut rx, &srtp).is_ok(),
+        "without a tag nothing proves the index"
+    );
 }
 
 #[test]
@@ -223,15 +296,32 @@ fn bad_calls_get_errors() {
     let (plain, srtp) = protect_at(&ctx, 1, 1);
     let mut st = IndexState::default();
     let mut buf = srtp.clone();
-    assert_eq!(ctx.decrypt_rtp(&mut st, 4, &mut buf, srtp.len()), Err(SrtpError::BadSlot(4)));
-    assert_eq!(ctx.decrypt_rtp(&mut st, 0, &mut buf, srtp.len() + 1), Err(SrtpError::LengthBeyondBuffer));
-    assert_eq!(ctx.decrypt_rtp(&mut st, 0, &mut buf, 5), Err(SrtpError::NotRtp(RtpError::Truncated)));
+    assert_eq!(
+        ctx.decrypt_rtp(&mut st, 4, &mut buf, srtp.len()),
+        Err(SrtpError::BadSlot(4))
+    );
+    assert_eq!(
+        ctx.decrypt_rtp(&mut st, 0, &mut buf, srtp.len() + 1),
+        Err(SrtpError::LengthBeyondBuffer)
+    );
+    assert_eq!(
+        ctx.decrypt_rtp(&mut st, 0, &mut buf, 5),
+        Err(SrtpError::NotRtp(RtpError::Truncated))
+    );
     // Header only plus 9 bytes: cannot hold a 10-byte tag after the header.
     let mut short = hex("800f1234decafbadcafebabe 000000000000000000");
     let n = short.len();
-    assert_eq!(ctx.decrypt_rtp(&mut st, 0, &mut short, n), Err(SrtpError::TooShort));
+    assert_eq!(
+        ctx.decrypt_rtp(&mut st, 0, &mut short, n),
+        Err(SrtpError::TooShort)
+    );
     let mut tight = plain.clone();
-    assert_eq!(ctx.encrypt_rtp(&mut st, 0, &mut tight, plain.len()), Err(SrtpError::NoRoom { needed: plain.len() + 10 }));
+    assert_eq!(
+        ctx.encrypt_rtp(&mut st, 0, &mut tight, plain.len()),
+        Err(SrtpError::NoRoom {
+            needed: plain.len() + 10
+        })
+    );
     assert_eq!(tight, plain);
     assert_eq!(st, IndexState::default());
 }
@@ -240,13 +330,22 @@ fn bad_calls_get_errors() {
 fn bad_parameters_are_refused_by_new() {
     let mut p = params(by_name("AES_CM_128_HMAC_SHA1_80"), &[1; 16], &[2; 14], &[]);
     p.cipher = 9;
-    assert_eq!(SrtpContext::new(&RustCrypto, &p).err(), Some(SrtpError::InvalidCipher(9)));
+    assert_eq!(
+        SrtpContext::new(&RustCrypto, &p).err(),
+        Some(SrtpError::InvalidCipher(9))
+    );
     p.cipher = cipher::AES_CM_128;
     p.master_key_len = 40;
-    assert_eq!(SrtpContext::new(&RustCrypto, &p).err(), Some(SrtpError::BadMasterKeyLength(40)));
+    assert_eq!(
+        SrtpContext::new(&RustCrypto, &p).err(),
+        Some(SrtpError::BadMasterKeyLength(40))
+    );
     p.master_key_len = 16;
     p.auth_tag_len = 255;
-    assert_eq!(SrtpContext::new(&RustCrypto, &p).err(), Some(SrtpError::TagTooLong(255)));
+    assert_eq!(
+        SrtpContext::new(&RustCrypto, &p).err(),
+        Some(SrtpError::TagTooLong(255))
+    );
 }
 
 #[test]

@@ -6,15 +6,19 @@ mod common;
 
 use common::{hex, params, SUITES};
 use rtpengine_core::srtp::rustcrypto::RustCrypto;
-use rtpengine_core::srtp::{aes_cm, aes_f8, kdf, CipherKind, CryptoBackend, IndexState, SessionKeys, SrtpContext, Suite};
+use rtpengine_core::srtp::{
+    aes_cm, aes_f8, kdf, CipherKind, CryptoBackend, IndexState, SessionKeys, SrtpContext, Suite,
+};
 
 #[test]
 fn rfc3711_b1_aes_f8() {
     let key = hex("234829008467be186c3de14aae72d62c");
     let salt = hex("32f2870d");
     let header: [u8; 12] = hex("806e5cba50681de55c621599").try_into().unwrap();
-    let plain = hex("70736575646f72616e646f6d6e657373 20697320746865206e65787420626573 74207468696e67");
-    let want = hex("019ce7a26e7854014a6366aa95d4eefd 1ad4172a14f9faf455b7f1d4b62bd08f 562c0eef7c4802");
+    let plain =
+        hex("70736575646f72616e646f6d6e657373 20697320746865206e65787420626573 74207468696e67");
+    let want =
+        hex("019ce7a26e7854014a6366aa95d4eefd 1ad4172a14f9faf455b7f1d4b62bd08f 562c0eef7c4802");
 
     let mut mask_key = [0u8; 16];
     aes_f8::iv_key(&key, &salt, &mut mask_key).unwrap();
@@ -34,7 +38,9 @@ fn rfc3711_b1_aes_f8() {
 
 #[test]
 fn rfc3711_b2_aes_cm_keystream() {
-    let aes = RustCrypto.aes(&hex("2B7E151628AED2A6ABF7158809CF4F3C")).unwrap();
+    let aes = RustCrypto
+        .aes(&hex("2B7E151628AED2A6ABF7158809CF4F3C"))
+        .unwrap();
     let salt: [u8; 14] = hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD").try_into().unwrap();
     let iv = aes_cm::srtp_iv(&salt, [0; 4], 0);
     assert_eq!(iv.to_vec(), hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000"));
@@ -52,7 +58,9 @@ fn rfc3711_b2_aes_cm_keystream() {
 
 #[test]
 fn rfc3711_b3_key_derivation() {
-    let master = RustCrypto.aes(&hex("E1F97A0D3E018BE0D64FA32C06DE4139")).unwrap();
+    let master = RustCrypto
+        .aes(&hex("E1F97A0D3E018BE0D64FA32C06DE4139"))
+        .unwrap();
     let salt = hex("0EC675AD498AFEEBB6960B3AABE6");
     let mut cipher_key = [0u8; 16];
     kdf::derive(&master, &salt, kdf::label::RTP_ENCRYPTION, &mut cipher_key).unwrap();
@@ -74,11 +82,18 @@ fn rfc3711_b3_key_derivation() {
 #[test]
 fn rfc6188_aes256_key_derivation() {
     // AES-256 master key: the PRF runs AES-256 (values as published with libsrtp's tests).
-    let master = RustCrypto.aes(&hex("f0f04914b513f2763a1b1fa130f10e2998f6f6e43e4309d1e622a0e332b9f1b6")).unwrap();
+    let master = RustCrypto
+        .aes(&hex(
+            "f0f04914b513f2763a1b1fa130f10e2998f6f6e43e4309d1e622a0e332b9f1b6",
+        ))
+        .unwrap();
     let salt = hex("3b04803de51ee7c96423ab5b78d2");
     let mut k = [0u8; 32];
     kdf::derive(&master, &salt, 0, &mut k).unwrap();
-    assert_eq!(k.to_vec(), hex("5ba1064e30ec51613cad926c5a28ef731ec7fb397f70a960653caf06554cd8c4"));
+    assert_eq!(
+        k.to_vec(),
+        hex("5ba1064e30ec51613cad926c5a28ef731ec7fb397f70a960653caf06554cd8c4")
+    );
     let mut s = [0u8; 14];
     kdf::derive(&master, &salt, 2, &mut s).unwrap();
     assert_eq!(s.to_vec(), hex("fa31791685ca444a9e07c6c64e93"));
@@ -87,14 +102,22 @@ fn rfc6188_aes256_key_derivation() {
     assert_eq!(a.to_vec(), hex("fd9c32d39ed5fbb5a9dc96b30818454d1313dc05"));
 }
 
-fn roundtrip_reference_packet(suite_index: usize, key: &str, salt: &str, plain: &str, protected: &str) {
+fn roundtrip_reference_packet(
+    suite_index: usize,
+    key: &str,
+    salt: &str,
+    plain: &str,
+    protected: &str,
+) {
     let p = params(&SUITES[suite_index], &hex(key), &hex(salt), &[]);
     let tx = SrtpContext::new(&RustCrypto, &p).unwrap();
     let mut state = IndexState::new(&p.last_index);
     let plain = hex(plain);
     let mut buf = plain.clone();
     buf.resize(plain.len() + tx.overhead(), 0);
-    let out = tx.encrypt_rtp(&mut state, 0, &mut buf, plain.len()).unwrap();
+    let out = tx
+        .encrypt_rtp(&mut state, 0, &mut buf, plain.len())
+        .unwrap();
     assert_eq!(buf[..out.len].to_vec(), hex(protected));
     assert_eq!(out.index, 0x1234);
 
@@ -120,16 +143,28 @@ fn libsrtp_reference_packet_aes_cm_128_hmac_sha1_80() {
 fn libsrtp_reference_packet_aes_256_cm_hmac_sha1_80() {
     let mut spec = SUITES[4];
     spec.mki_len = 0;
-    let p = params(&spec, &hex("f0f04914b513f2763a1b1fa130f10e2998f6f6e43e4309d1e622a0e332b9f1b6"), &hex("3b04803de51ee7c96423ab5b78d2"), &[]);
+    let p = params(
+        &spec,
+        &hex("f0f04914b513f2763a1b1fa130f10e2998f6f6e43e4309d1e622a0e332b9f1b6"),
+        &hex("3b04803de51ee7c96423ab5b78d2"),
+        &[],
+    );
     let ctx = SrtpContext::new(&RustCrypto, &p).unwrap();
     let mut state = IndexState::new(&p.last_index);
     let plain = hex("800f1234decafbadcafebabe abababababababababababababababab");
     let mut buf = plain.clone();
     buf.resize(plain.len() + 10, 0);
-    let out = ctx.encrypt_rtp(&mut state, 0, &mut buf, plain.len()).unwrap();
-    assert_eq!(buf, hex("800f1234decafbadcafebabe f1d9de17ff251ff1aa007774b0b4b40d a08d9d9a5b3a55d8873b"));
+    let out = ctx
+        .encrypt_rtp(&mut state, 0, &mut buf, plain.len())
+        .unwrap();
+    assert_eq!(
+        buf,
+        hex("800f1234decafbadcafebabe f1d9de17ff251ff1aa007774b0b4b40d a08d9d9a5b3a55d8873b")
+    );
     let mut rx_state = IndexState::new(&p.last_index);
-    let got = ctx.decrypt_rtp(&mut rx_state, 0, &mut buf, out.len).unwrap();
+    let got = ctx
+        .decrypt_rtp(&mut rx_state, 0, &mut buf, out.len)
+        .unwrap();
     assert_eq!(buf[..got.len].to_vec(), plain);
 }
 
@@ -141,7 +176,12 @@ fn gcm_context(key: &str, cipher_id: u32) -> SrtpContext<RustCrypto> {
     p.mki_len = 0;
     let suite = Suite::from_abi(&p).unwrap();
     assert_eq!(suite.cipher, CipherKind::AesGcm);
-    let mut keys = SessionKeys { key: [0; 32], key_len: hex(key).len(), salt: [0; 14], auth: [0; 20] };
+    let mut keys = SessionKeys {
+        key: [0; 32],
+        key_len: hex(key).len(),
+        salt: [0; 14],
+        auth: [0; 20],
+    };
     keys.key[..keys.key_len].copy_from_slice(&hex(key));
     keys.salt[..12].copy_from_slice(b"Quid pro quo");
     SrtpContext::with_session_keys(&RustCrypto, &suite, &keys, &[]).unwrap()
@@ -153,7 +193,9 @@ fn rfc7714_case(key: &str, cipher_id: u32, protected: &str) {
     let mut buf = plain.clone();
     buf.resize(plain.len() + 16, 0);
     let mut state = IndexState::default();
-    let out = ctx.encrypt_rtp(&mut state, 0, &mut buf, plain.len()).unwrap();
+    let out = ctx
+        .encrypt_rtp(&mut state, 0, &mut buf, plain.len())
+        .unwrap();
     assert_eq!(buf[..out.len].to_vec(), hex(protected));
 
     let mut rx = IndexState::default();
@@ -183,14 +225,20 @@ fn rfc7714_16_2_aead_aes_256_gcm() {
 
 #[test]
 fn rfc7714_tampered_packet_fails_and_is_left_alone() {
-    let ctx = gcm_context("000102030405060708090a0b0c0d0e0f", rtpengine_core::abi::cipher::AEAD_AES_GCM_128);
+    let ctx = gcm_context(
+        "000102030405060708090a0b0c0d0e0f",
+        rtpengine_core::abi::cipher::AEAD_AES_GCM_128,
+    );
     let mut buf = hex("8040f17b8041f8d35501a0b2 f24de3a3fb34de6cacba861c9d7e4bcabe633bd50d294e6f42a5f47a51c7d19b36de3adf8833 899d7f27beb16a9152cf765ee4390cce");
     let len = buf.len();
     for at in [1, 5, 12, 30, len - 1] {
         buf[at] ^= 0x20;
         let before = buf.clone();
         let mut state = IndexState::default();
-        assert!(ctx.decrypt_rtp(&mut state, 0, &mut buf, len).is_err(), "byte {at}");
+        assert!(
+            ctx.decrypt_rtp(&mut state, 0, &mut buf, len).is_err(),
+            "byte {at}"
+        );
         assert_eq!(buf, before);
         assert_eq!(state, IndexState::default());
         buf[at] ^= 0x20;

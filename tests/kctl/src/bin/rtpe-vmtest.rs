@@ -12,7 +12,10 @@ fn main() -> ExitCode {
         eprintln!("usage: rtpe-vmtest SUITE|hold-control ID");
         return ExitCode::from(2);
     };
-    let mut t = suites::Checks { stock: std::env::var("RTPE_STOCK").is_ok_and(|v| v == "1"), ..Default::default() };
+    let mut t = suites::Checks {
+        stock: std::env::var("RTPE_STOCK").is_ok_and(|v| v == "1"),
+        ..Default::default()
+    };
     match suite.as_str() {
         "hold-control" => return suites::hold_control(&args[1..]),
         "fill-table" => return suites::fill_table(&args[1..]),

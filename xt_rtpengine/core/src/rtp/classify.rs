@@ -79,7 +79,13 @@ mod tests {
         let mut p = [0x80u8, 200, 0, 6, 0, 0, 0, 1];
         assert!(is_muxed_rtcp(&p));
         assert!(!is_muxed_rtcp(&p[..7]));
-        for (pt, want) in [(193, false), (194, true), (223, true), (224, false), (0x60, false)] {
+        for (pt, want) in [
+            (193, false),
+            (194, true),
+            (223, true),
+            (224, false),
+            (0x60, false),
+        ] {
             p[1] = pt;
             assert_eq!(is_muxed_rtcp(&p), want, "second byte {pt}");
         }

@@ -13,7 +13,8 @@ pub fn ssrc_slot(ssrcs: &[u32; MAX_SSRC], ssrc_raw: u32) -> Option<usize> {
 /// since a stream rarely changes payload type). A `num_payload_types` beyond the array
 /// is clamped.
 pub fn payload_type_index(target: &TargetInfo, pt: u8, hint: Option<usize>) -> Option<usize> {
-    let count = usize::try_from(target.num_payload_types).map_or(MAX_PAYLOAD_TYPES, |n| n.min(MAX_PAYLOAD_TYPES));
+    let count = usize::try_from(target.num_payload_types)
+        .map_or(MAX_PAYLOAD_TYPES, |n| n.min(MAX_PAYLOAD_TYPES));
     let known = target.payload_types.get(..count)?;
     let pt = pt & 0x7f;
     if let Some(i) = hint {
@@ -66,6 +67,10 @@ mod tests {
         let list = [0x1111_1111u32.to_be(), 0x2222_2222u32.to_be(), 0, 0];
         assert_eq!(ssrc_slot(&list, 0x2222_2222u32.to_be()), Some(1));
         assert_eq!(ssrc_slot(&list, 0x3333_3333u32.to_be()), None);
-        assert_eq!(ssrc_slot(&list, 0), Some(2), "unused slots match SSRC 0 as in 10.5");
+        assert_eq!(
+            ssrc_slot(&list, 0),
+            Some(2),
+            "unused slots match SSRC 0 as in 10.5"
+        );
     }
 }

@@ -62,7 +62,9 @@ fn track_sequence(s: &mut SsrcStats, seq: u16, first: bool) {
             s.lost_bits = 0;
         } else {
             let leaving = s.lost_bits >> (LOSS_WINDOW - shift);
-            s.total_lost = s.total_lost.wrapping_add(shift.saturating_sub(leaving.count_ones()));
+            s.total_lost = s
+                .total_lost
+                .wrapping_add(shift.saturating_sub(leaving.count_ones()));
             s.lost_bits <<= shift;
         }
     }
@@ -80,7 +82,10 @@ fn track_jitter(s: &mut SsrcStats, p: &StatsSample) {
     if s.transit != 0 {
         let d = (transit.wrapping_sub(s.transit) as i32).unsigned_abs();
         // J += (|D| - J) / 16, with J kept scaled by 16 (RFC 3550 A.8).
-        s.jitter = s.jitter.wrapping_add(d).wrapping_sub((s.jitter.wrapping_add(8)) >> 4);
+        s.jitter = s
+            .jitter
+            .wrapping_add(d)
+            .wrapping_sub((s.jitter.wrapping_add(8)) >> 4);
     }
     s.transit = transit;
 }
@@ -90,7 +95,13 @@ mod tests {
     use super::*;
 
     fn sample(seq: u16, timestamp: u32, arrival_ms: i64) -> StatsSample {
-        StatsSample { seq, timestamp, payload_len: 160, arrival_us: arrival_ms * 1000, clock_rate: 8000 }
+        StatsSample {
+            seq,
+            timestamp,
+            payload_len: 160,
+            arrival_us: arrival_ms * 1000,
+            clock_rate: 8000,
+        }
     }
 
     fn feed(seqs: &[u16]) -> SsrcStats {
@@ -125,7 +136,11 @@ mod tests {
         // 10..=50 without 20 and 21.
         let seqs: [u16; 39] = core::array::from_fn(|i| {
             let i = i as u16;
-            if i < 10 { 10 + i } else { 12 + i }
+            if i < 10 {
+                10 + i
+            } else {
+                12 + i
+            }
         });
         let s = feed(&seqs);
         assert_eq!(s.ext_seq, 50);
@@ -196,14 +211,32 @@ mod tests {
             last_transit = Some(transit);
         }
         assert_eq!(i64::from(s.jitter), expect);
-        assert!(s.jitter >> 4 > 40 && s.jitter >> 4 <= 80, "jitter {}", s.jitter >> 4);
+        assert!(
+            s.jitter >> 4 > 40 && s.jitter >> 4 <= 80,
+            "jitter {}",
+            s.jitter >> 4
+        );
     }
 
     #[test]
     fn hostile_values_do_not_panic() {
-        let mut s = SsrcStats { packets: u64::MAX, bytes: u64::MAX, jitter: u32::MAX, ..Default::default() };
+        let mut s = SsrcStats {
+            packets: u64::MAX,
+            bytes: u64::MAX,
+            jitter: u32::MAX,
+            ..Default::default()
+        };
         for (seq, arr) in [(0u16, i64::MIN), (u16::MAX, i64::MAX), (1, -1)] {
-            record_packet(&mut s, &StatsSample { seq, timestamp: u32::MAX, payload_len: u32::MAX, arrival_us: arr, clock_rate: u32::MAX });
+            record_packet(
+                &mut s,
+                &StatsSample {
+                    seq,
+                    timestamp: u32::MAX,
+                    payload_len: u32::MAX,
+                    arrival_us: arr,
+                    clock_rate: u32::MAX,
+                },
+            );
         }
     }
 }

@@ -70,7 +70,8 @@ mod tests {
         let key: [u8; 16] = core::array::from_fn(|i| (i as u8).wrapping_mul(37));
         for len in [16usize, 15, 1, 0] {
             let mut data: std::vec::Vec<u8> = (0..len).map(|i| i as u8 ^ 0xa5).collect();
-            let expected: std::vec::Vec<u8> = data.iter().zip(key.iter()).map(|(d, k)| d ^ k).collect();
+            let expected: std::vec::Vec<u8> =
+                data.iter().zip(key.iter()).map(|(d, k)| d ^ k).collect();
             xor_block(&mut data, &key);
             assert_eq!(data, expected, "length {len}");
         }

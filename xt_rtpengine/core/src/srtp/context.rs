@@ -32,25 +32,69 @@ impl Drop for SessionKeys {
 impl SessionKeys {
     /// Derives the SRTP session keys of `suite` from the master key and salt
     /// (labels 0, 1, 2; 10.5 derives the 20-byte auth key even when unused).
-    pub fn derive<B: CryptoBackend>(backend: &B, suite: &Suite, master_key: &[u8], master_salt: &[u8]) -> Result<SessionKeys, SrtpError> {
-        Self::derive_labels(backend, suite, master_key, master_salt, [label::RTP_ENCRYPTION, label::RTP_AUTH, label::RTP_SALT])
+    pub fn derive<B: CryptoBackend>(
+        backend: &B,
+        suite: &Suite,
+        master_key: &[u8],
+        master_salt: &[u8],
+    ) -> Result<SessionKeys, SrtpError> {
+        Self::derive_labels(
+            backend,
+            suite,
+            master_key,
+            master_salt,
+            [label::RTP_ENCRYPTION, label::RTP_AUTH, label::RTP_SALT],
+        )
     }
 
     /// As [`SessionKeys::derive`] with the SRTCP labels 3, 4, 5 (for userspace SRTCP).
-    pub fn derive_rtcp<B: CryptoBackend>(backend: &B, suite: &Suite, master_key: &[u8], master_salt: &[u8]) -> Result<SessionKeys, SrtpError> {
-        Self::derive_labels(backend, suite, master_key, master_salt, [label::RTCP_ENCRYPTION, label::RTCP_AUTH, label::RTCP_SALT])
+    pub fn derive_rtcp<B: CryptoBackend>(
+        backend: &B,
+        suite: &Suite,
+        master_key: &[u8],
+        master_salt: &[u8],
+    ) -> Result<SessionKeys, SrtpError> {
+        Self::derive_labels(
+            backend,
+            suite,
+            master_key,
+            master_salt,
+            [label::RTCP_ENCRYPTION, label::RTCP_AUTH, label::RTCP_SALT],
+        )
     }
 
-    fn derive_labels<B: CryptoBackend>(backend: &B, suite: &Suite, master_key: &[u8], master_salt: &[u8], labels: [u8; 3]) -> Result<SessionKeys, SrtpError> {
+    fn derive_labels<B: CryptoBackend>(
+        backend: &B,
+        suite: &Suite,
+        master_key: &[u8],
+        master_salt: &[u8],
+        labels: [u8; 3],
+    ) -> Result<SessionKeys, SrtpError> {
         let bad_salt = SrtpError::BadMasterSaltLength(master_salt.len() as u32);
         let master = backend.aes(master_key)?;
-        let mut keys = SessionKeys { key: [0; 32], key_len: suite.session_key_len.min(32), salt: [0; 14], auth: [0; AUTH_KEY_LEN] };
+        let mut keys = SessionKeys {
+            key: [0; 32],
+            key_len: suite.session_key_len.min(32),
+            salt: [0; 14],
+            auth: [0; AUTH_KEY_LEN],
+        };
         let [enc, auth, salt] = labels;
         let salt_len = suite.session_salt_len.min(14);
-        kdf::derive(&master, master_salt, enc, keys.key.get_mut(..keys.key_len).unwrap_or(&mut []))
-            .ok_or(bad_salt)?;
+        kdf::derive(
+            &master,
+            master_salt,
+            enc,
+            keys.key.get_mut(..keys.key_len).unwrap_or(&mut []),
+        )
+        .ok_or(bad_salt)?;
         kdf::derive(&master, master_salt, auth, &mut keys.auth).ok_or(bad_salt)?;
-        kdf::derive(&master, master_salt, salt, keys.salt.get_mut(..salt_len).unwrap_or(&mut [])).ok_or(bad_salt)?;
+        kdf::derive(
+            &master,
+            master_salt,
+            salt,
+            keys.salt.get_mut(..salt_len).unwrap_or(&mut []),
+        )
+        .ok_or(bad_salt)?;
         Ok(keys)
     }
 }
@@ -106,7 +150,12 @@ impl<B: CryptoBackend> SrtpContext<B> {
     /// Validates `params` and derives and keys everything (allocates in the kernel back
     /// end; call when a target or output is added, not per packet).
     pub fn new(backend: &B, params: &Srtp) -> Result<Self, SrtpError> {
-        Self::build(backend, Suite::from_abi(params)?, params, SessionKeys::derive)
+        Self::build(
+            backend,
+            Suite::from_abi(params)?,
+            params,
+            SessionKeys::derive,
+        )
     }
 
     /// Shared by SRTP and SRTCP contexts: `derive` picks the key labels.
@@ -117,18 +166,31 @@ impl<B: CryptoBackend> SrtpContext<B> {
         derive: DeriveFn<B>,
     ) -> Result<Self, SrtpError> {
         if suite.is_plain() {
-            let keys = SessionKeys { key: [0; 32], key_len: 0, salt: [0; 14], auth: [0; AUTH_KEY_LEN] };
+            let keys = SessionKeys {
+                key: [0; 32],
+                key_len: 0,
+                salt: [0; 14],
+                auth: [0; AUTH_KEY_LEN],
+            };
             return Self::with_session_keys(backend, &suite, &keys, mki_of(params));
         }
         let master_key = params.master_key.get(..suite.master_key_len).unwrap_or(&[]);
-        let master_salt = params.master_salt.get(..suite.master_salt_len).unwrap_or(&[]);
+        let master_salt = params
+            .master_salt
+            .get(..suite.master_salt_len)
+            .unwrap_or(&[]);
         let keys = derive(backend, &suite, master_key, master_salt)?;
         Self::with_session_keys(backend, &suite, &keys, mki_of(params))
     }
 
     /// Builds a context from session keys directly (test vectors, or keys from elsewhere).
     /// `mki` longer than `suite.mki_len` is cut; shorter is zero-padded.
-    pub fn with_session_keys(backend: &B, suite: &Suite, keys: &SessionKeys, mki: &[u8]) -> Result<Self, SrtpError> {
+    pub fn with_session_keys(
+        backend: &B,
+        suite: &Suite,
+        keys: &SessionKeys,
+        mki: &[u8],
+    ) -> Result<Self, SrtpError> {
         let key = keys.key.get(..keys.key_len).unwrap_or(&[]);
         let cipher = match suite.cipher {
             CipherKind::Null => Cipher::Null,
@@ -137,19 +199,34 @@ impl<B: CryptoBackend> SrtpContext<B> {
                 let mut mask_key = [0u8; 32];
                 let mask_key = mask_key.get_mut(..key.len()).unwrap_or(&mut []);
                 let salt = keys.salt.get(..suite.session_salt_len).unwrap_or(&[]);
-                let made = aes_f8::iv_key(key, salt, mask_key).ok_or(SrtpError::BadSessionSaltLength(salt.len() as u32));
+                let made = aes_f8::iv_key(key, salt, mask_key)
+                    .ok_or(SrtpError::BadSessionSaltLength(salt.len() as u32));
                 let iv = made.and_then(|()| Ok(backend.aes(mask_key)?));
                 wipe(mask_key);
-                Cipher::AesF8 { data: backend.aes(key)?, iv: iv? }
+                Cipher::AesF8 {
+                    data: backend.aes(key)?,
+                    iv: iv?,
+                }
             }
             CipherKind::AesGcm => Cipher::AesGcm(backend.aes_gcm(key)?),
         };
-        let auth = if suite.hmac && suite.tag_len > 0 { Some(backend.hmac_sha1(&keys.auth)?) } else { None };
+        let auth = if suite.hmac && suite.tag_len > 0 {
+            Some(backend.hmac_sha1(&keys.auth)?)
+        } else {
+            None
+        };
         let mut ctx_mki = [0u8; MAX_MKI_LEN];
         for (d, s) in ctx_mki.iter_mut().zip(mki.iter()).take(suite.mki_len) {
             *d = *s;
         }
-        Ok(SrtpContext { suite: *suite, cipher, auth, salt: keys.salt, mki: ctx_mki, replay_protection: true })
+        Ok(SrtpContext {
+            suite: *suite,
+            cipher,
+            auth,
+            salt: keys.salt,
+            mki: ctx_mki,
+            replay_protection: true,
+        })
     }
 
     pub fn suite(&self) -> &Suite {
@@ -176,12 +253,25 @@ impl<B: CryptoBackend> SrtpContext<B> {
     /// `len`. The packet index comes from `state`'s `slot` (10.5: the target's SSRC slot,
     /// 0 when not tracking SSRCs). On error `state` is unchanged, and so is `buf` unless
     /// the AEAD back end itself failed mid-way.
-    pub fn encrypt_rtp(&self, state: &mut IndexState, slot: usize, buf: &mut [u8], len: usize) -> Result<Encrypted, SrtpError> {
+    pub fn encrypt_rtp(
+        &self,
+        state: &mut IndexState,
+        slot: usize,
+        buf: &mut [u8],
+        len: usize,
+    ) -> Result<Encrypted, SrtpError> {
         check_slot(slot)?;
         let packet = buf.get(..len).ok_or(SrtpError::LengthBeyondBuffer)?;
         let header = rtp::parse(packet)?;
-        let (header_len, seq, ssrc, fixed) = (header.header_len(), header.seq(), header.ssrc_bytes(), fixed_header(packet));
-        let needed = len.checked_add(self.overhead()).ok_or(SrtpError::NoRoom { needed: usize::MAX })?;
+        let (header_len, seq, ssrc, fixed) = (
+            header.header_len(),
+            header.seq(),
+            header.ssrc_bytes(),
+            fixed_header(packet),
+        );
+        let needed = len
+            .checked_add(self.overhead())
+            .ok_or(SrtpError::NoRoom { needed: usize::MAX })?;
         if buf.len() < needed {
             return Err(SrtpError::NoRoom { needed });
         }
@@ -200,8 +290,12 @@ impl<B: CryptoBackend> SrtpContext<B> {
             }
             Cipher::AesGcm(gcm) => {
                 let iv = gcm_iv(&self.salt, ssrc, index);
-                let (aad, rest) = buf.split_at_mut_checked(header_len).ok_or(SrtpError::TooShort)?;
-                let (data, rest) = rest.split_at_mut_checked(len.saturating_sub(header_len)).ok_or(SrtpError::TooShort)?;
+                let (aad, rest) = buf
+                    .split_at_mut_checked(header_len)
+                    .ok_or(SrtpError::TooShort)?;
+                let (data, rest) = rest
+                    .split_at_mut_checked(len.saturating_sub(header_len))
+                    .ok_or(SrtpError::TooShort)?;
                 let mut tag = [0u8; GCM_TAG_LEN];
                 gcm.seal_in_place(&iv, aad, data, &mut tag)?;
                 copy_into(rest, &tag);
@@ -209,7 +303,9 @@ impl<B: CryptoBackend> SrtpContext<B> {
             }
         }
         let mac = match &self.auth {
-            Some(hmac) => Some(hmac.mac(&[buf.get(..end).unwrap_or(&[]), &roc_of(index).to_be_bytes()])?),
+            Some(hmac) => {
+                Some(hmac.mac(&[buf.get(..end).unwrap_or(&[]), &roc_of(index).to_be_bytes()])?)
+            }
             None => None,
         };
         // All sums stay below `needed`, checked above; saturating only avoids a panic path.
@@ -230,14 +326,29 @@ impl<B: CryptoBackend> SrtpContext<B> {
     /// ROC+1, ROC-1 and ROC=0 indices are tried and the one that matches resets the slot.
     /// On error `buf` is unchanged and `state` untouched, so the caller can pass the
     /// packet to userspace as it came.
-    pub fn decrypt_rtp(&self, state: &mut IndexState, slot: usize, buf: &mut [u8], len: usize) -> Result<Decrypted, SrtpError> {
+    pub fn decrypt_rtp(
+        &self,
+        state: &mut IndexState,
+        slot: usize,
+        buf: &mut [u8],
+        len: usize,
+    ) -> Result<Decrypted, SrtpError> {
         check_slot(slot)?;
         let packet = buf.get_mut(..len).ok_or(SrtpError::LengthBeyondBuffer)?;
         let header = rtp::parse(packet)?;
-        let (header_len, seq, ssrc, fixed) = (header.header_len(), header.seq(), header.ssrc_bytes(), fixed_header(packet));
+        let (header_len, seq, ssrc, fixed) = (
+            header.header_len(),
+            header.seq(),
+            header.ssrc_bytes(),
+            fixed_header(packet),
+        );
 
         // Trailer, from the end: HMAC tag, MKI, then (AEAD) the GCM tag.
-        let strip = |end: usize, n: usize| end.checked_sub(n).filter(|&e| e >= header_len).ok_or(SrtpError::TooShort);
+        let strip = |end: usize, n: usize| {
+            end.checked_sub(n)
+                .filter(|&e| e >= header_len)
+                .ok_or(SrtpError::TooShort)
+        };
         let tag_start = strip(len, self.suite.tag_len)?;
         let payload_end = strip(tag_start, self.suite.mki_len)?;
         let mut received_tag = [0u8; MAX_TAG_LEN];
@@ -251,9 +362,16 @@ impl<B: CryptoBackend> SrtpContext<B> {
             Cipher::AesGcm(gcm) => {
                 let data_end = strip(payload_end, GCM_TAG_LEN)?;
                 let mut gcm_tag = [0u8; GCM_TAG_LEN];
-                copy_into(&mut gcm_tag, packet.get(data_end..payload_end).unwrap_or(&[]));
-                let (aad, rest) = packet.split_at_mut_checked(header_len).ok_or(SrtpError::TooShort)?;
-                let data = rest.get_mut(..data_end.saturating_sub(header_len)).unwrap_or(&mut []);
+                copy_into(
+                    &mut gcm_tag,
+                    packet.get(data_end..payload_end).unwrap_or(&[]),
+                );
+                let (aad, rest) = packet
+                    .split_at_mut_checked(header_len)
+                    .ok_or(SrtpError::TooShort)?;
+                let data = rest
+                    .get_mut(..data_end.saturating_sub(header_len))
+                    .unwrap_or(&mut []);
                 let mut refused = SrtpError::AuthFailed;
                 let mut found = None;
                 for (guess, candidate) in candidates.iter().enumerate() {
@@ -296,8 +414,17 @@ impl<B: CryptoBackend> SrtpContext<B> {
                 };
                 let payload = packet.get_mut(header_len..payload_end).unwrap_or(&mut []);
                 match &self.cipher {
-                    Cipher::AesCm(aes) => aes_cm::apply_keystream(aes, &aes_cm::srtp_iv(&self.salt, ssrc, index), payload),
-                    Cipher::AesF8 { data, iv } => aes_f8::apply_keystream(data, iv, &aes_f8::srtp_iv(&fixed, roc_of(index)), payload),
+                    Cipher::AesCm(aes) => aes_cm::apply_keystream(
+                        aes,
+                        &aes_cm::srtp_iv(&self.salt, ssrc, index),
+                        payload,
+                    ),
+                    Cipher::AesF8 { data, iv } => aes_f8::apply_keystream(
+                        data,
+                        iv,
+                        &aes_f8::srtp_iv(&fixed, roc_of(index)),
+                        payload,
+                    ),
                     _ => {}
                 }
                 (index, guess, payload_end)
@@ -309,7 +436,11 @@ impl<B: CryptoBackend> SrtpContext<B> {
         } else {
             state.set_last_index(slot, index);
         }
-        Ok(Decrypted { len: plain_end, index, roc_resynced: guess != 0 })
+        Ok(Decrypted {
+            len: plain_end,
+            index,
+            roc_resynced: guess != 0,
+        })
     }
 
     /// Replay rule for candidate `guess` of [`roc_guesses`]. A guessed ROC (10.5's
@@ -317,7 +448,13 @@ impl<B: CryptoBackend> SrtpContext<B> {
     /// allowed; an index the window knows as received is still refused. This keeps 10.5's
     /// recovery from a wrong ROC, at the price 10.5 also pays: an old authentic packet
     /// from another ROC can reset the slot.
-    fn replay_check(&self, state: &IndexState, slot: usize, index: u64, guess: usize) -> Result<(), SrtpError> {
+    fn replay_check(
+        &self,
+        state: &IndexState,
+        slot: usize,
+        index: u64,
+        guess: usize,
+    ) -> Result<(), SrtpError> {
         if !self.replay_protection || !self.suite.is_authenticated() {
             return Ok(());
         }
@@ -334,9 +471,15 @@ impl<B: CryptoBackend> SrtpContext<B> {
 /// ROC-1 (when ROC > 0), ROC=0. Duplicates of earlier candidates are left out.
 pub fn roc_guesses(primary: u64) -> [Option<u64>; 4] {
     let seq_only = primary & 0xffff;
-    let next = primary.checked_add(0x1_0000).filter(|&i| i <= super::index::INDEX_MASK);
+    let next = primary
+        .checked_add(0x1_0000)
+        .filter(|&i| i <= super::index::INDEX_MASK);
     let prev = primary.checked_sub(0x1_0000);
-    let reset = if seq_only != primary { Some(seq_only) } else { None };
+    let reset = if seq_only != primary {
+        Some(seq_only)
+    } else {
+        None
+    };
     let reset = reset.filter(|&r| Some(r) != prev);
     [Some(primary), next, prev, reset]
 }
@@ -359,7 +502,9 @@ pub fn gcm_iv(salt: &[u8; 14], ssrc: [u8; 4], index: u64) -> [u8; 12] {
 
 /// The MKI bytes of `params` in use (`mki_len` clamped to the array).
 fn mki_of(params: &Srtp) -> &[u8] {
-    let len = usize::try_from(params.mki_len).unwrap_or(usize::MAX).min(MAX_MKI_LEN);
+    let len = usize::try_from(params.mki_len)
+        .unwrap_or(usize::MAX)
+        .min(MAX_MKI_LEN);
     params.mki.get(..len).unwrap_or(&[])
 }
 
@@ -396,9 +541,15 @@ mod tests {
 
     #[test]
     fn guesses_follow_10_5_order() {
-        assert_eq!(roc_guesses(0x3_0010), [Some(0x3_0010), Some(0x4_0010), Some(0x2_0010), Some(0x10)]);
+        assert_eq!(
+            roc_guesses(0x3_0010),
+            [Some(0x3_0010), Some(0x4_0010), Some(0x2_0010), Some(0x10)]
+        );
         // ROC 1: ROC-1 is the same as ROC=0 and is tried once.
-        assert_eq!(roc_guesses(0x1_0010), [Some(0x1_0010), Some(0x2_0010), Some(0x10), None]);
+        assert_eq!(
+            roc_guesses(0x1_0010),
+            [Some(0x1_0010), Some(0x2_0010), Some(0x10), None]
+        );
         assert_eq!(roc_guesses(0x10), [Some(0x10), Some(0x1_0010), None, None]);
         assert_eq!(roc_guesses(super::super::index::INDEX_MASK)[1], None);
     }
@@ -409,6 +560,9 @@ mod tests {
         let mut salt = [0u8; 14];
         salt[..12].copy_from_slice(b"Quid pro quo");
         let iv = gcm_iv(&salt, [0x55, 0x01, 0xa0, 0xb2], 0xf17b);
-        assert_eq!(iv, [0x51, 0x75, 0x3c, 0x65, 0x80, 0xc2, 0x72, 0x6f, 0x20, 0x71, 0x84, 0x14]);
+        assert_eq!(
+            iv,
+            [0x51, 0x75, 0x3c, 0x65, 0x80, 0xc2, 0x72, 0x6f, 0x20, 0x71, 0x84, 0x14]
+        );
     }
 }

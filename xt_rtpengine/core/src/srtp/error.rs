@@ -64,7 +64,13 @@ mod tests {
 
     #[test]
     fn lower_layer_errors_convert() {
-        assert_eq!(SrtpError::from(CryptoError::Backend), SrtpError::Crypto(CryptoError::Backend));
-        assert_eq!(SrtpError::from(RtpError::BadVersion), SrtpError::NotRtp(RtpError::BadVersion));
+        assert_eq!(
+            SrtpError::from(CryptoError::Backend),
+            SrtpError::Crypto(CryptoError::Backend)
+        );
+        assert_eq!(
+            SrtpError::from(RtpError::BadVersion),
+            SrtpError::NotRtp(RtpError::BadVersion)
+        );
     }
 }

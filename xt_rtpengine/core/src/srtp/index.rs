@@ -70,9 +70,15 @@ impl IndexState {
 
     /// Resets a slot to `index` (0 = nothing seen); the window then holds only `index`.
     pub fn set_last_index(&mut self, slot: usize, index: u64) {
-        if let (Some(last), Some(window)) = (self.last_index.get_mut(slot), self.windows.get_mut(slot)) {
+        if let (Some(last), Some(window)) =
+            (self.last_index.get_mut(slot), self.windows.get_mut(slot))
+        {
             *last = index & INDEX_MASK;
-            *window = if *last == 0 { ReplayWindow::EMPTY } else { ReplayWindow::holding_top() };
+            *window = if *last == 0 {
+                ReplayWindow::EMPTY
+            } else {
+                ReplayWindow::holding_top()
+            };
         }
     }
 
@@ -92,7 +98,9 @@ impl IndexState {
     /// Records `index` as received (after authentication) in `slot`.
     pub fn accept(&mut self, slot: usize, index: u64) {
         let index = index & INDEX_MASK;
-        if let (Some(last), Some(window)) = (self.last_index.get_mut(slot), self.windows.get_mut(slot)) {
+        if let (Some(last), Some(window)) =
+            (self.last_index.get_mut(slot), self.windows.get_mut(slot))
+        {
             if *last == 0 && window.is_empty() {
                 *last = index;
                 *window = ReplayWindow::holding_top();
@@ -140,7 +148,11 @@ mod tests {
         st.accept(0, 7);
         st.accept(1, 0x5_0011);
         assert_eq!(st.last_index(), [7, 0x5_0011, 0, 0]);
-        assert_eq!(st.check(1, 0x5_0010), ReplayCheck::Replayed, "seeded index counts as seen");
+        assert_eq!(
+            st.check(1, 0x5_0010),
+            ReplayCheck::Replayed,
+            "seeded index counts as seen"
+        );
         assert_eq!(st.check(1, 0x5_000f), ReplayCheck::New);
         assert_eq!(st.check(2, 0), ReplayCheck::New);
         // Bad slots are ignored, not a panic.

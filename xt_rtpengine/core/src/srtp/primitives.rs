@@ -47,11 +47,23 @@ pub trait HmacSha1Running {
 /// AES-GCM with a 12-byte IV and a 16-byte tag, in place.
 pub trait AesGcm {
     /// Encrypts `data` in place and writes the tag.
-    fn seal_in_place(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &mut [u8; 16]) -> Result<(), CryptoError>;
+    fn seal_in_place(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &mut [u8; 16],
+    ) -> Result<(), CryptoError>;
 
     /// Verifies `tag` and decrypts `data` in place. On any error `data` must be left
     /// exactly as it was (the caller retries other IVs and may pass the packet on).
-    fn open_in_place(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8; 16]) -> Result<(), CryptoError>;
+    fn open_in_place(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8; 16],
+    ) -> Result<(), CryptoError>;
 }
 
 /// Creates keyed primitives. Called when a context is built, never per packet.

@@ -6,7 +6,9 @@ use aes::cipher::{BlockEncrypt, KeyInit};
 use aes_gcm::aead::AeadInPlace;
 use hmac::Mac;
 
-use super::primitives::{AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running};
+use super::primitives::{
+    AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running,
+};
 
 /// The RustCrypto back end (stateless).
 #[derive(Clone, Copy, Debug, Default)]
@@ -64,7 +66,13 @@ pub enum Gcm {
 }
 
 impl AesGcm for Gcm {
-    fn seal_in_place(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &mut [u8; 16]) -> Result<(), CryptoError> {
+    fn seal_in_place(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &mut [u8; 16],
+    ) -> Result<(), CryptoError> {
         let nonce = GenericArray::from_slice(iv);
         let t = match self {
             Gcm::Aes128(c) => c.encrypt_in_place_detached(nonce, aad, data),
@@ -76,7 +84,13 @@ impl AesGcm for Gcm {
     }
 
     // aes-gcm verifies the tag before decrypting, so `data` is untouched on failure.
-    fn open_in_place(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8; 16]) -> Result<(), CryptoError> {
+    fn open_in_place(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8; 16],
+    ) -> Result<(), CryptoError> {
         let nonce = GenericArray::from_slice(iv);
         let tag = GenericArray::from_slice(tag);
         match self {
@@ -103,7 +117,9 @@ impl CryptoBackend for RustCrypto {
     }
 
     fn hmac_sha1(&self, key: &[u8]) -> Result<Hmac, CryptoError> {
-        Ok(Hmac(<HmacSha1Impl as Mac>::new_from_slice(key).map_err(|_| CryptoError::BadKeyLength)?))
+        Ok(Hmac(
+            <HmacSha1Impl as Mac>::new_from_slice(key).map_err(|_| CryptoError::BadKeyLength)?,
+        ))
     }
 
     fn aes_gcm(&self, key: &[u8]) -> Result<Gcm, CryptoError> {
@@ -124,18 +140,21 @@ mod tests {
     fn hmac_sha1_rfc2202() {
         let h = RustCrypto.hmac_sha1(&[0x0b; 20]).unwrap();
         let want = [
-            0xb6, 0x17, 0x31, 0x86, 0x55, 0x05, 0x72, 0x64, 0xe2, 0x8b, 0xc0, 0xb6, 0xfb, 0x37, 0x8c, 0x8e, 0xf1, 0x46, 0xbe,
-            0x00,
+            0xb6, 0x17, 0x31, 0x86, 0x55, 0x05, 0x72, 0x64, 0xe2, 0x8b, 0xc0, 0xb6, 0xfb, 0x37,
+            0x8c, 0x8e, 0xf1, 0x46, 0xbe, 0x00,
         ];
         assert_eq!(h.mac(&[b"Hi There"]).unwrap(), want);
         // Incremental updates give the same MAC.
         assert_eq!(h.mac(&[b"Hi ", b"", b"There"]).unwrap(), want);
         let jefe = RustCrypto.hmac_sha1(b"Jefe").unwrap();
         let want2 = [
-            0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74, 0x16, 0xd5, 0xf1, 0x84, 0xdf, 0x9c, 0x25, 0x9a, 0x7c,
-            0x79,
+            0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74, 0x16, 0xd5, 0xf1, 0x84,
+            0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79,
         ];
-        assert_eq!(jefe.mac(&[b"what do ya want ", b"for nothing?"]).unwrap(), want2);
+        assert_eq!(
+            jefe.mac(&[b"what do ya want ", b"for nothing?"]).unwrap(),
+            want2
+        );
     }
 
     #[test]
@@ -143,8 +162,14 @@ mod tests {
         assert!(RustCrypto.aes(&[0; 16]).is_ok());
         assert!(RustCrypto.aes(&[0; 24]).is_ok());
         assert!(RustCrypto.aes(&[0; 32]).is_ok());
-        assert_eq!(RustCrypto.aes(&[0; 20]).err(), Some(CryptoError::BadKeyLength));
-        assert_eq!(RustCrypto.aes_gcm(&[0; 24]).err(), Some(CryptoError::BadKeyLength));
+        assert_eq!(
+            RustCrypto.aes(&[0; 20]).err(),
+            Some(CryptoError::BadKeyLength)
+        );
+        assert_eq!(
+            RustCrypto.aes_gcm(&[0; 24]).err(),
+            Some(CryptoError::BadKeyLength)
+        );
     }
 
     #[test]
@@ -152,10 +177,14 @@ mod tests {
         let g = RustCrypto.aes_gcm(&[1; 16]).unwrap();
         let mut data = *b"some payload";
         let mut tag = [0u8; 16];
-        g.seal_in_place(&[2; 12], b"hdr", &mut data, &mut tag).unwrap();
+        g.seal_in_place(&[2; 12], b"hdr", &mut data, &mut tag)
+            .unwrap();
         let sealed = data;
         tag[0] ^= 1;
-        assert_eq!(g.open_in_place(&[2; 12], b"hdr", &mut data, &tag), Err(CryptoError::AuthFailed));
+        assert_eq!(
+            g.open_in_place(&[2; 12], b"hdr", &mut data, &tag),
+            Err(CryptoError::AuthFailed)
+        );
         assert_eq!(data, sealed);
         tag[0] ^= 1;
         g.open_in_place(&[2; 12], b"hdr", &mut data, &tag).unwrap();

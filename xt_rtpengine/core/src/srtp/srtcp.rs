@@ -104,19 +104,32 @@ impl<B: CryptoBackend> SrtpContext<B> {
     /// ciphertext's tag would be (`header | payload | GCM tag | E+index | MKI`). Needs the
     /// same [`SrtpContext::rtcp_overhead`] room. Receivers tell it by the E flag, so
     /// [`SrtpContext::decrypt_rtcp`] takes it as it is.
-    pub fn encrypt_rtcp_unencrypted(&self, index: u32, buf: &mut [u8], len: usize) -> Result<usize, SrtpError> {
+    pub fn encrypt_rtcp_unencrypted(
+        &self,
+        index: u32,
+        buf: &mut [u8],
+        len: usize,
+    ) -> Result<usize, SrtpError> {
         self.protect_rtcp(index, buf, len, false)
     }
 
     /// Both: the payload encrypted (E = 1 unless the cipher is NULL) or left clear
     /// (E = 0, AEAD tag only), then the E+index word, MKI and HMAC tag.
-    fn protect_rtcp(&self, index: u32, buf: &mut [u8], len: usize, encrypt: bool) -> Result<usize, SrtpError> {
+    fn protect_rtcp(
+        &self,
+        index: u32,
+        buf: &mut [u8],
+        len: usize,
+        encrypt: bool,
+    ) -> Result<usize, SrtpError> {
         let packet = buf.get(..len).ok_or(SrtpError::LengthBeyondBuffer)?;
         let (ssrc, fixed) = rtcp_header(packet)?;
         if self.suite.is_plain() {
             return Ok(len);
         }
-        let needed = len.checked_add(self.rtcp_overhead()).ok_or(SrtpError::NoRoom { needed: usize::MAX })?;
+        let needed = len
+            .checked_add(self.rtcp_overhead())
+            .ok_or(SrtpError::NoRoom { needed: usize::MAX })?;
         if buf.len() < needed {
             return Err(SrtpError::NoRoom { needed });
         }
@@ -131,7 +144,12 @@ impl<B: CryptoBackend> SrtpContext<B> {
                 aes_cm::apply_keystream(aes, &iv, region(buf, RTCP_CLEAR_LEN, len));
             }
             Cipher::AesF8 { data, iv } if encrypt => {
-                aes_f8::apply_keystream(data, iv, &f8_iv(word, &fixed), region(buf, RTCP_CLEAR_LEN, len));
+                aes_f8::apply_keystream(
+                    data,
+                    iv,
+                    &f8_iv(word, &fixed),
+                    region(buf, RTCP_CLEAR_LEN, len),
+                );
             }
             Cipher::AesCm(_) | Cipher::AesF8 { .. } => {}
             Cipher::AesGcm(gcm) => {
@@ -139,8 +157,12 @@ impl<B: CryptoBackend> SrtpContext<B> {
                 let mut tag = [0u8; GCM_TAG_LEN];
                 if encrypt {
                     let aad = aead_aad(&fixed, word);
-                    let (_, rest) = buf.split_at_mut_checked(RTCP_CLEAR_LEN).ok_or(SrtpError::TooShort)?;
-                    let (data, _) = rest.split_at_mut_checked(len.saturating_sub(RTCP_CLEAR_LEN)).ok_or(SrtpError::TooShort)?;
+                    let (_, rest) = buf
+                        .split_at_mut_checked(RTCP_CLEAR_LEN)
+                        .ok_or(SrtpError::TooShort)?;
+                    let (data, _) = rest
+                        .split_at_mut_checked(len.saturating_sub(RTCP_CLEAR_LEN))
+                        .ok_or(SrtpError::TooShort)?;
                     gcm.seal_in_place(&iv, &aad, data, &mut tag)?;
                 } else {
                     seal_tag_only(gcm, &iv, buf.get(..len).unwrap_or(&[]), word, &mut tag)?;
@@ -171,13 +193,26 @@ impl<B: CryptoBackend> SrtpContext<B> {
     /// Authenticates and decrypts the SRTCP packet in `buf[..len]` in place. The index
     /// comes from the packet; `replay` (per sender SSRC) refuses indices already seen.
     /// On error `buf` and `replay` are unchanged.
-    pub fn decrypt_rtcp(&self, replay: &mut SrtcpReplay, buf: &mut [u8], len: usize) -> Result<DecryptedRtcp, SrtpError> {
+    pub fn decrypt_rtcp(
+        &self,
+        replay: &mut SrtcpReplay,
+        buf: &mut [u8],
+        len: usize,
+    ) -> Result<DecryptedRtcp, SrtpError> {
         let packet = buf.get_mut(..len).ok_or(SrtpError::LengthBeyondBuffer)?;
         let (ssrc, fixed) = rtcp_header(packet)?;
         if self.suite.is_plain() {
-            return Ok(DecryptedRtcp { len, index: 0, was_encrypted: false });
+            return Ok(DecryptedRtcp {
+                len,
+                index: 0,
+                was_encrypted: false,
+            });
         }
-        let strip = |end: usize, n: usize| end.checked_sub(n).filter(|&e| e >= RTCP_CLEAR_LEN).ok_or(SrtpError::TooShort);
+        let strip = |end: usize, n: usize| {
+            end.checked_sub(n)
+                .filter(|&e| e >= RTCP_CLEAR_LEN)
+                .ok_or(SrtpError::TooShort)
+        };
         let tag_start = strip(len, self.suite.tag_len)?;
         let word_end = strip(tag_start, self.suite.mki_len)?;
         let word_start = strip(word_end, 4)?;
@@ -192,7 +227,10 @@ impl<B: CryptoBackend> SrtpContext<B> {
             copy_into(&mut received, packet.get(tag_start..len).unwrap_or(&[]));
             let mac = hmac.mac(&[packet.get(..word_end).unwrap_or(&[])])?;
             let n = self.suite.tag_len;
-            if !tags_equal(mac.get(..n).unwrap_or(&[]), received.get(..n).unwrap_or(&[])) {
+            if !tags_equal(
+                mac.get(..n).unwrap_or(&[]),
+                received.get(..n).unwrap_or(&[]),
+            ) {
                 return Err(SrtpError::AuthFailed);
             }
         }
@@ -229,11 +267,19 @@ impl<B: CryptoBackend> SrtpContext<B> {
             }
             Cipher::AesCm(aes) if encrypted => {
                 let iv = aes_cm::srtp_iv(&self.salt, ssrc, u64::from(index));
-                aes_cm::apply_keystream(aes, &iv, packet.get_mut(RTCP_CLEAR_LEN..word_start).unwrap_or(&mut []));
+                aes_cm::apply_keystream(
+                    aes,
+                    &iv,
+                    packet
+                        .get_mut(RTCP_CLEAR_LEN..word_start)
+                        .unwrap_or(&mut []),
+                );
                 word_start
             }
             Cipher::AesF8 { data, iv } if encrypted => {
-                let payload = packet.get_mut(RTCP_CLEAR_LEN..word_start).unwrap_or(&mut []);
+                let payload = packet
+                    .get_mut(RTCP_CLEAR_LEN..word_start)
+                    .unwrap_or(&mut []);
                 aes_f8::apply_keystream(data, iv, &f8_iv(word, &fixed), payload);
                 word_start
             }
@@ -242,16 +288,30 @@ impl<B: CryptoBackend> SrtpContext<B> {
         if replay_on {
             replay.accept(index);
         }
-        Ok(DecryptedRtcp { len: plain_end, index, was_encrypted: encrypted })
+        Ok(DecryptedRtcp {
+            len: plain_end,
+            index,
+            was_encrypted: encrypted,
+        })
     }
 }
 
 /// AEAD with nothing to decrypt: the tag covers `body || E+index` as AAD. The AAD is at
 /// most a UDP payload, assembled in a stack buffer to keep the back-end call simple.
-fn open_tag_only<G: AesGcm>(gcm: &G, iv: &[u8; 12], body: &[u8], word: [u8; 4], tag: &[u8; 16]) -> Result<(), CryptoError> {
+fn open_tag_only<G: AesGcm>(
+    gcm: &G,
+    iv: &[u8; 12],
+    body: &[u8],
+    word: [u8; 4],
+    tag: &[u8; 16],
+) -> Result<(), CryptoError> {
     const MAX_AAD: usize = 1500;
     let mut aad = [0u8; MAX_AAD];
-    let total = body.len().checked_add(4).filter(|&n| n <= MAX_AAD).ok_or(CryptoError::Backend)?;
+    let total = body
+        .len()
+        .checked_add(4)
+        .filter(|&n| n <= MAX_AAD)
+        .ok_or(CryptoError::Backend)?;
     copy_into(&mut aad, body);
     copy_into(aad.get_mut(body.len()..total).unwrap_or(&mut []), &word);
     gcm.open_in_place(iv, aad.get(..total).unwrap_or(&[]), &mut [], tag)
@@ -259,10 +319,20 @@ fn open_tag_only<G: AesGcm>(gcm: &G, iv: &[u8; 12], body: &[u8], word: [u8; 4], 
 
 /// The AEAD tag of an unencrypted SRTCP packet: `body || E+index` as AAD, nothing to
 /// encrypt (the sending side of [`open_tag_only`]).
-fn seal_tag_only<G: AesGcm>(gcm: &G, iv: &[u8; 12], body: &[u8], word: [u8; 4], tag: &mut [u8; 16]) -> Result<(), CryptoError> {
+fn seal_tag_only<G: AesGcm>(
+    gcm: &G,
+    iv: &[u8; 12],
+    body: &[u8],
+    word: [u8; 4],
+    tag: &mut [u8; 16],
+) -> Result<(), CryptoError> {
     const MAX_AAD: usize = 1500;
     let mut aad = [0u8; MAX_AAD];
-    let total = body.len().checked_add(4).filter(|&n| n <= MAX_AAD).ok_or(CryptoError::Backend)?;
+    let total = body
+        .len()
+        .checked_add(4)
+        .filter(|&n| n <= MAX_AAD)
+        .ok_or(CryptoError::Backend)?;
     copy_into(&mut aad, body);
     copy_into(aad.get_mut(body.len()..total).unwrap_or(&mut []), &word);
     gcm.seal_in_place(iv, aad.get(..total).unwrap_or(&[]), &mut [], tag)
@@ -321,7 +391,10 @@ mod tests {
 
     fn hex(s: &str) -> std::vec::Vec<u8> {
         let digits: std::vec::Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits.chunks(2).map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
+        digits
+            .chunks(2)
+            .map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap())
+            .collect()
     }
 
     /// RFC 7714 §17: the RTCP packet, and its AEAD_AES_128_GCM session key and salt.
@@ -339,18 +412,32 @@ mod tests {
             session_key_len: 16,
             session_salt_len: 12,
         };
-        let mut keys = SessionKeys { key: [0; 32], key_len: 16, salt: [0; 14], auth: [0; 20] };
+        let mut keys = SessionKeys {
+            key: [0; 32],
+            key_len: 16,
+            salt: [0; 14],
+            auth: [0; 20],
+        };
         keys.key[..16].copy_from_slice(&hex("000102030405060708090a0b0c0d0e0f"));
         keys.salt[..12].copy_from_slice(b"Quid pro quo");
         let ctx = SrtpContext::with_session_keys(&RustCrypto, &suite, &keys, &[]).unwrap();
         let plain = hex(RFC7714_RTCP);
         let mut buf = plain.clone();
         buf.resize(plain.len() + ctx.rtcp_overhead(), 0);
-        let n = ctx.encrypt_rtcp_unencrypted(0x5d4, &mut buf, plain.len()).unwrap();
-        let want = hex(&std::format!("{RFC7714_RTCP} 841dd9683dd78ec92ae58790125f62b3 000005d4"));
+        let n = ctx
+            .encrypt_rtcp_unencrypted(0x5d4, &mut buf, plain.len())
+            .unwrap();
+        let want = hex(&std::format!(
+            "{RFC7714_RTCP} 841dd9683dd78ec92ae58790125f62b3 000005d4"
+        ));
         assert_eq!(buf[..n], want[..]);
-        let d = ctx.decrypt_rtcp(&mut SrtcpReplay::default(), &mut buf, n).unwrap();
-        assert_eq!((d.len, d.index, d.was_encrypted), (plain.len(), 0x5d4, false));
+        let d = ctx
+            .decrypt_rtcp(&mut SrtcpReplay::default(), &mut buf, n)
+            .unwrap();
+        assert_eq!(
+            (d.len, d.index, d.was_encrypted),
+            (plain.len(), 0x5d4, false)
+        );
     }
 
     #[test]
@@ -371,29 +458,51 @@ mod tests {
         let plain = hex("80c90001 deadbeef 0102030405060708");
         let mut buf = plain.clone();
         buf.resize(plain.len() + ctx.rtcp_overhead(), 0);
-        let n = ctx.encrypt_rtcp_unencrypted(0x8000_0007, &mut buf, plain.len()).unwrap();
+        let n = ctx
+            .encrypt_rtcp_unencrypted(0x8000_0007, &mut buf, plain.len())
+            .unwrap();
         assert_eq!(n, plain.len() + 4 + 2 + SRTCP_TAG_LEN);
         assert_eq!(buf[..plain.len()], plain[..], "payload clear");
-        assert_eq!(buf[plain.len()..plain.len() + 6], [0, 0, 0, 7, 0xab, 0xcd], "E=0, index masked, MKI");
+        assert_eq!(
+            buf[plain.len()..plain.len() + 6],
+            [0, 0, 0, 7, 0xab, 0xcd],
+            "E=0, index masked, MKI"
+        );
         let mut encrypted = plain.clone();
         encrypted.resize(n, 0);
         ctx.encrypt_rtcp(7, &mut encrypted, plain.len()).unwrap();
-        assert_ne!(encrypted[8..plain.len()], plain[8..], "the same context encrypts otherwise");
+        assert_ne!(
+            encrypted[8..plain.len()],
+            plain[8..],
+            "the same context encrypts otherwise"
+        );
         let mut bad = buf.clone();
         bad[9] ^= 1;
         let mut replay = SrtcpReplay::default();
-        assert_eq!(ctx.decrypt_rtcp(&mut replay, &mut bad, n), Err(SrtpError::AuthFailed));
+        assert_eq!(
+            ctx.decrypt_rtcp(&mut replay, &mut bad, n),
+            Err(SrtpError::AuthFailed)
+        );
         let d = ctx.decrypt_rtcp(&mut replay, &mut buf, n).unwrap();
         assert_eq!((d.len, d.index, d.was_encrypted), (plain.len(), 7, false));
         assert_eq!(buf[..d.len], plain[..]);
         let mut short = [0u8; 20];
         short[..16].copy_from_slice(&plain);
-        assert_eq!(ctx.encrypt_rtcp_unencrypted(1, &mut short, 16), Err(SrtpError::NoRoom { needed: 32 }));
+        assert_eq!(
+            ctx.encrypt_rtcp_unencrypted(1, &mut short, 16),
+            Err(SrtpError::NoRoom { needed: 32 })
+        );
     }
 
     #[test]
     fn f8_rtcp_iv_layout() {
-        let iv = f8_iv([0x80, 0, 0, 1], &[0x81, 0xc8, 0, 0x0b, 0xca, 0xfe, 0xba, 0xbe]);
-        assert_eq!(iv, [0, 0, 0, 0, 0x80, 0, 0, 1, 0x81, 0xc8, 0, 0x0b, 0xca, 0xfe, 0xba, 0xbe]);
+        let iv = f8_iv(
+            [0x80, 0, 0, 1],
+            &[0x81, 0xc8, 0, 0x0b, 0xca, 0xfe, 0xba, 0xbe],
+        );
+        assert_eq!(
+            iv,
+            [0, 0, 0, 0, 0x80, 0, 0, 1, 0x81, 0xc8, 0, 0x0b, 0xca, 0xfe, 0xba, 0xbe]
+        );
     }
 }

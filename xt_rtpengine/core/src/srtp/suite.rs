@@ -39,18 +39,8 @@ impl Suite {
     /// Checks `s` as 10.5's `validate_srtp` does, plus the key and salt lengths the
     /// cipher needs (10.5 would read past its buffers on bad lengths; we refuse them).
     pub fn from_abi(s: &Srtp) -> Result<Suite, SrtpError> {
-        let kind = match s.cipher {
-            cipher::NULL => CipherKind::Null,
-            cipher::AES_CM_128 | cipher::AES_CM_192 | cipher::AES_CM_256 => CipherKind::AesCm,
-            cipher::AES_F8 => CipherKind::AesF8,
-            cipher::AEAD_AES_GCM_128 | cipher::AEAD_AES_GCM_256 => CipherKind::AesGcm,
-            other => return Err(SrtpError::InvalidCipher(other)),
-        };
-        let use_hmac = match s.hmac {
-            hmac::NULL => false,
-            hmac::HMAC_SHA1 => true,
-            other => return Err(SrtpError::InvalidHmac(other)),
-        };
+        let kind = cipher_kind(s.cipher)?;
+        let use_hmac = uses_hmac(s.hmac)?;
         let tag_len = usize::try_from(s.auth_tag_len).unwrap_or(usize::MAX);
         if tag_len > MAX_TAG_LEN {
             return Err(SrtpError::TagTooLong(s.auth_tag_len));
@@ -92,7 +82,11 @@ impl Suite {
             cipher::AES_CM_256 | cipher::AEAD_AES_GCM_256 => (32, 14),
             _ => (0, 0),
         };
-        let salt_len = if kind == CipherKind::AesGcm { 12 } else { salt_len };
+        let salt_len = if kind == CipherKind::AesGcm {
+            12
+        } else {
+            salt_len
+        };
         if kind != CipherKind::Null {
             suite.session_key_len = len(s.session_key_len);
             if suite.session_key_len != key_len {
@@ -104,6 +98,17 @@ impl Suite {
             }
         }
         Ok(suite)
+    }
+
+    /// Whether this crate implements the cipher and HMAC of `s`, whatever its lengths:
+    /// every cipher and HMAC of the 10.5 interface, except an AEAD cipher with HMAC on
+    /// top (which `from_abi` refuses). The module refuses other parameters at
+    /// ADD_TARGET / ADD_DESTINATION with EINVAL, 10.5's errno for unknown ones.
+    pub fn implements(s: &Srtp) -> bool {
+        match (cipher_kind(s.cipher), uses_hmac(s.hmac)) {
+            (Ok(kind), Ok(hmac)) => !(kind == CipherKind::AesGcm && hmac),
+            _ => false,
+        }
     }
 
     /// NULL cipher and no authentication: packets pass unchanged (MKI aside).
@@ -118,8 +123,33 @@ impl Suite {
 
     /// Bytes encryption appends to a packet: AEAD tag, MKI, HMAC tag.
     pub fn overhead(&self) -> usize {
-        let aead = if self.cipher == CipherKind::AesGcm { GCM_TAG_LEN } else { 0 };
-        aead.saturating_add(self.mki_len).saturating_add(self.tag_len)
+        let aead = if self.cipher == CipherKind::AesGcm {
+            GCM_TAG_LEN
+        } else {
+            0
+        };
+        aead.saturating_add(self.mki_len)
+            .saturating_add(self.tag_len)
+    }
+}
+
+/// What cipher id `id` (`abi::cipher`) is.
+fn cipher_kind(id: u32) -> Result<CipherKind, SrtpError> {
+    match id {
+        cipher::NULL => Ok(CipherKind::Null),
+        cipher::AES_CM_128 | cipher::AES_CM_192 | cipher::AES_CM_256 => Ok(CipherKind::AesCm),
+        cipher::AES_F8 => Ok(CipherKind::AesF8),
+        cipher::AEAD_AES_GCM_128 | cipher::AEAD_AES_GCM_256 => Ok(CipherKind::AesGcm),
+        other => Err(SrtpError::InvalidCipher(other)),
+    }
+}
+
+/// Whether hmac id `id` (`abi::hmac`) means HMAC-SHA1 authentication.
+fn uses_hmac(id: u32) -> Result<bool, SrtpError> {
+    match id {
+        hmac::NULL => Ok(false),
+        hmac::HMAC_SHA1 => Ok(true),
+        other => Err(SrtpError::InvalidHmac(other)),
     }
 }
 
@@ -165,21 +195,78 @@ mod tests {
     }
 
     #[test]
+    fn implements_every_cipher_and_hmac_of_10_5() {
+        for c in 0..=cipher::LAST + 1 {
+            for h in 0..=hmac::LAST + 1 {
+                let p = params(c, h, 0, 0, 0, 0, 0);
+                // 10.5's validate_srtp on the ids: in its enums, 0 (invalid) excluded.
+                let known = (1..cipher::LAST).contains(&c) && (1..hmac::LAST).contains(&h);
+                let aead = matches!(c, cipher::AEAD_AES_GCM_128 | cipher::AEAD_AES_GCM_256);
+                let want = known && !(aead && h == hmac::HMAC_SHA1);
+                assert_eq!(Suite::implements(&p), want, "cipher {c}, hmac {h}");
+                // The same answer as `from_abi`, which builds the context, gives on the ids.
+                let refused = matches!(
+                    Suite::from_abi(&p),
+                    Err(SrtpError::InvalidCipher(_)
+                        | SrtpError::InvalidHmac(_)
+                        | SrtpError::AeadWithHmac)
+                );
+                assert_eq!(Suite::implements(&p), !refused, "cipher {c}, hmac {h}");
+            }
+        }
+    }
+
+    #[test]
     fn bad_parameters_get_a_clear_error() {
         use SrtpError::*;
         let cases = [
             (params(0, hmac::NULL, 0, 0, 0, 0, 0), InvalidCipher(0)),
-            (params(cipher::LAST, hmac::NULL, 0, 0, 0, 0, 0), InvalidCipher(8)),
+            (
+                params(cipher::LAST, hmac::NULL, 0, 0, 0, 0, 0),
+                InvalidCipher(8),
+            ),
             (params(cipher::NULL, 0, 0, 0, 0, 0, 0), InvalidHmac(0)),
             (params(cipher::NULL, 3, 0, 0, 0, 0, 0), InvalidHmac(3)),
-            (params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 16, 14, 21), TagTooLong(21)),
-            (params(cipher::AES_CM_128, hmac::HMAC_SHA1, 15, 14, 16, 14, 10), BadMasterKeyLength(15)),
-            (params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 13, 16, 14, 10), BadMasterSaltLength(13)),
-            (params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 99, 16, 14, 10), BadMasterSaltLength(99)),
-            (params(cipher::AES_CM_192, hmac::HMAC_SHA1, 24, 14, 16, 14, 10), BadSessionKeyLength(16)),
-            (params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 16, 12, 10), BadSessionSaltLength(12)),
-            (params(cipher::AEAD_AES_GCM_128, hmac::NULL, 16, 12, 16, 14, 0), BadSessionSaltLength(14)),
-            (params(cipher::AEAD_AES_GCM_128, hmac::HMAC_SHA1, 16, 12, 16, 12, 10), AeadWithHmac),
+            (
+                params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 16, 14, 21),
+                TagTooLong(21),
+            ),
+            (
+                params(cipher::AES_CM_128, hmac::HMAC_SHA1, 15, 14, 16, 14, 10),
+                BadMasterKeyLength(15),
+            ),
+            (
+                params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 13, 16, 14, 10),
+                BadMasterSaltLength(13),
+            ),
+            (
+                params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 99, 16, 14, 10),
+                BadMasterSaltLength(99),
+            ),
+            (
+                params(cipher::AES_CM_192, hmac::HMAC_SHA1, 24, 14, 16, 14, 10),
+                BadSessionKeyLength(16),
+            ),
+            (
+                params(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 16, 12, 10),
+                BadSessionSaltLength(12),
+            ),
+            (
+                params(cipher::AEAD_AES_GCM_128, hmac::NULL, 16, 12, 16, 14, 0),
+                BadSessionSaltLength(14),
+            ),
+            (
+                params(
+                    cipher::AEAD_AES_GCM_128,
+                    hmac::HMAC_SHA1,
+                    16,
+                    12,
+                    16,
+                    12,
+                    10,
+                ),
+                AeadWithHmac,
+            ),
         ];
         for (p, want) in cases {
             assert_eq!(Suite::from_abi(&p), Err(want));

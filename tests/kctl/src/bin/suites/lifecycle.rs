@@ -44,7 +44,9 @@ fn rmmod() -> (bool, String) {
 }
 
 fn rules(id: u32, op: &str) -> (bool, String) {
-    sh(&format!("iptables {op} INPUT -p udp -j RTPENGINE --id {id}"))
+    sh(&format!(
+        "iptables {op} INPUT -p udp -j RTPENGINE --id {id}"
+    ))
 }
 
 /// Sends small UDP packets to 127.0.0.1:`ports` until stopped; counts them.
@@ -63,14 +65,28 @@ impl Sender {
             let sock = UdpSocket::bind("127.0.0.1:0").expect("sender socket");
             let mut p = ports.start;
             while !s.load(Ordering::Relaxed) {
-                if sock.send_to(&[0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 42, 42], std::net::SocketAddr::from((LO, p))).is_ok() {
+                if sock
+                    .send_to(
+                        &[0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 42, 42],
+                        std::net::SocketAddr::from((LO, p)),
+                    )
+                    .is_ok()
+                {
                     n.fetch_add(1, Ordering::Relaxed);
                 }
-                p = if p + 1 >= ports.end { ports.start } else { p + 1 };
+                p = if p + 1 >= ports.end {
+                    ports.start
+                } else {
+                    p + 1
+                };
                 std::thread::sleep(Duration::from_micros(200));
             }
         });
-        Sender { stop, sent, handle: Some(handle) }
+        Sender {
+            stop,
+            sent,
+            handle: Some(handle),
+        }
     }
 
     fn sent(&self) -> u64 {
@@ -147,7 +163,11 @@ fn sigkill_rounds(t: &mut Checks) {
             }
             table_exists = true;
         }
-        let mut child = Command::new(&me).args(["lifecycle", "churn", &ID.to_string()]).stdout(Stdio::piped()).spawn().unwrap();
+        let mut child = Command::new(&me)
+            .args(["lifecycle", "churn", &ID.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
         let mut line = String::new();
         let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
         if line.trim() != "ready" {
@@ -176,16 +196,28 @@ fn sigkill_rounds(t: &mut Checks) {
             table_exists = false;
         }
     }
-    t.check("sigkill: every churn child got its control file", not_ready.is_empty(), format_args!("rounds {not_ready:?}"));
+    t.check(
+        "sigkill: every churn child got its control file",
+        not_ready.is_empty(),
+        format_args!("rounds {not_ready:?}"),
+    );
     t.check(
         &format!("sigkill: {ROUNDS} controllers SIGKILLed mid-update, table deletable each time (avg {} targets left)", targets_at_kill / ROUNDS as usize),
         del_failed.is_empty(),
         format_args!("del failed in rounds {del_failed:?}"),
     );
-    t.check("sigkill: a new controller takes over after the kill", reopen_failed.is_empty(), format_args!("rounds {reopen_failed:?}"));
+    t.check(
+        "sigkill: a new controller takes over after the kill",
+        reopen_failed.is_empty(),
+        format_args!("rounds {reopen_failed:?}"),
+    );
     drop(sender);
     if table_exists {
-        t.errno("sigkill: final del", main_control(&format!("del {ID}\n")), 0);
+        t.errno(
+            "sigkill: final del",
+            main_control(&format!("del {ID}\n")),
+            0,
+        );
     }
     let (ok, out) = rules(ID, "-D");
     t.check("sigkill: rule removed", ok, &out);
@@ -193,26 +225,52 @@ fn sigkill_rounds(t: &mut Checks) {
 
 fn rmmod_with_rule(t: &mut Checks) {
     let (ok, out) = rules(7, "-I");
-    t.check("rule: iptables -j RTPENGINE --id 7 (no table yet)", ok, &out);
+    t.check(
+        "rule: iptables -j RTPENGINE --id 7 (no table yet)",
+        ok,
+        &out,
+    );
     let (ok, _) = rmmod();
-    t.check("rule: rmmod refused while a rule references the target", !ok, "rmmod succeeded");
-    t.check("rule: module still loaded", std::path::Path::new(PROC_ROOT).exists(), "");
+    t.check(
+        "rule: rmmod refused while a rule references the target",
+        !ok,
+        "rmmod succeeded",
+    );
+    t.check(
+        "rule: module still loaded",
+        std::path::Path::new(PROC_ROOT).exists(),
+        "",
+    );
     t.errno("rule: add 7", main_control("add 7\n"), 0);
     {
         let mut c = Control::open(7).expect("open 7/control");
         t.errno("rule: ADD_TARGET", c.add_target(&target(23000, 1)), 0);
-        t.errno("rule: ADD_DESTINATION", c.add_destination(&dest(23000, 0)), 0);
+        t.errno(
+            "rule: ADD_DESTINATION",
+            c.add_destination(&dest(23000, 0)),
+            0,
+        );
     }
     let sink = UdpSocket::bind(std::net::SocketAddr::from((LO, SINK_PORT))).unwrap();
-    sink.set_read_timeout(Some(Duration::from_millis(1000))).unwrap();
+    sink.set_read_timeout(Some(Duration::from_millis(1000)))
+        .unwrap();
     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
-    a.send_to(b"through the rule", std::net::SocketAddr::from((LO, 23000))).unwrap();
+    a.send_to(b"through the rule", std::net::SocketAddr::from((LO, 23000)))
+        .unwrap();
     let mut buf = [0u8; 64];
     let r = sink.recv(&mut buf);
-    t.check("rule: a packet to the target is forwarded", matches!(r, Ok(16)), format_args!("{r:?}"));
+    t.check(
+        "rule: a packet to the target is forwarded",
+        matches!(r, Ok(16)),
+        format_args!("{r:?}"),
+    );
     t.errno("rule: del 7 (the rule stays)", main_control("del 7\n"), 0);
     let (ok, _) = rmmod();
-    t.check("rule: rmmod still refused with the rule but no table", !ok, "rmmod succeeded");
+    t.check(
+        "rule: rmmod still refused with the rule but no table",
+        !ok,
+        "rmmod succeeded",
+    );
     let (ok, out) = rules(7, "-D");
     t.check("rule: rule removed", ok, &out);
     let (ok, out) = rmmod();
@@ -234,36 +292,63 @@ fn forwarding_setup(t: &mut Checks, what: &str) -> Option<Sender> {
         })()
         .is_some()
         && rules(9, "-I").0;
-    t.check(&format!("{what}: table 9 with 50 forwarding targets and a rule"), ok, "");
+    t.check(
+        &format!("{what}: table 9 with 50 forwarding targets and a rule"),
+        ok,
+        "",
+    );
     ok.then(|| Sender::start(24000..24100))
 }
 
 fn unload_while_packets_flow(t: &mut Checks) {
     for round in 0..5 {
         let what = format!("unload while packets flow {round}");
-        let Some(sender) = forwarding_setup(t, &what) else { return };
+        let Some(sender) = forwarding_setup(t, &what) else {
+            return;
+        };
         let sink = UdpSocket::bind(std::net::SocketAddr::from((LO, SINK_PORT))).unwrap();
-        sink.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+        sink.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
         let mut buf = [0u8; 64];
         std::thread::sleep(Duration::from_millis(200));
-        t.check(&format!("{what}: packets are forwarded"), sink.recv(&mut buf).is_ok(), "nothing arrived");
+        t.check(
+            &format!("{what}: packets are forwarded"),
+            sink.recv(&mut buf).is_ok(),
+            "nothing arrived",
+        );
         let before = sender.sent();
         if round % 2 == 0 {
             // The order a daemon's shutdown uses: rule first, then the table.
             let (ok, out) = rules(9, "-D");
             t.check(&format!("{what}: rule removed while sending"), ok, &out);
-            t.errno(&format!("{what}: del 9 while sending"), main_control("del 9\n"), 0);
+            t.errno(
+                &format!("{what}: del 9 while sending"),
+                main_control("del 9\n"),
+                0,
+            );
         } else {
             // Table first: packets still hit the rule, which finds no table.
-            t.errno(&format!("{what}: del 9 while sending (rule still there)"), main_control("del 9\n"), 0);
+            t.errno(
+                &format!("{what}: del 9 while sending (rule still there)"),
+                main_control("del 9\n"),
+                0,
+            );
             std::thread::sleep(Duration::from_millis(100));
             let (ok, out) = rules(9, "-D");
             t.check(&format!("{what}: rule removed while sending"), ok, &out);
         }
         let (ok, out) = rmmod();
-        t.check(&format!("{what}: rmmod while the sender keeps sending"), ok, &out);
+        t.check(
+            &format!("{what}: rmmod while the sender keeps sending"),
+            ok,
+            &out,
+        );
         std::thread::sleep(Duration::from_millis(100));
-        t.check(&format!("{what}: the sender kept going"), sender.sent() > before, sender.sent());
+        t.check(
+            &format!("{what}: the sender kept going"),
+            sender.sent() > before,
+            sender.sent(),
+        );
         drop(sender);
         let (ok, out) = sh("modprobe xt_RTPENGINE");
         t.check(&format!("{what}: modprobe again"), ok, &out);
@@ -281,8 +366,16 @@ fn threads_on_one_fd(t: &mut Checks) {
     let (ok, out) = rules(11, "-I");
     t.check("threads: rule --id 11", ok, &out);
     // One open file shared by all threads (a second opener would get EBUSY).
-    let file = std::fs::OpenOptions::new().read(true).write(true).open(format!("{PROC_ROOT}/11/control")).expect("open 11/control");
-    t.errno("threads: second open of the same control → EBUSY", Control::open(11), EBUSY.0);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(format!("{PROC_ROOT}/11/control"))
+        .expect("open 11/control");
+    t.errno(
+        "threads: second open of the same control → EBUSY",
+        Control::open(11),
+        EBUSY.0,
+    );
     let fd = file.as_raw_fd();
     let sender = Sender::start(PORT..PORT + 1);
     let adds = Arc::new(AtomicU64::new(0));
@@ -297,9 +390,21 @@ fn threads_on_one_fd(t: &mut Checks) {
                     let op = (i as usize + n) % 5;
                     let (msg, read, allowed): (Message, bool, &[i32]) = match op {
                         0 | 1 => (Message::add_target(&target(PORT, 1)), false, &[0, EEXIST.0]),
-                        2 => (Message::add_destination(&dest(PORT, 0)), false, &[0, ENOENT.0, EBUSY.0]),
-                        3 => (Message::get_stats(cmd::GET_RESET_STATS, &Address::v4(LO, PORT)), true, &[0, ENOENT.0]),
-                        _ => (Message::del_target(&Address::v4(LO, PORT)), false, &[0, ENOENT.0]),
+                        2 => (
+                            Message::add_destination(&dest(PORT, 0)),
+                            false,
+                            &[0, ENOENT.0, EBUSY.0],
+                        ),
+                        3 => (
+                            Message::get_stats(cmd::GET_RESET_STATS, &Address::v4(LO, PORT)),
+                            true,
+                            &[0, ENOENT.0],
+                        ),
+                        _ => (
+                            Message::del_target(&Address::v4(LO, PORT)),
+                            false,
+                            &[0, ENOENT.0],
+                        ),
                     };
                     let mut buf = msg.as_bytes().to_vec();
                     // SAFETY: read/write on a fd kept open by the caller until all threads
@@ -311,7 +416,11 @@ fn threads_on_one_fd(t: &mut Checks) {
                             libc::write(fd, buf.as_ptr().cast(), buf.len())
                         }
                     };
-                    let e = if n < 0 { std::io::Error::last_os_error().raw_os_error().unwrap_or(-1) } else { 0 };
+                    let e = if n < 0 {
+                        std::io::Error::last_os_error().raw_os_error().unwrap_or(-1)
+                    } else {
+                        0
+                    };
                     if !allowed.contains(&e) {
                         bad.lock().unwrap().push(format!("op {op}: errno {e}"));
                     }

@@ -34,7 +34,11 @@ impl Checks {
     /// Checks that `r` failed with `errno` (0 = succeeded).
     pub fn errno<T: std::fmt::Debug>(&mut self, name: &str, r: std::io::Result<T>, errno: i32) {
         let got = rtpe_kctl::errno(&r);
-        self.check(name, got == errno, format_args!("expected errno {errno}, got {got} ({r:?})"));
+        self.check(
+            name,
+            got == errno,
+            format_args!("expected errno {errno}, got {got} ({r:?})"),
+        );
     }
 }
 
@@ -46,6 +50,20 @@ pub fn read_small(path: &str) -> String {
     match std::fs::File::open(path).and_then(|mut f| f.read(&mut buf)) {
         Ok(n) => String::from_utf8_lossy(&buf[..n]).into_owned(),
         Err(e) => format!("<{e}>"),
+    }
+}
+
+/// Polls `cond` until it holds or `timeout` has passed; whether it held.
+pub fn wait_until(timeout: std::time::Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 
@@ -84,7 +102,10 @@ pub fn fill_table(args: &[String]) -> ExitCode {
         d.output.src_addr = Address::v4([10, 0, 2, 1], 50000 + i);
         d.output.dst_addr = Address::v4([10, 0, 2, 2], 7000);
         d.output.encrypt = Srtp::plain();
-        if c.add_target(&t).and_then(|()| c.add_destination(&d)).is_err() {
+        if c.add_target(&t)
+            .and_then(|()| c.add_destination(&d))
+            .is_err()
+        {
             println!("error adding target {i}");
             return ExitCode::FAILURE;
         }

@@ -103,7 +103,9 @@ fn setns(fd: RawFd) -> io::Result<()> {
 /// A UDP socket bound to `addr` inside namespace `ns` (None = the root namespace).
 /// The socket stays in that namespace after the thread switches back.
 pub fn bind(ns: Option<&str>, addr: SocketAddr) -> io::Result<UdpSocket> {
-    let Some(ns) = ns else { return prepared(UdpSocket::bind(addr)?) };
+    let Some(ns) = ns else {
+        return prepared(UdpSocket::bind(addr)?);
+    };
     let home = open_ns("/proc/self/ns/net")?;
     let target = open_ns(&format!("/run/netns/{ns}"))?;
     setns(target)?;
@@ -127,7 +129,13 @@ fn prepared(s: UdpSocket) -> io::Result<UdpSocket> {
     };
     // SAFETY: setsockopt with a valid int option value.
     unsafe {
-        libc::setsockopt(fd, level, opt, (&one as *const libc::c_int).cast(), std::mem::size_of::<libc::c_int>() as u32)
+        libc::setsockopt(
+            fd,
+            level,
+            opt,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as u32,
+        )
     };
     Ok(s)
 }
@@ -145,7 +153,10 @@ pub fn recv(s: &UdpSocket) -> io::Result<Received> {
     let mut buf = vec![0u8; 2048];
     let mut name: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
     let mut control = [0u8; 128];
-    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
     // SAFETY: msghdr is plain data; all pointers set below refer to live buffers.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_name = (&mut name as *mut libc::sockaddr_storage).cast();
@@ -174,8 +185,13 @@ pub fn recv(s: &UdpSocket) -> io::Result<Received> {
             c = libc::CMSG_NXTHDR(&msg, c);
         }
     }
-    let from = sockaddr_to(&name).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad source"))?;
-    Ok(Received { data: buf, from, tos })
+    let from = sockaddr_to(&name)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad source"))?;
+    Ok(Received {
+        data: buf,
+        from,
+        tos,
+    })
 }
 
 fn sockaddr_to(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
@@ -183,12 +199,18 @@ fn sockaddr_to(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
         libc::AF_INET => {
             // SAFETY: the family says this storage holds a sockaddr_in.
             let a: &libc::sockaddr_in = unsafe { &*(ss as *const _ as *const libc::sockaddr_in) };
-            Some(SocketAddr::from((u32::from_be(a.sin_addr.s_addr).to_be_bytes(), u16::from_be(a.sin_port))))
+            Some(SocketAddr::from((
+                u32::from_be(a.sin_addr.s_addr).to_be_bytes(),
+                u16::from_be(a.sin_port),
+            )))
         }
         libc::AF_INET6 => {
             // SAFETY: the family says this storage holds a sockaddr_in6.
             let a: &libc::sockaddr_in6 = unsafe { &*(ss as *const _ as *const libc::sockaddr_in6) };
-            Some(SocketAddr::from((a.sin6_addr.s6_addr, u16::from_be(a.sin6_port))))
+            Some(SocketAddr::from((
+                a.sin6_addr.s6_addr,
+                u16::from_be(a.sin6_port),
+            )))
         }
         _ => None,
     }

@@ -4,10 +4,10 @@
 //! and the per-SSRC-slot packet index, plus a lock-free copy of the index for blist so
 //! the daemon can carry the ROC back to userspace.
 
-use crate::crypto::KernelCrypto;
 use crate::rtpengine_core::abi::{cipher, hmac, Srtp, MAX_SSRC};
 use crate::rtpengine_core::errno::{self, Errno};
 use crate::rtpengine_core::srtp::{IndexState, SrtpContext};
+use crate::srtp::crypto::KernelCrypto;
 use crate::stats_lock::StatsLock;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
@@ -31,7 +31,9 @@ impl SrtpState {
             index: StatsLock::new(IndexState::new(&params.last_index)),
             last_index: params.last_index.map(AtomicU64::new),
         };
-        KBox::new(state, GFP_KERNEL).map(Some).map_err(|_| errno::ENOMEM)
+        KBox::new(state, GFP_KERNEL)
+            .map(Some)
+            .map_err(|_| errno::ENOMEM)
     }
 
     /// Bytes encryption appends (MKI and tags).

@@ -5,6 +5,7 @@
 
 use crate::ffi::{self, Net};
 use crate::rtpengine_core::abi::{Address, AF_INET};
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings::sk_buff;
 
@@ -24,6 +25,20 @@ pub(crate) unsafe fn network_bytes<'a>(skb: *mut sk_buff) -> Option<&'a [u8]> {
     // SAFETY: the helper returned `len` readable bytes at `p`, owned by the skb that the
     // caller keeps alive and unchanged for the slice's lifetime.
     Some(unsafe { core::slice::from_raw_parts(p, len as usize) })
+}
+
+/// The network namespace a packet arrived in, borrowed for the hook call that
+/// handles it; replies are routed and sent in it.
+#[derive(Clone, Copy)]
+pub(crate) struct NetRef<'a>(NonNull<Net>, PhantomData<&'a Net>);
+
+impl NetRef<'_> {
+    /// # Safety
+    /// `net` must be the namespace netfilter passed with the packet being handled; the
+    /// handle must not outlive the hook call (netfilter keeps it alive until then).
+    pub(crate) unsafe fn from_raw(net: *mut Net) -> Option<Self> {
+        NonNull::new(net).map(|p| NetRef(p, PhantomData))
+    }
 }
 
 /// A packet being built; freed on drop unless sent.
@@ -69,11 +84,19 @@ impl OutPacket {
 
     /// Routes and sends the packet (its IP and UDP headers already written) from `src`
     /// to `dst` in namespace `net`. Returns the stack's error, if any.
-    pub(crate) fn send(self, net: *mut Net, src: &Address, dst: &Address, tos: u8) -> Result<(), i32> {
+    pub(crate) fn send(
+        self,
+        net: NetRef<'_>,
+        src: &Address,
+        dst: &Address,
+        tos: u8,
+    ) -> Result<(), i32> {
         let skb = self.skb.as_ptr();
+        let net = net.0.as_ptr();
         core::mem::forget(self);
-        // SAFETY: `net` is the namespace of the packet being processed (alive during the
-        // hook); `skb` is ours and the helper consumes it whatever the outcome.
+        // SAFETY: `net` is the namespace of the packet being processed, alive while the
+        // `NetRef` is (the hook call); `skb` is ours and the helper consumes it whatever
+        // the outcome.
         let ret = unsafe {
             if src.family == AF_INET {
                 let s = u32::from_ne_bytes([src.addr[0], src.addr[1], src.addr[2], src.addr[3]]);

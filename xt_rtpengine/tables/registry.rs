@@ -10,14 +10,14 @@
 //! only then drops its reference.
 
 use crate::ffi;
-use crate::proc::{self, ProcDir, S_IFDIR};
+use crate::proc::dir::ProcDir;
+use crate::proc::tree;
 use crate::rtpengine_core::abi::MAX_TABLES;
-use crate::targets::Targets;
-use core::fmt::Write;
+use crate::tables::targets::Targets;
+use core::ops::Deref;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use kernel::prelude::*;
-use kernel::str::CStr;
 use kernel::sync::{Arc, Mutex};
 
 pub(crate) const NUM_TABLES: usize = MAX_TABLES as usize;
@@ -26,8 +26,8 @@ pub(crate) const NUM_TABLES: usize = MAX_TABLES as usize;
 #[pin_data]
 pub(crate) struct Table {
     pub(crate) id: u32,
-    /// tgid of the process holding `N/control` open, 0 when none. Changed under
-    /// `Registry::tables` so that `del` and `open` cannot race.
+    /// tgid of the process holding `N/control` open, 0 when none. Set under
+    /// `Registry::tables` so that `del` and `open` cannot race; see `ControlClaim`.
     control_pid: AtomicU32,
     /// Open files holding this table (shown as the refcount in `status`).
     open_files: AtomicU32,
@@ -44,6 +44,49 @@ impl Table {
     }
     pub(crate) fn num_targets(&self) -> u32 {
         self.targets.len()
+    }
+}
+
+/// A table held by an open file: counted in the refcount `status` shows.
+pub(crate) struct TableRef(Arc<Table>);
+
+impl TableRef {
+    fn new(table: Arc<Table>) -> Self {
+        table.open_files.fetch_add(1, Ordering::Relaxed);
+        TableRef(table)
+    }
+}
+
+impl Deref for TableRef {
+    type Target = Table;
+
+    fn deref(&self) -> &Table {
+        &self.0
+    }
+}
+
+impl Drop for TableRef {
+    fn drop(&mut self) {
+        self.0.open_files.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The open `N/control` of a table: at most one exists per table, and `del` is refused
+/// while it does. A single store releases it: `del` and a second open read the owner
+/// under the registry's lock, and either sees the file open or closed, both consistent.
+pub(crate) struct ControlClaim(TableRef);
+
+impl Deref for ControlClaim {
+    type Target = Table;
+
+    fn deref(&self) -> &Table {
+        &self.0
+    }
+}
+
+impl Drop for ControlClaim {
+    fn drop(&mut self) {
+        self.0.control_pid.store(0, Ordering::Relaxed);
     }
 }
 
@@ -92,7 +135,10 @@ impl Registry {
 
     /// Makes `self` reachable from callbacks. Call before creating any /proc entry.
     pub(crate) fn install(self: Pin<&Self>) {
-        REGISTRY.store(self.get_ref() as *const Self as *mut Self, Ordering::Release);
+        REGISTRY.store(
+            self.get_ref() as *const Self as *mut Self,
+            Ordering::Release,
+        );
     }
 
     /// Undoes `install`; call after all callbacks are gone.
@@ -105,7 +151,9 @@ impl Registry {
         let idx = index(id)?;
         let mut dirs = self.dirs.lock();
         // Gone only while the module is being unloaded.
-        let Some(root) = dirs.root.as_ref() else { return Err(ENODEV) };
+        let Some(root) = dirs.root.as_ref() else {
+            return Err(ENODEV);
+        };
         let table = {
             let mut tables = self.tables.lock();
             if tables[idx].is_some() {
@@ -135,7 +183,7 @@ impl Registry {
             tables[idx] = Some(table.clone());
             table
         };
-        match create_table_dir(id, root) {
+        match tree::create_table_dir(id, root) {
             Ok(dir) => dirs.tables[idx] = Some(dir),
             Err(e) => {
                 drop(dirs);
@@ -192,12 +240,7 @@ impl Registry {
 
     /// Creates /proc/rtpengine with its `control` (0220) and `list` (0444).
     pub(crate) fn create_proc(&self) -> Result {
-        // Owned by proc_uid/proc_gid as in 10.5, so an unprivileged daemon can (re)create
-        // its own table.
-        let root = ProcDir::new(kernel::c_str!("rtpengine"), S_IFDIR | 0o555, None)?;
-        // SAFETY (both): the ops tables are statics defined in helpers.c.
-        root.create_file(kernel::c_str!("control"), 0o220, unsafe { &ffi::rtpe_main_control_ops }, 0)?;
-        root.create_file(kernel::c_str!("list"), 0o444, unsafe { &ffi::rtpe_main_list_ops }, 0)?;
+        let root = tree::create_root()?;
         self.dirs.lock().root = Some(root);
         Ok(())
     }
@@ -207,7 +250,10 @@ impl Registry {
     pub(crate) fn shutdown(&self) {
         let (root, tables) = {
             let mut dirs = self.dirs.lock();
-            (dirs.root.take(), core::mem::replace(&mut dirs.tables, [const { None }; NUM_TABLES]))
+            (
+                dirs.root.take(),
+                core::mem::replace(&mut dirs.tables, [const { None }; NUM_TABLES]),
+            )
         };
         // Outside the lock: a running `add`/`del` callback may be waiting for it.
         drop(tables);
@@ -218,20 +264,15 @@ impl Registry {
     }
 
     /// A counted reference to table `id`, for a file being opened.
-    pub(crate) fn get(&self, id: u32) -> Result<Arc<Table>> {
+    pub(crate) fn get(&self, id: u32) -> Result<TableRef> {
         let idx = index(id)?;
         let table = self.tables.lock()[idx].clone().ok_or(ENOENT)?;
-        table.open_files.fetch_add(1, Ordering::Relaxed);
-        Ok(table)
+        Ok(TableRef::new(table))
     }
 
-    /// Returns a reference taken with `get` or `claim_control`.
-    pub(crate) fn put(&self, table: Arc<Table>) {
-        table.open_files.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    /// Marks `N/control` as opened by `pid`; a second opener gets EBUSY.
-    pub(crate) fn claim_control(&self, id: u32, pid: u32) -> Result<Arc<Table>> {
+    /// Marks `N/control` as opened by `pid` until the claim is dropped; a second opener
+    /// gets EBUSY.
+    pub(crate) fn claim_control(&self, id: u32, pid: u32) -> Result<ControlClaim> {
         let idx = index(id)?;
         let tables = self.tables.lock();
         let table = tables[idx].as_ref().ok_or(ENOENT)?;
@@ -240,17 +281,7 @@ impl Registry {
         }
         // A pid of 0 would read as "closed"; tgids are never 0 for user processes.
         table.control_pid.store(pid.max(1), Ordering::Relaxed);
-        table.open_files.fetch_add(1, Ordering::Relaxed);
-        Ok(table.clone())
-    }
-
-    /// Closing `N/control`.
-    pub(crate) fn release_control(&self, table: Arc<Table>) {
-        {
-            let _tables = self.tables.lock();
-            table.control_pid.store(0, Ordering::Relaxed);
-        }
-        self.put(table);
+        Ok(ControlClaim(TableRef::new(table.clone())))
     }
 
     /// Ids of the existing tables, ascending.
@@ -283,19 +314,4 @@ fn index(id: u32) -> Result<usize> {
     } else {
         Err(EINVAL)
     }
-}
-
-/// `/proc/rtpengine/N` with `status`, `control`, `list`, `blist`, modes as in 10.5.
-fn create_table_dir(id: u32, root: &ProcDir) -> Result<ProcDir> {
-    let mut name = crate::rtpengine_core::proc_cmd::TextBuf::<12>::new();
-    write!(name, "{}\0", id).map_err(|_| EINVAL)?;
-    let name = CStr::from_bytes_with_nul(name.as_bytes())?;
-    let dir = ProcDir::new(name, S_IFDIR | proc::masked(0o555), Some(root))?;
-    let data = id as usize;
-    // SAFETY (all four): the ops tables are statics defined in helpers.c.
-    dir.create_file(kernel::c_str!("status"), 0o444, unsafe { &ffi::rtpe_status_ops }, data)?;
-    dir.create_file(kernel::c_str!("control"), 0o660, unsafe { &ffi::rtpe_control_ops }, data)?;
-    dir.create_file(kernel::c_str!("list"), 0o444, unsafe { &ffi::rtpe_list_ops }, data)?;
-    dir.create_file(kernel::c_str!("blist"), 0o444, unsafe { &ffi::rtpe_blist_ops }, data)?;
-    Ok(dir)
 }

@@ -7,7 +7,9 @@
 //! kernel allows for keyed cipher, shash and aead transforms.
 
 use crate::ffi;
-use crate::rtpengine_core::srtp::{AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running};
+use crate::rtpengine_core::srtp::{
+    AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running,
+};
 use core::ffi::c_void;
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
@@ -74,7 +76,10 @@ impl HmacSha1 for Hmac {
         if unsafe { ffi::rtpe_hmac_desc_size() } > DESC_BYTES {
             return Err(CryptoError::Backend);
         }
-        let mut r = HmacRunning { desc: MaybeUninit::uninit(), failed: false };
+        let mut r = HmacRunning {
+            desc: MaybeUninit::uninit(),
+            failed: false,
+        };
         // SAFETY: `desc` is large and aligned enough for a shash_desc of this transform
         // (checked above, and at allocation in helpers.c); init writes what it needs.
         let ret = unsafe { ffi::rtpe_hmac_init(self.0.as_ptr(), r.desc()) };
@@ -109,7 +114,14 @@ impl HmacSha1Running for HmacRunning {
 }
 
 impl Gcm {
-    fn crypt(&self, encrypt: bool, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &mut [u8; 16]) -> Result<(), CryptoError> {
+    fn crypt(
+        &self,
+        encrypt: bool,
+        iv: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &mut [u8; 16],
+    ) -> Result<(), CryptoError> {
         let aad_len = u32::try_from(aad.len()).map_err(|_| CryptoError::Backend)?;
         let len = u32::try_from(data.len()).map_err(|_| CryptoError::Backend)?;
         // SAFETY: `self.0` is a keyed synchronous gcm(aes); the buffers are valid for the
@@ -127,20 +139,33 @@ impl Gcm {
                 tag.as_mut_ptr(),
             )
         };
+        const TAG_MISMATCH: i32 = -(kernel::bindings::EBADMSG as i32);
         match ret {
             0 => Ok(()),
-            r if r == -74 => Err(CryptoError::AuthFailed), // EBADMSG
+            TAG_MISMATCH => Err(CryptoError::AuthFailed),
             _ => Err(CryptoError::Backend),
         }
     }
 }
 
 impl AesGcm for Gcm {
-    fn seal_in_place(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &mut [u8; 16]) -> Result<(), CryptoError> {
+    fn seal_in_place(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &mut [u8; 16],
+    ) -> Result<(), CryptoError> {
         self.crypt(true, iv, aad, data, tag)
     }
 
-    fn open_in_place(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8; 16]) -> Result<(), CryptoError> {
+    fn open_in_place(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8; 16],
+    ) -> Result<(), CryptoError> {
         let mut t = *tag;
         self.crypt(false, iv, aad, data, &mut t)
     }

@@ -5,18 +5,19 @@
 //!
 //! Each bucket is a singly linked list kept in address order (so a listing can resume
 //! after the last address it showed, whatever was added or deleted meanwhile). Writers
-//! publish with release stores; a deleted target is freed after an RCU grace period
-//! (`call_rcu`), so a packet that found it can finish with it.
+//! publish with release stores; a deleted target is freed by a work item queued with
+//! `queue_rcu_work`, which runs after an RCU grace period, so a packet that found it can
+//! finish with it (and in process context, where crypto transforms may be freed).
 
+use crate::ffi;
+use crate::rtpengine_core::abi::Address;
 use crate::rtpengine_core::abi::{
     DestinationInfo, ListEntry, OutputInfo, RtpStats, SsrcStats, Stats, StatsInfo, TargetInfo,
     MAX_PAYLOAD_TYPES, MAX_SSRC,
 };
 use crate::rtpengine_core::errno::{self, Errno};
 use crate::rtpengine_core::target::{cmp_address, hash_address, normalize, Slots};
-use crate::rtpengine_core::abi::Address;
-use crate::ffi;
-use crate::srtp_state::SrtpState;
+use crate::srtp::state::SrtpState;
 use crate::stats_lock::StatsLock;
 use core::cell::UnsafeCell;
 use core::cmp::Ordering as CmpOrdering;
@@ -79,11 +80,11 @@ pub(crate) struct Target {
     pub(crate) ssrc_stats: StatsLock<[SsrcStats; MAX_SSRC]>,
 }
 
-// SAFETY: the only non-`Sync` parts are the output cells and the RCU head. An output
+// SAFETY: the only non-`Sync` parts are the output cells and the `rcu_work`. An output
 // cell is written exactly once, under the table's mutex, before `unfilled` is released;
 // it is read either under that mutex or by the packet path after observing
-// `unfilled == 0` with acquire ordering, so reads never race with the write. The RCU
-// head is used only by `call_rcu` after the target is unreachable.
+// `unfilled == 0` with acquire ordering, so reads never race with the write. The
+// `rcu_work` is used only by `queue_rcu_work`, once, after the target is unreachable.
 unsafe impl Sync for Target {}
 // SAFETY: a `Target` owns plain data and kernel allocations that may be freed anywhere.
 unsafe impl Send for Target {}
@@ -93,7 +94,9 @@ impl Target {
         let n = info.num_destinations as usize;
         let mut outputs = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
         for _ in 0..n {
-            outputs.push(OutputSlot(UnsafeCell::new(None)), GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
+            outputs
+                .push(OutputSlot(UnsafeCell::new(None)), GFP_KERNEL)
+                .map_err(|_| errno::ENOMEM)?;
         }
         KBox::new(
             Target {
@@ -148,7 +151,10 @@ impl Target {
             ..Stats::default()
         };
         for (dst, src) in e.rtp_stats.iter_mut().zip(self.pt_counters.iter()) {
-            *dst = RtpStats { packets: src.packets.load(Ordering::Relaxed), bytes: src.bytes.load(Ordering::Relaxed) };
+            *dst = RtpStats {
+                packets: src.packets.load(Ordering::Relaxed),
+                bytes: src.bytes.load(Ordering::Relaxed),
+            };
         }
         if let Some(d) = &self.decrypt {
             e.target.decrypt.last_index = d.last_index();
@@ -167,7 +173,10 @@ impl Target {
 
 fn initial_ssrc_stats() -> [SsrcStats; MAX_SSRC] {
     // 10.5 starts the loss tracker with every bit set (nothing lost yet).
-    [SsrcStats { lost_bits: u32::MAX, ..SsrcStats::default() }; MAX_SSRC]
+    [SsrcStats {
+        lost_bits: u32::MAX,
+        ..SsrcStats::default()
+    }; MAX_SSRC]
 }
 
 impl OutputSlot {
@@ -180,12 +189,18 @@ impl OutputSlot {
 }
 
 /// Frees a target once no RCU reader can see it any more (workqueue, process context).
+///
+/// # Safety
+/// Called by the workqueue only, for the `rcu` work of a target queued by `del`.
 unsafe extern "C" fn free_target_work(work: *mut bindings::work_struct) {
     // SAFETY: `work` is the first field of the `rcu_work` in the `rcu` field of a
     // `Target` leaked from a `KBox` by `del` and queued once; after the grace period
     // nothing else refers to it.
     unsafe {
-        let t = work.cast::<u8>().sub(offset_of!(Target, rcu)).cast::<Target>();
+        let t = work
+            .cast::<u8>()
+            .sub(offset_of!(Target, rcu))
+            .cast::<Target>();
         drop(KBox::from_raw(t));
     }
 }
@@ -264,14 +279,20 @@ impl Targets {
     }
 
     /// ADD_TARGET with an already validated target.
-    pub(crate) fn add(&self, info: TargetInfo, decrypt: Option<KBox<SrtpState>>) -> Result<(), Errno> {
+    pub(crate) fn add(
+        &self,
+        info: TargetInfo,
+        decrypt: Option<KBox<SrtpState>>,
+    ) -> Result<(), Errno> {
         let target = Target::new(info, decrypt)?;
         let _guard = self.lock.lock();
         let (link, at) = self.position(&info.local);
         if matches!(at, Some(t) if cmp_address(&t.info.local, &info.local) == CmpOrdering::Equal) {
             return Err(errno::EEXIST);
         }
-        target.next.store(link.load(Ordering::Relaxed), Ordering::Relaxed);
+        target
+            .next
+            .store(link.load(Ordering::Relaxed), Ordering::Relaxed);
         // Release: the target's contents are visible before it is reachable.
         link.store(KBox::into_raw(target), Ordering::Release);
         self.count.fetch_add(1, Ordering::Relaxed);
@@ -308,9 +329,16 @@ impl Targets {
     }
 
     /// ADD_DESTINATION with a validated destination and its encryption state.
-    pub(crate) fn add_destination(&self, d: &DestinationInfo, encrypt: Option<KBox<SrtpState>>) -> Result<(), Errno> {
+    pub(crate) fn add_destination(
+        &self,
+        d: &DestinationInfo,
+        encrypt: Option<KBox<SrtpState>>,
+    ) -> Result<(), Errno> {
         self.with_target(&d.local, |t| {
-            let mut slots = Slots { filled: t.filled.load(Ordering::Relaxed), total: t.info.num_destinations };
+            let mut slots = Slots {
+                filled: t.filled.load(Ordering::Relaxed),
+                total: t.info.num_destinations,
+            };
             slots.check(d.num)?;
             let cell = t.outputs.get(d.num as usize).ok_or(errno::ERANGE)?;
             let mut info = d.output;

@@ -3,7 +3,8 @@
 //! A minimal safe wrapper around procfs: a directory handle that removes itself (and
 //! everything below it) when dropped, and file creation below such a directory.
 
-use crate::ffi::{self, ProcDirEntry, ProcOps};
+use super::adapter::{self, ProcFile};
+use crate::ffi::{self, ProcDirEntry};
 use core::ptr::NonNull;
 use kernel::ffi::c_void;
 use kernel::prelude::*;
@@ -36,20 +37,19 @@ impl ProcDir {
         Ok(dir)
     }
 
-    /// Creates file `name` in this directory, owned like the directory. The file lives
-    /// until the directory is dropped. `data` is handed back to the callbacks through
-    /// `pde_data`.
-    pub(crate) fn create_file(
-        &self,
-        name: &CStr,
-        mode: u16,
-        ops: &'static ProcOps,
-        data: usize,
-    ) -> Result {
-        // SAFETY: `name` is NUL-terminated, `self.0` is a live directory, `ops` is a
-        // static table in helpers.c, and `data` is an integer that is never dereferenced.
+    /// Creates file `name` of kind `T` in this directory, owned like the directory. The
+    /// file lives until the directory is dropped. `data` is handed to `T::open`.
+    pub(crate) fn create_file<T: ProcFile>(&self, name: &CStr, mode: u16, data: usize) -> Result {
+        // SAFETY: `name` is NUL-terminated, `self.0` is a live directory, the ops are a
+        // static table, and `data` is an integer that is never dereferenced.
         let pde = unsafe {
-            ffi::proc_create_data(name.as_char_ptr(), S_IFREG | mode, self.0.as_ptr(), ops, data as *mut c_void)
+            ffi::proc_create_data(
+                name.as_char_ptr(),
+                S_IFREG | mode,
+                self.0.as_ptr(),
+                adapter::ops::<T>(),
+                data as *mut c_void,
+            )
         };
         let pde = NonNull::new(pde).ok_or(ENOMEM)?;
         // SAFETY: `pde` is the live entry just created.
@@ -64,12 +64,6 @@ impl Drop for ProcDir {
         // here, once; `proc_remove` also removes the files created below it.
         unsafe { ffi::proc_remove(self.0.as_ptr()) };
     }
-}
-
-/// The value stored with a file by `create_file`, for a file being operated on.
-pub(crate) fn file_data(file: *mut kernel::bindings::file) -> usize {
-    // SAFETY: procfs only calls our callbacks with a live file of one of our entries.
-    unsafe { ffi::rtpe_file_pde_data(file) as usize }
 }
 
 /// `proc_mask` module parameter applied to a mode.

@@ -4,7 +4,8 @@
 //! and the per-packet entry point.
 
 use crate::ffi::{self, Net, XT_CONTINUE};
-use crate::forward;
+use crate::packet::forward;
+use crate::packet::skb::NetRef;
 use crate::rtpengine_core::abi::MAX_TABLES;
 use crate::tables::registry;
 use kernel::bindings::sk_buff;
@@ -37,7 +38,11 @@ impl Drop for Registration {
 #[no_mangle]
 extern "C" fn rtpe_target_check(id: u32) -> c_int {
     if id >= MAX_TABLES {
-        pr_err!("invalid table id {} in RTPENGINE rule (valid: 0..{})\n", id, MAX_TABLES - 1);
+        pr_err!(
+            "invalid table id {} in RTPENGINE rule (valid: 0..{})\n",
+            id,
+            MAX_TABLES - 1
+        );
         return EINVAL.to_errno();
     }
     0
@@ -45,15 +50,27 @@ extern "C" fn rtpe_target_check(id: u32) -> c_int {
 
 /// The target: called for every packet matched by an RTPENGINE rule, in softirq
 /// context under `rcu_read_lock`.
+///
+/// # Safety
+/// Called by helpers.c's x_tables target only, with netfilter's packet and namespace.
 #[no_mangle]
-extern "C" fn rtpe_target(skb: *mut sk_buff, net: *mut Net, id: u32, family: u8) -> u32 {
+unsafe extern "C" fn rtpe_target(skb: *mut sk_buff, net: *mut Net, id: u32, family: u8) -> u32 {
     if family != ffi::NFPROTO_IPV4 && family != ffi::NFPROTO_IPV6 {
         return XT_CONTINUE;
     }
-    let Some(reg) = registry() else { return XT_CONTINUE };
+    let Some(reg) = registry() else {
+        return XT_CONTINUE;
+    };
     // SAFETY: netfilter calls targets inside an RCU read-side section; the table
     // reference is used only within this call.
-    let Some(table) = (unsafe { reg.published(id) }) else { return XT_CONTINUE };
-    // SAFETY: `skb` and `net` are netfilter's for this packet; we are under its RCU lock.
+    let Some(table) = (unsafe { reg.published(id) }) else {
+        return XT_CONTINUE;
+    };
+    // SAFETY: `net` is the namespace netfilter passed with this packet; the handle is
+    // used only within this call.
+    let Some(net) = (unsafe { NetRef::from_raw(net) }) else {
+        return XT_CONTINUE;
+    };
+    // SAFETY: `skb` is netfilter's packet; we are under its RCU read lock.
     unsafe { forward::packet(skb, net, table, family) }
 }

@@ -1,25 +1,62 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Binary messages on `/proc/rtpengine/N/control` (rtpengine 10.5 layout).
-//! write() executes a message; read() executes the message found in the read buffer and
-//! writes the (possibly updated) message back.
+//! `/proc/rtpengine/N/control`: binary messages (rtpengine 10.5 layout). One process at
+//! a time may have it open. write() executes a message; read() executes the message
+//! found in the read buffer and writes the (possibly updated) message back.
 
-use crate::rtpengine_core::abi::{cmd, Message, Pod, Srtp, MESSAGE_SIZE};
-use crate::srtp_state::SrtpState;
-use crate::rtpengine_core::target;
-use crate::rtpengine_core::errno::{self, Errno};
-use crate::rtpengine_core::validate;
+use super::adapter::{Positioning, ProcFile};
 use crate::boxed;
-use crate::tables::Table;
+use crate::rtpengine_core::abi::{cmd, Message, Pod, MESSAGE_SIZE};
+use crate::rtpengine_core::errno::{self, Errno};
+use crate::rtpengine_core::srtp::Suite;
+use crate::rtpengine_core::target;
+use crate::rtpengine_core::validate;
+use crate::srtp::state::SrtpState;
+use crate::tables::registry::ControlClaim;
+use crate::tables::{registry, Table};
 use kernel::prelude::*;
 use kernel::uaccess::UserSlice;
 
-fn neg(e: Errno) -> isize {
-    -(e.0 as isize)
+pub(crate) struct ControlFile;
+
+#[vtable]
+impl ProcFile for ControlFile {
+    type Open = ControlClaim;
+    const POSITIONING: Positioning = Positioning::Stream;
+
+    fn open(data: usize) -> Result<impl PinInit<ControlClaim, Error>> {
+        let id = u32::try_from(data).map_err(|_| EINVAL)?;
+        let tgid = current!().group_leader().pid() as u32;
+        registry().ok_or(ENODEV)?.claim_control(id, tgid)
+    }
+
+    fn write(
+        table: &ControlClaim,
+        buf: UserSlice,
+        len: usize,
+        _pos: Option<&mut i64>,
+    ) -> Result<usize> {
+        handle(table, buf, len, false).map_err(to_error)
+    }
+
+    /// A read executes too: the request is taken from the read buffer, the answer
+    /// written back.
+    fn read(
+        table: &ControlClaim,
+        buf: UserSlice,
+        len: usize,
+        _pos: Option<&mut i64>,
+    ) -> Result<usize> {
+        handle(table, buf, len, true).map_err(to_error)
+    }
+}
+
+fn to_error(e: Errno) -> Error {
+    Error::from_errno(-e.0)
 }
 
 /// Executes one control-file read or write of `len` bytes at `user`.
-pub(crate) fn handle(table: &Table, user: UserSlice, len: usize, is_read: bool) -> isize {
+fn handle(table: &Table, user: UserSlice, len: usize, is_read: bool) -> Result<usize, Errno> {
     if let Err(e) = validate::control_len(len) {
         if e == errno::EIO && ratelimit() {
             pr_warn!(
@@ -30,23 +67,20 @@ pub(crate) fn handle(table: &Table, user: UserSlice, len: usize, is_read: bool) 
                 MESSAGE_SIZE
             );
         }
-        return neg(e);
+        return Err(e);
     }
     let (mut reader, mut writer) = user.reader_writer();
-    let mut msg = match boxed::zeroed::<Message>() {
-        Ok(m) => m,
-        Err(_) => return neg(errno::ENOMEM),
-    };
-    if reader.read_slice(msg.as_bytes_mut()).is_err() {
-        return neg(errno::EFAULT);
+    let mut msg = boxed::zeroed::<Message>().map_err(|_| errno::ENOMEM)?;
+    reader
+        .read_slice(msg.as_bytes_mut())
+        .map_err(|_| errno::EFAULT)?;
+    execute(table, &mut msg, is_read)?;
+    if is_read {
+        writer
+            .write_slice(&msg.as_bytes()[..MESSAGE_SIZE])
+            .map_err(|_| errno::EFAULT)?;
     }
-    if let Err(e) = execute(table, &mut msg, is_read) {
-        return neg(e);
-    }
-    if is_read && writer.write_slice(&msg.as_bytes()[..MESSAGE_SIZE]).is_err() {
-        return neg(errno::EFAULT);
-    }
-    len as isize
+    Ok(len)
 }
 
 fn ratelimit() -> bool {
@@ -72,7 +106,7 @@ fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno>
             r
         }
         cmd::ADD_TARGET => {
-            let t = target::prepare_target(&msg.target(), crypto_supported)?;
+            let t = target::prepare_target(&msg.target(), Suite::implements)?;
             let decrypt = SrtpState::new(&t.decrypt)?;
             table.targets.add(t, decrypt)
         }
@@ -85,7 +119,7 @@ fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno>
         }
         cmd::ADD_DESTINATION => {
             let d = msg.destination();
-            target::validate_destination(&d, crypto_supported)?;
+            target::validate_destination(&d, Suite::implements)?;
             let encrypt = SrtpState::new(&d.output.encrypt)?;
             table.targets.add_destination(&d, encrypt)
         }
@@ -108,10 +142,4 @@ fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno>
         cmd::DEL_CALL | cmd::PACKET => Err(errno::ENOENT),
         _ => Err(errno::EINVAL),
     }
-}
-
-/// Every cipher and hmac of 10.5 is supported; key lengths are checked when the SRTP
-/// context is built (`SrtpState::new`).
-fn crypto_supported(_: &Srtp) -> bool {
-    true
 }
