@@ -163,12 +163,12 @@ fn openssl_s_server_agrees_on_exported_keys() {
     let dir = Scratch::new("s_server");
     let (tool, cert_path, key_path) = tool_cert(&dir);
     let ours = Certificate::generate(&CertParams::default(), SystemTime::now()).unwrap();
-    // A free port for s_server: bind, note, release (it binds right after).
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A free port for s_server: bind, note, release (it binds right after). Taken
+    // below the kernel's ephemeral range, so that no bind to port 0 elsewhere in
+    // this run can be handed the same port in between.
+    let port = (24000..24500)
+        .find(|p| UdpSocket::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free UDP port in 24000..24500");
     let mut child = Command::new("openssl")
         .args(["s_server", "-dtls1_2", "-accept"])
         .arg(format!("127.0.0.1:{port}"))
