@@ -173,7 +173,7 @@ fn webrtc_to_sip_matches_rtpengine_10_5() {
         }
         d.request(&delete(&call_id, "browser-tag"));
     }
-    assert!(compared >= 20, "only {compared} recorded exchanges found");
+    assert!(compared >= 22, "only {compared} recorded exchanges found");
     assert!(
         differ.is_empty(),
         "{} of {compared} differ:\n{}",

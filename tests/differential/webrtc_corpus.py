@@ -250,6 +250,8 @@ CASES = {
     "chrome-to-sip-savp": call(variant(TO_SIP, transport_protocol="RTP/SAVP"), TO_BROWSER),
     # The answer toward the browser with no flags (Kamailio without options).
     "chrome-to-sip-answer-bare": call(TO_SIP, {}),
+    # ICE kept toward the SIP side with the ng flag trickle-ICE.
+    "chrome-to-sip-trickle-flag": call(variant(TO_SIP, ICE="force", flags=["trickle-ICE"]), TO_BROWSER),
     # Chrome's offer without a=ice-options:trickle: 0.0.0.0 is a hold for 10.5.
     "chrome-no-trickle-to-sip": call(TO_SIP, TO_BROWSER, PHONE_ANSWER,
                                      CHROME_OFFER.replace("a=ice-options:trickle\r\n", "")),

@@ -66,6 +66,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     mid,
                 };
                 let mut plan = self.media_plan(ours, choice);
+                plan.trickle_ice |= f.trickle_ice;
                 if let Some(ip) = f.media_address {
                     plan.address = ip;
                 }
