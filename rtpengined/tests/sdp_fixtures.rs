@@ -233,6 +233,8 @@ fn plan_for(
                     _ if session.has_ice() => Some(ice_advert(fx, index)?),
                     _ => None,
                 },
+                // The receiver sent no SDP yet in any of these calls.
+                trickle_ice: false,
                 crypto: None,
             },
             Some((ofx, osession)) => {
@@ -274,6 +276,7 @@ fn plan_for(
                         _ if osession.has_ice() => Some(ice_advert(fx, index)?),
                         _ => None,
                     },
+                    trickle_ice: osession.trickle_ice(index),
                     crypto: None,
                 }
             }

@@ -59,6 +59,8 @@ pub struct Media {
     pub direction: Direction,
     /// This side's SDP carried ICE.
     pub ice: bool,
+    /// This side's SDP did trickle ICE (`Session::trickle_ice`).
+    pub trickle_ice: bool,
     /// Our ICE credentials towards this side (stable across re-offers).
     pub ice_ufrag: String,
     pub ice_pwd: String,

@@ -208,6 +208,7 @@ fn media(m: &Media) -> Owned {
         .with("rtcp-mux", flag(m.rtcp_mux))
         .with("direction", m.direction.as_attribute())
         .with("ice", flag(m.ice))
+        .with("trickle-ice", flag(m.trickle_ice))
         .with("ice-ufrag", m.ice_ufrag.as_str())
         .with("ice-pwd", m.ice_pwd.as_str())
         .with(
@@ -463,6 +464,8 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
         direction: Direction::from_attribute(&direction)
             .ok_or_else(|| format!("direction: {direction}"))?,
         ice: d.flag("ice")?,
+        // Absent in calls saved before trickle ICE was tracked.
+        trickle_ice: d.0.get("trickle-ice").is_some() && d.flag("trickle-ice")?,
         ice_ufrag: d.text("ice-ufrag")?,
         ice_pwd: d.text("ice-pwd")?,
         ice_alternates,

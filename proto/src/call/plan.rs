@@ -66,6 +66,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     mid,
                 };
                 let mut plan = self.media_plan(ours, choice);
+                plan.trickle_ice |= f.trickle_ice;
                 if let Some(ip) = f.media_address {
                     plan.address = ip;
                 }
@@ -182,6 +183,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         plan.formats = choice.formats;
         plan.ptime = choice.ptime;
         plan.mid = choice.mid;
+        plan.trickle_ice = ours.trickle_ice;
         plan.ice = choice.ice.then(|| IceAdvert {
             ufrag: ours.ice_ufrag.clone(),
             pwd: ours.ice_pwd.clone(),
@@ -265,9 +267,10 @@ fn remembered_ptime(call: &Call, i: usize) -> Option<u32> {
     call.ptimes.get(i).copied().flatten()
 }
 
-/// A peer on hold (`c=` 0.0.0.0 / `::`) keeps that address unless we do ICE with it.
+/// A peer on hold (`c=` 0.0.0.0 / `::`) keeps that address unless we do ICE
+/// with it or it is a trickle-ICE peer's placeholder (a browser's offer).
 fn hold_address(session: &Session, i: usize, plan: &mut MediaPlan) {
-    if plan.ice.is_some() {
+    if plan.ice.is_some() || session.trickle_ice_placeholder(i) {
         return;
     }
     if let Some(c) = session.connection_for(i) {

@@ -402,6 +402,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             media.mid = section.mid.clone();
             media.direction = session.direction_for(i);
             media.ice = section.has_ice() || session.ice;
+            media.trickle_ice = session.trickle_ice(i);
             media.mux_offered = section.rtcp_mux;
             if let (Some(rtp), Some(rtcp)) = (media.rtp.as_mut(), media.rtcp.as_mut()) {
                 rtp.endpoint = endpoint_ip.map(|ip| SocketAddr::new(ip, section.port));
@@ -760,6 +761,7 @@ fn new_media(
         rtcp_mux: false,
         direction: sdp::Direction::SendRecv,
         ice: false,
+        trickle_ice: false,
         // Our ICE credentials towards this side, stable for the call's lifetime.
         ice_ufrag: random_token(rng, 8),
         ice_pwd: random_token(rng, 26),

@@ -9,7 +9,7 @@ use super::effect::{Effect, NoStats, StreamConfig};
 use super::interface::Interface;
 use super::ports::RangeCursor;
 use super::{Deleted, Expiry, Now, Registry, Settings};
-use crate::ng::flags::Flags;
+use crate::ng::flags::{Flags, IceMode};
 
 fn settings() -> Settings {
     Settings {
@@ -635,4 +635,28 @@ fn the_injected_rng_decides_keys_and_ice_credentials() {
     assert!(differing("a=crypto:"));
     assert!(differing("a=ice-ufrag:"));
     assert!(differing("a=ice-pwd:"));
+}
+
+#[test]
+fn browser_offer_at_zero_address_with_trickle_is_not_a_hold() {
+    let mut r = reg();
+    let now = clock();
+    let browser = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+                   m=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\n\
+                   a=candidate:1 1 udp 2122260223 192.0.2.9 46243 typ host\r\n\
+                   a=ice-ufrag:Oyef\r\na=ice-pwd:7ZwpNkjTPFuZpGl4Ub2pLmI3\r\n\
+                   a=ice-options:trickle\r\na=rtcp-mux\r\na=sendrecv\r\n";
+    let mut f = flags("t", "a", None, browser.into());
+    f.ice = IceMode::Remove;
+    f.transport_protocol = Some("RTP/AVP".into());
+    let offer = r.offer(&f, &now).unwrap().sdp.unwrap();
+    assert!(offer.contains("c=IN IP4 127.0.0.1\r\n"), "{offer}");
+    assert!(offer.contains("a=sendrecv\r\n"), "{offer}");
+    // The answer toward the browser: ICE with trickle lines.
+    let out = r
+        .answer(&flags("t", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let answer = out.sdp.unwrap();
+    assert!(answer.contains("a=ice-options:trickle\r\n"), "{answer}");
+    assert!(answer.ends_with("a=end-of-candidates\r\n"), "{answer}");
 }

@@ -103,6 +103,9 @@ pub struct Flags {
     pub strip_extmap: bool,
     /// Flag `generate-mid`: give offered media without `a=mid` one (`index + 1`).
     pub generate_mid: bool,
+    /// Flag `trickle-ICE`: an offer's receiver is taken for a trickle-ICE peer
+    /// (`a=ice-options:trickle` and `a=end-of-candidates` with our ICE).
+    pub trickle_ice: bool,
     /// `ICE-lite` key (any value but `off`): advertise ice-lite.
     pub ice_lite: bool,
     pub fatal: bool,
@@ -223,7 +226,6 @@ const UNIMPLEMENTED_FLAGS: &[&str] = &[
     "directional",
     "debug",
     "ICE-reject",
-    "trickle-ICE",
     "block-short",
     "block-egress",
     "egress",
@@ -452,6 +454,7 @@ impl Flags {
             "original-sendrecv" => self.original_sendrecv = true,
             "strip-extmap" => self.strip_extmap = true,
             "generate-mid" => self.generate_mid = true,
+            "trickle-ICE" | "trickle-ice" => self.trickle_ice = true,
             "fatal" => self.fatal = true,
             "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP"
             | "UDP/TLS/RTP/SAVPF" => self.apply_transport(flag),

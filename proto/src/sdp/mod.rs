@@ -56,11 +56,17 @@
 //!   from RFC 3551, a dynamic type without rtpmap gets `<pt> /0`, channel count
 //!   1 is dropped) then its *last* `a=fmtp` then its `a=rtcp-fb`, then the
 //!   direction (always, also for non-RTP such as `udptl`), `a=rtcp`,
-//!   `a=rtcp-mux`, `a=ptime`, `a=ice-ufrag`, `a=ice-pwd`, candidates,
-//!   `a=end-of-candidates` if the SDP had it. Codec attributes of payload types
+//!   `a=rtcp-mux`, `a=ptime`, `a=ice-ufrag`, `a=ice-pwd`, `a=ice-options:trickle`
+//!   (toward a trickle-ICE peer), candidates, `a=end-of-candidates` if the SDP
+//!   had it or the peer does trickle ICE. Codec attributes of payload types
 //!   not in `m=` are dropped. Rejected sections (port 0) get only `a=mid`.
 //! - A peer at `0.0.0.0`/`::` is on hold: its address is kept and recv is
-//!   taken out of its direction (sendrecv → sendonly, recvonly → inactive).
+//!   taken out of its direction (sendrecv → sendonly, recvonly → inactive);
+//!   unless it does trickle ICE (`Session::trickle_ice`: an ICE ufrag and a
+//!   *media-level* `a=ice-options:trickle`, as Chrome writes): then it is not
+//!   a hold, and with port 9 (RFC 8840's "no candidate yet") our own address
+//!   is advertised. Firefox's session-level trickle option does not count
+//!   (recorded in rtpengined/tests/fixtures/webrtc).
 //! - Malformed `a=rtpmap` (no clock rate, two spaces) and `a=ptime` are kept
 //!   as unknown lines; `a=rtcp:<anything>` is dropped but one whose address
 //!   part is not ` IN IP4|IP6 <ip>` is kept; trailing blanks after the

@@ -69,6 +69,7 @@ impl MediaPlan {
             direction: None,
             ptime: None,
             ice: None,
+            trickle_ice: false,
             crypto: None,
         }
     }
@@ -102,6 +103,9 @@ pub struct MediaPlan {
     pub mid: Option<String>,
     /// Our ICE to advertise (ICE force, or default with an ICE peer); `None` strips ICE.
     pub ice: Option<IceAdvert>,
+    /// The peer does trickle ICE: with `ice`, print `a=ice-options:trickle`
+    /// and `a=end-of-candidates` (we send all our candidates at once).
+    pub trickle_ice: bool,
     /// SDES: our `a=crypto` values (after `a=crypto:`), replacing the SDP's;
     /// `None` leaves the SDP's crypto lines where they are.
     pub crypto: Option<Vec<String>>,

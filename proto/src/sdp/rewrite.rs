@@ -188,11 +188,15 @@ fn write_media(
     if let Some(ice) = &plan.ice {
         out.add(&format!("a=ice-ufrag:{}", ice.ufrag));
         out.add(&format!("a=ice-pwd:{}", ice.pwd));
+        if plan.trickle_ice {
+            out.add("a=ice-options:trickle");
+        }
         for candidate in &ice.candidates {
             out.add(&format!("a=candidate:{}", candidate.to_value()));
         }
     }
-    if media.end_of_candidates {
+    // rtpengine ends our candidates for a trickle peer, and keeps the SDP's own end mark.
+    if (plan.ice.is_some() && plan.trickle_ice) || media.end_of_candidates {
         out.add("a=end-of-candidates");
     }
 }

@@ -99,6 +99,8 @@ pub struct MediaSection {
     /// Raw values of `a=candidate:` lines.
     pub ice_candidates: Vec<String>,
     pub end_of_candidates: bool,
+    /// A media-level `a=ice-options` naming `trickle` (see [`Session::trickle_ice`]).
+    pub ice_options_trickle: bool,
     /// Raw values of `a=crypto:` lines, for SRTP later.
     pub crypto: Vec<String>,
     pub rtpmaps: Vec<RtpMap>,
@@ -150,6 +152,8 @@ pub struct Session {
     pub direction: Option<Direction>,
     /// Session-level ICE: any of ice-ufrag/ice-pwd/ice-lite/candidate present.
     pub ice: bool,
+    /// Session-level `a=ice-ufrag` (which stands for every media without its own).
+    pub ice_ufrag: bool,
     pub media: Vec<MediaSection>,
     pub(crate) lines: Vec<Line>,
     /// Number of lines before the first `m=`.
@@ -199,6 +203,7 @@ impl Session {
             connection: None,
             direction: None,
             ice: false,
+            ice_ufrag: false,
             media: Vec::new(),
             lines,
             session_lines,
@@ -212,9 +217,11 @@ impl Session {
                     let (name, value) = split_attribute(&text[line.value.clone()]);
                     match classify(name, value) {
                         AttrKind::Direction => session.direction = Direction::from_attribute(name),
-                        AttrKind::IceUfrag | AttrKind::IcePwd | AttrKind::Candidate => {
-                            session.ice = true
+                        AttrKind::IceUfrag => {
+                            session.ice = true;
+                            session.ice_ufrag = true;
                         }
+                        AttrKind::IcePwd | AttrKind::Candidate => session.ice = true,
                         AttrKind::IceOther if name == "ice-lite" => session.ice = true,
                         _ => {}
                     }
@@ -244,7 +251,8 @@ impl Session {
     /// The direction rtpengine 10.5 uses for a media section: a session-level
     /// direction attribute wins over the media's own; none means sendrecv; and
     /// a peer at `0.0.0.0`/`::` does not receive (sendrecv becomes sendonly,
-    /// recvonly becomes inactive).
+    /// recvonly becomes inactive) unless it does trickle ICE, where that
+    /// address only says "candidates follow" (RFC 8840), as in a browser's offer.
     pub fn direction_for(&self, media: usize) -> Direction {
         let declared = self
             .direction
@@ -253,6 +261,7 @@ impl Session {
         if self
             .connection_for(media)
             .is_some_and(Connection::is_unspecified)
+            && !self.trickle_ice(media)
         {
             return match declared {
                 Direction::SendRecv => Direction::SendOnly,
@@ -261,6 +270,27 @@ impl Session {
             };
         }
         declared
+    }
+
+    /// Whether media `media` does trickle ICE, as rtpengine 10.5 decides it: it
+    /// has an `a=ice-ufrag` (its own or the session's) and its own
+    /// `a=ice-options` names trickle. (10.5 would also take `c=` 0.0.0.0 with
+    /// port 9 for trickle, but looks before it has read the address, so it
+    /// never does; neither do we.)
+    pub fn trickle_ice(&self, media: usize) -> bool {
+        self.media
+            .get(media)
+            .is_some_and(|m| m.ice_options_trickle && (m.ice_ufrag.is_some() || self.ice_ufrag))
+    }
+
+    /// `c=` 0.0.0.0/`::` with port 9 from a trickle-ICE peer: the address of
+    /// "no candidate yet" (RFC 8840), not a hold, so we advertise our own address.
+    pub fn trickle_ice_placeholder(&self, media: usize) -> bool {
+        self.trickle_ice(media)
+            && self.media[media].port == 9
+            && self
+                .connection_for(media)
+                .is_some_and(Connection::is_unspecified)
     }
 
     /// Whether the offer/answer carries ICE (session or any media).
@@ -373,6 +403,7 @@ fn parse_media(text: &str, lines: &[Line], range: Range<usize>) -> Result<MediaS
         ice_pwd: None,
         ice_candidates: Vec::new(),
         end_of_candidates: false,
+        ice_options_trickle: false,
         crypto: Vec::new(),
         rtpmaps: Vec::new(),
         fmtps: Vec::new(),
@@ -418,6 +449,9 @@ fn parse_media_attribute(media: &mut MediaSection, attr: &str) {
         AttrKind::IcePwd => media.ice_pwd = Some(value.to_string()),
         AttrKind::Candidate => media.ice_candidates.push(value.to_string()),
         AttrKind::EndOfCandidates => media.end_of_candidates = true,
+        AttrKind::IceOther if name == "ice-options" => {
+            media.ice_options_trickle |= value.contains("trickle")
+        }
         AttrKind::Crypto => media.crypto.push(value.to_string()),
         _ => {}
     }

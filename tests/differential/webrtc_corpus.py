@@ -1,0 +1,260 @@
+"""WebRTC <-> SIP offer/answer cases recorded against rtpengine 10.5
+(see record_webrtc_fixtures.py).
+
+The browser offer follows what Chrome writes (JSEP, RFC 8829; unified plan):
+audio and video BUNDLEd on one transport, rtcp-mux, trickle ICE with a host and
+a server-reflexive candidate per m-line, a sha-256 fingerprint, setup:actpass,
+header extensions, msid and ssrc lines. The SIP side answers with plain
+RTP/AVP, one port per m-line, as a phone does.
+"""
+
+
+def sdp(*lines):
+    return "".join(line + "\r\n" for line in lines)
+
+
+FINGERPRINT = ("a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:"
+               "DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08")
+
+CHROME_OFFER = sdp(
+    "v=0",
+    "o=- 4215775240449105457 2 IN IP4 127.0.0.1",
+    "s=-",
+    "t=0 0",
+    "a=group:BUNDLE 0 1",
+    "a=extmap-allow-mixed",
+    "a=msid-semantic: WMS 3mmBYcmIXo2RVIcaPBmRIf2X8uoOE6Jq5bD5",
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126",
+    "c=IN IP4 0.0.0.0",
+    "a=rtcp:9 IN IP4 0.0.0.0",
+    "a=candidate:1467250027 1 udp 2122260223 192.168.1.10 46243 typ host generation 0 network-id 1",
+    "a=candidate:435653019 1 udp 1686052607 203.0.113.7 46243 typ srflx raddr 192.168.1.10 rport 46243 "
+    "generation 0 network-id 1",
+    "a=ice-ufrag:Oyef",
+    "a=ice-pwd:7ZwpNkjTPFuZpGl4Ub2pLmI3",
+    "a=ice-options:trickle",
+    FINGERPRINT,
+    "a=setup:actpass",
+    "a=mid:0",
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+    "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+    "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+    "a=sendrecv",
+    "a=msid:3mmBYcmIXo2RVIcaPBmRIf2X8uoOE6Jq5bD5 0b2bf9ab-0b70-4b5e-a0c4-b3c1f6e2f1a0",
+    "a=rtcp-mux",
+    "a=rtpmap:111 opus/48000/2",
+    "a=rtcp-fb:111 transport-cc",
+    "a=fmtp:111 minptime=10;useinbandfec=1",
+    "a=rtpmap:63 red/48000/2",
+    "a=fmtp:63 111/111",
+    "a=rtpmap:9 G722/8000",
+    "a=rtpmap:0 PCMU/8000",
+    "a=rtpmap:8 PCMA/8000",
+    "a=rtpmap:13 CN/8000",
+    "a=rtpmap:110 telephone-event/48000",
+    "a=rtpmap:126 telephone-event/8000",
+    "a=ssrc:3021835906 cname:zn4Hh4yNYmkDnrWZ",
+    "a=ssrc:3021835906 msid:3mmBYcmIXo2RVIcaPBmRIf2X8uoOE6Jq5bD5 0b2bf9ab-0b70-4b5e-a0c4-b3c1f6e2f1a0",
+    "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103",
+    "c=IN IP4 0.0.0.0",
+    "a=rtcp:9 IN IP4 0.0.0.0",
+    "a=candidate:1467250027 1 udp 2122260223 192.168.1.10 46243 typ host generation 0 network-id 1",
+    "a=candidate:435653019 1 udp 1686052607 203.0.113.7 46243 typ srflx raddr 192.168.1.10 rport 46243 "
+    "generation 0 network-id 1",
+    "a=ice-ufrag:Oyef",
+    "a=ice-pwd:7ZwpNkjTPFuZpGl4Ub2pLmI3",
+    "a=ice-options:trickle",
+    FINGERPRINT,
+    "a=setup:actpass",
+    "a=mid:1",
+    "a=extmap:14 urn:ietf:params:rtp-hdrext:toffset",
+    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+    "a=extmap:13 urn:3gpp:video-orientation",
+    "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+    "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+    "a=sendrecv",
+    "a=msid:3mmBYcmIXo2RVIcaPBmRIf2X8uoOE6Jq5bD5 6a2c9f7e-5d1b-4c7f-9a3e-2b8d4e6f1c22",
+    "a=rtcp-mux",
+    "a=rtcp-rsize",
+    "a=rtpmap:96 VP8/90000",
+    "a=rtcp-fb:96 goog-remb",
+    "a=rtcp-fb:96 transport-cc",
+    "a=rtcp-fb:96 ccm fir",
+    "a=rtcp-fb:96 nack",
+    "a=rtcp-fb:96 nack pli",
+    "a=rtpmap:97 rtx/90000",
+    "a=fmtp:97 apt=96",
+    "a=rtpmap:102 H264/90000",
+    "a=rtcp-fb:102 goog-remb",
+    "a=rtcp-fb:102 transport-cc",
+    "a=rtcp-fb:102 ccm fir",
+    "a=rtcp-fb:102 nack",
+    "a=rtcp-fb:102 nack pli",
+    "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+    "a=rtpmap:103 rtx/90000",
+    "a=fmtp:103 apt=102",
+    "a=ssrc-group:FID 1862479474 2919553426",
+    "a=ssrc:1862479474 cname:zn4Hh4yNYmkDnrWZ",
+    "a=ssrc:1862479474 msid:3mmBYcmIXo2RVIcaPBmRIf2X8uoOE6Jq5bD5 6a2c9f7e-5d1b-4c7f-9a3e-2b8d4e6f1c22",
+    "a=ssrc:2919553426 cname:zn4Hh4yNYmkDnrWZ",
+    "a=ssrc:2919553426 msid:3mmBYcmIXo2RVIcaPBmRIf2X8uoOE6Jq5bD5 6a2c9f7e-5d1b-4c7f-9a3e-2b8d4e6f1c22",
+)
+
+FIREFOX_FINGERPRINT = ("a=fingerprint:sha-256 2E:5A:6C:8E:1B:9F:40:73:D2:61:0C:3E:A4:B7:58:19:"
+                       "6F:E2:8D:33:71:0A:C5:94:BB:2F:6E:01:D8:47:93:AC")
+
+# Firefox's layout (as its SDP after ICE gathering is sent by a SIP-over-
+# WebSocket client): session-level a=sendrecv, fingerprint and
+# ice-options:trickle, attributes sorted by name, a=end-of-candidates.
+FIREFOX_OFFER = sdp(
+    "v=0",
+    "o=mozilla...THIS_IS_SDPARTA-115.0 6414416553396440262 0 IN IP4 0.0.0.0",
+    "s=-",
+    "t=0 0",
+    "a=sendrecv",
+    FIREFOX_FINGERPRINT,
+    "a=group:BUNDLE 0 1",
+    "a=ice-options:trickle",
+    "a=msid-semantic:WMS *",
+    "m=audio 9 UDP/TLS/RTP/SAVPF 109 9 0 8 101",
+    "c=IN IP4 0.0.0.0",
+    "a=candidate:0 1 UDP 2122252543 192.168.1.11 50718 typ host",
+    "a=candidate:1 1 UDP 1686052863 203.0.113.8 50718 typ srflx raddr 192.168.1.11 rport 50718",
+    "a=sendrecv",
+    "a=end-of-candidates",
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+    "a=extmap:2/recvonly urn:ietf:params:rtp-hdrext:csrc-audio-level",
+    "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid",
+    "a=fmtp:109 maxplaybackrate=48000;stereo=1;useinbandfec=1",
+    "a=fmtp:101 0-15",
+    "a=ice-pwd:8c5b1e2e5a8e9f6d0c3b7a4d2e1f0a9b",
+    "a=ice-ufrag:5f2a8c1d",
+    "a=mid:0",
+    "a=msid:{4d3c2b1a-0f9e-8d7c-6b5a-493827161504} {a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d}",
+    "a=rtcp-mux",
+    "a=rtpmap:109 opus/48000/2",
+    "a=rtpmap:9 G722/8000/1",
+    "a=rtpmap:0 PCMU/8000",
+    "a=rtpmap:8 PCMA/8000",
+    "a=rtpmap:101 telephone-event/8000/1",
+    "a=setup:actpass",
+    "a=ssrc:2655508255 cname:{0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0}",
+    "m=video 9 UDP/TLS/RTP/SAVPF 120 124 121 125",
+    "c=IN IP4 0.0.0.0",
+    "a=sendrecv",
+    "a=end-of-candidates",
+    "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid",
+    "a=extmap:4 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+    "a=extmap:5 urn:ietf:params:rtp-hdrext:toffset",
+    "a=fmtp:120 max-fs=12288;max-fr=60",
+    "a=fmtp:124 apt=120",
+    "a=fmtp:121 max-fs=12288;max-fr=60",
+    "a=fmtp:125 apt=121",
+    "a=ice-pwd:8c5b1e2e5a8e9f6d0c3b7a4d2e1f0a9b",
+    "a=ice-ufrag:5f2a8c1d",
+    "a=mid:1",
+    "a=msid:{4d3c2b1a-0f9e-8d7c-6b5a-493827161504} {b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e}",
+    "a=rtcp-fb:120 nack",
+    "a=rtcp-fb:120 nack pli",
+    "a=rtcp-fb:120 ccm fir",
+    "a=rtcp-fb:120 goog-remb",
+    "a=rtcp-fb:120 transport-cc",
+    "a=rtcp-mux",
+    "a=rtcp-rsize",
+    "a=rtpmap:120 VP8/90000",
+    "a=rtpmap:124 rtx/90000",
+    "a=rtpmap:121 VP9/90000",
+    "a=rtpmap:125 rtx/90000",
+    "a=setup:actpass",
+    "a=ssrc:1787528417 cname:{0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0}",
+    "a=ssrc-group:FID 1787528417 3358914016",
+    "a=ssrc:3358914016 cname:{0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0}",
+)
+
+# Firefox's video answered by a phone that knows VP8.
+PHONE_ANSWER_VP8 = sdp(
+    "v=0",
+    "o=bob 77 78 IN IP4 192.168.1.20",
+    "s=-",
+    "c=IN IP4 192.168.1.20",
+    "t=0 0",
+    "m=audio 6000 RTP/AVP 0 101",
+    "a=rtpmap:0 PCMU/8000",
+    "a=rtpmap:101 telephone-event/8000",
+    "a=sendrecv",
+    "m=video 6002 RTP/AVP 120",
+    "a=rtpmap:120 VP8/90000",
+    "a=sendrecv",
+)
+
+# The SIP phone's answer: plain RTP/AVP, its own port per m-line, RTCP on port+1.
+PHONE_ANSWER = sdp(
+    "v=0",
+    "o=bob 77 78 IN IP4 192.168.1.20",
+    "s=-",
+    "c=IN IP4 192.168.1.20",
+    "t=0 0",
+    "m=audio 6000 RTP/AVP 0 126",
+    "a=rtpmap:0 PCMU/8000",
+    "a=rtpmap:126 telephone-event/8000",
+    "a=sendrecv",
+    "m=video 6002 RTP/AVP 102",
+    "a=rtpmap:102 H264/90000",
+    "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+    "a=sendrecv",
+)
+
+# The same phone answering rtcp-mux (when we offered it).
+PHONE_ANSWER_MUX = PHONE_ANSWER.replace("a=sendrecv\r\n", "a=rtcp-mux\r\na=sendrecv\r\n")
+
+# What Kamailio's rtpengine_offer sends for a SIP callee, and rtpengine_answer
+# for the browser (transport back to the browser's own, ICE forced).
+TO_SIP = {"transport-protocol": "RTP/AVP", "ICE": "remove", "rtcp-mux": ["demux"],
+          "replace": ["origin", "session-connection"]}
+TO_BROWSER = {"transport-protocol": "UDP/TLS/RTP/SAVPF", "ICE": "force", "rtcp-mux": ["require"],
+              "replace": ["origin", "session-connection"]}
+
+
+def variant(base, **changes):
+    flags = dict(base)
+    for key, value in changes.items():
+        key = key.replace("_", "-")
+        if value is None:
+            flags.pop(key, None)
+        else:
+            flags[key] = value
+    return flags
+
+
+def call(offer_flags, answer_flags, answer_body=PHONE_ANSWER, offer_body=CHROME_OFFER):
+    return [("offer", "offer", offer_body, offer_flags),
+            ("answer", "answer", answer_body, answer_flags)]
+
+
+# case name -> list of (step name, command, sdp, flags)
+CASES = {
+    # Kamailio's usual WebRTC -> SIP bridge.
+    "chrome-to-sip": call(TO_SIP, TO_BROWSER),
+    # ICE left at its default: 10.5 keeps ICE toward the SIP side.
+    "chrome-to-sip-ice-default": call(variant(TO_SIP, ICE=None), TO_BROWSER),
+    # rtcp-mux accepted instead of demuxed toward the SIP side.
+    "chrome-to-sip-mux-accept": call(variant(TO_SIP, rtcp_mux=["accept"]), TO_BROWSER, PHONE_ANSWER_MUX),
+    # rtcp-mux offered to the SIP side (the phone accepts it).
+    "chrome-to-sip-mux-offer": call(variant(TO_SIP, rtcp_mux=["offer"]), TO_BROWSER, PHONE_ANSWER_MUX),
+    # rtcp-mux rejected.
+    "chrome-to-sip-mux-reject": call(variant(TO_SIP, rtcp_mux=["reject"]), TO_BROWSER),
+    # No rtcp-mux flag at all.
+    "chrome-to-sip-mux-none": call(variant(TO_SIP, rtcp_mux=None), TO_BROWSER),
+    # SDES-SRTP toward the SIP side instead of plain RTP.
+    "chrome-to-sip-savp": call(variant(TO_SIP, transport_protocol="RTP/SAVP"), TO_BROWSER),
+    # The answer toward the browser with no flags (Kamailio without options).
+    "chrome-to-sip-answer-bare": call(TO_SIP, {}),
+    # ICE kept toward the SIP side with the ng flag trickle-ICE.
+    "chrome-to-sip-trickle-flag": call(variant(TO_SIP, ICE="force", flags=["trickle-ICE"]), TO_BROWSER),
+    # Chrome's offer without a=ice-options:trickle: 0.0.0.0 is a hold for 10.5.
+    "chrome-no-trickle-to-sip": call(TO_SIP, TO_BROWSER, PHONE_ANSWER,
+                                     CHROME_OFFER.replace("a=ice-options:trickle\r\n", "")),
+    # Firefox: trickle only at session level, which 10.5 does not look at.
+    "firefox-to-sip": call(TO_SIP, TO_BROWSER, PHONE_ANSWER_VP8, FIREFOX_OFFER),
+}
