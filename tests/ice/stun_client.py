@@ -5,14 +5,18 @@ came back as JSON.
 
 Usage: stun_client.py HOST PORT USERNAME PASSWORD [controlling|controlled]
                       [--tiebreaker=N] [--key=PASSWORD-TO-VERIFY-WITH]
+                      [--unknown=TYPE] [--bad-fingerprint]
 
 USERNAME is "<the ufrag of the SDP we got>:<our own ufrag>" and PASSWORD the
 ice-pwd of that SDP: the request is signed with it, and the answer is checked
-with it (or with --key). Exit status 2: no answer within 3 s.
+with it (or with --key). --unknown adds an empty attribute of that type (e.g.
+0x0042, comprehension-required) before MESSAGE-INTEGRITY; --bad-fingerprint
+flips a bit of the FINGERPRINT. Exit status 2: no answer within 3 s.
 """
 
 import json
 import socket
+import struct
 import sys
 
 from aioice import stun
@@ -20,7 +24,7 @@ from aioice import stun
 
 def main() -> int:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    opts = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--"))
+    opts = dict((a[2:] + "=").split("=")[:2] for a in sys.argv[1:] if a.startswith("--"))
     host, port, username, password = args[0], int(args[1]), args[2], args[3]
     role = args[4] if len(args) > 4 else "controlled"
     tiebreaker = int(opts.get("tiebreaker", "1"))
@@ -36,8 +40,18 @@ def main() -> int:
         request.attributes["USE-CANDIDATE"] = None
     else:
         request.attributes["ICE-CONTROLLED"] = tiebreaker
-    request.add_message_integrity(password.encode())
-    data = bytes(request)
+    if "unknown" in opts:
+        # aioice writes only attributes it knows: add the raw one by hand.
+        # (aioice's helpers set the header's length for what they cover.)
+        body = bytes(request) + struct.pack("!HH", int(opts["unknown"], 0), 0)
+        body += struct.pack("!HH", 0x0008, 20) + stun.message_integrity(body, password.encode())
+        data = body + struct.pack("!HHI", 0x8028, 4, stun.message_fingerprint(body))
+        data = stun.set_body_length(data, len(data) - 20)
+    else:
+        request.add_message_integrity(password.encode())
+        data = bytes(request)
+    if "bad-fingerprint" in opts:
+        data = data[:-1] + bytes([data[-1] ^ 1])
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
