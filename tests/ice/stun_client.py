@@ -24,7 +24,11 @@ from aioice import stun
 
 def main() -> int:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    opts = dict((a[2:] + "=").split("=")[:2] for a in sys.argv[1:] if a.startswith("--"))
+    opts = {}
+    for a in sys.argv[1:]:
+        if a.startswith("--"):
+            name, _, value = a[2:].partition("=")
+            opts[name] = value
     host, port, username, password = args[0], int(args[1]), args[2], args[3]
     role = args[4] if len(args) > 4 else "controlled"
     tiebreaker = int(opts.get("tiebreaker", "1"))
