@@ -689,6 +689,29 @@ fn ice_credentials_reach_the_streams_we_do_ice_with() {
 
     // Saved and restored with the call.
     let call = r.calls["ice"].clone();
-    let back = decode_call(&encode_call(&call, &now), &now).unwrap();
+    let saved = encode_call(&call, &now);
+    let back = decode_call(&saved, &now).unwrap();
     assert_eq!(r.relay_effects(&back, "ice"), r.relay_effects(&call, "ice"));
+
+    // A call saved before these keys existed still loads, without ICE.
+    let mut old = saved;
+    for key in [
+        "9:ice-agenti1e",
+        "9:ice-agenti0e",
+        "15:ice-controllingi1e",
+        "15:ice-controllingi0e",
+        "16:ice-remote-ufragle",
+        "16:ice-remote-ufragl4:bobxe",
+        "14:ice-remote-pwdle",
+        "14:ice-remote-pwdl24:bobpasswordbobpassword12e",
+    ] {
+        while let Some(at) = old.windows(key.len()).position(|w| w == key.as_bytes()) {
+            old.drain(at..at + key.len());
+        }
+    }
+    assert!(!old.windows(9).any(|w| w == b"ice-agent"));
+    let back = decode_call(&old, &now).unwrap();
+    assert!(configs(&r.relay_effects(&back, "ice"))
+        .iter()
+        .all(|c| c.ice.is_none()));
 }
