@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use rand_core::Rng;
 use tracing::{error, info, warn};
 
 use crate::call::{Registry, Settings};
@@ -11,6 +12,7 @@ use crate::kernel::iptables::Rules;
 use crate::kernel::table::{Setup, PROC_ROOT};
 use crate::kernel::{KernelError, Table};
 use crate::random::DaemonRng;
+use crate::relay::engine::IceSettings;
 use crate::relay::kernel_edge::KernelEdge;
 use crate::relay::pool::SharedPool;
 use crate::relay::Relay;
@@ -183,7 +185,19 @@ async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
         }
     };
     let pool = SharedPool::new(cfg.port_min, cfg.port_max);
-    let relay = Arc::new(Relay::new(pool.clone(), kernel_edge.clone()));
+    let mut rng = match DaemonRng::from_os() {
+        Ok(rng) => rng,
+        Err(e) => {
+            error!(%e, "cannot seed the random number generator");
+            return 1;
+        }
+    };
+    // One ICE tie-breaker per daemon run, as in 10.5.
+    let ice = IceSettings {
+        software: cfg.software_id.clone(),
+        tiebreaker: rng.next_u64(),
+    };
+    let relay = Arc::new(Relay::new(pool.clone(), kernel_edge.clone()).with_ice(ice));
     let settings = Settings {
         interfaces: cfg.interfaces.clone(),
         delete_delay: cfg.delete_delay,
@@ -195,13 +209,6 @@ async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
         final_timeout: cfg.final_timeout,
         offer_timeout: cfg.offer_timeout,
         endpoint_learning: cfg.endpoint_learning,
-    };
-    let rng = match DaemonRng::from_os() {
-        Ok(rng) => rng,
-        Err(e) => {
-            error!(%e, "cannot seed the random number generator");
-            return 1;
-        }
     };
     let mut handler = Handler::new(Registry::with_rng(settings, pool, rng), relay);
     if let Some(dir) = &cfg.state_file {

@@ -78,6 +78,22 @@ pub struct StreamConfig {
     pub learning: Learning,
     pub tos: Option<u8>,
     pub kernel: KernelHints,
+    /// ICE with the party this stream receives from (10.5: its media has an
+    /// ICE agent); `None`: STUN is relayed like media.
+    pub ice: Option<IceCredentials>,
+}
+
+/// The short-term credentials of ICE with one party, and our role.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IceCredentials {
+    /// Ours: the `a=ice-ufrag`/`a=ice-pwd` we sent the party.
+    pub ufrag: String,
+    pub pwd: String,
+    /// The party's, from its SDP (the last ones it sent).
+    pub remote_ufrag: Option<String>,
+    pub remote_pwd: Option<String>,
+    /// We are the controlling agent: we sent the party the offer.
+    pub controlling: bool,
 }
 
 /// What a kernel forwarding target needs to know about the media (from the SDP of
@@ -115,6 +131,8 @@ pub struct StreamStats {
     pub packets: u64,
     pub bytes: u64,
     pub errors: u64,
+    /// STUN messages ICE took (answered or consumed), not counted in `packets`.
+    pub stun: u64,
     pub last_packet: Option<Instant>,
     /// Where media goes when packets (not signalling) decided it.
     pub learned: Option<SocketAddr>,

@@ -14,8 +14,8 @@ mod token;
 
 pub use delete::{Deleted, Expiry};
 pub use effect::{
-    Effect, KernelHints, Learning, LearningMode, NoStats, StatsSource, StreamConfig, StreamId,
-    StreamStats,
+    Effect, IceCredentials, KernelHints, Learning, LearningMode, NoStats, StatsSource,
+    StreamConfig, StreamId, StreamStats,
 };
 pub use error::CallError;
 pub use interface::Interface;

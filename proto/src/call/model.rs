@@ -64,6 +64,16 @@ pub struct Media {
     /// Our ICE credentials towards this side (stable across re-offers).
     pub ice_ufrag: String,
     pub ice_pwd: String,
+    /// We sent this side our ICE credentials (10.5: the media has an ICE
+    /// agent, which stays once started): its STUN is answered.
+    pub ice_agent: bool,
+    /// Our role towards this side, fixed when the agent starts: controlling
+    /// if we sent it the offer.
+    pub ice_controlling: bool,
+    /// This side's own ICE credentials, from its SDP (kept when a later SDP
+    /// has none, as in 10.5).
+    pub ice_remote_ufrag: Option<String>,
+    pub ice_remote_pwd: Option<String>,
     /// Port pairs on the other addresses of this media's logical interface,
     /// advertised as further ICE host candidates (reserved only while we do ICE
     /// towards this side).

@@ -211,6 +211,10 @@ fn media(m: &Media) -> Owned {
         .with("trickle-ice", flag(m.trickle_ice))
         .with("ice-ufrag", m.ice_ufrag.as_str())
         .with("ice-pwd", m.ice_pwd.as_str())
+        .with("ice-agent", flag(m.ice_agent))
+        .with("ice-controlling", flag(m.ice_controlling))
+        .with("ice-remote-ufrag", opt_text(m.ice_remote_ufrag.as_deref()))
+        .with("ice-remote-pwd", opt_text(m.ice_remote_pwd.as_deref()))
         .with(
             "ice-alternates",
             list(m.ice_alternates.iter().map(|a| {
@@ -230,6 +234,18 @@ struct D<'v, 'a>(&'v Value<'a>);
 impl<'v, 'a> D<'v, 'a> {
     fn get(&self, key: &str) -> Result<&'v Value<'a>, String> {
         self.0.get(key).ok_or_else(|| format!("missing {key}"))
+    }
+    /// `read` of a key that older saves lack: `None` when the key is absent.
+    fn optional<T>(
+        &self,
+        key: &str,
+        read: fn(&Self, &str) -> Result<T, String>,
+    ) -> Result<Option<T>, String> {
+        if self.0.get(key).is_some() {
+            read(self, key).map(Some)
+        } else {
+            Ok(None)
+        }
     }
     fn text(&self, key: &str) -> Result<String, String> {
         match self.get(key)? {
@@ -468,6 +484,11 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
         trickle_ice: d.0.get("trickle-ice").is_some() && d.flag("trickle-ice")?,
         ice_ufrag: d.text("ice-ufrag")?,
         ice_pwd: d.text("ice-pwd")?,
+        // Absent in calls saved before ICE answered STUN.
+        ice_agent: d.optional("ice-agent", D::flag)?.unwrap_or(false),
+        ice_controlling: d.optional("ice-controlling", D::flag)?.unwrap_or(false),
+        ice_remote_ufrag: d.optional("ice-remote-ufrag", D::opt_text)?.flatten(),
+        ice_remote_pwd: d.optional("ice-remote-pwd", D::opt_text)?.flatten(),
         ice_alternates,
         forwarded_formats: d.texts("forwarded-formats")?,
         sdes: decode_sdes(d.get("sdes")?)?,

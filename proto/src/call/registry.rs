@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use rand_core::CryptoRng;
 
-use super::effect::{Effect, KernelHints, Learning, LearningMode, StreamConfig, StreamId};
+use super::effect::{
+    Effect, IceCredentials, KernelHints, Learning, LearningMode, StreamConfig, StreamId,
+};
 use super::error::CallError;
 use super::interface::Interface;
 use super::model::{Call, IceAlternate, Media, Monologue, Now, PacketStream};
@@ -205,6 +207,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             let mut plan = self.offer_plan(&call, a, b, session, f);
             offer_sdes(&mut call, a, b, session, &mut plan, f, &mut self.rng);
             let sdp = sdp::rewrite(text, session, &plan)?;
+            start_ice_agents(&mut call.monologues[b], &plan, true);
             // What the answerer is offered, and the ptime memory of the call.
             for (i, mp) in plan.media.iter().enumerate() {
                 if let (Some(m), Some(s)) =
@@ -300,6 +303,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let mut plan = self.answer_plan(call, a, b, session, f);
         answer_sdes(call, a, b, session, &mut plan, f, &mut self.rng);
         let sdp = sdp::rewrite(text, session, &plan)?;
+        start_ice_agents(&mut call.monologues[a], &plan, false);
         remember_ptimes(call, session);
         // Who muxes RTCP from now on: the offerer if we accepted its mux, the
         // answerer if it answered with mux.
@@ -403,6 +407,12 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             media.direction = session.direction_for(i);
             media.ice = section.has_ice() || session.ice;
             media.trickle_ice = session.trickle_ice(i);
+            if section.ice_ufrag.is_some() {
+                media.ice_remote_ufrag = section.ice_ufrag.clone();
+            }
+            if section.ice_pwd.is_some() {
+                media.ice_remote_pwd = section.ice_pwd.clone();
+            }
             media.mux_offered = section.rtcp_mux;
             if let (Some(rtp), Some(rtcp)) = (media.rtp.as_mut(), media.rtcp.as_mut()) {
                 rtp.endpoint = endpoint_ip.map(|ip| SocketAddr::new(ip, section.port));
@@ -588,7 +598,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         kernel: KernelHints {
                             rtp: media.protocol.contains("RTP"),
                             payload_types: media.clock_rates.clone(),
-                            stun: media.ice,
+                            stun: media.ice_agent,
                             dtls: media.protocol.contains("TLS"),
                             srtp_in: media
                                 .sdes
@@ -601,6 +611,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                                 .as_ref()
                                 .map(|k| Box::new(k.suite.srtp_params(&k.tx))),
                         },
+                        ice: media.ice_agent.then(|| IceCredentials {
+                            ufrag: media.ice_ufrag.clone(),
+                            pwd: media.ice_pwd.clone(),
+                            remote_ufrag: media.ice_remote_ufrag.clone(),
+                            remote_pwd: media.ice_remote_pwd.clone(),
+                            controlling: media.ice_controlling,
+                        }),
                     }));
                 }
             }
@@ -765,6 +782,10 @@ fn new_media(
         // Our ICE credentials towards this side, stable for the call's lifetime.
         ice_ufrag: random_token(rng, 8),
         ice_pwd: random_token(rng, 26),
+        ice_agent: false,
+        ice_controlling: false,
+        ice_remote_ufrag: None,
+        ice_remote_pwd: None,
         ice_alternates: Vec::new(),
         forwarded_formats: section.formats.clone(),
         sdes: Default::default(),
@@ -847,6 +868,18 @@ fn answer_sdes(
         if let Some(b_media) = call.monologues[b].medias.get_mut(i) {
             b_media.sdes.remote = section.crypto.clone();
             b_media.sdes.keys = srtp::session::negotiate(&b_media.sdes.remote, &b_media.sdes.sent);
+        }
+    }
+}
+
+/// The sections of `plan` (sent to `side`) that carry our ICE credentials start
+/// that media's ICE agent, which then stays (10.5 keeps a started agent); its
+/// role is fixed then: controlling towards the side we sent the offer.
+fn start_ice_agents(side: &mut Monologue, plan: &sdp::RewritePlan, offer: bool) {
+    for (m, mp) in side.medias.iter_mut().zip(&plan.media) {
+        if mp.ice.is_some() && !m.ice_agent {
+            m.ice_agent = true;
+            m.ice_controlling = offer;
         }
     }
 }

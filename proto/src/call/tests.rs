@@ -660,3 +660,82 @@ fn browser_offer_at_zero_address_with_trickle_is_not_a_hold() {
     assert!(answer.contains("a=ice-options:trickle\r\n"), "{answer}");
     assert!(answer.ends_with("a=end-of-candidates\r\n"), "{answer}");
 }
+
+/// ICE=force towards the callee: its streams carry our credentials (as in the
+/// offer SDP) and the controlling role; the callee's own credentials join
+/// them with its answer; the caller, without ICE, gets none (STUN relayed).
+#[test]
+fn ice_credentials_reach_the_streams_we_do_ice_with() {
+    use super::persist::{decode_call, encode_call};
+    let mut r = reg();
+    let now = clock();
+    let mut f = flags("ice", "a", None, sdp(6000, ""));
+    f.ice = crate::ng::flags::IceMode::Force;
+    let o = r.offer(&f, &now).unwrap();
+    let body = o.sdp.unwrap();
+    let attr = |name: &str| {
+        body.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .to_owned()
+    };
+    let (ufrag, pwd) = (attr("a=ice-ufrag:"), attr("a=ice-pwd:"));
+    let cfgs = configs(&o.effects);
+    let callee: Vec<_> = cfgs.iter().filter(|c| c.tag.is_empty()).collect();
+    assert_eq!(callee.len(), 2, "RTP and RTCP");
+    for c in &callee {
+        let ice = c.ice.as_ref().expect("ICE towards the callee");
+        assert_eq!((&ice.ufrag, &ice.pwd), (&ufrag, &pwd));
+        assert!(ice.controlling, "we sent it the offer");
+        assert_eq!(ice.remote_pwd, None);
+        assert!(c.kernel.stun, "STUN must reach userspace");
+    }
+    assert!(cfgs
+        .iter()
+        .filter(|c| c.tag == "a")
+        .all(|c| c.ice.is_none()));
+
+    let answer = sdp(
+        7000,
+        "a=ice-ufrag:bobx\r\na=ice-pwd:bobpasswordbobpassword12\r\n",
+    );
+    let out = r
+        .answer(&flags("ice", "a", Some("b"), answer), &now)
+        .unwrap();
+    let cfgs = configs(&out.effects);
+    let b = cfgs.iter().find(|c| c.tag == "b" && !c.is_rtcp).unwrap();
+    let ice = b.ice.as_ref().unwrap();
+    assert_eq!(ice.remote_ufrag.as_deref(), Some("bobx"));
+    assert_eq!(ice.remote_pwd.as_deref(), Some("bobpasswordbobpassword12"));
+    assert_eq!((&ice.ufrag, ice.controlling), (&ufrag, true), "kept");
+    let a = cfgs.iter().find(|c| c.tag == "a" && !c.is_rtcp).unwrap();
+    assert_eq!(a.ice, None, "the caller spoke no ICE and was not forced");
+
+    // Saved and restored with the call.
+    let call = r.calls["ice"].clone();
+    let saved = encode_call(&call, &now);
+    let back = decode_call(&saved, &now).unwrap();
+    assert_eq!(r.relay_effects(&back, "ice"), r.relay_effects(&call, "ice"));
+
+    // A call saved before these keys existed still loads, without ICE.
+    let mut old = saved;
+    for key in [
+        "9:ice-agenti1e",
+        "9:ice-agenti0e",
+        "15:ice-controllingi1e",
+        "15:ice-controllingi0e",
+        "16:ice-remote-ufragle",
+        "16:ice-remote-ufragl4:bobxe",
+        "14:ice-remote-pwdle",
+        "14:ice-remote-pwdl24:bobpasswordbobpassword12e",
+    ] {
+        while let Some(at) = old.windows(key.len()).position(|w| w == key.as_bytes()) {
+            old.drain(at..at + key.len());
+        }
+    }
+    assert!(!old.windows(9).any(|w| w == b"ice-agent"));
+    let back = decode_call(&old, &now).unwrap();
+    assert!(configs(&r.relay_effects(&back, "ice"))
+        .iter()
+        .all(|c| c.ice.is_none()));
+}

@@ -203,6 +203,7 @@ mod tests {
             learning,
             tos: None,
             kernel: hints,
+            ice: None,
         }
     }
 

@@ -79,6 +79,8 @@ pub struct Config {
     pub max_sessions: i64,
     /// `--endpoint-learning` (default delayed).
     pub endpoint_learning: crate::call::LearningMode,
+    /// `--software-id`, sanitised as 10.5 does (SOFTWARE in STUN answers).
+    pub software_id: String,
 }
 
 impl Config {
@@ -148,6 +150,7 @@ impl Config {
             sip_source: cli.sip_source,
             max_sessions: cli.max_sessions.unwrap_or(-1),
             endpoint_learning,
+            software_id: crate::relay::engine::ice::software_id(cli.software_id.as_deref()),
         })
     }
 }

@@ -15,6 +15,7 @@ pub struct Board {
     packets: AtomicU64,
     bytes: AtomicU64,
     errors: AtomicU64,
+    stun: AtomicU64,
     /// Milliseconds since `epoch` of the last packet, plus one (0 = never).
     last_packet_ms: AtomicU64,
     /// Changes a few times per call: the task compares before it locks.
@@ -46,6 +47,7 @@ impl Board {
             packets: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            stun: AtomicU64::new(0),
             last_packet_ms: AtomicU64::new(0),
             peer: Mutex::new(Peer::default()),
         }
@@ -56,6 +58,7 @@ impl Board {
         self.packets.store(s.packets, Ordering::Relaxed);
         self.bytes.store(s.bytes, Ordering::Relaxed);
         self.errors.store(s.errors, Ordering::Relaxed);
+        self.stun.store(s.stun, Ordering::Relaxed);
         let ms = s.last_packet.map_or(0, |t| {
             t.saturating_duration_since(self.epoch).as_millis() as u64 + 1
         });
@@ -73,6 +76,7 @@ impl Board {
             packets: self.packets.load(Ordering::Relaxed),
             bytes: self.bytes.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
+            stun: self.stun.load(Ordering::Relaxed),
             last_packet: (ms > 0).then(|| self.epoch + Duration::from_millis(ms - 1)),
             learned: p.learned,
             confirmed: p.confirmed,

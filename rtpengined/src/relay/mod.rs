@@ -63,6 +63,8 @@ pub struct Relay {
     epoch: Instant,
     /// How long endpoint learning stays open after signalling (`learning::DELAY`).
     learning_delay: Duration,
+    /// SOFTWARE and tie-breaker of our STUN answers (ICE).
+    ice: engine::IceSettings,
 }
 
 impl Relay {
@@ -74,7 +76,14 @@ impl Relay {
             kernel,
             epoch: Instant::now(),
             learning_delay: learning::DELAY,
+            ice: engine::IceSettings::default(),
         }
+    }
+
+    /// The SOFTWARE string and the ICE tie-breaker of every call's engine.
+    pub fn with_ice(mut self, ice: engine::IceSettings) -> Relay {
+        self.ice = ice;
+        self
     }
 
     /// For tests: commit to peers sooner than rtpengine's 3 s.
@@ -188,7 +197,13 @@ impl Relay {
         calls.next_key += 1;
         let key = calls.next_key;
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = CallTask::new(key, self.kernel.clone(), self.learning_delay, tx.clone());
+        let task = CallTask::new(
+            key,
+            self.kernel.clone(),
+            self.learning_delay,
+            self.ice.clone(),
+            tx.clone(),
+        );
         let span = info_span!("media", call_id = %call_id);
         tokio::spawn(task.run(rx).instrument(span));
         CallHandle { tx, streams: 1 }

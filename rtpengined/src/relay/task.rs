@@ -19,7 +19,7 @@ use tracing::{debug, info, warn};
 use super::batch::{RecvBatch, BATCH};
 use super::board::{Board, Peer};
 use super::engine::kernel::{KernelOp, Refusal};
-use super::engine::{Engine, Event, Output};
+use super::engine::{Engine, Event, IceSettings, Output};
 use super::kernel_edge::{Answer, KernelEdge, Owner};
 use super::tos;
 use crate::call::{StreamConfig, StreamId};
@@ -79,11 +79,12 @@ impl CallTask {
         key: u64,
         kernel: Option<Arc<KernelEdge>>,
         learning_delay: Duration,
+        ice: IceSettings,
         tx: UnboundedSender<Msg>,
     ) -> CallTask {
         CallTask {
             key,
-            engine: Engine::new(kernel.is_some(), learning_delay),
+            engine: Engine::new(kernel.is_some(), learning_delay).with_ice(ice),
             sockets: Vec::new(),
             kernel,
             tx,

@@ -17,6 +17,7 @@
 //! shared-state design cannot be expressed.
 
 mod demux;
+pub mod ice;
 pub mod kernel;
 mod stream;
 
@@ -33,6 +34,7 @@ use crate::kernel::counters::Baseline;
 use crate::kernel::target::{build, track_ssrcs, Crypto, Output as KernelOutput, SourceCheck};
 use crate::media::learning::{Params, Verdict};
 pub use demux::{classify, Kind};
+pub use ice::IceSettings;
 use kernel::{KernelIndexes, KernelOp, KernelState, Refusal, Resume, Summary, Target};
 use stream::Stream;
 
@@ -81,6 +83,8 @@ pub struct Engine {
     learning_delay: Duration,
     outputs: VecDeque<Output>,
     tickets: u64,
+    /// What STUN answers say and how role conflicts are decided.
+    ice: IceSettings,
 }
 
 impl Engine {
@@ -91,7 +95,14 @@ impl Engine {
             learning_delay,
             outputs: VecDeque::new(),
             tickets: 0,
+            ice: IceSettings::default(),
         }
+    }
+
+    /// The daemon's SOFTWARE string and ICE tie-breaker.
+    pub fn with_ice(mut self, ice: IceSettings) -> Engine {
+        self.ice = ice;
+        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -126,6 +137,8 @@ impl Engine {
         };
         let s = &mut self.streams[i];
         s.learner.signalled(Params::of(&cfg, delay), now);
+        // Signalling sets the ICE role again (10.5's ice_update).
+        s.ice_controlling = cfg.ice.as_ref().is_some_and(|c| c.controlling);
         let srtp = s.srtp.update(
             cfg.kernel.srtp_in.as_deref(),
             cfg.kernel.srtp_out.as_deref(),
@@ -238,6 +251,11 @@ impl Engine {
         let i = self.index(at)?;
         let rtcp_socket = self.streams[i].cfg.is_rtcp;
         let kind = classify(buf.get(..len)?, rtcp_socket);
+        // With ICE, STUN is answered here and never relayed; without, it is
+        // media like any other packet (as in 10.5).
+        if kind == Kind::Stun && self.streams[i].cfg.ice.is_some() {
+            return self.stun(i, src, buf, len);
+        }
         let media = matches!(kind, Kind::Rtp | Kind::Rtcp);
         let mut len = len;
         // SRTP from the peer is verified before it counts or teaches anything (as
@@ -330,6 +348,42 @@ impl Engine {
             to,
             len,
         })
+    }
+
+    /// STUN on stream `i`, which does ICE: the answer goes back out of the
+    /// same socket to the sender; nothing is relayed or learned.
+    fn stun(&mut self, i: usize, src: SocketAddr, buf: &mut [u8], len: usize) -> Option<Transmit> {
+        let s = &mut self.streams[i];
+        let creds = s.cfg.ice.as_ref()?;
+        let agent = ice::Agent {
+            creds,
+            controlling: &mut s.ice_controlling,
+            settings: &self.ice,
+        };
+        let outcome = ice::handle(buf, len, src, agent);
+        s.dirty = true;
+        match outcome {
+            ice::Outcome::Ignored(why) => {
+                tracing::debug!(stream = s.cfg.id.0, %src, why, "STUN dropped");
+                s.error();
+                None
+            }
+            ice::Outcome::Consumed => {
+                s.counters.stun += 1;
+                None
+            }
+            ice::Outcome::Answer { len, code } => {
+                s.counters.stun += 1;
+                if let Some(code) = code {
+                    tracing::debug!(stream = s.cfg.id.0, %src, code, "STUN error response");
+                }
+                Some(Transmit {
+                    via: s.cfg.id,
+                    to: src,
+                    len,
+                })
+            }
+        }
     }
 
     /// Before SRTP runs on `packet` (received by stream `i`, with the SRTP of

@@ -16,6 +16,9 @@ pub struct Stream {
     pub counters: Counters,
     /// Counters changed since the last `Engine::publish`.
     pub dirty: bool,
+    /// ICE: we are the controlling agent (set by signalling, flipped by a
+    /// role conflict a peer's check reveals).
+    pub ice_controlling: bool,
 }
 
 /// What the stream received: in userspace, plus what the kernel reported.
@@ -25,11 +28,15 @@ pub struct Counters {
     pub bytes: u64,
     pub errors: u64,
     pub last_packet: Option<Instant>,
+    /// STUN messages taken by ICE (answered or consumed; not in `packets`,
+    /// as in 10.5).
+    pub stun: u64,
 }
 
 impl Stream {
     pub fn new(cfg: StreamConfig, delay: Duration, now: Instant) -> Stream {
         Stream {
+            ice_controlling: cfg.ice.as_ref().is_some_and(|c| c.controlling),
             learner: Learner::new(Params::of(&cfg, delay), now),
             cfg,
             srtp: StreamSrtp::default(),
@@ -56,6 +63,7 @@ impl Stream {
             packets: self.counters.packets,
             bytes: self.counters.bytes,
             errors: self.counters.errors,
+            stun: self.counters.stun,
             last_packet: self.counters.last_packet,
             learned: self.learner.learned(),
             confirmed: self.learner.confirmed(),

@@ -55,6 +55,7 @@ fn stream(id: StreamId, local: SocketAddr, endpoint: SocketAddr, sink: StreamId)
             payload_types: vec![(0, 8000)],
             ..KernelHints::default()
         },
+        ice: None,
     }
 }
 
