@@ -19,7 +19,7 @@ use tracing::{debug, info, warn};
 use super::batch::{RecvBatch, BATCH};
 use super::board::{Board, Peer};
 use super::engine::kernel::{KernelOp, Refusal};
-use super::engine::{Engine, Event, IceSettings, Output};
+use super::engine::{Engine, Event, IceSettings, Output, Transmit};
 use super::kernel_edge::{Answer, KernelEdge, Owner};
 use super::tos;
 use crate::call::{StreamConfig, StreamId};
@@ -67,6 +67,8 @@ pub struct CallTask {
     kernel: Option<Arc<KernelEdge>>,
     /// Given to the kernel edge with each target, for its counters.
     tx: UnboundedSender<Msg>,
+    /// What a batch sends, kept between batches for its allocation.
+    sends: Vec<(usize, Transmit)>,
 }
 
 enum Wake {
@@ -88,6 +90,7 @@ impl CallTask {
             sockets: Vec::new(),
             kernel,
             tx,
+            sends: Vec::with_capacity(BATCH),
         }
     }
 
@@ -159,6 +162,7 @@ impl CallTask {
     fn datagrams(&mut self, idx: usize, batch: &mut RecvBatch, n: usize) {
         let now = Instant::now();
         let at = self.sockets[idx].id;
+        let mut sends = std::mem::take(&mut self.sends);
         for i in 0..n {
             let d = batch.get_mut(i);
             let Some(src) = d.source else { continue };
@@ -166,21 +170,31 @@ impl CallTask {
                 self.engine.truncated(at);
                 continue;
             }
-            let Some(t) = self.engine.datagram(now, at, src, d.buf, d.len) else {
-                continue;
-            };
+            if let Some(t) = self.engine.datagram(now, at, src, d.buf, d.len) {
+                sends.push((i, t));
+            }
+        }
+        self.drain();
+        // Statistics first: whoever sees a relayed packet arrive finds it counted.
+        self.publish();
+        let mut failed = false;
+        for (i, t) in sends.drain(..) {
             let Some(via) = self.sockets.iter().find(|s| s.id == t.via) else {
                 continue;
             };
+            let d = batch.get_mut(i);
             if let Err(err) = via.fd.get_ref().send_to(&d.buf[..t.len], t.to) {
                 // A full socket buffer drops the packet (as 10.5 does): waiting for
                 // room would stop this call from reading its sockets meanwhile.
                 debug!(%err, to = %t.to, "send failed");
                 self.engine.send_failed(t.via);
+                failed = true;
             }
         }
-        self.drain();
-        self.publish();
+        self.sends = sends;
+        if failed {
+            self.publish();
+        }
     }
 
     fn apply(&mut self, a: Apply) {
