@@ -216,6 +216,7 @@ impl CallTask {
                 Err(err) => warn!(%err, "cannot start relaying"),
             }
         }
+        let mut configured = Vec::with_capacity(a.configs.len());
         for cfg in a.configs {
             let Some(sock) = self.sockets.iter().find(|s| s.id == cfg.id) else {
                 continue;
@@ -223,13 +224,16 @@ impl CallTask {
             if let Some(t) = cfg.tos {
                 tos::set(sock.fd.get_ref(), cfg.local.is_ipv4(), t);
             }
-            let (id, local) = (cfg.id, cfg.local);
+            configured.push((cfg.id, cfg.local));
             self.engine.configure(now, cfg);
-            if a.restoring {
-                if let Some(k) = &self.kernel {
-                    if let Some(source) = k.adopt(local, self.owner(id)) {
-                        self.engine.adopt(now, id, source);
-                    }
+        }
+        // Restored streams take their targets back only once every stream of the
+        // call is configured: configuring a sink takes back the targets forwarding
+        // to it, which would remove a target adopted before.
+        if let (true, Some(k)) = (a.restoring, self.kernel.clone()) {
+            for (id, local) in configured {
+                if let Some(source) = k.adopt(local, self.owner(id)) {
+                    self.engine.adopt(now, id, source);
                 }
             }
         }

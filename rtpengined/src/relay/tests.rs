@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rtpengine_core::abi::{cmd, Message, Pod, MESSAGE_SIZE};
+use rtpengine_core::abi::{cmd, ListEntry, Message, Pod, MESSAGE_SIZE};
 
 use super::kernel_edge::KernelEdge;
 use super::pool::SharedPool;
@@ -220,4 +220,50 @@ async fn a_reinvite_takes_the_target_back_before_its_reply() {
         .wait()
         .await;
     assert_eq!(proc.commands().get(2), Some(&(cmd::DEL_TARGET, to)));
+}
+
+/// A restart with `--kernel-adopt`: the restored streams take over the targets
+/// the previous run left on their ports. Configuring one stream of the call must
+/// not take back a target another stream has already adopted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restored_streams_keep_the_targets_they_adopt() {
+    let proc = FakeProc::new("adopt");
+    let pool = SharedPool::new(38200, 38299);
+    let mut reg = Registry::new(settings(), pool.clone());
+    let now = Now::system();
+    let o = reg.offer(&flags("a", None, sdp(4000)), &now).unwrap();
+    let a = reg.answer(&flags("a", Some("b"), sdp(5000)), &now).unwrap();
+    let effects: Vec<Effect> = o.effects.iter().chain(&a.effects).cloned().collect();
+    let rtp_locals: Vec<SocketAddr> = a
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Relay(c) if !c.is_rtcp => Some(c.local),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rtp_locals.len(), 2);
+    // The previous run's targets, one per RTP stream, in the table's listing.
+    let mut blist = Vec::new();
+    for local in &rtp_locals {
+        let mut e: ListEntry = Pod::zeroed();
+        e.target.local = crate::kernel::address::to_abi(*local);
+        e.target.expected_src = crate::kernel::address::to_abi("127.0.0.1:4000".parse().unwrap());
+        e.stats.packets = 450;
+        blist.extend_from_slice(e.as_bytes());
+    }
+    std::fs::write(proc.0.join("0/blist"), &blist).unwrap();
+    let edge = Arc::new(KernelEdge::new(proc.table(), Duration::from_secs(60)));
+    let relay = Relay::new(pool.clone(), Some(edge.clone()));
+    relay.restore(&effects).wait().await;
+    assert_eq!(proc.commands(), [], "no target removed or replaced");
+    edge.sync();
+    for local in rtp_locals {
+        let id = stream_on(&a.effects, local);
+        until("the adopted target's counters", || {
+            relay.stats(id).packets == 450
+        })
+        .await;
+        assert!(relay.stats(id).kernelized);
+    }
 }
