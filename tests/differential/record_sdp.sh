@@ -1,30 +1,8 @@
 #!/usr/bin/env bash
-# Re-record the SDP fixtures from Debian's rtpengine 10.5 (package rtpengine-daemon).
-# Starts a private daemon on loopback (no kernel table), records, stops it.
+# Re-record the SDP fixtures from Debian's rtpengine 10.5 (package rtpengine-daemon);
+# the interface set is the one rtpengined/tests/sdp_fixtures.rs assumes.
 # Usage: tests/differential/record_sdp.sh [OUTDIR]   (default rtpengined/tests/fixtures/sdp)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-out=${1:-$here/../../rtpengined/tests/fixtures/sdp}
-ng_port=${NG_PORT:-22460}
-command -v rtpengine >/dev/null || { echo "install rtpengine-daemon first" >&2; exit 1; }
-
-log=$(mktemp)
-# The interface set the fixture test assumes (see rtpengined/tests/sdp_fixtures.rs).
-rtpengine --table=-1 --interface=127.0.0.1 --interface=::1 \
-  --interface=internal/127.0.0.2 --interface=external/127.0.0.3 \
-  --listen-ng=127.0.0.1:"$ng_port" --foreground --log-stderr \
-  --port-min=36000 --port-max=36999 --log-level=5 >"$log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -f "$log"' EXIT
-for _ in $(seq 50); do
-  python3 -c "
-import sys; sys.path.insert(0, '$here')
-from ng_client import NgClient
-NgClient(port=$ng_port, timeout=0.2).request({'command': 'ping'})" 2>/dev/null && break
-  sleep 0.2
-done
-rm -rf "$out.new"
-NG_PORT=$ng_port python3 "$here/record_sdp_fixtures.py" "$out.new"
-rm -rf "$out"
-mv "$out.new" "$out"
-echo "fixtures in $out"
+exec "$here/record_with_10_5.sh" record_sdp_fixtures.py \
+  "${1:-$here/../../rtpengined/tests/fixtures/sdp}" "${NG_PORT:-22460}" 36000 36999
