@@ -226,15 +226,19 @@ impl Engine {
 
     /// A datagram too large for the receive buffer arrived on `at`.
     pub fn truncated(&mut self, at: StreamId) {
-        if let Some(i) = self.index(at) {
-            self.streams[i].error();
-        }
+        self.count_error(at);
     }
 
     /// Sending a datagram out of `via` failed (a full socket buffer drops it, as
     /// in 10.5).
     pub fn send_failed(&mut self, via: StreamId) {
-        self.truncated(via);
+        self.count_error(via);
+    }
+
+    fn count_error(&mut self, id: StreamId) {
+        if let Some(i) = self.index(id) {
+            self.streams[i].error();
+        }
     }
 
     /// A datagram of `len` bytes at the start of `buf` arrived on stream `at` from
