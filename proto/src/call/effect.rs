@@ -81,6 +81,30 @@ pub struct StreamConfig {
     /// ICE with the party this stream receives from (10.5: its media has an
     /// ICE agent); `None`: STUN is relayed like media.
     pub ice: Option<IceCredentials>,
+    /// DTLS-SRTP with the party this stream receives from (10.5: the media's
+    /// DTLS flag): once the handshake is done its keys decrypt what arrives here
+    /// and encrypt what this stream sends, in place of SDES's. `None`: DTLS
+    /// records are relayed like media (or dropped on an SRTP stream).
+    pub dtls: Option<DtlsParams>,
+}
+
+/// One side of DTLS-SRTP as signalled (RFC 5763): our role and the
+/// certificate the party must present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DtlsParams {
+    /// We are the DTLS client: we told the party `a=setup:active`.
+    pub active: bool,
+    /// The party's `a=fingerprint`.
+    pub fingerprint: PeerFingerprint,
+}
+
+/// A certificate fingerprint as written in SDP (`a=fingerprint:sha-256 AB:CD:..`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerFingerprint {
+    /// The hash function's name, lower case as in the SDP grammar (`sha-256`).
+    pub hash: String,
+    /// The digest bytes.
+    pub digest: Vec<u8>,
 }
 
 /// The short-term credentials of ICE with one party, and our role.

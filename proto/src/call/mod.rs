@@ -14,6 +14,7 @@ mod token;
 
 pub use delete::{Deleted, Expiry};
 pub use effect::{
+    DtlsParams, PeerFingerprint,
     Effect, IceCredentials, KernelHints, Learning, LearningMode, NoStats, StatsSource,
     StreamConfig, StreamId, StreamStats,
 };

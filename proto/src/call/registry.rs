@@ -618,6 +618,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                             remote_pwd: media.ice_remote_pwd.clone(),
                             controlling: media.ice_controlling,
                         }),
+                        dtls: None,
                     }));
                 }
             }

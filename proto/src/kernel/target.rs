@@ -204,6 +204,7 @@ mod tests {
             tos: None,
             kernel: hints,
             ice: None,
+            dtls: None,
         }
     }
 

@@ -56,6 +56,7 @@ fn stream(id: StreamId, local: SocketAddr, endpoint: SocketAddr, sink: StreamId)
             ..KernelHints::default()
         },
         ice: None,
+        dtls: None,
     }
 }
 

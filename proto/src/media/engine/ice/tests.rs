@@ -58,6 +58,7 @@ fn stream(id: StreamId, local: &str, endpoint: &str, sink: StreamId) -> StreamCo
             ..KernelHints::default()
         },
         ice: None,
+        dtls: None,
     }
 }
 
@@ -296,6 +297,7 @@ fn role_conflicts_are_decided_by_the_tie_breaker() {
         Instant::now(),
         StreamConfig {
             ice: Some(creds(false)),
+            dtls: None,
             ..stream(A, "203.0.113.1:30000", "192.0.2.1:5000", B)
         },
     );
