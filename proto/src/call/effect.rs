@@ -118,6 +118,21 @@ pub struct IceCredentials {
     pub remote_pwd: Option<String>,
     /// We are the controlling agent: we sent the party the offer.
     pub controlling: bool,
+    /// The party's candidates for this stream's component (from its SDP,
+    /// and trickled), in the order it gave them.
+    pub remote_candidates: Vec<RemoteCandidate>,
+}
+
+/// One ICE candidate of the party (`a=candidate`, RFC 8839).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteCandidate {
+    pub foundation: String,
+    /// 1 = RTP, 2 = RTCP.
+    pub component: u8,
+    pub priority: u32,
+    pub address: SocketAddr,
+    /// `host`, `srflx`, `prflx` or `relay`.
+    pub kind: String,
 }
 
 /// What a kernel forwarding target needs to know about the media (from the SDP of

@@ -14,7 +14,7 @@ mod token;
 
 pub use delete::{Deleted, Expiry};
 pub use effect::{
-    DtlsParams, PeerFingerprint,
+    DtlsParams, PeerFingerprint, RemoteCandidate,
     Effect, IceCredentials, KernelHints, Learning, LearningMode, NoStats, StatsSource,
     StreamConfig, StreamId, StreamStats,
 };

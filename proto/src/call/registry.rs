@@ -617,6 +617,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                             remote_ufrag: media.ice_remote_ufrag.clone(),
                             remote_pwd: media.ice_remote_pwd.clone(),
                             controlling: media.ice_controlling,
+                            remote_candidates: Vec::new(),
                         }),
                         dtls: None,
                     }));

@@ -6,6 +6,7 @@
 
 mod batch;
 mod board;
+pub mod dtls;
 pub mod kernel_edge;
 pub mod pool;
 mod task;
@@ -65,6 +66,8 @@ pub struct Relay {
     learning_delay: Duration,
     /// SOFTWARE and tie-breaker of our STUN answers (ICE).
     ice: engine::IceSettings,
+    /// Our certificate and handshake settings; `None`: no DTLS (tests).
+    dtls: Option<dtls::DtlsIdentity>,
 }
 
 impl Relay {
@@ -77,7 +80,14 @@ impl Relay {
             epoch: Instant::now(),
             learning_delay: learning::DELAY,
             ice: engine::IceSettings::default(),
+            dtls: None,
         }
+    }
+
+    /// The certificate and settings every DTLS handshake uses.
+    pub fn with_dtls(mut self, dtls: dtls::DtlsIdentity) -> Relay {
+        self.dtls = Some(dtls);
+        self
     }
 
     /// The SOFTWARE string and the ICE tie-breaker of every call's engine.

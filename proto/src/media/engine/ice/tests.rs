@@ -34,6 +34,7 @@ fn creds(controlling: bool) -> IceCredentials {
         remote_ufrag: Some("h6vY".into()),
         remote_pwd: Some(PEER_PWD.into()),
         controlling,
+        remote_candidates: Vec::new(),
     }
 }
 
