@@ -71,20 +71,7 @@ impl Suite {
     /// One direction's parameters with this suite and `crypto`'s key, MKI and
     /// session parameters (for `relay::srtp` and, via it, the kernel).
     pub fn srtp_params(&self, crypto: &CryptoAttribute) -> SrtpParams {
-        let mut keys = abi::Srtp::plain();
-        keys.cipher = self.cipher;
-        keys.hmac = self.hmac;
-        let (key, salt) = crypto
-            .key_salt
-            .split_at(self.key_len.min(crypto.key_salt.len()));
-        keys.master_key[..key.len()].copy_from_slice(key);
-        keys.master_key_len = key.len() as u32;
-        let salt = &salt[..salt.len().min(14)];
-        keys.master_salt[..salt.len()].copy_from_slice(salt);
-        keys.master_salt_len = salt.len() as u32;
-        keys.session_key_len = self.session_key_len as u32;
-        keys.session_salt_len = self.session_salt_len as u32;
-        keys.auth_tag_len = self.auth_tag_len as u32;
+        let mut keys = self.keys_of(&crypto.key_salt);
         if let Some(mki) = crypto.mki {
             let len = usize::from(mki.length).min(8);
             let bytes = mki.value.to_be_bytes();
@@ -96,6 +83,34 @@ impl Suite {
             keys,
             session: SessionParams::of(crypto),
         }
+    }
+
+    /// One direction's parameters from exported keying material (DTLS-SRTP:
+    /// no MKI, no session parameters); `None` unless `key_salt` is exactly
+    /// the suite's master key and salt.
+    pub fn params_from_key_salt(&self, key_salt: &[u8]) -> Option<SrtpParams> {
+        (key_salt.len() == self.key_salt_len()).then(|| SrtpParams {
+            keys: self.keys_of(key_salt),
+            session: SessionParams::default(),
+        })
+    }
+
+    /// The suite's cipher, HMAC and lengths with the master key and salt from
+    /// `key_salt` (key first).
+    fn keys_of(&self, key_salt: &[u8]) -> abi::Srtp {
+        let mut keys = abi::Srtp::plain();
+        keys.cipher = self.cipher;
+        keys.hmac = self.hmac;
+        let (key, salt) = key_salt.split_at(self.key_len.min(key_salt.len()));
+        keys.master_key[..key.len()].copy_from_slice(key);
+        keys.master_key_len = key.len() as u32;
+        let salt = &salt[..salt.len().min(14)];
+        keys.master_salt[..salt.len()].copy_from_slice(salt);
+        keys.master_salt_len = salt.len() as u32;
+        keys.session_key_len = self.session_key_len as u32;
+        keys.session_salt_len = self.session_salt_len as u32;
+        keys.auth_tag_len = self.auth_tag_len as u32;
+        keys
     }
 }
 

@@ -66,8 +66,8 @@ pub struct Relay {
     learning_delay: Duration,
     /// SOFTWARE and tie-breaker of our STUN answers (ICE).
     ice: engine::IceSettings,
-    /// Our certificate and handshake settings; `None`: no DTLS (tests).
-    dtls: Option<dtls::DtlsIdentity>,
+    /// Starts handshakes with our certificate; `None`: no DTLS (tests).
+    dtls: Option<Arc<dyn engine::DtlsFactory>>,
 }
 
 impl Relay {
@@ -86,7 +86,7 @@ impl Relay {
 
     /// The certificate and settings every DTLS handshake uses.
     pub fn with_dtls(mut self, dtls: dtls::DtlsIdentity) -> Relay {
-        self.dtls = Some(dtls);
+        self.dtls = Some(Arc::new(dtls));
         self
     }
 
@@ -212,6 +212,7 @@ impl Relay {
             self.kernel.clone(),
             self.learning_delay,
             self.ice.clone(),
+            self.dtls.clone(),
             tx.clone(),
         );
         let span = info_span!("media", call_id = %call_id);

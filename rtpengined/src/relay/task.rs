@@ -3,7 +3,7 @@
 //! kernel's counters) or a datagram, and is handled in the order it came; the
 //! engine's outputs are executed here (send, kernel operations, log, statistics).
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use tracing::{debug, info, warn};
 use super::batch::{RecvBatch, BATCH};
 use super::board::{Board, Peer};
 use super::engine::kernel::{KernelOp, Refusal};
-use super::engine::{Engine, Event, IceSettings, Output, Transmit};
+use super::engine::{Datagram, DtlsFactory, Engine, Event, IceSettings, Output, Transmit};
 use super::kernel_edge::{Answer, KernelEdge, Owner};
 use super::tos;
 use crate::call::{StreamConfig, StreamId};
@@ -74,6 +74,8 @@ pub struct CallTask {
 enum Wake {
     Msg(Option<Msg>),
     Batch(usize, usize),
+    /// The engine's `poll_timeout` is due (DTLS retransmissions).
+    Timer,
 }
 
 impl CallTask {
@@ -82,11 +84,16 @@ impl CallTask {
         kernel: Option<Arc<KernelEdge>>,
         learning_delay: Duration,
         ice: IceSettings,
+        dtls: Option<Arc<dyn DtlsFactory>>,
         tx: UnboundedSender<Msg>,
     ) -> CallTask {
+        let mut engine = Engine::new(kernel.is_some(), learning_delay).with_ice(ice);
+        if let Some(d) = dtls {
+            engine = engine.with_dtls(d);
+        }
         CallTask {
             key,
-            engine: Engine::new(kernel.is_some(), learning_delay).with_ice(ice),
+            engine,
             sockets: Vec::new(),
             kernel,
             tx,
@@ -98,12 +105,23 @@ impl CallTask {
         let mut batch = RecvBatch::new();
         // Sockets are read in turn from here, so a busy one cannot starve the rest.
         let mut start = 0usize;
+        let timer = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(timer);
         loop {
+            let deadline = self.engine.poll_timeout();
+            if let Some(d) = deadline {
+                if timer.deadline().into_std() != d {
+                    timer.as_mut().reset(d.into());
+                }
+            }
             let sockets = &self.sockets;
             let woke = poll_fn(|cx| {
                 // Signalling first: packets queued meanwhile see its result.
                 if let Poll::Ready(m) = rx.poll_recv(cx) {
                     return Poll::Ready(Wake::Msg(m));
+                }
+                if deadline.is_some() && timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Wake::Timer);
                 }
                 let n = sockets.len();
                 for j in 0..n {
@@ -155,6 +173,11 @@ impl CallTask {
                     start = idx + 1;
                     self.datagrams(idx, &mut batch, n);
                 }
+                Wake::Timer => {
+                    self.engine.handle_timeout(Instant::now());
+                    self.drain();
+                    self.publish();
+                }
             }
         }
     }
@@ -201,10 +224,11 @@ impl CallTask {
         let now = Instant::now();
         for id in &a.closes {
             self.engine.close(*id);
-            // Dropping the socket closes it: the port is free once `done` fires.
-            self.sockets.retain(|s| s.id != *id);
         }
+        // What closing sends (DTLS close_notify) leaves before the sockets go.
         self.drain();
+        // Dropping a socket closes it: the port is free once `done` fires.
+        self.sockets.retain(|s| !a.closes.contains(&s.id));
         for o in a.opens {
             match register(o.socket) {
                 Ok(fd) => self.sockets.push(Sock {
@@ -278,7 +302,19 @@ impl CallTask {
                     }
                 }
                 Output::Event(e) => log_event(&e, self.local_of(&e)),
+                Output::Send(d) => self.send(&d),
             }
+        }
+    }
+
+    /// Sends a datagram the engine made (a DTLS record).
+    fn send(&mut self, d: &Datagram) {
+        let Some(via) = self.sockets.iter().find(|s| s.id == d.via) else {
+            return;
+        };
+        if let Err(err) = via.fd.get_ref().send_to(&d.data, d.to) {
+            debug!(%err, to = %d.to, "send failed");
+            self.engine.send_failed(d.via);
         }
     }
 
@@ -287,7 +323,10 @@ impl CallTask {
             Event::Committed { stream, .. }
             | Event::PeerChanged { stream, .. }
             | Event::KernelRefused { stream, .. }
-            | Event::SrtpRefused { stream, .. } => *stream,
+            | Event::SrtpRefused { stream, .. }
+            | Event::IceSelected { stream, .. }
+            | Event::DtlsConnected { stream, .. }
+            | Event::DtlsFailed { stream, .. } => *stream,
         };
         self.sockets
             .iter()
@@ -340,5 +379,10 @@ fn log_event(e: &Event, local: Option<SocketAddr>) {
             Refusal::Kernel => {}
         },
         Event::SrtpRefused { error, .. } => warn!(?local, ?error, "SRTP parameters refused"),
+        Event::IceSelected { peer, .. } => {
+            info!(?local, %peer, "ICE: media goes to the checked pair")
+        }
+        Event::DtlsConnected { suite, .. } => info!(?local, suite, "DTLS-SRTP handshake done"),
+        Event::DtlsFailed { reason, .. } => warn!(?local, reason, "DTLS-SRTP failed"),
     }
 }

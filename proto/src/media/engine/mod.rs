@@ -17,12 +17,14 @@
 //! shared-state design cannot be expressed.
 
 mod demux;
+mod dtls;
 pub mod ice;
 pub mod kernel;
 mod stream;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rtpengine_core::abi::Stats;
@@ -34,6 +36,8 @@ use crate::kernel::counters::Baseline;
 use crate::kernel::target::{build, track_ssrcs, Crypto, Output as KernelOutput, SourceCheck};
 use crate::media::learning::{Params, Verdict};
 pub use demux::{classify, Kind};
+use dtls::StreamDtls;
+pub use dtls::{DtlsEvent, DtlsFactory, DtlsKeys, DtlsSession};
 pub use ice::IceSettings;
 use kernel::{KernelIndexes, KernelOp, KernelState, Refusal, Resume, Summary, Target};
 use stream::Stream;
@@ -47,10 +51,20 @@ pub struct Transmit {
     pub len: usize,
 }
 
+/// A datagram the engine makes itself (DTLS records, ICE checks), to send out
+/// of the socket of stream `via` to `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Datagram {
+    pub via: StreamId,
+    pub to: SocketAddr,
+    pub data: Vec<u8>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
     Kernel(KernelOp),
     Event(Event),
+    Send(Datagram),
 }
 
 /// What happened, for the log (and, later, for other consumers).
@@ -72,6 +86,17 @@ pub enum Event {
     /// Signalling gave SRTP parameters the transform refuses; that direction
     /// stays plain.
     SrtpRefused { stream: StreamId, error: SrtpError },
+    /// The peer's connectivity check nominated (or first reached us from)
+    /// `peer`: media and DTLS go there.
+    IceSelected { stream: StreamId, peer: SocketAddr },
+    /// The DTLS handshake finished: SRTP with `suite` runs on the stream.
+    DtlsConnected {
+        stream: StreamId,
+        suite: &'static str,
+    },
+    /// The DTLS handshake failed, or could not start, or the peer closed the
+    /// association: no media on the stream until signalling starts over.
+    DtlsFailed { stream: StreamId, reason: String },
 }
 
 pub struct Engine {
@@ -85,6 +110,9 @@ pub struct Engine {
     tickets: u64,
     /// What STUN answers say and how role conflicts are decided.
     ice: IceSettings,
+    /// Starts DTLS handshakes; `None`: no DTLS (a stream that asks for it
+    /// gets no media).
+    dtls: Option<Arc<dyn DtlsFactory>>,
 }
 
 impl Engine {
@@ -96,7 +124,14 @@ impl Engine {
             outputs: VecDeque::new(),
             tickets: 0,
             ice: IceSettings::default(),
+            dtls: None,
         }
+    }
+
+    /// How DTLS handshakes start (our certificate).
+    pub fn with_dtls(mut self, dtls: Arc<dyn DtlsFactory>) -> Engine {
+        self.dtls = Some(dtls);
+        self
     }
 
     /// The daemon's SOFTWARE string and ICE tie-breaker.
@@ -139,10 +174,21 @@ impl Engine {
         s.learner.signalled(Params::of(&cfg, delay), now);
         // Signalling sets the ICE role again (10.5's ice_update).
         s.ice_controlling = cfg.ice.as_ref().is_some_and(|c| c.controlling);
-        let srtp = s.srtp.update(
-            cfg.kernel.srtp_in.as_deref(),
-            cfg.kernel.srtp_out.as_deref(),
-        );
+        if cfg.ice.is_none() {
+            s.ice_peer = None;
+        }
+        let closing = s.resignal_dtls(cfg.dtls.as_ref());
+        let srtp = match &s.dtls {
+            // DTLS keys (once there are any) take the place of SDES's.
+            Some(d) => match &d.keys {
+                Some(k) => s.srtp.update(Some(&k.decrypt), Some(&k.encrypt)),
+                None => s.srtp.update(None, None),
+            },
+            None => s.srtp.update(
+                cfg.kernel.srtp_in.as_deref(),
+                cfg.kernel.srtp_out.as_deref(),
+            ),
+        };
         s.cfg = cfg;
         s.dirty = true;
         if let Err(error) = srtp {
@@ -151,12 +197,17 @@ impl Engine {
         self.unkernelize(id);
         // A refusal was for the old configuration.
         self.streams[i].kernel = KernelState::Idle;
+        self.send_records(i, closing);
+        self.start_dtls(i, now);
     }
 
     /// The stream is gone: its target and those forwarding to it go too.
     pub fn close(&mut self, id: StreamId) {
         self.unkernelize(id);
         if let Some(i) = self.index(id) {
+            // close_notify goes out before the socket closes.
+            let last = self.streams[i].dtls.as_mut().map(StreamDtls::close);
+            self.send_records(i, last.unwrap_or_default());
             self.streams.swap_remove(i);
         }
     }
@@ -258,7 +309,16 @@ impl Engine {
         // With ICE, STUN is answered here and never relayed; without, it is
         // media like any other packet (as in 10.5).
         if kind == Kind::Stun && self.streams[i].cfg.ice.is_some() {
-            return self.stun(i, src, buf, len);
+            return self.stun(now, i, src, buf, len);
+        }
+        if kind == Kind::Dtls && self.streams[i].dtls.is_some() {
+            self.dtls_record(now, i, src, &buf[..len]);
+            return None;
+        }
+        if self.streams[i].dtls_pending() {
+            // No keys yet to verify it with: not media we may take.
+            self.streams[i].error();
+            return None;
         }
         let media = matches!(kind, Kind::Rtp | Kind::Rtcp);
         let mut len = len;
@@ -317,6 +377,11 @@ impl Engine {
             _ => cfg.sink,
         };
         let k = sink_id.and_then(|id| self.index(id))?;
+        if self.streams[k].dtls_pending() {
+            // No keys yet to protect it with (plain media must not reach a
+            // peer that asked for SRTP); the sender may well be early.
+            return None;
+        }
         // The kernel does SRTP but not SRTCP: a separate RTCP socket of an SRTP
         // stream stays in userspace (muxed RTCP reaches userspace via RTCP_MUX).
         let srtcp_here = rtcp_socket && (self.streams[i].srtp.any() || self.streams[k].srtp.any());
@@ -356,7 +421,14 @@ impl Engine {
 
     /// STUN on stream `i`, which does ICE: the answer goes back out of the
     /// same socket to the sender; nothing is relayed or learned.
-    fn stun(&mut self, i: usize, src: SocketAddr, buf: &mut [u8], len: usize) -> Option<Transmit> {
+    fn stun(
+        &mut self,
+        now: Instant,
+        i: usize,
+        src: SocketAddr,
+        buf: &mut [u8],
+        len: usize,
+    ) -> Option<Transmit> {
         let s = &mut self.streams[i];
         let creds = s.cfg.ice.as_ref()?;
         let agent = ice::Agent {
@@ -376,16 +448,207 @@ impl Engine {
                 s.counters.stun += 1;
                 None
             }
-            ice::Outcome::Answer { len, code } => {
+            ice::Outcome::Answer { len, code, check } => {
                 s.counters.stun += 1;
                 if let Some(code) = code {
                     tracing::debug!(stream = s.cfg.id.0, %src, code, "STUN error response");
                 }
-                Some(Transmit {
-                    via: s.cfg.id,
-                    to: src,
-                    len,
-                })
+                let via = s.cfg.id;
+                if let Some(check) = check {
+                    self.checked(now, i, src, check);
+                }
+                Some(Transmit { via, to: src, len })
+            }
+        }
+    }
+
+    /// A connectivity check from `src` verified on stream `i`. Until our own
+    /// checks run, the peer's decide the pair: the first that reaches us, then
+    /// the one a controlling peer nominates. Media and DTLS go there.
+    fn checked(&mut self, now: Instant, i: usize, src: SocketAddr, check: ice::Check) {
+        let s = &mut self.streams[i];
+        let nominated = check.use_candidate && !s.ice_controlling;
+        if s.ice_peer == Some(src) || (s.ice_peer.is_some() && !nominated) {
+            return;
+        }
+        s.ice_peer = Some(src);
+        let before = s.learner.destination();
+        s.learner.adopt(src);
+        let changed = s.learner.destination() != before;
+        s.dirty = true;
+        let stream = s.cfg.id;
+        self.emit(Event::IceSelected { stream, peer: src });
+        if changed && self.kernel {
+            self.unkernelize(stream);
+        }
+        self.start_dtls(i, now);
+    }
+
+    /// Where stream `i`'s DTLS records go: where the peer's came from, else
+    /// the ICE pair, else (without ICE) the peer media goes to.
+    fn dtls_destination(&self, i: usize) -> Option<SocketAddr> {
+        let s = &self.streams[i];
+        let known = s.dtls.as_ref().and_then(|d| d.peer);
+        let fallback = if s.cfg.ice.is_some() {
+            s.ice_peer
+        } else {
+            s.learner.destination()
+        };
+        known
+            .or(fallback)
+            .filter(|a| !a.ip().is_unspecified() && a.port() != 0)
+    }
+
+    /// Queues `records` out of stream `i`'s socket to its DTLS peer.
+    fn send_records(&mut self, i: usize, records: Vec<Vec<u8>>) {
+        if records.is_empty() {
+            return;
+        }
+        let Some(to) = self.dtls_destination(i) else {
+            return;
+        };
+        let via = self.streams[i].cfg.id;
+        for data in records {
+            self.outputs
+                .push_back(Output::Send(Datagram { via, to, data }));
+        }
+    }
+
+    /// The active side sends its first flight once it knows where to.
+    fn start_dtls(&mut self, i: usize, now: Instant) {
+        let ready = self.streams[i].dtls.as_ref().is_some_and(|d| {
+            d.params.active && d.session.is_none() && !d.failed && d.keys.is_none()
+        });
+        if ready && self.dtls_destination(i).is_some() {
+            self.open_dtls(i, now);
+        }
+    }
+
+    /// Starts stream `i`'s association in its signalled role.
+    fn open_dtls(&mut self, i: usize, now: Instant) {
+        let factory = self.dtls.clone();
+        let s = &mut self.streams[i];
+        let Some(d) = s.dtls.as_mut() else { return };
+        let started = match &factory {
+            Some(f) => f.start(d.params.active, &d.params.fingerprint, now),
+            None => Err("DTLS is not available".to_owned()),
+        };
+        match started {
+            Ok(session) => d.session = Some(session),
+            Err(reason) => {
+                d.failed = true;
+                let stream = s.cfg.id;
+                self.emit(Event::DtlsFailed { stream, reason });
+                return;
+            }
+        }
+        self.pump_dtls(i);
+    }
+
+    /// A DTLS record from `src` on stream `i`, which does DTLS.
+    fn dtls_record(&mut self, now: Instant, i: usize, src: SocketAddr, record: &[u8]) {
+        let s = &mut self.streams[i];
+        let Some(d) = s.dtls.as_mut() else { return };
+        if d.failed {
+            s.error();
+            return;
+        }
+        d.peer = Some(src);
+        if d.session.is_none() {
+            self.open_dtls(i, now);
+        }
+        let s = &mut self.streams[i];
+        if let Some(session) = s.dtls.as_mut().and_then(|d| d.session.as_mut()) {
+            session.handle_datagram(now, record);
+            self.pump_dtls(i);
+        }
+    }
+
+    /// Sends what stream `i`'s association wrote and takes in what it reports.
+    fn pump_dtls(&mut self, i: usize) {
+        let mut records = Vec::new();
+        let mut events = Vec::new();
+        if let Some(session) = self.streams[i]
+            .dtls
+            .as_mut()
+            .and_then(|d| d.session.as_mut())
+        {
+            while let Some(r) = session.poll_transmit() {
+                records.push(r);
+            }
+            while let Some(e) = session.poll_event() {
+                events.push(e);
+            }
+        }
+        self.send_records(i, records);
+        for e in events {
+            self.dtls_event(i, e);
+        }
+    }
+
+    fn dtls_event(&mut self, i: usize, e: DtlsEvent) {
+        let s = &mut self.streams[i];
+        let stream = s.cfg.id;
+        let Some(d) = s.dtls.as_mut() else { return };
+        match e {
+            DtlsEvent::Connected {
+                suite,
+                local_key_salt,
+                remote_key_salt,
+            } => {
+                let Some(keys) = DtlsKeys::of(suite, &local_key_salt, &remote_key_salt) else {
+                    d.failed = true;
+                    let reason = format!("no SRTP keys for {suite}");
+                    return self.emit(Event::DtlsFailed { stream, reason });
+                };
+                d.keys = Some(keys);
+                let srtp = s.srtp.update(Some(&keys.decrypt), Some(&keys.encrypt));
+                s.dirty = true;
+                self.emit(Event::DtlsConnected { stream, suite });
+                if let Err(error) = srtp {
+                    self.emit(Event::SrtpRefused { stream, error });
+                }
+                // Targets to or from the stream (none should exist: they wait
+                // for the keys) would be plain.
+                self.unkernelize(stream);
+            }
+            DtlsEvent::Failed(reason) => {
+                d.failed = true;
+                d.session = None;
+                s.error();
+                self.emit(Event::DtlsFailed { stream, reason });
+            }
+            // The keys stay for the media still in flight; a new handshake
+            // from the peer starts a new association.
+            DtlsEvent::Closed => d.session = None,
+        }
+    }
+
+    /// When `handle_timeout` is due next (DTLS retransmissions).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.streams
+            .iter()
+            .filter_map(|s| s.dtls.as_ref()?.session.as_ref()?.poll_timeout())
+            .min()
+    }
+
+    /// Time passed: retransmits what is due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for i in 0..self.streams.len() {
+            let due = self.streams[i]
+                .dtls
+                .as_ref()
+                .and_then(|d| d.session.as_ref()?.poll_timeout())
+                .is_some_and(|t| t <= now);
+            if due {
+                if let Some(session) = self.streams[i]
+                    .dtls
+                    .as_mut()
+                    .and_then(|d| d.session.as_mut())
+                {
+                    session.handle_timeout(now);
+                }
+                self.pump_dtls(i);
             }
         }
     }
@@ -420,6 +683,10 @@ impl Engine {
             return;
         };
         let sink = &self.streams[k];
+        if here.dtls_pending() || sink.dtls_pending() {
+            // A later packet tries again, with the keys.
+            return;
+        }
         let Some(to) = sink.learner.destination() else {
             return;
         };

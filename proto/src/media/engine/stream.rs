@@ -3,8 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+use std::net::SocketAddr;
+
+use super::dtls::StreamDtls;
 use super::kernel::KernelState;
-use crate::call::{StreamConfig, StreamStats};
+use crate::call::{DtlsParams, StreamConfig, StreamStats};
 use crate::media::learning::{Learner, Params};
 use crate::media::srtp::StreamSrtp;
 
@@ -19,6 +22,10 @@ pub struct Stream {
     /// ICE: we are the controlling agent (set by signalling, flipped by a
     /// role conflict a peer's check reveals).
     pub ice_controlling: bool,
+    /// ICE: where the peer's verified checks come from (the pair in use).
+    pub ice_peer: Option<SocketAddr>,
+    /// DTLS-SRTP, when signalled.
+    pub dtls: Option<StreamDtls>,
 }
 
 /// What the stream received: in userspace, plus what the kernel reported.
@@ -43,7 +50,33 @@ impl Stream {
             kernel: KernelState::Idle,
             counters: Counters::default(),
             dirty: true,
+            ice_peer: None,
+            dtls: None,
         }
+    }
+
+    /// The stream does DTLS and has no keys yet: no media in or out.
+    pub fn dtls_pending(&self) -> bool {
+        self.dtls.as_ref().is_some_and(|d| !d.connected())
+    }
+
+    /// Signalling gave DTLS parameters `new`: the association goes on if they
+    /// are the same (and it has not failed), else it ends and a new one waits
+    /// to start (10.5 restarts on a new fingerprint or role). Returns the
+    /// records that end the old one.
+    pub fn resignal_dtls(&mut self, new: Option<&DtlsParams>) -> Vec<Vec<u8>> {
+        if let (Some(p), Some(d)) = (new, &self.dtls) {
+            if d.params == *p && !d.failed {
+                return Vec::new();
+            }
+        }
+        let last = self
+            .dtls
+            .as_mut()
+            .map(StreamDtls::close)
+            .unwrap_or_default();
+        self.dtls = new.cloned().map(StreamDtls::new);
+        last
     }
 
     pub fn count(&mut self, len: usize, now: Instant) {

@@ -108,7 +108,7 @@ fn kernel_ops(e: &mut Engine) -> Vec<KernelOp> {
         .into_iter()
         .filter_map(|o| match o {
             Output::Kernel(k) => Some(k),
-            Output::Event(_) => None,
+            _ => None,
         })
         .collect()
 }

@@ -66,8 +66,23 @@ pub enum Outcome {
     /// Taken without an answer.
     Consumed,
     /// An answer of `len` bytes is in the buffer, for the sender; `code` is
-    /// the error code, `None` for a success response.
-    Answer { len: usize, code: Option<u16> },
+    /// the error code, `None` for a success response, which answers the
+    /// verified connectivity check `check`.
+    Answer {
+        len: usize,
+        code: Option<u16>,
+        check: Option<Check>,
+    },
+}
+
+/// A connectivity check from the peer that verified (and was answered with
+/// success): the peer can reach us from its source address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Check {
+    /// USE-CANDIDATE: the controlling peer nominates this pair.
+    pub use_candidate: bool,
+    /// PRIORITY: what the peer would give a peer-reflexive candidate.
+    pub priority: Option<u32>,
 }
 
 /// The stream's ICE state the check reads and (on a role conflict) changes.
@@ -86,6 +101,8 @@ struct Found {
     fingerprint: Option<(usize, u32)>,
     controlling: Option<u64>,
     controlled: Option<u64>,
+    use_candidate: bool,
+    priority: Option<u32>,
     unknown: Vec<u16>,
 }
 
@@ -119,7 +136,11 @@ fn walk(msg: &[u8]) -> Result<Found, Vec<u16>> {
                 }
                 Err(_) => false,
             },
-            attr::USE_CANDIDATE | attr::SOFTWARE | GOOG_NETWORK_INFO => true,
+            attr::USE_CANDIDATE => {
+                f.use_candidate = true;
+                true
+            }
+            attr::SOFTWARE | GOOG_NETWORK_INFO => true,
             attr::ICE_CONTROLLED => {
                 let t = a.u64();
                 f.controlled = t.ok();
@@ -130,7 +151,10 @@ fn walk(msg: &[u8]) -> Result<Found, Vec<u16>> {
                 f.controlling = t.ok();
                 f.controlled.is_none() && t.is_ok()
             }
-            attr::PRIORITY => a.u32().is_ok(),
+            attr::PRIORITY => {
+                f.priority = a.u32().ok();
+                f.priority.is_some()
+            }
             attr::XOR_MAPPED_ADDRESS => a.value.len() >= 8,
             attr::ERROR_CODE => a.value.len() >= 4,
             kind if !attr::comprehension_required(kind) => true,
@@ -220,7 +244,11 @@ pub fn handle(buf: &mut [u8], len: usize, src: SocketAddr, agent: Agent<'_>) -> 
         }
         *agent.controlling = true;
     }
-    success(buf, &h, &agent, src)
+    let check = Check {
+        use_candidate: f.use_candidate,
+        priority: f.priority,
+    };
+    success(buf, &h, &agent, src, check)
 }
 
 /// 10.5's `check_auth`: a request's USERNAME is `<our ufrag>:<theirs>` (both
@@ -263,7 +291,13 @@ fn authentic(
 
 /// A binding success response: SOFTWARE, XOR-MAPPED-ADDRESS of the sender,
 /// MESSAGE-INTEGRITY under our password, FINGERPRINT (10.5's order).
-fn success(buf: &mut [u8], h: &Header, agent: &Agent<'_>, src: SocketAddr) -> Outcome {
+fn success(
+    buf: &mut [u8],
+    h: &Header,
+    agent: &Agent<'_>,
+    src: SocketAddr,
+    check: Check,
+) -> Outcome {
     let src = SocketAddr::new(src.ip().to_canonical(), src.port());
     let written = (|| -> Result<usize, StunError> {
         let mut w = Writer::new(buf, message_type(BINDING, Class::Success), h.transaction)?;
@@ -274,7 +308,11 @@ fn success(buf: &mut [u8], h: &Header, agent: &Agent<'_>, src: SocketAddr) -> Ou
         Ok(w.finish())
     })();
     match written {
-        Ok(len) => Outcome::Answer { len, code: None },
+        Ok(len) => Outcome::Answer {
+            len,
+            code: None,
+            check: Some(check),
+        },
         Err(_) => Outcome::Ignored("no room for the answer"),
     }
 }
@@ -308,6 +346,7 @@ fn error(
         Ok(len) => Outcome::Answer {
             len,
             code: Some(code),
+            check: None,
         },
         Err(_) => Outcome::Ignored("no room for the answer"),
     }

@@ -1,0 +1,470 @@
+//! DTLS-SRTP through the engine, scripted with a stand-in handshake (the real
+//! one, OpenSSL's, is tested in the rtpengine-dtls crate and end to end): when
+//! the handshake starts, where its records go, that no media passes before
+//! the keys exist, and that the keys then protect both directions and reach
+//! the kernel target.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{DtlsEvent, DtlsFactory, DtlsSession};
+use crate::call::{
+    DtlsParams, IceCredentials, KernelHints, Learning, LearningMode, PeerFingerprint, StreamConfig,
+    StreamId,
+};
+use crate::media::engine::{Datagram, Engine, Event, Output};
+use crate::media::srtp::SrtpDirection;
+use crate::media::stun::{attr, message_type, Class, Writer, BINDING};
+use crate::srtp::Suite;
+
+const A: StreamId = StreamId(1);
+const B: StreamId = StreamId(2);
+const SUITE: &str = "AES_CM_128_HMAC_SHA1_80";
+/// The master key||salt we send with (ours) and the browser sends with.
+const OURS: [u8; 30] = [1; 30];
+const THEIRS: [u8; 30] = [2; 30];
+const HELLO: &[u8] = b"\x16client-hello";
+const REPLY: &[u8] = b"\x16server-flight";
+const CLOSE: &[u8] = b"\x15close-notify";
+const BAD: &[u8] = b"\x16wrong-certificate";
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+fn browser() -> SocketAddr {
+    addr("192.0.2.1:5000")
+}
+fn phone() -> SocketAddr {
+    addr("192.0.2.2:6000")
+}
+
+/// What the stand-in sessions were started with, for the tests to check.
+#[derive(Default)]
+struct Log {
+    started: Vec<(bool, PeerFingerprint)>,
+}
+
+struct Factory(Arc<Mutex<Log>>);
+
+/// A client sends HELLO (and again on each timeout until answered), is done
+/// on REPLY; a server answers HELLO with REPLY and is done; BAD fails either.
+struct Scripted {
+    active: bool,
+    out: Vec<Vec<u8>>,
+    events: Vec<DtlsEvent>,
+    deadline: Option<Instant>,
+    connected: bool,
+}
+
+impl DtlsFactory for Factory {
+    fn start(
+        &self,
+        active: bool,
+        peer: &PeerFingerprint,
+        now: Instant,
+    ) -> Result<Box<dyn DtlsSession>, String> {
+        self.0.lock().unwrap().started.push((active, peer.clone()));
+        let mut s = Scripted {
+            active,
+            out: Vec::new(),
+            events: Vec::new(),
+            deadline: None,
+            connected: false,
+        };
+        if active {
+            s.out.push(HELLO.to_vec());
+            s.deadline = Some(now + Duration::from_secs(1));
+        }
+        Ok(Box::new(s))
+    }
+}
+
+impl Scripted {
+    fn connect(&mut self) {
+        self.connected = true;
+        self.deadline = None;
+        self.events.push(DtlsEvent::Connected {
+            suite: SUITE,
+            local_key_salt: OURS.to_vec(),
+            remote_key_salt: THEIRS.to_vec(),
+        });
+    }
+}
+
+impl DtlsSession for Scripted {
+    fn handle_datagram(&mut self, _now: Instant, d: &[u8]) {
+        match (d, self.active) {
+            (BAD, _) => self.events.push(DtlsEvent::Failed("mismatch".into())),
+            (HELLO, false) => {
+                self.out.push(REPLY.to_vec());
+                self.connect();
+            }
+            (REPLY, true) => self.connect(),
+            _ => {}
+        }
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        if !self.connected {
+            self.out.push(HELLO.to_vec());
+            self.deadline = Some(now + Duration::from_secs(2));
+        }
+    }
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| self.out.remove(0))
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.deadline
+    }
+    fn poll_event(&mut self) -> Option<DtlsEvent> {
+        (!self.events.is_empty()).then(|| self.events.remove(0))
+    }
+    fn close(&mut self) {
+        if self.connected {
+            self.out.push(CLOSE.to_vec());
+        }
+    }
+}
+
+fn fingerprint(b: u8) -> PeerFingerprint {
+    PeerFingerprint {
+        hash: "sha-256".into(),
+        digest: vec![b; 32],
+    }
+}
+
+fn stream(id: StreamId, local: &str, endpoint: SocketAddr, sink: StreamId) -> StreamConfig {
+    StreamConfig {
+        id,
+        call_id: "c".into(),
+        tag: format!("t{}", id.0),
+        local: addr(local),
+        is_rtcp: false,
+        sink: Some(sink),
+        rtcp_sink: None,
+        endpoint: Some(endpoint),
+        sip_source: None,
+        learning: Learning {
+            mode: LearningMode::Immediate,
+            ..Learning::default()
+        },
+        tos: None,
+        kernel: KernelHints {
+            rtp: true,
+            payload_types: vec![(0, 8000)],
+            ..KernelHints::default()
+        },
+        ice: None,
+        dtls: None,
+    }
+}
+
+/// The browser's side, with DTLS in role `active` (ours).
+fn browser_side(active: bool) -> StreamConfig {
+    let mut a = stream(A, "203.0.113.1:30000", browser(), B);
+    a.kernel.dtls = true;
+    a.dtls = Some(DtlsParams {
+        active,
+        fingerprint: fingerprint(0xab),
+    });
+    a
+}
+
+/// Stream A towards the browser (DTLS), B towards the phone (plain).
+fn call(kernel: bool, a: StreamConfig, now: Instant) -> (Engine, Arc<Mutex<Log>>) {
+    let log = Arc::new(Mutex::new(Log::default()));
+    let mut e =
+        Engine::new(kernel, Duration::from_secs(3)).with_dtls(Arc::new(Factory(log.clone())));
+    e.configure(now, a);
+    e.configure(now, stream(B, "203.0.113.1:30002", phone(), A));
+    (e, log)
+}
+
+fn rtp(seq: u16) -> Vec<u8> {
+    let mut p = vec![0x80, 0];
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&[0, 0, 0, 160, 0, 0, 0x12, 0x34]);
+    p.extend([0xd5; 160]);
+    p
+}
+
+fn direction(key_salt: &[u8]) -> SrtpDirection {
+    let p = Suite::by_name(SUITE)
+        .unwrap()
+        .params_from_key_salt(key_salt)
+        .unwrap();
+    SrtpDirection::new(&p).unwrap()
+}
+
+/// Feeds one datagram; what the engine sends in answer (bytes and where).
+fn feed(
+    e: &mut Engine,
+    now: Instant,
+    at: StreamId,
+    src: SocketAddr,
+    data: &[u8],
+) -> Option<(SocketAddr, Vec<u8>)> {
+    let mut buf = vec![0u8; 2048];
+    buf[..data.len()].copy_from_slice(data);
+    let t = e.datagram(now, at, src, &mut buf, data.len())?;
+    Some((t.to, buf[..t.len].to_vec()))
+}
+
+fn outputs(e: &mut Engine) -> Vec<Output> {
+    std::iter::from_fn(|| e.poll_output()).collect()
+}
+
+fn sent(out: &[Output]) -> Vec<Datagram> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Send(d) => Some(d.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn record(via: StreamId, to: SocketAddr, data: &[u8]) -> Datagram {
+    Datagram {
+        via,
+        to,
+        data: data.to_vec(),
+    }
+}
+
+fn connected(out: &[Output]) -> bool {
+    out.iter().any(|o| {
+        matches!(
+            o,
+            Output::Event(Event::DtlsConnected {
+                stream: A,
+                suite: SUITE
+            })
+        )
+    })
+}
+
+#[test]
+fn no_media_passes_until_the_handshake_gives_keys_then_both_ways_are_protected() {
+    let now = Instant::now();
+    let (mut e, log) = call(false, browser_side(false), now);
+    assert!(sent(&outputs(&mut e)).is_empty(), "passive: we wait");
+    assert!(log.lock().unwrap().started.is_empty());
+
+    // Before the keys: the phone's RTP is not sent to the browser in clear,
+    // and nothing from the browser is taken as media.
+    assert_eq!(feed(&mut e, now, B, phone(), &rtp(1)), None);
+    assert_eq!(feed(&mut e, now, A, browser(), &rtp(1)), None);
+    assert_eq!(e.stats(A).unwrap().errors, 1);
+
+    // The browser's ClientHello starts our (server) side; the answer goes back
+    // out of stream A to where it came from.
+    assert_eq!(feed(&mut e, now, A, browser(), HELLO), None);
+    let out = outputs(&mut e);
+    assert_eq!(sent(&out), [record(A, browser(), REPLY)]);
+    assert!(connected(&out), "{out:?}");
+    assert_eq!(log.lock().unwrap().started, [(false, fingerprint(0xab))]);
+
+    // Phone → browser: SRTP under our key.
+    let (to, wire) = feed(&mut e, now, B, phone(), &rtp(2)).expect("relayed");
+    assert_eq!(to, browser());
+    let mut check = wire.clone();
+    direction(&OURS)
+        .unprotect(&mut check)
+        .expect("under our key");
+    assert_eq!(check, rtp(2));
+
+    // Browser → phone: its SRTP verified and decrypted.
+    let mut srtp = rtp(3);
+    direction(&THEIRS).protect(&mut srtp).unwrap();
+    let (to, plain) = feed(&mut e, now, A, browser(), &srtp).expect("relayed");
+    assert_eq!((to, plain), (phone(), rtp(3)));
+    // Garbage under the right SSRC does not verify.
+    let mut forged = srtp.clone();
+    forged[20] ^= 1;
+    assert_eq!(feed(&mut e, now, A, browser(), &forged), None);
+}
+
+#[test]
+fn the_active_side_sends_its_hello_at_once_and_retransmits_until_answered() {
+    let now = Instant::now();
+    let (mut e, log) = call(false, browser_side(true), now);
+    assert_eq!(sent(&outputs(&mut e)), [record(A, browser(), HELLO)]);
+    assert_eq!(log.lock().unwrap().started, [(true, fingerprint(0xab))]);
+
+    let due = e.poll_timeout().expect("a retransmission timer");
+    e.handle_timeout(due - Duration::from_millis(1));
+    assert!(sent(&outputs(&mut e)).is_empty(), "not due yet");
+    e.handle_timeout(due);
+    assert_eq!(sent(&outputs(&mut e)), [record(A, browser(), HELLO)]);
+
+    assert_eq!(feed(&mut e, due, A, browser(), REPLY), None);
+    assert!(connected(&outputs(&mut e)));
+    assert_eq!(e.poll_timeout(), None, "nothing left to retransmit");
+}
+
+/// A binding request as a browser sends it, nominating with USE-CANDIDATE.
+fn check(use_candidate: bool) -> Vec<u8> {
+    let mut buf = vec![0u8; 1500];
+    let mut w = Writer::new(&mut buf, message_type(BINDING, Class::Request), [9; 12]).unwrap();
+    w.attribute(attr::USERNAME, b"ours:theirs").unwrap();
+    w.attribute(attr::ICE_CONTROLLING, &7u64.to_be_bytes())
+        .unwrap();
+    if use_candidate {
+        w.attribute(attr::USE_CANDIDATE, &[]).unwrap();
+    }
+    w.message_integrity(b"our-password-0123456789").unwrap();
+    w.fingerprint().unwrap();
+    let n = w.finish();
+    buf.truncate(n);
+    buf
+}
+
+#[test]
+fn with_ice_the_hello_waits_for_the_peers_check_and_follows_its_nomination() {
+    let now = Instant::now();
+    // Chrome's SDP address says nothing: c=IN IP4 0.0.0.0, port 9.
+    let mut a = browser_side(true);
+    a.endpoint = Some(addr("0.0.0.0:9"));
+    a.ice = Some(IceCredentials {
+        ufrag: "ours".into(),
+        pwd: "our-password-0123456789".into(),
+        remote_ufrag: Some("theirs".into()),
+        remote_pwd: Some("their-password-012345678".into()),
+        controlling: false,
+        remote_candidates: Vec::new(),
+    });
+    let (mut e, _) = call(false, a, now);
+    assert!(sent(&outputs(&mut e)).is_empty(), "nowhere to send it yet");
+
+    let first = addr("192.0.2.1:5001");
+    assert!(
+        feed(&mut e, now, A, first, &check(false)).is_some(),
+        "answered"
+    );
+    let out = outputs(&mut e);
+    assert!(out.contains(&Output::Event(Event::IceSelected {
+        stream: A,
+        peer: first
+    })));
+    assert_eq!(sent(&out), [record(A, first, HELLO)]);
+
+    // The controlling browser nominates another pair: media goes there.
+    assert!(feed(&mut e, now, A, browser(), &check(true)).is_some());
+    let out = outputs(&mut e);
+    assert!(out.contains(&Output::Event(Event::IceSelected {
+        stream: A,
+        peer: browser()
+    })));
+    assert!(sent(&out).is_empty(), "the handshake is under way already");
+    assert_eq!(feed(&mut e, now, A, browser(), REPLY), None);
+    assert!(connected(&outputs(&mut e)));
+    let (to, _) = feed(&mut e, now, B, phone(), &rtp(1)).expect("relayed");
+    assert_eq!(to, browser());
+}
+
+#[test]
+fn the_kernel_gets_the_stream_only_with_the_handshakes_keys() {
+    let now = Instant::now();
+    let (mut e, _) = call(true, browser_side(false), now);
+    outputs(&mut e);
+    assert_eq!(feed(&mut e, now, B, phone(), &rtp(1)), None);
+    assert!(
+        !outputs(&mut e)
+            .iter()
+            .any(|o| matches!(o, Output::Kernel(_))),
+        "no plain target towards a DTLS peer"
+    );
+    feed(&mut e, now, A, browser(), HELLO);
+    outputs(&mut e);
+    feed(&mut e, now, B, phone(), &rtp(2)).expect("relayed");
+    let (stream, destination) = outputs(&mut e)
+        .into_iter()
+        .find_map(|o| match o {
+            Output::Kernel(crate::media::engine::kernel::KernelOp::Install {
+                stream,
+                destination,
+                ..
+            }) => Some((stream, destination)),
+            _ => None,
+        })
+        .expect("installed once keyed");
+    assert_eq!(stream, B, "the phone's stream, towards the browser");
+    let want = Suite::by_name(SUITE)
+        .unwrap()
+        .params_from_key_salt(&OURS)
+        .unwrap();
+    let got = destination.output.encrypt;
+    assert_eq!(
+        (got.cipher, &got.master_key[..16], &got.master_salt[..14]),
+        (want.keys.cipher, &OURS[..16], &OURS[16..]),
+        "the target encrypts with the handshake's key"
+    );
+}
+
+#[test]
+fn resignalling_keeps_the_association_unless_role_or_fingerprint_change() {
+    let now = Instant::now();
+    let (mut e, log) = call(false, browser_side(false), now);
+    feed(&mut e, now, A, browser(), HELLO);
+    outputs(&mut e);
+
+    // A re-INVITE with the same DTLS parameters: keys and association stay.
+    e.configure(now, browser_side(false));
+    assert!(sent(&outputs(&mut e)).is_empty());
+    let (_, wire) = feed(&mut e, now, B, phone(), &rtp(1)).expect("still keyed");
+    let mut plain = wire;
+    direction(&OURS).unprotect(&mut plain).unwrap();
+
+    // A new certificate: the old association ends (close_notify) and media
+    // waits for a new handshake.
+    let mut changed = browser_side(false);
+    changed.dtls.as_mut().unwrap().fingerprint = fingerprint(0xcd);
+    e.configure(now, changed);
+    assert_eq!(sent(&outputs(&mut e)), [record(A, browser(), CLOSE)]);
+    assert_eq!(feed(&mut e, now, B, phone(), &rtp(2)), None);
+    feed(&mut e, now, A, browser(), HELLO);
+    assert!(connected(&outputs(&mut e)));
+    assert_eq!(log.lock().unwrap().started.len(), 2);
+    assert_eq!(log.lock().unwrap().started[1], (false, fingerprint(0xcd)));
+}
+
+#[test]
+fn a_failed_handshake_leaves_the_stream_mute_and_other_streams_alone() {
+    let now = Instant::now();
+    let (mut e, _) = call(false, browser_side(false), now);
+    feed(&mut e, now, A, browser(), BAD);
+    let out = outputs(&mut e);
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Event(Event::DtlsFailed { stream: A, .. }))),
+        "{out:?}"
+    );
+    // Later records and media are dropped and counted; no panic.
+    assert_eq!(feed(&mut e, now, A, browser(), HELLO), None);
+    assert_eq!(feed(&mut e, now, A, browser(), &rtp(1)), None);
+    assert!(sent(&outputs(&mut e)).is_empty());
+    assert_eq!(e.stats(A).unwrap().errors, 3);
+    // The phone's side still counts what it receives.
+    feed(&mut e, now, B, phone(), &rtp(1));
+    assert_eq!(e.stats(B).unwrap().packets, 1);
+}
+
+#[test]
+fn closing_the_stream_sends_close_notify_and_without_dtls_support_it_fails() {
+    let now = Instant::now();
+    let (mut e, _) = call(false, browser_side(false), now);
+    feed(&mut e, now, A, browser(), HELLO);
+    outputs(&mut e);
+    e.close(A);
+    assert_eq!(sent(&outputs(&mut e)), [record(A, browser(), CLOSE)]);
+
+    // An engine without DTLS refuses the stream rather than relaying plain.
+    let mut e = Engine::new(false, Duration::ZERO);
+    e.configure(now, browser_side(true));
+    let out = outputs(&mut e);
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Event(Event::DtlsFailed { stream: A, .. }))),
+        "{out:?}"
+    );
+}
