@@ -10,47 +10,16 @@
 //! figures mean and what they do not: docs/benchmarks.md.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rtpengined::ng::bencode::{decode, Owned};
+use rtpengined::ng::bencode::Owned;
 
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Ng {
-    sock: UdpSocket,
-    to: SocketAddr,
-    n: u64,
-}
-
-impl Ng {
-    fn new(to: SocketAddr) -> Ng {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(1000)))
-            .unwrap();
-        Ng { sock, to, n: 0 }
-    }
-
-    fn req(&mut self, msg: &Owned) -> Option<Owned> {
-        self.n += 1;
-        let cookie = format!("b{}_{}", std::process::id(), self.n);
-        let mut dg = format!("{cookie} ").into_bytes();
-        dg.extend_from_slice(&msg.encode());
-        self.sock.send_to(&dg, self.to).ok()?;
-        let mut buf = vec![0u8; 65536];
-        let (len, _) = self.sock.recv_from(&mut buf).ok()?;
-        let body = buf[..len].strip_prefix(format!("{cookie} ").as_bytes())?;
-        Some(decode(body).ok()?.to_owned_value())
-    }
-}
+#[path = "bench_common/mod.rs"]
+mod bench_common;
+use bench_common::{cpu_time, median, wait_ready, Ng, Proc};
 
 fn sdp(port: u16) -> String {
     format!("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
@@ -74,16 +43,6 @@ fn port_of(reply: &Owned) -> Option<u16> {
         .next()?
         .parse()
         .ok()
-}
-
-fn wait_ready(ng: &mut Ng) -> bool {
-    let end = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < end {
-        if ng.req(&Owned::dict().with("command", "ping")).is_some() {
-            return true;
-        }
-    }
-    false
 }
 
 /// offer+answer+delete cycles per second.
@@ -130,22 +89,6 @@ fn big_receive_buffer(s: &UdpSocket) {
             return;
         }
     }
-}
-
-/// CPU time (user + system) the process `pid` has used so far.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces): state is field 3,
-    // utime and stime are fields 14 and 15.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0))
-        .collect();
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
-    Duration::from_micros(ticks * 1_000_000 / hz)
 }
 
 /// One relay measurement.
@@ -376,9 +319,4 @@ fn main() {
     if !have_theirs {
         println!("Debian rtpengine not available (apt-get install rtpengine-daemon): no ratio");
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }

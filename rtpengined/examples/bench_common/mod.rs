@@ -1,0 +1,79 @@
+//! What the benchmarks (bench.rs, dtls_bench.rs) share: daemon processes, an
+//! ng client, CPU time of a process, medians.
+
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use rtpengined::ng::bencode::{decode, Owned};
+
+/// A daemon process, killed when dropped.
+pub struct Proc(pub Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An ng client over UDP.
+pub struct Ng {
+    sock: UdpSocket,
+    to: SocketAddr,
+    n: u64,
+}
+
+impl Ng {
+    pub fn new(to: SocketAddr) -> Ng {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(1000)))
+            .unwrap();
+        Ng { sock, to, n: 0 }
+    }
+
+    pub fn req(&mut self, msg: &Owned) -> Option<Owned> {
+        self.n += 1;
+        let cookie = format!("b{}_{}", std::process::id(), self.n);
+        let mut dg = format!("{cookie} ").into_bytes();
+        dg.extend_from_slice(&msg.encode());
+        self.sock.send_to(&dg, self.to).ok()?;
+        let mut buf = vec![0u8; 65536];
+        let (len, _) = self.sock.recv_from(&mut buf).ok()?;
+        let body = buf[..len].strip_prefix(format!("{cookie} ").as_bytes())?;
+        Some(decode(body).ok()?.to_owned_value())
+    }
+}
+
+/// Pings until the daemon answers (10 s at most).
+pub fn wait_ready(ng: &mut Ng) -> bool {
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        if ng.req(&Owned::dict().with("command", "ping")).is_some() {
+            return true;
+        }
+    }
+    false
+}
+
+/// CPU time (user + system) the process `pid` has used so far.
+pub fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): state is field 3,
+    // utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    Duration::from_micros(ticks * 1_000_000 / hz)
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
