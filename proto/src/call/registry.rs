@@ -210,6 +210,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let res = self
             .update_media(&mut call, a, b, a_ifs, b_ifs, session, f)
             .and_then(|effects| {
+                // The receiver of an offer takes the sender's media id if it has none.
+                for (i, section) in session.media.iter().enumerate() {
+                    if let Some(m) = call.monologues[b].medias.get_mut(i) {
+                        if m.mid.is_none() {
+                            m.mid = section.mid.clone();
+                        }
+                    }
+                }
                 let wants_ice = offer_wants_ice(session, f);
                 self.reserve_ice_alternates(&mut call, b, |_| wants_ice)?;
                 Ok(effects)
@@ -416,7 +424,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             media.formats = section.formats.clone();
             media.clock_rates = clock_rates(section);
             media.ptime = section.ptime;
-            media.mid = section.mid.clone();
+            // A later SDP without a=mid keeps the media id (10.5).
+            if section.mid.is_some() {
+                media.mid = section.mid.clone();
+            }
             media.direction = session.direction_for(i);
             media.ice = section.has_ice() || session.ice;
             media.trickle_ice = session.trickle_ice(i);

@@ -31,7 +31,7 @@
 //! | `codec: strip/mask/except`, `codec-strip-X` | offer: `formats` without the payload types whose `MediaSection::encoding` matches (case-insensitive, `all`, minus `except`) |
 //! | codec negotiation | answer: `formats` = answer's ∩ what the answerer was offered |
 //! | ptime | the SDP's, else the last ptime any earlier SDP of the call gave that media line (either side) |
-//! | `a=mid` | offer: the SDP's (`generate-mid`: `index + 1` when absent); answer: answer's, else the offer's SDP's |
+//! | `a=mid` | offer: the SDP's (`generate-mid`: `index + 1` when absent); answer: the offerer's media id (its own `a=mid`, else the one it was offered), never the answer's (measured in fixtures/webrtc/dtls-sip-to-browser) |
 //! | `loop-protect` | `RewritePlan::loop_protect` (rtpengine's token) |
 //! | `SDES` list, `SDES-<x>` flags, RTP/SAVP(F) out | `MediaPlan::crypto` from `srtp::session::offer_lines` / `answer_lines` (rules in `srtp::sdes`) |
 //! | `DTLS`, `DTLS-reverse`, `DTLS-fingerprint`, `--dtls-passive` | `MediaPlan::dtls` (role and hash chosen by `call::dtls`) |
