@@ -6,12 +6,15 @@ use std::time::Duration;
 use rand_core::Rng;
 use tracing::{error, info, warn};
 
-use crate::call::{Registry, Settings};
+use rtpengine_dtls::{Certificate, HashFunc};
+
+use crate::call::{DtlsSettings, Registry, Settings};
 use crate::config::{Cli, Config};
 use crate::kernel::iptables::Rules;
 use crate::kernel::table::{Setup, PROC_ROOT};
 use crate::kernel::{KernelError, Table};
 use crate::random::DaemonRng;
+use crate::relay::dtls::DtlsIdentity;
 use crate::relay::engine::IceSettings;
 use crate::relay::kernel_edge::KernelEdge;
 use crate::relay::pool::SharedPool;
@@ -21,6 +24,27 @@ use crate::server::handler::Handler;
 use crate::server::transport::{NgUdp, Transport};
 
 mod logging;
+
+/// The daemon's DTLS certificate and handshake settings from `--dtls-*`.
+pub fn dtls_identity(cfg: &Config) -> Result<DtlsIdentity, rtpengine_dtls::DtlsError> {
+    let cert = Certificate::generate(&cfg.dtls.cert, std::time::SystemTime::now())?;
+    Ok(DtlsIdentity {
+        cert: Arc::new(cert),
+        config: cfg.dtls.handshake.clone(),
+    })
+}
+
+/// What signalling needs of the certificate: its fingerprint for every hash
+/// 10.5 offers, sha-256 first.
+pub fn dtls_settings(cert: &Certificate, passive: bool) -> DtlsSettings {
+    DtlsSettings {
+        fingerprints: HashFunc::ALL
+            .into_iter()
+            .map(|h| (h.name(), cert.fingerprint(h).to_string()))
+            .collect(),
+        passive,
+    }
+}
 
 /// Run the daemon; returns the process exit code.
 pub fn run(argv: Vec<String>) -> i32 {
@@ -48,8 +72,22 @@ pub fn run(argv: Vec<String>) -> i32 {
     }
     let cfg = match Config::from_cli(&cli) {
         Ok(c) => c,
+        // 10.5 exits with -1 (255) on the values it dies on.
+        Err(e @ crate::config::ConfigError::Fatal(_)) => {
+            eprintln!("rtpengined: {e}");
+            return 255;
+        }
         Err(e) => {
             eprintln!("rtpengined: {e}");
+            return 1;
+        }
+    };
+    // One certificate per run, as in 10.5; before daemonising so that a
+    // failure is seen with its exit status.
+    let dtls = match dtls_identity(&cfg) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("rtpengined: cannot generate the DTLS certificate: {e}");
             return 1;
         }
     };
@@ -124,7 +162,7 @@ pub fn run(argv: Vec<String>) -> i32 {
         }
         match rt.build() {
             Ok(rt) => {
-                let code = rt.block_on(serve(cfg.clone(), kernel));
+                let code = rt.block_on(serve(cfg.clone(), kernel, dtls));
                 // Socket tasks never finish on their own; do not wait for them.
                 rt.shutdown_timeout(Duration::from_millis(100));
                 code
@@ -167,7 +205,7 @@ fn open_kernel(cfg: &Config) -> Result<Result<Table, String>, KernelError> {
     }
 }
 
-async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
+async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -> i32 {
     // rtpengine 10.5 defaults to --table=0 and falls back to userspace without the
     // module (unless --no-fallback, handled before we got here).
     let kernel_edge = match kernel {
@@ -197,7 +235,12 @@ async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
         software: cfg.software_id.clone(),
         tiebreaker: rng.next_u64(),
     };
-    let relay = Arc::new(Relay::new(pool.clone(), kernel_edge.clone()).with_ice(ice));
+    let dtls_settings = dtls_settings(&dtls.cert, cfg.dtls.passive);
+    let relay = Arc::new(
+        Relay::new(pool.clone(), kernel_edge.clone())
+            .with_ice(ice)
+            .with_dtls(dtls),
+    );
     let settings = Settings {
         interfaces: cfg.interfaces.clone(),
         delete_delay: cfg.delete_delay,
@@ -210,7 +253,8 @@ async fn serve(cfg: Config, kernel: Result<Table, String>) -> i32 {
         offer_timeout: cfg.offer_timeout,
         endpoint_learning: cfg.endpoint_learning,
     };
-    let mut handler = Handler::new(Registry::with_rng(settings, pool, rng), relay);
+    let registry = Registry::with_rng(settings, pool, rng).with_dtls(dtls_settings);
+    let mut handler = Handler::new(registry, relay);
     if let Some(dir) = &cfg.state_file {
         match CallStore::open(dir) {
             Ok(store) => handler = handler.with_store(store),

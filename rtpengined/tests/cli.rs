@@ -232,3 +232,41 @@ fn kernel_iptables_chain_and_state_file_options() {
     assert!(!log.contains("--state-dir is accepted"), "{log}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn bad_dtls_options_die_as_in_10_5() {
+    // 10.5 prints "Fatal error: Invalid --dtls-mtu (100)" and exits with -1.
+    for (arg, text) in [
+        ("--dtls-mtu=100", "Fatal error: Invalid --dtls-mtu (100)"),
+        (
+            "--dtls-cert-cipher=dsa",
+            "Fatal error: Invalid --dtls-cert-cipher option ('dsa')",
+        ),
+    ] {
+        let (code, out) = run(&[
+            "-i",
+            "127.0.0.1",
+            "-n",
+            "127.0.0.1:32250",
+            "--table=-1",
+            arg,
+        ]);
+        assert_eq!(code, 255, "{arg}: {out}");
+        assert!(out.contains(text), "{arg}: {out}");
+    }
+    // A key size OpenSSL cannot make stops the start with a clear message.
+    let (code, out) = run(&[
+        "-i",
+        "127.0.0.1",
+        "-n",
+        "127.0.0.1:32251",
+        "--table=-1",
+        "--dtls-cert-cipher=rsa",
+        "--dtls-rsa-key-size=100",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("cannot generate the DTLS certificate"),
+        "{out}"
+    );
+}

@@ -236,6 +236,7 @@ fn plan_for(
                 // The receiver sent no SDP yet in any of these calls.
                 trickle_ice: false,
                 crypto: None,
+                dtls: None,
             },
             Some((ofx, osession)) => {
                 let offered = &osession.media[index];
@@ -278,6 +279,7 @@ fn plan_for(
                     },
                     trickle_ice: osession.trickle_ice(index),
                     crypto: None,
+                    dtls: None,
                 }
             }
         };

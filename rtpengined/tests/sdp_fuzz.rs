@@ -7,7 +7,8 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use rtpengined::sdp::{
-    rewrite, Direction, IceAdvert, IceCandidate, MediaPlan, RewritePlan, SdpOptions, Session,
+    rewrite, Direction, DtlsAdvert, IceAdvert, IceCandidate, MediaPlan, RewritePlan, SdpOptions,
+    Session, Setup,
 };
 
 struct Rng(u64);
@@ -127,6 +128,10 @@ fn random_plan(rng: &mut Rng, media: usize) -> RewritePlan {
                 Some(vec!["1 AES_CM_128_HMAC_SHA1_80 inline:AAAA".to_string()]),
             ][rng.below(2)]
             .clone(),
+            dtls: (rng.below(2) == 0).then(|| DtlsAdvert {
+                setup: [Setup::ActPass, Setup::Active, Setup::Passive][rng.below(3)],
+                fingerprint: "sha-256 AA:BB".into(),
+            }),
         })
         .collect();
     RewritePlan {

@@ -258,3 +258,179 @@ CASES = {
     # Firefox: trickle only at session level, which 10.5 does not look at.
     "firefox-to-sip": call(TO_SIP, TO_BROWSER, PHONE_ANSWER_VP8, FIREFOX_OFFER),
 }
+
+# --- DTLS-SRTP signalling (a=setup, a=fingerprint, ng DTLS flags) -----------
+
+SHA384_FINGERPRINT = ("a=fingerprint:sha-384 11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:"
+                      "11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:"
+                      "11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00")
+OTHER_FINGERPRINT = ("a=fingerprint:sha-256 01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:"
+                     "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF")
+
+# A SIP phone calling a browser: plain RTP/AVP, audio only.
+PHONE_OFFER = sdp(
+    "v=0",
+    "o=alice 11 12 IN IP4 192.168.1.30",
+    "s=-",
+    "c=IN IP4 192.168.1.30",
+    "t=0 0",
+    "m=audio 7000 RTP/AVP 0 8 101",
+    "a=rtpmap:0 PCMU/8000",
+    "a=rtpmap:8 PCMA/8000",
+    "a=rtpmap:101 telephone-event/8000",
+    "a=sendrecv",
+)
+
+# Chrome's answer to it: one audio m-line, rtcp-mux, ICE, DTLS client.
+BROWSER_ANSWER = sdp(
+    "v=0",
+    "o=- 6543210987654321 2 IN IP4 127.0.0.1",
+    "s=-",
+    "t=0 0",
+    "a=msid-semantic: WMS",
+    "m=audio 46300 UDP/TLS/RTP/SAVPF 0 101",
+    "c=IN IP4 192.168.1.10",
+    "a=rtcp:9 IN IP4 0.0.0.0",
+    "a=candidate:1467250027 1 udp 2122260223 192.168.1.10 46300 typ host generation 0 network-id 1",
+    "a=ice-ufrag:Kq9z",
+    "a=ice-pwd:u3Dq1Zs9NfYv0LpQe6Wc2Rbx",
+    "a=ice-options:trickle",
+    FINGERPRINT,
+    "a=setup:active",
+    "a=mid:0",
+    "a=sendrecv",
+    "a=rtcp-mux",
+    "a=rtpmap:0 PCMU/8000",
+    "a=rtpmap:101 telephone-event/8000",
+    "a=ssrc:1122334455 cname:Yq1nB0xXcJ2mRk5T",
+)
+
+# An SRTP phone offering both SDES and DTLS on RTP/SAVP.
+SAVP_BOTH_OFFER = sdp(
+    "v=0",
+    "o=carol 21 22 IN IP4 192.168.1.40",
+    "s=-",
+    "c=IN IP4 192.168.1.40",
+    "t=0 0",
+    "m=audio 8000 RTP/SAVP 0 101",
+    "a=rtpmap:0 PCMU/8000",
+    "a=rtpmap:101 telephone-event/8000",
+    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4",
+    "a=setup:actpass",
+    FINGERPRINT,
+    "a=sendrecv",
+)
+
+# A plain phone answering the SRTP offer with SRTP (SDES) itself.
+PHONE_ANSWER_SAVP = sdp(
+    "v=0",
+    "o=dave 31 32 IN IP4 192.168.1.50",
+    "s=-",
+    "c=IN IP4 192.168.1.50",
+    "t=0 0",
+    "m=audio 9000 RTP/SAVP 0 101",
+    "a=rtpmap:0 PCMU/8000",
+    "a=rtpmap:101 telephone-event/8000",
+    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj|2^31",
+    "a=sendrecv",
+)
+
+TO_BROWSER_OFFER = {"transport-protocol": "UDP/TLS/RTP/SAVPF", "ICE": "force",
+                    "rtcp-mux": ["offer"], "replace": ["origin", "session-connection"]}
+TO_PHONE_ANSWER = {"transport-protocol": "RTP/AVP", "ICE": "remove", "rtcp-mux": ["demux"],
+                   "replace": ["origin", "session-connection"]}
+
+
+def bump(body, old, new):
+    """The same SDP with a new o= version (a re-INVITE)."""
+    return body.replace(old, new, 1)
+
+
+CHROME_REOFFER = bump(CHROME_OFFER, "4215775240449105457 2 ", "4215775240449105457 3 ")
+BROWSER_REOFFER = bump(BROWSER_ANSWER, "6543210987654321 2 ", "6543210987654321 3 ").replace(
+    "a=setup:active", "a=setup:actpass")
+PHONE_REANSWER = bump(PHONE_OFFER, "alice 11 12 ", "alice 11 13 ")
+
+
+def reinvite_by_callee(offer_body, offer_flags, answer_body, answer_flags):
+    """The callee (phone-tag) re-offers; the caller (browser-tag) answers."""
+    return [("offer2", "offer", offer_body, dict(offer_flags, **{"from-tag": "phone-tag",
+                                                                 "to-tag": "browser-tag"})),
+            ("answer2", "answer", answer_body, dict(answer_flags, **{"from-tag": "phone-tag",
+                                                                     "to-tag": "browser-tag"}))]
+
+
+def reinvite(offer_body, offer_flags, answer_body, answer_flags):
+    return [("offer2", "offer", offer_body, offer_flags),
+            ("answer2", "answer", answer_body, answer_flags)]
+
+
+CASES.update({
+    # The answer toward the browser with DTLS=passive: we wait for its ClientHello.
+    "dtls-chrome-to-sip-passive": call(TO_SIP, variant(TO_BROWSER, DTLS="passive")),
+    # DTLS=off in the answer: the browser offered no SDES, so 10.5 keeps DTLS.
+    "dtls-chrome-to-sip-off": call(TO_SIP, variant(TO_BROWSER, DTLS="off")),
+    # DTLS-reverse=passive with the browser's offer: our role toward it is passive.
+    "dtls-chrome-to-sip-reverse": call(variant(TO_SIP, **{"DTLS-reverse": "passive"}), TO_BROWSER),
+    # A sha-384 fingerprint from the browser: the answer uses sha-384 too.
+    "dtls-chrome-sha384-to-sip": call(TO_SIP, TO_BROWSER, PHONE_ANSWER,
+                                      CHROME_OFFER.replace(FINGERPRINT, SHA384_FINGERPRINT)),
+    # Several fingerprints: the first valid one counts.
+    "dtls-chrome-two-fingerprints": call(TO_SIP, TO_BROWSER, PHONE_ANSWER, CHROME_OFFER.replace(
+        FINGERPRINT, "a=fingerprint:md5 00:11\r\n" + SHA384_FINGERPRINT + "\r\n" + FINGERPRINT)),
+    # The browser offers setup:active: we answer passive.
+    "dtls-chrome-active-to-sip": call(TO_SIP, TO_BROWSER, PHONE_ANSWER,
+                                      CHROME_OFFER.replace("a=setup:actpass", "a=setup:active")),
+    # Re-INVITE from the browser: the role stays.
+    "dtls-chrome-reinvite": call(TO_SIP, TO_BROWSER)
+    + reinvite(CHROME_REOFFER, TO_SIP, PHONE_ANSWER, TO_BROWSER),
+    # Re-INVITE with a new certificate.
+    "dtls-chrome-new-fingerprint": call(TO_SIP, TO_BROWSER)
+    + reinvite(CHROME_REOFFER.replace(FINGERPRINT, OTHER_FINGERPRINT), TO_SIP, PHONE_ANSWER, TO_BROWSER),
+    # A phone calls a browser: we offer actpass (and SDES), the browser answers active.
+    "dtls-sip-to-browser": call(TO_BROWSER_OFFER, TO_PHONE_ANSWER, BROWSER_ANSWER, PHONE_OFFER),
+    # The browser answers passive: we are the DTLS client.
+    "dtls-sip-to-browser-passive": call(TO_BROWSER_OFFER, TO_PHONE_ANSWER,
+                                        BROWSER_ANSWER.replace("a=setup:active", "a=setup:passive"),
+                                        PHONE_OFFER),
+    # DTLS=off in the offer toward the browser: SDES only.
+    "dtls-sip-to-browser-off": call(variant(TO_BROWSER_OFFER, DTLS="off"), TO_PHONE_ANSWER,
+                                    BROWSER_ANSWER, PHONE_OFFER),
+    # SDES-off in the offer toward the browser: DTLS only.
+    "dtls-sip-to-browser-sdes-off": call(variant(TO_BROWSER_OFFER, flags=["SDES-off"]), TO_PHONE_ANSWER,
+                                         BROWSER_ANSWER, PHONE_OFFER),
+    # DTLS-fingerprint=sha-1 / sha-384 in the offer.
+    "dtls-sip-to-browser-sha1": call(variant(TO_BROWSER_OFFER, **{"DTLS-fingerprint": "sha-1"}),
+                                     TO_PHONE_ANSWER, BROWSER_ANSWER, PHONE_OFFER),
+    "dtls-sip-to-browser-sha384": call(variant(TO_BROWSER_OFFER, **{"DTLS-fingerprint": "sha-384"}),
+                                       TO_PHONE_ANSWER, BROWSER_ANSWER, PHONE_OFFER),
+    # The browser (callee, which was active) re-offers actpass: we stay passive.
+    "dtls-sip-to-browser-reinvite": call(TO_BROWSER_OFFER, TO_PHONE_ANSWER, BROWSER_ANSWER, PHONE_OFFER)
+    + reinvite_by_callee(BROWSER_REOFFER, TO_PHONE_ANSWER, PHONE_REANSWER, TO_BROWSER_OFFER),
+    # RTP/SAVP with SDES and DTLS, SRTP on both sides: the answer back is DTLS only.
+    "dtls-savp-both": call({"replace": ["origin"]}, {}, PHONE_ANSWER_SAVP, SAVP_BOTH_OFFER),
+    # The same with DTLS=off in the answer: SDES wins.
+    "dtls-savp-both-off": call({"replace": ["origin"]}, {"DTLS": "off"}, PHONE_ANSWER_SAVP,
+                               SAVP_BOTH_OFFER),
+    # DTLS=off in the offer of RTP/SAVP: no a=setup toward the phone.
+    "dtls-savp-offer-off": call({"DTLS": "off"}, {}, PHONE_ANSWER_SAVP, SAVP_BOTH_OFFER),
+})
+
+PHONE_REOFFER = bump(PHONE_OFFER, "alice 11 12 ", "alice 11 13 ")
+BROWSER_REANSWER_PASSIVE = bump(BROWSER_ANSWER, "6543210987654321 2 ", "6543210987654321 3 ").replace(
+    "a=setup:active", "a=setup:passive")
+
+CASES.update({
+    # a=setup:holdconn: no role offered, so no DTLS toward the browser.
+    "dtls-chrome-holdconn": call(TO_SIP, TO_BROWSER, PHONE_ANSWER,
+                                 CHROME_OFFER.replace("a=setup:actpass", "a=setup:holdconn")),
+    # A fingerprint without a=setup: no DTLS either.
+    "dtls-chrome-no-setup": call(TO_SIP, TO_BROWSER, PHONE_ANSWER,
+                                 CHROME_OFFER.replace("a=setup:actpass\r\n", "")),
+    # a=tls-id (RFC 8842), unknown to 10.5.
+    "dtls-chrome-tls-id": call(TO_SIP, TO_BROWSER, PHONE_ANSWER, CHROME_OFFER.replace(
+        "a=setup:actpass\r\n", "a=setup:actpass\r\na=tls-id:89J2LRATQ3ULA24G9AHWVR31VJWSLB68\r\n")),
+    # The phone re-offers; the browser, active before, now answers passive.
+    "dtls-sip-to-browser-role-switch": call(TO_BROWSER_OFFER, TO_PHONE_ANSWER, BROWSER_ANSWER, PHONE_OFFER)
+    + reinvite(PHONE_REOFFER, TO_BROWSER_OFFER, BROWSER_REANSWER_PASSIVE, TO_PHONE_ANSWER),
+})

@@ -1,6 +1,7 @@
 //! The sans-IO call model: signalling in, reply fields and effects out.
 
 pub mod delete;
+pub mod dtls;
 pub mod effect;
 pub mod error;
 pub mod interface;
@@ -13,10 +14,10 @@ pub mod registry;
 mod token;
 
 pub use delete::{Deleted, Expiry};
+pub use dtls::DtlsSettings;
 pub use effect::{
-    DtlsParams, PeerFingerprint, RemoteCandidate,
-    Effect, IceCredentials, KernelHints, Learning, LearningMode, NoStats, StatsSource,
-    StreamConfig, StreamId, StreamStats,
+    DtlsParams, Effect, IceCredentials, KernelHints, Learning, LearningMode, NoStats,
+    PeerFingerprint, RemoteCandidate, StatsSource, StreamConfig, StreamId, StreamStats,
 };
 pub use error::CallError;
 pub use interface::Interface;
@@ -24,3 +25,5 @@ pub use model::Now;
 pub use registry::{Outcome, Registry, Settings};
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_dtls;

@@ -83,6 +83,11 @@ pub struct Media {
     pub forwarded_formats: Vec<String>,
     /// SDES-SRTP towards this side (offered/answered lines, negotiated keys).
     pub sdes: crate::srtp::MediaSdes,
+    /// DTLS-SRTP signalling towards this side (roles, fingerprints).
+    pub dtls: super::dtls::MediaDtls,
+    /// This side's ICE candidates (UDP), gathered from its SDPs: a re-offer
+    /// adds new ones, an ICE restart (new ufrag) replaces them.
+    pub remote_candidates: Vec<super::effect::RemoteCandidate>,
 }
 
 /// One extra ICE host candidate address: our port pair there.

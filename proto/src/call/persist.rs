@@ -9,14 +9,15 @@ use std::time::{Duration, Instant};
 
 use rand_core::CryptoRng;
 
-use super::effect::{Effect, Learning, LearningMode, StreamId};
+use super::dtls::MediaDtls;
+use super::effect::{Effect, Learning, LearningMode, RemoteCandidate, StreamId};
 use super::model::{Call, IceAlternate, Media, Monologue, Now, PacketStream};
 use super::ports::PortAllocator;
 use super::registry::Registry;
 use crate::ng::bencode::{self, Owned, Value};
 use crate::ng::flags::RtcpMuxFlags;
 use crate::sdp::crypto::CryptoAttribute;
-use crate::sdp::Direction;
+use crate::sdp::{fingerprint_hash_name, Direction, Fingerprint};
 use crate::srtp::{MediaSdes, NegotiatedKeys, Suite};
 
 /// Bumped when the layout changes incompatibly; other versions are refused.
@@ -226,6 +227,79 @@ fn media(m: &Media) -> Owned {
         )
         .with("forwarded-formats", texts(&m.forwarded_formats))
         .with("sdes", sdes)
+        .with("dtls", dtls(&m.dtls))
+        .with(
+            "remote-candidates",
+            list(
+                m.remote_candidates
+                    .iter()
+                    .map(|c| Owned::from(candidate(c))),
+            ),
+        )
+}
+
+fn dtls(d: &MediaDtls) -> Owned {
+    Owned::dict()
+        .with("active", flag(d.active))
+        .with("passive", flag(d.passive))
+        .with("enabled", flag(d.enabled))
+        .with("sdes", flag(d.sdes))
+        .with(
+            "remote",
+            opt_text(d.remote.as_ref().map(Fingerprint::to_value).as_deref()),
+        )
+        .with("hash", opt_text(d.hash))
+}
+
+/// A remote candidate as its `a=candidate` value.
+fn candidate(c: &RemoteCandidate) -> String {
+    format!(
+        "{} {} UDP {} {} {} typ {}",
+        c.foundation,
+        c.component,
+        c.priority,
+        c.address.ip(),
+        c.address.port(),
+        c.kind
+    )
+}
+
+fn decode_dtls(v: &Value<'_>) -> Result<MediaDtls, String> {
+    let d = D(v);
+    let remote = match d.opt_text("remote")? {
+        Some(t) => Some(Fingerprint::parse(&t).ok_or_else(|| format!("dtls remote: {t}"))?),
+        None => None,
+    };
+    let hash = match d.opt_text("hash")? {
+        Some(h) => Some(fingerprint_hash_name(&h).ok_or_else(|| format!("dtls hash: {h}"))?),
+        None => None,
+    };
+    Ok(MediaDtls {
+        active: d.flag("active")?,
+        passive: d.flag("passive")?,
+        enabled: d.flag("enabled")?,
+        sdes: d.flag("sdes")?,
+        remote,
+        hash,
+    })
+}
+
+fn decode_candidate(text: &str) -> Result<RemoteCandidate, String> {
+    let w: Vec<&str> = text.split(' ').collect();
+    let bad = || format!("remote candidate: {text}");
+    match w.as_slice() {
+        [foundation, component, _, priority, ip, port, "typ", kind] => Ok(RemoteCandidate {
+            foundation: (*foundation).to_owned(),
+            component: component.parse().map_err(|_| bad())?,
+            priority: priority.parse().map_err(|_| bad())?,
+            address: SocketAddr::new(
+                ip.parse().map_err(|_| bad())?,
+                port.parse().map_err(|_| bad())?,
+            ),
+            kind: (*kind).to_owned(),
+        }),
+        _ => Err(bad()),
+    }
 }
 
 /// Field access with errors that name the missing or malformed key.
@@ -492,6 +566,19 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
         ice_alternates,
         forwarded_formats: d.texts("forwarded-formats")?,
         sdes: decode_sdes(d.get("sdes")?)?,
+        // Absent in calls saved before DTLS signalling.
+        dtls: match d.0.get("dtls") {
+            Some(v) => decode_dtls(v)?,
+            None => MediaDtls::default(),
+        },
+        remote_candidates: match d.0.get("remote-candidates") {
+            Some(_) => d
+                .texts("remote-candidates")?
+                .iter()
+                .map(|t| decode_candidate(t))
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        },
     })
 }
 

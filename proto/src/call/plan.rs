@@ -121,7 +121,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     protocol,
                     formats,
                     ptime: section.ptime.or(remembered_ptime(call, i)),
-                    mid: section.mid.clone().or(ours.mid.clone()),
+                    // 10.5 prints the offerer's own media id, not the answer's.
+                    mid: ours.mid.clone(),
                 };
                 let mut plan = self.media_plan(ours, choice);
                 if let Some(ip) = f.media_address {
@@ -170,8 +171,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .rtcp
             .as_ref()
             .map_or(rtp.local.port() + 1, |s| s.local.port());
-        // An accepted mux in an answer advertises RTCP on the RTP port.
-        let muxed_answer = choice.mux && choice.answer;
+        // An accepted mux in an answer advertises RTCP on the RTP port; so
+        // does a re-offer to a party already muxing (10.5, recorded in
+        // fixtures/webrtc/dtls-sip-to-browser-role-switch).
+        let muxed_answer = choice.mux && (choice.answer || ours.rtcp_mux);
         let mut plan = MediaPlan::new(rtp.local.port(), ours.advertised);
         plan.rtcp_port = Some(if muxed_answer {
             rtp.local.port()

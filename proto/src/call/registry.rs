@@ -6,8 +6,10 @@ use std::time::{Duration, Instant};
 
 use rand_core::CryptoRng;
 
+use super::dtls::DtlsSettings;
 use super::effect::{
-    Effect, IceCredentials, KernelHints, Learning, LearningMode, StreamConfig, StreamId,
+    Effect, IceCredentials, KernelHints, Learning, LearningMode, RemoteCandidate, StreamConfig,
+    StreamId,
 };
 use super::error::CallError;
 use super::interface::Interface;
@@ -60,6 +62,8 @@ pub struct Registry<P: PortAllocator, R: CryptoRng> {
     /// ICE candidate foundation of each configured interface (one per local
     /// address for the daemon's lifetime, as rtpengine does).
     pub ice_foundations: Vec<String>,
+    /// Our DTLS certificate's fingerprints and `--dtls-passive` (none by default).
+    pub dtls: DtlsSettings,
     pub(super) rng: R,
 }
 
@@ -88,8 +92,15 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             recently_deleted: HashMap::new(),
             instance_token,
             ice_foundations,
+            dtls: DtlsSettings::default(),
             rng,
         }
+    }
+
+    /// The daemon's DTLS certificate (fingerprints) and `--dtls-passive`.
+    pub fn with_dtls(mut self, dtls: DtlsSettings) -> Self {
+        self.dtls = dtls;
+        self
     }
 
     pub fn ports(&self) -> &P {
@@ -199,12 +210,21 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let res = self
             .update_media(&mut call, a, b, a_ifs, b_ifs, session, f)
             .and_then(|effects| {
+                // The receiver of an offer takes the sender's media id if it has none.
+                for (i, section) in session.media.iter().enumerate() {
+                    if let Some(m) = call.monologues[b].medias.get_mut(i) {
+                        if m.mid.is_none() {
+                            m.mid = section.mid.clone();
+                        }
+                    }
+                }
                 let wants_ice = offer_wants_ice(session, f);
                 self.reserve_ice_alternates(&mut call, b, |_| wants_ice)?;
                 Ok(effects)
             });
         let out = res.and_then(|mut effects| {
             let mut plan = self.offer_plan(&call, a, b, session, f);
+            offer_dtls(&mut call, a, b, session, &mut plan, f, &self.dtls);
             offer_sdes(&mut call, a, b, session, &mut plan, f, &mut self.rng);
             let sdp = sdp::rewrite(text, session, &plan)?;
             start_ice_agents(&mut call.monologues[b], &plan, true);
@@ -301,6 +321,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             IceMode::Default | IceMode::Optional => m.ice,
         })?;
         let mut plan = self.answer_plan(call, a, b, session, f);
+        answer_dtls(call, a, b, session, &mut plan, f, &self.dtls);
         answer_sdes(call, a, b, session, &mut plan, f, &mut self.rng);
         let sdp = sdp::rewrite(text, session, &plan)?;
         start_ice_agents(&mut call.monologues[a], &plan, false);
@@ -403,10 +424,20 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             media.formats = section.formats.clone();
             media.clock_rates = clock_rates(section);
             media.ptime = section.ptime;
-            media.mid = section.mid.clone();
+            // A later SDP without a=mid keeps the media id (10.5).
+            if section.mid.is_some() {
+                media.mid = section.mid.clone();
+            }
             media.direction = session.direction_for(i);
             media.ice = section.has_ice() || session.ice;
             media.trickle_ice = session.trickle_ice(i);
+            let restart =
+                section.ice_ufrag.is_some() && media.ice_remote_ufrag != section.ice_ufrag;
+            merge_candidates(
+                &mut media.remote_candidates,
+                &section.ice_candidates,
+                restart,
+            );
             if section.ice_ufrag.is_some() {
                 media.ice_remote_ufrag = section.ice_ufrag.clone();
             }
@@ -599,7 +630,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                             rtp: media.protocol.contains("RTP"),
                             payload_types: media.clock_rates.clone(),
                             stun: media.ice_agent,
-                            dtls: media.protocol.contains("TLS"),
+                            // 10.5: the media's DTLS flag; UDP/TLS profiles too.
+                            dtls: media.dtls.enabled || media.protocol.contains("TLS"),
                             srtp_in: media
                                 .sdes
                                 .keys
@@ -617,9 +649,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                             remote_ufrag: media.ice_remote_ufrag.clone(),
                             remote_pwd: media.ice_remote_pwd.clone(),
                             controlling: media.ice_controlling,
-                            remote_candidates: Vec::new(),
+                            remote_candidates: media
+                                .remote_candidates
+                                .iter()
+                                .filter(|c| c.component == if s.is_rtcp { 2 } else { 1 })
+                                .cloned()
+                                .collect(),
                         }),
-                        dtls: None,
+                        dtls: media.dtls.params(endpoint_known(media)),
                     }));
                 }
             }
@@ -791,6 +828,8 @@ fn new_media(
         ice_alternates: Vec::new(),
         forwarded_formats: section.formats.clone(),
         sdes: Default::default(),
+        dtls: Default::default(),
+        remote_candidates: Vec::new(),
     }
 }
 
@@ -816,7 +855,7 @@ fn offer_sdes(
 ) {
     let options = sdes_options(f);
     for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
-        let out_protocol = mp.protocol.as_deref().unwrap_or(&section.protocol);
+        let out_protocol = sdes_protocol(mp.protocol.as_deref().unwrap_or(&section.protocol));
         let lines = if mp.port == 0 {
             None
         } else {
@@ -852,10 +891,14 @@ fn answer_sdes(
         };
         let lines = if mp.port == 0 {
             None
+        } else if section.port != 0 && offerer.dtls.enabled {
+            // DTLS with the offerer (`answer_dtls`): no SDES toward it, its
+            // lines are dropped.
+            Some(Vec::new())
         } else {
             srtp::session::answer_lines(
                 &offerer.sdes.remote,
-                &offerer.protocol,
+                sdes_protocol(&offerer.protocol),
                 &section.crypto,
                 &options,
                 rng,
@@ -872,6 +915,143 @@ fn answer_sdes(
             b_media.sdes.keys = srtp::session::negotiate(&b_media.sdes.remote, &b_media.sdes.sent);
         }
     }
+}
+
+/// The protocol SDES rules see: DTLS-SRTP profiles carry SDES as RTP/SAVP(F)
+/// do (10.5 offers `a=crypto` on UDP/TLS/RTP/SAVPF too).
+fn sdes_protocol(protocol: &str) -> &str {
+    match protocol {
+        "UDP/TLS/RTP/SAVP" => "RTP/SAVP",
+        "UDP/TLS/RTP/SAVPF" => "RTP/SAVPF",
+        other => other,
+    }
+}
+
+/// DTLS for an offer from `a` to `b`: `a`'s role and fingerprint from its
+/// SDP, our actpass and fingerprint toward `b` (before SDES, which it may
+/// switch off).
+fn offer_dtls(
+    call: &mut Call,
+    a: usize,
+    b: usize,
+    session: &Session,
+    plan: &mut sdp::RewritePlan,
+    f: &Flags,
+    settings: &DtlsSettings,
+) {
+    let sdes_off = sdes_options(f).off;
+    for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
+        if section.port != 0 {
+            if let Some(m) = call.monologues[a].medias.get_mut(i) {
+                party_dtls(m, session, i, true, f, settings);
+            }
+        }
+        let out_protocol = mp.protocol.as_deref().unwrap_or(&section.protocol);
+        if let Some(m) = call.monologues[b].medias.get_mut(i) {
+            if section.port != 0 {
+                m.dtls.offer_to(out_protocol, &f.dtls, sdes_off);
+            }
+            if mp.port != 0 {
+                mp.dtls = m.dtls.advert(settings);
+            }
+        }
+    }
+}
+
+/// DTLS for the answer from `b` back to `a`: `b`'s role and fingerprint,
+/// then our role toward `a` (DTLS on with `a` means no SDES for it).
+fn answer_dtls(
+    call: &mut Call,
+    a: usize,
+    b: usize,
+    session: &Session,
+    plan: &mut sdp::RewritePlan,
+    f: &Flags,
+    settings: &DtlsSettings,
+) {
+    for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
+        if section.port == 0 {
+            continue;
+        }
+        if let Some(m) = call.monologues[b].medias.get_mut(i) {
+            party_dtls(m, session, i, false, f, settings);
+        }
+        if let Some(m) = call.monologues[a].medias.get_mut(i) {
+            m.dtls.answer_to(&m.protocol, &f.dtls, settings);
+            if mp.port != 0 {
+                mp.dtls = m.dtls.advert(settings);
+            }
+        }
+    }
+}
+
+/// What a party's SDP says about DTLS (and whether it speaks SDES) for media `i`.
+fn party_dtls(
+    m: &mut Media,
+    session: &Session,
+    i: usize,
+    offer: bool,
+    f: &Flags,
+    settings: &DtlsSettings,
+) {
+    let changed = m.dtls.party_sdp(
+        session.setup_for(i),
+        session.fingerprint_for(i),
+        offer,
+        &f.dtls,
+        settings,
+    );
+    if changed {
+        tracing::info!(media = m.index, "DTLS fingerprint changed, restarting DTLS");
+    }
+    if session.media.get(i).is_some_and(|s| !s.crypto.is_empty()) {
+        m.dtls.sdes = true;
+    }
+}
+
+/// Adds a party's UDP candidates from `a=candidate` values; an ICE restart
+/// starts the list afresh. Other transports and unparsable lines are skipped.
+fn merge_candidates(known: &mut Vec<RemoteCandidate>, values: &[String], restart: bool) {
+    if restart && !values.is_empty() {
+        known.clear();
+    }
+    for value in values {
+        let Some(c) = parse_candidate(value) else {
+            continue;
+        };
+        if !known
+            .iter()
+            .any(|k| k.component == c.component && k.address == c.address && k.kind == c.kind)
+        {
+            known.push(c);
+        }
+    }
+}
+
+/// `<foundation> <component> <transport> <priority> <address> <port> typ <type> ...`
+fn parse_candidate(value: &str) -> Option<RemoteCandidate> {
+    let w: Vec<&str> = value.split(' ').filter(|w| !w.is_empty()).collect();
+    if w.len() < 8 || !w[2].eq_ignore_ascii_case("udp") || w[6] != "typ" {
+        return None;
+    }
+    let component: u8 = w[1].parse().ok().filter(|c| (1..=2).contains(c))?;
+    let ip: IpAddr = w[4].parse().ok()?;
+    Some(RemoteCandidate {
+        foundation: w[0].to_owned(),
+        component,
+        priority: w[3].parse().ok()?,
+        address: SocketAddr::new(ip, w[5].parse().ok()?),
+        kind: w[7].to_owned(),
+    })
+}
+
+/// Whether we know where a party receives (10.5's "filled" stream).
+fn endpoint_known(media: &Media) -> bool {
+    media
+        .rtp
+        .as_ref()
+        .and_then(|s| s.endpoint)
+        .is_some_and(|e| !e.ip().is_unspecified() && e.port() != 0)
 }
 
 /// The sections of `plan` (sent to `side`) that carry our ICE credentials start

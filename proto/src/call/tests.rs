@@ -31,7 +31,7 @@ fn settings() -> Settings {
 
 /// The time of a test's events: the crate reads no clock, its tests read one
 /// (only a clock reading makes an `Instant`).
-fn clock() -> Now {
+pub(super) fn clock() -> Now {
     Now {
         mono: Instant::now(),
         unix: Duration::from_secs(1_700_000_000),
@@ -45,7 +45,7 @@ fn registry(settings: Settings, ports: RangeCursor) -> TestRegistry {
     Registry::with_rng(settings, ports, StdRng::seed_from_u64(14))
 }
 
-fn reg() -> TestRegistry {
+pub(super) fn reg() -> TestRegistry {
     registry(settings(), RangeCursor::new(40000, 40099))
 }
 
@@ -53,7 +53,7 @@ fn sdp(port: u16, extra: &str) -> String {
     format!("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\n{extra}")
 }
 
-fn flags(call: &str, from: &str, to: Option<&str>, body: String) -> Flags {
+pub(super) fn flags(call: &str, from: &str, to: Option<&str>, body: String) -> Flags {
     Flags {
         call_id: Some(call.into()),
         from_tag: Some(from.into()),
@@ -63,7 +63,7 @@ fn flags(call: &str, from: &str, to: Option<&str>, body: String) -> Flags {
     }
 }
 
-fn configs(effects: &[Effect]) -> Vec<&StreamConfig> {
+pub(super) fn configs(effects: &[Effect]) -> Vec<&StreamConfig> {
     effects
         .iter()
         .filter_map(|e| {

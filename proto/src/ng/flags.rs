@@ -77,6 +77,19 @@ impl CodecFilter {
     }
 }
 
+/// The ng DTLS keys, as rtpengine 10.5 reads them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DtlsFlags {
+    /// `DTLS: off|no|disable|disabled`.
+    pub off: bool,
+    /// `DTLS: passive` (true) or `active` (false); `None`: `--dtls-passive`.
+    pub passive: Option<bool>,
+    /// `DTLS-reverse: passive|active`; `None`: `--dtls-passive`.
+    pub reverse_passive: Option<bool>,
+    /// `DTLS-fingerprint`: the hash function of the fingerprint we offer.
+    pub fingerprint: Option<String>,
+}
+
 /// Everything a signalling command (offer/answer/delete/query) carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Flags {
@@ -133,6 +146,8 @@ pub struct Flags {
     /// `codec: {strip, mask, except}` and `codec-strip-X` style flags, lower-cased
     /// codec names (`all` allowed in strip/mask).
     pub codec: CodecFilter,
+    /// DTLS-SRTP choices (`DTLS`, `DTLS-reverse`, `DTLS-fingerprint` keys).
+    pub dtls: DtlsFlags,
 
     /// Recognised but not implemented yet, in arrival order (for the `warning` reply).
     pub unimplemented: Vec<String>,
@@ -142,8 +157,6 @@ pub struct Flags {
 
 /// Keys that exist in rtpengine 10.5 but whose features we do not provide yet.
 const UNIMPLEMENTED_KEYS: &[&str] = &[
-    "DTLS-reverse",
-    "DTLS-fingerprint",
     "OSRTP",
     "record-call",
     "recording-file",
@@ -298,11 +311,19 @@ impl Flags {
                     self.apply_ice(&v);
                 }
             }
-            "DTLS" => match value.as_text().as_deref() {
-                Some("off") | Some("no") | Some("disable") => {}
-                Some(other) => self.unimplemented.push(format!("DTLS={other}")),
+            "DTLS" | "dtls" => match value.as_text() {
+                Some(v) => self.apply_dtls(&v),
                 None => self.invalid.push("DTLS".into()),
             },
+            "DTLS-reverse" | "dtls-reverse" | "DTLS reverse" | "dtls reverse" => {
+                match value.as_text() {
+                    Some(v) => self.apply_dtls_reverse(&v),
+                    None => self.invalid.push("DTLS-reverse".into()),
+                }
+            }
+            "DTLS-fingerprint" | "dtls-fingerprint" | "DTLS fingerprint" | "dtls fingerprint" => {
+                self.dtls.fingerprint = Self::text(value)
+            }
             "ICE-lite" => self.ice_lite = value.as_text().is_some_and(|v| v != "off"),
             "rtcp-mux" => {
                 for item in value.as_text_list() {
@@ -413,10 +434,29 @@ impl Flags {
         }
     }
 
+    /// `DTLS` values; 10.5 logs and ignores unknown ones (we warn).
+    fn apply_dtls(&mut self, v: &str) {
+        match v {
+            "passive" => self.dtls.passive = Some(true),
+            "active" => self.dtls.passive = Some(false),
+            "off" | "no" | "disable" | "disabled" => self.dtls.off = true,
+            other => self.unimplemented.push(format!("DTLS={other}")),
+        }
+    }
+
+    fn apply_dtls_reverse(&mut self, v: &str) {
+        match v {
+            "passive" => self.dtls.reverse_passive = Some(true),
+            "active" => self.dtls.reverse_passive = Some(false),
+            other => self.unimplemented.push(format!("DTLS-reverse={other}")),
+        }
+    }
+
     fn apply_transport(&mut self, p: &str) {
         match p {
-            // SDES-SRTP is ours (srtp module); DTLS-SRTP is not.
-            "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" => {}
+            // SDES-SRTP (srtp module) and DTLS-SRTP signalling (call::dtls).
+            "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP"
+            | "UDP/TLS/RTP/SAVPF" => {}
             other => self
                 .unimplemented
                 .push(format!("transport-protocol={other}")),
@@ -493,7 +533,11 @@ impl Flags {
                 "to-tag" => self.to_tag = Some(v.to_owned()),
                 "from-tag" => self.from_tag = Some(v.to_owned()),
                 "call-id" => self.call_id = Some(v.to_owned()),
-                "DTLS" if v == "off" || v == "no" => {}
+                "DTLS" | "dtls" => self.apply_dtls(v),
+                "DTLS-reverse" | "dtls-reverse" => self.apply_dtls_reverse(v),
+                "DTLS-fingerprint" | "dtls-fingerprint" => {
+                    self.dtls.fingerprint = Some(v.to_owned())
+                }
                 other => self.unimplemented.push(format!("{other}={v}")),
             }
             return;
@@ -572,6 +616,47 @@ mod tests {
         assert_eq!(f.direction, vec!["pub"]);
         assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
         assert_eq!(f.sdes, vec!["off-foo"]);
+    }
+
+    #[test]
+    fn dtls_keys_as_10_5_reads_them() {
+        let parse = |msg: Owned| {
+            let bytes = msg.encode();
+            Flags::parse(&decode(&bytes).unwrap())
+        };
+        let f = parse(Owned::dict().with("DTLS", "passive"));
+        assert_eq!(f.dtls.passive, Some(true));
+        assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
+        let f = parse(Owned::dict().with("DTLS", "active"));
+        assert_eq!(f.dtls.passive, Some(false));
+        for off in ["off", "no", "disable", "disabled"] {
+            assert!(parse(Owned::dict().with("DTLS", off)).dtls.off, "{off}");
+        }
+        let f = parse(
+            Owned::dict()
+                .with("DTLS-reverse", "passive")
+                .with("DTLS-fingerprint", "sha-384"),
+        );
+        assert_eq!(f.dtls.reverse_passive, Some(true));
+        assert_eq!(f.dtls.fingerprint.as_deref(), Some("sha-384"));
+        assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
+        let f = parse(Owned::dict().with("DTLS reverse", "active"));
+        assert_eq!(f.dtls.reverse_passive, Some(false));
+        // As `key=value` items of `flags`, and unknown values warned about.
+        let f = parse(Owned::dict().with(
+            "flags",
+            vec![
+                Owned::from("DTLS=passive"),
+                Owned::from("DTLS-fingerprint=sha-1"),
+                Owned::from("DTLS=sometimes"),
+            ],
+        ));
+        assert_eq!(f.dtls.passive, Some(true));
+        assert_eq!(f.dtls.fingerprint.as_deref(), Some("sha-1"));
+        assert_eq!(f.unimplemented, vec!["DTLS=sometimes"]);
+        // The DTLS-SRTP profiles are implemented transport protocols now.
+        let f = parse(Owned::dict().with("transport-protocol", "UDP/TLS/RTP/SAVPF"));
+        assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
     }
 
     #[test]

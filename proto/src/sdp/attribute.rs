@@ -76,25 +76,9 @@ fn is_understood_rtcp(value: &str) -> bool {
     matches!(parts.as_slice(), ["IN", "IP4" | "IP6", addr] if addr.parse::<std::net::IpAddr>().is_ok())
 }
 
-/// `<hash> <hex pairs>` with as many bytes as the hash function produces.
 /// rtpengine only takes (and so only removes) fingerprints it could parse.
 fn is_valid_fingerprint(value: &str) -> bool {
-    let Some((hash, digest)) = value.split_once(' ') else {
-        return false;
-    };
-    let expected_bytes = match hash.to_ascii_lowercase().as_str() {
-        "sha-1" => 20,
-        "sha-224" => 28,
-        "sha-256" => 32,
-        "sha-384" => 48,
-        "sha-512" => 64,
-        _ => return false,
-    };
-    let pairs: Vec<&str> = digest.trim().split(':').collect();
-    pairs.len() == expected_bytes
-        && pairs
-            .iter()
-            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+    super::dtls::Fingerprint::parse(value).is_some()
 }
 
 /// Session-level attributes rtpengine drops (the others are copied verbatim).

@@ -21,7 +21,7 @@
 //! | ports allocated | `MediaPlan::port`, `rtcp_port` (RTP port when rtcp-mux is accepted) |
 //! | `no-rtcp-attribute` | `rtcp_port: None` |
 //! | offer: `rtcp-mux: offer`, or the SDP has `a=rtcp-mux` and no `demux` (`reject` does *not* remove it) | `rtcp_mux: true`, RTCP port in `rtcp_port` |
-//! | answer: offerer had mux and (answerer has it, or offer had `accept`/`demux`, or answer has `accept`) | `rtcp_mux: true`, `rtcp_port = port` |
+//! | answer: offerer had mux and (answerer has it, or offer had `accept`/`demux`, or answer has `accept`) | `rtcp_mux: true`, `rtcp_port = port` (also an offer with mux to a party already muxing) |
 //! | `ICE: remove` / `force` / default | `ice: None` / `Some` / `Some` iff the side receiving this SDP spoke ICE (offer: the SDP has ICE; answer: the offer had) |
 //! | ICE candidates | every address of the logical interface, the media's family first, component 1 then 2 (only 1 when mux is accepted); priority `host_priority(position, component)` |
 //! | `direction`, `address-family`, `media-address` | `address`: offer uses `direction[1]`'s interface, answer the offer's `direction[0]`; family = `address-family`, else *each media's own* `c=` family (of the offerer's SDP in an answer); `media-address` wins |
@@ -31,9 +31,10 @@
 //! | `codec: strip/mask/except`, `codec-strip-X` | offer: `formats` without the payload types whose `MediaSection::encoding` matches (case-insensitive, `all`, minus `except`) |
 //! | codec negotiation | answer: `formats` = answer's ∩ what the answerer was offered |
 //! | ptime | the SDP's, else the last ptime any earlier SDP of the call gave that media line (either side) |
-//! | `a=mid` | offer: the SDP's (`generate-mid`: `index + 1` when absent); answer: answer's, else the offer's SDP's |
+//! | `a=mid` | offer: the SDP's (`generate-mid`: `index + 1` when absent); answer: the offerer's media id (its own `a=mid`, else the one it was offered), never the answer's (measured in fixtures/webrtc/dtls-sip-to-browser) |
 //! | `loop-protect` | `RewritePlan::loop_protect` (rtpengine's token) |
 //! | `SDES` list, `SDES-<x>` flags, RTP/SAVP(F) out | `MediaPlan::crypto` from `srtp::session::offer_lines` / `answer_lines` (rules in `srtp::sdes`) |
+//! | `DTLS`, `DTLS-reverse`, `DTLS-fingerprint`, `--dtls-passive` | `MediaPlan::dtls` (role and hash chosen by `call::dtls`) |
 //! | `original-sendrecv`, `full-rtcp-attribute`, `strip-extmap`, `ICE-lite` | `RewritePlan::options` |
 //!
 //! `RewritePlan::new` / `MediaPlan::new` fill in the defaults, so new optional
@@ -76,12 +77,13 @@
 //!   spaces or the wrong family, an `m=` port above 65535, an `o=` with fewer
 //!   than six fields, a start other than `v=0`, a blank line inside the body.
 //!
-//! # Not matched yet
-//! - DTLS: rtpengine adds `a=setup:actpass` and its certificate's
-//!   `a=fingerprint` to SRTP offers (unless `DTLS: off`); we drop fingerprints.
-//!   SDES: with `MediaPlan::crypto` set, the section's `a=crypto` lines are
+//! - SDES: with `MediaPlan::crypto` set, the section's `a=crypto` lines are
 //!   replaced by ours, printed after `a=rtcp-mux` and before `a=ptime`
-//!   (measured); with `None` they are left in place.
+//!   (measured); with `None` they are left in place. DTLS: `a=setup` and
+//!   parsable `a=fingerprint` lines are always taken out; `MediaPlan::dtls`
+//!   prints ours right after the crypto lines (rules: docs/dtls-signalling.md).
+//!
+//! # Not matched yet
 //! - Codec manipulation flags (strip/mask/transcode/offer) beyond a format list.
 //! - An empty body: rtpengine answers `ok` without `sdp`; `parse` says `Empty`.
 //!
@@ -97,6 +99,7 @@
 mod attribute;
 mod codec;
 pub mod crypto;
+mod dtls;
 mod error;
 mod ice;
 mod lines;
@@ -106,6 +109,7 @@ mod session;
 
 pub use attribute::Direction;
 pub use codec::{rtpmap_value, static_payload_type, RtpMap};
+pub use dtls::{fingerprint_hash_name, DtlsAdvert, Fingerprint, Setup, FINGERPRINT_HASHES};
 pub use error::SdpError;
 pub use ice::{host_priority, IceCandidate};
 pub use plan::{IceAdvert, MediaPlan, RewritePlan, SdpOptions};

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use super::attribute::Direction;
+use super::dtls::DtlsAdvert;
 use super::ice::IceCandidate;
 
 /// Session-level choices plus one [`MediaPlan`] per `m=` section, in order.
@@ -71,6 +72,7 @@ impl MediaPlan {
             ice: None,
             trickle_ice: false,
             crypto: None,
+            dtls: None,
         }
     }
 }
@@ -109,6 +111,9 @@ pub struct MediaPlan {
     /// SDES: our `a=crypto` values (after `a=crypto:`), replacing the SDP's;
     /// `None` leaves the SDP's crypto lines where they are.
     pub crypto: Option<Vec<String>>,
+    /// DTLS-SRTP: our `a=setup` and `a=fingerprint`, printed after the crypto
+    /// lines; `None` prints none (the SDP's are always taken out).
+    pub dtls: Option<DtlsAdvert>,
 }
 
 /// Our ICE credentials and candidates for one media section.

@@ -181,6 +181,10 @@ fn write_media(
         for crypto in plan.crypto.iter().flatten() {
             out.add(&format!("a=crypto:{crypto}"));
         }
+        if let Some(dtls) = &plan.dtls {
+            out.add(&format!("a=setup:{}", dtls.setup.as_str()));
+            out.add(&format!("a=fingerprint:{}", dtls.fingerprint));
+        }
         if let Some(ptime) = plan.ptime {
             out.add(&format!("a=ptime:{ptime}"));
         }

@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use super::attribute::{classify, split_attribute, AttrKind, Direction};
 use super::codec::{static_payload_type, RtpMap};
+use super::dtls::{Fingerprint, Setup};
 use super::lines::{split_lines, tokens, Line};
 use super::SdpError;
 
@@ -103,6 +104,10 @@ pub struct MediaSection {
     pub ice_options_trickle: bool,
     /// Raw values of `a=crypto:` lines, for SRTP later.
     pub crypto: Vec<String>,
+    /// This section's own first `a=setup` (see [`Session::setup_for`]).
+    pub setup: Option<Setup>,
+    /// This section's own first parsable `a=fingerprint` (see [`Session::fingerprint_for`]).
+    pub fingerprint: Option<Fingerprint>,
     pub rtpmaps: Vec<RtpMap>,
     /// `(payload type, parameters)` of `a=fmtp:` lines.
     pub fmtps: Vec<(String, String)>,
@@ -154,6 +159,9 @@ pub struct Session {
     pub ice: bool,
     /// Session-level `a=ice-ufrag` (which stands for every media without its own).
     pub ice_ufrag: bool,
+    /// Session-level `a=setup` and `a=fingerprint` (for media without their own).
+    pub setup: Option<Setup>,
+    pub fingerprint: Option<Fingerprint>,
     pub media: Vec<MediaSection>,
     pub(crate) lines: Vec<Line>,
     /// Number of lines before the first `m=`.
@@ -204,6 +212,8 @@ impl Session {
             direction: None,
             ice: false,
             ice_ufrag: false,
+            setup: None,
+            fingerprint: None,
             media: Vec::new(),
             lines,
             session_lines,
@@ -222,6 +232,12 @@ impl Session {
                             session.ice_ufrag = true;
                         }
                         AttrKind::IcePwd | AttrKind::Candidate => session.ice = true,
+                        AttrKind::Setup if session.setup.is_none() => {
+                            session.setup = Some(Setup::parse(value))
+                        }
+                        AttrKind::Fingerprint if session.fingerprint.is_none() => {
+                            session.fingerprint = Fingerprint::parse(value)
+                        }
                         AttrKind::IceOther if name == "ice-lite" => session.ice = true,
                         _ => {}
                     }
@@ -291,6 +307,19 @@ impl Session {
             && self
                 .connection_for(media)
                 .is_some_and(Connection::is_unspecified)
+    }
+
+    /// The `a=setup` that applies to a media section: its own, else the session's.
+    pub fn setup_for(&self, media: usize) -> Option<Setup> {
+        self.media.get(media).and_then(|m| m.setup).or(self.setup)
+    }
+
+    /// The `a=fingerprint` that applies to a media section: its own, else the session's.
+    pub fn fingerprint_for(&self, media: usize) -> Option<&Fingerprint> {
+        self.media
+            .get(media)
+            .and_then(|m| m.fingerprint.as_ref())
+            .or(self.fingerprint.as_ref())
     }
 
     /// Whether the offer/answer carries ICE (session or any media).
@@ -405,6 +434,8 @@ fn parse_media(text: &str, lines: &[Line], range: Range<usize>) -> Result<MediaS
         end_of_candidates: false,
         ice_options_trickle: false,
         crypto: Vec::new(),
+        setup: None,
+        fingerprint: None,
         rtpmaps: Vec::new(),
         fmtps: Vec::new(),
         rtcp_fbs: Vec::new(),
@@ -453,6 +484,10 @@ fn parse_media_attribute(media: &mut MediaSection, attr: &str) {
             media.ice_options_trickle |= value.contains("trickle")
         }
         AttrKind::Crypto => media.crypto.push(value.to_string()),
+        AttrKind::Setup if media.setup.is_none() => media.setup = Some(Setup::parse(value)),
+        AttrKind::Fingerprint if media.fingerprint.is_none() => {
+            media.fingerprint = Fingerprint::parse(value)
+        }
         _ => {}
     }
 }

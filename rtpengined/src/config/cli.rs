@@ -363,6 +363,12 @@ const IMPLEMENTED: &[&str] = &[
     "max_sessions",
     "offer_timeout",
     "endpoint_learning",
+    "dtls_passive",
+    "dtls_rsa_key_size",
+    "dtls_cert_cipher",
+    "dtls_mtu",
+    "dtls_ciphers",
+    "dtls_signature",
 ];
 
 impl Cli {

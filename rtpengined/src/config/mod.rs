@@ -2,6 +2,7 @@
 
 pub mod chain;
 pub mod cli;
+pub mod dtls;
 pub mod host;
 pub mod ini;
 pub mod interface;
@@ -44,6 +45,9 @@ pub enum ConfigError {
     StateFile,
     #[error("invalid --endpoint-learning '{0}': expected delayed, immediate, off or heuristic")]
     EndpointLearning(String),
+    /// A value 10.5 refuses with `die()`: same text, exit status 255.
+    #[error("Fatal error: {0}")]
+    Fatal(String),
 }
 
 /// Validated settings the daemon runs with.
@@ -81,6 +85,8 @@ pub struct Config {
     pub endpoint_learning: crate::call::LearningMode,
     /// `--software-id`, sanitised as 10.5 does (SOFTWARE in STUN answers).
     pub software_id: String,
+    /// `--dtls-*`: the certificate, handshake settings and preferred role.
+    pub dtls: dtls::DtlsOptions,
 }
 
 impl Config {
@@ -125,6 +131,8 @@ impl Config {
             Some(v) => crate::call::LearningMode::from_name(v)
                 .ok_or_else(|| ConfigError::EndpointLearning(v.to_owned()))?,
         };
+        let software_id = crate::relay::engine::ice::software_id(cli.software_id.as_deref());
+        let dtls = dtls::dtls_options(cli, &software_id)?;
         let secs = |v: Option<u32>, d: u64| Duration::from_secs(v.map_or(d, u64::from));
         Ok(Config {
             interfaces,
@@ -150,7 +158,8 @@ impl Config {
             sip_source: cli.sip_source,
             max_sessions: cli.max_sessions.unwrap_or(-1),
             endpoint_learning,
-            software_id: crate::relay::engine::ice::software_id(cli.software_id.as_deref()),
+            software_id,
+            dtls,
         })
     }
 }
