@@ -185,3 +185,45 @@ fn webrtc_to_sip_matches_rtpengine_10_5() {
         differ.join("\n")
     );
 }
+
+/// `--dtls-passive` is the default of both `DTLS: passive` and `DTLS-reverse:
+/// passive`: the plain Kamailio requests of `chrome-to-sip` then give what
+/// 10.5 gave with `DTLS: passive` (checked live against 10.5 started with
+/// `--dtls-passive`: `a=setup:passive` toward the browser, also when the
+/// answer says `DTLS: active`, since the offer already took the role).
+#[test]
+fn dtls_passive_option_answers_passive() {
+    let d = Daemon::start(
+        31200,
+        31399,
+        &["--interface=127.0.0.1", "--interface=::1", "--dtls-passive"],
+    );
+    let all = cases();
+    let requests = &all["chrome-to-sip"];
+    let expected = &all["dtls-chrome-to-sip-passive"];
+    let (mut theirs, mut ours) = (Renamer::default(), Renamer::default());
+    let mut differ = Vec::new();
+    for ((name, request, _), (_, _, want)) in requests.iter().zip(expected) {
+        let reply = d.request(&request.clone().with("call-id", "dtls-passive-option"));
+        let got = text(reply.get("sdp"));
+        let (want, got) = (theirs.sdp(want), ours.sdp(&got));
+        if want != got {
+            differ.push(format!("{name}: {}", first_difference(&want, &got)));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    // DTLS=active in the answer does not take back what the offer decided.
+    let mut answer = requests[1]
+        .1
+        .clone()
+        .with("call-id", "dtls-passive-option-2");
+    d.request(
+        &requests[0]
+            .1
+            .clone()
+            .with("call-id", "dtls-passive-option-2"),
+    );
+    answer = answer.with("DTLS", "active");
+    let sdp = text(d.request(&answer).get("sdp"));
+    assert_eq!(sdp.matches("a=setup:passive\r\n").count(), 2, "{sdp}");
+}
