@@ -157,6 +157,11 @@ impl Run {
             self.now = self.now.max(t);
             a.handle_timeout(self.now);
             self.collect(a);
+            assert!(
+                a.poll_timeout().is_none_or(|next| next > t),
+                "handle_timeout did not move the timer on from {:?}",
+                t - self.t0
+            );
         }
         self.now = end;
         a.handle_timeout(end);
@@ -779,5 +784,88 @@ proptest! {
         let _ = CheckAttributes::parse(&data);
         a.handle_timeout(t0 + ms(100));
         prop_assert_eq!(a.selected(), None);
+    }
+}
+
+/// One input of a random session.
+#[derive(Debug, Clone)]
+enum Op {
+    Advance(u16),
+    Request(u8, bool),
+    Answer(u8, u16),
+    Trickle(u8),
+    Restart,
+    Role(bool),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0u16..8000).prop_map(Op::Advance),
+        (0u8..6, any::<bool>()).prop_map(|(s, u)| Op::Request(s, u)),
+        (
+            any::<u8>(),
+            prop_oneof![Just(0u16), Just(400), Just(487), Just(500)]
+        )
+            .prop_map(|(i, c)| Op::Answer(i, c)),
+        (0u8..6).prop_map(Op::Trickle),
+        Just(Op::Restart),
+        any::<bool>().prop_map(Op::Role),
+    ]
+}
+
+fn source(i: u8) -> SocketAddr {
+    match i {
+        5 => addr("[2001:db8::5]:5000"),
+        i => SocketAddr::new([192, 0, 2, i].into(), 4000 + u16::from(i)),
+    }
+}
+
+proptest! {
+    /// Any order of inputs: no panic, the timer always moves on, and media
+    /// is only ever sent to an address the peer used or signalled.
+    #[test]
+    fn random_sessions_stay_consistent(ops in proptest::collection::vec(op(), 1..80)) {
+        let t0 = Instant::now();
+        let mut a = agent(true, vec![cand(HOST, 2_130_706_431, "host")], t0);
+        let mut run = Run::new(t0);
+        let mut elapsed = Duration::ZERO;
+        let mut generation = 0u32;
+        let mut pwd = PEER_PWD.to_owned();
+        for op in ops {
+            let now = run.at(elapsed);
+            match op {
+                Op::Advance(n) => {
+                    elapsed += ms(u64::from(n));
+                    run.until(&mut a, elapsed);
+                }
+                Op::Request(s, u) => a.request_received(source(s), u, 1_000_000, now),
+                Op::Answer(i, code) => {
+                    if !run.sent.is_empty() {
+                        let r = run.sent[usize::from(i) % run.sent.len()].clone();
+                        let class = if code == 0 { Class::Success } else { Class::Error };
+                        let code = (code != 0).then_some(code);
+                        let msg = response(&r, class, code, Some(&pwd));
+                        a.response_received(&msg, r.to, now);
+                    }
+                }
+                Op::Trickle(s) => a.add_remote_candidate(
+                    RemoteCandidate { address: source(s), ..cand(HOST, 1000 + u32::from(s), "host") },
+                    now,
+                ),
+                Op::Restart => {
+                    generation += 1;
+                    pwd = format!("{PEER_PWD}-{generation}");
+                    let mut c = creds(a.controlling(), Vec::new());
+                    c.remote_ufrag = Some(format!("peer{generation}"));
+                    c.remote_pwd = Some(pwd.clone());
+                    a.set_remote(&c, now);
+                }
+                Op::Role(c) => a.set_controlling(c),
+            }
+            run.collect(&mut a);
+            if let Some(s) = a.selected() {
+                prop_assert!(s == addr(HOST) || (0..5).any(|i| source(i) == s), "{s}");
+            }
+        }
     }
 }
