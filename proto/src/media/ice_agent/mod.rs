@@ -141,6 +141,21 @@ pub struct IceAgent {
     failed_reported: bool,
 }
 
+/// A summary: the seed (and so future transaction ids) stays out of logs.
+impl std::fmt::Debug for IceAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IceAgent")
+            .field("local", &self.local)
+            .field("component", &self.component)
+            .field("controlling", &self.controlling)
+            .field("pairs", &self.pairs.len())
+            .field("selected", &self.selected)
+            .field("completed", &self.completed)
+            .field("next_run", &self.next_run)
+            .finish_non_exhaustive()
+    }
+}
+
 impl IceAgent {
     pub fn new(cfg: AgentConfig, now: Instant) -> IceAgent {
         let c = cfg.credentials;
