@@ -297,7 +297,9 @@ impl IceAgent {
         if let Some(c) = &mut self.consent {
             c.pending.retain(|(t, _)| *t != h.transaction);
         }
-        if verdict == Verdict::Success {
+        // Consent comes only from the address the request went to.
+        let dest = pair.map_or(src, |i| self.pairs[i].remote);
+        if verdict == Verdict::Success && dest == src {
             self.refresh_consent(src, now);
         }
         if let Some(i) = pair {

@@ -673,6 +673,33 @@ fn consent_is_kept_by_responses_and_lost_after_30_s_without() {
 }
 
 #[test]
+fn consent_comes_only_from_the_address_checked() {
+    let t0 = Instant::now();
+    let two = vec![
+        cand(HOST, 2_130_706_431, "host"),
+        cand(SRFLX, 1_694_498_815, "srflx"),
+    ];
+    let mut a = agent(false, two, t0);
+    let mut run = Run::new(t0);
+    run.until(&mut a, ms(20));
+    let (host, srflx) = (run.to(HOST)[0].clone(), run.to(SRFLX)[0].clone());
+    let now = run.at(ms(30));
+    assert!(a.response_received(&success(&host), addr(HOST), now));
+    assert_eq!(a.selected(), Some(addr(HOST)));
+    // The selected address answers the check sent to the other pair.
+    run.until(&mut a, Duration::from_secs(20));
+    assert!(a.response_received(&success(&srflx), addr(HOST), run.now));
+    run.until(&mut a, ms(30_029));
+    assert_eq!(a.selected(), Some(addr(HOST)));
+    run.until(&mut a, ms(30_030));
+    assert_eq!(
+        a.selected(),
+        None,
+        "consent ran out 30 s after the one real answer"
+    );
+}
+
+#[test]
 fn responses_that_are_not_ours_change_nothing() {
     let t0 = Instant::now();
     let mut a = agent(true, vec![cand(HOST, 2_130_706_431, "host")], t0);
