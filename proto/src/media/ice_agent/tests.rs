@@ -673,6 +673,44 @@ fn consent_is_kept_by_responses_and_lost_after_30_s_without() {
 }
 
 #[test]
+fn at_most_100_remote_candidates_are_checked() {
+    let t0 = Instant::now();
+    let many: Vec<_> = (0..150u32)
+        .map(|i| {
+            let a = SocketAddr::new([192, 0, 2, (i % 250) as u8].into(), 10_000 + i as u16);
+            RemoteCandidate {
+                address: a,
+                ..cand(HOST, 1_000_000 + i, "host")
+            }
+        })
+        .collect();
+    // A second copy of a known address with a lower priority changes nothing.
+    let mut with_dup = many.clone();
+    with_dup.insert(
+        1,
+        RemoteCandidate {
+            priority: 5,
+            ..many[0].clone()
+        },
+    );
+    let mut a = agent(true, with_dup, t0);
+    let mut run = Run::new(t0);
+    run.until(&mut a, Duration::from_secs(3));
+    let firsts: std::collections::HashSet<_> = run.sent.iter().map(|r| r.to).collect();
+    assert_eq!(firsts.len(), 100);
+    assert!(
+        firsts.iter().all(|d| d.port() < 10_100),
+        "the first 100 in order"
+    );
+    // Highest priority first, one new check per 20 ms: the 100th candidate
+    // (highest priority) at once, the first after 99 rounds.
+    for (i, c) in many[..100].iter().enumerate() {
+        let first = run.sent.iter().find(|r| r.to == c.address).unwrap();
+        assert_eq!(first.at, ms((99 - i as u64) * 20), "{}", c.address);
+    }
+}
+
+#[test]
 fn consent_comes_only_from_the_address_checked() {
     let t0 = Instant::now();
     let two = vec![
