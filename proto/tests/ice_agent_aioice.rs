@@ -160,6 +160,7 @@ fn complete(
     let settings = IceSettings {
         software: "rtpengine-rs-test".into(),
         tiebreaker: tiebreakers.0,
+        ..IceSettings::default()
     };
     let mut agent = IceAgent::new(
         AgentConfig {
@@ -215,7 +216,7 @@ fn complete(
                     if controlling != agent.controlling() {
                         agent.set_controlling(controlling);
                     }
-                    if let Outcome::Answer { len, code } = out {
+                    if let Outcome::Answer { len, code, .. } = out {
                         sock.send_to(&buf[..len], src).unwrap();
                         if code.is_none() {
                             agent.request_received(src, check.use_candidate, check.priority, now);
@@ -292,13 +293,10 @@ fn aioice_controls_and_nominates_us() {
     assert!(!o.controlling);
 }
 
-/// Fails today, and not in the agent: the engine's answering code signs its
-/// 487 with the peer's password, as 10.5 does, where RFC 8489 section 9.1.4
-/// wants the password the request was signed with (ours). aioice discards
-/// the 487 as unauthenticated, keeps retransmitting its ICE-CONTROLLING
-/// check and never sees it succeed, so its connect() times out.
+/// Both start controlling and ours is larger: aioice gets our 487, which
+/// must be signed with our password (RFC 8489 section 9.1.4) for aioice to
+/// take it and switch to controlled.
 #[test]
-#[ignore = "media::engine::ice signs 487 with the peer's password (10.5's bug); aioice drops it"]
 fn both_controlling_we_win_the_role_conflict() {
     let o = complete(true, "controlling", 33120, 33121, (u64::MAX - 1, Some(5)));
     assert_eq!(o.selected, "127.0.0.1:33121".parse().unwrap());

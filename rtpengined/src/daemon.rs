@@ -234,6 +234,7 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     let ice = IceSettings {
         software: cfg.software_id.clone(),
         tiebreaker: rng.next_u64(),
+        seed: rtpengine_proto::media::ice_agent::AgentConfig::seed_from(&mut rng),
     };
     let dtls_settings = dtls_settings(&dtls.cert, cfg.dtls.passive);
     let relay = Arc::new(

@@ -72,3 +72,18 @@ fn a_webrtc_offer_bridged_to_a_sip_phone_carries_audio_both_ways() {
     let log = d.log_text();
     assert!(log.contains("DTLS-SRTP handshake done"), "{log}");
 }
+
+#[test]
+fn a_sip_offer_to_webrtc_makes_us_the_controlling_ice_agent_and_audio_flows() {
+    have_aiortc();
+    let d = Daemon::start(38750, 38789, &["--interface=127.0.0.1"]);
+    // aiortc answers as the controlled agent: it waits for our checks and
+    // our nomination before its DTLS client starts.
+    let r = call(&d, "sip-offers", "aiortc-answers");
+    assert!(number(&r, "browser_loud_frames") >= 25, "{r}");
+    assert!(number(&r, "phone_pcmu_packets") >= 25, "{r}");
+    assert!(r.contains("a=setup:actpass"), "we offer actpass: {r}");
+    let log = d.log_text();
+    assert!(log.contains("nominated=true"), "{log}");
+    assert!(log.contains("DTLS-SRTP handshake done"), "{log}");
+}

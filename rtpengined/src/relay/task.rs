@@ -325,6 +325,8 @@ impl CallTask {
             | Event::KernelRefused { stream, .. }
             | Event::SrtpRefused { stream, .. }
             | Event::IceSelected { stream, .. }
+            | Event::IceFailed { stream }
+            | Event::IceConsentLost { stream, .. }
             | Event::DtlsConnected { stream, .. }
             | Event::DtlsFailed { stream, .. } => *stream,
         };
@@ -379,8 +381,12 @@ fn log_event(e: &Event, local: Option<SocketAddr>) {
             Refusal::Kernel => {}
         },
         Event::SrtpRefused { error, .. } => warn!(?local, ?error, "SRTP parameters refused"),
-        Event::IceSelected { peer, .. } => {
-            info!(?local, %peer, "ICE: media goes to the checked pair")
+        Event::IceSelected {
+            peer, nominated, ..
+        } => info!(?local, %peer, nominated, "ICE: media goes to the checked pair"),
+        Event::IceFailed { .. } => warn!(?local, "ICE: every candidate pair failed"),
+        Event::IceConsentLost { peer, .. } => {
+            warn!(?local, %peer, "ICE: the peer stopped granting consent; media to it stops")
         }
         Event::DtlsConnected { suite, .. } => info!(?local, suite, "DTLS-SRTP handshake done"),
         Event::DtlsFailed { reason, .. } => warn!(?local, reason, "DTLS-SRTP failed"),

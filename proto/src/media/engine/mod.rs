@@ -34,6 +34,7 @@ use crate::call::{StreamConfig, StreamId, StreamStats};
 use crate::kernel::address::to_abi;
 use crate::kernel::counters::Baseline;
 use crate::kernel::target::{build, track_ssrcs, Crypto, Output as KernelOutput, SourceCheck};
+use crate::media::ice_agent::{AgentConfig, IceAgent, IceEvent};
 use crate::media::learning::{Params, Verdict};
 pub use demux::{classify, Kind};
 use dtls::StreamDtls;
@@ -86,9 +87,18 @@ pub enum Event {
     /// Signalling gave SRTP parameters the transform refuses; that direction
     /// stays plain.
     SrtpRefused { stream: StreamId, error: SrtpError },
-    /// The peer's connectivity check nominated (or first reached us from)
-    /// `peer`: media and DTLS go there.
-    IceSelected { stream: StreamId, peer: SocketAddr },
+    /// ICE chose the pair to `peer` (a check of ours succeeded, or it was
+    /// nominated): media and DTLS go there.
+    IceSelected {
+        stream: StreamId,
+        peer: SocketAddr,
+        nominated: bool,
+    },
+    /// Every pair failed; new candidates or a check from the peer start over.
+    IceFailed { stream: StreamId },
+    /// The peer stopped answering our consent checks (RFC 7675): no media
+    /// goes to `peer` until ICE selects a pair again.
+    IceConsentLost { stream: StreamId, peer: SocketAddr },
     /// The DTLS handshake finished: SRTP with `suite` runs on the stream.
     DtlsConnected {
         stream: StreamId,
@@ -113,6 +123,8 @@ pub struct Engine {
     /// Starts DTLS handshakes; `None`: no DTLS (a stream that asks for it
     /// gets no media).
     dtls: Option<Arc<dyn DtlsFactory>>,
+    /// ICE agents made so far: part of each one's seed.
+    agents: u64,
 }
 
 impl Engine {
@@ -125,6 +137,7 @@ impl Engine {
             tickets: 0,
             ice: IceSettings::default(),
             dtls: None,
+            agents: 0,
         }
     }
 
@@ -174,8 +187,26 @@ impl Engine {
         s.learner.signalled(Params::of(&cfg, delay), now);
         // Signalling sets the ICE role again (10.5's ice_update).
         s.ice_controlling = cfg.ice.as_ref().is_some_and(|c| c.controlling);
-        if cfg.ice.is_none() {
-            s.ice_peer = None;
+        match (&cfg.ice, s.ice_agent.as_mut()) {
+            (Some(c), Some(agent)) => agent.set_remote(c, now),
+            (Some(c), None) => {
+                self.agents += 1;
+                let cfg = AgentConfig {
+                    credentials: c.clone(),
+                    local: cfg.local,
+                    component: if cfg.is_rtcp { 2 } else { 1 },
+                    interface_index: 0,
+                    tiebreaker: self.ice.tiebreaker,
+                    software: self.ice.software.clone(),
+                    seed: agent_seed(&self.ice.seed, id, self.agents),
+                };
+                s.ice_agent = Some(IceAgent::new(cfg, now));
+            }
+            (None, _) => {
+                s.ice_agent = None;
+                s.ice_peer = None;
+                s.consent_lost = false;
+            }
         }
         let closing = s.resignal_dtls(cfg.dtls.as_ref());
         let srtp = match &s.dtls {
@@ -377,7 +408,7 @@ impl Engine {
             _ => cfg.sink,
         };
         let k = sink_id.and_then(|id| self.index(id))?;
-        if self.streams[k].dtls_pending() {
+        if self.streams[k].dtls_pending() || self.streams[k].consent_lost {
             // No keys yet to protect it with (plain media must not reach a
             // peer that asked for SRTP); the sender may well be early.
             return None;
@@ -430,7 +461,18 @@ impl Engine {
         len: usize,
     ) -> Option<Transmit> {
         let s = &mut self.streams[i];
+        // Answers to our own checks belong to the agent.
+        if let Some(agent) = s.ice_agent.as_mut() {
+            if agent.response_received(&buf[..len], src, now) {
+                s.counters.stun += 1;
+                s.dirty = true;
+                self.pump_ice(i, now);
+                return None;
+            }
+        }
+        let s = &mut self.streams[i];
         let creds = s.cfg.ice.as_ref()?;
+        let role = s.ice_controlling;
         let agent = ice::Agent {
             creds,
             controlling: &mut s.ice_controlling,
@@ -454,34 +496,75 @@ impl Engine {
                     tracing::debug!(stream = s.cfg.id.0, %src, code, "STUN error response");
                 }
                 let via = s.cfg.id;
-                if let Some(check) = check {
-                    self.checked(now, i, src, check);
+                let controlling = s.ice_controlling;
+                if let Some(agent) = s.ice_agent.as_mut() {
+                    if controlling != role {
+                        agent.set_controlling(controlling);
+                    }
+                    if let Some(c) = check {
+                        let priority = c.priority.unwrap_or(0);
+                        agent.request_received(src, c.use_candidate, priority, now);
+                    }
                 }
+                self.pump_ice(i, now);
                 Some(Transmit { via, to: src, len })
             }
         }
     }
 
-    /// A connectivity check from `src` verified on stream `i`. Until our own
-    /// checks run, the peer's decide the pair: the first that reaches us, then
-    /// the one a controlling peer nominates. Media and DTLS go there.
-    fn checked(&mut self, now: Instant, i: usize, src: SocketAddr, check: ice::Check) {
+    /// Sends the checks stream `i`'s ICE agent wrote and follows what it
+    /// decided.
+    fn pump_ice(&mut self, i: usize, now: Instant) {
         let s = &mut self.streams[i];
-        let nominated = check.use_candidate && !s.ice_controlling;
-        if s.ice_peer == Some(src) || (s.ice_peer.is_some() && !nominated) {
+        let via = s.cfg.id;
+        let Some(agent) = s.ice_agent.as_mut() else {
             return;
+        };
+        let mut events = Vec::new();
+        while let Some((to, data)) = agent.poll_transmit() {
+            self.outputs
+                .push_back(Output::Send(Datagram { via, to, data }));
         }
-        s.ice_peer = Some(src);
-        let before = s.learner.destination();
-        s.learner.adopt(src);
-        let changed = s.learner.destination() != before;
-        s.dirty = true;
+        while let Some(e) = agent.poll_event() {
+            events.push(e);
+        }
+        for e in events {
+            self.ice_event(i, e, now);
+        }
+    }
+
+    fn ice_event(&mut self, i: usize, e: IceEvent, now: Instant) {
+        let s = &mut self.streams[i];
         let stream = s.cfg.id;
-        self.emit(Event::IceSelected { stream, peer: src });
-        if changed && self.kernel {
-            self.unkernelize(stream);
+        match e {
+            IceEvent::Selected { remote, nominated } => {
+                s.consent_lost = false;
+                s.ice_peer = Some(remote);
+                let before = s.learner.destination();
+                s.learner.adopt(remote);
+                let changed = s.learner.destination() != before;
+                s.dirty = true;
+                self.emit(Event::IceSelected {
+                    stream,
+                    peer: remote,
+                    nominated,
+                });
+                if changed && self.kernel {
+                    self.unkernelize(stream);
+                }
+                self.start_dtls(i, now);
+            }
+            IceEvent::Failed => self.emit(Event::IceFailed { stream }),
+            IceEvent::ConsentLost(peer) => {
+                s.consent_lost = true;
+                s.ice_peer = None;
+                s.dirty = true;
+                self.emit(Event::IceConsentLost { stream, peer });
+                // Targets forwarding to the peer would go on sending.
+                self.unkernelize(stream);
+            }
+            IceEvent::RoleChanged { controlling } => s.ice_controlling = controlling,
         }
-        self.start_dtls(i, now);
     }
 
     /// Where stream `i`'s DTLS records go: where the peer's came from, else
@@ -624,17 +707,27 @@ impl Engine {
         }
     }
 
-    /// When `handle_timeout` is due next (DTLS retransmissions).
+    /// When `handle_timeout` is due next (ICE checks, DTLS retransmissions).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.streams
+        let dtls = self
+            .streams
             .iter()
-            .filter_map(|s| s.dtls.as_ref()?.session.as_ref()?.poll_timeout())
-            .min()
+            .filter_map(|s| s.dtls.as_ref()?.session.as_ref()?.poll_timeout());
+        let ice = self
+            .streams
+            .iter()
+            .filter_map(|s| s.ice_agent.as_ref()?.poll_timeout());
+        dtls.chain(ice).min()
     }
 
     /// Time passed: retransmits what is due.
     pub fn handle_timeout(&mut self, now: Instant) {
         for i in 0..self.streams.len() {
+            let agent = self.streams[i].ice_agent.as_mut();
+            if let Some(a) = agent.filter(|a| a.poll_timeout().is_some_and(|t| t <= now)) {
+                a.handle_timeout(now);
+                self.pump_ice(i, now);
+            }
             let due = self.streams[i]
                 .dtls
                 .as_ref()
@@ -683,7 +776,7 @@ impl Engine {
             return;
         };
         let sink = &self.streams[k];
-        if here.dtls_pending() || sink.dtls_pending() {
+        if here.dtls_pending() || sink.dtls_pending() || sink.consent_lost {
             // A later packet tries again, with the keys.
             return;
         }
@@ -822,6 +915,22 @@ impl Engine {
     pub fn stats(&self, id: StreamId) -> Option<StreamStats> {
         self.index(id).map(|i| self.streams[i].stats())
     }
+}
+
+/// The key of one stream's ICE agent: the daemon's seed mixed with the
+/// stream and a count, so no two agents share transaction ids.
+fn agent_seed(base: &[u8; 32], stream: StreamId, count: u64) -> [u8; 32] {
+    let mut seed = *base;
+    for (b, x) in seed.iter_mut().zip(
+        stream
+            .0
+            .to_be_bytes()
+            .into_iter()
+            .chain(count.to_be_bytes()),
+    ) {
+        *b ^= x;
+    }
+    seed
 }
 
 #[cfg(test)]

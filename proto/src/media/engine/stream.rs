@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use super::dtls::StreamDtls;
 use super::kernel::KernelState;
 use crate::call::{DtlsParams, StreamConfig, StreamStats};
+use crate::media::ice_agent::IceAgent;
 use crate::media::learning::{Learner, Params};
 use crate::media::srtp::StreamSrtp;
 
@@ -26,6 +27,10 @@ pub struct Stream {
     pub ice_peer: Option<SocketAddr>,
     /// DTLS-SRTP, when signalled.
     pub dtls: Option<StreamDtls>,
+    /// Our side of ICE (checks, nomination, consent), with ICE.
+    pub ice_agent: Option<IceAgent>,
+    /// The ICE peer stopped granting consent: nothing goes to it.
+    pub consent_lost: bool,
 }
 
 /// What the stream received: in userspace, plus what the kernel reported.
@@ -52,6 +57,8 @@ impl Stream {
             dirty: true,
             ice_peer: None,
             dtls: None,
+            ice_agent: None,
+            consent_lost: false,
         }
     }
 

@@ -15,7 +15,7 @@ use crate::call::{
 };
 use crate::media::engine::{Datagram, Engine, Event, Output};
 use crate::media::srtp::SrtpDirection;
-use crate::media::stun::{attr, message_type, Class, Writer, BINDING};
+use crate::media::stun::{attr, message_type, Class, Header, Writer, BINDING};
 use crate::srtp::Suite;
 
 const A: StreamId = StreamId(1);
@@ -319,8 +319,48 @@ fn check(use_candidate: bool) -> Vec<u8> {
     buf
 }
 
+/// Our success response to the check in `request` (as the browser answers
+/// our checks), signed with the browser's password.
+fn respond(request: &[u8], from: SocketAddr) -> Vec<u8> {
+    let h = Header::parse(request).unwrap();
+    let mut buf = vec![0u8; 1500];
+    let mut w = Writer::new(
+        &mut buf,
+        message_type(BINDING, Class::Success),
+        h.transaction,
+    )
+    .unwrap();
+    w.xor_mapped_address(from).unwrap();
+    w.message_integrity(b"their-password-012345678").unwrap();
+    w.fingerprint().unwrap();
+    let n = w.finish();
+    buf.truncate(n);
+    buf
+}
+
+/// Runs the engine's timers that are due within `within` of `now`; what they
+/// made comes out with the rest.
+fn run_timers(e: &mut Engine, now: Instant, within: Duration) -> Instant {
+    let mut at = now;
+    while let Some(t) = e.poll_timeout().filter(|t| *t <= now + within) {
+        at = t.max(at);
+        e.handle_timeout(at);
+    }
+    at
+}
+
+/// The one connectivity check of ours in `out`, to `to`.
+fn our_check(out: &[Output], to: SocketAddr) -> Vec<u8> {
+    let checks: Vec<_> = sent(out)
+        .into_iter()
+        .filter(|d| d.to == to && d.data.first() == Some(&0))
+        .collect();
+    assert_eq!(checks.len(), 1, "{out:?}");
+    checks[0].data.clone()
+}
+
 #[test]
-fn with_ice_the_hello_waits_for_the_peers_check_and_follows_its_nomination() {
+fn with_ice_the_hello_waits_for_a_checked_pair_and_media_follows_the_nomination() {
     let now = Instant::now();
     // Chrome's SDP address says nothing: c=IN IP4 0.0.0.0, port 9.
     let mut a = browser_side(true);
@@ -334,31 +374,58 @@ fn with_ice_the_hello_waits_for_the_peers_check_and_follows_its_nomination() {
         remote_candidates: Vec::new(),
     });
     let (mut e, _) = call(false, a, now);
-    assert!(sent(&outputs(&mut e)).is_empty(), "nowhere to send it yet");
+    assert!(
+        sent(&outputs(&mut e)).is_empty(),
+        "nowhere to send anything yet"
+    );
 
+    // The browser's check from an address its SDP did not give: answered,
+    // and checked back (a triggered check to the peer-reflexive candidate).
     let first = addr("192.0.2.1:5001");
     assert!(
         feed(&mut e, now, A, first, &check(false)).is_some(),
         "answered"
     );
+    // Checks are paced: the triggered one leaves on the next timer round.
+    let now = run_timers(&mut e, now, Duration::from_millis(20));
     let out = outputs(&mut e);
-    assert!(out.contains(&Output::Event(Event::IceSelected {
-        stream: A,
-        peer: first
-    })));
-    assert_eq!(sent(&out), [record(A, first, HELLO)]);
+    let ours = our_check(&out, first);
+    assert!(!out
+        .iter()
+        .any(|o| matches!(o, Output::Event(Event::IceSelected { .. }))));
+    assert_eq!(feed(&mut e, now, B, phone(), &rtp(1)), None, "no pair yet");
 
-    // The controlling browser nominates another pair: media goes there.
-    assert!(feed(&mut e, now, A, browser(), &check(true)).is_some());
+    // Our check succeeds: the pair is usable, media and the ClientHello go there.
+    assert_eq!(feed(&mut e, now, A, first, &respond(&ours, first)), None);
     let out = outputs(&mut e);
     assert!(out.contains(&Output::Event(Event::IceSelected {
         stream: A,
-        peer: browser()
+        peer: first,
+        nominated: false
     })));
-    assert!(sent(&out).is_empty(), "the handshake is under way already");
+    assert!(sent(&out).contains(&record(A, first, HELLO)), "{out:?}");
+
+    // The controlling browser nominates another pair; once our check of it
+    // succeeds, media goes there.
+    assert!(feed(&mut e, now, A, browser(), &check(true)).is_some());
+    let now = run_timers(&mut e, now, Duration::from_millis(20));
+    let ours = our_check(&outputs(&mut e), browser());
+    assert_eq!(
+        feed(&mut e, now, A, browser(), &respond(&ours, browser())),
+        None
+    );
+    let out = outputs(&mut e);
+    assert!(
+        out.contains(&Output::Event(Event::IceSelected {
+            stream: A,
+            peer: browser(),
+            nominated: true
+        })),
+        "{out:?}"
+    );
     assert_eq!(feed(&mut e, now, A, browser(), REPLY), None);
     assert!(connected(&outputs(&mut e)));
-    let (to, _) = feed(&mut e, now, B, phone(), &rtp(1)).expect("relayed");
+    let (to, _) = feed(&mut e, now, B, phone(), &rtp(2)).expect("relayed");
     assert_eq!(to, browser());
 }
 

@@ -23,12 +23,25 @@ const GOOG_NETWORK_INFO: u16 = 0xc057;
 const MAX_UNKNOWN: usize = 15;
 
 /// What the daemon as a whole says in STUN and decides ties with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct IceSettings {
     /// SOFTWARE of every message we send (`--software-id`, sanitised).
     pub software: String,
     /// Our ICE tie-breaker (RFC 8445 section 7.3.1.1): random per daemon run.
     pub tiebreaker: u64,
+    /// Keys the transaction ids of our checks (random per daemon run; each
+    /// stream's agent gets its own key derived from it).
+    pub seed: [u8; 32],
+}
+
+/// The seed stays out of logs.
+impl std::fmt::Debug for IceSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IceSettings")
+            .field("software", &self.software)
+            .field("tiebreaker", &self.tiebreaker)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for IceSettings {
@@ -36,6 +49,7 @@ impl Default for IceSettings {
         IceSettings {
             software: software_id(None),
             tiebreaker: 0,
+            seed: [0; 32],
         }
     }
 }
@@ -318,8 +332,11 @@ fn success(
 }
 
 /// A binding error response: SOFTWARE, ERROR-CODE, UNKNOWN-ATTRIBUTES for
-/// 420, then MESSAGE-INTEGRITY under the *peer's* password when its SDP gave
-/// one (10.5 signs errors with it), FINGERPRINT.
+/// 420, then MESSAGE-INTEGRITY, FINGERPRINT. 10.5 signs every error with the
+/// *peer's* password when its SDP gave one, and so do we, but for 487: the
+/// request that gets it verified under our password, and RFC 8489 section
+/// 9.1.4 has the answer signed with that one. Peers (aioice) drop a 487
+/// signed otherwise, and a role conflict would then never resolve.
 fn error(
     buf: &mut [u8],
     h: &Header,
@@ -336,7 +353,12 @@ fn error(
             let list: Vec<u8> = unknown.iter().flat_map(|k| k.to_be_bytes()).collect();
             w.attribute(attr::UNKNOWN_ATTRIBUTES, &list)?;
         }
-        if let Some(pwd) = &agent.creds.remote_pwd {
+        let pwd = if code == 487 {
+            Some(&agent.creds.pwd)
+        } else {
+            agent.creds.remote_pwd.as_ref()
+        };
+        if let Some(pwd) = pwd {
             w.message_integrity(pwd.as_bytes())?;
         }
         w.fingerprint()?;

@@ -68,6 +68,7 @@ fn call(now: Instant, ice: Option<IceCredentials>) -> Engine {
     let mut e = Engine::new(false, Duration::ZERO).with_ice(IceSettings {
         software: "rtpengine-rs-test".into(),
         tiebreaker: TIEBREAKER,
+        ..IceSettings::default()
     });
     let mut a = stream(A, "203.0.113.1:30000", "192.0.2.1:5000", B);
     a.ice = ice;
@@ -161,9 +162,9 @@ fn a_valid_request_is_answered_out_of_the_same_socket_and_not_relayed() {
     assert!(signed_with(&msg, &list, PWD), "under our password");
     let s = e.stats(A).unwrap();
     assert_eq!((s.stun, s.packets, s.errors), (1, 0, 0));
-    // A verified check selects the pair media goes to (10.5 sets the
-    // stream's endpoint from ICE, not from learning).
-    assert_eq!(s.learned, Some(browser), "the verified check's source");
+    // Only a check of ours that succeeds selects a pair (the agent sends
+    // one back); the peer's check alone teaches learning nothing.
+    assert_eq!(s.learned, None, "STUN teaches endpoint learning nothing");
     assert_eq!(e.stats(B).unwrap().packets, 0);
 }
 
@@ -276,6 +277,9 @@ fn role_conflicts_are_decided_by_the_tie_breaker() {
     let mut e = call(Instant::now(), Some(creds(true)));
     let (_, msg) = feed(&mut e, src, &controlling(TIEBREAKER)).unwrap();
     assert_eq!(error_of(&msg), 487);
+    // Signed with the password the request was checked with: ours.
+    let list = answer_attrs(&msg);
+    assert!(signed_with(&msg, &list, PWD), "487 under our password");
     // Theirs is larger: we give in, answer, and are controlled from now on.
     let (_, msg) = feed(&mut e, src, &controlling(TIEBREAKER + 1)).unwrap();
     assert_eq!(Header::parse(&msg).unwrap().class, Class::Success);
