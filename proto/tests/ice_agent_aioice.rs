@@ -149,6 +149,7 @@ fn complete(
         remote_ufrag: Some(f[1].into()),
         remote_pwd: Some(f[2].into()),
         controlling: we_control,
+        lite: false,
         remote_candidates: vec![RemoteCandidate {
             foundation: "aioice".into(),
             component: 1,

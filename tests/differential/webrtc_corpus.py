@@ -434,3 +434,25 @@ CASES.update({
     "dtls-sip-to-browser-role-switch": call(TO_BROWSER_OFFER, TO_PHONE_ANSWER, BROWSER_ANSWER, PHONE_OFFER)
     + reinvite(PHONE_REOFFER, TO_BROWSER_OFFER, BROWSER_REANSWER_PASSIVE, TO_PHONE_ANSWER),
 })
+
+
+CASES.update({
+    # ICE-lite=forward in the offer toward the browser: we are lite towards it.
+    "ice-lite-sip-to-browser-forward": call(variant(TO_BROWSER_OFFER, ICE_lite="forward"),
+                                            TO_PHONE_ANSWER, BROWSER_ANSWER, PHONE_OFFER),
+    # ICE-lite=backward in the browser's offer: the answer to it says we are lite.
+    "ice-lite-chrome-to-sip-backward": call(variant(TO_SIP, ICE_lite="backward"), TO_BROWSER),
+    # ICE-lite=both with ICE kept toward the SIP side.
+    "ice-lite-chrome-to-sip-both": call(variant(TO_SIP, ICE="force", ICE_lite="both"), TO_BROWSER),
+    # ICE-lite=forward in the browser's offer, ICE forced toward the SIP side.
+    "ice-lite-chrome-to-sip-forward": call(variant(TO_SIP, ICE="force", ICE_lite="forward"), TO_BROWSER),
+    # Lite set in the offer, then the re-offer turns it off.
+    "ice-lite-backward-then-off": call(variant(TO_SIP, ICE_lite="backward"), TO_BROWSER)
+    + reinvite(CHROME_REOFFER, variant(TO_SIP, ICE_lite="off"), PHONE_ANSWER, TO_BROWSER),
+    # Lite set in the offer; a re-offer without the key leaves it.
+    "ice-lite-backward-kept": call(variant(TO_SIP, ICE_lite="backward"), TO_BROWSER)
+    + reinvite(CHROME_REOFFER, TO_SIP, PHONE_ANSWER, TO_BROWSER),
+    # The browser itself is lite (a=ice-lite at session level).
+    "ice-lite-peer-chrome-to-sip": call(variant(TO_SIP, ICE="force"), TO_BROWSER, PHONE_ANSWER,
+                                        CHROME_OFFER.replace("t=0 0\r\n", "t=0 0\r\na=ice-lite\r\n", 1)),
+})

@@ -118,6 +118,9 @@ pub struct IceCredentials {
     pub remote_pwd: Option<String>,
     /// We are the controlling agent: we sent the party the offer.
     pub controlling: bool,
+    /// We are an ICE-lite agent towards the party: we answer its checks and
+    /// follow its nomination, and send none of our own.
+    pub lite: bool,
     /// The party's candidates for this stream's component (from its SDP,
     /// and trickled), in the order it gave them.
     pub remote_candidates: Vec<RemoteCandidate>,

@@ -27,3 +27,5 @@ pub use registry::{Outcome, Registry, Settings};
 mod tests;
 #[cfg(test)]
 mod tests_dtls;
+#[cfg(test)]
+mod tests_ice_lite;

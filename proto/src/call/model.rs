@@ -70,6 +70,11 @@ pub struct Media {
     /// Our role towards this side, fixed when the agent starts: controlling
     /// if we sent it the offer.
     pub ice_controlling: bool,
+    /// We are an ICE-lite agent towards this side (ng `ICE-lite`, kept until
+    /// an offer changes it): `a=ice-lite` in our SDP, no checks of our own.
+    pub ice_lite_self: bool,
+    /// This side's SDP said `a=ice-lite`: we must control.
+    pub ice_lite_peer: bool,
     /// This side's own ICE credentials, from its SDP (kept when a later SDP
     /// has none, as in 10.5).
     pub ice_remote_ufrag: Option<String>,

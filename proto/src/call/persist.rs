@@ -214,6 +214,8 @@ fn media(m: &Media) -> Owned {
         .with("ice-pwd", m.ice_pwd.as_str())
         .with("ice-agent", flag(m.ice_agent))
         .with("ice-controlling", flag(m.ice_controlling))
+        .with("ice-lite-self", flag(m.ice_lite_self))
+        .with("ice-lite-peer", flag(m.ice_lite_peer))
         .with("ice-remote-ufrag", opt_text(m.ice_remote_ufrag.as_deref()))
         .with("ice-remote-pwd", opt_text(m.ice_remote_pwd.as_deref()))
         .with(
@@ -561,6 +563,8 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
         // Absent in calls saved before ICE answered STUN.
         ice_agent: d.optional("ice-agent", D::flag)?.unwrap_or(false),
         ice_controlling: d.optional("ice-controlling", D::flag)?.unwrap_or(false),
+        ice_lite_self: d.optional("ice-lite-self", D::flag)?.unwrap_or(false),
+        ice_lite_peer: d.optional("ice-lite-peer", D::flag)?.unwrap_or(false),
         ice_remote_ufrag: d.optional("ice-remote-ufrag", D::opt_text)?.flatten(),
         ice_remote_pwd: d.optional("ice-remote-pwd", D::opt_text)?.flatten(),
         ice_alternates,

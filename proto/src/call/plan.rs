@@ -292,6 +292,5 @@ fn sdp_options(f: &Flags) -> SdpOptions {
     o.original_sendrecv = f.original_sendrecv;
     o.full_rtcp_attribute = f.full_rtcp_attribute;
     o.strip_extmap = f.strip_extmap;
-    o.ice_lite = f.ice_lite;
     o
 }

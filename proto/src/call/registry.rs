@@ -223,7 +223,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 Ok(effects)
             });
         let out = res.and_then(|mut effects| {
+            apply_ice_lite(&mut call, a, b, f);
             let mut plan = self.offer_plan(&call, a, b, session, f);
+            advertise_ice_lite(&call.monologues[b], &mut plan);
             offer_dtls(&mut call, a, b, session, &mut plan, f, &self.dtls);
             offer_sdes(&mut call, a, b, session, &mut plan, f, &mut self.rng);
             let sdp = sdp::rewrite(text, session, &plan)?;
@@ -321,6 +323,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             IceMode::Default | IceMode::Optional => m.ice,
         })?;
         let mut plan = self.answer_plan(call, a, b, session, f);
+        advertise_ice_lite(&call.monologues[a], &mut plan);
         answer_dtls(call, a, b, session, &mut plan, f, &self.dtls);
         answer_sdes(call, a, b, session, &mut plan, f, &mut self.rng);
         let sdp = sdp::rewrite(text, session, &plan)?;
@@ -430,6 +433,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             }
             media.direction = session.direction_for(i);
             media.ice = section.has_ice() || session.ice;
+            if media.ice {
+                media.ice_lite_peer = session.ice_lite;
+            }
             media.trickle_ice = session.trickle_ice(i);
             let restart =
                 section.ice_ufrag.is_some() && media.ice_remote_ufrag != section.ice_ufrag;
@@ -649,6 +655,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                             remote_ufrag: media.ice_remote_ufrag.clone(),
                             remote_pwd: media.ice_remote_pwd.clone(),
                             controlling: media.ice_controlling,
+                            lite: media.ice_lite_self,
                             remote_candidates: media
                                 .remote_candidates
                                 .iter()
@@ -823,6 +830,8 @@ fn new_media(
         ice_pwd: random_token(rng, 26),
         ice_agent: false,
         ice_controlling: false,
+        ice_lite_self: false,
+        ice_lite_peer: false,
         ice_remote_ufrag: None,
         ice_remote_pwd: None,
         ice_alternates: Vec::new(),
@@ -1061,9 +1070,34 @@ fn start_ice_agents(side: &mut Monologue, plan: &sdp::RewritePlan, offer: bool) 
     for (m, mp) in side.medias.iter_mut().zip(&plan.media) {
         if mp.ice.is_some() && !m.ice_agent {
             m.ice_agent = true;
-            m.ice_controlling = offer;
+            // An ICE-lite agent is always controlled (RFC 8445 section 6.1.1).
+            m.ice_controlling = offer && !m.ice_lite_self;
+        }
+        // Facing a lite peer, a full agent must control (10.5 sets it on
+        // every offer and answer).
+        if m.ice_lite_peer && !m.ice_lite_self {
+            m.ice_controlling = true;
         }
     }
+}
+
+/// The ng `ICE-lite` key of an offer from `a` to `b` (10.5: valid in offers
+/// only; absent, the earlier choice stays).
+fn apply_ice_lite(call: &mut Call, a: usize, b: usize, f: &Flags) {
+    let Some(mode) = f.ice_lite else { return };
+    let (receiver, sender) = mode.towards();
+    for m in &mut call.monologues[b].medias {
+        m.ice_lite_self = receiver;
+    }
+    for m in &mut call.monologues[a].medias {
+        m.ice_lite_self = sender;
+    }
+}
+
+/// `a=ice-lite` in SDP to `side`: we are lite towards it and the SDP has ICE.
+fn advertise_ice_lite(side: &Monologue, plan: &mut sdp::RewritePlan) {
+    let ice = plan.media.iter().any(|mp| mp.ice.is_some());
+    plan.options.ice_lite = ice && side.medias.iter().any(|m| m.ice_lite_self);
 }
 
 /// Whether the offer we send advertises ICE: forced, or the offerer speaks it.

@@ -9,6 +9,28 @@ use std::net::IpAddr;
 
 use super::bencode::Value;
 
+/// The `ICE-lite` key: towards the offer's receiver (`Forward`), its sender
+/// (`Backward`), both, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IceLite {
+    Forward,
+    Backward,
+    Both,
+    Off,
+}
+
+impl IceLite {
+    /// Whether we are lite towards (the offer's receiver, its sender).
+    pub fn towards(self) -> (bool, bool) {
+        match self {
+            IceLite::Forward => (true, false),
+            IceLite::Backward => (false, true),
+            IceLite::Both => (true, true),
+            IceLite::Off => (false, false),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IceMode {
     #[default]
@@ -119,8 +141,9 @@ pub struct Flags {
     /// Flag `trickle-ICE`: an offer's receiver is taken for a trickle-ICE peer
     /// (`a=ice-options:trickle` and `a=end-of-candidates` with our ICE).
     pub trickle_ice: bool,
-    /// `ICE-lite` key (any value but `off`): advertise ice-lite.
-    pub ice_lite: bool,
+    /// `ICE-lite` key (offers only): towards whom we are an ICE-lite agent
+    /// from now on; `None` leaves it as it was.
+    pub ice_lite: Option<IceLite>,
     pub fatal: bool,
 
     pub ice: IceMode,
@@ -324,7 +347,13 @@ impl Flags {
             "DTLS-fingerprint" | "dtls-fingerprint" | "DTLS fingerprint" | "dtls fingerprint" => {
                 self.dtls.fingerprint = Self::text(value)
             }
-            "ICE-lite" => self.ice_lite = value.as_text().is_some_and(|v| v != "off"),
+            "ICE-lite" | "ICE lite" | "ice-lite" => match value.as_text().as_deref() {
+                Some("forward") => self.ice_lite = Some(IceLite::Forward),
+                Some("backward") => self.ice_lite = Some(IceLite::Backward),
+                Some("both") => self.ice_lite = Some(IceLite::Both),
+                Some("off") => self.ice_lite = Some(IceLite::Off),
+                _ => self.invalid.push("ICE-lite".into()),
+            },
             "rtcp-mux" => {
                 for item in value.as_text_list() {
                     self.apply_rtcp_mux(&item);

@@ -157,6 +157,8 @@ pub struct Session {
     pub direction: Option<Direction>,
     /// Session-level ICE: any of ice-ufrag/ice-pwd/ice-lite/candidate present.
     pub ice: bool,
+    /// `a=ice-lite`: the party is an ICE-lite agent (RFC 8445 section 2.5).
+    pub ice_lite: bool,
     /// Session-level `a=ice-ufrag` (which stands for every media without its own).
     pub ice_ufrag: bool,
     /// Session-level `a=setup` and `a=fingerprint` (for media without their own).
@@ -211,6 +213,7 @@ impl Session {
             connection: None,
             direction: None,
             ice: false,
+            ice_lite: false,
             ice_ufrag: false,
             setup: None,
             fingerprint: None,
@@ -238,7 +241,10 @@ impl Session {
                         AttrKind::Fingerprint if session.fingerprint.is_none() => {
                             session.fingerprint = Fingerprint::parse(value)
                         }
-                        AttrKind::IceOther if name == "ice-lite" => session.ice = true,
+                        AttrKind::IceOther if name == "ice-lite" => {
+                            session.ice = true;
+                            session.ice_lite = true;
+                        }
                         _ => {}
                     }
                 }

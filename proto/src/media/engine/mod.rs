@@ -188,6 +188,8 @@ impl Engine {
         // Signalling sets the ICE role again (10.5's ice_update).
         s.ice_controlling = cfg.ice.as_ref().is_some_and(|c| c.controlling);
         match (&cfg.ice, s.ice_agent.as_mut()) {
+            // A lite agent of ours sends no checks: the peer's decide.
+            (Some(c), _) if c.lite => s.ice_agent = None,
             (Some(c), Some(agent)) => agent.set_remote(c, now),
             (Some(c), None) => {
                 self.agents += 1;
@@ -504,6 +506,19 @@ impl Engine {
                     if let Some(c) = check {
                         let priority = c.priority.unwrap_or(0);
                         agent.request_received(src, c.use_candidate, priority, now);
+                    }
+                }
+                if let (Some(c), None) = (check, &s.ice_agent) {
+                    // ICE-lite: the first check that reaches us makes the pair
+                    // usable, the controlling peer's nomination selects it.
+                    let fresh =
+                        s.ice_peer.is_none() || (c.use_candidate && s.ice_peer != Some(src));
+                    if fresh {
+                        let e = IceEvent::Selected {
+                            remote: src,
+                            nominated: c.use_candidate,
+                        };
+                        self.ice_event(i, e, now);
                     }
                 }
                 self.pump_ice(i, now);

@@ -49,6 +49,7 @@ fn creds(controlling: bool, candidates: Vec<RemoteCandidate>) -> IceCredentials 
         remote_pwd: Some(PEER_PWD.into()),
         controlling,
         remote_candidates: candidates,
+        lite: false,
     }
 }
 

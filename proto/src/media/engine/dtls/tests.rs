@@ -372,6 +372,7 @@ fn with_ice_the_hello_waits_for_a_checked_pair_and_media_follows_the_nomination(
         remote_pwd: Some("their-password-012345678".into()),
         controlling: false,
         remote_candidates: Vec::new(),
+        lite: false,
     });
     let (mut e, _) = call(false, a, now);
     assert!(

@@ -245,14 +245,16 @@ pub fn handle(buf: &mut [u8], len: usize, src: SocketAddr, agent: Agent<'_>) -> 
         // A response to a check of ours: we send none yet.
         return Outcome::Consumed;
     }
-    // Role conflict (RFC 8445 section 7.3.1.1), decided as 10.5 does.
+    // Role conflict (RFC 8445 section 7.3.1.1), decided as 10.5 does; a
+    // lite agent has no role to defend (it is always controlled).
     let ours = agent.settings.tiebreaker;
-    if let (Some(theirs), true) = (f.controlling, *agent.controlling) {
+    let defend = !agent.creds.lite;
+    if let (Some(theirs), true, true) = (f.controlling, *agent.controlling, defend) {
         if ours >= theirs {
             return error(buf, &h, &agent, 487, "Role conflict", &[]);
         }
         *agent.controlling = false;
-    } else if let (Some(theirs), false) = (f.controlled, *agent.controlling) {
+    } else if let (Some(theirs), false, true) = (f.controlled, *agent.controlling, defend) {
         if ours < theirs {
             return error(buf, &h, &agent, 487, "Role conflict", &[]);
         }

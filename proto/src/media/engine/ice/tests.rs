@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use super::IceSettings;
 use crate::call::{IceCredentials, KernelHints, Learning, LearningMode, StreamConfig, StreamId};
-use crate::media::engine::{Engine, Transmit};
+use crate::media::engine::{Engine, Event, Output, Transmit};
 use crate::media::stun::{
     attr, error_code, fingerprint_matches, integrity_matches, message_type, xor_address, Attribute,
     Attributes, Class, Header, Writer, BINDING,
@@ -35,6 +35,7 @@ fn creds(controlling: bool) -> IceCredentials {
         remote_pwd: Some(PEER_PWD.into()),
         controlling,
         remote_candidates: Vec::new(),
+        lite: false,
     }
 }
 
@@ -420,4 +421,62 @@ proptest! {
         }
         prop_assert_eq!(e.stats(B).unwrap().packets, 0);
     }
+}
+
+#[test]
+fn a_lite_agent_sends_no_checks_and_follows_the_peers_nomination() {
+    let now = Instant::now();
+    let mut lite = creds(false);
+    lite.lite = true;
+    let mut e = call(now, Some(lite));
+    let controlling = |nominate: bool| {
+        request("evtj:h6vY", PWD, move |w| {
+            w.attribute(attr::ICE_CONTROLLING, &5u64.to_be_bytes())
+                .unwrap();
+            if nominate {
+                w.attribute(attr::USE_CANDIDATE, &[]).unwrap();
+            }
+        })
+    };
+    let first = addr("198.51.100.7:40000");
+    let (_, msg) = feed(&mut e, first, &controlling(false)).unwrap();
+    assert_eq!(Header::parse(&msg).unwrap().class, Class::Success);
+    let events: Vec<_> = std::iter::from_fn(|| e.poll_output()).collect();
+    assert!(
+        events.contains(&Output::Event(Event::IceSelected {
+            stream: A,
+            peer: first,
+            nominated: false
+        })),
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|o| matches!(o, Output::Send(_))),
+        "no check of ours: {events:?}"
+    );
+    assert_eq!(e.poll_timeout(), None, "no ICE timer either");
+
+    // The nomination moves media to its pair.
+    let nominated = addr("198.51.100.7:40002");
+    feed(&mut e, nominated, &controlling(true)).unwrap();
+    let events: Vec<_> = std::iter::from_fn(|| e.poll_output()).collect();
+    assert!(events.contains(&Output::Event(Event::IceSelected {
+        stream: A,
+        peer: nominated,
+        nominated: true
+    })));
+    let mut rtp = vec![0x80, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0, 9];
+    rtp.extend([0; 160]);
+    let mut buf = rtp.clone();
+    buf.resize(2048, 0);
+    let t = e.datagram(now, B, addr("192.0.2.2:6000"), &mut buf, rtp.len());
+    assert_eq!(t.map(|t| t.to), Some(nominated));
+
+    // Both "controlled" is no conflict for a lite agent: no 487.
+    let controlled = request("evtj:h6vY", PWD, |w| {
+        w.attribute(attr::ICE_CONTROLLED, &u64::MAX.to_be_bytes())
+            .unwrap();
+    });
+    let (_, msg) = feed(&mut e, nominated, &controlled).unwrap();
+    assert_eq!(Header::parse(&msg).unwrap().class, Class::Success);
 }

@@ -1,0 +1,87 @@
+//! ICE-lite through the registry: the ng `ICE-lite` key's direction, its
+//! memory across re-offers, `a=ice-lite` in the SDP we write, and the role we
+//! take facing a lite peer.
+
+use super::effect::Effect;
+use super::tests::{clock, configs, flags, reg};
+use crate::ng::flags::{IceLite, IceMode};
+
+fn offer_sdp(version: u32, lite_peer: bool) -> String {
+    let lite = if lite_peer { "a=ice-lite\r\n" } else { "" };
+    format!(
+        "v=0\r\no=- 1 {version} IN IP4 192.0.2.10\r\ns=-\r\nt=0 0\r\n{lite}\
+         m=audio 46243 RTP/AVP 0\r\nc=IN IP4 192.0.2.10\r\n\
+         a=candidate:1 1 udp 2122260223 192.0.2.10 46243 typ host\r\n\
+         a=ice-ufrag:Oyef\r\na=ice-pwd:7ZwpNkjTPFuZpGl4Ub2pLmI3\r\na=sendrecv\r\n"
+    )
+}
+
+const ANSWER: &str = "v=0\r\no=- 1 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=sendrecv\r\n";
+
+/// (lite, controlling) of the RTP stream of `tag`, if it does ICE.
+fn ice_of(effects: &[Effect], tag: &str) -> Option<(bool, bool)> {
+    let c = configs(effects)
+        .into_iter()
+        .find(|c| c.tag == tag && !c.is_rtcp)?;
+    c.ice.as_ref().map(|i| (i.lite, i.controlling))
+}
+
+#[test]
+fn forward_and_backward_choose_the_side_and_are_kept_until_changed() {
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, offer_sdp(1, false));
+    offer.ice = IceMode::Force;
+    offer.ice_lite = Some(IceLite::Forward);
+    let out = r.offer(&offer, &now).unwrap();
+    assert!(
+        out.sdp.unwrap().contains("\r\na=ice-lite\r\n"),
+        "to b: lite"
+    );
+    let mut answer = flags("c", "a", Some("b"), ANSWER.into());
+    answer.ice = IceMode::Force;
+    let out = r.answer(&answer, &now).unwrap();
+    assert!(!out.sdp.unwrap().contains("a=ice-lite"), "to a: full");
+    // Towards b (we offered it): lite, so controlled; towards a: full,
+    // controlled as the answerer.
+    assert_eq!(ice_of(&out.effects, "b"), Some((true, false)));
+    assert_eq!(ice_of(&out.effects, "a"), Some((false, false)));
+
+    // A re-offer without the key keeps it; `backward` moves it to a.
+    let mut reoffer = flags("c", "a", None, offer_sdp(2, false));
+    reoffer.ice = IceMode::Force;
+    let out = r.offer(&reoffer, &now).unwrap();
+    assert!(out.sdp.unwrap().contains("a=ice-lite"), "kept");
+    reoffer.ice_lite = Some(IceLite::Backward);
+    let out = r.offer(&reoffer, &now).unwrap();
+    assert!(
+        !out.sdp.unwrap().contains("a=ice-lite"),
+        "not to b any more"
+    );
+    let out = r.answer(&answer, &now).unwrap();
+    assert!(out.sdp.unwrap().contains("a=ice-lite"), "to a now");
+    assert_eq!(ice_of(&out.effects, "a").map(|i| i.0), Some(true));
+    assert_eq!(ice_of(&out.effects, "b").map(|i| i.0), Some(false));
+
+    // `off` ends it both ways.
+    reoffer.ice_lite = Some(IceLite::Off);
+    r.offer(&reoffer, &now).unwrap();
+    let out = r.answer(&answer, &now).unwrap();
+    assert!(!out.sdp.unwrap().contains("a=ice-lite"));
+    assert_eq!(ice_of(&out.effects, "a").map(|i| i.0), Some(false));
+}
+
+#[test]
+fn facing_a_lite_peer_we_control() {
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, offer_sdp(1, true));
+    offer.ice = IceMode::Force;
+    r.offer(&offer, &now).unwrap();
+    let mut answer = flags("c", "a", Some("b"), ANSWER.into());
+    answer.ice = IceMode::Force;
+    let out = r.answer(&answer, &now).unwrap();
+    // We answer a: normally controlled, but a is lite.
+    assert_eq!(ice_of(&out.effects, "a"), Some((false, true)));
+    assert_eq!(ice_of(&out.effects, "b"), Some((false, true)));
+}
