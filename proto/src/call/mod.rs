@@ -28,4 +28,4 @@ mod tests;
 #[cfg(test)]
 mod tests_dtls;
 #[cfg(test)]
-mod tests_ice_lite;
+mod tests_ice;

@@ -437,18 +437,18 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 media.ice_lite_peer = session.ice_lite;
             }
             media.trickle_ice = session.trickle_ice(i);
-            let restart =
-                section.ice_ufrag.is_some() && media.ice_remote_ufrag != section.ice_ufrag;
+            let (ufrag, pwd) = session.ice_credentials(i);
+            let restart = ufrag.is_some() && media.ice_remote_ufrag.as_deref() != ufrag;
             merge_candidates(
                 &mut media.remote_candidates,
                 &section.ice_candidates,
                 restart,
             );
-            if section.ice_ufrag.is_some() {
-                media.ice_remote_ufrag = section.ice_ufrag.clone();
+            if let Some(u) = ufrag {
+                media.ice_remote_ufrag = Some(u.to_owned());
             }
-            if section.ice_pwd.is_some() {
-                media.ice_remote_pwd = section.ice_pwd.clone();
+            if let Some(p) = pwd {
+                media.ice_remote_pwd = Some(p.to_owned());
             }
             media.mux_offered = section.rtcp_mux;
             if let (Some(rtp), Some(rtcp)) = (media.rtp.as_mut(), media.rtcp.as_mut()) {

@@ -159,6 +159,10 @@ pub struct Session {
     pub ice: bool,
     /// `a=ice-lite`: the party is an ICE-lite agent (RFC 8445 section 2.5).
     pub ice_lite: bool,
+    /// Session-level `a=ice-ufrag`/`a=ice-pwd` values (Firefox writes them
+    /// there): every media without its own uses them, as in 10.5.
+    pub session_ufrag: Option<String>,
+    pub session_pwd: Option<String>,
     /// Session-level `a=ice-ufrag` (which stands for every media without its own).
     pub ice_ufrag: bool,
     /// Session-level `a=setup` and `a=fingerprint` (for media without their own).
@@ -214,6 +218,8 @@ impl Session {
             direction: None,
             ice: false,
             ice_lite: false,
+            session_ufrag: None,
+            session_pwd: None,
             ice_ufrag: false,
             setup: None,
             fingerprint: None,
@@ -233,8 +239,15 @@ impl Session {
                         AttrKind::IceUfrag => {
                             session.ice = true;
                             session.ice_ufrag = true;
+                            session
+                                .session_ufrag
+                                .get_or_insert_with(|| value.to_string());
                         }
-                        AttrKind::IcePwd | AttrKind::Candidate => session.ice = true,
+                        AttrKind::IcePwd => {
+                            session.ice = true;
+                            session.session_pwd.get_or_insert_with(|| value.to_string());
+                        }
+                        AttrKind::Candidate => session.ice = true,
                         AttrKind::Setup if session.setup.is_none() => {
                             session.setup = Some(Setup::parse(value))
                         }
@@ -331,6 +344,18 @@ impl Session {
     /// Whether the offer/answer carries ICE (session or any media).
     pub fn has_ice(&self) -> bool {
         self.ice || self.media.iter().any(MediaSection::has_ice)
+    }
+
+    /// The party's ICE ufrag and password for media `i`: its own, else the
+    /// session's.
+    pub fn ice_credentials(&self, i: usize) -> (Option<&str>, Option<&str>) {
+        let m = self.media.get(i);
+        let ufrag = m.and_then(|m| m.ice_ufrag.as_deref());
+        let pwd = m.and_then(|m| m.ice_pwd.as_deref());
+        (
+            ufrag.or(self.session_ufrag.as_deref()),
+            pwd.or(self.session_pwd.as_deref()),
+        )
     }
 }
 

@@ -1,4 +1,5 @@
-//! ICE-lite through the registry: the ng `ICE-lite` key's direction, its
+//! ICE signalling through the registry: the party's credentials (media or
+//! session level), and ICE-lite: the ng `ICE-lite` key's direction, its
 //! memory across re-offers, `a=ice-lite` in the SDP we write, and the role we
 //! take facing a lite peer.
 
@@ -84,4 +85,28 @@ fn facing_a_lite_peer_we_control() {
     // We answer a: normally controlled, but a is lite.
     assert_eq!(ice_of(&out.effects, "a"), Some((false, true)));
     assert_eq!(ice_of(&out.effects, "b"), Some((false, true)));
+}
+
+#[test]
+fn session_level_credentials_stand_for_media_without_their_own() {
+    // Firefox writes a=ice-ufrag and a=ice-pwd at session level.
+    let firefox = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nt=0 0\r\n\
+                   a=ice-ufrag:ffrag\r\na=ice-pwd:ffpassword0123456789abcd\r\n\
+                   m=audio 46243 RTP/AVP 0\r\nc=IN IP4 192.0.2.10\r\n\
+                   a=candidate:1 1 UDP 2122252543 192.0.2.10 46243 typ host\r\na=sendrecv\r\n";
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, firefox.into());
+    offer.ice = IceMode::Force;
+    r.offer(&offer, &now).unwrap();
+    let mut answer = flags("c", "a", Some("b"), ANSWER.into());
+    answer.ice = IceMode::Force;
+    let out = r.answer(&answer, &now).unwrap();
+    let a = configs(&out.effects)
+        .into_iter()
+        .find(|c| c.tag == "a" && !c.is_rtcp)
+        .and_then(|c| c.ice.clone())
+        .expect("ICE with a");
+    assert_eq!(a.remote_ufrag.as_deref(), Some("ffrag"));
+    assert_eq!(a.remote_pwd.as_deref(), Some("ffpassword0123456789abcd"));
 }
