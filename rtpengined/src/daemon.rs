@@ -1,7 +1,7 @@
 //! Process setup: config, logging, daemonising, runtime, listeners, signals.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rand_core::Rng;
 use tracing::{error, info, warn};
@@ -44,6 +44,48 @@ pub fn dtls_settings(cert: &Certificate, passive: bool) -> DtlsSettings {
             .collect(),
         passive,
     }
+}
+
+/// When a certificate that `expires` should be replaced at `now`: once half
+/// of its `validity` is left, as 10.5 does (so a call that starts just before
+/// still has half of it).
+pub fn dtls_renewal_due(expires: SystemTime, validity: Duration, now: SystemTime) -> bool {
+    expires
+        .checked_sub(validity / 2)
+        .is_none_or(|renew_at| now >= renew_at)
+}
+
+/// Renews the certificate when it is due; checks at least hourly, so a
+/// wall-clock jump is noticed.
+fn spawn_dtls_renewal(handler: Arc<Handler>, cfg: Config, mut expires: SystemTime) {
+    tokio::spawn(async move {
+        let validity = cfg.dtls.cert.validity;
+        loop {
+            let renew_at = expires.checked_sub(validity / 2).unwrap_or(expires);
+            let wait = renew_at
+                .duration_since(SystemTime::now())
+                .unwrap_or_default()
+                .min(Duration::from_secs(3600));
+            tokio::time::sleep(wait).await;
+            if !dtls_renewal_due(expires, validity, SystemTime::now()) {
+                continue;
+            }
+            let c = cfg.clone();
+            match tokio::task::spawn_blocking(move || dtls_identity(&c)).await {
+                Ok(Ok(identity)) => {
+                    expires = identity.cert.expires();
+                    let settings = dtls_settings(&identity.cert, cfg.dtls.passive);
+                    handler.renew_dtls(identity, settings);
+                    info!("DTLS certificate renewed; running calls keep theirs");
+                }
+                Ok(Err(e)) => {
+                    warn!(%e, "cannot renew the DTLS certificate; trying again in a minute");
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                }
+                Err(e) => warn!(%e, "DTLS certificate renewal stopped"),
+            }
+        }
+    });
 }
 
 /// Run the daemon; returns the process exit code.
@@ -237,6 +279,7 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
         seed: rtpengine_proto::media::ice_agent::AgentConfig::seed_from(&mut rng),
     };
     let dtls_settings = dtls_settings(&dtls.cert, cfg.dtls.passive);
+    let dtls_expires = dtls.cert.expires();
     let relay = Arc::new(
         Relay::new(pool.clone(), kernel_edge.clone())
             .with_ice(ice)
@@ -266,6 +309,7 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
         }
     }
     let handler = Arc::new(handler);
+    spawn_dtls_renewal(handler.clone(), cfg.clone(), dtls_expires);
     let restored = handler.restore_calls();
     if restored > 0 {
         info!(calls = restored, "calls of the previous run restored");
@@ -335,5 +379,29 @@ async fn wait_for_shutdown() -> i32 {
             // No reload on SIGHUP (rtpengine neither): note it and keep running.
             _ = hup.recv() => info!("SIGHUP ignored"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_certificate_is_renewed_once_half_of_its_validity_is_left() {
+        let day = Duration::from_secs(24 * 3600);
+        let start = SystemTime::UNIX_EPOCH + 1000 * day;
+        let validity = 30 * day;
+        let expires = start + validity;
+        assert!(!dtls_renewal_due(expires, validity, start));
+        assert!(!dtls_renewal_due(
+            expires,
+            validity,
+            start + 15 * day - Duration::from_secs(1)
+        ));
+        assert!(dtls_renewal_due(expires, validity, start + 15 * day));
+        assert!(
+            dtls_renewal_due(expires, validity, expires + day),
+            "already expired"
+        );
     }
 }

@@ -164,6 +164,9 @@ pub struct Call {
     /// Per media line, the last `a=ptime` any SDP of the call carried (rtpengine
     /// prints it for an SDP that comes without one).
     pub ptimes: Vec<Option<u32>>,
+    /// The certificate the call's SDP advertises: the daemon's when the call
+    /// began (10.5 too keeps a call's certificate when it renews its own).
+    pub dtls: std::sync::Arc<super::dtls::DtlsSettings>,
 }
 
 impl Call {
@@ -177,6 +180,7 @@ impl Call {
             monologues: Vec::new(),
             delete_at: None,
             ptimes: Vec::new(),
+            dtls: Default::default(),
         }
     }
 

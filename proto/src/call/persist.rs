@@ -75,6 +75,9 @@ pub fn decode_call(bytes: &[u8], now: &Now) -> Result<Call, String> {
         last_signal_mono: mono_at(now, last_signal),
         monologues,
         delete_at,
+        // The daemon's certificate now (`Registry::restore`): the one the call
+        // had went with the process.
+        dtls: Default::default(),
         ptimes: d
             .list("ptimes")?
             .iter()
@@ -602,6 +605,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let mut skipped = Vec::new();
         for mut call in calls {
             call.last_signal_mono = call.last_signal_mono.max(now.mono);
+            call.dtls = self.dtls.clone();
             if self.calls.contains_key(&call.id) {
                 skipped.push((call.id, "call-id already in use".to_string()));
                 continue;

@@ -62,8 +62,9 @@ pub struct Registry<P: PortAllocator, R: CryptoRng> {
     /// ICE candidate foundation of each configured interface (one per local
     /// address for the daemon's lifetime, as rtpengine does).
     pub ice_foundations: Vec<String>,
-    /// Our DTLS certificate's fingerprints and `--dtls-passive` (none by default).
-    pub dtls: DtlsSettings,
+    /// Our DTLS certificate's fingerprints and `--dtls-passive` (none by
+    /// default): what calls that begin now advertise.
+    pub dtls: std::sync::Arc<DtlsSettings>,
     pub(super) rng: R,
 }
 
@@ -92,15 +93,21 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             recently_deleted: HashMap::new(),
             instance_token,
             ice_foundations,
-            dtls: DtlsSettings::default(),
+            dtls: Default::default(),
             rng,
         }
     }
 
     /// The daemon's DTLS certificate (fingerprints) and `--dtls-passive`.
     pub fn with_dtls(mut self, dtls: DtlsSettings) -> Self {
-        self.dtls = dtls;
+        self.set_dtls(dtls);
         self
+    }
+
+    /// A renewed certificate: calls that begin from now on advertise it;
+    /// running calls keep theirs.
+    pub fn set_dtls(&mut self, dtls: DtlsSettings) {
+        self.dtls = std::sync::Arc::new(dtls);
     }
 
     pub fn ports(&self) -> &P {
@@ -150,8 +157,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             )?);
         }
         if is_new {
-            self.calls
-                .insert(call_id.to_owned(), Call::new(call_id, now));
+            let mut call = Call::new(call_id, now);
+            call.dtls = self.dtls.clone();
+            self.calls.insert(call_id.to_owned(), call);
         }
         let result =
             self.offer_in_call(call_id, from_tag, f, &session, text, now, (&a_ifs, &b_ifs));
@@ -226,7 +234,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             apply_ice_lite(&mut call, a, b, f);
             let mut plan = self.offer_plan(&call, a, b, session, f);
             advertise_ice_lite(&call.monologues[b], &mut plan);
-            offer_dtls(&mut call, a, b, session, &mut plan, f, &self.dtls);
+            let dtls = call.dtls.clone();
+            offer_dtls(&mut call, a, b, session, &mut plan, f, &dtls);
             offer_sdes(&mut call, a, b, session, &mut plan, f, &mut self.rng);
             let sdp = sdp::rewrite(text, session, &plan)?;
             start_ice_agents(&mut call.monologues[b], &plan, true);
@@ -324,7 +333,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         })?;
         let mut plan = self.answer_plan(call, a, b, session, f);
         advertise_ice_lite(&call.monologues[a], &mut plan);
-        answer_dtls(call, a, b, session, &mut plan, f, &self.dtls);
+        let dtls = call.dtls.clone();
+        answer_dtls(call, a, b, session, &mut plan, f, &dtls);
         answer_sdes(call, a, b, session, &mut plan, f, &mut self.rng);
         let sdp = sdp::rewrite(text, session, &plan)?;
         start_ice_agents(&mut call.monologues[a], &plan, false);

@@ -39,7 +39,7 @@ pub(super) fn clock() -> Now {
 }
 
 /// The registries of these tests: a plain port cursor and a seeded generator.
-type TestRegistry = Registry<RangeCursor, StdRng>;
+pub(super) type TestRegistry = Registry<RangeCursor, StdRng>;
 
 fn registry(settings: Settings, ports: RangeCursor) -> TestRegistry {
     Registry::with_rng(settings, ports, StdRng::seed_from_u64(14))

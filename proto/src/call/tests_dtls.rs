@@ -134,3 +134,27 @@ fn no_certificate_writes_no_dtls_lines() {
     let sdp = r.offer(&offer, &now).unwrap().sdp.unwrap();
     assert!(!sdp.contains("a=setup"), "{sdp}");
 }
+
+#[test]
+fn a_renewed_certificate_is_for_new_calls_and_running_calls_keep_theirs() {
+    let mut r = reg().with_dtls(settings());
+    let now = clock();
+    // The browser's call: ICE left out, the answer to it carries our fingerprint.
+    let call = |r: &mut super::tests::TestRegistry, id: &str| {
+        let mut offer = flags(id, "browser", None, browser_offer("actpass"));
+        offer.transport_protocol = Some("RTP/AVP".into());
+        offer.ice = IceMode::Remove;
+        r.offer(&offer, &now).unwrap();
+        let mut answer = flags(id, "browser", Some("phone"), PHONE.into());
+        answer.transport_protocol = Some("UDP/TLS/RTP/SAVPF".into());
+        r.answer(&answer, &now).unwrap().sdp.unwrap()
+    };
+    assert!(call(&mut r, "old").contains("a=fingerprint:sha-256 AA:BB\r\n"));
+    r.set_dtls(DtlsSettings {
+        fingerprints: vec![("sha-256", "sha-256 EE:FF".into())],
+        passive: false,
+    });
+    assert!(call(&mut r, "new").contains("a=fingerprint:sha-256 EE:FF\r\n"));
+    // The running call's re-INVITE: its handshakes use the old certificate.
+    assert!(call(&mut r, "old").contains("a=fingerprint:sha-256 AA:BB\r\n"));
+}

@@ -66,8 +66,10 @@ pub struct Relay {
     learning_delay: Duration,
     /// SOFTWARE and tie-breaker of our STUN answers (ICE).
     ice: engine::IceSettings,
-    /// Starts handshakes with our certificate; `None`: no DTLS (tests).
-    dtls: Option<Arc<dyn engine::DtlsFactory>>,
+    /// Starts handshakes with our certificate; `None`: no DTLS (tests). A
+    /// call's task takes the one current when it starts and keeps it: the
+    /// call's SDP advertised that certificate.
+    dtls: Mutex<Option<Arc<dyn engine::DtlsFactory>>>,
 }
 
 impl Relay {
@@ -80,14 +82,22 @@ impl Relay {
             epoch: Instant::now(),
             learning_delay: learning::DELAY,
             ice: engine::IceSettings::default(),
-            dtls: None,
+            dtls: Mutex::new(None),
         }
     }
 
     /// The certificate and settings every DTLS handshake uses.
-    pub fn with_dtls(mut self, dtls: dtls::DtlsIdentity) -> Relay {
-        self.dtls = Some(Arc::new(dtls));
+    pub fn with_dtls(self, dtls: dtls::DtlsIdentity) -> Relay {
+        self.set_dtls(dtls);
         self
+    }
+
+    /// A renewed certificate, for calls that start from now on (call this
+    /// under the registry's lock, with `Registry::set_dtls`, so that a call's
+    /// SDP and its handshakes name the same certificate).
+    pub fn set_dtls(&self, dtls: dtls::DtlsIdentity) {
+        let factory: Arc<dyn engine::DtlsFactory> = Arc::new(dtls);
+        *self.dtls.lock().unwrap_or_else(|e| e.into_inner()) = Some(factory);
     }
 
     /// The SOFTWARE string and the ICE tie-breaker of every call's engine.
@@ -212,7 +222,7 @@ impl Relay {
             self.kernel.clone(),
             self.learning_delay,
             self.ice.clone(),
-            self.dtls.clone(),
+            self.dtls.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             tx.clone(),
         );
         let span = info_span!("media", call_id = %call_id);

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use tracing::{info, info_span, warn};
 
-use crate::call::{CallError, Deleted, Now, Registry, StatsSource};
+use crate::call::{CallError, Deleted, DtlsSettings, Now, Registry, StatsSource};
 use crate::ng::bencode::Owned;
 use crate::ng::cache::ReplyCache;
 use crate::ng::command::{CommandError, CommandKind, Request};
@@ -82,6 +82,15 @@ impl Handler {
             Some(bytes) => store.save(call_id, &bytes),
             None => store.remove(call_id),
         }
+    }
+
+    /// A renewed DTLS certificate: calls that begin from now on advertise it
+    /// and handshake with it; both change under the registry's lock, so no
+    /// call sees one without the other.
+    pub fn renew_dtls(&self, identity: crate::relay::dtls::DtlsIdentity, settings: DtlsSettings) {
+        let mut registry = self.registry();
+        registry.set_dtls(settings);
+        self.relay.set_dtls(identity);
     }
 
     pub fn registry(&self) -> std::sync::MutexGuard<'_, Registry<SharedPool>> {
