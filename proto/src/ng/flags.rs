@@ -441,10 +441,7 @@ impl Flags {
             "force" => IceMode::Force,
             "default" => IceMode::Default,
             "optional" => IceMode::Optional,
-            "force-relay" | "force_relay" => {
-                self.unimplemented.push("ICE=force-relay".into());
-                IceMode::ForceRelay
-            }
+            "force-relay" | "force_relay" => IceMode::ForceRelay,
             other => {
                 self.unimplemented.push(format!("ICE={other}"));
                 self.ice
