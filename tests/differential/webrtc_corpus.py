@@ -486,3 +486,12 @@ CASES.update({
                                           variant(TO_PHONE_ANSWER, ICE="force-relay"),
                                           BROWSER_ANSWER, PHONE_OFFER),
 })
+
+CASES.update({
+    # Passthrough set by ICE=optional stays for a re-offer with default ICE
+    # (audio only, so that offer and answer have the same m= lines).
+    "ice-optional-browser-reoffer": call({"ICE": "optional"}, {"ICE": "optional"},
+                                         BROWSER_ANSWER, BROWSER_REOFFER)
+    + reinvite(bump(BROWSER_REOFFER, "6543210987654321 3 ", "6543210987654321 4 "), {},
+               bump(BROWSER_ANSWER, "6543210987654321 2 ", "6543210987654321 3 "), {}),
+})
