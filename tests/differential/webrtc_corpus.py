@@ -488,6 +488,14 @@ CASES.update({
 })
 
 CASES.update({
+    # The ng flag passthrough toward a SIP side without ICE: PASSTHRU on
+    # both sides whatever ICE does.
+    "passthrough-chrome-to-sip": call(variant(TO_SIP, flags=["passthrough"]), TO_BROWSER),
+    # ICE=optional between browsers, but no-passthrough: 10.5 terminates ICE
+    # and DTLS as with ICE=force.
+    "no-passthrough-chrome-to-chrome": call({"ICE": "optional", "flags": ["no-passthrough"]},
+                                            {"ICE": "optional", "flags": ["no-passthrough"]},
+                                            BROWSER_ANSWER, CHROME_OFFER),
     # Passthrough set by ICE=optional stays for a re-offer with default ICE
     # (audio only, so that offer and answer have the same m= lines).
     "ice-optional-browser-reoffer": call({"ICE": "optional"}, {"ICE": "optional"},

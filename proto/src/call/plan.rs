@@ -108,7 +108,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         || offer_flags.demux
                         || f.rtcp_mux.accept);
                 let answerer_ice = answerer.medias.get(i).is_some_and(|m| m.ice);
-                let ice = answer_wants_ice(f.ice, ours, answerer_ice);
+                let ice = answer_wants_ice(f.ice, ours, answerer_ice, f.passthrough.is_some());
                 // The offerer gets its own protocol back.
                 let protocol = Some(ours.protocol.clone()).filter(|p| *p != section.protocol);
                 // Only what the answerer was offered (after codec strip/mask).
@@ -246,12 +246,20 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
 
 /// Whether the answer to the offerer (`ours`) carries our ICE. `optional` and
 /// `force-relay` drop it when the answerer has no ICE and we run no agent
-/// with the offerer: we were only passing ICE through (10.5's `__ice_offer`).
-pub(super) fn answer_wants_ice(mode: IceMode, ours: &Media, answerer_ice: bool) -> bool {
+/// with the offerer: we were only passing ICE through (10.5's `__ice_offer`,
+/// which skips that rule when a passthrough flag is given).
+pub(super) fn answer_wants_ice(
+    mode: IceMode,
+    ours: &Media,
+    answerer_ice: bool,
+    passthrough_flag: bool,
+) -> bool {
     match mode {
         IceMode::Remove => false,
         IceMode::Force => true,
-        IceMode::ForceRelay | IceMode::Optional => answerer_ice || ours.ice_agent,
+        IceMode::ForceRelay | IceMode::Optional => {
+            answerer_ice || ours.ice_agent || passthrough_flag
+        }
         IceMode::Default => ours.ice,
     }
 }

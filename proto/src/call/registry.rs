@@ -327,12 +327,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         }
         let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f)?;
         let ice_mode = f.ice;
+        let flag = f.passthrough.is_some();
         let answerer_ice: Vec<bool> = call.monologues[b].medias.iter().map(|m| m.ice).collect();
         self.reserve_ice_alternates(call, a, |m| {
             let answered = answerer_ice
                 .get((m.index as usize).saturating_sub(1))
                 .copied();
-            super::plan::answer_wants_ice(ice_mode, m, answered.unwrap_or(false))
+            super::plan::answer_wants_ice(ice_mode, m, answered.unwrap_or(false), flag)
         })?;
         enter_passthrough(call, b, a, f);
         let mut plan = self.answer_plan(call, a, b, session, f);
@@ -1114,18 +1115,22 @@ fn start_ice_agents(side: &mut Monologue, plan: &sdp::RewritePlan, offer: bool) 
 /// 10.5's `__ice_offer`: with `ICE=optional` / `force-relay` we speak ICE
 /// towards `receiver`, so if `sender`'s SDP has ICE too both sides of each
 /// such media go into passthrough (and stay there).
+/// The flags `passthrough` / `no-passthrough` set or clear it regardless.
 fn enter_passthrough(call: &mut Call, sender: usize, receiver: usize, f: &Flags) {
-    if !matches!(f.ice, IceMode::Optional | IceMode::ForceRelay) {
+    let by_ice = matches!(f.ice, IceMode::Optional | IceMode::ForceRelay);
+    if f.passthrough.is_none() && !by_ice {
         return;
     }
     let count = call.monologues[sender].medias.len();
     for i in 0..count {
-        if !call.monologues[sender].medias[i].ice {
-            continue;
-        }
+        let on = match f.passthrough {
+            Some(on) => on,
+            None if call.monologues[sender].medias[i].ice => true,
+            None => continue,
+        };
         if let Some(m) = call.monologues[receiver].medias.get_mut(i) {
-            m.passthru = true;
-            call.monologues[sender].medias[i].passthru = true;
+            m.passthru = on;
+            call.monologues[sender].medias[i].passthru = on;
         }
     }
 }
@@ -1148,6 +1153,10 @@ fn clear_in_passthrough(call: &mut Call, a: usize, b: usize, i: usize) -> bool {
 /// The ng `ICE-lite` key of an offer from `a` to `b` (10.5: valid in offers
 /// only; absent, the earlier choice stays).
 fn apply_ice_lite(call: &mut Call, a: usize, b: usize, f: &Flags) {
+    // 10.5 returns before the ICE-lite key when a passthrough flag is given.
+    if f.passthrough.is_some() {
+        return;
+    }
     let Some(mode) = f.ice_lite else { return };
     let (receiver, sender) = mode.towards();
     for m in &mut call.monologues[b].medias {

@@ -200,3 +200,43 @@ fn force_relay_towards_a_party_without_ice_offers_relay_candidates() {
     );
     assert!(!sdp.contains("typ host"), "{sdp}");
 }
+
+#[test]
+fn the_passthrough_flags_override_ice() {
+    let mut r = reg().with_dtls(settings());
+    let now = clock();
+    // `passthrough` towards a phone without ICE: the browser's DTLS crosses.
+    let mut offer = flags(
+        "c",
+        "a",
+        None,
+        browser("Oyef", "192.0.2.10", FP_A, "actpass"),
+    );
+    offer.ice = IceMode::Remove;
+    offer.passthrough = Some(true);
+    let sdp = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    assert!(sdp.contains(&format!("a=fingerprint:{FP_A}\r\n")), "{sdp}");
+    assert!(sdp.contains("a=ice-ufrag:Oyef\r\n"), "{sdp}");
+    assert!(!sdp.contains(" UDP 21"), "no candidates of ours: {sdp}");
+    let mut answer = flags("c", "a", Some("b"), PHONE.into());
+    answer.ice = IceMode::Force;
+    let out = r.answer(&answer, &now).unwrap();
+    assert_relayed_untouched(&out.effects, "a");
+
+    // `no-passthrough` ends it: our DTLS and our agent again.
+    offer.ice = IceMode::Optional;
+    offer.passthrough = Some(false);
+    let sdp = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    assert!(sdp.contains("a=fingerprint:sha-256 AA:BB\r\n"), "{sdp}");
+    assert_eq!(
+        sdp.matches("a=ice-ufrag:").count(),
+        2,
+        "the party's and ours"
+    );
+    let out = r.answer(&answer, &now).unwrap();
+    let a = of_tag(&out.effects, "a");
+    assert!(
+        a.iter().all(|c| c.ice.is_some() && c.dtls.is_some()),
+        "{a:?}"
+    );
+}
