@@ -151,6 +151,14 @@ fn passthrough_stays_for_a_later_offer_without_the_key() {
     );
     answer.ice = IceMode::Optional;
     r.answer(&answer, &now).unwrap();
+    // A restart keeps it.
+    use super::persist::{decode_call, encode_call};
+    let back = decode_call(&encode_call(&r.calls["c"], &now), &now).unwrap();
+    let live: Vec<bool> = back
+        .live()
+        .flat_map(|(_, m)| m.medias.iter().map(|x| x.passthru))
+        .collect();
+    assert_eq!(live, vec![true, true]);
     // 10.5 keeps the media's PASSTHRU flag until `no-passthrough`.
     let mut reoffer = offer.clone();
     reoffer.ice = IceMode::Default;
