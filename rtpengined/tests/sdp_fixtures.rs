@@ -137,6 +137,7 @@ fn ice_advert(fx: &Fixture, index: usize) -> Result<IceAdvert, String> {
             priority: host_priority(position, component),
             address,
             port: f[5].parse().unwrap(),
+            relay: false,
         });
     }
     Ok(IceAdvert {
@@ -237,6 +238,7 @@ fn plan_for(
                 trickle_ice: false,
                 crypto: None,
                 dtls: None,
+                passthrough: false,
             },
             Some((ofx, osession)) => {
                 let offered = &osession.media[index];
@@ -280,6 +282,7 @@ fn plan_for(
                     trickle_ice: osession.trickle_ice(index),
                     crypto: None,
                     dtls: None,
+                    passthrough: false,
                 }
             }
         };
@@ -304,6 +307,8 @@ fn plan_for(
             full_rtcp_attribute: fx.flag_list("flags").contains(&"full-rtcp-attribute"),
             strip_extmap: fx.flag_list("flags").contains(&"strip-extmap"),
             ice_lite: fx.flag("ICE-lite").is_some(),
+            keep_party_ice: false,
+            force_relay: false,
         },
     })
 }

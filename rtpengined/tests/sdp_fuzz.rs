@@ -120,6 +120,7 @@ fn random_plan(rng: &mut Rng, media: usize) -> RewritePlan {
                     priority: 1,
                     address: addresses[0],
                     port: 30000,
+                    relay: rng.below(2) == 0,
                 }],
             }),
             trickle_ice: rng.below(2) == 0,
@@ -132,6 +133,7 @@ fn random_plan(rng: &mut Rng, media: usize) -> RewritePlan {
                 setup: [Setup::ActPass, Setup::Active, Setup::Passive][rng.below(3)],
                 fingerprint: "sha-256 AA:BB".into(),
             }),
+            passthrough: rng.below(2) == 0,
         })
         .collect();
     RewritePlan {
@@ -145,6 +147,8 @@ fn random_plan(rng: &mut Rng, media: usize) -> RewritePlan {
             full_rtcp_attribute: rng.below(2) == 0,
             strip_extmap: rng.below(2) == 0,
             ice_lite: rng.below(2) == 0,
+            keep_party_ice: rng.below(2) == 0,
+            force_relay: rng.below(4) == 0,
         },
     }
 }

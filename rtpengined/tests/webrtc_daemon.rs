@@ -96,12 +96,26 @@ impl Renamer {
                 let mut f: Vec<String> = rest.split(' ').map(str::to_string).collect();
                 if f.len() >= 6 {
                     f[0] = self.name("FOUNDATION", &f[0]);
-                    let main = self.main_address.get_or_insert_with(|| f[4].clone());
-                    f[5] = if *main == f[4] {
+                    let main = self
+                        .main_address
+                        .get_or_insert_with(|| f[4].clone())
+                        .clone();
+                    f[5] = if main == f[4] {
                         self.port(&f[5])
                     } else {
                         self.name("PORT", &format!("{} {}", f[4], f[5]))
                     };
+                    // Our relay candidates (ICE=force-relay) name our port as rport.
+                    if let Some(k) = f.iter().position(|w| w == "rport") {
+                        if k + 1 < f.len() && f[k - 1] == f[4] {
+                            let key = format!("{} {}", f[4], f[k + 1]);
+                            f[k + 1] = if main == f[4] {
+                                self.port(&f[k + 1])
+                            } else {
+                                self.name("PORT", &key)
+                            };
+                        }
+                    }
                 }
                 format!("a=candidate:{}", f.join(" "))
             } else if let Some((head, key)) = bare.split_once(" inline:") {

@@ -456,3 +456,50 @@ CASES.update({
     "ice-lite-peer-chrome-to-sip": call(variant(TO_SIP, ICE="force"), TO_BROWSER, PHONE_ANSWER,
                                         CHROME_OFFER.replace("t=0 0\r\n", "t=0 0\r\na=ice-lite\r\n", 1)),
 })
+
+CASES.update({
+    # ICE=optional toward a SIP side that has no ICE: we generate ours.
+    "ice-optional-chrome-to-sip": call(variant(TO_SIP, ICE="optional"), TO_BROWSER),
+    # Browser to browser with ICE=optional: ICE on both sides, 10.5 passes
+    # candidates through and adds itself as a low-priority one.
+    "ice-optional-chrome-to-chrome": call({"ICE": "optional"}, {"ICE": "optional"},
+                                          BROWSER_ANSWER, CHROME_OFFER),
+    # The same with ICE=force-relay: 10.5 as a relay candidate, c=/m= kept.
+    "ice-force-relay-chrome-to-chrome": call({"ICE": "force-relay"}, {"ICE": "force-relay"},
+                                             BROWSER_ANSWER, CHROME_OFFER),
+    # ICE=force-relay toward a SIP side without ICE.
+    "ice-force-relay-chrome-to-sip": call(variant(TO_SIP, ICE="force-relay"), TO_BROWSER),
+})
+
+CASES.update({
+    # A SIP phone (no ICE) offered with ICE=optional: 10.5 generates its own
+    # ICE toward the browser; the browser's ICE answer then meets ours.
+    "ice-optional-sip-to-chrome": call(variant(TO_BROWSER_OFFER, ICE="optional"),
+                                       variant(TO_PHONE_ANSWER, ICE="optional"),
+                                       BROWSER_ANSWER, PHONE_OFFER),
+    # The browser's offer in passthrough, answered by a phone without ICE
+    # with ICE=optional too.
+    "ice-optional-chrome-to-sip-optional-answer": call(variant(TO_SIP, ICE="optional"),
+                                                       variant(TO_BROWSER, ICE="optional")),
+    # ICE=force-relay from a SIP phone: 10.5 as a relay candidate of its own.
+    "ice-force-relay-sip-to-chrome": call(variant(TO_BROWSER_OFFER, ICE="force-relay"),
+                                          variant(TO_PHONE_ANSWER, ICE="force-relay"),
+                                          BROWSER_ANSWER, PHONE_OFFER),
+})
+
+CASES.update({
+    # The ng flag passthrough toward a SIP side without ICE: PASSTHRU on
+    # both sides whatever ICE does.
+    "passthrough-chrome-to-sip": call(variant(TO_SIP, flags=["passthrough"]), TO_BROWSER),
+    # ICE=optional between browsers, but no-passthrough: 10.5 terminates ICE
+    # and DTLS as with ICE=force.
+    "no-passthrough-chrome-to-chrome": call({"ICE": "optional", "flags": ["no-passthrough"]},
+                                            {"ICE": "optional", "flags": ["no-passthrough"]},
+                                            BROWSER_ANSWER, CHROME_OFFER),
+    # Passthrough set by ICE=optional stays for a re-offer with default ICE
+    # (audio only, so that offer and answer have the same m= lines).
+    "ice-optional-browser-reoffer": call({"ICE": "optional"}, {"ICE": "optional"},
+                                         BROWSER_ANSWER, BROWSER_REOFFER)
+    + reinvite(bump(BROWSER_REOFFER, "6543210987654321 3 ", "6543210987654321 4 "), {},
+               bump(BROWSER_ANSWER, "6543210987654321 2 ", "6543210987654321 3 "), {}),
+})

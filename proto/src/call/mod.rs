@@ -29,3 +29,5 @@ mod tests;
 mod tests_dtls;
 #[cfg(test)]
 mod tests_ice;
+#[cfg(test)]
+mod tests_passthru;

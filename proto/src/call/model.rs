@@ -73,6 +73,10 @@ pub struct Media {
     /// We are an ICE-lite agent towards this side (ng `ICE-lite`, kept until
     /// an offer changes it): `a=ice-lite` in our SDP, no checks of our own.
     pub ice_lite_self: bool,
+    /// 10.5's PASSTHRU: ICE on both sides under `ICE=optional` / `force-relay`.
+    /// We neither terminate ICE nor DTLS nor SRTP towards this side: the
+    /// parties talk to each other through our ports (sticky once set, as in 10.5).
+    pub passthru: bool,
     /// This side's SDP said `a=ice-lite`: we must control.
     pub ice_lite_peer: bool,
     /// This side's own ICE credentials, from its SDP (kept when a later SDP

@@ -9,12 +9,12 @@ use super::ports::PortAllocator;
 use super::registry::Registry;
 use crate::ng::flags::{CodecFilter, Flags, IceMode};
 use crate::sdp::{
-    host_priority, IceAdvert, IceCandidate, MediaPlan, MediaSection, RewritePlan, SdpOptions,
-    Session,
+    candidate_priority, our_type_preference, passthrough_preferences, IceAdvert, IceCandidate,
+    MediaPlan, MediaSection, RewritePlan, SdpOptions, Session,
 };
 
 /// What differs between the offer and the answer direction for one section.
-struct SectionChoice {
+struct SectionChoice<'a> {
     mux: bool,
     answer: bool,
     ice: bool,
@@ -22,6 +22,11 @@ struct SectionChoice {
     formats: Option<Vec<String>>,
     ptime: Option<u32>,
     mid: Option<String>,
+    /// ICE=force-relay: we advertise relay candidates, the SDP keeps its rtcp lines.
+    relay: bool,
+    /// The `a=candidate` values of the SDP being rewritten (passthrough ranks
+    /// our candidates below them).
+    party_candidates: &'a [String],
 }
 
 impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
@@ -45,8 +50,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 let mux = (section.rtcp_mux && !f.rtcp_mux.demux) || f.rtcp_mux.offer;
                 let ice = match f.ice {
                     IceMode::Remove => false,
-                    IceMode::Force | IceMode::ForceRelay => true,
-                    IceMode::Default | IceMode::Optional => session.has_ice(),
+                    IceMode::Force | IceMode::ForceRelay | IceMode::Optional => true,
+                    IceMode::Default => session.has_ice(),
                 };
                 let protocol = f
                     .transport_protocol
@@ -64,6 +69,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     formats: offered_formats(section, &f.codec),
                     ptime: section.ptime.or(remembered_ptime(call, i)),
                     mid,
+                    relay: f.ice == IceMode::ForceRelay,
+                    party_candidates: &section.ice_candidates,
                 };
                 let mut plan = self.media_plan(ours, choice);
                 plan.trickle_ice |= f.trickle_ice;
@@ -82,11 +89,12 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         &self,
         call: &Call,
         a: usize,
-        _b: usize,
+        b: usize,
         session: &Session,
         f: &Flags,
     ) -> RewritePlan {
         let receiver = &call.monologues[a];
+        let answerer = &call.monologues[b];
         let media = session
             .media
             .iter()
@@ -99,11 +107,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         || offer_flags.accept
                         || offer_flags.demux
                         || f.rtcp_mux.accept);
-                let ice = match f.ice {
-                    IceMode::Remove => false,
-                    IceMode::Force | IceMode::ForceRelay => true,
-                    IceMode::Default | IceMode::Optional => ours.ice,
-                };
+                let answerer_ice = answerer.medias.get(i).is_some_and(|m| m.ice);
+                let ice = answer_wants_ice(f.ice, ours, answerer_ice, f.passthrough.is_some());
                 // The offerer gets its own protocol back.
                 let protocol = Some(ours.protocol.clone()).filter(|p| *p != section.protocol);
                 // Only what the answerer was offered (after codec strip/mask).
@@ -123,6 +128,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     ptime: section.ptime.or(remembered_ptime(call, i)),
                     // 10.5 prints the offerer's own media id, not the answer's.
                     mid: ours.mid.clone(),
+                    relay: f.ice == IceMode::ForceRelay,
+                    party_candidates: &section.ice_candidates,
                 };
                 let mut plan = self.media_plan(ours, choice);
                 if let Some(ip) = f.media_address {
@@ -148,6 +155,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         plan.replace_session_connection = f.replace_session_connection;
         plan.loop_protect = f.loop_protect.then(|| self.instance_token.clone());
         plan.options = sdp_options(f);
+        plan.options.keep_party_ice = matches!(f.ice, IceMode::Optional | IceMode::ForceRelay);
+        plan.options.force_relay = f.ice == IceMode::ForceRelay;
         plan.media.iter_mut().for_each(|m| {
             if f.no_rtcp_attribute {
                 m.rtcp_port = None;
@@ -182,28 +191,46 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             rtcp_port
         });
         plan.rtcp_mux = choice.mux;
+        if choice.relay && !muxed_answer {
+            // 10.5 prints rtcp lines with ICE=force-relay only when it accepts
+            // mux; the SDP's own stay in place.
+            plan.rtcp_port = None;
+            plan.rtcp_mux = false;
+        }
         plan.protocol = choice.protocol;
         plan.formats = choice.formats;
         plan.ptime = choice.ptime;
         plan.mid = choice.mid;
         plan.trickle_ice = ours.trickle_ice;
+        plan.passthrough = ours.passthru;
+        let ranking = if ours.passthru {
+            passthrough_preferences(choice.party_candidates, choice.relay)
+        } else {
+            (our_type_preference(choice.relay), 0)
+        };
         plan.ice = choice.ice.then(|| IceAdvert {
             ufrag: ours.ice_ufrag.clone(),
             pwd: ours.ice_pwd.clone(),
-            candidates: self.host_candidates(ours, rtp.local.port(), rtcp_port, !muxed_answer),
+            candidates: self.our_candidates(
+                ours,
+                (rtp.local.port(), rtcp_port, !muxed_answer),
+                ranking,
+                choice.relay,
+            ),
         });
         plan
     }
 
-    /// Host candidates on every address of the media's logical interface: its
+    /// Our candidates on every address of the media's logical interface: its
     /// own address first, component 1 on each, then component 2 on each
-    /// (rtpengine's order), priorities by position.
-    fn host_candidates(
+    /// (rtpengine's order); `ranking` is the type preference and the rank of
+    /// the first address, the next addresses rank one lower each.
+    fn our_candidates(
         &self,
         ours: &Media,
-        rtp: u16,
-        rtcp: u16,
-        with_rtcp: bool,
+        (rtp, rtcp, with_rtcp): (u16, u16, bool),
+        ranking: (u32, u32),
+        relay: bool,
     ) -> Vec<IceCandidate> {
         let foundation = |iface: usize| self.ice_foundations.get(iface).map_or("", String::as_str);
         let mut addresses: Vec<(IpAddr, &str, u16)> =
@@ -213,7 +240,27 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 .iter()
                 .map(|alt| (alt.advertised, foundation(alt.interface), alt.local.port())),
         );
-        candidates_in_order(&addresses, rtcp, with_rtcp)
+        candidates_in_order(&addresses, (rtcp, with_rtcp), ranking, relay)
+    }
+}
+
+/// Whether the answer to the offerer (`ours`) carries our ICE. `optional` and
+/// `force-relay` drop it when the answerer has no ICE and we run no agent
+/// with the offerer: we were only passing ICE through (10.5's `__ice_offer`,
+/// which skips that rule when a passthrough flag is given).
+pub(super) fn answer_wants_ice(
+    mode: IceMode,
+    ours: &Media,
+    answerer_ice: bool,
+    passthrough_flag: bool,
+) -> bool {
+    match mode {
+        IceMode::Remove => false,
+        IceMode::Force => true,
+        IceMode::ForceRelay | IceMode::Optional => {
+            answerer_ice || ours.ice_agent || passthrough_flag
+        }
+        IceMode::Default => ours.ice,
     }
 }
 
@@ -221,8 +268,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
 /// advertised address, foundation, RTP port; the first one's RTCP port is `rtcp`).
 fn candidates_in_order(
     addresses: &[(IpAddr, &str, u16)],
-    rtcp: u16,
-    with_rtcp: bool,
+    (rtcp, with_rtcp): (u16, bool),
+    (type_pref, first_rank): (u32, u32),
+    relay: bool,
 ) -> Vec<IceCandidate> {
     let components: &[u8] = if with_rtcp { &[1, 2] } else { &[1] };
     let mut candidates = Vec::new();
@@ -241,9 +289,14 @@ fn candidates_in_order(
             candidates.push(IceCandidate {
                 foundation: (*foundation).to_owned(),
                 component,
-                priority: host_priority(u16::try_from(position).unwrap_or(u16::MAX), component),
+                priority: candidate_priority(
+                    type_pref,
+                    first_rank.saturating_add(u32::try_from(position).unwrap_or(u32::MAX)),
+                    component,
+                ),
                 address: *address,
                 port,
+                relay,
             });
         }
     }

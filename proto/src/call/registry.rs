@@ -232,6 +232,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             });
         let out = res.and_then(|mut effects| {
             apply_ice_lite(&mut call, a, b, f);
+            enter_passthrough(&mut call, a, b, f);
             let mut plan = self.offer_plan(&call, a, b, session, f);
             advertise_ice_lite(&call.monologues[b], &mut plan);
             let dtls = call.dtls.clone();
@@ -326,11 +327,15 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         }
         let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f)?;
         let ice_mode = f.ice;
-        self.reserve_ice_alternates(call, a, |m| match ice_mode {
-            IceMode::Remove => false,
-            IceMode::Force | IceMode::ForceRelay => true,
-            IceMode::Default | IceMode::Optional => m.ice,
+        let flag = f.passthrough.is_some();
+        let answerer_ice: Vec<bool> = call.monologues[b].medias.iter().map(|m| m.ice).collect();
+        self.reserve_ice_alternates(call, a, |m| {
+            let answered = answerer_ice
+                .get((m.index as usize).saturating_sub(1))
+                .copied();
+            super::plan::answer_wants_ice(ice_mode, m, answered.unwrap_or(false), flag)
         })?;
+        enter_passthrough(call, b, a, f);
         let mut plan = self.answer_plan(call, a, b, session, f);
         advertise_ice_lite(&call.monologues[a], &mut plan);
         let dtls = call.dtls.clone();
@@ -646,8 +651,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                             rtp: media.protocol.contains("RTP"),
                             payload_types: media.clock_rates.clone(),
                             stun: media.ice_agent,
-                            // 10.5: the media's DTLS flag; UDP/TLS profiles too.
-                            dtls: media.dtls.enabled || media.protocol.contains("TLS"),
+                            // 10.5: the media's DTLS flag; UDP/TLS profiles too
+                            // (passthrough clears it: DTLS is forwarded).
+                            dtls: !media.passthru
+                                && (media.dtls.enabled || media.protocol.contains("TLS")),
                             srtp_in: media
                                 .sdes
                                 .keys
@@ -839,6 +846,7 @@ fn new_media(
         ice_ufrag: random_token(rng, 8),
         ice_pwd: random_token(rng, 26),
         ice_agent: false,
+        passthru: false,
         ice_controlling: false,
         ice_lite_self: false,
         ice_lite_peer: false,
@@ -875,7 +883,9 @@ fn offer_sdes(
     let options = sdes_options(f);
     for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
         let out_protocol = sdes_protocol(mp.protocol.as_deref().unwrap_or(&section.protocol));
-        let lines = if mp.port == 0 {
+        let passthru = call.monologues[b].medias.get(i).is_some_and(|m| m.passthru);
+        let lines = if mp.port == 0 || passthru {
+            // Passthrough: the party's a=crypto stay in place, no keys of ours.
             None
         } else {
             srtp::session::offer_lines(&section.crypto, out_protocol, &options, rng)
@@ -908,7 +918,7 @@ fn answer_sdes(
         let Some(offerer) = call.monologues[a].medias.get(i) else {
             continue;
         };
-        let lines = if mp.port == 0 {
+        let lines = if mp.port == 0 || offerer.passthru {
             None
         } else if section.port != 0 && offerer.dtls.enabled {
             // DTLS with the offerer (`answer_dtls`): no SDES toward it, its
@@ -966,6 +976,9 @@ fn offer_dtls(
             }
         }
         let out_protocol = mp.protocol.as_deref().unwrap_or(&section.protocol);
+        if clear_in_passthrough(call, a, b, i) {
+            continue;
+        }
         if let Some(m) = call.monologues[b].medias.get_mut(i) {
             if section.port != 0 {
                 m.dtls.offer_to(out_protocol, &f.dtls, sdes_off);
@@ -994,6 +1007,9 @@ fn answer_dtls(
         }
         if let Some(m) = call.monologues[b].medias.get_mut(i) {
             party_dtls(m, session, i, false, f, settings);
+        }
+        if clear_in_passthrough(call, a, b, i) {
+            continue;
         }
         if let Some(m) = call.monologues[a].medias.get_mut(i) {
             m.dtls.answer_to(&m.protocol, &f.dtls, settings);
@@ -1078,6 +1094,11 @@ fn endpoint_known(media: &Media) -> bool {
 /// role is fixed then: controlling towards the side we sent the offer.
 fn start_ice_agents(side: &mut Monologue, plan: &sdp::RewritePlan, offer: bool) {
     for (m, mp) in side.medias.iter_mut().zip(&plan.media) {
+        if m.passthru {
+            // 10.5 shuts a running agent down in passthrough.
+            m.ice_agent = false;
+            continue;
+        }
         if mp.ice.is_some() && !m.ice_agent {
             m.ice_agent = true;
             // An ICE-lite agent is always controlled (RFC 8445 section 6.1.1).
@@ -1091,9 +1112,51 @@ fn start_ice_agents(side: &mut Monologue, plan: &sdp::RewritePlan, offer: bool) 
     }
 }
 
+/// 10.5's `__ice_offer`: with `ICE=optional` / `force-relay` we speak ICE
+/// towards `receiver`, so if `sender`'s SDP has ICE too both sides of each
+/// such media go into passthrough (and stay there).
+/// The flags `passthrough` / `no-passthrough` set or clear it regardless.
+fn enter_passthrough(call: &mut Call, sender: usize, receiver: usize, f: &Flags) {
+    let by_ice = matches!(f.ice, IceMode::Optional | IceMode::ForceRelay);
+    if f.passthrough.is_none() && !by_ice {
+        return;
+    }
+    let count = call.monologues[sender].medias.len();
+    for i in 0..count {
+        let on = match f.passthrough {
+            Some(on) => on,
+            None if call.monologues[sender].medias[i].ice => true,
+            None => continue,
+        };
+        if let Some(m) = call.monologues[receiver].medias.get_mut(i) {
+            m.passthru = on;
+            call.monologues[sender].medias[i].passthru = on;
+        }
+    }
+}
+
+/// 10.5's `__generate_crypto` in passthrough: no DTLS (nor SDES) of ours on
+/// either side of media `i`. True when it cleared them.
+fn clear_in_passthrough(call: &mut Call, a: usize, b: usize, i: usize) -> bool {
+    let passthru = call.monologues[b].medias.get(i).is_some_and(|m| m.passthru);
+    if passthru {
+        for side in [a, b] {
+            if let Some(m) = call.monologues[side].medias.get_mut(i) {
+                m.dtls = Default::default();
+                m.sdes = Default::default();
+            }
+        }
+    }
+    passthru
+}
+
 /// The ng `ICE-lite` key of an offer from `a` to `b` (10.5: valid in offers
 /// only; absent, the earlier choice stays).
 fn apply_ice_lite(call: &mut Call, a: usize, b: usize, f: &Flags) {
+    // 10.5 returns before the ICE-lite key when a passthrough flag is given.
+    if f.passthrough.is_some() {
+        return;
+    }
     let Some(mode) = f.ice_lite else { return };
     let (receiver, sender) = mode.towards();
     for m in &mut call.monologues[b].medias {
@@ -1114,8 +1177,8 @@ fn advertise_ice_lite(side: &Monologue, plan: &mut sdp::RewritePlan) {
 fn offer_wants_ice(session: &Session, f: &Flags) -> bool {
     match f.ice {
         IceMode::Remove => false,
-        IceMode::Force | IceMode::ForceRelay => true,
-        IceMode::Default | IceMode::Optional => session.has_ice(),
+        IceMode::Force | IceMode::ForceRelay | IceMode::Optional => true,
+        IceMode::Default => session.has_ice(),
     }
 }
 

@@ -141,6 +141,10 @@ pub struct Flags {
     /// Flag `trickle-ICE`: an offer's receiver is taken for a trickle-ICE peer
     /// (`a=ice-options:trickle` and `a=end-of-candidates` with our ICE).
     pub trickle_ice: bool,
+    /// Flags `passthrough` (`Some(true)`, wins when both are given) and
+    /// `no-passthrough` (`Some(false)`): force 10.5's PASSTHRU on or off for
+    /// the media of this offer/answer, whatever ICE does.
+    pub passthrough: Option<bool>,
     /// `ICE-lite` key (offers only): towards whom we are an ICE-lite agent
     /// from now on; `None` leaves it as it was.
     pub ice_lite: Option<IceLite>,
@@ -256,7 +260,6 @@ const UNIMPLEMENTED_FLAGS: &[&str] = &[
     "no-port-latching",
     "recrypt",
     "allow-transcoding",
-    "passthrough",
     "early-media",
     "siprec",
     "directional",
@@ -265,7 +268,6 @@ const UNIMPLEMENTED_FLAGS: &[&str] = &[
     "block-short",
     "block-egress",
     "egress",
-    "no-passthrough",
     "record-all",
     "no-RTCP",
     "mirror-RTCP",
@@ -441,10 +443,7 @@ impl Flags {
             "force" => IceMode::Force,
             "default" => IceMode::Default,
             "optional" => IceMode::Optional,
-            "force-relay" | "force_relay" => {
-                self.unimplemented.push("ICE=force-relay".into());
-                IceMode::ForceRelay
-            }
+            "force-relay" | "force_relay" => IceMode::ForceRelay,
             other => {
                 self.unimplemented.push(format!("ICE={other}"));
                 self.ice
@@ -524,6 +523,10 @@ impl Flags {
             "strip-extmap" => self.strip_extmap = true,
             "generate-mid" => self.generate_mid = true,
             "trickle-ICE" | "trickle-ice" => self.trickle_ice = true,
+            "passthrough" => self.passthrough = Some(true),
+            "no-passthrough" => {
+                self.passthrough = Some(self.passthrough == Some(true));
+            }
             "fatal" => self.fatal = true,
             "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP"
             | "UDP/TLS/RTP/SAVPF" => self.apply_transport(flag),
@@ -685,6 +688,33 @@ mod tests {
         assert_eq!(f.unimplemented, vec!["DTLS=sometimes"]);
         // The DTLS-SRTP profiles are implemented transport protocols now.
         let f = parse(Owned::dict().with("transport-protocol", "UDP/TLS/RTP/SAVPF"));
+        assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
+    }
+
+    #[test]
+    fn ice_modes_and_passthrough_flags_are_read_without_warning() {
+        let parse = |msg: Owned| Flags::parse(&decode(&msg.encode()).unwrap());
+        let f = parse(Owned::dict().with("ICE", "force-relay"));
+        assert_eq!(f.ice, IceMode::ForceRelay);
+        assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
+        let f = parse(Owned::dict().with("ICE", "optional"));
+        assert_eq!(f.ice, IceMode::Optional);
+        let with = |items: &[&str]| {
+            parse(Owned::dict().with(
+                "flags",
+                items.iter().map(|i| Owned::from(*i)).collect::<Vec<_>>(),
+            ))
+        };
+        assert_eq!(with(&[]).passthrough, None);
+        assert_eq!(with(&["passthrough"]).passthrough, Some(true));
+        assert_eq!(with(&["no-passthrough"]).passthrough, Some(false));
+        // 10.5 looks at `passthrough` first.
+        let f = with(&["no-passthrough", "passthrough"]);
+        assert_eq!(f.passthrough, Some(true));
+        assert_eq!(
+            with(&["passthrough", "no-passthrough"]).passthrough,
+            Some(true)
+        );
         assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
     }
 

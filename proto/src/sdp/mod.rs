@@ -23,6 +23,8 @@
 //! | offer: `rtcp-mux: offer`, or the SDP has `a=rtcp-mux` and no `demux` (`reject` does *not* remove it) | `rtcp_mux: true`, RTCP port in `rtcp_port` |
 //! | answer: offerer had mux and (answerer has it, or offer had `accept`/`demux`, or answer has `accept`) | `rtcp_mux: true`, `rtcp_port = port` (also an offer with mux to a party already muxing) |
 //! | `ICE: remove` / `force` / default | `ice: None` / `Some` / `Some` iff the side receiving this SDP spoke ICE (offer: the SDP has ICE; answer: the offer had) |
+//! | `ICE: optional` / `force-relay` | `ice: Some` (like `force`); `SdpOptions::keep_party_ice` (and `force_relay`: o=/c=/m= and the SDP's rtcp lines kept, its relay candidates dropped, ours `typ relay`) |
+//! | ICE on both sides under `optional` / `force-relay` (10.5's PASSTHRU, sticky) | `MediaPlan::passthrough`: the party's ICE/DTLS/SDES/extmap lines stay, our candidates ranked by `passthrough_preferences`, no credentials of ours |
 //! | ICE candidates | every address of the logical interface, the media's family first, component 1 then 2 (only 1 when mux is accepted); priority `host_priority(position, component)` |
 //! | `direction`, `address-family`, `media-address` | `address`: offer uses `direction[1]`'s interface, answer the offer's `direction[0]`; family = `address-family`, else *each media's own* `c=` family (of the offerer's SDP in an answer); `media-address` wins |
 //! | peer on hold (`c=` 0.0.0.0 / `::`) and no ICE | `MediaPlan::address` = that unspecified address (rtpengine keeps it) |
@@ -111,7 +113,9 @@ pub use attribute::Direction;
 pub use codec::{rtpmap_value, static_payload_type, RtpMap};
 pub use dtls::{fingerprint_hash_name, DtlsAdvert, Fingerprint, Setup, FINGERPRINT_HASHES};
 pub use error::SdpError;
-pub use ice::{host_priority, IceCandidate};
+pub use ice::{
+    candidate_priority, host_priority, our_type_preference, passthrough_preferences, IceCandidate,
+};
 pub use plan::{IceAdvert, MediaPlan, RewritePlan, SdpOptions};
 pub use rewrite::rewrite;
 pub use session::{AddressFamily, Connection, MediaSection, Origin, RtcpAttribute, Session};

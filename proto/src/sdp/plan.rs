@@ -39,6 +39,13 @@ pub struct SdpOptions {
     /// Key `ICE-lite` (`forward`, ...): add `a=ice-lite` at session level
     /// (after the loop-protect line).
     pub ice_lite: bool,
+    /// Key `ICE` `optional` / `force-relay`: the party's ICE lines (ufrag,
+    /// pwd, options, candidates) stay where they are at both levels.
+    pub keep_party_ice: bool,
+    /// Key `ICE=force-relay`: the party's relay candidates go (we are the
+    /// relay), and `o=`, `c=`, `m=` and the party's `a=rtcp` / `a=rtcp-mux`
+    /// stay as they were.
+    pub force_relay: bool,
 }
 
 impl RewritePlan {
@@ -73,6 +80,7 @@ impl MediaPlan {
             trickle_ice: false,
             crypto: None,
             dtls: None,
+            passthrough: false,
         }
     }
 }
@@ -114,6 +122,11 @@ pub struct MediaPlan {
     /// DTLS-SRTP: our `a=setup` and `a=fingerprint`, printed after the crypto
     /// lines; `None` prints none (the SDP's are always taken out).
     pub dtls: Option<DtlsAdvert>,
+    /// ICE on both sides with `ICE=optional` / `force-relay` (10.5's PASSTHRU):
+    /// the party's ICE, `a=fingerprint`, `a=setup`, `a=crypto` and `a=extmap`
+    /// stay in place (for the first section: every session attribute), and
+    /// `ice` prints candidates only (the credentials are the party's).
+    pub passthrough: bool,
 }
 
 /// Our ICE credentials and candidates for one media section.

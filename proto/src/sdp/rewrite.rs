@@ -34,21 +34,32 @@ pub fn rewrite(original: &str, session: &Session, plan: &RewritePlan) -> Result<
     // rtpengine puts the first media's address into the session c= (so a held
     // first stream at 0.0.0.0 puts the whole session c= at 0.0.0.0).
     let session_c_address = plan.media.first().map_or(plan.address, |m| m.address);
+    // ICE=force-relay leaves the addresses alone: we are only a relay candidate.
+    let force_relay = plan.options.force_relay;
+    // 10.5 looks at the first media: in passthrough no session attribute goes.
+    let passthrough = plan.media.first().is_some_and(|m| m.passthrough);
     for line in &session.lines[..session.session_lines] {
         match line.kind {
             // Spans are taken from this very line: an SDP may repeat o= or c=.
-            b'o' if plan.replace_origin => match parse_origin(original, line) {
+            b'o' if plan.replace_origin && !force_relay => match parse_origin(original, line) {
                 Ok(origin) => out.splice(line, origin.splice, &address_text(plan.address)),
                 Err(_) => out.copy(line),
             },
-            b'c' if replace_session_c => match parse_connection(original, line) {
+            b'c' if replace_session_c && !force_relay => match parse_connection(original, line) {
                 Ok(conn) => out.splice(line, conn.splice, &address_text(session_c_address)),
                 Err(_) => out.copy(line),
             },
+            b'a' if passthrough => out.copy(line),
             b'a' => {
                 let (name, value) = split_attribute(out.slice(line.value.clone()));
+                let kind = classify(name, value);
                 let stripped = plan.options.strip_extmap && name == "extmap";
-                if !stripped && !dropped_at_session_level(classify(name, value)) {
+                let dropped = match kind {
+                    AttrKind::Candidate if force_relay => is_relay_candidate(value),
+                    k if plan.options.keep_party_ice && is_party_ice(k) => false,
+                    k => dropped_at_session_level(k),
+                };
+                if !stripped && !dropped {
                     out.copy(line);
                 }
             }
@@ -128,9 +139,14 @@ fn write_media(
     options: &SdpOptions,
 ) {
     let lines = &session.lines[media.lines.clone()];
-    write_m_line(out, &lines[0], media, plan);
+    if options.force_relay {
+        out.copy(&lines[0]);
+    } else {
+        write_m_line(out, &lines[0], media, plan);
+    }
     for line in &lines[1..] {
         match line.kind {
+            b'c' if options.force_relay => out.copy(line),
             b'c' => match parse_connection(out.original, line) {
                 Ok(conn) => out.splice(line, conn.splice, &address_text(plan.address)),
                 Err(_) => out.copy(line),
@@ -138,10 +154,23 @@ fn write_media(
             b'a' => {
                 let (name, value) = split_attribute(out.slice(line.value.clone()));
                 let kind = classify(name, value);
-                let keep = (!moved_at_media_level(kind)
-                    || (options.original_sendrecv && kind == AttrKind::Direction))
-                    && !(plan.crypto.is_some() && kind == AttrKind::Crypto);
-                if keep && !(options.strip_extmap && name == "extmap") {
+                let keep = match kind {
+                    AttrKind::Candidate if options.force_relay => !is_relay_candidate(value),
+                    k if is_party_ice(k) => plan.passthrough || options.keep_party_ice,
+                    AttrKind::Rtcp | AttrKind::RtcpMux if options.force_relay => true,
+                    AttrKind::Fingerprint | AttrKind::Setup | AttrKind::Crypto
+                        if plan.passthrough =>
+                    {
+                        true
+                    }
+                    _ => {
+                        (!moved_at_media_level(kind)
+                            || (options.original_sendrecv && kind == AttrKind::Direction))
+                            && !(plan.crypto.is_some() && kind == AttrKind::Crypto)
+                    }
+                };
+                let strip_extmap = options.strip_extmap && !plan.passthrough;
+                if keep && !(strip_extmap && name == "extmap") {
                     out.copy(line);
                 }
             }
@@ -189,20 +218,42 @@ fn write_media(
             out.add(&format!("a=ptime:{ptime}"));
         }
     }
+    // In passthrough the credentials are the party's (kept above): we only
+    // add ourselves as a candidate.
+    let our_credentials = plan.ice.is_some() && !plan.passthrough;
     if let Some(ice) = &plan.ice {
-        out.add(&format!("a=ice-ufrag:{}", ice.ufrag));
-        out.add(&format!("a=ice-pwd:{}", ice.pwd));
-        if plan.trickle_ice {
-            out.add("a=ice-options:trickle");
+        if our_credentials {
+            out.add(&format!("a=ice-ufrag:{}", ice.ufrag));
+            out.add(&format!("a=ice-pwd:{}", ice.pwd));
+            if plan.trickle_ice {
+                out.add("a=ice-options:trickle");
+            }
         }
         for candidate in &ice.candidates {
             out.add(&format!("a=candidate:{}", candidate.to_value()));
         }
     }
     // rtpengine ends our candidates for a trickle peer, and keeps the SDP's own end mark.
-    if (plan.ice.is_some() && plan.trickle_ice) || media.end_of_candidates {
+    if (our_credentials && plan.trickle_ice) || media.end_of_candidates {
         out.add("a=end-of-candidates");
     }
+}
+
+/// The party's ICE lines that ICE=optional / force-relay and passthrough keep.
+fn is_party_ice(kind: AttrKind) -> bool {
+    matches!(
+        kind,
+        AttrKind::IceUfrag | AttrKind::IcePwd | AttrKind::IceOther | AttrKind::Candidate
+    )
+}
+
+/// An `a=candidate` value of type relay (`... typ relay ...`).
+fn is_relay_candidate(value: &str) -> bool {
+    let mut words = value.split(' ').filter(|w| !w.is_empty());
+    words.any(|w| w == "typ")
+        && words
+            .next()
+            .is_some_and(|t| t.eq_ignore_ascii_case("relay"))
 }
 
 fn write_m_line(out: &mut Output<'_>, line: &Line, media: &MediaSection, plan: &MediaPlan) {
