@@ -117,6 +117,10 @@ pub struct Dtls {
     verify: Arc<AtomicU8>,
     events: VecDeque<Event>,
     now: Instant,
+    /// What a server needs to start over (see `drive_handshake`).
+    ctx: SslContext,
+    peer_fingerprint: Fingerprint,
+    mtu: u32,
 }
 
 impl Dtls {
@@ -144,34 +148,8 @@ impl Dtls {
         ctx.set_groups_list("P-256")?;
         ctx.set_options(SslOptions::NO_QUERY_MTU);
         let ctx = ctx.build();
-
-        let mut ssl = Ssl::new(&ctx)?;
         let verify = Arc::new(AtomicU8::new(VERIFY_PENDING));
-        let outcome = verify.clone();
-        // Self-signed peers: the chain is never trusted, only the leaf's
-        // fingerprint from the SDP counts (RFC 5763 §6.6).
-        ssl.set_verify_callback(
-            SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT,
-            move |_preverified, store| {
-                if store.error_depth() != 0 {
-                    return true;
-                }
-                let ok = store
-                    .current_cert()
-                    .is_some_and(|c| peer_fingerprint.matches(c));
-                outcome.store(
-                    if ok { VERIFY_OK } else { VERIFY_MISMATCH },
-                    Ordering::Relaxed,
-                );
-                ok
-            },
-        );
-        ssl.set_mtu(config.mtu)?;
-        match role {
-            Role::Client => ssl.set_connect_state(),
-            Role::Server => ssl.set_accept_state(),
-        }
-        let stream = SslStream::new(ssl, DatagramPipe::new(config.mtu as usize))?;
+        let stream = session(&ctx, role, &peer_fingerprint, &verify, config.mtu)?;
         let mut dtls = Dtls {
             role,
             stream,
@@ -179,6 +157,9 @@ impl Dtls {
             verify,
             events: VecDeque::new(),
             now,
+            ctx,
+            peer_fingerprint,
+            mtu: config.mtu,
         };
         if role == Role::Client {
             dtls.drive_handshake();
@@ -275,9 +256,16 @@ impl Dtls {
     }
 
     fn drive_handshake(&mut self) {
+        let answered = self.stream.get_ref().written > 0;
         match self.stream.do_handshake() {
             Ok(()) => self.connected(),
             Err(e) if e.code() == ErrorCode::WANT_READ || e.code() == ErrorCode::WANT_WRITE => {}
+            // A server that has not answered a ClientHello yet has no
+            // association to lose: a record OpenSSL refuses (a malformed
+            // handshake message from anyone) is dropped and the server waits
+            // for a real ClientHello, as RFC 6347 section 4.1.2.7 allows.
+            // Its alert is not sent.
+            Err(_) if self.role == Role::Server && !answered && self.start_over() => {}
             Err(e) => {
                 let reason = if self.verify.load(Ordering::Relaxed) == VERIFY_MISMATCH {
                     FailReason::FingerprintMismatch
@@ -286,6 +274,25 @@ impl Dtls {
                 };
                 self.fail(reason);
             }
+        }
+    }
+
+    /// A fresh server session in place of one that failed before it
+    /// answered anything; false if OpenSSL cannot make one.
+    fn start_over(&mut self) -> bool {
+        self.verify.store(VERIFY_PENDING, Ordering::Relaxed);
+        match session(
+            &self.ctx,
+            self.role,
+            &self.peer_fingerprint,
+            &self.verify,
+            self.mtu,
+        ) {
+            Ok(stream) => {
+                self.stream = stream;
+                true
+            }
+            Err(_) => false,
         }
     }
 
@@ -348,4 +355,40 @@ impl Dtls {
         self.state = State::Done;
         self.events.push_back(Event::Failed(reason));
     }
+}
+
+/// One OpenSSL session in `role` over a fresh pipe; its verify callback
+/// compares the peer's certificate with `fingerprint` and reports to `verify`.
+fn session(
+    ctx: &SslContext,
+    role: Role,
+    fingerprint: &Fingerprint,
+    verify: &Arc<AtomicU8>,
+    mtu: u32,
+) -> Result<SslStream<DatagramPipe>, DtlsError> {
+    let mut ssl = Ssl::new(ctx)?;
+    let outcome = verify.clone();
+    let fingerprint = fingerprint.clone();
+    // Self-signed peers: the chain is never trusted, only the leaf's
+    // fingerprint from the SDP counts (RFC 5763 §6.6).
+    ssl.set_verify_callback(
+        SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT,
+        move |_preverified, store| {
+            if store.error_depth() != 0 {
+                return true;
+            }
+            let ok = store.current_cert().is_some_and(|c| fingerprint.matches(c));
+            outcome.store(
+                if ok { VERIFY_OK } else { VERIFY_MISMATCH },
+                Ordering::Relaxed,
+            );
+            ok
+        },
+    );
+    ssl.set_mtu(mtu)?;
+    match role {
+        Role::Client => ssl.set_connect_state(),
+        Role::Server => ssl.set_accept_state(),
+    }
+    Ok(SslStream::new(ssl, DatagramPipe::new(mtu as usize))?)
 }

@@ -15,6 +15,8 @@ pub(crate) struct DatagramPipe {
     pub incoming: VecDeque<Vec<u8>>,
     records: VecDeque<Vec<u8>>,
     mtu: usize,
+    /// Bytes OpenSSL wrote so far.
+    pub written: usize,
 }
 
 impl DatagramPipe {
@@ -23,6 +25,7 @@ impl DatagramPipe {
             incoming: VecDeque::new(),
             records: VecDeque::new(),
             mtu,
+            written: 0,
         }
     }
 
@@ -74,6 +77,7 @@ impl Read for DatagramPipe {
 
 impl Write for DatagramPipe {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.written += buf.len();
         self.records
             .extend(split_records(buf).into_iter().map(<[u8]>::to_vec));
         Ok(buf.len())

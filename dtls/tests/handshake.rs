@@ -286,6 +286,27 @@ fn well_formed_but_wrong_handshake_record_fails_without_keys() {
 }
 
 #[test]
+fn a_server_drops_a_wrong_handshake_record_before_any_client_hello() {
+    // The same record sent to a server that has not answered anyone yet:
+    // there is no association to end, so it is dropped (no alert, no event)
+    // and the real client's handshake completes.
+    let (mut client, mut server) = pair(&Config::default(), &Config::default());
+    let bogus = [
+        vec![22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5],
+        vec![1; 5],
+    ]
+    .concat();
+    for _ in 0..3 {
+        assert!(server.handle_datagram(Instant::now(), &bogus));
+        assert_eq!(server.poll_transmit(), None, "no alert to the sender");
+        assert_eq!(server.poll_event(), None);
+    }
+    pump(&mut client, &mut server);
+    connected(client.poll_event());
+    connected(server.poll_event());
+}
+
+#[test]
 fn lost_first_flight_is_resent_on_timeout() {
     let (mut client, mut server) = pair(&Config::default(), &Config::default());
     let mut first = Vec::new();
