@@ -183,6 +183,8 @@ impl Engine {
                 self.streams.len() - 1
             }
         };
+        // An association this change ends says goodbye to its own peer.
+        let old_peer = self.dtls_destination(i);
         let s = &mut self.streams[i];
         s.learner.signalled(Params::of(&cfg, delay), now);
         // Signalling sets the ICE role again (10.5's ice_update).
@@ -230,7 +232,7 @@ impl Engine {
         self.unkernelize(id);
         // A refusal was for the old configuration.
         self.streams[i].kernel = KernelState::Idle;
-        self.send_records(i, closing);
+        self.send_records_to(i, old_peer, closing);
         self.start_dtls(i, now);
     }
 
@@ -599,10 +601,15 @@ impl Engine {
 
     /// Queues `records` out of stream `i`'s socket to its DTLS peer.
     fn send_records(&mut self, i: usize, records: Vec<Vec<u8>>) {
+        let to = self.dtls_destination(i);
+        self.send_records_to(i, to, records);
+    }
+
+    fn send_records_to(&mut self, i: usize, to: Option<SocketAddr>, records: Vec<Vec<u8>>) {
         if records.is_empty() {
             return;
         }
-        let Some(to) = self.dtls_destination(i) else {
+        let Some(to) = to else {
             return;
         };
         let via = self.streams[i].cfg.id;

@@ -497,6 +497,30 @@ fn resignalling_keeps_the_association_unless_role_or_fingerprint_change() {
 }
 
 #[test]
+fn a_new_certificate_from_a_new_address_closes_the_old_association_at_its_peer() {
+    let now = Instant::now();
+    let (mut e, _) = call(false, browser_side(false), now);
+    feed(&mut e, now, A, browser(), HELLO);
+    outputs(&mut e);
+
+    // The browser renegotiates from another port with another certificate:
+    // close_notify belongs to the old peer, not to the new SDP endpoint.
+    let moved = addr("192.0.2.1:5002");
+    let mut changed = stream(A, "203.0.113.1:30000", moved, B);
+    changed.kernel.dtls = true;
+    changed.dtls = Some(DtlsParams {
+        active: false,
+        fingerprint: fingerprint(0xcd),
+    });
+    e.configure(now, changed);
+    assert_eq!(sent(&outputs(&mut e)), [record(A, browser(), CLOSE)]);
+    feed(&mut e, now, A, moved, HELLO);
+    let out = outputs(&mut e);
+    assert!(connected(&out), "{out:?}");
+    assert_eq!(sent(&out), [record(A, moved, REPLY)]);
+}
+
+#[test]
 fn a_failed_handshake_leaves_the_stream_mute_and_other_streams_alone() {
     let now = Instant::now();
     let (mut e, _) = call(false, browser_side(false), now);
