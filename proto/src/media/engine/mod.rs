@@ -658,7 +658,12 @@ impl Engine {
             s.error();
             return;
         }
-        d.peer = Some(src);
+        // Until the handshake is done our records answer whoever speaks;
+        // after it, the association's peer is known and a stranger's record
+        // (dropped by the session) must not divert close_notify.
+        if !d.connected() {
+            d.peer = Some(src);
+        }
         if d.session.is_none() {
             self.open_dtls(i, now);
         }

@@ -521,6 +521,20 @@ fn a_new_certificate_from_a_new_address_closes_the_old_association_at_its_peer()
 }
 
 #[test]
+fn a_strangers_records_do_not_divert_an_established_association() {
+    let now = Instant::now();
+    let (mut e, _) = call(false, browser_side(false), now);
+    feed(&mut e, now, A, browser(), HELLO);
+    outputs(&mut e);
+    // Anyone can send a record to the port once it is connected; the
+    // association's records (close_notify here) still go to its peer.
+    let stranger = addr("198.51.100.7:4000");
+    feed(&mut e, now, A, stranger, b"\x17junk");
+    e.close(A);
+    assert_eq!(sent(&outputs(&mut e)), [record(A, browser(), CLOSE)]);
+}
+
+#[test]
 fn a_failed_handshake_leaves_the_stream_mute_and_other_streams_alone() {
     let now = Instant::now();
     let (mut e, _) = call(false, browser_side(false), now);
