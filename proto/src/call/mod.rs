@@ -30,4 +30,6 @@ mod tests_dtls;
 #[cfg(test)]
 mod tests_ice;
 #[cfg(test)]
+mod tests_ice_restart;
+#[cfg(test)]
 mod tests_passthru;

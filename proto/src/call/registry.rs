@@ -215,9 +215,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         }
 
         call.monologues[a].mux_flags = f.rtcp_mux;
+        let ice_before = remote_ice(&call.monologues[a]);
         let res = self
             .update_media(&mut call, a, b, a_ifs, b_ifs, session, f)
             .and_then(|effects| {
+                renew_restarted_ice(&mut call.monologues[a], &ice_before, &mut self.rng);
                 // The receiver of an offer takes the sender's media id if it has none.
                 for (i, section) in session.media.iter().enumerate() {
                     if let Some(m) = call.monologues[b].medias.get_mut(i) {
@@ -1171,6 +1173,29 @@ fn apply_ice_lite(call: &mut Call, a: usize, b: usize, f: &Flags) {
 fn advertise_ice_lite(side: &Monologue, plan: &mut sdp::RewritePlan) {
     let ice = plan.media.iter().any(|mp| mp.ice.is_some());
     plan.options.ice_lite = ice && side.medias.iter().any(|m| m.ice_lite_self);
+}
+
+/// A party's ICE credentials per media, to tell a restart.
+fn remote_ice(side: &Monologue) -> Vec<(Option<String>, Option<String>)> {
+    let creds = |m: &Media| (m.ice_remote_ufrag.clone(), m.ice_remote_pwd.clone());
+    side.medias.iter().map(creds).collect()
+}
+
+/// 10.5's `ice_update` on an offer: a party whose offer changes a known
+/// ice-ufrag or ice-pwd restarts ICE, and our credentials toward it are made
+/// anew (RFC 8445 section 9 asks it of the answerer).
+fn renew_restarted_ice(
+    side: &mut Monologue,
+    before: &[(Option<String>, Option<String>)],
+    rng: &mut dyn CryptoRng,
+) {
+    let changed = |old: &Option<String>, new: &Option<String>| old.is_some() && new != old;
+    for (m, (ufrag, pwd)) in side.medias.iter_mut().zip(before) {
+        if m.ice_agent && (changed(ufrag, &m.ice_remote_ufrag) || changed(pwd, &m.ice_remote_pwd)) {
+            m.ice_ufrag = random_token(rng, 8);
+            m.ice_pwd = random_token(rng, 26);
+        }
+    }
 }
 
 /// Whether the offer we send advertises ICE: forced, or the offerer speaks it.
