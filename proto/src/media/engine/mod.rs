@@ -584,19 +584,19 @@ impl Engine {
         }
     }
 
-    /// Where stream `i`'s DTLS records go: where the peer's came from, else
-    /// the ICE pair, else (without ICE) the peer media goes to.
+    /// Where stream `i`'s DTLS records go. With ICE: the pair ICE chose (the
+    /// association runs over it, also once an ICE restart moved it), else
+    /// where the peer's records came from. Without: where they came from,
+    /// else the peer media goes to.
     fn dtls_destination(&self, i: usize) -> Option<SocketAddr> {
         let s = &self.streams[i];
         let known = s.dtls.as_ref().and_then(|d| d.peer);
-        let fallback = if s.cfg.ice.is_some() {
-            s.ice_peer
+        let to = if s.cfg.ice.is_some() {
+            s.ice_peer.or(known)
         } else {
-            s.learner.destination()
+            known.or(s.learner.destination())
         };
-        known
-            .or(fallback)
-            .filter(|a| !a.ip().is_unspecified() && a.port() != 0)
+        to.filter(|a| !a.ip().is_unspecified() && a.port() != 0)
     }
 
     /// Queues `records` out of stream `i`'s socket to its DTLS peer.

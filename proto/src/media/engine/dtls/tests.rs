@@ -430,6 +430,61 @@ fn with_ice_the_hello_waits_for_a_checked_pair_and_media_follows_the_nomination(
     assert_eq!(to, browser());
 }
 
+/// Nominates the pair from `from` by the browser's check and our answered
+/// check back, as a controlling browser does; the time after it.
+fn nominate(e: &mut Engine, now: Instant, from: SocketAddr) -> Instant {
+    assert!(feed(e, now, A, from, &check(true)).is_some(), "answered");
+    let now = run_timers(e, now, Duration::from_millis(20));
+    let ours = our_check(&outputs(e), from);
+    assert_eq!(feed(e, now, A, from, &respond(&ours, from)), None);
+    let out = outputs(e);
+    let selected = Output::Event(Event::IceSelected {
+        stream: A,
+        peer: from,
+        nominated: true,
+    });
+    assert!(out.contains(&selected), "{out:?}");
+    now
+}
+
+#[test]
+fn an_ice_restart_keeps_the_association_and_its_records_follow_the_new_pair() {
+    let now = Instant::now();
+    let with_ice = |remote_ufrag: &str| {
+        let mut a = browser_side(false);
+        a.endpoint = Some(addr("0.0.0.0:9"));
+        a.ice = Some(IceCredentials {
+            ufrag: "ours".into(),
+            pwd: "our-password-0123456789".into(),
+            remote_ufrag: Some(remote_ufrag.into()),
+            remote_pwd: Some("their-password-012345678".into()),
+            controlling: false,
+            lite: false,
+            remote_candidates: Vec::new(),
+        });
+        a
+    };
+    let (mut e, _) = call(false, with_ice("theirs"), now);
+    outputs(&mut e);
+    let first = addr("192.0.2.1:5001");
+    let now = nominate(&mut e, now, first);
+    feed(&mut e, now, A, first, HELLO);
+    assert!(connected(&outputs(&mut e)));
+
+    // The browser restarts ICE from another port, same certificate: the
+    // association and its keys stay, media and DTLS follow the new pair.
+    e.configure(now, with_ice("theirs2"));
+    assert!(sent(&outputs(&mut e)).is_empty(), "no close_notify");
+    let moved = addr("192.0.2.1:5003");
+    let now = nominate(&mut e, now, moved);
+    let (to, wire) = feed(&mut e, now, B, phone(), &rtp(1)).expect("still keyed");
+    assert_eq!(to, moved);
+    let mut plain = wire;
+    direction(&OURS).unprotect(&mut plain).unwrap();
+    e.close(A);
+    assert_eq!(sent(&outputs(&mut e)), [record(A, moved, CLOSE)]);
+}
+
 #[test]
 fn the_kernel_gets_the_stream_only_with_the_handshakes_keys() {
     let now = Instant::now();
