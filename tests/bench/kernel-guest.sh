@@ -8,6 +8,7 @@ ours_ko=/lib/modules/$kver/extra/xt_RTPENGINE.ko
 stock_ko=${RTPE_STOCK_KO:-/var/cache/rtpengine-rs/stock-10.5/src/xt_RTPENGINE.ko}
 cp "$ours_ko" /tmp/ours.ko
 rounds=${ROUNDS:-3}
+echo "# ${RTPE_BENCH_PACKETS:-50000 (default)} packets per case, $rounds rounds"
 : >/tmp/results
 for r in $(seq 1 "$rounds"); do
     for who in ours stock; do
