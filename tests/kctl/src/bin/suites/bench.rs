@@ -1,8 +1,10 @@
 //! Benchmark (not a test): in-kernel forwarding rate of whatever xt_RTPENGINE module is
-//! loaded, for plain RTP and for SRTP (AES_CM_128_HMAC_SHA1_80 decrypted on input,
-//! GCM-128 and AES-CM re-encrypted on output). Prints `bench: <label> <pps>` lines;
-//! scripts/bench-kernel runs it for our module and the stock 10.5 module in one VM boot
-//! and prints the ratios.
+//! loaded, for plain RTP and for SRTP (AES_CM_128_HMAC_SHA1_80 and AEAD_AES_128_GCM,
+//! each decrypted on input, and decrypted and re-encrypted with another key). Prints
+//! `bench: <label> <pps>` lines; scripts/bench-kernel runs it for our module and the
+//! stock 10.5 module in one VM boot and prints the ratios. `RTPE_BENCH_PACKETS` sets the
+//! packets per case, `RTPE_BENCH_CASES` (a substring of the labels, `_` for a space,
+//! as it comes through the kernel command line) picks cases.
 
 use super::net::{self, bind, A4, B4, PA4, PB4};
 use super::sh;
@@ -93,7 +95,9 @@ pub fn run(_t: &mut super::Checks) {
     net::add_rules(TABLE).expect("rules");
     let mut c = Control::open(TABLE).expect("control");
 
-    let cases: [(&str, Srtp, Srtp); 3] = [
+    let only = std::env::var("RTPE_BENCH_CASES").unwrap_or_default();
+    let gcm = |seed| srtp(cipher::AEAD_AES_GCM_128, hmac::NULL, 16, 12, 0, seed);
+    let cases: [(&str, Srtp, Srtp); 5] = [
         ("plain RTP", Srtp::plain(), Srtp::plain()),
         (
             "SRTP AES-CM-128/HMAC-SHA1-80 -> RTP",
@@ -105,8 +109,17 @@ pub fn run(_t: &mut super::Checks) {
             srtp(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 10, 1),
             srtp(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 10, 2),
         ),
+        ("SRTP AEAD-AES-128-GCM -> RTP", gcm(1), Srtp::plain()),
+        (
+            "SRTP AEAD-AES-128-GCM -> SRTP AEAD-AES-128-GCM",
+            gcm(1),
+            gcm(2),
+        ),
     ];
     for (i, (label, input, output)) in cases.iter().enumerate() {
+        if !label.replace(' ', "_").contains(only.as_str()) {
+            continue;
+        }
         let port = 45000 + 10 * i as u16;
         let mut t = TargetInfo::zeroed();
         t.local = Address::v4(PA4, port);
