@@ -102,6 +102,14 @@ extern "C" {
     pub(crate) fn rtpe_hmac_init(tfm: *mut c_void, desc: *mut c_void) -> c_int;
     pub(crate) fn rtpe_hmac_update(desc: *mut c_void, data: *const u8, len: c_uint) -> c_int;
     pub(crate) fn rtpe_hmac_final(desc: *mut c_void, out: *mut u8) -> c_int;
+    pub(crate) fn rtpe_hmac_mac2(
+        tfm: *mut c_void,
+        a: *const u8,
+        a_len: c_uint,
+        b: *const u8,
+        b_len: c_uint,
+        out: *mut u8,
+    ) -> c_int;
     pub(crate) fn rtpe_gcm_new(key: *const u8, len: c_uint) -> *mut c_void;
     pub(crate) fn rtpe_gcm_free(tfm: *mut c_void);
     pub(crate) fn rtpe_gcm_crypt(

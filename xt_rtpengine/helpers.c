@@ -361,6 +361,24 @@ int rtpe_hmac_final(void *desc, u8 *out)
 	return crypto_shash_final(desc, out);
 }
 
+/* HMAC of a || b in one call (an SRTP tag: the packet, then the ROC), no copies of the
+ * descriptor between calls. */
+int rtpe_hmac_mac2(void *tfm, const u8 *a, unsigned int a_len, const u8 *b, unsigned int b_len,
+		   u8 *out)
+{
+	SHASH_DESC_ON_STACK(desc, tfm);
+	int err;
+
+	desc->tfm = tfm;
+	err = crypto_shash_init(desc);
+	if (!err)
+		err = crypto_shash_update(desc, a, a_len);
+	if (!err)
+		err = crypto_shash_finup(desc, b, b_len, out);
+	shash_desc_zero(desc);
+	return err;
+}
+
 /*
  * Whole-packet AES-CTR and AES-GCM in one kernel FPU section.
  *

@@ -121,6 +121,41 @@ impl HmacSha1 for Hmac {
         }
         Ok(r)
     }
+
+    /// One helper call for the usual one or two parts (an SRTP tag: packet, ROC).
+    fn mac(&self, parts: &[&[u8]]) -> Result<[u8; 20], CryptoError> {
+        let (a, b): (&[u8], &[u8]) = match parts {
+            [] => (&[], &[]),
+            [a] => (a, &[]),
+            [a, b] => (a, b),
+            _ => {
+                let mut running = self.start()?;
+                for part in parts {
+                    running.update(part);
+                }
+                return running.finalize();
+            }
+        };
+        let a_len = u32::try_from(a.len()).map_err(|_| CryptoError::Backend)?;
+        let b_len = u32::try_from(b.len()).map_err(|_| CryptoError::Backend)?;
+        let mut out = [0u8; 20];
+        // SAFETY: `self.0` is a keyed hmac(sha1) shash; `a` and `b` are readable for their
+        // lengths; `out` has room for a SHA-1 digest.
+        let ret = unsafe {
+            ffi::rtpe_hmac_mac2(
+                self.0.as_ptr(),
+                a.as_ptr(),
+                a_len,
+                b.as_ptr(),
+                b_len,
+                out.as_mut_ptr(),
+            )
+        };
+        if ret != 0 {
+            return Err(CryptoError::Backend);
+        }
+        Ok(out)
+    }
 }
 
 impl HmacSha1Running for HmacRunning {
