@@ -88,12 +88,28 @@ extern "C" {
     pub(crate) fn rtpe_aes_new(key: *const u8, len: c_uint) -> *mut c_void;
     pub(crate) fn rtpe_aes_encrypt(tfm: *mut c_void, block: *mut u8);
     pub(crate) fn rtpe_aes_free(tfm: *mut c_void);
+    pub(crate) fn rtpe_aes_ctr_new(key: *const u8, len: c_uint) -> *mut c_void;
+    pub(crate) fn rtpe_aes_ctr_free(tfm: *mut c_void);
+    pub(crate) fn rtpe_aes_ctr_xor(
+        tfm: *mut c_void,
+        iv: *const u8,
+        data: *mut u8,
+        len: c_uint,
+    ) -> c_int;
     pub(crate) fn rtpe_hmac_sha1_new(key: *const u8, len: c_uint) -> *mut c_void;
     pub(crate) fn rtpe_hmac_free(tfm: *mut c_void);
     pub(crate) fn rtpe_hmac_desc_size() -> usize;
     pub(crate) fn rtpe_hmac_init(tfm: *mut c_void, desc: *mut c_void) -> c_int;
     pub(crate) fn rtpe_hmac_update(desc: *mut c_void, data: *const u8, len: c_uint) -> c_int;
     pub(crate) fn rtpe_hmac_final(desc: *mut c_void, out: *mut u8) -> c_int;
+    pub(crate) fn rtpe_hmac_mac2(
+        tfm: *mut c_void,
+        a: *const u8,
+        a_len: c_uint,
+        b: *const u8,
+        b_len: c_uint,
+        out: *mut u8,
+    ) -> c_int;
     pub(crate) fn rtpe_gcm_new(key: *const u8, len: c_uint) -> *mut c_void;
     pub(crate) fn rtpe_gcm_free(tfm: *mut c_void);
     pub(crate) fn rtpe_gcm_crypt(
@@ -105,6 +121,14 @@ extern "C" {
         data: *mut u8,
         len: c_uint,
         tag: *mut u8,
+    ) -> c_int;
+    pub(crate) fn rtpe_gcm_crypt_contiguous(
+        tfm: *mut c_void,
+        encrypt: bool,
+        iv: *const u8,
+        buf: *mut u8,
+        aad_len: c_uint,
+        len: c_uint,
     ) -> c_int;
     pub(crate) fn rtpe_skb_trim(skb: *mut bindings::sk_buff, len: c_uint);
 }

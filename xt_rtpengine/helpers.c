@@ -31,6 +31,10 @@
 #include <crypto/hash.h>
 #include <crypto/aead.h>
 #include <crypto/internal/cipher.h>
+#include <crypto/internal/simd.h>
+#include <crypto/skcipher.h>
+#include <linux/sched/task_stack.h>
+#include <asm/simd.h>
 
 /* ---- module parameters (same names and meaning as rtpengine 10.5) ---- */
 
@@ -357,34 +361,210 @@ int rtpe_hmac_final(void *desc, u8 *out)
 	return crypto_shash_final(desc, out);
 }
 
-void *rtpe_gcm_new(const u8 *key, unsigned int len)
+/* HMAC of a || b in one call (an SRTP tag: the packet, then the ROC), no copies of the
+ * descriptor between calls. */
+int rtpe_hmac_mac2(void *tfm, const u8 *a, unsigned int a_len, const u8 *b, unsigned int b_len,
+		   u8 *out)
 {
-	/* Synchronous implementations only: we run in softirq context. */
-	struct crypto_aead *tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
+	SHASH_DESC_ON_STACK(desc, tfm);
+	int err;
+
+	desc->tfm = tfm;
+	err = crypto_shash_init(desc);
+	if (!err)
+		err = crypto_shash_update(desc, a, a_len);
+	if (!err)
+		err = crypto_shash_finup(desc, b, b_len, out);
+	shash_desc_zero(desc);
+	return err;
+}
+
+/*
+ * Whole-packet AES-CTR and AES-GCM in one kernel FPU section.
+ *
+ * The public "ctr(aes)" and "gcm(aes)" of AES-NI are asynchronous SIMD wrappers, which
+ * softirq code cannot wait for; the synchronous ones the API then picks are the generic
+ * templates over the single-block "aes" cipher, which enters and leaves the FPU once per
+ * 16-byte block (and use table-based GHASH). The wrappers themselves call the internal
+ * ("__"-prefixed) algorithm directly whenever crypto_simd_usable() holds, and queue to
+ * cryptd otherwise; we do the same, with the caller's per-block or generic path in place
+ * of cryptd. Where no internal algorithm exists (another architecture, no AES-NI) the
+ * allocation fails and the generic path is all there is.
+ *
+ * A scatterlist must not point at the (vmapped) stack, so the fast paths take only
+ * buffers in the kernel's linear map (packet data); others get the generic path.
+ * Returning -EAGAIN, they have not touched the buffer.
+ */
+/*
+ * Whether `p` may be handed to the fast paths: in the linear map, off the stack, and
+ * within one page, so that the crypto walk maps it in one piece and never needs the
+ * bounce buffers it would have to allocate (and could fail to, in softirq context).
+ */
+static bool rtpe_sg_ok(const void *p, unsigned int len)
+{
+	return len && len <= PAGE_SIZE - offset_in_page(p) && !object_is_on_stack(p) &&
+	       virt_addr_valid(p);
+}
+
+void *rtpe_aes_ctr_new(const u8 *key, unsigned int len)
+{
+	struct crypto_sync_skcipher *tfm =
+		crypto_alloc_sync_skcipher("__ctr(aes)", CRYPTO_ALG_INTERNAL, CRYPTO_ALG_INTERNAL);
 
 	if (IS_ERR(tfm))
 		return NULL;
-	if (crypto_aead_setkey(tfm, key, len) || crypto_aead_setauthsize(tfm, 16)) {
+	if (crypto_sync_skcipher_ivsize(tfm) != 16 || crypto_sync_skcipher_setkey(tfm, key, len)) {
+		crypto_free_sync_skcipher(tfm);
+		return NULL;
+	}
+	return tfm;
+}
+
+void rtpe_aes_ctr_free(void *tfm)
+{
+	crypto_free_sync_skcipher(tfm);
+}
+
+/*
+ * XORs `data` with the AES-CTR keystream from the 16-byte big-endian counter block `iv`.
+ * Returns 0, or -EAGAIN when SIMD or the buffer does not allow it now (nothing done).
+ */
+int rtpe_aes_ctr_xor(void *tfm, const u8 *iv, u8 *data, unsigned int len)
+{
+	SYNC_SKCIPHER_REQUEST_ON_STACK(req, (struct crypto_sync_skcipher *)tfm);
+	struct scatterlist sg;
+	u8 ivbuf[16];
+	int err;
+
+	if (!len)
+		return 0;
+	if (!crypto_simd_usable() || !rtpe_sg_ok(data, len))
+		return -EAGAIN;
+	memcpy(ivbuf, iv, sizeof(ivbuf));
+	sg_init_one(&sg, data, len);
+	skcipher_request_set_sync_tfm(req, tfm);
+	skcipher_request_set_callback(req, 0, NULL, NULL);
+	skcipher_request_set_crypt(req, &sg, &sg, len, ivbuf);
+	err = crypto_skcipher_encrypt(req);
+	skcipher_request_zero(req);
+	return err;
+}
+
+/* A keyed GCM pair: the internal AES-NI one (may be NULL) and the generic synchronous one. */
+struct rtpe_gcm {
+	struct crypto_aead *simd;
+	struct crypto_aead *generic;
+};
+
+/* Room for an aead_request of the internal algorithm on the stack (AES-NI needs none). */
+#define RTPE_GCM_REQ_ROOM 64
+
+static struct crypto_aead *rtpe_gcm_alloc(const char *name, u32 type, u32 mask,
+					  const u8 *key, unsigned int len)
+{
+	struct crypto_aead *tfm = crypto_alloc_aead(name, type, mask);
+
+	if (IS_ERR(tfm))
+		return NULL;
+	if (crypto_aead_ivsize(tfm) != 12 || crypto_aead_setkey(tfm, key, len) ||
+	    crypto_aead_setauthsize(tfm, 16)) {
 		crypto_free_aead(tfm);
 		return NULL;
 	}
 	return tfm;
 }
 
+void *rtpe_gcm_new(const u8 *key, unsigned int len)
+{
+	struct rtpe_gcm *g = kzalloc(sizeof(*g), GFP_KERNEL);
+
+	if (!g)
+		return NULL;
+	/* Synchronous implementations only: we run in softirq context. */
+	g->generic = rtpe_gcm_alloc("gcm(aes)", 0, CRYPTO_ALG_ASYNC, key, len);
+	if (!g->generic) {
+		kfree(g);
+		return NULL;
+	}
+	g->simd = rtpe_gcm_alloc("__gcm(aes)", CRYPTO_ALG_INTERNAL,
+				 CRYPTO_ALG_INTERNAL | CRYPTO_ALG_ASYNC, key, len);
+	if (g->simd && crypto_aead_reqsize(g->simd) > RTPE_GCM_REQ_ROOM) {
+		crypto_free_aead(g->simd);
+		g->simd = NULL;
+	}
+	return g;
+}
+
 void rtpe_gcm_free(void *tfm)
 {
-	crypto_free_aead(tfm);
+	struct rtpe_gcm *g = tfm;
+
+	if (g->simd)
+		crypto_free_aead(g->simd);
+	crypto_free_aead(g->generic);
+	kfree(g);
+}
+
+/* One GCM operation over `buf` = aad || data || 16-byte tag, in place. */
+static int rtpe_gcm_simd_op(struct crypto_aead *aead, bool encrypt, u8 *iv, u8 *buf,
+			    unsigned int aad_len, unsigned int len)
+{
+	char room[sizeof(struct aead_request) + RTPE_GCM_REQ_ROOM] CRYPTO_MINALIGN_ATTR;
+	struct aead_request *req = (void *)room;
+	struct scatterlist sg;
+	int err;
+
+	sg_init_one(&sg, buf, aad_len + len + 16);
+	aead_request_set_tfm(req, aead);
+	aead_request_set_callback(req, 0, NULL, NULL);
+	aead_request_set_ad(req, aad_len);
+	aead_request_set_crypt(req, &sg, &sg, encrypt ? len : len + 16, iv);
+	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
+	memzero_explicit(room, sizeof(room));
+	return err;
 }
 
 /*
- * AES-GCM in place over aad || data, with the 16-byte tag in `tag`. The tag is bounced
- * through the request allocation because `tag` may live on the (vmapped) stack, which a
- * scatterlist must not point at. Returns 0, -EBADMSG on a tag mismatch, or another error.
+ * AES-GCM in place over `buf` = aad || data || tag (aad_len, len and 16 bytes), one
+ * buffer in the linear map. Returns 0, -EBADMSG on a tag mismatch (buffer unchanged),
+ * -EAGAIN when the fast path cannot run now (nothing done), or another error.
+ */
+int rtpe_gcm_crypt_contiguous(void *tfm, bool encrypt, const u8 *iv, u8 *buf,
+			      unsigned int aad_len, unsigned int len)
+{
+	struct rtpe_gcm *g = tfm;
+	u8 ivbuf[12], tag[16];
+	int err;
+
+	if (!g->simd || !crypto_simd_usable() || !rtpe_sg_ok(buf, aad_len + len + 16))
+		return -EAGAIN;
+	memcpy(ivbuf, iv, sizeof(ivbuf));
+	if (encrypt)
+		return rtpe_gcm_simd_op(g->simd, true, ivbuf, buf, aad_len, len);
+	memcpy(tag, buf + aad_len + len, sizeof(tag));
+	err = rtpe_gcm_simd_op(g->simd, false, ivbuf, buf, aad_len, len);
+	if (err == -EBADMSG) {
+		/* Decryption ran before the tag check: encrypting again with the same IV
+		 * restores the data (counter mode); the tag it writes is replaced by the
+		 * received one. */
+		memcpy(ivbuf, iv, sizeof(ivbuf));
+		if (rtpe_gcm_simd_op(g->simd, true, ivbuf, buf, aad_len, len))
+			err = -EIO;
+		memcpy(buf + aad_len + len, tag, sizeof(tag));
+	}
+	return err;
+}
+
+/*
+ * AES-GCM in place over aad || data, with the 16-byte tag in `tag`, on the generic
+ * transform: for any buffers. The tag is bounced through the request allocation because
+ * `tag` may live on the (vmapped) stack, which a scatterlist must not point at. Returns
+ * 0, -EBADMSG on a tag mismatch, or another error.
  */
 int rtpe_gcm_crypt(void *tfm, bool encrypt, const u8 *iv, u8 *aad, unsigned int aad_len,
 		   u8 *data, unsigned int len, u8 *tag)
 {
-	struct crypto_aead *aead = tfm;
+	struct crypto_aead *aead = ((struct rtpe_gcm *)tfm)->generic;
 	struct aead_request *req;
 	struct scatterlist sg[3];
 	u8 ivbuf[12], *tagbuf, *saved;

@@ -2,13 +2,17 @@
 
 //! The kernel crypto API as the back end of `rtpengine_core::srtp`: AES blocks from the
 //! `aes` cipher (AES-NI where present), HMAC-SHA1 from the `hmac(sha1)` shash, AES-GCM
-//! from a synchronous `gcm(aes)` aead. Transforms are allocated when a target or output
-//! is added (process context) and used concurrently by the packet path, which the
-//! kernel allows for keyed cipher, shash and aead transforms.
+//! from a synchronous `gcm(aes)` aead. Where the CPU has them, whole packets go through
+//! AES-NI's own CTR and GCM code in one FPU section instead (helpers.c says why and
+//! when), with the per-block and generic paths as the fallback. Transforms are
+//! allocated when a target or output is added (process context) and used concurrently
+//! by the packet path, which the kernel allows for keyed cipher, shash and aead
+//! transforms.
 
 use crate::ffi;
+use crate::rtpengine_core::srtp::aes_cm::ctr_by_blocks;
 use crate::rtpengine_core::srtp::{
-    AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running,
+    split_sealed, AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running,
 };
 use core::ffi::c_void;
 use core::mem::MaybeUninit;
@@ -41,14 +45,43 @@ macro_rules! transform {
     };
 }
 
-transform!(Aes, rtpe_aes_free);
+transform!(AesBlock, rtpe_aes_free);
+transform!(AesCtr, rtpe_aes_ctr_free);
 transform!(Hmac, rtpe_hmac_free);
 transform!(Gcm, rtpe_gcm_free);
 
+/// Returned by the whole-buffer helpers when they cannot run now (no SIMD in this
+/// context, or a buffer outside the linear map); nothing was done.
+const AGAIN: i32 = -(kernel::bindings::EAGAIN as i32);
+const TAG_MISMATCH: i32 = -(kernel::bindings::EBADMSG as i32);
+
+/// An AES key: the single-block cipher, and AES-NI's CTR mode where there is one.
+pub(crate) struct Aes {
+    block: AesBlock,
+    ctr: Option<AesCtr>,
+}
+
 impl AesBlockEncrypt for Aes {
     fn encrypt_block(&self, block: &mut [u8; 16]) {
-        // SAFETY: `self.0` is a keyed AES cipher; `block` is 16 writable bytes.
-        unsafe { ffi::rtpe_aes_encrypt(self.0.as_ptr(), block.as_mut_ptr()) };
+        // SAFETY: `self.block.0` is a keyed AES cipher; `block` is 16 writable bytes.
+        unsafe { ffi::rtpe_aes_encrypt(self.block.0.as_ptr(), block.as_mut_ptr()) };
+    }
+
+    fn apply_ctr(&self, iv: &[u8; 16], data: &mut [u8]) -> Result<(), CryptoError> {
+        if let (Some(ctr), Ok(len)) = (&self.ctr, u32::try_from(data.len())) {
+            // SAFETY: `ctr.0` is a keyed `__ctr(aes)`; `iv` is 16 readable bytes, `data`
+            // is writable for `len` bytes and not otherwise referenced during the call.
+            let ret = unsafe {
+                ffi::rtpe_aes_ctr_xor(ctr.0.as_ptr(), iv.as_ptr(), data.as_mut_ptr(), len)
+            };
+            match ret {
+                0 => return Ok(()),
+                AGAIN => {}
+                _ => return Err(CryptoError::Backend),
+            }
+        }
+        ctr_by_blocks(self, iv, data);
+        Ok(())
     }
 }
 
@@ -87,6 +120,41 @@ impl HmacSha1 for Hmac {
             return Err(CryptoError::Backend);
         }
         Ok(r)
+    }
+
+    /// One helper call for the usual one or two parts (an SRTP tag: packet, ROC).
+    fn mac(&self, parts: &[&[u8]]) -> Result<[u8; 20], CryptoError> {
+        let (a, b): (&[u8], &[u8]) = match parts {
+            [] => (&[], &[]),
+            [a] => (a, &[]),
+            [a, b] => (a, b),
+            _ => {
+                let mut running = self.start()?;
+                for part in parts {
+                    running.update(part);
+                }
+                return running.finalize();
+            }
+        };
+        let a_len = u32::try_from(a.len()).map_err(|_| CryptoError::Backend)?;
+        let b_len = u32::try_from(b.len()).map_err(|_| CryptoError::Backend)?;
+        let mut out = [0u8; 20];
+        // SAFETY: `self.0` is a keyed hmac(sha1) shash; `a` and `b` are readable for their
+        // lengths; `out` has room for a SHA-1 digest.
+        let ret = unsafe {
+            ffi::rtpe_hmac_mac2(
+                self.0.as_ptr(),
+                a.as_ptr(),
+                a_len,
+                b.as_ptr(),
+                b_len,
+                out.as_mut_ptr(),
+            )
+        };
+        if ret != 0 {
+            return Err(CryptoError::Backend);
+        }
+        Ok(out)
     }
 }
 
@@ -139,16 +207,72 @@ impl Gcm {
                 tag.as_mut_ptr(),
             )
         };
-        const TAG_MISMATCH: i32 = -(kernel::bindings::EBADMSG as i32);
         match ret {
             0 => Ok(()),
             TAG_MISMATCH => Err(CryptoError::AuthFailed),
             _ => Err(CryptoError::Backend),
         }
     }
+
+    /// The one-pass path over `aad || data || tag`; `None` when it cannot run now.
+    fn crypt_contiguous(
+        &self,
+        encrypt: bool,
+        iv: &[u8; 12],
+        buf: &mut [u8],
+        aad_len: usize,
+    ) -> Option<Result<(), CryptoError>> {
+        let data_len = buf.len().checked_sub(aad_len)?.checked_sub(16)?;
+        let (aad_len, data_len) = (u32::try_from(aad_len).ok()?, u32::try_from(data_len).ok()?);
+        // SAFETY: `self.0` is a GCM pair from `rtpe_gcm_new`; `buf` is writable for
+        // `aad_len + data_len + 16` bytes (its length) and not otherwise referenced.
+        let ret = unsafe {
+            ffi::rtpe_gcm_crypt_contiguous(
+                self.0.as_ptr(),
+                encrypt,
+                iv.as_ptr(),
+                buf.as_mut_ptr(),
+                aad_len,
+                data_len,
+            )
+        };
+        match ret {
+            0 => Some(Ok(())),
+            AGAIN => None,
+            TAG_MISMATCH => Some(Err(CryptoError::AuthFailed)),
+            _ => Some(Err(CryptoError::Backend)),
+        }
+    }
 }
 
 impl AesGcm for Gcm {
+    fn seal_contiguous(
+        &self,
+        iv: &[u8; 12],
+        buf: &mut [u8],
+        aad_len: usize,
+    ) -> Result<(), CryptoError> {
+        if let Some(r) = self.crypt_contiguous(true, iv, buf, aad_len) {
+            return r;
+        }
+        let (aad, data, tag) = split_sealed(buf, aad_len).ok_or(CryptoError::Backend)?;
+        self.seal_in_place(iv, aad, data, tag)
+    }
+
+    fn open_contiguous(
+        &self,
+        iv: &[u8; 12],
+        buf: &mut [u8],
+        aad_len: usize,
+    ) -> Result<(), CryptoError> {
+        if let Some(r) = self.crypt_contiguous(false, iv, buf, aad_len) {
+            return r;
+        }
+        let (aad, data, tag) = split_sealed(buf, aad_len).ok_or(CryptoError::Backend)?;
+        let tag = *tag;
+        self.open_in_place(iv, aad, data, &tag)
+    }
+
     fn seal_in_place(
         &self,
         iv: &[u8; 12],
@@ -180,9 +304,14 @@ impl CryptoBackend for KernelCrypto {
         if !matches!(key.len(), 16 | 24 | 32) {
             return Err(CryptoError::BadKeyLength);
         }
+        let len = key_len(key)?;
         // SAFETY: `key` is readable for its length; the helper copies it.
-        let p = unsafe { ffi::rtpe_aes_new(key.as_ptr(), key_len(key)?) };
-        NonNull::new(p).map(Aes).ok_or(CryptoError::Backend)
+        let block = NonNull::new(unsafe { ffi::rtpe_aes_new(key.as_ptr(), len) })
+            .map(AesBlock)
+            .ok_or(CryptoError::Backend)?;
+        // SAFETY: as above; NULL when there is no internal CTR implementation.
+        let ctr = NonNull::new(unsafe { ffi::rtpe_aes_ctr_new(key.as_ptr(), len) }).map(AesCtr);
+        Ok(Aes { block, ctr })
     }
 
     fn hmac_sha1(&self, key: &[u8]) -> Result<Hmac, CryptoError> {

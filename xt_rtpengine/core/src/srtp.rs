@@ -38,7 +38,7 @@ pub use context::{gcm_iv, roc_guesses, Decrypted, Encrypted, SessionKeys, SrtpCo
 pub use error::SrtpError;
 pub use index::{estimate, roc_of, IndexState, INDEX_MASK};
 pub use primitives::{
-    AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running,
+    split_sealed, AesBlockEncrypt, AesGcm, CryptoBackend, CryptoError, HmacSha1, HmacSha1Running,
 };
 pub use replay::{ReplayCheck, ReplayWindow, REPLAY_WINDOW};
 pub use secret::tags_equal;

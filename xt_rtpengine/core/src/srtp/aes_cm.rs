@@ -1,11 +1,22 @@
 //! AES counter mode (RFC 3711 §4.1.1) for SRTP payloads and the key derivation PRF.
 
-use super::primitives::AesBlockEncrypt;
+use super::primitives::{AesBlockEncrypt, CryptoError};
 
 /// XORs `data` with the AES-CM keystream starting at counter block `iv`. The counter is
 /// the whole 128-bit block, big-endian (as 10.5 and `ctr::Ctr128BE`); SRTP packets never
-/// come close to carrying into the salt bits.
-pub fn apply_keystream<A: AesBlockEncrypt + ?Sized>(aes: &A, iv: &[u8; 16], data: &mut [u8]) {
+/// come close to carrying into the salt bits. The back end's
+/// [`AesBlockEncrypt::apply_ctr`] does the work (and alone can fail).
+pub fn apply_keystream<A: AesBlockEncrypt + ?Sized>(
+    aes: &A,
+    iv: &[u8; 16],
+    data: &mut [u8],
+) -> Result<(), CryptoError> {
+    aes.apply_ctr(iv, data)
+}
+
+/// [`apply_keystream`] one block at a time: the default of
+/// [`AesBlockEncrypt::apply_ctr`], and the fallback of back ends that override it.
+pub fn ctr_by_blocks<A: AesBlockEncrypt + ?Sized>(aes: &A, iv: &[u8; 16], data: &mut [u8]) {
     let mut counter = *iv;
     for chunk in data.chunks_mut(16) {
         let mut key_block = counter;

@@ -282,7 +282,7 @@ impl<B: CryptoBackend> SrtpContext<B> {
             Cipher::Null => {}
             Cipher::AesCm(aes) => {
                 let iv = aes_cm::srtp_iv(&self.salt, ssrc, index);
-                aes_cm::apply_keystream(aes, &iv, region(buf, header_len, len));
+                aes_cm::apply_keystream(aes, &iv, region(buf, header_len, len))?;
             }
             Cipher::AesF8 { data, iv } => {
                 let f8_iv = aes_f8::srtp_iv(&fixed, roc_of(index));
@@ -290,16 +290,10 @@ impl<B: CryptoBackend> SrtpContext<B> {
             }
             Cipher::AesGcm(gcm) => {
                 let iv = gcm_iv(&self.salt, ssrc, index);
-                let (aad, rest) = buf
-                    .split_at_mut_checked(header_len)
-                    .ok_or(SrtpError::TooShort)?;
-                let (data, rest) = rest
-                    .split_at_mut_checked(len.saturating_sub(header_len))
-                    .ok_or(SrtpError::TooShort)?;
-                let mut tag = [0u8; GCM_TAG_LEN];
-                gcm.seal_in_place(&iv, aad, data, &mut tag)?;
-                copy_into(rest, &tag);
+                // Header (AAD), payload and the tag's room, contiguous (checked above).
                 end = end.saturating_add(GCM_TAG_LEN);
+                let sealed = buf.get_mut(..end).ok_or(SrtpError::TooShort)?;
+                gcm.seal_contiguous(&iv, sealed, header_len)?;
             }
         }
         let mac = match &self.auth {
@@ -361,17 +355,8 @@ impl<B: CryptoBackend> SrtpContext<B> {
         let (index, guess, plain_end) = match &self.cipher {
             Cipher::AesGcm(gcm) => {
                 let data_end = strip(payload_end, GCM_TAG_LEN)?;
-                let mut gcm_tag = [0u8; GCM_TAG_LEN];
-                copy_into(
-                    &mut gcm_tag,
-                    packet.get(data_end..payload_end).unwrap_or(&[]),
-                );
-                let (aad, rest) = packet
-                    .split_at_mut_checked(header_len)
-                    .ok_or(SrtpError::TooShort)?;
-                let data = rest
-                    .get_mut(..data_end.saturating_sub(header_len))
-                    .unwrap_or(&mut []);
+                // Header (AAD), payload and GCM tag, contiguous.
+                let sealed = packet.get_mut(..payload_end).ok_or(SrtpError::TooShort)?;
                 let mut refused = SrtpError::AuthFailed;
                 let mut found = None;
                 for (guess, candidate) in candidates.iter().enumerate() {
@@ -380,7 +365,8 @@ impl<B: CryptoBackend> SrtpContext<B> {
                         refused = e;
                         continue;
                     }
-                    match gcm.open_in_place(&gcm_iv(&self.salt, ssrc, index), aad, data, &gcm_tag) {
+                    match gcm.open_contiguous(&gcm_iv(&self.salt, ssrc, index), sealed, header_len)
+                    {
                         Ok(()) => {
                             found = Some((index, guess));
                             break;
@@ -414,11 +400,12 @@ impl<B: CryptoBackend> SrtpContext<B> {
                 };
                 let payload = packet.get_mut(header_len..payload_end).unwrap_or(&mut []);
                 match &self.cipher {
+                    // Fails only if the back end does; the packet is lost then.
                     Cipher::AesCm(aes) => aes_cm::apply_keystream(
                         aes,
                         &aes_cm::srtp_iv(&self.salt, ssrc, index),
                         payload,
-                    ),
+                    )?,
                     Cipher::AesF8 { data, iv } => aes_f8::apply_keystream(
                         data,
                         iv,

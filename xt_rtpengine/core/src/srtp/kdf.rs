@@ -39,8 +39,7 @@ pub fn derive<A: AesBlockEncrypt + ?Sized>(
     // with kdr = 0 only the label byte is non-zero.
     iv[7] ^= label;
     out.fill(0);
-    aes_cm::apply_keystream(master, &iv, out);
-    Some(())
+    aes_cm::apply_keystream(master, &iv, out).ok()
 }
 
 #[cfg(test)]

@@ -17,6 +17,15 @@ pub enum CryptoError {
 /// counter mode, f8 and the key derivation PRF.
 pub trait AesBlockEncrypt {
     fn encrypt_block(&self, block: &mut [u8; 16]);
+
+    /// XORs `data` with the AES counter-mode keystream starting at counter block `iv`
+    /// (the whole block a big-endian counter). Back ends with a faster whole-buffer mode
+    /// override it; the default encrypts one block at a time and cannot fail. An error
+    /// means the back end failed and `data` may hold anything.
+    fn apply_ctr(&self, iv: &[u8; 16], data: &mut [u8]) -> Result<(), CryptoError> {
+        super::aes_cm::ctr_by_blocks(self, iv, data);
+        Ok(())
+    }
 }
 
 /// An HMAC-SHA1 key; each MAC computation runs in its own [`HmacSha1::Running`] state so
@@ -64,6 +73,41 @@ pub trait AesGcm {
         data: &mut [u8],
         tag: &[u8; 16],
     ) -> Result<(), CryptoError>;
+
+    /// [`AesGcm::seal_in_place`] over one buffer `aad || data || tag`: the AAD is
+    /// `buf[..aad_len]`, the tag is written over the last 16 bytes. Back ends that can
+    /// work on contiguous memory in one pass override it.
+    fn seal_contiguous(
+        &self,
+        iv: &[u8; 12],
+        buf: &mut [u8],
+        aad_len: usize,
+    ) -> Result<(), CryptoError> {
+        let (aad, data, tag) = split_sealed(buf, aad_len).ok_or(CryptoError::Backend)?;
+        self.seal_in_place(iv, aad, data, tag)
+    }
+
+    /// [`AesGcm::open_in_place`] over one buffer `aad || data || tag`; on any error
+    /// `buf` is left as it was.
+    fn open_contiguous(
+        &self,
+        iv: &[u8; 12],
+        buf: &mut [u8],
+        aad_len: usize,
+    ) -> Result<(), CryptoError> {
+        let (aad, data, tag) = split_sealed(buf, aad_len).ok_or(CryptoError::Backend)?;
+        let tag = *tag;
+        self.open_in_place(iv, aad, data, &tag)
+    }
+}
+
+/// `buf` as AAD (`aad_len` bytes), data, and the 16-byte tag at its end; `None` when
+/// `buf` is shorter than `aad_len + 16`.
+pub fn split_sealed(buf: &mut [u8], aad_len: usize) -> Option<(&[u8], &mut [u8], &mut [u8; 16])> {
+    let (aad, rest) = buf.split_at_mut_checked(aad_len)?;
+    let data_len = rest.len().checked_sub(16)?;
+    let (data, tag) = rest.split_at_mut(data_len);
+    Some((aad, data, tag.try_into().ok()?))
 }
 
 /// Creates keyed primitives. Called when a context is built, never per packet.

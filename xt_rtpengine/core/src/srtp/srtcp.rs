@@ -141,7 +141,7 @@ impl<B: CryptoBackend> SrtpContext<B> {
             Cipher::Null => {}
             Cipher::AesCm(aes) if encrypt => {
                 let iv = aes_cm::srtp_iv(&self.salt, ssrc, u64::from(index));
-                aes_cm::apply_keystream(aes, &iv, region(buf, RTCP_CLEAR_LEN, len));
+                aes_cm::apply_keystream(aes, &iv, region(buf, RTCP_CLEAR_LEN, len))?;
             }
             Cipher::AesF8 { data, iv } if encrypt => {
                 aes_f8::apply_keystream(
@@ -273,7 +273,7 @@ impl<B: CryptoBackend> SrtpContext<B> {
                     packet
                         .get_mut(RTCP_CLEAR_LEN..word_start)
                         .unwrap_or(&mut []),
-                );
+                )?;
                 word_start
             }
             Cipher::AesF8 { data, iv } if encrypted => {

@@ -1,8 +1,10 @@
 //! Benchmark (not a test): in-kernel forwarding rate of whatever xt_RTPENGINE module is
-//! loaded, for plain RTP and for SRTP (AES_CM_128_HMAC_SHA1_80 decrypted on input,
-//! GCM-128 and AES-CM re-encrypted on output). Prints `bench: <label> <pps>` lines;
-//! scripts/bench-kernel runs it for our module and the stock 10.5 module in one VM boot
-//! and prints the ratios.
+//! loaded, for plain RTP and for SRTP (AES_CM_128_HMAC_SHA1_80 and AEAD_AES_128_GCM,
+//! each decrypted on input, and decrypted and re-encrypted with another key). Prints
+//! `bench: <label> <pps>` lines; scripts/bench-kernel runs it for our module and the
+//! stock 10.5 module in one VM boot and prints the ratios. `RTPE_BENCH_PACKETS` sets the
+//! packets per case, `RTPE_BENCH_CASES` (a substring of the labels, `_` for a space,
+//! as it comes through the kernel command line) picks cases.
 
 use super::net::{self, bind, A4, B4, PA4, PB4};
 use super::sh;
@@ -44,13 +46,70 @@ fn rtp(seq: u16) -> Vec<u8> {
     p
 }
 
+/// `perf record -a` over the sending phase only, when `RTPE_BENCH_PERF` names an output
+/// prefix (tests/bench/kernel-profile.sh): `PREFIX.N.data` for case N, and
+/// `PREFIX.N.kallsyms`, a copy taken while the module is loaded, so that `perf report
+/// --kallsyms` can name its functions after it is gone.
+struct Profile(Option<(std::process::Child, String)>);
+
+impl Profile {
+    fn start(case: usize) -> Profile {
+        let Ok(prefix) = std::env::var("RTPE_BENCH_PERF") else {
+            return Profile(None);
+        };
+        let base = format!("{prefix}.{case}");
+        let (ctl, ack) = (format!("{base}.ctl"), format!("{base}.ack"));
+        let (ok, out) = sh(&format!("rm -f {ctl} {ack}; mkfifo {ctl} {ack}"));
+        assert!(ok, "mkfifo: {out}");
+        // Started with its events disabled; enabled through the control fifo, and the
+        // acknowledgement says sampling runs.
+        let child = std::process::Command::new("perf")
+            .args([
+                "record",
+                "-q",
+                "-a",
+                "-e",
+                "cpu-clock",
+                "-F",
+                "10000",
+                "-D",
+                "-1",
+            ])
+            .arg(format!("--control=fifo:{ctl},{ack}"))
+            .arg("-o")
+            .arg(format!("{base}.data"))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("perf record");
+        std::fs::write(&ctl, "enable\n").expect("perf control");
+        let mut acked = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(std::fs::File::open(&ack).expect("perf ack")),
+            &mut acked,
+        )
+        .expect("perf ack");
+        assert!(acked.starts_with("ack"), "perf answered {acked:?}");
+        Profile(Some((child, base)))
+    }
+
+    fn stop(self) {
+        let Some((mut child, base)) = self.0 else {
+            return;
+        };
+        let _ = sh(&format!("kill -INT {}", child.id()));
+        let _ = child.wait();
+        let _ = std::fs::copy("/proc/kallsyms", format!("{base}.kallsyms"));
+    }
+}
+
 /// Sends `packets` (prepared datagrams) from A to `to` and counts what B receives.
-fn measure(label: &str, port: u16, packets: &[Vec<u8>], b_port: u16) {
+fn measure(label: &str, port: u16, packets: &[Vec<u8>], b_port: u16, case: usize) {
     let a = bind(Some("A"), SocketAddr::from((A4, port))).unwrap();
     let b = bind(Some("B"), SocketAddr::from((B4, b_port))).unwrap();
     b.set_read_timeout(Some(Duration::from_millis(500)))
         .unwrap();
     let to = SocketAddr::from((PA4, port));
+    let profile = Profile::start(case);
     let counter = std::thread::spawn(move || {
         let mut buf = [0u8; 2048];
         let mut n = 0u64;
@@ -67,6 +126,7 @@ fn measure(label: &str, port: u16, packets: &[Vec<u8>], b_port: u16) {
     }
     let sent = start.elapsed();
     let (received, last) = counter.join().unwrap();
+    profile.stop();
     let secs = last
         .duration_since(start)
         .as_secs_f64()
@@ -93,7 +153,9 @@ pub fn run(_t: &mut super::Checks) {
     net::add_rules(TABLE).expect("rules");
     let mut c = Control::open(TABLE).expect("control");
 
-    let cases: [(&str, Srtp, Srtp); 3] = [
+    let only = std::env::var("RTPE_BENCH_CASES").unwrap_or_default();
+    let gcm = |seed| srtp(cipher::AEAD_AES_GCM_128, hmac::NULL, 16, 12, 0, seed);
+    let cases: [(&str, Srtp, Srtp); 5] = [
         ("plain RTP", Srtp::plain(), Srtp::plain()),
         (
             "SRTP AES-CM-128/HMAC-SHA1-80 -> RTP",
@@ -105,8 +167,17 @@ pub fn run(_t: &mut super::Checks) {
             srtp(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 10, 1),
             srtp(cipher::AES_CM_128, hmac::HMAC_SHA1, 16, 14, 10, 2),
         ),
+        ("SRTP AEAD-AES-128-GCM -> RTP", gcm(1), Srtp::plain()),
+        (
+            "SRTP AEAD-AES-128-GCM -> SRTP AEAD-AES-128-GCM",
+            gcm(1),
+            gcm(2),
+        ),
     ];
     for (i, (label, input, output)) in cases.iter().enumerate() {
+        if !label.replace(' ', "_").contains(only.as_str()) {
+            continue;
+        }
         let port = 45000 + 10 * i as u16;
         let mut t = TargetInfo::zeroed();
         t.local = Address::v4(PA4, port);
@@ -143,7 +214,7 @@ pub fn run(_t: &mut super::Checks) {
                 })
                 .collect()
         };
-        measure(label, port, &packets, port);
+        measure(label, port, &packets, port, i);
         c.del_target(&t.local).expect("DEL_TARGET");
     }
     drop(c);

@@ -336,6 +336,26 @@ fn srtp_to_rtp_and_back(t: &mut Checks, c: &mut Control, s: &Suite, port: u16, m
         format_args!("{:?}", e.map(|e| (e.stats, e.target.decrypt.last_index))),
     );
 
+    // A sender one ROC ahead of the target's index: the first tag check fails and the
+    // ROC+1 guess must see the packet as it arrived (GCM decrypts before it checks the
+    // tag, so a failed try has to be undone). Unauthenticated suites cannot guess.
+    let aead = matches!(
+        s.cipher,
+        cipher::AEAD_AES_GCM_128 | cipher::AEAD_AES_GCM_256
+    );
+    if s.tag > 0 || aead {
+        let mut ahead = Endpoint::new(&a_to_kernel);
+        ahead.state = IndexState::new(&[0x2_0005, 0, 0, 0]);
+        let plain = rtp(6, 0xa1a1, 160);
+        sa_.send_to(&ahead.protect(&plain), sa(&pa)).unwrap();
+        let got = recv(&sb);
+        t.check(
+            &format!("{n}: ROC+1 guessed after a failed tag, decrypted byte-exact"),
+            matches!(&got, Ok(r) if r.data == plain),
+            format_args!("{got:?}"),
+        );
+    }
+
     // B → A: the kernel encrypts; A's userspace decrypts and compares.
     let mut good = 0;
     for &seq in &seqs {
