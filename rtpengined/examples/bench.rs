@@ -19,7 +19,7 @@ use rtpengined::ng::bencode::Owned;
 
 #[path = "bench_common/mod.rs"]
 mod bench_common;
-use bench_common::{cpu_time, median, wait_ready, Ng, Proc};
+use bench_common::{cpu_time, daemon_args, median, ours_bin, wait_ready, Ng, Proc};
 
 fn sdp(port: u16) -> String {
     format!("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
@@ -230,39 +230,14 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(3.0);
-    let ours_bin = std::env::var("RTPENGINED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| {
-            // target/<profile>/examples/bench -> target/<profile>/rtpengined
-            std::env::current_exe()
-                .unwrap()
-                .parent()
-                .unwrap()
-                .parent()
-                .unwrap()
-                .join("rtpengined")
-        });
-    let common = |ng: SocketAddr, min: u16, max: u16| {
-        vec![
-            "--config-file=none".to_string(),
-            "--interface=127.0.0.1".into(),
-            format!("--listen-ng={ng}"),
-            "--foreground".into(),
-            "--log-stderr".into(),
-            "--log-level=3".into(),
-            "--delete-delay=0".into(),
-            format!("--port-min={min}"),
-            format!("--port-max={max}"),
-            "--table=-1".into(),
-        ]
-    };
+    let ours_bin = ours_bin();
     let mut daemons = Vec::new();
     let ours_ng: SocketAddr = "127.0.0.1:32990".parse().unwrap();
     daemons.push(
         Daemon::start(
             "rtpengined",
             &ours_bin,
-            common(ours_ng, 32000, 32899),
+            daemon_args(ours_ng, 32000, 32899),
             ours_ng,
         )
         .expect("rtpengined did not start"),
@@ -273,13 +248,13 @@ fn main() {
         let d = Daemon::start(
             "rtpengined before",
             before.as_ref(),
-            common(ng, 33000, 33899),
+            daemon_args(ng, 33000, 33899),
             ng,
         );
         daemons.push(d.expect("the RTPENGINED_BEFORE build did not start"));
     }
     let theirs_ng: SocketAddr = "127.0.0.1:22300".parse().unwrap();
-    let mut theirs_args = common(theirs_ng, 31000, 31999);
+    let mut theirs_args = daemon_args(theirs_ng, 31000, 31999);
     // Its default ("delayed") holds media back for the first seconds; we latch at
     // once, so compare like with like.
     theirs_args.push("--endpoint-learning=immediate".into());

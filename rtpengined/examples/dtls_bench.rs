@@ -20,7 +20,7 @@ use rtpengined::ng::bencode::Owned;
 
 #[path = "bench_common/mod.rs"]
 mod bench_common;
-use bench_common::{cpu_time, median, wait_ready, Ng, Proc};
+use bench_common::{cpu_time, daemon_args, median, ours_bin, wait_ready, Ng, Proc};
 
 fn browser_sdp(port: u16, fingerprint: &str) -> String {
     format!(
@@ -179,12 +179,7 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(3.0);
-    let ours_bin = std::env::var("RTPENGINED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| {
-            let exe = std::env::current_exe().unwrap();
-            exe.parent().unwrap().parent().unwrap().join("rtpengined")
-        });
+    let ours_bin = ours_bin();
     let cert = Certificate::generate(&CertParams::default(), SystemTime::now()).unwrap();
     let fingerprint = cert.fingerprint(HashFunc::Sha256).to_string();
     let client = Client {
@@ -192,23 +187,9 @@ fn main() {
         fingerprint,
         sock: UdpSocket::bind("127.0.0.1:0").unwrap(),
     };
-    let args = |ng: SocketAddr, min: u16, max: u16| {
-        vec![
-            "--config-file=none".to_string(),
-            "--interface=127.0.0.1".into(),
-            format!("--listen-ng={ng}"),
-            "--foreground".into(),
-            "--log-stderr".into(),
-            "--log-level=3".into(),
-            "--delete-delay=0".into(),
-            format!("--port-min={min}"),
-            format!("--port-max={max}"),
-            "--table=-1".into(),
-        ]
-    };
     let start = |name: &'static str, bin: &std::path::Path, ng: SocketAddr, min, max| {
         let child = Command::new(bin)
-            .args(args(ng, min, max))
+            .args(daemon_args(ng, min, max))
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| eprintln!("cannot start {}: {e}", bin.display()))

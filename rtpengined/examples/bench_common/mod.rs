@@ -77,3 +77,31 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
+
+/// Our daemon: `RTPENGINED`, else the build beside this benchmark
+/// (target/<profile>/examples/X -> target/<profile>/rtpengined).
+pub fn ours_bin() -> std::path::PathBuf {
+    std::env::var("RTPENGINED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            let exe = std::env::current_exe().unwrap();
+            exe.parent().unwrap().parent().unwrap().join("rtpengined")
+        })
+}
+
+/// The options every benchmarked daemon runs with: loopback, userspace only
+/// (`--table=-1`), quiet, no delete delay, ng on `ng`, media ports `min..=max`.
+pub fn daemon_args(ng: SocketAddr, min: u16, max: u16) -> Vec<String> {
+    vec![
+        "--config-file=none".to_string(),
+        "--interface=127.0.0.1".into(),
+        format!("--listen-ng={ng}"),
+        "--foreground".into(),
+        "--log-stderr".into(),
+        "--log-level=3".into(),
+        "--delete-delay=0".into(),
+        format!("--port-min={min}"),
+        format!("--port-max={max}"),
+        "--table=-1".into(),
+    ]
+}

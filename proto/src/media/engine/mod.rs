@@ -961,4 +961,6 @@ fn agent_seed(base: &[u8; 32], stream: StreamId, count: u64) -> [u8; 32] {
 }
 
 #[cfg(test)]
+mod test_config;
+#[cfg(test)]
 mod tests;

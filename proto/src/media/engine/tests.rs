@@ -8,7 +8,7 @@ use rtpengine_core::abi::{Stats, MAX_SSRC};
 
 use super::kernel::{KernelIndexes, KernelOp, Refusal};
 use super::{Engine, Event, Output, Transmit};
-use crate::call::{KernelHints, Learning, LearningMode, StreamConfig, StreamId};
+use crate::call::{StreamConfig, StreamId};
 use crate::kernel::address::to_abi;
 use crate::sdp::crypto::CryptoAttribute;
 use crate::srtp::{SrtpParams, Suite};
@@ -33,32 +33,7 @@ fn b_local() -> SocketAddr {
     addr("203.0.113.1:30002")
 }
 
-/// Stream `id` on `local`, receiving from `endpoint`, forwarding out of `sink`.
-fn stream(id: StreamId, local: SocketAddr, endpoint: SocketAddr, sink: StreamId) -> StreamConfig {
-    StreamConfig {
-        id,
-        call_id: "c".into(),
-        tag: format!("t{}", id.0),
-        local,
-        is_rtcp: false,
-        sink: Some(sink),
-        rtcp_sink: None,
-        endpoint: Some(endpoint),
-        sip_source: None,
-        learning: Learning {
-            mode: LearningMode::Immediate,
-            ..Learning::default()
-        },
-        tos: None,
-        kernel: KernelHints {
-            rtp: true,
-            payload_types: vec![(0, 8000)],
-            ..KernelHints::default()
-        },
-        ice: None,
-        dtls: None,
-    }
-}
+use super::test_config::stream;
 
 fn a_cfg() -> StreamConfig {
     stream(A, a_local(), alice(), B)

@@ -9,10 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{DtlsEvent, DtlsFactory, DtlsSession};
-use crate::call::{
-    DtlsParams, IceCredentials, KernelHints, Learning, LearningMode, PeerFingerprint, StreamConfig,
-    StreamId,
-};
+use crate::call::{DtlsParams, IceCredentials, PeerFingerprint, StreamConfig, StreamId};
 use crate::media::engine::{Datagram, Engine, Event, Output};
 use crate::media::srtp::SrtpDirection;
 use crate::media::stun::{attr, message_type, Class, Header, Writer, BINDING};
@@ -134,29 +131,7 @@ fn fingerprint(b: u8) -> PeerFingerprint {
 }
 
 fn stream(id: StreamId, local: &str, endpoint: SocketAddr, sink: StreamId) -> StreamConfig {
-    StreamConfig {
-        id,
-        call_id: "c".into(),
-        tag: format!("t{}", id.0),
-        local: addr(local),
-        is_rtcp: false,
-        sink: Some(sink),
-        rtcp_sink: None,
-        endpoint: Some(endpoint),
-        sip_source: None,
-        learning: Learning {
-            mode: LearningMode::Immediate,
-            ..Learning::default()
-        },
-        tos: None,
-        kernel: KernelHints {
-            rtp: true,
-            payload_types: vec![(0, 8000)],
-            ..KernelHints::default()
-        },
-        ice: None,
-        dtls: None,
-    }
+    crate::media::engine::test_config::stream(id, addr(local), endpoint, sink)
 }
 
 /// The browser's side, with DTLS in role `active` (ours).

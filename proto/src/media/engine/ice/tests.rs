@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 
 use super::IceSettings;
-use crate::call::{IceCredentials, KernelHints, Learning, LearningMode, StreamConfig, StreamId};
+use crate::call::{IceCredentials, StreamConfig, StreamId};
 use crate::media::engine::{Engine, Event, Output, Transmit};
 use crate::media::stun::{
     attr, error_code, fingerprint_matches, integrity_matches, message_type, xor_address, Attribute,
@@ -40,28 +40,7 @@ fn creds(controlling: bool) -> IceCredentials {
 }
 
 fn stream(id: StreamId, local: &str, endpoint: &str, sink: StreamId) -> StreamConfig {
-    StreamConfig {
-        id,
-        call_id: "c".into(),
-        tag: format!("t{}", id.0),
-        local: addr(local),
-        is_rtcp: false,
-        sink: Some(sink),
-        rtcp_sink: None,
-        endpoint: Some(addr(endpoint)),
-        sip_source: None,
-        learning: Learning {
-            mode: LearningMode::Immediate,
-            ..Learning::default()
-        },
-        tos: None,
-        kernel: KernelHints {
-            rtp: true,
-            ..KernelHints::default()
-        },
-        ice: None,
-        dtls: None,
-    }
+    crate::media::engine::test_config::stream(id, addr(local), addr(endpoint), sink)
 }
 
 /// A (ICE with the browser at 192.0.2.1:5000, `ice` credentials) and B (plain).
