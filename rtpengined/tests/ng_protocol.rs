@@ -255,7 +255,12 @@ fn query_and_list_report_call_structure() {
     let tags = q.get("tags").unwrap();
     let alice = tags.get("alice").expect("alice");
     assert_eq!(text(alice.get("label")), "caller");
-    assert_eq!(text(alice.get("in dialogue with")), "bob");
+    // As 10.5.3.5: the peer under subscriptions/subscribers only.
+    assert!(alice.get("in dialogue with").is_none(), "{alice}");
+    let Some(Owned::List(subs)) = alice.get("subscriptions") else {
+        panic!("subscriptions")
+    };
+    assert_eq!(text(subs[0].get("tag")), "bob");
     let Some(Owned::List(medias)) = alice.get("medias") else {
         panic!("medias")
     };

@@ -107,10 +107,9 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
         }
         tag.insert("created", mono.created.as_secs());
         if let Some(p) = mono.peer {
-            // 10.5 lists offer/answer peers as subscriptions/subscribers; older
-            // README versions call it "in dialogue with": give both.
+            // 10.5.3.5 lists offer/answer peers as subscriptions/subscribers
+            // (no "in dialogue with", which older README versions name).
             let peer = call.monologues[p].tag.as_str();
-            tag.insert("in dialogue with", peer);
             let sub = || {
                 Owned::List(vec![Owned::dict()
                     .with("tag", peer)
