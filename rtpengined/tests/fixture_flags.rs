@@ -79,7 +79,7 @@ fn basic_offer() {
 fn kitchen_sink_offer() {
     let f = fixture("flags_many/02_offer.ng").flags;
     assert!(f.strict_source && f.asymmetric && f.loop_protect && f.no_rtcp_attribute);
-    assert_eq!(f.tos, Some(184));
+    assert_eq!(f.tos, Some(Some(184)));
     assert_eq!(f.delete_delay, Some(0));
     assert_eq!(f.label.as_deref(), Some("caller"));
     assert_eq!(f.direction, vec!["internal"]);

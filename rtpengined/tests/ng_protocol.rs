@@ -106,7 +106,7 @@ fn malformed_input_gets_error_not_crash() {
             "Unknown call-id",
         ),
         (
-            b"c15 d7:command5:offer3:TOSi999e7:call-id1:x8:from-tag1:a3:sdp1:xe",
+            b"c15 d7:command5:offer3:TOS3:abc7:call-id1:x8:from-tag1:a3:sdp1:xe",
             "TOS",
         ),
         (

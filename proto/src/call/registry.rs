@@ -767,8 +767,8 @@ fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
         strict_source: f.strict_source,
         media_handover: f.media_handover,
     };
-    if f.tos.is_some() {
-        m.tos = f.tos;
+    if let Some(t) = f.tos {
+        m.tos = t;
     }
     // Kept when a later message lacks it: the party's last known SIP source.
     if f.received_from.is_some() {

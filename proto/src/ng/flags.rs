@@ -165,7 +165,10 @@ pub struct Flags {
     /// Items of the `SDES` list plus `SDES-<item>` flags, in order (see
     /// `srtp::SdesOptions::from_ng`).
     pub sdes: Vec<String>,
-    pub tos: Option<u8>,
+    /// `TOS`: `None` leaves it as it was (absent, or negative as in 10.5);
+    /// `Some(None)` goes back to the daemon's `--tos` (10.5: a value above
+    /// 255); `Some(Some(t))` sets it.
+    pub tos: Option<Option<u8>>,
     pub delete_delay: Option<u32>,
     pub supports: Vec<String>,
     /// `list` command limit.
@@ -384,8 +387,8 @@ impl Flags {
                     self.apply_transport(&p);
                 }
             }
-            "TOS" => match value.as_int().and_then(|n| u8::try_from(n).ok()) {
-                Some(t) => self.tos = Some(t),
+            "TOS" => match value.as_int() {
+                Some(n) => self.tos = tos_request(n),
                 None => self.invalid.push("TOS".into()),
             },
             "delete-delay" | "delete delay" => {
@@ -557,7 +560,7 @@ impl Flags {
                     Err(_) => self.invalid.push("delete-delay".into()),
                 },
                 "TOS" => match v.parse() {
-                    Ok(t) => self.tos = Some(t),
+                    Ok(n) => self.tos = tos_request(n),
                     Err(_) => self.invalid.push("TOS".into()),
                 },
                 "label" => self.label = Some(v.to_owned()),
@@ -618,6 +621,15 @@ impl Flags {
                 self.unimplemented.join(", ")
             ))
         }
+    }
+}
+
+/// rtpengine 10.5's reading of a `TOS` number: negative leaves it unchanged,
+/// above 255 reverts to the default, else sets it.
+fn tos_request(n: i64) -> Option<Option<u8>> {
+    match n {
+        n if n < 0 => None,
+        n => Some(u8::try_from(n).ok()),
     }
 }
 
@@ -741,8 +753,17 @@ mod tests {
 
     #[test]
     fn bad_values_are_invalid_not_panics() {
-        let v = decode(b"d3:TOSi999e13:received-froml3:IP43:bade14:address-family3:IPXe").unwrap();
+        let v = decode(b"d3:TOS3:abc13:received-froml3:IP43:bade14:address-family3:IPXe").unwrap();
         let f = Flags::parse(&v);
         assert_eq!(f.invalid, vec!["TOS", "received-from", "address-family"]);
+    }
+
+    #[test]
+    fn tos_out_of_range_is_taken_as_10_5_takes_it() {
+        let tos = |b: &[u8]| Flags::parse(&decode(b).unwrap()).tos;
+        assert_eq!(tos(b"d3:TOSi184ee"), Some(Some(184)));
+        assert_eq!(tos(b"d3:TOSi-1ee"), None, "negative: unchanged");
+        assert_eq!(tos(b"d3:TOSi300ee"), Some(None), "above 255: the default");
+        assert_eq!(tos(b"d5:flagsl7:TOS=300ee"), Some(None));
     }
 }
