@@ -55,7 +55,7 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
     let mut rtp = Totals::default();
     let mut rtcp = Totals::default();
     let mut tags = Owned::dict();
-    for (_, mono) in call.live() {
+    for (index, mono) in call.live() {
         let mut medias = Vec::new();
         for media in &mono.medias {
             let mut streams = Vec::new();
@@ -119,7 +119,12 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
             tag.insert("subscribers", sub());
         }
         tag.insert("medias", medias);
-        tags.insert(&mono.tag, tag);
+        // 10.5 keys a party without a tag by its monologue number.
+        if mono.tag.is_empty() {
+            tags.insert(&format!("<untagged {index}>"), tag);
+        } else {
+            tags.insert(&mono.tag, tag);
+        }
     }
     Owned::dict()
         .with("created", call.created.as_secs())

@@ -739,3 +739,17 @@ fn ice_credentials_reach_the_streams_we_do_ice_with() {
         .iter()
         .all(|c| c.ice.is_none()));
 }
+
+#[test]
+fn query_names_a_party_without_a_tag_as_10_5_does() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    let q = super::query::query_call(r.calls.get("c").unwrap(), &now, &NoStats);
+    let tags = q.get("tags").unwrap();
+    assert!(tags.get("a").is_some(), "{q}");
+    // The party the offer goes to has no tag yet: monologue 1.
+    assert!(tags.get("<untagged 1>").is_some(), "{q}");
+    assert!(tags.get("").is_none(), "{q}");
+}
