@@ -318,12 +318,12 @@ impl Flags {
             "label" => self.label = Self::text(value),
             "flags" => {
                 for flag in value.as_text_list() {
-                    self.apply_flag(&flag);
+                    self.apply_flag(&hyphenate(&flag));
                 }
             }
             "replace" => {
                 for item in value.as_text_list() {
-                    self.apply_replace(&item);
+                    self.apply_replace(&hyphenate(&item));
                 }
             }
             "direction" => {
@@ -624,6 +624,16 @@ impl Flags {
     }
 }
 
+/// 10.5 reads a space in a flag (or `replace` item) as a dash: `trust
+/// address` is `trust-address` (its `str_hyphenate`). A `key=value` flag keeps
+/// its value as written.
+fn hyphenate(item: &str) -> String {
+    match item.split_once('=') {
+        Some((key, value)) => format!("{}={value}", key.replace(' ', "-")),
+        None => item.replace(' ', "-"),
+    }
+}
+
 /// rtpengine 10.5's reading of a `TOS` number: negative leaves it unchanged,
 /// above 255 reverts to the default, else sets it.
 fn tos_request(n: i64) -> Option<Option<u8>> {
@@ -756,6 +766,18 @@ mod tests {
         let v = decode(b"d3:TOS3:abc13:received-froml3:IP43:bade14:address-family3:IPXe").unwrap();
         let f = Flags::parse(&v);
         assert_eq!(f.invalid, vec!["TOS", "received-from", "address-family"]);
+    }
+
+    #[test]
+    fn flags_spelt_with_spaces_are_the_dashed_ones() {
+        let f = Flags::parse(
+            &decode(
+                b"d5:flagsl13:trust address17:no rtcp attributee7:replacel18:session connectionee",
+            )
+            .unwrap(),
+        );
+        assert!(f.trust_address && f.no_rtcp_attribute && f.replace_session_connection);
+        assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
     }
 
     #[test]
