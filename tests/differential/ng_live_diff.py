@@ -40,6 +40,16 @@ REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 INTERFACES = ["127.0.0.1", "::1", "internal/127.0.0.2", "external/127.0.0.3"]
 REF = {"name": "10.5", "ng": 22490, "ports": (45000, 45999)}
 OURS = {"name": "ours", "ng": 22491, "ports": (46000, 46999)}
+
+
+def use_slot(slot):
+    """Moves both daemons' ng and media ports out of the way of another run."""
+    for spec in (REF, OURS):
+        spec["ng"] += 10 * slot
+        lo, hi = spec["ports"]
+        spec["ports"] = (lo - 2000 * slot, hi - 2000 * slot)
+
+
 # What both daemons share beyond the recording options: no delayed deletion, so
 # that `list` shows only the call of the case and ports never run out; quiet logs.
 COMMON = ["--table=-1", "--delete-delay=0", "--log-level=1", "--foreground", "--log-stderr"] + [
@@ -239,6 +249,9 @@ def main():
     ap.add_argument("--no-triage", action="store_true")
     ap.add_argument("--keep-logs", action="store_true", help="keep the daemons' logs (printed path)")
     ap.add_argument("--triage-md", metavar="FILE", help="write the class table as markdown")
+    ap.add_argument("--slot", type=int, default=0, choices=range(5),
+                    help="port slot, so that several runs can share a machine: ng ports 22490+10*SLOT "
+                         "and +1, media ports shifted down by 2000*SLOT")
     args = ap.parse_args()
 
     cases = []
@@ -251,6 +264,7 @@ def main():
     if args.only:
         cases = [c for c in cases if re.search(args.only, c[0])]
 
+    use_slot(args.slot)
     logdir = tempfile.mkdtemp(prefix="ng-live-diff-")
     ref = Daemon(REF, args.reference, [], logdir)
     ours = Daemon(OURS, args.rtpengined, ["--config-file=none"], logdir)
