@@ -266,7 +266,10 @@ def main():
 
     use_slot(args.slot)
     logdir = tempfile.mkdtemp(prefix="ng-live-diff-")
-    ref = Daemon(REF, args.reference, [], logdir)
+    # 10.5 also reads /etc/rtpengine/rtpengine.conf, whose CLI and HTTP ports
+    # would clash with another run's: give it ports of its slot.
+    ref = Daemon(REF, args.reference, ["--listen-cli=127.0.0.1:%d" % (REF["ng"] + 2),
+                                       "--listen-http=127.0.0.1:%d" % (REF["ng"] + 3)], logdir)
     ours = Daemon(OURS, args.rtpengined, ["--config-file=none"], logdir)
 
     def cleanup(*_):
