@@ -234,8 +234,10 @@ impl Handler {
                 Owned::dict()
             }
         };
+        // 10.5 logs what it does not know or ignores and answers without a
+        // warning; Kamailio reads none. So do we (the log names every key).
         if let Some(w) = f.warning() {
-            reply.insert("warning", w);
+            tracing::warn!(call_id = f.call_id.as_deref().unwrap_or(""), "{w}");
         }
         reply.insert("result", "ok");
         Ok(reply)
