@@ -5,6 +5,7 @@ pub mod dtls;
 pub mod effect;
 pub mod error;
 pub mod interface;
+pub mod media_status;
 pub mod model;
 pub mod persist;
 mod plan;
@@ -33,3 +34,5 @@ mod tests_ice;
 mod tests_ice_restart;
 #[cfg(test)]
 mod tests_passthru;
+#[cfg(test)]
+mod tests_query;

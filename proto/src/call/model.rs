@@ -97,6 +97,8 @@ pub struct Media {
     /// This side's ICE candidates (UDP), gathered from its SDPs: a re-offer
     /// adds new ones, an ICE restart (new ufrag) replaces them.
     pub remote_candidates: Vec<super::effect::RemoteCandidate>,
+    /// 10.5's media flags as query replies show them.
+    pub status: super::media_status::MediaStatus,
 }
 
 /// One extra ICE host candidate address: our port pair there.

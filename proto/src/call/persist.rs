@@ -242,6 +242,16 @@ fn media(m: &Media) -> Owned {
                     .map(|c| Owned::from(candidate(c))),
             ),
         )
+        .with(
+            "status",
+            Owned::dict()
+                .with("initialized", flag(m.status.initialized))
+                .with("send", flag(m.status.send))
+                .with("recv", flag(m.status.recv))
+                .with("ice", flag(m.status.ice))
+                .with("ports-decided", flag(m.status.ports_decided))
+                .with("single-port", flag(m.status.single_port)),
+        )
 }
 
 fn dtls(d: &MediaDtls) -> Owned {
@@ -588,6 +598,23 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
                 .collect::<Result<_, _>>()?,
             None => Vec::new(),
         },
+        // Absent in calls saved before the query flags were kept.
+        status: match d.0.get("status") {
+            Some(v) => decode_status(v)?,
+            None => Default::default(),
+        },
+    })
+}
+
+fn decode_status(v: &Value<'_>) -> Result<super::media_status::MediaStatus, String> {
+    let d = D(v);
+    Ok(super::media_status::MediaStatus {
+        initialized: d.flag("initialized")?,
+        send: d.flag("send")?,
+        recv: d.flag("recv")?,
+        ice: d.flag("ice")?,
+        ports_decided: d.flag("ports-decided")?,
+        single_port: d.flag("single-port")?,
     })
 }
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use rand_core::CryptoRng;
 
 use super::effect::StatsSource;
-use super::model::{Call, Now, PacketStream};
+use super::model::{Call, Media, Now, PacketStream};
 use super::ports::PortAllocator;
 use super::registry::Registry;
 use crate::ng::bencode::Owned;
@@ -63,7 +63,7 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
                 let mut entry = stream(
                     s,
                     mono.learning,
-                    media.rtcp_mux,
+                    media,
                     call.created.as_secs(),
                     now,
                     stats,
@@ -75,23 +75,7 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
                 }
                 streams.push(entry);
             }
-            let mut flags = vec![Owned::from("initialized")];
-            if media.rtcp_mux {
-                flags.push("rtcp-mux".into());
-            }
-            if mono.learning.asymmetric {
-                flags.push("asymmetric".into());
-            }
-            if media.ice {
-                flags.push("ICE".into());
-            }
-            use crate::sdp::Direction::*;
-            if matches!(media.direction, SendRecv | SendOnly) {
-                flags.push("send".into());
-            }
-            if matches!(media.direction, SendRecv | RecvOnly) {
-                flags.push("recv".into());
-            }
+            let flags = media_flags(media, mono.learning.asymmetric);
             medias.push(
                 Owned::dict()
                     .with("index", i64::from(media.index))
@@ -140,10 +124,35 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
         )
 }
 
+/// 10.5's media flags, in its order.
+fn media_flags(media: &Media, asymmetric: bool) -> Vec<Owned> {
+    let status = &media.status;
+    [
+        ("initialized", status.initialized),
+        ("asymmetric", asymmetric),
+        ("send", status.send),
+        ("recv", status.recv),
+        ("rtcp-mux", media.rtcp_mux),
+        ("DTLS-SRTP", media.dtls.enabled),
+        ("DTLS role active", media.dtls.active),
+        ("DTLS role passive", media.dtls.passive),
+        ("SDES", media.dtls.sdes),
+        ("passthrough", media.passthru),
+        ("ICE", status.ice),
+        ("trickle ICE", media.trickle_ice),
+        ("ICE controlling", media.ice_controlling),
+        ("ICE-lite peer", media.ice_lite_peer),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(name, _)| Owned::from(name))
+    .collect()
+}
+
 fn stream(
     s: &PacketStream,
     learning: super::effect::Learning,
-    muxed: bool,
+    media: &Media,
     created: u64,
     now: &Now,
     stats: &dyn StatsSource,
@@ -153,8 +162,15 @@ fn stream(
     totals.packets += st.packets;
     totals.bytes += st.bytes;
     totals.errors += st.errors;
+    // Where 10.5 would have opened one port only, its fallback RTCP stream
+    // shows port 0.
+    let port = if s.is_rtcp && media.status.single_port {
+        0
+    } else {
+        s.local.port()
+    };
     let mut d = Owned::dict()
-        .with("local port", s.local.port())
+        .with("local port", port)
         .with("local address", s.local.ip().to_string())
         .with("family", if s.local.is_ipv4() { "IPv4" } else { "IPv6" });
     let current = st.learned.or(s.endpoint);
@@ -169,7 +185,19 @@ fn stream(
         "last packet",
         st.last_packet.map_or(created, |t| now.unix_of(t)),
     );
-    let mut flags = vec![Owned::from(if s.is_rtcp { "RTCP" } else { "RTP" })];
+    // With rtcp-mux the RTP stream carries RTCP too and the RTCP stream is
+    // only the fallback, as 10.5 flags them.
+    let muxed = media.rtcp_mux;
+    let mut flags = Vec::new();
+    if !s.is_rtcp {
+        flags.push(Owned::from("RTP"));
+    }
+    if s.is_rtcp || muxed {
+        flags.push("RTCP".into());
+    }
+    if s.is_rtcp && muxed {
+        flags.push("fallback RTCP".into());
+    }
     if current.is_some() {
         flags.push("filled".into());
     }
@@ -185,8 +213,8 @@ fn stream(
     if learning.media_handover {
         flags.push("media handover".into());
     }
-    if s.is_rtcp && muxed {
-        flags.push("rtcp-mux".into());
+    if media.status.ice {
+        flags.push("ICE".into());
     }
     d.insert("flags", flags);
     d.insert(

@@ -237,11 +237,12 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             enter_passthrough(&mut call, a, b, f);
             let mut plan = self.offer_plan(&call, a, b, session, f);
             advertise_ice_lite(&call.monologues[b], &mut plan);
+            super::media_status::after_sdp(&mut call, a, b, session, f, true);
             let dtls = call.dtls.clone();
             offer_dtls(&mut call, a, b, session, &mut plan, f, &dtls);
             offer_sdes(&mut call, a, b, session, &mut plan, f, &mut self.rng);
             let sdp = sdp::rewrite(text, session, &plan)?;
-            start_ice_agents(&mut call.monologues[b], &plan, true);
+            start_ice_agents(&mut call.monologues[b], &plan);
             // What the answerer is offered, and the ptime memory of the call.
             for (i, mp) in plan.media.iter().enumerate() {
                 if let (Some(m), Some(s)) =
@@ -338,13 +339,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             super::plan::answer_wants_ice(ice_mode, m, answered.unwrap_or(false), flag)
         })?;
         enter_passthrough(call, b, a, f);
+        super::media_status::after_sdp(call, b, a, session, f, false);
         let mut plan = self.answer_plan(call, a, b, session, f);
         advertise_ice_lite(&call.monologues[a], &mut plan);
         let dtls = call.dtls.clone();
         answer_dtls(call, a, b, session, &mut plan, f, &dtls);
         answer_sdes(call, a, b, session, &mut plan, f, &mut self.rng);
         let sdp = sdp::rewrite(text, session, &plan)?;
-        start_ice_agents(&mut call.monologues[a], &plan, false);
+        start_ice_agents(&mut call.monologues[a], &plan);
         remember_ptimes(call, session);
         // Who muxes RTCP from now on: the offerer if we accepted its mux, the
         // answerer if it answered with mux.
@@ -850,6 +852,7 @@ fn new_media(
         ice_agent: false,
         passthru: false,
         ice_controlling: false,
+        status: Default::default(),
         ice_lite_self: false,
         ice_lite_peer: false,
         ice_remote_ufrag: None,
@@ -1092,24 +1095,17 @@ fn endpoint_known(media: &Media) -> bool {
 }
 
 /// The sections of `plan` (sent to `side`) that carry our ICE credentials start
-/// that media's ICE agent, which then stays (10.5 keeps a started agent); its
-/// role is fixed then: controlling towards the side we sent the offer.
-fn start_ice_agents(side: &mut Monologue, plan: &sdp::RewritePlan, offer: bool) {
+/// that media's ICE agent, which then stays (10.5 keeps a started agent). Its
+/// role was decided with the media's status (`media_status`), as 10.5 does.
+fn start_ice_agents(side: &mut Monologue, plan: &sdp::RewritePlan) {
     for (m, mp) in side.medias.iter_mut().zip(&plan.media) {
         if m.passthru {
             // 10.5 shuts a running agent down in passthrough.
             m.ice_agent = false;
             continue;
         }
-        if mp.ice.is_some() && !m.ice_agent {
+        if mp.ice.is_some() {
             m.ice_agent = true;
-            // An ICE-lite agent is always controlled (RFC 8445 section 6.1.1).
-            m.ice_controlling = offer && !m.ice_lite_self;
-        }
-        // Facing a lite peer, a full agent must control (10.5 sets it on
-        // every offer and answer).
-        if m.ice_lite_peer && !m.ice_lite_self {
-            m.ice_controlling = true;
         }
     }
 }

@@ -1,0 +1,125 @@
+//! Query replies' media and stream flags, as rtpengine 10.5 reports them
+//! (each case measured against 10.5 with tests/differential/ng_live_diff.py).
+
+use super::effect::NoStats;
+use super::tests::{clock, flags, reg};
+use crate::ng::bencode::Owned;
+use crate::ng::flags::RtcpMuxFlags;
+
+fn sdp(port: u16, extra: &str) -> String {
+    format!("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\n{extra}")
+}
+
+fn names(list: Option<&Owned>) -> Vec<String> {
+    match list {
+        Some(Owned::List(items)) => items
+            .iter()
+            .map(|i| match i {
+                Owned::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+                other => panic!("not a string: {other}"),
+            })
+            .collect(),
+        other => panic!("not a list: {other:?}"),
+    }
+}
+
+fn media<'a>(q: &'a Owned, tag: &str) -> &'a Owned {
+    match q
+        .get("tags")
+        .and_then(|t| t.get(tag))
+        .and_then(|t| t.get("medias"))
+    {
+        Some(Owned::List(m)) => &m[0],
+        other => panic!("no media for {tag}: {other:?} in {q}"),
+    }
+}
+
+fn stream(m: &Owned, i: usize) -> &Owned {
+    match m.get("streams") {
+        Some(Owned::List(s)) => &s[i],
+        other => panic!("no streams: {other:?}"),
+    }
+}
+
+fn query(r: &super::tests::TestRegistry) -> Owned {
+    super::query::query_call(r.calls.get("c").unwrap(), &clock(), &NoStats)
+}
+
+#[test]
+fn the_side_offered_to_is_ice_controlling_even_without_ice() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    // Before the answer the callee has spoken no SDP: not initialized.
+    let q = query(&r);
+    assert_eq!(
+        names(media(&q, "a").get("flags")),
+        ["initialized", "send", "recv"]
+    );
+    assert_eq!(
+        names(media(&q, "<untagged 1>").get("flags")),
+        ["send", "recv", "ICE controlling"]
+    );
+    r.answer(&flags("c", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let q = query(&r);
+    assert_eq!(
+        names(media(&q, "b").get("flags")),
+        ["initialized", "send", "recv", "ICE controlling"]
+    );
+    assert_eq!(
+        names(media(&q, "a").get("flags")),
+        ["initialized", "send", "recv"]
+    );
+}
+
+#[test]
+fn send_and_recv_are_from_our_point_of_view() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(6000, "a=sendonly\r\n")), &now)
+        .unwrap();
+    r.answer(
+        &flags("c", "a", Some("b"), sdp(7000, "a=recvonly\r\n")),
+        &now,
+    )
+    .unwrap();
+    let q = query(&r);
+    // The caller only sends: we receive from it and send to the callee.
+    assert_eq!(names(media(&q, "a").get("flags")), ["initialized", "recv"]);
+    assert_eq!(
+        names(media(&q, "b").get("flags")),
+        ["initialized", "send", "ICE controlling"]
+    );
+}
+
+#[test]
+fn a_muxing_side_has_rtcp_on_its_rtp_stream_and_a_fallback_without_port() {
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, sdp(6000, "a=rtcp-mux\r\n"));
+    offer.rtcp_mux = RtcpMuxFlags {
+        demux: true,
+        ..Default::default()
+    };
+    r.offer(&offer, &now).unwrap();
+    r.answer(&flags("c", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let q = query(&r);
+    let a = media(&q, "a");
+    assert_eq!(
+        names(a.get("flags")),
+        ["initialized", "send", "recv", "rtcp-mux"]
+    );
+    assert_eq!(names(stream(a, 0).get("flags")), ["RTP", "RTCP", "filled"]);
+    assert_eq!(
+        names(stream(a, 1).get("flags")),
+        ["RTCP", "fallback RTCP", "filled"]
+    );
+    // 10.5 took one port for the caller: it knew of the mux at the offer.
+    assert_eq!(stream(a, 1).get("local port"), Some(&Owned::from(0u16)));
+    let b = media(&q, "b");
+    assert_eq!(names(stream(b, 1).get("flags")), ["RTCP", "filled"]);
+    assert_ne!(stream(b, 1).get("local port"), Some(&Owned::from(0u16)));
+}
