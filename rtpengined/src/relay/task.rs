@@ -307,14 +307,15 @@ impl CallTask {
         }
     }
 
-    /// Sends a datagram the engine made (a DTLS record).
+    /// Sends a datagram the engine made (a DTLS record, an ICE check). A
+    /// failure is not a stream error: 10.5 counts only media it relays, and a
+    /// check towards an unreachable candidate fails by design.
     fn send(&mut self, d: &Datagram) {
         let Some(via) = self.sockets.iter().find(|s| s.id == d.via) else {
             return;
         };
         if let Err(err) = via.fd.get_ref().send_to(&d.data, d.to) {
             debug!(%err, to = %d.to, "send failed");
-            self.engine.send_failed(d.via);
         }
     }
 
