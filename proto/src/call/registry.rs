@@ -472,11 +472,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             media.mux_offered = section.rtcp_mux;
             if let (Some(rtp), Some(rtcp)) = (media.rtp.as_mut(), media.rtcp.as_mut()) {
                 rtp.endpoint = endpoint_ip.map(|ip| SocketAddr::new(ip, section.port));
+                // An a=rtcp address of 0.0.0.0 (browsers write one) means
+                // the media's own address, as 10.5 reads it.
                 let rtcp_ip = section
                     .rtcp
                     .as_ref()
                     .and_then(|r| r.address.as_ref())
                     .and_then(|(_, a)| parse_ip(a))
+                    .filter(|ip| !ip.is_unspecified())
                     .or(endpoint_ip);
                 let rtcp_port = section
                     .rtcp
@@ -489,10 +492,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     }
 
     /// Where the sender of `session` receives media, per the trust rules.
+    /// (`media-address` is what we write into the SDP we send, not where
+    /// the sender is: 10.5 uses it for c= and candidates only.)
     fn endpoint_ip(&self, session: &Session, i: usize, f: &Flags) -> Option<IpAddr> {
-        if let Some(ip) = f.media_address {
-            return Some(ip);
-        }
         let use_sip_source = (self.settings.sip_source || f.sip_source_address) && !f.trust_address;
         if use_sip_source {
             if let Some(ip) = f.received_from {

@@ -123,3 +123,42 @@ fn a_muxing_side_has_rtcp_on_its_rtp_stream_and_a_fallback_without_port() {
     assert_eq!(names(stream(b, 1).get("flags")), ["RTCP", "filled"]);
     assert_ne!(stream(b, 1).get("local port"), Some(&Owned::from(0u16)));
 }
+
+fn address(s: &Owned, key: &str) -> String {
+    match s.get(key).and_then(|e| e.get("address")) {
+        Some(Owned::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+        other => panic!("no {key}: {other:?}"),
+    }
+}
+
+#[test]
+fn media_address_is_what_we_write_not_where_the_party_is() {
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, sdp(6000, ""));
+    offer.media_address = Some("198.51.100.7".parse().unwrap());
+    let out = r.offer(&offer, &now).unwrap();
+    assert!(out.sdp.unwrap().contains("c=IN IP4 198.51.100.7"));
+    let q = query(&r);
+    let a = media(&q, "a");
+    assert_eq!(address(stream(a, 0), "endpoint"), "192.0.2.1");
+    assert_eq!(address(stream(a, 1), "advertised endpoint"), "192.0.2.1");
+}
+
+#[test]
+fn an_unspecified_rtcp_address_means_the_media_address() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(
+        &flags("c", "a", None, sdp(6000, "a=rtcp:9 IN IP4 0.0.0.0\r\n")),
+        &now,
+    )
+    .unwrap();
+    let q = query(&r);
+    let rtcp = stream(media(&q, "a"), 1);
+    assert_eq!(address(rtcp, "endpoint"), "192.0.2.1");
+    assert_eq!(
+        rtcp.get("endpoint").and_then(|e| e.get("port")),
+        Some(&Owned::from(9u16))
+    );
+}
