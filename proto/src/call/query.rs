@@ -69,9 +69,14 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
                     stats,
                     if s.is_rtcp { &mut rtcp } else { &mut rtp },
                 );
-                // As 10.5: the SDES suite this side's stream uses.
+                // As 10.5: the SDES suite this side's stream uses, or
+                // until one is agreed the first we offered it.
                 if let Some(keys) = &media.sdes.keys {
                     entry.insert("crypto suite", keys.suite.name);
+                } else if let Some(first) = media.sdes.sent.first() {
+                    if let Some(suite) = crate::srtp::suite::Suite::by_name(&first.suite) {
+                        entry.insert("crypto suite", suite.name);
+                    }
                 }
                 streams.push(entry);
             }
