@@ -229,10 +229,15 @@ proptest! {
         }
     }
 
-    /// What the writer writes reads back the same, and verifies.
+    /// What the writer writes reads back the same, and verifies. (The random
+    /// attributes are never MESSAGE-INTEGRITY or its SHA-256 form: a receiver
+    /// checks the first one, which would then be the random one.)
     #[test]
     fn written_attributes_read_back(
-        values in proptest::collection::vec((1u16..0x7fff, proptest::collection::vec(any::<u8>(), 0..40)), 0..8),
+        values in proptest::collection::vec((
+            (1u16..0x7fff).prop_filter("not an integrity attribute", |k| *k != 0x0008 && *k != 0x001c),
+            proptest::collection::vec(any::<u8>(), 0..40),
+        ), 0..8),
         key in proptest::collection::vec(any::<u8>(), 0..30),
     ) {
         let mut buf = [0u8; 1024];
