@@ -91,22 +91,40 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
             );
         }
         let mut tag = Owned::dict().with("tag", mono.tag.as_str());
+        if let Some(b) = &mono.via_branch {
+            tag.insert("via-branch", b.as_str());
+        }
         if let Some(l) = &mono.label {
             tag.insert("label", l.as_str());
         }
         tag.insert("created", mono.created.as_secs());
-        if let Some(p) = mono.peer {
-            // 10.5.3.5 lists offer/answer peers as subscriptions/subscribers
-            // (no "in dialogue with", which older README versions name).
-            let peer = call.monologues[p].tag.as_str();
-            let sub = || {
-                Owned::List(vec![Owned::dict()
-                    .with("tag", peer)
-                    .with("type", "offer/answer")])
-            };
-            tag.insert("subscriptions", sub());
-            tag.insert("subscribers", sub());
-        }
+        // 10.5.3.5 lists offer/answer peers as subscriptions/subscribers (no
+        // "in dialogue with", which older README versions name). A party's
+        // media goes to its peer (its subscriber); it receives from every
+        // party whose peer it is: the one in dialogue first, then the other
+        // branches of a forked offer.
+        let entry = |m: &super::model::Monologue| {
+            Owned::dict()
+                .with("tag", m.tag.as_str())
+                .with("type", "offer/answer")
+        };
+        let peer = mono.peer.filter(|&p| !call.monologues[p].deleted);
+        let subscribers: Vec<Owned> = peer
+            .map(|p| entry(&call.monologues[p]))
+            .into_iter()
+            .collect();
+        let mut senders: Vec<usize> = call
+            .live()
+            .filter(|(i, m)| *i != index && m.peer == Some(index))
+            .map(|(i, _)| i)
+            .collect();
+        senders.sort_by_key(|&i| Some(i) != peer);
+        let subscriptions: Vec<Owned> = senders
+            .iter()
+            .map(|&i| entry(&call.monologues[i]))
+            .collect();
+        tag.insert("subscriptions", subscriptions);
+        tag.insert("subscribers", subscribers);
         tag.insert("medias", medias);
         // 10.5 keys a party without a tag by its monologue number.
         if mono.tag.is_empty() {
@@ -178,13 +196,16 @@ fn stream(
         .with("local port", port)
         .with("local address", s.local.ip().to_string())
         .with("family", if s.local.is_ipv4() { "IPv4" } else { "IPv6" });
+    // 10.5 always has both keys, empty while the address is unknown.
     let current = st.learned.or(s.endpoint);
-    if let Some(ep) = current {
-        d.insert("endpoint", endpoint(&ep));
-    }
-    if let Some(ep) = s.endpoint {
-        d.insert("advertised endpoint", endpoint(&ep));
-    }
+    d.insert(
+        "endpoint",
+        current.as_ref().map_or_else(Owned::dict, endpoint),
+    );
+    d.insert(
+        "advertised endpoint",
+        s.endpoint.as_ref().map_or_else(Owned::dict, endpoint),
+    );
     // Like rtpengine, a stream without packets reports the call's creation time.
     d.insert(
         "last packet",

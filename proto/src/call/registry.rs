@@ -202,17 +202,17 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     _ => push_monologue(&mut call, t, now),
                 },
             },
-            None => match call.monologues[a].peer {
-                Some(p) if !call.monologues[p].deleted => p,
-                _ => push_monologue(&mut call, "", now),
+            None => match f.via_branch.as_deref() {
+                Some(branch) => branch_of(&mut call, a, branch, now),
+                None => match call.monologues[a].peer {
+                    Some(p) if !call.monologues[p].deleted => p,
+                    _ => push_monologue(&mut call, "", now),
+                },
             },
         };
         call.monologues[a].peer = Some(b);
         call.monologues[b].peer = Some(a);
         apply_side_flags(&mut call.monologues[a], f, self.settings.endpoint_learning);
-        if f.via_branch.is_some() {
-            call.monologues[a].via_branch = f.via_branch.clone();
-        }
 
         call.monologues[a].mux_flags = f.rtcp_mux;
         let ice_before = remote_ice(&call.monologues[a]);
@@ -286,7 +286,16 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         now: &Now,
     ) -> Result<Outcome, CallError> {
         let a = call.find_tag(from_tag).ok_or(CallError::UnknownCall)?;
-        let b = match call.find_tag(to_tag) {
+        let branch = f.via_branch.as_deref().and_then(|v| {
+            call.live()
+                .find(|(i, m)| *i != a && m.tag.is_empty() && m.via_branch.as_deref() == Some(v))
+                .map(|(i, _)| i)
+        });
+        let b = match call.find_tag(to_tag).or(branch) {
+            Some(i) if call.monologues[i].tag.is_empty() => {
+                call.monologues[i].tag = to_tag.to_owned();
+                i
+            }
             Some(i) => i,
             None => match call.monologues[a].peer {
                 // First answer names the so far untagged callee; a later answer with
@@ -306,9 +315,6 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         call.monologues[a].answered = true;
         call.monologues[b].answered = true;
         apply_side_flags(&mut call.monologues[b], f, self.settings.endpoint_learning);
-        if f.via_branch.is_some() {
-            call.monologues[b].via_branch = f.via_branch.clone();
-        }
         // Interfaces were chosen at offer time; new media sections get the
         // interfaces of the first existing one, or a fresh choice.
         let mut b_ifs = Vec::with_capacity(session.media.len());
@@ -757,6 +763,35 @@ fn round_robin_member<'a>(
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
     Some(members[(hash % members.len() as u64) as usize])
+}
+
+/// The party an initial offer from `a` with Via branch `branch` goes to, as
+/// 10.5 picks it: the party it went to before if that one has no branch yet
+/// (it is tagged with this one) or has this branch, a party seen with this
+/// branch before, or a new party for a new branch (a forked offer).
+fn branch_of(call: &mut Call, a: usize, branch: &str, now: &Now) -> usize {
+    if let Some(p) = call.monologues[a]
+        .peer
+        .filter(|&p| !call.monologues[p].deleted)
+    {
+        match call.monologues[p].via_branch.as_deref() {
+            None => {
+                call.monologues[p].via_branch = Some(branch.to_owned());
+                return p;
+            }
+            Some(b) if b == branch => return p,
+            Some(_) => {}
+        }
+    }
+    if let Some((i, _)) = call
+        .live()
+        .find(|(i, m)| *i != a && m.via_branch.as_deref() == Some(branch))
+    {
+        return i;
+    }
+    let i = push_monologue(call, "", now);
+    call.monologues[i].via_branch = Some(branch.to_owned());
+    i
 }
 
 fn push_monologue(call: &mut Call, tag: &str, now: &Now) -> usize {

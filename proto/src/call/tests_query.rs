@@ -162,3 +162,50 @@ fn an_unspecified_rtcp_address_means_the_media_address() {
         Some(&Owned::from(9u16))
     );
 }
+
+fn tags_of(q: &Owned, tag: &str, key: &str) -> Vec<String> {
+    match q
+        .get("tags")
+        .and_then(|t| t.get(tag))
+        .and_then(|t| t.get(key))
+    {
+        Some(Owned::List(items)) => items
+            .iter()
+            .map(|i| match i.get("tag") {
+                Some(Owned::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+                other => panic!("no tag: {other:?}"),
+            })
+            .collect(),
+        other => panic!("no {key} for {tag}: {other:?}"),
+    }
+}
+
+#[test]
+fn a_forked_offer_makes_one_party_per_via_branch() {
+    let mut r = reg();
+    let now = clock();
+    let mut first = flags("c", "a", None, sdp(6000, ""));
+    first.via_branch = Some("b1".into());
+    r.offer(&first, &now).unwrap();
+    let mut second = first.clone();
+    second.via_branch = Some("b2".into());
+    r.offer(&second, &now).unwrap();
+    let mut answer = flags("c", "a", Some("callee-2"), sdp(7000, ""));
+    answer.via_branch = Some("b2".into());
+    r.answer(&answer, &now).unwrap();
+    let q = query(&r);
+    // The branch belongs to the party the offer went to, as in 10.5.
+    let branch = |tag: &str| {
+        q.get("tags")
+            .and_then(|t| t.get(tag))
+            .and_then(|t| t.get("via-branch"))
+            .cloned()
+    };
+    assert_eq!(branch("callee-2"), Some(Owned::from("b2")));
+    assert_eq!(branch("<untagged 1>"), Some(Owned::from("b1")));
+    assert_eq!(branch("a"), None);
+    // The caller's media goes to the branch that answered; it still hears both.
+    assert_eq!(tags_of(&q, "a", "subscribers"), ["callee-2"]);
+    assert_eq!(tags_of(&q, "a", "subscriptions"), ["callee-2", ""]);
+    assert!(tags_of(&q, "<untagged 1>", "subscriptions").is_empty());
+}
