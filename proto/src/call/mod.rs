@@ -1,5 +1,6 @@
 //! The sans-IO call model: signalling in, reply fields and effects out.
 
+pub mod control;
 pub mod delete;
 pub mod dtls;
 pub mod effect;
@@ -13,6 +14,7 @@ pub mod query;
 pub mod registry;
 mod token;
 
+pub use control::{Party, Switch};
 pub use delete::{Deleted, Expiry};
 pub use dtls::DtlsSettings;
 pub use effect::{

@@ -83,6 +83,8 @@ pub fn decode_call(bytes: &[u8], now: &Now) -> Result<Call, String> {
             .iter()
             .map(|p| opt_from(p).map(|o| o.and_then(|n| u32::try_from(n).ok())))
             .collect::<Result<_, _>>()?,
+        // Media controls are not saved: a restarted call forwards everything.
+        controls: Default::default(),
     })
 }
 
@@ -470,6 +472,7 @@ fn decode_monologue(v: &Value<'_>) -> Result<Monologue, String> {
         tos: d.opt_int("tos")?.and_then(|t| u8::try_from(t).ok()),
         answered: d.flag("answered")?,
         deleted: d.flag("deleted")?,
+        controls: Default::default(),
     })
 }
 

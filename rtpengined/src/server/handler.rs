@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use tracing::{info, info_span, warn};
 
-use crate::call::{CallError, Deleted, DtlsSettings, Now, Registry, StatsSource};
+use crate::call::{CallError, Deleted, DtlsSettings, Now, Registry, StatsSource, Switch};
 use crate::ng::bencode::Owned;
 use crate::ng::cache::ReplyCache;
 use crate::ng::command::{CommandError, CommandKind, Request};
@@ -25,6 +25,8 @@ enum HandleError {
     Call(#[from] CallError),
     #[error("Invalid value for {0}")]
     Invalid(String),
+    #[error("invalid limit, must be >= 0")]
+    NegativeLimit,
 }
 
 pub struct Handler {
@@ -144,8 +146,11 @@ impl Handler {
             from_tag = f.from_tag.as_deref().unwrap_or("")
         );
         let _enter = span.enter();
+        // The media control commands read only their own keys (no
+        // warning, no complaint about keys of offer/answer), as 10.5 does.
+        let controls = is_media_control(req.kind);
         if let Some(bad) = f.invalid.first() {
-            if req.kind != CommandKind::Ping {
+            if req.kind != CommandKind::Ping && !controls {
                 return Err(HandleError::Invalid(format!("'{bad}'")));
             }
         }
@@ -193,11 +198,17 @@ impl Handler {
                 let mut reg = self.registry();
                 let (deleted, effects) = reg.delete(f, &now)?;
                 let found = !matches!(deleted, Deleted::NotFound);
-                // Final statistics before the streams go away.
+                // Final statistics before the streams go away; 10.5 gives
+                // none when the whole call goes for want of a from-tag.
+                let whole = f.from_tag.as_deref().is_none_or(str::is_empty);
                 let body = match &deleted {
                     Deleted::Call(c) | Deleted::Branch(c) => {
                         log_final_stats(c, self.relay.as_ref());
-                        crate::call::query::query_call(c, &now, self.relay.as_ref())
+                        if whole {
+                            Owned::dict()
+                        } else {
+                            crate::call::query::query_call(c, &now, self.relay.as_ref())
+                        }
                     }
                     Deleted::NotFound => {
                         Owned::dict().with("warning", CallError::NotFound.to_string())
@@ -222,7 +233,51 @@ impl Handler {
                 let call = reg.calls.get(call_id).ok_or(CallError::UnknownCall)?;
                 crate::call::query::query_call(call, &now, self.relay.as_ref())
             }
-            CommandKind::List => self.registry().list(f.limit),
+            CommandKind::List => {
+                if f.limit_raw.is_some_and(|l| l < 0) {
+                    return Err(HandleError::NegativeLimit);
+                }
+                self.registry().list(f.limit)
+            }
+            CommandKind::Statistics => {
+                return Err(CallError::Refused("Unsupported command 'statistics'").into());
+            }
+            CommandKind::BlockMedia => self.switch(Switch::BlockMedia, true, f)?,
+            CommandKind::UnblockMedia => self.switch(Switch::BlockMedia, false, f)?,
+            CommandKind::SilenceMedia => self.switch(Switch::SilenceMedia, true, f)?,
+            CommandKind::UnsilenceMedia => self.switch(Switch::SilenceMedia, false, f)?,
+            CommandKind::BlockDtmf => self.switch(Switch::BlockDtmf, true, f)?,
+            CommandKind::UnblockDtmf => self.switch(Switch::BlockDtmf, false, f)?,
+            CommandKind::StartForwarding => self.switch(Switch::Forwarding, true, f)?,
+            CommandKind::StopForwarding => self.switch(Switch::Forwarding, false, f)?,
+            CommandKind::PlayMedia => {
+                self.registry().play_media(f)?;
+                Owned::dict()
+            }
+            CommandKind::StopMedia => {
+                self.registry().stop_media(f)?;
+                Owned::dict()
+            }
+            CommandKind::PlayDtmf => {
+                self.registry().play_dtmf(f, self.relay.as_ref())?;
+                Owned::dict()
+            }
+            CommandKind::Publish => {
+                self.registry().publish(f)?;
+                Owned::dict()
+            }
+            CommandKind::SubscribeRequest => {
+                self.registry().subscribe_request(f)?;
+                Owned::dict()
+            }
+            CommandKind::SubscribeAnswer => {
+                self.registry().subscribe_answer(f)?;
+                Owned::dict()
+            }
+            CommandKind::Unsubscribe => {
+                self.registry().unsubscribe(f)?;
+                Owned::dict()
+            }
             CommandKind::StartRecording | CommandKind::StopRecording => {
                 let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
                 if !self.registry().calls.contains_key(call_id) {
@@ -234,12 +289,40 @@ impl Handler {
                 Owned::dict()
             }
         };
-        if let Some(w) = f.warning() {
+        if let Some(w) = f.warning().filter(|_| !controls) {
             reply.insert("warning", w);
         }
         reply.insert("result", "ok");
         Ok(reply)
     }
+
+    /// block/unblock media and DTMF, silence/unsilence, forwarding.
+    fn switch(
+        &self,
+        what: Switch,
+        on: bool,
+        f: &crate::ng::flags::Flags,
+    ) -> Result<Owned, HandleError> {
+        let party = self.registry().switch(what, on, f)?;
+        info!(?what, on, ?party, "media control");
+        Ok(Owned::dict())
+    }
+}
+
+/// Commands that act on a running call's media or on subscriptions.
+fn is_media_control(kind: CommandKind) -> bool {
+    !matches!(
+        kind,
+        CommandKind::Ping
+            | CommandKind::Offer
+            | CommandKind::Answer
+            | CommandKind::Delete
+            | CommandKind::Query
+            | CommandKind::List
+            | CommandKind::StartRecording
+            | CommandKind::StopRecording
+            | CommandKind::Statistics
+    )
 }
 
 /// One line per party with what it sent, as rtpengine logs final call stats
