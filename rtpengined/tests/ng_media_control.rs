@@ -1,5 +1,5 @@
 //! ng over UDP: the media control commands (block/silence media, block DTMF,
-//! forwarding, play media/DTMF, subscriptions) and request
+//! forwarding, play media/DTMF, subscriptions), `statistics`, and request
 //! details, each answered as rtpengine 10.5 answers them.
 
 mod common;
@@ -24,6 +24,20 @@ fn refused(d: &Daemon, msg: &Owned) -> String {
     let r = d.request(msg);
     assert_eq!(text(r.get("result")), "error", "{msg}: {r}");
     text(r.get("error-reason"))
+}
+
+fn field<'a>(o: &'a Owned, path: &[&str]) -> &'a Owned {
+    path.iter().fold(o, |o, k| {
+        o.get(k)
+            .unwrap_or_else(|| panic!("no {k} in {o} (path {path:?})"))
+    })
+}
+
+fn first(o: &Owned) -> &Owned {
+    match o {
+        Owned::List(items) => items.first().expect("a non-empty list"),
+        other => panic!("expected a list, got {other}"),
+    }
 }
 
 #[test]
@@ -168,6 +182,57 @@ fn subscription_commands_check_requests_as_10_5() {
         assert_eq!(refused(&d, &msg), reason, "{msg}");
     }
     d.ok(&command("unsubscribe", "sub").with("to-tag", "nobody"));
+}
+
+#[test]
+fn statistics_count_requests_calls_and_ports() {
+    let d = Daemon::start(44500, 44599, &["--interface=127.0.0.1"]);
+    let stats = |d: &Daemon| {
+        let r = d.ok(&Owned::dict().with("command", "statistics"));
+        r.get("statistics").expect("statistics").clone()
+    };
+    let st = stats(&d);
+    assert_eq!(
+        int(Some(field(&st, &["currentstatistics", "sessionstotal"]))),
+        0
+    );
+    establish(&d, "st");
+    // An error counts too.
+    refused(&d, &query("no-such-call"));
+    let st = stats(&d);
+    assert_eq!(
+        int(Some(field(&st, &["currentstatistics", "sessionstotal"]))),
+        1
+    );
+    let proxy = first(field(&st, &["controlstatistics", "proxies"]));
+    assert_eq!(text(proxy.get("proxy")), "127.0.0.1");
+    assert_eq!(int(proxy.get("offercount")), 1);
+    assert_eq!(int(proxy.get("answercount")), 1);
+    assert_eq!(int(proxy.get("querycount")), 1);
+    assert_eq!(int(proxy.get("errorcount")), 1);
+    // This request is counted once answered, as 10.5 does.
+    assert_eq!(int(proxy.get("statscount")), 1);
+    let ports = field(first(field(&st, &["interfaces"])), &["ports"]);
+    assert_eq!(int(ports.get("used")), 4, "two port pairs: {ports}");
+    assert_eq!(int(ports.get("totals")), 100);
+    assert_eq!(text(ports.get("used_pct")), "4.00");
+
+    d.ok(&delete("st", "caller-tag"));
+    let st = stats(&d);
+    let total = field(&st, &["totalstatistics"]);
+    assert_eq!(int(total.get("managedsessions")), 1, "{total}");
+    assert_eq!(int(total.get("regularterminatedsessions")), 1);
+    assert_eq!(int(total.get("zerowaystreams")), 1, "no packets either way");
+    let ports = field(first(field(&st, &["interfaces"])), &["ports"]);
+    assert_eq!(int(ports.get("used")), 0);
+    for key in [
+        "intervalstatistics",
+        "mos",
+        "transcoders",
+        "currentstatistics",
+    ] {
+        assert!(st.get(key).is_some(), "no {key} in {st}");
+    }
 }
 
 #[test]

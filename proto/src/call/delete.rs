@@ -125,6 +125,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .into_iter()
             .map(|(id, why)| {
                 let call = self.calls.remove(&id).expect("listed above");
+                self.totals.ended(&call, why, now.mono, stats);
                 let effects = self.release_call(&call);
                 self.remember_deleted(&id, now.mono);
                 (id, why, effects)

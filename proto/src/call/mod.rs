@@ -13,6 +13,7 @@ pub mod ports;
 pub mod query;
 pub mod registry;
 mod token;
+pub mod totals;
 
 pub use control::{Party, Switch};
 pub use delete::{Deleted, Expiry};

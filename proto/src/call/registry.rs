@@ -65,6 +65,8 @@ pub struct Registry<P: PortAllocator, R: CryptoRng> {
     /// Our DTLS certificate's fingerprints and `--dtls-passive` (none by
     /// default): what calls that begin now advertise.
     pub dtls: std::sync::Arc<DtlsSettings>,
+    /// What the calls that ended so far leave for the statistics.
+    pub totals: super::totals::SessionTotals,
     pub(super) rng: R,
 }
 
@@ -94,6 +96,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             instance_token,
             ice_foundations,
             dtls: Default::default(),
+            totals: Default::default(),
             rng,
         }
     }

@@ -1,12 +1,13 @@
 //! The command handler: datagram in, reply datagram out. All errors of the lower
 //! layers become `result: error` + `error-reason` here, once.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tracing::{info, info_span, warn};
 
-use crate::call::{CallError, Deleted, DtlsSettings, Now, Registry, StatsSource, Switch};
+use crate::call::{CallError, Deleted, DtlsSettings, Expiry, Now, Registry, StatsSource, Switch};
 use crate::ng::bencode::Owned;
 use crate::ng::cache::ReplyCache;
 use crate::ng::command::{CommandError, CommandKind, Request};
@@ -14,6 +15,7 @@ use crate::ng::message::{self, FrameError};
 use crate::relay::pool::SharedPool;
 use crate::relay::Relay;
 use crate::server::call_store::CallStore;
+use crate::server::stats::Statistics;
 
 #[derive(Debug, thiserror::Error)]
 enum HandleError {
@@ -35,6 +37,8 @@ pub struct Handler {
     cache: Mutex<ReplyCache>,
     /// Where calls are saved for a restart (`--state-dir`).
     store: Option<CallStore>,
+    /// Request counters and the daemon's start, for `statistics`.
+    stats: Statistics,
 }
 
 impl Handler {
@@ -44,6 +48,7 @@ impl Handler {
             relay,
             cache: Mutex::new(ReplyCache::default()),
             store: None,
+            stats: Statistics::default(),
         }
     }
 
@@ -101,8 +106,20 @@ impl Handler {
         &self.relay
     }
 
-    /// Handle one datagram; `None` when nothing can be answered (no cookie).
+    /// The request counters and start time behind `statistics`.
+    pub fn statistics(&self) -> &Statistics {
+        &self.stats
+    }
+
+    /// Handle one datagram of an unknown sender (counted as 0.0.0.0).
     pub fn handle(&self, datagram: &[u8]) -> Option<Vec<u8>> {
+        self.handle_from(datagram, IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    }
+
+    /// Handle one datagram from `from`; `None` when nothing can be answered
+    /// (no cookie).
+    pub fn handle_from(&self, datagram: &[u8], from: IpAddr) -> Option<Vec<u8>> {
+        self.stats.requests.seen(from);
         let (cookie, body) = match message::split_cookie(datagram) {
             Ok(p) => p,
             Err(err) => {
@@ -118,9 +135,17 @@ impl Handler {
                 return Some(reply.to_vec());
             }
         }
-        let reply = match self.execute(body) {
+        let started = Instant::now();
+        let mut kind = None;
+        let result = self.execute(body, &mut kind);
+        if let Some(kind) = kind {
+            self.stats.requests.request(from, kind, started.elapsed());
+        }
+        let reply = match result {
             Ok(r) => r,
             Err(err) => {
+                // As 10.5: a "load limit" answer is no error.
+                self.stats.requests.error(from);
                 warn!(reason = %err, detail = ?err, "ng command failed");
                 Owned::dict()
                     .with("result", "error")
@@ -135,9 +160,12 @@ impl Handler {
         Some(framed)
     }
 
-    fn execute(&self, body: &[u8]) -> Result<Owned, HandleError> {
+    /// Runs one request; `kind` is set once the command is known (10.5
+    /// counts a request of a known command whatever its result).
+    fn execute(&self, body: &[u8], kind: &mut Option<CommandKind>) -> Result<Owned, HandleError> {
         let msg = message::decode_body(body)?;
         let req = Request::parse(&msg)?;
+        *kind = Some(req.kind);
         let f = &req.flags;
         let span = info_span!(
             "ng",
@@ -171,10 +199,15 @@ impl Handler {
                         Err(CallError::SessionLimit)
                             if f.supports.iter().any(|s| s == "load limit") =>
                         {
+                            reg.totals.rejected += 1;
                             warn!("session limit reached");
                             return Ok(Owned::dict()
                                 .with("result", "load limit")
                                 .with("message", CallError::SessionLimit.to_string()));
+                        }
+                        Err(CallError::SessionLimit) => {
+                            reg.totals.rejected += 1;
+                            return Err(CallError::SessionLimit.into());
                         }
                         other => other?,
                     };
@@ -198,6 +231,13 @@ impl Handler {
                 let mut reg = self.registry();
                 let (deleted, effects) = reg.delete(f, &now)?;
                 let found = !matches!(deleted, Deleted::NotFound);
+                if let Deleted::Call(c) = &deleted {
+                    if !reg.calls.contains_key(&c.id) {
+                        // Gone now (no delete-delay): count it as ended.
+                        let relay = self.relay.as_ref();
+                        reg.totals.ended(c, Expiry::DeleteDelay, now.mono, relay);
+                    }
+                }
                 // Final statistics before the streams go away; 10.5 gives
                 // none when the whole call goes for want of a from-tag.
                 let whole = f.from_tag.as_deref().is_none_or(str::is_empty);
@@ -240,7 +280,25 @@ impl Handler {
                 self.registry().list(f.limit)
             }
             CommandKind::Statistics => {
-                return Err(CallError::Refused("Unsupported command 'statistics'").into());
+                let reg = self.registry();
+                let pool = reg.ports();
+                let ports: Vec<_> = reg
+                    .settings
+                    .interfaces
+                    .iter()
+                    .map(|i| (i.clone(), pool.in_use_on(i.local)))
+                    .collect();
+                let snap = self.stats.gather(
+                    reg.calls.values(),
+                    &reg.totals,
+                    self.relay.as_ref(),
+                    &ports,
+                    pool.bounds(),
+                );
+                drop(reg);
+                return Ok(Owned::dict()
+                    .with("statistics", snap.to_ng())
+                    .with("result", "ok"));
             }
             CommandKind::BlockMedia => self.switch(Switch::BlockMedia, true, f)?,
             CommandKind::UnblockMedia => self.switch(Switch::BlockMedia, false, f)?,
