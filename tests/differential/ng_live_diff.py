@@ -266,7 +266,10 @@ def main():
 
     use_slot(args.slot)
     logdir = tempfile.mkdtemp(prefix="ng-live-diff-")
-    ref = Daemon(REF, args.reference, [], logdir)
+    # 10.5 reads /etc/rtpengine/rtpengine.conf, whose CLI and HTTP ports
+    # would collide between two runs: give each slot its own.
+    ref = Daemon(REF, args.reference, ["--listen-cli=127.0.0.1:%d" % (REF["ng"] + 2),
+                                       "--listen-http=127.0.0.1:%d" % (REF["ng"] + 3)], logdir)
     ours = Daemon(OURS, args.rtpengined, ["--config-file=none"], logdir)
 
     def cleanup(*_):
