@@ -3,6 +3,8 @@
 //! details, each answered as rtpengine 10.5 answers them.
 
 mod common;
+use std::net::{SocketAddr, UdpSocket};
+
 use common::*;
 use rtpengined::ng::bencode::Owned;
 
@@ -269,4 +271,74 @@ fn request_details_answered_as_10_5() {
     let r = d.ok(&command("delete", "del"));
     assert!(r.get("tags").is_none() && r.get("totals").is_none(), "{r}");
     assert!(refused(&d, &query("del")).contains("Unknown call-id"));
+}
+
+/// alice and bob in call `id` with PCMU and telephone-event 101; returns
+/// their sockets and where each sends to.
+fn phones(d: &Daemon, id: &str) -> (UdpSocket, UdpSocket, SocketAddr, SocketAddr) {
+    let body = |port: u16| {
+        format!(
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n\
+             a=rtpmap:101 telephone-event/8000\r\n"
+        )
+    };
+    let (alice, bob) = (phone("127.0.0.1"), phone("127.0.0.1"));
+    let o = d.ok(&offer(
+        id,
+        "alice",
+        &body(alice.local_addr().unwrap().port()),
+    ));
+    let a = d.ok(&answer(
+        id,
+        "alice",
+        "bob",
+        &body(bob.local_addr().unwrap().port()),
+    ));
+    (alice, bob, media_target(&a), media_target(&o))
+}
+
+/// What `to` receives next (a packet must come).
+fn next(to: &UdpSocket) -> Vec<u8> {
+    recv(to).expect("a relayed packet").0
+}
+
+#[test]
+fn media_controls_act_on_relayed_rtp() {
+    let d = Daemon::start(44700, 44799, &["--interface=127.0.0.1"]);
+    let (alice, bob, alice_to, bob_to) = phones(&d, "fx");
+    let ctl = |name: &str| d.ok(&command(name, "fx").with("from-tag", "alice"));
+    alice.send_to(&rtp(1, 7), alice_to).unwrap();
+    assert_eq!(next(&bob), rtp(1, 7), "relayed unchanged");
+
+    // Silenced PCMU: the header stays, the payload is PCMU silence.
+    ctl("silence media");
+    alice.send_to(&rtp(2, 7), alice_to).unwrap();
+    let got = next(&bob);
+    assert_eq!(got[..12], rtp(2, 7)[..12]);
+    assert!(got[12..].iter().all(|&b| b == 0xff), "{got:?}");
+    ctl("unsilence media");
+    alice.send_to(&rtp(3, 7), alice_to).unwrap();
+    assert_eq!(next(&bob), rtp(3, 7));
+
+    // Blocked DTMF: the event is dropped, the audio after it arrives.
+    ctl("block DTMF");
+    let mut event = rtp(4, 0);
+    event[1] = 101;
+    event.truncate(16);
+    alice.send_to(&event, alice_to).unwrap();
+    alice.send_to(&rtp(5, 7), alice_to).unwrap();
+    assert_eq!(next(&bob), rtp(5, 7), "the DTMF event was not dropped");
+    ctl("unblock DTMF");
+    alice.send_to(&event, alice_to).unwrap();
+    assert_eq!(next(&bob), event);
+
+    // Blocked media: nothing of alice's arrives; bob still reaches alice.
+    ctl("block media");
+    alice.send_to(&rtp(6, 7), alice_to).unwrap();
+    bob.send_to(&rtp(7, 8), bob_to).unwrap();
+    assert_eq!(next(&alice), rtp(7, 8));
+    ctl("unblock media");
+    alice.send_to(&rtp(8, 7), alice_to).unwrap();
+    assert_eq!(next(&bob), rtp(8, 7), "the blocked packet was relayed");
 }

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use rand_core::CryptoRng;
 
-use super::effect::StatsSource;
+use super::effect::{Effect, StatsSource};
 use super::error::CallError;
 use super::model::{Call, Controls};
 use super::ports::PortAllocator;
@@ -139,7 +139,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     /// block/unblock media, silence/unsilence media, block/unblock DTMF,
     /// start/stop forwarding: `on` sets, `!on` clears. Clearing the whole
     /// call with the `all` flag also clears every party's own setting.
-    pub fn switch(&mut self, what: Switch, on: bool, f: &Flags) -> Result<Party, CallError> {
+    /// Returns the party and the relay configuration of the call's streams
+    /// (which carries the controls to the media).
+    pub fn switch(
+        &mut self,
+        what: Switch,
+        on: bool,
+        f: &Flags,
+    ) -> Result<(Party, Vec<Effect>), CallError> {
         let (call, party) = self.select_mut(f)?;
         match party {
             Party::One(i) => *what.field(&mut call.monologues[i].controls) = on,
@@ -153,7 +160,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 }
             }
         }
-        Ok(party)
+        let call = &self.calls[f.call_id.as_deref().expect("selected above")];
+        Ok((party, self.relay_effects(call, &call.id)))
     }
 
     /// The parties `play media`, `stop media` and `play DTMF` act on.

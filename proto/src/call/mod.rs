@@ -19,7 +19,7 @@ pub use control::{Party, Switch};
 pub use delete::{Deleted, Expiry};
 pub use dtls::DtlsSettings;
 pub use effect::{
-    DtlsParams, Effect, IceCredentials, KernelHints, Learning, LearningMode, NoStats,
+    DtlsParams, Effect, IceCredentials, KernelHints, Learning, LearningMode, MediaControl, NoStats,
     PeerFingerprint, RemoteCandidate, StatsSource, StreamConfig, StreamId, StreamStats,
 };
 pub use error::CallError;

@@ -44,6 +44,9 @@ pub struct Media {
     pub formats: Vec<String>,
     /// `(payload type, clock rate)` of the numeric formats, for kernel targets.
     pub clock_rates: Vec<(u8, u32)>,
+    /// `(payload type, encoding name)` of the numeric formats (rtpmap, else
+    /// the static table), for the media control commands.
+    pub encodings: Vec<(u8, String)>,
     pub ptime: Option<u32>,
     pub mid: Option<String>,
     pub interface: usize,

@@ -552,6 +552,9 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
         protocol: d.text("protocol")?,
         formats: d.texts("formats")?,
         clock_rates,
+        // Not saved: only the media controls use them, and those are not
+        // restored either.
+        encodings: Vec::new(),
         ptime: d.opt_int("ptime")?.and_then(|p| u32::try_from(p).ok()),
         mid: d.opt_text("mid")?,
         interface: d.small("interface")?,

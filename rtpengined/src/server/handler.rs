@@ -361,8 +361,13 @@ impl Handler {
         on: bool,
         f: &crate::ng::flags::Flags,
     ) -> Result<Owned, HandleError> {
-        let party = self.registry().switch(what, on, f)?;
+        let mut reg = self.registry();
+        let (party, effects) = reg.switch(what, on, f)?;
         info!(?what, on, ?party, "media control");
+        // Under the registry lock, as offer/answer apply theirs.
+        let closing = self.relay.apply(&effects);
+        drop(reg);
+        closing.wait_blocking();
         Ok(Owned::dict())
     }
 }

@@ -417,6 +417,10 @@ impl Engine {
             // peer that asked for SRTP); the sender may well be early.
             return None;
         }
+        // block/silence media, block DTMF: on the plain RTP of this sender.
+        if kind == Kind::Rtp && !self.streams[i].cfg.control.apply(&mut buf[..len]) {
+            return None;
+        }
         // The kernel does SRTP but not SRTCP: a separate RTCP socket of an SRTP
         // stream stays in userspace (muxed RTCP reaches userspace via RTCP_MUX).
         let srtcp_here = rtcp_socket && (self.streams[i].srtp.any() || self.streams[k].srtp.any());
@@ -799,6 +803,11 @@ impl Engine {
     /// RTP sink; muxed RTCP stays in userspace), if the sink has a peer.
     fn offer_to_kernel(&mut self, i: usize, source: SourceCheck) {
         let here = &self.streams[i];
+        // Media controls are applied here, packet by packet (10.5 too keeps
+        // blocked media out of the kernel).
+        if here.cfg.control.active() {
+            return;
+        }
         let Some(k) = here.cfg.sink.and_then(|id| self.index(id)) else {
             return;
         };
