@@ -147,6 +147,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         on: bool,
         f: &Flags,
     ) -> Result<(Party, Vec<Effect>), CallError> {
+        let before = {
+            let (call, _) = self.select_party(f)?;
+            self.relay_effects(call, &call.id)
+        };
         let (call, party) = self.select_mut(f)?;
         match party {
             Party::One(i) => *what.field(&mut call.monologues[i].controls) = on,
@@ -160,8 +164,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 }
             }
         }
+        // Only the streams whose controls changed are configured again.
         let call = &self.calls[f.call_id.as_deref().expect("selected above")];
-        Ok((party, self.relay_effects(call, &call.id)))
+        let mut effects = self.relay_effects(call, &call.id);
+        effects.retain(|e| !before.contains(e));
+        Ok((party, effects))
     }
 
     /// The parties `play media`, `stop media` and `play DTMF` act on.

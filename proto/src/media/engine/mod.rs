@@ -175,6 +175,22 @@ impl Engine {
     /// leave the kernel until their peers are confirmed again, as in 10.5.
     pub fn configure(&mut self, now: Instant, cfg: StreamConfig) {
         let id = cfg.id;
+        if let Some(i) = self.index(id) {
+            let s = &mut self.streams[i];
+            let same_but_control = StreamConfig {
+                control: cfg.control.clone(),
+                ..s.cfg.clone()
+            } == cfg;
+            if same_but_control && s.cfg.control != cfg.control {
+                // Only the media controls changed (block/silence media, block
+                // DTMF): learning, ICE and DTLS go on; the kernel target goes,
+                // a later packet installs it again if the controls allow.
+                s.cfg.control = cfg.control;
+                self.unkernelize(id);
+                self.streams[i].kernel = KernelState::Idle;
+                return;
+            }
+        }
         let delay = self.learning_delay;
         let i = match self.index(id) {
             Some(i) => i,
