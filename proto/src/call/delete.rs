@@ -53,8 +53,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             return not_found(self);
         }
         let call = self.calls.get_mut(call_id).expect("checked above");
-        if call.delete_at.is_some() {
+        if call.delete_at.is_some() && f.delete_delay != Some(0) {
             // Already scheduled: a duplicate delete under SIP retransmission.
+            // One with `delete-delay: 0` deletes at once (as in 10.5).
             return Ok((Deleted::Call(Box::new(call.clone())), Vec::new()));
         }
         call.last_signal = now.unix;
@@ -125,6 +126,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .into_iter()
             .map(|(id, why)| {
                 let call = self.calls.remove(&id).expect("listed above");
+                self.totals.ended(&call, why, now.mono, stats);
                 let effects = self.release_call(&call);
                 self.remember_deleted(&id, now.mono);
                 (id, why, effects)

@@ -86,10 +86,70 @@ pub struct StreamConfig {
     /// and encrypt what this stream sends, in place of SDES's. `None`: DTLS
     /// records are relayed like media (or dropped on an SRTP stream).
     pub dtls: Option<DtlsParams>,
+    /// block/silence media and block DTMF on what this stream receives.
+    pub control: MediaControl,
 }
 
 /// One side of DTLS-SRTP as signalled (RFC 5763): our role and the
 /// certificate the party must present.
+/// What the media control commands ask of the RTP a party sends (10.5
+/// applies them to RTP only; RTCP passes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MediaControl {
+    /// `block media`: nothing is forwarded.
+    pub block_media: bool,
+    /// `silence media`: the payload of these payload types is overwritten
+    /// with their codec's silence byte (PCMU 0xff, PCMA 0xd5).
+    pub silence: Vec<(u8, u8)>,
+    /// `block DTMF`: RFC 4733 events (these payload types) are dropped.
+    pub drop_payload_types: Vec<u8>,
+}
+
+impl MediaControl {
+    /// Whether anything is asked (such a stream stays out of the kernel).
+    pub fn active(&self) -> bool {
+        self.block_media || !self.silence.is_empty() || !self.drop_payload_types.is_empty()
+    }
+
+    /// Applies the controls to the plain RTP packet `pkt`: false when it
+    /// must not be forwarded; a silenced payload is rewritten in place.
+    pub fn apply(&self, pkt: &mut [u8]) -> bool {
+        if self.block_media {
+            return false;
+        }
+        let Some(&b1) = pkt.get(1) else { return true };
+        let pt = b1 & 0x7f;
+        if self.drop_payload_types.contains(&pt) {
+            return false;
+        }
+        if let Some(&(_, pattern)) = self.silence.iter().find(|(p, _)| *p == pt) {
+            if let Some(range) = rtp_payload(pkt) {
+                pkt[range].fill(pattern);
+            }
+        }
+        true
+    }
+}
+
+/// Where the payload of an RTP packet lies (after CSRCs and the header
+/// extension, before padding); `None` when the packet is too short for
+/// what its header says.
+fn rtp_payload(pkt: &[u8]) -> Option<std::ops::Range<usize>> {
+    let b0 = *pkt.first()?;
+    let mut start = 12 + 4 * usize::from(b0 & 0x0f);
+    if b0 & 0x10 != 0 {
+        let words = pkt.get(start + 2..start + 4)?;
+        start += 4 + 4 * usize::from(u16::from_be_bytes([words[0], words[1]]));
+    }
+    let padding = if b0 & 0x20 != 0 {
+        usize::from(*pkt.last()?)
+    } else {
+        0
+    };
+    let end = pkt.len().checked_sub(padding)?;
+    (start <= end).then_some(start..end)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DtlsParams {
     /// We are the DTLS client: we told the party `a=setup:active`.
@@ -195,5 +255,55 @@ pub struct NoStats;
 impl StatsSource for NoStats {
     fn stats(&self, _id: StreamId) -> StreamStats {
         StreamStats::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MediaControl;
+
+    fn rtp(pt: u8, b0: u8, rest: &[u8]) -> Vec<u8> {
+        let mut p = vec![b0, pt, 0, 1, 0, 0, 0, 160, 1, 2, 3, 4];
+        p.extend_from_slice(rest);
+        p
+    }
+
+    #[test]
+    fn silence_overwrites_only_the_payload() {
+        let c = MediaControl {
+            silence: vec![(0, 0xff), (8, 0xd5)],
+            ..Default::default()
+        };
+        let mut p = rtp(0, 0x80, &[1, 2, 3]);
+        assert!(c.apply(&mut p));
+        assert_eq!(&p[12..], &[0xff; 3]);
+        assert_eq!(&p[..12], &rtp(0, 0x80, &[])[..]);
+        // A header extension (one word) and two bytes of padding stay.
+        let mut p = rtp(8, 0xb0, &[0xbe, 0xde, 0, 1, 9, 9, 9, 9, 5, 6, 7, 0, 2]);
+        assert!(c.apply(&mut p));
+        assert_eq!(
+            &p[12..],
+            &[0xbe, 0xde, 0, 1, 9, 9, 9, 9, 0xd5, 0xd5, 0xd5, 0, 2]
+        );
+        // Other payload types pass untouched.
+        let mut p = rtp(18, 0x80, &[1, 2]);
+        assert!(c.apply(&mut p));
+        assert_eq!(&p[12..], &[1, 2]);
+    }
+
+    #[test]
+    fn blocking_drops() {
+        let dtmf = MediaControl {
+            drop_payload_types: vec![101],
+            ..Default::default()
+        };
+        assert!(!dtmf.apply(&mut rtp(101, 0x80, &[1, 0, 0, 160])));
+        assert!(dtmf.apply(&mut rtp(0, 0x80, &[1])));
+        let all = MediaControl {
+            block_media: true,
+            ..Default::default()
+        };
+        assert!(!all.apply(&mut rtp(0, 0x80, &[1])));
+        assert!(!MediaControl::default().active() && all.active() && dtmf.active());
     }
 }

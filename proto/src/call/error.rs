@@ -17,6 +17,13 @@ pub enum CallError {
     Sdp(#[from] SdpError),
     #[error("Unknown call-id")]
     UnknownCall,
+    /// The media control commands (block media, play DTMF, subscribe, ...)
+    /// spell it so in 10.5.
+    #[error("Unknown call-ID")]
+    UnknownCallId,
+    /// A media control command refused, with 10.5's words.
+    #[error("{0}")]
+    Refused(&'static str),
     #[error("Call-ID not found or tags didn't match")]
     NotFound,
     /// The exact text Kamailio's rtpengine module recognises as "load limit".

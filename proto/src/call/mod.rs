@@ -1,5 +1,6 @@
 //! The sans-IO call model: signalling in, reply fields and effects out.
 
+pub mod control;
 pub mod delete;
 pub mod dtls;
 pub mod effect;
@@ -13,11 +14,13 @@ pub mod ports;
 pub mod query;
 pub mod registry;
 mod token;
+pub mod totals;
 
+pub use control::{Party, Switch};
 pub use delete::{Deleted, Expiry};
 pub use dtls::DtlsSettings;
 pub use effect::{
-    DtlsParams, Effect, IceCredentials, KernelHints, Learning, LearningMode, NoStats,
+    DtlsParams, Effect, IceCredentials, KernelHints, Learning, LearningMode, MediaControl, NoStats,
     PeerFingerprint, RemoteCandidate, StatsSource, StreamConfig, StreamId, StreamStats,
 };
 pub use error::CallError;

@@ -44,6 +44,9 @@ pub struct Media {
     pub formats: Vec<String>,
     /// `(payload type, clock rate)` of the numeric formats, for kernel targets.
     pub clock_rates: Vec<(u8, u32)>,
+    /// `(payload type, encoding name)` of the numeric formats (rtpmap, else
+    /// the static table), for the media control commands.
+    pub encodings: Vec<(u8, String)>,
     pub ptime: Option<u32>,
     pub mid: Option<String>,
     pub interface: usize,
@@ -129,6 +132,38 @@ pub struct Monologue {
     /// Received an answer (or sent one): the dialogue is established.
     pub answered: bool,
     pub deleted: bool,
+    /// Set by block/silence media, block DTMF, forwarding, play media.
+    pub controls: Controls,
+}
+
+/// What the media control commands set, on one party or the whole call
+/// (10.5 keeps both: a call-wide setting and one per party).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Controls {
+    /// `block media`: this party's media is not forwarded.
+    pub block_media: bool,
+    /// `silence media`: this party's audio is forwarded as silence.
+    pub silence_media: bool,
+    /// `block DTMF`: this party's RFC 4733 events are not forwarded.
+    pub block_dtmf: bool,
+    /// `start forwarding` (to a recording daemon, which we do not have).
+    pub forwarding: bool,
+    /// `play media` was asked for (10.5 then has a player, even one that
+    /// failed to start, and `stop media` succeeds).
+    pub player: bool,
+}
+
+impl Controls {
+    /// The party's own settings combined with the call's.
+    pub fn with(self, call: Controls) -> Controls {
+        Controls {
+            block_media: self.block_media || call.block_media,
+            silence_media: self.silence_media || call.silence_media,
+            block_dtmf: self.block_dtmf || call.block_dtmf,
+            forwarding: self.forwarding || call.forwarding,
+            player: self.player,
+        }
+    }
 }
 
 impl Monologue {
@@ -146,6 +181,7 @@ impl Monologue {
             tos: None,
             answered: false,
             deleted: false,
+            controls: Controls::default(),
         }
     }
 
@@ -173,6 +209,8 @@ pub struct Call {
     /// The certificate the call's SDP advertises: the daemon's when the call
     /// began (10.5 too keeps a call's certificate when it renews its own).
     pub dtls: std::sync::Arc<super::dtls::DtlsSettings>,
+    /// Call-wide media controls (see `Controls`).
+    pub controls: Controls,
 }
 
 impl Call {
@@ -187,6 +225,7 @@ impl Call {
             delete_at: None,
             ptimes: Vec::new(),
             dtls: Default::default(),
+            controls: Controls::default(),
         }
     }
 

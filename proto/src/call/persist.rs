@@ -83,6 +83,8 @@ pub fn decode_call(bytes: &[u8], now: &Now) -> Result<Call, String> {
             .iter()
             .map(|p| opt_from(p).map(|o| o.and_then(|n| u32::try_from(n).ok())))
             .collect::<Result<_, _>>()?,
+        // Media controls are not saved: a restarted call forwards everything.
+        controls: Default::default(),
     })
 }
 
@@ -480,6 +482,7 @@ fn decode_monologue(v: &Value<'_>) -> Result<Monologue, String> {
         tos: d.opt_int("tos")?.and_then(|t| u8::try_from(t).ok()),
         answered: d.flag("answered")?,
         deleted: d.flag("deleted")?,
+        controls: Default::default(),
     })
 }
 
@@ -559,6 +562,9 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
         protocol: d.text("protocol")?,
         formats: d.texts("formats")?,
         clock_rates,
+        // Not saved: only the media controls use them, and those are not
+        // restored either.
+        encodings: Vec::new(),
         ptime: d.opt_int("ptime")?.and_then(|p| u32::try_from(p).ok()),
         mid: d.opt_text("mid")?,
         interface: d.small("interface")?,

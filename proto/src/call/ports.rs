@@ -48,6 +48,16 @@ impl RangeCursor {
         self.used.len()
     }
 
+    /// Pairs in use on `ip`.
+    pub fn in_use_on(&self, ip: IpAddr) -> usize {
+        self.used.iter().filter(|(i, _)| *i == ip).count()
+    }
+
+    /// The configured range: lowest usable (even) port and the highest.
+    pub fn bounds(&self) -> (u16, u16) {
+        (self.min_even, self.max)
+    }
+
     /// Find a free pair, asking `try_bind` to confirm it (returns false if the OS
     /// refuses, e.g. another process holds the port).
     pub fn allocate_with(

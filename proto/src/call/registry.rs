@@ -8,12 +8,12 @@ use rand_core::CryptoRng;
 
 use super::dtls::DtlsSettings;
 use super::effect::{
-    Effect, IceCredentials, KernelHints, Learning, LearningMode, RemoteCandidate, StreamConfig,
-    StreamId,
+    Effect, IceCredentials, KernelHints, Learning, LearningMode, MediaControl, RemoteCandidate,
+    StreamConfig, StreamId,
 };
 use super::error::CallError;
 use super::interface::Interface;
-use super::model::{Call, IceAlternate, Media, Monologue, Now, PacketStream};
+use super::model::{Call, Controls, IceAlternate, Media, Monologue, Now, PacketStream};
 use super::ports::PortAllocator;
 use super::token::random_token;
 use crate::ng::flags::{Family, Flags, IceMode};
@@ -65,6 +65,8 @@ pub struct Registry<P: PortAllocator, R: CryptoRng> {
     /// Our DTLS certificate's fingerprints and `--dtls-passive` (none by
     /// default): what calls that begin now advertise.
     pub dtls: std::sync::Arc<DtlsSettings>,
+    /// What the calls that ended so far leave for the statistics.
+    pub totals: super::totals::SessionTotals,
     pub(super) rng: R,
 }
 
@@ -94,6 +96,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             instance_token,
             ice_foundations,
             dtls: Default::default(),
+            totals: Default::default(),
             rng,
         }
     }
@@ -451,6 +454,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             media.protocol = section.protocol.clone();
             media.formats = section.formats.clone();
             media.clock_rates = clock_rates(section);
+            media.encodings = encodings(section);
             media.ptime = section.ptime;
             // A later SDP without a=mid keeps the media id (10.5).
             if section.mid.is_some() {
@@ -620,7 +624,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     }
 
     /// Relay configuration of every stream of a call (idempotent for the relay).
-    pub(super) fn relay_effects(&self, call: &Call, call_id: &str) -> Vec<Effect> {
+    pub fn relay_effects(&self, call: &Call, call_id: &str) -> Vec<Effect> {
         let mut out = Vec::new();
         for (_, mono) in call.live() {
             let peer = mono.peer.map(|p| &call.monologues[p]);
@@ -693,6 +697,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                                 .collect(),
                         }),
                         dtls: media.dtls.params(endpoint_known(media)),
+                        control: if s.is_rtcp {
+                            MediaControl::default()
+                        } else {
+                            media_control(mono.controls.with(call.controls), &media.encodings)
+                        },
                     }));
                 }
             }
@@ -859,6 +868,51 @@ fn clock_rates(section: &sdp::MediaSection) -> Vec<(u8, u32)> {
         .collect()
 }
 
+/// Payload types and encoding names of a section: its rtpmaps, else the
+/// static table.
+fn encodings(section: &sdp::MediaSection) -> Vec<(u8, String)> {
+    section
+        .formats
+        .iter()
+        .filter_map(|f| {
+            let pt: u8 = f.parse().ok().filter(|pt| *pt < 128)?;
+            let name = section
+                .rtpmaps
+                .iter()
+                .find(|m| m.payload_type == *f)
+                .map(|m| m.encoding.clone())
+                .or_else(|| sdp::static_payload_type(f).map(|(n, _, _)| n.to_owned()))?;
+            Some((pt, name))
+        })
+        .collect()
+}
+
+/// The media controls of `c` for media whose sender uses `encodings`.
+fn media_control(c: Controls, encodings: &[(u8, String)]) -> MediaControl {
+    let named = |name: &'static str| {
+        encodings
+            .iter()
+            .filter(move |(_, e)| e.eq_ignore_ascii_case(name))
+            .map(|(pt, _)| *pt)
+    };
+    MediaControl {
+        block_media: c.block_media,
+        silence: if c.silence_media {
+            named("PCMU")
+                .map(|pt| (pt, 0xff))
+                .chain(named("PCMA").map(|pt| (pt, 0xd5)))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        drop_payload_types: if c.block_dtmf {
+            named("telephone-event").collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
 fn new_media(
     i: usize,
     section: &sdp::MediaSection,
@@ -872,6 +926,7 @@ fn new_media(
         protocol: section.protocol.clone(),
         formats: section.formats.clone(),
         clock_rates: clock_rates(section),
+        encodings: encodings(section),
         ptime: section.ptime,
         mid: section.mid.clone(),
         interface: iface,

@@ -390,6 +390,39 @@ fn sweep_expires_idle_and_delayed_calls() {
     assert_eq!(r.ports().in_use(), 0);
 }
 
+#[test]
+fn a_delete_without_delay_ends_a_scheduled_call_and_totals_count_it() {
+    let mut s = settings();
+    s.delete_delay = Duration::from_secs(5);
+    let mut r = registry(s, RangeCursor::new(40000, 40099));
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    r.answer(&flags("c", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    r.delete(&flags("c", "a", None, String::new()), &now)
+        .unwrap();
+    assert_eq!(r.calls.len(), 1, "scheduled");
+    let mut at_once = flags("c", "a", None, String::new());
+    at_once.delete_delay = Some(0);
+    r.delete(&at_once, &now).unwrap();
+    assert!(r.calls.is_empty(), "deleted at once");
+    assert_eq!(r.ports().in_use(), 0);
+
+    // Ended calls are counted by why they ended.
+    r.offer(&flags("t", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    let later = Now {
+        mono: now.mono + Duration::from_secs(3600),
+        unix: now.unix,
+    };
+    r.settings.offer_timeout = Duration::from_secs(60);
+    r.sweep(&later, &NoStats);
+    assert_eq!(r.totals.managed, 1);
+    assert_eq!(r.totals.offer_timeout, 1);
+    assert_eq!(r.totals.zero_way, 1, "two parties without packets");
+}
+
 mod prop {
     use super::*;
     use crate::ng::bencode::{decode, Owned};

@@ -205,6 +205,7 @@ mod tests {
             kernel: hints,
             ice: None,
             dtls: None,
+            control: Default::default(),
         }
     }
 

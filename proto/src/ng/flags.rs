@@ -179,6 +179,23 @@ pub struct Flags {
     /// DTLS-SRTP choices (`DTLS`, `DTLS-reverse`, `DTLS-fingerprint` keys).
     pub dtls: DtlsFlags,
 
+    /// Party selection of the media control commands (block/silence media,
+    /// block DTMF, forwarding, play media/DTMF, subscribe): flag `all`,
+    /// `address`, `from-tags`, `set-label`/`to-label`.
+    pub all: bool,
+    pub address: Option<String>,
+    pub from_tags: Vec<String>,
+    pub set_label: Option<String>,
+    /// `play media` sources: `file`, `blob`, `db-id`.
+    pub file: Option<String>,
+    pub blob: Option<String>,
+    pub db_id: Option<i64>,
+    /// `code`/`digit` of `play DTMF`, read as 10.5 reads it: an integer (or
+    /// a string holding one), a one-character string is that character.
+    pub digit: Option<i64>,
+    /// The `limit` key of `list` as given (10.5 refuses a negative one).
+    pub limit_raw: Option<i64>,
+
     /// Recognised but not implemented yet, in arrival order (for the `warning` reply).
     pub unimplemented: Vec<String>,
     /// Values that could not be understood (bad address, bad number, ...).
@@ -205,10 +222,6 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
     "media-echo",
     "media echo",
     "sdp-attr",
-    "set-label",
-    "from-label",
-    "to-label",
-    "from-tags",
     "volume",
     "trigger",
     "trigger-end",
@@ -224,11 +237,6 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
     "generate RTCP",
     "generate-RTCP",
     "moh",
-    "blob",
-    "file",
-    "db-id",
-    "digit",
-    "code",
     "duration",
     "pause",
     "all",
@@ -314,8 +322,40 @@ impl Flags {
             "from-tag" => self.from_tag = Self::text(value),
             "to-tag" => self.to_tag = Self::text(value),
             "via-branch" => self.via_branch = Self::text(value),
-            "sdp" => self.sdp = Self::text(value),
-            "label" => self.label = Self::text(value),
+            // Only a string is an SDP body (10.5: "No SDP body in message").
+            "sdp" | "SDP" => {
+                self.sdp = match value {
+                    Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+                    _ => None,
+                }
+            }
+            "label" | "from-label" => self.label = Self::text(value),
+            "set-label" | "to-label" => {
+                // Read for `subscribe request`; offer/answer do not use it yet.
+                self.set_label = Self::text(value);
+                self.unimplemented.push(key.to_owned());
+            }
+            "address" => self.address = Self::text(value),
+            "from-tags" => {
+                self.from_tags = value
+                    .as_text_list()
+                    .into_iter()
+                    .map(|s| s.into_owned())
+                    .collect()
+            }
+            "file" => self.file = Self::text(value),
+            "blob" => self.blob = Self::text(value),
+            "db-id" => self.db_id = value.as_int(),
+            "code" | "digit" => {
+                if let Some(n) = value.as_int() {
+                    self.digit = Some(n);
+                }
+                if let Value::Bytes(b) = value {
+                    if b.len() == 1 {
+                        self.digit = Some(i64::from(b[0]));
+                    }
+                }
+            }
             "flags" => {
                 for flag in value.as_text_list() {
                     self.apply_flag(&hyphenate(&flag));
@@ -405,7 +445,10 @@ impl Flags {
                     .collect()
             }
             "codec" => self.apply_codec(value),
-            "limit" => self.limit = value.as_int().and_then(|n| u32::try_from(n).ok()),
+            "limit" => {
+                self.limit_raw = value.as_int();
+                self.limit = value.as_int().and_then(|n| u32::try_from(n).ok());
+            }
             k if UNIMPLEMENTED_KEYS.contains(&k) => self.unimplemented.push(k.to_owned()),
             // Unknown keys are ignored, as rtpengine does.
             _ => {}
@@ -531,6 +574,7 @@ impl Flags {
                 self.passthrough = Some(self.passthrough == Some(true));
             }
             "fatal" => self.fatal = true,
+            "all" => self.all = true,
             "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP"
             | "UDP/TLS/RTP/SAVPF" => self.apply_transport(flag),
             f if UNIMPLEMENTED_FLAGS.contains(&f) => self.unimplemented.push(f.to_owned()),

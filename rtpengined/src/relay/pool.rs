@@ -39,6 +39,16 @@ impl SharedPool {
     pub fn in_use(&self) -> usize {
         self.lock().cursor.in_use()
     }
+
+    /// Port pairs in use on `ip`.
+    pub fn in_use_on(&self, ip: IpAddr) -> usize {
+        self.lock().cursor.in_use_on(ip)
+    }
+
+    /// The configured port range (lowest even port, highest port).
+    pub fn bounds(&self) -> (u16, u16) {
+        self.lock().cursor.bounds()
+    }
 }
 
 impl PortAllocator for SharedPool {

@@ -1,12 +1,13 @@
 //! The command handler: datagram in, reply datagram out. All errors of the lower
 //! layers become `result: error` + `error-reason` here, once.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tracing::{info, info_span, warn};
 
-use crate::call::{CallError, Deleted, DtlsSettings, Now, Registry, StatsSource};
+use crate::call::{CallError, Deleted, DtlsSettings, Expiry, Now, Registry, StatsSource, Switch};
 use crate::ng::bencode::Owned;
 use crate::ng::cache::ReplyCache;
 use crate::ng::command::{CommandError, CommandKind, Request};
@@ -14,6 +15,7 @@ use crate::ng::message::{self, FrameError};
 use crate::relay::pool::SharedPool;
 use crate::relay::Relay;
 use crate::server::call_store::CallStore;
+use crate::server::stats::Statistics;
 
 #[derive(Debug, thiserror::Error)]
 enum HandleError {
@@ -25,6 +27,8 @@ enum HandleError {
     Call(#[from] CallError),
     #[error("Invalid value for {0}")]
     Invalid(String),
+    #[error("invalid limit, must be >= 0")]
+    NegativeLimit,
 }
 
 pub struct Handler {
@@ -33,6 +37,8 @@ pub struct Handler {
     cache: Mutex<ReplyCache>,
     /// Where calls are saved for a restart (`--state-dir`).
     store: Option<CallStore>,
+    /// Request counters and the daemon's start, for `statistics`.
+    stats: Statistics,
 }
 
 impl Handler {
@@ -42,6 +48,7 @@ impl Handler {
             relay,
             cache: Mutex::new(ReplyCache::default()),
             store: None,
+            stats: Statistics::default(),
         }
     }
 
@@ -99,8 +106,20 @@ impl Handler {
         &self.relay
     }
 
-    /// Handle one datagram; `None` when nothing can be answered (no cookie).
+    /// The request counters and start time behind `statistics`.
+    pub fn statistics(&self) -> &Statistics {
+        &self.stats
+    }
+
+    /// Handle one datagram of an unknown sender (counted as 0.0.0.0).
     pub fn handle(&self, datagram: &[u8]) -> Option<Vec<u8>> {
+        self.handle_from(datagram, IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    }
+
+    /// Handle one datagram from `from`; `None` when nothing can be answered
+    /// (no cookie).
+    pub fn handle_from(&self, datagram: &[u8], from: IpAddr) -> Option<Vec<u8>> {
+        self.stats.requests.seen(from);
         let (cookie, body) = match message::split_cookie(datagram) {
             Ok(p) => p,
             Err(err) => {
@@ -116,9 +135,17 @@ impl Handler {
                 return Some(reply.to_vec());
             }
         }
-        let reply = match self.execute(body) {
+        let started = Instant::now();
+        let mut kind = None;
+        let result = self.execute(body, &mut kind);
+        if let Some(kind) = kind {
+            self.stats.requests.request(from, kind, started.elapsed());
+        }
+        let reply = match result {
             Ok(r) => r,
             Err(err) => {
+                // As 10.5: a "load limit" answer is no error.
+                self.stats.requests.error(from);
                 warn!(reason = %err, detail = ?err, "ng command failed");
                 Owned::dict()
                     .with("result", "error")
@@ -133,9 +160,12 @@ impl Handler {
         Some(framed)
     }
 
-    fn execute(&self, body: &[u8]) -> Result<Owned, HandleError> {
+    /// Runs one request; `kind` is set once the command is known (10.5
+    /// counts a request of a known command whatever its result).
+    fn execute(&self, body: &[u8], kind: &mut Option<CommandKind>) -> Result<Owned, HandleError> {
         let msg = message::decode_body(body)?;
         let req = Request::parse(&msg)?;
+        *kind = Some(req.kind);
         let f = &req.flags;
         let span = info_span!(
             "ng",
@@ -144,8 +174,11 @@ impl Handler {
             from_tag = f.from_tag.as_deref().unwrap_or("")
         );
         let _enter = span.enter();
+        // The media control commands read only their own keys (no
+        // warning, no complaint about keys of offer/answer), as 10.5 does.
+        let controls = is_media_control(req.kind);
         if let Some(bad) = f.invalid.first() {
-            if req.kind != CommandKind::Ping {
+            if req.kind != CommandKind::Ping && !controls {
                 return Err(HandleError::Invalid(format!("'{bad}'")));
             }
         }
@@ -166,10 +199,15 @@ impl Handler {
                         Err(CallError::SessionLimit)
                             if f.supports.iter().any(|s| s == "load limit") =>
                         {
+                            reg.totals.rejected += 1;
                             warn!("session limit reached");
                             return Ok(Owned::dict()
                                 .with("result", "load limit")
                                 .with("message", CallError::SessionLimit.to_string()));
+                        }
+                        Err(CallError::SessionLimit) => {
+                            reg.totals.rejected += 1;
+                            return Err(CallError::SessionLimit.into());
                         }
                         other => other?,
                     };
@@ -193,11 +231,24 @@ impl Handler {
                 let mut reg = self.registry();
                 let (deleted, effects) = reg.delete(f, &now)?;
                 let found = !matches!(deleted, Deleted::NotFound);
-                // Final statistics before the streams go away.
+                if let Deleted::Call(c) = &deleted {
+                    if !reg.calls.contains_key(&c.id) {
+                        // Gone now (no delete-delay): count it as ended.
+                        let relay = self.relay.as_ref();
+                        reg.totals.ended(c, Expiry::DeleteDelay, now.mono, relay);
+                    }
+                }
+                // Final statistics before the streams go away; 10.5 gives
+                // none when the whole call goes for want of a from-tag.
+                let whole = f.from_tag.as_deref().is_none_or(str::is_empty);
                 let body = match &deleted {
                     Deleted::Call(c) | Deleted::Branch(c) => {
                         log_final_stats(c, self.relay.as_ref());
-                        crate::call::query::query_call(c, &now, self.relay.as_ref())
+                        if whole {
+                            Owned::dict()
+                        } else {
+                            crate::call::query::query_call(c, &now, self.relay.as_ref())
+                        }
                     }
                     Deleted::NotFound => {
                         Owned::dict().with("warning", CallError::NotFound.to_string())
@@ -222,7 +273,69 @@ impl Handler {
                 let call = reg.calls.get(call_id).ok_or(CallError::UnknownCall)?;
                 crate::call::query::query_call(call, &now, self.relay.as_ref())
             }
-            CommandKind::List => self.registry().list(f.limit),
+            CommandKind::List => {
+                if f.limit_raw.is_some_and(|l| l < 0) {
+                    return Err(HandleError::NegativeLimit);
+                }
+                self.registry().list(f.limit)
+            }
+            CommandKind::Statistics => {
+                let reg = self.registry();
+                let pool = reg.ports();
+                let ports: Vec<_> = reg
+                    .settings
+                    .interfaces
+                    .iter()
+                    .map(|i| (i.clone(), pool.in_use_on(i.local)))
+                    .collect();
+                let snap = self.stats.gather(
+                    reg.calls.values(),
+                    &reg.totals,
+                    self.relay.as_ref(),
+                    &ports,
+                    pool.bounds(),
+                );
+                drop(reg);
+                return Ok(Owned::dict()
+                    .with("statistics", snap.to_ng())
+                    .with("result", "ok"));
+            }
+            CommandKind::BlockMedia => self.switch(Switch::BlockMedia, true, f)?,
+            CommandKind::UnblockMedia => self.switch(Switch::BlockMedia, false, f)?,
+            CommandKind::SilenceMedia => self.switch(Switch::SilenceMedia, true, f)?,
+            CommandKind::UnsilenceMedia => self.switch(Switch::SilenceMedia, false, f)?,
+            CommandKind::BlockDtmf => self.switch(Switch::BlockDtmf, true, f)?,
+            CommandKind::UnblockDtmf => self.switch(Switch::BlockDtmf, false, f)?,
+            CommandKind::StartForwarding => self.switch(Switch::Forwarding, true, f)?,
+            CommandKind::StopForwarding => self.switch(Switch::Forwarding, false, f)?,
+            CommandKind::PlayMedia => {
+                self.registry().play_media(f)?;
+                Owned::dict()
+            }
+            CommandKind::StopMedia => {
+                self.registry().stop_media(f)?;
+                Owned::dict()
+            }
+            CommandKind::PlayDtmf => {
+                self.registry().play_dtmf(f, self.relay.as_ref())?;
+                Owned::dict()
+            }
+            CommandKind::Publish => {
+                self.registry().publish(f)?;
+                Owned::dict()
+            }
+            CommandKind::SubscribeRequest => {
+                self.registry().subscribe_request(f)?;
+                Owned::dict()
+            }
+            CommandKind::SubscribeAnswer => {
+                self.registry().subscribe_answer(f)?;
+                Owned::dict()
+            }
+            CommandKind::Unsubscribe => {
+                self.registry().unsubscribe(f)?;
+                Owned::dict()
+            }
             CommandKind::StartRecording | CommandKind::StopRecording => {
                 let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
                 if !self.registry().calls.contains_key(call_id) {
@@ -235,13 +348,47 @@ impl Handler {
             }
         };
         // 10.5 logs what it does not know or ignores and answers without a
-        // warning; Kamailio reads none. So do we (the log names every key).
-        if let Some(w) = f.warning() {
+        // warning; Kamailio reads none. So do we (the log names every key);
+        // media control commands read only their own keys.
+        if let Some(w) = f.warning().filter(|_| !controls) {
             tracing::warn!(call_id = f.call_id.as_deref().unwrap_or(""), "{w}");
         }
         reply.insert("result", "ok");
         Ok(reply)
     }
+
+    /// block/unblock media and DTMF, silence/unsilence, forwarding.
+    fn switch(
+        &self,
+        what: Switch,
+        on: bool,
+        f: &crate::ng::flags::Flags,
+    ) -> Result<Owned, HandleError> {
+        let mut reg = self.registry();
+        let (party, effects) = reg.switch(what, on, f)?;
+        info!(?what, on, ?party, "media control");
+        // Under the registry lock, as offer/answer apply theirs.
+        let closing = self.relay.apply(&effects);
+        drop(reg);
+        closing.wait_blocking();
+        Ok(Owned::dict())
+    }
+}
+
+/// Commands that act on a running call's media or on subscriptions.
+fn is_media_control(kind: CommandKind) -> bool {
+    !matches!(
+        kind,
+        CommandKind::Ping
+            | CommandKind::Offer
+            | CommandKind::Answer
+            | CommandKind::Delete
+            | CommandKind::Query
+            | CommandKind::List
+            | CommandKind::StartRecording
+            | CommandKind::StopRecording
+            | CommandKind::Statistics
+    )
 }
 
 /// One line per party with what it sent, as rtpengine logs final call stats

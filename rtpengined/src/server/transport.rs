@@ -70,11 +70,13 @@ impl Transport for NgUdp {
                 // Signalling work is synchronous and short; keep the socket loop free.
                 let reply = tokio::task::block_in_place(|| {
                     // A bug must cost one request, not the control socket.
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.handle(&datagram)))
-                        .unwrap_or_else(|_| {
-                            error!(%peer, "internal error while handling an ng request");
-                            None
-                        })
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        h.handle_from(&datagram, peer.ip())
+                    }))
+                    .unwrap_or_else(|_| {
+                        error!(%peer, "internal error while handling an ng request");
+                        None
+                    })
                 });
                 if let Some(reply) = reply {
                     if let Err(err) = self.socket.send_to(&reply, peer).await {

@@ -175,6 +175,22 @@ impl Engine {
     /// leave the kernel until their peers are confirmed again, as in 10.5.
     pub fn configure(&mut self, now: Instant, cfg: StreamConfig) {
         let id = cfg.id;
+        if let Some(i) = self.index(id) {
+            let s = &mut self.streams[i];
+            let same_but_control = StreamConfig {
+                control: cfg.control.clone(),
+                ..s.cfg.clone()
+            } == cfg;
+            if same_but_control && s.cfg.control != cfg.control {
+                // Only the media controls changed (block/silence media, block
+                // DTMF): learning, ICE and DTLS go on; the kernel target goes,
+                // a later packet installs it again if the controls allow.
+                s.cfg.control = cfg.control;
+                self.unkernelize(id);
+                self.streams[i].kernel = KernelState::Idle;
+                return;
+            }
+        }
         let delay = self.learning_delay;
         let i = match self.index(id) {
             Some(i) => i,
@@ -415,6 +431,10 @@ impl Engine {
         if self.streams[k].dtls_pending() || self.streams[k].consent_lost {
             // No keys yet to protect it with (plain media must not reach a
             // peer that asked for SRTP); the sender may well be early.
+            return None;
+        }
+        // block/silence media, block DTMF: on the plain RTP of this sender.
+        if kind == Kind::Rtp && !self.streams[i].cfg.control.apply(&mut buf[..len]) {
             return None;
         }
         // The kernel does SRTP but not SRTCP: a separate RTCP socket of an SRTP
@@ -799,6 +819,11 @@ impl Engine {
     /// RTP sink; muxed RTCP stays in userspace), if the sink has a peer.
     fn offer_to_kernel(&mut self, i: usize, source: SourceCheck) {
         let here = &self.streams[i];
+        // Media controls are applied here, packet by packet (10.5 too keeps
+        // blocked media out of the kernel).
+        if here.cfg.control.active() {
+            return;
+        }
         let Some(k) = here.cfg.sink.and_then(|id| self.index(id)) else {
             return;
         };

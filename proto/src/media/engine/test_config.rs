@@ -34,5 +34,6 @@ pub fn stream(
         },
         ice: None,
         dtls: None,
+        control: Default::default(),
     }
 }

@@ -156,6 +156,33 @@ fn a_committed_stream_is_installed_once_with_its_sink_peer() {
     assert_eq!(kernel_ops(&mut e), [], "installed: nothing more to do");
 }
 
+#[test]
+fn media_controls_take_the_target_back_and_keep_the_learned_peer() {
+    let now = Instant::now();
+    let mut e = call(now);
+    packet(&mut e, now, A, alice(), &rtp(1, 7)).unwrap();
+    let (_, ticket, _, _) = install_of(&kernel_ops(&mut e)[0]);
+    e.kernel_installed(now, A, ticket, true);
+    let blocked = StreamConfig {
+        control: crate::call::MediaControl {
+            block_media: true,
+            ..Default::default()
+        },
+        ..a_cfg()
+    };
+    e.configure(now, blocked);
+    let ops = kernel_ops(&mut e);
+    assert!(ops.iter().any(|o| is_removal_of(o, A)), "{ops:?}");
+    assert!(e.stats(A).unwrap().confirmed, "learning goes on");
+    assert_eq!(packet(&mut e, now, A, alice(), &rtp(2, 7)), None, "blocked");
+    assert_eq!(kernel_ops(&mut e), [], "blocked media stays in userspace");
+    e.configure(now, a_cfg());
+    let (t, _) = packet(&mut e, now, A, alice(), &rtp(3, 7)).unwrap();
+    assert_eq!((t.via, t.to), (B, bob()));
+    let ops = kernel_ops(&mut e);
+    assert_eq!(install_of(&ops[0]).0, A, "back into the kernel: {ops:?}");
+}
+
 /// Signalling arrives after a packet decided to install a target but before the
 /// kernel edge answered: the removal follows the installation, the late answer
 /// changes nothing, and the next packet installs the new configuration.
