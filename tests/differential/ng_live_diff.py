@@ -266,7 +266,11 @@ def main():
 
     use_slot(args.slot)
     logdir = tempfile.mkdtemp(prefix="ng-live-diff-")
-    ref = Daemon(REF, args.reference, [], logdir)
+    # 10.5 also opens the CLI and HTTP ports of Debian's rtpengine.conf (2224,
+    # 2225): give each slot its own, or two runs (or any other 10.5 on the
+    # machine) keep 10.5 from starting.
+    ref = Daemon(REF, args.reference, ["--listen-cli=127.0.0.1:%d" % (REF["ng"] + 5),
+                                       "--listen-http=127.0.0.1:%d" % (REF["ng"] + 6)], logdir)
     ours = Daemon(OURS, args.rtpengined, ["--config-file=none"], logdir)
 
     def cleanup(*_):
