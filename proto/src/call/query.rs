@@ -92,6 +92,10 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
             if matches!(media.direction, SendRecv | RecvOnly) {
                 flags.push("recv".into());
             }
+            // 10.5's codec handlers of this side transcode (codec options).
+            if media.codecs.transcoding {
+                flags.push("transcoding".into());
+            }
             medias.push(
                 Owned::dict()
                     .with("index", i64::from(media.index))

@@ -116,6 +116,6 @@ pub use error::SdpError;
 pub use ice::{
     candidate_priority, host_priority, our_type_preference, passthrough_preferences, IceCandidate,
 };
-pub use plan::{IceAdvert, MediaPlan, RewritePlan, SdpOptions};
+pub use plan::{CodecLine, IceAdvert, MediaPlan, RewritePlan, SdpOptions};
 pub use rewrite::rewrite;
 pub use session::{AddressFamily, Connection, MediaSection, Origin, RtcpAttribute, Session};
