@@ -1,4 +1,4 @@
-//! Codec options over ng (`codec`, `ptime`, `ptime-reverse`), held
+//! Codec options over ng (`codec`, `ptime`, `ptime-reverse`, `T.38`), held
 //! to what rtpengine 10.5 answers (measured with the live differential
 //! harness): its SDP where no transcoder is needed, an error where 10.5
 //! would decode and re-encode (we have no transcoder).
@@ -127,4 +127,16 @@ fn ptime_is_printed_toward_the_receiver_and_refused_when_it_repacketises() {
         &answer_sdp("0", "a=rtpmap:0 PCMU/8000\r\n"),
     ));
     assert_eq!(text(r.get("result")), "error", "{r}");
+}
+
+#[test]
+fn t38_gateway_is_refused_and_other_t38_items_accepted() {
+    let d = Daemon::start(39220, 39259, &[]);
+    let r = d.request(&offer("x-1", "a", OFFER).with("T.38", list(&["force"])));
+    assert_eq!(text(r.get("result")), "error", "{r}");
+    assert!(text(r.get("error-reason")).contains("T.38"), "{r}");
+    // `decode` only acts on image/udptl media: an audio offer passes as in 10.5.
+    let o = d.ok(&offer("x-2", "a", OFFER).with("T.38", list(&["decode", "no-ECM"])));
+    assert!(o.get("warning").is_none(), "{o}");
+    assert_eq!(codecs(&o).0, "0 8 101 63");
 }

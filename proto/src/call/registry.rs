@@ -133,6 +133,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
         let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
         let session = Session::parse(text)?;
+        refuse_t38_gateway(&session, f)?;
         let is_new = !self.calls.contains_key(call_id);
         if is_new {
             let limit = self.settings.max_sessions;
@@ -269,6 +270,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
         let to_tag = f.to_tag.as_deref().ok_or(CallError::NoToTag)?;
         let session = Session::parse(text)?;
+        refuse_t38_gateway(&session, f)?;
         let mut call = self.calls.remove(call_id).ok_or(CallError::UnknownCall)?;
         let out = self.answer_in_call(&mut call, from_tag, to_tag, f, &session, text, now);
         self.calls.insert(call_id.to_owned(), call);
@@ -1222,6 +1224,21 @@ fn offer_wants_ice(session: &Session, f: &Flags) -> bool {
 }
 
 /// Remember each media line's ptime for later SDPs of the call that have none.
+/// `T.38: [decode]` on an image/udptl section, or `T.38: [force]` on an RTP
+/// audio one: 10.5 would put its T.38 gateway (fax transcoder) between the
+/// parties. We have none, so we refuse; on other sections the items change
+/// nothing in 10.5 either.
+fn refuse_t38_gateway(session: &Session, f: &Flags) -> Result<(), CallError> {
+    for section in &session.media {
+        let image = section.media_type == "image" && section.protocol.eq_ignore_ascii_case("udptl");
+        let audio = section.media_type == "audio" && section.is_rtp();
+        if (f.t38_decode && image) || (f.t38_force && audio) {
+            return Err(CallError::T38Gateway);
+        }
+    }
+    Ok(())
+}
+
 /// 10.5's codec steps of an offer from `a` to `b` (see `codecs`), for every
 /// RTP section whose formats are payload type numbers.
 fn offer_codecs(call: &mut Call, a: usize, b: usize, session: &Session, f: &Flags) {

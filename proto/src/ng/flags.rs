@@ -198,6 +198,11 @@ pub struct Flags {
     pub ptime: Option<u32>,
     /// `ptime-reverse` (offers only): the packet time toward the offerer.
     pub ptime_reverse: Option<u32>,
+    /// `T.38` items `force` / `decode` (and `T38-` flags): 10.5's T.38
+    /// gateway, which we refuse (it transcodes); the other items only tune
+    /// that gateway and are accepted.
+    pub t38_force: bool,
+    pub t38_decode: bool,
     /// Flags `reuse-codecs` / `no-codec-renegotiation`: a re-offer keeps the
     /// codec order already negotiated.
     pub reuse_codecs: bool,
@@ -221,8 +226,6 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
     "recording-pattern",
     "metadata",
     "repacketize",
-    "T.38",
-    "T38",
     "xmlrpc-callback",
     "output-destination",
     "frequency",
@@ -426,6 +429,14 @@ impl Flags {
                     .collect()
             }
             "codec" => self.apply_codec(value),
+            // 10.5 reads only a list here.
+            "T.38" | "T38" | "t38" | "t.38" => {
+                if let Value::List(_) = value {
+                    for item in value.as_text_list() {
+                        self.apply_t38(&item);
+                    }
+                }
+            }
             "ptime" => self.ptime = positive(value),
             "ptime-reverse" | "ptime reverse" | "reverse-ptime" | "reverse ptime" => {
                 self.ptime_reverse = positive(value)
@@ -449,6 +460,19 @@ impl Flags {
             if let Some(list) = self.codec.list_mut(&sub) {
                 list.extend(names.as_text_list().iter().map(|n| n.to_string()));
             }
+        }
+    }
+
+    /// One `T.38` item, spelt as 10.5 accepts it.
+    fn apply_t38(&mut self, item: &str) {
+        match item.replace(' ', "-").as_str() {
+            "decode" => self.t38_decode = true,
+            "force" => self.t38_force = true,
+            "stop" | "no-ecm" | "no-ECM" | "no-V17" | "no-V.17" | "no-v17" | "no-v.17"
+            | "no-V.27ter" | "no-V27ter" | "no-v.27ter" | "no-v27ter" | "no-V29" | "no-V.29"
+            | "no-v29" | "no-v.29" | "no-V34" | "no-V.34" | "no-v34" | "no-v.34" | "no-IAF"
+            | "no-iaf" | "FEC" | "fec" => {}
+            other => self.unimplemented.push(format!("T.38={other}")),
         }
     }
 
@@ -612,6 +636,13 @@ impl Flags {
             if what == "set" {
                 return;
             }
+        }
+        if let Some(item) = flag
+            .strip_prefix("T38-")
+            .or_else(|| flag.strip_prefix("T.38-"))
+        {
+            self.apply_t38(item);
+            return;
         }
         if let Some(name) = flag.strip_prefix("transcode-") {
             self.codec.transcode.push(name.to_owned());
@@ -782,7 +813,7 @@ mod tests {
     #[test]
     fn unimplemented_and_unknown_flags_are_reported() {
         let flags = [
-            "T38-decode",
+            "T38-bogus",
             "codec-bogus-PCMA",
             "DTLS-passive",
             "no-such-flag",
@@ -793,10 +824,18 @@ mod tests {
         );
         let bytes = msg.encode();
         let f = Flags::parse(&decode(&bytes).unwrap());
-        assert_eq!(f.unimplemented, flags);
+        assert_eq!(
+            f.unimplemented,
+            [
+                "T.38=bogus",
+                "codec-bogus-PCMA",
+                "DTLS-passive",
+                "no-such-flag"
+            ]
+        );
         assert_eq!(
             f.warning().as_deref(),
-            Some("Unsupported (ignored): T38-decode, codec-bogus-PCMA, DTLS-passive, no-such-flag")
+            Some("Unsupported (ignored): T.38=bogus, codec-bogus-PCMA, DTLS-passive, no-such-flag")
         );
     }
 
@@ -816,6 +855,7 @@ mod tests {
                 )
                 .with("ptime", "30")
                 .with("ptime reverse", 20i64)
+                .with("T.38", vec![Owned::from("force"), Owned::from("no ECM")])
                 .with(
                     "flags",
                     vec![
@@ -825,6 +865,7 @@ mod tests {
                         Owned::from("always-transcode"),
                         Owned::from("single-codec"),
                         Owned::from("no-codec-renegotiation"),
+                        Owned::from("T38-decode"),
                     ],
                 ),
         );
@@ -836,13 +877,14 @@ mod tests {
         assert_eq!(f.codec.consume, ["PCMA"]);
         assert_eq!(f.codec.accept, ["all"]);
         assert_eq!((f.ptime, f.ptime_reverse), (Some(30), Some(20)));
-        assert!(f.single_codec && f.reuse_codecs);
+        assert!(f.t38_force && f.t38_decode && f.single_codec && f.reuse_codecs);
         // An answer reads only strip, offer and except.
         let a = f.codec.for_answer();
         assert!(a.transcode.is_empty() && a.consume.is_empty() && a.strip == ["all"]);
-        // Zero or negative packet times are none.
-        let f = parse(Owned::dict().with("ptime", 0i64));
+        // Zero or negative packet times are none; T.38 must be a list.
+        let f = parse(Owned::dict().with("ptime", 0i64).with("T.38", "force"));
         assert_eq!(f.ptime, None);
+        assert!(!f.t38_force);
     }
 
     #[test]
