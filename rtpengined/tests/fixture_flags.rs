@@ -87,15 +87,22 @@ fn kitchen_sink_offer() {
     assert_eq!(f.media_address, Some("127.0.0.1".parse().unwrap()));
     assert!(f.rtcp_mux.demux && f.rtcp_mux.offer);
     assert_eq!(f.via_branch.as_deref(), Some("z9hG4bK-6931-1-0"));
-    for unimpl in ["record-call", "metadata", "repacketize", "codec", "T.38"] {
+    for unimpl in ["record-call", "metadata", "repacketize"] {
         assert!(
             f.unimplemented.iter().any(|u| u == unimpl),
             "{unimpl} not warned: {:?}",
             f.unimplemented
         );
     }
+    // The codec dictionary and T.38 items are read, not warned about.
+    assert_eq!(f.codec.strip, ["PCMA"]);
+    assert_eq!(f.codec.mask, ["G722"]);
+    assert_eq!(f.codec.offer, ["PCMU"]);
+    assert_eq!(f.codec.transcode, ["G722"]);
+    assert_eq!(f.codec.except, ["telephone-event"]);
+    assert!(f.t38_decode && !f.t38_force);
     let w = f.warning().unwrap();
-    assert!(w.contains("codec"));
+    assert!(!w.contains("codec") && !w.contains("T.38"), "{w}");
     let d = fixture("flags_many/04_delete.ng").flags;
     assert_eq!(d.delete_delay, Some(0));
     assert!(d.to_tag.is_some());

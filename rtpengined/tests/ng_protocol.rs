@@ -343,6 +343,11 @@ fn unimplemented_flags_are_logged_not_answered() {
         "{line}"
     );
     assert!(!line.contains("strict-source"), "{line}");
+    // The codec dictionary is honoured now (see ng_codecs.rs).
+    assert!(
+        line.contains("record-call") && !line.contains("codec"),
+        "{line}"
+    );
 }
 
 #[test]

@@ -219,6 +219,7 @@ fn plan_for(
                 protocol: fx.flag("transport-protocol").map(str::to_string),
                 formats: Some(offered_formats(fx, session, index))
                     .filter(|f| media.is_rtp() && *f != media.formats),
+                codecs: None,
                 mid: media.mid.clone().or_else(|| {
                     fx.flag_list("flags")
                         .contains(&"generate-mid")
@@ -268,6 +269,7 @@ fn plan_for(
                             .cloned()
                             .collect()
                     }),
+                    codecs: None,
                     mid: media.mid.clone().or_else(|| offered.mid.clone()),
                     direction: None,
                     ptime: media

@@ -108,6 +108,7 @@ fn random_plan(rng: &mut Rng, media: usize) -> RewritePlan {
                 Some(vec!["0".into(), "96".into(), "x".into()]),
             ][rng.below(3)]
             .clone(),
+            codecs: None,
             mid: [None, Some("0".to_string())][rng.below(2)].clone(),
             direction: [None, Some(Direction::Inactive)][rng.below(2)],
             ptime: [None, Some(20)][rng.below(2)],

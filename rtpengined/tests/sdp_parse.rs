@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use rtpengined::sdp::{
-    rewrite, AddressFamily, Direction, MediaPlan, RewritePlan, SdpError, Session,
+    rewrite, AddressFamily, CodecLine, Direction, MediaPlan, RewritePlan, SdpError, Session,
 };
 
 const OFFER: &str = "v=0\r\n\
@@ -304,4 +304,55 @@ fn malformed_codec_ptime_and_rtcp_attributes_are_tolerated_like_rtpengine() {
         "v=0\r\nc=IN IP4 203.0.113.1\r\nm=audio 30000 RTP/AVP 96 0\r\na=ptime:x\r\na=rtpmap:96 foo\r\na=rtpmap:0\r\n\
 a=rtpmap:96 /0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\na=rtcp:30001\r\n"
     );
+}
+
+#[test]
+fn planned_codec_lines_replace_the_sdps_and_an_empty_list_keeps_them() {
+    let sdp = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+               m=audio 5000 RTP/AVP 0 101\r\na=ptime:x\r\na=rtpmap:101 telephone-event/8000\n\
+               a=fmtp:101 0-16\r\n";
+    let s = Session::parse(sdp).unwrap();
+    let mut m = media_plan(7000);
+    m.formats = Some(vec!["9".into(), "101".into()]);
+    m.codecs = Some(vec![
+        CodecLine {
+            payload_type: "9".into(),
+            rtpmap: "9 G722/8000".into(),
+            fmtp: None,
+            rtcp_fb: vec![],
+        },
+        CodecLine {
+            payload_type: "101".into(),
+            rtpmap: "101 telephone-event/8000".into(),
+            fmtp: Some("0-15".into()),
+            rtcp_fb: vec!["nack".into()],
+        },
+    ]);
+    m.ptime = Some(30);
+    let out = rewrite(sdp, &s, &plan(vec![m])).unwrap();
+    assert!(out.contains("m=audio 7000 RTP/AVP 9 101\r\n"), "{out}");
+    assert!(
+        out.contains(
+            "a=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=rtcp-fb:101 nack\r\n"
+        ),
+        "{out}"
+    );
+    // 10.5 takes out every a=ptime, also a malformed one, when it prints its own.
+    assert!(
+        !out.contains("a=ptime:x") && out.contains("a=ptime:30\r\n"),
+        "{out}"
+    );
+    assert!(!out.contains("0-16"), "{out}");
+
+    // An empty store: no formats, the SDP's own lines stay as they were.
+    let mut m = media_plan(7000);
+    m.formats = Some(vec![]);
+    m.codecs = Some(vec![]);
+    let out = rewrite(sdp, &s, &plan(vec![m])).unwrap();
+    assert!(out.contains("m=audio 7000 RTP/AVP \r\n"), "{out}");
+    assert!(
+        out.contains("a=rtpmap:101 telephone-event/8000\na=fmtp:101 0-16\r\n"),
+        "{out}"
+    );
+    assert!(out.contains("a=ptime:x\r\n"), "{out}");
 }

@@ -33,6 +33,13 @@ pub enum CallError {
     OutOfPorts,
     #[error("No usable interface for address family {0}")]
     NoInterface(&'static str),
+    /// 10.5 would decode and re-encode this media (codec or ptime options);
+    /// we have no transcoder. The detail names the codecs of both sides.
+    #[error("Transcoding is not supported: {0}")]
+    Transcoding(String),
+    /// `T.38: [force]` / `[decode]` would need 10.5's T.38 gateway.
+    #[error("T.38 gateway is not supported (no fax transcoder)")]
+    T38Gateway,
     #[error("Invalid value for '{0}'")]
     Invalid(String),
 }

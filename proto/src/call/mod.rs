@@ -1,5 +1,6 @@
 //! The sans-IO call model: signalling in, reply fields and effects out.
 
+pub mod codecs;
 pub mod control;
 pub mod delete;
 pub mod dtls;

@@ -93,6 +93,8 @@ pub struct Media {
     /// The payload types this side's offer was forwarded with (after `codec`
     /// strip/mask): what its peer may answer with.
     pub forwarded_formats: Vec<String>,
+    /// This side's codec store as 10.5 keeps it (see `codecs`).
+    pub codecs: super::codecs::CodecStore,
     /// SDES-SRTP towards this side (offered/answered lines, negotiated keys).
     pub sdes: crate::srtp::MediaSdes,
     /// DTLS-SRTP signalling towards this side (roles, fingerprints).

@@ -590,6 +590,9 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
         ice_remote_pwd: d.optional("ice-remote-pwd", D::opt_text)?.flatten(),
         ice_alternates,
         forwarded_formats: d.texts("forwarded-formats")?,
+        // Not kept across restarts: later SDP of the call falls back to the
+        // formats above.
+        codecs: Default::default(),
         sdes: decode_sdes(d.get("sdes")?)?,
         // Absent in calls saved before DTLS signalling.
         dtls: match d.0.get("dtls") {

@@ -4,13 +4,14 @@ use std::net::IpAddr;
 
 use rand_core::CryptoRng;
 
+use super::codecs::CodecStore;
 use super::model::{Call, Media};
 use super::ports::PortAllocator;
 use super::registry::Registry;
-use crate::ng::flags::{CodecFilter, Flags, IceMode};
+use crate::ng::flags::{Flags, IceMode};
 use crate::sdp::{
-    candidate_priority, our_type_preference, passthrough_preferences, IceAdvert, IceCandidate,
-    MediaPlan, MediaSection, RewritePlan, SdpOptions, Session,
+    candidate_priority, our_type_preference, passthrough_preferences, CodecLine, IceAdvert,
+    IceCandidate, MediaPlan, MediaSection, RewritePlan, SdpOptions, Session,
 };
 
 /// What differs between the offer and the answer direction for one section.
@@ -66,13 +67,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     answer: false,
                     ice,
                     protocol,
-                    formats: offered_formats(section, &f.codec),
+                    formats: None,
                     ptime: section.ptime.or(remembered_ptime(call, i)),
                     mid,
                     relay: f.ice == IceMode::ForceRelay,
                     party_candidates: &section.ice_candidates,
                 };
                 let mut plan = self.media_plan(ours, choice);
+                apply_codec_store(&mut plan, &ours.codecs, section);
                 plan.trickle_ice |= f.trickle_ice;
                 if let Some(ip) = f.media_address {
                     plan.address = ip;
@@ -132,6 +134,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     party_candidates: &section.ice_candidates,
                 };
                 let mut plan = self.media_plan(ours, choice);
+                apply_codec_store(&mut plan, &ours.codecs, section);
                 if let Some(ip) = f.media_address {
                     plan.address = ip;
                 }
@@ -303,19 +306,29 @@ fn candidates_in_order(
     candidates
 }
 
-/// The payload types an offer forwards after `codec` strip/mask/except; `None`
-/// keeps the SDP's list (nothing removed, not RTP, or nothing would be left).
-fn offered_formats(section: &MediaSection, codec: &CodecFilter) -> Option<Vec<String>> {
-    if codec.is_empty() || !section.is_rtp() {
-        return None;
+/// Once codec or ptime options were used on a media, 10.5 prints its codec
+/// store for it: the payload types, their lines, and the media's packet time.
+fn apply_codec_store(plan: &mut MediaPlan, store: &CodecStore, section: &MediaSection) {
+    if !store.engaged || plan.port == 0 || !section.is_rtp() {
+        return;
     }
-    let kept: Vec<String> = section
-        .formats
-        .iter()
-        .filter(|pt| !section.encoding(pt).is_some_and(|name| codec.removes(name)))
-        .cloned()
-        .collect();
-    Some(kept).filter(|k| !k.is_empty() && *k != section.formats)
+    let formats: Vec<String> = store.pts.iter().map(|p| p.number.to_string()).collect();
+    plan.formats = Some(formats).filter(|f| *f != section.formats);
+    // An empty store prints no formats on the m= line, and 10.5 then leaves
+    // the SDP's own codec lines where they are (an empty list, see MediaPlan).
+    plan.codecs = Some(
+        store
+            .pts
+            .iter()
+            .map(|p| CodecLine {
+                payload_type: p.number.to_string(),
+                rtpmap: p.rtpmap.clone(),
+                fmtp: p.fmtp.clone(),
+                rtcp_fb: p.rtcp_fb.clone(),
+            })
+            .collect(),
+    );
+    plan.ptime = Some(store.ptime).filter(|p| *p > 0);
 }
 
 /// The ptime an earlier SDP of the call gave media line `i`, if any.

@@ -165,6 +165,8 @@ fn media_flags(media: &Media, asymmetric: bool) -> Vec<Owned> {
         ("trickle ICE", media.trickle_ice),
         ("ICE controlling", media.ice_controlling),
         ("ICE-lite peer", media.ice_lite_peer),
+        // 10.5's codec handlers of this side transcode (codec options).
+        ("transcoding", media.codecs.transcoding),
     ]
     .into_iter()
     .filter(|(_, on)| *on)

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use rand_core::CryptoRng;
 
+use super::codecs::{self, CodecStore, PayloadType};
 use super::dtls::DtlsSettings;
 use super::effect::{
     Effect, IceCredentials, KernelHints, Learning, LearningMode, MediaControl, RemoteCandidate,
@@ -135,6 +136,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
         let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
         let session = Session::parse(text)?;
+        refuse_t38_gateway(&session, f)?;
         let is_new = !self.calls.contains_key(call_id);
         if is_new {
             let limit = self.settings.max_sessions;
@@ -236,6 +238,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 Ok(effects)
             });
         let out = res.and_then(|mut effects| {
+            offer_codecs(&mut call, a, b, session, f);
             apply_ice_lite(&mut call, a, b, f);
             enter_passthrough(&mut call, a, b, f);
             let mut plan = self.offer_plan(&call, a, b, session, f);
@@ -271,6 +274,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
         let to_tag = f.to_tag.as_deref().ok_or(CallError::NoToTag)?;
         let session = Session::parse(text)?;
+        refuse_t38_gateway(&session, f)?;
         let mut call = self.calls.remove(call_id).ok_or(CallError::UnknownCall)?;
         let out = self.answer_in_call(&mut call, from_tag, to_tag, f, &session, text, now);
         self.calls.insert(call_id.to_owned(), call);
@@ -294,6 +298,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 .find(|(i, m)| *i != a && m.tag.is_empty() && m.via_branch.as_deref() == Some(v))
                 .map(|(i, _)| i)
         });
+        // Codec decisions first: an answer needing a transcoder changes nothing.
+        let answerer = call.find_tag(to_tag).or(branch).or(call.monologues[a].peer);
+        let stores = answer_codecs(call, a, answerer, session, f)?;
         let b = match call.find_tag(to_tag).or(branch) {
             Some(i) if call.monologues[i].tag.is_empty() => {
                 call.monologues[i].tag = to_tag.to_owned();
@@ -338,6 +345,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             });
         }
         let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f)?;
+        for (i, (sa, sb)) in stores.into_iter().enumerate() {
+            if let Some(m) = call.monologues[a].medias.get_mut(i) {
+                m.codecs = sa;
+            }
+            if let Some(m) = call.monologues[b].medias.get_mut(i) {
+                m.codecs = sb;
+            }
+        }
         let ice_mode = f.ice;
         let flag = f.passthrough.is_some();
         let answerer_ice: Vec<bool> = call.monologues[b].medias.iter().map(|m| m.ice).collect();
@@ -951,6 +966,7 @@ fn new_media(
         ice_remote_pwd: None,
         ice_alternates: Vec::new(),
         forwarded_formats: section.formats.clone(),
+        codecs: super::codecs::CodecStore::new(section.is_rtp(), section.media_type == "audio"),
         sdes: Default::default(),
         dtls: Default::default(),
         remote_candidates: Vec::new(),
@@ -1296,6 +1312,126 @@ fn offer_wants_ice(session: &Session, f: &Flags) -> bool {
 }
 
 /// Remember each media line's ptime for later SDPs of the call that have none.
+/// `T.38: [decode]` on an image/udptl section, or `T.38: [force]` on an RTP
+/// audio one: 10.5 would put its T.38 gateway (fax transcoder) between the
+/// parties. We have none, so we refuse; on other sections the items change
+/// nothing in 10.5 either.
+fn refuse_t38_gateway(session: &Session, f: &Flags) -> Result<(), CallError> {
+    for section in &session.media {
+        let image = section.media_type == "image" && section.protocol.eq_ignore_ascii_case("udptl");
+        let audio = section.media_type == "audio" && section.is_rtp();
+        if (f.t38_decode && image) || (f.t38_force && audio) {
+            return Err(CallError::T38Gateway);
+        }
+    }
+    Ok(())
+}
+
+/// 10.5's codec steps of an offer from `a` to `b` (see `codecs`), for every
+/// RTP section whose formats are payload type numbers.
+fn offer_codecs(call: &mut Call, a: usize, b: usize, session: &Session, f: &Flags) {
+    let engaged =
+        !f.codec.is_empty() || f.ptime.is_some() || f.ptime_reverse.is_some() || f.reuse_codecs;
+    let flags = codecs::CodecFlags {
+        ptime: f.ptime,
+        ptime_reverse: f.ptime_reverse,
+        reuse: f.reuse_codecs,
+        single_codec: false,
+    };
+    for (i, section) in session.media.iter().enumerate() {
+        let Some(sdp) = PayloadType::from_section(section).filter(|_| section.is_rtp()) else {
+            continue;
+        };
+        let (Some(sa), Some(sb)) = (
+            call.monologues[a].medias.get(i).map(|m| m.codecs.clone()),
+            call.monologues[b].medias.get(i).map(|m| m.codecs.clone()),
+        ) else {
+            continue;
+        };
+        let (mut sa, mut sb) = (ready(sa, section), ready(sb, section));
+        codecs::offer(&mut sa, &mut sb, &sdp, section.ptime, &f.codec, flags);
+        if engaged {
+            sa.engaged = true;
+            sb.engaged = true;
+        }
+        call.monologues[a].medias[i].codecs = sa;
+        call.monologues[b].medias[i].codecs = sb;
+    }
+}
+
+/// The codec stores after an answer from `b` to `a`, per section (the
+/// current ones where the engine does not run). Refuses an answer that
+/// makes 10.5 transcode once codec options are in play: we have no
+/// transcoder.
+fn answer_codecs(
+    call: &Call,
+    a: usize,
+    b: Option<usize>,
+    session: &Session,
+    f: &Flags,
+) -> Result<Vec<(CodecStore, CodecStore)>, CallError> {
+    let ops = f.codec.for_answer();
+    let flags = codecs::CodecFlags {
+        reuse: f.reuse_codecs,
+        single_codec: f.single_codec,
+        ..codecs::CodecFlags::default()
+    };
+    let mut out = Vec::with_capacity(session.media.len());
+    for (i, section) in session.media.iter().enumerate() {
+        let store = |side: Option<usize>| {
+            side.and_then(|s| call.monologues[s].medias.get(i))
+                .map(|m| m.codecs.clone())
+                .unwrap_or_default()
+        };
+        let (mut sa, mut sb) = (ready(store(Some(a)), section), ready(store(b), section));
+        if let Some(sdp) = PayloadType::from_section(section).filter(|_| section.is_rtp()) {
+            let rejected = section.port == 0;
+            let transcoding =
+                codecs::answer(&mut sa, &mut sb, &sdp, section.ptime, &ops, flags, rejected);
+            let engaged =
+                sa.engaged || sb.engaged || !ops.is_empty() || f.reuse_codecs || f.single_codec;
+            if engaged {
+                sa.engaged = true;
+                sb.engaged = true;
+                if transcoding {
+                    return Err(CallError::Transcoding(transcoding_reason(&sa, &sb)));
+                }
+            }
+        }
+        out.push((sa, sb));
+    }
+    Ok(out)
+}
+
+/// A store set up for a section's media kind.
+fn ready(mut store: CodecStore, section: &sdp::MediaSection) -> CodecStore {
+    store.rtp = section.is_rtp();
+    store.audio = section.media_type == "audio";
+    store
+}
+
+/// The codecs of both sides, for the error reason.
+fn transcoding_reason(offerer: &CodecStore, answerer: &CodecStore) -> String {
+    let names = |s: &CodecStore| {
+        s.pts
+            .iter()
+            .map(|p| p.rtpmap.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let ptime = |s: &CodecStore| match s.ptime {
+        0 => String::new(),
+        p => format!(" at {p} ms"),
+    };
+    format!(
+        "offerer [{}]{} and answerer [{}]{}",
+        names(offerer),
+        ptime(offerer),
+        names(answerer),
+        ptime(answerer)
+    )
+}
+
 fn remember_ptimes(call: &mut Call, session: &Session) {
     if call.ptimes.len() < session.media.len() {
         call.ptimes.resize(session.media.len(), None);

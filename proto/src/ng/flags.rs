@@ -66,34 +66,51 @@ pub struct RtcpMuxFlags {
     pub require: bool,
 }
 
-/// Which codecs an offer forwards (ng `codec` strip/mask/except).
+/// The `codec` dictionary and the `codec-<op>-<name>` flags (10.5's codec
+/// lists). Names are kept as written; 10.5 matches them case-insensitively,
+/// `all` and `full` only in lower case. `transcode`, `mask`, `accept` and
+/// `consume` count only in offers (the registry ignores them in answers).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CodecFilter {
+pub struct CodecOps {
     pub strip: Vec<String>,
-    pub mask: Vec<String>,
+    pub offer: Vec<String>,
     pub except: Vec<String>,
+    pub transcode: Vec<String>,
+    pub mask: Vec<String>,
+    pub accept: Vec<String>,
+    pub consume: Vec<String>,
 }
 
-impl CodecFilter {
-    /// Whether a payload type whose encoding is `name` is taken out of the offer.
-    pub fn removes(&self, name: &str) -> bool {
-        let hit = |list: &[String]| {
-            list.iter()
-                .any(|n| n == "all" || n.eq_ignore_ascii_case(name))
-        };
-        (hit(&self.strip) || hit(&self.mask))
-            && !self.except.iter().any(|n| n.eq_ignore_ascii_case(name))
+impl CodecOps {
+    pub fn is_empty(&self) -> bool {
+        self.strip.is_empty()
+            && self.offer.is_empty()
+            && self.except.is_empty()
+            && self.transcode.is_empty()
+            && self.mask.is_empty()
+            && self.accept.is_empty()
+            && self.consume.is_empty()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.strip.is_empty() && self.mask.is_empty() && self.except.is_empty()
+    /// What an answer uses: 10.5 reads only `strip`, `offer` and `except` there.
+    pub fn for_answer(&self) -> CodecOps {
+        CodecOps {
+            strip: self.strip.clone(),
+            offer: self.offer.clone(),
+            except: self.except.clone(),
+            ..CodecOps::default()
+        }
     }
 
     fn list_mut(&mut self, what: &str) -> Option<&mut Vec<String>> {
         match what {
             "strip" => Some(&mut self.strip),
-            "mask" => Some(&mut self.mask),
+            "offer" => Some(&mut self.offer),
             "except" => Some(&mut self.except),
+            "transcode" => Some(&mut self.transcode),
+            "mask" => Some(&mut self.mask),
+            "accept" => Some(&mut self.accept),
+            "consume" => Some(&mut self.consume),
             _ => None,
         }
     }
@@ -173,9 +190,24 @@ pub struct Flags {
     pub supports: Vec<String>,
     /// `list` command limit.
     pub limit: Option<u32>,
-    /// `codec: {strip, mask, except}` and `codec-strip-X` style flags, lower-cased
-    /// codec names (`all` allowed in strip/mask).
-    pub codec: CodecFilter,
+    /// `codec` dictionary and `codec-<op>-X` / `transcode-X` /
+    /// `always-transcode` flags.
+    pub codec: CodecOps,
+    /// `ptime` (offers only, as in 10.5): the packet time toward the
+    /// offer's receiver; 0 or negative: none.
+    pub ptime: Option<u32>,
+    /// `ptime-reverse` (offers only): the packet time toward the offerer.
+    pub ptime_reverse: Option<u32>,
+    /// `T.38` items `force` / `decode` (and `T38-` flags): 10.5's T.38
+    /// gateway, which we refuse (it transcodes); the other items only tune
+    /// that gateway and are accepted.
+    pub t38_force: bool,
+    pub t38_decode: bool,
+    /// Flags `reuse-codecs` / `no-codec-renegotiation`: a re-offer keeps the
+    /// codec order already negotiated.
+    pub reuse_codecs: bool,
+    /// Flag `single-codec`: an answer lists only the first codec.
+    pub single_codec: bool,
     /// DTLS-SRTP choices (`DTLS`, `DTLS-reverse`, `DTLS-fingerprint` keys).
     pub dtls: DtlsFlags,
 
@@ -210,11 +242,7 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
     "recording-path",
     "recording-pattern",
     "metadata",
-    "ptime",
-    "ptime-reverse",
     "repacketize",
-    "T.38",
-    "T38",
     "xmlrpc-callback",
     "output-destination",
     "frequency",
@@ -254,9 +282,6 @@ const UNIMPLEMENTED_FLAGS: &[&str] = &[
     "unidirectional",
     "reset",
     "record-call",
-    "always-transcode",
-    "reuse-codecs",
-    "no-codec-renegotiation",
     "pad-crypto",
     "fragment",
     "symmetric-codecs",
@@ -264,7 +289,6 @@ const UNIMPLEMENTED_FLAGS: &[&str] = &[
     "inject-DTMF",
     "detect-DTMF",
     "generate-RTCP",
-    "single-codec",
     "no-jitter-buffer",
     "pierce-NAT",
     "NAT-wait",
@@ -445,6 +469,18 @@ impl Flags {
                     .collect()
             }
             "codec" => self.apply_codec(value),
+            // 10.5 reads only a list here.
+            "T.38" | "T38" | "t38" | "t.38" => {
+                if let Value::List(_) = value {
+                    for item in value.as_text_list() {
+                        self.apply_t38(&item);
+                    }
+                }
+            }
+            "ptime" => self.ptime = positive(value),
+            "ptime-reverse" | "ptime reverse" | "reverse-ptime" | "reverse ptime" => {
+                self.ptime_reverse = positive(value)
+            }
             "limit" => {
                 self.limit_raw = value.as_int();
                 self.limit = value.as_int().and_then(|n| u32::try_from(n).ok());
@@ -455,23 +491,31 @@ impl Flags {
         }
     }
 
-    /// `codec: {strip: [...], mask: [...], except: [...]}`; the other sub-keys
-    /// (transcode, offer, set, ...) are not implemented and warned as `codec`.
+    /// `codec: {strip: [...], offer: [...], ...}`; `set` (encoder options)
+    /// changes nothing in the SDP and is accepted as such.
     fn apply_codec(&mut self, value: &Value<'_>) {
         let Value::Dict(items) = value else {
             self.invalid.push("codec".into());
             return;
         };
-        let mut unsupported = false;
         for (sub, names) in items {
             let sub = String::from_utf8_lossy(sub);
-            match self.codec.list_mut(&sub) {
-                Some(list) => list.extend(names.as_text_list().iter().map(|n| n.to_lowercase())),
-                None => unsupported = true,
+            if let Some(list) = self.codec.list_mut(&sub) {
+                list.extend(names.as_text_list().iter().map(|n| n.to_string()));
             }
         }
-        if unsupported && !self.unimplemented.iter().any(|u| u == "codec") {
-            self.unimplemented.push("codec".into());
+    }
+
+    /// One `T.38` item, spelt as 10.5 accepts it.
+    fn apply_t38(&mut self, item: &str) {
+        match item.replace(' ', "-").as_str() {
+            "decode" => self.t38_decode = true,
+            "force" => self.t38_force = true,
+            "stop" | "no-ecm" | "no-ECM" | "no-V17" | "no-V.17" | "no-v17" | "no-v.17"
+            | "no-V.27ter" | "no-V27ter" | "no-v.27ter" | "no-v27ter" | "no-V29" | "no-V.29"
+            | "no-v29" | "no-v.29" | "no-V34" | "no-V.34" | "no-v34" | "no-v.34" | "no-IAF"
+            | "no-iaf" | "FEC" | "fec" => {}
+            other => self.unimplemented.push(format!("T.38={other}")),
         }
     }
 
@@ -575,6 +619,10 @@ impl Flags {
             }
             "fatal" => self.fatal = true,
             "all" => self.all = true,
+            "reuse-codecs" | "no-codec-renegotiation" => self.reuse_codecs = true,
+            "single-codec" => self.single_codec = true,
+            // 10.5: accept every codec for transcoding.
+            "always-transcode" => self.codec.accept.push("all".into()),
             "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP"
             | "UDP/TLS/RTP/SAVPF" => self.apply_transport(flag),
             f if UNIMPLEMENTED_FLAGS.contains(&f) => self.unimplemented.push(f.to_owned()),
@@ -626,9 +674,23 @@ impl Flags {
             .and_then(|rest| rest.split_once('-'))
         {
             if let Some(list) = self.codec.list_mut(what) {
-                list.push(name.to_lowercase());
+                list.push(name.to_owned());
                 return;
             }
+            if what == "set" {
+                return;
+            }
+        }
+        if let Some(item) = flag
+            .strip_prefix("T38-")
+            .or_else(|| flag.strip_prefix("T.38-"))
+        {
+            self.apply_t38(item);
+            return;
+        }
+        if let Some(name) = flag.strip_prefix("transcode-") {
+            self.codec.transcode.push(name.to_owned());
+            return;
         }
         if let Some(v) = flag.strip_prefix("endpoint-learning-") {
             self.apply_endpoint_learning(v);
@@ -676,6 +738,14 @@ fn hyphenate(item: &str) -> String {
         Some((key, value)) => format!("{}={value}", key.replace(' ', "-")),
         None => item.replace(' ', "-"),
     }
+}
+
+/// A positive number (integer or digits); 10.5 takes anything else as none.
+fn positive(value: &Value<'_>) -> Option<u32> {
+    value
+        .as_int()
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n > 0)
 }
 
 /// rtpengine 10.5's reading of a `TOS` number: negative leaves it unchanged,
@@ -787,7 +857,7 @@ mod tests {
     #[test]
     fn unimplemented_and_unknown_flags_are_reported() {
         let flags = [
-            "T38-decode",
+            "T38-bogus",
             "codec-bogus-PCMA",
             "DTLS-passive",
             "no-such-flag",
@@ -798,11 +868,67 @@ mod tests {
         );
         let bytes = msg.encode();
         let f = Flags::parse(&decode(&bytes).unwrap());
-        assert_eq!(f.unimplemented, flags);
+        assert_eq!(
+            f.unimplemented,
+            [
+                "T.38=bogus",
+                "codec-bogus-PCMA",
+                "DTLS-passive",
+                "no-such-flag"
+            ]
+        );
         assert_eq!(
             f.warning().as_deref(),
-            Some("Unsupported (ignored): T38-decode, codec-bogus-PCMA, DTLS-passive, no-such-flag")
+            Some("Unsupported (ignored): T.38=bogus, codec-bogus-PCMA, DTLS-passive, no-such-flag")
         );
+    }
+
+    #[test]
+    fn codec_ptime_and_t38_keys_are_read_as_10_5_reads_them() {
+        let parse = |msg: Owned| Flags::parse(&decode(&msg.encode()).unwrap());
+        let f = parse(
+            Owned::dict()
+                .with(
+                    "codec",
+                    Owned::dict()
+                        .with("strip", vec![Owned::from("all")])
+                        .with("except", vec![Owned::from("opus/48000/2")])
+                        .with("transcode", vec![Owned::from("G722")])
+                        .with("consume", vec![Owned::from("PCMA")])
+                        .with("set", vec![Owned::from("opus/48000/2/32000")]),
+                )
+                .with("ptime", "30")
+                .with("ptime reverse", 20i64)
+                .with("T.38", vec![Owned::from("force"), Owned::from("no ECM")])
+                .with(
+                    "flags",
+                    vec![
+                        Owned::from("transcode-PCMU"),
+                        Owned::from("codec-mask-G729"),
+                        Owned::from("codec-set-opus/48000/2/32000"),
+                        Owned::from("always-transcode"),
+                        Owned::from("single-codec"),
+                        Owned::from("no-codec-renegotiation"),
+                        Owned::from("T38-decode"),
+                    ],
+                ),
+        );
+        assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
+        assert_eq!(f.codec.strip, ["all"]);
+        assert_eq!(f.codec.except, ["opus/48000/2"]);
+        assert_eq!(f.codec.transcode, ["G722", "PCMU"]);
+        assert_eq!(f.codec.mask, ["G729"]);
+        assert_eq!(f.codec.consume, ["PCMA"]);
+        assert_eq!(f.codec.accept, ["all"]);
+        assert_eq!((f.ptime, f.ptime_reverse), (Some(30), Some(20)));
+        assert!(f.t38_force && f.t38_decode && f.single_codec && f.reuse_codecs);
+        // An answer reads only strip, offer and except.
+        let a = f.codec.for_answer();
+        assert!(a.transcode.is_empty() && a.consume.is_empty() && a.strip == ["all"]);
+        // Zero or negative packet times are none; T.38 must be a list.
+        let f = parse(Owned::dict().with("ptime", 0i64).with("T.38", "force"));
+        assert_eq!(f.ptime, None);
+        assert!(!f.t38_force);
     }
 
     #[test]

@@ -30,7 +30,7 @@
 //! | peer on hold (`c=` 0.0.0.0 / `::`) and no ICE | `MediaPlan::address` = that unspecified address (rtpengine keeps it) |
 //! | `received-from`, `trust-address`, `SIP-source-address` | not in the SDP we send (they choose where *we* send media) |
 //! | `transport-protocol` | offer: `protocol`; answer: the offerer's protocol |
-//! | `codec: strip/mask/except`, `codec-strip-X` | offer: `formats` without the payload types whose `MediaSection::encoding` matches (case-insensitive, `all`, minus `except`) |
+//! | `codec` options, `ptime`, `ptime-reverse`, `reuse-codecs`, `single-codec` | once used on a media: `formats`, `codecs` and `ptime` from that side's codec store (`call::codecs`, 10.5's codec handlers) |
 //! | codec negotiation | answer: `formats` = answer's ∩ what the answerer was offered |
 //! | ptime | the SDP's, else the last ptime any earlier SDP of the call gave that media line (either side) |
 //! | `a=mid` | offer: the SDP's (`generate-mid`: `index + 1` when absent); answer: the offerer's media id (its own `a=mid`, else the one it was offered), never the answer's (measured in fixtures/webrtc/dtls-sip-to-browser) |
@@ -86,7 +86,8 @@
 //!   prints ours right after the crypto lines (rules: docs/dtls-signalling.md).
 //!
 //! # Not matched yet
-//! - Codec manipulation flags (strip/mask/transcode/offer) beyond a format list.
+//! - Transcoding: where 10.5 would transcode (codec options, `ptime`, T.38
+//!   gateway) the daemon refuses the answer (or the T.38 offer) instead.
 //! - An empty body: rtpengine answers `ok` without `sdp`; `parse` says `Empty`.
 //!
 //! # Deliberate differences
@@ -116,6 +117,6 @@ pub use error::SdpError;
 pub use ice::{
     candidate_priority, host_priority, our_type_preference, passthrough_preferences, IceCandidate,
 };
-pub use plan::{IceAdvert, MediaPlan, RewritePlan, SdpOptions};
+pub use plan::{CodecLine, IceAdvert, MediaPlan, RewritePlan, SdpOptions};
 pub use rewrite::rewrite;
 pub use session::{AddressFamily, Connection, MediaSection, Origin, RtcpAttribute, Session};

@@ -73,6 +73,7 @@ impl MediaPlan {
             rtcp_mux: false,
             protocol: None,
             formats: None,
+            codecs: None,
             mid: None,
             direction: None,
             ptime: None,
@@ -103,6 +104,12 @@ pub struct MediaPlan {
     pub protocol: Option<String>,
     /// Payload types to offer, in order (codec negotiation); `None` keeps the SDP's list.
     pub formats: Option<Vec<String>>,
+    /// The codec lines to print for the payload types (in `formats` order),
+    /// replacing those derived from the SDP (codec options: 10.5 prints its
+    /// codec store); `None` prints the SDP's own rtpmap/fmtp/rtcp-fb lines.
+    /// `Some` of an empty list prints none and leaves the SDP's own codec
+    /// lines where they are (10.5 with an empty codec store).
+    pub codecs: Option<Vec<CodecLine>>,
     /// Direction to print; `None` prints the SDP's own (see `Session::direction_for`).
     pub direction: Option<Direction>,
     /// `a=ptime` to print (rtpengine prints the negotiated ptime, which in an
@@ -127,6 +134,16 @@ pub struct MediaPlan {
     /// stay in place (for the first section: every session attribute), and
     /// `ice` prints candidates only (the credentials are the party's).
     pub passthrough: bool,
+}
+
+/// One payload type as printed: its `a=rtpmap`, `a=fmtp` and `a=rtcp-fb` values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodecLine {
+    pub payload_type: String,
+    /// The value after `a=rtpmap:` (with the payload type).
+    pub rtpmap: String,
+    pub fmtp: Option<String>,
+    pub rtcp_fb: Vec<String>,
 }
 
 /// Our ICE credentials and candidates for one media section.

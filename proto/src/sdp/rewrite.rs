@@ -163,6 +163,11 @@ fn write_media(
                     {
                         true
                     }
+                    AttrKind::Rtpmap | AttrKind::Fmtp | AttrKind::RtcpFbForPt
+                        if plan.codecs.as_ref().is_some_and(Vec::is_empty) =>
+                    {
+                        true
+                    }
                     _ => {
                         (!moved_at_media_level(kind)
                             || (options.original_sendrecv && kind == AttrKind::Direction))
@@ -170,7 +175,10 @@ fn write_media(
                     }
                 };
                 let strip_extmap = options.strip_extmap && !plan.passthrough;
-                if keep && !(strip_extmap && name == "extmap") {
+                // 10.5 takes out every a=ptime (also malformed ones) when it
+                // prints its own.
+                let own_ptime = plan.ptime.is_some() && name == "ptime";
+                if keep && !(strip_extmap && name == "extmap") && !own_ptime {
                     out.copy(line);
                 }
             }
@@ -188,7 +196,10 @@ fn write_media(
     let protocol = plan.protocol.as_deref().unwrap_or(&media.protocol);
     let is_rtp = protocol.contains("RTP/");
     if is_rtp {
-        write_codecs(out, media, plan.formats.as_ref().unwrap_or(&media.formats));
+        match &plan.codecs {
+            Some(lines) => write_codec_lines(out, lines),
+            None => write_codecs(out, media, plan.formats.as_ref().unwrap_or(&media.formats)),
+        }
     }
     if !options.original_sendrecv {
         let direction = plan
@@ -281,6 +292,19 @@ fn write_m_line(out: &mut Output<'_>, line: &Line, media: &MediaSection, plan: &
     // rtpengine prints the format list itself: trailing blanks do not survive.
     text.push_str(&original[line.eol.clone()]);
     out.text.push_str(&text);
+}
+
+/// The planned codec lines, in order.
+fn write_codec_lines(out: &mut Output<'_>, lines: &[super::plan::CodecLine]) {
+    for line in lines {
+        out.add(&format!("a=rtpmap:{}", line.rtpmap));
+        if let Some(params) = &line.fmtp {
+            out.add(&format!("a=fmtp:{} {params}", line.payload_type));
+        }
+        for value in &line.rtcp_fb {
+            out.add(&format!("a=rtcp-fb:{} {value}", line.payload_type));
+        }
+    }
 }
 
 /// For each payload type: its rtpmap, its first fmtp, then its rtcp-fb lines.
