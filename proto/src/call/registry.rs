@@ -250,11 +250,22 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             let sdp = sdp::rewrite(text, session, &plan)?;
             start_ice_agents(&mut call.monologues[b], &plan);
             // What the answerer is offered, and the ptime memory of the call.
+            let answered = call.monologues[a].answered;
             for (i, mp) in plan.media.iter().enumerate() {
                 if let (Some(m), Some(s)) =
                     (call.monologues[a].medias.get_mut(i), session.media.get(i))
                 {
                     m.forwarded_formats = mp.formats.clone().unwrap_or_else(|| s.formats.clone());
+                    // Until the answer decides, the offerer muxes if it offered
+                    // to (10.5 takes the offer's a=rtcp-mux; `reject` drops it).
+                    if !answered {
+                        m.rtcp_mux = s.rtcp_mux && !f.rtcp_mux.reject;
+                    }
+                }
+                // The receiver muxes if we offered it mux (a party already
+                // muxing keeps it, as in 10.5).
+                if let Some(m) = call.monologues[b].medias.get_mut(i) {
+                    m.rtcp_mux |= mp.rtcp_mux;
                 }
             }
             remember_ptimes(&mut call, session);

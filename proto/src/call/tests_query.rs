@@ -209,3 +209,22 @@ fn a_forked_offer_makes_one_party_per_via_branch() {
     assert_eq!(tags_of(&q, "a", "subscriptions"), ["callee-2", ""]);
     assert!(tags_of(&q, "<untagged 1>", "subscriptions").is_empty());
 }
+
+#[test]
+fn before_the_answer_both_sides_show_the_offered_mux() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(6000, "a=rtcp-mux\r\n")), &now)
+        .unwrap();
+    let q = query(&r);
+    assert!(
+        names(media(&q, "a").get("flags")).contains(&"rtcp-mux".to_string()),
+        "{q}"
+    );
+    let callee = media(&q, "<untagged 1>");
+    assert!(
+        names(callee.get("flags")).contains(&"rtcp-mux".to_string()),
+        "{q}"
+    );
+    assert_eq!(names(stream(callee, 0).get("flags")), ["RTP", "RTCP"]);
+}
