@@ -1,6 +1,6 @@
 //! All calls, and the offer/answer logic that builds them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -58,6 +58,9 @@ pub struct Registry<P: PortAllocator, R: CryptoRng> {
     pub(super) next_stream: u64,
     /// Recently deleted call-ids (duplicate deletes under SIP retransmission).
     recently_deleted: HashMap<String, Instant>,
+    /// The same, oldest first, so that expiring them costs nothing per delete
+    /// when there is nothing to expire.
+    deleted_order: VecDeque<(Instant, String)>,
     /// This daemon's mark for `loop-protect` (`a=rtpengine:<token>`).
     pub instance_token: String,
     /// ICE candidate foundation of each configured interface (one per local
@@ -94,6 +97,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             ports,
             next_stream: 1,
             recently_deleted: HashMap::new(),
+            deleted_order: VecDeque::new(),
             instance_token,
             ice_foundations,
             dtls: Default::default(),
@@ -745,9 +749,18 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     }
 
     pub(super) fn remember_deleted(&mut self, call_id: &str, now: Instant) {
-        self.recently_deleted
-            .retain(|_, t| now.duration_since(*t) < DELETED_MEMORY);
+        while let Some((t, _)) = self.deleted_order.front() {
+            if now.duration_since(*t) < DELETED_MEMORY {
+                break;
+            }
+            let (t, id) = self.deleted_order.pop_front().expect("front exists");
+            // A call-id deleted again since has a later entry: keep it.
+            if self.recently_deleted.get(&id) == Some(&t) {
+                self.recently_deleted.remove(&id);
+            }
+        }
         self.recently_deleted.insert(call_id.to_owned(), now);
+        self.deleted_order.push_back((now, call_id.to_owned()));
     }
 
     pub(super) fn was_deleted(&self, call_id: &str, now: Instant) -> bool {

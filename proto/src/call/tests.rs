@@ -786,3 +786,22 @@ fn query_names_a_party_without_a_tag_as_10_5_does() {
     assert!(tags.get("<untagged 1>").is_some(), "{q}");
     assert!(tags.get("").is_none(), "{q}");
 }
+
+#[test]
+fn deleted_call_ids_are_remembered_for_their_own_period() {
+    let mut r = reg();
+    let t0 = Instant::now();
+    r.remember_deleted("a", t0);
+    r.remember_deleted("b", t0 + Duration::from_secs(10));
+    // "a" deleted again: its first record expiring must not forget it.
+    r.remember_deleted("a", t0 + Duration::from_secs(20));
+    let later = t0 + Duration::from_secs(35);
+    r.remember_deleted("c", later);
+    assert!(r.was_deleted("a", later));
+    assert!(r.was_deleted("b", later));
+    let much_later = t0 + Duration::from_secs(45);
+    r.remember_deleted("d", much_later);
+    assert!(r.was_deleted("a", much_later));
+    assert!(!r.was_deleted("b", much_later));
+    assert!(r.was_deleted("c", much_later));
+}
