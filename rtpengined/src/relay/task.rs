@@ -102,7 +102,10 @@ impl CallTask {
     }
 
     pub async fn run(mut self, mut rx: UnboundedReceiver<Msg>) {
-        let mut batch = RecvBatch::new();
+        // 128 KiB of buffers: made when a socket first has something to read,
+        // not for calls that never see a packet (nor for every signalling-only
+        // call of a busy daemon).
+        let mut batch: Option<RecvBatch> = None;
         // Sockets are read in turn from here, so a busy one cannot starve the rest.
         let mut start = 0usize;
         let timer = tokio::time::sleep(Duration::ZERO);
@@ -135,6 +138,7 @@ impl CallTask {
                             }
                             Poll::Pending => break,
                         };
+                        let batch = batch.get_or_insert_with(RecvBatch::new);
                         match guard.try_io(|s| batch.recv(s.get_ref().as_raw_fd())) {
                             Ok(Ok(got)) => {
                                 if got < BATCH {
@@ -171,7 +175,8 @@ impl CallTask {
                 }
                 Wake::Batch(idx, n) => {
                     start = idx + 1;
-                    self.datagrams(idx, &mut batch, n);
+                    let batch = batch.as_mut().expect("made before the receive");
+                    self.datagrams(idx, batch, n);
                 }
                 Wake::Timer => {
                     self.engine.handle_timeout(Instant::now());
