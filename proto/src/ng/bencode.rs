@@ -260,14 +260,10 @@ impl Owned {
 
     pub fn encode_into(&self, out: &mut Vec<u8>) {
         match self {
-            Owned::Bytes(b) => {
-                out.extend_from_slice(b.len().to_string().as_bytes());
-                out.push(b':');
-                out.extend_from_slice(b);
-            }
+            Owned::Bytes(b) => encode_bytes(b, out),
             Owned::Int(n) => {
                 out.push(b'i');
-                out.extend_from_slice(n.to_string().as_bytes());
+                push_decimal(out, n.unsigned_abs(), *n < 0);
                 out.push(b'e');
             }
             Owned::List(items) => {
@@ -280,13 +276,39 @@ impl Owned {
             Owned::Dict(items) => {
                 out.push(b'd');
                 for (k, v) in items {
-                    Owned::Bytes(k.clone()).encode_into(out);
+                    encode_bytes(k, out);
                     v.encode_into(out);
                 }
                 out.push(b'e');
             }
         }
     }
+}
+
+/// A byte string, `<length>:<bytes>`.
+fn encode_bytes(b: &[u8], out: &mut Vec<u8>) {
+    push_decimal(out, b.len() as u64, false);
+    out.push(b':');
+    out.extend_from_slice(b);
+}
+
+/// Appends `n` in decimal (with a minus sign when `negative`), without
+/// allocating: replies are encoded for every request.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64, negative: bool) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if negative {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 impl From<&str> for Owned {
@@ -375,6 +397,17 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn encodes_integers_and_lengths_in_decimal() {
+        for n in [0i64, 7, -7, 10, 1_000_000, i64::MAX, i64::MIN] {
+            assert_eq!(Owned::Int(n).encode(), format!("i{n}e").into_bytes());
+        }
+        let long = "x".repeat(1234);
+        let v = Owned::dict().with(&long, long.as_str());
+        assert_eq!(v.encode(), format!("d1234:{long}1234:{long}e").into_bytes());
+        assert_eq!(Owned::str("").encode(), b"0:".to_vec());
     }
 
     #[test]
