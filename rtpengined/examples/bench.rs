@@ -253,7 +253,7 @@ fn main() {
         );
         daemons.push(d.expect("the RTPENGINED_BEFORE build did not start"));
     }
-    let theirs_ng: SocketAddr = "127.0.0.1:22300".parse().unwrap();
+    let theirs_ng: SocketAddr = "127.0.0.1:31990".parse().unwrap();
     let mut theirs_args = daemon_args(theirs_ng, 31000, 31999);
     // Its default ("delayed") holds media back for the first seconds; we latch at
     // once, so compare like with like.
