@@ -148,7 +148,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let mut a_ifs = Vec::with_capacity(session.media.len());
         let mut b_ifs = Vec::with_capacity(session.media.len());
         for i in 0..session.media.len().max(1) {
-            let fam = sender_family(&session, i, f);
+            let fam = sender_family(&session, i);
             a_ifs.push(self.pick_interface(
                 f.direction.first().map(String::as_str),
                 fam,
@@ -330,7 +330,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let mut b_ifs = Vec::with_capacity(session.media.len());
         let mut a_ifs = Vec::with_capacity(session.media.len());
         for i in 0..session.media.len() {
-            let fam = sender_family(session, i, f);
+            let fam = sender_family(session, i);
             b_ifs.push(match call.monologues[b].medias.get(i) {
                 Some(m) => m.interface,
                 None => {
@@ -843,11 +843,9 @@ fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
 }
 
 /// The family of media `i`'s sender: its own (or the session's) `c=`, else
-/// the first media's that has one.
-fn sender_family(session: &Session, i: usize, f: &Flags) -> Option<Family> {
-    if let Some(ip) = f.media_address {
-        return Some(Family::of(&ip));
-    }
+/// the first media's that has one. (`media-address` plays no part: 10.5 only
+/// writes it into the SDP.)
+fn sender_family(session: &Session, i: usize) -> Option<Family> {
     session
         .connection_for(i)
         .or_else(|| (0..session.media.len()).find_map(|i| session.connection_for(i)))
