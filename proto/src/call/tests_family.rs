@@ -75,3 +75,41 @@ fn a_hold_toward_an_ipv6_interface_reads_the_ipv6_unspecified_address() {
     assert_eq!(lines(&out, "c="), ["c=IN IP6 ::"], "{out}");
     assert_eq!(local_address(&r, "<untagged 1>"), "::1");
 }
+
+#[test]
+fn address_family_in_an_answer_moves_the_offerer() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp("IN IP4 192.0.2.1", 6000)), &now)
+        .unwrap();
+    assert_eq!(local_address(&r, "a"), "127.0.0.1");
+    let mut answer = flags("c", "a", Some("b"), sdp("IN IP4 192.0.2.2", 7000));
+    answer.address_family = Some(Family::V6);
+    let out = r.answer(&answer, &now).unwrap().sdp.unwrap();
+    assert_eq!(lines(&out, "c="), ["c=IN IP6 ::1"], "{out}");
+    assert_eq!(local_address(&r, "a"), "::1");
+}
+
+/// gen/9 and gen/258 of the generator run: an answer moves only the side it
+/// goes to (10.5 takes new sockets for that side alone); the answerer's own
+/// family counts when it next receives an SDP.
+#[test]
+fn the_answerer_moves_to_the_family_it_answered_with_on_the_next_offer() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(
+        &flags("c", "a", None, sdp("IN IP6 2001:db8::10", 6000)),
+        &now,
+    )
+    .unwrap();
+    assert_eq!(local_address(&r, "<untagged 1>"), "::1");
+    let mut answer = flags("c", "a", Some("b"), sdp("IN IP4 192.0.2.2", 7000));
+    answer.address_family = Some(Family::V4);
+    r.answer(&answer, &now).unwrap();
+    assert_eq!(local_address(&r, "a"), "127.0.0.1");
+    assert_eq!(local_address(&r, "b"), "::1");
+    let reoffer = flags("c", "a", Some("b"), sdp("IN IP6 2001:db8::10", 6000));
+    let out = r.offer(&reoffer, &now).unwrap().sdp.unwrap();
+    assert_eq!(lines(&out, "c="), ["c=IN IP4 127.0.0.1"], "{out}");
+    assert_eq!(local_address(&r, "b"), "127.0.0.1");
+}
