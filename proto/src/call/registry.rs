@@ -604,6 +604,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let ifs = &self.settings.interfaces;
         let member = round_robin_member(ifs, name, family, call_id);
         let name = member.or(name);
+        let known_name = name.is_some_and(|n| ifs.iter().any(|i| i.name == n));
         let named: Vec<usize> = match name {
             Some(n) if ifs.iter().any(|i| i.name == n) => {
                 (0..ifs.len()).filter(|&i| ifs[i].name == n).collect()
@@ -616,8 +617,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 .iter()
                 .copied()
                 .find(|&i| Family::of(&ifs[i].local) == fam)
-                // A named interface without that family: any interface of the family.
-                .or_else(|| (0..ifs.len()).find(|&i| Family::of(&ifs[i].local) == fam))
+                // A named interface without that family is still the one
+                // (10.5 looks the name up in the other families).
+                .or_else(|| named.first().copied().filter(|_| known_name))
                 .ok_or(CallError::NoInterface(if fam == Family::V4 {
                     "IP4"
                 } else {

@@ -113,3 +113,29 @@ fn the_answerer_moves_to_the_family_it_answered_with_on_the_next_offer() {
     assert_eq!(lines(&out, "c="), ["c=IN IP4 127.0.0.1"], "{out}");
     assert_eq!(local_address(&r, "b"), "127.0.0.1");
 }
+
+/// gen/204: `direction` naming an IPv4-only interface for an IPv6 party
+/// still gets that interface; a re-offer without `direction` keeps it while
+/// the party's family is the interface's.
+#[test]
+fn a_named_interface_wins_over_the_family_and_stays() {
+    let mut settings = super::tests::settings();
+    settings
+        .interfaces
+        .push(super::interface::Interface::parse("int/127.0.0.2").unwrap());
+    let mut r = super::tests::registry(settings, super::ports::RangeCursor::new(40000, 40099));
+    let now = clock();
+    let mut offer = flags("c", "a", None, sdp("IN IP6 2001:db8::10", 6000));
+    offer.direction = vec!["pub".into(), "int".into()];
+    let out = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    assert_eq!(lines(&out, "c="), ["c=IN IP4 127.0.0.2"], "{out}");
+    assert_eq!(local_address(&r, "a"), "::1");
+    r.answer(
+        &flags("c", "a", Some("b"), sdp("IN IP4 192.0.2.2", 7000)),
+        &now,
+    )
+    .unwrap();
+    let reoffer = flags("c", "a", Some("b"), sdp("IN IP4 192.0.2.1", 6000));
+    let out = r.offer(&reoffer, &now).unwrap().sdp.unwrap();
+    assert_eq!(lines(&out, "c="), ["c=IN IP4 127.0.0.2"], "{out}");
+}
