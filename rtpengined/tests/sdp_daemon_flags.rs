@@ -56,3 +56,20 @@ fn codec_strip_mask_except_and_generate_mid_are_honoured_without_warning() {
     assert_eq!(r.get("warning"), None, "{r}");
     assert_eq!(m_line(&text(r.get("sdp"))), "RTP/AVP 0 101");
 }
+
+/// The ng keys `media address` and `address family` spelt with a space (as
+/// 10.5 reads them): the media address goes into c= and nothing else; the
+/// family moves our socket toward the callee.
+#[test]
+fn media_address_and_address_family_with_spaces() {
+    let d = Daemon::start(38300, 38339, &["--interface=127.0.0.1", "--interface=::1"]);
+    let r = d.ok(&offer("fam-1", "a", &two_codec_sdp()).with("media address", "2001:db8::7"));
+    assert_eq!(r.get("warning"), None, "{r}");
+    let body = text(r.get("sdp"));
+    assert!(body.contains("\r\nc=IN IP6 2001:db8::7\r\n"), "{body}");
+
+    let r = d.ok(&offer("fam-2", "a", &two_codec_sdp()).with("address family", "IP6"));
+    assert_eq!(r.get("warning"), None, "{r}");
+    let body = text(r.get("sdp"));
+    assert!(body.contains("\r\nc=IN IP6 ::1\r\n"), "{body}");
+}

@@ -33,6 +33,8 @@ mod tests;
 #[cfg(test)]
 mod tests_dtls;
 #[cfg(test)]
+mod tests_family;
+#[cfg(test)]
 mod tests_ice;
 #[cfg(test)]
 mod tests_ice_restart;

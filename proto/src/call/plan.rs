@@ -1,6 +1,6 @@
 //! Turning the call model into SDP rewrite plans (the mapping table of `sdp/mod.rs`).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use rand_core::CryptoRng;
 
@@ -76,10 +76,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 let mut plan = self.media_plan(ours, choice);
                 apply_codec_store(&mut plan, &ours.codecs, section);
                 plan.trickle_ice |= f.trickle_ice;
-                if let Some(ip) = f.media_address {
-                    plan.address = ip;
-                }
                 hold_address(session, i, &mut plan);
+                write_media_address(f, &mut plan);
                 plan
             })
             .collect();
@@ -135,10 +133,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 };
                 let mut plan = self.media_plan(ours, choice);
                 apply_codec_store(&mut plan, &ours.codecs, section);
-                if let Some(ip) = f.media_address {
-                    plan.address = ip;
-                }
                 hold_address(session, i, &mut plan);
+                write_media_address(f, &mut plan);
                 plan
             })
             .collect();
@@ -336,8 +332,10 @@ fn remembered_ptime(call: &Call, i: usize) -> Option<u32> {
     call.ptimes.get(i).copied().flatten()
 }
 
-/// A peer on hold (`c=` 0.0.0.0 / `::`) keeps that address unless we do ICE
-/// with it or it is a trickle-ICE peer's placeholder (a browser's offer).
+/// A peer on hold (`c=` 0.0.0.0 / `::`) gets the unspecified address of our
+/// interface's family (10.5 prints its interface's, so an IPv4 hold toward an
+/// IPv6 interface reads `::`), unless we do ICE with it or it is a
+/// trickle-ICE peer's placeholder (a browser's offer).
 fn hold_address(session: &Session, i: usize, plan: &mut MediaPlan) {
     if plan.ice.is_some() || session.trickle_ice_placeholder(i) {
         return;
@@ -345,8 +343,26 @@ fn hold_address(session: &Session, i: usize, plan: &mut MediaPlan) {
     if let Some(c) = session.connection_for(i) {
         if let Ok(ip) = c.address.parse::<IpAddr>() {
             if ip.is_unspecified() {
-                plan.address = ip;
+                plan.address = match plan.address {
+                    IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                    IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+                };
             }
+        }
+    }
+}
+
+/// `media-address` is only what we write: the c= line (also over a hold's
+/// unspecified address) and the address of each of our ICE candidates (and
+/// their `raddr`), as 10.5 does; our sockets stay where they are.
+fn write_media_address(f: &Flags, plan: &mut MediaPlan) {
+    let Some(ip) = f.media_address else {
+        return;
+    };
+    plan.address = ip;
+    if let Some(ice) = plan.ice.as_mut() {
+        for c in &mut ice.candidates {
+            c.address = ip;
         }
     }
 }

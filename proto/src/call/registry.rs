@@ -152,7 +152,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let mut a_ifs = Vec::with_capacity(session.media.len());
         let mut b_ifs = Vec::with_capacity(session.media.len());
         for i in 0..session.media.len().max(1) {
-            let fam = sender_family(&session, i, f);
+            let fam = sender_family(&session, i);
             a_ifs.push(self.pick_interface(
                 f.direction.first().map(String::as_str),
                 fam,
@@ -225,8 +225,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
 
         call.monologues[a].mux_flags = f.rtcp_mux;
         let ice_before = remote_ice(&call.monologues[a]);
+        // `a_ifs`/`b_ifs` were fresh choices (checked before the call existed);
+        // parties already in the call keep theirs as 10.5 does.
+        let (a_ifs, b_ifs) = match self.choose_interfaces(&call, a, b, session, f) {
+            Ok(ifs) => ifs,
+            Err(_) => (a_ifs.to_vec(), b_ifs.to_vec()),
+        };
         let res = self
-            .update_media(&mut call, a, b, a_ifs, b_ifs, session, f)
+            .update_media(&mut call, a, b, &a_ifs, &b_ifs, session, f)
             .and_then(|effects| {
                 renew_restarted_ice(&mut call.monologues[a], &ice_before, &mut self.rng);
                 // The receiver of an offer takes the sender's media id if it has none.
@@ -340,25 +346,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         call.monologues[a].answered = true;
         call.monologues[b].answered = true;
         apply_side_flags(&mut call.monologues[b], f, self.settings.endpoint_learning);
-        // Interfaces were chosen at offer time; new media sections get the
-        // interfaces of the first existing one, or a fresh choice.
-        let mut b_ifs = Vec::with_capacity(session.media.len());
-        let mut a_ifs = Vec::with_capacity(session.media.len());
-        for i in 0..session.media.len() {
-            let fam = sender_family(session, i, f);
-            b_ifs.push(match call.monologues[b].medias.get(i) {
-                Some(m) => m.interface,
-                None => {
-                    self.pick_interface(f.direction.first().map(String::as_str), fam, &call.id)?
-                }
-            });
-            a_ifs.push(match call.monologues[a].medias.get(i) {
-                Some(m) => m.interface,
-                None => {
-                    self.pick_interface(f.direction.get(1).map(String::as_str), fam, &call.id)?
-                }
-            });
-        }
+        // The answer's c= family, its `direction` and `address-family` can
+        // move either side to another interface (10.5).
+        let (b_ifs, a_ifs) = self.choose_interfaces(call, b, a, session, f)?;
         let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f)?;
         for (i, (sa, sb)) in stores.into_iter().enumerate() {
             if let Some(m) = call.monologues[a].medias.get_mut(i) {
@@ -437,18 +427,16 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 }
                 let media = &mut mono.medias[i];
                 if media.interface != iface {
-                    // Another interface (direction/family changed): new ports there.
-                    let old = std::mem::replace(
-                        media,
-                        new_media(
-                            i,
-                            section,
-                            iface,
-                            self.settings.interfaces[iface].advertised,
-                            &mut self.rng,
-                        ),
-                    );
-                    effects.extend(self.release_media(&old));
+                    // Another interface (direction/family changed): new ports
+                    // there; the media keeps what it knows (10.5 only takes
+                    // new sockets).
+                    let old_rtp = media.rtp.take();
+                    let old_rtcp = media.rtcp.take();
+                    let old_alternates = std::mem::take(&mut media.ice_alternates);
+                    let old_iface = std::mem::replace(&mut media.interface, iface);
+                    media.advertised = self.settings.interfaces[iface].advertised;
+                    effects.extend(self.release_streams(old_rtp, old_rtcp, old_iface));
+                    self.release_alternates(&old_alternates);
                 }
                 let media = &mut call.monologues[side].medias[i];
                 if section.port == 0 {
@@ -544,6 +532,84 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         session.connection_for(i).and_then(|c| parse_ip(&c.address))
     }
 
+    /// The interfaces of the sender of `session` and of its receiver for each
+    /// media section, as 10.5's `__init_interface` keeps or changes them: the
+    /// sender wants its c= family, the receiver `address-family`, else the
+    /// family it already has, else the sender's (a party doing ICE keeps its
+    /// family); a media stays on its interface (or a new section on its
+    /// party's) unless it wants another family or `direction` (first name
+    /// the sender's, second the receiver's) names another interface. Only
+    /// the receiver's and new media move: 10.5 takes new sockets for those.
+    fn choose_interfaces(
+        &self,
+        call: &Call,
+        sender: usize,
+        receiver: usize,
+        session: &Session,
+        f: &Flags,
+    ) -> Result<(Vec<usize>, Vec<usize>), CallError> {
+        let ifs = &self.settings.interfaces;
+        let family_of = |i: usize| Family::of(&ifs[i].local);
+        let current = |side: usize, i: usize| {
+            let medias = &call.monologues[side].medias;
+            medias.get(i).or(medias.first()).map(|m| m.interface)
+        };
+        let (s_name, r_name) = (
+            f.direction.first().map(String::as_str),
+            f.direction.get(1).map(String::as_str),
+        );
+        let mut s_ifs = Vec::with_capacity(session.media.len());
+        let mut r_ifs = Vec::with_capacity(session.media.len());
+        for i in 0..session.media.len() {
+            let s_family = match call.monologues[sender].medias.get(i) {
+                Some(m) if m.ice || m.ice_agent => Some(family_of(m.interface)),
+                _ => sender_family(session, i),
+            };
+            let r_family = match call.monologues[receiver].medias.get(i) {
+                Some(m) if m.ice || m.ice_agent => Some(family_of(m.interface)),
+                // 10.5's desired family of a party is that of the address it
+                // last gave (its endpoint), else the one it was given.
+                Some(m) => f
+                    .address_family
+                    .or(m
+                        .rtp
+                        .as_ref()
+                        .and_then(|s| s.endpoint)
+                        .map(|e| Family::of(&e.ip())))
+                    .or(Some(family_of(m.interface))),
+                None => f.address_family.or(s_family),
+            };
+            // 10.5 binds sockets only for the receiver (and for new media): a
+            // sender's media keeps the sockets, so the address, it has.
+            s_ifs.push(match call.monologues[sender].medias.get(i) {
+                Some(m) => m.interface,
+                None => self.keep_or_pick(current(sender, i), s_name, s_family, &call.id)?,
+            });
+            r_ifs.push(self.keep_or_pick(current(receiver, i), r_name, r_family, &call.id)?);
+        }
+        Ok((s_ifs, r_ifs))
+    }
+
+    /// `current` unless `family` is another or `name` names an interface
+    /// other than `current` (or its round-robin group); else a fresh choice.
+    fn keep_or_pick(
+        &self,
+        current: Option<usize>,
+        name: Option<&str>,
+        family: Option<Family>,
+        call_id: &str,
+    ) -> Result<usize, CallError> {
+        if let Some(cur) = current {
+            let iface = &self.settings.interfaces[cur];
+            let same_family = family.is_none_or(|fam| Family::of(&iface.local) == fam);
+            let same_name = name.is_none_or(|n| n == iface.name || n == iface.base_name());
+            if same_family && same_name {
+                return Ok(cur);
+            }
+        }
+        self.pick_interface(name, family, call_id)
+    }
+
     fn pick_interface(
         &self,
         name: Option<&str>,
@@ -553,6 +619,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let ifs = &self.settings.interfaces;
         let member = round_robin_member(ifs, name, family, call_id);
         let name = member.or(name);
+        let known_name = name.is_some_and(|n| ifs.iter().any(|i| i.name == n));
         let named: Vec<usize> = match name {
             Some(n) if ifs.iter().any(|i| i.name == n) => {
                 (0..ifs.len()).filter(|&i| ifs[i].name == n).collect()
@@ -565,8 +632,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 .iter()
                 .copied()
                 .find(|&i| Family::of(&ifs[i].local) == fam)
-                // A named interface without that family: any interface of the family.
-                .or_else(|| (0..ifs.len()).find(|&i| Family::of(&ifs[i].local) == fam))
+                // A named interface without that family is still the one
+                // (10.5 looks the name up in the other families).
+                .or_else(|| named.first().copied().filter(|_| known_name))
                 .ok_or(CallError::NoInterface(if fam == Family::V4 {
                     "IP4"
                 } else {
@@ -867,11 +935,9 @@ fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
 }
 
 /// The family of media `i`'s sender: its own (or the session's) `c=`, else
-/// the first media's that has one.
-fn sender_family(session: &Session, i: usize, f: &Flags) -> Option<Family> {
-    if let Some(ip) = f.media_address {
-        return Some(Family::of(&ip));
-    }
+/// the first media's that has one. (`media-address` plays no part: 10.5 only
+/// writes it into the SDP.)
+fn sender_family(session: &Session, i: usize) -> Option<Family> {
     session
         .connection_for(i)
         .or_else(|| (0..session.media.len()).find_map(|i| session.connection_for(i)))

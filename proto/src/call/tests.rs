@@ -11,7 +11,7 @@ use super::ports::RangeCursor;
 use super::{Deleted, Expiry, Now, Registry, Settings};
 use crate::ng::flags::{Flags, IceMode};
 
-fn settings() -> Settings {
+pub(super) fn settings() -> Settings {
     Settings {
         interfaces: vec![
             Interface::parse("127.0.0.1").unwrap(),
@@ -41,7 +41,7 @@ pub(super) fn clock() -> Now {
 /// The registries of these tests: a plain port cursor and a seeded generator.
 pub(super) type TestRegistry = Registry<RangeCursor, StdRng>;
 
-fn registry(settings: Settings, ports: RangeCursor) -> TestRegistry {
+pub(super) fn registry(settings: Settings, ports: RangeCursor) -> TestRegistry {
     Registry::with_rng(settings, ports, StdRng::seed_from_u64(14))
 }
 

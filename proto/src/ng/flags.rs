@@ -434,11 +434,12 @@ impl Flags {
                     self.apply_endpoint_learning(&item);
                 }
             }
-            "media-address" => match value.as_text().and_then(|s| s.parse().ok()) {
+            "media-address" | "media address" => match value.as_text().and_then(|s| s.parse().ok())
+            {
                 Some(ip) => self.media_address = Some(ip),
                 None => self.invalid.push("media-address".into()),
             },
-            "address-family" => match value.as_text().as_deref() {
+            "address-family" | "address family" => match value.as_text().as_deref() {
                 Some("IP4") => self.address_family = Some(Family::V4),
                 Some("IP6") => self.address_family = Some(Family::V6),
                 _ => self.invalid.push("address-family".into()),
@@ -948,6 +949,22 @@ mod tests {
         );
         assert!(f.trust_address && f.no_rtcp_attribute && f.replace_session_connection);
         assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
+    }
+
+    #[test]
+    fn media_address_and_address_family_spelt_with_spaces() {
+        let f = Flags::parse(
+            &decode(
+                &Owned::dict()
+                    .with("media address", "2001:db8::7")
+                    .with("address family", "IP6")
+                    .encode(),
+            )
+            .unwrap(),
+        );
+        assert_eq!(f.media_address, Some("2001:db8::7".parse().unwrap()));
+        assert_eq!(f.address_family, Some(Family::V6));
+        assert!(f.invalid.is_empty() && f.unimplemented.is_empty());
     }
 
     #[test]

@@ -26,8 +26,8 @@
 //! | `ICE: optional` / `force-relay` | `ice: Some` (like `force`); `SdpOptions::keep_party_ice` (and `force_relay`: o=/c=/m= and the SDP's rtcp lines kept, its relay candidates dropped, ours `typ relay`) |
 //! | ICE on both sides under `optional` / `force-relay` (10.5's PASSTHRU, sticky) | `MediaPlan::passthrough`: the party's ICE/DTLS/SDES/extmap lines stay, our candidates ranked by `passthrough_preferences`, no credentials of ours |
 //! | ICE candidates | every address of the logical interface, the media's family first, component 1 then 2 (only 1 when mux is accepted); priority `host_priority(position, component)` |
-//! | `direction`, `address-family`, `media-address` | `address`: offer uses `direction[1]`'s interface, answer the offer's `direction[0]`; family = `address-family`, else *each media's own* `c=` family (of the offerer's SDP in an answer); `media-address` wins |
-//! | peer on hold (`c=` 0.0.0.0 / `::`) and no ICE | `MediaPlan::address` = that unspecified address (rtpengine keeps it) |
+//! | `direction`, `address-family`, `media-address` | `address`: offer uses `direction[1]`'s interface, answer the offer's `direction[0]`; family = `address-family`, else *each media's own* `c=` family (of the offerer's SDP in an answer); `media-address` is written over it in c= and our candidates, and chooses nothing |
+//! | peer on hold (`c=` 0.0.0.0 / `::`) and no ICE | `MediaPlan::address` = the unspecified address of our interface's family (`media-address` still wins) |
 //! | `received-from`, `trust-address`, `SIP-source-address` | not in the SDP we send (they choose where *we* send media) |
 //! | `transport-protocol` | offer: `protocol`; answer: the offerer's protocol |
 //! | `codec` options, `ptime`, `ptime-reverse`, `reuse-codecs`, `single-codec` | once used on a media: `formats`, `codecs` and `ptime` from that side's codec store (`call::codecs`, 10.5's codec handlers) |
