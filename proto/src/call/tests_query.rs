@@ -228,3 +228,28 @@ fn before_the_answer_both_sides_show_the_offered_mux() {
     );
     assert_eq!(names(stream(callee, 0).get("flags")), ["RTP", "RTCP"]);
 }
+
+#[test]
+fn an_offered_sdes_suite_shows_before_the_answer_picks_one() {
+    let mut r = reg();
+    let now = clock();
+    // A plain caller; we offer SDES to the callee (RTP/SAVP).
+    let mut offer = flags("c", "a", None, sdp(6000, ""));
+    offer.transport_protocol = Some("RTP/SAVP".into());
+    let out = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    let first = out
+        .lines()
+        .find_map(|l| l.strip_prefix("a=crypto:1 "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no a=crypto in {out}"))
+        .to_owned();
+    let q = query(&r);
+    let callee = media(&q, "<untagged 1>");
+    assert_eq!(
+        stream(callee, 0).get("crypto suite"),
+        Some(&Owned::from(first.as_str())),
+        "{q}"
+    );
+    // The plain caller has no SRTP: no suite.
+    assert_eq!(stream(media(&q, "a"), 0).get("crypto suite"), None, "{q}");
+}
