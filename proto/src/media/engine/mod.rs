@@ -177,18 +177,20 @@ impl Engine {
         let id = cfg.id;
         if let Some(i) = self.index(id) {
             let s = &mut self.streams[i];
-            let same_but_control = StreamConfig {
-                control: cfg.control.clone(),
-                ..s.cfg.clone()
-            } == cfg;
-            if same_but_control && s.cfg.control != cfg.control {
-                // Only the media controls changed (block/silence media, block
-                // DTMF): learning, ICE and DTLS go on; the kernel target goes,
-                // a later packet installs it again if the controls allow.
-                s.cfg.control = cfg.control;
-                self.unkernelize(id);
-                self.streams[i].kernel = KernelState::Idle;
-                return;
+            if s.cfg.control != cfg.control {
+                // Compare the rest in place: every offer and answer comes
+                // through here, a copy of the whole configuration is waste.
+                let old = std::mem::replace(&mut s.cfg.control, cfg.control.clone());
+                if s.cfg == cfg {
+                    // Only the media controls changed (block/silence media,
+                    // block DTMF): learning, ICE and DTLS go on; the kernel
+                    // target goes, a later packet installs it again if the
+                    // controls allow.
+                    self.unkernelize(id);
+                    self.streams[i].kernel = KernelState::Idle;
+                    return;
+                }
+                s.cfg.control = old;
             }
         }
         let delay = self.learning_delay;
