@@ -138,11 +138,15 @@ fn thousand_concurrent_calls_free_all_ports() {
     }
     assert_eq!(calls(&d), list(&[]));
     // Every port we were given can be bound again: the daemon closed them all.
-    let busy: Vec<u16> = used
-        .iter()
-        .flat_map(|&p| [p, p + 1])
-        .filter(|&p| std::net::UdpSocket::bind(("127.0.0.1", p)).is_err())
-        .collect();
+    // The calls' tasks close their sockets just after the replies: wait for it.
+    let mut busy: Vec<u16> = used.iter().flat_map(|&p| [p, p + 1]).collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !busy.is_empty() && Instant::now() < deadline {
+        busy.retain(|&p| std::net::UdpSocket::bind(("127.0.0.1", p)).is_err());
+        if !busy.is_empty() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
     assert!(busy.is_empty(), "ports still bound after delete: {busy:?}");
     eprintln!("1000 calls set up in {setup:?}");
 }

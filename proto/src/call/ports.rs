@@ -58,6 +58,23 @@ impl RangeCursor {
         (self.min_even, self.max)
     }
 
+    /// The pair `allocate_with` would try first, if pairs for which
+    /// `soon_free` holds were free already.
+    pub fn next_candidate(&self, ip: IpAddr, soon_free: impl Fn(u16) -> bool) -> Option<u16> {
+        let mut port = self.next;
+        for _ in 0..self.capacity() {
+            if !self.used.contains(&(ip, port)) || soon_free(port) {
+                return Some(port);
+            }
+            port = if u32::from(port) + 3 > u32::from(self.max) {
+                self.min_even
+            } else {
+                port + 2
+            };
+        }
+        None
+    }
+
     /// Find a free pair, asking `try_bind` to confirm it (returns false if the OS
     /// refuses, e.g. another process holds the port).
     pub fn allocate_with(
@@ -127,6 +144,21 @@ mod tests {
         assert_eq!(r.allocate("::1".parse().unwrap()), Some(32002));
         r.release(ip, 32004);
         assert_eq!(r.allocate(ip), Some(32004));
+    }
+
+    #[test]
+    fn the_next_candidate_is_what_allocation_takes() {
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let mut r = RangeCursor::new(32000, 32007);
+        assert_eq!(r.next_candidate(ip, |_| false), Some(32000));
+        assert_eq!(r.allocate(ip), Some(32000));
+        assert_eq!(r.allocate(ip), Some(32002));
+        assert_eq!(r.allocate(ip), Some(32004));
+        // Wrapped around: 32000 is taken unless it is about to be free.
+        assert_eq!(r.next_candidate(ip, |_| false), Some(32006));
+        r.allocate(ip);
+        assert_eq!(r.next_candidate(ip, |_| false), None);
+        assert_eq!(r.next_candidate(ip, |p| p == 32002), Some(32002));
     }
 
     #[test]

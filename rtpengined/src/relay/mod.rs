@@ -27,14 +27,15 @@ use kernel_edge::KernelEdge;
 use pool::SharedPool;
 use task::{Apply, CallTask, Msg, Opened};
 
-/// One call's share of an `apply`: closes, new sockets, configurations.
-type Change = (String, Vec<StreamId>, Vec<Opened>, Vec<StreamConfig>);
+/// One call's share of an `apply`: closes, new sockets, configurations, and
+/// whether it changes streams the kernel forwards.
+type Change = (String, Vec<StreamId>, Vec<Opened>, Vec<StreamConfig>, bool);
 
 fn change_of(call: &str, changes: &mut Vec<Change>) -> usize {
     match changes.iter().position(|c| c.0 == call) {
         Some(i) => i,
         None => {
-            changes.push((call.to_string(), Vec::new(), Vec::new(), Vec::new()));
+            changes.push((call.to_string(), Vec::new(), Vec::new(), Vec::new(), false));
             changes.len() - 1
         }
     }
@@ -120,16 +121,20 @@ impl Relay {
         self.lock().streams.len()
     }
 
-    /// Apply the call model's effects. Must run inside the tokio runtime. The
-    /// returned `Closing` completes once every call's task has the change in force
-    /// (closed streams have released their ports).
+    /// Apply the call model's effects. Must run inside the tokio runtime (or
+    /// a thread that entered it). Each call's task takes its change in the order
+    /// given, before any datagram that arrives later; the returned `Closing`
+    /// waits only where the change must be in force before the reply: kernel
+    /// targets of the streams it changes are removed or replaced (10.5 changes
+    /// them before it answers). Ports go back to the range once their sockets
+    /// are closed (`pool`), so nobody needs to wait for that.
     pub fn apply(&self, effects: &[Effect]) -> Closing {
         self.send(effects, false)
     }
 
     /// Start relaying the streams of calls restored from an earlier run: like
     /// `apply`, but a kernel target left on a stream's port is its own (taken over
-    /// with the peer it had learned), not a stale one to remove.
+    /// with the peer it had learned), not a stale one to remove. Always waits.
     pub fn restore(&self, effects: &[Effect]) -> Closing {
         self.send(effects, true)
     }
@@ -146,14 +151,16 @@ impl Relay {
                     };
                     let i = change_of(&entry.call, &mut changes);
                     changes[i].1.push(*id);
+                    changes[i].4 |= entry.board.load().kernelized;
                     if let Some(h) = calls.by_call.get_mut(&entry.call) {
                         h.streams -= 1;
                     }
                 }
                 Effect::Relay(cfg) => {
                     let i = change_of(&cfg.call_id, &mut changes);
-                    #[allow(clippy::map_entry)] // the insertion needs `calls` whole
-                    if !calls.streams.contains_key(&cfg.id) {
+                    if let Some(entry) = calls.streams.get(&cfg.id) {
+                        changes[i].4 |= entry.board.load().kernelized;
+                    } else {
                         let Some(socket) = self.pool.take(cfg.local) else {
                             warn!(local = %cfg.local, "cannot start relaying: port not reserved");
                             continue;
@@ -189,11 +196,16 @@ impl Relay {
             }
         }
         let mut closing = Closing(Vec::new());
-        for (call, closes, opens, configs) in changes {
+        for (call, closes, opens, configs, in_kernel) in changes {
             let Some(h) = calls.by_call.get(&call) else {
                 continue;
             };
-            let (done, wait) = oneshot::channel();
+            let (done, wait) = if restoring || (in_kernel && self.kernel.is_some()) {
+                let (done, wait) = oneshot::channel();
+                (Some(done), Some(wait))
+            } else {
+                (None, None)
+            };
             let msg = Msg::Apply(Apply {
                 closes,
                 opens,
@@ -201,7 +213,7 @@ impl Relay {
                 restoring,
                 done,
             });
-            if h.tx.send(msg).is_ok() {
+            if let (true, Some(wait)) = (h.tx.send(msg).is_ok(), wait) {
                 closing.0.push(wait);
             }
             if h.streams == 0 {
@@ -231,10 +243,8 @@ impl Relay {
     }
 }
 
-/// Changes sent to call tasks and not yet in force. A socket closes (its port
-/// becomes bindable again) only when its task has dropped it; waiting makes a
-/// delete's ports reusable as soon as the reply is sent, and a reply describes
-/// media state already in force.
+/// Changes sent to call tasks that must be in force before signalling answers
+/// (see `Relay::apply`).
 #[must_use = "wait so that the change is in force"]
 pub struct Closing(Vec<oneshot::Receiver<()>>);
 

@@ -4,7 +4,7 @@
 //! engine's outputs are executed here (send, kernel operations, log, statistics).
 
 use std::future::{poll_fn, Future};
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::task::Poll;
@@ -21,6 +21,7 @@ use super::board::{Board, Peer};
 use super::engine::kernel::{KernelOp, Refusal};
 use super::engine::{Datagram, DtlsFactory, Engine, Event, IceSettings, Output, Transmit};
 use super::kernel_edge::{Answer, KernelEdge, Owner};
+use super::pool::PooledSocket;
 use super::tos;
 use crate::call::{StreamConfig, StreamId};
 
@@ -40,20 +41,21 @@ pub struct Apply {
     pub configs: Vec<StreamConfig>,
     /// Restored streams take over the kernel targets left on their ports.
     pub restoring: bool,
-    /// Completed once the change is in force (closed sockets are closed).
-    pub done: oneshot::Sender<()>,
+    /// Completed once the change is in force (closed sockets are closed), for
+    /// signalling that waits for it.
+    pub done: Option<oneshot::Sender<()>>,
 }
 
 /// A socket the call model reserved for a new stream.
 pub struct Opened {
     pub id: StreamId,
-    pub socket: UdpSocket,
+    pub socket: PooledSocket,
     pub board: Arc<Board>,
 }
 
 struct Sock {
     id: StreamId,
-    fd: AsyncFd<UdpSocket>,
+    fd: AsyncFd<PooledSocket>,
     board: Arc<Board>,
     /// What `board` shows of the peer (compared before locking it).
     peer: Peer,
@@ -268,7 +270,9 @@ impl CallTask {
         }
         self.drain();
         self.publish();
-        let _ = a.done.send(());
+        if let Some(done) = a.done {
+            let _ = done.send(());
+        }
     }
 
     fn owner(&self, stream: StreamId) -> Owner {
@@ -359,7 +363,7 @@ impl CallTask {
     }
 }
 
-fn register(socket: UdpSocket) -> std::io::Result<AsyncFd<UdpSocket>> {
+fn register(socket: PooledSocket) -> std::io::Result<AsyncFd<PooledSocket>> {
     socket.set_nonblocking(true)?;
     // SAFETY: the AsyncFd takes ownership of `socket`, whose fd stays open and
     // the same until the AsyncFd (and the socket with it) is dropped.
