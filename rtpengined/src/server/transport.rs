@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::UdpSocket;
 use tracing::{error, info, warn};
 
 use super::handler::Handler;
@@ -17,21 +16,52 @@ pub trait Transport: Send {
     fn serve(self: Box<Self>, handler: Arc<Handler>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 }
 
-/// ng over UDP (IPv4 or IPv6).
+/// ng over UDP (IPv4 or IPv6), served by a thread of its own: handling a
+/// request is synchronous work (the call model, binding ports) that must not
+/// hold a runtime worker, and a plain blocking loop costs no hand-over per
+/// request (10.5 reads its control sockets from threads the same way).
 pub struct NgUdp {
-    socket: UdpSocket,
+    socket: std::net::UdpSocket,
     local: SocketAddr,
 }
 
 impl NgUdp {
     pub async fn bind(addr: SocketAddr, tos: Option<u8>) -> std::io::Result<NgUdp> {
-        let std_sock = bind_udp(addr)?;
+        let socket = bind_udp(addr)?;
+        socket.set_nonblocking(false)?;
         let _ = tos; // --control-tos is accepted but not applied yet.
-        let local = std_sock.local_addr()?;
-        Ok(NgUdp {
-            socket: UdpSocket::from_std(std_sock)?,
-            local,
-        })
+        let local = socket.local_addr()?;
+        Ok(NgUdp { socket, local })
+    }
+
+    /// Receive, handle, reply, until the socket fails for good.
+    fn serve_blocking(self, handler: Arc<Handler>) {
+        info!(listen = %self.local, "ng control listening (UDP)");
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let (len, peer) = match self.socket.recv_from(&mut buf) {
+                Ok(r) => r,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(err) => {
+                    warn!(%err, "ng receive error");
+                    continue;
+                }
+            };
+            let datagram = &buf[..len];
+            // A bug must cost one request, not the control socket.
+            let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                handler.handle_from(datagram, peer.ip())
+            }))
+            .unwrap_or_else(|_| {
+                error!(%peer, "internal error while handling an ng request");
+                None
+            });
+            if let Some(reply) = reply {
+                if let Err(err) = self.socket.send_to(&reply, peer) {
+                    warn!(%err, %peer, "ng send error");
+                }
+            }
+        }
     }
 }
 
@@ -54,35 +84,21 @@ impl Transport for NgUdp {
     }
 
     fn serve(self: Box<Self>, handler: Arc<Handler>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        // The thread starts call tasks: it enters the runtime it was started from.
+        let runtime = tokio::runtime::Handle::current();
+        let (ended, wait) = tokio::sync::oneshot::channel::<()>();
+        let name = format!("ng {}", self.local);
+        let spawned = std::thread::Builder::new().name(name).spawn(move || {
+            let _runtime = runtime.enter();
+            self.serve_blocking(handler);
+            let _ = ended.send(());
+        });
         Box::pin(async move {
-            info!(listen = %self.local, "ng control listening (UDP)");
-            let mut buf = vec![0u8; 65536];
-            loop {
-                let (len, peer) = match self.socket.recv_from(&mut buf).await {
-                    Ok(r) => r,
-                    Err(err) => {
-                        warn!(%err, "ng receive error");
-                        continue;
-                    }
-                };
-                let datagram = buf[..len].to_vec();
-                let h = handler.clone();
-                // Signalling work is synchronous and short; keep the socket loop free.
-                let reply = tokio::task::block_in_place(|| {
-                    // A bug must cost one request, not the control socket.
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        h.handle_from(&datagram, peer.ip())
-                    }))
-                    .unwrap_or_else(|_| {
-                        error!(%peer, "internal error while handling an ng request");
-                        None
-                    })
-                });
-                if let Some(reply) = reply {
-                    if let Err(err) = self.socket.send_to(&reply, peer).await {
-                        warn!(%err, %peer, "ng send error");
-                    }
+            match spawned {
+                Ok(_) => {
+                    let _ = wait.await;
                 }
+                Err(err) => error!(%err, "cannot start the ng control thread"),
             }
         })
     }
