@@ -4,8 +4,8 @@
     python3 tests/differential/ng_live_diff.py [RTPENGINED] [--corpus] [--commands]
         [--generate N --seed S] [--only REGEX] [--max-diffs N] [--json FILE]
 
-Starts both daemons on loopback (10.5: ng 127.0.0.1:22490, media ports 45000-45999;
-ours: ng 127.0.0.1:22491, media ports 46000-46999; both `--table=-1`, interfaces
+Starts both daemons on loopback (10.5: ng 127.0.0.1:21490, media ports 30000-30999;
+ours: ng 127.0.0.1:21491, media ports 31000-31999; both `--table=-1`, interfaces
 127.0.0.1, ::1, internal/127.0.0.2, external/127.0.0.3, `--delete-delay=0`,
 log level 1), sends each case's requests to both in the same order (each case is
 its own call, with the same call-id on both), and compares the whole replies
@@ -14,7 +14,8 @@ after renaming what must differ run to run (see ng_diff_normalise.py). Without
 
 Prints every difference with the request that caused it, then
 `differential: N identical, M different` (requests). Exit status 0 whatever the
-result: this measures, it does not gate.
+result: this measures, it does not gate, unless --gate names the known
+differences (then it fails on any other; see ng_diff_gate.py and ./run).
 """
 import argparse
 import atexit
@@ -35,11 +36,15 @@ import ng_diff_cases  # noqa: E402
 import ng_diff_generator  # noqa: E402
 from ng_diff_normalise import Names, compare, diff_class, normalise  # noqa: E402
 from ng_diff_triage import Triage, case_features  # noqa: E402
+import ng_diff_gate  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 INTERFACES = ["127.0.0.1", "::1", "internal/127.0.0.2", "external/127.0.0.3"]
-REF = {"name": "10.5", "ng": 22490, "ports": (45000, 45999)}
-OURS = {"name": "ours", "ng": 22491, "ports": (46000, 46999)}
+# Media ports below Linux's ephemeral range (32768-60999): a socket some
+# process binds to port 0 must not take a port the daemons would allocate next,
+# or which ports a call gets (and so its replies) would vary from run to run.
+REF = {"name": "10.5", "ng": 21490, "ports": (30000, 30999)}
+OURS = {"name": "ours", "ng": 21491, "ports": (31000, 31999)}
 
 
 def use_slot(slot):
@@ -249,8 +254,12 @@ def main():
     ap.add_argument("--no-triage", action="store_true")
     ap.add_argument("--keep-logs", action="store_true", help="keep the daemons' logs (printed path)")
     ap.add_argument("--triage-md", metavar="FILE", help="write the class table as markdown")
+    ap.add_argument("--gate", metavar="FILE",
+                    help="fail on a case that differs and is not listed in FILE (ng_diff_gate.py); "
+                         "ends with `ng-diff: N passed, M failed`")
+    ap.add_argument("--update-gate", action="store_true", help="rewrite the --gate file from this run")
     ap.add_argument("--slot", type=int, default=0, choices=range(5),
-                    help="port slot, so that several runs can share a machine: ng ports 22490+10*SLOT "
+                    help="port slot, so that several runs can share a machine: ng ports 21490+10*SLOT "
                          "and +1, media ports shifted down by 2000*SLOT")
     args = ap.parse_args()
 
@@ -300,6 +309,17 @@ def main():
     if not args.no_triage:
         report.triage(args.triage_md)
     print("differential: %d identical, %d different" % (report.identical, report.different))
+    if args.gate:
+        names = [name for name, _ in cases]
+        if args.update_gate:
+            different = ng_diff_gate.counted(report.records)
+            ng_diff_gate.write_known(args.gate, different, [
+                "Cases that differ from rtpengine 10.5, with their first difference (ng_diff_gate.py).",
+                "Written by: tests/differential/run --update-gate"])
+            print("wrote %d known differences to %s" % (len(different), args.gate))
+        passed, failed = ng_diff_gate.check(names, report.records, ng_diff_gate.read_known(args.gate))
+        print("ng-diff: %d passed, %d failed" % (passed, failed))
+        return 1 if failed else 0
     return 0
 
 
