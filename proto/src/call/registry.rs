@@ -838,11 +838,16 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     }
 }
 
-/// The member of a round-robin group (`--interface=BASE:N/...`) a call gets: when
-/// the call asks for BASE, or for no interface while the first configured one is a
-/// group member and the family is known (10.5's rule). 10.5 hands the members out
-/// in turn; here the call-id picks one, so calls spread over the members alike and
-/// a re-INVITE (or a restart) keeps its call on the same member.
+/// The direction (interface name) that spreads calls over every logical
+/// interface serving the family, in configuration order.
+const ROUND_ROBIN_CALLS: &str = "round-robin-calls";
+
+/// The member of a round-robin group (`--interface=BASE:N/...`, or every logical
+/// interface for `round-robin-calls`) a call gets: when the call asks for BASE,
+/// or for no interface while the first configured one is a group member and the
+/// family is known (10.5's rule). 10.5 hands the members out in turn; here the
+/// call-id picks one, so calls spread over the members alike and a re-INVITE (or
+/// a restart) keeps its call on the same member.
 fn round_robin_member<'a>(
     ifs: &'a [Interface],
     name: Option<&str>,
@@ -860,14 +865,13 @@ fn round_robin_member<'a>(
             first.base_name()
         }
     };
+    // 10.5's name for the group of every logical interface.
+    let every = base == ROUND_ROBIN_CALLS;
     let mut members: Vec<&str> = Vec::new();
     for i in ifs {
         let serves = family.is_none_or(|f| Family::of(&i.local) == f);
-        if i.base_name() == base
-            && i.base_name() != i.name
-            && serves
-            && !members.contains(&i.name.as_str())
-        {
+        let member = every || (i.base_name() == base && i.base_name() != i.name);
+        if member && serves && !members.contains(&i.name.as_str()) {
             members.push(&i.name);
         }
     }

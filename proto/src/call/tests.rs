@@ -160,6 +160,42 @@ fn reoffer_keeps_ports_and_family_change_moves_them() {
 }
 
 #[test]
+fn round_robin_calls_spreads_over_every_interface_of_the_family() {
+    let mut settings = settings();
+    settings.interfaces = [
+        "127.0.0.1",
+        "::1",
+        "internal/127.0.0.2",
+        "external/127.0.0.3",
+    ]
+    .iter()
+    .map(|s| Interface::parse(s).unwrap())
+    .collect();
+    let mut r = registry(settings, RangeCursor::new(40000, 40999));
+    let now = clock();
+    let addr = |sdp: String| {
+        sdp.lines()
+            .find_map(|l| l.strip_prefix("c=IN IP4 "))
+            .unwrap()
+            .to_owned()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for n in 0..40 {
+        let id = format!("rrc-{n}");
+        let mut f = flags(&id, "a", None, sdp(6000, ""));
+        f.direction = vec!["default".into(), "round-robin-calls".into()];
+        let first = addr(r.offer(&f, &now).unwrap().sdp.unwrap());
+        assert_eq!(addr(r.offer(&f, &now).unwrap().sdp.unwrap()), first, "{id}");
+        seen.insert(first);
+    }
+    let all: std::collections::BTreeSet<String> = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(seen, all, "every IPv4 interface used, never ::1");
+}
+
+#[test]
 fn round_robin_interfaces_spread_calls_and_keep_each_call() {
     let mut settings = settings();
     settings.interfaces = ["pub:1/127.0.0.1", "pub:2/127.0.0.2", "priv/127.0.0.3"]
