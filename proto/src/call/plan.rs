@@ -49,11 +49,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 let ours = &receiver.medias[i];
                 // `reject` does not take the offerer's own a=rtcp-mux out (10.5).
                 let mux = (section.rtcp_mux && !f.rtcp_mux.demux) || f.rtcp_mux.offer;
-                let ice = match f.ice {
-                    IceMode::Remove => false,
-                    IceMode::Force | IceMode::ForceRelay | IceMode::Optional => true,
-                    IceMode::Default => session.has_ice(),
-                };
+                let ice = super::registry::offer_wants_ice(Some(ours), session, f);
                 let protocol = f
                     .transport_protocol
                     .clone()

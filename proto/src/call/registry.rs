@@ -243,8 +243,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         }
                     }
                 }
-                let wants_ice = offer_wants_ice(session, f);
-                self.reserve_ice_alternates(&mut call, b, |_| wants_ice)?;
+                self.reserve_ice_alternates(&mut call, b, |m| {
+                    offer_wants_ice(Some(m), session, f)
+                })?;
                 Ok(effects)
             });
         let out = res.and_then(|mut effects| {
@@ -1397,11 +1398,18 @@ fn renew_restarted_ice(
 }
 
 /// Whether the offer we send advertises ICE: forced, or the offerer speaks it.
-fn offer_wants_ice(session: &Session, f: &Flags) -> bool {
+/// Whether an offer goes to `receiver` (one of its media) with ICE, as 10.5's
+/// `__ice_offer` decides: by default the offering client's choice, but only
+/// until the receiver has spoken; from then on what the receiver's own SDP
+/// said (a callee that answered without ICE is not offered it again).
+pub(super) fn offer_wants_ice(receiver: Option<&Media>, session: &Session, f: &Flags) -> bool {
     match f.ice {
         IceMode::Remove => false,
         IceMode::Force | IceMode::ForceRelay | IceMode::Optional => true,
-        IceMode::Default => session.has_ice(),
+        IceMode::Default => match receiver {
+            Some(m) if m.status.initialized => m.status.ice,
+            _ => session.has_ice(),
+        },
     }
 }
 

@@ -110,3 +110,47 @@ fn session_level_credentials_stand_for_media_without_their_own() {
     assert_eq!(a.remote_ufrag.as_deref(), Some("ffrag"));
     assert_eq!(a.remote_pwd.as_deref(), Some("ffpassword0123456789abcd"));
 }
+
+#[test]
+fn a_callee_that_answered_without_ice_is_not_offered_it_again() {
+    let mut r = reg();
+    let now = clock();
+    let out = r
+        .offer(&flags("c", "a", None, offer_sdp(1, false)), &now)
+        .unwrap();
+    assert!(
+        out.sdp.unwrap().contains("a=ice-ufrag:"),
+        "first offer: as the caller"
+    );
+    r.answer(&flags("c", "a", Some("b"), ANSWER.into()), &now)
+        .unwrap();
+    // The caller re-offers with ICE: b said it has none (10.5's __ice_offer).
+    let reoffer = flags("c", "a", Some("b"), offer_sdp(2, false));
+    let sdp = r.offer(&reoffer, &now).unwrap().sdp.unwrap();
+    assert!(!sdp.contains("a=ice-ufrag:"), "{sdp}");
+    assert!(!sdp.contains("a=candidate:"), "{sdp}");
+    // The ICE key still decides when given.
+    let mut forced = reoffer;
+    forced.ice = IceMode::Force;
+    let sdp = r.offer(&forced, &now).unwrap().sdp.unwrap();
+    assert!(sdp.contains("a=ice-ufrag:"), "{sdp}");
+}
+
+#[test]
+fn a_callee_that_answered_with_ice_keeps_it_in_re_offers() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, offer_sdp(1, false)), &now)
+        .unwrap();
+    let ice_answer = offer_sdp(1, false).replace("192.0.2.10", "192.0.2.20");
+    r.answer(&flags("c", "a", Some("b"), ice_answer), &now)
+        .unwrap();
+    // Even a re-offer whose own SDP has no ICE any more.
+    let plain = ANSWER.replace("192.0.2.20", "192.0.2.10");
+    let sdp = r
+        .offer(&flags("c", "a", Some("b"), plain), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert!(sdp.contains("a=ice-ufrag:"), "{sdp}");
+}
