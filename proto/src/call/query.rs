@@ -50,12 +50,27 @@ impl Totals {
     }
 }
 
-/// The query dictionary of a call (without `result`).
+/// The query dictionary of a call (without `result`), every party.
 pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
+    query_parties(call, None, now, stats)
+}
+
+/// The query dictionary as 10.5 answers a query or delete naming a tag
+/// (`to-tag` if given, else `from-tag`): that party and those whose media goes
+/// to it; no party if the tag is unknown. Without a tag, every party.
+pub fn query_parties(call: &Call, tag: Option<&str>, now: &Now, stats: &dyn StatsSource) -> Owned {
+    let parties: Vec<usize> = match tag.filter(|t| !t.is_empty()) {
+        None => call.live().map(|(i, _)| i).collect(),
+        Some(t) => call
+            .find_tag(t)
+            .map(|i| std::iter::once(i).chain(call.senders(i)).collect())
+            .unwrap_or_default(),
+    };
     let mut rtp = Totals::default();
     let mut rtcp = Totals::default();
     let mut tags = Owned::dict();
-    for (index, mono) in call.live() {
+    for index in parties {
+        let mono = &call.monologues[index];
         let mut medias = Vec::new();
         for media in &mono.medias {
             let mut streams = Vec::new();
@@ -113,12 +128,7 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
             .map(|p| entry(&call.monologues[p]))
             .into_iter()
             .collect();
-        let mut senders: Vec<usize> = call
-            .live()
-            .filter(|(i, m)| *i != index && m.peer == Some(index))
-            .map(|(i, _)| i)
-            .collect();
-        senders.sort_by_key(|&i| Some(i) != peer);
+        let senders = call.senders(index);
         let subscriptions: Vec<Owned> = senders
             .iter()
             .map(|&i| entry(&call.monologues[i]))
