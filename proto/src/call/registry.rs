@@ -419,6 +419,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         }
         for (i, section) in session.media.iter().enumerate() {
             for (side, iface) in [(sender, s_ifs[i]), (receiver, r_ifs[i])] {
+                // Where the peer was known to receive before a move to another
+                // interface (10.5 keeps the streams, with new sockets).
+                let mut known = (None, None);
                 let mono = &mut call.monologues[side];
                 if mono.medias.len() <= i {
                     let adv = self.settings.interfaces[iface].advertised;
@@ -435,6 +438,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     let old_alternates = std::mem::take(&mut media.ice_alternates);
                     let old_iface = std::mem::replace(&mut media.interface, iface);
                     media.advertised = self.settings.interfaces[iface].advertised;
+                    known = (
+                        old_rtp.as_ref().and_then(|s| s.endpoint),
+                        old_rtcp.as_ref().and_then(|s| s.endpoint),
+                    );
                     effects.extend(self.release_streams(old_rtp, old_rtcp, old_iface));
                     self.release_alternates(&old_alternates);
                 }
@@ -454,13 +461,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     media.rtp = Some(PacketStream {
                         id: rtp_id,
                         local: SocketAddr::new(local_ip, port),
-                        endpoint: None,
+                        endpoint: known.0,
                         is_rtcp: false,
                     });
                     media.rtcp = Some(PacketStream {
                         id: rtcp_id,
                         local: SocketAddr::new(local_ip, port + 1),
-                        endpoint: None,
+                        endpoint: known.1,
                         is_rtcp: true,
                     });
                 }

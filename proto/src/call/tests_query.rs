@@ -253,3 +253,37 @@ fn an_offered_sdes_suite_shows_before_the_answer_picks_one() {
     // The plain caller has no SRTP: no suite.
     assert_eq!(stream(media(&q, "a"), 0).get("crypto suite"), None, "{q}");
 }
+
+fn port_of(v: Option<&Owned>) -> Option<i64> {
+    match v.and_then(|e| e.get("port")) {
+        Some(Owned::Int(p)) => Some(*p),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_party_moved_to_another_interface_keeps_its_endpoints() {
+    let mut s = super::tests::settings();
+    s.interfaces
+        .push(super::interface::Interface::parse("ext/127.0.0.3").unwrap());
+    let mut r = super::tests::registry(s, super::ports::RangeCursor::new(40000, 40099));
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    // The answer's direction moves the caller to "ext": new sockets there.
+    let mut answer = flags("c", "a", Some("b"), sdp(7000, ""));
+    answer.direction = vec!["default".into(), "ext".into()];
+    r.answer(&answer, &now).unwrap();
+    let q = query(&r);
+    let a = media(&q, "a");
+    let rtp = stream(a, 0);
+    assert_eq!(
+        rtp.get("local address").map(ToString::to_string),
+        Some(Owned::from("127.0.0.3").to_string())
+    );
+    // 10.5 still knows where the caller receives (its offer said so).
+    assert_eq!(port_of(rtp.get("endpoint")), Some(6000), "{q}");
+    assert_eq!(port_of(rtp.get("advertised endpoint")), Some(6000));
+    assert_eq!(port_of(stream(a, 1).get("endpoint")), Some(6001));
+    assert_eq!(names(rtp.get("flags")), ["RTP", "filled"]);
+}
