@@ -232,7 +232,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             Err(_) => (a_ifs.to_vec(), b_ifs.to_vec()),
         };
         let res = self
-            .update_media(&mut call, a, b, &a_ifs, &b_ifs, session, f)
+            .update_media(&mut call, a, b, &a_ifs, &b_ifs, session, f, true)
             .and_then(|effects| {
                 renew_restarted_ice(&mut call.monologues[a], &ice_before, &mut self.rng);
                 // The receiver of an offer takes the sender's media id if it has none.
@@ -349,7 +349,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         // The answer's c= family, its `direction` and `address-family` can
         // move either side to another interface (10.5).
         let (b_ifs, a_ifs) = self.choose_interfaces(call, b, a, session, f)?;
-        let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f)?;
+        let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f, false)?;
         for (i, (sa, sb)) in stores.into_iter().enumerate() {
             if let Some(m) = call.monologues[a].medias.get_mut(i) {
                 m.codecs = sa;
@@ -407,11 +407,19 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         r_ifs: &[usize],
         session: &Session,
         f: &Flags,
+        offer: bool,
     ) -> Result<Vec<Effect>, CallError> {
         let mut effects = Vec::new();
         let count = session.media.len();
-        for side in [sender, receiver] {
-            // Sections beyond the SDP's count are gone: release them.
+        // An offer's sections beyond its count are gone: release them. An
+        // answer with fewer sections leaves the others as the offer set them
+        // up (10.5 keeps them, and shows them in query replies).
+        let dropping = if offer {
+            vec![sender, receiver]
+        } else {
+            Vec::new()
+        };
+        for side in dropping {
             while call.monologues[side].medias.len() > count {
                 let m = call.monologues[side].medias.pop().expect("len > count");
                 effects.extend(self.release_media(&m));

@@ -254,6 +254,17 @@ fn an_offered_sdes_suite_shows_before_the_answer_picks_one() {
     assert_eq!(stream(media(&q, "a"), 0).get("crypto suite"), None, "{q}");
 }
 
+fn medias(q: &Owned, tag: &str) -> Vec<Owned> {
+    match q
+        .get("tags")
+        .and_then(|t| t.get(tag))
+        .and_then(|t| t.get("medias"))
+    {
+        Some(Owned::List(m)) => m.clone(),
+        other => panic!("no media for {tag}: {other:?} in {q}"),
+    }
+}
+
 fn port_of(v: Option<&Owned>) -> Option<i64> {
     match v.and_then(|e| e.get("port")) {
         Some(Owned::Int(p)) => Some(*p),
@@ -286,4 +297,25 @@ fn a_party_moved_to_another_interface_keeps_its_endpoints() {
     assert_eq!(port_of(rtp.get("advertised endpoint")), Some(6000));
     assert_eq!(port_of(stream(a, 1).get("endpoint")), Some(6001));
     assert_eq!(names(rtp.get("flags")), ["RTP", "filled"]);
+}
+
+#[test]
+fn an_answer_with_fewer_sections_leaves_the_others_in_place() {
+    let mut r = reg();
+    let now = clock();
+    let two = sdp(6000, "m=video 6002 RTP/AVP 96\r\n");
+    r.offer(&flags("c", "a", None, two), &now).unwrap();
+    r.answer(&flags("c", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let q = query(&r);
+    // 10.5 keeps the unanswered video on both sides, as the offer left it.
+    let a = medias(&q, "a");
+    let b = medias(&q, "b");
+    assert_eq!((a.len(), b.len()), (2, 2), "{q}");
+    assert_eq!(port_of(stream(&a[1], 0).get("endpoint")), Some(6002));
+    assert_eq!(port_of(stream(&b[1], 0).get("endpoint")), None);
+    assert_eq!(
+        names(b[1].get("flags")),
+        ["send", "recv", "ICE controlling"]
+    );
 }
