@@ -74,9 +74,16 @@ pub fn query_parties(call: &Call, tag: Option<&str>, now: &Now, stats: &dyn Stat
         let mut medias = Vec::new();
         for media in &mono.medias {
             let mut streams = Vec::new();
-            for s in media.rtp.iter().chain(media.rtcp.iter()) {
+            // A rejected section keeps two streams without sockets (10.5).
+            let idle: Vec<PacketStream> = if media.rtp.is_none() {
+                idle_streams(media)
+            } else {
+                Vec::new()
+            };
+            for s in media.rtp.iter().chain(media.rtcp.iter()).chain(idle.iter()) {
                 let mut entry = stream(
                     s,
+                    media.rtp.is_none(),
                     mono.learning,
                     media,
                     call.created.as_secs(),
@@ -184,8 +191,25 @@ fn media_flags(media: &Media, asymmetric: bool) -> Vec<Owned> {
     .collect()
 }
 
+/// Stand-ins for the socketless streams of a rejected section.
+fn idle_streams(media: &Media) -> Vec<PacketStream> {
+    let unbound = SocketAddr::from(([0, 0, 0, 0], 0));
+    [false, true]
+        .into_iter()
+        .zip(media.idle)
+        .map(|(is_rtcp, endpoint)| PacketStream {
+            id: super::effect::StreamId(u64::MAX),
+            local: unbound,
+            endpoint,
+            is_rtcp,
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
 fn stream(
     s: &PacketStream,
+    idle: bool,
     learning: super::effect::Learning,
     media: &Media,
     created: u64,
@@ -193,7 +217,11 @@ fn stream(
     stats: &dyn StatsSource,
     totals: &mut Totals,
 ) -> Owned {
-    let st = stats.stats(s.id);
+    let st = if idle {
+        Default::default()
+    } else {
+        stats.stats(s.id)
+    };
     totals.packets += st.packets;
     totals.bytes += st.bytes;
     totals.errors += st.errors;
@@ -204,10 +232,12 @@ fn stream(
     } else {
         s.local.port()
     };
-    let mut d = Owned::dict()
-        .with("local port", port)
-        .with("local address", s.local.ip().to_string())
-        .with("family", if s.local.is_ipv4() { "IPv4" } else { "IPv6" });
+    let mut d = Owned::dict();
+    if !idle {
+        d.insert("local port", port);
+        d.insert("local address", s.local.ip().to_string());
+        d.insert("family", if s.local.is_ipv4() { "IPv4" } else { "IPv6" });
+    }
     // 10.5 always has both keys, empty while the address is unknown.
     let current = st.learned.or(s.endpoint);
     d.insert(

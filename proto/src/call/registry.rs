@@ -457,10 +457,19 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 if section.port == 0 {
                     let old_rtp = media.rtp.take();
                     let old_rtcp = media.rtcp.take();
+                    // The streams stay, without sockets, where they were.
+                    if old_rtp.is_some() || old_rtcp.is_some() {
+                        let ep = |s: &Option<PacketStream>| s.as_ref().and_then(|s| s.endpoint);
+                        media.idle = [ep(&old_rtp), ep(&old_rtcp)];
+                    } else if known.0.is_some() || known.1.is_some() {
+                        media.idle = [known.0, known.1];
+                    }
                     let old_alternates = std::mem::take(&mut media.ice_alternates);
                     effects.extend(self.release_streams(old_rtp, old_rtcp, iface));
                     self.release_alternates(&old_alternates);
                 } else if media.rtp.is_none() {
+                    let [idle_rtp, idle_rtcp] = std::mem::take(&mut media.idle);
+                    let known = (known.0.or(idle_rtp), known.1.or(idle_rtcp));
                     let local_ip = self.settings.interfaces[iface].local;
                     let port = self.ports.allocate(local_ip).ok_or(CallError::OutOfPorts)?;
                     let rtp_id = self.next_id();
@@ -513,22 +522,27 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 media.ice_remote_pwd = Some(p.to_owned());
             }
             media.mux_offered = section.rtcp_mux;
+            let rtp_endpoint = endpoint_ip.map(|ip| SocketAddr::new(ip, section.port));
+            // An a=rtcp address of 0.0.0.0 (browsers write one) means
+            // the media's own address, as 10.5 reads it.
+            let rtcp_ip = section
+                .rtcp
+                .as_ref()
+                .and_then(|r| r.address.as_ref())
+                .and_then(|(_, a)| parse_ip(a))
+                .filter(|ip| !ip.is_unspecified())
+                .or(endpoint_ip);
+            let rtcp_port = section
+                .rtcp
+                .as_ref()
+                .map_or(section.port.wrapping_add(1), |r| r.port);
+            let rtcp_endpoint = rtcp_ip.map(|ip| SocketAddr::new(ip, rtcp_port));
             if let (Some(rtp), Some(rtcp)) = (media.rtp.as_mut(), media.rtcp.as_mut()) {
-                rtp.endpoint = endpoint_ip.map(|ip| SocketAddr::new(ip, section.port));
-                // An a=rtcp address of 0.0.0.0 (browsers write one) means
-                // the media's own address, as 10.5 reads it.
-                let rtcp_ip = section
-                    .rtcp
-                    .as_ref()
-                    .and_then(|r| r.address.as_ref())
-                    .and_then(|(_, a)| parse_ip(a))
-                    .filter(|ip| !ip.is_unspecified())
-                    .or(endpoint_ip);
-                let rtcp_port = section
-                    .rtcp
-                    .as_ref()
-                    .map_or(section.port.wrapping_add(1), |r| r.port);
-                rtcp.endpoint = rtcp_ip.map(|ip| SocketAddr::new(ip, rtcp_port));
+                rtp.endpoint = rtp_endpoint;
+                rtcp.endpoint = rtcp_endpoint;
+            } else {
+                // Rejected: 10.5 still records the (port 0) address.
+                media.idle = [rtp_endpoint, rtcp_endpoint];
             }
         }
         Ok(effects)
@@ -1065,6 +1079,7 @@ fn new_media(
         passthru: false,
         ice_controlling: false,
         status: Default::default(),
+        idle: [None, None],
         ice_lite_self: false,
         ice_lite_peer: false,
         ice_remote_ufrag: None,

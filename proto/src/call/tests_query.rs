@@ -319,3 +319,32 @@ fn an_answer_with_fewer_sections_leaves_the_others_in_place() {
         ["send", "recv", "ICE controlling"]
     );
 }
+
+#[test]
+fn a_rejected_section_shows_two_streams_without_sockets() {
+    let mut r = reg();
+    let now = clock();
+    let offer = sdp(6000, "m=video 0 RTP/AVP 96\r\na=rtcp:7\r\n");
+    r.offer(&flags("c", "a", None, offer), &now).unwrap();
+    let q = query(&r);
+    // The callee has heard nothing yet: two streams, no endpoints.
+    let b = &medias(&q, "<untagged 1>")[1];
+    assert_eq!(names(stream(b, 0).get("flags")), ["RTP"], "{q}");
+    assert_eq!(names(stream(b, 1).get("flags")), ["RTCP"]);
+    assert_eq!(port_of(stream(b, 0).get("endpoint")), None);
+    let answer = sdp(7000, "m=video 0 RTP/AVP 96\r\n");
+    r.answer(&flags("c", "a", Some("b"), answer), &now).unwrap();
+    let q = query(&r);
+    for (tag, rtcp) in [("a", 7), ("b", 1)] {
+        let m = &medias(&q, tag)[1];
+        let (rtp_stream, rtcp_stream) = (stream(m, 0), stream(m, 1));
+        assert!(rtp_stream.get("local port").is_none(), "{q}");
+        assert!(rtp_stream.get("local address").is_none(), "{q}");
+        // Where the party's SDP said (port 0, and its RTCP port).
+        assert_eq!(port_of(rtp_stream.get("endpoint")), Some(0), "{q}");
+        assert_eq!(port_of(rtp_stream.get("advertised endpoint")), Some(0));
+        assert_eq!(port_of(rtcp_stream.get("endpoint")), Some(rtcp), "{q}");
+        assert_eq!(names(rtp_stream.get("flags")), ["RTP", "filled"]);
+        assert_eq!(names(rtcp_stream.get("flags")), ["RTCP", "filled"]);
+    }
+}
