@@ -48,10 +48,17 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let Some(call) = self.calls.get(call_id) else {
             return not_found(self);
         };
-        let tag_known = |t: Option<&str>| t.is_none_or(|t| call.find_tag(t).is_some());
-        if !tag_known(f.from_tag.as_deref()) || !tag_known(f.to_tag.as_deref()) {
-            return not_found(self);
-        }
+        // Without a from-tag the whole call goes; otherwise one party (and
+        // whoever talked only to it), found as 10.5 finds it.
+        let party = match f.from_tag.as_deref().filter(|t| !t.is_empty()) {
+            None => None,
+            Some(from) => {
+                match call.delete_target(from, f.to_tag.as_deref(), f.via_branch.as_deref()) {
+                    Some(i) => Some(i),
+                    None => return not_found(self),
+                }
+            }
+        };
         let call = self.calls.get_mut(call_id).expect("checked above");
         if call.delete_at.is_some() && f.delete_delay != Some(0) {
             // Already scheduled: a duplicate delete under SIP retransmission.
@@ -60,38 +67,22 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         }
         call.last_signal = now.unix;
         call.last_signal_mono = now.mono;
-        let from = match f.from_tag.as_deref() {
-            Some(t) => Some(call.find_tag(t).ok_or(CallError::NotFound)?),
-            None => None,
-        };
-        let to = match f.to_tag.as_deref() {
-            Some(t) => Some(call.find_tag(t).ok_or(CallError::NotFound)?),
-            None => None,
-        };
-        // A branch delete names via-branch or to-tag; if other dialogues remain
-        // afterwards only that branch goes, otherwise the whole call.
-        let branch = match (from, to, f.via_branch.as_deref()) {
-            (Some(a), Some(b), _) => Some((a, b)),
-            (Some(a), None, Some(vb)) if call.monologues[a].via_branch.as_deref() == Some(vb) => {
-                call.monologues[a].peer.map(|b| (a, b))
-            }
-            _ => None,
-        };
-        if let Some((a, b)) = branch {
-            let others = call
-                .live()
-                .filter(|(i, m)| *i != a && *i != b && m.peer.is_some())
-                .count();
-            if others > 0 {
-                call.monologues[a].deleted = true;
-                call.monologues[b].deleted = true;
-                let gone: Vec<_> = [a, b]
-                    .iter()
-                    .flat_map(|&i| call.monologues[i].medias.clone())
-                    .collect();
+        if let Some(party) = party {
+            let gone = call.parting_with(party);
+            // 10.5 keeps the call while two tagged parties (or a via-branch
+            // party waiting for its answer) remain.
+            let rest = || call.live().filter(|(i, _)| !gone.contains(i));
+            let tagged = rest().filter(|(_, m)| !m.tag.is_empty()).count();
+            let branches = rest().any(|(_, m)| m.via_branch.is_some());
+            if tagged >= 2 || branches {
                 let snapshot = call.clone();
+                let mut released = Vec::new();
+                for &i in &gone {
+                    call.monologues[i].deleted = true;
+                    released.extend(call.monologues[i].medias.clone());
+                }
                 let mut effects = Vec::new();
-                for m in &gone {
+                for m in &released {
                     effects.extend(self.release_media(m));
                 }
                 return Ok((Deleted::Branch(Box::new(snapshot)), effects));
@@ -100,6 +91,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let delay = f.delete_delay.map_or(self.settings.delete_delay, |s| {
             Duration::from_secs(s.into())
         });
+        let call = self.calls.get_mut(call_id).expect("checked above");
         if delay.is_zero() {
             let call = self.calls.remove(call_id).expect("present");
             let effects = self.release_call(&call);
@@ -164,5 +156,77 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             (s.timeout, Expiry::Timeout)
         };
         (!limit.is_zero() && idle >= limit).then_some(why)
+    }
+}
+
+impl Call {
+    /// The party a delete with a from-tag names, found as 10.5 finds it: by
+    /// via-branch when there is no to-tag, by the to-tag if given, else by
+    /// the from-tag; lastly, for an unknown to-tag, the from-tag's party when
+    /// the one it talks to has no tag yet (an offer not yet answered).
+    pub fn delete_target(
+        &self,
+        from: &str,
+        to: Option<&str>,
+        branch: Option<&str>,
+    ) -> Option<usize> {
+        let to = to.filter(|t| !t.is_empty());
+        let branch = branch.filter(|b| !b.is_empty());
+        let by_branch = || {
+            branch.and_then(|b| {
+                self.live()
+                    .find(|(_, m)| m.via_branch.as_deref() == Some(b))
+                    .map(|(i, _)| i)
+            })
+        };
+        if to.is_none() {
+            if let Some(i) = by_branch() {
+                return Some(i);
+            }
+        }
+        if let Some(i) = self.find_tag(to.unwrap_or(from)) {
+            return Some(i);
+        }
+        if let Some(i) = by_branch() {
+            return Some(i);
+        }
+        let i = to.and(self.find_tag(from))?;
+        match self.senders(i)[..] {
+            [only] if self.monologues[only].tag.is_empty() => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The live parties whose media goes to `party` (10.5's subscriptions):
+    /// the one in dialogue with it first.
+    pub fn senders(&self, party: usize) -> Vec<usize> {
+        let peer = self.monologues[party].peer;
+        let mut senders: Vec<usize> = self
+            .live()
+            .filter(|(i, m)| *i != party && m.peer == Some(party))
+            .map(|(i, _)| i)
+            .collect();
+        senders.sort_by_key(|&i| Some(i) != peer);
+        senders
+    }
+
+    /// `party` and those left with nobody to talk to once it goes.
+    fn parting_with(&self, party: usize) -> Vec<usize> {
+        let linked = |x: usize, y: usize| {
+            self.monologues[x].peer == Some(y) || self.monologues[y].peer == Some(x)
+        };
+        let mut gone = vec![party];
+        for (x, _) in self.live() {
+            if x == party || !linked(x, party) {
+                continue;
+            }
+            let others = self
+                .live()
+                .any(|(y, _)| y != x && y != party && linked(x, y));
+            if !others {
+                gone.push(x);
+            }
+        }
+        gone
     }
 }

@@ -31,6 +31,8 @@ pub use registry::{Outcome, Registry, Settings};
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_delete;
+#[cfg(test)]
 mod tests_dtls;
 #[cfg(test)]
 mod tests_family;

@@ -55,6 +55,9 @@ pub struct Media {
     /// `None` while the section is rejected (port 0).
     pub rtp: Option<PacketStream>,
     pub rtcp: Option<PacketStream>,
+    /// While the section is rejected: where the party receives RTP and RTCP
+    /// as far as known (10.5 keeps its two packet streams, without sockets).
+    pub idle: [Option<SocketAddr>; 2],
     /// This side offered rtcp-mux in its SDP.
     pub mux_offered: bool,
     /// This side sends RTCP muxed on the RTP port.

@@ -612,6 +612,8 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
             Some(v) => decode_status(v)?,
             None => Default::default(),
         },
+        // Not saved: only query replies show them.
+        idle: [None, None],
     })
 }
 

@@ -50,18 +50,40 @@ impl Totals {
     }
 }
 
-/// The query dictionary of a call (without `result`).
+/// The query dictionary of a call (without `result`), every party.
 pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
+    query_parties(call, None, now, stats)
+}
+
+/// The query dictionary as 10.5 answers a query or delete naming a tag
+/// (`to-tag` if given, else `from-tag`): that party and those whose media goes
+/// to it; no party if the tag is unknown. Without a tag, every party.
+pub fn query_parties(call: &Call, tag: Option<&str>, now: &Now, stats: &dyn StatsSource) -> Owned {
+    let parties: Vec<usize> = match tag.filter(|t| !t.is_empty()) {
+        None => call.live().map(|(i, _)| i).collect(),
+        Some(t) => call
+            .find_tag(t)
+            .map(|i| std::iter::once(i).chain(call.senders(i)).collect())
+            .unwrap_or_default(),
+    };
     let mut rtp = Totals::default();
     let mut rtcp = Totals::default();
     let mut tags = Owned::dict();
-    for (index, mono) in call.live() {
+    for index in parties {
+        let mono = &call.monologues[index];
         let mut medias = Vec::new();
         for media in &mono.medias {
             let mut streams = Vec::new();
-            for s in media.rtp.iter().chain(media.rtcp.iter()) {
+            // A rejected section keeps two streams without sockets (10.5).
+            let idle: Vec<PacketStream> = if media.rtp.is_none() {
+                idle_streams(media)
+            } else {
+                Vec::new()
+            };
+            for s in media.rtp.iter().chain(media.rtcp.iter()).chain(idle.iter()) {
                 let mut entry = stream(
                     s,
+                    media.rtp.is_none(),
                     mono.learning,
                     media,
                     call.created.as_secs(),
@@ -113,12 +135,7 @@ pub fn query_call(call: &Call, now: &Now, stats: &dyn StatsSource) -> Owned {
             .map(|p| entry(&call.monologues[p]))
             .into_iter()
             .collect();
-        let mut senders: Vec<usize> = call
-            .live()
-            .filter(|(i, m)| *i != index && m.peer == Some(index))
-            .map(|(i, _)| i)
-            .collect();
-        senders.sort_by_key(|&i| Some(i) != peer);
+        let senders = call.senders(index);
         let subscriptions: Vec<Owned> = senders
             .iter()
             .map(|&i| entry(&call.monologues[i]))
@@ -174,8 +191,25 @@ fn media_flags(media: &Media, asymmetric: bool) -> Vec<Owned> {
     .collect()
 }
 
+/// Stand-ins for the socketless streams of a rejected section.
+fn idle_streams(media: &Media) -> Vec<PacketStream> {
+    let unbound = SocketAddr::from(([0, 0, 0, 0], 0));
+    [false, true]
+        .into_iter()
+        .zip(media.idle)
+        .map(|(is_rtcp, endpoint)| PacketStream {
+            id: super::effect::StreamId(u64::MAX),
+            local: unbound,
+            endpoint,
+            is_rtcp,
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
 fn stream(
     s: &PacketStream,
+    idle: bool,
     learning: super::effect::Learning,
     media: &Media,
     created: u64,
@@ -183,7 +217,11 @@ fn stream(
     stats: &dyn StatsSource,
     totals: &mut Totals,
 ) -> Owned {
-    let st = stats.stats(s.id);
+    let st = if idle {
+        Default::default()
+    } else {
+        stats.stats(s.id)
+    };
     totals.packets += st.packets;
     totals.bytes += st.bytes;
     totals.errors += st.errors;
@@ -194,10 +232,12 @@ fn stream(
     } else {
         s.local.port()
     };
-    let mut d = Owned::dict()
-        .with("local port", port)
-        .with("local address", s.local.ip().to_string())
-        .with("family", if s.local.is_ipv4() { "IPv4" } else { "IPv6" });
+    let mut d = Owned::dict();
+    if !idle {
+        d.insert("local port", port);
+        d.insert("local address", s.local.ip().to_string());
+        d.insert("family", if s.local.is_ipv4() { "IPv4" } else { "IPv6" });
+    }
     // 10.5 always has both keys, empty while the address is unknown.
     let current = st.learned.or(s.endpoint);
     d.insert(

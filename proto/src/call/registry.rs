@@ -232,7 +232,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             Err(_) => (a_ifs.to_vec(), b_ifs.to_vec()),
         };
         let res = self
-            .update_media(&mut call, a, b, &a_ifs, &b_ifs, session, f)
+            .update_media(&mut call, a, b, &a_ifs, &b_ifs, session, f, true)
             .and_then(|effects| {
                 renew_restarted_ice(&mut call.monologues[a], &ice_before, &mut self.rng);
                 // The receiver of an offer takes the sender's media id if it has none.
@@ -350,7 +350,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         // The answer's c= family, its `direction` and `address-family` can
         // move either side to another interface (10.5).
         let (b_ifs, a_ifs) = self.choose_interfaces(call, b, a, session, f)?;
-        let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f)?;
+        let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f, false)?;
         for (i, (sa, sb)) in stores.into_iter().enumerate() {
             if let Some(m) = call.monologues[a].medias.get_mut(i) {
                 m.codecs = sa;
@@ -408,11 +408,19 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         r_ifs: &[usize],
         session: &Session,
         f: &Flags,
+        offer: bool,
     ) -> Result<Vec<Effect>, CallError> {
         let mut effects = Vec::new();
         let count = session.media.len();
-        for side in [sender, receiver] {
-            // Sections beyond the SDP's count are gone: release them.
+        // An offer's sections beyond its count are gone: release them. An
+        // answer with fewer sections leaves the others as the offer set them
+        // up (10.5 keeps them, and shows them in query replies).
+        let dropping = if offer {
+            vec![sender, receiver]
+        } else {
+            Vec::new()
+        };
+        for side in dropping {
             while call.monologues[side].medias.len() > count {
                 let m = call.monologues[side].medias.pop().expect("len > count");
                 effects.extend(self.release_media(&m));
@@ -420,6 +428,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         }
         for (i, section) in session.media.iter().enumerate() {
             for (side, iface) in [(sender, s_ifs[i]), (receiver, r_ifs[i])] {
+                // Where the peer was known to receive before a move to another
+                // interface (10.5 keeps the streams, with new sockets).
+                let mut known = (None, None);
                 let mono = &mut call.monologues[side];
                 if mono.medias.len() <= i {
                     let adv = self.settings.interfaces[iface].advertised;
@@ -436,6 +447,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     let old_alternates = std::mem::take(&mut media.ice_alternates);
                     let old_iface = std::mem::replace(&mut media.interface, iface);
                     media.advertised = self.settings.interfaces[iface].advertised;
+                    known = (
+                        old_rtp.as_ref().and_then(|s| s.endpoint),
+                        old_rtcp.as_ref().and_then(|s| s.endpoint),
+                    );
                     effects.extend(self.release_streams(old_rtp, old_rtcp, old_iface));
                     self.release_alternates(&old_alternates);
                 }
@@ -443,10 +458,19 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 if section.port == 0 {
                     let old_rtp = media.rtp.take();
                     let old_rtcp = media.rtcp.take();
+                    // The streams stay, without sockets, where they were.
+                    if old_rtp.is_some() || old_rtcp.is_some() {
+                        let ep = |s: &Option<PacketStream>| s.as_ref().and_then(|s| s.endpoint);
+                        media.idle = [ep(&old_rtp), ep(&old_rtcp)];
+                    } else if known.0.is_some() || known.1.is_some() {
+                        media.idle = [known.0, known.1];
+                    }
                     let old_alternates = std::mem::take(&mut media.ice_alternates);
                     effects.extend(self.release_streams(old_rtp, old_rtcp, iface));
                     self.release_alternates(&old_alternates);
                 } else if media.rtp.is_none() {
+                    let [idle_rtp, idle_rtcp] = std::mem::take(&mut media.idle);
+                    let known = (known.0.or(idle_rtp), known.1.or(idle_rtcp));
                     let local_ip = self.settings.interfaces[iface].local;
                     let port = self.ports.allocate(local_ip).ok_or(CallError::OutOfPorts)?;
                     let rtp_id = self.next_id();
@@ -455,13 +479,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     media.rtp = Some(PacketStream {
                         id: rtp_id,
                         local: SocketAddr::new(local_ip, port),
-                        endpoint: None,
+                        endpoint: known.0,
                         is_rtcp: false,
                     });
                     media.rtcp = Some(PacketStream {
                         id: rtcp_id,
                         local: SocketAddr::new(local_ip, port + 1),
-                        endpoint: None,
+                        endpoint: known.1,
                         is_rtcp: true,
                     });
                 }
@@ -499,22 +523,27 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 media.ice_remote_pwd = Some(p.to_owned());
             }
             media.mux_offered = section.rtcp_mux;
+            let rtp_endpoint = endpoint_ip.map(|ip| SocketAddr::new(ip, section.port));
+            // An a=rtcp address of 0.0.0.0 (browsers write one) means
+            // the media's own address, as 10.5 reads it.
+            let rtcp_ip = section
+                .rtcp
+                .as_ref()
+                .and_then(|r| r.address.as_ref())
+                .and_then(|(_, a)| parse_ip(a))
+                .filter(|ip| !ip.is_unspecified())
+                .or(endpoint_ip);
+            let rtcp_port = section
+                .rtcp
+                .as_ref()
+                .map_or(section.port.wrapping_add(1), |r| r.port);
+            let rtcp_endpoint = rtcp_ip.map(|ip| SocketAddr::new(ip, rtcp_port));
             if let (Some(rtp), Some(rtcp)) = (media.rtp.as_mut(), media.rtcp.as_mut()) {
-                rtp.endpoint = endpoint_ip.map(|ip| SocketAddr::new(ip, section.port));
-                // An a=rtcp address of 0.0.0.0 (browsers write one) means
-                // the media's own address, as 10.5 reads it.
-                let rtcp_ip = section
-                    .rtcp
-                    .as_ref()
-                    .and_then(|r| r.address.as_ref())
-                    .and_then(|(_, a)| parse_ip(a))
-                    .filter(|ip| !ip.is_unspecified())
-                    .or(endpoint_ip);
-                let rtcp_port = section
-                    .rtcp
-                    .as_ref()
-                    .map_or(section.port.wrapping_add(1), |r| r.port);
-                rtcp.endpoint = rtcp_ip.map(|ip| SocketAddr::new(ip, rtcp_port));
+                rtp.endpoint = rtp_endpoint;
+                rtcp.endpoint = rtcp_endpoint;
+            } else {
+                // Rejected: 10.5 still records the (port 0) address.
+                media.idle = [rtp_endpoint, rtcp_endpoint];
             }
         }
         Ok(effects)
@@ -1055,6 +1084,7 @@ fn new_media(
         passthru: false,
         ice_controlling: false,
         status: Default::default(),
+        idle: [None, None],
         ice_lite_self: false,
         ice_lite_peer: false,
         ice_remote_ufrag: None,

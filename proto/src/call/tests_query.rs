@@ -253,3 +253,98 @@ fn an_offered_sdes_suite_shows_before_the_answer_picks_one() {
     // The plain caller has no SRTP: no suite.
     assert_eq!(stream(media(&q, "a"), 0).get("crypto suite"), None, "{q}");
 }
+
+fn medias(q: &Owned, tag: &str) -> Vec<Owned> {
+    match q
+        .get("tags")
+        .and_then(|t| t.get(tag))
+        .and_then(|t| t.get("medias"))
+    {
+        Some(Owned::List(m)) => m.clone(),
+        other => panic!("no media for {tag}: {other:?} in {q}"),
+    }
+}
+
+fn port_of(v: Option<&Owned>) -> Option<i64> {
+    match v.and_then(|e| e.get("port")) {
+        Some(Owned::Int(p)) => Some(*p),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_party_moved_to_another_interface_keeps_its_endpoints() {
+    let mut s = super::tests::settings();
+    s.interfaces
+        .push(super::interface::Interface::parse("ext/127.0.0.3").unwrap());
+    let mut r = super::tests::registry(s, super::ports::RangeCursor::new(40000, 40099));
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    // The answer's direction moves the caller to "ext": new sockets there.
+    let mut answer = flags("c", "a", Some("b"), sdp(7000, ""));
+    answer.direction = vec!["default".into(), "ext".into()];
+    r.answer(&answer, &now).unwrap();
+    let q = query(&r);
+    let a = media(&q, "a");
+    let rtp = stream(a, 0);
+    assert_eq!(
+        rtp.get("local address").map(ToString::to_string),
+        Some(Owned::from("127.0.0.3").to_string())
+    );
+    // 10.5 still knows where the caller receives (its offer said so).
+    assert_eq!(port_of(rtp.get("endpoint")), Some(6000), "{q}");
+    assert_eq!(port_of(rtp.get("advertised endpoint")), Some(6000));
+    assert_eq!(port_of(stream(a, 1).get("endpoint")), Some(6001));
+    assert_eq!(names(rtp.get("flags")), ["RTP", "filled"]);
+}
+
+#[test]
+fn an_answer_with_fewer_sections_leaves_the_others_in_place() {
+    let mut r = reg();
+    let now = clock();
+    let two = sdp(6000, "m=video 6002 RTP/AVP 96\r\n");
+    r.offer(&flags("c", "a", None, two), &now).unwrap();
+    r.answer(&flags("c", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let q = query(&r);
+    // 10.5 keeps the unanswered video on both sides, as the offer left it.
+    let a = medias(&q, "a");
+    let b = medias(&q, "b");
+    assert_eq!((a.len(), b.len()), (2, 2), "{q}");
+    assert_eq!(port_of(stream(&a[1], 0).get("endpoint")), Some(6002));
+    assert_eq!(port_of(stream(&b[1], 0).get("endpoint")), None);
+    assert_eq!(
+        names(b[1].get("flags")),
+        ["send", "recv", "ICE controlling"]
+    );
+}
+
+#[test]
+fn a_rejected_section_shows_two_streams_without_sockets() {
+    let mut r = reg();
+    let now = clock();
+    let offer = sdp(6000, "m=video 0 RTP/AVP 96\r\na=rtcp:7\r\n");
+    r.offer(&flags("c", "a", None, offer), &now).unwrap();
+    let q = query(&r);
+    // The callee has heard nothing yet: two streams, no endpoints.
+    let b = &medias(&q, "<untagged 1>")[1];
+    assert_eq!(names(stream(b, 0).get("flags")), ["RTP"], "{q}");
+    assert_eq!(names(stream(b, 1).get("flags")), ["RTCP"]);
+    assert_eq!(port_of(stream(b, 0).get("endpoint")), None);
+    let answer = sdp(7000, "m=video 0 RTP/AVP 96\r\n");
+    r.answer(&flags("c", "a", Some("b"), answer), &now).unwrap();
+    let q = query(&r);
+    for (tag, rtcp) in [("a", 7), ("b", 1)] {
+        let m = &medias(&q, tag)[1];
+        let (rtp_stream, rtcp_stream) = (stream(m, 0), stream(m, 1));
+        assert!(rtp_stream.get("local port").is_none(), "{q}");
+        assert!(rtp_stream.get("local address").is_none(), "{q}");
+        // Where the party's SDP said (port 0, and its RTCP port).
+        assert_eq!(port_of(rtp_stream.get("endpoint")), Some(0), "{q}");
+        assert_eq!(port_of(rtp_stream.get("advertised endpoint")), Some(0));
+        assert_eq!(port_of(rtcp_stream.get("endpoint")), Some(rtcp), "{q}");
+        assert_eq!(names(rtp_stream.get("flags")), ["RTP", "filled"]);
+        assert_eq!(names(rtcp_stream.get("flags")), ["RTCP", "filled"]);
+    }
+}

@@ -241,13 +241,15 @@ impl Handler {
                 // Final statistics before the streams go away; 10.5 gives
                 // none when the whole call goes for want of a from-tag.
                 let whole = f.from_tag.as_deref().is_none_or(str::is_empty);
+                let named = reply_tag(f);
                 let body = match &deleted {
                     Deleted::Call(c) | Deleted::Branch(c) => {
                         log_final_stats(c, self.relay.as_ref());
                         if whole {
                             Owned::dict()
                         } else {
-                            crate::call::query::query_call(c, &now, self.relay.as_ref())
+                            let relay = self.relay.as_ref();
+                            crate::call::query::query_parties(c, named, &now, relay)
                         }
                     }
                     Deleted::NotFound => {
@@ -271,7 +273,8 @@ impl Handler {
                 let reg = self.registry();
                 let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
                 let call = reg.calls.get(call_id).ok_or(CallError::UnknownCall)?;
-                crate::call::query::query_call(call, &now, self.relay.as_ref())
+                let relay = self.relay.as_ref();
+                crate::call::query::query_parties(call, reply_tag(f), &now, relay)
             }
             CommandKind::List => {
                 if f.limit_raw.is_some_and(|l| l < 0) {
@@ -393,6 +396,13 @@ fn is_media_control(kind: CommandKind) -> bool {
 
 /// One line per party with what it sent, as rtpengine logs final call stats
 /// (operators and the interop test grep these).
+/// The tag whose party (and those sending to it) a query or delete reply
+/// shows, as 10.5 picks it: the to-tag if given, else the from-tag.
+fn reply_tag(f: &crate::ng::flags::Flags) -> Option<&str> {
+    let to = f.to_tag.as_deref().filter(|t| !t.is_empty());
+    to.or(f.from_tag.as_deref())
+}
+
 fn log_final_stats(call: &crate::call::model::Call, stats: &dyn StatsSource) {
     for (_, mono) in call.live() {
         let (mut rtp, mut rtcp, mut bytes) = (0u64, 0u64, 0u64);
