@@ -73,6 +73,12 @@ pub struct CallTask {
     sends: Vec<(usize, Transmit)>,
 }
 
+#[derive(PartialEq, Eq)]
+enum Done {
+    Going,
+    Ended,
+}
+
 enum Wake {
     Msg(Option<Msg>),
     Batch(usize, usize),
@@ -163,22 +169,24 @@ impl CallTask {
             .await;
             match woke {
                 Wake::Msg(None) => return,
-                Wake::Msg(Some(Msg::Apply(a))) => {
-                    self.apply(a);
-                    if self.engine.is_empty() && self.sockets.is_empty() {
+                Wake::Msg(Some(m)) => {
+                    if self.message(m) == Done::Ended {
                         return;
                     }
                 }
-                Wake::Msg(Some(Msg::KernelCounters { read_at, counters })) => {
-                    for (id, stats) in &counters {
-                        self.engine.kernel_counters(read_at, *id, stats);
-                    }
-                    self.publish();
-                }
                 Wake::Batch(idx, n) => {
                     start = idx + 1;
+                    let at = self.sockets[idx].id;
+                    // Signalling answered before these packets were sent must
+                    // act on them: a change queued while this task was between
+                    // looking at its messages and reading the socket comes first.
+                    while let Ok(m) = rx.try_recv() {
+                        if self.message(m) == Done::Ended {
+                            return;
+                        }
+                    }
                     let batch = batch.as_mut().expect("made before the receive");
-                    self.datagrams(idx, batch, n);
+                    self.datagrams(at, batch, n);
                 }
                 Wake::Timer => {
                     self.engine.handle_timeout(Instant::now());
@@ -189,9 +197,32 @@ impl CallTask {
         }
     }
 
-    fn datagrams(&mut self, idx: usize, batch: &mut RecvBatch, n: usize) {
+    /// Handles one message; `Ended` once the call has no streams left.
+    fn message(&mut self, m: Msg) -> Done {
+        match m {
+            Msg::Apply(a) => {
+                self.apply(a);
+                if self.engine.is_empty() && self.sockets.is_empty() {
+                    return Done::Ended;
+                }
+            }
+            Msg::KernelCounters { read_at, counters } => {
+                for (id, stats) in &counters {
+                    self.engine.kernel_counters(read_at, *id, stats);
+                }
+                self.publish();
+            }
+        }
+        Done::Going
+    }
+
+    /// The packets of `batch` that arrived on the socket of stream `at` (which
+    /// signalling may have closed meanwhile: then they are dropped).
+    fn datagrams(&mut self, at: StreamId, batch: &mut RecvBatch, n: usize) {
+        if !self.sockets.iter().any(|s| s.id == at) {
+            return;
+        }
         let now = Instant::now();
-        let at = self.sockets[idx].id;
         let mut sends = std::mem::take(&mut self.sends);
         for i in 0..n {
             let d = batch.get_mut(i);
