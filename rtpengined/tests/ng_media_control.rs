@@ -298,6 +298,19 @@ fn phones(d: &Daemon, id: &str) -> (UdpSocket, UdpSocket, SocketAddr, SocketAddr
     (alice, bob, media_target(&a), media_target(&o))
 }
 
+/// RTP packets the daemon received from alice (relayed or not).
+fn alice_packets(d: &Daemon, call: &str) -> i64 {
+    let q = d.ok(&query(call));
+    let stream = first(field(
+        first(field(&q, &["tags", "alice", "medias"])),
+        &["streams"],
+    ));
+    match field(stream, &["stats", "packets"]) {
+        Owned::Int(n) => *n,
+        other => panic!("packets: {other}"),
+    }
+}
+
 /// What `to` receives next (a packet must come).
 fn next(to: &UdpSocket) -> Vec<u8> {
     recv(to).expect("a relayed packet").0
@@ -335,9 +348,21 @@ fn media_controls_act_on_relayed_rtp() {
 
     // Blocked media: nothing of alice's arrives; bob still reaches alice.
     ctl("block media");
+    let seen = alice_packets(&d, "fx");
     alice.send_to(&rtp(6, 7), alice_to).unwrap();
     bob.send_to(&rtp(7, 8), bob_to).unwrap();
     assert_eq!(next(&alice), rtp(7, 8));
+    // The daemon reads alice's socket in its own time (bob's may come
+    // first): unblock only once it has taken (and dropped) packet 6.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while alice_packets(&d, "fx") == seen && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(
+        alice_packets(&d, "fx"),
+        seen + 1,
+        "packet 6 reached the daemon"
+    );
     ctl("unblock media");
     alice.send_to(&rtp(8, 7), alice_to).unwrap();
     assert_eq!(next(&bob), rtp(8, 7), "the blocked packet was relayed");
