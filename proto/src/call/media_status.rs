@@ -24,6 +24,9 @@ pub struct MediaStatus {
     /// fallback RTCP stream then shows port 0.
     pub ports_decided: bool,
     pub single_port: bool,
+    /// The side's last SDP came with the `unidirectional` flag (10.5 copies
+    /// it from every SDP the side sends with a port).
+    pub unidirectional: bool,
 }
 
 /// After `sender`'s SDP `session` went to `receiver` (an offer if `offer`,
@@ -53,6 +56,7 @@ pub(super) fn after_sdp(
         tx.status.send = receives;
         if section.port != 0 {
             tx.status.ice = tx.ice;
+            tx.status.unidirectional = f.unidirectional;
         }
         ice_offer(rx, tx, f, offer);
         tx.status.initialized = true;

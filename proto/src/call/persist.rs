@@ -252,7 +252,8 @@ fn media(m: &Media) -> Owned {
                 .with("recv", flag(m.status.recv))
                 .with("ice", flag(m.status.ice))
                 .with("ports-decided", flag(m.status.ports_decided))
-                .with("single-port", flag(m.status.single_port)),
+                .with("single-port", flag(m.status.single_port))
+                .with("unidirectional", flag(m.status.unidirectional)),
         )
 }
 
@@ -626,6 +627,8 @@ fn decode_status(v: &Value<'_>) -> Result<super::media_status::MediaStatus, Stri
         ice: d.flag("ice")?,
         ports_decided: d.flag("ports-decided")?,
         single_port: d.flag("single-port")?,
+        // Absent in calls saved before it was kept.
+        unidirectional: d.flag("unidirectional").unwrap_or(false),
     })
 }
 

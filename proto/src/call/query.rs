@@ -182,6 +182,7 @@ fn media_flags(media: &Media, asymmetric: bool) -> Vec<Owned> {
         ("trickle ICE", media.trickle_ice),
         ("ICE controlling", media.ice_controlling),
         ("ICE-lite peer", media.ice_lite_peer),
+        ("unidirectional", status.unidirectional),
         // 10.5's codec handlers of this side transcode (codec options).
         ("transcoding", media.codecs.transcoding),
     ]

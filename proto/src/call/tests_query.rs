@@ -348,3 +348,26 @@ fn a_rejected_section_shows_two_streams_without_sockets() {
         assert_eq!(names(rtcp_stream.get("flags")), ["RTCP", "filled"]);
     }
 }
+
+#[test]
+fn unidirectional_shows_on_the_media_of_the_side_that_sent_it() {
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, sdp(6000, ""));
+    offer.unidirectional = true;
+    r.offer(&offer, &now).unwrap();
+    let q = query(&r);
+    assert_eq!(
+        names(media(&q, "a").get("flags")),
+        ["initialized", "send", "recv", "unidirectional"]
+    );
+    // Each SDP of the side sets it again (10.5 copies it every time).
+    r.offer(&flags("c", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    let q = query(&r);
+    assert_eq!(
+        names(media(&q, "a").get("flags")),
+        ["initialized", "send", "recv"]
+    );
+}
+

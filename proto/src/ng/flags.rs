@@ -145,6 +145,9 @@ pub struct Flags {
     pub sip_source_address: bool,
     pub symmetric: bool,
     pub asymmetric: bool,
+    /// `unidirectional`: shown on the sender's media (10.5 also kernelizes
+    /// one-way media with it; we forward one-way media in the kernel anyway).
+    pub unidirectional: bool,
     pub strict_source: bool,
     pub media_handover: bool,
     pub port_latching: bool,
@@ -279,7 +282,6 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
 
 /// Flags (items of the `flags` list) that exist in 10.5 but are not implemented yet.
 const UNIMPLEMENTED_FLAGS: &[&str] = &[
-    "unidirectional",
     "reset",
     "record-call",
     "pad-crypto",
@@ -604,6 +606,7 @@ impl Flags {
             "SIP-source-address" => self.sip_source_address = true,
             "symmetric" => self.symmetric = true,
             "asymmetric" => self.asymmetric = true,
+            "unidirectional" => self.unidirectional = true,
             "strict-source" => self.strict_source = true,
             "media-handover" => self.media_handover = true,
             "port-latching" => self.port_latching = true,
