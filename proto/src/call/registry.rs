@@ -268,9 +268,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 {
                     m.forwarded_formats = mp.formats.clone().unwrap_or_else(|| s.formats.clone());
                     // Until the answer decides, the offerer muxes if it offered
-                    // to (10.5 takes the offer's a=rtcp-mux; `reject` drops it).
+                    // to (10.5 takes the offer's a=rtcp-mux; `reject` drops it,
+                    // unless `accept` is given too and we offer mux onwards:
+                    // 10.5's __rtcp_mux_logic looks at `accept` first then).
                     if !answered {
-                        m.rtcp_mux = s.rtcp_mux && !f.rtcp_mux.reject;
+                        let mux = &f.rtcp_mux;
+                        let rejected = mux.reject && !(mp.rtcp_mux && mux.accept);
+                        m.rtcp_mux = s.rtcp_mux && !rejected;
                     }
                 }
                 // The receiver muxes if we offered it mux (a party already

@@ -371,3 +371,29 @@ fn unidirectional_shows_on_the_media_of_the_side_that_sent_it() {
     );
 }
 
+#[test]
+fn reject_with_accept_keeps_the_offerers_rtcp_mux_while_we_offer_it_on() {
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, sdp(6000, "a=rtcp-mux\r\n"));
+    offer.rtcp_mux = RtcpMuxFlags {
+        reject: true,
+        accept: true,
+        ..Default::default()
+    };
+    r.offer(&offer, &now).unwrap();
+    let q = query(&r);
+    assert_eq!(
+        names(media(&q, "a").get("flags")),
+        ["initialized", "send", "recv", "rtcp-mux"]
+    );
+    // `reject` alone takes it away.
+    let mut r = reg();
+    offer.rtcp_mux.accept = false;
+    r.offer(&offer, &now).unwrap();
+    let q = query(&r);
+    assert_eq!(
+        names(media(&q, "a").get("flags")),
+        ["initialized", "send", "recv"]
+    );
+}
