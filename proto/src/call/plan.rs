@@ -18,6 +18,8 @@ use crate::sdp::{
 struct SectionChoice<'a> {
     mux: bool,
     answer: bool,
+    /// `rtcp-mux: [require]` in an offer: mux without a fallback RTCP port.
+    require_mux: bool,
     ice: bool,
     protocol: Option<String>,
     formats: Option<Vec<String>>,
@@ -48,7 +50,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .map(|(i, section)| {
                 let ours = &receiver.medias[i];
                 // `reject` does not take the offerer's own a=rtcp-mux out (10.5).
-                let mux = (section.rtcp_mux && !f.rtcp_mux.demux) || f.rtcp_mux.offer;
+                let mux = (section.rtcp_mux && !f.rtcp_mux.demux)
+                    || f.rtcp_mux.offer
+                    || f.rtcp_mux.require;
                 let ice = super::registry::offer_wants_ice(Some(ours), session, f);
                 let protocol = f
                     .transport_protocol
@@ -61,6 +65,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 let choice = SectionChoice {
                     mux,
                     answer: false,
+                    require_mux: f.rtcp_mux.require,
                     ice,
                     protocol,
                     formats: None,
@@ -118,6 +123,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 let choice = SectionChoice {
                     mux,
                     answer: true,
+                    require_mux: false,
                     ice,
                     protocol,
                     formats,
@@ -177,8 +183,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .map_or(rtp.local.port() + 1, |s| s.local.port());
         // An accepted mux in an answer advertises RTCP on the RTP port; so
         // does a re-offer to a party already muxing (10.5, recorded in
-        // fixtures/webrtc/dtls-sip-to-browser-role-switch).
-        let muxed_answer = choice.mux && (choice.answer || ours.rtcp_mux);
+        // fixtures/webrtc/dtls-sip-to-browser-role-switch) and an offer that
+        // requires mux (10.5's print_sdp: no fallback, no RTCP candidates).
+        let muxed_answer = choice.mux && (choice.answer || ours.rtcp_mux || choice.require_mux);
         let mut plan = MediaPlan::new(rtp.local.port(), ours.advertised);
         plan.rtcp_port = Some(if muxed_answer {
             rtp.local.port()

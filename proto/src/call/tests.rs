@@ -131,6 +131,28 @@ fn rtcp_mux_accepted_by_answerer() {
 }
 
 #[test]
+fn an_offer_requiring_rtcp_mux_offers_no_fallback_rtcp() {
+    let mut r = reg();
+    let now = clock();
+    let ice = "a=ice-ufrag:Oyef\r\na=ice-pwd:7ZwpNkjTPFuZpGl4Ub2pLmI3\r\n\
+               a=candidate:1 1 udp 2122260223 192.0.2.1 6000 typ host\r\n";
+    let mut f = flags("rq", "a", None, sdp(6000, ice));
+    f.rtcp_mux.require = true;
+    let o = r.offer(&f, &now).unwrap();
+    let body = o.sdp.unwrap();
+    let b_rtp = configs(&o.effects)
+        .into_iter()
+        .find(|c| c.tag.is_empty() && !c.is_rtcp)
+        .map(|c| c.local.port())
+        .unwrap();
+    // RTCP on the RTP port, mux, and candidates of component 1 only (10.5).
+    assert!(body.contains(&format!("a=rtcp:{b_rtp}\r\n")), "{body}");
+    assert!(body.contains("a=rtcp-mux\r\n"), "{body}");
+    assert!(body.contains(" 1 UDP "), "{body}");
+    assert!(!body.contains(" 2 UDP "), "{body}");
+}
+
+#[test]
 fn reoffer_keeps_ports_and_family_change_moves_them() {
     let mut r = reg();
     let now = clock();
