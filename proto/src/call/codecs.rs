@@ -340,6 +340,22 @@ fn excepted(ops: &CodecOps, pt: &PayloadType) -> bool {
     ops.except.iter().any(|e| pt.named(e))
 }
 
+/// What 10.5's codec handlers do to the media of one direction (ordered:
+/// the most that any payload type needs wins).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Media {
+    /// Every payload type passes through unchanged.
+    #[default]
+    Passthrough,
+    /// Only the packet time changes: 10.5 sets up a transcoder that re-encodes
+    /// each payload type into itself, same number, same codec, in packets of
+    /// the other side's ptime. Relaying the packets as they are delivers the
+    /// same media (a receiver takes any packet length); the SDP is 10.5's.
+    Repacketise,
+    /// A codec, DTMF or comfort noise conversion: needs a real transcoder.
+    Transcode,
+}
+
 /// What 10.5 does with the packets of one payload type a side sends.
 #[derive(Debug, Clone)]
 struct Handler {
@@ -717,22 +733,23 @@ fn supp_at(supp: &[PayloadType], name: &str, rate: u32) -> Option<PayloadType> {
 }
 
 /// 10.5's `codec_handlers_update` for what `receiver` sends to `sink`:
-/// whether any payload type needs a transcoder, and the handlers.
+/// what the handlers do to the media (10.5 sets up a transcoder unless
+/// `Media::Passthrough`), and the handlers.
 /// `second_pass`: the re-check of the offerer's side during an answer.
 fn handlers_update(
     receiver: &mut CodecStore,
     sink: &mut CodecStore,
     second_pass: bool,
-) -> (bool, Vec<Handler>) {
+) -> (Media, Vec<Handler>) {
     receiver.transcoding = false;
     if !receiver.rtp || !sink.rtp {
-        return (false, Vec::new());
+        return (Media::Passthrough, Vec::new());
     }
     let ptime_override = receiver.ptime_override || sink.ptime_override;
     let (preferred, supp_sinks) = sink.check_list();
     let (_, supp_recvs) = receiver.check_list();
     let mut handlers = Vec::new();
-    let mut transcoding = false;
+    let mut media = Media::Passthrough;
     let recv_ptime = receiver.ptime;
     for pt in &mut receiver.pts {
         if let Some(d) = pt.def() {
@@ -792,16 +809,26 @@ fn handlers_update(
         let pcm_dtmf_detect = !d.supplemental
             && recv_dtmf.is_none()
             && sink_dtmf.as_ref().is_some_and(|s| s.for_transcoding);
-        let mut transcode = !pt.same_nf(&sink_pt);
-        if !transcode && !d.supplemental {
-            let ptime_differs = sink_pt.ptime != 0 && pt.ptime != 0 && sink_pt.ptime != pt.ptime;
-            transcode = (ptime_differs && ptime_override)
-                || pcm_dtmf_detect
-                || (recv_dtmf.as_ref().is_some_and(|r| r.for_transcoding) && sink_dtmf.is_none())
-                || (recv_cn.is_none() && sink_cn.as_ref().is_some_and(|s| s.for_transcoding))
-                || (recv_cn.as_ref().is_some_and(|r| r.for_transcoding) && sink_cn.is_none());
-        }
-        transcoding |= transcode;
+        // 10.5 checks the packet time first, but a transcoder it sets up for
+        // that also does the DTMF and comfort noise work checked after it.
+        let this = if !pt.same_nf(&sink_pt) {
+            Media::Transcode
+        } else if d.supplemental {
+            Media::Passthrough
+        } else if pcm_dtmf_detect
+            || (recv_dtmf.as_ref().is_some_and(|r| r.for_transcoding) && sink_dtmf.is_none())
+            || (recv_cn.is_none() && sink_cn.as_ref().is_some_and(|s| s.for_transcoding))
+            || (recv_cn.as_ref().is_some_and(|r| r.for_transcoding) && sink_cn.is_none())
+        {
+            Media::Transcode
+        } else if ptime_override && sink_pt.ptime != 0 && pt.ptime != 0 && sink_pt.ptime != pt.ptime
+        {
+            Media::Repacketise
+        } else {
+            Media::Passthrough
+        };
+        let transcode = this != Media::Passthrough;
+        media = media.max(this);
         handlers.push(Handler {
             source: pt.number,
             passthrough: !transcode,
@@ -810,6 +837,7 @@ fn handlers_update(
             cn: sink_cn.map(|p| p.number),
         });
     }
+    let transcoding = media != Media::Passthrough;
     if transcoding {
         let mut i = 0;
         while i < receiver.pts.len() {
@@ -823,7 +851,7 @@ fn handlers_update(
         }
     }
     receiver.transcoding = transcoding;
-    (transcoding, handlers)
+    (media, handlers)
 }
 
 /// 10.5's `codec_store_answer`: the offerer's store rebuilt from what the
@@ -924,7 +952,7 @@ pub struct CodecFlags {
 }
 
 /// An offer from the side of `sender` to that of `receiver`: both stores
-/// updated as 10.5 does. Returns whether the receiver's handlers transcode.
+/// updated as 10.5 does. Returns what the receiver's handlers do.
 pub fn offer(
     sender: &mut CodecStore,
     receiver: &mut CodecStore,
@@ -932,7 +960,7 @@ pub fn offer(
     sdp_ptime: Option<u32>,
     ops: &CodecOps,
     flags: CodecFlags,
-) -> bool {
+) -> Media {
     update_ptimes(
         sender,
         receiver,
@@ -966,8 +994,8 @@ pub fn offer(
 }
 
 /// An answer from `answerer` to `offerer` (`rejected`: the answer's media has
-/// port 0 or the offer's had none). Returns whether either side's handlers
-/// transcode.
+/// port 0 or the offer's had none). Returns the most either side's handlers
+/// do.
 pub fn answer(
     offerer: &mut CodecStore,
     answerer: &mut CodecStore,
@@ -976,7 +1004,7 @@ pub fn answer(
     ops: &CodecOps,
     flags: CodecFlags,
     rejected: bool,
-) -> bool {
+) -> Media {
     update_ptimes(answerer, offerer, sdp_ptime, None, None);
     answerer.fill(sdp, !rejected, flags.reuse);
     answerer.strip(&ops.strip, ops);
@@ -989,7 +1017,7 @@ pub fn answer(
     answerer.tracker_update();
     let a = handlers_update(offerer, answerer, false).0;
     let b = handlers_update(answerer, offerer, true).0;
-    a || b
+    a.max(b)
 }
 
 #[cfg(test)]

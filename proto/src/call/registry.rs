@@ -1452,7 +1452,8 @@ fn offer_codecs(call: &mut Call, a: usize, b: usize, session: &Session, f: &Flag
 /// The codec stores after an answer from `b` to `a`, per section (the
 /// current ones where the engine does not run). Refuses an answer that
 /// makes 10.5 transcode once codec options are in play: we have no
-/// transcoder.
+/// transcoder. Where 10.5 only re-packetises (a `ptime` change), the
+/// packets are relayed as they are and the SDP is 10.5's.
 fn answer_codecs(
     call: &Call,
     a: usize,
@@ -1476,14 +1477,14 @@ fn answer_codecs(
         let (mut sa, mut sb) = (ready(store(Some(a)), section), ready(store(b), section));
         if let Some(sdp) = PayloadType::from_section(section).filter(|_| section.is_rtp()) {
             let rejected = section.port == 0;
-            let transcoding =
+            let media =
                 codecs::answer(&mut sa, &mut sb, &sdp, section.ptime, &ops, flags, rejected);
             let engaged =
                 sa.engaged || sb.engaged || !ops.is_empty() || f.reuse_codecs || f.single_codec;
             if engaged {
                 sa.engaged = true;
                 sb.engaged = true;
-                if transcoding {
+                if media == codecs::Media::Transcode {
                     return Err(CallError::Transcoding(transcoding_reason(&sa, &sb)));
                 }
             }
