@@ -177,6 +177,27 @@ fn a_ptime_change_alone_is_answered_and_relayed_unchanged() {
 }
 
 #[test]
+fn inject_dtmf_shapes_the_sdp_as_10_5s_transcoder_does() {
+    let d = Daemon::start(39300, 39339, &[]);
+    // 10.5 puts its codec handlers in the way to be able to inject DTMF:
+    // red, which they cannot handle, is dropped from the offer and answer.
+    let o = d.ok(&offer("i-1", "a", OFFER).with("flags", list(&["inject-DTMF"])));
+    assert_eq!(codecs(&o).0, "0 8 101");
+    let a = d.ok(&answer(
+        "i-1",
+        "a",
+        "b",
+        &answer_sdp("8 63", "a=rtpmap:8 PCMA/8000\r\na=rtpmap:63 red/8000\r\n"),
+    ));
+    assert_eq!(
+        codecs(&a),
+        ("8".to_string(), vec!["a=rtpmap:8 PCMA/8000".to_string()])
+    );
+    let q = d.ok(&query("i-1"));
+    assert!(q.to_string().contains("transcoding"), "{q}");
+}
+
+#[test]
 fn t38_gateway_is_refused_and_other_t38_items_accepted() {
     let d = Daemon::start(39220, 39259, &[]);
     let r = d.request(&offer("x-1", "a", OFFER).with("T.38", list(&["force"])));

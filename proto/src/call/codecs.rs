@@ -324,6 +324,10 @@ pub struct CodecStore {
     pub ptime: u32,
     /// `ptime`/`ptime-reverse` was given for this media.
     pub ptime_override: bool,
+    /// 10.5's monologue flag `inject_dtmf` (flag `inject-DTMF` on an offer
+    /// or answer this side sent; it stays): every payload type sent to this
+    /// side goes through a transcoder.
+    pub inject_dtmf: bool,
     /// 10.5's `transcoding` media flag: a handler of this side transcodes.
     pub transcoding: bool,
     /// An offer or answer used codec or ptime options on this media: our SDP
@@ -347,11 +351,12 @@ pub enum Media {
     /// Every payload type passes through unchanged.
     #[default]
     Passthrough,
-    /// Only the packet time changes: 10.5 sets up a transcoder that re-encodes
-    /// each payload type into itself, same number, same codec, in packets of
-    /// the other side's ptime. Relaying the packets as they are delivers the
-    /// same media (a receiver takes any packet length); the SDP is 10.5's.
-    Repacketise,
+    /// 10.5 sets up a transcoder that re-encodes each payload type into
+    /// itself, same number, same codec: to re-packetise for the other side's
+    /// ptime, or to be able to inject DTMF (`inject-DTMF`). Relaying the
+    /// packets as they are delivers the same media (a receiver takes any
+    /// packet length); the SDP is 10.5's.
+    SameCodec,
     /// A codec, DTMF or comfort noise conversion: needs a real transcoder.
     Transcode,
 }
@@ -402,6 +407,7 @@ impl CodecStore {
         let fresh = CodecStore {
             ptime: self.ptime,
             ptime_override: self.ptime_override,
+            inject_dtmf: self.inject_dtmf,
             transcoding: self.transcoding,
             engaged: self.engaged,
             rtp: self.rtp,
@@ -735,17 +741,21 @@ fn supp_at(supp: &[PayloadType], name: &str, rate: u32) -> Option<PayloadType> {
 /// 10.5's `codec_handlers_update` for what `receiver` sends to `sink`:
 /// what the handlers do to the media (10.5 sets up a transcoder unless
 /// `Media::Passthrough`), and the handlers.
-/// `second_pass`: the re-check of the offerer's side during an answer.
+/// `second_pass`: the re-check of the offerer's side during an answer (10.5
+/// passes no flags then); `inject_dtmf`: the request's flag `inject-DTMF`.
 fn handlers_update(
     receiver: &mut CodecStore,
     sink: &mut CodecStore,
     second_pass: bool,
+    inject_dtmf: bool,
 ) -> (Media, Vec<Handler>) {
     receiver.transcoding = false;
     if !receiver.rtp || !sink.rtp {
         return (Media::Passthrough, Vec::new());
     }
     let ptime_override = receiver.ptime_override || sink.ptime_override;
+    // 10.5 reads the flag before it sets it for this request.
+    let force = sink.inject_dtmf;
     let (preferred, supp_sinks) = sink.check_list();
     let (_, supp_recvs) = receiver.check_list();
     let mut handlers = Vec::new();
@@ -798,6 +808,9 @@ fn handlers_update(
         };
         let mut sink_dtmf = supp_at(&supp_sinks, "telephone-event", sink_pt.clock_rate);
         let mut sink_cn = supp_at(&supp_sinks, "CN", sink_pt.clock_rate);
+        if !second_pass && inject_dtmf {
+            sink.inject_dtmf = true;
+        }
         if second_pass {
             if sink_dtmf.as_ref().is_some_and(|s| !s.for_transcoding) && recv_dtmf.is_none() {
                 sink_dtmf = None;
@@ -821,9 +834,10 @@ fn handlers_update(
             || (recv_cn.as_ref().is_some_and(|r| r.for_transcoding) && sink_cn.is_none())
         {
             Media::Transcode
-        } else if ptime_override && sink_pt.ptime != 0 && pt.ptime != 0 && sink_pt.ptime != pt.ptime
+        } else if force
+            || (ptime_override && sink_pt.ptime != 0 && pt.ptime != 0 && sink_pt.ptime != pt.ptime)
         {
-            Media::Repacketise
+            Media::SameCodec
         } else {
             Media::Passthrough
         };
@@ -949,6 +963,8 @@ pub struct CodecFlags {
     pub reuse: bool,
     /// `single-codec` (answers).
     pub single_codec: bool,
+    /// `inject-DTMF`.
+    pub inject_dtmf: bool,
 }
 
 /// An offer from the side of `sender` to that of `receiver`: both stores
@@ -988,9 +1004,9 @@ pub fn offer(
     receiver.check_empty(sdp);
 
     receiver.tracker_update();
-    handlers_update(receiver, sender, false);
+    handlers_update(receiver, sender, false, flags.inject_dtmf);
     receiver.tracker_update();
-    handlers_update(receiver, sender, false).0
+    handlers_update(receiver, sender, false, flags.inject_dtmf).0
 }
 
 /// An answer from `answerer` to `offerer` (`rejected`: the answer's media has
@@ -1010,13 +1026,13 @@ pub fn answer(
     answerer.strip(&ops.strip, ops);
     answerer.offer(&ops.offer, sdp);
     answerer.check_empty(sdp);
-    let (_, handlers) = handlers_update(answerer, offerer, true);
+    let (_, handlers) = handlers_update(answerer, offerer, true, false);
     answer_store(offerer, answerer, &handlers, flags.single_codec);
-    handlers_update(offerer, answerer, false);
+    handlers_update(offerer, answerer, false, flags.inject_dtmf);
     offerer.tracker_update();
     answerer.tracker_update();
-    let a = handlers_update(offerer, answerer, false).0;
-    let b = handlers_update(answerer, offerer, true).0;
+    let a = handlers_update(offerer, answerer, false, flags.inject_dtmf).0;
+    let b = handlers_update(answerer, offerer, true, false).0;
     a.max(b)
 }
 

@@ -180,9 +180,9 @@ fn a_ptime_change_of_the_same_codec_only_repacketises() {
     let mut p = Pair::new();
     assert_eq!(
         p.offer(PCMU_DTMF, &CodecOps::default(), ptime(30)),
-        Media::Repacketise
+        Media::SameCodec
     );
-    assert_eq!(p.answer(PCMU_DTMF), Media::Repacketise);
+    assert_eq!(p.answer(PCMU_DTMF), Media::SameCodec);
     assert_eq!(lines(&p.a), ["0 PCMU/8000", "101 telephone-event/8000"]);
     assert!(p.a.transcoding && p.b.transcoding);
     // The answerer's own a=ptime differing from the offer's, with
@@ -195,7 +195,7 @@ fn a_ptime_change_of_the_same_codec_only_repacketises() {
     p.offer("m=audio 5000 RTP/AVP 0\r\n", &CodecOps::default(), reverse);
     assert_eq!(
         p.answer("m=audio 6000 RTP/AVP 0\r\na=ptime:20\r\n"),
-        Media::Repacketise
+        Media::SameCodec
     );
 }
 
@@ -234,4 +234,27 @@ fn a_ptime_change_with_a_codec_or_dtmf_conversion_transcodes() {
     p.offer(PCMU_DTMF, &mask, ptime(30));
     assert_eq!(lines(&p.b), ["0 PCMU/8000"]);
     assert_eq!(p.answer("m=audio 6000 RTP/AVP 0\r\n"), Media::Transcode);
+}
+
+#[test]
+fn inject_dtmf_runs_the_same_codecs_through_a_transcoder_from_then_on() {
+    let inject = CodecFlags {
+        inject_dtmf: true,
+        ..CodecFlags::default()
+    };
+    let mut p = Pair::new();
+    assert_eq!(
+        p.offer(PCM_DTMF_RED, &CodecOps::default(), inject),
+        Media::SameCodec
+    );
+    // Red, which 10.5's codec library cannot handle, goes once it transcodes.
+    assert_eq!(
+        lines(&p.b),
+        ["0 PCMU/8000", "8 PCMA/8000", "101 telephone-event/8000"]
+    );
+    assert!(p.a.inject_dtmf && !p.b.inject_dtmf);
+    // The offerer keeps the flag: the answer without it still goes through
+    // the transcoder, and no codec changes.
+    assert_eq!(p.answer(ANSWER_PCMU_DTMF), Media::SameCodec);
+    assert_eq!(lines(&p.a), ["0 PCMU/8000", "101 telephone-event/8000"]);
 }

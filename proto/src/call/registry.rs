@@ -1420,13 +1420,17 @@ fn refuse_t38_gateway(session: &Session, f: &Flags) -> Result<(), CallError> {
 /// 10.5's codec steps of an offer from `a` to `b` (see `codecs`), for every
 /// RTP section whose formats are payload type numbers.
 fn offer_codecs(call: &mut Call, a: usize, b: usize, session: &Session, f: &Flags) {
-    let engaged =
-        !f.codec.is_empty() || f.ptime.is_some() || f.ptime_reverse.is_some() || f.reuse_codecs;
+    let engaged = !f.codec.is_empty()
+        || f.ptime.is_some()
+        || f.ptime_reverse.is_some()
+        || f.reuse_codecs
+        || f.inject_dtmf;
     let flags = codecs::CodecFlags {
         ptime: f.ptime,
         ptime_reverse: f.ptime_reverse,
         reuse: f.reuse_codecs,
         single_codec: false,
+        inject_dtmf: f.inject_dtmf,
     };
     for (i, section) in session.media.iter().enumerate() {
         let Some(sdp) = PayloadType::from_section(section).filter(|_| section.is_rtp()) else {
@@ -1465,6 +1469,7 @@ fn answer_codecs(
     let flags = codecs::CodecFlags {
         reuse: f.reuse_codecs,
         single_codec: f.single_codec,
+        inject_dtmf: f.inject_dtmf,
         ..codecs::CodecFlags::default()
     };
     let mut out = Vec::with_capacity(session.media.len());
@@ -1479,8 +1484,12 @@ fn answer_codecs(
             let rejected = section.port == 0;
             let media =
                 codecs::answer(&mut sa, &mut sb, &sdp, section.ptime, &ops, flags, rejected);
-            let engaged =
-                sa.engaged || sb.engaged || !ops.is_empty() || f.reuse_codecs || f.single_codec;
+            let engaged = sa.engaged
+                || sb.engaged
+                || !ops.is_empty()
+                || f.reuse_codecs
+                || f.single_codec
+                || f.inject_dtmf;
             if engaged {
                 sa.engaged = true;
                 sb.engaged = true;
