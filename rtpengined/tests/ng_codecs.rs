@@ -93,7 +93,7 @@ fn transcode_offers_the_codec_and_an_answer_without_it_passes_through() {
 }
 
 #[test]
-fn ptime_is_printed_toward_the_receiver_and_refused_when_it_repacketises() {
+fn ptime_is_printed_toward_the_receiver() {
     let d = Daemon::start(39180, 39219, &[]);
     // PCMU's own packet time: nothing to repacketise.
     let o = d.ok(&offer("p-1", "a", OFFER).with("ptime", 20i64));
@@ -115,18 +115,86 @@ fn ptime_is_printed_toward_the_receiver_and_refused_when_it_repacketises() {
         &answer_sdp("0", "a=rtpmap:0 PCMU/8000\r\n"),
     ));
     assert!(codecs(&a).1.contains(&"a=ptime:30".to_string()), "{a}");
-    // 30 ms toward a party sending 20 ms packets: 10.5 transcodes (and
-    // drops red, adds nothing else at 8 kHz).
+    // 30 ms toward a party sending 20 ms packets: 10.5 re-packetises (and
+    // drops red, adds nothing else at 8 kHz). The codec stays: the answer
+    // is 10.5's, and the packets are relayed as they come.
     let o = d.ok(&offer("p-3", "a", OFFER).with("ptime", 30i64));
     assert_eq!(codecs(&o).0, "0 8 101");
     assert!(codecs(&o).1.contains(&"a=ptime:30".to_string()), "{o}");
-    let r = d.request(&answer(
+    let a = d.ok(&answer(
         "p-3",
         "a",
         "b",
         &answer_sdp("0", "a=rtpmap:0 PCMU/8000\r\n"),
     ));
-    assert_eq!(text(r.get("result")), "error", "{r}");
+    assert_eq!(
+        codecs(&a),
+        ("0".to_string(), vec!["a=rtpmap:0 PCMU/8000".to_string()])
+    );
+}
+
+/// A PCMU + DTMF SDP for a party at 127.0.0.1:`port`.
+fn pcmu_dtmf(port: u16, extra: &str) -> String {
+    format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n{extra}"
+    )
+}
+
+#[test]
+fn a_ptime_change_alone_is_answered_and_relayed_unchanged() {
+    let d = Daemon::start(39260, 39299, &[]);
+    let (alice, bob) = (phone("127.0.0.1"), phone("127.0.0.1"));
+    let (a_port, b_port) = (
+        alice.local_addr().unwrap().port(),
+        bob.local_addr().unwrap().port(),
+    );
+    let o = d.ok(&offer("r-1", "alice", &pcmu_dtmf(a_port, "a=ptime:20\r\n")).with("ptime", 30i64));
+    assert!(codecs(&o).1.contains(&"a=ptime:30".to_string()), "{o}");
+    // Same codecs, bob's packet time differs from the 30 ms asked for him:
+    // 10.5 answers, re-packetising; we answer the same and relay.
+    let a = d.ok(&answer("r-1", "alice", "bob", &pcmu_dtmf(b_port, "")));
+    assert_eq!(
+        codecs(&a),
+        (
+            "0 101".to_string(),
+            vec![
+                "a=rtpmap:0 PCMU/8000".to_string(),
+                "a=rtpmap:101 telephone-event/8000".into(),
+                "a=ptime:20".into(),
+            ]
+        )
+    );
+    // The answer goes to alice (she sends there), the offer to bob.
+    let (alice_sends, bob_sends) = (media_target(&a), media_target(&o));
+    for seq in 1..4u16 {
+        for (from, to_addr, to) in [(&alice, alice_sends, &bob), (&bob, bob_sends, &alice)] {
+            let p = rtp(seq, seq as u8);
+            from.send_to(&p, to_addr).unwrap();
+            let (got, _) = recv(to).expect("relayed");
+            assert_eq!(got, p, "payload relayed unchanged");
+        }
+    }
+}
+
+#[test]
+fn inject_dtmf_shapes_the_sdp_as_10_5s_transcoder_does() {
+    let d = Daemon::start(39300, 39339, &[]);
+    // 10.5 puts its codec handlers in the way to be able to inject DTMF:
+    // red, which they cannot handle, is dropped from the offer and answer.
+    let o = d.ok(&offer("i-1", "a", OFFER).with("flags", list(&["inject-DTMF"])));
+    assert_eq!(codecs(&o).0, "0 8 101");
+    let a = d.ok(&answer(
+        "i-1",
+        "a",
+        "b",
+        &answer_sdp("8 63", "a=rtpmap:8 PCMA/8000\r\na=rtpmap:63 red/8000\r\n"),
+    ));
+    assert_eq!(
+        codecs(&a),
+        ("8".to_string(), vec!["a=rtpmap:8 PCMA/8000".to_string()])
+    );
+    let q = d.ok(&query("i-1"));
+    assert!(q.to_string().contains("transcoding"), "{q}");
 }
 
 #[test]

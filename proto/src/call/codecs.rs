@@ -324,6 +324,10 @@ pub struct CodecStore {
     pub ptime: u32,
     /// `ptime`/`ptime-reverse` was given for this media.
     pub ptime_override: bool,
+    /// 10.5's monologue flag `inject_dtmf` (flag `inject-DTMF` on an offer
+    /// or answer this side sent; it stays): every payload type sent to this
+    /// side goes through a transcoder.
+    pub inject_dtmf: bool,
     /// 10.5's `transcoding` media flag: a handler of this side transcodes.
     pub transcoding: bool,
     /// An offer or answer used codec or ptime options on this media: our SDP
@@ -338,6 +342,23 @@ pub struct CodecStore {
 /// `except` names a payload type (encoding, with clock rate, with channels).
 fn excepted(ops: &CodecOps, pt: &PayloadType) -> bool {
     ops.except.iter().any(|e| pt.named(e))
+}
+
+/// What 10.5's codec handlers do to the media of one direction (ordered:
+/// the most that any payload type needs wins).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Media {
+    /// Every payload type passes through unchanged.
+    #[default]
+    Passthrough,
+    /// 10.5 sets up a transcoder that re-encodes each payload type into
+    /// itself, same number, same codec: to re-packetise for the other side's
+    /// ptime, or to be able to inject DTMF (`inject-DTMF`). Relaying the
+    /// packets as they are delivers the same media (a receiver takes any
+    /// packet length); the SDP is 10.5's.
+    SameCodec,
+    /// A codec, DTMF or comfort noise conversion: needs a real transcoder.
+    Transcode,
 }
 
 /// What 10.5 does with the packets of one payload type a side sends.
@@ -386,6 +407,7 @@ impl CodecStore {
         let fresh = CodecStore {
             ptime: self.ptime,
             ptime_override: self.ptime_override,
+            inject_dtmf: self.inject_dtmf,
             transcoding: self.transcoding,
             engaged: self.engaged,
             rtp: self.rtp,
@@ -717,22 +739,27 @@ fn supp_at(supp: &[PayloadType], name: &str, rate: u32) -> Option<PayloadType> {
 }
 
 /// 10.5's `codec_handlers_update` for what `receiver` sends to `sink`:
-/// whether any payload type needs a transcoder, and the handlers.
-/// `second_pass`: the re-check of the offerer's side during an answer.
+/// what the handlers do to the media (10.5 sets up a transcoder unless
+/// `Media::Passthrough`), and the handlers.
+/// `second_pass`: the re-check of the offerer's side during an answer (10.5
+/// passes no flags then); `inject_dtmf`: the request's flag `inject-DTMF`.
 fn handlers_update(
     receiver: &mut CodecStore,
     sink: &mut CodecStore,
     second_pass: bool,
-) -> (bool, Vec<Handler>) {
+    inject_dtmf: bool,
+) -> (Media, Vec<Handler>) {
     receiver.transcoding = false;
     if !receiver.rtp || !sink.rtp {
-        return (false, Vec::new());
+        return (Media::Passthrough, Vec::new());
     }
     let ptime_override = receiver.ptime_override || sink.ptime_override;
+    // 10.5 reads the flag before it sets it for this request.
+    let force = sink.inject_dtmf;
     let (preferred, supp_sinks) = sink.check_list();
     let (_, supp_recvs) = receiver.check_list();
     let mut handlers = Vec::new();
-    let mut transcoding = false;
+    let mut media = Media::Passthrough;
     let recv_ptime = receiver.ptime;
     for pt in &mut receiver.pts {
         if let Some(d) = pt.def() {
@@ -781,6 +808,9 @@ fn handlers_update(
         };
         let mut sink_dtmf = supp_at(&supp_sinks, "telephone-event", sink_pt.clock_rate);
         let mut sink_cn = supp_at(&supp_sinks, "CN", sink_pt.clock_rate);
+        if !second_pass && inject_dtmf {
+            sink.inject_dtmf = true;
+        }
         if second_pass {
             if sink_dtmf.as_ref().is_some_and(|s| !s.for_transcoding) && recv_dtmf.is_none() {
                 sink_dtmf = None;
@@ -792,16 +822,27 @@ fn handlers_update(
         let pcm_dtmf_detect = !d.supplemental
             && recv_dtmf.is_none()
             && sink_dtmf.as_ref().is_some_and(|s| s.for_transcoding);
-        let mut transcode = !pt.same_nf(&sink_pt);
-        if !transcode && !d.supplemental {
-            let ptime_differs = sink_pt.ptime != 0 && pt.ptime != 0 && sink_pt.ptime != pt.ptime;
-            transcode = (ptime_differs && ptime_override)
-                || pcm_dtmf_detect
-                || (recv_dtmf.as_ref().is_some_and(|r| r.for_transcoding) && sink_dtmf.is_none())
-                || (recv_cn.is_none() && sink_cn.as_ref().is_some_and(|s| s.for_transcoding))
-                || (recv_cn.as_ref().is_some_and(|r| r.for_transcoding) && sink_cn.is_none());
-        }
-        transcoding |= transcode;
+        // 10.5 checks the packet time first, but a transcoder it sets up for
+        // that also does the DTMF and comfort noise work checked after it.
+        let this = if !pt.same_nf(&sink_pt) {
+            Media::Transcode
+        } else if d.supplemental {
+            Media::Passthrough
+        } else if pcm_dtmf_detect
+            || (recv_dtmf.as_ref().is_some_and(|r| r.for_transcoding) && sink_dtmf.is_none())
+            || (recv_cn.is_none() && sink_cn.as_ref().is_some_and(|s| s.for_transcoding))
+            || (recv_cn.as_ref().is_some_and(|r| r.for_transcoding) && sink_cn.is_none())
+        {
+            Media::Transcode
+        } else if force
+            || (ptime_override && sink_pt.ptime != 0 && pt.ptime != 0 && sink_pt.ptime != pt.ptime)
+        {
+            Media::SameCodec
+        } else {
+            Media::Passthrough
+        };
+        let transcode = this != Media::Passthrough;
+        media = media.max(this);
         handlers.push(Handler {
             source: pt.number,
             passthrough: !transcode,
@@ -810,6 +851,7 @@ fn handlers_update(
             cn: sink_cn.map(|p| p.number),
         });
     }
+    let transcoding = media != Media::Passthrough;
     if transcoding {
         let mut i = 0;
         while i < receiver.pts.len() {
@@ -823,7 +865,7 @@ fn handlers_update(
         }
     }
     receiver.transcoding = transcoding;
-    (transcoding, handlers)
+    (media, handlers)
 }
 
 /// 10.5's `codec_store_answer`: the offerer's store rebuilt from what the
@@ -921,10 +963,12 @@ pub struct CodecFlags {
     pub reuse: bool,
     /// `single-codec` (answers).
     pub single_codec: bool,
+    /// `inject-DTMF`.
+    pub inject_dtmf: bool,
 }
 
 /// An offer from the side of `sender` to that of `receiver`: both stores
-/// updated as 10.5 does. Returns whether the receiver's handlers transcode.
+/// updated as 10.5 does. Returns what the receiver's handlers do.
 pub fn offer(
     sender: &mut CodecStore,
     receiver: &mut CodecStore,
@@ -932,7 +976,7 @@ pub fn offer(
     sdp_ptime: Option<u32>,
     ops: &CodecOps,
     flags: CodecFlags,
-) -> bool {
+) -> Media {
     update_ptimes(
         sender,
         receiver,
@@ -960,14 +1004,14 @@ pub fn offer(
     receiver.check_empty(sdp);
 
     receiver.tracker_update();
-    handlers_update(receiver, sender, false);
+    handlers_update(receiver, sender, false, flags.inject_dtmf);
     receiver.tracker_update();
-    handlers_update(receiver, sender, false).0
+    handlers_update(receiver, sender, false, flags.inject_dtmf).0
 }
 
 /// An answer from `answerer` to `offerer` (`rejected`: the answer's media has
-/// port 0 or the offer's had none). Returns whether either side's handlers
-/// transcode.
+/// port 0 or the offer's had none). Returns the most either side's handlers
+/// do.
 pub fn answer(
     offerer: &mut CodecStore,
     answerer: &mut CodecStore,
@@ -976,215 +1020,22 @@ pub fn answer(
     ops: &CodecOps,
     flags: CodecFlags,
     rejected: bool,
-) -> bool {
+) -> Media {
     update_ptimes(answerer, offerer, sdp_ptime, None, None);
     answerer.fill(sdp, !rejected, flags.reuse);
     answerer.strip(&ops.strip, ops);
     answerer.offer(&ops.offer, sdp);
     answerer.check_empty(sdp);
-    let (_, handlers) = handlers_update(answerer, offerer, true);
+    let (_, handlers) = handlers_update(answerer, offerer, true, false);
     answer_store(offerer, answerer, &handlers, flags.single_codec);
-    handlers_update(offerer, answerer, false);
+    handlers_update(offerer, answerer, false, flags.inject_dtmf);
     offerer.tracker_update();
     answerer.tracker_update();
-    let a = handlers_update(offerer, answerer, false).0;
-    let b = handlers_update(answerer, offerer, true).0;
-    a || b
+    let a = handlers_update(offerer, answerer, false, flags.inject_dtmf).0;
+    let b = handlers_update(answerer, offerer, true, false).0;
+    a.max(b)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sdp::Session;
-
-    fn pts(m: &str) -> Vec<PayloadType> {
-        let sdp =
-            format!("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n{m}");
-        let s = Session::parse(&sdp).unwrap();
-        PayloadType::from_section(&s.media[0]).unwrap()
-    }
-
-    fn ptime(p: u32) -> CodecFlags {
-        CodecFlags {
-            ptime: Some(p),
-            ..CodecFlags::default()
-        }
-    }
-
-    fn lines(store: &CodecStore) -> Vec<String> {
-        store.pts.iter().map(|p| p.rtpmap.clone()).collect()
-    }
-
-    const OPUS_RED: &str = "m=audio 5000 RTP/AVP 111 63 9 0 8 13 110 126\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:63 red/48000/2\r\na=rtpmap:9 G722/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:13 CN/8000\r\na=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n";
-
-    #[test]
-    fn ptime_change_transcodes_drops_red_and_adds_comfort_noise() {
-        let sdp = pts(OPUS_RED);
-        let (mut a, mut b) = (CodecStore::new(true, true), CodecStore::new(true, true));
-        let t = offer(&mut a, &mut b, &sdp, None, &CodecOps::default(), ptime(30));
-        assert!(t);
-        assert_eq!(
-            lines(&b),
-            [
-                "111 opus/48000/2",
-                "9 G722/8000",
-                "0 PCMU/8000",
-                "8 PCMA/8000",
-                "96 CN/48000",
-                "13 CN/8000",
-                "110 telephone-event/48000",
-                "126 telephone-event/8000"
-            ]
-        );
-        assert_eq!(b.ptime, 30);
-    }
-
-    #[test]
-    fn ptime_equal_to_the_codecs_own_needs_no_transcoder() {
-        let sdp = pts("m=audio 5000 RTP/AVP 0 101 63\r\na=rtpmap:101 telephone-event/8000\r\na=rtpmap:63 red/8000\r\n");
-        let (mut a, mut b) = (CodecStore::new(true, true), CodecStore::new(true, true));
-        assert!(!offer(
-            &mut a,
-            &mut b,
-            &sdp,
-            None,
-            &CodecOps::default(),
-            ptime(20)
-        ));
-        assert_eq!(b.pts.len(), 3);
-    }
-
-    #[test]
-    fn transcode_adds_the_codec_and_an_answer_without_it_passes_through() {
-        let sdp = pts("m=audio 5000 RTP/AVP 0 8 101 63\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=rtpmap:63 red/8000\r\n");
-        let (mut a, mut b) = (CodecStore::new(true, true), CodecStore::new(true, true));
-        let ops = CodecOps {
-            transcode: vec!["G722".into()],
-            ..CodecOps::default()
-        };
-        assert!(offer(
-            &mut a,
-            &mut b,
-            &sdp,
-            None,
-            &ops,
-            CodecFlags::default()
-        ));
-        assert_eq!(
-            lines(&b),
-            [
-                "0 PCMU/8000",
-                "8 PCMA/8000",
-                "9 G722/8000",
-                "101 telephone-event/8000"
-            ]
-        );
-        let ans = pts("m=audio 6000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n");
-        assert!(!answer(
-            &mut a,
-            &mut b,
-            &ans,
-            None,
-            &CodecOps::default(),
-            CodecFlags::default(),
-            false
-        ));
-        assert_eq!(lines(&a), ["0 PCMU/8000", "101 telephone-event/8000"]);
-        assert_eq!(a.pts[1].fmtp, None);
-        // The answerer picking the added codec needs a transcoder.
-        let (mut a, mut b) = (CodecStore::new(true, true), CodecStore::new(true, true));
-        offer(&mut a, &mut b, &sdp, None, &ops, CodecFlags::default());
-        let ans = pts("m=audio 6000 RTP/AVP 9\r\n");
-        assert!(answer(
-            &mut a,
-            &mut b,
-            &ans,
-            None,
-            &CodecOps::default(),
-            CodecFlags::default(),
-            false
-        ));
-    }
-
-    #[test]
-    fn mask_keeps_the_offerers_dtmf_format_in_the_answer() {
-        let sdp = pts("m=audio 5000 RTP/AVP 0 8 101 63\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=rtpmap:63 red/8000\r\n");
-        let (mut a, mut b) = (CodecStore::new(true, true), CodecStore::new(true, true));
-        let ops = CodecOps {
-            mask: vec!["PCMU".into()],
-            ..CodecOps::default()
-        };
-        assert!(!offer(
-            &mut a,
-            &mut b,
-            &sdp,
-            None,
-            &ops,
-            CodecFlags::default()
-        ));
-        assert_eq!(
-            lines(&b),
-            ["8 PCMA/8000", "101 telephone-event/8000", "63 red/8000"]
-        );
-        let ans = pts("m=audio 6000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n");
-        answer(
-            &mut a,
-            &mut b,
-            &ans,
-            None,
-            &CodecOps::default(),
-            CodecFlags::default(),
-            false,
-        );
-        assert_eq!(lines(&a), ["8 PCMA/8000", "101 telephone-event/8000"]);
-        assert_eq!(a.pts[1].fmtp.as_deref(), Some("0-16"));
-    }
-
-    #[test]
-    fn stripping_the_only_codec_of_a_rate_drops_its_dtmf_type() {
-        let sdp = pts("m=audio 5000 RTP/AVP 111 0 110 126\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n");
-        let (mut a, mut b) = (CodecStore::new(true, true), CodecStore::new(true, true));
-        let ops = CodecOps {
-            strip: vec!["opus".into()],
-            ..CodecOps::default()
-        };
-        assert!(!offer(
-            &mut a,
-            &mut b,
-            &sdp,
-            None,
-            &ops,
-            CodecFlags::default()
-        ));
-        assert_eq!(lines(&b), ["0 PCMU/8000", "126 telephone-event/8000"]);
-    }
-
-    #[test]
-    fn accept_makes_the_answer_transcode() {
-        let sdp = pts("m=audio 5000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n");
-        let (mut a, mut b) = (CodecStore::new(true, true), CodecStore::new(true, true));
-        let ops = CodecOps {
-            accept: vec!["PCMA".into()],
-            ..CodecOps::default()
-        };
-        assert!(offer(
-            &mut a,
-            &mut b,
-            &sdp,
-            None,
-            &ops,
-            CodecFlags::default()
-        ));
-        let ans = pts("m=audio 6000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n");
-        assert!(answer(
-            &mut a,
-            &mut b,
-            &ans,
-            None,
-            &CodecOps::default(),
-            CodecFlags::default(),
-            false
-        ));
-        assert_eq!(lines(&a), ["8 PCMA/8000", "101 telephone-event/8000"]);
-    }
-}
+#[path = "codecs_tests.rs"]
+mod tests;

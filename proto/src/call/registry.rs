@@ -1466,13 +1466,17 @@ fn refuse_t38_gateway(session: &Session, f: &Flags) -> Result<(), CallError> {
 /// 10.5's codec steps of an offer from `a` to `b` (see `codecs`), for every
 /// RTP section whose formats are payload type numbers.
 fn offer_codecs(call: &mut Call, a: usize, b: usize, session: &Session, f: &Flags) {
-    let engaged =
-        !f.codec.is_empty() || f.ptime.is_some() || f.ptime_reverse.is_some() || f.reuse_codecs;
+    let engaged = !f.codec.is_empty()
+        || f.ptime.is_some()
+        || f.ptime_reverse.is_some()
+        || f.reuse_codecs
+        || f.inject_dtmf;
     let flags = codecs::CodecFlags {
         ptime: f.ptime,
         ptime_reverse: f.ptime_reverse,
         reuse: f.reuse_codecs,
         single_codec: false,
+        inject_dtmf: f.inject_dtmf,
     };
     for (i, section) in session.media.iter().enumerate() {
         let Some(sdp) = PayloadType::from_section(section).filter(|_| section.is_rtp()) else {
@@ -1498,7 +1502,8 @@ fn offer_codecs(call: &mut Call, a: usize, b: usize, session: &Session, f: &Flag
 /// The codec stores after an answer from `b` to `a`, per section (the
 /// current ones where the engine does not run). Refuses an answer that
 /// makes 10.5 transcode once codec options are in play: we have no
-/// transcoder.
+/// transcoder. Where 10.5 only re-packetises (a `ptime` change), the
+/// packets are relayed as they are and the SDP is 10.5's.
 fn answer_codecs(
     call: &Call,
     a: usize,
@@ -1510,6 +1515,7 @@ fn answer_codecs(
     let flags = codecs::CodecFlags {
         reuse: f.reuse_codecs,
         single_codec: f.single_codec,
+        inject_dtmf: f.inject_dtmf,
         ..codecs::CodecFlags::default()
     };
     let mut out = Vec::with_capacity(session.media.len());
@@ -1522,14 +1528,18 @@ fn answer_codecs(
         let (mut sa, mut sb) = (ready(store(Some(a)), section), ready(store(b), section));
         if let Some(sdp) = PayloadType::from_section(section).filter(|_| section.is_rtp()) {
             let rejected = section.port == 0;
-            let transcoding =
+            let media =
                 codecs::answer(&mut sa, &mut sb, &sdp, section.ptime, &ops, flags, rejected);
-            let engaged =
-                sa.engaged || sb.engaged || !ops.is_empty() || f.reuse_codecs || f.single_codec;
+            let engaged = sa.engaged
+                || sb.engaged
+                || !ops.is_empty()
+                || f.reuse_codecs
+                || f.single_codec
+                || f.inject_dtmf;
             if engaged {
                 sa.engaged = true;
                 sb.engaged = true;
-                if transcoding {
+                if media == codecs::Media::Transcode {
                     return Err(CallError::Transcoding(transcoding_reason(&sa, &sb)));
                 }
             }

@@ -211,6 +211,10 @@ pub struct Flags {
     pub reuse_codecs: bool,
     /// Flag `single-codec`: an answer lists only the first codec.
     pub single_codec: bool,
+    /// Flag `inject-DTMF`: 10.5 puts its codec handlers in the way so that
+    /// `play DTMF` can inject events. We cannot inject; the flag only shapes
+    /// the SDP and `transcoding` flag as 10.5's (and is logged as unsupported).
+    pub inject_dtmf: bool,
     /// DTLS-SRTP choices (`DTLS`, `DTLS-reverse`, `DTLS-fingerprint` keys).
     pub dtls: DtlsFlags,
 
@@ -625,6 +629,10 @@ impl Flags {
             "all" => self.all = true,
             "reuse-codecs" | "no-codec-renegotiation" => self.reuse_codecs = true,
             "single-codec" => self.single_codec = true,
+            "inject-DTMF" => {
+                self.inject_dtmf = true;
+                self.unimplemented.push(flag.to_owned());
+            }
             // 10.5: accept every codec for transcoding.
             "always-transcode" => self.codec.accept.push("all".into()),
             "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP"

@@ -86,8 +86,9 @@
 //!   prints ours right after the crypto lines (rules: docs/dtls-signalling.md).
 //!
 //! # Not matched yet
-//! - Transcoding: where 10.5 would transcode (codec options, `ptime`, T.38
-//!   gateway) the daemon refuses the answer (or the T.38 offer) instead.
+//! - Transcoding: where 10.5 would transcode (codec options, T.38 gateway)
+//!   the daemon refuses the answer (or the T.38 offer) instead; where it only
+//!   re-packetises for a `ptime`, packets are relayed as they come.
 //! - An empty body: rtpengine answers `ok` without `sdp`; `parse` says `Empty`.
 //!
 //! # Deliberate differences
