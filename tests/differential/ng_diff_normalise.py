@@ -221,9 +221,15 @@ def compare(ref, ours, path=""):
 
 def compare_sdp(ref, ours, path):
     a, b = ref.split("\n"), ours.split("\n")
-    sm = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    # Lines are aligned with port names masked: a port numbered differently
+    # must not shift the alignment (and be reported as other lines missing).
+    masked = [[re.sub(r"PORT\d+", "PORT", line) for line in side] for side in (a, b)]
+    sm = difflib.SequenceMatcher(a=masked[0], b=masked[1], autojunk=False)
     for op, i1, i2, j1, j2 in sm.get_opcodes():
         if op == "equal":
+            for k in range(i2 - i1):
+                if a[i1 + k] != b[j1 + k]:
+                    yield "%s[line %d]" % (path, i1 + k + 1), a[i1 + k].rstrip("\r"), b[j1 + k].rstrip("\r")
             continue
         left, right = a[i1:i2], b[j1:j2]
         for k in range(max(len(left), len(right))):
