@@ -50,10 +50,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 // `reject` does not take the offerer's own a=rtcp-mux out (10.5).
                 let mux = (section.rtcp_mux && !f.rtcp_mux.demux) || f.rtcp_mux.offer;
                 let ice = super::registry::offer_wants_ice(Some(ours), session, f);
-                let protocol = f
-                    .transport_protocol
-                    .clone()
-                    .filter(|p| *p != section.protocol);
+                // The receiver's protocol (`call::protocol`).
+                let protocol = Some(ours.protocol.clone()).filter(|p| *p != section.protocol);
                 let mid = section
                     .mid
                     .clone()

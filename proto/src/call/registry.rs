@@ -16,6 +16,7 @@ use super::error::CallError;
 use super::interface::Interface;
 use super::model::{Call, Controls, IceAlternate, Media, Monologue, Now, PacketStream};
 use super::ports::PortAllocator;
+use super::protocol;
 use super::token::random_token;
 use crate::ng::flags::{Family, Flags, IceMode};
 use crate::sdp::{self, Session};
@@ -426,6 +427,16 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 effects.extend(self.release_media(&m));
             }
         }
+        // Both sides' protocols before this SDP (none for a new media).
+        let protocol_of = |side: usize, i: usize| {
+            call.monologues[side]
+                .medias
+                .get(i)
+                .map(|m| m.protocol.clone())
+        };
+        let protocols_before: Vec<(Option<String>, Option<String>)> = (0..count)
+            .map(|i| (protocol_of(sender, i), protocol_of(receiver, i)))
+            .collect();
         for (i, section) in session.media.iter().enumerate() {
             for (side, iface) in [(sender, s_ifs[i]), (receiver, r_ifs[i])] {
                 // Where the peer was known to receive before a move to another
@@ -494,7 +505,18 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             let endpoint_ip = self.endpoint_ip(session, i, f);
             let media = &mut call.monologues[sender].medias[i];
             media.media_type = section.media_type.clone();
-            media.protocol = section.protocol.clone();
+            let (sender_before, receiver_before) = &protocols_before[i];
+            let (sent, received) = protocol::update(
+                sender_before.as_deref(),
+                receiver_before.as_deref(),
+                protocol::Exchange {
+                    sdp: &section.protocol,
+                    answer: !offer,
+                    accept: f.protocol_accept,
+                    forced: f.transport_protocol.as_deref(),
+                },
+            );
+            media.protocol = sent;
             media.formats = section.formats.clone();
             media.clock_rates = clock_rates(section);
             media.encodings = encodings(section);
@@ -545,6 +567,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 // Rejected: 10.5 still records the (port 0) address.
                 media.idle = [rtp_endpoint, rtcp_endpoint];
             }
+            call.monologues[receiver].medias[i].protocol = received;
         }
         Ok(effects)
     }

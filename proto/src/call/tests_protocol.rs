@@ -1,0 +1,93 @@
+//! Each side's transport protocol through offers and answers (`call::protocol`),
+//! and the DTLS/SDES lines that follow from it, as 10.5 writes them (measured
+//! with tests/differential/ng_live_diff.py, generated cases 14 and 30).
+
+use super::dtls::DtlsSettings;
+use super::tests::{clock, flags, reg, TestRegistry};
+
+const FP: &str = "sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08";
+
+fn settings() -> DtlsSettings {
+    DtlsSettings {
+        fingerprints: vec![("sha-256", "sha-256 AA:BB".into())],
+        passive: false,
+    }
+}
+
+/// A DTLS-SRTP offer without ICE.
+fn browser() -> String {
+    format!(
+        "v=0\r\no=- 1 2 IN IP4 192.0.2.10\r\ns=-\r\nt=0 0\r\n\
+         m=audio 46243 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 192.0.2.10\r\n\
+         a=fingerprint:{FP}\r\na=setup:actpass\r\na=sendrecv\r\n"
+    )
+}
+
+const PHONE: &str = "v=0\r\no=- 1 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=sendrecv\r\n";
+
+fn protocol(r: &TestRegistry, tag: &str) -> String {
+    let call = r.calls.get("c").expect("call");
+    let i = call.find_tag(tag).expect("tag");
+    call.monologues[i].medias[0].protocol.clone()
+}
+
+/// Browser offers DTLS-SRTP, the phone answers RTP/AVP (with `accept` or not).
+fn browser_to_phone(accept: bool) -> (TestRegistry, String) {
+    let mut r = reg().with_dtls(settings());
+    let now = clock();
+    r.offer(&flags("c", "browser", None, browser()), &now)
+        .unwrap();
+    let mut answer = flags("c", "browser", Some("phone"), PHONE.into());
+    answer.protocol_accept = accept;
+    let sdp = r.answer(&answer, &now).unwrap().sdp.unwrap();
+    (r, sdp)
+}
+
+#[test]
+fn an_answer_keeps_the_offered_protocol_by_default() {
+    let (r, sdp) = browser_to_phone(false);
+    assert!(sdp.contains(" UDP/TLS/RTP/SAVPF 0\r\n"), "{sdp}");
+    assert!(sdp.contains("a=setup:active\r\n"), "{sdp}");
+    assert_eq!(protocol(&r, "browser"), "UDP/TLS/RTP/SAVPF");
+    assert_eq!(protocol(&r, "phone"), "RTP/AVP");
+}
+
+#[test]
+fn an_accepted_answer_gives_the_offerer_the_answerers_protocol() {
+    let (r, sdp) = browser_to_phone(true);
+    assert!(sdp.contains(" RTP/AVP 0\r\n"), "{sdp}");
+    assert!(
+        !sdp.contains("a=setup") && !sdp.contains("a=fingerprint") && !sdp.contains("a=crypto"),
+        "{sdp}"
+    );
+    assert_eq!(protocol(&r, "browser"), "RTP/AVP");
+}
+
+#[test]
+fn a_reoffer_keeps_the_protocol_the_answerer_chose() {
+    let (mut r, _) = browser_to_phone(false);
+    let sdp = r
+        .offer(&flags("c", "browser", Some("phone"), browser()), &clock())
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert!(sdp.contains(" RTP/AVP 0\r\n"), "{sdp}");
+    assert!(
+        !sdp.contains("a=setup") && !sdp.contains("a=fingerprint") && !sdp.contains("a=crypto"),
+        "{sdp}"
+    );
+    assert_eq!(protocol(&r, "phone"), "RTP/AVP");
+}
+
+#[test]
+fn a_forced_protocol_is_the_receivers_from_the_offer_on() {
+    let mut r = reg();
+    let mut offer = flags("c", "phone", None, PHONE.into());
+    offer.transport_protocol = Some("RTP/SAVP".into());
+    let sdp = r.offer(&offer, &clock()).unwrap().sdp.unwrap();
+    assert!(sdp.contains(" RTP/SAVP 0\r\n"), "{sdp}");
+    let call = r.calls.get("c").unwrap();
+    let callee = &call.monologues[call.monologues[0].peer.unwrap()];
+    assert_eq!(callee.medias[0].protocol, "RTP/SAVP");
+    assert_eq!(protocol(&r, "phone"), "RTP/AVP");
+}
