@@ -1153,7 +1153,7 @@ fn offer_sdes(
         };
         mp.crypto = lines
             .as_ref()
-            .map(|l| l.iter().map(ToString::to_string).collect());
+            .map(|l| l.iter().map(|c| options.print(c)).collect());
         if let Some(m) = call.monologues[a].medias.get_mut(i) {
             m.sdes.remote = section.crypto.clone();
         }
@@ -1196,7 +1196,7 @@ fn answer_sdes(
         };
         mp.crypto = lines
             .as_ref()
-            .map(|l| l.iter().map(ToString::to_string).collect());
+            .map(|l| l.iter().map(|c| options.print(c)).collect());
         let a_media = &mut call.monologues[a].medias[i];
         a_media.sdes.sent = lines.unwrap_or_default();
         a_media.sdes.keys = srtp::session::negotiate(&a_media.sdes.remote, &a_media.sdes.sent);

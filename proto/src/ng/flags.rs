@@ -287,7 +287,6 @@ const UNIMPLEMENTED_FLAGS: &[&str] = &[
     "unidirectional",
     "reset",
     "record-call",
-    "pad-crypto",
     "fragment",
     "symmetric-codecs",
     "asymmetric-codecs",
@@ -640,6 +639,8 @@ impl Flags {
             | "UDP/TLS/RTP/SAVPF" => self.apply_transport(flag),
             f if UNIMPLEMENTED_FLAGS.contains(&f) => self.unimplemented.push(f.to_owned()),
             f if f.starts_with("SDES-") => self.sdes.push(f["SDES-".len()..].to_owned()),
+            // 10.5: the SDES option `pad`.
+            "pad-crypto" => self.sdes.push("pad".into()),
             f => self.apply_prefixed_flag(f),
         }
     }
