@@ -1145,17 +1145,25 @@ fn offer_sdes(
     for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
         let out_protocol = sdes_protocol(mp.protocol.as_deref().unwrap_or(&section.protocol));
         let passthru = call.monologues[b].medias.get(i).is_some_and(|m| m.passthru);
+        let previous = call.monologues[b]
+            .medias
+            .get(i)
+            .map(|m| m.sdes.sent.clone())
+            .unwrap_or_default();
         let lines = if mp.port == 0 || passthru {
             // Passthrough: the party's a=crypto stay in place, no keys of ours.
             None
         } else {
-            srtp::session::offer_lines(&section.crypto, out_protocol, &options, rng)
+            srtp::session::offer_lines(&section.crypto, &previous, out_protocol, &options, rng)
         };
         mp.crypto = lines
             .as_ref()
             .map(|l| l.iter().map(|c| options.print(c)).collect());
         if let Some(m) = call.monologues[a].medias.get_mut(i) {
             m.sdes.remote = section.crypto.clone();
+            if section.port != 0 {
+                srtp::session::accept_sent(&mut m.sdes.sent, &section.crypto, &options);
+            }
         }
         if let Some(m) = call.monologues[b].medias.get_mut(i) {
             m.sdes.sent = lines.unwrap_or_default();
@@ -1203,6 +1211,9 @@ fn answer_sdes(
         if let Some(b_media) = call.monologues[b].medias.get_mut(i) {
             b_media.sdes.remote = section.crypto.clone();
             b_media.sdes.keys = srtp::session::negotiate(&b_media.sdes.remote, &b_media.sdes.sent);
+            if section.port != 0 {
+                srtp::session::accept_sent(&mut b_media.sdes.sent, &section.crypto, &options);
+            }
         }
     }
 }

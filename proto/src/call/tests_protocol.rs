@@ -91,3 +91,25 @@ fn a_forced_protocol_is_the_receivers_from_the_offer_on() {
     assert_eq!(callee.medias[0].protocol, "RTP/SAVP");
     assert_eq!(protocol(&r, "phone"), "RTP/AVP");
 }
+
+fn crypto_lines(sdp: &str) -> Vec<&str> {
+    sdp.lines().filter(|l| l.starts_with("a=crypto:")).collect()
+}
+
+#[test]
+fn a_reoffer_repeats_the_sdes_keys_the_answer_did_not_pick() {
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "phone", None, PHONE.into());
+    offer.transport_protocol = Some("RTP/SAVP".into());
+    let first = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    assert_eq!(crypto_lines(&first).len(), 12, "{first}");
+    // The callee answers SRTP without a line (10.5 keeps all it offered).
+    let savp = PHONE.replace("6000 RTP/AVP", "7000 RTP/SAVP");
+    r.answer(&flags("c", "phone", Some("callee"), savp), &now)
+        .unwrap();
+    let mut reoffer = flags("c", "phone", Some("callee"), PHONE.into());
+    reoffer.transport_protocol = Some("RTP/SAVP".into());
+    let again = r.offer(&reoffer, &now).unwrap().sdp.unwrap();
+    assert_eq!(crypto_lines(&again), crypto_lines(&first));
+}

@@ -5,7 +5,10 @@
 //!   `SUITES` order with a fresh key; `no-<suite>` removes a suite; the
 //!   session-parameter switches are appended to each generated line.
 //!   `only-<suite>` does not narrow the offer in 10.5 (measured), so we accept
-//!   and ignore it. A re-offer generates fresh keys (measured).
+//!   and ignore it. A re-offer keeps the lines it offered before in
+//!   suites the offerer does not bring (same key); once the side answered
+//!   with a suite only that line is kept (`accept_sent`), so the others get
+//!   fresh keys (measured: savp_reinvite, generated case 21).
 //! - Answer to an SRTP offerer: the suite the answerer chose if the offerer
 //!   offered it too (offerer's tag, answerer's key), else the offerer's first
 //!   usable suite with the offerer's tag and a fresh key.
@@ -144,10 +147,16 @@ pub fn usable_crypto(raw: &[String]) -> Vec<(CryptoAttribute, &'static Suite)> {
 }
 
 /// Our `a=crypto` lines for an offer to an SRTP side, given the offerer's
-/// usable lines (empty for a plain RTP offerer). `new_key(len)` supplies fresh
-/// key||salt material (see `keys::random_key_salt`).
+/// usable lines (empty for a plain RTP offerer) and the lines this side was
+/// last offered (`previous`, as `accept_sent` left them). `new_key(len)`
+/// supplies fresh key||salt material (see `keys::random_key_salt`).
+///
+/// 10.5 offers the offerer's suites first, then what it offered this side
+/// before in a suite not among them (same key, tag raised past those used),
+/// then a fresh key for every other suite.
 pub fn offer_crypto(
     offered: &[(CryptoAttribute, &'static Suite)],
+    previous: &[CryptoAttribute],
     options: &SdesOptions,
     new_key: &mut dyn FnMut(usize) -> Vec<u8>,
 ) -> Vec<CryptoAttribute> {
@@ -170,20 +179,48 @@ pub fn offer_crypto(
             session_params: options.session_param_list(&crypto.session_params, true),
         });
     }
+    let mut next_tag = out.len() as u32 + 1;
+    for line in previous {
+        let Some(suite) = Suite::by_name(&line.suite) else {
+            continue;
+        };
+        if used.contains(&suite.name) {
+            continue;
+        }
+        used.push(suite.name);
+        let tag = line.tag.max(next_tag);
+        next_tag = tag.saturating_add(1);
+        out.push(CryptoAttribute {
+            tag,
+            ..line.clone()
+        });
+    }
     for suite in SUITES
         .iter()
         .filter(|s| options.allows(s) && !used.contains(&s.name))
     {
         out.push(CryptoAttribute {
-            tag: out.len() as u32 + 1,
+            tag: next_tag,
             suite: suite.name.to_string(),
             key_salt: new_key(suite.key_salt_len()),
             lifetime: None,
             mki: None,
             session_params: options.session_param_list(&[], true),
         });
+        next_tag = next_tag.saturating_add(1);
     }
     out
+}
+
+/// What we offered a side (`sent`) once its SDP says `remote`: 10.5 keeps
+/// only the line of the side's first usable suite (same suite and tag), or
+/// everything if the side wrote no usable line (its `__sdes_accept`).
+pub fn accept_sent(sent: &mut Vec<CryptoAttribute>, remote: &[String], options: &SdesOptions) {
+    let usable = usable_crypto(remote);
+    let Some((first, suite)) = usable.iter().find(|(_, s)| options.allows(s)) else {
+        return;
+    };
+    sent.retain(|line| line.tag == first.tag && Suite::by_name(&line.suite) == Some(*suite));
 }
 
 /// Our `a=crypto` line for the answer to an SRTP offerer (`offered`: its
@@ -257,7 +294,7 @@ mod tests {
         ]);
         assert_eq!(offered.len(), 1);
         let options = SdesOptions::from_ng(["no-F8_128_HMAC_SHA1_80"]);
-        let out = offer_crypto(&offered, &options, &mut counter_keys());
+        let out = offer_crypto(&offered, &[], &options, &mut counter_keys());
         assert_eq!(out.len(), 11);
         assert_eq!(out[0].tag, 1);
         assert_eq!(out[0].key_salt, (0u8..30).collect::<Vec<_>>());
@@ -337,7 +374,7 @@ mod tests {
             "1 AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd UNENCRYPTED_SRTCP KDR=1".into(),
         ]);
         let options = SdesOptions::from_ng(["unauthenticated_srtp", "encrypted_srtcp"]);
-        let out = offer_crypto(&offered, &options, &mut counter_keys());
+        let out = offer_crypto(&offered, &[], &options, &mut counter_keys());
         assert_eq!(out[0].session_params, ["UNAUTHENTICATED_SRTP"]);
         assert!(out[1..]
             .iter()
@@ -347,5 +384,41 @@ mod tests {
         assert_eq!(options.session_param_list(&[], true), ["UNENCRYPTED_SRTP"]);
         // An answer only clears.
         assert!(options.session_param_list(&[], false).is_empty());
+    }
+
+    #[test]
+    fn a_reoffer_keeps_earlier_lines_until_the_side_picks_one() {
+        let none = SdesOptions::default();
+        let first = offer_crypto(&[], &[], &none, &mut counter_keys());
+        // No answer line yet: the same keys and tags again.
+        let mut sent = first.clone();
+        accept_sent(&mut sent, &[], &none);
+        let again = offer_crypto(&[], &sent, &none, &mut counter_keys());
+        assert_eq!(again, first);
+        // The side answered with the line of tag 7: only that one stays; it
+        // leads the re-offer, the other suites get fresh keys after it.
+        let seven = &first[6];
+        accept_sent(
+            &mut sent,
+            &[format!(
+                "7 {} inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd",
+                seven.suite
+            )],
+            &none,
+        );
+        assert_eq!(sent, vec![seven.clone()]);
+        let again = offer_crypto(&[], &sent, &none, &mut |len| vec![0xee; len]);
+        assert_eq!(again[0], *seven);
+        assert_eq!(again[1].tag, 8);
+        assert_eq!(again[1].suite, "AEAD_AES_256_GCM");
+        assert!(again[1..].iter().all(|c| c.key_salt[0] == 0xee));
+        assert_eq!(again.len(), 12);
+        // An answer line matching nothing we offered leaves nothing.
+        accept_sent(
+            &mut sent,
+            &["2 AES_CM_128_HMAC_SHA1_32 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd".into()],
+            &none,
+        );
+        assert!(sent.is_empty());
     }
 }
