@@ -1150,9 +1150,17 @@ fn offer_sdes(
             .get(i)
             .map(|m| m.sdes.sent.clone())
             .unwrap_or_default();
+        // 10.5 decides DTLS and SDES once for a side (`MediaDtls::offer_to`):
+        // a side that answered with DTLS only gets no SDES in a re-offer.
+        let sdes_on = call.monologues[b]
+            .medias
+            .get(i)
+            .is_none_or(|m| m.dtls.sdes || !srtp::session::is_sdes_protocol(out_protocol));
         let lines = if mp.port == 0 || passthru {
             // Passthrough: the party's a=crypto stay in place, no keys of ours.
             None
+        } else if !sdes_on {
+            Some(Vec::new())
         } else {
             srtp::session::offer_lines(&section.crypto, &previous, out_protocol, &options, rng)
         };

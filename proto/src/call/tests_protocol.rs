@@ -113,3 +113,22 @@ fn a_reoffer_repeats_the_sdes_keys_the_answer_did_not_pick() {
     let again = r.offer(&reoffer, &now).unwrap().sdp.unwrap();
     assert_eq!(crypto_lines(&again), crypto_lines(&first));
 }
+
+#[test]
+fn a_side_that_answered_with_dtls_only_is_reoffered_no_sdes() {
+    let mut r = reg().with_dtls(settings());
+    let now = clock();
+    r.offer(&flags("c", "phone", None, PHONE.into()), &now)
+        .unwrap();
+    let dtls_answer = browser().replace("a=setup:actpass", "a=setup:active");
+    r.answer(&flags("c", "phone", Some("browser"), dtls_answer), &now)
+        .unwrap();
+    let again = r
+        .offer(&flags("c", "phone", Some("browser"), PHONE.into()), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert!(again.contains(" UDP/TLS/RTP/SAVPF 0\r\n"), "{again}");
+    assert!(again.contains("a=fingerprint:sha-256 AA:BB\r\n"), "{again}");
+    assert!(crypto_lines(&again).is_empty(), "{again}");
+}
