@@ -1174,7 +1174,12 @@ fn offer_sdes(
             }
         }
         if let Some(m) = call.monologues[b].medias.get_mut(i) {
-            m.sdes.sent = lines.unwrap_or_default();
+            // Toward a side now spoken to in plain RTP, 10.5's streams keep
+            // the SDES suite they had (query shows it): keep what we sent.
+            let plain = mp.port != 0 && !passthru && !srtp::session::is_sdes_protocol(out_protocol);
+            if !plain {
+                m.sdes.sent = lines.unwrap_or_default();
+            }
         }
     }
 }

@@ -132,3 +132,18 @@ fn a_side_that_answered_with_dtls_only_is_reoffered_no_sdes() {
     assert!(again.contains("a=fingerprint:sha-256 AA:BB\r\n"), "{again}");
     assert!(crypto_lines(&again).is_empty(), "{again}");
 }
+
+#[test]
+fn streams_keep_their_sdes_suite_when_reoffered_plain_rtp() {
+    let (mut r, _) = browser_to_phone(false);
+    r.offer(&flags("c", "browser", Some("phone"), browser()), &clock())
+        .unwrap();
+    let q = super::query::query_call(r.calls.get("c").unwrap(), &clock(), &super::effect::NoStats);
+    let streams = q
+        .get("tags")
+        .and_then(|t| t.get("phone"))
+        .and_then(|t| t.get("medias"))
+        .map(ToString::to_string)
+        .unwrap();
+    assert!(streams.contains("AEAD_AES_256_GCM"), "{streams}");
+}
