@@ -148,8 +148,11 @@ fn sdes_offer_answer_matches_rtpengine_10_5() {
                 "offer" => {
                     last_offer = Some(step);
                     if srtp_out {
+                        // No earlier lines: the recorded re-offer (savp_reinvite)
+                        // follows an answer whose line matched none of ours.
                         offer_crypto(
                             &usable_crypto(&input.media[0].crypto),
+                            &[],
                             &options,
                             &mut fresh_key,
                         )

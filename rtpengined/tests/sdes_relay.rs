@@ -267,13 +267,17 @@ fn avp_to_savp_call_is_verified_byte_for_byte_and_tampering_dropped() {
         .unwrap();
     assert_eq!(recv(&alice).expect("after drops").0, plain_b);
 
-    // re-INVITE: rtpengine 10.5 offers fresh keys again; bob rekeys too.
+    // re-INVITE: rtpengine 10.5 offers the suite bob took with the same key
+    // and tag again (measured), fresh keys for the others; bob rekeys.
     let o2 = d.ok(&offer("sdes-relay", "alice", &sdp("127.0.0.1", a_port))
         .with("transport-protocol", "RTP/SAVP"));
     let to_bob2 = text(o2.get("sdp"));
     let (tag2, key2) = crypto_line(&to_bob2, "AES_CM_128_HMAC_SHA1_80").expect("suite re-offered");
     let key2 = base64_decode(key2).unwrap();
-    assert_ne!(key2, daemon_key, "re-offer has a fresh key");
+    assert_eq!((tag2, &key2), (tag, &daemon_key), "re-offer keeps the key");
+    let (_, other2) = crypto_line(&to_bob2, "AES_CM_128_HMAC_SHA1_32").expect("other suite");
+    let (_, other1) = crypto_line(&to_bob, "AES_CM_128_HMAC_SHA1_32").expect("other suite");
+    assert_ne!(other2, other1, "fresh keys for the suites bob did not take");
     let from_daemon2 = Srtp::new(&key2);
     let bob_key2 = [0x33u8; 30];
     let to_bob_srtp2 = Srtp::new(&bob_key2);

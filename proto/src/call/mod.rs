@@ -12,6 +12,7 @@ pub mod model;
 pub mod persist;
 mod plan;
 pub mod ports;
+pub mod protocol;
 pub mod query;
 pub mod registry;
 mod token;
@@ -42,5 +43,7 @@ mod tests_ice;
 mod tests_ice_restart;
 #[cfg(test)]
 mod tests_passthru;
+#[cfg(test)]
+mod tests_protocol;
 #[cfg(test)]
 mod tests_query;

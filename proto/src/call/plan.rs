@@ -54,10 +54,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     || f.rtcp_mux.offer
                     || f.rtcp_mux.require;
                 let ice = super::registry::offer_wants_ice(Some(ours), session, f);
-                let protocol = f
-                    .transport_protocol
-                    .clone()
-                    .filter(|p| *p != section.protocol);
+                // The receiver's protocol (`call::protocol`).
+                let protocol = Some(ours.protocol.clone()).filter(|p| *p != section.protocol);
                 let mid = section
                     .mid
                     .clone()

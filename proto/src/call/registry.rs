@@ -16,6 +16,7 @@ use super::error::CallError;
 use super::interface::Interface;
 use super::model::{Call, Controls, IceAlternate, Media, Monologue, Now, PacketStream};
 use super::ports::PortAllocator;
+use super::protocol;
 use super::token::random_token;
 use crate::ng::flags::{Family, Flags, IceMode};
 use crate::sdp::{self, Session};
@@ -430,6 +431,16 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 effects.extend(self.release_media(&m));
             }
         }
+        // Both sides' protocols before this SDP (none for a new media).
+        let protocol_of = |side: usize, i: usize| {
+            call.monologues[side]
+                .medias
+                .get(i)
+                .map(|m| m.protocol.clone())
+        };
+        let protocols_before: Vec<(Option<String>, Option<String>)> = (0..count)
+            .map(|i| (protocol_of(sender, i), protocol_of(receiver, i)))
+            .collect();
         for (i, section) in session.media.iter().enumerate() {
             for (side, iface) in [(sender, s_ifs[i]), (receiver, r_ifs[i])] {
                 // Where the peer was known to receive before a move to another
@@ -498,7 +509,18 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             let endpoint_ip = self.endpoint_ip(session, i, f);
             let media = &mut call.monologues[sender].medias[i];
             media.media_type = section.media_type.clone();
-            media.protocol = section.protocol.clone();
+            let (sender_before, receiver_before) = &protocols_before[i];
+            let (sent, received) = protocol::update(
+                sender_before.as_deref(),
+                receiver_before.as_deref(),
+                protocol::Exchange {
+                    sdp: &section.protocol,
+                    answer: !offer,
+                    accept: f.protocol_accept,
+                    forced: f.transport_protocol.as_deref(),
+                },
+            );
+            media.protocol = sent;
             media.formats = section.formats.clone();
             media.clock_rates = clock_rates(section);
             media.encodings = encodings(section);
@@ -549,6 +571,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 // Rejected: 10.5 still records the (port 0) address.
                 media.idle = [rtp_endpoint, rtcp_endpoint];
             }
+            call.monologues[receiver].medias[i].protocol = received;
         }
         Ok(effects)
     }
@@ -1126,20 +1149,41 @@ fn offer_sdes(
     for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
         let out_protocol = sdes_protocol(mp.protocol.as_deref().unwrap_or(&section.protocol));
         let passthru = call.monologues[b].medias.get(i).is_some_and(|m| m.passthru);
+        let previous = call.monologues[b]
+            .medias
+            .get(i)
+            .map(|m| m.sdes.sent.clone())
+            .unwrap_or_default();
+        // 10.5 decides DTLS and SDES once for a side (`MediaDtls::offer_to`):
+        // a side that answered with DTLS only gets no SDES in a re-offer.
+        let sdes_on = call.monologues[b]
+            .medias
+            .get(i)
+            .is_none_or(|m| m.dtls.sdes || !srtp::session::is_sdes_protocol(out_protocol));
         let lines = if mp.port == 0 || passthru {
             // Passthrough: the party's a=crypto stay in place, no keys of ours.
             None
+        } else if !sdes_on {
+            Some(Vec::new())
         } else {
-            srtp::session::offer_lines(&section.crypto, out_protocol, &options, rng)
+            srtp::session::offer_lines(&section.crypto, &previous, out_protocol, &options, rng)
         };
         mp.crypto = lines
             .as_ref()
-            .map(|l| l.iter().map(ToString::to_string).collect());
+            .map(|l| l.iter().map(|c| options.print(c)).collect());
         if let Some(m) = call.monologues[a].medias.get_mut(i) {
             m.sdes.remote = section.crypto.clone();
+            if section.port != 0 {
+                srtp::session::accept_sent(&mut m.sdes.sent, &section.crypto, &options);
+            }
         }
         if let Some(m) = call.monologues[b].medias.get_mut(i) {
-            m.sdes.sent = lines.unwrap_or_default();
+            // Toward a side now spoken to in plain RTP, 10.5's streams keep
+            // the SDES suite they had (query shows it): keep what we sent.
+            let plain = mp.port != 0 && !passthru && !srtp::session::is_sdes_protocol(out_protocol);
+            if !plain {
+                m.sdes.sent = lines.unwrap_or_default();
+            }
         }
     }
 }
@@ -1177,13 +1221,16 @@ fn answer_sdes(
         };
         mp.crypto = lines
             .as_ref()
-            .map(|l| l.iter().map(ToString::to_string).collect());
+            .map(|l| l.iter().map(|c| options.print(c)).collect());
         let a_media = &mut call.monologues[a].medias[i];
         a_media.sdes.sent = lines.unwrap_or_default();
         a_media.sdes.keys = srtp::session::negotiate(&a_media.sdes.remote, &a_media.sdes.sent);
         if let Some(b_media) = call.monologues[b].medias.get_mut(i) {
             b_media.sdes.remote = section.crypto.clone();
             b_media.sdes.keys = srtp::session::negotiate(&b_media.sdes.remote, &b_media.sdes.sent);
+            if section.port != 0 {
+                srtp::session::accept_sent(&mut b_media.sdes.sent, &section.crypto, &options);
+            }
         }
     }
 }

@@ -181,7 +181,12 @@ pub struct Flags {
     pub received_from: Option<IpAddr>,
     pub media_address: Option<IpAddr>,
     pub address_family: Option<Family>,
+    /// `transport-protocol`: a protocol of 10.5's table (its name as the
+    /// table spells it); other values set nothing, as in 10.5.
     pub transport_protocol: Option<String>,
+    /// `transport-protocol: accept` (answers): the offerer gets the
+    /// protocol the answerer chose.
+    pub protocol_accept: bool,
     /// Items of the `SDES` list plus `SDES-<item>` flags, in order (see
     /// `srtp::SdesOptions::from_ng`).
     pub sdes: Vec<String>,
@@ -288,7 +293,6 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
 const UNIMPLEMENTED_FLAGS: &[&str] = &[
     "reset",
     "record-call",
-    "pad-crypto",
     "fragment",
     "symmetric-codecs",
     "asymmetric-codecs",
@@ -578,15 +582,22 @@ impl Flags {
     }
 
     fn apply_transport(&mut self, p: &str) {
-        match p {
-            // SDES-SRTP (srtp module) and DTLS-SRTP signalling (call::dtls).
-            "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP"
-            | "UDP/TLS/RTP/SAVPF" => {}
-            other => self
-                .unimplemented
-                .push(format!("transport-protocol={other}")),
+        if p == "accept" {
+            self.protocol_accept = true;
+            return;
         }
-        self.transport_protocol = Some(p.to_owned());
+        let known = crate::call::protocol::known(p);
+        match known {
+            // SDES-SRTP (srtp module) and DTLS-SRTP signalling (call::dtls).
+            Some(
+                "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP"
+                | "UDP/TLS/RTP/SAVPF",
+            ) => {}
+            _ => self.unimplemented.push(format!("transport-protocol={p}")),
+        }
+        if let Some(k) = known {
+            self.transport_protocol = Some(k.to_owned());
+        }
     }
 
     fn apply_received_from(&mut self, value: &Value<'_>) {
@@ -639,6 +650,8 @@ impl Flags {
             | "UDP/TLS/RTP/SAVPF" => self.apply_transport(flag),
             f if UNIMPLEMENTED_FLAGS.contains(&f) => self.unimplemented.push(f.to_owned()),
             f if f.starts_with("SDES-") => self.sdes.push(f["SDES-".len()..].to_owned()),
+            // 10.5: the SDES option `pad`.
+            "pad-crypto" => self.sdes.push("pad".into()),
             f => self.apply_prefixed_flag(f),
         }
     }
@@ -837,6 +850,14 @@ mod tests {
         // The DTLS-SRTP profiles are implemented transport protocols now.
         let f = parse(Owned::dict().with("transport-protocol", "UDP/TLS/RTP/SAVPF"));
         assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
+        // `accept` is no protocol (10.5): answers take the answerer's.
+        let f = parse(Owned::dict().with("transport protocol", "accept"));
+        assert!(f.protocol_accept);
+        assert_eq!(f.transport_protocol, None);
+        assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
+        // 10.5 matches its table's names without regard to case.
+        let f = parse(Owned::dict().with("transport-protocol", "rtp/savp"));
+        assert_eq!(f.transport_protocol.as_deref(), Some("RTP/SAVP"));
     }
 
     #[test]

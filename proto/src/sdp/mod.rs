@@ -29,7 +29,7 @@
 //! | `direction`, `address-family`, `media-address` | `address`: offer uses `direction[1]`'s interface, answer the offer's `direction[0]`; family = `address-family`, else *each media's own* `c=` family (of the offerer's SDP in an answer); `media-address` is written over it in c= and our candidates, and chooses nothing |
 //! | peer on hold (`c=` 0.0.0.0 / `::`) and no ICE | `MediaPlan::address` = the unspecified address of our interface's family (`media-address` still wins) |
 //! | `received-from`, `trust-address`, `SIP-source-address` | not in the SDP we send (they choose where *we* send media) |
-//! | `transport-protocol` | offer: `protocol`; answer: the offerer's protocol |
+//! | `transport-protocol` | `protocol`: the receiver's protocol (`call::protocol`) |
 //! | `codec` options, `ptime`, `ptime-reverse`, `reuse-codecs`, `single-codec` | once used on a media: `formats`, `codecs` and `ptime` from that side's codec store (`call::codecs`, 10.5's codec handlers) |
 //! | codec negotiation | answer: `formats` = answer's ∩ what the answerer was offered |
 //! | ptime | the SDP's, else the last ptime any earlier SDP of the call gave that media line (either side) |

@@ -5,12 +5,20 @@
 //!   `SUITES` order with a fresh key; `no-<suite>` removes a suite; the
 //!   session-parameter switches are appended to each generated line.
 //!   `only-<suite>` does not narrow the offer in 10.5 (measured), so we accept
-//!   and ignore it. A re-offer generates fresh keys (measured).
+//!   and ignore it. A re-offer keeps the lines it offered before in
+//!   suites the offerer does not bring (same key); once the side answered
+//!   with a suite only that line is kept (`accept_sent`), so the others get
+//!   fresh keys (measured: savp_reinvite, generated case 21).
 //! - Answer to an SRTP offerer: the suite the answerer chose if the offerer
 //!   offered it too (offerer's tag, answerer's key), else the offerer's first
 //!   usable suite with the offerer's tag and a fresh key.
-//! - A copied key keeps its MKI; lifetimes are never printed; fresh keys
-//!   have neither (all measured, fixture kamailio_srtp and savp_lifetime_mki).
+//! - A copied key keeps its MKI; the party's lifetimes are never printed;
+//!   fresh keys have no MKI (all measured, fixture kamailio_srtp and
+//!   savp_lifetime_mki). With the option `lifetime` every line we print
+//!   says `|2^31`, with `pad` keys keep their base64 padding.
+//! - Session parameters: 10.5 keeps the three it knows on copied lines, in
+//!   its order; `unencrypted_*`/`unauthenticated_srtp` set them on every
+//!   line of an offer, `encrypted_*`/`authenticated_srtp` clear them.
 //! - Crypto lines with an unknown suite or a key of the wrong length are
 //!   ignored (rtpengine then treats the media as having no crypto).
 
@@ -32,8 +40,16 @@ pub struct SdesOptions {
     pub off: bool,
     /// `no-<suite>`: suites never offered or accepted.
     pub excluded: Vec<&'static str>,
-    /// `unencrypted_srtp`, `unencrypted_srtcp`, `unauthenticated_srtp`, as a mask over `SESSION_PARAMS`.
+    /// `unencrypted_srtp`, `unencrypted_srtcp`, `unauthenticated_srtp`, as a
+    /// mask over `SESSION_PARAMS`: set on the lines of an offer.
     pub session_params: [bool; 3],
+    /// `encrypted_srtp`, `encrypted_srtcp`, `authenticated_srtp`: cleared on
+    /// the lines of an answer, and of an offer unless also set (10.5).
+    pub session_params_off: [bool; 3],
+    /// `lifetime`: each line we print carries `|2^31`.
+    pub lifetime: bool,
+    /// `pad` (and the flag `pad-crypto`): keys printed with base64 padding.
+    pub pad: bool,
     /// Items naming no known suite or option: rtpengine 10.5 logs and ignores
     /// them (measured: the offer still succeeds), and so do we.
     pub ignored: Vec<String>,
@@ -48,13 +64,15 @@ impl SdesOptions {
             let lower = item.to_ascii_lowercase();
             let suite_of = |name: &str| Suite::by_name(name).map(|s| s.name);
             match lower.as_str() {
-                "off" => options.off = true,
+                "no" | "off" | "disabled" | "disable" => options.off = true,
                 "unencrypted_srtp" | "unencrypted-srtp" => options.session_params[0] = true,
                 "unencrypted_srtcp" | "unencrypted-srtcp" => options.session_params[1] = true,
                 "unauthenticated_srtp" | "unauthenticated-srtp" => options.session_params[2] = true,
-                "encrypted_srtp" | "encrypted-srtp" => options.session_params[0] = false,
-                "encrypted_srtcp" | "encrypted-srtcp" => options.session_params[1] = false,
-                "authenticated_srtp" | "authenticated-srtp" => options.session_params[2] = false,
+                "encrypted_srtp" | "encrypted-srtp" => options.session_params_off[0] = true,
+                "encrypted_srtcp" | "encrypted-srtcp" => options.session_params_off[1] = true,
+                "authenticated_srtp" | "authenticated-srtp" => options.session_params_off[2] = true,
+                "lifetime" => options.lifetime = true,
+                "pad" => options.pad = true,
                 _ if lower.starts_with("no-") => match suite_of(&item[3..]) {
                     Some(suite) => options.excluded.push(suite),
                     None => options.ignored.push(item.to_string()),
@@ -65,7 +83,7 @@ impl SdesOptions {
                     }
                 }
                 // Accepted, no effect on the SDP here.
-                "pad" | "static" | "nonew" | "lifetime" | "prefer" | "order" => {}
+                "static" | "nonew" | "prefer" | "order" => {}
                 _ => options.ignored.push(item.to_string()),
             }
         }
@@ -76,13 +94,43 @@ impl SdesOptions {
         !self.excluded.contains(&suite.name)
     }
 
-    fn session_param_list(&self) -> Vec<String> {
+    /// The session parameters of a line we print, from those it had
+    /// (`own`: the party's, none for a fresh key): 10.5 keeps the three it
+    /// knows, in its order, sets the requested ones in an offer and clears
+    /// the `encrypted`/`authenticated` ones.
+    pub fn session_param_list(&self, own: &[String], offer: bool) -> Vec<String> {
         SESSION_PARAMS
             .iter()
-            .zip(self.session_params)
-            .filter(|(_, on)| *on)
-            .map(|(p, _)| p.to_string())
+            .enumerate()
+            .filter(|(i, p)| {
+                if offer && self.session_params[*i] {
+                    true
+                } else if self.session_params_off[*i] {
+                    false
+                } else {
+                    own.iter().any(|o| o.eq_ignore_ascii_case(p))
+                }
+            })
+            .map(|(_, p)| p.to_string())
             .collect()
+    }
+
+    /// A line as we print it (the value after `a=crypto:`): `|2^31` with
+    /// `lifetime`, base64 padding with `pad` (10.5's `insert_crypto1`).
+    pub fn print(&self, line: &CryptoAttribute) -> String {
+        let mut line = line.clone();
+        line.lifetime = self.lifetime.then(|| "2^31".to_owned());
+        let text = line.to_string();
+        let padding = (3 - line.key_salt.len() % 3) % 3;
+        if !self.pad || padding == 0 {
+            return text;
+        }
+        let key = crate::sdp::crypto::base64_encode(&line.key_salt);
+        text.replacen(
+            &format!("inline:{key}"),
+            &format!("inline:{key}{}", "=".repeat(padding)),
+            1,
+        )
     }
 }
 
@@ -99,10 +147,16 @@ pub fn usable_crypto(raw: &[String]) -> Vec<(CryptoAttribute, &'static Suite)> {
 }
 
 /// Our `a=crypto` lines for an offer to an SRTP side, given the offerer's
-/// usable lines (empty for a plain RTP offerer). `new_key(len)` supplies fresh
-/// key||salt material (see `keys::random_key_salt`).
+/// usable lines (empty for a plain RTP offerer) and the lines this side was
+/// last offered (`previous`, as `accept_sent` left them). `new_key(len)`
+/// supplies fresh key||salt material (see `keys::random_key_salt`).
+///
+/// 10.5 offers the offerer's suites first, then what it offered this side
+/// before in a suite not among them (same key, tag raised past those used),
+/// then a fresh key for every other suite.
 pub fn offer_crypto(
     offered: &[(CryptoAttribute, &'static Suite)],
+    previous: &[CryptoAttribute],
     options: &SdesOptions,
     new_key: &mut dyn FnMut(usize) -> Vec<u8>,
 ) -> Vec<CryptoAttribute> {
@@ -122,7 +176,23 @@ pub fn offer_crypto(
             key_salt: crypto.key_salt.clone(),
             lifetime: None,
             mki: crypto.mki,
-            session_params: crypto.session_params.clone(),
+            session_params: options.session_param_list(&crypto.session_params, true),
+        });
+    }
+    let mut next_tag = out.len() as u32 + 1;
+    for line in previous {
+        let Some(suite) = Suite::by_name(&line.suite) else {
+            continue;
+        };
+        if used.contains(&suite.name) {
+            continue;
+        }
+        used.push(suite.name);
+        let tag = line.tag.max(next_tag);
+        next_tag = tag.saturating_add(1);
+        out.push(CryptoAttribute {
+            tag,
+            ..line.clone()
         });
     }
     for suite in SUITES
@@ -130,15 +200,27 @@ pub fn offer_crypto(
         .filter(|s| options.allows(s) && !used.contains(&s.name))
     {
         out.push(CryptoAttribute {
-            tag: out.len() as u32 + 1,
+            tag: next_tag,
             suite: suite.name.to_string(),
             key_salt: new_key(suite.key_salt_len()),
             lifetime: None,
             mki: None,
-            session_params: options.session_param_list(),
+            session_params: options.session_param_list(&[], true),
         });
+        next_tag = next_tag.saturating_add(1);
     }
     out
+}
+
+/// What we offered a side (`sent`) once its SDP says `remote`: 10.5 keeps
+/// only the line of the side's first usable suite (same suite and tag), or
+/// everything if the side wrote no usable line (its `__sdes_accept`).
+pub fn accept_sent(sent: &mut Vec<CryptoAttribute>, remote: &[String], options: &SdesOptions) {
+    let usable = usable_crypto(remote);
+    let Some((first, suite)) = usable.iter().find(|(_, s)| options.allows(s)) else {
+        return;
+    };
+    sent.retain(|line| line.tag == first.tag && Suite::by_name(&line.suite) == Some(*suite));
 }
 
 /// Our `a=crypto` line for the answer to an SRTP offerer (`offered`: its
@@ -166,7 +248,7 @@ pub fn answer_crypto(
                 key_salt: answer.key_salt.clone(),
                 lifetime: None,
                 mki: answer.mki,
-                session_params: answer.session_params.clone(),
+                session_params: options.session_param_list(&answer.session_params, false),
             });
         }
     }
@@ -177,7 +259,7 @@ pub fn answer_crypto(
         key_salt: new_key(suite.key_salt_len()),
         lifetime: None,
         mki: None,
-        session_params: offer.session_params.clone(),
+        session_params: options.session_param_list(&offer.session_params, false),
     })
 }
 
@@ -212,7 +294,7 @@ mod tests {
         ]);
         assert_eq!(offered.len(), 1);
         let options = SdesOptions::from_ng(["no-F8_128_HMAC_SHA1_80"]);
-        let out = offer_crypto(&offered, &options, &mut counter_keys());
+        let out = offer_crypto(&offered, &[], &options, &mut counter_keys());
         assert_eq!(out.len(), 11);
         assert_eq!(out[0].tag, 1);
         assert_eq!(out[0].key_salt, (0u8..30).collect::<Vec<_>>());
@@ -251,5 +333,92 @@ mod tests {
             answer_crypto(&[], &answered, &none, &mut counter_keys()),
             None
         );
+    }
+
+    #[test]
+    fn no_and_disable_switch_sdes_off_as_off_does() {
+        for item in ["no", "off", "disable", "disabled"] {
+            assert!(SdesOptions::from_ng([item]).off, "{item}");
+        }
+    }
+
+    #[test]
+    fn lifetime_and_pad_change_only_how_lines_are_printed() {
+        let line = CryptoAttribute {
+            tag: 1,
+            suite: "AEAD_AES_256_GCM".into(),
+            key_salt: vec![0; 44],
+            lifetime: Some("2^20".into()),
+            mki: Some(crate::sdp::crypto::Mki {
+                value: 1,
+                length: 4,
+            }),
+            session_params: vec!["UNENCRYPTED_SRTCP".into()],
+        };
+        let key = "A".repeat(59);
+        let plain = SdesOptions::default();
+        assert_eq!(
+            plain.print(&line),
+            format!("1 AEAD_AES_256_GCM inline:{key}|1:4 UNENCRYPTED_SRTCP")
+        );
+        let both = SdesOptions::from_ng(["lifetime", "pad"]);
+        assert_eq!(
+            both.print(&line),
+            format!("1 AEAD_AES_256_GCM inline:{key}=|2^31|1:4 UNENCRYPTED_SRTCP")
+        );
+    }
+
+    #[test]
+    fn session_params_apply_to_copied_lines_in_10_5_order() {
+        let offered = usable_crypto(&[
+            "1 AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd UNENCRYPTED_SRTCP KDR=1".into(),
+        ]);
+        let options = SdesOptions::from_ng(["unauthenticated_srtp", "encrypted_srtcp"]);
+        let out = offer_crypto(&offered, &[], &options, &mut counter_keys());
+        assert_eq!(out[0].session_params, ["UNAUTHENTICATED_SRTP"]);
+        assert!(out[1..]
+            .iter()
+            .all(|c| c.session_params == ["UNAUTHENTICATED_SRTP"]));
+        // In an offer the unencrypted form wins over the encrypted one.
+        let options = SdesOptions::from_ng(["unencrypted_srtp", "encrypted_srtp"]);
+        assert_eq!(options.session_param_list(&[], true), ["UNENCRYPTED_SRTP"]);
+        // An answer only clears.
+        assert!(options.session_param_list(&[], false).is_empty());
+    }
+
+    #[test]
+    fn a_reoffer_keeps_earlier_lines_until_the_side_picks_one() {
+        let none = SdesOptions::default();
+        let first = offer_crypto(&[], &[], &none, &mut counter_keys());
+        // No answer line yet: the same keys and tags again.
+        let mut sent = first.clone();
+        accept_sent(&mut sent, &[], &none);
+        let again = offer_crypto(&[], &sent, &none, &mut counter_keys());
+        assert_eq!(again, first);
+        // The side answered with the line of tag 7: only that one stays; it
+        // leads the re-offer, the other suites get fresh keys after it.
+        let seven = &first[6];
+        accept_sent(
+            &mut sent,
+            &[format!(
+                "7 {} inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd",
+                seven.suite
+            )],
+            &none,
+        );
+        assert_eq!(sent, vec![seven.clone()]);
+        let again = offer_crypto(&[], &sent, &none, &mut |len| vec![0xee; len]);
+        assert_eq!(again[0], *seven);
+        assert_eq!(again[1].tag, 8);
+        assert_eq!(again[1].suite, "AEAD_AES_256_GCM");
+        assert!(again[1..].iter().all(|c| c.key_salt[0] == 0xee));
+        assert_eq!(again.len(), 12);
+        // An answer line matching nothing we offered leaves nothing.
+        accept_sent(
+            &mut sent,
+            &["2 AES_CM_128_HMAC_SHA1_32 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd".into()],
+            &none,
+        );
+        assert!(sent.is_empty());
     }
 }

@@ -6,6 +6,7 @@ use rand_core::CryptoRng;
 use crate::sdp::crypto::CryptoAttribute;
 
 use super::keys::random_key_salt;
+pub use super::sdes::accept_sent;
 use super::sdes::{answer_crypto, offer_crypto, usable_crypto, SdesOptions};
 use super::suite::Suite;
 
@@ -34,10 +35,11 @@ pub fn is_sdes_protocol(protocol: &str) -> bool {
 }
 
 /// Our crypto lines for an offer leaving with `out_protocol`, the section's
-/// own lines being `section_crypto`; fresh keys come from `rng`. `None`: leave
+/// own lines being `section_crypto`, those we offered this side before `previous`; fresh keys come from `rng`. `None`: leave
 /// the SDP's lines alone (plain RTP in and out).
 pub fn offer_lines(
     section_crypto: &[String],
+    previous: &[CryptoAttribute],
     out_protocol: &str,
     options: &SdesOptions,
     rng: &mut dyn CryptoRng,
@@ -45,7 +47,7 @@ pub fn offer_lines(
     if is_sdes_protocol(out_protocol) {
         let offered = usable_crypto(section_crypto);
         let mut new_key = |len| random_key_salt(rng, len);
-        return Some(offer_crypto(&offered, options, &mut new_key));
+        return Some(offer_crypto(&offered, previous, options, &mut new_key));
     }
     // Bridged to plain RTP: rtpengine drops the offerer's crypto (measured).
     (!section_crypto.is_empty() && !out_protocol.contains("TLS")).then(Vec::new)
@@ -101,13 +103,13 @@ mod tests {
     fn bridging_both_ways() {
         let none = SdesOptions::default();
         let rng = &mut StdRng::seed_from_u64(1);
-        let to_savp = offer_lines(&[], "RTP/SAVP", &none, rng).unwrap();
+        let to_savp = offer_lines(&[], &[], "RTP/SAVP", &none, rng).unwrap();
         assert_eq!(to_savp.len(), 12);
         assert_eq!(
-            offer_lines(&[format!("1 {KEY80}")], "RTP/AVP", &none, rng),
+            offer_lines(&[format!("1 {KEY80}")], &[], "RTP/AVP", &none, rng),
             Some(vec![])
         );
-        assert_eq!(offer_lines(&[], "RTP/AVP", &none, rng), None);
+        assert_eq!(offer_lines(&[], &[], "RTP/AVP", &none, rng), None);
         // The AVP side answers: the SAVP offerer gets its first suite, fresh key.
         let back = answer_lines(&[format!("4 {KEY80}")], "RTP/SAVP", &[], &none, rng).unwrap();
         assert_eq!(
@@ -120,7 +122,7 @@ mod tests {
     #[test]
     fn negotiate_pairs_by_tag_and_suite() {
         let rng = &mut StdRng::seed_from_u64(2);
-        let sent = offer_lines(&[], "RTP/SAVP", &SdesOptions::default(), rng).unwrap();
+        let sent = offer_lines(&[], &[], "RTP/SAVP", &SdesOptions::default(), rng).unwrap();
         let pick = &sent[6];
         assert_eq!(pick.suite, "AES_CM_128_HMAC_SHA1_80");
         let keys = negotiate(&[format!("{} {KEY80}", pick.tag)], &sent).unwrap();
