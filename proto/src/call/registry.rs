@@ -262,17 +262,17 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             let sdp = sdp::rewrite(text, session, &plan)?;
             start_ice_agents(&mut call.monologues[b], &plan);
             // What the answerer is offered, and the ptime memory of the call.
-            let answered = call.monologues[a].answered;
             for (i, mp) in plan.media.iter().enumerate() {
                 if let (Some(m), Some(s)) =
                     (call.monologues[a].medias.get_mut(i), session.media.get(i))
                 {
                     m.forwarded_formats = mp.formats.clone().unwrap_or_else(|| s.formats.clone());
                     // Until the answer decides, the offerer muxes if it offered
-                    // to (10.5 takes the offer's a=rtcp-mux; `reject` drops it,
-                    // unless `accept` is given too and we offer mux onwards:
-                    // 10.5's __rtcp_mux_logic looks at `accept` first then).
-                    if !answered {
+                    // to, at every offer (10.5 copies the offer's a=rtcp-mux;
+                    // `reject` drops it, unless `accept` is given too and we
+                    // offer mux onwards: __rtcp_mux_logic looks at `accept`
+                    // first then). A rejected section keeps what it had.
+                    if s.port != 0 {
                         let mux = &f.rtcp_mux;
                         let rejected = mux.reject && !(mp.rtcp_mux && mux.accept);
                         m.rtcp_mux = s.rtcp_mux && !rejected;

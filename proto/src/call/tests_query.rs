@@ -397,3 +397,27 @@ fn reject_with_accept_keeps_the_offerers_rtcp_mux_while_we_offer_it_on() {
         ["initialized", "send", "recv"]
     );
 }
+
+#[test]
+fn every_offer_of_a_side_sets_its_rtcp_mux_again() {
+    let mut r = reg();
+    let now = clock();
+    let muxed = sdp(6000, "a=rtcp-mux\r\n");
+    r.offer(&flags("c", "a", None, muxed.clone()), &now)
+        .unwrap();
+    // The answerer does not mux: neither does the offerer then (10.5).
+    r.answer(&flags("c", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let q = query(&r);
+    assert_eq!(
+        names(media(&q, "a").get("flags")),
+        ["initialized", "send", "recv"]
+    );
+    // A re-offer with a=rtcp-mux flags it again until the next answer.
+    r.offer(&flags("c", "a", Some("b"), muxed), &now).unwrap();
+    let q = query(&r);
+    assert_eq!(
+        names(media(&q, "a").get("flags")),
+        ["initialized", "send", "recv", "rtcp-mux"]
+    );
+}
