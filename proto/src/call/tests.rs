@@ -181,26 +181,33 @@ fn reoffer_keeps_ports_and_family_change_moves_them() {
     );
 }
 
+/// A registry with these `--interface` values.
+fn registry_on(interfaces: &[&str]) -> TestRegistry {
+    let mut settings = settings();
+    settings.interfaces = interfaces
+        .iter()
+        .map(|s| Interface::parse(s).unwrap())
+        .collect();
+    registry(settings, RangeCursor::new(40000, 40999))
+}
+
+/// The IPv4 address of an SDP's first c= line.
+fn addr(sdp: String) -> String {
+    sdp.lines()
+        .find_map(|l| l.strip_prefix("c=IN IP4 "))
+        .unwrap()
+        .to_owned()
+}
+
 #[test]
 fn round_robin_calls_spreads_over_every_interface_of_the_family() {
-    let mut settings = settings();
-    settings.interfaces = [
+    let mut r = registry_on(&[
         "127.0.0.1",
         "::1",
         "internal/127.0.0.2",
         "external/127.0.0.3",
-    ]
-    .iter()
-    .map(|s| Interface::parse(s).unwrap())
-    .collect();
-    let mut r = registry(settings, RangeCursor::new(40000, 40999));
+    ]);
     let now = clock();
-    let addr = |sdp: String| {
-        sdp.lines()
-            .find_map(|l| l.strip_prefix("c=IN IP4 "))
-            .unwrap()
-            .to_owned()
-    };
     let mut seen = std::collections::BTreeSet::new();
     for n in 0..40 {
         let id = format!("rrc-{n}");
@@ -219,19 +226,8 @@ fn round_robin_calls_spreads_over_every_interface_of_the_family() {
 
 #[test]
 fn round_robin_interfaces_spread_calls_and_keep_each_call() {
-    let mut settings = settings();
-    settings.interfaces = ["pub:1/127.0.0.1", "pub:2/127.0.0.2", "priv/127.0.0.3"]
-        .iter()
-        .map(|s| Interface::parse(s).unwrap())
-        .collect();
-    let mut r = registry(settings, RangeCursor::new(40000, 40999));
+    let mut r = registry_on(&["pub:1/127.0.0.1", "pub:2/127.0.0.2", "priv/127.0.0.3"]);
     let now = clock();
-    let addr = |sdp: String| {
-        sdp.lines()
-            .find_map(|l| l.strip_prefix("c=IN IP4 "))
-            .unwrap()
-            .to_owned()
-    };
     let mut seen = std::collections::BTreeSet::new();
     for n in 0..40 {
         let id = format!("rr-{n}");

@@ -349,6 +349,11 @@ fn a_rejected_section_shows_two_streams_without_sockets() {
     }
 }
 
+/// The media flags query shows for `tag`'s first media.
+fn flags_of(r: &super::tests::TestRegistry, tag: &str) -> Vec<String> {
+    names(media(&query(r), tag).get("flags"))
+}
+
 #[test]
 fn unidirectional_shows_on_the_media_of_the_side_that_sent_it() {
     let mut r = reg();
@@ -356,19 +361,14 @@ fn unidirectional_shows_on_the_media_of_the_side_that_sent_it() {
     let mut offer = flags("c", "a", None, sdp(6000, ""));
     offer.unidirectional = true;
     r.offer(&offer, &now).unwrap();
-    let q = query(&r);
     assert_eq!(
-        names(media(&q, "a").get("flags")),
+        flags_of(&r, "a"),
         ["initialized", "send", "recv", "unidirectional"]
     );
     // Each SDP of the side sets it again (10.5 copies it every time).
     r.offer(&flags("c", "a", None, sdp(6000, "")), &now)
         .unwrap();
-    let q = query(&r);
-    assert_eq!(
-        names(media(&q, "a").get("flags")),
-        ["initialized", "send", "recv"]
-    );
+    assert_eq!(flags_of(&r, "a"), ["initialized", "send", "recv"]);
 }
 
 #[test]
@@ -382,20 +382,15 @@ fn reject_with_accept_keeps_the_offerers_rtcp_mux_while_we_offer_it_on() {
         ..Default::default()
     };
     r.offer(&offer, &now).unwrap();
-    let q = query(&r);
     assert_eq!(
-        names(media(&q, "a").get("flags")),
+        flags_of(&r, "a"),
         ["initialized", "send", "recv", "rtcp-mux"]
     );
     // `reject` alone takes it away.
     let mut r = reg();
     offer.rtcp_mux.accept = false;
     r.offer(&offer, &now).unwrap();
-    let q = query(&r);
-    assert_eq!(
-        names(media(&q, "a").get("flags")),
-        ["initialized", "send", "recv"]
-    );
+    assert_eq!(flags_of(&r, "a"), ["initialized", "send", "recv"]);
 }
 
 #[test]
@@ -408,16 +403,11 @@ fn every_offer_of_a_side_sets_its_rtcp_mux_again() {
     // The answerer does not mux: neither does the offerer then (10.5).
     r.answer(&flags("c", "a", Some("b"), sdp(7000, "")), &now)
         .unwrap();
-    let q = query(&r);
-    assert_eq!(
-        names(media(&q, "a").get("flags")),
-        ["initialized", "send", "recv"]
-    );
+    assert_eq!(flags_of(&r, "a"), ["initialized", "send", "recv"]);
     // A re-offer with a=rtcp-mux flags it again until the next answer.
     r.offer(&flags("c", "a", Some("b"), muxed), &now).unwrap();
-    let q = query(&r);
     assert_eq!(
-        names(media(&q, "a").get("flags")),
+        flags_of(&r, "a"),
         ["initialized", "send", "recv", "rtcp-mux"]
     );
 }
