@@ -281,6 +281,55 @@ fn sip_source_and_trust_address() {
 }
 
 #[test]
+fn sip_source_without_received_from_is_incomplete_sdp() {
+    use super::CallError;
+    let mut r = reg();
+    let now = clock();
+    let mut f = flags("inc", "a", None, sdp(6000, ""));
+    f.sip_source_address = true;
+    let err = r.offer(&f, &now).unwrap_err();
+    assert!(matches!(err, CallError::IncompleteSdp), "{err:?}");
+    assert_eq!(err.to_string(), "Incomplete SDP specification");
+    assert_eq!(r.active_calls(), 0, "nothing of the refused offer is kept");
+    // Checked before the T.38 gateway refusal, as 10.5 does.
+    f.t38_force = true;
+    assert!(matches!(r.offer(&f, &now), Err(CallError::IncompleteSdp)));
+    f.t38_force = false;
+    // A section doing ICE takes its SDP address: nothing is missing then.
+    let mut ice = flags(
+        "inc",
+        "a",
+        None,
+        sdp(
+            6000,
+            "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n",
+        ),
+    );
+    ice.sip_source_address = true;
+    r.offer(&ice, &now).unwrap();
+    // An answer is refused the same way, before its call is looked at.
+    let mut ans = flags("inc", "a", Some("b"), sdp(7000, ""));
+    ans.sip_source_address = true;
+    assert!(matches!(
+        r.answer(&ans, &now),
+        Err(CallError::IncompleteSdp)
+    ));
+    ans.received_from = Some("198.51.100.7".parse().unwrap());
+    r.answer(&ans, &now).unwrap();
+}
+
+#[test]
+fn the_later_of_trust_address_and_sip_source_address_wins() {
+    use crate::ng::bencode::decode;
+    let m = decode(b"d5:flagsl13:trust-address18:SIP-source-addressee").unwrap();
+    let f = Flags::parse(&m);
+    assert!(f.sip_source_address && !f.trust_address);
+    let m = decode(b"d5:flagsl18:SIP-source-address13:trust-addressee").unwrap();
+    let f = Flags::parse(&m);
+    assert!(f.trust_address && !f.sip_source_address);
+}
+
+#[test]
 fn sip_source_is_kept_per_party_for_endpoint_learning() {
     use super::LearningMode;
     let mut settings = settings();

@@ -617,8 +617,15 @@ impl Flags {
     /// some of them through unchanged).
     fn apply_flag(&mut self, flag: &str) {
         match flag {
-            "trust-address" => self.trust_address = true,
-            "SIP-source-address" => self.sip_source_address = true,
+            // The later of the two wins, as in 10.5 (one setting there).
+            "trust-address" => {
+                self.trust_address = true;
+                self.sip_source_address = false;
+            }
+            "SIP-source-address" => {
+                self.sip_source_address = true;
+                self.trust_address = false;
+            }
             "symmetric" => self.symmetric = true,
             "asymmetric" => self.asymmetric = true,
             "unidirectional" => self.unidirectional = true,
