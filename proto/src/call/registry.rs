@@ -140,7 +140,12 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let text = f.sdp.as_deref().ok_or(CallError::NoSdp)?;
         let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
         let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
-        let session = Session::parse(text)?;
+        // A body 10.5 finds nothing in is an offer of no media.
+        let session = if Session::holds_nothing(text) {
+            Session::nothing(text)
+        } else {
+            Session::parse(text)?
+        };
         self.check_peer_addresses(&session, f)?;
         refuse_t38_gateway(&session, f)?;
         let is_new = !self.calls.contains_key(call_id);
