@@ -310,6 +310,18 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         self.check_peer_addresses(&session, f)?;
         refuse_t38_gateway(&session, f)?;
         let mut call = self.calls.remove(call_id).ok_or(CallError::UnknownCall)?;
+        if call.find_tag(from_tag).is_none() {
+            // 10.5 finds the dialogue from the answerer's side: an unknown
+            // offerer tag becomes a new party (a new branch) of the answerer,
+            // which is created too if it is unknown as well.
+            let answerer = match call.find_tag(to_tag) {
+                Some(i) => i,
+                None => push_monologue(&mut call, to_tag, now),
+            };
+            let offerer = push_monologue(&mut call, from_tag, now);
+            call.monologues[answerer].peer = Some(offerer);
+            call.monologues[offerer].peer = Some(answerer);
+        }
         let out = self.answer_in_call(&mut call, from_tag, to_tag, f, &session, text, now);
         self.calls.insert(call_id.to_owned(), call);
         out

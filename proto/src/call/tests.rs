@@ -912,3 +912,26 @@ fn deleted_call_ids_are_remembered_for_their_own_period() {
     assert!(!r.was_deleted("b", much_later));
     assert!(r.was_deleted("c", much_later));
 }
+
+#[test]
+fn an_answer_from_an_unknown_offerer_tag_opens_a_new_branch() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("br", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    // 10.5 looks the dialogue up from the answerer: "stranger" is new, so
+    // the answerer "b" gets it as a new peer and the answer goes to it.
+    let out = r
+        .answer(&flags("br", "stranger", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    assert!(out.sdp.unwrap().contains("m=audio "));
+    let call = &r.calls["br"];
+    let b = call.find_tag("b").expect("answerer created");
+    let s = call.find_tag("stranger").expect("offerer created");
+    assert_eq!(call.monologues[b].peer, Some(s));
+    assert_eq!(call.monologues[s].peer, Some(b));
+    // The first offerer keeps its media and is not this dialogue's party.
+    let a = call.find_tag("a").unwrap();
+    assert_ne!(call.monologues[a].peer, Some(s));
+    assert_eq!(call.monologues[a].medias.len(), 1);
+}
