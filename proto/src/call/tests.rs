@@ -327,6 +327,12 @@ fn the_later_of_trust_address_and_sip_source_address_wins() {
     let m = decode(b"d5:flagsl18:SIP-source-address13:trust-addressee").unwrap();
     let f = Flags::parse(&m);
     assert!(f.trust_address && !f.sip_source_address);
+    // "received from" is 10.5's other spelling of the key.
+    let m = decode(b"d13:received froml3:IP48:10.9.9.9ee").unwrap();
+    assert_eq!(
+        Flags::parse(&m).received_from,
+        Some("10.9.9.9".parse().unwrap())
+    );
 }
 
 #[test]

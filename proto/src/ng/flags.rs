@@ -438,7 +438,7 @@ impl Flags {
                     self.apply_rtcp_mux(&item);
                 }
             }
-            "received-from" => self.apply_received_from(value),
+            "received-from" | "received from" => self.apply_received_from(value),
             "endpoint-learning" | "endpoint learning" => {
                 for item in value.as_text_list() {
                     self.apply_endpoint_learning(&item);
