@@ -358,3 +358,19 @@ fn ipv6_control_and_media() {
     assert!(body.contains("c=IN IP6 ::1"), "{body}");
     assert!(media_target(&o).is_ipv6());
 }
+
+#[test]
+fn an_offer_of_nothing_is_answered_without_sdp() {
+    let d = Daemon::start(32610, 32619, &[]);
+    // 10.5 finds nothing in an empty body (or one starting with an empty
+    // line) and answers ok with no `sdp` key; the call exists afterwards.
+    for (call, body) in [("nothing-1", ""), ("nothing-2", "\r\nv=0\r\n")] {
+        let r = d.ok(&offer(call, "a", body));
+        assert_eq!(r.get("sdp"), None, "{call}: {r}");
+        let q = d.ok(&query(call));
+        assert_eq!(text(q.get("result")), "ok", "{call}: {q}");
+    }
+    // A body of spaces is no SDP at all.
+    let r = d.request(&offer("nothing-3", "a", "  \r\n"));
+    assert_eq!(text(r.get("error-reason")), "Failed to parse SDP", "{r}");
+}

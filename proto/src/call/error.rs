@@ -15,6 +15,10 @@ pub enum CallError {
     /// rtpengine's text; the detail goes to the log.
     #[error("Failed to parse SDP")]
     Sdp(#[from] SdpError),
+    /// 10.5 could not tell a media section's peer address (see
+    /// `Registry::check_peer_addresses`).
+    #[error("Incomplete SDP specification")]
+    IncompleteSdp,
     #[error("Unknown call-id")]
     UnknownCall,
     /// The media control commands (block media, play DTMF, subscribe, ...)

@@ -140,7 +140,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let text = f.sdp.as_deref().ok_or(CallError::NoSdp)?;
         let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
         let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
-        let session = Session::parse(text)?;
+        // A body 10.5 finds nothing in is an offer of no media.
+        let session = if Session::holds_nothing(text) {
+            Session::nothing(text)
+        } else {
+            Session::parse(text)?
+        };
+        self.check_peer_addresses(&session, f)?;
         refuse_t38_gateway(&session, f)?;
         let is_new = !self.calls.contains_key(call_id);
         if is_new {
@@ -301,8 +307,21 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
         let to_tag = f.to_tag.as_deref().ok_or(CallError::NoToTag)?;
         let session = Session::parse(text)?;
+        self.check_peer_addresses(&session, f)?;
         refuse_t38_gateway(&session, f)?;
         let mut call = self.calls.remove(call_id).ok_or(CallError::UnknownCall)?;
+        if call.find_tag(from_tag).is_none() {
+            // 10.5 finds the dialogue from the answerer's side: an unknown
+            // offerer tag becomes a new party (a new branch) of the answerer,
+            // which is created too if it is unknown as well.
+            let answerer = match call.find_tag(to_tag) {
+                Some(i) => i,
+                None => push_monologue(&mut call, to_tag, now),
+            };
+            let offerer = push_monologue(&mut call, from_tag, now);
+            call.monologues[answerer].peer = Some(offerer);
+            call.monologues[offerer].peer = Some(answerer);
+        }
         let out = self.answer_in_call(&mut call, from_tag, to_tag, f, &session, text, now);
         self.calls.insert(call_id.to_owned(), call);
         out
@@ -580,13 +599,38 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     /// (`media-address` is what we write into the SDP we send, not where
     /// the sender is: 10.5 uses it for c= and candidates only.)
     fn endpoint_ip(&self, session: &Session, i: usize, f: &Flags) -> Option<IpAddr> {
-        let use_sip_source = (self.settings.sip_source || f.sip_source_address) && !f.trust_address;
-        if use_sip_source {
+        if self.uses_sip_source(session, i, f) {
             if let Some(ip) = f.received_from {
                 return Some(ip);
             }
         }
         session.connection_for(i).and_then(|c| parse_ip(&c.address))
+    }
+
+    /// Whether media section `i`'s peer is the SIP source (`received-from`)
+    /// rather than its SDP address. 10.5 stops using the SIP source at the
+    /// first section doing ICE (a=ice-ufrag, its own or the session's), for
+    /// that section and every later one.
+    fn uses_sip_source(&self, session: &Session, i: usize, f: &Flags) -> bool {
+        let wanted = (self.settings.sip_source || f.sip_source_address) && !f.trust_address;
+        wanted
+            && !session
+                .media
+                .iter()
+                .take(i + 1)
+                .any(|m| session.ice_ufrag || m.ice_ufrag.is_some())
+    }
+
+    /// 10.5 refuses an offer or answer whose peer address it cannot tell:
+    /// a section that should use the SIP source when no `received-from`
+    /// says where that is.
+    fn check_peer_addresses(&self, session: &Session, f: &Flags) -> Result<(), CallError> {
+        let unknown = (0..session.media.len())
+            .any(|i| self.uses_sip_source(session, i, f) && f.received_from.is_none());
+        if unknown {
+            return Err(CallError::IncompleteSdp);
+        }
+        Ok(())
     }
 
     /// The interfaces of the sender of `session` and of its receiver for each

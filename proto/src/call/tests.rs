@@ -277,6 +277,61 @@ fn sip_source_and_trust_address() {
 }
 
 #[test]
+fn sip_source_without_received_from_is_incomplete_sdp() {
+    use super::CallError;
+    let mut r = reg();
+    let now = clock();
+    let mut f = flags("inc", "a", None, sdp(6000, ""));
+    f.sip_source_address = true;
+    let err = r.offer(&f, &now).unwrap_err();
+    assert!(matches!(err, CallError::IncompleteSdp), "{err:?}");
+    assert_eq!(err.to_string(), "Incomplete SDP specification");
+    assert_eq!(r.active_calls(), 0, "nothing of the refused offer is kept");
+    // Checked before the T.38 gateway refusal, as 10.5 does.
+    f.t38_force = true;
+    assert!(matches!(r.offer(&f, &now), Err(CallError::IncompleteSdp)));
+    f.t38_force = false;
+    // A section doing ICE takes its SDP address: nothing is missing then.
+    let mut ice = flags(
+        "inc",
+        "a",
+        None,
+        sdp(
+            6000,
+            "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n",
+        ),
+    );
+    ice.sip_source_address = true;
+    r.offer(&ice, &now).unwrap();
+    // An answer is refused the same way, before its call is looked at.
+    let mut ans = flags("inc", "a", Some("b"), sdp(7000, ""));
+    ans.sip_source_address = true;
+    assert!(matches!(
+        r.answer(&ans, &now),
+        Err(CallError::IncompleteSdp)
+    ));
+    ans.received_from = Some("198.51.100.7".parse().unwrap());
+    r.answer(&ans, &now).unwrap();
+}
+
+#[test]
+fn the_later_of_trust_address_and_sip_source_address_wins() {
+    use crate::ng::bencode::decode;
+    let m = decode(b"d5:flagsl13:trust-address18:SIP-source-addressee").unwrap();
+    let f = Flags::parse(&m);
+    assert!(f.sip_source_address && !f.trust_address);
+    let m = decode(b"d5:flagsl18:SIP-source-address13:trust-addressee").unwrap();
+    let f = Flags::parse(&m);
+    assert!(f.trust_address && !f.sip_source_address);
+    // "received from" is 10.5's other spelling of the key.
+    let m = decode(b"d13:received froml3:IP48:10.9.9.9ee").unwrap();
+    assert_eq!(
+        Flags::parse(&m).received_from,
+        Some("10.9.9.9".parse().unwrap())
+    );
+}
+
+#[test]
 fn sip_source_is_kept_per_party_for_endpoint_learning() {
     use super::LearningMode;
     let mut settings = settings();
@@ -858,4 +913,27 @@ fn deleted_call_ids_are_remembered_for_their_own_period() {
     assert!(r.was_deleted("a", much_later));
     assert!(!r.was_deleted("b", much_later));
     assert!(r.was_deleted("c", much_later));
+}
+
+#[test]
+fn an_answer_from_an_unknown_offerer_tag_opens_a_new_branch() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("br", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    // 10.5 looks the dialogue up from the answerer: "stranger" is new, so
+    // the answerer "b" gets it as a new peer and the answer goes to it.
+    let out = r
+        .answer(&flags("br", "stranger", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    assert!(out.sdp.unwrap().contains("m=audio "));
+    let call = &r.calls["br"];
+    let b = call.find_tag("b").expect("answerer created");
+    let s = call.find_tag("stranger").expect("offerer created");
+    assert_eq!(call.monologues[b].peer, Some(s));
+    assert_eq!(call.monologues[s].peer, Some(b));
+    // The first offerer keeps its media and is not this dialogue's party.
+    let a = call.find_tag("a").unwrap();
+    assert_ne!(call.monologues[a].peer, Some(s));
+    assert_eq!(call.monologues[a].medias.len(), 1);
 }

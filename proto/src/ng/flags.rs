@@ -438,7 +438,7 @@ impl Flags {
                     self.apply_rtcp_mux(&item);
                 }
             }
-            "received-from" => self.apply_received_from(value),
+            "received-from" | "received from" => self.apply_received_from(value),
             "endpoint-learning" | "endpoint learning" => {
                 for item in value.as_text_list() {
                     self.apply_endpoint_learning(&item);
@@ -617,8 +617,15 @@ impl Flags {
     /// some of them through unchanged).
     fn apply_flag(&mut self, flag: &str) {
         match flag {
-            "trust-address" => self.trust_address = true,
-            "SIP-source-address" => self.sip_source_address = true,
+            // The later of the two wins, as in 10.5 (one setting there).
+            "trust-address" => {
+                self.trust_address = true;
+                self.sip_source_address = false;
+            }
+            "SIP-source-address" => {
+                self.sip_source_address = true;
+                self.trust_address = false;
+            }
             "symmetric" => self.symmetric = true,
             "asymmetric" => self.asymmetric = true,
             "unidirectional" => self.unidirectional = true,

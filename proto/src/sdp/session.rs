@@ -199,6 +199,34 @@ impl TextId {
 impl Session {
     /// Parses an SDP body (CRLF, LF or mixed line endings). Accepts what
     /// rtpengine 10.5 accepts and refuses what it refuses (see the module docs).
+    /// 10.5 reads nothing from a body shorter than two bytes or starting
+    /// with an empty line (it stops at the first empty line): no session, no
+    /// media, and no error.
+    pub fn holds_nothing(text: &str) -> bool {
+        text.len() < 2 || text.starts_with(['\r', '\n'])
+    }
+
+    /// The session of a body that `holds_nothing`: no lines, no media.
+    /// `rewrite` turns it into an empty body.
+    pub fn nothing(text: &str) -> Session {
+        Session {
+            origin: None,
+            connection: None,
+            direction: None,
+            ice: false,
+            ice_lite: false,
+            session_ufrag: None,
+            session_pwd: None,
+            ice_ufrag: false,
+            setup: None,
+            fingerprint: None,
+            media: Vec::new(),
+            lines: Vec::new(),
+            session_lines: 0,
+            text_id: TextId::of(text),
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Session, SdpError> {
         if text.trim().is_empty() {
             return Err(SdpError::Empty);

@@ -225,7 +225,11 @@ impl Handler {
                     "{} processed",
                     req.kind.name()
                 );
-                Owned::dict().with("sdp", outcome.sdp.unwrap_or_default())
+                // 10.5 leaves out an empty body (an offer of nothing).
+                match outcome.sdp.filter(|s| !s.is_empty()) {
+                    Some(sdp) => Owned::dict().with("sdp", sdp),
+                    None => Owned::dict(),
+                }
             }
             CommandKind::Delete => {
                 let mut reg = self.registry();
