@@ -10,7 +10,6 @@
 //! figures mean and what they do not: docs/benchmarks.md.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +18,9 @@ use rtpengined::ng::bencode::Owned;
 
 #[path = "bench_common/mod.rs"]
 mod bench_common;
-use bench_common::{cpu_time, daemon_args, median, ours_bin, wait_ready, Ng, Proc};
+use bench_common::{
+    cpu_time, daemon_args, median, ours_bin, seconds_arg, spawn, wait_ready, Ng, Proc,
+};
 
 fn sdp(port: u16) -> String {
     format!("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
@@ -189,12 +190,7 @@ impl Daemon {
         args: Vec<String>,
         ng: SocketAddr,
     ) -> Option<Daemon> {
-        let child = Command::new(bin)
-            .args(args)
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| eprintln!("cannot start {}: {e}", bin.display()))
-            .ok()?;
+        let child = spawn(bin, args)?;
         let pid = child.id();
         let mut d = Daemon {
             name,
@@ -226,10 +222,7 @@ impl Daemon {
 }
 
 fn main() {
-    let secs: f64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0);
+    let secs = seconds_arg(3.0);
     let ours_bin = ours_bin();
     let mut daemons = Vec::new();
     let ours_ng: SocketAddr = "127.0.0.1:32990".parse().unwrap();

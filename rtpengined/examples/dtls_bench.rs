@@ -12,7 +12,6 @@
 //! Needs /usr/bin/rtpengine (Debian's rtpengine-daemon) for the ratio.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use rtpengine_dtls::{CertParams, Certificate, Config, Dtls, Event, Fingerprint, HashFunc, Role};
@@ -20,7 +19,9 @@ use rtpengined::ng::bencode::Owned;
 
 #[path = "bench_common/mod.rs"]
 mod bench_common;
-use bench_common::{cpu_time, daemon_args, median, ours_bin, wait_ready, Ng, Proc};
+use bench_common::{
+    cpu_time, daemon_args, median, ours_bin, seconds_arg, spawn, wait_ready, Ng, Proc,
+};
 
 fn browser_sdp(port: u16, fingerprint: &str) -> String {
     format!(
@@ -175,10 +176,7 @@ fn calls(
 }
 
 fn main() {
-    let secs: f64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0);
+    let secs = seconds_arg(3.0);
     let ours_bin = ours_bin();
     let cert = Certificate::generate(&CertParams::default(), SystemTime::now()).unwrap();
     let fingerprint = cert.fingerprint(HashFunc::Sha256).to_string();
@@ -188,12 +186,7 @@ fn main() {
         sock: UdpSocket::bind("127.0.0.1:0").unwrap(),
     };
     let start = |name: &'static str, bin: &std::path::Path, ng: SocketAddr, min, max| {
-        let child = Command::new(bin)
-            .args(daemon_args(ng, min, max))
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| eprintln!("cannot start {}: {e}", bin.display()))
-            .ok()?;
+        let child = spawn(bin, daemon_args(ng, min, max))?;
         let mut d = Daemon {
             name,
             pid: child.id(),

@@ -14,7 +14,6 @@
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -22,7 +21,7 @@ use rtpengined::ng::bencode::{decode, Owned};
 
 #[path = "bench_common/mod.rs"]
 mod bench_common;
-use bench_common::{cpu_time, daemon_args, median, ours_bin, wait_ready, Ng, Proc};
+use bench_common::{cpu_time, daemon_args, median, ours_bin, spawn, wait_ready, Ng, Proc};
 
 static COOKIE: AtomicU64 = AtomicU64::new(0);
 
@@ -198,12 +197,7 @@ impl Daemon {
             .find_map(|a| a.strip_prefix("--listen-ng="))
             .and_then(|a| a.parse().ok())
             .expect("--listen-ng");
-        let child = Command::new(bin)
-            .args(args)
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| eprintln!("cannot start {}: {e}", bin.display()))
-            .ok()?;
+        let child = spawn(bin, args)?;
         let pid = child.id();
         let d = Daemon {
             name,

@@ -1,10 +1,10 @@
-//! What the benchmarks (bench.rs, dtls_bench.rs) share: daemon processes, an
-//! ng client, CPU time of a process, medians.
+//! What the benchmarks (bench.rs, dtls_bench.rs, ng_bench.rs) share: daemon
+//! processes, an ng client, CPU time of a process, medians, arguments.
 
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, UdpSocket};
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rtpengined::ng::bencode::{decode, Owned};
@@ -16,6 +16,24 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Starts `bin` with `args`, its stderr discarded (says why if it cannot).
+pub fn spawn(bin: &std::path::Path, args: Vec<String>) -> Option<Child> {
+    Command::new(bin)
+        .args(args)
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| eprintln!("cannot start {}: {e}", bin.display()))
+        .ok()
+}
+
+/// The first command-line argument as seconds, else `default`.
+pub fn seconds_arg(default: f64) -> f64 {
+    std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
 }
 
 /// An ng client over UDP.
