@@ -373,4 +373,10 @@ fn an_offer_of_nothing_is_answered_without_sdp() {
     // A body of spaces is no SDP at all.
     let r = d.request(&offer("nothing-3", "a", "  \r\n"));
     assert_eq!(text(r.get("error-reason")), "Failed to parse SDP", "{r}");
+    // An answer of nothing likewise: ok, no `sdp`, the answerer tagged.
+    d.ok(&offer("nothing-4", "a", &sdp("127.0.0.1", 6000)));
+    let r = d.ok(&answer("nothing-4", "a", "b", ""));
+    assert_eq!(r.get("sdp"), None, "{r}");
+    let q = d.ok(&query("nothing-4"));
+    assert!(q.get("tags").and_then(|t| t.get("b")).is_some(), "{q}");
 }

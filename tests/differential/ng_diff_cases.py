@@ -190,6 +190,8 @@ def command_cases():
                                            "sdp": ANSWER_SDP}] + end()),
         ("missing-sdp", [setup()[0], {"command": "answer", "from-tag": "caller-tag", "to-tag": "callee-tag"}]
          + end()),
+        ("empty-sdp", [setup()[0], {"command": "answer", "from-tag": "caller-tag", "to-tag": "callee-tag",
+                                    "sdp": ""}] + end()),
         ("twice", setup() + [setup()[1]] + end()),
         ("forked", [setup()[0],
                     {"command": "answer", "from-tag": "caller-tag", "to-tag": "fork-1", "sdp": ANSWER_SDP},
