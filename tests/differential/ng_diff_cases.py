@@ -7,6 +7,7 @@ such as the to-tag of a subscription). The harness adds `call-id` (the same on
 both daemons) unless the step sets `call-id` itself; NO_CALL_ID removes it.
 """
 import glob
+import json
 import os
 
 from ng_client import bdecode
@@ -66,6 +67,21 @@ def corpus_cases():
     yield from kamailio_cases()
     yield from sdp_corpus_cases()
     yield from webrtc_cases()
+
+
+# Minimal cases the shrinker made from differing ones (ng_live_diff.py --shrink
+# CASE --keep): each keeps one cause in a few steps, whether it is fixed or not.
+# Run after the command corpus, and not part of corpus_cases(): the generator
+# draws its SDPs from those, and a new regression must not change its cases.
+REGRESSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "regressions.json")
+
+
+def regression_cases():
+    if not os.path.exists(REGRESSIONS):
+        return
+    with open(REGRESSIONS) as f:
+        for case in json.load(f):
+            yield case["name"], case["steps"]
 
 
 # --- (b) one group per ng command, keys as documented for 10.5 ---

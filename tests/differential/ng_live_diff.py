@@ -37,6 +37,7 @@ import ng_diff_generator  # noqa: E402
 from ng_diff_normalise import Names, compare, diff_class, normalise  # noqa: E402
 from ng_diff_triage import Triage, case_features  # noqa: E402
 import ng_diff_gate  # noqa: E402
+import ng_diff_shrink  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 INTERFACES = ["127.0.0.1", "::1", "internal/127.0.0.2", "external/127.0.0.3"]
@@ -152,7 +153,12 @@ def prepare(step, replies, call_id):
 
 
 def run_case(index, name, steps, ref, ours, report):
-    call_id = "ngd-%d-%s" % (index, re.sub(r"[^\w.-]", "_", name))[:120]
+    # From the name only (names are unique; a shrinker's trial adds its
+    # number): adding a case must not change the call-ids of the others, on
+    # which our round-robin-calls choices depend.
+    call_id = ("ngd-%s" % re.sub(r"[^\w.-]", "_", name))[:120]
+    if index >= 100000:
+        call_id += "-%d" % index
     names = {"ref": Names(REF["ports"]), "ours": Names(OURS["ports"])}
     replies = {"ref": [], "ours": []}
     from_tags = set()
@@ -240,6 +246,48 @@ def short(v, limit=300):
     return s if len(s) <= limit else s[:limit] + "...(%d chars)" % len(s)
 
 
+def shrink_case(name, cases, ref, ours, keep):
+    """--shrink: runs trials of one case until no part of it can go."""
+    steps = dict(cases).get(name)
+    if steps is None:
+        print("no case %s among the selected cases" % name)
+        return 1
+    trials = [0]
+
+    def first_difference(trial):
+        trials[0] += 1
+        report = Report(0)
+        run_case(100000 + trials[0], name, trial, ref, ours, report)
+        first = [r for r in report.records if not r["class"].endswith(ng_diff_gate.IGNORED)]
+        if not first:
+            return None
+        r = min(first, key=lambda r: r["step"])
+        return r["step"], r["class"]
+
+    small = ng_diff_shrink.shrink(steps, first_difference)
+    if small is None:
+        print("%s matches 10.5: nothing to shrink" % name)
+        return 0
+    print("minimal case after %d trials (%d steps):" % (trials[0], len(small)))
+    text = lambda v: v.decode("utf-8", "replace") if isinstance(v, bytes) else repr(v)  # noqa: E731
+    print(json.dumps([s if not callable(s) else "<computed step>" for s in small], indent=1, default=text))
+    if keep:
+        if any(callable(s) for s in small):
+            print("not kept: a step is computed from earlier replies")
+            return 1
+        kept = []
+        if os.path.exists(ng_diff_cases.REGRESSIONS):
+            with open(ng_diff_cases.REGRESSIONS) as f:
+                kept = json.load(f)
+        kept = [c for c in kept if c["name"] != "reg/" + name]
+        kept.append({"name": "reg/" + name, "steps": small})
+        with open(ng_diff_cases.REGRESSIONS, "w") as f:
+            json.dump(kept, f, indent=1, default=text)
+            f.write("\n")
+        print("kept as reg/%s in %s" % (name, ng_diff_cases.REGRESSIONS))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("rtpengined", nargs="?", default=os.path.join(REPO, "target", "release", "rtpengined"))
@@ -258,6 +306,11 @@ def main():
                     help="fail on a case that differs and is not listed in FILE (ng_diff_gate.py); "
                          "ends with `ng-diff: N passed, M failed`")
     ap.add_argument("--update-gate", action="store_true", help="rewrite the --gate file from this run")
+    ap.add_argument("--shrink", metavar="CASE",
+                    help="shrink this differing case (name, with the options that generate it) to a "
+                         "minimal one that keeps its first difference, and print it (ng_diff_shrink.py)")
+    ap.add_argument("--keep", action="store_true",
+                    help="with --shrink: add the minimal case to regressions.json (as reg/CASE)")
     ap.add_argument("--slot", type=int, default=0, choices=range(5),
                     help="port slot, so that several runs can share a machine: ng ports 21490+10*SLOT "
                          "and +1, media ports shifted down by 2000*SLOT")
@@ -268,6 +321,8 @@ def main():
         cases += list(ng_diff_cases.corpus_cases())
     if args.commands or not (args.corpus or args.generate):
         cases += ng_diff_cases.command_cases()
+    if args.corpus or not (args.commands or args.generate):
+        cases += list(ng_diff_cases.regression_cases())
     if args.generate:
         cases += ng_diff_generator.generate(args.generate, args.seed)
     if args.only:
@@ -297,6 +352,9 @@ def main():
     ref.start()
     ours.start()
     print("%d cases%s" % (len(cases), "; logs in " + logdir if args.keep_logs else ""))
+
+    if args.shrink:
+        return shrink_case(args.shrink, cases, ref, ours, args.keep)
 
     report = Report(args.max_diffs)
     for index, (name, steps) in enumerate(cases):
