@@ -246,7 +246,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
 
 /// Whether the answer to the offerer (`ours`) carries our ICE. `optional` and
 /// `force-relay` drop it when the answerer has no ICE and we run no agent
-/// with the offerer: we were only passing ICE through (10.5's `__ice_offer`,
+/// with the offerer (10.5 starts one at the offer if the offerer did ICE): we were only passing ICE through (10.5's `__ice_offer`,
 /// which skips that rule when a passthrough flag is given).
 pub(super) fn answer_wants_ice(
     mode: IceMode,
@@ -258,7 +258,7 @@ pub(super) fn answer_wants_ice(
         IceMode::Remove => false,
         IceMode::Force => true,
         IceMode::ForceRelay | IceMode::Optional => {
-            answerer_ice || ours.ice_agent || passthrough_flag
+            answerer_ice || ours.ice_agent || ours.ice_started || passthrough_flag
         }
         IceMode::Default => ours.ice,
     }

@@ -1108,6 +1108,7 @@ fn new_media(
         ice_ufrag: random_token(rng, 8),
         ice_pwd: random_token(rng, 26),
         ice_agent: false,
+        ice_started: false,
         passthru: false,
         ice_controlling: false,
         status: Default::default(),

@@ -154,3 +154,24 @@ fn a_callee_that_answered_with_ice_keeps_it_in_re_offers() {
         .unwrap();
     assert!(sdp.contains("a=ice-ufrag:"), "{sdp}");
 }
+
+/// 10.5 starts an ICE agent towards the offerer at the offer already (its
+/// `__ice_start` on both sides), so an answer without ICE under
+/// `ICE=optional` / `force-relay` keeps our ICE towards the offerer: we did
+/// not just pass its ICE through (gen/290 and gen/451 of the generator).
+#[test]
+fn optional_answer_without_ice_keeps_ice_towards_an_ice_offerer() {
+    for mode in [IceMode::Optional, IceMode::ForceRelay] {
+        let mut r = reg();
+        let now = clock();
+        r.offer(&flags("c", "a", None, offer_sdp(1, false)), &now)
+            .unwrap();
+        let mut answer = flags("c", "a", Some("b"), ANSWER.into());
+        answer.ice = mode;
+        let out = r.answer(&answer, &now).unwrap();
+        let sdp = out.sdp.unwrap();
+        assert!(sdp.contains("a=ice-ufrag:"), "{mode:?}: {sdp}");
+        assert!(sdp.contains(" typ "), "{mode:?}: {sdp}");
+        assert!(ice_of(&out.effects, "a").is_some(), "{mode:?}: our agent");
+    }
+}
