@@ -202,6 +202,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         plan.ptime = choice.ptime;
         plan.mid = choice.mid;
         plan.trickle_ice = ours.trickle_ice;
+        plan.ice_agent = ours.ice_agent || ours.ice_started;
         plan.passthrough = ours.passthru;
         let ranking = if ours.passthru {
             passthrough_preferences(choice.party_candidates, choice.relay)

@@ -175,3 +175,28 @@ fn optional_answer_without_ice_keeps_ice_towards_an_ice_offerer() {
         assert!(ice_of(&out.effects, "a").is_some(), "{mode:?}: our agent");
     }
 }
+
+/// 10.5 prints the trickle lines towards a trickle-ICE party whenever it runs
+/// an agent for the media, even when the SDP carries no ICE of ours: an
+/// answer under `ICE=remove` to a browser keeps `a=ice-options:trickle` and
+/// `a=end-of-candidates` (gen/218 and gen/353 of the generator).
+#[test]
+fn remove_in_the_answer_to_a_trickle_offerer_keeps_the_trickle_lines() {
+    let mut r = reg();
+    let now = clock();
+    let trickle = offer_sdp(1, false).replace("a=sendrecv", "a=ice-options:trickle\r\na=sendrecv");
+    r.offer(&flags("c", "a", None, trickle), &now).unwrap();
+    let mut answer = flags("c", "a", Some("b"), ANSWER.into());
+    answer.ice = IceMode::Remove;
+    let sdp = r.answer(&answer, &now).unwrap().sdp.unwrap();
+    assert!(!sdp.contains("a=ice-ufrag:"), "{sdp}");
+    assert!(!sdp.contains("a=candidate:"), "{sdp}");
+    assert!(
+        sdp.contains("a=rtcp:40001\r\na=ice-options:trickle\r\n"),
+        "{sdp}"
+    );
+    assert!(
+        sdp.ends_with("a=ice-options:trickle\r\na=end-of-candidates\r\n"),
+        "{sdp}"
+    );
+}
