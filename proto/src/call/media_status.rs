@@ -110,6 +110,9 @@ fn ice_offer(this: &mut Media, other: &mut Media, f: &Flags, offer: bool) {
         IceMode::Default => {}
         _ => this.status.ice = true,
     }
+    if f.reject_ice {
+        other.status.ice = false;
+    }
     if f.passthrough.is_some() {
         return;
     }

@@ -261,7 +261,8 @@ pub(super) fn answer_wants_ice(
         IceMode::ForceRelay | IceMode::Optional => {
             answerer_ice || ours.ice_agent || ours.ice_started || passthrough_flag
         }
-        IceMode::Default => ours.ice,
+        // The offerer's ICE as the offer left it (`reject-ICE` clears it).
+        IceMode::Default => ours.status.ice,
     }
 }
 

@@ -200,3 +200,23 @@ fn remove_in_the_answer_to_a_trickle_offerer_keeps_the_trickle_lines() {
         "{sdp}"
     );
 }
+
+/// The flag `reject-ICE` in an offer: 10.5 still passes the offerer's ICE on
+/// to the answerer, but does no ICE with the offerer, so the answer to it
+/// carries none (gen/616 and gen/1243 of the generator).
+#[test]
+fn reject_ice_in_the_offer_leaves_ice_out_of_the_answer() {
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, offer_sdp(1, false));
+    offer.reject_ice = true;
+    let sdp = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    assert!(sdp.contains("a=ice-ufrag:"), "to b: {sdp}");
+    let out = r
+        .answer(&flags("c", "a", Some("b"), ANSWER.into()), &now)
+        .unwrap();
+    let sdp = out.sdp.unwrap();
+    assert!(!sdp.contains("a=ice-ufrag:"), "{sdp}");
+    assert!(!sdp.contains("a=candidate:"), "{sdp}");
+    assert!(ice_of(&out.effects, "a").is_none(), "no agent towards a");
+}

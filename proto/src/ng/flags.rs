@@ -161,6 +161,9 @@ pub struct Flags {
     /// Flag `trickle-ICE`: an offer's receiver is taken for a trickle-ICE peer
     /// (`a=ice-options:trickle` and `a=end-of-candidates` with our ICE).
     pub trickle_ice: bool,
+    /// Flag `reject-ICE`: the sender of this SDP does no ICE with us from now
+    /// on, whatever its SDP says (10.5's `ice_reject`).
+    pub reject_ice: bool,
     /// Flags `passthrough` (`Some(true)`, wins when both are given) and
     /// `no-passthrough` (`Some(false)`): force 10.5's PASSTHRU on or off for
     /// the media of this offer/answer, whatever ICE does.
@@ -632,6 +635,7 @@ impl Flags {
             "strip-extmap" => self.strip_extmap = true,
             "generate-mid" => self.generate_mid = true,
             "trickle-ICE" | "trickle-ice" => self.trickle_ice = true,
+            "reject-ICE" | "reject-ice" | "ICE-reject" | "ice-reject" => self.reject_ice = true,
             "passthrough" => self.passthrough = Some(true),
             "no-passthrough" => {
                 self.passthrough = Some(self.passthrough == Some(true));
@@ -795,6 +799,7 @@ mod tests {
             "ICE=force",
             "SDES-off-foo",
             "direction=pub",
+            "reject-ICE",
         ];
         let msg = Owned::dict().with(
             "flags",
@@ -807,6 +812,7 @@ mod tests {
         assert!(f.rtcp_mux.demux);
         assert_eq!(f.ice, IceMode::Force);
         assert_eq!(f.direction, vec!["pub"]);
+        assert!(f.reject_ice);
         assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
         assert_eq!(f.sdes, vec!["off-foo"]);
     }
