@@ -233,7 +233,18 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         ranking: (u32, u32),
         relay: bool,
     ) -> Vec<IceCandidate> {
-        let foundation = |iface: usize| self.ice_foundations.get(iface).map_or("", String::as_str);
+        // The media's logical interface is the variant of its own address's
+        // family; addresses of the other family have their own foundation there.
+        let ifs = &self.settings.interfaces;
+        let v6 = |iface: usize| ifs.get(iface).is_some_and(|i| i.local.is_ipv6());
+        let foundation = |iface: usize| {
+            let set = if v6(iface) == v6(ours.interface) {
+                &self.ice_foundations
+            } else {
+                &self.ice_alternate_foundations
+            };
+            set.get(iface).map_or("", String::as_str)
+        };
         let mut addresses: Vec<(IpAddr, &str, u16)> =
             vec![(ours.advertised, foundation(ours.interface), rtp)];
         addresses.extend(

@@ -67,6 +67,10 @@ pub struct Registry<P: PortAllocator, R: CryptoRng> {
     /// ICE candidate foundation of each configured interface (one per local
     /// address for the daemon's lifetime, as rtpengine does).
     pub ice_foundations: Vec<String>,
+    /// The foundation of each interface as a lower-preference address of the
+    /// other address family's variant of its logical interface: rtpengine
+    /// keeps one local interface, and so one foundation, per variant.
+    pub ice_alternate_foundations: Vec<String>,
     /// Our DTLS certificate's fingerprints and `--dtls-passive` (none by
     /// default): what calls that begin now advertise.
     pub dtls: std::sync::Arc<DtlsSettings>,
@@ -92,6 +96,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .map(|_| random_token(&mut rng, 16))
             .collect();
         let instance_token = random_token(&mut rng, 12);
+        let ice_alternate_foundations = settings
+            .interfaces
+            .iter()
+            .map(|_| random_token(&mut rng, 16))
+            .collect();
         Registry {
             settings,
             calls: HashMap::new(),
@@ -101,6 +110,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             deleted_order: VecDeque::new(),
             instance_token,
             ice_foundations,
+            ice_alternate_foundations,
             dtls: Default::default(),
             totals: Default::default(),
             rng,

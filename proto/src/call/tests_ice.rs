@@ -220,3 +220,47 @@ fn reject_ice_in_the_offer_leaves_ice_out_of_the_answer() {
     assert!(!sdp.contains("a=candidate:"), "{sdp}");
     assert!(ice_of(&out.effects, "a").is_none(), "no agent towards a");
 }
+
+/// rtpengine keeps a logical interface per address family, each with its own
+/// local interfaces: an address has one candidate foundation as the first
+/// address of its family's variant and another as a lower-preference address
+/// of the other family's (gen/694 of the generator: an IPv6 offer to the
+/// callee, the IPv4 answer to the caller, both on 127.0.0.1 and ::1).
+#[test]
+fn foundations_differ_between_the_address_family_variants_of_an_interface() {
+    use crate::ng::flags::Family;
+    let mut settings = super::tests::settings();
+    settings.interfaces = ["127.0.0.1", "::1"]
+        .iter()
+        .map(|s| super::interface::Interface::parse(s).unwrap())
+        .collect();
+    let mut r = super::tests::registry(settings, super::ports::RangeCursor::new(40000, 40099));
+    let now = clock();
+    let mut offer = flags("c", "a", None, offer_sdp(1, false));
+    offer.address_family = Some(Family::V6);
+    let offered = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    let answer = flags("c", "a", Some("b"), ANSWER.into());
+    let answered = r.answer(&answer, &now).unwrap().sdp.unwrap();
+    // (foundation, address) of the component 1 candidates, in order.
+    let found = |sdp: &str| -> Vec<(String, String)> {
+        sdp.lines()
+            .filter_map(|l| l.strip_prefix("a=candidate:"))
+            .map(|c| c.split(' ').collect::<Vec<_>>())
+            .filter(|w| w[1] == "1")
+            .map(|w| (w[0].to_owned(), w[4].to_owned()))
+            .collect()
+    };
+    let (o, a) = (found(&offered), found(&answered));
+    assert_eq!(
+        o.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(),
+        ["::1", "127.0.0.1"],
+        "{offered}"
+    );
+    assert_eq!(
+        a.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(),
+        ["127.0.0.1", "::1"],
+        "{answered}"
+    );
+    let all: std::collections::HashSet<&str> = o.iter().chain(&a).map(|x| x.0.as_str()).collect();
+    assert_eq!(all.len(), 4, "{offered}\n{answered}");
+}
