@@ -214,7 +214,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             pwd: ours.ice_pwd.clone(),
             candidates: self.our_candidates(
                 ours,
-                (rtp.local.port(), rtcp_port, !muxed_answer),
+                // 10.5's print_rtcp: no RTCP (candidates) for a section
+                // that is not RTP.
+                (
+                    rtp.local.port(),
+                    rtcp_port,
+                    !muxed_answer && ours.protocol.contains("RTP/"),
+                ),
                 ranking,
                 choice.relay,
             ),

@@ -264,3 +264,22 @@ fn foundations_differ_between_the_address_family_variants_of_an_interface() {
     let all: std::collections::HashSet<&str> = o.iter().chain(&a).map(|x| x.0.as_str()).collect();
     assert_eq!(all.len(), 4, "{offered}\n{answered}");
 }
+
+/// A section that is not RTP (T.38 over UDPTL) has no RTCP: 10.5 prints only
+/// component 1 candidates for it (gen/2681 and gen/2814 of the generator).
+#[test]
+fn a_udptl_section_gets_no_rtcp_candidates() {
+    let mut r = reg();
+    let now = clock();
+    let fax = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n\
+               m=image 5000 udptl t38\r\na=T38FaxVersion:0\r\n";
+    let mut offer = flags("c", "a", None, fax.into());
+    offer.ice = IceMode::Force;
+    let sdp = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    let components: Vec<&str> = sdp
+        .lines()
+        .filter_map(|l| l.strip_prefix("a=candidate:"))
+        .map(|c| c.split(' ').nth(1).unwrap())
+        .collect();
+    assert_eq!(components, ["1"], "{sdp}");
+}
