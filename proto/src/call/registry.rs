@@ -232,6 +232,15 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         };
         call.monologues[a].peer = Some(b);
         call.monologues[b].peer = Some(a);
+        if f.reset {
+            for side in [a, b] {
+                reset_medias(
+                    &mut call.monologues[side],
+                    session.media.len(),
+                    &mut self.rng,
+                );
+            }
+        }
         apply_side_flags(&mut call.monologues[a], f, self.settings.endpoint_learning);
 
         call.monologues[a].mux_flags = f.rtcp_mux;
@@ -1387,6 +1396,18 @@ fn endpoint_known(media: &Media) -> bool {
         .as_ref()
         .and_then(|s| s.endpoint)
         .is_some_and(|e| !e.ip().is_unspecified() && e.port() != 0)
+}
+
+/// 10.5's `reset` flag for the first `count` medias of `side`: not spoken
+/// yet, and a running ICE agent restarts with new credentials of ours.
+fn reset_medias(side: &mut Monologue, count: usize, rng: &mut dyn CryptoRng) {
+    for m in side.medias.iter_mut().take(count) {
+        m.status.initialized = false;
+        if m.ice_agent || m.ice_started {
+            m.ice_ufrag = random_token(rng, 8);
+            m.ice_pwd = random_token(rng, 26);
+        }
+    }
 }
 
 /// The sections of `plan` (sent to `side`) that carry our ICE credentials start

@@ -283,3 +283,32 @@ fn a_udptl_section_gets_no_rtcp_candidates() {
         .collect();
     assert_eq!(components, ["1"], "{sdp}");
 }
+
+/// The flag `reset` in an offer: 10.5 forgets that both sides have spoken
+/// (so the offerer's ICE is passed on again, to a callee that answered
+/// without ICE) and restarts the running ICE agents with new credentials
+/// (gen/302 of the generator).
+#[test]
+fn reset_offers_the_offerers_ice_again_with_new_credentials() {
+    let mut r = reg();
+    let now = clock();
+    let ufrag = |sdp: &str| {
+        sdp.lines()
+            .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+            .map(str::to_owned)
+    };
+    let first = r
+        .offer(&flags("c", "a", None, offer_sdp(1, false)), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    r.answer(&flags("c", "a", Some("b"), ANSWER.into()), &now)
+        .unwrap();
+    let mut reoffer = flags("c", "a", Some("b"), offer_sdp(2, false));
+    let again = r.offer(&reoffer, &now).unwrap().sdp.unwrap();
+    assert_eq!(ufrag(&again), None, "b answered without ICE: {again}");
+    reoffer.reset = true;
+    let reset = r.offer(&reoffer, &now).unwrap().sdp.unwrap();
+    assert!(ufrag(&reset).is_some(), "{reset}");
+    assert_ne!(ufrag(&reset), ufrag(&first), "restarted: {reset}");
+}

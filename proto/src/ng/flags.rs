@@ -164,6 +164,9 @@ pub struct Flags {
     /// Flag `reject-ICE`: the sender of this SDP does no ICE with us from now
     /// on, whatever its SDP says (10.5's `ice_reject`).
     pub reject_ice: bool,
+    /// Flag `reset` (offers): both sides count as not having spoken yet, and
+    /// their running ICE agents restart with new credentials (10.5's `reset`).
+    pub reset: bool,
     /// Flags `passthrough` (`Some(true)`, wins when both are given) and
     /// `no-passthrough` (`Some(false)`): force 10.5's PASSTHRU on or off for
     /// the media of this offer/answer, whatever ICE does.
@@ -294,7 +297,6 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
 
 /// Flags (items of the `flags` list) that exist in 10.5 but are not implemented yet.
 const UNIMPLEMENTED_FLAGS: &[&str] = &[
-    "reset",
     "record-call",
     "fragment",
     "symmetric-codecs",
@@ -636,6 +638,7 @@ impl Flags {
             "generate-mid" => self.generate_mid = true,
             "trickle-ICE" | "trickle-ice" => self.trickle_ice = true,
             "reject-ICE" | "reject-ice" | "ICE-reject" | "ice-reject" => self.reject_ice = true,
+            "reset" => self.reset = true,
             "passthrough" => self.passthrough = Some(true),
             "no-passthrough" => {
                 self.passthrough = Some(self.passthrough == Some(true));
