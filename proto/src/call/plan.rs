@@ -43,6 +43,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         f: &Flags,
     ) -> RewritePlan {
         let receiver = &call.monologues[b];
+        let mut parsed = f.ice != IceMode::ForceRelay;
         let media = session
             .media
             .iter()
@@ -76,7 +77,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 apply_codec_store(&mut plan, &ours.codecs, section);
                 plan.trickle_ice |= f.trickle_ice;
                 hold_address(session, i, &mut plan);
-                write_media_address(f, &mut plan);
+                write_media_address(f, &mut plan, &mut parsed, section);
                 plan
             })
             .collect();
@@ -94,6 +95,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     ) -> RewritePlan {
         let receiver = &call.monologues[a];
         let answerer = &call.monologues[b];
+        let mut parsed = f.ice != IceMode::ForceRelay;
         let media = session
             .media
             .iter()
@@ -134,7 +136,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 let mut plan = self.media_plan(ours, choice);
                 apply_codec_store(&mut plan, &ours.codecs, section);
                 hold_address(session, i, &mut plan);
-                write_media_address(f, &mut plan);
+                write_media_address(f, &mut plan, &mut parsed, section);
                 plan
             })
             .collect();
@@ -375,11 +377,21 @@ fn hold_address(session: &Session, i: usize, plan: &mut MediaPlan) {
 /// `media-address` is only what we write: the c= line (also over a hold's
 /// unspecified address) and the address of each of our ICE candidates (and
 /// their `raddr`), as 10.5 does; our sockets stay where they are.
-fn write_media_address(f: &Flags, plan: &mut MediaPlan) {
+///
+/// 10.5 reads the `media address` for its candidates only once it has
+/// rewritten a `c=` or `o=` line with it; under `ICE=force-relay` it rewrites
+/// neither the `o=` nor the session's `c=`, only the `c=` of sections not in
+/// passthrough, so until such a section with its own `c=` its candidates keep
+/// our local addresses. `parsed` carries that state through the sections.
+fn write_media_address(f: &Flags, plan: &mut MediaPlan, parsed: &mut bool, section: &MediaSection) {
     let Some(ip) = f.media_address else {
         return;
     };
     plan.address = ip;
+    *parsed |= !plan.passthrough && section.connection.is_some();
+    if !*parsed {
+        return;
+    }
     if let Some(ice) = plan.ice.as_mut() {
         for c in &mut ice.candidates {
             c.address = ip;

@@ -312,3 +312,31 @@ fn reset_offers_the_offerers_ice_again_with_new_credentials() {
     assert!(ufrag(&reset).is_some(), "{reset}");
     assert_ne!(ufrag(&reset), ufrag(&first), "restarted: {reset}");
 }
+
+/// Under `ICE=force-relay` 10.5 rewrites neither `o=` nor the session's
+/// `c=`, and reads the `media address` for its candidates only after it
+/// rewrote a `c=` with it: an answer whose sections have no `c=` of their
+/// own leaves our candidates on our local address (gen/140 of the generator).
+#[test]
+fn force_relay_candidates_keep_our_address_until_a_section_c_line_is_rewritten() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, offer_sdp(1, false)), &now)
+        .unwrap();
+    let mut answer = flags("c", "a", Some("b"), ANSWER.into());
+    answer.ice = IceMode::ForceRelay;
+    answer.media_address = Some("198.51.100.7".parse().unwrap());
+    let sdp = r.answer(&answer, &now).unwrap().sdp.unwrap();
+    assert!(
+        sdp.contains(" 1 UDP 16777215 127.0.0.1 40000 typ relay raddr 127.0.0.1 rport 40000\r\n"),
+        "{sdp}"
+    );
+    // With a c= of its own in the section, the address is read and used.
+    let own_c = ANSWER.replace(
+        "m=audio 6000 RTP/AVP 0\r\n",
+        "m=audio 6000 RTP/AVP 0\r\nc=IN IP4 192.0.2.20\r\n",
+    );
+    answer.sdp = Some(own_c);
+    let sdp = r.answer(&answer, &now).unwrap().sdp.unwrap();
+    assert!(sdp.contains(" 1 UDP 16777215 198.51.100.7 "), "{sdp}");
+}
