@@ -72,6 +72,16 @@ pub(super) fn after_sdp(
             rx.status.single_port = mux.require || (!offer && rx.mux_offered && mux.accept);
         }
     }
+    // 10.5's `__ice_start` on every media of both sides.
+    for side in [sender, receiver] {
+        for m in &mut call.monologues[side].medias {
+            if m.passthru {
+                m.ice_started = false;
+            } else if m.status.ice {
+                m.ice_started = true;
+            }
+        }
+    }
 }
 
 /// Media `i` of both sides, mutably (the sides are different monologues).
@@ -100,6 +110,9 @@ fn ice_offer(this: &mut Media, other: &mut Media, f: &Flags, offer: bool) {
         IceMode::Default => {}
         _ => this.status.ice = true,
     }
+    if f.reject_ice {
+        other.status.ice = false;
+    }
     if f.passthrough.is_some() {
         return;
     }
@@ -108,7 +121,7 @@ fn ice_offer(this: &mut Media, other: &mut Media, f: &Flags, offer: bool) {
             return;
         }
         // An answer rejecting the ICE we only passed through: none on either side.
-        if !offer && !other.status.ice && !this.ice_agent {
+        if !offer && !other.status.ice && !this.ice_agent && !this.ice_started {
             this.status.ice = false;
             return;
         }

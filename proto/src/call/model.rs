@@ -73,6 +73,11 @@ pub struct Media {
     /// We sent this side our ICE credentials (10.5: the media has an ICE
     /// agent, which stays once started): its STUN is answered.
     pub ice_agent: bool,
+    /// 10.5 started an ICE agent for this media, also on the side that sent
+    /// the SDP (its `__ice_start` after every offer and answer: ICE on and
+    /// not in passthrough; shut down by passthrough only). An answer under
+    /// `ICE=optional` / `force-relay` keeps ICE towards such a side.
+    pub ice_started: bool,
     /// Our role towards this side, fixed when the agent starts: controlling
     /// if we sent it the offer.
     pub ice_controlling: bool,

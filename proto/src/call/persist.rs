@@ -218,6 +218,7 @@ fn media(m: &Media) -> Owned {
         .with("ice-ufrag", m.ice_ufrag.as_str())
         .with("ice-pwd", m.ice_pwd.as_str())
         .with("ice-agent", flag(m.ice_agent))
+        .with("ice-started", flag(m.ice_started))
         .with("passthru", flag(m.passthru))
         .with("ice-controlling", flag(m.ice_controlling))
         .with("ice-lite-self", flag(m.ice_lite_self))
@@ -583,6 +584,7 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
         ice_pwd: d.text("ice-pwd")?,
         // Absent in calls saved before ICE answered STUN.
         ice_agent: d.optional("ice-agent", D::flag)?.unwrap_or(false),
+        ice_started: d.optional("ice-started", D::flag)?.unwrap_or(false),
         passthru: d.optional("passthru", D::flag)?.unwrap_or(false),
         ice_controlling: d.optional("ice-controlling", D::flag)?.unwrap_or(false),
         ice_lite_self: d.optional("ice-lite-self", D::flag)?.unwrap_or(false),

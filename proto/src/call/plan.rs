@@ -43,6 +43,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         f: &Flags,
     ) -> RewritePlan {
         let receiver = &call.monologues[b];
+        let mut parsed = f.ice != IceMode::ForceRelay;
         let media = session
             .media
             .iter()
@@ -76,7 +77,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 apply_codec_store(&mut plan, &ours.codecs, section);
                 plan.trickle_ice |= f.trickle_ice;
                 hold_address(session, i, &mut plan);
-                write_media_address(f, &mut plan);
+                write_media_address(f, &mut plan, &mut parsed, section);
                 plan
             })
             .collect();
@@ -94,6 +95,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     ) -> RewritePlan {
         let receiver = &call.monologues[a];
         let answerer = &call.monologues[b];
+        let mut parsed = f.ice != IceMode::ForceRelay;
         let media = session
             .media
             .iter()
@@ -134,7 +136,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 let mut plan = self.media_plan(ours, choice);
                 apply_codec_store(&mut plan, &ours.codecs, section);
                 hold_address(session, i, &mut plan);
-                write_media_address(f, &mut plan);
+                write_media_address(f, &mut plan, &mut parsed, section);
                 plan
             })
             .collect();
@@ -202,6 +204,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         plan.ptime = choice.ptime;
         plan.mid = choice.mid;
         plan.trickle_ice = ours.trickle_ice;
+        plan.ice_agent = ours.ice_agent || ours.ice_started;
         plan.passthrough = ours.passthru;
         let ranking = if ours.passthru {
             passthrough_preferences(choice.party_candidates, choice.relay)
@@ -213,7 +216,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             pwd: ours.ice_pwd.clone(),
             candidates: self.our_candidates(
                 ours,
-                (rtp.local.port(), rtcp_port, !muxed_answer),
+                // 10.5's print_rtcp: no RTCP (candidates) for a section
+                // that is not RTP.
+                (
+                    rtp.local.port(),
+                    rtcp_port,
+                    !muxed_answer && ours.protocol.contains("RTP/"),
+                ),
                 ranking,
                 choice.relay,
             ),
@@ -232,7 +241,18 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         ranking: (u32, u32),
         relay: bool,
     ) -> Vec<IceCandidate> {
-        let foundation = |iface: usize| self.ice_foundations.get(iface).map_or("", String::as_str);
+        // The media's logical interface is the variant of its own address's
+        // family; addresses of the other family have their own foundation there.
+        let ifs = &self.settings.interfaces;
+        let v6 = |iface: usize| ifs.get(iface).is_some_and(|i| i.local.is_ipv6());
+        let foundation = |iface: usize| {
+            let set = if v6(iface) == v6(ours.interface) {
+                &self.ice_foundations
+            } else {
+                &self.ice_alternate_foundations
+            };
+            set.get(iface).map_or("", String::as_str)
+        };
         let mut addresses: Vec<(IpAddr, &str, u16)> =
             vec![(ours.advertised, foundation(ours.interface), rtp)];
         addresses.extend(
@@ -246,7 +266,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
 
 /// Whether the answer to the offerer (`ours`) carries our ICE. `optional` and
 /// `force-relay` drop it when the answerer has no ICE and we run no agent
-/// with the offerer: we were only passing ICE through (10.5's `__ice_offer`,
+/// with the offerer (10.5 starts one at the offer if the offerer did ICE): we were only passing ICE through (10.5's `__ice_offer`,
 /// which skips that rule when a passthrough flag is given).
 pub(super) fn answer_wants_ice(
     mode: IceMode,
@@ -258,9 +278,10 @@ pub(super) fn answer_wants_ice(
         IceMode::Remove => false,
         IceMode::Force => true,
         IceMode::ForceRelay | IceMode::Optional => {
-            answerer_ice || ours.ice_agent || passthrough_flag
+            answerer_ice || ours.ice_agent || ours.ice_started || passthrough_flag
         }
-        IceMode::Default => ours.ice,
+        // The offerer's ICE as the offer left it (`reject-ICE` clears it).
+        IceMode::Default => ours.status.ice,
     }
 }
 
@@ -356,11 +377,21 @@ fn hold_address(session: &Session, i: usize, plan: &mut MediaPlan) {
 /// `media-address` is only what we write: the c= line (also over a hold's
 /// unspecified address) and the address of each of our ICE candidates (and
 /// their `raddr`), as 10.5 does; our sockets stay where they are.
-fn write_media_address(f: &Flags, plan: &mut MediaPlan) {
+///
+/// 10.5 reads the `media address` for its candidates only once it has
+/// rewritten a `c=` or `o=` line with it; under `ICE=force-relay` it rewrites
+/// neither the `o=` nor the session's `c=`, only the `c=` of sections not in
+/// passthrough, so until such a section with its own `c=` its candidates keep
+/// our local addresses. `parsed` carries that state through the sections.
+fn write_media_address(f: &Flags, plan: &mut MediaPlan, parsed: &mut bool, section: &MediaSection) {
     let Some(ip) = f.media_address else {
         return;
     };
     plan.address = ip;
+    *parsed |= !plan.passthrough && section.connection.is_some();
+    if !*parsed {
+        return;
+    }
     if let Some(ice) = plan.ice.as_mut() {
         for c in &mut ice.candidates {
             c.address = ip;

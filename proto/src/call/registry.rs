@@ -67,6 +67,10 @@ pub struct Registry<P: PortAllocator, R: CryptoRng> {
     /// ICE candidate foundation of each configured interface (one per local
     /// address for the daemon's lifetime, as rtpengine does).
     pub ice_foundations: Vec<String>,
+    /// The foundation of each interface as a lower-preference address of the
+    /// other address family's variant of its logical interface: rtpengine
+    /// keeps one local interface, and so one foundation, per variant.
+    pub ice_alternate_foundations: Vec<String>,
     /// Our DTLS certificate's fingerprints and `--dtls-passive` (none by
     /// default): what calls that begin now advertise.
     pub dtls: std::sync::Arc<DtlsSettings>,
@@ -92,6 +96,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .map(|_| random_token(&mut rng, 16))
             .collect();
         let instance_token = random_token(&mut rng, 12);
+        let ice_alternate_foundations = settings
+            .interfaces
+            .iter()
+            .map(|_| random_token(&mut rng, 16))
+            .collect();
         Registry {
             settings,
             calls: HashMap::new(),
@@ -101,6 +110,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             deleted_order: VecDeque::new(),
             instance_token,
             ice_foundations,
+            ice_alternate_foundations,
             dtls: Default::default(),
             totals: Default::default(),
             rng,
@@ -228,6 +238,15 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         };
         call.monologues[a].peer = Some(b);
         call.monologues[b].peer = Some(a);
+        if f.reset {
+            for side in [a, b] {
+                reset_medias(
+                    &mut call.monologues[side],
+                    session.media.len(),
+                    &mut self.rng,
+                );
+            }
+        }
         apply_side_flags(&mut call.monologues[a], f, self.settings.endpoint_learning);
 
         call.monologues[a].mux_flags = f.rtcp_mux;
@@ -1157,6 +1176,7 @@ fn new_media(
         ice_ufrag: random_token(rng, 8),
         ice_pwd: random_token(rng, 26),
         ice_agent: false,
+        ice_started: false,
         passthru: false,
         ice_controlling: false,
         status: Default::default(),
@@ -1425,6 +1445,18 @@ fn endpoint_known(media: &Media) -> bool {
         .as_ref()
         .and_then(|s| s.endpoint)
         .is_some_and(|e| !e.ip().is_unspecified() && e.port() != 0)
+}
+
+/// 10.5's `reset` flag for the first `count` medias of `side`: not spoken
+/// yet, and a running ICE agent restarts with new credentials of ours.
+fn reset_medias(side: &mut Monologue, count: usize, rng: &mut dyn CryptoRng) {
+    for m in side.medias.iter_mut().take(count) {
+        m.status.initialized = false;
+        if m.ice_agent || m.ice_started {
+            m.ice_ufrag = random_token(rng, 8);
+            m.ice_pwd = random_token(rng, 26);
+        }
+    }
 }
 
 /// The sections of `plan` (sent to `side`) that carry our ICE credentials start

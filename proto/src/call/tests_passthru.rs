@@ -250,3 +250,28 @@ fn the_passthrough_flags_override_ice() {
         "{a:?}"
     );
 }
+
+/// A party whose host candidate has the top local preference leaves us none
+/// above it: 10.5 then takes type preference 125 and local preference 65535
+/// for its first address, and counts on for the next address past the 16 bits
+/// of the field, which wraps (unsigned) into 4294967295 (gen/515 and gen/2121
+/// of the generator, both addresses of one logical interface).
+#[test]
+fn passthrough_rank_past_the_last_local_preference_wraps_as_in_10_5() {
+    let mut settings = super::tests::settings();
+    settings.interfaces = ["127.0.0.1", "::1"]
+        .iter()
+        .map(|s| super::interface::Interface::parse(s).unwrap())
+        .collect();
+    let mut r = super::tests::registry(settings, super::ports::RangeCursor::new(40000, 40099));
+    let now = clock();
+    let sdp = browser("Oyef", "192.0.2.10", FP_A, "actpass").replace(
+        "a=candidate:1 1 udp 2122260223 ",
+        "a=candidate:1 1 udp 2130706431 ",
+    );
+    let mut offer = flags("c", "a", None, sdp);
+    offer.ice = IceMode::Optional;
+    let sdp = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    assert!(sdp.contains(" 1 UDP 2097152255 127.0.0.1 "), "{sdp}");
+    assert!(sdp.contains(" 1 UDP 4294967295 ::1 "), "{sdp}");
+}

@@ -161,6 +161,12 @@ pub struct Flags {
     /// Flag `trickle-ICE`: an offer's receiver is taken for a trickle-ICE peer
     /// (`a=ice-options:trickle` and `a=end-of-candidates` with our ICE).
     pub trickle_ice: bool,
+    /// Flag `reject-ICE`: the sender of this SDP does no ICE with us from now
+    /// on, whatever its SDP says (10.5's `ice_reject`).
+    pub reject_ice: bool,
+    /// Flag `reset` (offers): both sides count as not having spoken yet, and
+    /// their running ICE agents restart with new credentials (10.5's `reset`).
+    pub reset: bool,
     /// Flags `passthrough` (`Some(true)`, wins when both are given) and
     /// `no-passthrough` (`Some(false)`): force 10.5's PASSTHRU on or off for
     /// the media of this offer/answer, whatever ICE does.
@@ -291,7 +297,6 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
 
 /// Flags (items of the `flags` list) that exist in 10.5 but are not implemented yet.
 const UNIMPLEMENTED_FLAGS: &[&str] = &[
-    "reset",
     "record-call",
     "fragment",
     "symmetric-codecs",
@@ -639,6 +644,8 @@ impl Flags {
             "strip-extmap" => self.strip_extmap = true,
             "generate-mid" => self.generate_mid = true,
             "trickle-ICE" | "trickle-ice" => self.trickle_ice = true,
+            "reject-ICE" | "reject-ice" | "ICE-reject" | "ice-reject" => self.reject_ice = true,
+            "reset" => self.reset = true,
             "passthrough" => self.passthrough = Some(true),
             "no-passthrough" => {
                 self.passthrough = Some(self.passthrough == Some(true));
@@ -802,6 +809,7 @@ mod tests {
             "ICE=force",
             "SDES-off-foo",
             "direction=pub",
+            "reject-ICE",
         ];
         let msg = Owned::dict().with(
             "flags",
@@ -814,6 +822,7 @@ mod tests {
         assert!(f.rtcp_mux.demux);
         assert_eq!(f.ice, IceMode::Force);
         assert_eq!(f.direction, vec!["pub"]);
+        assert!(f.reject_ice);
         assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
         assert_eq!(f.sdes, vec!["off-foo"]);
     }

@@ -38,9 +38,11 @@ pub fn host_priority(interface_index: u16, component: u8) -> u32 {
 }
 
 /// rtpengine's priority formula: `rank` counts down from the top local
-/// preference (65535 - rank), so 0 is the most preferred.
+/// preference (65535 - rank), so 0 is the most preferred. Past rank 65535
+/// (in passthrough) 10.5's unsigned arithmetic wraps and fills every bit
+/// above the component; so does ours.
 pub fn candidate_priority(type_preference: u32, rank: u32, component: u8) -> u32 {
-    let local_preference = 65535u32.saturating_sub(rank) & 0xffff;
+    let local_preference = 65535u32.wrapping_sub(rank);
     ((type_preference & 0xff) << 24) | (local_preference << 8) | (256 - u32::from(component.max(1)))
 }
 

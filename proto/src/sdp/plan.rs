@@ -79,6 +79,7 @@ impl MediaPlan {
             ptime: None,
             ice: None,
             trickle_ice: false,
+            ice_agent: false,
             crypto: None,
             dtls: None,
             passthrough: false,
@@ -123,6 +124,10 @@ pub struct MediaPlan {
     /// The peer does trickle ICE: with `ice`, print `a=ice-options:trickle`
     /// and `a=end-of-candidates` (we send all our candidates at once).
     pub trickle_ice: bool,
+    /// rtpengine runs an ICE agent for this media although `ice` is `None`
+    /// (it started one with an earlier SDP): the trickle lines are printed
+    /// all the same, where our credentials would be.
+    pub ice_agent: bool,
     /// SDES: our `a=crypto` values (after `a=crypto:`), replacing the SDP's;
     /// `None` leaves the SDP's crypto lines where they are.
     pub crypto: Option<Vec<String>>,

@@ -232,20 +232,25 @@ fn write_media(
     // In passthrough the credentials are the party's (kept above): we only
     // add ourselves as a candidate.
     let our_credentials = plan.ice.is_some() && !plan.passthrough;
-    if let Some(ice) = &plan.ice {
-        if our_credentials {
+    // Towards a trickle peer, whenever rtpengine runs an agent for the media
+    // (never in passthrough).
+    let trickle = plan.trickle_ice && !plan.passthrough && (plan.ice.is_some() || plan.ice_agent);
+    if our_credentials {
+        if let Some(ice) = &plan.ice {
             out.add(&format!("a=ice-ufrag:{}", ice.ufrag));
             out.add(&format!("a=ice-pwd:{}", ice.pwd));
-            if plan.trickle_ice {
-                out.add("a=ice-options:trickle");
-            }
         }
+    }
+    if trickle {
+        out.add("a=ice-options:trickle");
+    }
+    if let Some(ice) = &plan.ice {
         for candidate in &ice.candidates {
             out.add(&format!("a=candidate:{}", candidate.to_value()));
         }
     }
     // rtpengine ends our candidates for a trickle peer, and keeps the SDP's own end mark.
-    if (our_credentials && plan.trickle_ice) || media.end_of_candidates {
+    if trickle || media.end_of_candidates {
         out.add("a=end-of-candidates");
     }
 }
