@@ -235,8 +235,10 @@ fn plan_for(
                     _ if session.has_ice() => Some(ice_advert(fx, index)?),
                     _ => None,
                 },
-                // The receiver sent no SDP yet in any of these calls.
+                // The receiver sent no SDP yet in any of these calls, and
+                // has no ICE agent from an earlier one.
                 trickle_ice: false,
+                ice_agent: false,
                 crypto: None,
                 dtls: None,
                 passthrough: false,
@@ -282,6 +284,8 @@ fn plan_for(
                         _ => None,
                     },
                     trickle_ice: osession.trickle_ice(index),
+                    // No recorded answer drops ICE towards a running agent.
+                    ice_agent: false,
                     crypto: None,
                     dtls: None,
                     passthrough: false,
