@@ -125,6 +125,7 @@ fn random_plan(rng: &mut Rng, media: usize) -> RewritePlan {
                 }],
             }),
             trickle_ice: rng.below(2) == 0,
+            ice_agent: rng.below(2) == 0,
             crypto: [
                 None,
                 Some(vec!["1 AES_CM_128_HMAC_SHA1_80 inline:AAAA".to_string()]),
