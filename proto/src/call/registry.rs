@@ -151,11 +151,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
         let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
         // A body 10.5 finds nothing in is an offer of no media.
-        let session = if Session::holds_nothing(text) {
-            Session::nothing(text)
-        } else {
-            Session::parse(text)?
-        };
+        let session = Session::parse_body(text)?;
         self.check_peer_addresses(&session, f)?;
         refuse_t38_gateway(&session, f)?;
         let is_new = !self.calls.contains_key(call_id);
@@ -326,11 +322,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let from_tag = f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
         let to_tag = f.to_tag.as_deref().ok_or(CallError::NoToTag)?;
         // As an offer's: a body 10.5 finds nothing in answers no media.
-        let session = if Session::holds_nothing(text) {
-            Session::nothing(text)
-        } else {
-            Session::parse(text)?
-        };
+        let session = Session::parse_body(text)?;
         self.check_peer_addresses(&session, f)?;
         refuse_t38_gateway(&session, f)?;
         let mut call = self.calls.remove(call_id).ok_or(CallError::UnknownCall)?;

@@ -206,6 +206,16 @@ impl Session {
         text.len() < 2 || text.starts_with(['\r', '\n'])
     }
 
+    /// An offer's or answer's body as 10.5 reads it: one that
+    /// `holds_nothing` is a session of no media, anything else must parse.
+    pub fn parse_body(text: &str) -> Result<Session, SdpError> {
+        if Session::holds_nothing(text) {
+            Ok(Session::nothing(text))
+        } else {
+            Session::parse(text)
+        }
+    }
+
     /// The session of a body that `holds_nothing`: no lines, no media.
     /// `rewrite` turns it into an empty body.
     pub fn nothing(text: &str) -> Session {
@@ -241,20 +251,9 @@ impl Session {
             .position(|l| l.kind == b'm')
             .unwrap_or(lines.len());
         let mut session = Session {
-            origin: None,
-            connection: None,
-            direction: None,
-            ice: false,
-            ice_lite: false,
-            session_ufrag: None,
-            session_pwd: None,
-            ice_ufrag: false,
-            setup: None,
-            fingerprint: None,
-            media: Vec::new(),
             lines,
             session_lines,
-            text_id: TextId::of(text),
+            ..Session::nothing(text)
         };
         for line in &session.lines[..session_lines] {
             match line.kind {
