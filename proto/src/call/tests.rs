@@ -182,7 +182,7 @@ fn reoffer_keeps_ports_and_family_change_moves_them() {
 }
 
 /// A registry with these `--interface` values.
-fn registry_on(interfaces: &[&str]) -> TestRegistry {
+pub(super) fn registry_on(interfaces: &[&str]) -> TestRegistry {
     let mut settings = settings();
     settings.interfaces = interfaces
         .iter()

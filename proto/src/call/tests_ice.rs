@@ -229,12 +229,7 @@ fn reject_ice_in_the_offer_leaves_ice_out_of_the_answer() {
 #[test]
 fn foundations_differ_between_the_address_family_variants_of_an_interface() {
     use crate::ng::flags::Family;
-    let mut settings = super::tests::settings();
-    settings.interfaces = ["127.0.0.1", "::1"]
-        .iter()
-        .map(|s| super::interface::Interface::parse(s).unwrap())
-        .collect();
-    let mut r = super::tests::registry(settings, super::ports::RangeCursor::new(40000, 40099));
+    let mut r = super::tests::registry_on(&["127.0.0.1", "::1"]);
     let now = clock();
     let mut offer = flags("c", "a", None, offer_sdp(1, false));
     offer.address_family = Some(Family::V6);

@@ -258,12 +258,7 @@ fn the_passthrough_flags_override_ice() {
 /// of the generator, both addresses of one logical interface).
 #[test]
 fn passthrough_rank_past_the_last_local_preference_wraps_as_in_10_5() {
-    let mut settings = super::tests::settings();
-    settings.interfaces = ["127.0.0.1", "::1"]
-        .iter()
-        .map(|s| super::interface::Interface::parse(s).unwrap())
-        .collect();
-    let mut r = super::tests::registry(settings, super::ports::RangeCursor::new(40000, 40099));
+    let mut r = super::tests::registry_on(&["127.0.0.1", "::1"]);
     let now = clock();
     let sdp = browser("Oyef", "192.0.2.10", FP_A, "actpass").replace(
         "a=candidate:1 1 udp 2122260223 ",
