@@ -116,7 +116,10 @@ fn ice_offer(this: &mut Media, other: &mut Media, f: &Flags, offer: bool) {
     if f.passthrough.is_some() {
         return;
     }
-    if matches!(f.ice, IceMode::Optional | IceMode::ForceRelay) {
+    // 10.5 checks this for every `ICE` value but `force` and the default:
+    // `remove` too, where an answer rejecting ICE that no agent of ours ran
+    // for leaves the roles as they were.
+    if !matches!(f.ice, IceMode::Force | IceMode::Default) {
         if this.status.ice && other.status.ice {
             return;
         }

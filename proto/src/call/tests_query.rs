@@ -4,7 +4,7 @@
 use super::effect::NoStats;
 use super::tests::{clock, flags, reg};
 use crate::ng::bencode::Owned;
-use crate::ng::flags::RtcpMuxFlags;
+use crate::ng::flags::{IceMode, RtcpMuxFlags};
 
 fn sdp(port: u16, extra: &str) -> String {
     format!("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\n{extra}")
@@ -409,5 +409,34 @@ fn every_offer_of_a_side_sets_its_rtcp_mux_again() {
     assert_eq!(
         flags_of(&r, "a"),
         ["initialized", "send", "recv", "rtcp-mux"]
+    );
+}
+
+#[test]
+fn an_ice_remove_answer_after_passthrough_leaves_the_roles_alone() {
+    // gen/1207: `ICE=optional` with ICE on both sides makes both sides
+    // passthrough, which decides no roles; an answer with `ICE=remove` that
+    // rejects ICE we only passed through does not decide them either.
+    let ice = "a=ice-ufrag:F7gI\r\na=ice-pwd:x9cml/YzichV2+XlhiMu8g\r\n\
+               a=candidate:1 1 UDP 2130706431 192.0.2.1 6000 typ host\r\n";
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, sdp(6000, ice));
+    offer.ice = IceMode::Optional;
+    r.offer(&offer, &now).unwrap();
+    assert_eq!(
+        flags_of(&r, "<untagged 1>"),
+        ["send", "recv", "passthrough", "ICE"]
+    );
+    let mut answer = flags("c", "a", Some("b"), sdp(7000, ""));
+    answer.ice = IceMode::Remove;
+    r.answer(&answer, &now).unwrap();
+    assert_eq!(
+        flags_of(&r, "b"),
+        ["initialized", "send", "recv", "passthrough"]
+    );
+    assert_eq!(
+        flags_of(&r, "a"),
+        ["initialized", "send", "recv", "passthrough"]
     );
 }
