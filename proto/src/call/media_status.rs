@@ -32,6 +32,7 @@ pub struct MediaStatus {
 /// After `sender`'s SDP `session` went to `receiver` (an offer if `offer`,
 /// else an answer): what 10.5 records for each media of both sides. Runs
 /// after ICE-lite and passthrough are decided, as 10.5's `__ice_offer` does.
+/// `before`: the sender's ICE as it was before this SDP (see `ice_before`).
 pub(super) fn after_sdp(
     call: &mut Call,
     sender: usize,
@@ -39,6 +40,7 @@ pub(super) fn after_sdp(
     session: &Session,
     f: &Flags,
     offer: bool,
+    before: &[IceBefore],
 ) {
     for (i, section) in session.media.iter().enumerate() {
         // An old-style hold (c= 0.0.0.0) reads as sendonly here, which is
@@ -49,6 +51,7 @@ pub(super) fn after_sdp(
         let Some((tx, rx)) = pair(call, sender, receiver, i) else {
             continue;
         };
+        let restart = before.get(i).is_some_and(|b| b.restarted_by(tx));
         // Send and receive are from our point of view.
         rx.status.send = sends;
         rx.status.recv = receives;
@@ -58,7 +61,7 @@ pub(super) fn after_sdp(
             tx.status.ice = tx.ice;
             tx.status.unidirectional = f.unidirectional;
         }
-        ice_offer(rx, tx, f, offer);
+        ice_offer(rx, tx, f, offer, restart);
         tx.status.initialized = true;
         // 10.5's `proto_num_ports`: one port when the side is known to mux
         // at the time its ports are first taken, fixed from then on.
@@ -99,8 +102,49 @@ fn pair(call: &mut Call, a: usize, b: usize, i: usize) -> Option<(&mut Media, &m
     Some((ma.medias.get_mut(i)?, mb.medias.get_mut(i)?))
 }
 
-/// 10.5's `__ice_offer` for one media: `this` receives the SDP, `other` sent it.
-fn ice_offer(this: &mut Media, other: &mut Media, f: &Flags, offer: bool) {
+/// What 10.5's ICE agent of a side's media knew before that side's SDP: its
+/// `ice_is_restart` compares the SDP's credentials and the media's logical
+/// interface with it.
+#[derive(Debug, Clone)]
+pub(super) struct IceBefore {
+    agent: bool,
+    ufrag: Option<String>,
+    pwd: Option<String>,
+    /// The request moves the media to another logical interface (10.5 does
+    /// so even where the media keeps its sockets).
+    moved: bool,
+}
+
+impl IceBefore {
+    /// Whether `m`, updated from the side's new SDP, restarts the agent.
+    fn restarted_by(&self, m: &Media) -> bool {
+        let changed = |old: &Option<String>, new: &Option<String>| old.is_some() && new != old;
+        self.agent
+            && (changed(&self.ufrag, &m.ice_remote_ufrag)
+                || changed(&self.pwd, &m.ice_remote_pwd)
+                || self.moved)
+    }
+}
+
+/// The ICE of every media of `side`, before its SDP updates them; `moved`:
+/// per media, whether the request gives it another logical interface.
+pub(super) fn ice_before(call: &Call, side: usize, moved: &[bool]) -> Vec<IceBefore> {
+    call.monologues[side]
+        .medias
+        .iter()
+        .enumerate()
+        .map(|(i, m)| IceBefore {
+            agent: m.ice_agent || m.ice_started,
+            ufrag: m.ice_remote_ufrag.clone(),
+            pwd: m.ice_remote_pwd.clone(),
+            moved: moved.get(i).copied().unwrap_or(false),
+        })
+        .collect()
+}
+
+/// 10.5's `__ice_offer` for one media: `this` receives the SDP, `other` sent
+/// it; `restart`: the SDP restarts the ICE agent of `other`'s media.
+fn ice_offer(this: &mut Media, other: &mut Media, f: &Flags, offer: bool, restart: bool) {
     // By default the receiver does ICE if the offering client does.
     if !this.status.initialized {
         this.status.ice = other.status.ice;
@@ -130,17 +174,18 @@ fn ice_offer(this: &mut Media, other: &mut Media, f: &Flags, offer: bool) {
         }
     }
     // Roles are decided even without ICE; `this` is controlling if we offer to it.
-    this.ice_controlling = role(this, offer);
-    other.ice_controlling = role(other, !offer);
+    this.ice_controlling = role(this, offer, restart);
+    other.ice_controlling = role(other, !offer, restart);
 }
 
 /// 10.5's ICE role rule for one side: a full agent facing a lite one controls;
-/// otherwise the role is fixed when the side is first initialised: controlling
-/// towards the side we send the offer to, never as a lite agent.
-fn role(m: &Media, we_offer_to_it: bool) -> bool {
+/// otherwise the role is fixed when the side is first initialised (or ICE
+/// restarts): controlling towards the side we send the offer to, never as a
+/// lite agent.
+fn role(m: &Media, we_offer_to_it: bool, restart: bool) -> bool {
     if m.ice_lite_peer && !m.ice_lite_self {
         true
-    } else if !m.status.initialized {
+    } else if !m.status.initialized || restart {
         !m.ice_lite_self && we_offer_to_it
     } else {
         m.ice_controlling

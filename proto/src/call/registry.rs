@@ -249,10 +249,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let ice_before = remote_ice(&call.monologues[a]);
         // `a_ifs`/`b_ifs` were fresh choices (checked before the call existed);
         // parties already in the call keep theirs as 10.5 does.
-        let (a_ifs, b_ifs) = match self.choose_interfaces(&call, a, b, session, f) {
+        let (a_ifs, b_ifs, a_moved) = match self.choose_interfaces(&call, a, b, session, f) {
             Ok(ifs) => ifs,
-            Err(_) => (a_ifs.to_vec(), b_ifs.to_vec()),
+            Err(_) => (a_ifs.to_vec(), b_ifs.to_vec(), Vec::new()),
         };
+        let ice_status_before = super::media_status::ice_before(&call, a, &a_moved);
         let res = self
             .update_media(&mut call, a, b, &a_ifs, &b_ifs, session, f, true)
             .and_then(|effects| {
@@ -276,7 +277,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             enter_passthrough(&mut call, a, b, f);
             let mut plan = self.offer_plan(&call, a, b, session, f);
             advertise_ice_lite(&call.monologues[b], &mut plan);
-            super::media_status::after_sdp(&mut call, a, b, session, f, true);
+            super::media_status::after_sdp(&mut call, a, b, session, f, true, &ice_status_before);
             let dtls = call.dtls.clone();
             offer_dtls(&mut call, a, b, session, &mut plan, f, &dtls);
             offer_sdes(&mut call, a, b, session, &mut plan, f, &mut self.rng);
@@ -389,7 +390,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         apply_side_flags(&mut call.monologues[b], f, self.settings.endpoint_learning);
         // The answer's c= family, its `direction` and `address-family` can
         // move either side to another interface (10.5).
-        let (b_ifs, a_ifs) = self.choose_interfaces(call, b, a, session, f)?;
+        let (b_ifs, a_ifs, b_moved) = self.choose_interfaces(call, b, a, session, f)?;
+        let ice_before = super::media_status::ice_before(call, b, &b_moved);
         let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f, false)?;
         for (i, (sa, sb)) in stores.into_iter().enumerate() {
             if let Some(m) = call.monologues[a].medias.get_mut(i) {
@@ -409,7 +411,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             super::plan::answer_wants_ice(ice_mode, m, answered.unwrap_or(false), flag)
         })?;
         enter_passthrough(call, b, a, f);
-        super::media_status::after_sdp(call, b, a, session, f, false);
+        super::media_status::after_sdp(call, b, a, session, f, false, &ice_before);
         let mut plan = self.answer_plan(call, a, b, session, f);
         advertise_ice_lite(&call.monologues[a], &mut plan);
         let dtls = call.dtls.clone();
@@ -664,7 +666,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         receiver: usize,
         session: &Session,
         f: &Flags,
-    ) -> Result<(Vec<usize>, Vec<usize>), CallError> {
+    ) -> Result<InterfaceChoice, CallError> {
         let ifs = &self.settings.interfaces;
         let family_of = |i: usize| Family::of(&ifs[i].local);
         let current = |side: usize, i: usize| {
@@ -677,6 +679,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         );
         let mut s_ifs = Vec::with_capacity(session.media.len());
         let mut r_ifs = Vec::with_capacity(session.media.len());
+        let mut s_moved = Vec::with_capacity(session.media.len());
         for i in 0..session.media.len() {
             let s_family = match call.monologues[sender].medias.get(i) {
                 Some(m) if m.ice || m.ice_agent => Some(family_of(m.interface)),
@@ -698,13 +701,22 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             };
             // 10.5 binds sockets only for the receiver (and for new media): a
             // sender's media keeps the sockets, so the address, it has.
+            // Its logical interface still follows the request, which is what
+            // 10.5's ICE agent compares to tell a restart.
             s_ifs.push(match call.monologues[sender].medias.get(i) {
-                Some(m) => m.interface,
-                None => self.keep_or_pick(current(sender, i), s_name, s_family, &call.id)?,
+                Some(m) => {
+                    let logical = self.keep_or_pick(Some(m.interface), s_name, s_family, &call.id);
+                    s_moved.push(logical.is_ok_and(|l| l != m.interface));
+                    m.interface
+                }
+                None => {
+                    s_moved.push(false);
+                    self.keep_or_pick(current(sender, i), s_name, s_family, &call.id)?
+                }
             });
             r_ifs.push(self.keep_or_pick(current(receiver, i), r_name, r_family, &call.id)?);
         }
-        Ok((s_ifs, r_ifs))
+        Ok((s_ifs, r_ifs, s_moved))
     }
 
     /// `current` unless `family` is another or `name` names an interface
@@ -1393,6 +1405,10 @@ fn party_dtls(
         m.dtls.sdes = true;
     }
 }
+
+/// Per media: the sender's interface, the receiver's, and whether the
+/// request moves the sender's logical interface (see `choose_interfaces`).
+type InterfaceChoice = (Vec<usize>, Vec<usize>, Vec<bool>);
 
 /// Adds a party's UDP candidates from `a=candidate` values; an ICE restart
 /// starts the list afresh. Other transports and unparsable lines are skipped.

@@ -4,7 +4,7 @@
 use super::effect::NoStats;
 use super::tests::{clock, flags, reg};
 use crate::ng::bencode::Owned;
-use crate::ng::flags::{IceMode, RtcpMuxFlags};
+use crate::ng::flags::{IceLite, IceMode, RtcpMuxFlags};
 
 fn sdp(port: u16, extra: &str) -> String {
     format!("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\n{extra}")
@@ -439,4 +439,64 @@ fn an_ice_remove_answer_after_passthrough_leaves_the_roles_alone() {
         flags_of(&r, "a"),
         ["initialized", "send", "recv", "passthrough"]
     );
+}
+
+#[test]
+fn an_ice_restart_decides_the_roles_again() {
+    // gen/1399 (there the restart comes from a new interface): the callee we
+    // offered to is controlling; a re-offer that restarts the offerer's ICE
+    // and makes us lite towards both sides makes it controlled.
+    let ice = |ufrag: &str| {
+        format!(
+            "a=ice-ufrag:{ufrag}\r\na=ice-pwd:x9cml/YzichV2+XlhiMu8g\r\n\
+             a=candidate:1 1 UDP 2130706431 192.0.2.1 6000 typ host\r\n"
+        )
+    };
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(6000, &ice("F7gI"))), &now)
+        .unwrap();
+    r.answer(&flags("c", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    assert_eq!(
+        flags_of(&r, "b"),
+        ["initialized", "send", "recv", "ICE controlling"]
+    );
+    let mut reoffer = flags("c", "a", Some("b"), sdp(6000, &ice("F7gI")));
+    reoffer.ice_lite = Some(IceLite::Both);
+    r.offer(&reoffer, &now).unwrap();
+    assert_eq!(
+        flags_of(&r, "b"),
+        ["initialized", "send", "recv", "ICE controlling"],
+        "no restart: the role stays"
+    );
+    let mut restart = flags("c", "a", Some("b"), sdp(6000, &ice("Zq3x")));
+    restart.ice_lite = Some(IceLite::Both);
+    r.offer(&restart, &now).unwrap();
+    assert_eq!(flags_of(&r, "b"), ["initialized", "send", "recv"]);
+}
+
+#[test]
+fn a_re_offer_moving_the_offerer_to_another_interface_restarts_ice() {
+    // gen/1399: `direction` names another interface for the offerer, whose
+    // media keeps its sockets; 10.5's agent still sees a new logical
+    // interface, restarts, and decides the roles again.
+    let ice = "a=ice-ufrag:F7gI\r\na=ice-pwd:x9cml/YzichV2+XlhiMu8g\r\n\
+               a=candidate:1 1 UDP 2130706431 192.0.2.1 6000 typ host\r\n";
+    let mut r = super::tests::registry_on(&[
+        "127.0.0.1",
+        "::1",
+        "internal/127.0.0.2",
+        "external/127.0.0.3",
+    ]);
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(6000, ice)), &now)
+        .unwrap();
+    r.answer(&flags("c", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let mut reoffer = flags("c", "a", Some("b"), sdp(6000, ice));
+    reoffer.ice_lite = Some(IceLite::Both);
+    reoffer.direction = vec!["external".into(), "external".into()];
+    r.offer(&reoffer, &now).unwrap();
+    assert_eq!(flags_of(&r, "b"), ["initialized", "send", "recv"]);
 }
