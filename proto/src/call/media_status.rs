@@ -173,6 +173,11 @@ fn ice_offer(this: &mut Media, other: &mut Media, f: &Flags, offer: bool, restar
             return;
         }
     }
+    // The flag `trickle-ICE` marks an offer's receiver (until its own SDP
+    // says otherwise), unless passthrough returned above.
+    if offer && f.trickle_ice {
+        this.trickle_ice = true;
+    }
     // Roles are decided even without ICE; `this` is controlling if we offer to it.
     this.ice_controlling = role(this, offer, restart);
     other.ice_controlling = role(other, !offer, restart);

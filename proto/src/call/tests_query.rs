@@ -500,3 +500,18 @@ fn a_re_offer_moving_the_offerer_to_another_interface_restarts_ice() {
     r.offer(&reoffer, &now).unwrap();
     assert_eq!(flags_of(&r, "b"), ["initialized", "send", "recv"]);
 }
+
+#[test]
+fn the_trickle_ice_flag_marks_the_receiver_of_the_offer() {
+    // gen/1261: flag `trickle-ICE` shows on the side offered to.
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, sdp(6000, ""));
+    offer.trickle_ice = true;
+    r.offer(&offer, &now).unwrap();
+    assert_eq!(flags_of(&r, "a"), ["initialized", "send", "recv"]);
+    assert_eq!(
+        flags_of(&r, "<untagged 1>"),
+        ["send", "recv", "trickle ICE", "ICE controlling"]
+    );
+}
