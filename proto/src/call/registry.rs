@@ -1530,11 +1530,23 @@ fn apply_ice_lite(call: &mut Call, a: usize, b: usize, f: &Flags) {
     }
     let Some(mode) = f.ice_lite else { return };
     let (receiver, sender) = mode.towards();
-    for m in &mut call.monologues[b].medias {
-        m.ice_lite_self = receiver;
-    }
-    for m in &mut call.monologues[a].medias {
-        m.ice_lite_self = sender;
+    // Nor does it reach the key for a media that goes into passthrough
+    // because both sides speak ICE (see `enter_passthrough`).
+    let by_ice = matches!(f.ice, IceMode::Optional | IceMode::ForceRelay);
+    let count = call.monologues[a]
+        .medias
+        .len()
+        .max(call.monologues[b].medias.len());
+    for i in 0..count {
+        if by_ice && call.monologues[a].medias.get(i).is_some_and(|m| m.ice) {
+            continue;
+        }
+        if let Some(m) = call.monologues[b].medias.get_mut(i) {
+            m.ice_lite_self = receiver;
+        }
+        if let Some(m) = call.monologues[a].medias.get_mut(i) {
+            m.ice_lite_self = sender;
+        }
     }
 }
 

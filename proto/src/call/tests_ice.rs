@@ -335,3 +335,27 @@ fn force_relay_candidates_keep_our_address_until_a_section_c_line_is_rewritten()
     let sdp = r.answer(&answer, &now).unwrap().sdp.unwrap();
     assert!(sdp.contains(" 1 UDP 16777215 198.51.100.7 "), "{sdp}");
 }
+
+#[test]
+fn ice_lite_is_not_applied_to_media_passed_through_for_ice_on_both_sides() {
+    // gen/2415: `ICE=optional` with an ICE offerer puts the media into
+    // passthrough, and 10.5 returns before it reads the `ICE-lite` key.
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, offer_sdp(1, false));
+    offer.ice = IceMode::Optional;
+    offer.ice_lite = Some(IceLite::Forward);
+    let out = r.offer(&offer, &now).unwrap();
+    let sdp = out.sdp.unwrap();
+    assert!(sdp.contains("a=ice-ufrag:"), "{sdp}");
+    assert!(!sdp.contains("a=ice-lite"), "{sdp}");
+    // Without ICE from the offerer there is no passthrough: lite as asked.
+    let mut r = reg();
+    let plain = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n\
+                 m=audio 46243 RTP/AVP 0\r\na=sendrecv\r\n";
+    let mut offer = flags("c", "a", None, plain.into());
+    offer.ice = IceMode::Optional;
+    offer.ice_lite = Some(IceLite::Forward);
+    let sdp = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    assert!(sdp.contains("a=ice-lite"), "{sdp}");
+}
