@@ -76,7 +76,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 let mut plan = self.media_plan(ours, choice);
                 apply_codec_store(&mut plan, &ours.codecs, section);
                 plan.trickle_ice |= f.trickle_ice;
-                hold_address(session, i, &mut plan);
+                hold_address(session, i, f, &mut plan);
                 write_media_address(f, &mut plan, &mut parsed, section);
                 plan
             })
@@ -135,7 +135,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 };
                 let mut plan = self.media_plan(ours, choice);
                 apply_codec_store(&mut plan, &ours.codecs, section);
-                hold_address(session, i, &mut plan);
+                hold_address(session, i, f, &mut plan);
                 write_media_address(f, &mut plan, &mut parsed, section);
                 plan
             })
@@ -357,9 +357,9 @@ fn remembered_ptime(call: &Call, i: usize) -> Option<u32> {
 /// A peer on hold (`c=` 0.0.0.0 / `::`) gets the unspecified address of our
 /// interface's family (10.5 prints its interface's, so an IPv4 hold toward an
 /// IPv6 interface reads `::`), unless we do ICE with it or it is a
-/// trickle-ICE peer's placeholder (a browser's offer).
-fn hold_address(session: &Session, i: usize, plan: &mut MediaPlan) {
-    if plan.ice.is_some() || session.trickle_ice_placeholder(i) {
+/// trickle-ICE peer's placeholder (a browser's offer), or `replace: zero-address`.
+fn hold_address(session: &Session, i: usize, f: &Flags, plan: &mut MediaPlan) {
+    if plan.ice.is_some() || session.trickle_ice_placeholder(i) || f.replace_zero_address {
         return;
     }
     if let Some(c) = session.connection_for(i) {

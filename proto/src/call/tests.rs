@@ -937,3 +937,24 @@ fn an_answer_from_an_unknown_offerer_tag_opens_a_new_branch() {
     assert_ne!(call.monologues[a].peer, Some(s));
     assert_eq!(call.monologues[a].medias.len(), 1);
 }
+
+#[test]
+fn replace_zero_address_writes_ours_over_a_hold() {
+    // gen/2148: 10.5 treats a hold's 0.0.0.0 as any other address then.
+    let hold = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+                m=audio 5000 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\n";
+    let now = clock();
+    let mut r = reg();
+    let offer = r
+        .offer(&flags("z", "a", None, hold.into()), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert!(offer.contains("c=IN IP4 0.0.0.0\r\n"), "{offer}");
+    let mut r = reg();
+    let mut f = flags("z", "a", None, hold.into());
+    f.replace_zero_address = true;
+    let offer = r.offer(&f, &now).unwrap().sdp.unwrap();
+    assert!(!offer.contains("0.0.0.0"), "{offer}");
+    assert!(offer.contains("c=IN IP4 127.0.0.1\r\n"), "{offer}");
+}

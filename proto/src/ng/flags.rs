@@ -141,6 +141,9 @@ pub struct Flags {
 
     pub replace_origin: bool,
     pub replace_session_connection: bool,
+    /// `replace: zero-address`: a hold's unspecified address is written as
+    /// ours like any other.
+    pub replace_zero_address: bool,
     pub trust_address: bool,
     pub sip_source_address: bool,
     pub symmetric: bool,
@@ -539,6 +542,7 @@ impl Flags {
         match item {
             "origin" => self.replace_origin = true,
             "session-connection" | "session connection" => self.replace_session_connection = true,
+            "zero-address" | "zero address" => self.replace_zero_address = true,
             other => self.unimplemented.push(format!("replace-{other}")),
         }
     }
