@@ -128,7 +128,7 @@ impl IceBefore {
 
 /// The ICE of every media of `side`, before its SDP updates them; `moved`:
 /// per media, whether the request gives it another logical interface.
-pub(super) fn ice_before(call: &Call, side: usize, moved: &[bool]) -> Vec<IceBefore> {
+pub(super) fn ice_before(call: &Call, side: usize, moved: &[Option<usize>]) -> Vec<IceBefore> {
     call.monologues[side]
         .medias
         .iter()
@@ -137,7 +137,7 @@ pub(super) fn ice_before(call: &Call, side: usize, moved: &[bool]) -> Vec<IceBef
             agent: m.ice_agent || m.ice_started,
             ufrag: m.ice_remote_ufrag.clone(),
             pwd: m.ice_remote_pwd.clone(),
-            moved: moved.get(i).copied().unwrap_or(false),
+            moved: moved.get(i).is_some_and(Option::is_some),
         })
         .collect()
 }

@@ -50,6 +50,10 @@ pub struct Media {
     pub ptime: Option<u32>,
     pub mid: Option<String>,
     pub interface: usize,
+    /// 10.5's logical interface of this media where a request (`direction`,
+    /// family) moved it while it kept its sockets, because it sent the SDP:
+    /// the next SDP we send it takes ports there.
+    pub logical_interface: Option<usize>,
     /// Advertised address of `interface` (what the peer is told to send to).
     pub advertised: IpAddr,
     /// `None` while the section is rejected (port 0).

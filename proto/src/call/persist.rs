@@ -589,6 +589,8 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
         ice_controlling: d.optional("ice-controlling", D::flag)?.unwrap_or(false),
         ice_lite_self: d.optional("ice-lite-self", D::flag)?.unwrap_or(false),
         ice_lite_peer: d.optional("ice-lite-peer", D::flag)?.unwrap_or(false),
+        // Not kept: a restarted call stays on the interface of its sockets.
+        logical_interface: None,
         ice_remote_ufrag: d.optional("ice-remote-ufrag", D::opt_text)?.flatten(),
         ice_remote_pwd: d.optional("ice-remote-pwd", D::opt_text)?.flatten(),
         ice_alternates,

@@ -254,6 +254,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             Err(_) => (a_ifs.to_vec(), b_ifs.to_vec(), Vec::new()),
         };
         let ice_status_before = super::media_status::ice_before(&call, a, &a_moved);
+        move_logical(&mut call.monologues[a], &a_moved);
         let res = self
             .update_media(&mut call, a, b, &a_ifs, &b_ifs, session, f, true)
             .and_then(|effects| {
@@ -392,6 +393,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         // move either side to another interface (10.5).
         let (b_ifs, a_ifs, b_moved) = self.choose_interfaces(call, b, a, session, f)?;
         let ice_before = super::media_status::ice_before(call, b, &b_moved);
+        move_logical(&mut call.monologues[b], &b_moved);
         let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f, false)?;
         for (i, (sa, sb)) in stores.into_iter().enumerate() {
             if let Some(m) = call.monologues[a].medias.get_mut(i) {
@@ -498,6 +500,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     let old_rtcp = media.rtcp.take();
                     let old_alternates = std::mem::take(&mut media.ice_alternates);
                     let old_iface = std::mem::replace(&mut media.interface, iface);
+                    media.logical_interface = None;
                     media.advertised = self.settings.interfaces[iface].advertised;
                     known = (
                         old_rtp.as_ref().and_then(|s| s.endpoint),
@@ -671,7 +674,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let family_of = |i: usize| Family::of(&ifs[i].local);
         let current = |side: usize, i: usize| {
             let medias = &call.monologues[side].medias;
-            medias.get(i).or(medias.first()).map(|m| m.interface)
+            medias.get(i).or(medias.first()).map(logical_of)
         };
         let (s_name, r_name) = (
             f.direction.first().map(String::as_str),
@@ -705,12 +708,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             // 10.5's ICE agent compares to tell a restart.
             s_ifs.push(match call.monologues[sender].medias.get(i) {
                 Some(m) => {
-                    let logical = self.keep_or_pick(Some(m.interface), s_name, s_family, &call.id);
-                    s_moved.push(logical.is_ok_and(|l| l != m.interface));
+                    let cur = logical_of(m);
+                    let logical = self.keep_or_pick(Some(cur), s_name, s_family, &call.id);
+                    s_moved.push(logical.ok().filter(|&l| l != cur));
                     m.interface
                 }
                 None => {
-                    s_moved.push(false);
+                    s_moved.push(None);
                     self.keep_or_pick(current(sender, i), s_name, s_family, &call.id)?
                 }
             });
@@ -1187,6 +1191,7 @@ fn new_media(
         idle: [None, None],
         ice_lite_self: false,
         ice_lite_peer: false,
+        logical_interface: None,
         ice_remote_ufrag: None,
         ice_remote_pwd: None,
         ice_alternates: Vec::new(),
@@ -1406,9 +1411,23 @@ fn party_dtls(
     }
 }
 
-/// Per media: the sender's interface, the receiver's, and whether the
-/// request moves the sender's logical interface (see `choose_interfaces`).
-type InterfaceChoice = (Vec<usize>, Vec<usize>, Vec<bool>);
+/// Per media: the sender's interface, the receiver's, and the sender's new
+/// logical interface where the request moves it (see `choose_interfaces`).
+type InterfaceChoice = (Vec<usize>, Vec<usize>, Vec<Option<usize>>);
+
+/// The interface a media's next SDP from us binds on.
+fn logical_of(m: &Media) -> usize {
+    m.logical_interface.unwrap_or(m.interface)
+}
+
+/// Records the sender's logical interfaces that a request moved.
+fn move_logical(side: &mut Monologue, moved: &[Option<usize>]) {
+    for (m, to) in side.medias.iter_mut().zip(moved) {
+        if let Some(to) = *to {
+            m.logical_interface = (to != m.interface).then_some(to);
+        }
+    }
+}
 
 /// Adds a party's UDP candidates from `a=candidate` values; an ICE restart
 /// starts the list afresh. Other transports and unparsable lines are skipped.

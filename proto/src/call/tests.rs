@@ -958,3 +958,29 @@ fn replace_zero_address_writes_ours_over_a_hold() {
     assert!(!offer.contains("0.0.0.0"), "{offer}");
     assert!(offer.contains("c=IN IP4 127.0.0.1\r\n"), "{offer}");
 }
+
+#[test]
+fn an_answer_moving_the_answerer_takes_effect_in_the_next_offer_to_it() {
+    // gen/486: `direction` in an answer names another interface for the
+    // answerer, which keeps its sockets then; 10.5's next offer to it binds
+    // on that interface.
+    let mut r = registry_on(&[
+        "127.0.0.1",
+        "::1",
+        "internal/127.0.0.2",
+        "external/127.0.0.3",
+    ]);
+    let now = clock();
+    r.offer(&flags("m", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    let mut answer = flags("m", "a", Some("b"), sdp(7000, ""));
+    answer.direction = vec!["internal".into(), "default".into()];
+    let out = r.answer(&answer, &now).unwrap().sdp.unwrap();
+    assert_eq!(addr(out), "127.0.0.1");
+    let reoffer = r
+        .offer(&flags("m", "a", Some("b"), sdp(6000, "")), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert_eq!(addr(reoffer), "127.0.0.2");
+}
