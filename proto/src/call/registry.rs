@@ -735,7 +735,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         if let Some(cur) = current {
             let iface = &self.settings.interfaces[cur];
             let same_family = family.is_none_or(|fam| Family::of(&iface.local) == fam);
-            let same_name = name.is_none_or(|n| n == iface.name || n == iface.base_name());
+            // Every logical interface is a member of `round-robin-calls`.
+            let same_name = name.is_none_or(|n| {
+                n == iface.name || n == iface.base_name() || n == ROUND_ROBIN_CALLS
+            });
             if same_family && same_name {
                 return Ok(cur);
             }

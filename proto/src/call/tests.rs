@@ -984,3 +984,31 @@ fn an_answer_moving_the_answerer_takes_effect_in_the_next_offer_to_it() {
         .unwrap();
     assert_eq!(addr(reoffer), "127.0.0.2");
 }
+
+#[test]
+fn round_robin_calls_keeps_a_media_on_its_interface() {
+    // gen/86: every logical interface is a member of `round-robin-calls`,
+    // so a media already on one stays there (10.5).
+    let mut r = registry_on(&[
+        "127.0.0.1",
+        "::1",
+        "internal/127.0.0.2",
+        "external/127.0.0.3",
+    ]);
+    let now = clock();
+    for n in 0..12 {
+        let id = format!("rrk-{n}");
+        let mut offer = flags(&id, "a", None, sdp(6000, ""));
+        offer.direction = vec!["default".into(), "internal".into()];
+        assert_eq!(
+            addr(r.offer(&offer, &now).unwrap().sdp.unwrap()),
+            "127.0.0.2"
+        );
+        r.answer(&flags(&id, "a", Some("b"), sdp(7000, "")), &now)
+            .unwrap();
+        let mut reoffer = flags(&id, "a", Some("b"), sdp(6000, ""));
+        reoffer.direction = vec!["default".into(), "round-robin-calls".into()];
+        let out = r.offer(&reoffer, &now).unwrap().sdp.unwrap();
+        assert_eq!(addr(out), "127.0.0.2", "{id}");
+    }
+}
