@@ -50,10 +50,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .enumerate()
             .map(|(i, section)| {
                 let ours = &receiver.medias[i];
-                // `reject` does not take the offerer's own a=rtcp-mux out (10.5).
-                let mux = (section.rtcp_mux && !f.rtcp_mux.demux)
-                    || f.rtcp_mux.offer
-                    || f.rtcp_mux.require;
+                let mux = offers_mux(section, f);
                 let ice = super::registry::offer_wants_ice(Some(ours), session, f);
                 // The receiver's protocol (`call::protocol`).
                 let protocol = Some(ours.protocol.clone()).filter(|p| *p != section.protocol);
@@ -352,6 +349,13 @@ fn apply_codec_store(plan: &mut MediaPlan, store: &CodecStore, section: &MediaSe
 /// The ptime an earlier SDP of the call gave media line `i`, if any.
 fn remembered_ptime(call: &Call, i: usize) -> Option<u32> {
     call.ptimes.get(i).copied().flatten()
+}
+
+/// Whether an offer offers rtcp-mux onwards for `section` (10.5's
+/// `__rtcp_mux_logic`). `reject` does not take the offerer's own
+/// a=rtcp-mux out (10.5).
+pub(super) fn offers_mux(section: &MediaSection, f: &Flags) -> bool {
+    (section.rtcp_mux && !f.rtcp_mux.demux) || f.rtcp_mux.offer || f.rtcp_mux.require
 }
 
 /// A peer on hold (`c=` 0.0.0.0 / `::`) gets the unspecified address of our

@@ -302,9 +302,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     }
                 }
                 // The receiver muxes if we offered it mux (a party already
-                // muxing keeps it, as in 10.5).
-                if let Some(m) = call.monologues[b].medias.get_mut(i) {
-                    m.rtcp_mux |= mp.rtcp_mux;
+                // muxing keeps it, as in 10.5), also where `ICE=force-relay`
+                // leaves the SDP's own mux lines in place.
+                if let (Some(m), Some(s)) =
+                    (call.monologues[b].medias.get_mut(i), session.media.get(i))
+                {
+                    let relayed = f.ice == IceMode::ForceRelay && super::plan::offers_mux(s, f);
+                    m.rtcp_mux |= mp.rtcp_mux || relayed;
                 }
             }
             remember_ptimes(&mut call, session);

@@ -515,3 +515,20 @@ fn the_trickle_ice_flag_marks_the_receiver_of_the_offer() {
         ["send", "recv", "trickle ICE", "ICE controlling"]
     );
 }
+
+#[test]
+fn force_relay_offers_the_offerers_mux_onwards() {
+    // gen/1996: under `ICE=force-relay` the offer keeps the SDP's own
+    // a=rtcp-mux instead of writing ours; the receiver is offered mux all
+    // the same.
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, sdp(6000, "a=rtcp-mux\r\n"));
+    offer.ice = IceMode::ForceRelay;
+    let out = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    assert!(out.contains("a=rtcp-mux\r\n"), "{out}");
+    assert_eq!(
+        flags_of(&r, "<untagged 1>"),
+        ["send", "recv", "rtcp-mux", "ICE", "ICE controlling"]
+    );
+}
