@@ -335,6 +335,22 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     for t in transports {
         tokio::spawn(t.serve(handler.clone()));
     }
+    if !cfg.listen_cli.is_empty() {
+        let kept = cli_tunables(&cfg);
+        let live = crate::cli::daemon::Live::new(handler.clone(), kept.clone());
+        let server = Arc::new(crate::cli::listener::CliServer::new(live, kept));
+        for addr in &cfg.listen_cli {
+            match crate::cli::listener::bind(*addr) {
+                Ok(l) => {
+                    tokio::spawn(crate::cli::listener::serve(l, server.clone()));
+                }
+                Err(e) => {
+                    error!(%addr, %e, "cannot listen for CLI connections");
+                    return 1;
+                }
+            }
+        }
+    }
     tokio::spawn(crate::server::timers::sweep_loop(
         handler.clone(),
         Duration::from_millis(250),
@@ -346,6 +362,21 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     let code = wait_for_shutdown().await;
     info!("shutting down");
     code
+}
+
+/// The CLI's settings at start: the config's, 10.5's defaults for the rest.
+fn cli_tunables(cfg: &Config) -> crate::cli::Tunables {
+    let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    crate::cli::Tunables {
+        max_sessions: cfg.max_sessions,
+        timeout: secs(cfg.timeout),
+        silent_timeout: secs(cfg.silent_timeout),
+        offer_timeout: secs(cfg.offer_timeout),
+        final_timeout: secs(cfg.final_timeout),
+        delete_delay: secs(cfg.delete_delay),
+        control_tos: 0,
+        ..crate::cli::Tunables::defaults(i64::from(cfg.log_level))
+    }
 }
 
 /// Folds the kernel's counters into the streams about once a second (as 10.5).

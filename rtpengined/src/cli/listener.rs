@@ -1,0 +1,134 @@
+//! The TCP edge of the CLI: per connection, read one line, answer it, close.
+//! A connection that sends no line in time, or more than `MAX_LINE` bytes
+//! without a line end, is closed without an answer (10.5 closes those too);
+//! each connection is a task of its own, so a slow one stalls nobody.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tracing::{info, warn};
+
+use super::daemon::Live;
+use super::{command, Tunables};
+
+/// 10.5 gives up on a line longer than this.
+pub const MAX_LINE: usize = 1024;
+/// How long a client may take to send its line.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct CliServer {
+    live: Live,
+    /// The settings at start, for `params diff|revert`.
+    initial: Tunables,
+}
+
+impl CliServer {
+    pub fn new(live: Live, initial: Tunables) -> CliServer {
+        CliServer { live, initial }
+    }
+
+    pub fn answer(&self, line: &str) -> String {
+        info!("Got CLI command: {line}");
+        command::run(line, &self.live, &self.initial)
+    }
+}
+
+/// The first non-blank line of `buf`, without its line end; `None` until
+/// one is complete.
+pub fn first_line(buf: &[u8]) -> Option<&[u8]> {
+    let mut rest = buf;
+    loop {
+        let nl = rest.iter().position(|b| *b == b'\n')?;
+        let mut line = &rest[..nl];
+        if let Some(l) = line.strip_suffix(b"\r") {
+            line = l;
+        }
+        if !line.is_empty() {
+            return Some(line);
+        }
+        rest = &rest[nl + 1..];
+    }
+}
+
+/// A TCP listening socket; an IPv6 one is v6-only, so that a bare port can
+/// listen on 0.0.0.0 and [::] both.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(128)?;
+    TcpListener::from_std(socket.into())
+}
+
+pub async fn serve(listener: TcpListener, server: Arc<CliServer>) {
+    if let Ok(a) = listener.local_addr() {
+        info!(listen = %a, "CLI listening (TCP)");
+    }
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                info!("New cli connection from {peer}");
+                tokio::spawn(connection(stream, server.clone()));
+            }
+            Err(e) => {
+                // Out of descriptors and the like: wait a little, go on.
+                warn!(%e, "CLI accept error");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn read_line(stream: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(line) = first_line(&buf) {
+            return Some(String::from_utf8_lossy(line).into_owned());
+        }
+        if buf.len() > MAX_LINE {
+            info!("Buffer length exceeded in CLI connection");
+            return None;
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+async fn connection(mut stream: TcpStream, server: Arc<CliServer>) {
+    let line = match tokio::time::timeout(READ_TIMEOUT, read_line(&mut stream)).await {
+        Ok(Some(l)) => l,
+        _ => return,
+    };
+    // The commands lock the registry and wait for sockets to close.
+    let reply = tokio::task::spawn_blocking(move || server.answer(&line)).await;
+    let Ok(reply) = reply else {
+        warn!("internal error while answering a CLI command");
+        return;
+    };
+    let _ = stream.write_all(reply.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_non_blank_line_counts() {
+        assert_eq!(first_line(b"list totals"), None);
+        assert_eq!(first_line(b"list totals\n"), Some(&b"list totals"[..]));
+        assert_eq!(first_line(b"\r\n\nlist\r\nmore\n"), Some(&b"list"[..]));
+        assert_eq!(first_line(b"\n\r\n"), None);
+    }
+}
