@@ -70,7 +70,7 @@ impl Daemon for Live {
         let mut calls: Vec<CallView> = reg
             .calls
             .values()
-            .map(|c| CallView::of(c, "", &now, relay))
+            .map(|c| CallView::of(c, &c.created_from, &now, relay))
             .collect();
         drop(reg);
         calls.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
@@ -81,7 +81,9 @@ impl Daemon for Live {
         let now = Now::system();
         let reg = self.handler.registry();
         let relay = self.handler.relay().as_ref();
-        reg.calls.get(id).map(|c| CallView::of(c, "", &now, relay))
+        reg.calls
+            .get(id)
+            .map(|c| CallView::of(c, &c.created_from, &now, relay))
     }
 
     fn statistics(&self) -> (Snapshot, Vec<u16>) {
