@@ -1,0 +1,190 @@
+//! `--listen-cli` driven by Debian's `rtpengine-ctl` (package rtpengine-utils)
+//! and by raw TCP clients that misbehave.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+
+const CTL: &str = "/usr/bin/rtpengine-ctl";
+
+fn free_tcp_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(extra: &[&str]) -> (Daemon, SocketAddr) {
+    let port = free_tcp_port();
+    let opt = format!("--listen-cli=127.0.0.1:{port}");
+    let mut args = vec![opt.as_str()];
+    args.extend_from_slice(extra);
+    let d = Daemon::start(37600, 37649, &args);
+    (d, SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// What the daemon answers `bytes`, read until it closes.
+fn raw(cli: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(cli).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(bytes).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    out
+}
+
+fn ask(cli: SocketAddr, line: &str) -> String {
+    String::from_utf8(raw(cli, format!("{line}\n").as_bytes())).unwrap()
+}
+
+/// `rtpengine-ctl -ip ADDR ARGS...`, or `None` when it is not installed.
+fn ctl(cli: SocketAddr, args: &[&str]) -> Option<String> {
+    if !std::path::Path::new(CTL).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{CTL} is missing: install rtpengine-utils (scripts/install-deps)"
+        );
+        eprintln!("skipped: {CTL} not installed (Debian package rtpengine-utils)");
+        return None;
+    }
+    let out = Command::new(CTL)
+        .arg("-ip")
+        .arg(cli.to_string())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn rtpengine_ctl_lists_ends_and_limits_calls() {
+    let (d, cli) = start(&["--delete-delay=30"]);
+    let o = d.ok(&offer("ctl-1", "alice", &sdp("127.0.0.1", 6000)));
+    let a = d.ok(&answer("ctl-1", "alice", "bob", &sdp("127.0.0.1", 6002)));
+    let Some(n) = ctl(cli, &["list", "numsessions"]) else {
+        return;
+    };
+    assert!(
+        n.starts_with(
+            "Current sessions own: 1\nCurrent sessions foreign: 0\nCurrent sessions total: 1\n"
+        ),
+        "{n}"
+    );
+    let all = ctl(cli, &["list", "sessions", "all"]).unwrap();
+    assert!(
+        all.starts_with(&format!(
+            "callid: {:>60} | deletionmark:  no | created:",
+            "ctl-1"
+        )),
+        "{all}"
+    );
+    // The ng client that created it, with its port.
+    assert!(all.contains("| proxy:127.0.0.1:"), "{all}");
+    let one = ctl(cli, &["list", "sessions", "ctl-1"]).unwrap();
+    let (b_port, a_port) = (media_target(&o).port(), media_target(&a).port());
+    for want in [
+        "\ncallid: ctl-1\ndeletionmark: no\n".to_string(),
+        "--- Tag 'alice', type: FROM_TAG, label '', branch '', callduration ".into(),
+        "---     subscribed to 'bob'\n---     subscription of 'bob'\n".into(),
+        "------ Media #1 (audio over RTP/AVP) using unknown codec\n".into(),
+        format!("-------- Port       127.0.0.1:{a_port:<5} <>       127.0.0.1:6000 , SSRC 0, 0 p, 0 b, 0 e, "),
+        format!("-------- Port       127.0.0.1:{b_port:<5} <>       127.0.0.1:6002 , SSRC 0, 0 p, 0 b, 0 e, "),
+    ] {
+        assert!(one.contains(&want), "{want:?} not in {one}");
+    }
+    let interfaces = ctl(cli, &["list", "interfaces"]).unwrap();
+    assert!(
+        interfaces.starts_with("Interface 'default' address '127.0.0.1' (IPv4)\n Port range: 37600 - 37649\n Ports used:     4 /    50 (  8.0%)\n"),
+        "{interfaces}"
+    );
+    let json = ctl(cli, &["list", "jsonstats"]).unwrap();
+    assert!(
+        json.starts_with("{\"currentstatistics\":{\"sessionsown\":1,"),
+        "{json}"
+    );
+
+    // At once: the next call beyond the limit is refused as 10.5 refuses it.
+    assert_eq!(
+        ctl(cli, &["set", "maxsessions", "1"]).unwrap(),
+        "Success setting maxsessions to 1\n"
+    );
+    let r = d.request(&offer("ctl-2", "carol", &sdp("127.0.0.1", 6004)));
+    assert_eq!(text(r.get("result")), "error", "{r}");
+    assert_eq!(
+        text(r.get("error-reason")),
+        "Parallel session limit reached"
+    );
+    assert_eq!(
+        ctl(cli, &["get", "maxsessions"]).unwrap(),
+        "Maximum sessions configured on rtpengine: 1\n"
+    );
+
+    // terminate ends the call now, whatever its delete-delay.
+    assert_eq!(
+        ctl(cli, &["terminate", "ctl-1"]).unwrap(),
+        "\nCall Id (ctl-1) successfully terminated by operator.\n\n"
+    );
+    assert_eq!(
+        ctl(cli, &["list", "sessions", "all"]).unwrap(),
+        "No sessions on this media relay.\n"
+    );
+    let totals = ctl(cli, &["list", "totals"]).unwrap();
+    for want in [
+        format!(" {:<48}:1\n", "Total managed sessions"),
+        format!(" {:<48}:1\n", "Total rejected sessions"),
+        format!(" {:<48}:1\n", "Total forced terminated sessions"),
+    ] {
+        assert!(totals.contains(&want), "{want:?} not in {totals}");
+    }
+    // Its ports are free again: a new call fits the limit and gets media.
+    d.ok(&offer("ctl-3", "dave", &sdp("127.0.0.1", 6006)));
+    assert_eq!(
+        ctl(cli, &["foo"]).unwrap(),
+        "Unknown or incomplete command::foo\n"
+    );
+}
+
+#[test]
+fn bad_clients_get_an_answer_or_a_close_and_stall_nobody() {
+    let (_d, cli) = start(&[]);
+    // A client that connects and says nothing does not hold up the others.
+    let _idle = TcpStream::connect(cli).unwrap();
+    let mut half = TcpStream::connect(cli).unwrap();
+    half.write_all(b"list numsess").unwrap();
+    assert_eq!(
+        ask(cli, "list maxsessions"),
+        "Maximum sessions configured on rtpengine: -1\n"
+    );
+    // Bytes that are not UTF-8 are an unknown command like any other.
+    let reply = String::from_utf8(raw(cli, b"\xff\xfe\n")).unwrap();
+    assert!(
+        reply.starts_with("Unknown or incomplete command::"),
+        "{reply:?}"
+    );
+    // Blank lines and a CR before the line end are skipped, as 10.5 does.
+    assert_eq!(ask(cli, "\r\n\nlist timeout\r"), "TIMEOUT=60\n");
+    // A line longer than 10.5 reads: closed without an answer.
+    let huge = vec![b'x'; 100_000];
+    let mut s = TcpStream::connect(cli).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let _ = s.write_all(&huge);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    assert!(out.is_empty(), "{out:?}");
+    // The half-sent line is still waited for and answered once complete.
+    half.write_all(b"ions\n").unwrap();
+    let mut out = String::new();
+    half.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("Current sessions own: 0\n"), "{out}");
+    assert_eq!(
+        ask(cli, "list sessions all"),
+        "No sessions on this media relay.\n"
+    );
+}
