@@ -39,6 +39,8 @@ CALLS = [
     {"command": "offer", "call-id": "cli-c", "from-tag": "fc", "sdp": SDP % 30040},
     {"command": "answer", "call-id": "cli-c", "from-tag": "fc", "to-tag": "tc", "sdp": SDP % 30050},
     {"command": "delete", "call-id": "cli-c", "from-tag": "fc"},
+    # Offered, not answered.
+    {"command": "offer", "call-id": "cli-d", "from-tag": "fd", "sdp": SDP % 30060},
 ]
 
 # Commands in order; later ones see what earlier ones changed. (10.5 crashes
@@ -59,6 +61,7 @@ list sessions
 list sessions nope
 list sessions cli-a
 list sessions cli-c
+list sessions cli-d
 get maxsessions
 list maxopenfiles
 list maxcpu

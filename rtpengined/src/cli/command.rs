@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use super::metrics;
+use super::view::MediaFamily;
 use super::{Daemon, OpenFiles, Tunables, Which, LOG_SUBSYSTEMS};
 
 const MORE: &str = "More parameters required.\n";
@@ -161,9 +162,10 @@ fn list(rest: Rest<'_>, d: &dyn Daemon, out: &mut String) {
         "numsessions" => {
             let calls = d.calls();
             let n = calls.len();
-            let v4 = calls.iter().filter(|c| c.families == (true, false)).count();
-            let v6 = calls.iter().filter(|c| c.families == (false, true)).count();
-            let mixed = calls.iter().filter(|c| c.families == (true, true)).count();
+            let count = |f| calls.iter().filter(|c| c.media_family == Some(f)).count();
+            let v4 = count(MediaFamily::Ipv4);
+            let v6 = count(MediaFamily::Ipv6);
+            let mixed = count(MediaFamily::Mixed);
             let _ = write!(
                 out,
                 "Current sessions own: {n}\nCurrent sessions foreign: 0\nCurrent sessions total: {n}\n\
@@ -805,7 +807,7 @@ mod tests {
             proxy: "127.0.0.1:5060".into(),
             tos: 0,
             tags: Vec::new(),
-            families: (true, false),
+            media_family: Some(MediaFamily::Ipv4),
         }
     }
 

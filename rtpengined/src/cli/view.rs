@@ -18,8 +18,31 @@ pub struct CallView {
     pub proxy: String,
     pub tos: u8,
     pub tags: Vec<TagView>,
-    /// Address families of its media: (IPv4, IPv6).
-    pub families: (bool, bool),
+    /// How 10.5's `list numsessions` counts it (answered calls only).
+    pub media_family: Option<MediaFamily>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaFamily {
+    Ipv4,
+    Ipv6,
+    Mixed,
+}
+
+/// 10.5's classification of a call by the address families of the offer's
+/// and of the answer's media, each (IPv4, IPv6).
+pub fn media_family(offer: (bool, bool), answer: (bool, bool)) -> Option<MediaFamily> {
+    use MediaFamily::*;
+    Some(match (offer, answer) {
+        (_, (false, false)) | ((false, false), _) => return None,
+        ((true, false), (true, _)) => Ipv4,
+        ((true, false), (false, true)) => Mixed,
+        ((false, true), (true, false)) => Mixed,
+        ((false, true), (_, true)) => Ipv6,
+        ((true, true), (true, false)) => Ipv4,
+        ((true, true), (false, true)) => Ipv6,
+        ((true, true), (true, true)) => Mixed,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,8 +79,9 @@ pub struct StreamView {
 
 impl CallView {
     pub fn of(call: &Call, proxy: &str, now: &Now, stats: &dyn StatsSource) -> CallView {
-        let mut families = (false, false);
-        let tags = call
+        // Address families of the offerer's streams and of the others'.
+        let mut families = [(false, false); 2];
+        let tags: Vec<TagView> = call
             .live()
             .enumerate()
             .map(|(n, (i, m))| {
@@ -70,10 +94,11 @@ impl CallView {
                             .iter()
                             .chain(md.rtcp.iter())
                             .map(|s| {
+                                let f = &mut families[usize::from(n > 0)];
                                 if s.local.is_ipv4() {
-                                    families.0 = true;
+                                    f.0 = true;
                                 } else {
-                                    families.1 = true;
+                                    f.1 = true;
                                 }
                                 let st = stats.stats(s.id);
                                 StreamView {
@@ -99,7 +124,12 @@ impl CallView {
                     .collect();
                 TagView {
                     tag: m.tag.clone(),
-                    kind: if n == 0 { "FROM_TAG" } else { "TO_TAG" },
+                    // 10.5 learns a party's role from the tag it is given.
+                    kind: match n {
+                        0 => "FROM_TAG",
+                        _ if m.tag.is_empty() => "UNKNOWN",
+                        _ => "TO_TAG",
+                    },
                     label: m.label.clone().unwrap_or_default(),
                     branch: m.via_branch.clone().unwrap_or_default(),
                     duration: now.unix.saturating_sub(m.created),
@@ -120,7 +150,11 @@ impl CallView {
             proxy: proxy.to_owned(),
             tos: 0,
             tags,
-            families,
+            media_family: if call.answered() {
+                media_family(families[0], families[1])
+            } else {
+                None
+            },
         }
     }
 
@@ -171,7 +205,8 @@ impl CallView {
                 for s in &m.streams {
                     let (ep_ip, ep_port) = match s.endpoint {
                         Some(a) => (a.ip().to_string(), a.port()),
-                        None => (unspecified(s.local), 0),
+                        // 10.5 prints an unset address as nothing.
+                        None => (String::new(), 0),
                     };
                     out.push_str(&format!(
                         "-------- Port {:>15}:{:<5} <> {:>15}:{:<5}{}, SSRC 0, {} p, {} b, {} e, {} ts\n",
@@ -193,14 +228,70 @@ impl CallView {
     }
 }
 
-fn unspecified(local: SocketAddr) -> String {
-    if local.is_ipv4() { "0.0.0.0" } else { "::" }.to_owned()
-}
-
 fn yes_no(b: bool) -> &'static str {
     if b {
         "yes"
     } else {
         "no"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answered_calls_count_by_the_families_of_both_sides() {
+        let (v4, v6, both, none) = ((true, false), (false, true), (true, true), (false, false));
+        assert_eq!(media_family(v4, v4), Some(MediaFamily::Ipv4));
+        assert_eq!(media_family(v4, v6), Some(MediaFamily::Mixed));
+        assert_eq!(media_family(v6, both), Some(MediaFamily::Ipv6));
+        assert_eq!(media_family(both, both), Some(MediaFamily::Mixed));
+        assert_eq!(media_family(both, v4), Some(MediaFamily::Ipv4));
+        assert_eq!(media_family(v4, none), None);
+    }
+
+    #[test]
+    fn a_stream_without_a_peer_shows_an_empty_address() {
+        let call = CallView {
+            id: "x".into(),
+            deleted: true,
+            created: 1,
+            last_signal: 2,
+            proxy: "127.0.0.1:9".into(),
+            tos: 0,
+            media_family: None,
+            tags: vec![TagView {
+                tag: String::new(),
+                kind: "UNKNOWN",
+                label: String::new(),
+                branch: String::new(),
+                duration: Duration::from_micros(1_500_000),
+                subscriptions: vec!["a".into()],
+                medias: vec![MediaView {
+                    index: 1,
+                    media_type: "audio".into(),
+                    protocol: "RTP/AVP".into(),
+                    streams: vec![StreamView {
+                        local: "127.0.0.1:41000".parse().unwrap(),
+                        endpoint: None,
+                        rtcp: false,
+                        packets: 0,
+                        bytes: 0,
+                        errors: 0,
+                        last_packet: 3,
+                    }],
+                }],
+            }],
+        };
+        assert_eq!(
+            call.details(),
+            "\ncallid: x\ndeletionmark: yes\ncreated: 1\nproxy: 127.0.0.1:9\ntos: 0\nlast_signal: 2\n\
+             redis_keyspace: 0\nforeign: no\n\n\
+             --- Tag '', type: UNKNOWN, label '', branch '', callduration 1.500000\n\
+             ---     subscribed to 'a'\n---     subscription of 'a'\n\
+             ------ Media #1 (audio over RTP/AVP) using unknown codec\n\
+             -------- Port       127.0.0.1:41000 <>                :0    , SSRC 0, 0 p, 0 b, 0 e, 3 ts\n\n"
+        );
     }
 }
