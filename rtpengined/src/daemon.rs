@@ -338,7 +338,11 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     if !cfg.listen_cli.is_empty() {
         let kept = cli_tunables(&cfg);
         let live = crate::cli::daemon::Live::new(handler.clone(), kept.clone());
-        let server = Arc::new(crate::cli::listener::CliServer::new(live, kept));
+        let start = crate::cli::Start {
+            tunables: kept,
+            fixed: cli_fixed(&cfg),
+        };
+        let server = Arc::new(crate::cli::listener::CliServer::new(live, start));
         for addr in &cfg.listen_cli {
             match crate::cli::listener::bind(*addr) {
                 Ok(l) => {
@@ -376,6 +380,27 @@ fn cli_tunables(cfg: &Config) -> crate::cli::Tunables {
         delete_delay: secs(cfg.delete_delay),
         control_tos: 0,
         ..crate::cli::Tunables::defaults(i64::from(cfg.log_level))
+    }
+}
+
+/// What `params start|current` shows of the config beyond the tunables.
+fn cli_fixed(cfg: &Config) -> crate::cli::params::Fixed {
+    // 10.5 runs as many workers as CPUs, at least 4, unless told.
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    crate::cli::params::Fixed {
+        table: cfg.table,
+        tos: cfg.tos.unwrap_or(0),
+        no_fallback: cfg.no_fallback,
+        port_min: cfg.port_min,
+        port_max: cfg.port_max,
+        num_threads: cfg.num_threads.filter(|n| *n > 0).unwrap_or(cpus.max(4)),
+        interfaces: cfg
+            .interfaces
+            .iter()
+            .map(|i| (i.name.clone(), i.local))
+            .collect(),
+        listen_ng: cfg.listen_ng.clone(),
+        listen_cli: cfg.listen_cli.clone(),
     }
 }
 

@@ -121,8 +121,11 @@ set rediscmdtimeout 0
 set rediscmdtimeout 7
 set maxopenfiles 10
 params diff
+params start
+params current
 params revert
 params diff
+params current
 list timeout
 kslist
 call

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use super::metrics;
 use super::view::MediaFamily;
-use super::{Daemon, OpenFiles, Tunables, Which, LOG_SUBSYSTEMS};
+use super::{Daemon, OpenFiles, Start, Tunables, Which, LOG_SUBSYSTEMS};
 
 const MORE: &str = "More parameters required.\n";
 
@@ -116,7 +116,7 @@ fn dispatch<'a>(
 }
 
 /// Answers one command line (without its line end).
-pub fn run(line: &str, d: &dyn Daemon, initial: &Tunables) -> String {
+pub fn run(line: &str, d: &dyn Daemon, initial: &Start) -> String {
     // A C string ends at its first NUL.
     let line = line.split('\0').next().unwrap_or("");
     let mut out = String::new();
@@ -667,7 +667,8 @@ fn compared(t: &Tunables) -> Vec<(String, i64)> {
     v
 }
 
-fn params(rest: Rest<'_>, d: &dyn Daemon, initial: &Tunables, out: &mut String) {
+fn params(rest: Rest<'_>, d: &dyn Daemon, start: &Start, out: &mut String) {
+    let initial = &start.tunables;
     let Some((sub, _)) = dispatch(&PARAMS, rest, out) else {
         return;
     };
@@ -688,13 +689,8 @@ fn params(rest: Rest<'_>, d: &dyn Daemon, initial: &Tunables, out: &mut String) 
             };
             d.set_tunables(&t);
         }
-        // start, current: not yet.
-        _ => {
-            let _ = writeln!(
-                out,
-                "The 'params {sub}' command is not supported by rtpengined."
-            );
-        }
+        "start" => out.push_str(&super::params::render(&start.fixed, initial, true)),
+        _ => out.push_str(&super::params::render(&start.fixed, &now, false)),
     }
 }
 
@@ -794,7 +790,11 @@ mod tests {
             }
         }
         fn run(&self, line: &str) -> String {
-            run(line, self, &Tunables::defaults(6))
+            let start = Start {
+                tunables: Tunables::defaults(6),
+                fixed: Default::default(),
+            };
+            run(line, self, &start)
         }
     }
 

@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tracing::{info, warn};
 
 use super::daemon::Live;
-use super::{command, Tunables};
+use super::{command, Start};
 
 /// 10.5 gives up on a line longer than this.
 pub const MAX_LINE: usize = 1024;
@@ -22,12 +22,12 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct CliServer {
     live: Live,
-    /// The settings at start, for `params diff|revert`.
-    initial: Tunables,
+    /// The settings at start, for `params`.
+    initial: Start,
 }
 
 impl CliServer {
-    pub fn new(live: Live, initial: Tunables) -> CliServer {
+    pub fn new(live: Live, initial: Start) -> CliServer {
         CliServer { live, initial }
     }
 

@@ -8,6 +8,7 @@ pub mod command;
 pub mod daemon;
 pub mod listener;
 pub mod metrics;
+pub mod params;
 pub mod view;
 
 use crate::server::stats::Snapshot;
@@ -79,6 +80,13 @@ impl Tunables {
             log_levels,
         }
     }
+}
+
+/// What the daemon started with, for `params`.
+#[derive(Debug, Clone)]
+pub struct Start {
+    pub tunables: Tunables,
+    pub fixed: params::Fixed,
 }
 
 /// Which calls a `terminate` ends.
