@@ -128,10 +128,17 @@ params diff
 params current
 list timeout
 kslist
+ksrm x
+ksrm 3
 call
 call nope info
 call cli-a info
 call cli-a nosuch
+call cli-a tag ft1 info
+call cli-a tag tt1 info
+call cli-a tag nope info
+call cli-a tag
+call cli-a tag ft1
 debug
 debug nope
 debug cli-a maybe

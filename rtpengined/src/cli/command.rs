@@ -143,9 +143,10 @@ pub fn run(line: &str, d: &dyn Daemon, initial: &Start) -> String {
         "kslist" => out.push_str("\nSubscribed-on keyspaces:\n\n"),
         "active" => out.push_str("Ok, all calls set to 'owned (active)'\n"),
         "call" => call(rest, d, &mut out),
+        "ksrm" => ksrm(rest, &mut out),
         "debug" => debug(rest, d, &mut out),
-        // ksadd, ksrm, standby: Redis keyspaces and foreign calls, which we
-        // do not have.
+        // ksadd, standby: Redis keyspaces and foreign calls, which we do
+        // not have (10.5.3.5 without Redis crashes on ksadd).
         _ => {
             let _ = writeln!(out, "The '{cmd}' command is not supported by rtpengined.");
         }
@@ -719,12 +720,58 @@ fn call(rest: Rest<'_>, d: &dyn Daemon, out: &mut String) {
             d.terminate(Which::Call(id));
         }
         "debug" => debug_flag(rest.shift(1).map_or("", |r| r.0), id, out),
+        _ => tag(rest, &c, out),
+    }
+}
+
+const TAG: [&str; 3] = ["info", "delay", "detect-dtmf"];
+
+fn tag(rest: Rest<'_>, c: &super::view::CallView, out: &mut String) {
+    let Some(r) = rest.shift(1) else {
+        out.push_str(MORE);
+        return;
+    };
+    let (name, rest) = r.0.split_once(' ').unwrap_or((r.0, ""));
+    if name.is_empty() {
+        out.push_str("No tag specified\n");
+        return;
+    }
+    let Some(t) = c.tags.iter().find(|t| t.tag == name) else {
+        let _ = writeln!(out, "No such tag '{name}'");
+        return;
+    };
+    let Some((sub, _)) = dispatch(&TAG, Rest(rest), out) else {
+        return;
+    };
+    match sub {
+        "info" => out.push_str(&t.details()),
+        // Both need a transcoder.
         _ => {
-            let _ = writeln!(
-                out,
-                "The 'call {id} tag' command is not supported by rtpengined."
-            );
+            let _ = writeln!(out, "The '{sub}' command is not supported by rtpengined.");
         }
+    }
+}
+
+/// Removing a Redis keyspace: we subscribe to none.
+fn ksrm(rest: Rest<'_>, out: &mut String) {
+    let Some(arg) = rest.shift(1).map(|r| r.0) else {
+        out.push_str(MORE);
+        return;
+    };
+    let (v, any, over) = c_long(arg);
+    if over {
+        let _ = writeln!(
+            out,
+            "Fail removing keyspace {arg} to redis notifications; errono={ERANGE}"
+        );
+    } else if !any {
+        let _ = writeln!(
+            out,
+            "Fail removing keyspace {arg} to redis notifications; no digists found"
+        );
+    } else {
+        let n = if v < 0 { (v as i64) as u64 } else { v as u64 };
+        let _ = writeln!(out, "Keyspace {n} is not among redis notifications.");
     }
 }
 
@@ -1010,6 +1057,22 @@ mod tests {
             assert!(!json.contains(bad), "{bad} in {json}");
         }
         assert!(json.contains("},\"totalstatistics\":{\"uptime\":42,"));
+    }
+
+    #[test]
+    fn keyspaces_and_parties() {
+        let d = Fake::new();
+        assert_eq!(
+            d.run("ksrm x"),
+            "Fail removing keyspace x to redis notifications; no digists found\n"
+        );
+        assert_eq!(
+            d.run("ksrm 3"),
+            "Keyspace 3 is not among redis notifications.\n"
+        );
+        assert_eq!(d.run("call nope info"), "No such call 'nope'\n");
+        assert_eq!(d.run("call c1 tag"), MORE);
+        assert_eq!(d.run("call c1 tag a info"), "No such tag 'a'\n");
     }
 
     #[test]

@@ -181,6 +181,19 @@ impl CallView {
             self.last_signal
         );
         for t in &self.tags {
+            out.push_str(&t.details());
+        }
+        out.push('\n');
+        out
+    }
+}
+
+impl TagView {
+    /// `call CALLID tag TAG info`, and each party in `details`.
+    pub fn details(&self) -> String {
+        let mut out = String::new();
+        let t = self;
+        {
             out.push_str(&format!(
                 "--- Tag '{}', type: {}, label '{}', branch '{}', callduration {}.{:06}\n",
                 t.tag,
@@ -223,7 +236,6 @@ impl CallView {
                 }
             }
         }
-        out.push('\n');
         out
     }
 }
