@@ -23,7 +23,7 @@ use crate::server::call_store::CallStore;
 use crate::server::handler::Handler;
 use crate::server::transport::{NgUdp, Transport};
 
-mod logging;
+pub(crate) mod logging;
 
 /// The daemon's DTLS certificate and handshake settings from `--dtls-*`.
 pub fn dtls_identity(cfg: &Config) -> Result<DtlsIdentity, rtpengine_dtls::DtlsError> {

@@ -188,3 +188,28 @@ fn bad_clients_get_an_answer_or_a_close_and_stall_nobody() {
         "No sessions on this media relay.\n"
     );
 }
+
+#[test]
+fn set_loglevel_changes_what_the_daemon_logs() {
+    let (d, cli) = start(&[]);
+    let processed = || d.log_text().matches("offer processed").count();
+    d.ok(&offer("log-1", "a", &sdp("127.0.0.1", 6100)));
+    assert_eq!(processed(), 1);
+    // Warnings only: an offer is no longer logged.
+    assert_eq!(
+        ask(cli, "set loglevel 4"),
+        "Success setting loglevel to 4\n"
+    );
+    d.ok(&offer("log-2", "a", &sdp("127.0.0.1", 6102)));
+    assert_eq!(processed(), 1, "{}", d.log_text());
+    // One subsystem other than core changes nothing of ours.
+    assert_eq!(
+        ask(cli, "set loglevel ice 7"),
+        "Success setting loglevel to 7\n"
+    );
+    d.ok(&offer("log-3", "a", &sdp("127.0.0.1", 6104)));
+    assert_eq!(processed(), 1);
+    assert_eq!(ask(cli, "params revert"), "");
+    d.ok(&offer("log-4", "a", &sdp("127.0.0.1", 6106)));
+    assert_eq!(processed(), 2);
+}

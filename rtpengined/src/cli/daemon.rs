@@ -13,7 +13,8 @@ use crate::server::stats::Snapshot;
 pub struct Live {
     handler: Arc<Handler>,
     /// The settings the call layer does not use (CPU, load, bandwidth,
-    /// Redis, log levels): kept for `list`/`set`/`params` only.
+    /// Redis, log levels): kept for `list`/`set`/`params`; the core log
+    /// level sets the daemon's.
     kept: Mutex<Tunables>,
 }
 
@@ -60,7 +61,13 @@ impl Daemon for Live {
             // 10.5 takes a negative delete-delay as none.
             s.delete_delay = duration(t.delete_delay);
         }
-        *self.kept.lock().unwrap_or_else(|e| e.into_inner()) = t.clone();
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        // Our log level is daemon-wide: it follows the core subsystem's.
+        if kept.log_levels[0] != t.log_levels[0] {
+            let level = u8::try_from(t.log_levels[0].clamp(0, 7)).unwrap_or(6);
+            crate::daemon::logging::set_level(level);
+        }
+        *kept = t.clone();
     }
 
     fn calls(&self) -> Vec<CallView> {
