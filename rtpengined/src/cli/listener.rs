@@ -35,6 +35,22 @@ impl CliServer {
         info!("Got CLI command: {line}");
         command::run(line, &self.live, &self.initial)
     }
+
+    /// The answer to a line of any bytes. 10.5 reads bytes and echoes them
+    /// in its errors: a line that is not UTF-8 is read byte for byte as
+    /// Latin-1 and the answer written back the same way.
+    pub fn answer_bytes(&self, line: &[u8]) -> Vec<u8> {
+        match std::str::from_utf8(line) {
+            Ok(l) => self.answer(l).into_bytes(),
+            Err(_) => {
+                let latin1: String = line.iter().map(|&b| char::from(b)).collect();
+                self.answer(&latin1)
+                    .chars()
+                    .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+                    .collect()
+            }
+        }
+    }
 }
 
 /// The first non-blank line of `buf`, without its line end; `None` until
@@ -87,36 +103,75 @@ pub async fn serve(listener: TcpListener, server: Arc<CliServer>) {
     }
 }
 
-async fn read_line(stream: &mut TcpStream) -> Option<String> {
+/// A line without its end: one in `buf`, or at the end of the input what
+/// is left (10.5 takes that as a line too).
+fn line_at_eof(buf: &[u8]) -> Option<&[u8]> {
+    let line = buf.strip_suffix(b"\r").unwrap_or(buf);
+    (!line.is_empty()).then_some(line)
+}
+
+enum Read {
+    Line(Vec<u8>),
+    TooLong,
+    Nothing,
+}
+
+async fn read_line(stream: &mut TcpStream) -> Read {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
         if let Some(line) = first_line(&buf) {
-            return Some(String::from_utf8_lossy(line).into_owned());
+            return Read::Line(line.to_vec());
         }
         if buf.len() > MAX_LINE {
             info!("Buffer length exceeded in CLI connection");
-            return None;
+            return Read::TooLong;
         }
         match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
+            Ok(0) => {
+                // Blank lines before the end were skipped by `first_line`.
+                let rest = buf.rsplit(|b| *b == b'\n').next().unwrap_or(&[]);
+                return line_at_eof(rest).map_or(Read::Nothing, |l| Read::Line(l.to_vec()));
+            }
+            Err(_) => return Read::Nothing,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
 }
 
+/// Reads and drops what the client still sends (for at most a second and a
+/// megabyte), so that closing does not reset the connection.
+async fn drain(stream: &mut TcpStream) {
+    let mut chunk = [0u8; 4096];
+    let mut left = 1 << 20;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while left > 0 {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left -= n.min(left),
+            }
+        }
+    })
+    .await;
+}
+
 async fn connection(mut stream: TcpStream, server: Arc<CliServer>) {
     let line = match tokio::time::timeout(READ_TIMEOUT, read_line(&mut stream)).await {
-        Ok(Some(l)) => l,
+        Ok(Read::Line(l)) => l,
+        Ok(Read::TooLong) => {
+            let _ = stream.shutdown().await;
+            drain(&mut stream).await;
+            return;
+        }
         _ => return,
     };
     // The commands lock the registry and wait for sockets to close.
-    let reply = tokio::task::spawn_blocking(move || server.answer(&line)).await;
+    let reply = tokio::task::spawn_blocking(move || server.answer_bytes(&line)).await;
     let Ok(reply) = reply else {
         warn!("internal error while answering a CLI command");
         return;
     };
-    let _ = stream.write_all(reply.as_bytes()).await;
+    let _ = stream.write_all(&reply).await;
     let _ = stream.shutdown().await;
 }
 
@@ -130,5 +185,8 @@ mod tests {
         assert_eq!(first_line(b"list totals\n"), Some(&b"list totals"[..]));
         assert_eq!(first_line(b"\r\n\nlist\r\nmore\n"), Some(&b"list"[..]));
         assert_eq!(first_line(b"\n\r\n"), None);
+        // At the end of the input, what is left is the line.
+        assert_eq!(line_at_eof(b"list\r"), Some(&b"list"[..]));
+        assert_eq!(line_at_eof(b""), None);
     }
 }
