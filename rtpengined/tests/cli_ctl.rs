@@ -66,8 +66,21 @@ fn ctl(cli: SocketAddr, args: &[&str]) -> Option<String> {
 #[test]
 fn rtpengine_ctl_lists_ends_and_limits_calls() {
     let (d, cli) = start(&["--delete-delay=30"]);
-    let o = d.ok(&offer("ctl-1", "alice", &sdp("127.0.0.1", 6000)));
-    let a = d.ok(&answer("ctl-1", "alice", "bob", &sdp("127.0.0.1", 6002)));
+    let (alice, bob) = (phone("127.0.0.1"), phone("127.0.0.1"));
+    let (alice_port, bob_port) = (
+        alice.local_addr().unwrap().port(),
+        bob.local_addr().unwrap().port(),
+    );
+    let o = d.ok(&offer("ctl-1", "alice", &sdp("127.0.0.1", alice_port)));
+    let a = d.ok(&answer(
+        "ctl-1",
+        "alice",
+        "bob",
+        &sdp("127.0.0.1", bob_port),
+    ));
+    // Alice sends one PCMU packet (SSRC 42) and Bob gets it.
+    alice.send_to(&rtp(1, 7), media_target(&a)).unwrap();
+    assert!(recv(&bob).is_some(), "not relayed");
     let Some(n) = ctl(cli, &["list", "numsessions"]) else {
         return;
     };
@@ -87,15 +100,24 @@ fn rtpengine_ctl_lists_ends_and_limits_calls() {
     );
     // The ng client that created it, with its port.
     assert!(all.contains("| proxy:127.0.0.1:"), "{all}");
-    let one = ctl(cli, &["list", "sessions", "ctl-1"]).unwrap();
+    // The call's task publishes its counters after the packet went out:
+    // ask until they are there.
+    let mut one = String::new();
+    for _ in 0..100 {
+        one = ctl(cli, &["list", "sessions", "ctl-1"]).unwrap();
+        if one.contains(" 1 p,") {
+            break;
+        }
+    }
     let (b_port, a_port) = (media_target(&o).port(), media_target(&a).port());
     for want in [
         "\ncallid: ctl-1\ndeletionmark: no\n".to_string(),
         "--- Tag 'alice', type: FROM_TAG, label '', branch '', callduration ".into(),
         "---     subscribed to 'bob'\n---     subscription of 'bob'\n".into(),
         "------ Media #1 (audio over RTP/AVP) using unknown codec\n".into(),
-        format!("-------- Port       127.0.0.1:{a_port:<5} <>       127.0.0.1:6000 , SSRC 0, 0 p, 0 b, 0 e, "),
-        format!("-------- Port       127.0.0.1:{b_port:<5} <>       127.0.0.1:6002 , SSRC 0, 0 p, 0 b, 0 e, "),
+        // What Alice sent arrived on her stream: its SSRC and codec show.
+        format!("------ Media #1 (audio over RTP/AVP) using PCMU/8000\n-------- Port       127.0.0.1:{a_port:<5} <>       127.0.0.1:{alice_port:<5}, SSRC 2a, 1 p, 172 b, 0 e, "),
+        format!("-------- Port       127.0.0.1:{b_port:<5} <>       127.0.0.1:{bob_port:<5}, SSRC 0, 0 p, 0 b, 0 e, "),
     ] {
         assert!(one.contains(&want), "{want:?} not in {one}");
     }

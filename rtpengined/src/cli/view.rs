@@ -62,6 +62,8 @@ pub struct MediaView {
     pub index: u32,
     pub media_type: String,
     pub protocol: String,
+    /// The codec of most of the RTP received (`PCMU/8000`), if any came.
+    pub codec: Option<String>,
     pub streams: Vec<StreamView>,
 }
 
@@ -70,6 +72,8 @@ pub struct StreamView {
     pub local: SocketAddr,
     pub endpoint: Option<SocketAddr>,
     pub rtcp: bool,
+    /// The first SSRC received; 0 before any RTP.
+    pub ssrc: u32,
     pub packets: u64,
     pub bytes: u64,
     pub errors: u64,
@@ -105,6 +109,7 @@ impl CallView {
                                     local: s.local,
                                     endpoint: st.learned.or(s.endpoint),
                                     rtcp: s.is_rtcp,
+                                    ssrc: st.ssrc.unwrap_or(0),
                                     packets: st.packets,
                                     bytes: st.bytes,
                                     errors: st.errors,
@@ -114,10 +119,22 @@ impl CallView {
                                 }
                             })
                             .collect();
+                        // 10.5 names the payload type of most packets of the
+                        // media's first stream, if its codecs know it.
+                        let codec = md
+                            .rtp
+                            .as_ref()
+                            .and_then(|s| stats.stats(s.id).payload_type)
+                            .and_then(|pt| md.codecs.pts.iter().find(|p| p.number == i32::from(pt)))
+                            .map(|p| match p.channels {
+                                0 | 1 => format!("{}/{}", p.encoding, p.clock_rate),
+                                n => format!("{}/{}/{n}", p.encoding, p.clock_rate),
+                            });
                         MediaView {
                             index: md.index,
                             media_type: md.media_type.clone(),
                             protocol: md.protocol.clone(),
+                            codec,
                             streams,
                         }
                     })
@@ -212,8 +229,11 @@ impl TagView {
             }
             for m in &t.medias {
                 out.push_str(&format!(
-                    "------ Media #{} ({} over {}) using unknown codec\n",
-                    m.index, m.media_type, m.protocol
+                    "------ Media #{} ({} over {}) using {}\n",
+                    m.index,
+                    m.media_type,
+                    m.protocol,
+                    m.codec.as_deref().unwrap_or("unknown codec")
                 ));
                 for s in &m.streams {
                     let (ep_ip, ep_port) = match s.endpoint {
@@ -222,12 +242,13 @@ impl TagView {
                         None => (String::new(), 0),
                     };
                     out.push_str(&format!(
-                        "-------- Port {:>15}:{:<5} <> {:>15}:{:<5}{}, SSRC 0, {} p, {} b, {} e, {} ts\n",
+                        "-------- Port {:>15}:{:<5} <> {:>15}:{:<5}{}, SSRC {:x}, {} p, {} b, {} e, {} ts\n",
                         s.local.ip().to_string(),
                         s.local.port(),
                         ep_ip,
                         ep_port,
                         if s.rtcp { " (RTCP)" } else { "" },
+                        s.ssrc,
                         s.packets,
                         s.bytes,
                         s.errors,
@@ -284,10 +305,12 @@ mod tests {
                     index: 1,
                     media_type: "audio".into(),
                     protocol: "RTP/AVP".into(),
+                    codec: None,
                     streams: vec![StreamView {
                         local: "127.0.0.1:41000".parse().unwrap(),
                         endpoint: None,
                         rtcp: false,
+                        ssrc: 0,
                         packets: 0,
                         bytes: 0,
                         errors: 0,
