@@ -23,7 +23,7 @@ use crate::server::call_store::CallStore;
 use crate::server::handler::Handler;
 use crate::server::transport::{NgUdp, Transport};
 
-mod logging;
+pub(crate) mod logging;
 
 /// The daemon's DTLS certificate and handshake settings from `--dtls-*`.
 pub fn dtls_identity(cfg: &Config) -> Result<DtlsIdentity, rtpengine_dtls::DtlsError> {
@@ -335,6 +335,26 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     for t in transports {
         tokio::spawn(t.serve(handler.clone()));
     }
+    if !cfg.listen_cli.is_empty() {
+        let kept = cli_tunables(&cfg);
+        let live = crate::cli::daemon::Live::new(handler.clone(), kept.clone());
+        let start = crate::cli::Start {
+            tunables: kept,
+            fixed: cli_fixed(&cfg),
+        };
+        let server = Arc::new(crate::cli::listener::CliServer::new(live, start));
+        for addr in &cfg.listen_cli {
+            match crate::cli::listener::bind(*addr) {
+                Ok(l) => {
+                    tokio::spawn(crate::cli::listener::serve(l, server.clone()));
+                }
+                Err(e) => {
+                    error!(%addr, %e, "cannot listen for CLI connections");
+                    return 1;
+                }
+            }
+        }
+    }
     tokio::spawn(crate::server::timers::sweep_loop(
         handler.clone(),
         Duration::from_millis(250),
@@ -346,6 +366,42 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     let code = wait_for_shutdown().await;
     info!("shutting down");
     code
+}
+
+/// The CLI's settings at start: the config's, 10.5's defaults for the rest.
+fn cli_tunables(cfg: &Config) -> crate::cli::Tunables {
+    let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    crate::cli::Tunables {
+        max_sessions: cfg.max_sessions,
+        timeout: secs(cfg.timeout),
+        silent_timeout: secs(cfg.silent_timeout),
+        offer_timeout: secs(cfg.offer_timeout),
+        final_timeout: secs(cfg.final_timeout),
+        delete_delay: secs(cfg.delete_delay),
+        control_tos: 0,
+        ..crate::cli::Tunables::defaults(i64::from(cfg.log_level))
+    }
+}
+
+/// What `params start|current` shows of the config beyond the tunables.
+fn cli_fixed(cfg: &Config) -> crate::cli::params::Fixed {
+    // 10.5 runs as many workers as CPUs, at least 4, unless told.
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    crate::cli::params::Fixed {
+        table: cfg.table,
+        tos: cfg.tos.unwrap_or(0),
+        no_fallback: cfg.no_fallback,
+        port_min: cfg.port_min,
+        port_max: cfg.port_max,
+        num_threads: cfg.num_threads.filter(|n| *n > 0).unwrap_or(cpus.max(4)),
+        interfaces: cfg
+            .interfaces
+            .iter()
+            .map(|i| (i.name.clone(), i.local))
+            .collect(),
+        listen_ng: cfg.listen_ng.clone(),
+        listen_cli: cfg.listen_cli.clone(),
+    }
 }
 
 /// Folds the kernel's counters into the streams about once a second (as 10.5).

@@ -9,6 +9,7 @@
 pub use rtpengine_proto::{ng, sdp, srtp};
 
 pub mod call;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;

@@ -97,8 +97,10 @@ fn debian_stock_config_starts_and_relays() {
         log.contains("local=198.51.100.1") && log.contains("local=2001:db8:5::1"),
         "{log}"
     );
-    // The file's options without a feature behind them only warn.
-    assert!(log.contains("option --listen-cli is accepted"), "{log}");
+    // `listen-cli = localhost:9900` is served; options without a feature
+    // behind them only warn.
+    assert!(log.contains("CLI listening (TCP)"), "{log}");
+    assert!(!log.contains("option --listen-cli is accepted"), "{log}");
     assert!(log.contains("option --listen-http is accepted"), "{log}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

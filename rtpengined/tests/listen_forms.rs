@@ -131,13 +131,12 @@ fn upstream_test_command_line_starts() {
         assert_eq!(media_target(&o).ip().to_string(), "2001:db8:4321::1");
     });
     let log = d.log_text();
-    // The rtpproxy protocol (-u) and the CLI (-c) are missing: a warning, no stop.
+    // The rtpproxy protocol (-u) is missing: a warning, no stop. The CLI (-c)
+    // listens on both families' wildcard addresses.
     assert!(
         log.contains("option --listen-udp is accepted but not implemented"),
         "{log}"
     );
-    assert!(
-        log.contains("option --listen-cli is accepted but not implemented"),
-        "{log}"
-    );
+    assert!(log.contains("listen=0.0.0.0:12345"), "{log}");
+    assert!(log.contains("listen=[::]:12345"), "{log}");
 }

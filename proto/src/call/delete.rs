@@ -33,6 +33,8 @@ pub enum Expiry {
     SilentTimeout,
     FinalTimeout,
     OfferTimeout,
+    /// Ended by the operator (CLI `terminate`).
+    Forced,
 }
 
 impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
@@ -101,6 +103,27 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             call.delete_at = Some(now.mono + delay);
             Ok((Deleted::Call(Box::new(call.clone())), Vec::new()))
         }
+    }
+
+    /// Ends `call_id` at once, as 10.5's CLI `terminate` does: whatever its
+    /// delete-delay, counted as forced unless a delete already ended it
+    /// (then as the regular end it was). `None` when there is no such call.
+    pub fn terminate(
+        &mut self,
+        call_id: &str,
+        now: &Now,
+        stats: &dyn StatsSource,
+    ) -> Option<Vec<Effect>> {
+        let call = self.calls.remove(call_id)?;
+        let why = if call.delete_at.is_some() {
+            Expiry::DeleteDelay
+        } else {
+            Expiry::Forced
+        };
+        self.totals.ended(&call, why, now.mono, stats);
+        let effects = self.release_call(&call);
+        self.remember_deleted(call_id, now.mono);
+        Some(effects)
     }
 
     /// Remove calls whose delete-delay ran out or that timed out.

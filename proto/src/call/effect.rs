@@ -242,6 +242,10 @@ pub struct StreamStats {
     pub confirmed: bool,
     /// Forwarded by the kernel module at the moment.
     pub kernelized: bool,
+    /// The first SSRC of the RTP it received in userspace.
+    pub ssrc: Option<u32>,
+    /// The payload type of most of that RTP.
+    pub payload_type: Option<u8>,
 }
 
 /// Read access to relay statistics (queries and timeouts need them).

@@ -225,6 +225,9 @@ pub struct Call {
     pub dtls: std::sync::Arc<super::dtls::DtlsSettings>,
     /// Call-wide media controls (see `Controls`).
     pub controls: Controls,
+    /// The signalling client that created it (`address:port`, as 10.5's
+    /// CLI shows it); empty when unknown.
+    pub created_from: String,
 }
 
 impl Call {
@@ -240,6 +243,7 @@ impl Call {
             ptimes: Vec::new(),
             dtls: Default::default(),
             controls: Controls::default(),
+            created_from: String::new(),
         }
     }
 

@@ -30,6 +30,7 @@ pub fn encode_call(call: &Call, now: &Now) -> Vec<u8> {
         .with("id", call.id.as_str())
         .with("created", unix_ms(call.created))
         .with("last-signal", unix_ms(call.last_signal))
+        .with("created-from", call.created_from.as_str())
         .with(
             "ptimes",
             list(call.ptimes.iter().map(|p| opt_int(p.map(i64::from)))),
@@ -85,6 +86,7 @@ pub fn decode_call(bytes: &[u8], now: &Now) -> Result<Call, String> {
             .collect::<Result<_, _>>()?,
         // Media controls are not saved: a restarted call forwards everything.
         controls: Default::default(),
+        created_from: d.optional("created-from", D::text)?.unwrap_or_default(),
     })
 }
 

@@ -104,3 +104,22 @@ fn deleting_one_dialogue_of_two_keeps_the_other() {
     let q = query_parties(r.calls.get("c").unwrap(), None, &clock(), &NoStats);
     assert_eq!(tag_names(&q), ["c", "e"], "{q}");
 }
+
+#[test]
+fn an_operator_terminates_a_call_at_once_and_counts_it_forced() {
+    let mut r = answered();
+    r.settings.delete_delay = std::time::Duration::from_secs(30);
+    assert!(r.terminate("nope", &clock(), &NoStats).is_none());
+    let effects = r.terminate("c", &clock(), &NoStats).unwrap();
+    assert!(!effects.is_empty(), "its ports are released");
+    assert!(r.calls.is_empty(), "no delete-delay");
+    assert_eq!((r.totals.forced, r.totals.managed), (1, 1));
+    // A call a delete already ended counts as the regular end it was.
+    let mut r = answered();
+    r.settings.delete_delay = std::time::Duration::from_secs(30);
+    r.delete(&flags("c", "", None, String::new()), &clock())
+        .unwrap();
+    assert_eq!(r.calls.len(), 1, "waits for its delete-delay");
+    r.terminate("c", &clock(), &NoStats).unwrap();
+    assert_eq!((r.totals.forced, r.totals.regular), (0, 1));
+}

@@ -112,6 +112,7 @@ impl SessionTotals {
             Expiry::SilentTimeout => self.silent_timeout += 1,
             Expiry::FinalTimeout => self.final_timeout += 1,
             Expiry::OfferTimeout => self.offer_timeout += 1,
+            Expiry::Forced => self.forced += 1,
         }
         self.managed += 1;
         let us = now.saturating_duration_since(call.created_mono).as_micros();

@@ -334,7 +334,6 @@ impl Note {
 }
 
 /// Options with a real implementation; anything else given is warned about.
-/// (`listen-cli` may come later; it is warned about for now.)
 const IMPLEMENTED: &[&str] = &[
     "version",
     "config_file",
@@ -351,6 +350,7 @@ const IMPLEMENTED: &[&str] = &[
     "state_file",
     "interface",
     "listen_ng",
+    "listen_cli",
     "tos",
     "timeout",
     "silent_timeout",

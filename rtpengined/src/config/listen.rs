@@ -118,14 +118,21 @@ pub fn listen_ng(cli: &Cli, host: &dyn Host) -> Result<Vec<SocketAddr>, ConfigEr
     Ok(out)
 }
 
+/// `--listen-cli`: its addresses (none when absent, as in 10.5).
+pub fn listen_cli(cli: &Cli, host: &dyn Host) -> Result<Vec<SocketAddr>, ConfigError> {
+    match cli.listen_cli.as_deref() {
+        None => Ok(Vec::new()),
+        Some(spec) => listen_addrs(spec, host).map_err(|why| listen_error("listen-cli", spec, why)),
+    }
+}
+
 /// Check the endpoint options whose feature does not exist yet, so that a typo is a
 /// start error now rather than when the feature arrives.
 pub fn check_unserved(cli: &Cli, host: &dyn Host) -> Result<(), ConfigError> {
-    let listeners: [(&'static str, &[String]); 6] = [
+    let listeners: [(&'static str, &[String]); 5] = [
         ("listen-tcp", cli.listen_tcp.as_slice()),
         ("listen-udp", cli.listen_udp.as_slice()),
         ("listen-tcp-ng", cli.listen_tcp_ng.as_slice()),
-        ("listen-cli", cli.listen_cli.as_slice()),
         ("listen-http", cli.listen_http.as_slice()),
         ("listen-https", cli.listen_https.as_slice()),
     ];
@@ -249,7 +256,8 @@ mod tests {
         let check = |extra: &str| {
             let mut v = base.to_vec();
             v.push(extra);
-            check_unserved(&Cli::parse_from(v), &Fake)
+            let cli = Cli::parse_from(v);
+            check_unserved(&cli, &Fake).and_then(|()| listen_cli(&cli, &Fake).map(drop))
         };
         for opt in [
             "--listen-tcp",

@@ -55,6 +55,8 @@ pub enum ConfigError {
 pub struct Config {
     pub interfaces: Vec<Interface>,
     pub listen_ng: Vec<SocketAddr>,
+    /// `--listen-cli` (none by default).
+    pub listen_cli: Vec<SocketAddr>,
     pub table: i32,
     pub no_fallback: bool,
     /// Keep an existing kernel table and its targets (see README.md, "The daemon and kernel forwarding").
@@ -104,6 +106,7 @@ impl Config {
         if listen_ng.is_empty() {
             return Err(ConfigError::NoListener);
         }
+        let listen_cli = listen::listen_cli(cli, host)?;
         listen::check_unserved(cli, host)?;
         let port_min = cli.port_min.unwrap_or(30000);
         let port_max = cli.port_max.unwrap_or(40000);
@@ -137,6 +140,7 @@ impl Config {
         Ok(Config {
             interfaces,
             listen_ng,
+            listen_cli,
             table,
             no_fallback: cli.no_fallback,
             kernel_adopt: cli.kernel_adopt,

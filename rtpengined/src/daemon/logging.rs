@@ -3,8 +3,12 @@
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::EnvFilter;
+use std::sync::OnceLock;
+
+use tracing_subscriber::fmt::{self, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{reload, EnvFilter, Registry};
 
 /// rtpengine's syslog-style --log-level (0..7) as a tracing filter.
 fn level_name(level: u8) -> &'static str {
@@ -23,28 +27,49 @@ fn default_filter(level: u8) -> String {
     format!("rtpengined={level},rtpengine_proto={level}")
 }
 
+/// Changes the level of the default filter while running (the CLI's
+/// `set loglevel`); `RTPENGINED_LOG`, when set, stays in force.
+static RELOAD: OnceLock<reload::Handle<EnvFilter, Registry>> = OnceLock::new();
+
+pub fn set_level(level: u8) {
+    if std::env::var_os("RTPENGINED_LOG").is_some() {
+        return;
+    }
+    if let Some(h) = RELOAD.get() {
+        let _ = h.reload(EnvFilter::new(default_filter(level)));
+    }
+}
+
 pub fn init(level: u8, stderr: bool) {
     let filter = EnvFilter::try_from_env("RTPENGINED_LOG")
         .unwrap_or_else(|_| EnvFilter::new(default_filter(level)));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let (filter, handle) = reload::Layer::new(filter);
+    let registry = tracing_subscriber::registry().with(filter);
     let syslog = if stderr { None } else { Syslog::connect() };
-    match syslog {
-        Some(s) => {
-            let _ = builder
-                .with_ansi(false)
-                .without_time()
-                .with_writer(s)
-                .try_init();
-        }
+    let installed = match syslog {
+        Some(s) => registry
+            .with(
+                fmt::layer()
+                    .with_target(false)
+                    .with_ansi(false)
+                    .without_time()
+                    .with_writer(s),
+            )
+            .try_init(),
         None => {
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let _ = builder
-                .with_ansi(ansi)
-                .with_writer(std::io::stderr)
-                .try_init();
+            registry
+                .with(
+                    fmt::layer()
+                        .with_target(false)
+                        .with_ansi(ansi)
+                        .with_writer(std::io::stderr),
+                )
+                .try_init()
         }
+    };
+    if installed.is_ok() {
+        let _ = RELOAD.set(handle);
     }
 }
 

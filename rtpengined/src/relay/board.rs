@@ -18,6 +18,9 @@ pub struct Board {
     stun: AtomicU64,
     /// Milliseconds since `epoch` of the last packet, plus one (0 = never).
     last_packet_ms: AtomicU64,
+    /// The first SSRC (bits 0-31, bit 40 set when known) and the main
+    /// payload type (bits 32-38, bit 41 set when known).
+    rtp: AtomicU64,
     /// Changes a few times per call: the task compares before it locks.
     peer: Mutex<Peer>,
 }
@@ -49,6 +52,7 @@ impl Board {
             errors: AtomicU64::new(0),
             stun: AtomicU64::new(0),
             last_packet_ms: AtomicU64::new(0),
+            rtp: AtomicU64::new(0),
             peer: Mutex::new(Peer::default()),
         }
     }
@@ -63,6 +67,11 @@ impl Board {
             t.saturating_duration_since(self.epoch).as_millis() as u64 + 1
         });
         self.last_packet_ms.store(ms, Ordering::Relaxed);
+        let ssrc = s.ssrc.map_or(0, |x| u64::from(x) | 1 << 40);
+        let pt = s
+            .payload_type
+            .map_or(0, |p| u64::from(p & 0x7f) << 32 | 1 << 41);
+        self.rtp.store(ssrc | pt, Ordering::Relaxed);
     }
 
     pub fn store_peer(&self, p: Peer) {
@@ -72,6 +81,7 @@ impl Board {
     pub fn load(&self) -> StreamStats {
         let p = *self.peer.lock().unwrap_or_else(|e| e.into_inner());
         let ms = self.last_packet_ms.load(Ordering::Relaxed);
+        let rtp = self.rtp.load(Ordering::Relaxed);
         StreamStats {
             packets: self.packets.load(Ordering::Relaxed),
             bytes: self.bytes.load(Ordering::Relaxed),
@@ -81,6 +91,8 @@ impl Board {
             learned: p.learned,
             confirmed: p.confirmed,
             kernelized: p.kernelized,
+            ssrc: (rtp & 1 << 40 != 0).then_some(rtp as u32),
+            payload_type: (rtp & 1 << 41 != 0).then_some((rtp >> 32) as u8 & 0x7f),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The command handler: datagram in, reply datagram out. All errors of the lower
 //! layers become `result: error` + `error-reason` here, once.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -119,6 +119,21 @@ impl Handler {
     /// Handle one datagram from `from`; `None` when nothing can be answered
     /// (no cookie).
     pub fn handle_from(&self, datagram: &[u8], from: IpAddr) -> Option<Vec<u8>> {
+        self.handle_request(datagram, from, None)
+    }
+
+    /// As `handle_from`, from a client whose port is known too (calls it
+    /// creates name it, as 10.5's CLI shows).
+    pub fn handle_from_peer(&self, datagram: &[u8], peer: SocketAddr) -> Option<Vec<u8>> {
+        self.handle_request(datagram, peer.ip(), Some(peer))
+    }
+
+    fn handle_request(
+        &self,
+        datagram: &[u8],
+        from: IpAddr,
+        peer: Option<SocketAddr>,
+    ) -> Option<Vec<u8>> {
         self.stats.requests.seen(from);
         let (cookie, body) = match message::split_cookie(datagram) {
             Ok(p) => p,
@@ -137,7 +152,7 @@ impl Handler {
         }
         let started = Instant::now();
         let mut kind = None;
-        let result = self.execute(body, &mut kind);
+        let result = self.execute(body, &mut kind, peer);
         if let Some(kind) = kind {
             self.stats.requests.request(from, kind, started.elapsed());
         }
@@ -162,7 +177,12 @@ impl Handler {
 
     /// Runs one request; `kind` is set once the command is known (10.5
     /// counts a request of a known command whatever its result).
-    fn execute(&self, body: &[u8], kind: &mut Option<CommandKind>) -> Result<Owned, HandleError> {
+    fn execute(
+        &self,
+        body: &[u8],
+        kind: &mut Option<CommandKind>,
+        peer: Option<SocketAddr>,
+    ) -> Result<Owned, HandleError> {
         let msg = message::decode_body(body)?;
         let req = Request::parse(&msg)?;
         *kind = Some(req.kind);
@@ -211,6 +231,12 @@ impl Handler {
                         }
                         other => other?,
                     };
+                    if let (Some(p), Some(id)) = (peer, f.call_id.as_deref()) {
+                        if let Some(c) = reg.calls.get_mut(id).filter(|c| c.created_from.is_empty())
+                        {
+                            c.created_from = p.to_string();
+                        }
+                    }
                     // Apply under the registry lock so effects of two commands never interleave.
                     let closing = self.relay.apply(&out.effects);
                     if let Some(id) = f.call_id.as_deref() {

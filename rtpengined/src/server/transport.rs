@@ -50,7 +50,7 @@ impl NgUdp {
             let datagram = &buf[..len];
             // A bug must cost one request, not the control socket.
             let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                handler.handle_from(datagram, peer.ip())
+                handler.handle_from_peer(datagram, peer)
             }))
             .unwrap_or_else(|_| {
                 error!(%peer, "internal error while handling an ng request");

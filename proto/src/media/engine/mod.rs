@@ -408,6 +408,9 @@ impl Engine {
             return None;
         }
         s.count(len, now);
+        if kind == Kind::Rtp {
+            s.counters.rtp(&buf[..len]);
+        }
         let peer = s.learner.destination();
         if learned.committed {
             self.emit(Event::Committed { stream: at, peer });

@@ -43,6 +43,43 @@ pub struct Counters {
     /// STUN messages taken by ICE (answered or consumed; not in `packets`,
     /// as in 10.5).
     pub stun: u64,
+    /// The first SSRC of the RTP received (10.5's CLI shows it).
+    pub ssrc: Option<u32>,
+    /// RTP packets per payload type, for the first few types seen (a
+    /// count of 0 is a free slot).
+    pub payload_types: [(u8, u64); 4],
+}
+
+impl Counters {
+    /// Notes the SSRC and payload type of an RTP packet.
+    pub fn rtp(&mut self, pkt: &[u8]) {
+        if pkt.len() < 12 || pkt[0] >> 6 != 2 {
+            return;
+        }
+        if self.ssrc.is_none() {
+            self.ssrc = Some(u32::from_be_bytes([pkt[8], pkt[9], pkt[10], pkt[11]]));
+        }
+        let pt = pkt[1] & 0x7f;
+        let slot = self
+            .payload_types
+            .iter()
+            .position(|(p, n)| *n > 0 && *p == pt)
+            .or_else(|| self.payload_types.iter().position(|(_, n)| *n == 0));
+        if let Some(i) = slot {
+            self.payload_types[i] = (pt, self.payload_types[i].1 + 1);
+        }
+    }
+
+    /// The payload type with the most packets (the first seen of equals).
+    pub fn top_payload_type(&self) -> Option<u8> {
+        let mut top: Option<(u8, u64)> = None;
+        for &(p, n) in &self.payload_types {
+            if n > top.map_or(0, |t| t.1) {
+                top = Some((p, n));
+            }
+        }
+        top.map(|t| t.0)
+    }
 }
 
 impl Stream {
@@ -108,6 +145,39 @@ impl Stream {
             learned: self.learner.learned(),
             confirmed: self.learner.confirmed(),
             kernelized: self.kernel.installed(),
+            ssrc: self.counters.ssrc,
+            payload_type: self.counters.top_payload_type(),
         }
+    }
+}
+
+#[cfg(test)]
+mod counter_tests {
+    use super::Counters;
+
+    fn rtp(pt: u8, ssrc: u32) -> Vec<u8> {
+        let mut p = vec![0x80, pt, 0, 1, 0, 0, 0, 160];
+        p.extend_from_slice(&ssrc.to_be_bytes());
+        p.extend_from_slice(&[0xff; 20]);
+        p
+    }
+
+    #[test]
+    fn the_first_ssrc_and_the_most_used_payload_type_are_kept() {
+        let mut c = Counters::default();
+        assert_eq!((c.ssrc, c.top_payload_type()), (None, None));
+        c.rtp(&rtp(8, 0x1234_5678));
+        c.rtp(&rtp(0, 0x9999_9999));
+        c.rtp(&rtp(0, 0x9999_9999));
+        // Not RTP: too short, or not version 2.
+        c.rtp(&[0x80, 8, 0, 1]);
+        c.rtp(&rtp(8, 1).iter().map(|b| b & 0x3f).collect::<Vec<_>>());
+        assert_eq!(c.ssrc, Some(0x1234_5678));
+        assert_eq!(c.top_payload_type(), Some(0));
+        // More types than slots: the extra ones go uncounted.
+        for pt in 96..110 {
+            c.rtp(&rtp(pt, 1));
+        }
+        assert_eq!(c.top_payload_type(), Some(0));
     }
 }
