@@ -184,6 +184,22 @@ fn subscription_commands_check_requests_as_10_5() {
         assert_eq!(refused(&d, &msg), reason, "{msg}");
     }
     d.ok(&command("unsubscribe", "sub").with("to-tag", "nobody"));
+    // A request 10.5 accepts: the subscriber's tag, the sources, a sendonly offer.
+    let r = d.ok(&command("subscribe request", "sub")
+        .with("from-tag", "caller-tag")
+        .with("to-tag", "s1"));
+    assert_eq!(r.get("to-tag"), Some(&Owned::from("s1")), "{r}");
+    assert_eq!(r.get("from-tag"), Some(&Owned::from("caller-tag")), "{r}");
+    assert_eq!(
+        r.get("from-tags"),
+        Some(&Owned::List(vec![Owned::from("caller-tag")])),
+        "{r}"
+    );
+    let offer = match r.get("sdp") {
+        Some(Owned::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+        other => panic!("no sdp: {other:?}"),
+    };
+    assert!(offer.contains("a=sendonly"), "{offer}");
 }
 
 #[test]

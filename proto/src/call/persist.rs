@@ -485,6 +485,11 @@ fn decode_monologue(v: &Value<'_>) -> Result<Monologue, String> {
         answered: d.flag("answered")?,
         deleted: d.flag("deleted")?,
         controls: Default::default(),
+        // Not kept across restarts (yet): a restored party has no pub/sub.
+        subscriptions: Vec::new(),
+        pubsub: false,
+        last_sdp: None,
+        sdp_session_id: None,
     })
 }
 
@@ -631,6 +636,7 @@ fn decode_status(v: &Value<'_>) -> Result<super::media_status::MediaStatus, Stri
         single_port: d.flag("single-port")?,
         // Absent in calls saved before it was kept.
         unidirectional: d.flag("unidirectional").unwrap_or(false),
+        loop_check: false,
     })
 }
 

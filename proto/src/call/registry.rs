@@ -76,6 +76,9 @@ pub struct Registry<P: PortAllocator, R: CryptoRng> {
     pub dtls: std::sync::Arc<DtlsSettings>,
     /// What the calls that ended so far leave for the statistics.
     pub totals: super::totals::SessionTotals,
+    /// `s=` of the SDPs we make up (`publish`, subscriptions): 10.5 writes
+    /// its `--software-id` there.
+    pub software_id: String,
     pub(super) rng: R,
 }
 
@@ -113,6 +116,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             ice_alternate_foundations,
             dtls: Default::default(),
             totals: Default::default(),
+            software_id: format!("rtpengine-rs-{}", env!("CARGO_PKG_VERSION")).replace('.', "-"),
             rng,
         }
     }
@@ -306,6 +310,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 }
             }
             remember_ptimes(&mut call, session);
+            call.monologues[a].last_sdp = Some(text.to_owned());
             effects.extend(self.relay_effects(&call, call_id));
             Ok(Outcome {
                 sdp: Some(sdp),
@@ -418,6 +423,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let sdp = sdp::rewrite(text, session, &plan)?;
         start_ice_agents(&mut call.monologues[a], &plan);
         remember_ptimes(call, session);
+        call.monologues[b].last_sdp = Some(text.to_owned());
         // Who muxes RTCP from now on: the offerer if we accepted its mux, the
         // answerer if it answered with mux.
         for (i, mp) in plan.media.iter().enumerate() {
@@ -614,7 +620,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     /// Where the sender of `session` receives media, per the trust rules.
     /// (`media-address` is what we write into the SDP we send, not where
     /// the sender is: 10.5 uses it for c= and candidates only.)
-    fn endpoint_ip(&self, session: &Session, i: usize, f: &Flags) -> Option<IpAddr> {
+    pub(super) fn endpoint_ip(&self, session: &Session, i: usize, f: &Flags) -> Option<IpAddr> {
         if self.uses_sip_source(session, i, f) {
             if let Some(ip) = f.received_from {
                 return Some(ip);
@@ -640,7 +646,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     /// 10.5 refuses an offer or answer whose peer address it cannot tell:
     /// a section that should use the SIP source when no `received-from`
     /// says where that is.
-    fn check_peer_addresses(&self, session: &Session, f: &Flags) -> Result<(), CallError> {
+    pub(super) fn check_peer_addresses(
+        &self,
+        session: &Session,
+        f: &Flags,
+    ) -> Result<(), CallError> {
         let unknown = (0..session.media.len())
             .any(|i| self.uses_sip_source(session, i, f) && f.received_from.is_none());
         if unknown {
@@ -727,7 +737,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         self.pick_interface(name, family, call_id)
     }
 
-    fn pick_interface(
+    pub(super) fn pick_interface(
         &self,
         name: Option<&str>,
         family: Option<Family>,
@@ -760,13 +770,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         }
     }
 
-    fn next_id(&mut self) -> StreamId {
+    pub(super) fn next_id(&mut self) -> StreamId {
         let id = StreamId(self.next_stream);
         self.next_stream += 1;
         id
     }
 
-    fn release_streams(
+    pub(super) fn release_streams(
         &mut self,
         rtp: Option<PacketStream>,
         rtcp: Option<PacketStream>,
@@ -841,10 +851,19 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     /// Relay configuration of every stream of a call (idempotent for the relay).
     pub fn relay_effects(&self, call: &Call, call_id: &str) -> Vec<Effect> {
         let mut out = Vec::new();
-        for (_, mono) in call.live() {
+        for (index, mono) in call.live() {
             let peer = mono.peer.map(|p| &call.monologues[p]);
+            // A party in no dialogue (a publisher) feeds its first subscriber
+            // (one sink per stream: further subscribers get nothing yet).
+            let subscriber = match peer {
+                Some(_) => None,
+                None => first_subscriber(call, index),
+            };
             for (i, media) in mono.medias.iter().enumerate() {
-                let peer_media = peer.and_then(|p| p.medias.get(i));
+                let peer_media = match subscriber {
+                    Some((s, offset)) => call.monologues[s].medias.get(offset + i),
+                    None => peer.and_then(|p| p.medias.get(i)),
+                };
                 let peer_rtp = peer_media.and_then(|m| m.rtp.as_ref()).map(|s| s.id);
                 let peer_rtcp = peer_media.and_then(|m| {
                     if m.rtcp_mux {
@@ -955,6 +974,19 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     }
 }
 
+/// The first live `pub/sub` subscriber of `party` and where `party`'s
+/// medias start among its medias (after those of its earlier subscriptions).
+fn first_subscriber(call: &Call, party: usize) -> Option<(usize, usize)> {
+    let s = *call.subscribers(party).first()?;
+    let subs = &call.monologues[s].subscriptions;
+    let offset = subs
+        .iter()
+        .take_while(|sub| sub.from != party)
+        .map(|sub| call.monologues[sub.from].medias.len())
+        .sum();
+    Some((s, offset))
+}
+
 /// The direction (interface name) that spreads calls over every logical
 /// interface serving the family, in configuration order.
 const ROUND_ROBIN_CALLS: &str = "round-robin-calls";
@@ -1036,7 +1068,7 @@ fn push_monologue(call: &mut Call, tag: &str, now: &Now) -> usize {
     call.monologues.len() - 1
 }
 
-fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
+pub(super) fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
     m.learning = Learning {
         mode: f.endpoint_learning.unwrap_or(mode),
         asymmetric: f.asymmetric && !f.symmetric,
@@ -1058,7 +1090,7 @@ fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
 /// The family of media `i`'s sender: its own (or the session's) `c=`, else
 /// the first media's that has one. (`media-address` plays no part: 10.5 only
 /// writes it into the SDP.)
-fn sender_family(session: &Session, i: usize) -> Option<Family> {
+pub(super) fn sender_family(session: &Session, i: usize) -> Option<Family> {
     session
         .connection_for(i)
         .or_else(|| (0..session.media.len()).find_map(|i| session.connection_for(i)))
@@ -1076,7 +1108,7 @@ pub(super) fn parse_ip(s: &str) -> Option<IpAddr> {
 
 /// Payload types and clock rates of a section: its rtpmaps, else the static table
 /// (0 when unknown: the kernel only uses it for statistics).
-fn clock_rates(section: &sdp::MediaSection) -> Vec<(u8, u32)> {
+pub(super) fn clock_rates(section: &sdp::MediaSection) -> Vec<(u8, u32)> {
     section
         .formats
         .iter()
@@ -1096,7 +1128,7 @@ fn clock_rates(section: &sdp::MediaSection) -> Vec<(u8, u32)> {
 
 /// Payload types and encoding names of a section: its rtpmaps, else the
 /// static table.
-fn encodings(section: &sdp::MediaSection) -> Vec<(u8, String)> {
+pub(super) fn encodings(section: &sdp::MediaSection) -> Vec<(u8, String)> {
     section
         .formats
         .iter()
@@ -1139,7 +1171,7 @@ fn media_control(c: Controls, encodings: &[(u8, String)]) -> MediaControl {
     }
 }
 
-fn new_media(
+pub(super) fn new_media(
     i: usize,
     section: &sdp::MediaSection,
     iface: usize,

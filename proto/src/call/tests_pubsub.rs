@@ -1,0 +1,188 @@
+//! publish / subscribe request / subscribe answer / unsubscribe, as
+//! rtpengine 10.5.3.5 answers them (measured with
+//! tests/differential/ng_live_diff.py, cases cmd/publish/* and cmd/subscribe/*).
+
+use super::effect::NoStats;
+use super::tests::{clock, configs, flags, reg, TestRegistry};
+use crate::ng::bencode::Owned;
+use crate::ng::flags::Flags;
+
+fn sdp(port: u16, direction: &str) -> String {
+    format!(
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+         m=audio {port} RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n\
+         a=ptime:20\r\na={direction}\r\n"
+    )
+}
+
+fn request(call: &str) -> Flags {
+    Flags {
+        call_id: Some(call.into()),
+        ..Flags::default()
+    }
+}
+
+fn tags_of(q: &Owned, tag: &str, key: &str) -> Vec<(String, String)> {
+    let text = |v: Option<&Owned>| match v {
+        Some(Owned::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+        other => panic!("not a string: {other:?}"),
+    };
+    match q
+        .get("tags")
+        .and_then(|t| t.get(tag))
+        .and_then(|t| t.get(key))
+    {
+        Some(Owned::List(items)) => items
+            .iter()
+            .map(|i| (text(i.get("tag")), text(i.get("type"))))
+            .collect(),
+        other => panic!("no {key} for {tag}: {other:?} in {q}"),
+    }
+}
+
+fn query(r: &TestRegistry) -> Owned {
+    super::query::query_call(r.calls.get("c").unwrap(), &clock(), &NoStats)
+}
+
+fn pair(a: &str, kind: &str) -> (String, String) {
+    (a.to_owned(), kind.to_owned())
+}
+
+#[test]
+fn publish_answers_recvonly_with_one_codec() {
+    let mut r = reg();
+    r.software_id = "sw".into();
+    let out = r
+        .publish(&flags("c", "pub", None, sdp(5000, "sendonly")), &clock())
+        .unwrap();
+    let sdp = out.sdp.unwrap();
+    let lines: Vec<&str> = sdp.split("\r\n").collect();
+    assert_eq!(lines[2], "s=sw");
+    assert!(lines[4].starts_with("m=audio 4"), "{sdp}");
+    assert!(lines[4].ends_with(" RTP/AVP 0"), "{sdp}");
+    assert_eq!(
+        &lines[5..9],
+        [
+            "c=IN IP4 127.0.0.1",
+            "a=rtpmap:0 PCMU/8000",
+            "a=recvonly",
+            lines[8]
+        ]
+    );
+    assert!(lines[8].starts_with("a=rtcp:"));
+    assert_eq!(lines[9], "a=ptime:20");
+    // The publisher sends; nobody subscribed yet.
+    let q = query(&r);
+    assert!(tags_of(&q, "pub", "subscribers").is_empty());
+}
+
+#[test]
+fn subscribe_request_mirrors_the_source_and_lists_pubsub() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(5000, "sendrecv")), &now)
+        .unwrap();
+    r.answer(&flags("c", "a", Some("b"), sdp(6000, "sendrecv")), &now)
+        .unwrap();
+    let f = Flags {
+        from_tag: Some("a".into()),
+        to_tag: Some("s".into()),
+        ..request("c")
+    };
+    let sub = r.subscribe_request(&f, &now).unwrap();
+    assert_eq!(sub.from_tags, ["a"]);
+    assert_eq!(sub.to_tag, "s");
+    let offer = sub.outcome.sdp.unwrap();
+    assert!(offer.contains("a=sendonly\r\n"), "{offer}");
+    assert!(!offer.contains("a=sendrecv"), "{offer}");
+    let q = query(&r);
+    assert_eq!(
+        tags_of(&q, "a", "subscribers"),
+        [pair("b", "offer/answer"), pair("s", "pub/sub")]
+    );
+    assert_eq!(tags_of(&q, "s", "subscriptions"), [pair("a", "pub/sub")]);
+
+    // Answered, then unsubscribed: the party stays, the subscription goes.
+    let mut ans = flags("c", "x", Some("s"), sdp(7000, "recvonly"));
+    ans.from_tag = None;
+    r.subscribe_answer(&ans, &now).unwrap();
+    r.unsubscribe(
+        &Flags {
+            to_tag: Some("s".into()),
+            ..request("c")
+        },
+        &now,
+    )
+    .unwrap();
+    let q = query(&r);
+    assert_eq!(tags_of(&q, "a", "subscribers"), [pair("b", "offer/answer")]);
+    assert!(tags_of(&q, "s", "subscriptions").is_empty());
+}
+
+#[test]
+fn subscribe_answer_must_accept_every_codec_unless_transcoding_is_allowed() {
+    let mut r = reg();
+    let now = clock();
+    r.publish(&flags("c", "pub", None, sdp(5000, "sendonly")), &now)
+        .unwrap();
+    let f = Flags {
+        from_tag: Some("pub".into()),
+        to_tag: Some("s".into()),
+        ..request("c")
+    };
+    r.subscribe_request(&f, &now).unwrap();
+    // The offer had PCMU only; an answer of PCMA leaves it out.
+    let body = "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n\
+                m=audio 7000 RTP/AVP 8\r\na=recvonly\r\n";
+    let mut ans = flags("c", "x", Some("s"), body.into());
+    ans.from_tag = None;
+    let err = r.subscribe_answer(&ans, &now).unwrap_err();
+    assert_eq!(err.to_string(), "Failed to process subscription answer");
+    ans.allow_transcoding = true;
+    let out = r.subscribe_answer(&ans, &now).unwrap();
+    // The publisher's RTP now goes out of the subscriber's socket to it.
+    let cfgs = configs(&out.effects);
+    let p = cfgs.iter().find(|c| c.tag == "pub" && !c.is_rtcp).unwrap();
+    let s = cfgs.iter().find(|c| c.tag == "s" && !c.is_rtcp).unwrap();
+    assert_eq!(p.sink, Some(s.id));
+    assert_eq!(s.endpoint, Some("192.0.2.9:7000".parse().unwrap()));
+}
+
+#[test]
+fn unsubscribe_of_an_unknown_tag_adds_an_empty_party() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(5000, "sendrecv")), &now)
+        .unwrap();
+    r.unsubscribe(
+        &Flags {
+            to_tag: Some("nobody".into()),
+            ..request("c")
+        },
+        &now,
+    )
+    .unwrap();
+    let q = query(&r);
+    assert!(tags_of(&q, "nobody", "subscriptions").is_empty());
+}
+
+#[test]
+fn subscribe_all_takes_the_offer_answer_parties_in_one_sdp_of_ours() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(5000, "sendrecv")), &now)
+        .unwrap();
+    r.answer(&flags("c", "a", Some("b"), sdp(6000, "sendrecv")), &now)
+        .unwrap();
+    let f = Flags {
+        all: true,
+        ..request("c")
+    };
+    let sub = r.subscribe_request(&f, &now).unwrap();
+    assert_eq!(sub.from_tags, ["a", "b"]);
+    assert_eq!(sub.to_tag.len(), 64);
+    let sdp = sub.outcome.sdp.unwrap();
+    assert!(sdp.starts_with("v=0\r\no=- "), "{sdp}");
+    assert_eq!(sdp.matches("m=audio ").count(), 2, "{sdp}");
+    assert_eq!(sdp.matches("a=sendonly").count(), 2, "{sdp}");
+}
