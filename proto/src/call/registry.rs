@@ -375,13 +375,15 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             }
             Some(i) => i,
             None => match call.monologues[a].peer {
-                // First answer names the so far untagged callee; a later answer with
-                // another to-tag (forking) takes the dialogue over.
-                Some(p) => {
+                // First answer names the so far untagged callee; a later answer
+                // with another to-tag (forking) is a new party that takes the
+                // dialogue over, and the earlier one still sends to the offerer
+                // (10.5's `call_get_dialogue`).
+                Some(p) if call.monologues[p].tag.is_empty() => {
                     call.monologues[p].tag = to_tag.to_owned();
                     p
                 }
-                None => push_monologue(call, to_tag, now),
+                _ => push_monologue(call, to_tag, now),
             },
         };
         call.delete_at = None;
