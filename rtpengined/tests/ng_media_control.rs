@@ -383,3 +383,38 @@ fn media_controls_act_on_relayed_rtp() {
     alice.send_to(&rtp(8, 7), alice_to).unwrap();
     assert_eq!(next(&bob), rtp(8, 7), "the blocked packet was relayed");
 }
+
+/// Two subscribers of alice (`subscribe request` + `subscribe answer`) each
+/// get a copy of what she sends; bob still gets it too.
+#[test]
+fn subscribers_receive_copies_of_relayed_rtp() {
+    let d = Daemon::start(44800, 44899, &["--interface=127.0.0.1"]);
+    let (alice, bob, alice_to, _) = phones(&d, "ps");
+    let mut subscribers = Vec::new();
+    for tag in ["s1", "s2"] {
+        let sock = phone("127.0.0.1");
+        let r = d.ok(&command("subscribe request", "ps")
+            .with("from-tag", "alice")
+            .with("to-tag", tag));
+        let offer = match r.get("sdp") {
+            Some(Owned::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+            other => panic!("no sdp: {other:?}"),
+        };
+        assert!(offer.contains("a=sendonly"), "{offer}");
+        let body = format!(
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n\
+             a=rtpmap:101 telephone-event/8000\r\na=recvonly\r\n",
+            sock.local_addr().unwrap().port()
+        );
+        d.ok(&command("subscribe answer", "ps")
+            .with("to-tag", tag)
+            .with("sdp", body.as_str()));
+        subscribers.push(sock);
+    }
+    alice.send_to(&rtp(1, 7), alice_to).unwrap();
+    assert_eq!(next(&bob), rtp(1, 7));
+    for s in &subscribers {
+        assert_eq!(next(s), rtp(1, 7), "a subscriber's copy");
+    }
+}

@@ -855,16 +855,31 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let mut out = Vec::new();
         for (index, mono) in call.live() {
             let peer = mono.peer.map(|p| &call.monologues[p]);
-            // A party in no dialogue (a publisher) feeds its first subscriber
-            // (one sink per stream: further subscribers get nothing yet).
-            let subscriber = match peer {
+            // Its pub/sub subscribers get copies; a party in no dialogue (a
+            // publisher) sends to its first subscriber instead of a peer.
+            let mut subscribers = media_subscribers(call, index);
+            let first = match peer {
                 Some(_) => None,
-                None => first_subscriber(call, index),
+                None => (!subscribers.is_empty()).then(|| subscribers.remove(0)),
             };
             for (i, media) in mono.medias.iter().enumerate() {
-                let peer_media = match subscriber {
+                let peer_media = match first {
                     Some((s, offset)) => call.monologues[s].medias.get(offset + i),
                     None => peer.and_then(|p| p.medias.get(i)),
+                };
+                let copy_of = |rtcp: bool| -> Vec<StreamId> {
+                    subscribers
+                        .iter()
+                        .filter_map(|&(s, offset)| call.monologues[s].medias.get(offset + i))
+                        .filter_map(|m| {
+                            if rtcp && !m.rtcp_mux {
+                                m.rtcp.as_ref()
+                            } else {
+                                m.rtp.as_ref()
+                            }
+                        })
+                        .map(|s| s.id)
+                        .collect()
                 };
                 let peer_rtp = peer_media.and_then(|m| m.rtp.as_ref()).map(|s| s.id);
                 let peer_rtcp = peer_media.and_then(|m| {
@@ -895,6 +910,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         is_rtcp: s.is_rtcp,
                         sink,
                         rtcp_sink,
+                        copies: copy_of(s.is_rtcp),
                         endpoint,
                         sip_source: mono.sip_source,
                         learning: mono.learning,
@@ -976,17 +992,23 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     }
 }
 
-/// The first live `pub/sub` subscriber of `party` and where `party`'s
-/// medias start among its medias (after those of its earlier subscriptions).
-fn first_subscriber(call: &Call, party: usize) -> Option<(usize, usize)> {
-    let s = *call.subscribers(party).first()?;
-    let subs = &call.monologues[s].subscriptions;
-    let offset = subs
-        .iter()
-        .take_while(|sub| sub.from != party)
-        .map(|sub| call.monologues[sub.from].medias.len())
-        .sum();
-    Some((s, offset))
+/// The live `pub/sub` subscribers of `party` that receive its media (not
+/// `RTCP-mirror` ones), each with where `party`'s medias start among its
+/// medias (after those of its earlier subscriptions).
+fn media_subscribers(call: &Call, party: usize) -> Vec<(usize, usize)> {
+    call.live()
+        .filter_map(|(s, m)| {
+            let at = m
+                .subscriptions
+                .iter()
+                .position(|sub| sub.from == party && !sub.rtcp_only)?;
+            let offset = m.subscriptions[..at]
+                .iter()
+                .map(|sub| call.monologues[sub.from].medias.len())
+                .sum();
+            Some((s, offset))
+        })
+        .collect()
 }
 
 /// The direction (interface name) that spreads calls over every logical

@@ -186,3 +186,38 @@ fn subscribe_all_takes_the_offer_answer_parties_in_one_sdp_of_ours() {
     assert_eq!(sdp.matches("m=audio ").count(), 2, "{sdp}");
     assert_eq!(sdp.matches("a=sendonly").count(), 2, "{sdp}");
 }
+
+/// A party in a dialogue keeps sending to its peer; its subscribers get
+/// copies out of their own streams.
+#[test]
+fn subscribers_of_a_party_in_a_dialogue_get_copies() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(5000, "sendrecv")), &now)
+        .unwrap();
+    r.answer(&flags("c", "a", Some("b"), sdp(6000, "sendrecv")), &now)
+        .unwrap();
+    for tag in ["s1", "s2"] {
+        let f = Flags {
+            from_tag: Some("a".into()),
+            to_tag: Some(tag.into()),
+            ..request("c")
+        };
+        r.subscribe_request(&f, &now).unwrap();
+    }
+    let out = r.relay_effects(r.calls.get("c").unwrap(), "c");
+    let cfgs = configs(&out);
+    let id = |tag: &str, rtcp: bool| {
+        cfgs.iter()
+            .find(|c| c.tag == tag && c.is_rtcp == rtcp)
+            .unwrap()
+            .id
+    };
+    let a_rtp = cfgs.iter().find(|c| c.tag == "a" && !c.is_rtcp).unwrap();
+    let a_rtcp = cfgs.iter().find(|c| c.tag == "a" && c.is_rtcp).unwrap();
+    assert_eq!(a_rtp.sink, Some(id("b", false)));
+    assert_eq!(a_rtp.copies, [id("s1", false), id("s2", false)]);
+    assert_eq!(a_rtcp.copies, [id("s1", true), id("s2", true)]);
+    let b_rtp = cfgs.iter().find(|c| c.tag == "b" && !c.is_rtcp).unwrap();
+    assert!(b_rtp.copies.is_empty());
+}
