@@ -221,3 +221,40 @@ fn subscribers_of_a_party_in_a_dialogue_get_copies() {
     let b_rtp = cfgs.iter().find(|c| c.tag == "b" && !c.is_rtcp).unwrap();
     assert!(b_rtp.copies.is_empty());
 }
+
+/// A saved call keeps its subscriptions: restored, the relay gets the same
+/// streams, copies included.
+#[test]
+fn subscriptions_survive_a_restart() {
+    use super::persist::{decode_call, encode_call};
+    let mut r = reg();
+    let now = clock();
+    r.publish(&flags("c", "pub", None, sdp(5000, "sendonly")), &now)
+        .unwrap();
+    for tag in ["s1", "s2"] {
+        let f = Flags {
+            from_tag: Some("pub".into()),
+            to_tag: Some(tag.into()),
+            ..request("c")
+        };
+        r.subscribe_request(&f, &now).unwrap();
+    }
+    let original = r.calls["c"].clone();
+    let bytes = encode_call(&original, &now);
+    let back = decode_call(&bytes, &now).unwrap();
+    assert_eq!(encode_call(&back, &now), bytes, "lossless round trip");
+    assert_eq!(
+        back.monologues[1].subscriptions,
+        original.monologues[1].subscriptions
+    );
+    assert!(back.monologues[1].pubsub);
+    assert_eq!(back.monologues[0].last_sdp, original.monologues[0].last_sdp);
+    let before = r.relay_effects(&original, "c");
+    let mut fresh = reg();
+    let (effects, skipped) = fresh.restore(vec![back], &now);
+    assert!(skipped.is_empty());
+    assert_eq!(effects, before);
+    let cfgs = configs(&effects);
+    let p = cfgs.iter().find(|c| c.tag == "pub" && !c.is_rtcp).unwrap();
+    assert_eq!(p.copies.len(), 1, "the second subscriber's copy");
+}
