@@ -862,11 +862,20 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 Some(_) => None,
                 None => (!subscribers.is_empty()).then(|| subscribers.remove(0)),
             };
+            // A subscriber with `RTCP-mirror` sends its RTCP to the party.
+            let mirror = match (peer, first) {
+                (None, None) => rtcp_mirror_of(call, index),
+                _ => None,
+            };
             for (i, media) in mono.medias.iter().enumerate() {
                 let peer_media = match first {
                     Some((s, offset)) => call.monologues[s].medias.get(offset + i),
                     None => peer.and_then(|p| p.medias.get(i)),
                 };
+                let mirrored = mirror.and_then(|(s, offset)| {
+                    i.checked_sub(offset)
+                        .and_then(|k| call.monologues[s].medias.get(k))
+                });
                 let copy_of = |rtcp: bool| -> Vec<StreamId> {
                     subscribers
                         .iter()
@@ -882,7 +891,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         .collect()
                 };
                 let peer_rtp = peer_media.and_then(|m| m.rtp.as_ref()).map(|s| s.id);
-                let peer_rtcp = peer_media.and_then(|m| {
+                let peer_rtcp = peer_media.or(mirrored).and_then(|m| {
                     if m.rtcp_mux {
                         m.rtp.as_ref()
                     } else {
@@ -1009,6 +1018,24 @@ fn media_subscribers(call: &Call, party: usize) -> Vec<(usize, usize)> {
             Some((s, offset))
         })
         .collect()
+}
+
+/// The party a subscriber mirrors its RTCP to (a `RTCP-mirror`
+/// subscription of that party to it), with where that party's medias start
+/// among the subscriber's.
+fn rtcp_mirror_of(call: &Call, subscriber: usize) -> Option<(usize, usize)> {
+    let (source, _) = call.live().find(|(_, m)| {
+        m.subscriptions
+            .iter()
+            .any(|s| s.from == subscriber && s.rtcp_only)
+    })?;
+    let subs = &call.monologues[subscriber].subscriptions;
+    let at = subs.iter().position(|s| s.from == source)?;
+    let offset = subs[..at]
+        .iter()
+        .map(|s| call.monologues[s.from].medias.len())
+        .sum();
+    Some((source, offset))
 }
 
 /// The direction (interface name) that spreads calls over every logical

@@ -258,3 +258,34 @@ fn subscriptions_survive_a_restart() {
     let p = cfgs.iter().find(|c| c.tag == "pub" && !c.is_rtcp).unwrap();
     assert_eq!(p.copies.len(), 1, "the second subscriber's copy");
 }
+
+/// `RTCP-mirror`: the subscriber's RTCP goes to the party it subscribed to
+/// (out of that party's RTCP socket); its RTP goes nowhere.
+#[test]
+fn rtcp_mirror_sends_the_subscribers_rtcp_to_the_source() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(5000, "sendrecv")), &now)
+        .unwrap();
+    r.answer(&flags("c", "a", Some("b"), sdp(6000, "sendrecv")), &now)
+        .unwrap();
+    let f = Flags {
+        from_tag: Some("a".into()),
+        to_tag: Some("s".into()),
+        rtcp_mirror: true,
+        ..request("c")
+    };
+    let out = r.subscribe_request(&f, &now).unwrap().outcome;
+    let cfgs = configs(&out.effects);
+    let find = |tag: &str, rtcp: bool| {
+        cfgs.iter()
+            .find(|c| c.tag == tag && c.is_rtcp == rtcp)
+            .unwrap()
+    };
+    assert_eq!(find("s", true).sink, Some(find("a", true).id));
+    assert_eq!(find("s", false).sink, None);
+    assert_eq!(find("s", false).rtcp_sink, Some(find("a", true).id));
+    // The party's own RTCP still goes to its peer, a copy to the subscriber.
+    assert_eq!(find("a", true).sink, Some(find("b", true).id));
+    assert_eq!(find("a", true).copies, [find("s", true).id]);
+}
