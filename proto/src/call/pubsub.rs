@@ -126,9 +126,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let (call, sources) = {
             let (call, party) = self.select_party(f)?;
             let sources: Vec<usize> = match party {
+                // 10.5's offer/answer parties: those that sent an offer or
+                // answer (a callee that has not answered is none yet).
                 super::Party::Call { all: true } => call
                     .live()
-                    .filter(|(_, m)| !m.pubsub)
+                    .filter(|(_, m)| !m.pubsub && m.last_sdp.is_some())
                     .map(|(i, _)| i)
                     .collect(),
                 super::Party::One(i) => vec![i],

@@ -289,3 +289,19 @@ fn rtcp_mirror_sends_the_subscribers_rtcp_to_the_source() {
     assert_eq!(find("a", true).sink, Some(find("b", true).id));
     assert_eq!(find("a", true).copies, [find("s", true).id]);
 }
+
+/// `all` takes the parties that sent an offer or answer: a callee that has
+/// not answered yet is not one (10.5's tag type).
+#[test]
+fn subscribe_all_skips_a_callee_that_has_not_answered() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(5000, "sendrecv")), &now)
+        .unwrap();
+    let f = Flags {
+        all: true,
+        ..request("c")
+    };
+    let sub = r.subscribe_request(&f, &now).unwrap();
+    assert_eq!(sub.from_tags, ["a"]);
+}
