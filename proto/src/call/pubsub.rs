@@ -238,7 +238,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             _ => None,
         };
         let sdp = match single {
-            Some(text) => self.mirror_sdp(call, dst, &text, f)?,
+            Some(text) => self.mirror_sdp(call, sources[0], dst, &text, f)?,
             None => self.create_sdp(&mut call.monologues[dst], Direction::SendOnly, now)?,
         };
         effects.extend(self.relay_effects(call, &call.id.clone()));
@@ -258,8 +258,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     /// A source's own SDP as sent to subscriber `dst`: our ports and
     /// address, the subscriber's codecs, sendonly.
     fn mirror_sdp(
-        &self,
-        call: &Call,
+        &mut self,
+        call: &mut Call,
+        src: usize,
         dst: usize,
         text: &str,
         f: &Flags,
@@ -297,7 +298,29 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 plan
             })
             .collect();
-        let plan = self.session_plan(medias, plans, f);
+        let mut plan = self.session_plan(medias, plans, f);
+        // Our DTLS and SDES toward the subscriber, as an offer of the source's
+        // SDP would have them; the source itself stays as it is.
+        let mut scratch = call.clone();
+        let dtls = call.dtls.clone();
+        super::registry::offer_dtls(&mut scratch, src, dst, &session, &mut plan, f, &dtls);
+        super::registry::offer_sdes(
+            &mut scratch,
+            src,
+            dst,
+            &session,
+            &mut plan,
+            f,
+            &mut self.rng,
+        );
+        for (ours, theirs) in call.monologues[dst]
+            .medias
+            .iter_mut()
+            .zip(scratch.monologues[dst].medias.iter())
+        {
+            ours.dtls = theirs.dtls.clone();
+            ours.sdes = theirs.sdes.clone();
+        }
         Ok(sdp::rewrite(text, &session, &plan)?)
     }
 
@@ -403,6 +426,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .map(|i| self.endpoint_ip(&session, i, f))
             .collect();
         let mut call = self.calls.remove(call_id).expect("present");
+        let dtls = call.dtls.clone();
         touch(&mut call, now);
         super::registry::apply_side_flags(
             &mut call.monologues[dst],
@@ -417,6 +441,12 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             let offered = media.codecs.clone();
             take_sender_sdp(media, &session, i, endpoints[i]);
             media.codecs = offered;
+            // The subscriber's answer to our SDES and DTLS offer.
+            let options = super::registry::sdes_options(f);
+            media.sdes.remote = section.crypto.clone();
+            media.sdes.keys = crate::srtp::session::negotiate(&media.sdes.remote, &media.sdes.sent);
+            crate::srtp::session::accept_sent(&mut media.sdes.sent, &section.crypto, &options);
+            super::registry::party_dtls(media, &session, i, false, f, &dtls);
             media.status.initialized = true;
             media.status.recv = false;
             let ep = media.rtp.as_ref().and_then(|s| s.endpoint);

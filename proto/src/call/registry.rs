@@ -1270,7 +1270,7 @@ pub(super) fn new_media(
 }
 
 /// The ng SDES options; unknown items are logged and ignored (as in 10.5).
-fn sdes_options(f: &Flags) -> SdesOptions {
+pub(super) fn sdes_options(f: &Flags) -> SdesOptions {
     let options = SdesOptions::from_ng(f.sdes.iter().map(String::as_str));
     for item in &options.ignored {
         tracing::warn!(item = %item, "unknown SDES option or crypto suite ignored");
@@ -1280,7 +1280,7 @@ fn sdes_options(f: &Flags) -> SdesOptions {
 
 /// SDES for an offer from `a` to `b`: our `a=crypto` lines per section (into
 /// the plan and `b`'s state) and `a`'s own lines (kept for the answer).
-fn offer_sdes(
+pub(super) fn offer_sdes(
     call: &mut Call,
     a: usize,
     b: usize,
@@ -1392,7 +1392,7 @@ fn sdes_protocol(protocol: &str) -> &str {
 /// DTLS for an offer from `a` to `b`: `a`'s role and fingerprint from its
 /// SDP, our actpass and fingerprint toward `b` (before SDES, which it may
 /// switch off).
-fn offer_dtls(
+pub(super) fn offer_dtls(
     call: &mut Call,
     a: usize,
     b: usize,
@@ -1454,7 +1454,7 @@ fn answer_dtls(
 }
 
 /// What a party's SDP says about DTLS (and whether it speaks SDES) for media `i`.
-fn party_dtls(
+pub(super) fn party_dtls(
     m: &mut Media,
     session: &Session,
     i: usize,

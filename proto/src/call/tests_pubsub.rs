@@ -305,3 +305,50 @@ fn subscribe_all_skips_a_callee_that_has_not_answered() {
     let sub = r.subscribe_request(&f, &now).unwrap();
     assert_eq!(sub.from_tags, ["a"]);
 }
+
+/// A subscription to an SDES party is offered SRTP of ours (the party's
+/// own keys stay its own); the subscriber's answer gives the keys the
+/// relay encrypts its copy with.
+#[test]
+fn a_subscription_to_an_srtp_party_gets_keys_of_its_own() {
+    let mut r = reg();
+    let now = clock();
+    let key = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+    let savp = sdp(5000, "sendrecv").replace("RTP/AVP", "RTP/SAVP")
+        + &format!("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{key}\r\n");
+    r.offer(&flags("c", "a", None, savp), &now).unwrap();
+    r.answer(&flags("c", "a", Some("b"), sdp(6000, "sendrecv")), &now)
+        .unwrap();
+    let before = r.calls["c"].monologues[0].medias[0].sdes.clone();
+    let f = Flags {
+        from_tag: Some("a".into()),
+        to_tag: Some("s".into()),
+        ..request("c")
+    };
+    let offer = r.subscribe_request(&f, &now).unwrap().outcome.sdp.unwrap();
+    assert!(offer.contains("m=audio "), "{offer}");
+    assert!(offer.contains(" RTP/SAVP "), "{offer}");
+    let ours: Vec<&str> = offer
+        .lines()
+        .filter(|l| l.starts_with("a=crypto:"))
+        .collect();
+    assert!(ours.len() > 1, "our suites: {offer}");
+    assert_eq!(
+        r.calls["c"].monologues[0].medias[0].sdes.sent, before.sent,
+        "the source's SDES is untouched"
+    );
+    // The subscriber answers with our first line (what a client would do),
+    // at its own address.
+    let body: String = offer
+        .split_inclusive("\r\n")
+        .filter(|l| !l.starts_with("a=crypto:") || l.starts_with(ours[0]))
+        .map(|l| l.replace("a=sendonly", "a=recvonly"))
+        .collect::<String>()
+        .replace("IN IP4 127.0.0.1", "IN IP4 192.0.2.9");
+    let mut ans = flags("c", "x", Some("s"), body);
+    ans.from_tag = None;
+    let out = r.subscribe_answer(&ans, &now).unwrap();
+    let cfgs = configs(&out.effects);
+    let s = cfgs.iter().find(|c| c.tag == "s" && !c.is_rtcp).unwrap();
+    assert!(s.kernel.srtp_out.is_some(), "the copy is protected");
+}
