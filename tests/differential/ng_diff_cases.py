@@ -332,6 +332,12 @@ def command_cases():
                                      subscribe_answer, {"command": "query"},
                                      {"command": "unsubscribe", "to-tag": "sub-1"}, {"command": "query"},
                                      {"command": "delete", "from-tag": "pub-tag"}]),
+        ("request-sdes-source", [
+            {"command": "offer", "from-tag": "caller-tag", "sdp": OFFER_SDP.replace("RTP/AVP", "RTP/SAVP").replace(
+                "a=sendrecv", "a=sendrecv\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz")},
+            setup()[1], {"command": "subscribe request", "from-tag": "caller-tag"}, {"command": "query"},
+            subscribe_answer, {"command": "query"}] + end()),
         ("publish-subscribe", [{"command": "publish", "from-tag": "pub-tag", "sdp": SENDONLY_SDP},
                                {"command": "subscribe request", "from-tag": "pub-tag"},
                                subscribe_answer, unsubscribe,
