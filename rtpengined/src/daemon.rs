@@ -297,7 +297,8 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
         offer_timeout: cfg.offer_timeout,
         endpoint_learning: cfg.endpoint_learning,
     };
-    let registry = Registry::with_rng(settings, pool, rng).with_dtls(dtls_settings);
+    let mut registry = Registry::with_rng(settings, pool, rng).with_dtls(dtls_settings);
+    registry.software_id = cfg.software_id.clone();
     let mut handler = Handler::new(registry, relay);
     if let Some(dir) = &cfg.state_file {
         match CallStore::open(dir) {

@@ -184,6 +184,22 @@ fn subscription_commands_check_requests_as_10_5() {
         assert_eq!(refused(&d, &msg), reason, "{msg}");
     }
     d.ok(&command("unsubscribe", "sub").with("to-tag", "nobody"));
+    // A request 10.5 accepts: the subscriber's tag, the sources, a sendonly offer.
+    let r = d.ok(&command("subscribe request", "sub")
+        .with("from-tag", "caller-tag")
+        .with("to-tag", "s1"));
+    assert_eq!(r.get("to-tag"), Some(&Owned::from("s1")), "{r}");
+    assert_eq!(r.get("from-tag"), Some(&Owned::from("caller-tag")), "{r}");
+    assert_eq!(
+        r.get("from-tags"),
+        Some(&Owned::List(vec![Owned::from("caller-tag")])),
+        "{r}"
+    );
+    let offer = match r.get("sdp") {
+        Some(Owned::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+        other => panic!("no sdp: {other:?}"),
+    };
+    assert!(offer.contains("a=sendonly"), "{offer}");
 }
 
 #[test]
@@ -366,4 +382,39 @@ fn media_controls_act_on_relayed_rtp() {
     ctl("unblock media");
     alice.send_to(&rtp(8, 7), alice_to).unwrap();
     assert_eq!(next(&bob), rtp(8, 7), "the blocked packet was relayed");
+}
+
+/// Two subscribers of alice (`subscribe request` + `subscribe answer`) each
+/// get a copy of what she sends; bob still gets it too.
+#[test]
+fn subscribers_receive_copies_of_relayed_rtp() {
+    let d = Daemon::start(44800, 44899, &["--interface=127.0.0.1"]);
+    let (alice, bob, alice_to, _) = phones(&d, "ps");
+    let mut subscribers = Vec::new();
+    for tag in ["s1", "s2"] {
+        let sock = phone("127.0.0.1");
+        let r = d.ok(&command("subscribe request", "ps")
+            .with("from-tag", "alice")
+            .with("to-tag", tag));
+        let offer = match r.get("sdp") {
+            Some(Owned::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+            other => panic!("no sdp: {other:?}"),
+        };
+        assert!(offer.contains("a=sendonly"), "{offer}");
+        let body = format!(
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n\
+             a=rtpmap:101 telephone-event/8000\r\na=recvonly\r\n",
+            sock.local_addr().unwrap().port()
+        );
+        d.ok(&command("subscribe answer", "ps")
+            .with("to-tag", tag)
+            .with("sdp", body.as_str()));
+        subscribers.push(sock);
+    }
+    alice.send_to(&rtp(1, 7), alice_to).unwrap();
+    assert_eq!(next(&bob), rtp(1, 7));
+    for s in &subscribers {
+        assert_eq!(next(s), rtp(1, 7), "a subscriber's copy");
+    }
 }

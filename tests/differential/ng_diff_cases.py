@@ -322,6 +322,22 @@ def command_cases():
                                            "sdp": ANSWER_SDP})),
         ("answer-no-sdp", on_call({"command": "subscribe answer", "to-tag": "nobody"})),
         ("unsubscribe-unknown", on_call({"command": "unsubscribe", "to-tag": "nobody"})),
+        ("request-all-before-answer", [setup()[0], {"command": "subscribe request", "flags": ["all"]},
+                                       {"command": "query"}] + end()),
+        ("publish-two-subscribers", [{"command": "publish", "from-tag": "pub-tag", "sdp": SENDONLY_SDP},
+                                     {"command": "subscribe request", "from-tag": "pub-tag", "to-tag": "sub-1"},
+                                     subscribe_answer,
+                                     {"command": "subscribe request", "from-tag": "pub-tag", "to-tag": "sub-2",
+                                      "flags": ["RTCP-mirror"]},
+                                     subscribe_answer, {"command": "query"},
+                                     {"command": "unsubscribe", "to-tag": "sub-1"}, {"command": "query"},
+                                     {"command": "delete", "from-tag": "pub-tag"}]),
+        ("request-sdes-source", [
+            {"command": "offer", "from-tag": "caller-tag", "sdp": OFFER_SDP.replace("RTP/AVP", "RTP/SAVP").replace(
+                "a=sendrecv", "a=sendrecv\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz")},
+            setup()[1], {"command": "subscribe request", "from-tag": "caller-tag"}, {"command": "query"},
+            subscribe_answer, {"command": "query"}] + end()),
         ("publish-subscribe", [{"command": "publish", "from-tag": "pub-tag", "sdp": SENDONLY_SDP},
                                {"command": "subscribe request", "from-tag": "pub-tag"},
                                subscribe_answer, unsubscribe,

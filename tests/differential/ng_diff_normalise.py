@@ -84,11 +84,17 @@ class Names:
         except (TypeError, ValueError):
             return value
         lo, hi = self.port_range
+        if ("PORT", p) in self.known:
+            return self.known[("PORT", p)]
         if lo <= p <= hi and not self.in_request(str(p)):
             return self.name("PORT", p)
         return value
 
     def invented(self, kind, value):
+        # Named when a reply showed it first: a later request echoing it (the
+        # to-tag of a subscription) does not make it the client's.
+        if (kind, value) in self.known:
+            return self.known[(kind, value)]
         if value in self.request_values or self.in_request(value):
             return value
         return self.name(kind, value)

@@ -57,8 +57,10 @@ def use_slot(slot):
 
 
 # What both daemons share beyond the recording options: no delayed deletion, so
-# that `list` shows only the call of the case and ports never run out; quiet logs.
-COMMON = ["--table=-1", "--delete-delay=0", "--log-level=1", "--foreground", "--log-stderr"] + [
+# that `list` shows only the call of the case and ports never run out; quiet logs;
+# one software id (the s= line of the SDPs both make up: publish, subscriptions).
+COMMON = ["--table=-1", "--delete-delay=0", "--log-level=1", "--foreground", "--log-stderr",
+          "--software-id=rtpengine-ng-diff"] + [
     "--interface=" + i for i in INTERFACES]
 
 

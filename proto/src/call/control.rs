@@ -1,6 +1,6 @@
 //! The media control commands of a running call: block/unblock media and
 //! DTMF, silence/unsilence media, start/stop forwarding, play/stop media,
-//! play DTMF, and the checks of publish/subscribe/unsubscribe. Party
+//! play DTMF. Party
 //! selection and refusals follow rtpengine 10.5 (`media_block_match` and
 //! friends in its call_interfaces.c).
 
@@ -246,60 +246,6 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             return Err(refused("No suitable codec handler present"));
         }
         Ok(())
-    }
-
-    /// `subscribe request`: 10.5's selection (several parties allowed, by
-    /// `from-tags` too) and refusals. We cannot subscribe: a request 10.5
-    /// would accept is refused.
-    pub fn subscribe_request(&self, f: &Flags) -> Result<(), CallError> {
-        let (call, party) = self.select_party(f)?;
-        let sources = match party {
-            Party::Call { all: true } => call.live().count(),
-            Party::One(_) => 1,
-            Party::Call { all: false } => f
-                .from_tags
-                .iter()
-                .filter(|t| call.find_tag(t).is_some())
-                .count(),
-        };
-        if sources == 0 {
-            return Err(refused("No monologues matched"));
-        }
-        Err(CallError::Refused(
-            "Unsupported command 'subscribe request'",
-        ))
-    }
-
-    /// `subscribe answer`: 10.5's checks; no subscription exists to answer.
-    pub fn subscribe_answer(&self, f: &Flags) -> Result<(), CallError> {
-        let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
-        let call = self.calls.get(call_id).ok_or(CallError::UnknownCallId)?;
-        let to_tag = f.to_tag.as_deref().ok_or(CallError::NoToTag)?;
-        if f.sdp.as_deref().is_none_or(str::is_empty) {
-            return Err(CallError::NoSdp);
-        }
-        if call.find_tag(to_tag).is_none() {
-            return Err(refused("To-tag not found"));
-        }
-        Err(refused("Failed to process subscription answer"))
-    }
-
-    /// `unsubscribe`: 10.5's checks; with no subscriptions there is nothing
-    /// to end, which 10.5 answers with success too.
-    pub fn unsubscribe(&self, f: &Flags) -> Result<(), CallError> {
-        let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
-        self.calls.get(call_id).ok_or(CallError::UnknownCallId)?;
-        f.to_tag.as_deref().ok_or(CallError::NoToTag)?;
-        Ok(())
-    }
-
-    /// `publish`: 10.5's checks of the request; publishing itself (a
-    /// recvonly answer and a source to subscribe to) does not exist yet.
-    pub fn publish(&self, f: &Flags) -> Result<(), CallError> {
-        f.sdp.as_deref().ok_or(CallError::NoSdp)?;
-        f.call_id.as_deref().ok_or(CallError::NoCallId)?;
-        f.from_tag.as_deref().ok_or(CallError::NoFromTag)?;
-        Err(refused("Unsupported command 'publish'"))
     }
 }
 

@@ -70,6 +70,10 @@ pub struct StreamConfig {
     pub sink: Option<StreamId>,
     /// For an RTP socket carrying muxed RTCP: where RTCP packets go.
     pub rtcp_sink: Option<StreamId>,
+    /// Further streams a copy of each packet goes out of, to their peers
+    /// (`pub/sub` subscribers beyond `sink`). Such a stream stays in
+    /// userspace; muxed RTCP is not copied.
+    pub copies: Vec<StreamId>,
     /// The peer according to signalling (SDP, SIP source, media-address).
     pub endpoint: Option<SocketAddr>,
     /// Where the party's SIP signalling came from (`received-from`): packets from

@@ -27,6 +27,8 @@ pub struct MediaStatus {
     /// The side's last SDP came with the `unidirectional` flag (10.5 copies
     /// it from every SDP the side sends with a port).
     pub unidirectional: bool,
+    /// The party gave one of our own sockets as its address (10.5's LOOP_CHECK).
+    pub loop_check: bool,
 }
 
 /// After `sender`'s SDP `session` went to `receiver` (an offer if `offer`,

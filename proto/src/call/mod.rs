@@ -13,6 +13,7 @@ pub mod persist;
 mod plan;
 pub mod ports;
 pub mod protocol;
+pub mod pubsub;
 pub mod query;
 pub mod registry;
 mod token;
@@ -28,6 +29,7 @@ pub use effect::{
 pub use error::CallError;
 pub use interface::Interface;
 pub use model::Now;
+pub use pubsub::Subscribed;
 pub use registry::{Outcome, Registry, Settings};
 #[cfg(test)]
 mod tests;
@@ -45,5 +47,7 @@ mod tests_ice_restart;
 mod tests_passthru;
 #[cfg(test)]
 mod tests_protocol;
+#[cfg(test)]
+mod tests_pubsub;
 #[cfg(test)]
 mod tests_query;

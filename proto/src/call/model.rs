@@ -148,6 +148,26 @@ pub struct Monologue {
     pub deleted: bool,
     /// Set by block/silence media, block DTMF, forwarding, play media.
     pub controls: Controls,
+    /// Parties this one receives a copy of the media of (10.5's `pub/sub`
+    /// subscriptions, made by `subscribe request`), in subscription order.
+    pub subscriptions: Vec<Subscription>,
+    /// Made by `publish`, `subscribe request` or `unsubscribe`, not by an
+    /// offer or answer (10.5's tag type: `all` selects offer/answer parties).
+    pub pubsub: bool,
+    /// The last SDP this party sent (offer, answer or publish): a
+    /// subscription to it alone mirrors it.
+    pub last_sdp: Option<String>,
+    /// `o=` session id of the SDP we create for this party (publish,
+    /// subscriptions to several parties); fixed at the first one.
+    pub sdp_session_id: Option<u64>,
+}
+
+/// One `pub/sub` subscription: the party whose media is copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscription {
+    pub from: usize,
+    /// `RTCP-mirror`: the subscriber's RTCP goes back to `from` only.
+    pub rtcp_only: bool,
 }
 
 /// What the media control commands set, on one party or the whole call
@@ -196,6 +216,10 @@ impl Monologue {
             answered: false,
             deleted: false,
             controls: Controls::default(),
+            subscriptions: Vec::new(),
+            pubsub: false,
+            last_sdp: None,
+            sdp_session_id: None,
         }
     }
 
@@ -258,6 +282,14 @@ impl Call {
             .iter()
             .enumerate()
             .filter(|(_, m)| !m.deleted)
+    }
+
+    /// The live parties subscribed (`pub/sub`) to `party`, in monologue order.
+    pub fn subscribers(&self, party: usize) -> Vec<usize> {
+        self.live()
+            .filter(|(_, m)| m.subscriptions.iter().any(|s| s.from == party))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     pub fn answered(&self) -> bool {

@@ -11,7 +11,7 @@ use rand_core::CryptoRng;
 
 use super::dtls::MediaDtls;
 use super::effect::{Effect, Learning, LearningMode, RemoteCandidate, StreamId};
-use super::model::{Call, IceAlternate, Media, Monologue, Now, PacketStream};
+use super::model::{Call, IceAlternate, Media, Monologue, Now, PacketStream, Subscription};
 use super::ports::PortAllocator;
 use super::registry::Registry;
 use crate::ng::bencode::{self, Owned, Value};
@@ -62,10 +62,10 @@ pub fn decode_call(bytes: &[u8], now: &Now) -> Result<Call, String> {
         .map(decode_monologue)
         .collect::<Result<_, _>>()?;
     // Indices into the call's own list: a bad one would panic later.
-    if monologues
-        .iter()
-        .any(|m| m.peer.is_some_and(|p| p >= monologues.len()))
-    {
+    if monologues.iter().any(|m| {
+        m.peer.is_some_and(|p| p >= monologues.len())
+            || m.subscriptions.iter().any(|s| s.from >= monologues.len())
+    }) {
         return Err("peer: no such monologue".into());
     }
     Ok(Call {
@@ -167,6 +167,20 @@ fn monologue(m: &Monologue) -> Owned {
         .with("tos", opt_int(m.tos.map(i64::from)))
         .with("answered", flag(m.answered))
         .with("deleted", flag(m.deleted))
+        .with(
+            "subscriptions",
+            list(
+                m.subscriptions
+                    .iter()
+                    .map(|s| list([Owned::from(s.from as i64), flag(s.rtcp_only)].into_iter())),
+            ),
+        )
+        .with("pubsub", flag(m.pubsub))
+        .with("last-sdp", opt_text(m.last_sdp.as_deref()))
+        .with(
+            "sdp-session-id",
+            opt_text(m.sdp_session_id.map(|id| id.to_string()).as_deref()),
+        )
 }
 
 fn stream(s: &PacketStream) -> Owned {
@@ -487,7 +501,45 @@ fn decode_monologue(v: &Value<'_>) -> Result<Monologue, String> {
         answered: d.flag("answered")?,
         deleted: d.flag("deleted")?,
         controls: Default::default(),
+        // Absent from files of earlier versions: no pub/sub.
+        subscriptions: match d.0.get("subscriptions") {
+            None => Vec::new(),
+            Some(_) => d
+                .list("subscriptions")?
+                .iter()
+                .map(decode_subscription)
+                .collect::<Result<_, _>>()?,
+        },
+        pubsub: d.0.get("pubsub").is_some() && d.flag("pubsub")?,
+        last_sdp: match d.0.get("last-sdp") {
+            None => None,
+            Some(_) => d.opt_text("last-sdp")?,
+        },
+        sdp_session_id: match d.0.get("sdp-session-id") {
+            None => None,
+            Some(_) => d
+                .opt_text("sdp-session-id")?
+                .map(|t| {
+                    t.parse()
+                        .map_err(|_| "sdp-session-id: malformed".to_string())
+                })
+                .transpose()?,
+        },
     })
+}
+
+/// `[from, rtcp-only]`.
+fn decode_subscription(v: &Value<'_>) -> Result<Subscription, String> {
+    match v {
+        Value::List(l) => match l.as_slice() {
+            [Value::Int(from), Value::Int(rtcp_only)] => Ok(Subscription {
+                from: usize::try_from(*from).map_err(|_| "subscription: negative")?,
+                rtcp_only: *rtcp_only != 0,
+            }),
+            _ => Err("subscription: malformed".into()),
+        },
+        _ => Err("subscription: not a list".into()),
+    }
 }
 
 fn decode_stream(v: &Value<'_>) -> Result<PacketStream, String> {
@@ -635,6 +687,7 @@ fn decode_status(v: &Value<'_>) -> Result<super::media_status::MediaStatus, Stri
         single_port: d.flag("single-port")?,
         // Absent in calls saved before it was kept.
         unidirectional: d.flag("unidirectional").unwrap_or(false),
+        loop_check: false,
     })
 }
 

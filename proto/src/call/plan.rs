@@ -141,7 +141,12 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     }
 
     /// Session-level choices around the per-media plans.
-    fn session_plan(&self, medias: &[Media], media: Vec<MediaPlan>, f: &Flags) -> RewritePlan {
+    pub(super) fn session_plan(
+        &self,
+        medias: &[Media],
+        media: Vec<MediaPlan>,
+        f: &Flags,
+    ) -> RewritePlan {
         let address = f.media_address.unwrap_or_else(|| {
             medias
                 .first()

@@ -63,7 +63,17 @@ pub fn query_parties(call: &Call, tag: Option<&str>, now: &Now, stats: &dyn Stat
         None => call.live().map(|(i, _)| i).collect(),
         Some(t) => call
             .find_tag(t)
-            .map(|i| std::iter::once(i).chain(call.senders(i)).collect())
+            .map(|i| {
+                let pubsub = call.monologues[i]
+                    .subscriptions
+                    .iter()
+                    .map(|s| s.from)
+                    .filter(|&s| !call.monologues[s].deleted);
+                std::iter::once(i)
+                    .chain(call.senders(i))
+                    .chain(pubsub)
+                    .collect()
+            })
             .unwrap_or_default(),
     };
     let mut rtp = Totals::default();
@@ -125,20 +135,30 @@ pub fn query_parties(call: &Call, tag: Option<&str>, now: &Now, stats: &dyn Stat
         // media goes to its peer (its subscriber); it receives from every
         // party whose peer it is: the one in dialogue first, then the other
         // branches of a forked offer.
-        let entry = |m: &super::model::Monologue| {
-            Owned::dict()
-                .with("tag", m.tag.as_str())
-                .with("type", "offer/answer")
+        let entry = |m: &super::model::Monologue, kind: &str| {
+            Owned::dict().with("tag", m.tag.as_str()).with("type", kind)
         };
         let peer = mono.peer.filter(|&p| !call.monologues[p].deleted);
+        // Then the pub/sub ones, which 10.5 keeps after the offer/answer ones.
         let subscribers: Vec<Owned> = peer
-            .map(|p| entry(&call.monologues[p]))
+            .map(|p| entry(&call.monologues[p], "offer/answer"))
             .into_iter()
+            .chain(
+                call.subscribers(index)
+                    .into_iter()
+                    .map(|s| entry(&call.monologues[s], "pub/sub")),
+            )
             .collect();
         let senders = call.senders(index);
         let subscriptions: Vec<Owned> = senders
             .iter()
-            .map(|&i| entry(&call.monologues[i]))
+            .map(|&i| entry(&call.monologues[i], "offer/answer"))
+            .chain(
+                mono.subscriptions
+                    .iter()
+                    .filter(|s| !call.monologues[s.from].deleted)
+                    .map(|s| entry(&call.monologues[s.from], "pub/sub")),
+            )
             .collect();
         tag.insert("subscriptions", subscriptions);
         tag.insert("subscribers", subscribers);
@@ -183,6 +203,7 @@ fn media_flags(media: &Media, asymmetric: bool) -> Vec<Owned> {
         ("ICE controlling", media.ice_controlling),
         ("ICE-lite peer", media.ice_lite_peer),
         ("unidirectional", status.unidirectional),
+        ("loop check", status.loop_check),
         // 10.5's codec handlers of this side transcode (codec options).
         ("transcoding", media.codecs.transcoding),
     ]

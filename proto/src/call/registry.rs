@@ -76,6 +76,9 @@ pub struct Registry<P: PortAllocator, R: CryptoRng> {
     pub dtls: std::sync::Arc<DtlsSettings>,
     /// What the calls that ended so far leave for the statistics.
     pub totals: super::totals::SessionTotals,
+    /// `s=` of the SDPs we make up (`publish`, subscriptions): 10.5 writes
+    /// its `--software-id` there.
+    pub software_id: String,
     pub(super) rng: R,
 }
 
@@ -113,6 +116,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             ice_alternate_foundations,
             dtls: Default::default(),
             totals: Default::default(),
+            software_id: format!("rtpengine-rs-{}", env!("CARGO_PKG_VERSION")).replace('.', "-"),
             rng,
         }
     }
@@ -312,6 +316,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 }
             }
             remember_ptimes(&mut call, session);
+            call.monologues[a].last_sdp = Some(text.to_owned());
             effects.extend(self.relay_effects(&call, call_id));
             Ok(Outcome {
                 sdp: Some(sdp),
@@ -376,13 +381,15 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             }
             Some(i) => i,
             None => match call.monologues[a].peer {
-                // First answer names the so far untagged callee; a later answer with
-                // another to-tag (forking) takes the dialogue over.
-                Some(p) => {
+                // First answer names the so far untagged callee; a later answer
+                // with another to-tag (forking) is a new party that takes the
+                // dialogue over, and the earlier one still sends to the offerer
+                // (10.5's `call_get_dialogue`).
+                Some(p) if call.monologues[p].tag.is_empty() => {
                     call.monologues[p].tag = to_tag.to_owned();
                     p
                 }
-                None => push_monologue(call, to_tag, now),
+                _ => push_monologue(call, to_tag, now),
             },
         };
         call.delete_at = None;
@@ -426,6 +433,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let sdp = sdp::rewrite(text, session, &plan)?;
         start_ice_agents(&mut call.monologues[a], &plan);
         remember_ptimes(call, session);
+        call.monologues[b].last_sdp = Some(text.to_owned());
         // Who muxes RTCP from now on: the offerer if we accepted its mux, the
         // answerer if it answered with mux.
         for (i, mp) in plan.media.iter().enumerate() {
@@ -623,7 +631,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     /// Where the sender of `session` receives media, per the trust rules.
     /// (`media-address` is what we write into the SDP we send, not where
     /// the sender is: 10.5 uses it for c= and candidates only.)
-    fn endpoint_ip(&self, session: &Session, i: usize, f: &Flags) -> Option<IpAddr> {
+    pub(super) fn endpoint_ip(&self, session: &Session, i: usize, f: &Flags) -> Option<IpAddr> {
         if self.uses_sip_source(session, i, f) {
             if let Some(ip) = f.received_from {
                 return Some(ip);
@@ -649,7 +657,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     /// 10.5 refuses an offer or answer whose peer address it cannot tell:
     /// a section that should use the SIP source when no `received-from`
     /// says where that is.
-    fn check_peer_addresses(&self, session: &Session, f: &Flags) -> Result<(), CallError> {
+    pub(super) fn check_peer_addresses(
+        &self,
+        session: &Session,
+        f: &Flags,
+    ) -> Result<(), CallError> {
         let unknown = (0..session.media.len())
             .any(|i| self.uses_sip_source(session, i, f) && f.received_from.is_none());
         if unknown {
@@ -750,7 +762,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         self.pick_interface(name, family, call_id)
     }
 
-    fn pick_interface(
+    pub(super) fn pick_interface(
         &self,
         name: Option<&str>,
         family: Option<Family>,
@@ -783,13 +795,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         }
     }
 
-    fn next_id(&mut self) -> StreamId {
+    pub(super) fn next_id(&mut self) -> StreamId {
         let id = StreamId(self.next_stream);
         self.next_stream += 1;
         id
     }
 
-    fn release_streams(
+    pub(super) fn release_streams(
         &mut self,
         rtp: Option<PacketStream>,
         rtcp: Option<PacketStream>,
@@ -864,12 +876,45 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     /// Relay configuration of every stream of a call (idempotent for the relay).
     pub fn relay_effects(&self, call: &Call, call_id: &str) -> Vec<Effect> {
         let mut out = Vec::new();
-        for (_, mono) in call.live() {
+        for (index, mono) in call.live() {
             let peer = mono.peer.map(|p| &call.monologues[p]);
+            // Its pub/sub subscribers get copies; a party in no dialogue (a
+            // publisher) sends to its first subscriber instead of a peer.
+            let mut subscribers = media_subscribers(call, index);
+            let first = match peer {
+                Some(_) => None,
+                None => (!subscribers.is_empty()).then(|| subscribers.remove(0)),
+            };
+            // A subscriber with `RTCP-mirror` sends its RTCP to the party.
+            let mirror = match (peer, first) {
+                (None, None) => rtcp_mirror_of(call, index),
+                _ => None,
+            };
             for (i, media) in mono.medias.iter().enumerate() {
-                let peer_media = peer.and_then(|p| p.medias.get(i));
+                let peer_media = match first {
+                    Some((s, offset)) => call.monologues[s].medias.get(offset + i),
+                    None => peer.and_then(|p| p.medias.get(i)),
+                };
+                let mirrored = mirror.and_then(|(s, offset)| {
+                    i.checked_sub(offset)
+                        .and_then(|k| call.monologues[s].medias.get(k))
+                });
+                let copy_of = |rtcp: bool| -> Vec<StreamId> {
+                    subscribers
+                        .iter()
+                        .filter_map(|&(s, offset)| call.monologues[s].medias.get(offset + i))
+                        .filter_map(|m| {
+                            if rtcp && !m.rtcp_mux {
+                                m.rtcp.as_ref()
+                            } else {
+                                m.rtp.as_ref()
+                            }
+                        })
+                        .map(|s| s.id)
+                        .collect()
+                };
                 let peer_rtp = peer_media.and_then(|m| m.rtp.as_ref()).map(|s| s.id);
-                let peer_rtcp = peer_media.and_then(|m| {
+                let peer_rtcp = peer_media.or(mirrored).and_then(|m| {
                     if m.rtcp_mux {
                         m.rtp.as_ref()
                     } else {
@@ -897,6 +942,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         is_rtcp: s.is_rtcp,
                         sink,
                         rtcp_sink,
+                        copies: copy_of(s.is_rtcp),
                         endpoint,
                         sip_source: mono.sip_source,
                         learning: mono.learning,
@@ -976,6 +1022,43 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .get(call_id)
             .is_some_and(|t| now.duration_since(*t) < DELETED_MEMORY)
     }
+}
+
+/// The live `pub/sub` subscribers of `party` that receive its media (not
+/// `RTCP-mirror` ones), each with where `party`'s medias start among its
+/// medias (after those of its earlier subscriptions).
+fn media_subscribers(call: &Call, party: usize) -> Vec<(usize, usize)> {
+    call.live()
+        .filter_map(|(s, m)| {
+            let at = m
+                .subscriptions
+                .iter()
+                .position(|sub| sub.from == party && !sub.rtcp_only)?;
+            let offset = m.subscriptions[..at]
+                .iter()
+                .map(|sub| call.monologues[sub.from].medias.len())
+                .sum();
+            Some((s, offset))
+        })
+        .collect()
+}
+
+/// The party a subscriber mirrors its RTCP to (a `RTCP-mirror`
+/// subscription of that party to it), with where that party's medias start
+/// among the subscriber's.
+fn rtcp_mirror_of(call: &Call, subscriber: usize) -> Option<(usize, usize)> {
+    let (source, _) = call.live().find(|(_, m)| {
+        m.subscriptions
+            .iter()
+            .any(|s| s.from == subscriber && s.rtcp_only)
+    })?;
+    let subs = &call.monologues[subscriber].subscriptions;
+    let at = subs.iter().position(|s| s.from == source)?;
+    let offset = subs[..at]
+        .iter()
+        .map(|s| call.monologues[s.from].medias.len())
+        .sum();
+    Some((source, offset))
 }
 
 /// The direction (interface name) that spreads calls over every logical
@@ -1059,7 +1142,7 @@ fn push_monologue(call: &mut Call, tag: &str, now: &Now) -> usize {
     call.monologues.len() - 1
 }
 
-fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
+pub(super) fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
     m.learning = Learning {
         mode: f.endpoint_learning.unwrap_or(mode),
         asymmetric: f.asymmetric && !f.symmetric,
@@ -1081,7 +1164,7 @@ fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
 /// The family of media `i`'s sender: its own (or the session's) `c=`, else
 /// the first media's that has one. (`media-address` plays no part: 10.5 only
 /// writes it into the SDP.)
-fn sender_family(session: &Session, i: usize) -> Option<Family> {
+pub(super) fn sender_family(session: &Session, i: usize) -> Option<Family> {
     session
         .connection_for(i)
         .or_else(|| (0..session.media.len()).find_map(|i| session.connection_for(i)))
@@ -1099,7 +1182,7 @@ pub(super) fn parse_ip(s: &str) -> Option<IpAddr> {
 
 /// Payload types and clock rates of a section: its rtpmaps, else the static table
 /// (0 when unknown: the kernel only uses it for statistics).
-fn clock_rates(section: &sdp::MediaSection) -> Vec<(u8, u32)> {
+pub(super) fn clock_rates(section: &sdp::MediaSection) -> Vec<(u8, u32)> {
     section
         .formats
         .iter()
@@ -1119,7 +1202,7 @@ fn clock_rates(section: &sdp::MediaSection) -> Vec<(u8, u32)> {
 
 /// Payload types and encoding names of a section: its rtpmaps, else the
 /// static table.
-fn encodings(section: &sdp::MediaSection) -> Vec<(u8, String)> {
+pub(super) fn encodings(section: &sdp::MediaSection) -> Vec<(u8, String)> {
     section
         .formats
         .iter()
@@ -1162,7 +1245,7 @@ fn media_control(c: Controls, encodings: &[(u8, String)]) -> MediaControl {
     }
 }
 
-fn new_media(
+pub(super) fn new_media(
     i: usize,
     section: &sdp::MediaSection,
     iface: usize,
@@ -1211,7 +1294,7 @@ fn new_media(
 }
 
 /// The ng SDES options; unknown items are logged and ignored (as in 10.5).
-fn sdes_options(f: &Flags) -> SdesOptions {
+pub(super) fn sdes_options(f: &Flags) -> SdesOptions {
     let options = SdesOptions::from_ng(f.sdes.iter().map(String::as_str));
     for item in &options.ignored {
         tracing::warn!(item = %item, "unknown SDES option or crypto suite ignored");
@@ -1221,7 +1304,7 @@ fn sdes_options(f: &Flags) -> SdesOptions {
 
 /// SDES for an offer from `a` to `b`: our `a=crypto` lines per section (into
 /// the plan and `b`'s state) and `a`'s own lines (kept for the answer).
-fn offer_sdes(
+pub(super) fn offer_sdes(
     call: &mut Call,
     a: usize,
     b: usize,
@@ -1333,7 +1416,7 @@ fn sdes_protocol(protocol: &str) -> &str {
 /// DTLS for an offer from `a` to `b`: `a`'s role and fingerprint from its
 /// SDP, our actpass and fingerprint toward `b` (before SDES, which it may
 /// switch off).
-fn offer_dtls(
+pub(super) fn offer_dtls(
     call: &mut Call,
     a: usize,
     b: usize,
@@ -1395,7 +1478,7 @@ fn answer_dtls(
 }
 
 /// What a party's SDP says about DTLS (and whether it speaks SDES) for media `i`.
-fn party_dtls(
+pub(super) fn party_dtls(
     m: &mut Media,
     session: &Session,
     i: usize,

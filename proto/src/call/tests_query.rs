@@ -210,6 +210,28 @@ fn a_forked_offer_makes_one_party_per_via_branch() {
     assert!(tags_of(&q, "<untagged 1>", "subscriptions").is_empty());
 }
 
+/// A second answer with another to-tag and no via-branch: 10.5 makes a new
+/// party (new ports) that takes the dialogue over; the first answerer stays
+/// and still sends to the caller (cmd/answer/forked).
+#[test]
+fn a_second_answer_with_another_to_tag_is_a_new_party() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    r.answer(&flags("c", "a", Some("f1"), sdp(7000, "")), &now)
+        .unwrap();
+    r.answer(&flags("c", "a", Some("f2"), sdp(7000, "")), &now)
+        .unwrap();
+    let q = query(&r);
+    assert_eq!(tags_of(&q, "a", "subscribers"), ["f2"]);
+    assert_eq!(tags_of(&q, "a", "subscriptions"), ["f2", "f1"]);
+    assert_eq!(tags_of(&q, "f1", "subscribers"), ["a"]);
+    assert!(tags_of(&q, "f1", "subscriptions").is_empty());
+    let port = |tag: &str| stream(media(&q, tag), 0).get("local port").cloned();
+    assert_ne!(port("f1"), port("f2"));
+}
+
 #[test]
 fn before_the_answer_both_sides_show_the_offered_mux() {
     let mut r = reg();

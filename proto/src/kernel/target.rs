@@ -198,6 +198,7 @@ mod tests {
             is_rtcp: false,
             sink: Some(StreamId(2)),
             rtcp_sink: Some(StreamId(3)),
+            copies: Vec::new(),
             endpoint: None,
             sip_source: None,
             learning,

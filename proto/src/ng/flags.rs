@@ -239,6 +239,12 @@ pub struct Flags {
     pub address: Option<String>,
     pub from_tags: Vec<String>,
     pub set_label: Option<String>,
+    /// `subscribe request` flag `RTCP-mirror`: the subscriber's RTCP goes
+    /// back to the party it subscribed to.
+    pub rtcp_mirror: bool,
+    /// `subscribe answer` flag `allow-transcoding`: the answer need not
+    /// accept every codec offered.
+    pub allow_transcoding: bool,
     /// `play media` sources: `file`, `blob`, `db-id`.
     pub file: Option<String>,
     pub blob: Option<String>,
@@ -312,7 +318,6 @@ const UNIMPLEMENTED_FLAGS: &[&str] = &[
     "NAT-wait",
     "no-port-latching",
     "recrypt",
-    "allow-transcoding",
     "early-media",
     "siprec",
     "directional",
@@ -656,6 +661,8 @@ impl Flags {
             }
             "fatal" => self.fatal = true,
             "all" => self.all = true,
+            "RTCP-mirror" => self.rtcp_mirror = true,
+            "allow-transcoding" => self.allow_transcoding = true,
             "reuse-codecs" | "no-codec-renegotiation" => self.reuse_codecs = true,
             "single-codec" => self.single_codec = true,
             "inject-DTMF" => {

@@ -354,19 +354,38 @@ impl Handler {
                 Owned::dict()
             }
             CommandKind::Publish => {
-                self.registry().publish(f)?;
-                Owned::dict()
+                let sdp = self.pubsub(f, &now, |reg, f, now| reg.publish(f, now))?;
+                sdp.map_or_else(Owned::dict, |s| Owned::dict().with("sdp", s))
             }
             CommandKind::SubscribeRequest => {
-                self.registry().subscribe_request(f)?;
-                Owned::dict()
+                let mut reg = self.registry();
+                let sub = reg.subscribe_request(f, &now)?;
+                let closing = self.relay.apply(&sub.outcome.effects);
+                self.persist(&reg, &sub_call_id(f), &now);
+                drop(reg);
+                closing.wait_blocking();
+                let mut reply = Owned::dict();
+                if let Some(sdp) = sub.outcome.sdp.filter(|s| !s.is_empty()) {
+                    reply.insert("sdp", sdp);
+                }
+                if let [only] = &sub.from_tags[..] {
+                    reply.insert("from-tag", only.as_str());
+                }
+                let tags: Vec<Owned> = sub
+                    .from_tags
+                    .iter()
+                    .map(|t| Owned::from(t.as_str()))
+                    .collect();
+                reply.insert("from-tags", tags);
+                reply.insert("to-tag", sub.to_tag.as_str());
+                reply
             }
             CommandKind::SubscribeAnswer => {
-                self.registry().subscribe_answer(f)?;
+                self.pubsub(f, &now, |reg, f, now| reg.subscribe_answer(f, now))?;
                 Owned::dict()
             }
             CommandKind::Unsubscribe => {
-                self.registry().unsubscribe(f)?;
+                self.pubsub(f, &now, |reg, f, now| reg.unsubscribe(f, now))?;
                 Owned::dict()
             }
             CommandKind::StartRecording | CommandKind::StopRecording => {
@@ -406,6 +425,31 @@ impl Handler {
         closing.wait_blocking();
         Ok(Owned::dict())
     }
+
+    /// publish, subscribe answer, unsubscribe: the registry's outcome
+    /// applied as an offer's is; the SDP of the reply, if any.
+    fn pubsub(
+        &self,
+        f: &crate::ng::flags::Flags,
+        now: &Now,
+        op: impl FnOnce(
+            &mut Registry<SharedPool>,
+            &crate::ng::flags::Flags,
+            &Now,
+        ) -> Result<rtpengine_proto::call::Outcome, CallError>,
+    ) -> Result<Option<String>, HandleError> {
+        let mut reg = self.registry();
+        let out = op(&mut reg, f, now)?;
+        let closing = self.relay.apply(&out.effects);
+        self.persist(&reg, &sub_call_id(f), now);
+        drop(reg);
+        closing.wait_blocking();
+        Ok(out.sdp.filter(|s| !s.is_empty()))
+    }
+}
+
+fn sub_call_id(f: &crate::ng::flags::Flags) -> String {
+    f.call_id.clone().unwrap_or_default()
 }
 
 /// Commands that act on a running call's media or on subscriptions.

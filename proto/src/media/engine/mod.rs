@@ -43,6 +43,9 @@ pub use ice::IceSettings;
 use kernel::{KernelIndexes, KernelOp, KernelState, Refusal, Resume, Summary, Target};
 use stream::Stream;
 
+/// Room for an SRTP(C) tag, MKI and index after a copied packet.
+const SRTP_ROOM: usize = 64;
+
 /// A datagram to send: the bytes left in the caller's buffer by `datagram`, out of
 /// the socket of stream `via`, to `to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -442,6 +445,10 @@ impl Engine {
         if kind == Kind::Rtp && !self.streams[i].cfg.control.apply(&mut buf[..len]) {
             return None;
         }
+        let muxed_rtcp = kind == Kind::Rtcp && !rtcp_socket;
+        if !self.streams[i].cfg.copies.is_empty() && !muxed_rtcp {
+            self.send_copies(i, &buf[..len], media);
+        }
         // The kernel does SRTP but not SRTCP: a separate RTCP socket of an SRTP
         // stream stays in userspace (muxed RTCP reaches userspace via RTCP_MUX).
         let srtcp_here = rtcp_socket && (self.streams[i].srtp.any() || self.streams[k].srtp.any());
@@ -822,11 +829,42 @@ impl Engine {
 
     /// Stream `i` is committed: ask the edge to install its target (RTP to its
     /// RTP sink; muxed RTCP stays in userspace), if the sink has a peer.
+    /// A copy of the plain packet `pkt` received on stream `i` out of each
+    /// of its copy streams to that stream's peer, protected with its SRTP.
+    fn send_copies(&mut self, i: usize, pkt: &[u8], media: bool) {
+        for id in self.streams[i].cfg.copies.clone() {
+            let Some(k) = self.index(id) else { continue };
+            let sink = &mut self.streams[k];
+            if sink.dtls_pending() || sink.consent_lost {
+                continue;
+            }
+            let Some(to) = sink.learner.destination() else {
+                continue;
+            };
+            let mut data = pkt.to_vec();
+            if let Some(e) = sink.srtp.encrypt.as_mut() {
+                if !media {
+                    continue;
+                }
+                data.resize(pkt.len() + SRTP_ROOM, 0);
+                match e.protect_in_place(&mut data, pkt.len()) {
+                    Ok(n) => data.truncate(n),
+                    Err(_) => {
+                        sink.error();
+                        continue;
+                    }
+                }
+            }
+            self.outputs
+                .push_back(Output::Send(Datagram { via: id, to, data }));
+        }
+    }
+
     fn offer_to_kernel(&mut self, i: usize, source: SourceCheck) {
         let here = &self.streams[i];
         // Media controls are applied here, packet by packet (10.5 too keeps
-        // blocked media out of the kernel).
-        if here.cfg.control.active() {
+        // blocked media out of the kernel); so are copies to subscribers.
+        if here.cfg.control.active() || !here.cfg.copies.is_empty() {
             return;
         }
         let Some(k) = here.cfg.sink.and_then(|id| self.index(id)) else {

@@ -20,6 +20,7 @@ pub fn stream(
         is_rtcp: false,
         sink: Some(sink),
         rtcp_sink: None,
+        copies: Vec::new(),
         endpoint: Some(endpoint),
         sip_source: None,
         learning: Learning {

@@ -478,3 +478,35 @@ fn alice_tx_at(tx: &mut crate::media::srtp::SrtpDirection, index: u64) -> Vec<u8
     tx.resume_from_kernel(&last);
     protected(tx, index as u16, 7)
 }
+
+/// A publisher's subscribers (pub/sub) beyond the first get a copy of each
+/// packet out of their own socket, and the stream stays in userspace.
+#[test]
+fn copies_go_out_of_each_copy_stream_and_keep_the_stream_out_of_the_kernel() {
+    const C: StreamId = StreamId(3);
+    let carol = addr("192.0.2.3:7000");
+    let now = Instant::now();
+    let mut e = call(now);
+    let mut a = a_cfg();
+    a.copies = vec![C];
+    e.configure(now, a);
+    e.configure(now, stream(C, addr("203.0.113.1:30004"), carol, A));
+    outputs(&mut e);
+    let p = rtp(1, 7);
+    let (t, sent) = packet(&mut e, now, A, alice(), &p).unwrap();
+    assert_eq!((t.via, t.to), (B, bob()));
+    assert_eq!(sent, p);
+    let out = outputs(&mut e);
+    let copies: Vec<_> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Send(d) => Some((d.via, d.to, d.data.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(copies, [(C, carol, p.clone())]);
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Kernel(_))),
+        "no kernel target: {out:?}"
+    );
+}
