@@ -522,10 +522,21 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     let [idle_rtp, idle_rtcp] = std::mem::take(&mut media.idle);
                     let known = (known.0.or(idle_rtp), known.1.or(idle_rtcp));
                     let local_ip = self.settings.interfaces[iface].local;
-                    let port = self.ports.allocate(local_ip).ok_or(CallError::OutOfPorts)?;
+                    let media = &call.monologues[side].medias[i];
+                    let single = single_port(media, section, &f.rtcp_mux, side == sender, offer);
+                    let count = if single { 1 } else { 2 };
+                    let port = self
+                        .ports
+                        .allocate(local_ip, count)
+                        .ok_or(CallError::OutOfPorts)?;
                     let rtp_id = self.next_id();
                     let rtcp_id = self.next_id();
                     let media = &mut call.monologues[side].medias[i];
+                    media.status.ports_decided = true;
+                    media.status.single_port = single;
+                    // A single port: the RTCP stream has no socket (10.5's
+                    // dummy one, port 0).
+                    let rtcp_port = if single { 0 } else { port + 1 };
                     media.rtp = Some(PacketStream {
                         id: rtp_id,
                         local: SocketAddr::new(local_ip, port),
@@ -534,7 +545,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     });
                     media.rtcp = Some(PacketStream {
                         id: rtcp_id,
-                        local: SocketAddr::new(local_ip, port + 1),
+                        local: SocketAddr::new(local_ip, rtcp_port),
                         endpoint: known.1,
                         is_rtcp: true,
                     });
@@ -778,6 +789,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             effects.push(Effect::Close(r.id));
         }
         if let Some(r) = &rtcp {
+            if r.local.port() != 0 {
+                self.ports.release(r.local.ip(), r.local.port());
+            }
             effects.push(Effect::Close(r.id));
         }
         effects
@@ -790,7 +804,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
 
     fn release_alternates(&mut self, alternates: &[IceAlternate]) {
         for alt in alternates {
-            self.ports.release(alt.local.ip(), alt.local.port());
+            for port in alt.local.port()..alt.local.port() + alt.ports {
+                self.ports.release(alt.local.ip(), port);
+            }
         }
     }
 
@@ -809,16 +825,20 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 continue;
             }
             let iface = media.interface;
+            // As many ports as the media has on its own address (10.5 takes
+            // them on every address of the logical interface alike).
+            let count = media_ports(media);
             let mut alternates = Vec::new();
             for other in self.logical_siblings(iface) {
                 let local_ip = self.settings.interfaces[other].local;
-                let Some(port) = self.ports.allocate(local_ip) else {
+                let Some(port) = self.ports.allocate(local_ip, count) else {
                     self.release_alternates(&alternates);
                     return Err(CallError::OutOfPorts);
                 };
                 alternates.push(IceAlternate {
                     interface: other,
                     local: SocketAddr::new(local_ip, port),
+                    ports: count,
                     advertised: self.settings.interfaces[other].advertised,
                 });
             }
@@ -846,15 +866,23 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             for (i, media) in mono.medias.iter().enumerate() {
                 let peer_media = peer.and_then(|p| p.medias.get(i));
                 let peer_rtp = peer_media.and_then(|m| m.rtp.as_ref()).map(|s| s.id);
+                // A muxing peer, or one with a single port, takes its RTCP
+                // on its RTP port.
                 let peer_rtcp = peer_media.and_then(|m| {
-                    if m.rtcp_mux {
+                    if m.rtcp_mux || media_ports(m) < 2 {
                         m.rtp.as_ref()
                     } else {
                         m.rtcp.as_ref()
                     }
                     .map(|s| s.id)
                 });
-                for s in media.rtp.iter().chain(media.rtcp.iter()) {
+                // An RTCP stream without a port of its own has no socket.
+                let with_socket = |s: &&PacketStream| s.local.port() != 0;
+                for s in media
+                    .rtp
+                    .iter()
+                    .chain(media.rtcp.iter().filter(with_socket))
+                {
                     let (sink, rtcp_sink) = if s.is_rtcp {
                         (peer_rtcp, None)
                     } else {
@@ -1136,6 +1164,45 @@ fn media_control(c: Controls, encodings: &[(u8, String)]) -> MediaControl {
         } else {
             Vec::new()
         },
+    }
+}
+
+/// How many ports a media holds on its own address: its RTP port, and its
+/// RTCP port unless it took a single one.
+pub(super) fn media_ports(m: &Media) -> u16 {
+    match (&m.rtp, &m.rtcp) {
+        (Some(_), Some(r)) if r.local.port() != 0 => 2,
+        (Some(_), _) => 1,
+        _ => 0,
+    }
+}
+
+/// 10.5's `proto_num_ports`: whether a media takes one port instead of an
+/// RTP/RTCP pair, i.e. is known to mux RTCP when its ports are taken. The
+/// sender of the SDP muxes if it says so and the offer's flags accept
+/// (`demux`, `accept`) or this is an answer; the receiver of an offer if
+/// mux is required of it or it muxes already (a re-offer), the receiver of
+/// an answer if it muxes and the answer does too.
+fn single_port(
+    media: &Media,
+    section: &sdp::MediaSection,
+    mux: &crate::ng::flags::RtcpMuxFlags,
+    sender: bool,
+    offer: bool,
+) -> bool {
+    if !section.protocol.contains("RTP") {
+        return false;
+    }
+    if sender {
+        section.rtcp_mux && (!offer || mux.demux || mux.accept)
+    } else {
+        // An answer keeps the offerer's mux if it answers with mux (10.5's
+        // `__rtcp_mux_logic`; `require` is for offers only).
+        if offer {
+            mux.require || media.rtcp_mux
+        } else {
+            media.rtcp_mux && section.rtcp_mux
+        }
     }
 }
 

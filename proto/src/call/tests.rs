@@ -95,7 +95,7 @@ fn offer_answer_wires_streams_crosswise() {
     assert_eq!(a_rtp.endpoint, Some("192.0.2.1:6000".parse().unwrap()));
     assert_eq!(b_rtcp.endpoint, Some("192.0.2.1:7001".parse().unwrap()));
     assert_eq!(a_rtp.local.port() % 2, 0);
-    assert_eq!(r.ports().in_use(), 2);
+    assert_eq!(r.ports().in_use(), 4, "two RTP/RTCP pairs");
     // The answer SDP (to a) advertises a's local port.
     assert!(out
         .sdp
@@ -150,6 +150,56 @@ fn an_offer_requiring_rtcp_mux_offers_no_fallback_rtcp() {
     assert!(body.contains("a=rtcp-mux\r\n"), "{body}");
     assert!(body.contains(" 1 UDP "), "{body}");
     assert!(!body.contains(" 2 UDP "), "{body}");
+}
+
+/// 10.5's `proto_num_ports`: a side known to mux when its ports are taken
+/// gets one port, not an RTP/RTCP pair (its RTCP stream shows port 0 and
+/// has no socket); statistics count the ports (sdp/rtcp-mux-demux).
+#[test]
+fn a_side_known_to_mux_takes_one_port() {
+    let mut r = reg();
+    let now = clock();
+    let mut f = flags("one", "a", None, sdp(6000, "a=rtcp-mux\r\n"));
+    f.rtcp_mux.demux = true;
+    let o = r.offer(&f, &now).unwrap();
+    assert_eq!(
+        r.ports().in_use(),
+        3,
+        "the callee's pair, the caller's port"
+    );
+    let cfgs = configs(&o.effects);
+    assert!(
+        !cfgs.iter().any(|c| c.tag == "a" && c.is_rtcp),
+        "no RTCP socket for the muxing caller"
+    );
+    let a_rtp = cfgs.iter().find(|c| c.tag == "a" && !c.is_rtcp).unwrap();
+    let b_rtp = cfgs
+        .iter()
+        .find(|c| c.tag.is_empty() && !c.is_rtcp)
+        .unwrap();
+    assert_eq!(
+        b_rtp.rtcp_sink,
+        Some(a_rtp.id),
+        "RTCP to the caller's RTP port"
+    );
+    let out = r
+        .answer(&flags("one", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let body = out.sdp.unwrap();
+    assert!(
+        body.contains(&format!("a=rtcp:{}\r\na=rtcp-mux", a_rtp.local.port())),
+        "{body}"
+    );
+    // The offer's receiver requires mux: it takes one port too.
+    let mut f = flags("two", "c", None, sdp(6000, ""));
+    f.rtcp_mux.require = true;
+    r.offer(&f, &now).unwrap();
+    assert_eq!(r.ports().in_use(), 6);
+    r.delete(&flags("one", "a", None, String::new()), &now)
+        .unwrap();
+    r.delete(&flags("two", "c", None, String::new()), &now)
+        .unwrap();
+    assert_eq!(r.ports().in_use(), 0, "every port given back");
 }
 
 #[test]
@@ -685,7 +735,7 @@ fn saved_calls_restore_identically() {
     let (effects, skipped) = fresh.restore(vec![back], &now);
     assert!(skipped.is_empty());
     assert_eq!(effects, before, "the relay gets the same streams");
-    assert_eq!(fresh.ports().in_use(), 2);
+    assert_eq!(fresh.ports().in_use(), 4);
     // The same ports again are refused, and the ids of new streams do not clash.
     let again = decode_call(&bytes, &now).unwrap();
     let (_, skipped) = fresh.restore(vec![again], &now);
