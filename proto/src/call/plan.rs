@@ -51,9 +51,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .map(|(i, section)| {
                 let ours = &receiver.medias[i];
                 // `reject` does not take the offerer's own a=rtcp-mux out (10.5).
+                // A receiver muxing already keeps it (10.5 requires it then).
                 let mux = (section.rtcp_mux && !f.rtcp_mux.demux)
                     || f.rtcp_mux.offer
-                    || f.rtcp_mux.require;
+                    || f.rtcp_mux.require
+                    || ours.rtcp_mux;
                 let ice = super::registry::offer_wants_ice(Some(ours), session, f);
                 // The receiver's protocol (`call::protocol`).
                 let protocol = Some(ours.protocol.clone()).filter(|p| *p != section.protocol);
