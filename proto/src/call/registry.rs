@@ -481,6 +481,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 // Where the peer was known to receive before a move to another
                 // interface (10.5 keeps the streams, with new sockets).
                 let mut known = (None, None);
+                // An RTCP stream replaced ports leave behind: 10.5 keeps its
+                // socket (and shows it) when the new ports are a single one.
+                let mut spare_rtcp = None;
                 let mono = &mut call.monologues[side];
                 if mono.medias.len() <= i {
                     let adv = self.settings.interfaces[iface].advertised;
@@ -501,8 +504,31 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         old_rtp.as_ref().and_then(|s| s.endpoint),
                         old_rtcp.as_ref().and_then(|s| s.endpoint),
                     );
-                    effects.extend(self.release_streams(old_rtp, old_rtcp, old_iface));
+                    effects.extend(self.release_streams(old_rtp, None, old_iface));
+                    spare_rtcp = old_rtcp;
                     self.release_alternates(&old_alternates);
+                }
+                let media = &mut call.monologues[side].medias[i];
+                // The receiver of an offer we now do ICE with, whose ports
+                // were taken without ICE (on its own address only), gets new
+                // ports on every address of its interface: 10.5's endpoint
+                // map has too few interfaces then and is replaced.
+                let regain = offer
+                    && side == receiver
+                    && section.port != 0
+                    && media.rtp.is_some()
+                    && media.ice_alternates.is_empty()
+                    && !self.logical_siblings(iface).is_empty()
+                    && offer_wants_ice(Some(media), session, f);
+                if regain {
+                    let old_rtp = media.rtp.take();
+                    let old_rtcp = media.rtcp.take();
+                    known = (
+                        old_rtp.as_ref().and_then(|s| s.endpoint),
+                        old_rtcp.as_ref().and_then(|s| s.endpoint),
+                    );
+                    effects.extend(self.release_streams(old_rtp, None, iface));
+                    spare_rtcp = old_rtcp;
                 }
                 let media = &mut call.monologues[side].medias[i];
                 if section.port == 0 {
@@ -549,7 +575,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         endpoint: known.1,
                         is_rtcp: true,
                     });
+                    if single {
+                        if let Some(kept) = spare_rtcp.take().filter(|s| s.local.port() != 0) {
+                            media.rtcp = Some(kept);
+                        }
+                    }
                 }
+                effects.extend(self.release_streams(None, spare_rtcp, iface));
             }
             // The sender's endpoints, direction and capabilities come from its SDP.
             let endpoint_ip = self.endpoint_ip(session, i, f);

@@ -202,6 +202,51 @@ fn a_side_known_to_mux_takes_one_port() {
     assert_eq!(r.ports().in_use(), 0, "every port given back");
 }
 
+/// 10.5 (gen/216): the receiver of a re-offer we now do ICE with, whose
+/// ports were taken without ICE, gets new ports on every address of its
+/// interface; muxing already, it takes one port and its RTCP stream keeps
+/// the old RTCP port, which 10.5 leaves open.
+#[test]
+fn a_reoffer_starting_ice_takes_new_ports_for_the_receiver() {
+    let mut r = registry_on(&["127.0.0.1", "::1"]);
+    let now = clock();
+    let first = r
+        .offer(&flags("ri", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    let old: Vec<std::net::SocketAddr> = configs(&first.effects)
+        .iter()
+        .filter(|c| c.tag.is_empty())
+        .map(|c| c.local)
+        .collect();
+    assert_eq!(old.len(), 2);
+    r.answer(
+        &flags("ri", "a", Some("b"), sdp(7000, "a=rtcp-mux\r\n")),
+        &now,
+    )
+    .unwrap();
+    let mut f = flags("ri", "a", Some("b"), sdp(6000, ""));
+    f.ice = IceMode::Force;
+    let out = r.offer(&f, &now).unwrap();
+    let body = out.sdp.unwrap();
+    let b: Vec<&StreamConfig> = configs(&out.effects)
+        .into_iter()
+        .filter(|c| c.tag == "b")
+        .collect();
+    let rtp = b.iter().find(|c| !c.is_rtcp).unwrap().local;
+    let rtcp = b.iter().find(|c| c.is_rtcp).unwrap().local;
+    assert!(!old.contains(&rtp), "a new RTP port");
+    assert_eq!(rtcp, old[1], "the old RTCP port stays");
+    assert!(body.contains(&format!("m=audio {} ", rtp.port())), "{body}");
+    assert!(
+        body.contains(&format!("a=rtcp:{}\r\na=rtcp-mux", rtp.port())),
+        "{body}"
+    );
+    assert!(
+        body.contains(" ::1 "),
+        "a candidate on the other address: {body}"
+    );
+}
+
 #[test]
 fn reoffer_keeps_ports_and_family_change_moves_them() {
     let mut r = reg();
