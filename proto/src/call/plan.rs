@@ -105,11 +105,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .map(|(i, section)| {
                 let ours = &receiver.medias[i];
                 let offer_flags = receiver.mux_flags;
+                // The answer's own mux flags change nothing (10.5's
+                // `__rtcp_mux_logic` decides answers by the offer's).
                 let mux = ours.mux_offered
-                    && (section.rtcp_mux
-                        || offer_flags.accept
-                        || offer_flags.demux
-                        || f.rtcp_mux.accept);
+                    && (section.rtcp_mux || offer_flags.accept || offer_flags.demux);
                 let answerer_ice = answerer.medias.get(i).is_some_and(|m| m.ice);
                 let ice = answer_wants_ice(f.ice, ours, answerer_ice, f.passthrough.is_some());
                 // The offerer gets its own protocol back.
