@@ -130,6 +130,20 @@ fn rtcp_mux_accepted_by_answerer() {
     assert_eq!(a_rtp.rtcp_sink, Some(b_rtp.id));
 }
 
+/// 10.5 (gen/4): `rtcp-mux: [accept]` in an answer changes nothing; an
+/// answerer without mux leaves the offerer on a separate RTCP port.
+#[test]
+fn an_answers_own_mux_flags_do_not_accept_the_offerers_mux() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("am", "a", None, sdp(6000, "a=rtcp-mux\r\n")), &now)
+        .unwrap();
+    let mut f = flags("am", "a", Some("b"), sdp(7000, ""));
+    f.rtcp_mux.accept = true;
+    let body = r.answer(&f, &now).unwrap().sdp.unwrap();
+    assert!(!body.contains("a=rtcp-mux"), "{body}");
+}
+
 #[test]
 fn an_offer_requiring_rtcp_mux_offers_no_fallback_rtcp() {
     let mut r = reg();
