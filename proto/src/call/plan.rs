@@ -105,10 +105,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .map(|(i, section)| {
                 let ours = &receiver.medias[i];
                 let offer_flags = receiver.mux_flags;
-                // The answer's own mux flags change nothing (10.5's
-                // `__rtcp_mux_logic` decides answers by the offer's).
-                let mux = ours.mux_offered
-                    && (section.rtcp_mux || offer_flags.accept || offer_flags.demux);
+                let onwards = answerer.medias.get(i).is_some_and(|m| m.rtcp_mux);
+                let mux = answer_mux(ours, onwards, &offer_flags, section);
                 let answerer_ice = answerer.medias.get(i).is_some_and(|m| m.ice);
                 let ice = answer_wants_ice(f.ice, ours, answerer_ice, f.passthrough.is_some());
                 // The offerer gets its own protocol back.
@@ -262,6 +260,25 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 .map(|alt| (alt.advertised, foundation(alt.interface), alt.local.port())),
         );
         candidates_in_order(&addresses, (rtcp, with_rtcp), ranking, relay)
+    }
+}
+
+/// Whether the offerer (`ours`) muxes after an answer (`section`; we
+/// offered the answerer mux if `offered_onwards`), as 10.5's `__rtcp_mux_logic` decides it: the offer decided
+/// (its RTCP_MUX_OVERRIDE) unless the offerer offered mux, we offered it
+/// onwards and no `accept`/`reject` was given; then the answerer's
+/// a=rtcp-mux does. The answer's own mux flags change nothing.
+pub(super) fn answer_mux(
+    ours: &Media,
+    offered_onwards: bool,
+    offer_flags: &crate::ng::flags::RtcpMuxFlags,
+    section: &crate::sdp::MediaSection,
+) -> bool {
+    let decided = !ours.mux_offered || !offered_onwards || offer_flags.accept || offer_flags.reject;
+    if decided {
+        ours.rtcp_mux
+    } else {
+        section.rtcp_mux
     }
 }
 

@@ -300,9 +300,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     }
                 }
                 // The receiver muxes if we offered it mux (a party already
-                // muxing keeps it, as in 10.5).
+                // muxing keeps it, as in 10.5); under `ICE=force-relay` the
+                // offer shows no mux lines, but 10.5 offered it all the same.
+                let offered = session.media.get(i).is_some_and(|s| {
+                    (s.rtcp_mux && !f.rtcp_mux.demux) || f.rtcp_mux.offer || f.rtcp_mux.require
+                });
                 if let Some(m) = call.monologues[b].medias.get_mut(i) {
-                    m.rtcp_mux |= mp.rtcp_mux;
+                    m.rtcp_mux |= mp.rtcp_mux || offered;
                 }
             }
             remember_ptimes(&mut call, session);
@@ -478,6 +482,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .collect();
         for (i, section) in session.media.iter().enumerate() {
             for (side, iface) in [(sender, s_ifs[i]), (receiver, r_ifs[i])] {
+                // Whether we offered the sender mux (the receiver's mux in an
+                // answer depends on it), and the receiver's offer flags.
+                let sender_mux = call.monologues[sender]
+                    .medias
+                    .get(i)
+                    .is_some_and(|m| m.rtcp_mux);
+                let offer_flags = call.monologues[receiver].mux_flags;
                 // Where the peer was known to receive before a move to another
                 // interface (10.5 keeps the streams, with new sockets).
                 let mut known = (None, None);
@@ -520,6 +531,18 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     && media.ice_alternates.is_empty()
                     && !self.logical_siblings(iface).is_empty()
                     && offer_wants_ice(Some(media), session, f);
+                // The offerer of an answer that took one port in the offer
+                // and does not mux after all gets a new pair (10.5's
+                // endpoint map has too few ports then).
+                let answer_mux_now = !offer
+                    && side == receiver
+                    && super::plan::answer_mux(media, sender_mux, &offer_flags, section);
+                let regain = regain
+                    || (!offer
+                        && side == receiver
+                        && section.port != 0
+                        && media_ports(media) == 1
+                        && !answer_mux_now);
                 if regain {
                     let old_rtp = media.rtp.take();
                     let old_rtcp = media.rtcp.take();
@@ -549,7 +572,12 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     let known = (known.0.or(idle_rtp), known.1.or(idle_rtcp));
                     let local_ip = self.settings.interfaces[iface].local;
                     let media = &call.monologues[side].medias[i];
-                    let single = single_port(media, section, &f.rtcp_mux, side == sender, offer);
+                    // The receiver of an answer: one port if it muxes now.
+                    let single = if !offer && side == receiver {
+                        answer_mux_now && section.protocol.contains("RTP")
+                    } else {
+                        single_port(media, section, &f.rtcp_mux, side == sender, offer)
+                    };
                     let count = if single { 1 } else { 2 };
                     let port = self
                         .ports
@@ -1213,8 +1241,7 @@ pub(super) fn media_ports(m: &Media) -> u16 {
 /// RTP/RTCP pair, i.e. is known to mux RTCP when its ports are taken. The
 /// sender of the SDP muxes if it says so and the offer's flags accept
 /// (`demux`, `accept`) or this is an answer; the receiver of an offer if
-/// mux is required of it or it muxes already (a re-offer), the receiver of
-/// an answer if it muxes and the answer does too.
+/// mux is required of it or it muxes already (a re-offer).
 fn single_port(
     media: &Media,
     section: &sdp::MediaSection,
@@ -1228,13 +1255,8 @@ fn single_port(
     if sender {
         section.rtcp_mux && (!offer || mux.demux || mux.accept)
     } else {
-        // An answer keeps the offerer's mux if it answers with mux (10.5's
-        // `__rtcp_mux_logic`; `require` is for offers only).
-        if offer {
-            mux.require || media.rtcp_mux
-        } else {
-            media.rtcp_mux && section.rtcp_mux
-        }
+        // (The receiver of an answer: see `plan::answer_mux`.)
+        mux.require || media.rtcp_mux
     }
 }
 

@@ -144,6 +144,33 @@ fn an_answers_own_mux_flags_do_not_accept_the_offerers_mux() {
     assert!(!body.contains("a=rtcp-mux"), "{body}");
 }
 
+/// 10.5 (gen/749): an offerer that took one port (mux with `demux`) but
+/// does not mux after the answer gets a new RTP/RTCP pair.
+#[test]
+fn an_offerer_with_one_port_not_muxing_after_the_answer_gets_a_pair() {
+    let mut r = reg();
+    let now = clock();
+    let mut f = flags("op", "a", None, sdp(6000, "a=rtcp-mux\r\n"));
+    f.rtcp_mux.demux = true;
+    f.rtcp_mux.offer = true;
+    r.offer(&f, &now).unwrap();
+    assert_eq!(r.ports().in_use(), 3);
+    let out = r
+        .answer(&flags("op", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let body = out.sdp.unwrap();
+    let a: Vec<&StreamConfig> = configs(&out.effects)
+        .into_iter()
+        .filter(|c| c.tag == "a")
+        .collect();
+    let rtp = a.iter().find(|c| !c.is_rtcp).unwrap().local.port();
+    let rtcp = a.iter().find(|c| c.is_rtcp).unwrap().local.port();
+    assert_eq!(rtcp, rtp + 1, "a pair");
+    assert!(body.contains(&format!("m=audio {rtp} ")), "{body}");
+    assert!(body.contains(&format!("a=rtcp:{rtcp}\r\n")), "{body}");
+    assert!(!body.contains("a=rtcp-mux"), "{body}");
+}
+
 #[test]
 fn an_offer_requiring_rtcp_mux_offers_no_fallback_rtcp() {
     let mut r = reg();
