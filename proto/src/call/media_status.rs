@@ -19,9 +19,9 @@ pub struct MediaStatus {
     /// We speak ICE with this side (10.5's ICE media flag): its own SDP's ICE
     /// once it has spoken, before that the offerer's choice or the `ICE` key.
     pub ice: bool,
-    /// Whether the ports of this media were reserved yet, and whether 10.5
-    /// would have reserved one port only (rtcp-mux known from the start): its
-    /// fallback RTCP stream then shows port 0.
+    /// Whether the ports of this media were reserved yet, and whether they
+    /// are one port only (rtcp-mux known when they were taken, as 10.5's
+    /// `proto_num_ports`): its RTCP stream then has port 0.
     pub ports_decided: bool,
     pub single_port: bool,
     /// The side's last SDP came with the `unidirectional` flag (10.5 copies
@@ -65,17 +65,6 @@ pub(super) fn after_sdp(
         }
         ice_offer(rx, tx, f, offer, restart);
         tx.status.initialized = true;
-        // 10.5's `proto_num_ports`: one port when the side is known to mux
-        // at the time its ports are first taken, fixed from then on.
-        let mux = &f.rtcp_mux;
-        if !tx.status.ports_decided && tx.rtp.is_some() {
-            tx.status.ports_decided = true;
-            tx.status.single_port = section.rtcp_mux && (!offer || mux.demux || mux.accept);
-        }
-        if !rx.status.ports_decided && rx.rtp.is_some() {
-            rx.status.ports_decided = true;
-            rx.status.single_port = mux.require || (!offer && rx.mux_offered && mux.accept);
-        }
     }
     // 10.5's `__ice_start` on every media of both sides.
     for side in [sender, receiver] {

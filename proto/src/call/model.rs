@@ -123,6 +123,8 @@ pub struct Media {
 pub struct IceAlternate {
     pub interface: usize,
     pub local: SocketAddr,
+    /// Ports taken from `local` on: 2 (RTP and RTCP) or 1 (single port).
+    pub ports: u16,
     pub advertised: IpAddr,
 }
 

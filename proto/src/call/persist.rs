@@ -247,6 +247,7 @@ fn media(m: &Media) -> Owned {
                 Owned::dict()
                     .with("interface", a.interface as u64)
                     .with("local", addr(a.local))
+                    .with("ports", u64::from(a.ports))
                     .with("advertised", a.advertised.to_string())
             })),
         )
@@ -608,6 +609,10 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
             Ok(IceAlternate {
                 interface: a.small("interface")?,
                 local: a.parsed("local")?,
+                // Saved before single ports: a pair.
+                ports: a.opt_int("ports")?.map_or(Ok(2), |n| {
+                    u16::try_from(n).map_err(|_| "ports: out of range")
+                })?,
                 advertised: a.parsed("advertised")?,
             })
         })
@@ -716,24 +721,28 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 skipped.push((call.id, why));
                 continue;
             }
-            let mut pairs: Vec<SocketAddr> = Vec::new();
+            // Each media's ports on its own address and on the others.
+            let mut runs: Vec<(SocketAddr, u16)> = Vec::new();
             for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {
-                pairs.extend(m.rtp.as_ref().map(|s| s.local));
-                pairs.extend(m.ice_alternates.iter().map(|a| a.local));
+                let count = super::registry::media_ports(m);
+                runs.extend(m.rtp.as_ref().map(|s| (s.local, count)));
+                runs.extend(m.ice_alternates.iter().map(|a| (a.local, a.ports)));
             }
             let mut taken = Vec::new();
             let mut refused = None;
-            for p in pairs {
-                if self.ports.reserve(p.ip(), p.port()) {
-                    taken.push(p);
+            for (p, count) in runs {
+                if self.ports.reserve(p.ip(), p.port(), count) {
+                    taken.push((p, count));
                 } else {
                     refused = Some(p);
                     break;
                 }
             }
             if let Some(p) = refused {
-                for t in taken {
-                    self.ports.release(t.ip(), t.port());
+                for (t, count) in taken {
+                    for port in t.port()..t.port() + count {
+                        self.ports.release(t.ip(), port);
+                    }
                 }
                 skipped.push((call.id, format!("port {p} is taken")));
                 continue;

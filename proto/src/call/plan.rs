@@ -50,7 +50,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .enumerate()
             .map(|(i, section)| {
                 let ours = &receiver.medias[i];
-                let mux = offers_mux(section, f);
+                // A receiver muxing already keeps it (10.5 requires it then).
+                let mux = offers_mux(section, f) || ours.rtcp_mux;
                 let ice = super::registry::offer_wants_ice(Some(ours), session, f);
                 // The receiver's protocol (`call::protocol`).
                 let protocol = Some(ours.protocol.clone()).filter(|p| *p != section.protocol);
@@ -100,11 +101,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .map(|(i, section)| {
                 let ours = &receiver.medias[i];
                 let offer_flags = receiver.mux_flags;
-                let mux = ours.mux_offered
-                    && (section.rtcp_mux
-                        || offer_flags.accept
-                        || offer_flags.demux
-                        || f.rtcp_mux.accept);
+                let onwards = answerer.medias.get(i).is_some_and(|m| m.rtcp_mux);
+                let mux = answer_mux(ours, onwards, &offer_flags, section);
                 let answerer_ice = answerer.medias.get(i).is_some_and(|m| m.ice);
                 let ice = answer_wants_ice(f.ice, ours, answerer_ice, f.passthrough.is_some());
                 // The offerer gets its own protocol back.
@@ -263,6 +261,25 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 .map(|alt| (alt.advertised, foundation(alt.interface), alt.local.port())),
         );
         candidates_in_order(&addresses, (rtcp, with_rtcp), ranking, relay)
+    }
+}
+
+/// Whether the offerer (`ours`) muxes after an answer (`section`; we
+/// offered the answerer mux if `offered_onwards`), as 10.5's `__rtcp_mux_logic` decides it: the offer decided
+/// (its RTCP_MUX_OVERRIDE) unless the offerer offered mux, we offered it
+/// onwards and no `accept`/`reject` was given; then the answerer's
+/// a=rtcp-mux does. The answer's own mux flags change nothing.
+pub(super) fn answer_mux(
+    ours: &Media,
+    offered_onwards: bool,
+    offer_flags: &crate::ng::flags::RtcpMuxFlags,
+    section: &crate::sdp::MediaSection,
+) -> bool {
+    let decided = !ours.mux_offered || !offered_onwards || offer_flags.accept || offer_flags.reject;
+    if decided {
+        ours.rtcp_mux
+    } else {
+        section.rtcp_mux
     }
 }
 

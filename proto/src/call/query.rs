@@ -247,13 +247,8 @@ fn stream(
     totals.packets += st.packets;
     totals.bytes += st.bytes;
     totals.errors += st.errors;
-    // Where 10.5 would have opened one port only, its fallback RTCP stream
-    // shows port 0.
-    let port = if s.is_rtcp && media.status.single_port {
-        0
-    } else {
-        s.local.port()
-    };
+    // A single-port media's RTCP stream has port 0 (10.5's dummy socket).
+    let port = s.local.port();
     let mut d = Owned::dict();
     if !idle {
         d.insert("local port", port);

@@ -307,12 +307,12 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 }
                 // The receiver muxes if we offered it mux (a party already
                 // muxing keeps it, as in 10.5), also where `ICE=force-relay`
-                // leaves the SDP's own mux lines in place.
+                // leaves the SDP's own mux lines in place (10.5 offered it
+                // all the same).
                 if let (Some(m), Some(s)) =
                     (call.monologues[b].medias.get_mut(i), session.media.get(i))
                 {
-                    let relayed = f.ice == IceMode::ForceRelay && super::plan::offers_mux(s, f);
-                    m.rtcp_mux |= mp.rtcp_mux || relayed;
+                    m.rtcp_mux |= mp.rtcp_mux || super::plan::offers_mux(s, f);
                 }
             }
             remember_ptimes(&mut call, session);
@@ -494,9 +494,19 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .collect();
         for (i, section) in session.media.iter().enumerate() {
             for (side, iface) in [(sender, s_ifs[i]), (receiver, r_ifs[i])] {
+                // Whether we offered the sender mux (the receiver's mux in an
+                // answer depends on it), and the receiver's offer flags.
+                let sender_mux = call.monologues[sender]
+                    .medias
+                    .get(i)
+                    .is_some_and(|m| m.rtcp_mux);
+                let offer_flags = call.monologues[receiver].mux_flags;
                 // Where the peer was known to receive before a move to another
                 // interface (10.5 keeps the streams, with new sockets).
                 let mut known = (None, None);
+                // An RTCP stream replaced ports leave behind: 10.5 keeps its
+                // socket (and shows it) when the new ports are a single one.
+                let mut spare_rtcp = None;
                 let mono = &mut call.monologues[side];
                 if mono.medias.len() <= i {
                     let adv = self.settings.interfaces[iface].advertised;
@@ -518,8 +528,43 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         old_rtp.as_ref().and_then(|s| s.endpoint),
                         old_rtcp.as_ref().and_then(|s| s.endpoint),
                     );
-                    effects.extend(self.release_streams(old_rtp, old_rtcp, old_iface));
+                    effects.extend(self.release_streams(old_rtp, None, old_iface));
+                    spare_rtcp = old_rtcp;
                     self.release_alternates(&old_alternates);
+                }
+                let media = &mut call.monologues[side].medias[i];
+                // The receiver of an offer we now do ICE with, whose ports
+                // were taken without ICE (on its own address only), gets new
+                // ports on every address of its interface: 10.5's endpoint
+                // map has too few interfaces then and is replaced.
+                let regain = offer
+                    && side == receiver
+                    && section.port != 0
+                    && media.rtp.is_some()
+                    && media.ice_alternates.is_empty()
+                    && !self.logical_siblings(iface).is_empty()
+                    && offer_wants_ice(Some(media), session, f);
+                // The offerer of an answer that took one port in the offer
+                // and does not mux after all gets a new pair (10.5's
+                // endpoint map has too few ports then).
+                let answer_mux_now = !offer
+                    && side == receiver
+                    && super::plan::answer_mux(media, sender_mux, &offer_flags, section);
+                let regain = regain
+                    || (!offer
+                        && side == receiver
+                        && section.port != 0
+                        && media_ports(media) == 1
+                        && !answer_mux_now);
+                if regain {
+                    let old_rtp = media.rtp.take();
+                    let old_rtcp = media.rtcp.take();
+                    known = (
+                        old_rtp.as_ref().and_then(|s| s.endpoint),
+                        old_rtcp.as_ref().and_then(|s| s.endpoint),
+                    );
+                    effects.extend(self.release_streams(old_rtp, None, iface));
+                    spare_rtcp = old_rtcp;
                 }
                 let media = &mut call.monologues[side].medias[i];
                 if section.port == 0 {
@@ -539,10 +584,26 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     let [idle_rtp, idle_rtcp] = std::mem::take(&mut media.idle);
                     let known = (known.0.or(idle_rtp), known.1.or(idle_rtcp));
                     let local_ip = self.settings.interfaces[iface].local;
-                    let port = self.ports.allocate(local_ip).ok_or(CallError::OutOfPorts)?;
+                    let media = &call.monologues[side].medias[i];
+                    // The receiver of an answer: one port if it muxes now.
+                    let single = if !offer && side == receiver {
+                        answer_mux_now && section.protocol.contains("RTP")
+                    } else {
+                        single_port(media, section, &f.rtcp_mux, side == sender, offer)
+                    };
+                    let count = if single { 1 } else { 2 };
+                    let port = self
+                        .ports
+                        .allocate(local_ip, count)
+                        .ok_or(CallError::OutOfPorts)?;
                     let rtp_id = self.next_id();
                     let rtcp_id = self.next_id();
                     let media = &mut call.monologues[side].medias[i];
+                    media.status.ports_decided = true;
+                    media.status.single_port = single;
+                    // A single port: the RTCP stream has no socket (10.5's
+                    // dummy one, port 0).
+                    let rtcp_port = if single { 0 } else { port + 1 };
                     media.rtp = Some(PacketStream {
                         id: rtp_id,
                         local: SocketAddr::new(local_ip, port),
@@ -551,11 +612,17 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     });
                     media.rtcp = Some(PacketStream {
                         id: rtcp_id,
-                        local: SocketAddr::new(local_ip, port + 1),
+                        local: SocketAddr::new(local_ip, rtcp_port),
                         endpoint: known.1,
                         is_rtcp: true,
                     });
+                    if single {
+                        if let Some(kept) = spare_rtcp.take().filter(|s| s.local.port() != 0) {
+                            media.rtcp = Some(kept);
+                        }
+                    }
                 }
+                effects.extend(self.release_streams(None, spare_rtcp, iface));
             }
             // The sender's endpoints, direction and capabilities come from its SDP.
             let endpoint_ip = self.endpoint_ip(session, i, f);
@@ -813,6 +880,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             effects.push(Effect::Close(r.id));
         }
         if let Some(r) = &rtcp {
+            if r.local.port() != 0 {
+                self.ports.release(r.local.ip(), r.local.port());
+            }
             effects.push(Effect::Close(r.id));
         }
         effects
@@ -825,7 +895,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
 
     fn release_alternates(&mut self, alternates: &[IceAlternate]) {
         for alt in alternates {
-            self.ports.release(alt.local.ip(), alt.local.port());
+            for port in alt.local.port()..alt.local.port() + alt.ports {
+                self.ports.release(alt.local.ip(), port);
+            }
         }
     }
 
@@ -844,16 +916,20 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 continue;
             }
             let iface = media.interface;
+            // As many ports as the media has on its own address (10.5 takes
+            // them on every address of the logical interface alike).
+            let count = media_ports(media);
             let mut alternates = Vec::new();
             for other in self.logical_siblings(iface) {
                 let local_ip = self.settings.interfaces[other].local;
-                let Some(port) = self.ports.allocate(local_ip) else {
+                let Some(port) = self.ports.allocate(local_ip, count) else {
                     self.release_alternates(&alternates);
                     return Err(CallError::OutOfPorts);
                 };
                 alternates.push(IceAlternate {
                     interface: other,
                     local: SocketAddr::new(local_ip, port),
+                    ports: count,
                     advertised: self.settings.interfaces[other].advertised,
                 });
             }
@@ -914,15 +990,23 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         .collect()
                 };
                 let peer_rtp = peer_media.and_then(|m| m.rtp.as_ref()).map(|s| s.id);
+                // A muxing peer, or one with a single port, takes its RTCP
+                // on its RTP port.
                 let peer_rtcp = peer_media.or(mirrored).and_then(|m| {
-                    if m.rtcp_mux {
+                    if m.rtcp_mux || media_ports(m) < 2 {
                         m.rtp.as_ref()
                     } else {
                         m.rtcp.as_ref()
                     }
                     .map(|s| s.id)
                 });
-                for s in media.rtp.iter().chain(media.rtcp.iter()) {
+                // An RTCP stream without a port of its own has no socket.
+                let with_socket = |s: &&PacketStream| s.local.port() != 0;
+                for s in media
+                    .rtp
+                    .iter()
+                    .chain(media.rtcp.iter().filter(with_socket))
+                {
                     let (sink, rtcp_sink) = if s.is_rtcp {
                         (peer_rtcp, None)
                     } else {
@@ -1242,6 +1326,39 @@ fn media_control(c: Controls, encodings: &[(u8, String)]) -> MediaControl {
         } else {
             Vec::new()
         },
+    }
+}
+
+/// How many ports a media holds on its own address: its RTP port, and its
+/// RTCP port unless it took a single one.
+pub(super) fn media_ports(m: &Media) -> u16 {
+    match (&m.rtp, &m.rtcp) {
+        (Some(_), Some(r)) if r.local.port() != 0 => 2,
+        (Some(_), _) => 1,
+        _ => 0,
+    }
+}
+
+/// 10.5's `proto_num_ports`: whether a media takes one port instead of an
+/// RTP/RTCP pair, i.e. is known to mux RTCP when its ports are taken. The
+/// sender of the SDP muxes if it says so and the offer's flags accept
+/// (`demux`, `accept`) or this is an answer; the receiver of an offer if
+/// mux is required of it or it muxes already (a re-offer).
+fn single_port(
+    media: &Media,
+    section: &sdp::MediaSection,
+    mux: &crate::ng::flags::RtcpMuxFlags,
+    sender: bool,
+    offer: bool,
+) -> bool {
+    if !section.protocol.contains("RTP") {
+        return false;
+    }
+    if sender {
+        section.rtcp_mux && (!offer || mux.demux || mux.accept)
+    } else {
+        // (The receiver of an answer: see `plan::answer_mux`.)
+        mux.require || media.rtcp_mux
     }
 }
 

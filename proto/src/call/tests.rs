@@ -95,7 +95,7 @@ fn offer_answer_wires_streams_crosswise() {
     assert_eq!(a_rtp.endpoint, Some("192.0.2.1:6000".parse().unwrap()));
     assert_eq!(b_rtcp.endpoint, Some("192.0.2.1:7001".parse().unwrap()));
     assert_eq!(a_rtp.local.port() % 2, 0);
-    assert_eq!(r.ports().in_use(), 2);
+    assert_eq!(r.ports().in_use(), 4, "two RTP/RTCP pairs");
     // The answer SDP (to a) advertises a's local port.
     assert!(out
         .sdp
@@ -130,6 +130,47 @@ fn rtcp_mux_accepted_by_answerer() {
     assert_eq!(a_rtp.rtcp_sink, Some(b_rtp.id));
 }
 
+/// 10.5 (gen/4): `rtcp-mux: [accept]` in an answer changes nothing; an
+/// answerer without mux leaves the offerer on a separate RTCP port.
+#[test]
+fn an_answers_own_mux_flags_do_not_accept_the_offerers_mux() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("am", "a", None, sdp(6000, "a=rtcp-mux\r\n")), &now)
+        .unwrap();
+    let mut f = flags("am", "a", Some("b"), sdp(7000, ""));
+    f.rtcp_mux.accept = true;
+    let body = r.answer(&f, &now).unwrap().sdp.unwrap();
+    assert!(!body.contains("a=rtcp-mux"), "{body}");
+}
+
+/// 10.5 (gen/749): an offerer that took one port (mux with `demux`) but
+/// does not mux after the answer gets a new RTP/RTCP pair.
+#[test]
+fn an_offerer_with_one_port_not_muxing_after_the_answer_gets_a_pair() {
+    let mut r = reg();
+    let now = clock();
+    let mut f = flags("op", "a", None, sdp(6000, "a=rtcp-mux\r\n"));
+    f.rtcp_mux.demux = true;
+    f.rtcp_mux.offer = true;
+    r.offer(&f, &now).unwrap();
+    assert_eq!(r.ports().in_use(), 3);
+    let out = r
+        .answer(&flags("op", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let body = out.sdp.unwrap();
+    let a: Vec<&StreamConfig> = configs(&out.effects)
+        .into_iter()
+        .filter(|c| c.tag == "a")
+        .collect();
+    let rtp = a.iter().find(|c| !c.is_rtcp).unwrap().local.port();
+    let rtcp = a.iter().find(|c| c.is_rtcp).unwrap().local.port();
+    assert_eq!(rtcp, rtp + 1, "a pair");
+    assert!(body.contains(&format!("m=audio {rtp} ")), "{body}");
+    assert!(body.contains(&format!("a=rtcp:{rtcp}\r\n")), "{body}");
+    assert!(!body.contains("a=rtcp-mux"), "{body}");
+}
+
 #[test]
 fn an_offer_requiring_rtcp_mux_offers_no_fallback_rtcp() {
     let mut r = reg();
@@ -150,6 +191,101 @@ fn an_offer_requiring_rtcp_mux_offers_no_fallback_rtcp() {
     assert!(body.contains("a=rtcp-mux\r\n"), "{body}");
     assert!(body.contains(" 1 UDP "), "{body}");
     assert!(!body.contains(" 2 UDP "), "{body}");
+}
+
+/// 10.5's `proto_num_ports`: a side known to mux when its ports are taken
+/// gets one port, not an RTP/RTCP pair (its RTCP stream shows port 0 and
+/// has no socket); statistics count the ports (sdp/rtcp-mux-demux).
+#[test]
+fn a_side_known_to_mux_takes_one_port() {
+    let mut r = reg();
+    let now = clock();
+    let mut f = flags("one", "a", None, sdp(6000, "a=rtcp-mux\r\n"));
+    f.rtcp_mux.demux = true;
+    let o = r.offer(&f, &now).unwrap();
+    assert_eq!(
+        r.ports().in_use(),
+        3,
+        "the callee's pair, the caller's port"
+    );
+    let cfgs = configs(&o.effects);
+    assert!(
+        !cfgs.iter().any(|c| c.tag == "a" && c.is_rtcp),
+        "no RTCP socket for the muxing caller"
+    );
+    let a_rtp = cfgs.iter().find(|c| c.tag == "a" && !c.is_rtcp).unwrap();
+    let b_rtp = cfgs
+        .iter()
+        .find(|c| c.tag.is_empty() && !c.is_rtcp)
+        .unwrap();
+    assert_eq!(
+        b_rtp.rtcp_sink,
+        Some(a_rtp.id),
+        "RTCP to the caller's RTP port"
+    );
+    let out = r
+        .answer(&flags("one", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let body = out.sdp.unwrap();
+    assert!(
+        body.contains(&format!("a=rtcp:{}\r\na=rtcp-mux", a_rtp.local.port())),
+        "{body}"
+    );
+    // The offer's receiver requires mux: it takes one port too.
+    let mut f = flags("two", "c", None, sdp(6000, ""));
+    f.rtcp_mux.require = true;
+    r.offer(&f, &now).unwrap();
+    assert_eq!(r.ports().in_use(), 6);
+    r.delete(&flags("one", "a", None, String::new()), &now)
+        .unwrap();
+    r.delete(&flags("two", "c", None, String::new()), &now)
+        .unwrap();
+    assert_eq!(r.ports().in_use(), 0, "every port given back");
+}
+
+/// 10.5 (gen/216): the receiver of a re-offer we now do ICE with, whose
+/// ports were taken without ICE, gets new ports on every address of its
+/// interface; muxing already, it takes one port and its RTCP stream keeps
+/// the old RTCP port, which 10.5 leaves open.
+#[test]
+fn a_reoffer_starting_ice_takes_new_ports_for_the_receiver() {
+    let mut r = registry_on(&["127.0.0.1", "::1"]);
+    let now = clock();
+    let first = r
+        .offer(&flags("ri", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    let old: Vec<std::net::SocketAddr> = configs(&first.effects)
+        .iter()
+        .filter(|c| c.tag.is_empty())
+        .map(|c| c.local)
+        .collect();
+    assert_eq!(old.len(), 2);
+    r.answer(
+        &flags("ri", "a", Some("b"), sdp(7000, "a=rtcp-mux\r\n")),
+        &now,
+    )
+    .unwrap();
+    let mut f = flags("ri", "a", Some("b"), sdp(6000, ""));
+    f.ice = IceMode::Force;
+    let out = r.offer(&f, &now).unwrap();
+    let body = out.sdp.unwrap();
+    let b: Vec<&StreamConfig> = configs(&out.effects)
+        .into_iter()
+        .filter(|c| c.tag == "b")
+        .collect();
+    let rtp = b.iter().find(|c| !c.is_rtcp).unwrap().local;
+    let rtcp = b.iter().find(|c| c.is_rtcp).unwrap().local;
+    assert!(!old.contains(&rtp), "a new RTP port");
+    assert_eq!(rtcp, old[1], "the old RTCP port stays");
+    assert!(body.contains(&format!("m=audio {} ", rtp.port())), "{body}");
+    assert!(
+        body.contains(&format!("a=rtcp:{}\r\na=rtcp-mux", rtp.port())),
+        "{body}"
+    );
+    assert!(
+        body.contains(" ::1 "),
+        "a candidate on the other address: {body}"
+    );
 }
 
 #[test]
@@ -685,7 +821,7 @@ fn saved_calls_restore_identically() {
     let (effects, skipped) = fresh.restore(vec![back], &now);
     assert!(skipped.is_empty());
     assert_eq!(effects, before, "the relay gets the same streams");
-    assert_eq!(fresh.ports().in_use(), 2);
+    assert_eq!(fresh.ports().in_use(), 4);
     // The same ports again are refused, and the ids of new streams do not clash.
     let again = decode_call(&bytes, &now).unwrap();
     let (_, skipped) = fresh.restore(vec![again], &now);

@@ -131,7 +131,7 @@ impl Default for Statistics {
 
 impl Statistics {
     /// The snapshot of now: `calls` running, `totals` of the ended ones,
-    /// `ports` (interface, pairs in use) with the port range.
+    /// `ports` (interface, ports in use) with the port range.
     pub fn gather<'a>(
         &self,
         calls: impl Iterator<Item = &'a Call>,
@@ -151,12 +151,12 @@ impl Statistics {
             clients: self.requests.clients(),
             interfaces: ports
                 .iter()
-                .map(|(i, pairs)| InterfacePorts {
+                .map(|(i, ports)| InterfacePorts {
                     name: i.name.clone(),
                     address: i.local,
                     min: range.0,
                     max: range.1,
-                    used: 2 * *pairs as u64,
+                    used: *ports as u64,
                 })
                 .collect(),
         };
