@@ -192,7 +192,12 @@ fn media(m: &Media) -> Owned {
             "sent",
             list(m.sdes.sent.iter().map(|c| Owned::from(c.to_string()))),
         )
-        .with("keys", opt(keys));
+        .with("keys", opt(keys))
+        .with(
+            "stream-suite",
+            opt_text(m.sdes.stream_suite.map(|s| s.name)),
+        )
+        .with("dtls-started", flag(m.sdes.dtls_started));
     Owned::dict()
         .with("index", u64::from(m.index))
         .with("type", m.media_type.as_str())
@@ -526,6 +531,13 @@ fn decode_sdes(v: &Value<'_>) -> Result<MediaSdes, String> {
             .map(|t| crypto(t))
             .collect::<Result<_, _>>()?,
         keys,
+        stream_suite: match d.optional("stream-suite", D::opt_text)?.flatten() {
+            None => None,
+            Some(name) => {
+                Some(Suite::by_name(&name).ok_or_else(|| format!("unknown suite {name}"))?)
+            }
+        },
+        dtls_started: d.optional("dtls-started", D::flag)?.unwrap_or(false),
     })
 }
 

@@ -273,6 +273,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let out = res.and_then(|mut effects| {
             offer_codecs(&mut call, a, b, session, f);
             apply_ice_lite(&mut call, a, b, f);
+            // The receiver's media as they were before this offer, for those
+            // it sends into passthrough.
+            let before: Vec<Media> = call.monologues[b].medias.clone();
             enter_passthrough(&mut call, a, b, f);
             let mut plan = self.offer_plan(&call, a, b, session, f);
             advertise_ice_lite(&call.monologues[b], &mut plan);
@@ -280,6 +283,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             let dtls = call.dtls.clone();
             offer_dtls(&mut call, a, b, session, &mut plan, f, &dtls);
             offer_sdes(&mut call, a, b, session, &mut plan, f, &mut self.rng);
+            init_stream_crypto(&mut call, [a, b]);
+            passthrough_stream_crypto(&mut call, b, &before, session, &plan, f, &mut self.rng);
             let sdp = sdp::rewrite(text, session, &plan)?;
             start_ice_agents(&mut call.monologues[b], &plan);
             // What the answerer is offered, and the ptime memory of the call.
@@ -415,6 +420,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let dtls = call.dtls.clone();
         answer_dtls(call, a, b, session, &mut plan, f, &dtls);
         answer_sdes(call, a, b, session, &mut plan, f, &mut self.rng);
+        init_stream_crypto(call, [b, a]);
         let sdp = sdp::rewrite(text, session, &plan)?;
         start_ice_agents(&mut call.monologues[a], &plan);
         remember_ptimes(call, session);
@@ -1296,6 +1302,57 @@ fn answer_sdes(
     }
 }
 
+/// 10.5's `__init_stream` on every stream of both parties after an offer or
+/// answer: the SRTP suite query replies show (see `MediaSdes::init_streams`).
+fn init_stream_crypto(call: &mut Call, sides: [usize; 2]) {
+    for side in sides {
+        for m in &mut call.monologues[side].medias {
+            m.sdes.init_streams(m.dtls.enabled, m.dtls.sdes);
+        }
+    }
+}
+
+/// A media this offer sends into passthrough: 10.5 generated its DTLS and
+/// SDES offer toward `b` before it turned passthrough on (and only then left
+/// them out of the SDP), so `b`'s streams took the first suite it would have
+/// offered; they keep it from then on.
+fn passthrough_stream_crypto(
+    call: &mut Call,
+    b: usize,
+    before: &[Media],
+    session: &Session,
+    plan: &sdp::RewritePlan,
+    f: &Flags,
+    rng: &mut dyn CryptoRng,
+) {
+    let options = sdes_options(f);
+    for (i, (section, mp)) in session.media.iter().zip(plan.media.iter()).enumerate() {
+        let Some(m) = call.monologues[b].medias.get_mut(i) else {
+            continue;
+        };
+        let old = before.get(i);
+        if !m.passthru || old.is_some_and(|o| o.passthru) || section.port == 0 {
+            continue;
+        }
+        let out_protocol = mp.protocol.as_deref().unwrap_or(&section.protocol);
+        let mut dtls = old.map(|o| o.dtls.clone()).unwrap_or_default();
+        dtls.offer_to(out_protocol, &f.dtls, options.off);
+        let mut sdes = old.map(|o| o.sdes.clone()).unwrap_or_default();
+        if dtls.sdes {
+            let lines = srtp::session::offer_lines(
+                &section.crypto,
+                &sdes.sent,
+                sdes_protocol(out_protocol),
+                &options,
+                rng,
+            );
+            sdes.sent = lines.unwrap_or_default();
+        }
+        sdes.init_streams(dtls.enabled, dtls.sdes);
+        m.sdes.stream_suite = sdes.stream_suite;
+    }
+}
+
 /// The protocol SDES rules see: DTLS-SRTP profiles carry SDES as RTP/SAVP(F)
 /// do (10.5 offers `a=crypto` on UDP/TLS/RTP/SAVPF too).
 fn sdes_protocol(protocol: &str) -> &str {
@@ -1498,7 +1555,7 @@ fn clear_in_passthrough(call: &mut Call, a: usize, b: usize, i: usize) -> bool {
         for side in [a, b] {
             if let Some(m) = call.monologues[side].medias.get_mut(i) {
                 m.dtls = Default::default();
-                m.sdes = Default::default();
+                m.sdes = m.sdes.cleared();
             }
         }
     }
