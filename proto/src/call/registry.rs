@@ -1227,13 +1227,22 @@ fn offer_sdes(
             .medias
             .get(i)
             .is_none_or(|m| m.dtls.sdes || !srtp::session::is_sdes_protocol(out_protocol));
+        // `SDES: off` counts only while a side gets its first SRTP offer
+        // (`MediaDtls::offer_to`): a side doing SDES already is offered it
+        // again in full (10.5's __generate_crypto).
+        let doing_sdes = call.monologues[b]
+            .medias
+            .get(i)
+            .is_some_and(|m| m.dtls.sdes);
+        let mut side_options = options.clone();
+        side_options.off &= !doing_sdes;
         let lines = if mp.port == 0 || passthru {
             // Passthrough: the party's a=crypto stay in place, no keys of ours.
             None
         } else if !sdes_on {
             Some(Vec::new())
         } else {
-            srtp::session::offer_lines(&section.crypto, &previous, out_protocol, &options, rng)
+            srtp::session::offer_lines(&section.crypto, &previous, out_protocol, &side_options, rng)
         };
         mp.crypto = lines
             .as_ref()
