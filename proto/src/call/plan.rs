@@ -51,7 +51,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .map(|(i, section)| {
                 let ours = &receiver.medias[i];
                 // `reject` does not take the offerer's own a=rtcp-mux out (10.5).
-                let mux = (section.rtcp_mux && !f.rtcp_mux.demux)
+                // A receiver already muxing stays muxed whatever the offerer
+                // and the flags say (10.5's __rtcp_mux_logic requires it then).
+                let mux = ours.rtcp_mux
+                    || (section.rtcp_mux && !f.rtcp_mux.demux)
                     || f.rtcp_mux.offer
                     || f.rtcp_mux.require;
                 let ice = super::registry::offer_wants_ice(Some(ours), session, f);
