@@ -65,7 +65,13 @@ pub(super) fn after_sdp(
         let mux = &f.rtcp_mux;
         if !tx.status.ports_decided && tx.rtp.is_some() {
             tx.status.ports_decided = true;
-            tx.status.single_port = section.rtcp_mux && (!offer || mux.demux || mux.accept);
+            // `reject` has unmuxed the offerer by then, unless we offer mux
+            // onwards and `accept` keeps it (10.5's __rtcp_mux_logic).
+            let onwards =
+                rx.rtcp_mux || (section.rtcp_mux && !mux.demux) || mux.offer || mux.require;
+            let rejected = offer && mux.reject && !(onwards && mux.accept);
+            tx.status.single_port =
+                section.rtcp_mux && !rejected && (!offer || mux.demux || mux.accept);
         }
         if !rx.status.ports_decided && rx.rtp.is_some() {
             rx.status.ports_decided = true;

@@ -124,6 +124,29 @@ fn a_muxing_side_has_rtcp_on_its_rtp_stream_and_a_fallback_without_port() {
     assert_ne!(stream(b, 1).get("local port"), Some(&Owned::from(0u16)));
 }
 
+#[test]
+fn reject_unmuxes_the_offerer_before_its_ports_are_taken() {
+    // `rtcp-mux: [reject, demux]`: 10.5 drops the caller's mux before it
+    // takes its ports, so the caller gets a pair (measured: gen/790).
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, sdp(6000, "a=rtcp-mux\r\n"));
+    offer.rtcp_mux = RtcpMuxFlags {
+        demux: true,
+        reject: true,
+        ..Default::default()
+    };
+    r.offer(&offer, &now).unwrap();
+    let q = query(&r);
+    let a = media(&q, "a");
+    assert_eq!(names(stream(a, 1).get("flags")), ["RTCP", "filled"]);
+    assert_ne!(
+        stream(a, 1).get("local port"),
+        Some(&Owned::from(0u16)),
+        "{q}"
+    );
+}
+
 fn address(s: &Owned, key: &str) -> String {
     match s.get(key).and_then(|e| e.get("address")) {
         Some(Owned::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
