@@ -71,7 +71,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     ice,
                     protocol,
                     formats: None,
-                    ptime: section.ptime.or(remembered_ptime(call, i)),
+                    ptime: section.ptime.or(ours.ptime_memory),
                     mid,
                     relay: f.ice == IceMode::ForceRelay,
                     party_candidates: &section.ice_candidates,
@@ -130,7 +130,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     ice,
                     protocol,
                     formats,
-                    ptime: section.ptime.or(remembered_ptime(call, i)),
+                    ptime: section.ptime.or(ours.ptime_memory),
                     // 10.5 prints the offerer's own media id, not the answer's.
                     mid: ours.mid.clone(),
                     relay: f.ice == IceMode::ForceRelay,
@@ -353,10 +353,6 @@ fn apply_codec_store(plan: &mut MediaPlan, store: &CodecStore, section: &MediaSe
 }
 
 /// The ptime an earlier SDP of the call gave media line `i`, if any.
-fn remembered_ptime(call: &Call, i: usize) -> Option<u32> {
-    call.ptimes.get(i).copied().flatten()
-}
-
 /// A peer on hold (`c=` 0.0.0.0 / `::`) gets the unspecified address of our
 /// interface's family (10.5 prints its interface's, so an IPv4 hold toward an
 /// IPv6 interface reads `::`), unless we do ICE with it or it is a

@@ -310,7 +310,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     m.rtcp_mux |= mp.rtcp_mux;
                 }
             }
-            remember_ptimes(&mut call, session);
+            remember_ptimes(&mut call, a, b, session);
             effects.extend(self.relay_effects(&call, call_id));
             Ok(Outcome {
                 sdp: Some(sdp),
@@ -423,7 +423,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         init_stream_crypto(call, [b, a]);
         let sdp = sdp::rewrite(text, session, &plan)?;
         start_ice_agents(&mut call.monologues[a], &plan);
-        remember_ptimes(call, session);
+        remember_ptimes(call, b, a, session);
         // Who muxes RTCP from now on: the offerer if we accepted its mux, the
         // answerer if it answered with mux.
         for (i, mp) in plan.media.iter().enumerate() {
@@ -1160,6 +1160,7 @@ fn new_media(
         clock_rates: clock_rates(section),
         encodings: encodings(section),
         ptime: section.ptime,
+        ptime_memory: None,
         mid: section.mid.clone(),
         interface: iface,
         advertised,
@@ -1633,7 +1634,6 @@ pub(super) fn offer_wants_ice(receiver: Option<&Media>, session: &Session, f: &F
     }
 }
 
-/// Remember each media line's ptime for later SDPs of the call that have none.
 /// `T.38: [decode]` on an image/udptl section, or `T.38: [force]` on an RTP
 /// audio one: 10.5 would put its T.38 gateway (fax transcoder) between the
 /// parties. We have none, so we refuse; on other sections the items change
@@ -1764,11 +1764,12 @@ fn transcoding_reason(offerer: &CodecStore, answerer: &CodecStore) -> String {
     )
 }
 
-fn remember_ptimes(call: &mut Call, session: &Session) {
-    if call.ptimes.len() < session.media.len() {
-        call.ptimes.resize(session.media.len(), None);
-    }
-    for (slot, section) in call.ptimes.iter_mut().zip(&session.media) {
-        *slot = section.ptime.or(*slot);
+/// Each side of a media keeps the last a=ptime an SDP of either party
+/// carried for it (10.5 sets both medias' ptime from an SDP that has one).
+fn remember_ptimes(call: &mut Call, sender: usize, receiver: usize, session: &Session) {
+    for side in [sender, receiver] {
+        for (m, section) in call.monologues[side].medias.iter_mut().zip(&session.media) {
+            m.ptime_memory = section.ptime.or(m.ptime_memory);
+        }
     }
 }

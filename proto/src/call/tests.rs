@@ -182,6 +182,29 @@ fn a_reoffer_to_a_side_that_answered_with_mux_keeps_offering_it() {
 }
 
 #[test]
+fn a_remembered_ptime_goes_only_to_the_sides_of_that_media() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("p", "a", None, sdp(6000, "a=ptime:30\r\n")), &now)
+        .unwrap();
+    // The callee's answer has no ptime: the offer's is printed back.
+    let answer = r
+        .answer(&flags("p", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert!(answer.contains("a=ptime:30\r\n"), "{answer}");
+    // An answer naming an unknown offerer goes to a new party, whose media
+    // never saw an a=ptime (10.5: cmd/answer/unknown-from-tag).
+    let stranger = r
+        .answer(&flags("p", "stranger", Some("b"), sdp(7000, "")), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert!(!stranger.contains("a=ptime"), "{stranger}");
+}
+
+#[test]
 fn reoffer_keeps_ports_and_family_change_moves_them() {
     let mut r = reg();
     let now = clock();
