@@ -48,6 +48,9 @@ pub struct Media {
     /// the static table), for the media control commands.
     pub encodings: Vec<(u8, String)>,
     pub ptime: Option<u32>,
+    /// The last `a=ptime` of an SDP this side or its peer sent for this media
+    /// (10.5's `media->ptime`): printed to this side when an SDP has none.
+    pub ptime_memory: Option<u32>,
     pub mid: Option<String>,
     pub interface: usize,
     /// 10.5's logical interface of this media where a request (`direction`,
@@ -243,9 +246,6 @@ pub struct Call {
     pub monologues: Vec<Monologue>,
     /// Set by a delete with delete-delay: the call goes away at this time.
     pub delete_at: Option<Instant>,
-    /// Per media line, the last `a=ptime` any SDP of the call carried (rtpengine
-    /// prints it for an SDP that comes without one).
-    pub ptimes: Vec<Option<u32>>,
     /// The certificate the call's SDP advertises: the daemon's when the call
     /// began (10.5 too keeps a call's certificate when it renews its own).
     pub dtls: std::sync::Arc<super::dtls::DtlsSettings>,
@@ -266,7 +266,6 @@ impl Call {
             last_signal_mono: now.mono,
             monologues: Vec::new(),
             delete_at: None,
-            ptimes: Vec::new(),
             dtls: Default::default(),
             controls: Controls::default(),
             created_from: String::new(),

@@ -31,10 +31,6 @@ pub fn encode_call(call: &Call, now: &Now) -> Vec<u8> {
         .with("created", unix_ms(call.created))
         .with("last-signal", unix_ms(call.last_signal))
         .with("created-from", call.created_from.as_str())
-        .with(
-            "ptimes",
-            list(call.ptimes.iter().map(|p| opt_int(p.map(i64::from)))),
-        )
         .with("monologues", list(call.monologues.iter().map(monologue)));
     if let Some(at) = call.delete_at {
         d.insert("delete-at", unix_ms(unix_at(now, at)));
@@ -79,11 +75,6 @@ pub fn decode_call(bytes: &[u8], now: &Now) -> Result<Call, String> {
         // The daemon's certificate now (`Registry::restore`): the one the call
         // had went with the process.
         dtls: Default::default(),
-        ptimes: d
-            .list("ptimes")?
-            .iter()
-            .map(|p| opt_from(p).map(|o| o.and_then(|n| u32::try_from(n).ok())))
-            .collect::<Result<_, _>>()?,
         // Media controls are not saved: a restarted call forwards everything.
         controls: Default::default(),
         created_from: d.optional("created-from", D::text)?.unwrap_or_default(),
@@ -208,7 +199,12 @@ fn media(m: &Media) -> Owned {
             "sent",
             list(m.sdes.sent.iter().map(|c| Owned::from(c.to_string()))),
         )
-        .with("keys", opt(keys));
+        .with("keys", opt(keys))
+        .with(
+            "stream-suite",
+            opt_text(m.sdes.stream_suite.map(|s| s.name)),
+        )
+        .with("dtls-started", flag(m.sdes.dtls_started));
     Owned::dict()
         .with("index", u64::from(m.index))
         .with("type", m.media_type.as_str())
@@ -221,6 +217,7 @@ fn media(m: &Media) -> Owned {
             })),
         )
         .with("ptime", opt_int(m.ptime.map(i64::from)))
+        .with("ptime-memory", opt_int(m.ptime_memory.map(i64::from)))
         .with("mid", opt_text(m.mid.as_deref()))
         .with("interface", m.interface as u64)
         .with("advertised", m.advertised.to_string())
@@ -438,17 +435,6 @@ fn as_text(v: &Value<'_>) -> Option<String> {
     }
 }
 
-fn opt_from(v: &Value<'_>) -> Result<Option<i64>, String> {
-    match v {
-        Value::List(l) if l.is_empty() => Ok(None),
-        Value::List(l) => match l.as_slice() {
-            [Value::Int(n)] => Ok(Some(*n)),
-            _ => Err("malformed optional integer".into()),
-        },
-        _ => Err("malformed optional integer".into()),
-    }
-}
-
 fn parse_addr(v: &Value<'_>) -> Result<SocketAddr, String> {
     as_text(v)
         .and_then(|t| t.parse().ok())
@@ -581,6 +567,13 @@ fn decode_sdes(v: &Value<'_>) -> Result<MediaSdes, String> {
             .map(|t| crypto(t))
             .collect::<Result<_, _>>()?,
         keys,
+        stream_suite: match d.optional("stream-suite", D::opt_text)?.flatten() {
+            None => None,
+            Some(name) => {
+                Some(Suite::by_name(&name).ok_or_else(|| format!("unknown suite {name}"))?)
+            }
+        },
+        dtls_started: d.optional("dtls-started", D::flag)?.unwrap_or(false),
     })
 }
 
@@ -627,6 +620,10 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
         // restored either.
         encodings: Vec::new(),
         ptime: d.opt_int("ptime")?.and_then(|p| u32::try_from(p).ok()),
+        ptime_memory: d
+            .optional("ptime-memory", D::opt_int)?
+            .flatten()
+            .and_then(|p| u32::try_from(p).ok()),
         mid: d.opt_text("mid")?,
         interface: d.small("interface")?,
         advertised: d.parsed::<IpAddr>("advertised")?,

@@ -66,7 +66,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     ice,
                     protocol,
                     formats: None,
-                    ptime: section.ptime.or(remembered_ptime(call, i)),
+                    ptime: section.ptime.or(ours.ptime_memory),
                     mid,
                     relay: f.ice == IceMode::ForceRelay,
                     party_candidates: &section.ice_candidates,
@@ -122,7 +122,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     ice,
                     protocol,
                     formats,
-                    ptime: section.ptime.or(remembered_ptime(call, i)),
+                    ptime: section.ptime.or(ours.ptime_memory),
                     // 10.5 prints the offerer's own media id, not the answer's.
                     mid: ours.mid.clone(),
                     relay: f.ice == IceMode::ForceRelay,
@@ -369,10 +369,6 @@ fn apply_codec_store(plan: &mut MediaPlan, store: &CodecStore, section: &MediaSe
 }
 
 /// The ptime an earlier SDP of the call gave media line `i`, if any.
-fn remembered_ptime(call: &Call, i: usize) -> Option<u32> {
-    call.ptimes.get(i).copied().flatten()
-}
-
 /// Whether an offer offers rtcp-mux onwards for `section` (10.5's
 /// `__rtcp_mux_logic`). `reject` does not take the offerer's own
 /// a=rtcp-mux out (10.5).

@@ -480,7 +480,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             return Ok(());
         }
         let local_ip = self.settings.interfaces[media.interface].local;
-        let port = self.ports.allocate(local_ip, 2).ok_or(CallError::OutOfPorts)?;
+        let port = self
+            .ports
+            .allocate(local_ip, 2)
+            .ok_or(CallError::OutOfPorts)?;
         let [idle_rtp, idle_rtcp] = std::mem::take(&mut media.idle);
         media.rtp = Some(PacketStream {
             id: self.next_id(),

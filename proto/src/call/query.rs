@@ -101,14 +101,9 @@ pub fn query_parties(call: &Call, tag: Option<&str>, now: &Now, stats: &dyn Stat
                     stats,
                     if s.is_rtcp { &mut rtcp } else { &mut rtp },
                 );
-                // As 10.5: the SDES suite this side's stream uses, or
-                // until one is agreed the first we offered it.
-                if let Some(keys) = &media.sdes.keys {
-                    entry.insert("crypto suite", keys.suite.name);
-                } else if let Some(first) = media.sdes.sent.first() {
-                    if let Some(suite) = crate::srtp::suite::Suite::by_name(&first.suite) {
-                        entry.insert("crypto suite", suite.name);
-                    }
+                // As 10.5: the SRTP suite of this side's streams.
+                if let Some(suite) = media.sdes.stream_suite {
+                    entry.insert("crypto suite", suite.name);
                 }
                 streams.push(entry);
             }

@@ -279,6 +279,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let out = res.and_then(|mut effects| {
             offer_codecs(&mut call, a, b, session, f);
             apply_ice_lite(&mut call, a, b, f);
+            // The receiver's media as they were before this offer, for those
+            // it sends into passthrough.
+            let before: Vec<Media> = call.monologues[b].medias.clone();
             enter_passthrough(&mut call, a, b, f);
             let mut plan = self.offer_plan(&call, a, b, session, f);
             advertise_ice_lite(&call.monologues[b], &mut plan);
@@ -286,6 +289,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             let dtls = call.dtls.clone();
             offer_dtls(&mut call, a, b, session, &mut plan, f, &dtls);
             offer_sdes(&mut call, a, b, session, &mut plan, f, &mut self.rng);
+            init_stream_crypto(&mut call, [a, b]);
+            passthrough_stream_crypto(&mut call, b, &before, session, &plan, f, &mut self.rng);
             let sdp = sdp::rewrite(text, session, &plan)?;
             start_ice_agents(&mut call.monologues[b], &plan);
             // What the answerer is offered, and the ptime memory of the call.
@@ -315,7 +320,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     m.rtcp_mux |= mp.rtcp_mux || super::plan::offers_mux(s, f);
                 }
             }
-            remember_ptimes(&mut call, session);
+            remember_ptimes(&mut call, a, b, session);
             call.monologues[a].last_sdp = Some(text.to_owned());
             effects.extend(self.relay_effects(&call, call_id));
             Ok(Outcome {
@@ -430,9 +435,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let dtls = call.dtls.clone();
         answer_dtls(call, a, b, session, &mut plan, f, &dtls);
         answer_sdes(call, a, b, session, &mut plan, f, &mut self.rng);
+        init_stream_crypto(call, [b, a]);
         let sdp = sdp::rewrite(text, session, &plan)?;
         start_ice_agents(&mut call.monologues[a], &plan);
-        remember_ptimes(call, session);
+        remember_ptimes(call, b, a, session);
         call.monologues[b].last_sdp = Some(text.to_owned());
         // Who muxes RTCP from now on: the offerer if we accepted its mux, the
         // answerer if it answered with mux.
@@ -589,7 +595,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     let single = if !offer && side == receiver {
                         answer_mux_now && section.protocol.contains("RTP")
                     } else {
-                        single_port(media, section, &f.rtcp_mux, side == sender, offer)
+                        let rx_mux = call.monologues[receiver]
+                            .medias
+                            .get(i)
+                            .is_some_and(|m| m.rtcp_mux);
+                        single_port(media, section, &f.rtcp_mux, side == sender, offer, rx_mux)
                     };
                     let count = if single { 1 } else { 2 };
                     let port = self
@@ -1350,12 +1360,18 @@ fn single_port(
     mux: &crate::ng::flags::RtcpMuxFlags,
     sender: bool,
     offer: bool,
+    receiver_muxes: bool,
 ) -> bool {
     if !section.protocol.contains("RTP") {
         return false;
     }
     if sender {
-        section.rtcp_mux && (!offer || mux.demux || mux.accept)
+        // `reject` unmuxes the offerer before its ports are taken, unless
+        // mux goes onwards and `accept` keeps it (10.5's __rtcp_mux_logic).
+        let onwards =
+            receiver_muxes || (section.rtcp_mux && !mux.demux) || mux.offer || mux.require;
+        let rejected = offer && mux.reject && !(onwards && mux.accept);
+        section.rtcp_mux && !rejected && (!offer || mux.demux || mux.accept)
     } else {
         // (The receiver of an answer: see `plan::answer_mux`.)
         mux.require || media.rtcp_mux
@@ -1377,6 +1393,7 @@ pub(super) fn new_media(
         clock_rates: clock_rates(section),
         encodings: encodings(section),
         ptime: section.ptime,
+        ptime_memory: None,
         mid: section.mid.clone(),
         interface: iface,
         advertised,
@@ -1445,13 +1462,22 @@ pub(super) fn offer_sdes(
             .medias
             .get(i)
             .is_none_or(|m| m.dtls.sdes || !srtp::session::is_sdes_protocol(out_protocol));
+        // `SDES: off` counts only while a side gets its first SRTP offer
+        // (`MediaDtls::offer_to`): a side doing SDES already is offered it
+        // again in full (10.5's __generate_crypto).
+        let doing_sdes = call.monologues[b]
+            .medias
+            .get(i)
+            .is_some_and(|m| m.dtls.sdes);
+        let mut side_options = options.clone();
+        side_options.off &= !doing_sdes;
         let lines = if mp.port == 0 || passthru {
             // Passthrough: the party's a=crypto stay in place, no keys of ours.
             None
         } else if !sdes_on {
             Some(Vec::new())
         } else {
-            srtp::session::offer_lines(&section.crypto, &previous, out_protocol, &options, rng)
+            srtp::session::offer_lines(&section.crypto, &previous, out_protocol, &side_options, rng)
         };
         mp.crypto = lines
             .as_ref()
@@ -1517,6 +1543,57 @@ fn answer_sdes(
                 srtp::session::accept_sent(&mut b_media.sdes.sent, &section.crypto, &options);
             }
         }
+    }
+}
+
+/// 10.5's `__init_stream` on every stream of both parties after an offer or
+/// answer: the SRTP suite query replies show (see `MediaSdes::init_streams`).
+fn init_stream_crypto(call: &mut Call, sides: [usize; 2]) {
+    for side in sides {
+        for m in &mut call.monologues[side].medias {
+            m.sdes.init_streams(m.dtls.enabled, m.dtls.sdes);
+        }
+    }
+}
+
+/// A media this offer sends into passthrough: 10.5 generated its DTLS and
+/// SDES offer toward `b` before it turned passthrough on (and only then left
+/// them out of the SDP), so `b`'s streams took the first suite it would have
+/// offered; they keep it from then on.
+fn passthrough_stream_crypto(
+    call: &mut Call,
+    b: usize,
+    before: &[Media],
+    session: &Session,
+    plan: &sdp::RewritePlan,
+    f: &Flags,
+    rng: &mut dyn CryptoRng,
+) {
+    let options = sdes_options(f);
+    for (i, (section, mp)) in session.media.iter().zip(plan.media.iter()).enumerate() {
+        let Some(m) = call.monologues[b].medias.get_mut(i) else {
+            continue;
+        };
+        let old = before.get(i);
+        if !m.passthru || old.is_some_and(|o| o.passthru) || section.port == 0 {
+            continue;
+        }
+        let out_protocol = mp.protocol.as_deref().unwrap_or(&section.protocol);
+        let mut dtls = old.map(|o| o.dtls.clone()).unwrap_or_default();
+        dtls.offer_to(out_protocol, &f.dtls, options.off);
+        let mut sdes = old.map(|o| o.sdes.clone()).unwrap_or_default();
+        if dtls.sdes {
+            let lines = srtp::session::offer_lines(
+                &section.crypto,
+                &sdes.sent,
+                sdes_protocol(out_protocol),
+                &options,
+                rng,
+            );
+            sdes.sent = lines.unwrap_or_default();
+        }
+        sdes.init_streams(dtls.enabled, dtls.sdes);
+        m.sdes.stream_suite = sdes.stream_suite;
     }
 }
 
@@ -1740,7 +1817,7 @@ fn clear_in_passthrough(call: &mut Call, a: usize, b: usize, i: usize) -> bool {
         for side in [a, b] {
             if let Some(m) = call.monologues[side].medias.get_mut(i) {
                 m.dtls = Default::default();
-                m.sdes = Default::default();
+                m.sdes = m.sdes.cleared();
             }
         }
     }
@@ -1821,7 +1898,6 @@ pub(super) fn offer_wants_ice(receiver: Option<&Media>, session: &Session, f: &F
     }
 }
 
-/// Remember each media line's ptime for later SDPs of the call that have none.
 /// `T.38: [decode]` on an image/udptl section, or `T.38: [force]` on an RTP
 /// audio one: 10.5 would put its T.38 gateway (fax transcoder) between the
 /// parties. We have none, so we refuse; on other sections the items change
@@ -1952,11 +2028,12 @@ fn transcoding_reason(offerer: &CodecStore, answerer: &CodecStore) -> String {
     )
 }
 
-fn remember_ptimes(call: &mut Call, session: &Session) {
-    if call.ptimes.len() < session.media.len() {
-        call.ptimes.resize(session.media.len(), None);
-    }
-    for (slot, section) in call.ptimes.iter_mut().zip(&session.media) {
-        *slot = section.ptime.or(*slot);
+/// Each side of a media keeps the last a=ptime an SDP of either party
+/// carried for it (10.5 sets both medias' ptime from an SDP that has one).
+fn remember_ptimes(call: &mut Call, sender: usize, receiver: usize, session: &Session) {
+    for side in [sender, receiver] {
+        for (m, section) in call.monologues[side].medias.iter_mut().zip(&session.media) {
+            m.ptime_memory = section.ptime.or(m.ptime_memory);
+        }
     }
 }

@@ -289,6 +289,58 @@ fn a_reoffer_starting_ice_takes_new_ports_for_the_receiver() {
 }
 
 #[test]
+fn a_reoffer_to_a_side_that_answered_with_mux_keeps_offering_it() {
+    // The caller never offers mux; the callee answered with it. 10.5 requires
+    // mux toward a side already muxing, even with `rtcp-mux: demux`
+    // (measured: gen/329).
+    for demux in [false, true] {
+        let mut r = reg();
+        let now = clock();
+        r.offer(&flags("m", "a", None, sdp(6000, "")), &now)
+            .unwrap();
+        r.answer(
+            &flags("m", "a", Some("b"), sdp(7000, "a=rtcp-mux\r\n")),
+            &now,
+        )
+        .unwrap();
+        let mut reoffer = flags("m", "a", Some("b"), sdp(6000, ""));
+        reoffer.rtcp_mux.demux = demux;
+        let out = r.offer(&reoffer, &now).unwrap();
+        let body = out.sdp.unwrap();
+        let b_rtp = configs(&out.effects)
+            .into_iter()
+            .find(|c| c.tag == "b" && !c.is_rtcp)
+            .map(|c| c.local.port())
+            .unwrap();
+        assert!(body.contains("a=rtcp-mux\r\n"), "{body}");
+        assert!(body.contains(&format!("a=rtcp:{b_rtp}\r\n")), "{body}");
+    }
+}
+
+#[test]
+fn a_remembered_ptime_goes_only_to_the_sides_of_that_media() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("p", "a", None, sdp(6000, "a=ptime:30\r\n")), &now)
+        .unwrap();
+    // The callee's answer has no ptime: the offer's is printed back.
+    let answer = r
+        .answer(&flags("p", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert!(answer.contains("a=ptime:30\r\n"), "{answer}");
+    // An answer naming an unknown offerer goes to a new party, whose media
+    // never saw an a=ptime (10.5: cmd/answer/unknown-from-tag).
+    let stranger = r
+        .answer(&flags("p", "stranger", Some("b"), sdp(7000, "")), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert!(!stranger.contains("a=ptime"), "{stranger}");
+}
+
+#[test]
 fn reoffer_keeps_ports_and_family_change_moves_them() {
     let mut r = reg();
     let now = clock();

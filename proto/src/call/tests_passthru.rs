@@ -270,3 +270,58 @@ fn passthrough_rank_past_the_last_local_preference_wraps_as_in_10_5() {
     assert!(sdp.contains(" 1 UDP 2097152255 127.0.0.1 "), "{sdp}");
     assert!(sdp.contains(" 1 UDP 4294967295 ::1 "), "{sdp}");
 }
+
+/// The suite query replies show on each stream of `tag`'s first media.
+fn stream_suites(r: &super::tests::TestRegistry, tag: &str) -> Vec<Option<String>> {
+    use crate::ng::bencode::Owned;
+    let q = super::query::query_call(r.calls.get("c").unwrap(), &clock(), &super::effect::NoStats);
+    let medias = q
+        .get("tags")
+        .and_then(|t| t.get(tag))
+        .and_then(|t| t.get("medias"));
+    let Some(Owned::List(medias)) = medias else {
+        panic!("no medias of {tag} in {q}");
+    };
+    let Some(Owned::List(streams)) = medias[0].get("streams") else {
+        panic!("no streams in {q}");
+    };
+    streams
+        .iter()
+        .map(|s| match s.get("crypto suite") {
+            Some(Owned::Bytes(b)) => Some(String::from_utf8_lossy(b).into_owned()),
+            None => None,
+            Some(other) => panic!("suite {other}"),
+        })
+        .collect()
+}
+
+#[test]
+fn the_callee_of_an_offer_turning_passthrough_keeps_the_suite_it_would_have_been_offered() {
+    // 10.5 builds its DTLS and SDES offer toward the callee before ICE on
+    // both sides turns passthrough on; the callee's streams take the first
+    // suite of it, and keep it after a plain answer (measured: gen/155,
+    // gen/1760).
+    for mode in [IceMode::Optional, IceMode::ForceRelay] {
+        let mut r = reg().with_dtls(settings());
+        let now = clock();
+        let mut offer = flags(
+            "c",
+            "a",
+            None,
+            browser("Oyef", "192.0.2.10", FP_A, "actpass"),
+        );
+        offer.ice = mode;
+        r.offer(&offer, &now).unwrap();
+        // The browser's own line comes first in what 10.5 would offer.
+        let kept = Some("AES_CM_128_HMAC_SHA1_80".to_string());
+        assert_eq!(
+            stream_suites(&r, "<untagged 1>"),
+            [kept.clone(), kept.clone()]
+        );
+        r.answer(&flags("c", "a", Some("b"), PHONE.into()), &now)
+            .unwrap();
+        assert_eq!(stream_suites(&r, "b"), [kept.clone(), kept]);
+        // The offerer's streams never had one.
+        assert_eq!(stream_suites(&r, "a"), [None, None]);
+    }
+}

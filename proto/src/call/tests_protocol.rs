@@ -115,6 +115,33 @@ fn a_reoffer_repeats_the_sdes_keys_the_answer_did_not_pick() {
 }
 
 #[test]
+fn sdes_off_does_not_withdraw_sdes_from_a_side_that_answered_with_it() {
+    // 10.5 reads `SDES: off` only when a side gets its first SRTP offer: the
+    // callee answered SDES, so a re-offer with `SDES: off` still offers every
+    // suite (measured: gen/158).
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "phone", None, PHONE.into());
+    offer.transport_protocol = Some("RTP/SAVP".into());
+    let first = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    let line = crypto_lines(&first)[0].to_owned();
+    let savp = PHONE.replace("6000 RTP/AVP", "7000 RTP/SAVP") + &line + "\r\n";
+    r.answer(&flags("c", "phone", Some("callee"), savp), &now)
+        .unwrap();
+    let mut reoffer = flags("c", "phone", Some("callee"), PHONE.into());
+    reoffer.transport_protocol = Some("RTP/SAVP".into());
+    reoffer.sdes = vec!["off".into()];
+    let again = r.offer(&reoffer, &now).unwrap().sdp.unwrap();
+    assert_eq!(crypto_lines(&again).len(), 12, "{again}");
+    // A side offered SRTP for the first time gets none.
+    let mut fresh = flags("d", "phone", None, PHONE.into());
+    fresh.transport_protocol = Some("RTP/SAVP".into());
+    fresh.sdes = vec!["off".into()];
+    let out = r.offer(&fresh, &now).unwrap().sdp.unwrap();
+    assert!(crypto_lines(&out).is_empty(), "{out}");
+}
+
+#[test]
 fn a_side_that_answered_with_dtls_only_is_reoffered_no_sdes() {
     let mut r = reg().with_dtls(settings());
     let now = clock();

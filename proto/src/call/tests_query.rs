@@ -124,6 +124,29 @@ fn a_muxing_side_has_rtcp_on_its_rtp_stream_and_a_fallback_without_port() {
     assert_ne!(stream(b, 1).get("local port"), Some(&Owned::from(0u16)));
 }
 
+#[test]
+fn reject_unmuxes_the_offerer_before_its_ports_are_taken() {
+    // `rtcp-mux: [reject, demux]`: 10.5 drops the caller's mux before it
+    // takes its ports, so the caller gets a pair (measured: gen/790).
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("c", "a", None, sdp(6000, "a=rtcp-mux\r\n"));
+    offer.rtcp_mux = RtcpMuxFlags {
+        demux: true,
+        reject: true,
+        ..Default::default()
+    };
+    r.offer(&offer, &now).unwrap();
+    let q = query(&r);
+    let a = media(&q, "a");
+    assert_eq!(names(stream(a, 1).get("flags")), ["RTCP", "filled"]);
+    assert_ne!(
+        stream(a, 1).get("local port"),
+        Some(&Owned::from(0u16)),
+        "{q}"
+    );
+}
+
 fn address(s: &Owned, key: &str) -> String {
     match s.get(key).and_then(|e| e.get("address")) {
         Some(Owned::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
@@ -553,4 +576,46 @@ fn force_relay_offers_the_offerers_mux_onwards() {
         flags_of(&r, "<untagged 1>"),
         ["send", "recv", "rtcp-mux", "ICE", "ICE controlling"]
     );
+}
+
+#[test]
+fn a_stream_keeps_its_suite_after_dtls_is_answered_and_sdes_dropped() {
+    // A plain phone calls a browser (UDP/TLS/RTP/SAVPF): we offer the browser
+    // DTLS and SDES, its streams take our first suite; the browser answers
+    // DTLS, and a re-INVITE the other way answered by the phone in plain RTP
+    // leaves that suite in place (measured: webrtc/dtls-sip-to-browser-reinvite).
+    let fp = "sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08";
+    let browser = |setup: &str| {
+        format!(
+            "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n\
+             m=audio 46300 UDP/TLS/RTP/SAVPF 0\r\na=fingerprint:{fp}\r\na=setup:{setup}\r\n"
+        )
+    };
+    let dtls = super::dtls::DtlsSettings {
+        fingerprints: vec![("sha-256", "sha-256 AA:BB".into())],
+        passive: false,
+    };
+    let mut r = reg().with_dtls(dtls);
+    let now = clock();
+    let mut offer = flags("c", "a", None, sdp(6000, ""));
+    offer.transport_protocol = Some("UDP/TLS/RTP/SAVPF".into());
+    r.offer(&offer, &now).unwrap();
+    let first = Owned::from("AEAD_AES_256_GCM");
+    let suite = |q: &Owned, tag: &str| stream(media(q, tag), 0).get("crypto suite").cloned();
+    assert_eq!(suite(&query(&r), "<untagged 1>"), Some(first.clone()));
+    let mut answer = flags("c", "a", Some("b"), browser("active"));
+    answer.transport_protocol = Some("RTP/AVP".into());
+    r.answer(&answer, &now).unwrap();
+    assert_eq!(suite(&query(&r), "b"), Some(first.clone()));
+    // The browser re-offers; the phone answers plain RTP, we answer DTLS.
+    let mut reoffer = flags("c", "b", Some("a"), browser("actpass"));
+    reoffer.transport_protocol = Some("RTP/AVP".into());
+    r.offer(&reoffer, &now).unwrap();
+    let mut reanswer = flags("c", "b", Some("a"), sdp(6000, ""));
+    reanswer.transport_protocol = Some("UDP/TLS/RTP/SAVPF".into());
+    r.answer(&reanswer, &now).unwrap();
+    let q = query(&r);
+    assert_eq!(suite(&q, "b"), Some(first.clone()), "{q}");
+    assert_eq!(stream(media(&q, "b"), 1).get("crypto suite"), Some(&first));
+    assert_eq!(suite(&q, "a"), None, "{q}");
 }

@@ -19,6 +19,42 @@ pub struct MediaSdes {
     pub sent: Vec<CryptoAttribute>,
     /// Keys in use once offer and answer are through; `None`: plain RTP.
     pub keys: Option<NegotiatedKeys>,
+    /// The suite 10.5's packet streams of this side carry (its `ps->crypto`,
+    /// which query replies show): see [`MediaSdes::init_streams`].
+    pub stream_suite: Option<&'static Suite>,
+    /// 10.5 started DTLS on this side's streams: while it runs, offers and
+    /// answers leave `stream_suite` alone.
+    pub dtls_started: bool,
+}
+
+impl MediaSdes {
+    /// What 10.5's `__init_stream` does to a stream's SRTP context after each
+    /// offer and answer, given the media's DTLS and SDES flags then: without
+    /// DTLS its connection is shut down; with SDES and no DTLS connection the
+    /// context takes the first line we sent this side (none: no suite);
+    /// otherwise it keeps what it had, so a suite stays once set, also after
+    /// the side stops speaking SRTP or goes into passthrough.
+    pub fn init_streams(&mut self, dtls: bool, sdes: bool) {
+        if !dtls {
+            self.dtls_started = false;
+        }
+        if sdes && !self.dtls_started {
+            self.stream_suite = self.sent.first().and_then(|c| Suite::by_name(&c.suite));
+        }
+        if dtls {
+            self.dtls_started = true;
+        }
+    }
+
+    /// This state with the offer/answer keys dropped (10.5's passthrough
+    /// clears its SDES lists) but the streams' context kept.
+    pub fn cleared(&self) -> MediaSdes {
+        MediaSdes {
+            stream_suite: self.stream_suite,
+            dtls_started: self.dtls_started,
+            ..Default::default()
+        }
+    }
 }
 
 /// One side's SRTP keys: it sends with `rx` (we decrypt), we send with `tx`.
