@@ -320,6 +320,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         {
             ours.dtls = theirs.dtls.clone();
             ours.sdes = theirs.sdes.clone();
+            // The suite its streams hold (10.5's `__init_stream`).
+            ours.sdes.init_streams(ours.dtls.enabled, ours.dtls.sdes);
         }
         Ok(sdp::rewrite(text, &session, &plan)?)
     }
@@ -447,6 +449,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             media.sdes.keys = crate::srtp::session::negotiate(&media.sdes.remote, &media.sdes.sent);
             crate::srtp::session::accept_sent(&mut media.sdes.sent, &section.crypto, &options);
             super::registry::party_dtls(media, &session, i, false, f, &dtls);
+            media.sdes.init_streams(media.dtls.enabled, media.dtls.sdes);
             media.status.initialized = true;
             media.status.recv = false;
             let ep = media.rtp.as_ref().and_then(|s| s.endpoint);

@@ -333,6 +333,15 @@ fn a_subscription_to_an_srtp_party_gets_keys_of_its_own() {
         .filter(|l| l.starts_with("a=crypto:"))
         .collect();
     assert!(ours.len() > 1, "our suites: {offer}");
+    // The subscriber's streams hold the first suite offered to it, as query
+    // shows (10.5's `__init_stream`).
+    let sub = r.calls["c"]
+        .monologues
+        .iter()
+        .find(|m| m.tag == "s")
+        .unwrap();
+    let suite = sub.medias[0].sdes.stream_suite.map(|s| s.name);
+    assert_eq!(suite, ours[0].split(' ').nth(1), "{offer}");
     assert_eq!(
         r.calls["c"].monologues[0].medias[0].sdes.sent, before.sent,
         "the source's SDES is untouched"
