@@ -218,15 +218,17 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             None => push_monologue(&mut call, from_tag, now),
         };
         let b = match f.to_tag.as_deref() {
+            // A to-tag no party has is a new branch with ports of its own,
+            // also where the offerer's peer has no tag yet (no answer named
+            // it): 10.5's `call_get_monologue_new` sees the peer's tag differ
+            // and makes a new party; the earlier one keeps sending to `a`.
             Some(t) => match call.find_tag(t) {
                 Some(i) => i,
-                None => match call.monologues[a].peer {
-                    Some(p) if call.monologues[p].tag.is_empty() => {
-                        call.monologues[p].tag = t.to_owned();
-                        p
-                    }
-                    _ => push_monologue(&mut call, t, now),
-                },
+                None => {
+                    let i = push_monologue(&mut call, t, now);
+                    call.monologues[i].via_branch = f.via_branch.clone();
+                    i
+                }
             },
             None => match f.via_branch.as_deref() {
                 Some(branch) => branch_of(&mut call, a, branch, now),

@@ -1200,3 +1200,33 @@ fn round_robin_calls_keeps_a_media_on_its_interface() {
         assert_eq!(addr(out), "127.0.0.2", "{id}");
     }
 }
+
+#[test]
+fn a_reoffer_with_an_unknown_to_tag_opens_a_new_branch() {
+    let mut r = reg();
+    let now = clock();
+    let first = r
+        .offer(&flags("nt", "a", None, sdp(6000, "")), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    // No answer named the callee (its answer failed): a re-offer with a
+    // to-tag 10.5 does not know is a new branch with ports of its own; the
+    // untagged callee of the first offer stays, still sending to "a".
+    let again = r
+        .offer(&flags("nt", "a", Some("b"), sdp(6000, "")), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    let port = |s: &str| s.split("m=audio ").nth(1).unwrap()[..5].to_owned();
+    assert_ne!(port(&first), port(&again));
+    let call = &r.calls["nt"];
+    let a = call.find_tag("a").unwrap();
+    let b = call.find_tag("b").expect("new party");
+    let untagged = call.find_tag("").expect("first callee kept");
+    assert_ne!(b, untagged);
+    assert_eq!(call.monologues[a].peer, Some(b));
+    assert_eq!(call.monologues[b].peer, Some(a));
+    assert_eq!(call.monologues[untagged].peer, Some(a));
+    assert_eq!(r.ports().in_use(), 6, "three RTP/RTCP pairs");
+}
