@@ -303,7 +303,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         // SDP would have them; the source itself stays as it is.
         let mut scratch = call.clone();
         let dtls = call.dtls.clone();
-        super::registry::offer_dtls(&mut scratch, src, dst, &session, &mut plan, f, &dtls);
+        super::registry::offer_dtls(&mut scratch, src, dst, &session, &mut plan, f, &dtls, &[]);
         super::registry::offer_sdes(
             &mut scratch,
             src,

@@ -289,7 +289,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             advertise_ice_lite(&call.monologues[b], &mut plan);
             super::media_status::after_sdp(&mut call, a, b, session, f, true, &ice_status_before);
             let dtls = call.dtls.clone();
-            offer_dtls(&mut call, a, b, session, &mut plan, f, &dtls);
+            let entering = entering_passthrough(&call.monologues[b], &before);
+            offer_dtls(&mut call, a, b, session, &mut plan, f, &dtls, &entering);
             offer_sdes(&mut call, a, b, session, &mut plan, f, &mut self.rng);
             init_stream_crypto(&mut call, [a, b]);
             passthrough_stream_crypto(&mut call, b, &before, session, &plan, f, &mut self.rng);
@@ -430,12 +431,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 .copied();
             super::plan::answer_wants_ice(ice_mode, m, answered.unwrap_or(false), flag)
         })?;
+        let before: Vec<Media> = call.monologues[a].medias.clone();
         enter_passthrough(call, b, a, f);
+        let entering = entering_passthrough(&call.monologues[a], &before);
         super::media_status::after_sdp(call, b, a, session, f, false, &ice_before);
         let mut plan = self.answer_plan(call, a, b, session, f);
         advertise_ice_lite(&call.monologues[a], &mut plan);
         let dtls = call.dtls.clone();
-        answer_dtls(call, a, b, session, &mut plan, f, &dtls);
+        answer_dtls(call, a, b, session, &mut plan, f, &dtls, &entering);
         answer_sdes(call, a, b, session, &mut plan, f, &mut self.rng);
         init_stream_crypto(call, [b, a]);
         let sdp = sdp::rewrite(text, session, &plan)?;
@@ -1076,7 +1079,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                                 .cloned()
                                 .collect(),
                         }),
-                        dtls: media.dtls.params(endpoint_known(media)),
+                        // Passthrough: DTLS flags a request left show in
+                        // query replies only, no session of ours.
+                        dtls: if media.passthru {
+                            None
+                        } else {
+                            media.dtls.params(endpoint_known(media))
+                        },
                         control: if s.is_rtcp {
                             MediaControl::default()
                         } else {
@@ -1612,6 +1621,7 @@ fn sdes_protocol(protocol: &str) -> &str {
 /// DTLS for an offer from `a` to `b`: `a`'s role and fingerprint from its
 /// SDP, our actpass and fingerprint toward `b` (before SDES, which it may
 /// switch off).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn offer_dtls(
     call: &mut Call,
     a: usize,
@@ -1620,6 +1630,7 @@ pub(super) fn offer_dtls(
     plan: &mut sdp::RewritePlan,
     f: &Flags,
     settings: &DtlsSettings,
+    entering: &[bool],
 ) {
     let sdes_off = sdes_options(f).off;
     for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
@@ -1629,14 +1640,15 @@ pub(super) fn offer_dtls(
             }
         }
         let out_protocol = mp.protocol.as_deref().unwrap_or(&section.protocol);
-        if clear_in_passthrough(call, a, b, i) {
+        let passthru = clear_in_passthrough(call, a, b, i, entering);
+        if passthru && !entering.get(i).copied().unwrap_or(false) {
             continue;
         }
         if let Some(m) = call.monologues[b].medias.get_mut(i) {
             if section.port != 0 {
                 m.dtls.offer_to(out_protocol, &f.dtls, sdes_off);
             }
-            if mp.port != 0 {
+            if mp.port != 0 && !passthru {
                 mp.dtls = m.dtls.advert(settings);
             }
         }
@@ -1645,6 +1657,7 @@ pub(super) fn offer_dtls(
 
 /// DTLS for the answer from `b` back to `a`: `b`'s role and fingerprint,
 /// then our role toward `a` (DTLS on with `a` means no SDES for it).
+#[allow(clippy::too_many_arguments)]
 fn answer_dtls(
     call: &mut Call,
     a: usize,
@@ -1653,6 +1666,7 @@ fn answer_dtls(
     plan: &mut sdp::RewritePlan,
     f: &Flags,
     settings: &DtlsSettings,
+    entering: &[bool],
 ) {
     for (i, (section, mp)) in session.media.iter().zip(plan.media.iter_mut()).enumerate() {
         if section.port == 0 {
@@ -1661,12 +1675,13 @@ fn answer_dtls(
         if let Some(m) = call.monologues[b].medias.get_mut(i) {
             party_dtls(m, session, i, false, f, settings);
         }
-        if clear_in_passthrough(call, a, b, i) {
+        let passthru = clear_in_passthrough(call, a, b, i, entering);
+        if passthru && !entering.get(i).copied().unwrap_or(false) {
             continue;
         }
         if let Some(m) = call.monologues[a].medias.get_mut(i) {
             m.dtls.answer_to(&m.protocol, &f.dtls, settings);
-            if mp.port != 0 {
+            if mp.port != 0 && !passthru {
                 mp.dtls = m.dtls.advert(settings);
             }
         }
@@ -1811,11 +1826,24 @@ fn enter_passthrough(call: &mut Call, sender: usize, receiver: usize, f: &Flags)
     }
 }
 
+/// Per media of `side`: in passthrough now and not in `before` (its media
+/// before this request's `enter_passthrough`).
+fn entering_passthrough(side: &Monologue, before: &[Media]) -> Vec<bool> {
+    side.medias
+        .iter()
+        .enumerate()
+        .map(|(i, m)| m.passthru && !before.get(i).is_some_and(|o| o.passthru))
+        .collect()
+}
+
 /// 10.5's `__generate_crypto` in passthrough: no DTLS (nor SDES) of ours on
-/// either side of media `i`. True when it cleared them.
-fn clear_in_passthrough(call: &mut Call, a: usize, b: usize, i: usize) -> bool {
+/// either side of media `i`. True when media `i` is in passthrough. A media
+/// this request put into passthrough (`entering`) keeps its flags: 10.5
+/// decided DTLS and SDES before `__ice_offer` turned passthrough on, so they
+/// show in query replies until the next request clears them.
+fn clear_in_passthrough(call: &mut Call, a: usize, b: usize, i: usize, entering: &[bool]) -> bool {
     let passthru = call.monologues[b].medias.get(i).is_some_and(|m| m.passthru);
-    if passthru {
+    if passthru && !entering.get(i).copied().unwrap_or(false) {
         for side in [a, b] {
             if let Some(m) = call.monologues[side].medias.get_mut(i) {
                 m.dtls = Default::default();

@@ -325,3 +325,94 @@ fn the_callee_of_an_offer_turning_passthrough_keeps_the_suite_it_would_have_been
         assert_eq!(stream_suites(&r, "a"), [None, None]);
     }
 }
+
+/// The flags query replies show for `tag`'s first media.
+fn media_flags(r: &super::tests::TestRegistry, tag: &str) -> Vec<String> {
+    use crate::ng::bencode::Owned;
+    let q = super::query::query_call(r.calls.get("c").unwrap(), &clock(), &super::effect::NoStats);
+    let medias = q
+        .get("tags")
+        .and_then(|t| t.get(tag))
+        .and_then(|t| t.get("medias"));
+    let Some(Owned::List(medias)) = medias else {
+        panic!("no medias of {tag} in {q}");
+    };
+    let Some(Owned::List(flags)) = medias[0].get("flags") else {
+        panic!("no flags in {q}");
+    };
+    flags
+        .iter()
+        .map(|f| match f {
+            Owned::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+            other => panic!("flag {other}"),
+        })
+        .collect()
+}
+
+fn has_crypto_flags(flags: &[String]) -> Vec<&str> {
+    ["DTLS-SRTP", "DTLS role active", "DTLS role passive", "SDES"]
+        .into_iter()
+        .filter(|f| flags.iter().any(|g| g == f))
+        .collect()
+}
+
+#[test]
+fn dtls_and_sdes_flags_of_the_request_entering_passthrough_show_until_the_next() {
+    // 10.5 reads the sender's a=setup and builds its DTLS and SDES offer
+    // toward the receiver before ICE on both sides turns passthrough on:
+    // those flags show in query replies (measured: gen/1662) until the next
+    // request in passthrough clears them on both sides.
+    let mut r = reg().with_dtls(settings());
+    let now = clock();
+    let mut offer = flags(
+        "c",
+        "a",
+        None,
+        browser("Oyef", "192.0.2.10", FP_A, "actpass"),
+    );
+    offer.ice = IceMode::Optional;
+    let out = r.offer(&offer, &now).unwrap();
+    let all = ["DTLS-SRTP", "DTLS role active", "DTLS role passive", "SDES"];
+    assert_eq!(has_crypto_flags(&media_flags(&r, "a")), all);
+    assert_eq!(has_crypto_flags(&media_flags(&r, "<untagged 1>")), all);
+    assert!(media_flags(&r, "a").contains(&"passthrough".to_string()));
+    // Still no DTLS of ours in the SDP nor on the streams.
+    let sdp = out.sdp.unwrap();
+    assert_eq!(sdp.matches("a=fingerprint:").count(), 1, "{sdp}");
+    assert_relayed_untouched(&out.effects, "a");
+    let mut answer = flags(
+        "c",
+        "a",
+        Some("b"),
+        browser("Kq9z", "192.0.2.30", FP_B, "active"),
+    );
+    answer.ice = IceMode::Optional;
+    r.answer(&answer, &now).unwrap();
+    assert!(has_crypto_flags(&media_flags(&r, "a")).is_empty());
+    assert!(has_crypto_flags(&media_flags(&r, "b")).is_empty());
+}
+
+#[test]
+fn an_answer_entering_passthrough_shows_the_answerers_dtls_role() {
+    // ICE=force-relay in the answer of a browser: 10.5 read its a=setup
+    // (active: we are passive toward it) before passthrough (gen/391).
+    let mut r = reg().with_dtls(settings());
+    let now = clock();
+    r.offer(&flags("c", "a", None, PHONE.into()), &now).unwrap();
+    let mut answer = flags(
+        "c",
+        "a",
+        Some("b"),
+        browser("Kq9z", "192.0.2.30", FP_B, "active"),
+    );
+    answer.ice = IceMode::ForceRelay;
+    let out = r.answer(&answer, &now).unwrap();
+    let b = media_flags(&r, "b");
+    assert!(b.contains(&"passthrough".to_string()), "{b:?}");
+    assert_eq!(
+        has_crypto_flags(&b),
+        ["DTLS-SRTP", "DTLS role passive", "SDES"]
+    );
+    assert!(has_crypto_flags(&media_flags(&r, "a")).is_empty());
+    assert_relayed_untouched(&out.effects, "b");
+}
