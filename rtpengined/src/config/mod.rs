@@ -57,6 +57,8 @@ pub struct Config {
     pub listen_ng: Vec<SocketAddr>,
     /// `--listen-cli` (none by default).
     pub listen_cli: Vec<SocketAddr>,
+    /// `--listen-udp`: the rtpproxy protocol (none by default).
+    pub listen_udp: Vec<SocketAddr>,
     pub table: i32,
     pub no_fallback: bool,
     /// Keep an existing kernel table and its targets (see README.md, "The daemon and kernel forwarding").
@@ -103,7 +105,8 @@ impl Config {
         }
         let interfaces = interface::resolve_all(&cli.interface, host)?;
         let listen_ng = listen::listen_ng(cli, host)?;
-        if listen_ng.is_empty() {
+        let listen_udp = listen::listen_udp(cli, host)?;
+        if listen_ng.is_empty() && listen_udp.is_empty() {
             return Err(ConfigError::NoListener);
         }
         let listen_cli = listen::listen_cli(cli, host)?;
@@ -141,6 +144,7 @@ impl Config {
             interfaces,
             listen_ng,
             listen_cli,
+            listen_udp,
             table,
             no_fallback: cli.no_fallback,
             kernel_adopt: cli.kernel_adopt,
