@@ -64,8 +64,7 @@ impl Rtpproxy {
             Command::Delete(t) => self.delete(cookie, t),
             Command::Query(t) => self.query(cookie, t),
         };
-        self.cache()
-            .insert(Instant::now(), cookie, reply.clone());
+        self.cache().insert(Instant::now(), cookie, reply.clone());
         Some(reply)
     }
 
@@ -93,7 +92,10 @@ impl Rtpproxy {
         if s.index() != 1 {
             // Not yet: the call model is driven by SDP, and one media of
             // several cannot be offered alone.
-            warn!(index = s.index(), "only the first media stream is supported");
+            warn!(
+                index = s.index(),
+                "only the first media stream is supported"
+            );
             return reply::error(cookie);
         }
         let f = Flags {
@@ -207,8 +209,8 @@ fn endpoint(s: &Stream) -> Option<SocketAddr> {
     if port == 0 && s.port != "0" {
         return None;
     }
-    let port = u16::try_from(port).ok()?;
-    Some(SocketAddr::new(ip, port))
+    // 10.5 keeps the number and sends to its low 16 bits.
+    Some(SocketAddr::new(ip, port as u32 as u16))
 }
 
 fn tag_flags(t: &Tags) -> Flags {

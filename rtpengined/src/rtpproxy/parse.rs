@@ -295,10 +295,7 @@ fn is_addr(w: &[u8]) -> bool {
     while let Some(p) = find(&lower[from..], b":ffff:") {
         let at = from + p;
         let (head, tail) = (&w[..at], &w[at + 6..]);
-        if hex(head)
-            && !tail.is_empty()
-            && tail.iter().all(|b| b.is_ascii_digit() || *b == b'.')
-        {
+        if hex(head) && !tail.is_empty() && tail.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
             return true;
         }
         from = at + 1;
@@ -449,25 +446,44 @@ mod tests {
         assert_eq!(s.call_id, "my call");
         // The longest call-id after which the rest fits.
         let s = stream("c U cid 1.2.3.4 5000 1.2.3.5 6000 ft;1");
-        assert_eq!((s.call_id.as_str(), s.addr.as_str()), ("cid 1.2.3.4 5000", "1.2.3.5"));
+        assert_eq!(
+            (s.call_id.as_str(), s.addr.as_str()),
+            ("cid 1.2.3.4 5000", "1.2.3.5")
+        );
         let s = stream("c U cid  1.2.3.4 5000 ft;1");
         assert_eq!(s.call_id, "cid ");
     }
 
     #[test]
     fn interface_flags() {
-        assert_eq!(stream("c UeI cid 1.1.1.1 1 f;1").directions(), ["external", "internal"]);
-        assert_eq!(stream("c UIEE cid 1.1.1.1 1 f;1").directions(), ["internal", "external"]);
+        assert_eq!(
+            stream("c UeI cid 1.1.1.1 1 f;1").directions(),
+            ["external", "internal"]
+        );
+        assert_eq!(
+            stream("c UIEE cid 1.1.1.1 1 f;1").directions(),
+            ["internal", "external"]
+        );
         assert!(stream("c Uc0 cid 1.1.1.1 1 f;1").directions().is_empty());
     }
 
     #[test]
     fn delete_and_query() {
-        let Command::Delete(d) = cmd("c D cid ft") else { panic!() };
-        assert_eq!((d.call_id.as_str(), d.from_tag.as_str(), d.to_tag), ("cid", "ft", None));
-        let Command::Query(q) = cmd("c q cid;br ft;1 tt;1\n") else { panic!() };
+        let Command::Delete(d) = cmd("c D cid ft") else {
+            panic!()
+        };
+        assert_eq!(
+            (d.call_id.as_str(), d.from_tag.as_str(), d.to_tag),
+            ("cid", "ft", None)
+        );
+        let Command::Query(q) = cmd("c q cid;br ft;1 tt;1\n") else {
+            panic!()
+        };
         assert_eq!(q.via_branch.as_deref(), Some("br"));
-        assert_eq!((q.from_tag.as_str(), q.to_tag.as_deref()), ("ft", Some("tt")));
+        assert_eq!(
+            (q.from_tag.as_str(), q.to_tag.as_deref()),
+            ("ft", Some("tt"))
+        );
     }
 
     #[test]
@@ -493,7 +509,10 @@ mod tests {
         assert_eq!(fallback_reply("c D cid ft tt x"), "c E8\n");
         // An update missing its tag: its address and port come back, swapped.
         assert_eq!(fallback_reply("c U cid 1.2.3.4  5000"), "c  5000 1.2.3.4\n");
-        assert_eq!(fallback_reply("c U cid 1.2.3.4 5000 ft;1 "), "c 5000 1.2.3.4\n");
+        assert_eq!(
+            fallback_reply("c U cid 1.2.3.4 5000 ft;1 "),
+            "c 5000 1.2.3.4\n"
+        );
         assert_eq!(fallback_reply("c U cid x.y 5000 ft;1"), "c 5000 x.y\n");
         assert_eq!(fallback_reply("c U cid 1.2.3.4"), "c E8\n");
         assert_eq!(fallback_reply("c U cid; 1.2.3.4 5 f;1"), "c 5 1.2.3.4\n");
@@ -505,7 +524,13 @@ mod tests {
         let mut line = b"c U ".to_vec();
         line.extend_from_slice(&[0xff, 0xfe]);
         line.extend_from_slice(b" 1.2.3.4 5 f;1");
-        let Parsed::Command { command: Command::Update(s), .. } = parse(&line) else { panic!() };
+        let Parsed::Command {
+            command: Command::Update(s),
+            ..
+        } = parse(&line)
+        else {
+            panic!()
+        };
         assert_eq!(s.call_id, "\u{fffd}\u{fffd}");
     }
 
