@@ -413,6 +413,7 @@ fn cli_fixed(cfg: &Config) -> crate::cli::params::Fixed {
             .collect(),
         listen_ng: cfg.listen_ng.clone(),
         listen_cli: cfg.listen_cli.clone(),
+        listen_udp: cfg.listen_udp.clone(),
     }
 }
 

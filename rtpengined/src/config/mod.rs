@@ -375,6 +375,33 @@ mod tests {
     }
 
     #[test]
+    fn listen_udp_alone_is_a_listener_and_not_warned_about() {
+        let argv: Vec<String> = [
+            "rtpengined",
+            "--config-file=none",
+            "-i",
+            "127.0.0.1",
+            "--listen-udp=127.0.0.1:2222",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (cli, notes) = Cli::load(argv).unwrap();
+        let c = Config::from_cli(&cli).unwrap();
+        assert!(c.listen_ng.is_empty());
+        assert_eq!(
+            c.listen_udp,
+            vec!["127.0.0.1:2222".parse::<SocketAddr>().unwrap()]
+        );
+        assert!(
+            !notes
+                .iter()
+                .any(|n| matches!(n, cli::Note::Warn(t) if t.contains("listen-udp"))),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
     fn config_file_merges_and_cli_wins() {
         let dir = std::env::temp_dir().join(format!("rtpengined-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
