@@ -77,7 +77,7 @@ impl Rtpproxy {
         let span = tracing::info_span!(
             "rtpproxy",
             command = if answer { "lookup" } else { "update" },
-            call_id = %s.call_id
+            call_id = s.call_id.as_str()
         );
         let _enter = span.enter();
         let mut reg = self.handler.registry();
@@ -145,16 +145,22 @@ impl Rtpproxy {
 
     /// `D`: the call, or the branch the tags name.
     fn delete(&self, cookie: &[u8], t: &Tags) -> Vec<u8> {
+        let span =
+            tracing::info_span!("rtpproxy", command = "delete", call_id = t.call_id.as_str());
+        let _enter = span.enter();
         let f = tag_flags(t);
         let now = Now::system();
         let mut reg = self.handler.registry();
         let (deleted, effects) = match reg.delete(&f, &now) {
             Ok(d) => d,
             Err(err) => {
-                warn!(call_id = %t.call_id, %err, "rtpproxy delete failed");
+                warn!(%err, "rtpproxy delete failed");
                 return reply::error(cookie);
             }
         };
+        if let Deleted::Call(c) | Deleted::Branch(c) = &deleted {
+            crate::server::handler::log_final_stats(c, self.handler.relay().as_ref());
+        }
         if let Deleted::Call(c) = &deleted {
             if !reg.calls.contains_key(&c.id) {
                 let relay = self.handler.relay().as_ref();
@@ -166,10 +172,10 @@ impl Rtpproxy {
         drop(reg);
         closing.wait_blocking();
         if matches!(deleted, Deleted::NotFound) {
-            info!(call_id = %t.call_id, "rtpproxy delete: call or tag not found");
+            info!("rtpproxy delete: call or tag not found");
             reply::error(cookie)
         } else {
-            info!(call_id = %t.call_id, "rtpproxy delete done");
+            info!("rtpproxy delete done");
             reply::ok(cookie)
         }
     }
