@@ -130,6 +130,55 @@ fn a_call_set_up_by_update_and_lookup_relays_rtp() {
 }
 
 #[test]
+fn a_second_media_number_relays_too_and_a_lookup_finds_its_to_tag() {
+    let (_d, c) = start();
+    let phones: Vec<UdpSocket> = (0..4).map(|_| phone("127.0.0.1")).collect();
+    let port = |i: usize| phones[i].local_addr().unwrap().port();
+    // Caller audio on phone 0 (media 1) and phone 1 (media 2), callee on 2 and 3.
+    let u1 = target(
+        &c.cmd(&format!("u1 U rp-two 127.0.0.1 {} a;1", port(0))),
+        "u1",
+    );
+    let u2 = target(
+        &c.cmd(&format!("u2 U rp-two 127.0.0.1 {} a;2", port(1))),
+        "u2",
+    );
+    let l1 = target(
+        &c.cmd(&format!("l1 L rp-two 127.0.0.1 {} a;1 b;1", port(2))),
+        "l1",
+    );
+    let l2 = target(
+        &c.cmd(&format!("l2 L rp-two 127.0.0.1 {} a;2 b;2", port(3))),
+        "l2",
+    );
+    let mut all = vec![u1, u2, l1, l2];
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 4, "{all:?}");
+    // Offering media 1 again keeps media 2 where it was.
+    assert_eq!(
+        target(
+            &c.cmd(&format!("u3 U rp-two 127.0.0.1 {} a;1 b;1", port(0))),
+            "u3"
+        ),
+        u1
+    );
+    // Without a to-tag, a lookup is the answer of the party in dialogue.
+    assert_eq!(
+        target(
+            &c.cmd(&format!("l3 L rp-two 127.0.0.1 {} a;2", port(3))),
+            "l3"
+        ),
+        l2
+    );
+    relayed(&phones[0], l1, &phones[2], 1);
+    relayed(&phones[2], u1, &phones[0], 2);
+    relayed(&phones[1], l2, &phones[3], 3);
+    relayed(&phones[3], u2, &phones[1], 4);
+    assert_eq!(c.cmd("d1 D rp-two a b"), "d1 0\n");
+}
+
+#[test]
 fn garbage_gets_the_error_answer_and_the_listener_goes_on() {
     let (_d, c) = start();
     assert_eq!(c.cmd("g1"), "g1 E8\n");

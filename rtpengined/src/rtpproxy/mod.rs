@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use tracing::{info, warn};
 
+use crate::call::model::Monologue;
 use crate::call::{CallError, Deleted, Expiry, Now};
 use crate::ng::bencode::Owned;
 use crate::ng::cache::ReplyCache;
@@ -89,21 +90,37 @@ impl Rtpproxy {
             warn!(addr = %s.addr, port = %s.port, "cannot read the media address");
             return reply::error(cookie);
         };
-        if s.index() != 1 {
-            // Not yet: the call model is driven by SDP, and one media of
-            // several cannot be offered alone.
-            warn!(
-                index = s.index(),
-                "only the first media stream is supported"
-            );
+        let index = s.index() as usize;
+        if index > MAX_MEDIA {
+            warn!(index, "media number too high");
             return reply::error(cookie);
         }
+        let call = reg.calls.get(&s.call_id);
+        // A lookup without a to-tag is the answer of the party in dialogue
+        // with the from-tag, as 10.5 finds it.
+        let to_tag = match (&s.to_tag, answer) {
+            (None, true) => call.and_then(|c| other_party(c, &s.from_tag)),
+            (t, _) => t.clone(),
+        };
+        // The SDP holds every media number the sender has, this one changed.
+        let sender = if answer {
+            to_tag.as_deref()
+        } else {
+            Some(s.from_tag.as_str())
+        };
+        let mut streams = call
+            .and_then(|c| sender.and_then(|t| party(c, t)))
+            .map(streams_of)
+            .unwrap_or_default();
+        let len = streams.len().max(index);
+        streams.resize(len, None);
+        streams[index - 1] = Some(endpoint);
         let f = Flags {
             call_id: Some(s.call_id.clone()),
             from_tag: Some(s.from_tag.clone()),
-            to_tag: s.to_tag.clone(),
+            to_tag,
             via_branch: s.via_branch.clone(),
-            sdp: Some(reply::offer_sdp(endpoint.ip(), endpoint.port())),
+            sdp: Some(reply::offer_sdp(&streams)),
             direction: s.directions(),
             ..Flags::default()
         };
@@ -134,7 +151,11 @@ impl Rtpproxy {
         self.handler.persist(&reg, &s.call_id, &now);
         drop(reg);
         closing.wait_blocking();
-        match out.sdp.as_deref().and_then(reply::first_media) {
+        match out
+            .sdp
+            .as_deref()
+            .and_then(|sdp| reply::nth_media(sdp, index))
+        {
             Some((port, addr)) => {
                 info!(port, %addr, "rtpproxy {} processed", if answer { "lookup" } else { "update" });
                 reply::media(cookie, port, addr)
@@ -205,6 +226,39 @@ impl Rtpproxy {
         let ttl = silent - (now.unix.as_secs() as i64 - last);
         reply::query(cookie, ttl, packets("RTP"), packets("RTCP"))
     }
+}
+
+/// The highest media number served (10.5 has no limit; each number is an
+/// `m=` line of the SDP here).
+const MAX_MEDIA: usize = 32;
+
+/// The live party tagged `tag`.
+fn party<'c>(call: &'c crate::call::model::Call, tag: &str) -> Option<&'c Monologue> {
+    call.live().map(|(_, m)| m).find(|m| m.tag == tag)
+}
+
+/// The tag of the party in dialogue with `tag`, if it has one.
+fn other_party(call: &crate::call::model::Call, tag: &str) -> Option<String> {
+    let (_, me) = call.live().find(|(_, m)| m.tag == tag)?;
+    let other = call.monologues.get(me.peer?)?;
+    (!other.deleted && !other.tag.is_empty()).then(|| other.tag.clone())
+}
+
+/// Where each media number of a party sends from, as signalled (`None`
+/// for a number it does not have).
+fn streams_of(m: &Monologue) -> Vec<Option<SocketAddr>> {
+    let mut out: Vec<Option<SocketAddr>> = Vec::new();
+    for media in &m.medias {
+        let i = media.index as usize;
+        if i == 0 || i > MAX_MEDIA {
+            continue;
+        }
+        if out.len() < i {
+            out.resize(i, None);
+        }
+        out[i - 1] = media.rtp.as_ref().and_then(|r| r.endpoint);
+    }
+    out
 }
 
 /// The address and port of an update, as 10.5 accepts them (port 0 only

@@ -2,7 +2,7 @@
 //! turned into (the call model works on SDP; an rtpproxy client sends one
 //! address and port per media instead).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// The protocol version 10.5 reports for `V`.
 pub const VERSION: &str = "20040107";
@@ -57,34 +57,49 @@ pub fn query(cookie: &[u8], ttl: i64, rtp: u64, rtcp: u64) -> Vec<u8> {
     line(cookie, &format!("{ttl} {rtp} {rtcp} 0 0"))
 }
 
-/// The SDP an update or lookup stands for: one audio stream at `addr:port`
-/// (RTCP on the port above, as rtpproxy assumes).
-pub fn offer_sdp(addr: IpAddr, port: u16) -> String {
-    let fam = if addr.is_ipv4() { "IP4" } else { "IP6" };
-    format!(
-        "v=0\r\no=- 0 0 IN {fam} {addr}\r\ns=-\r\nc=IN {fam} {addr}\r\nt=0 0\r\n\
-         m=audio {port} RTP/AVP 0\r\n"
-    )
+/// The SDP an update or lookup stands for: one audio stream per media
+/// number, the one at `streams[i]` for number `i + 1` (RTCP on the port
+/// above, as rtpproxy assumes); a number not known yet is a rejected stream.
+pub fn offer_sdp(streams: &[Option<SocketAddr>]) -> String {
+    let fam = |a: &IpAddr| if a.is_ipv4() { "IP4" } else { "IP6" };
+    let first = streams.iter().flatten().next().map(SocketAddr::ip);
+    let origin = first.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let mut sdp = format!(
+        "v=0\r\no=- 0 0 IN {} {origin}\r\ns=-\r\nt=0 0\r\n",
+        fam(&origin)
+    );
+    for s in streams {
+        let (addr, port) = s.map_or((origin, 0), |s| (s.ip(), s.port()));
+        sdp.push_str(&format!(
+            "m=audio {port} RTP/AVP 0\r\nc=IN {} {addr}\r\n",
+            fam(&addr)
+        ));
+    }
+    sdp
 }
 
-/// The port and address of the first stream of an SDP we produced (the
+/// The port and address of stream `n` (from 1) of an SDP we produced (the
 /// stream's own `c=` before the session's).
-pub fn first_media(sdp: &str) -> Option<(u16, IpAddr)> {
+pub fn nth_media(sdp: &str, n: usize) -> Option<(u16, IpAddr)> {
     let mut session_addr = None;
+    let mut seen = 0;
     let mut port = None;
     let mut media_addr = None;
     for l in sdp.lines() {
         if let Some(m) = l.strip_prefix("m=") {
-            if port.is_some() {
+            seen += 1;
+            if seen > n {
                 break;
             }
-            port = Some(m.split_whitespace().nth(1)?.parse().ok()?);
+            if seen == n {
+                port = Some(m.split_whitespace().nth(1)?.parse().ok()?);
+            }
         } else if let Some(c) = l.strip_prefix("c=") {
             let addr: Option<IpAddr> = c.split_whitespace().nth(2).and_then(|a| a.parse().ok());
-            if port.is_some() {
-                media_addr = addr;
-            } else {
+            if seen == 0 {
                 session_addr = addr;
+            } else if seen == n {
+                media_addr = addr;
             }
         }
     }
@@ -114,10 +129,20 @@ mod tests {
 
     #[test]
     fn media_of_an_sdp() {
-        let a = "127.0.0.1".parse().unwrap();
-        assert_eq!(first_media(&offer_sdp(a, 4000)), Some((4000, a)));
-        let sdp = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 5 RTP/AVP 0\r\nc=IN IP6 ::2\r\nm=video 7 RTP/AVP 0\r\nc=IN IP4 1.1.1.1\r\n";
-        assert_eq!(first_media(sdp), Some((5, "::2".parse().unwrap())));
-        assert_eq!(first_media("v=0\r\n"), None);
+        let a: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let b: SocketAddr = "[::1]:5000".parse().unwrap();
+        let one = offer_sdp(&[Some(a)]);
+        assert_eq!(nth_media(&one, 1), Some((4000, a.ip())));
+        assert_eq!(nth_media(&one, 2), None);
+        let three = offer_sdp(&[Some(a), None, Some(b)]);
+        assert!(
+            three.contains("m=audio 0 RTP/AVP 0\r\nc=IN IP4 127.0.0.1\r\n"),
+            "{three}"
+        );
+        assert_eq!(nth_media(&three, 3), Some((5000, b.ip())));
+        let sdp = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 5 RTP/AVP 0\r\nm=video 7 RTP/AVP 0\r\nc=IN IP6 ::2\r\n";
+        assert_eq!(nth_media(sdp, 1), Some((5, "10.0.0.1".parse().unwrap())));
+        assert_eq!(nth_media(sdp, 2), Some((7, "::2".parse().unwrap())));
+        assert_eq!(nth_media("v=0\r\n", 1), None);
     }
 }
