@@ -75,6 +75,14 @@ CASES = [
     ("U call9 127.0.0.1 30090 ftag", "offer, tag without number"),
     ("U call10 127.0.0.1 30100 f10;2", "offer of a second media alone"),
     ("L call1 127.0.0.1 30010 ftag1;1", "lookup without to-tag"),
+    ("U call11 127.0.0.1 30110 f11;1", "two media: first offered"),
+    ("U call11 127.0.0.1 30112 f11;2", "two media: second offered"),
+    ("L call11 127.0.0.1 30120 f11;1 t11;1", "two media: first answered"),
+    ("L call11 127.0.0.1 30122 f11;2 t11;2", "two media: second answered"),
+    ("U call11 127.0.0.1 30110 f11;1 t11;1", "two media: first offered again"),
+    ("U call11 127.0.0.1 30112 f11;2 t11;2", "two media: second offered again"),
+    ("L call11 127.0.0.1 30122 f11;2 t11;2", "two media: second answered again"),
+    ("U call12 127.0.0.1 30130 f12;99999", "media number 99999"),
     ("Q call1 ftag1 ttag1", "query (last: 10.5 wedges the call after it)"),
 ]
 
@@ -85,11 +93,15 @@ KNOWN = {
         "call model (ng too): 10.5 takes new ports when a re-offer changes the peer's port",
     "IPv6 peer, IPv4-only daemon":
         "call model (ng too): 10.5 relays a peer of a family no interface has",
-    "offer of a second media alone":
-        "only the first media of a call is served over rtpproxy",
-    "lookup without to-tag":
-        "a lookup needs a to-tag here",
+    "media number 99999":
+        "media numbers above 32 are refused here (each is an m= line of the SDP we model)",
 }
+# 10.5 answers the address 0.0.0.0 for a media number above 1 (a client puts
+# it in the SDP: the stream would be on hold); we answer the interface
+# address the media is to go to, as for the first.
+for _case in ("second offered", "second answered", "second offered again",
+              "second answered again"):
+    KNOWN["two media: " + _case] = "deliberate: 10.5 answers 0.0.0.0 for media numbers above 1"
 
 
 def start(spec, binary, logdir):
