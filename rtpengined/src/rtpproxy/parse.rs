@@ -277,34 +277,20 @@ fn tag_opt_num(word: &[u8]) -> String {
 }
 
 /// Digits and dots, or hex digits and colons with an optional IPv4 tail
-/// after `:ffff:`.
+/// after `:ffff:`. Linear in the word (it may be 64 KiB of garbage).
 fn is_addr(w: &[u8]) -> bool {
-    if w.is_empty() {
-        return false;
+    let dotted = |b: &u8| b.is_ascii_digit() || *b == b'.';
+    let hex = |b: &u8| b.is_ascii_hexdigit() || *b == b':';
+    if w.is_empty() || w.iter().all(dotted) || w.iter().all(hex) {
+        return !w.is_empty();
     }
-    if w.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
-        return true;
-    }
-    let hex = |s: &[u8]| !s.is_empty() && s.iter().all(|b| b.is_ascii_hexdigit() || *b == b':');
-    if hex(w) {
-        return true;
-    }
-    // HEX…:ffff:DOTTED
-    let lower = w.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(p) = find(&lower[from..], b":ffff:") {
-        let at = from + p;
-        let (head, tail) = (&w[..at], &w[at + 6..]);
-        if hex(head) && !tail.is_empty() && tail.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
-            return true;
-        }
-        from = at + 1;
-    }
-    false
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    // HEX:ffff:DOTTED: the head is hex up to the first other byte (`h`),
+    // the tail dotted from `q` on, so `:ffff:` starts between them.
+    let h = w.iter().position(|b| !hex(b)).unwrap_or(w.len());
+    let q = w.iter().rposition(|b| !dotted(b)).map_or(0, |p| p + 1);
+    let first = q.saturating_sub(6).max(1);
+    let last = h.min(w.len().saturating_sub(7));
+    (first..=last).any(|at| w[at..at + 6].eq_ignore_ascii_case(b":ffff:"))
 }
 
 /// `D`/`Q` arguments: `CALLID[;BRANCH] FROMTAG[;NUM] [TOTAG[;NUM]]`.
@@ -532,6 +518,57 @@ mod tests {
             panic!()
         };
         assert_eq!(s.call_id, "\u{fffd}\u{fffd}");
+    }
+
+    proptest::proptest! {
+        /// Any datagram parses without a panic; an answer always starts with
+        /// the cookie and ends with a newline.
+        #[test]
+        fn any_bytes_parse(line in proptest::collection::vec(
+            proptest::sample::select(b"uUlLdDqQvVfF0123456789.:;abcdef \t\r\n\xff".to_vec()),
+            0..80,
+        )) {
+            match parse(&line) {
+                Parsed::Silent => proptest::prop_assert!(line.first().is_none_or(|b| ws(*b))),
+                Parsed::Fallback { cookie, reply } => {
+                    proptest::prop_assert!(line.starts_with(cookie) && reply.starts_with(cookie));
+                    proptest::prop_assert!(reply.ends_with(b"\n"));
+                }
+                Parsed::Command { cookie, .. } => proptest::prop_assert!(line.starts_with(cookie)),
+            }
+        }
+    }
+
+    #[test]
+    fn addresses() {
+        for ok in [
+            "1.2.3.4",
+            "999.1",
+            "::1",
+            "FE80::a",
+            "::ffff:1.2.3.4",
+            "a:FFFF:1.2",
+            "1::ffff:2",
+        ] {
+            assert!(is_addr(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "",
+            "x",
+            "1.2.3.4:5",
+            ":ffff:1.2",
+            "::fff:1.2",
+            "::ffff:1.x",
+            "g::1",
+        ] {
+            assert!(!is_addr(bad.as_bytes()), "{bad}");
+        }
+        // Long garbage costs linear time.
+        let mut w = b"ffff:".repeat(13_000);
+        w.push(b'x');
+        let t = std::time::Instant::now();
+        assert!(!is_addr(&w));
+        assert!(t.elapsed() < std::time::Duration::from_millis(100));
     }
 
     #[test]
