@@ -336,6 +336,17 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     for t in transports {
         tokio::spawn(t.serve(handler.clone()));
     }
+    if !cfg.listen_udp.is_empty() {
+        let service = Arc::new(crate::rtpproxy::Rtpproxy::new(handler.clone()));
+        for addr in &cfg.listen_udp {
+            let bound = crate::rtpproxy::listener::Listener::bind(*addr)
+                .and_then(|l| l.spawn(service.clone()));
+            if let Err(e) = bound {
+                error!(%addr, %e, "cannot listen for rtpproxy commands");
+                return 1;
+            }
+        }
+    }
     if !cfg.listen_cli.is_empty() {
         let kept = cli_tunables(&cfg);
         let live = crate::cli::daemon::Live::new(handler.clone(), kept.clone());
@@ -402,6 +413,7 @@ fn cli_fixed(cfg: &Config) -> crate::cli::params::Fixed {
             .collect(),
         listen_ng: cfg.listen_ng.clone(),
         listen_cli: cfg.listen_cli.clone(),
+        listen_udp: cfg.listen_udp.clone(),
     }
 }
 

@@ -16,4 +16,5 @@ pub mod daemon;
 pub mod kernel;
 pub mod random;
 pub mod relay;
+pub mod rtpproxy;
 pub mod server;

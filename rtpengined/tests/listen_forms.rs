@@ -129,14 +129,26 @@ fn upstream_test_command_line_starts() {
         assert_eq!(media_target(&o).ip().to_string(), "203.0.113.1");
         let o = ng.ok(&offer("up-6", "a", &sdp("::1", 5000)));
         assert_eq!(media_target(&o).ip().to_string(), "2001:db8:4321::1");
+        // The rtpproxy protocol (-u) answers on both families' wildcards.
+        for to in ["127.0.0.1:2222", "[::1]:2222"] {
+            let to: SocketAddr = to.parse().unwrap();
+            let bind = if to.is_ipv4() {
+                "127.0.0.1:0"
+            } else {
+                "[::1]:0"
+            };
+            let s = std::net::UdpSocket::bind(bind).unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            s.send_to(b"up V", to).unwrap();
+            let mut buf = [0u8; 64];
+            let n = s.recv(&mut buf).unwrap();
+            assert_eq!(&buf[..n], b"up 20040107\n", "{to}");
+        }
     });
     let log = d.log_text();
-    // The rtpproxy protocol (-u) is missing: a warning, no stop. The CLI (-c)
-    // listens on both families' wildcard addresses.
-    assert!(
-        log.contains("option --listen-udp is accepted but not implemented"),
-        "{log}"
-    );
+    // The CLI (-c) listens on both families' wildcard addresses.
+    assert!(!log.contains("--listen-udp is accepted"), "{log}");
     assert!(log.contains("listen=0.0.0.0:12345"), "{log}");
     assert!(log.contains("listen=[::]:12345"), "{log}");
 }

@@ -20,6 +20,8 @@ pub struct Fixed {
     pub interfaces: Vec<(String, IpAddr)>,
     pub listen_ng: Vec<SocketAddr>,
     pub listen_cli: Vec<SocketAddr>,
+    /// `--listen-udp` (rtpproxy).
+    pub listen_udp: Vec<SocketAddr>,
 }
 
 /// 10.5 keeps two endpoints per listen option; an unused one prints empty.
@@ -83,7 +85,7 @@ pub fn render(f: &Fixed, t: &Tunables, start: bool) -> String {
     );
     // Not served: no endpoints.
     endpoints(&mut out, "listen-tcp", &[]);
-    endpoints(&mut out, "listen-udp", &[]);
+    endpoints(&mut out, "listen-udp", &f.listen_udp);
     endpoints(&mut out, "listen-ng", &f.listen_ng);
     endpoints(&mut out, "listen-cli", &f.listen_cli);
     out
@@ -102,10 +104,12 @@ mod tests {
             num_threads: 4,
             interfaces: vec![("default".into(), "127.0.0.1".parse().unwrap())],
             listen_ng: vec!["127.0.0.1:2223".parse().unwrap()],
+            listen_udp: vec!["127.0.0.1:2222".parse().unwrap()],
             ..Fixed::default()
         };
         let t = Tunables::defaults(6);
         let start = render(&f, &t, true);
+        assert!(start.contains("\nlisten-udp = 127.0.0.1:2222\nlisten-udp = \nlisten-ng"));
         assert!(start.starts_with("log-level-core = 6\n"), "{start}");
         assert!(start.contains("\ntable = -1\nmax-sessions = -1\ntimeout = 60\n"));
         assert!(start.contains("\nredis = :0/-1\n"));

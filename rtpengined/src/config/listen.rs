@@ -126,12 +126,19 @@ pub fn listen_cli(cli: &Cli, host: &dyn Host) -> Result<Vec<SocketAddr>, ConfigE
     }
 }
 
+/// `--listen-udp`: the rtpproxy protocol's addresses (none when absent).
+pub fn listen_udp(cli: &Cli, host: &dyn Host) -> Result<Vec<SocketAddr>, ConfigError> {
+    match cli.listen_udp.as_deref() {
+        None => Ok(Vec::new()),
+        Some(spec) => listen_addrs(spec, host).map_err(|why| listen_error("listen-udp", spec, why)),
+    }
+}
+
 /// Check the endpoint options whose feature does not exist yet, so that a typo is a
 /// start error now rather than when the feature arrives.
 pub fn check_unserved(cli: &Cli, host: &dyn Host) -> Result<(), ConfigError> {
-    let listeners: [(&'static str, &[String]); 5] = [
+    let listeners: [(&'static str, &[String]); 4] = [
         ("listen-tcp", cli.listen_tcp.as_slice()),
-        ("listen-udp", cli.listen_udp.as_slice()),
         ("listen-tcp-ng", cli.listen_tcp_ng.as_slice()),
         ("listen-http", cli.listen_http.as_slice()),
         ("listen-https", cli.listen_https.as_slice()),
@@ -257,7 +264,9 @@ mod tests {
             let mut v = base.to_vec();
             v.push(extra);
             let cli = Cli::parse_from(v);
-            check_unserved(&cli, &Fake).and_then(|()| listen_cli(&cli, &Fake).map(drop))
+            check_unserved(&cli, &Fake)
+                .and_then(|()| listen_cli(&cli, &Fake).map(drop))
+                .and_then(|()| listen_udp(&cli, &Fake).map(drop))
         };
         for opt in [
             "--listen-tcp",

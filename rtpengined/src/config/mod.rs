@@ -57,6 +57,8 @@ pub struct Config {
     pub listen_ng: Vec<SocketAddr>,
     /// `--listen-cli` (none by default).
     pub listen_cli: Vec<SocketAddr>,
+    /// `--listen-udp`: the rtpproxy protocol (none by default).
+    pub listen_udp: Vec<SocketAddr>,
     pub table: i32,
     pub no_fallback: bool,
     /// Keep an existing kernel table and its targets (see README.md, "The daemon and kernel forwarding").
@@ -103,7 +105,8 @@ impl Config {
         }
         let interfaces = interface::resolve_all(&cli.interface, host)?;
         let listen_ng = listen::listen_ng(cli, host)?;
-        if listen_ng.is_empty() {
+        let listen_udp = listen::listen_udp(cli, host)?;
+        if listen_ng.is_empty() && listen_udp.is_empty() {
             return Err(ConfigError::NoListener);
         }
         let listen_cli = listen::listen_cli(cli, host)?;
@@ -141,6 +144,7 @@ impl Config {
             interfaces,
             listen_ng,
             listen_cli,
+            listen_udp,
             table,
             no_fallback: cli.no_fallback,
             kernel_adopt: cli.kernel_adopt,
@@ -368,6 +372,33 @@ mod tests {
         assert_eq!(c.iptables_chain.as_deref(), Some("rtpe-cli"));
         assert_eq!(c.state_file, Some(PathBuf::from("/tmp/s")));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn listen_udp_alone_is_a_listener_and_not_warned_about() {
+        let argv: Vec<String> = [
+            "rtpengined",
+            "--config-file=none",
+            "-i",
+            "127.0.0.1",
+            "--listen-udp=127.0.0.1:2222",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (cli, notes) = Cli::load(argv).unwrap();
+        let c = Config::from_cli(&cli).unwrap();
+        assert!(c.listen_ng.is_empty());
+        assert_eq!(
+            c.listen_udp,
+            vec!["127.0.0.1:2222".parse::<SocketAddr>().unwrap()]
+        );
+        assert!(
+            !notes
+                .iter()
+                .any(|n| matches!(n, cli::Note::Warn(t) if t.contains("listen-udp"))),
+            "{notes:?}"
+        );
     }
 
     #[test]

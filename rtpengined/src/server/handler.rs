@@ -477,7 +477,7 @@ fn reply_tag(f: &crate::ng::flags::Flags) -> Option<&str> {
     to.or(f.from_tag.as_deref())
 }
 
-fn log_final_stats(call: &crate::call::model::Call, stats: &dyn StatsSource) {
+pub(crate) fn log_final_stats(call: &crate::call::model::Call, stats: &dyn StatsSource) {
     for (_, mono) in call.live() {
         let (mut rtp, mut rtcp, mut bytes) = (0u64, 0u64, 0u64);
         for s in mono.streams() {

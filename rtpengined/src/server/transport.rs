@@ -68,7 +68,7 @@ impl NgUdp {
 /// A nonblocking UDP socket on `addr`. IPv6 sockets are v6-only, as in rtpengine:
 /// a bare port listens on 0.0.0.0 and [::] with one socket each, which a dual-stack
 /// [::] socket would collide with.
-fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+pub(crate) fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if addr.is_ipv6() {
         socket.set_only_v6(true)?;
