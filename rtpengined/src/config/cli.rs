@@ -351,6 +351,7 @@ const IMPLEMENTED: &[&str] = &[
     "interface",
     "listen_ng",
     "listen_cli",
+    "listen_http",
     "tos",
     "timeout",
     "silent_timeout",

@@ -57,6 +57,8 @@ pub struct Config {
     pub listen_ng: Vec<SocketAddr>,
     /// `--listen-cli` (none by default).
     pub listen_cli: Vec<SocketAddr>,
+    /// `--listen-http` (none by default).
+    pub listen_http: Vec<SocketAddr>,
     pub table: i32,
     pub no_fallback: bool,
     /// Keep an existing kernel table and its targets (see README.md, "The daemon and kernel forwarding").
@@ -107,6 +109,7 @@ impl Config {
             return Err(ConfigError::NoListener);
         }
         let listen_cli = listen::listen_cli(cli, host)?;
+        let listen_http = listen::listen_http(cli, host)?;
         listen::check_unserved(cli, host)?;
         let port_min = cli.port_min.unwrap_or(30000);
         let port_max = cli.port_max.unwrap_or(40000);
@@ -141,6 +144,7 @@ impl Config {
             interfaces,
             listen_ng,
             listen_cli,
+            listen_http,
             table,
             no_fallback: cli.no_fallback,
             kernel_adopt: cli.kernel_adopt,
