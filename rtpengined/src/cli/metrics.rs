@@ -172,6 +172,10 @@ impl Entries {
     }
 }
 
+/// A total: JSON key, description, value, and its metric name and labels
+/// (a counter) if `/metrics` shows it.
+type TotalRow<'a> = (&'a str, &'a str, u64, Option<(&'static str, Option<String>)>);
+
 fn f6(v: f64) -> String {
     format!("{v:.6}")
 }
@@ -245,7 +249,7 @@ pub fn gather(snap: &Snapshot, last_ports: &[u16]) -> Entries {
     let (u, k) = (snap.relayed_user, snap.relayed_kernel);
     let closed = "closed_sessions_total";
     let reason = |r: &str| Some(format!("reason=\"{r}\""));
-    let totals: [(&str, &str, u64, Option<(&'static str, Option<String>)>); 19] = [
+    let totals: [TotalRow; 19] = [
         (
             "managedsessions",
             "Total managed sessions",
@@ -570,4 +574,147 @@ pub fn gather(snap: &Snapshot, last_ports: &[u16]) -> Entries {
     m.header(Some("]"), Some(""));
     m.header(Some("}"), None);
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::totals::{Relayed, SessionTotals};
+    use crate::server::stats::{ClientCounters, InterfacePorts};
+    use std::time::Duration;
+
+    fn snapshot() -> Snapshot {
+        let mut count = [0; CommandKind::ALL.len()];
+        let mut time = [Duration::ZERO; CommandKind::ALL.len()];
+        count[CommandKind::Offer.index()] = 3;
+        time[CommandKind::Offer.index()] = Duration::from_micros(1_500_250);
+        Snapshot {
+            uptime: Duration::from_secs(42),
+            sessions: 2,
+            streams_user: 4,
+            streams_kernel: 1,
+            totals: SessionTotals {
+                managed: 5,
+                regular: 4,
+                forced: 1,
+                ..SessionTotals::default()
+            },
+            relayed_user: Relayed {
+                packets: 10,
+                bytes: 1720,
+                errors: 1,
+            },
+            relayed_kernel: Relayed {
+                packets: 7,
+                bytes: 700,
+                errors: 0,
+            },
+            clients: vec![ClientCounters {
+                address: "::1".parse().unwrap(),
+                count,
+                time,
+                errors: 2,
+            }],
+            interfaces: vec![InterfacePorts {
+                name: "pub\"lic".into(),
+                address: "127.0.0.1".parse().unwrap(),
+                min: 41000,
+                max: 41499,
+                used: 4,
+            }],
+        }
+    }
+
+    fn lines(text: &str) -> Vec<&str> {
+        text.lines().collect()
+    }
+
+    #[test]
+    fn prometheus_names_types_and_labels_as_10_5() {
+        let text = gather(&snapshot(), &[41012]).prometheus();
+        let l = lines(&text);
+        // The first sample of a name brings HELP (the description) and TYPE.
+        assert_eq!(
+            &l[..4],
+            [
+                "# HELP rtpengine_sessions Owned sessions",
+                "# TYPE rtpengine_sessions gauge",
+                "rtpengine_sessions{type=\"own\"} 2",
+                "rtpengine_sessions{type=\"foreign\"} 0",
+            ]
+        );
+        for want in [
+            "rtpengine_transcoded_media 0",
+            "rtpengine_mediastreams{type=\"userspace\"} 4",
+            "rtpengine_mediastreams{type=\"kernel\"} 1",
+            "rtpengine_mediastreams{type=\"mixed\"} 0",
+            "# TYPE rtpengine_uptime_seconds gauge",
+            "rtpengine_uptime_seconds 42",
+            "# TYPE rtpengine_sessions_total counter",
+            "rtpengine_sessions_total 5",
+            "# HELP rtpengine_closed_sessions_total Total rejected sessions",
+            "rtpengine_closed_sessions_total{reason=\"terminated\"} 4",
+            "rtpengine_closed_sessions_total{reason=\"force_terminated\"} 1",
+            "rtpengine_packets_total{type=\"userspace\"} 10",
+            "rtpengine_packet_errors_total{type=\"userspace\"} 1",
+            "rtpengine_bytes_total{type=\"kernel\"} 700",
+            "rtpengine_zero_packet_streams_total 0",
+            "rtpengine_one_way_sessions_total 0",
+            "# TYPE rtpengine_call_duration_avg gauge",
+            "# TYPE rtpengine_call_duration2_total counter",
+            "rtpengine_mos_samples_total 0",
+            // Per client and request; no description, so no HELP.
+            "# TYPE rtpengine_requests_total counter",
+            "rtpengine_requests_total{proxy=\"::1\",request=\"offer\"} 3",
+            "rtpengine_request_seconds_total{proxy=\"::1\",request=\"offer\"} 1.500250",
+            "rtpengine_requests_total{proxy=\"::1\",request=\"start recording\"} 0",
+            "rtpengine_errors_total{proxy=\"::1\"} 2",
+            // Label values are escaped.
+            "rtpengine_ports_used{name=\"pub\\\"lic\",address=\"127.0.0.1\"} 4",
+            "rtpengine_ports_free{name=\"pub\\\"lic\",address=\"127.0.0.1\"} 496",
+            "rtpengine_ports{name=\"pub\\\"lic\",address=\"127.0.0.1\"} 500",
+        ] {
+            assert!(l.contains(&want), "{want} missing from\n{text}");
+        }
+        // Each name has one TYPE line, HELP only where 10.5 has one.
+        for name in ["packets_total", "requests_total", "ports_used", "sessions"] {
+            let t = format!("# TYPE rtpengine_{name} ");
+            assert_eq!(l.iter().filter(|x| x.starts_with(&t)).count(), 1, "{name}");
+        }
+        assert!(!text.contains("# HELP rtpengine_requests_total"));
+        assert!(!text.contains("# HELP rtpengine_ports "));
+        // Entries 10.5 does not export stay out: sums, stddev, rates, MOS average.
+        for gone in [
+            "relayedpackets",
+            "stddev",
+            "packetrate",
+            "mos_average",
+            "used_pct",
+        ] {
+            assert!(!text.contains(gone), "{gone}");
+        }
+        assert!(text.ends_with('\n'));
+    }
+
+    #[test]
+    fn prometheus_without_clients_or_interfaces() {
+        let mut s = snapshot();
+        s.clients.clear();
+        s.interfaces.clear();
+        let text = gather(&s, &[]).prometheus();
+        assert!(!text.contains("requests_total"));
+        assert!(!text.contains("ports"));
+        // Every sample line: a name, maybe labels, a value.
+        for l in text.lines().filter(|l| !l.starts_with('#')) {
+            let (name, value) = l.rsplit_once(' ').unwrap();
+            assert!(name.starts_with("rtpengine_"), "{l}");
+            assert!(value.parse::<f64>().is_ok(), "{l}");
+        }
+    }
+
+    #[test]
+    fn label_escaping() {
+        assert_eq!(prom_escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(prom_escape("::1"), "::1");
+    }
 }
