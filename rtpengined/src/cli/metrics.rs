@@ -174,7 +174,12 @@ impl Entries {
 
 /// A total: JSON key, description, value, and its metric name and labels
 /// (a counter) if `/metrics` shows it.
-type TotalRow<'a> = (&'a str, &'a str, u64, Option<(&'static str, Option<String>)>);
+type TotalRow<'a> = (
+    &'a str,
+    &'a str,
+    u64,
+    Option<(&'static str, Option<String>)>,
+);
 
 fn f6(v: f64) -> String {
     format!("{v:.6}")

@@ -269,7 +269,9 @@ mod tests {
             let mut v = base.to_vec();
             v.push(extra);
             let cli = Cli::parse_from(v);
-            check_unserved(&cli, &Fake).and_then(|()| listen_cli(&cli, &Fake).map(drop))
+            check_unserved(&cli, &Fake)
+                .and_then(|()| listen_cli(&cli, &Fake).map(drop))
+                .and_then(|()| listen_http(&cli, &Fake).map(drop))
         };
         for opt in [
             "--listen-tcp",
