@@ -278,3 +278,74 @@ fn bad_requests_get_10_5_answers_and_the_listener_goes_on() {
     s.read_to_string(&mut raw).unwrap();
     assert_eq!(raw.matches("pong\n").count(), 2, "{raw}");
 }
+
+/// A WebSocket client for `proto`, handshake done.
+fn ws_connect(
+    http: SocketAddr,
+    proto: &str,
+) -> tokio_tungstenite::tungstenite::WebSocket<TcpStream> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let s = TcpStream::connect(http).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut req = format!("ws://{http}/").into_client_request().unwrap();
+    req.headers_mut()
+        .insert("Sec-WebSocket-Protocol", proto.parse().unwrap());
+    let (ws, resp) = tokio_tungstenite::tungstenite::client::client(req, s).expect("handshake");
+    assert_eq!(
+        resp.headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok()),
+        Some(proto)
+    );
+    ws
+}
+
+#[test]
+fn websocket_ng_echo_and_cli() {
+    use tokio_tungstenite::tungstenite::Message;
+    let (d, http) = start();
+    let mut ng = ws_connect(http, "ng.rtpengine.com");
+    let mut ask = |body: Vec<u8>| {
+        ng.send(Message::binary(body)).unwrap();
+        match ng.read().unwrap() {
+            Message::Binary(b) => b.to_vec(),
+            other => panic!("not binary: {other:?}"),
+        }
+    };
+    assert_eq!(
+        ask(b"w1 d7:command4:pinge".to_vec()),
+        b"w1 d6:result4:ponge"
+    );
+    let mut body = b"w2 ".to_vec();
+    let a = phone("127.0.0.1");
+    let pa = a.local_addr().unwrap().port();
+    body.extend_from_slice(&offer("ws-call", "ta", &sdp("127.0.0.1", pa)).encode());
+    let reply = ask(body);
+    let r = decode(reply.strip_prefix(b"w2 ").expect("cookie"))
+        .unwrap()
+        .to_owned_value();
+    assert_eq!(text(r.get("result")), "ok", "{r:?}");
+    assert_eq!(text(d.ok(&query("ws-call")).get("result")), "ok");
+    // Text messages are answered too, in binary as 10.5 does.
+    ng.send(Message::text("w3 d7:command4:pinge")).unwrap();
+    assert_eq!(
+        ng.read().unwrap(),
+        Message::binary(&b"w3 d6:result4:ponge"[..])
+    );
+
+    let mut echo = ws_connect(http, "echo.rtpengine.com");
+    echo.send(Message::text("hello")).unwrap();
+    assert_eq!(echo.read().unwrap(), Message::binary(&b"hello"[..]));
+
+    let mut cli = ws_connect(http, "cli.rtpengine.com");
+    cli.send(Message::text("list numsessions")).unwrap();
+    match cli.read().unwrap() {
+        Message::Binary(b) => {
+            let t = String::from_utf8_lossy(&b).into_owned();
+            assert!(t.contains("Current sessions own: 1\n"), "{t}");
+        }
+        other => panic!("not binary: {other:?}"),
+    }
+    // Plain HTTP goes on next to the WebSockets.
+    assert_eq!(get(http, "/ping").body, b"pong\n");
+}

@@ -1,6 +1,8 @@
 //! The `--listen-http` interface of rtpengine 10.5: `GET /ping`, `POST /ng`
 //! (an ng message over HTTP), `GET /metrics` (Prometheus exposition) and
-//! `GET /cli/<command>` (a CLI command, its output as the body).
+//! `GET /cli/<command>` (a CLI command, its output as the body), and
+//! WebSocket with the `ng.rtpengine.com`, `echo.rtpengine.com` and
+//! `cli.rtpengine.com` subprotocols.
 //!
 //! `route` decides the answer to one request without any I/O, against a
 //! `Backend` (the ng handler, the CLI, the statistics); `server` is the
@@ -140,6 +142,53 @@ pub fn route(req: &Request<'_>, backend: &dyn Backend) -> Answer {
     }
 }
 
+/// The WebSocket subprotocols 10.5 serves (but Janus's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WsProtocol {
+    /// `ng.rtpengine.com`: each message an ng message, answered as over UDP.
+    Ng,
+    /// `echo.rtpengine.com`: each message sent back.
+    Echo,
+    /// `cli.rtpengine.com`: each message a CLI command line.
+    Cli,
+}
+
+impl WsProtocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            WsProtocol::Ng => "ng.rtpengine.com",
+            WsProtocol::Echo => "echo.rtpengine.com",
+            WsProtocol::Cli => "cli.rtpengine.com",
+        }
+    }
+
+    /// The first protocol of a `Sec-WebSocket-Protocol` list we serve.
+    pub fn choose(offered: &str) -> Option<WsProtocol> {
+        offered.split(',').map(str::trim).find_map(|p| match p {
+            "ng.rtpengine.com" => Some(WsProtocol::Ng),
+            "echo.rtpengine.com" => Some(WsProtocol::Echo),
+            "cli.rtpengine.com" => Some(WsProtocol::Cli),
+            _ => None,
+        })
+    }
+}
+
+/// The answer to one WebSocket message (text or binary alike), sent as a
+/// binary message as 10.5 does; `None`: no answer (an ng message without
+/// a cookie).
+pub fn ws_message(
+    proto: WsProtocol,
+    message: &[u8],
+    peer: SocketAddr,
+    backend: &dyn Backend,
+) -> Option<Vec<u8>> {
+    match proto {
+        WsProtocol::Ng => backend.ng(message, peer),
+        WsProtocol::Echo => Some(message.to_vec()),
+        WsProtocol::Cli => Some(backend.cli(message)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +314,31 @@ mod tests {
         for m in ["PUT", "DELETE", "HEAD", "OPTIONS"] {
             assert_eq!(route(&req(m, "/ping", None, b""), &f), Answer::Close);
         }
+    }
+
+    #[test]
+    fn websocket_protocols() {
+        assert_eq!(WsProtocol::choose("ng.rtpengine.com"), Some(WsProtocol::Ng));
+        assert_eq!(
+            WsProtocol::choose("foo, echo.rtpengine.com ,ng.rtpengine.com"),
+            Some(WsProtocol::Echo)
+        );
+        assert_eq!(
+            WsProtocol::choose("cli.rtpengine.com"),
+            Some(WsProtocol::Cli)
+        );
+        assert_eq!(WsProtocol::choose("janus-protocol"), None);
+        assert_eq!(WsProtocol::choose(""), None);
+        let f = Fake::default();
+        let peer = "127.0.0.1:1".parse().unwrap();
+        let ng = ws_message(WsProtocol::Ng, b"c1 d7:command4:pinge", peer, &f);
+        assert_eq!(ng.as_deref(), Some(&b"c1 d6:result4:ponge"[..]));
+        assert_eq!(ws_message(WsProtocol::Ng, b"garbage", peer, &f), None);
+        let echo = ws_message(WsProtocol::Echo, b"hi", peer, &f);
+        assert_eq!(echo.as_deref(), Some(&b"hi"[..]));
+        let cli = ws_message(WsProtocol::Cli, b"list totals", peer, &f);
+        assert_eq!(cli.as_deref(), Some(&b"cli out\n"[..]));
+        assert_eq!(f.cli.borrow().as_slice(), [b"list totals".to_vec()]);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The hyper edge of `--listen-http`: each connection is a task of its own
 //! (HTTP/1.1, kept alive), each request read with bounds on its size and
 //! time, then answered by `super::route` on a blocking thread (the ng
-//! handler and the CLI lock the registry).
+//! handler and the CLI lock the registry). A WebSocket handshake for a
+//! subprotocol we serve upgrades the connection; its messages are then
+//! answered by `super::ws_message` in turn.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,7 +19,16 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tracing::{debug, info, warn};
 
-use super::{route, Answer, Backend, Request, MAX_BODY};
+use futures_util::{SinkExt, StreamExt};
+use hyper::header::{
+    CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, UPGRADE,
+};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use super::{route, ws_message, Answer, Backend, Request, WsProtocol, MAX_BODY};
 use crate::cli::listener::CliServer;
 use crate::server::handler::Handler;
 
@@ -76,11 +87,104 @@ fn respond(status: u16, content_type: &str, body: Vec<u8>) -> Response<Full<Byte
     r
 }
 
+/// A WebSocket handshake for a subprotocol we serve: the protocol and the
+/// accept key; `None` for any other request (routed as plain HTTP).
+fn websocket_request(req: &hyper::Request<Incoming>) -> Option<(WsProtocol, String)> {
+    let h = req.headers();
+    if req.method() != hyper::Method::GET {
+        return None;
+    }
+    let upgrade = h.get(UPGRADE)?.to_str().ok()?;
+    if !upgrade.eq_ignore_ascii_case("websocket") {
+        return None;
+    }
+    let key = h.get(SEC_WEBSOCKET_KEY)?;
+    let proto = h
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(WsProtocol::choose)?;
+    Some((proto, derive_accept_key(key.as_bytes())))
+}
+
+/// One WebSocket connection: each message answered in turn.
+async fn websocket(
+    upgraded: hyper::upgrade::Upgraded,
+    proto: WsProtocol,
+    peer: SocketAddr,
+    live: Arc<Live>,
+) {
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_BODY))
+        .max_frame_size(Some(MAX_BODY));
+    let mut ws =
+        WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+    info!("WebSocket '{}' from {peer}", proto.name());
+    while let Some(msg) = ws.next().await {
+        let data = match msg {
+            Ok(Message::Binary(b)) => b.to_vec(),
+            Ok(Message::Text(t)) => t.as_str().as_bytes().to_vec(),
+            Ok(Message::Close(_)) => break,
+            // Pings are answered by the library.
+            Ok(_) => continue,
+            Err(e) => {
+                debug!(%peer, %e, "WebSocket ended");
+                return;
+            }
+        };
+        let live = live.clone();
+        let reply =
+            tokio::task::spawn_blocking(move || ws_message(proto, &data, peer, live.as_ref()))
+                .await;
+        match reply {
+            Ok(Some(r)) => {
+                if ws.send(Message::binary(r)).await.is_err() {
+                    return;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                warn!(%e, "internal error while answering a WebSocket message");
+                return;
+            }
+        }
+    }
+    let _ = ws.close(None).await;
+}
+
 async fn answer(
-    req: hyper::Request<Incoming>,
+    mut req: hyper::Request<Incoming>,
     peer: SocketAddr,
     live: Arc<Live>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
+    if let Some((proto, accept)) = websocket_request(&req) {
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        tokio::spawn(async move {
+            match on_upgrade.await {
+                Ok(up) => websocket(up, proto, peer, live).await,
+                Err(e) => debug!(%peer, %e, "WebSocket upgrade failed"),
+            }
+        });
+        let mut r = Response::new(Full::new(Bytes::new()));
+        *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        let h = r.headers_mut();
+        h.insert(
+            UPGRADE,
+            hyper::header::HeaderValue::from_static("websocket"),
+        );
+        h.insert(
+            CONNECTION,
+            hyper::header::HeaderValue::from_static("Upgrade"),
+        );
+        if let Ok(v) = accept.parse() {
+            h.insert(SEC_WEBSOCKET_ACCEPT, v);
+        }
+        h.insert(
+            SEC_WEBSOCKET_PROTOCOL,
+            hyper::header::HeaderValue::from_static(proto.name()),
+        );
+        return Ok(r);
+    }
     let method = req.method().as_str().to_owned();
     let target = req.uri().to_string();
     info!("HTTP {method} from {peer}: '{target}'");
@@ -154,7 +258,8 @@ pub async fn serve(listener: TcpListener, live: Arc<Live>) {
                         .timer(TokioTimer::new())
                         .header_read_timeout(READ_TIMEOUT)
                         .auto_date_header(false)
-                        .serve_connection(TokioIo::new(stream), service);
+                        .serve_connection(TokioIo::new(stream), service)
+                        .with_upgrades();
                     if let Err(e) = conn.await {
                         debug!(%peer, %e, "HTTP connection ended");
                     }
