@@ -347,7 +347,7 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             }
         }
     }
-    if !cfg.listen_cli.is_empty() {
+    if !cfg.listen_cli.is_empty() || !cfg.listen_http.is_empty() {
         let kept = cli_tunables(&cfg);
         let live = crate::cli::daemon::Live::new(handler.clone(), kept.clone());
         let start = crate::cli::Start {
@@ -355,6 +355,21 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             fixed: cli_fixed(&cfg),
         };
         let server = Arc::new(crate::cli::listener::CliServer::new(live, start));
+        let http = Arc::new(crate::http::server::Live::new(
+            handler.clone(),
+            server.clone(),
+        ));
+        for addr in &cfg.listen_http {
+            match crate::cli::listener::bind(*addr) {
+                Ok(l) => {
+                    tokio::spawn(crate::http::server::serve(l, http.clone()));
+                }
+                Err(e) => {
+                    error!(%addr, %e, "cannot listen for HTTP connections");
+                    return 1;
+                }
+            }
+        }
         for addr in &cfg.listen_cli {
             match crate::cli::listener::bind(*addr) {
                 Ok(l) => {

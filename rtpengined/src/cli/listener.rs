@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tracing::{info, warn};
 
 use super::daemon::Live;
-use super::{command, Start};
+use super::{command, Daemon, Start};
 
 /// 10.5 gives up on a line longer than this.
 pub const MAX_LINE: usize = 1024;
@@ -34,6 +34,12 @@ impl CliServer {
     pub fn answer(&self, line: &str) -> String {
         info!("Got CLI command: {line}");
         command::run(line, &self.live, &self.initial)
+    }
+
+    /// The statistics as `GET /metrics` shows them.
+    pub fn metrics(&self) -> String {
+        let (snap, last) = self.live.statistics();
+        super::metrics::gather(&snap, &last).prometheus()
     }
 
     /// The answer to a line of any bytes. 10.5 reads bytes and echoes them

@@ -352,6 +352,7 @@ const IMPLEMENTED: &[&str] = &[
     "listen_ng",
     "listen_cli",
     "listen_udp",
+    "listen_http",
     "tos",
     "timeout",
     "silent_timeout",

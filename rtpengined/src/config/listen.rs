@@ -134,13 +134,25 @@ pub fn listen_udp(cli: &Cli, host: &dyn Host) -> Result<Vec<SocketAddr>, ConfigE
     }
 }
 
+/// `--listen-http`: every spec's addresses, in order, each once.
+pub fn listen_http(cli: &Cli, host: &dyn Host) -> Result<Vec<SocketAddr>, ConfigError> {
+    let mut out: Vec<SocketAddr> = Vec::new();
+    for spec in &cli.listen_http {
+        for a in listen_addrs(spec, host).map_err(|why| listen_error("listen-http", spec, why))? {
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Check the endpoint options whose feature does not exist yet, so that a typo is a
 /// start error now rather than when the feature arrives.
 pub fn check_unserved(cli: &Cli, host: &dyn Host) -> Result<(), ConfigError> {
-    let listeners: [(&'static str, &[String]); 4] = [
+    let listeners: [(&'static str, &[String]); 3] = [
         ("listen-tcp", cli.listen_tcp.as_slice()),
         ("listen-tcp-ng", cli.listen_tcp_ng.as_slice()),
-        ("listen-http", cli.listen_http.as_slice()),
         ("listen-https", cli.listen_https.as_slice()),
     ];
     for (option, specs) in listeners {
@@ -267,6 +279,7 @@ mod tests {
             check_unserved(&cli, &Fake)
                 .and_then(|()| listen_cli(&cli, &Fake).map(drop))
                 .and_then(|()| listen_udp(&cli, &Fake).map(drop))
+                .and_then(|()| listen_http(&cli, &Fake).map(drop))
         };
         for opt in [
             "--listen-tcp",

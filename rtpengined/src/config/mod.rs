@@ -59,6 +59,8 @@ pub struct Config {
     pub listen_cli: Vec<SocketAddr>,
     /// `--listen-udp`: the rtpproxy protocol (none by default).
     pub listen_udp: Vec<SocketAddr>,
+    /// `--listen-http` (none by default).
+    pub listen_http: Vec<SocketAddr>,
     pub table: i32,
     pub no_fallback: bool,
     /// Keep an existing kernel table and its targets (see README.md, "The daemon and kernel forwarding").
@@ -110,6 +112,7 @@ impl Config {
             return Err(ConfigError::NoListener);
         }
         let listen_cli = listen::listen_cli(cli, host)?;
+        let listen_http = listen::listen_http(cli, host)?;
         listen::check_unserved(cli, host)?;
         let port_min = cli.port_min.unwrap_or(30000);
         let port_max = cli.port_max.unwrap_or(40000);
@@ -145,6 +148,7 @@ impl Config {
             listen_ng,
             listen_cli,
             listen_udp,
+            listen_http,
             table,
             no_fallback: cli.no_fallback,
             kernel_adopt: cli.kernel_adopt,
