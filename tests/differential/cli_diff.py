@@ -166,6 +166,10 @@ NORMALISE = [
     (re.compile(r"\b4[01][0-9]{3}\b"), "<port>"),
     (re.compile(r"(127\.0\.0\.1):[0-9]{4,5}\b"), r"\1:<port>"),
     (re.compile(r"/proc/[0-9]+/"), "/proc/<pid>/"),
+    # Per-second rates: 10.5 samples them on a timer, so a run sees a figure
+    # or 0 depending on when the sample fell (we measure none yet, README).
+    (re.compile(r"((?:Packets|Bytes|Errors) per second \([a-z]+\)\s*:)[0-9]+"), r"\1<rate>"),
+    (re.compile(r'("(?:packet|byte|error)rate(?:_user|_kernel)?":)[0-9]+'), r"\1<rate>"),
     # The last port handed out: 10.5 remembers it, we show the highest in use.
     (re.compile(r'"last":[0-9]+'), '"last":<port>'),
     (re.compile(r"Last port used: +[0-9]+"), "Last port used: <port>"),
