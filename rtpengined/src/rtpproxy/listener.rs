@@ -5,7 +5,7 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 
-use tracing::{error, info, warn};
+use tracing::info;
 
 use super::Rtpproxy;
 
@@ -42,30 +42,8 @@ impl Listener {
 
     fn serve(self, service: &Rtpproxy) {
         info!(listen = %self.local, "rtpproxy control listening (UDP)");
-        let mut buf = vec![0u8; 65536];
-        loop {
-            let (len, peer) = match self.socket.recv_from(&mut buf) {
-                Ok(r) => r,
-                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(err) => {
-                    warn!(%err, "rtpproxy receive error");
-                    continue;
-                }
-            };
-            let datagram = &buf[..len];
-            // A bug must cost one request, not the listener.
-            let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                service.handle(datagram, peer)
-            }))
-            .unwrap_or_else(|_| {
-                error!(%peer, "internal error while handling an rtpproxy command");
-                None
-            });
-            if let Some(reply) = reply {
-                if let Err(err) = self.socket.send_to(&reply, peer) {
-                    warn!(%err, %peer, "rtpproxy send error");
-                }
-            }
-        }
+        crate::server::datagram::serve(&self.socket, "rtpproxy", |datagram, peer| {
+            service.handle(datagram, peer)
+        });
     }
 }

@@ -1,5 +1,6 @@
 //! Thin tokio edges for control: transports, the handler they feed, timers.
 pub mod call_store;
+pub mod datagram;
 pub mod handler;
 pub mod stats;
 pub mod timers;

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use socket2::{Domain, Protocol, Socket, Type};
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
 use super::handler::Handler;
 
@@ -37,31 +37,9 @@ impl NgUdp {
     /// Receive, handle, reply, until the socket fails for good.
     fn serve_blocking(self, handler: Arc<Handler>) {
         info!(listen = %self.local, "ng control listening (UDP)");
-        let mut buf = vec![0u8; 65536];
-        loop {
-            let (len, peer) = match self.socket.recv_from(&mut buf) {
-                Ok(r) => r,
-                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(err) => {
-                    warn!(%err, "ng receive error");
-                    continue;
-                }
-            };
-            let datagram = &buf[..len];
-            // A bug must cost one request, not the control socket.
-            let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                handler.handle_from_peer(datagram, peer)
-            }))
-            .unwrap_or_else(|_| {
-                error!(%peer, "internal error while handling an ng request");
-                None
-            });
-            if let Some(reply) = reply {
-                if let Err(err) = self.socket.send_to(&reply, peer) {
-                    warn!(%err, %peer, "ng send error");
-                }
-            }
-        }
+        super::datagram::serve(&self.socket, "ng", |datagram, peer| {
+            handler.handle_from_peer(datagram, peer)
+        });
     }
 }
 
