@@ -313,7 +313,7 @@ def main():
                          "minimal one that keeps its first difference, and print it (ng_diff_shrink.py)")
     ap.add_argument("--keep", action="store_true",
                     help="with --shrink: add the minimal case to regressions.json (as reg/CASE)")
-    ap.add_argument("--slot", type=int, default=0, choices=range(5),
+    ap.add_argument("--slot", type=int, default=0, choices=range(8),
                     help="port slot, so that several runs can share a machine: ng ports 21490+10*SLOT "
                          "and +1, media ports shifted down by 2000*SLOT")
     args = ap.parse_args()
