@@ -10,7 +10,6 @@ use super::model::{Call, Now};
 use super::ports::PortAllocator;
 use super::registry::Registry;
 use crate::ng::flags::Flags;
-use crate::sdp::Direction;
 
 /// What a delete did.
 #[derive(Debug)]
@@ -157,28 +156,50 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         if !s.final_timeout.is_zero() && now.duration_since(call.created_mono) >= s.final_timeout {
             return Some(Expiry::FinalTimeout);
         }
-        let last_packet = call
-            .live()
-            .flat_map(|(_, m)| m.streams())
-            .filter_map(|st| stats.stats(st.id).last_packet)
-            .max();
-        let last = last_packet.map_or(call.last_signal_mono, |p| p.max(call.last_signal_mono));
-        let idle = now.saturating_duration_since(last);
-        if !call.answered() {
-            return (!s.offer_timeout.is_zero() && idle >= s.offer_timeout)
-                .then_some(Expiry::OfferTimeout);
+        self.media_expiry(call, now, stats)
+    }
+
+    /// 10.5's media timeouts (its `call_timer_iterator`): every packet stream
+    /// has its own limit, and the call ends only when each one has been idle
+    /// past its limit. A stream we do not receive on (hold, no socket, a
+    /// rejected section) waits `silent-timeout`; one whose peer is not known
+    /// by signalling yet (the answerer's side of an unanswered offer) waits
+    /// `offer-timeout`; any other `timeout`. The reason recorded is that of
+    /// the last stream in 10.5's order (by media, offerer's side first).
+    /// Idle counts from the stream's last packet or the call's last signal.
+    fn media_expiry(&self, call: &Call, now: Instant, stats: &dyn StatsSource) -> Option<Expiry> {
+        let s = &self.settings;
+        let mut streams: Vec<(u32, usize, Duration, Expiry, Instant)> = Vec::new();
+        for (party, m) in call.live() {
+            for media in &m.medias {
+                let pair = [media.rtp.as_ref(), media.rtcp.as_ref()];
+                for stream in pair {
+                    let receiving =
+                        media.status.recv && stream.is_some_and(|st| st.local.port() != 0);
+                    let (limit, why) = if !receiving {
+                        (s.silent_timeout, Expiry::SilentTimeout)
+                    } else if stream.is_some_and(|st| st.endpoint.is_none()) {
+                        (s.offer_timeout, Expiry::OfferTimeout)
+                    } else {
+                        (s.timeout, Expiry::Timeout)
+                    };
+                    let last = stream
+                        .and_then(|st| stats.stats(st.id).last_packet)
+                        .map_or(call.last_signal_mono, |p| p.max(call.last_signal_mono));
+                    streams.push((media.index, party, limit, why, last));
+                }
+            }
         }
-        // Media on hold (not sendrecv) is allowed to be silent for longer.
-        let held = call
-            .live()
-            .flat_map(|(_, m)| m.medias.iter())
-            .any(|m| m.direction != Direction::SendRecv);
-        let (limit, why) = if held {
-            (s.silent_timeout, Expiry::SilentTimeout)
-        } else {
-            (s.timeout, Expiry::Timeout)
-        };
-        (!limit.is_zero() && idle >= limit).then_some(why)
+        streams.sort_by_key(|&(index, party, ..)| (index, party));
+        let mut reason = None;
+        for (_, _, limit, why, last) in streams {
+            // A zero limit is off: such a stream never times out.
+            if limit.is_zero() || now.saturating_duration_since(last) < limit {
+                return None;
+            }
+            reason = Some(why);
+        }
+        reason
     }
 }
 

@@ -51,3 +51,5 @@ mod tests_protocol;
 mod tests_pubsub;
 #[cfg(test)]
 mod tests_query;
+#[cfg(test)]
+mod tests_timeout;
