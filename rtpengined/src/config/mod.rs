@@ -33,7 +33,9 @@ pub enum ConfigError {
     Listen(&'static str, String, String),
     #[error("missing option --interface")]
     NoInterface,
-    #[error("missing option --listen-ng (or --listen-tcp/--listen-udp)")]
+    #[error(
+        "missing option --listen-tcp, --listen-udp, --listen-ng, --listen-tcp-ng, --listen-http, or --listen-https"
+    )]
     NoListener,
     #[error("invalid port range {0}..{1}")]
     PortRange(u16, u16),
@@ -61,6 +63,16 @@ pub struct Config {
     pub listen_udp: Vec<SocketAddr>,
     /// `--listen-http` (none by default).
     pub listen_http: Vec<SocketAddr>,
+    /// `--listen-https` (none by default), served with `https_cert`/`https_key`.
+    pub listen_https: Vec<SocketAddr>,
+    /// `--https-cert`: PEM certificate (chain) for `--listen-https`.
+    pub https_cert: Option<PathBuf>,
+    /// `--https-key`: its PEM private key (default: the certificate file, as in 10.5).
+    pub https_key: Option<PathBuf>,
+    /// `--listen-tcp`: the mediaproxy-style TCP protocol (none by default).
+    pub listen_tcp: Vec<SocketAddr>,
+    /// `--listen-tcp-ng`: ng over TCP (none by default).
+    pub listen_tcp_ng: Vec<SocketAddr>,
     pub table: i32,
     pub no_fallback: bool,
     /// Keep an existing kernel table and its targets (see README.md, "The daemon and kernel forwarding").
@@ -108,11 +120,27 @@ impl Config {
         let interfaces = interface::resolve_all(&cli.interface, host)?;
         let listen_ng = listen::listen_ng(cli, host)?;
         let listen_udp = listen::listen_udp(cli, host)?;
-        if listen_ng.is_empty() && listen_udp.is_empty() {
+        let listen_tcp = listen::listen_tcp(cli, host)?;
+        let listen_tcp_ng = listen::listen_tcp_ng(cli, host)?;
+        let listen_http = listen::listen_http(cli, host)?;
+        let listen_https = listen::listen_https(cli, host)?;
+        // As 10.5: any one control listener will do.
+        if listen_ng.is_empty()
+            && listen_udp.is_empty()
+            && listen_tcp.is_empty()
+            && listen_tcp_ng.is_empty()
+            && listen_http.is_empty()
+            && listen_https.is_empty()
+        {
             return Err(ConfigError::NoListener);
         }
+        if !listen_https.is_empty() && cli.https_cert.is_none() {
+            // 10.5's words, and like 10.5 a reason not to start.
+            return Err(ConfigError::Fatal(
+                "Failed to init websocket listener (HTTPS/WSS listener requested, but no certificate given)".into(),
+            ));
+        }
         let listen_cli = listen::listen_cli(cli, host)?;
-        let listen_http = listen::listen_http(cli, host)?;
         listen::check_unserved(cli, host)?;
         let port_min = cli.port_min.unwrap_or(30000);
         let port_max = cli.port_max.unwrap_or(40000);
@@ -149,6 +177,11 @@ impl Config {
             listen_cli,
             listen_udp,
             listen_http,
+            listen_https,
+            https_cert: cli.https_cert.as_ref().map(PathBuf::from),
+            https_key: cli.https_key.as_ref().map(PathBuf::from),
+            listen_tcp,
+            listen_tcp_ng,
             table,
             no_fallback: cli.no_fallback,
             kernel_adopt: cli.kernel_adopt,
