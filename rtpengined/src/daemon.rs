@@ -347,6 +347,17 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             }
         }
     }
+    for addr in &cfg.listen_tcp_ng {
+        match crate::cli::listener::bind(*addr) {
+            Ok(l) => {
+                tokio::spawn(crate::server::ng_tcp::serve(l, handler.clone()));
+            }
+            Err(e) => {
+                error!(%addr, %e, "cannot listen for ng over TCP");
+                return 1;
+            }
+        }
+    }
     if !cfg.listen_cli.is_empty() || !cfg.listen_http.is_empty() {
         let kept = cli_tunables(&cfg);
         let live = crate::cli::daemon::Live::new(handler.clone(), kept.clone());
