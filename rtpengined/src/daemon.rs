@@ -358,6 +358,20 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             }
         }
     }
+    if !cfg.listen_tcp.is_empty() {
+        let service = Arc::new(crate::mediaproxy::Mediaproxy::new(handler.clone()));
+        for addr in &cfg.listen_tcp {
+            match crate::cli::listener::bind(*addr) {
+                Ok(l) => {
+                    tokio::spawn(crate::mediaproxy::listener::serve(l, service.clone()));
+                }
+                Err(e) => {
+                    error!(%addr, %e, "cannot listen for TCP control connections");
+                    return 1;
+                }
+            }
+        }
+    }
     if !cfg.listen_cli.is_empty() || !cfg.listen_http.is_empty() {
         let kept = cli_tunables(&cfg);
         let live = crate::cli::daemon::Live::new(handler.clone(), kept.clone());

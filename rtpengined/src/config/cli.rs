@@ -353,6 +353,7 @@ const IMPLEMENTED: &[&str] = &[
     "listen_cli",
     "listen_udp",
     "listen_http",
+    "listen_tcp",
     "listen_tcp_ng",
     "tos",
     "timeout",
