@@ -372,7 +372,19 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             }
         }
     }
-    if !cfg.listen_cli.is_empty() || !cfg.listen_http.is_empty() {
+    let tls = match (&cfg.https_cert, cfg.listen_https.is_empty()) {
+        (Some(cert), false) => {
+            match crate::http::server::tls_acceptor(cert, cfg.https_key.as_deref()) {
+                Ok(a) => Some(Arc::new(a)),
+                Err(e) => {
+                    error!("Failed to init websocket listener: {e}");
+                    return 1;
+                }
+            }
+        }
+        _ => None,
+    };
+    if !cfg.listen_cli.is_empty() || !cfg.listen_http.is_empty() || tls.is_some() {
         let kept = cli_tunables(&cfg);
         let live = crate::cli::daemon::Live::new(handler.clone(), kept.clone());
         let start = crate::cli::Start {
@@ -384,10 +396,12 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             handler.clone(),
             server.clone(),
         ));
-        for addr in &cfg.listen_http {
+        let plain = cfg.listen_http.iter().map(|a| (a, None));
+        let secure = cfg.listen_https.iter().map(|a| (a, tls.clone()));
+        for (addr, tls) in plain.chain(secure) {
             match crate::cli::listener::bind(*addr) {
                 Ok(l) => {
-                    tokio::spawn(crate::http::server::serve(l, http.clone()));
+                    tokio::spawn(crate::http::server::serve(l, http.clone(), tls));
                 }
                 Err(e) => {
                     error!(%addr, %e, "cannot listen for HTTP connections");
