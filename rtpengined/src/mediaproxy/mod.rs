@@ -73,7 +73,8 @@ impl Mediaproxy {
             .map(|c| (c.created, c.id.clone()))
             .collect();
         drop(reg);
-        calls.sort();
+        // Newest first, as 10.5 keeps its list.
+        calls.sort_by(|a, b| b.cmp(a));
         let listed: Vec<(String, u64)> = calls
             .into_iter()
             .map(|(created, id)| (id, now.unix.saturating_sub(created).as_secs()))

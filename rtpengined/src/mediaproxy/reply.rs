@@ -12,8 +12,8 @@ pub fn version() -> Vec<u8> {
 }
 
 /// `status`: the number of calls and the bytes relayed in the last second
-/// (`/0/0` after them, as 10.5 has it), then a line per call with its age
-/// in seconds (10.5 fills the other fields with `-`).
+/// (`/0/0` after them, as 10.5 has it), then a line per call (given newest
+/// first) with its age in seconds (10.5 fills the other fields with `-`).
 pub fn status(calls: &[(String, u64)], bytes_per_second: u64) -> Vec<u8> {
     let mut out = format!("proxy {} {bytes_per_second}/0/0\n", calls.len());
     for (id, age) in calls {
