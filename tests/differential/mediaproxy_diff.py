@@ -80,13 +80,15 @@ CASES = [
     ("delete nocall info=fromtag:x", "delete of an unknown call"),
     ("delete c2 info=x extra", "delete with a word too many"),
     ("status", "status after deletes"),
-    ("request c10 127.0.0.1:30120 %s info=totag:t10" % R,
-     "request without from-tag (last: 10.5 keeps an empty call)"),
+    ("request c10 127.0.0.1:30120 %s info=totag:t10" % R, "request without from-tag"),
+    ("status", "status after a request without from-tag"),
 ]
 
 # Differences known and explained (README.md, "Deliberate differences"):
 # counted as passed, printed as known.
 KNOWN = {
+    "status after a request without from-tag":
+        "10.5 creates the call before it reads the tags and keeps it empty; we create none",
 }
 
 
