@@ -208,3 +208,38 @@ fn bad_clients_are_closed_and_others_still_served() {
     let (_, answer) = closed_within(&mut s, Duration::from_secs(10));
     assert!(answer.starts_with(b"Version: "), "{answer:?}");
 }
+
+#[test]
+fn a_bare_port_listens_on_both_families() {
+    // The port may be taken between the probe and the daemon's bind: then
+    // try another one.
+    for _ in 0..5 {
+        let port = TcpListener::bind("[::]:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let opt = format!("--listen-tcp={port}");
+        let d = Daemon::start(41150, 41199, &[opt.as_str()]);
+        let v4 = SocketAddr::from(([127, 0, 0, 1], port));
+        let v6: SocketAddr = format!("[::1]:{port}").parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(v4).is_err() || TcpStream::connect(v6).is_err() {
+            if d.log_text().contains("cannot listen for TCP") || Instant::now() > deadline {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        if d.log_text().contains("cannot listen for TCP") {
+            continue;
+        }
+        for addr in [v4, v6] {
+            assert!(line(addr, "version").starts_with("Version: "), "{addr}");
+        }
+        let log = d.log_text();
+        assert!(log.contains(&format!("listen=0.0.0.0:{port}")), "{log}");
+        assert!(log.contains(&format!("listen=[::]:{port}")), "{log}");
+        return;
+    }
+    panic!("no free port for --listen-tcp after 5 tries");
+}
