@@ -468,6 +468,7 @@ fn cli_fixed(cfg: &Config) -> crate::cli::params::Fixed {
         listen_ng: cfg.listen_ng.clone(),
         listen_cli: cfg.listen_cli.clone(),
         listen_udp: cfg.listen_udp.clone(),
+        listen_tcp: cfg.listen_tcp.clone(),
     }
 }
 
