@@ -412,6 +412,41 @@ mod tests {
     }
 
     #[test]
+    fn each_new_listener_alone_is_enough_and_not_warned_about() {
+        for (opt, https) in [
+            ("--listen-tcp=127.0.0.1:2224", false),
+            ("--listen-tcp-ng=127.0.0.1:2225", false),
+            ("--listen-http=127.0.0.1:2226", false),
+            ("--listen-https=127.0.0.1:2227", true),
+        ] {
+            let mut argv = vec!["rtpengined", "--config-file=none", "-i", "127.0.0.1", opt];
+            if https {
+                argv.extend(["--https-cert=/c.pem", "--https-key=/k.pem"]);
+            }
+            let argv = argv.iter().map(|s| s.to_string()).collect();
+            let (cli, notes) = Cli::load(argv).unwrap();
+            let c = Config::from_cli(&cli).unwrap_or_else(|e| panic!("{opt}: {e}"));
+            let got = [
+                &c.listen_tcp,
+                &c.listen_tcp_ng,
+                &c.listen_http,
+                &c.listen_https,
+            ];
+            assert_eq!(got.iter().map(|v| v.len()).sum::<usize>(), 1, "{opt}");
+            assert!(
+                !notes.iter().any(|n| matches!(n, cli::Note::Warn(_))),
+                "{opt}: {notes:?}"
+            );
+        }
+        // HTTPS needs a certificate, as in 10.5.
+        let err = cfg(&["-i", "127.0.0.1", "--listen-https=127.0.0.1:2227"]).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Fatal(t) if t.contains("no certificate given")),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn listen_udp_alone_is_a_listener_and_not_warned_about() {
         let argv: Vec<String> = [
             "rtpengined",
