@@ -1,5 +1,5 @@
-//! `--listen-https` with `--https-cert`/`--https-key`: the routes of
-//! `--listen-http` over TLS, with a certificate the test makes with the
+//! `--listen-https` with `--https-cert`/`--https-key`: the routes and
+//! WebSocket subprotocols of `--listen-http` over TLS, with a certificate the test makes with the
 //! openssl command; clients that fail or never start the handshake leave
 //! the others served; a missing certificate or key ends the start.
 
@@ -128,6 +128,46 @@ fn the_http_routes_over_tls() {
             .unwrap();
         assert_eq!(out.stdout, b"pong\n", "{out:?}");
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn websocket_over_tls() {
+    let dir = temp_dir("wss");
+    let (_d, addr, ca) = start(&dir, false);
+    let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    b.set_ca_file(&ca).unwrap();
+    let tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut s = b.build().connect("localhost", tcp).unwrap();
+    s.write_all(
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+          Sec-WebSocket-Protocol: ng.rtpengine.com\r\n\r\n",
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
+    // One masked binary frame with an ng ping, one binary frame back.
+    let payload = b"w1 d7:command4:pinge";
+    let mask = [1u8, 2, 3, 4];
+    let mut frame = vec![0x82, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    s.write_all(&frame).unwrap();
+    let mut h = [0u8; 2];
+    s.read_exact(&mut h).unwrap();
+    assert_eq!(h[0], 0x82);
+    let mut reply = vec![0u8; usize::from(h[1] & 0x7f)];
+    s.read_exact(&mut reply).unwrap();
+    assert_eq!(reply, b"w1 d6:result4:ponge");
     let _ = std::fs::remove_dir_all(dir);
 }
 
