@@ -347,7 +347,44 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             }
         }
     }
-    if !cfg.listen_cli.is_empty() || !cfg.listen_http.is_empty() {
+    for addr in &cfg.listen_tcp_ng {
+        match crate::cli::listener::bind(*addr) {
+            Ok(l) => {
+                tokio::spawn(crate::server::ng_tcp::serve(l, handler.clone()));
+            }
+            Err(e) => {
+                error!(%addr, %e, "cannot listen for ng over TCP");
+                return 1;
+            }
+        }
+    }
+    if !cfg.listen_tcp.is_empty() {
+        let service = Arc::new(crate::mediaproxy::Mediaproxy::new(handler.clone()));
+        for addr in &cfg.listen_tcp {
+            match crate::cli::listener::bind(*addr) {
+                Ok(l) => {
+                    tokio::spawn(crate::mediaproxy::listener::serve(l, service.clone()));
+                }
+                Err(e) => {
+                    error!(%addr, %e, "cannot listen for TCP control connections");
+                    return 1;
+                }
+            }
+        }
+    }
+    let tls = match (&cfg.https_cert, cfg.listen_https.is_empty()) {
+        (Some(cert), false) => {
+            match crate::http::server::tls_acceptor(cert, cfg.https_key.as_deref()) {
+                Ok(a) => Some(Arc::new(a)),
+                Err(e) => {
+                    error!("Failed to init websocket listener: {e}");
+                    return 1;
+                }
+            }
+        }
+        _ => None,
+    };
+    if !cfg.listen_cli.is_empty() || !cfg.listen_http.is_empty() || tls.is_some() {
         let kept = cli_tunables(&cfg);
         let live = crate::cli::daemon::Live::new(handler.clone(), kept.clone());
         let start = crate::cli::Start {
@@ -359,10 +396,12 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             handler.clone(),
             server.clone(),
         ));
-        for addr in &cfg.listen_http {
+        let plain = cfg.listen_http.iter().map(|a| (a, None));
+        let secure = cfg.listen_https.iter().map(|a| (a, tls.clone()));
+        for (addr, tls) in plain.chain(secure) {
             match crate::cli::listener::bind(*addr) {
                 Ok(l) => {
-                    tokio::spawn(crate::http::server::serve(l, http.clone()));
+                    tokio::spawn(crate::http::server::serve(l, http.clone(), tls));
                 }
                 Err(e) => {
                     error!(%addr, %e, "cannot listen for HTTP connections");
@@ -429,6 +468,7 @@ fn cli_fixed(cfg: &Config) -> crate::cli::params::Fixed {
         listen_ng: cfg.listen_ng.clone(),
         listen_cli: cfg.listen_cli.clone(),
         listen_udp: cfg.listen_udp.clone(),
+        listen_tcp: cfg.listen_tcp.clone(),
     }
 }
 

@@ -69,6 +69,12 @@ fn malformed_listen_options_stop_the_start() {
         ),
         ("--listen-udp=1.2.3.4", "invalid --listen-udp '1.2.3.4'"),
         ("--graphite=2003", "invalid --graphite '2003'"),
+        ("--listen-tcp=1.2.3.4", "invalid --listen-tcp '1.2.3.4'"),
+        (
+            "--listen-tcp-ng=localhost:ng",
+            "invalid --listen-tcp-ng 'localhost:ng'",
+        ),
+        ("--listen-https=[::1", "invalid --listen-https '[::1'"),
     ] {
         let mut d = Proc::host(&[
             "--config-file=none",

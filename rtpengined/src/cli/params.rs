@@ -22,6 +22,8 @@ pub struct Fixed {
     pub listen_cli: Vec<SocketAddr>,
     /// `--listen-udp` (rtpproxy).
     pub listen_udp: Vec<SocketAddr>,
+    /// `--listen-tcp` (the TCP control protocol).
+    pub listen_tcp: Vec<SocketAddr>,
 }
 
 /// 10.5 keeps two endpoints per listen option; an unused one prints empty.
@@ -83,8 +85,7 @@ pub fn render(f: &Fixed, t: &Tunables, start: bool) -> String {
         "b2b_url = (null)\nredis-auth = (null)\nredis-write-auth = (null)\nrecording-dir = (null)\n\
          recording-method = pcap\nrecording-format = raw\niptables-chain = (null)\n",
     );
-    // Not served: no endpoints.
-    endpoints(&mut out, "listen-tcp", &[]);
+    endpoints(&mut out, "listen-tcp", &f.listen_tcp);
     endpoints(&mut out, "listen-udp", &f.listen_udp);
     endpoints(&mut out, "listen-ng", &f.listen_ng);
     endpoints(&mut out, "listen-cli", &f.listen_cli);
@@ -105,11 +106,16 @@ mod tests {
             interfaces: vec![("default".into(), "127.0.0.1".parse().unwrap())],
             listen_ng: vec!["127.0.0.1:2223".parse().unwrap()],
             listen_udp: vec!["127.0.0.1:2222".parse().unwrap()],
+            listen_tcp: vec![
+                "0.0.0.0:2224".parse().unwrap(),
+                "[::]:2224".parse().unwrap(),
+            ],
             ..Fixed::default()
         };
         let t = Tunables::defaults(6);
         let start = render(&f, &t, true);
         assert!(start.contains("\nlisten-udp = 127.0.0.1:2222\nlisten-udp = \nlisten-ng"));
+        assert!(start.contains("\nlisten-tcp = 0.0.0.0:2224\nlisten-tcp = [::]:2224\nlisten-udp"));
         assert!(start.starts_with("log-level-core = 6\n"), "{start}");
         assert!(start.contains("\ntable = -1\nmax-sessions = -1\ntimeout = 60\n"));
         assert!(start.contains("\nredis = :0/-1\n"));

@@ -147,19 +147,40 @@ pub fn listen_http(cli: &Cli, host: &dyn Host) -> Result<Vec<SocketAddr>, Config
     Ok(out)
 }
 
-/// Check the endpoint options whose feature does not exist yet, so that a typo is a
-/// start error now rather than when the feature arrives.
-pub fn check_unserved(cli: &Cli, host: &dyn Host) -> Result<(), ConfigError> {
-    let listeners: [(&'static str, &[String]); 3] = [
-        ("listen-tcp", cli.listen_tcp.as_slice()),
-        ("listen-tcp-ng", cli.listen_tcp_ng.as_slice()),
-        ("listen-https", cli.listen_https.as_slice()),
-    ];
-    for (option, specs) in listeners {
-        for spec in specs {
-            listen_addrs(spec, host).map_err(|why| listen_error(option, spec, why))?;
+/// `--listen-tcp`: the mediaproxy-style TCP protocol's addresses (none when absent).
+pub fn listen_tcp(cli: &Cli, host: &dyn Host) -> Result<Vec<SocketAddr>, ConfigError> {
+    match cli.listen_tcp.as_deref() {
+        None => Ok(Vec::new()),
+        Some(spec) => listen_addrs(spec, host).map_err(|why| listen_error("listen-tcp", spec, why)),
+    }
+}
+
+/// `--listen-tcp-ng`: ng over TCP (none when absent).
+pub fn listen_tcp_ng(cli: &Cli, host: &dyn Host) -> Result<Vec<SocketAddr>, ConfigError> {
+    match cli.listen_tcp_ng.as_deref() {
+        None => Ok(Vec::new()),
+        Some(spec) => {
+            listen_addrs(spec, host).map_err(|why| listen_error("listen-tcp-ng", spec, why))
         }
     }
+}
+
+/// `--listen-https`: every spec's addresses, in order, each once.
+pub fn listen_https(cli: &Cli, host: &dyn Host) -> Result<Vec<SocketAddr>, ConfigError> {
+    let mut out: Vec<SocketAddr> = Vec::new();
+    for spec in &cli.listen_https {
+        for a in listen_addrs(spec, host).map_err(|why| listen_error("listen-https", spec, why))? {
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Check the destination options whose feature does not exist yet, so that a typo is a
+/// start error now rather than when the feature arrives.
+pub fn check_unserved(cli: &Cli, host: &dyn Host) -> Result<(), ConfigError> {
     let destinations: [(&'static str, &Option<String>); 3] = [
         ("graphite", &cli.graphite),
         ("homer", &cli.homer),
@@ -280,6 +301,9 @@ mod tests {
                 .and_then(|()| listen_cli(&cli, &Fake).map(drop))
                 .and_then(|()| listen_udp(&cli, &Fake).map(drop))
                 .and_then(|()| listen_http(&cli, &Fake).map(drop))
+                .and_then(|()| listen_https(&cli, &Fake).map(drop))
+                .and_then(|()| listen_tcp(&cli, &Fake).map(drop))
+                .and_then(|()| listen_tcp_ng(&cli, &Fake).map(drop))
         };
         for opt in [
             "--listen-tcp",

@@ -33,7 +33,9 @@ pub enum ConfigError {
     Listen(&'static str, String, String),
     #[error("missing option --interface")]
     NoInterface,
-    #[error("missing option --listen-ng (or --listen-tcp/--listen-udp)")]
+    #[error(
+        "missing option --listen-tcp, --listen-udp, --listen-ng, --listen-tcp-ng, --listen-http, or --listen-https"
+    )]
     NoListener,
     #[error("invalid port range {0}..{1}")]
     PortRange(u16, u16),
@@ -61,6 +63,16 @@ pub struct Config {
     pub listen_udp: Vec<SocketAddr>,
     /// `--listen-http` (none by default).
     pub listen_http: Vec<SocketAddr>,
+    /// `--listen-https` (none by default), served with `https_cert`/`https_key`.
+    pub listen_https: Vec<SocketAddr>,
+    /// `--https-cert`: PEM certificate (chain) for `--listen-https`.
+    pub https_cert: Option<PathBuf>,
+    /// `--https-key`: its PEM private key (default: the certificate file, as in 10.5).
+    pub https_key: Option<PathBuf>,
+    /// `--listen-tcp`: the mediaproxy-style TCP protocol (none by default).
+    pub listen_tcp: Vec<SocketAddr>,
+    /// `--listen-tcp-ng`: ng over TCP (none by default).
+    pub listen_tcp_ng: Vec<SocketAddr>,
     pub table: i32,
     pub no_fallback: bool,
     /// Keep an existing kernel table and its targets (see README.md, "The daemon and kernel forwarding").
@@ -108,11 +120,27 @@ impl Config {
         let interfaces = interface::resolve_all(&cli.interface, host)?;
         let listen_ng = listen::listen_ng(cli, host)?;
         let listen_udp = listen::listen_udp(cli, host)?;
-        if listen_ng.is_empty() && listen_udp.is_empty() {
+        let listen_tcp = listen::listen_tcp(cli, host)?;
+        let listen_tcp_ng = listen::listen_tcp_ng(cli, host)?;
+        let listen_http = listen::listen_http(cli, host)?;
+        let listen_https = listen::listen_https(cli, host)?;
+        // As 10.5: any one control listener will do.
+        if listen_ng.is_empty()
+            && listen_udp.is_empty()
+            && listen_tcp.is_empty()
+            && listen_tcp_ng.is_empty()
+            && listen_http.is_empty()
+            && listen_https.is_empty()
+        {
             return Err(ConfigError::NoListener);
         }
+        if !listen_https.is_empty() && cli.https_cert.is_none() {
+            // 10.5's words, and like 10.5 a reason not to start.
+            return Err(ConfigError::Fatal(
+                "Failed to init websocket listener (HTTPS/WSS listener requested, but no certificate given)".into(),
+            ));
+        }
         let listen_cli = listen::listen_cli(cli, host)?;
-        let listen_http = listen::listen_http(cli, host)?;
         listen::check_unserved(cli, host)?;
         let port_min = cli.port_min.unwrap_or(30000);
         let port_max = cli.port_max.unwrap_or(40000);
@@ -149,6 +177,11 @@ impl Config {
             listen_cli,
             listen_udp,
             listen_http,
+            listen_https,
+            https_cert: cli.https_cert.as_ref().map(PathBuf::from),
+            https_key: cli.https_key.as_ref().map(PathBuf::from),
+            listen_tcp,
+            listen_tcp_ng,
             table,
             no_fallback: cli.no_fallback,
             kernel_adopt: cli.kernel_adopt,
@@ -376,6 +409,41 @@ mod tests {
         assert_eq!(c.iptables_chain.as_deref(), Some("rtpe-cli"));
         assert_eq!(c.state_file, Some(PathBuf::from("/tmp/s")));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn each_new_listener_alone_is_enough_and_not_warned_about() {
+        for (opt, https) in [
+            ("--listen-tcp=127.0.0.1:2224", false),
+            ("--listen-tcp-ng=127.0.0.1:2225", false),
+            ("--listen-http=127.0.0.1:2226", false),
+            ("--listen-https=127.0.0.1:2227", true),
+        ] {
+            let mut argv = vec!["rtpengined", "--config-file=none", "-i", "127.0.0.1", opt];
+            if https {
+                argv.extend(["--https-cert=/c.pem", "--https-key=/k.pem"]);
+            }
+            let argv = argv.iter().map(|s| s.to_string()).collect();
+            let (cli, notes) = Cli::load(argv).unwrap();
+            let c = Config::from_cli(&cli).unwrap_or_else(|e| panic!("{opt}: {e}"));
+            let got = [
+                &c.listen_tcp,
+                &c.listen_tcp_ng,
+                &c.listen_http,
+                &c.listen_https,
+            ];
+            assert_eq!(got.iter().map(|v| v.len()).sum::<usize>(), 1, "{opt}");
+            assert!(
+                !notes.iter().any(|n| matches!(n, cli::Note::Warn(_))),
+                "{opt}: {notes:?}"
+            );
+        }
+        // HTTPS needs a certificate, as in 10.5.
+        let err = cfg(&["-i", "127.0.0.1", "--listen-https=127.0.0.1:2227"]).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Fatal(t) if t.contains("no certificate given")),
+            "{err}"
+        );
     }
 
     #[test]

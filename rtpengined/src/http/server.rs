@@ -16,7 +16,10 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use openssl::ssl::{Ssl, SslAcceptor, SslFiletype, SslMethod};
+use std::path::Path;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_openssl::SslStream;
 use tracing::{debug, info, warn};
 
 use futures_util::{SinkExt, StreamExt};
@@ -243,25 +246,46 @@ async fn answer(
     }
 }
 
-/// Accepts connections on `listener` until the daemon ends.
-pub async fn serve(listener: TcpListener, live: Arc<Live>) {
+/// Serves HTTP/1.1 (and WebSocket upgrades) on one connection.
+async fn connection<I>(io: I, peer: SocketAddr, live: Arc<Live>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| answer(req, peer, live.clone()));
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(READ_TIMEOUT)
+        .auto_date_header(false)
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    if let Err(e) = conn.await {
+        debug!(%peer, %e, "HTTP connection ended");
+    }
+}
+
+/// Accepts connections on `listener` until the daemon ends; with `tls`,
+/// each one is TLS first (`--listen-https`).
+pub async fn serve(listener: TcpListener, live: Arc<Live>, tls: Option<Arc<SslAcceptor>>) {
     if let Ok(a) = listener.local_addr() {
-        info!(listen = %a, "HTTP listening");
+        if tls.is_some() {
+            info!(listen = %a, "HTTPS listening");
+        } else {
+            info!(listen = %a, "HTTP listening");
+        }
     }
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let live = live.clone();
+                let Some(tls) = tls.clone() else {
+                    tokio::spawn(connection(stream, peer, live));
+                    continue;
+                };
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| answer(req, peer, live.clone()));
-                    let conn = http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(READ_TIMEOUT)
-                        .auto_date_header(false)
-                        .serve_connection(TokioIo::new(stream), service)
-                        .with_upgrades();
-                    if let Err(e) = conn.await {
-                        debug!(%peer, %e, "HTTP connection ended");
+                    match tokio::time::timeout(READ_TIMEOUT, handshake(&tls, stream)).await {
+                        Ok(Ok(s)) => connection(s, peer, live).await,
+                        Ok(Err(e)) => info!(%peer, %e, "TLS handshake failed"),
+                        Err(_) => info!(%peer, "TLS handshake not done in time"),
                     }
                 });
             }
@@ -272,4 +296,31 @@ pub async fn serve(listener: TcpListener, live: Arc<Live>) {
             }
         }
     }
+}
+
+async fn handshake(
+    tls: &SslAcceptor,
+    stream: TcpStream,
+) -> Result<SslStream<TcpStream>, Box<dyn std::error::Error + Send + Sync>> {
+    let ssl = Ssl::new(tls.context())?;
+    let mut s = SslStream::new(ssl, stream)?;
+    std::pin::Pin::new(&mut s).accept().await?;
+    Ok(s)
+}
+
+/// The TLS server of `--https-cert` (PEM, the server's certificate first,
+/// then any chain) and `--https-key` (PEM; 10.5 reads the key from the
+/// certificate file when no key is given). OpenSSL's defaults of Mozilla's
+/// "intermediate" profile: TLS 1.2 and 1.3.
+pub fn tls_acceptor(cert: &Path, key: Option<&Path>) -> Result<SslAcceptor, String> {
+    let key = key.unwrap_or(cert);
+    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())
+        .map_err(|e| format!("cannot set up TLS: {e}"))?;
+    b.set_certificate_chain_file(cert)
+        .map_err(|e| format!("cannot use certificate {}: {e}", cert.display()))?;
+    b.set_private_key_file(key, SslFiletype::PEM)
+        .map_err(|e| format!("cannot use private key {}: {e}", key.display()))?;
+    b.check_private_key()
+        .map_err(|e| format!("the private key does not fit the certificate: {e}"))?;
+    Ok(b.build())
 }

@@ -1,0 +1,185 @@
+//! The TCP control protocol of rtpengine 10.5 (`--listen-tcp`), the one its
+//! mediaproxy-era clients speak: one command line per connection, answered
+//! in text, then the daemon shuts its side. `parse` reads lines and
+//! commands, `reply` writes the answers, `Mediaproxy` runs the commands on
+//! the daemon's call registry (the one ng drives); `listener` is the TCP
+//! edge.
+//!
+//! A `request` is an offer and a `lookup` an answer of one audio stream
+//! per address given; the call then lives like an ng call (timeouts,
+//! `list`, ng `delete`/`query` see it).
+
+pub mod listener;
+pub mod parse;
+pub mod reply;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use tracing::{info, warn};
+
+use crate::call::{CallError, Deleted, Expiry, Now};
+use crate::ng::flags::Flags;
+use crate::server::handler::Handler;
+use parse::{Command, Streams};
+
+/// The command runner of one daemon.
+pub struct Mediaproxy {
+    handler: Arc<Handler>,
+}
+
+impl Mediaproxy {
+    pub fn new(handler: Arc<Handler>) -> Mediaproxy {
+        Mediaproxy { handler }
+    }
+
+    /// The answer to `command` from `peer` (empty: none), `clients` being
+    /// the connections the listener has open (for `controls`).
+    pub fn run(&self, command: &Command, peer: SocketAddr, clients: &[SocketAddr]) -> Vec<u8> {
+        match command {
+            Command::Version => reply::version(),
+            Command::Controls => reply::controls(clients),
+            Command::Quit => Vec::new(),
+            Command::Status => self.status(),
+            Command::Delete { call_id } => {
+                self.delete(call_id);
+                Vec::new()
+            }
+            Command::Update {
+                lookup,
+                call_id,
+                streams,
+                from_tag,
+                to_tag,
+            } => {
+                let span = tracing::info_span!(
+                    "tcp control",
+                    command = if *lookup { "lookup" } else { "request" },
+                    call_id = call_id.as_str()
+                );
+                let _enter = span.enter();
+                self.update(*lookup, call_id, streams, from_tag, to_tag, peer)
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    fn status(&self) -> Vec<u8> {
+        let now = Now::system();
+        let reg = self.handler.registry();
+        let mut calls: Vec<_> = reg
+            .calls
+            .values()
+            .map(|c| (c.created, c.id.clone()))
+            .collect();
+        drop(reg);
+        // Newest first, as 10.5 keeps its list.
+        calls.sort_by(|a, b| b.cmp(a));
+        let listed: Vec<(String, u64)> = calls
+            .into_iter()
+            .map(|(created, id)| (id, now.unix.saturating_sub(created).as_secs()))
+            .collect();
+        // We measure no per-second rates.
+        reply::status(&listed, 0)
+    }
+
+    fn update(
+        &self,
+        lookup: bool,
+        call_id: &str,
+        streams: &Streams,
+        from_tag: &Option<String>,
+        to_tag: &Option<String>,
+        peer: SocketAddr,
+    ) -> Option<Vec<u8>> {
+        let mut reg = self.handler.registry();
+        if lookup && !reg.calls.contains_key(call_id) {
+            warn!("lookup of an unknown call");
+            return None;
+        }
+        let Some(from_tag) = from_tag else {
+            warn!("No from-tag in message");
+            return None;
+        };
+        if lookup && to_tag.is_none() {
+            warn!("No to-tag in message");
+            return None;
+        }
+        let f = Flags {
+            call_id: Some(call_id.to_owned()),
+            from_tag: Some(from_tag.clone()),
+            to_tag: to_tag.clone(),
+            sdp: Some(crate::rtpproxy::reply::offer_sdp(&streams.media)),
+            ..Flags::default()
+        };
+        let now = Now::system();
+        let out = if lookup {
+            reg.answer(&f, &now)
+        } else {
+            reg.offer(&f, &now)
+        };
+        let out = match out {
+            Ok(out) => out,
+            Err(err) => {
+                if matches!(err, CallError::SessionLimit) {
+                    reg.totals.rejected += 1;
+                }
+                warn!(%err, "TCP control command failed");
+                return None;
+            }
+        };
+        if let Some(c) = reg
+            .calls
+            .get_mut(call_id)
+            .filter(|c| c.created_from.is_empty())
+        {
+            c.created_from = peer.to_string();
+        }
+        let closing = self.handler.relay().apply(&out.effects);
+        self.handler.persist(&reg, call_id, &now);
+        drop(reg);
+        closing.wait_blocking();
+        let sdp = out.sdp.as_deref().unwrap_or_default();
+        // Each stream given, up to the first one the answer lacks.
+        let media: Vec<(IpAddr, u16)> = (1..=streams.count())
+            .map_while(|i| crate::rtpproxy::reply::nth_media(sdp, i).map(|(p, a)| (a, p)))
+            .collect();
+        info!(streams = media.len(), "returning to the SIP proxy");
+        Some(reply::streams(&media))
+    }
+
+    /// `delete`: the whole call, answered with nothing either way.
+    fn delete(&self, call_id: &str) {
+        let span = tracing::info_span!("tcp control", command = "delete", call_id);
+        let _enter = span.enter();
+        let f = Flags {
+            call_id: Some(call_id.to_owned()),
+            ..Flags::default()
+        };
+        let now = Now::system();
+        let mut reg = self.handler.registry();
+        let (deleted, effects) = match reg.delete(&f, &now) {
+            Ok(d) => d,
+            Err(err) => {
+                warn!(%err, "TCP control delete failed");
+                return;
+            }
+        };
+        if let Deleted::Call(c) | Deleted::Branch(c) = &deleted {
+            crate::server::handler::log_final_stats(c, self.handler.relay().as_ref());
+        }
+        if let Deleted::Call(c) = &deleted {
+            if !reg.calls.contains_key(&c.id) {
+                let relay = self.handler.relay().as_ref();
+                reg.totals.ended(c, Expiry::DeleteDelay, now.mono, relay);
+            }
+        }
+        let closing = self.handler.relay().apply(&effects);
+        self.handler.persist(&reg, call_id, &now);
+        drop(reg);
+        closing.wait_blocking();
+        if matches!(deleted, Deleted::NotFound) {
+            info!("TCP control delete: call not found");
+        }
+    }
+}
