@@ -15,6 +15,7 @@ pub mod config;
 pub mod daemon;
 pub mod http;
 pub mod kernel;
+pub mod man;
 pub mod mediaproxy;
 pub mod random;
 pub mod relay;

@@ -138,6 +138,11 @@ call cli-a tag tt1 info
 call cli-a tag nope info
 call cli-a tag
 call cli-a tag ft1
+call cli-a tag ft1 help
+call cli-a tag ft1 delay
+call cli-a tag ft1 delay -5
+call cli-a tag ft1 detect-dtmf
+call cli-a tag ft1 detect-dtmf 2
 debug
 debug nope
 debug cli-a maybe

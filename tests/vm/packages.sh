@@ -79,6 +79,12 @@ else
     not_ok "config files are conffiles" "$conffiles"
 fi
 if /usr/bin/rtpengined --version >/dev/null 2>&1; then ok "packaged rtpengined runs"; else not_ok "packaged rtpengined runs"; fi
+# Manual pages (lintian's no-manual-page), checked in the package itself.
+daemon_deb=$(printf '%s\n' "${files[@]}" | grep '/rtpengine-rs-daemon_')
+for page in rtpengined rtpengine-rs-setup; do
+    check "man page $page(8) in rtpengine-rs-daemon" \
+        bash -c "dpkg-deb -c '$daemon_deb' | grep -q ' \./usr/share/man/man8/$page\.8\.gz\$'"
+done
 
 # The unprivileged system user.
 IFS=: read -r _ _ uid gid _ _ shell <<<"$(getent passwd "$user")"

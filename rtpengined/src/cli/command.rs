@@ -740,16 +740,41 @@ fn tag(rest: Rest<'_>, c: &super::view::CallView, out: &mut String) {
         let _ = writeln!(out, "No such tag '{name}'");
         return;
     };
-    let Some((sub, _)) = dispatch(&TAG, Rest(rest), out) else {
+    let Some((sub, rest)) = dispatch(&TAG, Rest(rest), out) else {
         return;
     };
-    match sub {
-        "info" => out.push_str(&t.details()),
-        // Both need a transcoder.
-        _ => {
-            let _ = writeln!(out, "The '{sub}' command is not supported by rtpengined.");
-        }
+    if sub == "info" {
+        out.push_str(&t.details());
+        return;
     }
+    // `delay MS` and `detect-dtmf 0|1` take their argument as 10.5 does (a
+    // missing or invalid one gets 10.5's answer), but both act through a
+    // transcoder, which we do not have: a valid request is refused.
+    let Some(arg) = rest.shift(1) else {
+        out.push_str(MORE);
+        return;
+    };
+    let v = c_int(arg.0, 1);
+    let valid = match sub {
+        "delay" => v >= 0,
+        _ => v == 0 || v == 1,
+    };
+    if !valid {
+        let what = if sub == "delay" { "delay" } else { "setting" };
+        let _ = writeln!(out, "Invalid {what} {v}");
+        return;
+    }
+    let _ = writeln!(out, "The '{sub}' command is not supported by rtpengined.");
+}
+
+/// 10.5's `str_to_i`: a C `int` read as `strtoll` does, `default` without
+/// digits or out of the `int` range.
+fn c_int(s: &str, default: i32) -> i32 {
+    let (v, any, _) = c_long(s);
+    if !any {
+        return default;
+    }
+    i32::try_from(v).unwrap_or(default)
 }
 
 /// Removing a Redis keyspace: we subscribe to none.
@@ -1073,6 +1098,52 @@ mod tests {
         assert_eq!(d.run("call nope info"), "No such call 'nope'\n");
         assert_eq!(d.run("call c1 tag"), MORE);
         assert_eq!(d.run("call c1 tag a info"), "No such tag 'a'\n");
+    }
+
+    #[test]
+    fn tag_delay_and_detect_dtmf_arguments() {
+        let d = Fake::new();
+        let mut c = call("c9");
+        c.tags.push(crate::cli::view::TagView {
+            tag: "ft".into(),
+            kind: "monologue",
+            label: String::new(),
+            branch: String::new(),
+            duration: Duration::ZERO,
+            subscriptions: Vec::new(),
+            medias: Vec::new(),
+        });
+        d.calls.borrow_mut().push(c);
+        let unsupported =
+            |sub: &str| format!("The '{sub}' command is not supported by rtpengined.\n");
+        for (line, want) in [
+            ("call c9 tag ft delay", MORE.to_owned()),
+            ("call c9 tag ft delay -5", "Invalid delay -5\n".to_owned()),
+            ("call c9 tag ft delay 20", unsupported("delay")),
+            // No digits, or beyond a C int: 10.5's default of 1.
+            ("call c9 tag ft delay x", unsupported("delay")),
+            ("call c9 tag ft delay -99999999999", unsupported("delay")),
+            ("call c9 tag ft detect-dtmf", MORE.to_owned()),
+            (
+                "call c9 tag ft detect-dtmf 2",
+                "Invalid setting 2\n".to_owned(),
+            ),
+            (
+                "call c9 tag ft detect-dtmf -1",
+                "Invalid setting -1\n".to_owned(),
+            ),
+            ("call c9 tag ft detect-dtmf 0", unsupported("detect-dtmf")),
+            ("call c9 tag ft detect-dtmf on", unsupported("detect-dtmf")),
+            (
+                "call c9 tag ft help",
+                "Available sub-commands at this level:\n\tinfo\n\tdelay\n\tdetect-dtmf\n"
+                    .to_owned(),
+            ),
+        ] {
+            assert_eq!(d.run(line), want, "{line}");
+        }
+        assert_eq!(c_int("2147483648", 1), 1);
+        assert_eq!(c_int(" -2147483648", 1), i32::MIN);
     }
 
     #[test]
