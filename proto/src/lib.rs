@@ -12,5 +12,6 @@ pub mod call;
 pub mod kernel;
 pub mod media;
 pub mod ng;
+pub mod recording;
 pub mod sdp;
 pub mod srtp;

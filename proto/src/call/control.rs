@@ -136,6 +136,20 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         Ok((call, party))
     }
 
+    /// Records call `call_id` from now on (`on`) or no longer. Returns the
+    /// relay configuration of the streams that changed (all of them when
+    /// the setting flips: each stream hands out its packets, or stops).
+    pub fn set_recording(&mut self, call_id: &str, on: bool) -> Result<Vec<Effect>, CallError> {
+        let call = self.calls.get(call_id).ok_or(CallError::UnknownCall)?;
+        let before = self.relay_effects(call, call_id);
+        let call = self.calls.get_mut(call_id).expect("looked up above");
+        call.recording = on;
+        let call = &self.calls[call_id];
+        let mut effects = self.relay_effects(call, call_id);
+        effects.retain(|e| !before.contains(e));
+        Ok(effects)
+    }
+
     /// block/unblock media, silence/unsilence media, block/unblock DTMF,
     /// start/stop forwarding: `on` sets, `!on` clears. Clearing the whole
     /// call with the `all` flag also clears every party's own setting.

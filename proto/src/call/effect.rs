@@ -107,12 +107,18 @@ pub struct MediaControl {
     pub silence: Vec<(u8, u8)>,
     /// `block DTMF`: RFC 4733 events (these payload types) are dropped.
     pub drop_payload_types: Vec<u8>,
+    /// The call is being recorded: every packet this stream accepts is
+    /// handed out (decrypted) as `Output::Record`. Applies to RTCP too.
+    pub record: bool,
 }
 
 impl MediaControl {
     /// Whether anything is asked (such a stream stays out of the kernel).
     pub fn active(&self) -> bool {
-        self.block_media || !self.silence.is_empty() || !self.drop_payload_types.is_empty()
+        self.block_media
+            || !self.silence.is_empty()
+            || !self.drop_payload_types.is_empty()
+            || self.record
     }
 
     /// Applies the controls to the plain RTP packet `pkt`: false when it
@@ -313,5 +319,17 @@ mod tests {
         };
         assert!(!all.apply(&mut rtp(0, 0x80, &[1])));
         assert!(!MediaControl::default().active() && all.active() && dtmf.active());
+    }
+
+    #[test]
+    fn recording_keeps_a_stream_in_userspace_and_forwards_everything() {
+        let rec = MediaControl {
+            record: true,
+            ..Default::default()
+        };
+        assert!(rec.active());
+        let mut p = rtp(0, 0x80, &[1, 2]);
+        assert!(rec.apply(&mut p));
+        assert_eq!(&p[12..], &[1, 2]);
     }
 }

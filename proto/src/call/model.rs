@@ -254,6 +254,11 @@ pub struct Call {
     /// The signalling client that created it (`address:port`, as 10.5's
     /// CLI shows it); empty when unknown.
     pub created_from: String,
+    /// Being recorded (`start recording`, `record call`): every stream's
+    /// packets are handed out for the recording and stay in userspace.
+    pub recording: bool,
+    /// The latest `metadata` given for the call (its recording keeps it).
+    pub metadata: String,
 }
 
 impl Call {
@@ -269,6 +274,8 @@ impl Call {
             dtls: Default::default(),
             controls: Controls::default(),
             created_from: String::new(),
+            recording: false,
+            metadata: String::new(),
         }
     }
 

@@ -78,6 +78,9 @@ pub fn decode_call(bytes: &[u8], now: &Now) -> Result<Call, String> {
         // Media controls are not saved: a restarted call forwards everything.
         controls: Default::default(),
         created_from: d.optional("created-from", D::text)?.unwrap_or_default(),
+        // The recording's files went with the process.
+        recording: false,
+        metadata: String::new(),
     })
 }
 

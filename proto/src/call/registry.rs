@@ -1086,10 +1086,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         } else {
                             media.dtls.params(endpoint_known(media))
                         },
-                        control: if s.is_rtcp {
-                            MediaControl::default()
-                        } else {
-                            media_control(mono.controls.with(call.controls), &media.encodings)
+                        control: MediaControl {
+                            record: call.recording,
+                            ..if s.is_rtcp {
+                                MediaControl::default()
+                            } else {
+                                media_control(mono.controls.with(call.controls), &media.encodings)
+                            }
                         },
                     }));
                 }
@@ -1347,6 +1350,7 @@ fn media_control(c: Controls, encodings: &[(u8, String)]) -> MediaControl {
         } else {
             Vec::new()
         },
+        record: false,
     }
 }
 

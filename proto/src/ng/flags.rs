@@ -255,6 +255,14 @@ pub struct Flags {
     /// The `limit` key of `list` as given (10.5 refuses a negative one).
     pub limit_raw: Option<i64>,
 
+    /// `record call` key: `yes`/`on` starts recording the call, `no`/`off`
+    /// stops it (10.5's `detect_setup_recording`).
+    pub record_call: Option<String>,
+    /// `record-call` in `flags`: start recording the call.
+    pub record_call_flag: bool,
+    /// `metadata`: free text kept with the call's recording.
+    pub metadata: Option<String>,
+
     /// Recognised but not implemented yet, in arrival order (for the `warning` reply).
     pub unimplemented: Vec<String>,
     /// Values that could not be understood (bad address, bad number, ...).
@@ -264,11 +272,9 @@ pub struct Flags {
 /// Keys that exist in rtpengine 10.5 but whose features we do not provide yet.
 const UNIMPLEMENTED_KEYS: &[&str] = &[
     "OSRTP",
-    "record-call",
     "recording-file",
     "recording-path",
     "recording-pattern",
-    "metadata",
     "repacketize",
     "xmlrpc-callback",
     "output-destination",
@@ -306,7 +312,6 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
 
 /// Flags (items of the `flags` list) that exist in 10.5 but are not implemented yet.
 const UNIMPLEMENTED_FLAGS: &[&str] = &[
-    "record-call",
     "fragment",
     "symmetric-codecs",
     "asymmetric-codecs",
@@ -377,6 +382,8 @@ impl Flags {
                 }
             }
             "label" | "from-label" => self.label = Self::text(value),
+            "record-call" | "record call" => self.record_call = Self::text(value),
+            "metadata" => self.metadata = Self::text(value),
             "set-label" | "to-label" => {
                 // Read for `subscribe request`; offer/answer do not use it yet.
                 self.set_label = Self::text(value);
@@ -660,6 +667,7 @@ impl Flags {
                 self.passthrough = Some(self.passthrough == Some(true));
             }
             "fatal" => self.fatal = true,
+            "record-call" => self.record_call_flag = true,
             "all" => self.all = true,
             "RTCP-mirror" => self.rtcp_mirror = true,
             "allow-transcoding" => self.allow_transcoding = true,

@@ -69,6 +69,13 @@ pub enum Output {
     Kernel(KernelOp),
     Event(Event),
     Send(Datagram),
+    /// A packet stream `stream` accepted from `src`, decrypted, for the
+    /// call's recording (`MediaControl::record`).
+    Record {
+        stream: StreamId,
+        src: SocketAddr,
+        data: Vec<u8>,
+    },
 }
 
 /// What happened, for the log (and, later, for other consumers).
@@ -414,6 +421,16 @@ impl Engine {
         if kind == Kind::Rtp {
             s.counters.rtp(&buf[..len]);
         }
+        if s.cfg.control.record {
+            // As 10.5 dumps it: accepted and decrypted, before forwarding.
+            let data = buf[..len].to_vec();
+            self.outputs.push_back(Output::Record {
+                stream: at,
+                src,
+                data,
+            });
+        }
+        let s = &mut self.streams[i];
         let peer = s.learner.destination();
         if learned.committed {
             self.emit(Event::Committed { stream: at, peer });

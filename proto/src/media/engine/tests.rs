@@ -510,3 +510,36 @@ fn copies_go_out_of_each_copy_stream_and_keep_the_stream_out_of_the_kernel() {
         "no kernel target: {out:?}"
     );
 }
+
+/// A recorded stream hands out every packet it accepts, still relays it,
+/// and stays in userspace.
+#[test]
+fn a_recorded_stream_hands_out_its_packets_and_stays_in_userspace() {
+    let now = Instant::now();
+    let mut e = call(now);
+    let recorded = StreamConfig {
+        control: crate::call::MediaControl {
+            record: true,
+            ..Default::default()
+        },
+        ..a_cfg()
+    };
+    e.configure(now, recorded);
+    let _ = outputs(&mut e);
+    let pkt = rtp(1, 7);
+    let (t, _) = packet(&mut e, now, A, alice(), &pkt).unwrap();
+    assert_eq!((t.via, t.to), (B, bob()));
+    let outs = outputs(&mut e);
+    assert!(
+        outs.iter().all(|o| !matches!(o, Output::Kernel(_))),
+        "{outs:?}"
+    );
+    let recs: Vec<_> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Record { stream, src, data } => Some((*stream, *src, data.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(recs, [(A, alice(), pkt)]);
+}
