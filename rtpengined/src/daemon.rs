@@ -280,11 +280,26 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     };
     let dtls_settings = dtls_settings(&dtls.cert, cfg.dtls.passive);
     let dtls_expires = dtls.cert.expires();
-    let relay = Arc::new(
-        Relay::new(pool.clone(), kernel_edge.clone())
-            .with_ice(ice)
-            .with_dtls(dtls),
-    );
+    if let Some(m) = &cfg.recording_unsupported {
+        warn!("Recording method '{m}' not supported; calls are not recorded");
+    }
+    let recorder = match &cfg.recording {
+        Some((dir, format)) => match crate::recording::Recorder::start(dir, *format) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                error!(dir = %dir.display(), %e, "Error while setting up spool directory");
+                return 1;
+            }
+        },
+        None => None,
+    };
+    let mut relay = Relay::new(pool.clone(), kernel_edge.clone())
+        .with_ice(ice)
+        .with_dtls(dtls);
+    if let Some(r) = &recorder {
+        relay = relay.with_recorder(r.clone());
+    }
+    let relay = Arc::new(relay);
     let settings = Settings {
         interfaces: cfg.interfaces.clone(),
         delete_delay: cfg.delete_delay,
@@ -300,6 +315,9 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     let mut registry = Registry::with_rng(settings, pool, rng).with_dtls(dtls_settings);
     registry.software_id = cfg.software_id.clone();
     let mut handler = Handler::new(registry, relay);
+    if let Some(r) = recorder {
+        handler = handler.with_recorder(r);
+    }
     if let Some(dir) = &cfg.state_file {
         match CallStore::open(dir) {
             Ok(store) => handler = handler.with_store(store),

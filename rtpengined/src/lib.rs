@@ -18,6 +18,7 @@ pub mod kernel;
 pub mod man;
 pub mod mediaproxy;
 pub mod random;
+pub mod recording;
 pub mod relay;
 pub mod rtpproxy;
 pub mod server;

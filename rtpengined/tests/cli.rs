@@ -115,7 +115,7 @@ fn unimplemented_option_is_warned_and_sigterm_exits_cleanly() {
             &format!("--listen-ng=127.0.0.1:{port}"),
             "--port-min=34900",
             "--port-max=34999",
-            "--recording-method=proc",
+            "--homer-id=7",
             "--redis=127.0.0.1:6379/1",
             &format!("--pidfile={}", pidfile.display()),
         ])
@@ -140,7 +140,7 @@ fn unimplemented_option_is_warned_and_sigterm_exits_cleanly() {
     assert_eq!(out.status.code(), Some(0));
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(
-        log.contains("--recording-method") && log.contains("--redis"),
+        log.contains("--homer-id") && log.contains("--redis"),
         "{log}"
     );
     assert!(log.contains("not implemented"), "{log}");

@@ -341,14 +341,15 @@ pub struct Cli {
     /// Capture ID put in HEP packets to Homer. Default: 2001.
     #[arg(long = "homer-id", value_name = "INT")]
     pub homer_id: Option<String>,
-    /// Directory for call recordings and their metadata. Default: off.
+    /// Directory for call recordings and their metadata (`metadata/`, `pcaps/`,
+    /// `tmp/` below it, made if missing). Default: none (no recording).
     #[arg(long = "recording-dir", value_name = "FILE")]
     pub recording_dir: Option<String>,
-    /// How calls are recorded: pcap files, or handed to a recording daemon via /proc.
-    /// Default: pcap.
+    /// How calls are recorded: pcap files in --recording-dir (`proc`, for a
+    /// recording daemon, records nothing here). Default: pcap.
     #[arg(long = "recording-method", value_name = "pcap|proc")]
     pub recording_method: Option<String>,
-    /// Link layer of recorded pcap files. Default: raw.
+    /// Link layer of recorded pcap files: raw IP, or Ethernet. Default: raw.
     #[arg(long = "recording-format", value_name = "raw|eth")]
     pub recording_format: Option<String>,
     /// Add a firewall rule per media port to this iptables chain. Default: off.
@@ -593,6 +594,9 @@ const IMPLEMENTED: &[&str] = &[
     "dtls_mtu",
     "dtls_ciphers",
     "dtls_signature",
+    "recording_dir",
+    "recording_method",
+    "recording_format",
 ];
 
 impl Cli {

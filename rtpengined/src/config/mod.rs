@@ -105,6 +105,11 @@ pub struct Config {
     pub software_id: String,
     /// `--dtls-*`: the certificate, handshake settings and preferred role.
     pub dtls: dtls::DtlsOptions,
+    /// `--recording-dir` with `--recording-method=pcap`: where recorded
+    /// calls go, and `--recording-format`. None: no recording.
+    pub recording: Option<(PathBuf, rtpengine_proto::recording::Format)>,
+    /// `--recording-method` other than pcap with a directory (logged at start).
+    pub recording_unsupported: Option<String>,
 }
 
 impl Config {
@@ -171,6 +176,7 @@ impl Config {
         let software_id = crate::relay::engine::ice::software_id(cli.software_id.as_deref());
         let dtls = dtls::dtls_options(cli, &software_id)?;
         let secs = |v: Option<u32>, d: u64| Duration::from_secs(v.map_or(d, u64::from));
+        let (recording, recording_unsupported) = recording(cli)?;
         Ok(Config {
             interfaces,
             listen_ng,
@@ -205,8 +211,36 @@ impl Config {
             endpoint_learning,
             software_id,
             dtls,
+            recording,
+            recording_unsupported,
         })
     }
+}
+
+/// 10.5's `recording_fs_init`: no directory, no recording; a method other
+/// than pcap (`proc` is not implemented) records nothing; a bad format is fatal.
+#[allow(clippy::type_complexity)]
+fn recording(
+    cli: &Cli,
+) -> Result<
+    (
+        Option<(PathBuf, rtpengine_proto::recording::Format)>,
+        Option<String>,
+    ),
+    ConfigError,
+> {
+    let Some(dir) = cli.recording_dir.as_deref().filter(|d| !d.is_empty()) else {
+        return Ok((None, None));
+    };
+    let method = cli.recording_method.as_deref().unwrap_or("pcap");
+    let format = cli.recording_format.as_deref().unwrap_or("raw");
+    if method != "pcap" {
+        return Ok((None, Some(method.to_owned())));
+    }
+    let format = rtpengine_proto::recording::Format::parse(format).ok_or_else(|| {
+        ConfigError::Fatal(format!("Invalid value for recording format \"{format}\"."))
+    })?;
+    Ok((Some((PathBuf::from(dir), format)), None))
 }
 
 #[cfg(test)]
@@ -478,7 +512,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("rtpengined-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("r.conf");
-        std::fs::write(&path, "[rtpengine]\ninterface = 127.0.0.1\nlisten-ng = 127.0.0.1:2300\ntimeout = 11\nforeground = true\nrecording-method = proc\n").unwrap();
+        std::fs::write(&path, "[rtpengine]\ninterface = 127.0.0.1\nlisten-ng = 127.0.0.1:2300\ntimeout = 11\nforeground = true\nhomer-id = 7\n").unwrap();
         let argv: Vec<String> = [
             "rtpengined",
             &format!("--config-file={}", path.display()),
@@ -498,7 +532,7 @@ mod tests {
         assert!(
             notes
                 .iter()
-                .any(|n| matches!(n, cli::Note::Warn(t) if t.contains("--recording-method"))),
+                .any(|n| matches!(n, cli::Note::Warn(t) if t.contains("--homer-id"))),
             "{notes:?}"
         );
         let missing: Vec<String> = ["rtpengined", "--config-file=/nonexistent/x.conf"]

@@ -71,6 +71,8 @@ pub struct Relay {
     /// call's task takes the one current when it starts and keeps it: the
     /// call's SDP advertised that certificate.
     dtls: Mutex<Option<Arc<dyn engine::DtlsFactory>>>,
+    /// `--recording-method=pcap`: where recorded streams' packets go.
+    recorder: Option<crate::recording::Recorder>,
 }
 
 impl Relay {
@@ -84,6 +86,7 @@ impl Relay {
             learning_delay: learning::DELAY,
             ice: engine::IceSettings::default(),
             dtls: Mutex::new(None),
+            recorder: None,
         }
     }
 
@@ -104,6 +107,12 @@ impl Relay {
     /// The SOFTWARE string and the ICE tie-breaker of every call's engine.
     pub fn with_ice(mut self, ice: engine::IceSettings) -> Relay {
         self.ice = ice;
+        self
+    }
+
+    /// Hands the packets of recorded calls to `recorder`.
+    pub fn with_recorder(mut self, recorder: crate::recording::Recorder) -> Relay {
+        self.recorder = Some(recorder);
         self
     }
 
@@ -229,7 +238,7 @@ impl Relay {
         calls.next_key += 1;
         let key = calls.next_key;
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = CallTask::new(
+        let mut task = CallTask::new(
             key,
             self.kernel.clone(),
             self.learning_delay,
@@ -237,6 +246,9 @@ impl Relay {
             self.dtls.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             tx.clone(),
         );
+        if let Some(r) = &self.recorder {
+            task = task.with_recorder(r.clone(), call_id);
+        }
         let span = info_span!("media", call_id = %call_id);
         tokio::spawn(task.run(rx).instrument(span));
         CallHandle { tx, streams: 1 }

@@ -59,6 +59,8 @@ struct Sock {
     board: Arc<Board>,
     /// What `board` shows of the peer (compared before locking it).
     peer: Peer,
+    /// The socket's own address (recorded packets' destination).
+    local: SocketAddr,
 }
 
 pub struct CallTask {
@@ -71,6 +73,8 @@ pub struct CallTask {
     tx: UnboundedSender<Msg>,
     /// What a batch sends, kept between batches for its allocation.
     sends: Vec<(usize, Transmit)>,
+    /// Where the packets of a recorded stream go, and the call's id for it.
+    recorder: Option<(crate::recording::Recorder, String)>,
 }
 
 #[derive(PartialEq, Eq)]
@@ -106,7 +110,18 @@ impl CallTask {
             kernel,
             tx,
             sends: Vec::with_capacity(BATCH),
+            recorder: None,
         }
+    }
+
+    /// Hands the packets of recorded streams to `recorder`, as call `call_id`'s.
+    pub fn with_recorder(
+        mut self,
+        recorder: crate::recording::Recorder,
+        call_id: &str,
+    ) -> CallTask {
+        self.recorder = Some((recorder, call_id.to_owned()));
+        self
     }
 
     pub async fn run(mut self, mut rx: UnboundedReceiver<Msg>) {
@@ -268,9 +283,14 @@ impl CallTask {
         // Dropping a socket closes it: the port is free once `done` fires.
         self.sockets.retain(|s| !a.closes.contains(&s.id));
         for o in a.opens {
+            let local = o
+                .socket
+                .local_addr()
+                .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
             match register(o.socket) {
                 Ok(fd) => self.sockets.push(Sock {
                     id: o.id,
+                    local,
                     fd,
                     board: o.board,
                     peer: Peer::default(),
@@ -343,6 +363,19 @@ impl CallTask {
                 }
                 Output::Event(e) => log_event(&e, self.local_of(&e)),
                 Output::Send(d) => self.send(&d),
+                Output::Record { stream, src, data } => {
+                    let Some((r, call_id)) = &self.recorder else {
+                        continue;
+                    };
+                    if let Some(local) = self
+                        .sockets
+                        .iter()
+                        .find(|s| s.id == stream)
+                        .map(|s| s.local)
+                    {
+                        r.packet(call_id, src, local, data);
+                    }
+                }
             }
         }
     }

@@ -39,6 +39,8 @@ pub struct Handler {
     store: Option<CallStore>,
     /// Request counters and the daemon's start, for `statistics`.
     stats: Statistics,
+    /// `--recording-method=pcap` with `--recording-dir`.
+    recorder: Option<crate::recording::Recorder>,
 }
 
 impl Handler {
@@ -49,6 +51,76 @@ impl Handler {
             cache: Mutex::new(ReplyCache::default()),
             store: None,
             stats: Statistics::default(),
+            recorder: None,
+        }
+    }
+
+    /// Record calls (start recording, record-call) with `recorder`.
+    pub fn with_recorder(mut self, recorder: crate::recording::Recorder) -> Handler {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    /// Call `call_id` went (deleted, timed out) at `at`: its recording ends.
+    pub fn call_ended(&self, call_id: &str, at: std::time::Duration) {
+        if let Some(r) = &self.recorder {
+            r.finish(call_id, at);
+        }
+    }
+
+    /// Turns recording of `call_id` on or off (10.5's `recording_start` and
+    /// `recording_stop`); the relay configuration that changes. Without a
+    /// recording directory nothing is recorded (10.5 logs an error).
+    fn set_recording(
+        &self,
+        reg: &mut Registry<SharedPool>,
+        call_id: &str,
+        on: bool,
+    ) -> Result<Vec<crate::call::Effect>, CallError> {
+        let call = reg.calls.get(call_id).ok_or(CallError::UnknownCall)?;
+        let Some(r) = &self.recorder else {
+            if on {
+                tracing::error!("Call recording requested, but no spool directory configured");
+            }
+            return Ok(Vec::new());
+        };
+        r.set_metadata(call_id, &call.metadata);
+        if on {
+            r.begin(call_id, call.created, &call.metadata);
+        } else {
+            r.finish(call_id, std::time::Duration::ZERO);
+        }
+        reg.set_recording(call_id, on)
+    }
+
+    /// The `metadata`, `record call` and `record-call` of an offer or answer.
+    fn recording_flags(
+        &self,
+        reg: &mut Registry<SharedPool>,
+        f: &crate::ng::flags::Flags,
+        call_id: &str,
+    ) -> Result<Vec<crate::call::Effect>, CallError> {
+        if let (Some(m), Some(c)) = (&f.metadata, reg.calls.get_mut(call_id)) {
+            c.metadata = m.clone();
+            if let Some(r) = &self.recorder {
+                r.set_metadata(call_id, m);
+            }
+        }
+        let mut want = match f.record_call.as_deref() {
+            Some("yes" | "on") => Some(true),
+            Some("no" | "off") => Some(false),
+            Some(other) => {
+                info!("\"record-call\" flag {other} is invalid flag.");
+                None
+            }
+            None => None,
+        };
+        if f.record_call_flag {
+            want = Some(true);
+        }
+        match want {
+            Some(on) => self.set_recording(reg, call_id, on),
+            None => Ok(Vec::new()),
         }
     }
 
@@ -237,8 +309,12 @@ impl Handler {
                             c.created_from = p.to_string();
                         }
                     }
+                    let mut effects = out.effects.clone();
+                    if let Some(id) = f.call_id.as_deref() {
+                        effects.extend(self.recording_flags(&mut reg, f, id)?);
+                    }
                     // Apply under the registry lock so effects of two commands never interleave.
-                    let closing = self.relay.apply(&out.effects);
+                    let closing = self.relay.apply(&effects);
                     if let Some(id) = f.call_id.as_deref() {
                         self.persist(&reg, id, &now);
                     }
@@ -251,11 +327,16 @@ impl Handler {
                     "{} processed",
                     req.kind.name()
                 );
+                let recorded = self.recorded_sdp(f, req.kind, outcome.sdp.as_deref());
                 // 10.5 leaves out an empty body (an offer of nothing).
-                match outcome.sdp.filter(|s| !s.is_empty()) {
+                let mut reply = match outcome.sdp.filter(|s| !s.is_empty()) {
                     Some(sdp) => Owned::dict().with("sdp", sdp),
                     None => Owned::dict(),
+                };
+                if let Some(pcap) = recorded {
+                    reply.insert("recordings", vec![Owned::from(pcap.as_str())]);
                 }
+                reply
             }
             CommandKind::Delete => {
                 let mut reg = self.registry();
@@ -263,6 +344,7 @@ impl Handler {
                 let found = !matches!(deleted, Deleted::NotFound);
                 if let Deleted::Call(c) = &deleted {
                     if !reg.calls.contains_key(&c.id) {
+                        self.call_ended(&c.id, now.unix);
                         // Gone now (no delete-delay): count it as ended.
                         let relay = self.relay.as_ref();
                         reg.totals.ended(c, Expiry::DeleteDelay, now.mono, relay);
@@ -390,12 +472,18 @@ impl Handler {
             }
             CommandKind::StartRecording | CommandKind::StopRecording => {
                 let call_id = f.call_id.as_deref().ok_or(CallError::NoCallId)?;
-                if !self.registry().calls.contains_key(call_id) {
-                    return Err(CallError::UnknownCall.into());
+                let mut reg = self.registry();
+                let call = reg.calls.get_mut(call_id).ok_or(CallError::UnknownCall)?;
+                // 10.5 keeps the latest metadata (a from-tag names the party
+                // it came with; the call's is what the recording shows).
+                if let Some(m) = &f.metadata {
+                    call.metadata = m.clone();
                 }
-                // 10.5 without a recording directory answers ok and records
-                // nothing; so do we until recording exists (the log says so).
-                tracing::warn!(call_id, "recording requested; this daemon records nothing");
+                let on = req.kind == CommandKind::StartRecording;
+                let effects = self.set_recording(&mut reg, call_id, on)?;
+                let closing = self.relay.apply(&effects);
+                drop(reg);
+                closing.wait_blocking();
                 Owned::dict()
             }
         };
@@ -424,6 +512,35 @@ impl Handler {
         drop(reg);
         closing.wait_blocking();
         Ok(Owned::dict())
+    }
+
+    /// An offer or answer of a recorded call: its SDP goes into the
+    /// metadata file (with the sending party's label and start); the
+    /// capture's path, for the reply's `recordings`.
+    fn recorded_sdp(
+        &self,
+        f: &crate::ng::flags::Flags,
+        kind: CommandKind,
+        sdp: Option<&str>,
+    ) -> Option<String> {
+        let r = self.recorder.as_ref()?;
+        let call_id = f.call_id.as_deref()?;
+        let pcap = r.pcap_of(call_id)?;
+        let (tag, mode) = if kind == CommandKind::Offer {
+            (f.from_tag.as_deref(), "offer")
+        } else {
+            (f.to_tag.as_deref(), "answer")
+        };
+        let reg = self.registry();
+        let call = reg.calls.get(call_id)?;
+        let sender = tag
+            .and_then(|t| call.find_tag(t))
+            .map(|i| &call.monologues[i]);
+        let label = sender.and_then(|m| m.label.clone());
+        let started = sender.map_or(call.created, |m| m.created);
+        drop(reg);
+        r.sdp(call_id, label.as_deref(), started, mode, sdp.unwrap_or(""));
+        Some(pcap)
     }
 
     /// publish, subscribe answer, unsubscribe: the registry's outcome

@@ -19,6 +19,9 @@ pub async fn sweep_loop(handler: Arc<Handler>, period: Duration) {
             let expired = reg.sweep(&now, handler.relay().as_ref());
             for (call_id, why, effects) in expired {
                 info!(call_id = %call_id, reason = ?why, "call expired");
+                if !reg.calls.contains_key(&call_id) {
+                    handler.call_ended(&call_id, now.unix);
+                }
                 closing.push(handler.relay().apply(&effects));
                 handler.persist(&reg, &call_id, &now);
             }

@@ -1,0 +1,399 @@
+//! `--recording-method=pcap`: the files of recorded calls. Signalling and the
+//! relay hand this module what happened (`Recorder`); one writer thread does
+//! the file I/O (`rtpengine_proto::recording` makes the bytes), so a slow or
+//! full disk never holds up a call's media. A failure is logged, counted
+//! (`Recorder::errors`) and ends that file's writing; nothing panics.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rtpengine_proto::recording::{self as rec, Format, LocalTime};
+use tracing::{info, warn};
+
+/// Packets waiting for the writer beyond this many are dropped (and counted).
+const QUEUE: usize = 16384;
+
+enum Job {
+    Start {
+        call_id: String,
+        prefix: String,
+    },
+    Sdp {
+        call_id: String,
+        label: Option<String>,
+        started: Duration,
+        mode: &'static str,
+        sdp: String,
+    },
+    Packet {
+        call_id: String,
+        ts: Duration,
+        src: SocketAddr,
+        dst: SocketAddr,
+        data: Vec<u8>,
+    },
+    Finish {
+        call_id: String,
+        terminated: Duration,
+        created: Duration,
+        metadata: String,
+    },
+}
+
+struct Active {
+    pcap: String,
+    created: Duration,
+    metadata: String,
+}
+
+struct Shared {
+    /// Calls being recorded, by call-id.
+    active: Mutex<HashMap<String, Active>>,
+    errors: AtomicU64,
+    dropped: AtomicU64,
+}
+
+/// The handle signalling and the relay use (cheap to clone).
+#[derive(Clone)]
+pub struct Recorder {
+    dir: PathBuf,
+    tx: SyncSender<Job>,
+    shared: Arc<Shared>,
+}
+
+impl Recorder {
+    /// Makes `dir` and its `metadata`, `pcaps` and `tmp` directories as 10.5
+    /// does (the spool directory 0700, the others 0777 before the umask) and
+    /// starts the writer.
+    pub fn start(dir: &Path, format: Format) -> std::io::Result<Recorder> {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = PathBuf::from(dir.to_string_lossy().trim_end_matches('/'));
+        for (d, mode) in [
+            (dir.clone(), 0o700),
+            (dir.join("metadata"), 0o777),
+            (dir.join("pcaps"), 0o777),
+            (dir.join("tmp"), 0o777),
+        ] {
+            if !d.is_dir() {
+                std::fs::DirBuilder::new().mode(mode).create(&d)?;
+            }
+        }
+        let (tx, rx) = sync_channel(QUEUE);
+        let shared = Arc::new(Shared {
+            active: Mutex::new(HashMap::new()),
+            errors: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+        });
+        let writer = Writer {
+            dir: dir.clone(),
+            format,
+            files: HashMap::new(),
+            shared: shared.clone(),
+        };
+        std::thread::Builder::new()
+            .name("recording".into())
+            .spawn(move || writer.run(rx))?;
+        Ok(Recorder { dir, tx, shared })
+    }
+
+    fn active(&self) -> std::sync::MutexGuard<'_, HashMap<String, Active>> {
+        self.shared.active.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Control jobs wait for room: losing one would lose a whole file.
+    fn control(&self, job: Job) {
+        if self.tx.send(job).is_err() {
+            self.shared.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Starts recording `call_id` (created at `created`, Unix time) unless it
+    /// is already recorded; returns the capture's path.
+    pub fn begin(&self, call_id: &str, created: Duration, metadata: &str) -> String {
+        let mut active = self.active();
+        if let Some(a) = active.get(call_id) {
+            return a.pcap.clone();
+        }
+        let random = {
+            use rand_core::TryRng;
+            rand::rngs::SysRng.try_next_u64().unwrap_or_default()
+        };
+        let prefix = rec::file_prefix(call_id, random);
+        let pcap = self
+            .dir
+            .join(rec::pcap_path(&prefix))
+            .to_string_lossy()
+            .into_owned();
+        active.insert(
+            call_id.to_owned(),
+            Active {
+                pcap: pcap.clone(),
+                created,
+                metadata: metadata.to_owned(),
+            },
+        );
+        info!(call_id, "Turning on call recording.");
+        self.control(Job::Start {
+            call_id: call_id.to_owned(),
+            prefix,
+        });
+        pcap
+    }
+
+    /// The capture's path while `call_id` is recorded.
+    pub fn pcap_of(&self, call_id: &str) -> Option<String> {
+        self.active().get(call_id).map(|a| a.pcap.clone())
+    }
+
+    /// The call's `metadata` changed (written when the recording ends).
+    pub fn set_metadata(&self, call_id: &str, metadata: &str) {
+        if let Some(a) = self.active().get_mut(call_id) {
+            a.metadata = metadata.to_owned();
+        }
+    }
+
+    /// An offer or answer of a recorded call: the SDP we sent on.
+    pub fn sdp(
+        &self,
+        call_id: &str,
+        label: Option<&str>,
+        started: Duration,
+        mode: &'static str,
+        sdp: &str,
+    ) {
+        if !self.active().contains_key(call_id) {
+            return;
+        }
+        self.control(Job::Sdp {
+            call_id: call_id.to_owned(),
+            label: label.map(str::to_owned),
+            started,
+            mode,
+            sdp: sdp.to_owned(),
+        });
+    }
+
+    /// A packet of a recorded call, from `src` to our socket `dst`. Never
+    /// waits: a full queue drops it (counted).
+    pub fn packet(&self, call_id: &str, src: SocketAddr, dst: SocketAddr, data: Vec<u8>) {
+        let ts = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let job = Job::Packet {
+            call_id: call_id.to_owned(),
+            ts,
+            src,
+            dst,
+            data,
+        };
+        match self.tx.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                if self.shared.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
+                    warn!("recording falls behind: packets dropped from captures");
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.shared.errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Ends the recording of `call_id` (stop recording, or the call ended;
+    /// `terminated`: when its first party ended, zero if it has not).
+    pub fn finish(&self, call_id: &str, terminated: Duration) {
+        let Some(a) = self.active().remove(call_id) else {
+            return;
+        };
+        info!(call_id, "Turning off call recording.");
+        self.control(Job::Finish {
+            call_id: call_id.to_owned(),
+            terminated,
+            created: a.created,
+            metadata: a.metadata,
+        });
+    }
+
+    /// File errors so far (each also logged).
+    pub fn errors(&self) -> u64 {
+        self.shared.errors.load(Ordering::Relaxed)
+    }
+
+    /// Packets dropped because the writer fell behind.
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+}
+
+struct Files {
+    meta: Option<File>,
+    meta_tmp: PathBuf,
+    meta_final: PathBuf,
+    pcap: Option<BufWriter<File>>,
+    /// The number the next packet gets (Wireshark counts from 1).
+    next_packet: u64,
+}
+
+struct Writer {
+    dir: PathBuf,
+    format: Format,
+    files: HashMap<String, Files>,
+    shared: Arc<Shared>,
+}
+
+impl Writer {
+    fn run(mut self, rx: Receiver<Job>) {
+        while let Ok(job) = rx.recv() {
+            self.job(job);
+        }
+    }
+
+    fn failed(&self, what: &str, path: &Path, err: &std::io::Error) {
+        self.shared.errors.fetch_add(1, Ordering::Relaxed);
+        warn!(path = %path.display(), %err, "recording: {what} failed");
+    }
+
+    fn job(&mut self, job: Job) {
+        match job {
+            Job::Start { call_id, prefix } => {
+                let meta_tmp = self.dir.join(rec::meta_tmp_path(&prefix));
+                let meta_final = self.dir.join(rec::meta_final_path(&prefix));
+                let pcap_path = self.dir.join(rec::pcap_path(&prefix));
+                let meta = match open_meta(&meta_tmp) {
+                    Ok(f) => Some(f),
+                    Err(e) => {
+                        self.failed("opening the metadata file", &meta_tmp, &e);
+                        None
+                    }
+                };
+                let pcap = match File::create(&pcap_path).and_then(|f| {
+                    let mut w = BufWriter::new(f);
+                    w.write_all(&rec::pcap_header(self.format))?;
+                    Ok(w)
+                }) {
+                    Ok(w) => {
+                        info!(path = %pcap_path.display(), "Writing recording file");
+                        Some(w)
+                    }
+                    Err(e) => {
+                        self.failed("opening the capture", &pcap_path, &e);
+                        None
+                    }
+                };
+                let mut files = Files {
+                    meta,
+                    meta_tmp,
+                    meta_final,
+                    pcap,
+                    next_packet: 1,
+                };
+                // 10.5 names the capture only when it could open both.
+                if files.pcap.is_some() {
+                    let text = rec::meta_start(&pcap_path.to_string_lossy());
+                    self.meta_write(&mut files, &text);
+                }
+                self.files.insert(call_id, files);
+            }
+            Job::Sdp {
+                call_id,
+                label,
+                started,
+                mode,
+                sdp,
+            } => {
+                let Some(mut files) = self.files.remove(&call_id) else {
+                    return;
+                };
+                let text = rec::meta_sdp(label.as_deref(), started, mode, files.next_packet, &sdp);
+                self.meta_write(&mut files, &text);
+                self.files.insert(call_id, files);
+            }
+            Job::Packet {
+                call_id,
+                ts,
+                src,
+                dst,
+                data,
+            } => {
+                let format = self.format;
+                let Some(files) = self.files.get_mut(&call_id) else {
+                    return;
+                };
+                files.next_packet += 1;
+                let Some(w) = files.pcap.as_mut() else { return };
+                if let Err(e) = w.write_all(&rec::pcap_record(format, ts, src, dst, &data)) {
+                    files.pcap = None;
+                    let path = files.meta_tmp.clone();
+                    self.failed("writing the capture", &path, &e);
+                }
+            }
+            Job::Finish {
+                call_id,
+                terminated,
+                created,
+                metadata,
+            } => {
+                let Some(mut files) = self.files.remove(&call_id) else {
+                    return;
+                };
+                if let Some(mut w) = files.pcap.take() {
+                    if let Err(e) = w.flush() {
+                        let path = files.meta_final.clone();
+                        self.failed("finishing the capture", &path, &e);
+                    }
+                }
+                let end = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default();
+                let text =
+                    rec::meta_finish(terminated, local_time(created), local_time(end), &metadata);
+                self.meta_write(&mut files, &text);
+                if files.meta.take().is_some() {
+                    match std::fs::rename(&files.meta_tmp, &files.meta_final) {
+                        Ok(()) => info!(path = %files.meta_final.display(), "Moved metadata file"),
+                        Err(e) => self.failed("moving the metadata file", &files.meta_tmp, &e),
+                    }
+                }
+            }
+        }
+    }
+
+    fn meta_write(&self, files: &mut Files, text: &str) {
+        let Some(f) = files.meta.as_mut() else { return };
+        if let Err(e) = f.write_all(text.as_bytes()) {
+            files.meta = None;
+            self.failed("writing the metadata file", &files.meta_tmp, &e);
+        }
+    }
+}
+
+/// 10.5 makes the metadata file readable by all, writable by owner and group.
+fn open_meta(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::PermissionsExt;
+    let f = File::create(path)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o664))?;
+    Ok(f)
+}
+
+/// `t` (Unix time) in the local time zone.
+fn local_time(t: Duration) -> LocalTime {
+    let secs = t.as_secs() as libc::time_t;
+    // SAFETY: localtime_r writes only into `tm`, which we own.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe { libc::localtime_r(&secs, &mut tm) };
+    LocalTime {
+        year: tm.tm_year + 1900,
+        month: (tm.tm_mon + 1) as u8,
+        day: tm.tm_mday as u8,
+        hour: tm.tm_hour as u8,
+        minute: tm.tm_min as u8,
+        second: tm.tm_sec as u8,
+    }
+}
