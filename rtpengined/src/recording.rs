@@ -252,6 +252,27 @@ impl Writer {
     fn run(mut self, rx: Receiver<Job>) {
         while let Ok(job) = rx.recv() {
             self.job(job);
+            while let Ok(job) = rx.try_recv() {
+                self.job(job);
+            }
+            // Idle: what is written reaches the files (a capture can be
+            // read while its call goes on, and a stop loses little).
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let mut failed = Vec::new();
+        for files in self.files.values_mut() {
+            if let Some(w) = files.pcap.as_mut() {
+                if let Err(e) = w.flush() {
+                    files.pcap = None;
+                    failed.push((files.meta_final.clone(), e));
+                }
+            }
+        }
+        for (path, e) in failed {
+            self.failed("writing the capture", &path, &e);
         }
     }
 
@@ -395,5 +416,55 @@ fn local_time(t: Duration) -> LocalTime {
         hour: tm.tm_hour as u8,
         minute: tm.tm_min as u8,
         second: tm.tm_sec as u8,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !f() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn a_spool_that_went_away_is_counted_not_fatal() {
+        let dir = std::env::temp_dir().join(format!("rtpengined-rec-gone-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let r = Recorder::start(&dir, Format::Raw).unwrap();
+        for sub in ["metadata", "pcaps", "tmp"] {
+            assert!(dir.join(sub).is_dir());
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        let pcap = r.begin("c", Duration::from_secs(1), "");
+        assert!(
+            pcap.ends_with(".pcap") && pcap.contains("/pcaps/c-"),
+            "{pcap}"
+        );
+        r.sdp("c", None, Duration::ZERO, "offer", "v=0\r\n");
+        let (a, b) = (
+            "127.0.0.1:1".parse().unwrap(),
+            "127.0.0.1:2".parse().unwrap(),
+        );
+        r.packet("c", a, b, vec![1, 2, 3]);
+        r.finish("c", Duration::ZERO);
+        // Both files failed to open; nothing else is tried on them.
+        wait_for("errors counted", || r.errors() == 2);
+        assert_eq!(r.pcap_of("c"), None);
+        // The writer goes on: a later recording works once the spool is back.
+        for sub in ["metadata", "pcaps", "tmp"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        r.begin("d", Duration::ZERO, "m");
+        r.finish("d", Duration::ZERO);
+        wait_for("metadata moved", || {
+            std::fs::read_dir(dir.join("metadata")).is_ok_and(|d| d.count() == 1)
+        });
+        assert_eq!(r.errors(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

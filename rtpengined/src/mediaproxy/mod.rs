@@ -170,6 +170,7 @@ impl Mediaproxy {
         }
         if let Deleted::Call(c) = &deleted {
             if !reg.calls.contains_key(&c.id) {
+                self.handler.call_ended(&c.id, now.unix);
                 let relay = self.handler.relay().as_ref();
                 reg.totals.ended(c, Expiry::DeleteDelay, now.mono, relay);
             }
