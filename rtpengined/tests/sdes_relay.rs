@@ -639,3 +639,68 @@ fn stream_list(q: &Owned, tag: &str) -> Vec<Owned> {
         other => panic!("no streams: {other:?}"),
     }
 }
+
+/// A recorded SRTP call: the capture holds what bob sent decrypted (10.5
+/// records plain RTP where it has the keys), and alice's plain RTP as sent.
+#[test]
+fn a_recorded_srtp_call_is_captured_decrypted() {
+    let dir = std::env::temp_dir().join(format!("rtpengined-rec-srtp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_arg = format!("--recording-dir={}", dir.display());
+    let d = Daemon::start(45700, 45749, &[&dir_arg]);
+    let (bob, alice) = (phone("127.0.0.1"), phone("127.0.0.1"));
+    let (b_port, a_port) = (
+        bob.local_addr().unwrap().port(),
+        alice.local_addr().unwrap().port(),
+    );
+    let bob_key: Vec<u8> = (100..130u8).collect();
+    let bob_srtp = Srtp::new(&bob_key);
+    let bob_crypto = format!(
+        "5 AES_CM_128_HMAC_SHA1_80 inline:{}",
+        base64_encode(&bob_key)
+    );
+    let o = d.ok(&offer("sdes-rec", "bob", &savp_sdp(b_port, &bob_crypto))
+        .with("transport-protocol", "RTP/AVP")
+        .with("flags", list(&["record-call"])));
+    let a = d.ok(
+        &answer("sdes-rec", "bob", "alice", &sdp("127.0.0.1", a_port))
+            .with("transport-protocol", "RTP/SAVP"),
+    );
+    let (bob_sends_to, alice_sends_to) = (media_target(&a), media_target(&o));
+    let mut want = Vec::new();
+    for seq in 1..=3u16 {
+        let plain = rtp(seq, 1);
+        bob.send_to(&bob_srtp.protect(&plain), bob_sends_to)
+            .unwrap();
+        assert_eq!(recv(&alice).expect("alice gets RTP").0, plain);
+        want.push(plain);
+        let plain_a = rtp(seq, 2);
+        alice.send_to(&plain_a, alice_sends_to).unwrap();
+        recv(&bob).expect("bob gets SRTP");
+        want.push(plain_a);
+    }
+    let pcap = match o.get("recordings") {
+        Some(Owned::List(items)) => text(items.first()),
+        other => panic!("no recordings: {other:?}"),
+    };
+    d.ok(&delete("sdes-rec", "bob"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::fs::read_dir(dir.join("metadata")).map_or(0, |r| r.count()) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "recording not finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let data = std::fs::read(&pcap).unwrap();
+    let mut got = Vec::new();
+    let mut at = 24;
+    while at < data.len() {
+        let caplen = u32::from_le_bytes(data[at + 8..at + 12].try_into().unwrap()) as usize;
+        // Raw IPv4 (20 bytes) and UDP (8) before the packet.
+        got.push(data[at + 16 + 28..at + 16 + caplen].to_vec());
+        at += 16 + caplen;
+    }
+    assert_eq!(got, want);
+    let _ = std::fs::remove_dir_all(&dir);
+}
