@@ -371,6 +371,10 @@ const IMPLEMENTED: &[&str] = &[
     "dtls_mtu",
     "dtls_ciphers",
     "dtls_signature",
+    "redis",
+    "redis_write",
+    "redis_expires",
+    "no_redis_required",
 ];
 
 impl Cli {
