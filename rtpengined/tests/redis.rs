@@ -2,11 +2,15 @@
 //! signalling event and taken back at start, by us and by Debian's
 //! rtpengine 10.5 (`/usr/bin/rtpengine`) in both directions. Needs
 //! `redis-server` (scripts/deps); skipped with a message without it.
-//! Redis and 10.5's ng listen on 25000-25099, media on 40000-40999.
+//! Each test has its own ports: Redis on 25000-25029, 10.5's ng on
+//! 25050-25053, media in 40000-40599.
 
 mod common;
 use common::*;
 use rtpengined::ng::bencode::Owned;
+use rtpengined::relay::srtp::{protect, unprotect, SrtpDirection};
+use rtpengined::sdp::crypto::CryptoAttribute;
+use rtpengined::srtp::Suite;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -232,7 +236,7 @@ fn call(ok: impl Fn(&Owned) -> Owned, id: &str) -> (UdpSocket, UdpSocket, Socket
 
 #[test]
 fn calls_are_written_expire_and_go_with_their_call() {
-    let Some(redis) = Redis::start(25000..25020) else {
+    let Some(redis) = Redis::start(25000..25005) else {
         return;
     };
     let d = ours(&redis, 1, (40000, 40099));
@@ -256,7 +260,7 @@ fn calls_are_written_expire_and_go_with_their_call() {
 
 #[test]
 fn our_calls_come_back_from_redis_after_a_crash() {
-    let Some(redis) = Redis::start(25020..25040) else {
+    let Some(redis) = Redis::start(25005..25010) else {
         return;
     };
     let media = (40100, 40199);
@@ -285,13 +289,13 @@ fn our_calls_come_back_from_redis_after_a_crash() {
 
 #[test]
 fn calls_of_rtpengine_10_5_are_taken_over() {
-    let Some(redis) = Redis::start(25040..25060) else {
+    let Some(redis) = Redis::start(25010..25015) else {
         return;
     };
     let media = (40200, 40299);
     let db = 3;
     let target = format!("--redis={}", redis.target(db));
-    let Some(mut r) = Reference::start(25060, media, &[target]) else {
+    let Some(mut r) = Reference::start(25050, media, &[target]) else {
         return;
     };
     let id = "redis-from-10.5";
@@ -318,7 +322,7 @@ fn calls_of_rtpengine_10_5_are_taken_over() {
 
 #[test]
 fn rtpengine_10_5_takes_over_our_calls() {
-    let Some(redis) = Redis::start(25070..25090) else {
+    let Some(redis) = Redis::start(25015..25020) else {
         return;
     };
     let media = (40300, 40399);
@@ -331,7 +335,7 @@ fn rtpengine_10_5_takes_over_our_calls() {
     });
     d.kill_hard();
     let target = format!("--redis={}", redis.target(db));
-    let Some(r) = Reference::start(25090, media, &[target]) else {
+    let Some(r) = Reference::start(25051, media, &[target]) else {
         return;
     };
     let q = r.ok(&query(id));
@@ -347,4 +351,120 @@ fn rtpengine_10_5_takes_over_our_calls() {
         Some(3),
         "B to A on our ports"
     );
+}
+
+const A_KEY: &str = "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+
+type Srtp = std::cell::RefCell<SrtpDirection>;
+
+/// An SDES call: A speaks SRTP with `A_KEY`, B plain RTP. Returns the
+/// phones, where A and B send to, and A's SRTP contexts (send, receive).
+struct SdesCall {
+    alice: UdpSocket,
+    bob: UdpSocket,
+    to_bob: SocketAddr,
+    to_alice: SocketAddr,
+    a_send: Srtp,
+    a_recv: Srtp,
+}
+
+fn direction(line: &str) -> Srtp {
+    let c = CryptoAttribute::parse(line).unwrap();
+    SrtpDirection::new(&Suite::by_name(&c.suite).unwrap().srtp_params(&c))
+        .unwrap()
+        .into()
+}
+
+fn sdes_call(ok: impl Fn(&Owned) -> Owned, id: &str) -> SdesCall {
+    let (alice, bob) = (phone("127.0.0.1"), phone("127.0.0.1"));
+    let pa = alice.local_addr().unwrap().port();
+    let pb = bob.local_addr().unwrap().port();
+    let savp = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {pa} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:{A_KEY}\r\n"
+    );
+    let off = ok(&offer(id, "ta", &savp).with("transport-protocol", "RTP/AVP"));
+    let ans = ok(&answer(id, "ta", "tb", &sdp("127.0.0.1", pb)));
+    let ours = text(ans.get("sdp"))
+        .lines()
+        .find_map(|l| l.strip_prefix("a=crypto:").map(str::to_owned))
+        .expect("A gets a key");
+    SdesCall {
+        alice,
+        bob,
+        to_bob: media_target(&ans),
+        to_alice: media_target(&off),
+        a_send: direction(A_KEY),
+        a_recv: direction(&ours),
+    }
+}
+
+impl SdesCall {
+    /// A→B: SRTP under A's key arrives at B decrypted; B→A: plain RTP
+    /// arrives at A encrypted under the key A was answered with.
+    fn check(&self, seq: u16, phase: &str) {
+        let mut got = None;
+        for s in seq..seq + 10 {
+            let p = rtp(s, s as u8);
+            let wire = protect(&mut self.a_send.borrow_mut(), &p).unwrap();
+            self.alice.send_to(&wire, self.to_bob).unwrap();
+            if let Some((g, _)) = recv(&self.bob) {
+                got = Some((p, g));
+                break;
+            }
+        }
+        let (p, g) = got.unwrap_or_else(|| panic!("{phase}: nothing relayed A→B"));
+        assert_eq!(g, p, "{phase}: B gets A's packet decrypted");
+        let plain = rtp(seq, seq as u8);
+        self.bob.send_to(&plain, self.to_alice).unwrap();
+        let (g, _) = recv(&self.alice).unwrap_or_else(|| panic!("{phase}: nothing relayed B→A"));
+        assert_eq!(
+            unprotect(&mut self.a_recv.borrow_mut(), &g).as_deref(),
+            Some(&plain[..]),
+            "{phase}: A decrypts B's packet"
+        );
+    }
+}
+
+#[test]
+fn sdes_calls_of_rtpengine_10_5_keep_their_keys_with_us() {
+    let Some(redis) = Redis::start(25020..25025) else {
+        return;
+    };
+    let media = (40400, 40499);
+    let db = 5;
+    let target = format!("--redis={}", redis.target(db));
+    let Some(mut r) = Reference::start(25052, media, &[target]) else {
+        return;
+    };
+    let id = "redis-sdes-from-10.5";
+    let c = sdes_call(|m| r.ok(m), id);
+    c.check(100, "with 10.5");
+    redis.wait_for(db, "10.5's document", |r, db| {
+        r.cli(&["-n", db, "--raw", "GET", id]).contains("sdes_out")
+    });
+    r.kill_hard();
+    let _d = ours(&redis, db, media);
+    c.check(200, "with us");
+}
+
+#[test]
+fn rtpengine_10_5_keeps_the_keys_of_our_sdes_calls() {
+    let Some(redis) = Redis::start(25025..25030) else {
+        return;
+    };
+    let media = (40500, 40599);
+    let db = 6;
+    let mut d = ours(&redis, db, media);
+    let id = "redis-sdes-to-10.5";
+    let c = sdes_call(|m| d.ok(m), id);
+    c.check(100, "with us");
+    redis.wait_for(db, "the answer written", |r, db| {
+        r.cli(&["-n", db, "--raw", "GET", id]).contains("\"tag-1\"")
+    });
+    d.kill_hard();
+    let target = format!("--redis={}", redis.target(db));
+    let Some(_r) = Reference::start(25053, media, &[target]) else {
+        return;
+    };
+    c.check(200, "with 10.5");
 }
