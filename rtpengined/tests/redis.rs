@@ -468,3 +468,34 @@ fn rtpengine_10_5_keeps_the_keys_of_our_sdes_calls() {
     };
     c.check(200, "with 10.5");
 }
+
+/// Without Redis the daemon refuses to start, as 10.5 does, unless
+/// `--no-redis-required` says to go on without it.
+#[test]
+fn redis_is_required_unless_told_otherwise() {
+    // Nothing listens on 25040 (the range of this file's tests keeps it free).
+    let unreachable = "--redis=127.0.0.1:25040/1";
+    let out = Command::new(env!("CARGO_BIN_EXE_rtpengined"))
+        .args([
+            "--config-file=none",
+            "--foreground",
+            "--log-stderr",
+            "--table=-1",
+        ])
+        .args(["--interface=127.0.0.1", "--listen-ng=127.0.0.1:0"])
+        .args(["--port-min=40600", "--port-max=40699", unreachable])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run rtpengined");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("--no-redis-required"), "{log}");
+
+    let d = Daemon::start(40600, 40699, &[unreachable, "-q", "--table=-1"]);
+    let id = "redis-down";
+    let (a, b, to_a, _) = call(|m| d.ok(m), id);
+    assert!(
+        relayed(&a, to_a, &b, 1).is_some(),
+        "calls work without Redis"
+    );
+}
