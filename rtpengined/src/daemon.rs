@@ -244,6 +244,10 @@ async fn restore_from_redis(
     let mut calls = Vec::new();
     let mut failed = Vec::new();
     for (id, doc) in docs {
+        // Already back from --state-dir: the key stays, it is this call's.
+        if handler.registry().calls.contains_key(&id) {
+            continue;
+        }
         match crate::call::redis_json::decode_call(&id, &doc, &now, &cfg.interfaces, &mut rng) {
             Ok(call) => calls.push(call),
             Err(why) => failed.push((id, why)),

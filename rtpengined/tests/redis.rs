@@ -499,3 +499,35 @@ fn redis_is_required_unless_told_otherwise() {
         "calls work without Redis"
     );
 }
+
+/// With `--state-dir` as well, a call comes back from the directory and its
+/// Redis key is left alone (not taken for a call that cannot be restored).
+#[test]
+fn state_dir_and_redis_together_keep_the_key() {
+    let Some(redis) = Redis::start(25030..25035) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("rtpengined-redis-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let opts = [
+        format!("--redis={}", redis.target(7)),
+        format!("--state-dir={}", dir.display()),
+        "--table=-1".to_string(),
+    ];
+    let opts: Vec<&str> = opts.iter().map(String::as_str).collect();
+    let mut d = Daemon::start(40700, 40799, &opts);
+    let id = "redis-and-state";
+    let (a, b, to_a, _) = call(|m| d.ok(m), id);
+    redis.wait_for(7, "the answer written", |r, db| {
+        r.cli(&["-n", db, "--raw", "GET", id]).contains("\"tag-1\"")
+    });
+    d.kill_hard();
+    let d = Daemon::start(40700, 40799, &opts);
+    assert_eq!(relayed(&a, to_a, &b, 2).map(|p| p[12]), Some(2));
+    assert_eq!(redis.cli(&["-n", "7", "EXISTS", id]), "1", "key kept");
+    d.ok(&delete(id, "ta"));
+    redis.wait_for(7, "the key deleted", |r, db| {
+        r.cli(&["-n", db, "EXISTS", id]) == "0"
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
