@@ -375,6 +375,8 @@ const IMPLEMENTED: &[&str] = &[
     "redis_write",
     "redis_expires",
     "no_redis_required",
+    "redis_cmd_timeout",
+    "redis_connect_timeout",
 ];
 
 impl Cli {

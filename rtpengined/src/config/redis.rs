@@ -15,6 +15,11 @@ pub struct RedisTarget {
     pub addr: SocketAddr,
     pub db: u32,
     pub password: Option<String>,
+    /// `--redis-connect-timeout` (10.5's default: one second).
+    pub connect_timeout: Duration,
+    /// `--redis-cmd-timeout`; `None` (10.5's default, 0): commands may take
+    /// as long as they take.
+    pub cmd_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +55,8 @@ pub fn parse_target(text: &str, env_password: Option<String>) -> Option<RedisTar
         addr: addr.parse().ok()?,
         db: db.parse().ok()?,
         password,
+        connect_timeout: Duration::from_secs(1),
+        cmd_timeout: None,
     })
 }
 
@@ -60,12 +67,31 @@ pub fn redis_options(cli: &Cli) -> Result<RedisOptions, ConfigError> {
             .map(Some)
             .ok_or_else(|| ConfigError::Redis(name, t.clone())),
     };
-    let read = target("redis", &cli.redis, "RTPENGINE_REDIS_AUTH_PW")?;
-    let write = target(
+    let ms = |name: &'static str, v: &Option<String>| -> Result<Option<Duration>, ConfigError> {
+        match v.as_deref() {
+            None => Ok(None),
+            Some(t) => t
+                .trim()
+                .parse::<u64>()
+                .map(|n| (n > 0).then(|| Duration::from_millis(n)))
+                .map_err(|_| ConfigError::RedisTimeout(name, t.to_string())),
+        }
+    };
+    let connect = ms("redis-connect-timeout", &cli.redis_connect_timeout)?;
+    let cmd = ms("redis-cmd-timeout", &cli.redis_cmd_timeout)?;
+    let timed = |t: Option<RedisTarget>| {
+        t.map(|t| RedisTarget {
+            connect_timeout: connect.unwrap_or(t.connect_timeout),
+            cmd_timeout: cmd,
+            ..t
+        })
+    };
+    let read = timed(target("redis", &cli.redis, "RTPENGINE_REDIS_AUTH_PW")?);
+    let write = timed(target(
         "redis-write",
         &cli.redis_write,
         "RTPENGINE_REDIS_WRITE_AUTH_PW",
-    )?;
+    )?);
     let expires = match cli.redis_expires.as_deref() {
         None => 86400,
         Some(v) => v
@@ -102,5 +128,34 @@ mod tests {
         ] {
             assert_eq!(parse_target(bad, None), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn timeouts_apply_to_both_targets() {
+        use clap::Parser;
+        let cli = Cli::parse_from([
+            "rtpengined",
+            "--redis=127.0.0.1:6379/1",
+            "--redis-write=127.0.0.1:6380/2",
+            "--redis-connect-timeout=250",
+            "--redis-cmd-timeout=40",
+        ]);
+        let o = redis_options(&cli).unwrap();
+        for t in [o.read.unwrap(), o.write.unwrap()] {
+            assert_eq!(t.connect_timeout, Duration::from_millis(250));
+            assert_eq!(t.cmd_timeout, Some(Duration::from_millis(40)));
+        }
+        let cli = Cli::parse_from(["rtpengined", "--redis=127.0.0.1:6379/1"]);
+        let t = redis_options(&cli).unwrap().read.unwrap();
+        assert_eq!(
+            (t.connect_timeout, t.cmd_timeout),
+            (Duration::from_secs(1), None)
+        );
+        assert_eq!(
+            redis_options(&cli).unwrap().expires,
+            Duration::from_secs(86400)
+        );
+        let cli = Cli::parse_from(["rtpengined", "--redis-cmd-timeout=x"]);
+        assert!(redis_options(&cli).is_err());
     }
 }

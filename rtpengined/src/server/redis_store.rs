@@ -15,9 +15,6 @@ use tracing::{info, warn};
 
 use crate::config::redis::RedisTarget;
 
-/// How long a connection attempt or a command may take.
-const TIMEOUT: Duration = Duration::from_secs(3);
-
 enum Job {
     Set(String, String),
     Del(String),
@@ -56,12 +53,14 @@ fn client(t: &RedisTarget) -> redis::RedisResult<redis::Client> {
 /// A connection to `t` (its database selected, authenticated).
 pub async fn connect(t: &RedisTarget) -> Result<ConnectionManager, String> {
     let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(TIMEOUT))
-        .set_response_timeout(Some(TIMEOUT))
+        .set_connection_timeout(Some(t.connect_timeout))
+        .set_response_timeout(t.cmd_timeout)
         .set_number_of_retries(1);
     let client = client(t).map_err(|e| e.to_string())?;
+    // The first connection: its handshake (AUTH, SELECT) within the connect
+    // timeout too, retry included.
     tokio::time::timeout(
-        TIMEOUT * 2,
+        t.connect_timeout * 2 + t.cmd_timeout.unwrap_or(t.connect_timeout),
         ConnectionManager::new_with_config(client, config),
     )
     .await
@@ -160,6 +159,8 @@ mod tests {
             addr: "127.0.0.1:6379".parse().unwrap(),
             db: 4,
             password: Some("a@b/:".into()),
+            connect_timeout: Duration::from_secs(1),
+            cmd_timeout: None,
         };
         let info = client(&t).unwrap().get_connection_info().clone();
         assert_eq!(info.redis_settings().db(), 4);
