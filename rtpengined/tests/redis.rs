@@ -318,6 +318,18 @@ fn calls_of_rtpengine_10_5_are_taken_over() {
         Some(3),
         "B to A on 10.5's ports"
     );
+    // A re-INVITE keeps the ports; the delete takes the key away.
+    let pa = a.local_addr().unwrap().port();
+    let pb = b.local_addr().unwrap().port();
+    let again = d.ok(&offer(id, "ta", &sdp("127.0.0.1", pa)));
+    assert_eq!(media_target(&again), to_b, "re-offer on 10.5's port");
+    let again = d.ok(&answer(id, "ta", "tb", &sdp("127.0.0.1", pb)));
+    assert_eq!(media_target(&again), to_a, "re-answer on 10.5's port");
+    assert_eq!(relayed(&a, to_a, &b, 4).map(|p| p[12]), Some(4));
+    d.ok(&delete(id, "ta"));
+    redis.wait_for(db, "the key deleted", |r, db| {
+        r.cli(&["-n", db, "EXISTS", id]) == "0"
+    });
 }
 
 #[test]
