@@ -116,7 +116,7 @@ fn unimplemented_option_is_warned_and_sigterm_exits_cleanly() {
             "--port-min=34900",
             "--port-max=34999",
             "--recording-method=proc",
-            "--redis=127.0.0.1:6379/1",
+            "--redis-num-threads=4",
             &format!("--pidfile={}", pidfile.display()),
         ])
         .stderr(std::process::Stdio::piped())
@@ -140,7 +140,7 @@ fn unimplemented_option_is_warned_and_sigterm_exits_cleanly() {
     assert_eq!(out.status.code(), Some(0));
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(
-        log.contains("--recording-method") && log.contains("--redis"),
+        log.contains("--recording-method") && log.contains("--redis-num-threads"),
         "{log}"
     );
     assert!(log.contains("not implemented"), "{log}");

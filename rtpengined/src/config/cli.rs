@@ -593,6 +593,12 @@ const IMPLEMENTED: &[&str] = &[
     "dtls_mtu",
     "dtls_ciphers",
     "dtls_signature",
+    "redis",
+    "redis_write",
+    "redis_expires",
+    "no_redis_required",
+    "redis_cmd_timeout",
+    "redis_connect_timeout",
 ];
 
 impl Cli {

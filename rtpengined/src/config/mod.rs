@@ -8,6 +8,7 @@ pub mod ini;
 pub mod interface;
 pub mod listen;
 mod netlink;
+pub mod redis;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,6 +46,12 @@ pub enum ConfigError {
     Chain(String),
     #[error("invalid --state-dir: empty path")]
     StateFile,
+    #[error("invalid --{0} '{1}': expected [PASSWORD@]IP:PORT/DB")]
+    Redis(&'static str, String),
+    #[error("invalid --redis-expires '{0}'")]
+    RedisExpires(String),
+    #[error("invalid --{0} '{1}': expected milliseconds")]
+    RedisTimeout(&'static str, String),
     #[error("invalid --endpoint-learning '{0}': expected delayed, immediate, off or heuristic")]
     EndpointLearning(String),
     /// A value 10.5 refuses with `die()`: same text, exit status 255.
@@ -105,6 +112,8 @@ pub struct Config {
     pub software_id: String,
     /// `--dtls-*`: the certificate, handshake settings and preferred role.
     pub dtls: dtls::DtlsOptions,
+    /// `--redis`, `--redis-write`, `--redis-expires`, `--no-redis-required`.
+    pub redis: redis::RedisOptions,
 }
 
 impl Config {
@@ -170,6 +179,7 @@ impl Config {
         };
         let software_id = crate::relay::engine::ice::software_id(cli.software_id.as_deref());
         let dtls = dtls::dtls_options(cli, &software_id)?;
+        let redis = redis::redis_options(cli)?;
         let secs = |v: Option<u32>, d: u64| Duration::from_secs(v.map_or(d, u64::from));
         Ok(Config {
             interfaces,
@@ -205,6 +215,7 @@ impl Config {
             endpoint_learning,
             software_id,
             dtls,
+            redis,
         })
     }
 }

@@ -15,6 +15,7 @@ use crate::ng::message::{self, FrameError};
 use crate::relay::pool::SharedPool;
 use crate::relay::Relay;
 use crate::server::call_store::CallStore;
+use crate::server::redis_store::RedisWriter;
 use crate::server::stats::Statistics;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,8 @@ pub struct Handler {
     cache: Mutex<ReplyCache>,
     /// Where calls are saved for a restart (`--state-dir`).
     store: Option<CallStore>,
+    /// Where calls are written in 10.5's Redis layout (`--redis`).
+    redis: Option<RedisWriter>,
     /// Request counters and the daemon's start, for `statistics`.
     stats: Statistics,
 }
@@ -48,6 +51,7 @@ impl Handler {
             relay,
             cache: Mutex::new(ReplyCache::default()),
             store: None,
+            redis: None,
             stats: Statistics::default(),
         }
     }
@@ -59,6 +63,12 @@ impl Handler {
         self
     }
 
+    /// Write every call after each change to Redis too (`--redis`).
+    pub fn with_redis(mut self, writer: RedisWriter) -> Handler {
+        self.redis = Some(writer);
+        self
+    }
+
     /// Takes back the calls an earlier run saved; returns how many.
     pub fn restore_calls(&self) -> usize {
         let Some(store) = &self.store else { return 0 };
@@ -67,21 +77,44 @@ impl Handler {
         if calls.is_empty() {
             return 0;
         }
-        let mut reg = self.registry();
-        let (effects, skipped) = reg.restore(calls, &now);
+        let skipped = self.restore(calls, &now);
         for (call_id, why) in &skipped {
             warn!(%call_id, %why, "saved call not restored");
             store.remove(call_id);
         }
+        self.registry().calls.len()
+    }
+
+    /// Takes `calls` of another run (ours or 10.5's) back on their ports;
+    /// returns those that could not be, with the reason.
+    pub fn restore(
+        &self,
+        calls: Vec<crate::call::model::Call>,
+        now: &Now,
+    ) -> Vec<(String, String)> {
+        let mut reg = self.registry();
+        let (effects, skipped) = reg.restore(calls, now);
         let closing = self.relay.restore(&effects);
-        let restored = reg.calls.len();
         drop(reg);
         closing.wait_blocking();
-        restored
+        skipped
     }
 
     /// Brings the saved state of `call_id` up to date (after it changed or went).
     pub fn persist(&self, reg: &Registry<SharedPool>, call_id: &str, now: &Now) {
+        if let Some(redis) = &self.redis {
+            match reg.calls.get(call_id) {
+                Some(call) => redis.save(
+                    call_id,
+                    crate::call::redis_json::encode_call(
+                        call,
+                        redis.db(),
+                        &reg.settings.interfaces,
+                    ),
+                ),
+                None => redis.remove(call_id),
+            }
+        }
         let Some(store) = &self.store else { return };
         match reg.snapshot(call_id, now) {
             Some(bytes) => store.save(call_id, &bytes),
