@@ -204,19 +204,35 @@ pub fn gather(snap: &Snapshot, last_ports: &[u16]) -> Entries {
     m.same("sessionstotal", "Total sessions", snap.sessions.to_string());
     m.same("transcodedmedia", "Transcoded media", "0".into());
     m.prom("transcoded_media", "gauge", None);
-    for (label, descr) in [
-        ("packetrate_user", "Packets per second (userspace)"),
-        ("byterate_user", "Bytes per second (userspace)"),
-        ("errorrate_user", "Errors per second (userspace)"),
-        ("packetrate_kernel", "Packets per second (kernel)"),
-        ("byterate_kernel", "Bytes per second (kernel)"),
-        ("errorrate_kernel", "Errors per second (kernel)"),
-        ("packetrate", "Packets per second (total)"),
-        ("byterate", "Bytes per second (total)"),
-        ("errorrate", "Errors per second (total)"),
+    let (ru, rk) = (snap.rates.user, snap.rates.kernel);
+    for (label, descr, v) in [
+        (
+            "packetrate_user",
+            "Packets per second (userspace)",
+            ru.packets,
+        ),
+        ("byterate_user", "Bytes per second (userspace)", ru.bytes),
+        ("errorrate_user", "Errors per second (userspace)", ru.errors),
+        (
+            "packetrate_kernel",
+            "Packets per second (kernel)",
+            rk.packets,
+        ),
+        ("byterate_kernel", "Bytes per second (kernel)", rk.bytes),
+        ("errorrate_kernel", "Errors per second (kernel)", rk.errors),
+        (
+            "packetrate",
+            "Packets per second (total)",
+            ru.packets + rk.packets,
+        ),
+        ("byterate", "Bytes per second (total)", ru.bytes + rk.bytes),
+        (
+            "errorrate",
+            "Errors per second (total)",
+            ru.errors + rk.errors,
+        ),
     ] {
-        // We measure no per-second rates.
-        m.same(label, descr, "0".into());
+        m.same(label, descr, v.to_string());
     }
     m.same(
         "media_userspace",
@@ -620,6 +636,7 @@ mod tests {
                 time,
                 errors: 2,
             }],
+            rates: crate::server::rates::Counters::default(),
             interfaces: vec![InterfacePorts {
                 name: "pub\"lic".into(),
                 address: "127.0.0.1".parse().unwrap(),

@@ -111,6 +111,17 @@ impl Handler {
         &self.stats
     }
 
+    /// The statistics timer's turn at `now`: samples the per-second rates
+    /// (when the last sample is old enough); returns the new rates.
+    pub fn sample_rates(&self, now: Instant) -> Option<crate::server::rates::Counters> {
+        let relayed = {
+            let reg = self.registry();
+            crate::server::stats::relayed_all(reg.calls.values(), &reg.totals, self.relay.as_ref())
+        };
+        let counters = self.stats.counters(relayed);
+        self.stats.tick(now, counters)
+    }
+
     /// Handle one datagram of an unknown sender (counted as 0.0.0.0).
     pub fn handle(&self, datagram: &[u8]) -> Option<Vec<u8>> {
         self.handle_from(datagram, IpAddr::V4(Ipv4Addr::UNSPECIFIED))

@@ -2,6 +2,7 @@
 pub mod call_store;
 pub mod datagram;
 pub mod handler;
+pub mod rates;
 pub mod stats;
 pub mod timers;
 pub mod transport;

@@ -14,8 +14,7 @@ use crate::call::totals::{relayed, Relayed, SessionTotals};
 use crate::call::StatsSource;
 use crate::ng::bencode::Owned;
 use crate::ng::command::CommandKind;
-
-const COMMANDS: usize = CommandKind::ALL.len();
+use crate::server::rates::{Counters, Sampler, COMMANDS};
 
 /// What one ng client (by source address) asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +109,8 @@ pub struct Snapshot {
     pub relayed_user: Relayed,
     pub relayed_kernel: Relayed,
     pub clients: Vec<ClientCounters>,
+    /// Per-second rates of the last sample.
+    pub rates: Counters,
     pub interfaces: Vec<InterfacePorts>,
 }
 
@@ -118,6 +119,8 @@ pub struct Snapshot {
 pub struct Statistics {
     pub started: Instant,
     pub requests: RequestCounters,
+    /// The per-second rates, sampled by `tick`.
+    rates: Mutex<Sampler>,
 }
 
 impl Default for Statistics {
@@ -125,11 +128,58 @@ impl Default for Statistics {
         Statistics {
             started: Instant::now(),
             requests: RequestCounters::default(),
+            rates: Mutex::default(),
         }
     }
 }
 
+/// What `calls` running and the ended ones (`totals`) relayed, by who
+/// relayed it: (userspace, kernel).
+pub fn relayed_all<'a>(
+    calls: impl Iterator<Item = &'a Call>,
+    totals: &SessionTotals,
+    stats: &dyn StatsSource,
+) -> (Relayed, Relayed) {
+    let (mut user, mut kernel) = (totals.relayed_user, totals.relayed_kernel);
+    for call in calls {
+        let (u, k) = relayed(call, stats);
+        user = user.plus(u);
+        kernel = kernel.plus(k);
+    }
+    (user, kernel)
+}
+
 impl Statistics {
+    /// The cumulative counters the rates are taken of: what was relayed
+    /// (`relayed_all`) and the ng requests so far.
+    pub fn counters(&self, relayed: (Relayed, Relayed)) -> Counters {
+        let mut requests = [0u64; COMMANDS];
+        for c in self.requests.clients() {
+            for (i, n) in c.count.iter().enumerate() {
+                requests[i] += n;
+            }
+        }
+        Counters {
+            user: relayed.0,
+            kernel: relayed.1,
+            requests,
+        }
+    }
+
+    /// The timer's turn at `now` with the counters of that moment: a new
+    /// sample of the per-second rates when the last is old enough.
+    pub fn tick(&self, now: Instant, counters: Counters) -> Option<Counters> {
+        self.rates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .sample(now, counters)
+    }
+
+    /// The rates of the last sample.
+    pub fn rates(&self) -> Counters {
+        self.rates.lock().unwrap_or_else(|e| e.into_inner()).rates()
+    }
+
     /// The snapshot of now: `calls` running, `totals` of the ended ones,
     /// `ports` (interface, ports in use) with the port range.
     pub fn gather<'a>(
@@ -149,6 +199,7 @@ impl Statistics {
             relayed_user: totals.relayed_user,
             relayed_kernel: totals.relayed_kernel,
             clients: self.requests.clients(),
+            rates: self.rates(),
             interfaces: ports
                 .iter()
                 .map(|(i, ports)| InterfacePorts {
@@ -193,24 +244,25 @@ fn int(n: u64) -> Owned {
 
 impl Snapshot {
     /// The `statistics` dictionary of the ng `statistics` reply, keys and
-    /// value types as 10.5 has them. Rates, interval figures, MOS and
+    /// value types as 10.5 has them. Interval figures, MOS and
     /// transcoders are zero or empty: we measure none of them.
     pub fn to_ng(&self) -> Owned {
         let t = &self.totals;
+        let r = &self.rates;
         let current = Owned::dict()
             .with("sessionsown", int(self.sessions))
             .with("sessionsforeign", 0i64)
             .with("sessionstotal", int(self.sessions))
             .with("transcodedmedia", 0i64)
-            .with("packetrate_user", 0i64)
-            .with("byterate_user", 0i64)
-            .with("errorrate_user", 0i64)
-            .with("packetrate_kernel", 0i64)
-            .with("byterate_kernel", 0i64)
-            .with("errorrate_kernel", 0i64)
-            .with("packetrate", 0i64)
-            .with("byterate", 0i64)
-            .with("errorrate", 0i64)
+            .with("packetrate_user", int(r.user.packets))
+            .with("byterate_user", int(r.user.bytes))
+            .with("errorrate_user", int(r.user.errors))
+            .with("packetrate_kernel", int(r.kernel.packets))
+            .with("byterate_kernel", int(r.kernel.bytes))
+            .with("errorrate_kernel", int(r.kernel.errors))
+            .with("packetrate", int(r.user.packets + r.kernel.packets))
+            .with("byterate", int(r.user.bytes + r.kernel.bytes))
+            .with("errorrate", int(r.user.errors + r.kernel.errors))
             .with("media_userspace", int(self.streams_user))
             .with("media_kernel", int(self.streams_kernel))
             .with("media_mixed", 0i64);
@@ -333,5 +385,59 @@ impl Snapshot {
             .with("controlstatistics", control)
             .with("interfaces", interfaces)
             .with("transcoders", Vec::<Owned>::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn ng_statistics_show_the_sampled_rates() {
+        let stats = Statistics::default();
+        let t0 = Instant::now();
+        let user = Relayed {
+            packets: 10,
+            bytes: 1000,
+            errors: 0,
+        };
+        let kernel = Relayed::default();
+        assert!(stats.tick(t0, stats.counters((user, kernel))).is_none());
+        let later = Relayed {
+            packets: 60,
+            bytes: 9600,
+            errors: 2,
+        };
+        let k = Relayed {
+            packets: 5,
+            bytes: 500,
+            errors: 0,
+        };
+        let r = stats
+            .tick(t0 + Duration::from_secs(1), stats.counters((later, k)))
+            .unwrap();
+        assert_eq!(r.user.packets, 50);
+        let snap = stats.gather(
+            std::iter::empty(),
+            &SessionTotals::default(),
+            &crate::call::NoStats,
+            &[],
+            (1, 2),
+        );
+        let ng = snap.to_ng();
+        let cur = ng.get("currentstatistics").unwrap();
+        for (k, v) in [
+            ("packetrate_user", 50),
+            ("byterate_user", 8600),
+            ("errorrate_user", 2),
+            ("packetrate_kernel", 5),
+            ("byterate_kernel", 500),
+            ("packetrate", 55),
+            ("byterate", 9100),
+            ("errorrate", 2),
+        ] {
+            assert_eq!(cur.get(k), Some(&Owned::Int(v)), "{k}");
+        }
     }
 }
