@@ -382,6 +382,9 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             }
         }
     }
+    if let Some(g) = &cfg.graphite {
+        tokio::spawn(crate::graphite::sender::run(handler.clone(), g.clone()));
+    }
     tokio::spawn(crate::server::timers::sweep_loop(
         handler.clone(),
         Duration::from_millis(250),

@@ -893,6 +893,7 @@ mod tests {
                 relayed_kernel: Default::default(),
                 clients: Vec::new(),
                 rates: self.rates.get(),
+                interval: Default::default(),
                 interfaces: vec![InterfacePorts {
                     name: "default".into(),
                     address: "127.0.0.1".parse().unwrap(),

@@ -371,6 +371,10 @@ const IMPLEMENTED: &[&str] = &[
     "dtls_mtu",
     "dtls_ciphers",
     "dtls_signature",
+    "graphite",
+    "graphite_interval",
+    "graphite_prefix",
+    "graphite_timeout",
 ];
 
 impl Cli {
