@@ -280,11 +280,18 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     };
     let dtls_settings = dtls_settings(&dtls.cert, cfg.dtls.passive);
     let dtls_expires = dtls.cert.expires();
-    let relay = Arc::new(
-        Relay::new(pool.clone(), kernel_edge.clone())
-            .with_ice(ice)
-            .with_dtls(dtls),
-    );
+    let mut relay = Relay::new(pool.clone(), kernel_edge.clone())
+        .with_ice(ice)
+        .with_dtls(dtls);
+    if let Some(h) = &cfg.homer {
+        info!(addr = %h.addr, tcp = h.tcp, id = h.capture_id, "reporting RTCP to Homer");
+        relay = relay.with_homer(crate::homer::sender::Homer::start(
+            h.addr,
+            h.tcp,
+            h.capture_id,
+        ));
+    }
+    let relay = Arc::new(relay);
     let settings = Settings {
         interfaces: cfg.interfaces.clone(),
         delete_delay: cfg.delete_delay,

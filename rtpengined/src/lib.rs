@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod graphite;
+pub mod homer;
 pub mod http;
 pub mod kernel;
 pub mod random;

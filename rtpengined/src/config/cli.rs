@@ -375,6 +375,9 @@ const IMPLEMENTED: &[&str] = &[
     "graphite_interval",
     "graphite_prefix",
     "graphite_timeout",
+    "homer",
+    "homer_protocol",
+    "homer_id",
 ];
 
 impl Cli {

@@ -95,6 +95,45 @@ pub struct Config {
     pub dtls: dtls::DtlsOptions,
     /// `--graphite` and its settings.
     pub graphite: Option<Graphite>,
+    /// `--homer` and its settings.
+    pub homer: Option<Homer>,
+}
+
+/// Where relayed RTCP is reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Homer {
+    pub addr: SocketAddr,
+    /// `--homer-protocol=tcp` (default udp).
+    pub tcp: bool,
+    /// `--homer-id` (default 2001).
+    pub capture_id: u32,
+}
+
+fn homer(cli: &Cli, host: &dyn host::Host) -> Result<Option<Homer>, ConfigError> {
+    let tcp = match cli.homer_protocol.as_deref() {
+        None | Some("udp") => false,
+        Some("tcp") => true,
+        Some(p) => {
+            return Err(ConfigError::Fatal(format!(
+                "Invalid protocol '{p}' (--homer-protocol)"
+            )))
+        }
+    };
+    let capture_id = match &cli.homer_id {
+        // glib reads an int; HEP carries its 32 bits.
+        Some(v) => int_option("homer-id", v)? as u32,
+        None => 2001,
+    };
+    let Some(spec) = &cli.homer else {
+        return Ok(None);
+    };
+    let addr = listen::destination(spec, host)
+        .map_err(|why| ConfigError::Listen("homer", spec.clone(), why))?;
+    Ok(Some(Homer {
+        addr,
+        tcp,
+        capture_id,
+    }))
 }
 
 /// Where and how graphite reports go.
@@ -189,6 +228,7 @@ impl Config {
         let software_id = crate::relay::engine::ice::software_id(cli.software_id.as_deref());
         let dtls = dtls::dtls_options(cli, &software_id)?;
         let graphite = graphite(cli, host)?;
+        let homer = homer(cli, host)?;
         let secs = |v: Option<u32>, d: u64| Duration::from_secs(v.map_or(d, u64::from));
         Ok(Config {
             interfaces,
@@ -220,6 +260,7 @@ impl Config {
             software_id,
             dtls,
             graphite,
+            homer,
         })
     }
 }
