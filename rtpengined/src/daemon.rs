@@ -439,6 +439,13 @@ fn cli_fixed(cfg: &Config) -> crate::cli::params::Fixed {
         listen_ng: cfg.listen_ng.clone(),
         listen_cli: cfg.listen_cli.clone(),
         listen_udp: cfg.listen_udp.clone(),
+        // 10.5's graphite thread makes an interval not above 0 into 1.
+        graphite_interval: if cfg.graphite.is_some() {
+            cfg.graphite_interval.max(1)
+        } else {
+            cfg.graphite_interval
+        },
+        homer: cfg.homer.as_ref().map(|h| (h.tcp, h.capture_id)),
     }
 }
 

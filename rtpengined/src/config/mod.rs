@@ -95,6 +95,8 @@ pub struct Config {
     pub dtls: dtls::DtlsOptions,
     /// `--graphite` and its settings.
     pub graphite: Option<Graphite>,
+    /// `--graphite-interval` as given, also without `--graphite` (0 if not).
+    pub graphite_interval: i64,
     /// `--homer` and its settings.
     pub homer: Option<Homer>,
 }
@@ -228,6 +230,10 @@ impl Config {
         let software_id = crate::relay::engine::ice::software_id(cli.software_id.as_deref());
         let dtls = dtls::dtls_options(cli, &software_id)?;
         let graphite = graphite(cli, host)?;
+        let graphite_interval = match &cli.graphite_interval {
+            Some(v) => int_option("graphite-interval", v)?,
+            None => 0,
+        };
         let homer = homer(cli, host)?;
         let secs = |v: Option<u32>, d: u64| Duration::from_secs(v.map_or(d, u64::from));
         Ok(Config {
@@ -260,6 +266,7 @@ impl Config {
             software_id,
             dtls,
             graphite,
+            graphite_interval,
             homer,
         })
     }
