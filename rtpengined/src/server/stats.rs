@@ -269,17 +269,17 @@ impl Statistics {
         );
         let t = &inp.totals;
         let ended = Ended {
-            managed: t.managed - t0.managed,
-            duration_us: t.duration_us - t0.duration_us,
-            forced: t.forced - t0.forced,
-            regular: t.regular - t0.regular,
-            zero_way: t.zero_way - t0.zero_way,
-            one_way: t.one_way - t0.one_way,
-            silent_timeout: t.silent_timeout - t0.silent_timeout,
-            final_timeout: t.final_timeout - t0.final_timeout,
-            offer_timeout: t.offer_timeout - t0.offer_timeout,
-            timeout: t.timeout - t0.timeout,
-            rejected: t.rejected - t0.rejected,
+            managed: t.managed.saturating_sub(t0.managed),
+            duration_us: t.duration_us.saturating_sub(t0.duration_us),
+            forced: t.forced.saturating_sub(t0.forced),
+            regular: t.regular.saturating_sub(t0.regular),
+            zero_way: t.zero_way.saturating_sub(t0.zero_way),
+            one_way: t.one_way.saturating_sub(t0.one_way),
+            silent_timeout: t.silent_timeout.saturating_sub(t0.silent_timeout),
+            final_timeout: t.final_timeout.saturating_sub(t0.final_timeout),
+            offer_timeout: t.offer_timeout.saturating_sub(t0.offer_timeout),
+            timeout: t.timeout.saturating_sub(t0.timeout),
+            rejected: t.rejected.saturating_sub(t0.rejected),
         };
         let report = Report {
             interval,
