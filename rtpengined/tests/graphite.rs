@@ -182,3 +182,97 @@ fn a_receiver_that_is_away_at_start_gets_reports_later() {
     let rep = report(&mut accept(receiver));
     assert!(rep.contains_key("gtest.call_dur"));
 }
+
+/// With Debian's graphite-carbon (scripts/deps): a real `carbon-cache`
+/// takes the reports and stores every metric, the command names with
+/// spaces in 10.5 among them. Ignored by default (it needs carbon and takes
+/// a few seconds): `cargo test --release -p rtpengined --test graphite --
+/// --ignored`.
+#[test]
+#[ignore]
+fn carbon_cache_stores_every_metric() {
+    let dir = std::env::temp_dir().join(format!("rtpe-carbon-{}", std::process::id()));
+    let conf = dir.join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    let free = || {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (line, pickle, query) = (free(), free(), free());
+    let d = dir.display();
+    std::fs::write(
+        conf.join("carbon.conf"),
+        format!(
+            "[cache]\nSTORAGE_DIR = {d}/storage\nLOCAL_DATA_DIR = {d}/storage/whisper\n\
+             WHITELISTS_DIR = {d}/storage/lists\nCONF_DIR = {d}/conf\nLOG_DIR = {d}/log\n\
+             PID_DIR = {d}\nMAX_CREATES_PER_MINUTE = inf\nMAX_UPDATES_PER_SECOND = inf\n\
+             LINE_RECEIVER_INTERFACE = 127.0.0.1\nLINE_RECEIVER_PORT = {line}\n\
+             ENABLE_UDP_LISTENER = False\nPICKLE_RECEIVER_INTERFACE = 127.0.0.1\n\
+             PICKLE_RECEIVER_PORT = {pickle}\nCACHE_QUERY_INTERFACE = 127.0.0.1\n\
+             CACHE_QUERY_PORT = {query}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("storage-schemas.conf"),
+        "[default]\npattern = .*\nretentions = 1s:1h\n",
+    )
+    .unwrap();
+    let mut carbon = std::process::Command::new("/usr/bin/carbon-cache")
+        .arg(format!("--config={d}/conf/carbon.conf"))
+        .arg(format!("--pidfile={d}/carbon.pid"))
+        .arg(format!("--logdir={d}/log"))
+        .args(["--nodaemon", "start"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("carbon-cache (graphite-carbon, scripts/deps)");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    // Waits for carbon's line receiver, then for the whisper files.
+    let wait = |what: &str, ok: &dyn Fn() -> bool| {
+        while !ok() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait("carbon listens", &|| {
+        TcpStream::connect(("127.0.0.1", line)).is_ok()
+    });
+    let _d = Daemon::start(
+        45800,
+        45849,
+        &[
+            &format!("--graphite=127.0.0.1:{line}"),
+            "--graphite-interval=1",
+            "--graphite-prefix=gtest.",
+        ],
+    );
+    let whisper = dir.join("storage/whisper/gtest");
+    let names = [
+        "offer_count",
+        "start_recording_count",
+        "subscribe_request_time_avg",
+        "call_dur",
+        "current_sessions_total",
+        // Carbon makes a directory of each dot, also those of an address.
+        "ports_used_default_127/0/0/1",
+    ];
+    // Every line of a report becomes a metric: 7 per command and 30 more
+    // files, the interface's two in directories of their own.
+    let want = 7 * 24 + 30 + 2;
+    let count = || std::fs::read_dir(&whisper).map_or(0, |d| d.count());
+    wait("carbon stores the metrics", &|| {
+        count() >= want
+            && names
+                .iter()
+                .all(|n| whisper.join(format!("{n}.wsp")).exists())
+    });
+    let stored = count();
+    let _ = carbon.kill();
+    let _ = carbon.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(stored, want, "files and directories stored");
+}
