@@ -160,7 +160,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary", nargs="?", default=os.path.join(REPO, "target/release/rtpengined"))
     ap.add_argument("--ports", type=int, default=23310)
-    ap.add_argument("--media", type=int, default=39000)
+    ap.add_argument("--media", type=int, default=47000)
     args = ap.parse_args()
     if not os.path.exists("/usr/bin/rtpengine"):
         print("FAIL: /usr/bin/rtpengine missing (scripts/install-deps)")
