@@ -221,7 +221,16 @@ fn carbon_cache_stores_every_metric() {
         "[default]\npattern = .*\nretentions = 1s:1h\n",
     )
     .unwrap();
-    let mut carbon = std::process::Command::new("/usr/bin/carbon-cache")
+    /// Stops carbon and removes its files also when the test fails.
+    struct Carbon(std::process::Child, std::path::PathBuf);
+    impl Drop for Carbon {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+            let _ = std::fs::remove_dir_all(&self.1);
+        }
+    }
+    let child = std::process::Command::new("/usr/bin/carbon-cache")
         .arg(format!("--config={d}/conf/carbon.conf"))
         .arg(format!("--pidfile={d}/carbon.pid"))
         .arg(format!("--logdir={d}/log"))
@@ -230,6 +239,7 @@ fn carbon_cache_stores_every_metric() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("carbon-cache (graphite-carbon, scripts/deps)");
+    let _carbon = Carbon(child, dir.clone());
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     // Waits for carbon's line receiver, then for the whisper files.
     let wait = |what: &str, ok: &dyn Fn() -> bool| {
@@ -271,8 +281,5 @@ fn carbon_cache_stores_every_metric() {
                 .all(|n| whisper.join(format!("{n}.wsp")).exists())
     });
     let stored = count();
-    let _ = carbon.kill();
-    let _ = carbon.wait();
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(stored, want, "files and directories stored");
 }
