@@ -314,11 +314,18 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     };
     let dtls_settings = dtls_settings(&dtls.cert, cfg.dtls.passive);
     let dtls_expires = dtls.cert.expires();
-    let relay = Arc::new(
-        Relay::new(pool.clone(), kernel_edge.clone())
-            .with_ice(ice)
-            .with_dtls(dtls),
-    );
+    let mut relay = Relay::new(pool.clone(), kernel_edge.clone())
+        .with_ice(ice)
+        .with_dtls(dtls);
+    if let Some(h) = &cfg.homer {
+        info!(addr = %h.addr, tcp = h.tcp, id = h.capture_id, "reporting RTCP to Homer");
+        relay = relay.with_homer(crate::homer::sender::Homer::start(
+            h.addr,
+            h.tcp,
+            h.capture_id,
+        ));
+    }
+    let relay = Arc::new(relay);
     let settings = Settings {
         interfaces: cfg.interfaces.clone(),
         delete_delay: cfg.delete_delay,
@@ -480,6 +487,9 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             }
         }
     }
+    if let Some(g) = &cfg.graphite {
+        tokio::spawn(crate::graphite::sender::run(handler.clone(), g.clone()));
+    }
     tokio::spawn(crate::server::timers::sweep_loop(
         handler.clone(),
         Duration::from_millis(250),
@@ -528,6 +538,13 @@ fn cli_fixed(cfg: &Config) -> crate::cli::params::Fixed {
         listen_cli: cfg.listen_cli.clone(),
         listen_udp: cfg.listen_udp.clone(),
         listen_tcp: cfg.listen_tcp.clone(),
+        // 10.5's graphite thread makes an interval not above 0 into 1.
+        graphite_interval: if cfg.graphite.is_some() {
+            cfg.graphite_interval.max(1)
+        } else {
+            cfg.graphite_interval
+        },
+        homer: cfg.homer.as_ref().map(|h| (h.tcp, h.capture_id)),
     }
 }
 

@@ -599,6 +599,13 @@ const IMPLEMENTED: &[&str] = &[
     "no_redis_required",
     "redis_cmd_timeout",
     "redis_connect_timeout",
+    "graphite",
+    "graphite_interval",
+    "graphite_prefix",
+    "graphite_timeout",
+    "homer",
+    "homer_protocol",
+    "homer_id",
 ];
 
 impl Cli {

@@ -71,6 +71,8 @@ pub struct Relay {
     /// call's task takes the one current when it starts and keeps it: the
     /// call's SDP advertised that certificate.
     dtls: Mutex<Option<Arc<dyn engine::DtlsFactory>>>,
+    /// Where relayed RTCP is reported (`--homer`).
+    homer: Option<crate::homer::sender::Homer>,
 }
 
 impl Relay {
@@ -84,7 +86,14 @@ impl Relay {
             learning_delay: learning::DELAY,
             ice: engine::IceSettings::default(),
             dtls: Mutex::new(None),
+            homer: None,
         }
+    }
+
+    /// Report the RTCP every call relays to Homer.
+    pub fn with_homer(mut self, homer: crate::homer::sender::Homer) -> Relay {
+        self.homer = Some(homer);
+        self
     }
 
     /// The certificate and settings every DTLS handshake uses.
@@ -237,6 +246,10 @@ impl Relay {
             self.dtls.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             tx.clone(),
         );
+        let task = match &self.homer {
+            Some(h) => task.with_homer(h.clone(), call_id),
+            None => task,
+        };
         let span = info_span!("media", call_id = %call_id);
         tokio::spawn(task.run(rx).instrument(span));
         CallHandle { tx, streams: 1 }

@@ -144,6 +144,75 @@ impl Handler {
         &self.stats
     }
 
+    /// The statistics timer's turn at `now`: samples the per-second rates
+    /// (when the last sample is old enough); returns the new rates.
+    pub fn sample_rates(&self, now: Instant) -> Option<crate::server::rates::Counters> {
+        let (relayed, sessions, managed) = {
+            let reg = self.registry();
+            let relayed = crate::server::stats::relayed_all(
+                reg.calls.values(),
+                &reg.totals,
+                self.relay.as_ref(),
+            );
+            (relayed, reg.calls.len() as u64, reg.totals.managed)
+        };
+        let counters = self.stats.counters(relayed);
+        self.stats.tick(now, counters, sessions, managed)
+    }
+
+    /// The graphite report of now (`interval`: `--graphite-interval`).
+    pub fn graphite_report(
+        &self,
+        now: &Now,
+        interval: std::time::Duration,
+    ) -> crate::graphite::Report {
+        use crate::cli::view::{CallView, MediaFamily};
+        let inputs = {
+            let reg = self.registry();
+            let relay = self.relay.as_ref();
+            let mut families = (0, 0, 0);
+            for c in reg.calls.values() {
+                match CallView::of(c, &c.created_from, now, relay).media_family {
+                    Some(MediaFamily::Ipv4) => families.0 += 1,
+                    Some(MediaFamily::Ipv6) => families.1 += 1,
+                    Some(MediaFamily::Mixed) => families.2 += 1,
+                    None => {}
+                }
+            }
+            let pool = reg.ports();
+            let (lo, hi) = pool.bounds();
+            let total = u64::from(hi.saturating_sub(lo)) + 1;
+            let ports = reg
+                .settings
+                .interfaces
+                .iter()
+                .map(|i| {
+                    let used = (pool.in_use_on(i.local) as u64).min(total);
+                    crate::graphite::Ports {
+                        name: i.name.clone(),
+                        address: i.local,
+                        free: total - used,
+                        used,
+                    }
+                })
+                .collect();
+            crate::server::stats::ReportInputs {
+                totals: reg.totals,
+                relayed: crate::server::stats::relayed_all(reg.calls.values(), &reg.totals, relay),
+                sessions: reg.calls.len() as u64,
+                families,
+                call_ages: reg
+                    .calls
+                    .values()
+                    .map(|c| now.mono.saturating_duration_since(c.created_mono))
+                    .collect(),
+                interval,
+                ports,
+            }
+        };
+        self.stats.graphite_report(now.mono, inputs)
+    }
+
     /// Handle one datagram of an unknown sender (counted as 0.0.0.0).
     pub fn handle(&self, datagram: &[u8]) -> Option<Vec<u8>> {
         self.handle_from(datagram, IpAddr::V4(Ipv4Addr::UNSPECIFIED))
@@ -187,7 +256,7 @@ impl Handler {
         let mut kind = None;
         let result = self.execute(body, &mut kind, peer);
         if let Some(kind) = kind {
-            self.stats.requests.request(from, kind, started.elapsed());
+            self.stats.request(from, kind, started.elapsed());
         }
         let reply = match result {
             Ok(r) => r,

@@ -4,6 +4,7 @@ pub mod datagram;
 pub mod handler;
 pub mod ng_tcp;
 pub mod redis_store;
+pub mod rates;
 pub mod stats;
 pub mod timers;
 pub mod transport;
