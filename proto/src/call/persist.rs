@@ -603,9 +603,7 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
                 interface: a.small("interface")?,
                 local: a.parsed("local")?,
                 // Saved before single ports: a pair.
-                ports: a.opt_int("ports")?.map_or(Ok(2), |n| {
-                    u16::try_from(n).map_err(|_| "ports: out of range")
-                })?,
+                ports: a.optional("ports", D::small)?.unwrap_or(2),
                 advertised: a.parsed("advertised")?,
             })
         })
