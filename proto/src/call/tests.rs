@@ -288,6 +288,45 @@ fn a_reoffer_starting_ice_takes_new_ports_for_the_receiver() {
     );
 }
 
+/// 10.5 keeps every socket a call had until the call ends (sdp/ice-force):
+/// the offerer's pair that an answer with `ICE=force` replaces by ports on
+/// every address stays taken, and all ports, held ones too, return at the
+/// delete. A saved call keeps its held ports across a restart.
+#[test]
+fn replaced_ports_are_held_until_the_call_ends() {
+    use super::persist::{decode_call, encode_call};
+    let lo: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let mut r = registry_on(&["127.0.0.1", "::1"]);
+    let now = clock();
+    let mut offer = flags("h", "a", None, sdp(6000, ""));
+    offer.ice = IceMode::Force;
+    r.offer(&offer, &now).unwrap();
+    assert_eq!(r.ports().in_use_on(lo), 4, "a's pair, b's pair");
+    let mut answer = flags("h", "a", Some("b"), sdp(7000, ""));
+    answer.ice = IceMode::Force;
+    let out = r.answer(&answer, &now).unwrap();
+    assert!(out.effects.iter().any(|e| matches!(e, Effect::Close(_))));
+    assert_eq!(
+        r.ports().in_use_on(lo),
+        6,
+        "a's new pair, and its old one held as 10.5 holds it"
+    );
+    let held = r.calls["h"].held_ports.clone();
+    assert_eq!(held.len(), 2, "{held:?}");
+
+    let bytes = encode_call(&r.calls["h"], &now);
+    let back = decode_call(&bytes, &now).unwrap();
+    assert_eq!(back.held_ports, held);
+    let mut fresh = registry_on(&["127.0.0.1", "::1"]);
+    let (_, skipped) = fresh.restore(vec![back], &now);
+    assert!(skipped.is_empty());
+    assert_eq!(fresh.ports().in_use(), r.ports().in_use());
+
+    r.delete(&flags("h", "a", None, String::new()), &now)
+        .unwrap();
+    assert_eq!(r.ports().in_use(), 0, "every port given back");
+}
+
 #[test]
 fn a_reoffer_to_a_side_that_answered_with_mux_keeps_offering_it() {
     // The caller never offers mux; the callee answered with it. 10.5 requires
