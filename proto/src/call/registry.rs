@@ -273,6 +273,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         }
                     }
                 }
+                // 10.5 takes the ports of a sender whose SDP carries ICE on
+                // every address at once.
+                let reject = f.reject_ice;
+                self.reserve_ice_alternates(&mut call, a, None, |m| m.ice && !reject)?;
                 self.reserve_ice_alternates(&mut call, b, None, |m| {
                     offer_wants_ice(Some(m), session, f)
                 })?;
@@ -426,12 +430,24 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let ice_mode = f.ice;
         let flag = f.passthrough.is_some();
         let answerer_ice: Vec<bool> = call.monologues[b].medias.iter().map(|m| m.ice).collect();
-        effects.extend(self.reserve_ice_alternates(call, a, Some(first_new), |m| {
+        let wants = |m: &Media| {
             let answered = answerer_ice
                 .get((m.index as usize).saturating_sub(1))
                 .copied();
             super::plan::answer_wants_ice(ice_mode, m, answered.unwrap_or(false), flag)
-        })?);
+        };
+        // An offerer we do no ICE with after all gives its ports on the other
+        // addresses back (10.5 truncates the endpoint map); media beyond the
+        // answer's sections are left as they are.
+        let answered = session.media.len();
+        for i in 0..call.monologues[a].medias.len().min(answered) {
+            let m = &call.monologues[a].medias[i];
+            if !m.ice_alternates.is_empty() && !wants(m) {
+                let alternates = std::mem::take(&mut call.monologues[a].medias[i].ice_alternates);
+                self.release_alternates(&alternates);
+            }
+        }
+        effects.extend(self.reserve_ice_alternates(call, a, Some(first_new), wants)?);
         let before: Vec<Media> = call.monologues[a].medias.clone();
         enter_passthrough(call, b, a, f);
         let entering = entering_passthrough(&call.monologues[a], &before);

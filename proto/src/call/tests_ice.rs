@@ -384,3 +384,21 @@ fn saved_ice_alternates_read_back() {
     let back = decode_call(&bytes, &now).expect("decodes");
     assert_eq!(alternates(&back), alternates(call));
 }
+
+/// 10.5 takes the ports of an offerer whose SDP carries ICE on every
+/// address of its logical interface at the offer (webrtc
+/// ice-optional-chrome-to-chrome), and gives those on the other addresses
+/// back when the answer ends ICE with it.
+#[test]
+fn an_ice_offerer_has_ports_on_every_address_from_the_offer() {
+    let v6: std::net::IpAddr = "::1".parse().unwrap();
+    let mut r = super::tests::registry_on(&["127.0.0.1", "::1"]);
+    let now = clock();
+    r.offer(&flags("c", "a", None, offer_sdp(1, false)), &now)
+        .unwrap();
+    assert_eq!(r.ports().in_use_on(v6), 4, "a's pair and b's pair on ::1");
+    let mut answer = flags("c", "a", Some("b"), ANSWER.into());
+    answer.ice = IceMode::Remove;
+    r.answer(&answer, &now).unwrap();
+    assert_eq!(r.ports().in_use_on(v6), 2, "a's given back, b's kept");
+}
