@@ -593,6 +593,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         && section.port != 0
                         && media_ports(media) == 1
                         && !answer_mux_now);
+                // Likewise the receiver of a re-offer that took one port
+                // (mux was required of it) and is not known to mux now.
+                let regain = regain
+                    || (offer
+                        && side == receiver
+                        && section.port != 0
+                        && media_ports(media) == 1
+                        && !single_port(media, section, &f.rtcp_mux, false, true, false));
                 if regain {
                     let old_rtp = media.rtp.take();
                     let old_rtcp = media.rtcp.take();

@@ -1269,3 +1269,36 @@ fn a_reoffer_with_an_unknown_to_tag_opens_a_new_branch() {
     assert_eq!(call.monologues[untagged].peer, Some(a));
     assert_eq!(r.ports().in_use(), 6, "three RTP/RTCP pairs");
 }
+
+/// gen/621: mux required of the callee in the offer gave it one port; a
+/// re-offer without `require` to a callee that answered without mux takes
+/// it a new pair (10.5's endpoint map has too few ports and is refilled),
+/// not the single port with `a=rtcp:0`.
+#[test]
+fn a_reoffer_no_longer_requiring_mux_gives_the_receiver_a_pair() {
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("rq", "a", None, sdp(6000, ""));
+    offer.rtcp_mux.require = true;
+    let first = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    assert!(first.contains("a=rtcp-mux"), "{first}");
+    r.answer(&flags("rq", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let body = r
+        .offer(&flags("rq", "a", Some("b"), sdp(6000, "")), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert!(!body.contains("a=rtcp:0"), "{body}");
+    let port: u16 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("m=audio "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(body.contains(&format!("a=rtcp:{}\r\n", port + 1)), "{body}");
+    r.delete(&flags("rq", "a", None, String::new()), &now)
+        .unwrap();
+    assert_eq!(r.ports().in_use(), 0, "every port given back");
+}
