@@ -7,7 +7,8 @@ and only those, are renamed before the replies are compared:
   request of the case): m= ports, a=rtcp ports, a=candidate ports and rports,
   and integers under keys ending in `port` -> PORT1, PORT2... by first
   appearance within the case of the port *on its address* (the c= address of
-  the media, the address of the a=rtcp or a=candidate line, the sibling
+  the media, the address of the a=rtcp or a=candidate line, with the
+  foundation when interfaces advertise the same address, the sibling
   `address`/`local address` key); an odd port right after an even port
   already named X on the same address is named X+1 (an RTP/RTCP pair). 10.5
   keeps a port pool per address and starts each search 6 to 19 ports on at
@@ -140,17 +141,30 @@ def section_addresses(lines):
     return out
 
 
+def shared_candidate_addresses(lines):
+    """Candidate addresses used with more than one foundation: interfaces that
+    advertise the same address (`media-address`); their ports are told apart
+    by foundation."""
+    seen = {}
+    for line in lines:
+        m = re.match(r"^a=candidate:(\S+) \S+ \S+ \S+ (\S+) ", line)
+        if m:
+            seen.setdefault(m.group(2), set()).add(m.group(1))
+    return {a for a, f in seen.items() if len(f) > 1}
+
+
 def normalise_sdp(text, names):
     out = []
     lines = text.split("\n")
+    shared = shared_candidate_addresses(lines)
     for line, addr in zip(lines, section_addresses(lines)):
         cr = "\r" if line.endswith("\r") else ""
         line = line[:-1] if cr else line
-        out.append(normalise_sdp_line(line, names, addr) + cr)
+        out.append(normalise_sdp_line(line, names, addr, shared) + cr)
     return "\n".join(out)
 
 
-def normalise_sdp_line(line, names, addr=None):
+def normalise_sdp_line(line, names, addr=None, shared=()):
     m = re.match(r"^(m=\S+ )(\d+)(.*)$", line)
     if m:
         return m.group(1) + str(names.port(m.group(2), addr)) + m.group(3)
@@ -165,7 +179,8 @@ def normalise_sdp_line(line, names, addr=None):
             names.port(r.group(2), raddr.group(1) if raddr else None)), m.group(7))
         return "a=candidate:%s %s %s %s %s %s%s" % (
             names.invented("FOUNDATION", m.group(1)), m.group(2), m.group(3), m.group(4), m.group(5),
-            names.port(m.group(6), m.group(5)), rest)
+            names.port(m.group(6), m.group(5) + ("#" + m.group(1) if m.group(5) in shared else "")),
+            rest)
     for attr, kind in (("a=ice-ufrag:", "UFRAG"), ("a=ice-pwd:", "PWD"), ("a=rtpengine:", "LOOP"),
                        ("a=tls-id:", "TLSID")):
         if line.startswith(attr):
