@@ -1372,7 +1372,8 @@ fn push_monologue(call: &mut Call, tag: &str, now: &Now) -> usize {
 pub(super) fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
     m.learning = Learning {
         mode: f.endpoint_learning.unwrap_or(mode),
-        asymmetric: f.asymmetric && !f.symmetric,
+        // 10.5 has no `symmetric` flag: `asymmetric` holds beside it.
+        asymmetric: f.asymmetric,
         strict_source: f.strict_source,
         media_handover: f.media_handover,
     };

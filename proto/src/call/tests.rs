@@ -1302,3 +1302,19 @@ fn a_reoffer_no_longer_requiring_mux_gives_the_receiver_a_pair() {
         .unwrap();
     assert_eq!(r.ports().in_use(), 0, "every port given back");
 }
+
+/// gen/2512: 10.5 knows no `symmetric` flag, so `asymmetric` given beside
+/// it still makes the side asymmetric (its query flags say so).
+#[test]
+fn asymmetric_holds_beside_symmetric() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("as", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    let mut answer = flags("as", "a", Some("b"), sdp(7000, ""));
+    answer.symmetric = true;
+    answer.asymmetric = true;
+    r.answer(&answer, &now).unwrap();
+    let b = r.calls["as"].find_tag("b").unwrap();
+    assert!(r.calls["as"].monologues[b].learning.asymmetric);
+}
