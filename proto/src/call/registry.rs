@@ -670,8 +670,12 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         is_rtcp: true,
                     });
                     if single {
-                        if let Some(kept) = spare_rtcp.take().filter(|s| s.local.port() != 0) {
+                        if let Some(kept) = spare_rtcp.take_if(|s| s.local.port() != 0) {
                             media.rtcp = Some(kept);
+                        } else if let (Some(old), Some(rtcp)) = (&spare_rtcp, &mut media.rtcp) {
+                            // Without a socket before too: 10.5's stream keeps
+                            // the address it had (gen/1841, an interface move).
+                            rtcp.local = old.local;
                         }
                     }
                 }

@@ -1318,3 +1318,24 @@ fn asymmetric_holds_beside_symmetric() {
     let b = r.calls["as"].find_tag("b").unwrap();
     assert!(r.calls["as"].monologues[b].learning.asymmetric);
 }
+
+/// gen/1841: a caller muxing on one port that an answer's `address-family`
+/// moves to IPv6 keeps its socketless RTCP stream on the IPv4 address, as
+/// 10.5 shows it.
+#[test]
+fn a_moved_muxing_side_keeps_the_address_of_its_socketless_rtcp_stream() {
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("mv", "a", None, sdp(6000, "a=rtcp-mux\r\n"));
+    offer.rtcp_mux.offer = true;
+    offer.rtcp_mux.accept = true;
+    r.offer(&offer, &now).unwrap();
+    let mut answer = flags("mv", "a", Some("b"), sdp(7000, ""));
+    answer.address_family = Some(crate::ng::flags::Family::V6);
+    r.answer(&answer, &now).unwrap();
+    let a = &r.calls["mv"].monologues[0].medias[0];
+    assert!(a.rtp.as_ref().unwrap().local.is_ipv6(), "moved to IPv6");
+    let rtcp = a.rtcp.as_ref().unwrap().local;
+    assert_eq!(rtcp.port(), 0);
+    assert!(rtcp.is_ipv4(), "{rtcp}");
+}
