@@ -880,6 +880,9 @@ pub fn decode_call(
         last_signal_mono: mono_at(now, last_signal),
         monologues,
         delete_at: None,
+        // Ports of replaced streams are not written (README, Redis): after
+        // a restore from Redis they are free.
+        held_ports: Vec::new(),
         dtls: Default::default(),
         controls: Default::default(),
         created_from: head.opt("created_from").unwrap_or_default(),
