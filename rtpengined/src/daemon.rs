@@ -229,6 +229,40 @@ pub fn run(argv: Vec<String>) -> i32 {
     code
 }
 
+/// Takes back the calls kept in Redis (by us or by rtpengine 10.5); a call
+/// that cannot be had (unreadable, or its ports or interface are not ours)
+/// is logged and its key deleted, as 10.5 does. Returns how many came back.
+async fn restore_from_redis(
+    handler: &Handler,
+    target: &crate::config::redis::RedisTarget,
+    cfg: &Config,
+) -> Result<usize, String> {
+    use crate::server::redis_store;
+    let docs = redis_store::load(target).await?;
+    let now = crate::call::Now::system();
+    let mut rng = DaemonRng::from_os().map_err(|e| e.to_string())?;
+    let mut calls = Vec::new();
+    let mut failed = Vec::new();
+    for (id, doc) in docs {
+        // Already back from --state-dir: the key stays, it is this call's.
+        if handler.registry().calls.contains_key(&id) {
+            continue;
+        }
+        match crate::call::redis_json::decode_call(&id, &doc, &now, &cfg.interfaces, &mut rng) {
+            Ok(call) => calls.push(call),
+            Err(why) => failed.push((id, why)),
+        }
+    }
+    let wanted = calls.len();
+    let refused = handler.restore(calls, &now);
+    let restored = wanted - refused.len();
+    for (call_id, why) in failed.into_iter().chain(refused) {
+        warn!(%call_id, %why, "call in Redis not restored; its key is deleted");
+        redis_store::discard(target, &call_id).await;
+    }
+    Ok(restored)
+}
+
 /// The kernel table, or why there is none (logged once logging is up). An error
 /// only with --no-fallback.
 fn open_kernel(cfg: &Config) -> Result<Result<Table, String>, KernelError> {
@@ -299,6 +333,14 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     if let Some(r) = &recorder {
         relay = relay.with_recorder(r.clone());
     }
+    if let Some(h) = &cfg.homer {
+        info!(addr = %h.addr, tcp = h.tcp, id = h.capture_id, "reporting RTCP to Homer");
+        relay = relay.with_homer(crate::homer::sender::Homer::start(
+            h.addr,
+            h.tcp,
+            h.capture_id,
+        ));
+    }
     let relay = Arc::new(relay);
     let settings = Settings {
         interfaces: cfg.interfaces.clone(),
@@ -327,11 +369,36 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             }
         }
     }
+    if let Some(target) = cfg.redis.writer() {
+        if !cfg.redis.not_required {
+            if let Err(e) = crate::server::redis_store::connect(target).await {
+                error!(addr = %target.addr, %e, "cannot start without Redis (see --no-redis-required)");
+                return 1;
+            }
+        }
+        handler = handler.with_redis(crate::server::redis_store::spawn_writer(
+            target.clone(),
+            cfg.redis.expires,
+        ));
+    }
     let handler = Arc::new(handler);
     spawn_dtls_renewal(handler.clone(), cfg.clone(), dtls_expires);
     let restored = handler.restore_calls();
     if restored > 0 {
         info!(calls = restored, "calls of the previous run restored");
+    }
+    if let Some(target) = &cfg.redis.read {
+        match restore_from_redis(&handler, target, &cfg).await {
+            Ok(n) if n > 0 => info!(calls = n, "calls restored from Redis"),
+            Ok(_) => {}
+            Err(e) if cfg.redis.not_required => {
+                warn!(addr = %target.addr, %e, "cannot restore calls from Redis")
+            }
+            Err(e) => {
+                error!(addr = %target.addr, %e, "cannot restore calls from Redis (see --no-redis-required)");
+                return 1;
+            }
+        }
     }
     if let Some(k) = kernel_edge {
         // Counters of adopted targets before the first timeout sweep.
@@ -439,6 +506,9 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             }
         }
     }
+    if let Some(g) = &cfg.graphite {
+        tokio::spawn(crate::graphite::sender::run(handler.clone(), g.clone()));
+    }
     tokio::spawn(crate::server::timers::sweep_loop(
         handler.clone(),
         Duration::from_millis(250),
@@ -487,6 +557,13 @@ fn cli_fixed(cfg: &Config) -> crate::cli::params::Fixed {
         listen_cli: cfg.listen_cli.clone(),
         listen_udp: cfg.listen_udp.clone(),
         listen_tcp: cfg.listen_tcp.clone(),
+        // 10.5's graphite thread makes an interval not above 0 into 1.
+        graphite_interval: if cfg.graphite.is_some() {
+            cfg.graphite_interval.max(1)
+        } else {
+            cfg.graphite_interval
+        },
+        homer: cfg.homer.as_ref().map(|h| (h.tcp, h.capture_id)),
     }
 }
 

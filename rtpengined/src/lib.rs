@@ -13,6 +13,8 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod graphite;
+pub mod homer;
 pub mod http;
 pub mod kernel;
 pub mod man;

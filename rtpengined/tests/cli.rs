@@ -115,8 +115,8 @@ fn unimplemented_option_is_warned_and_sigterm_exits_cleanly() {
             &format!("--listen-ng=127.0.0.1:{port}"),
             "--port-min=34900",
             "--port-max=34999",
-            "--homer-id=7",
-            "--redis=127.0.0.1:6379/1",
+            "--mqtt-host=127.0.0.1",
+            "--redis-num-threads=4",
             &format!("--pidfile={}", pidfile.display()),
         ])
         .stderr(std::process::Stdio::piped())
@@ -140,7 +140,7 @@ fn unimplemented_option_is_warned_and_sigterm_exits_cleanly() {
     assert_eq!(out.status.code(), Some(0));
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(
-        log.contains("--homer-id") && log.contains("--redis"),
+        log.contains("--mqtt-host") && log.contains("--redis-num-threads"),
         "{log}"
     );
     assert!(log.contains("not implemented"), "{log}");

@@ -6,7 +6,15 @@ and only those, are renamed before the replies are compared:
 - media ports a daemon allocated (in its own port range, and not written in a
   request of the case): m= ports, a=rtcp ports, a=candidate ports and rports,
   and integers under keys ending in `port` -> PORT1, PORT2... by first
-  appearance within the case;
+  appearance within the case of the port *on its address* (the c= address of
+  the media, the address of the a=rtcp or a=candidate line, with the
+  foundation when interfaces advertise the same address, the sibling
+  `address`/`local address` key); an odd port right after an even port
+  already named X on the same address is named X+1 (an RTP/RTCP pair). 10.5
+  keeps a port pool per address and starts each search 6 to 19 ports on at
+  random, so the numbers themselves, and whether two addresses happen to use
+  the same number in one call, vary from run to run; which streams share a
+  port, pairs, and ports kept across a re-offer are still compared;
 - ICE credentials and candidate foundations the daemon invented (a=ice-ufrag,
   a=ice-pwd, the foundation of a=candidate) -> UFRAG1, PWD1, FOUNDATION1...;
   candidate priorities are compared as they are (they are computed, not drawn);
@@ -78,16 +86,27 @@ class Names:
     def in_request(self, token):
         return re.search(r"(?<![\w+/=])%s(?![\w+/=])" % re.escape(token), self.request_text) is not None
 
-    def port(self, value):
+    def port(self, value, addr=None):
+        """The name of an allocated port on address `addr` (None: unknown)."""
         try:
             p = int(value)
         except (TypeError, ValueError):
             return value
         lo, hi = self.port_range
-        if ("PORT", p) in self.known:
-            return self.known[("PORT", p)]
+        key = ("PORT", (addr, p))
+        if key in self.known:
+            return self.known[key]
+        if addr is not None and ("PORT", (None, p)) in self.known:
+            # First seen without its address (a key with no sibling address).
+            return self.known[("PORT", (None, p))]
         if lo <= p <= hi and not self.in_request(str(p)):
-            return self.name("PORT", p)
+            below = self.known.get(("PORT", (addr, p - 1)))
+            if p & 1 and below is not None and "+" not in below:
+                self.known[key] = below + "+1"
+            else:
+                n = sum(1 for k, v in self.known.items() if k[0] == "PORT" and "+" not in v) + 1
+                self.known[key] = "PORT%d" % n
+            return self.known[key]
         return value
 
     def invented(self, kind, value):
@@ -100,28 +119,68 @@ class Names:
         return self.name(kind, value)
 
 
+def section_addresses(lines):
+    """The connection address in force on each line: the media's c= (it
+    follows the m= line), else the session's."""
+    session, sections = None, []
+    for line in lines:
+        line = line.rstrip("\r")
+        if line.startswith("m="):
+            sections.append(None)
+        m = re.match(r"^c=IN IP[46] ([^/\s]+)", line)
+        if m:
+            if sections:
+                sections[-1] = m.group(1)
+            else:
+                session = m.group(1)
+    out, i = [], -1
+    for line in lines:
+        if line.startswith("m="):
+            i += 1
+        out.append(sections[i] if i >= 0 and sections[i] else session)
+    return out
+
+
+def shared_candidate_addresses(lines):
+    """Candidate addresses used with more than one foundation: interfaces that
+    advertise the same address (`media-address`); their ports are told apart
+    by foundation."""
+    seen = {}
+    for line in lines:
+        m = re.match(r"^a=candidate:(\S+) \S+ \S+ \S+ (\S+) ", line)
+        if m:
+            seen.setdefault(m.group(2), set()).add(m.group(1))
+    return {a for a, f in seen.items() if len(f) > 1}
+
+
 def normalise_sdp(text, names):
     out = []
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    shared = shared_candidate_addresses(lines)
+    for line, addr in zip(lines, section_addresses(lines)):
         cr = "\r" if line.endswith("\r") else ""
         line = line[:-1] if cr else line
-        out.append(normalise_sdp_line(line, names) + cr)
+        out.append(normalise_sdp_line(line, names, addr, shared) + cr)
     return "\n".join(out)
 
 
-def normalise_sdp_line(line, names):
+def normalise_sdp_line(line, names, addr=None, shared=()):
     m = re.match(r"^(m=\S+ )(\d+)(.*)$", line)
     if m:
-        return m.group(1) + str(names.port(m.group(2))) + m.group(3)
+        return m.group(1) + str(names.port(m.group(2), addr)) + m.group(3)
     m = re.match(r"^a=rtcp:(\d+)(.*)$", line)
     if m:
-        return "a=rtcp:%s%s" % (names.port(m.group(1)), m.group(2))
+        a = re.match(r"^ IN IP[46] (\S+)", m.group(2))
+        return "a=rtcp:%s%s" % (names.port(m.group(1), a.group(1) if a else addr), m.group(2))
     m = re.match(r"^a=candidate:(\S+) (\S+) (\S+) (\S+) (\S+) (\d+)(.*)$", line)
     if m:
-        rest = re.sub(r"(rport )(\d+)", lambda r: r.group(1) + str(names.port(r.group(2))), m.group(7))
+        raddr = re.search(r"raddr (\S+)", m.group(7))
+        rest = re.sub(r"(rport )(\d+)", lambda r: r.group(1) + str(
+            names.port(r.group(2), raddr.group(1) if raddr else None)), m.group(7))
         return "a=candidate:%s %s %s %s %s %s%s" % (
             names.invented("FOUNDATION", m.group(1)), m.group(2), m.group(3), m.group(4), m.group(5),
-            names.port(m.group(6)), rest)
+            names.port(m.group(6), m.group(5) + ("#" + m.group(1) if m.group(5) in shared else "")),
+            rest)
     for attr, kind in (("a=ice-ufrag:", "UFRAG"), ("a=ice-pwd:", "PWD"), ("a=rtpengine:", "LOOP"),
                        ("a=tls-id:", "TLSID")):
         if line.startswith(attr):
@@ -153,9 +212,11 @@ def _text(v):
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else v
 
 
-def normalise(value, names, key=None, parent=None):
+def normalise(value, names, key=None, parent=None, addr=None):
     """Returns a JSON-able copy of a reply with the invented values renamed."""
     if isinstance(value, dict):
+        here = value.get("local address", value.get("address"))
+        here = _text(here) if isinstance(here, (bytes, str)) else None
         out = {}
         for k in sorted(value):
             nk = k
@@ -166,7 +227,7 @@ def normalise(value, names, key=None, parent=None):
                 nk = names.invented("TAG", k)
             elif key == "SSRC":
                 nk = names.invented("SSRC", k)
-            out[nk] = normalise(value[k], names, k, key)
+            out[nk] = normalise(value[k], names, k, key, here)
         return out
     if isinstance(value, list):
         if key == "from-tags":
@@ -189,7 +250,7 @@ def normalise(value, names, key=None, parent=None):
         if parent == "ports" and key in ("min", "max", "last"):
             return "<range>"
         if key is not None and key.endswith("port"):
-            return names.port(value)
+            return names.port(value, addr)
         return value
     return value
 
@@ -229,7 +290,7 @@ def compare_sdp(ref, ours, path):
     a, b = ref.split("\n"), ours.split("\n")
     # Lines are aligned with port names masked: a port numbered differently
     # must not shift the alignment (and be reported as other lines missing).
-    masked = [[re.sub(r"PORT\d+", "PORT", line) for line in side] for side in (a, b)]
+    masked = [[re.sub(r"PORT\d+(\+1)?", "PORT", line) for line in side] for side in (a, b)]
     sm = difflib.SequenceMatcher(a=masked[0], b=masked[1], autojunk=False)
     for op, i1, i2, j1, j2 in sm.get_opcodes():
         if op == "equal":

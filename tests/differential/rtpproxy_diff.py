@@ -12,7 +12,9 @@ Prints each differing line and ends with "rtpproxy-diff: N passed, M failed"
 and is printed with its reason). Not sent, because 10.5 stops answering or
 crashes: `Q` of an existing call before the last case (10.5 unlocks the
 call twice and every later command on it hangs) and `VF` without a date
-(10.5 crashes)."""
+(10.5 crashes). A last case compares the ng `statistics` control counters
+after all lines: 10.5 counts no rtpproxy command there (nor lists its
+sender as a proxy), only the ng requests."""
 import argparse
 import os
 import re
@@ -21,6 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ng_client import NgClient  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # Control (rtpproxy, ng) and media ports; --slot K moves them by 2*K and 1000*K.
@@ -160,6 +165,19 @@ class Ports:
         return text
 
 
+def control_counts(spec):
+    """The ng `statistics` control counters (durations left out)."""
+    client = NgClient(port=spec["ng"], timeout=3.0)
+    reply = client.request({"command": "statistics"})
+    stats = reply.get("statistics", reply.get(b"statistics", {}))
+    control = next((v for k, v in stats.items() if k in ("controlstatistics", b"controlstatistics")), {})
+
+    def keep(d):
+        return {k: v for k, v in d.items() if not str(k).rstrip("'").endswith("duration")}
+
+    return {k: ([keep(p) for p in v] if isinstance(v, list) else v) for k, v in control.items()}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary", nargs="?", default=os.path.join(REPO, "target/release/rtpengined"))
@@ -203,6 +221,12 @@ def main():
                 continue
             failed += 1
             print("=== %s (%s)\n  10.5: %r\n  ours: %r" % (data, why, ref, ours))
+        ref, ours = (control_counts(spec) for spec, _, _, _ in daemons)
+        if ref == ours:
+            passed += 1
+        else:
+            failed += 1
+            print("=== control statistics after the lines\n  10.5: %r\n  ours: %r" % (ref, ours))
     finally:
         for _, proc, _, _ in daemons:
             proc.terminate()

@@ -15,6 +15,7 @@ pub mod ports;
 pub mod protocol;
 pub mod pubsub;
 pub mod query;
+pub mod redis_json;
 pub mod registry;
 mod token;
 pub mod totals;

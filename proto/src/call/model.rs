@@ -254,6 +254,10 @@ pub struct Call {
     /// The signalling client that created it (`address:port`, as 10.5's
     /// CLI shows it); empty when unknown.
     pub created_from: String,
+    /// Ports of streams the call replaced or dropped (their sockets are
+    /// closed): 10.5 keeps every socket a call had until the call ends, so
+    /// they are given back only then.
+    pub held_ports: Vec<SocketAddr>,
     /// Being recorded (`start recording`, `record call`): every stream's
     /// packets are handed out for the recording and stay in userspace.
     pub recording: bool,
@@ -274,6 +278,7 @@ impl Call {
             dtls: Default::default(),
             controls: Controls::default(),
             created_from: String::new(),
+            held_ports: Vec::new(),
             recording: false,
             metadata: String::new(),
         }

@@ -32,6 +32,9 @@ pub fn encode_call(call: &Call, now: &Now) -> Vec<u8> {
         .with("last-signal", unix_ms(call.last_signal))
         .with("created-from", call.created_from.as_str())
         .with("monologues", list(call.monologues.iter().map(monologue)));
+    if !call.held_ports.is_empty() {
+        d.insert("held-ports", list(call.held_ports.iter().map(|a| addr(*a))));
+    }
     if let Some(at) = call.delete_at {
         d.insert("delete-at", unix_ms(unix_at(now, at)));
     }
@@ -78,6 +81,14 @@ pub fn decode_call(bytes: &[u8], now: &Now) -> Result<Call, String> {
         // Media controls are not saved: a restarted call forwards everything.
         controls: Default::default(),
         created_from: d.optional("created-from", D::text)?.unwrap_or_default(),
+        held_ports: match d.0.get("held-ports") {
+            Some(_) => d
+                .list("held-ports")?
+                .iter()
+                .map(parse_addr)
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        },
         // The recording's files went with the process.
         recording: false,
         metadata: String::new(),
@@ -606,9 +617,7 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
                 interface: a.small("interface")?,
                 local: a.parsed("local")?,
                 // Saved before single ports: a pair.
-                ports: a.opt_int("ports")?.map_or(Ok(2), |n| {
-                    u16::try_from(n).map_err(|_| "ports: out of range")
-                })?,
+                ports: a.optional("ports", D::small)?.unwrap_or(2),
                 advertised: a.parsed("advertised")?,
             })
         })
@@ -728,6 +737,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 runs.extend(m.rtp.as_ref().map(|s| (s.local, count)));
                 runs.extend(m.ice_alternates.iter().map(|a| (a.local, a.ports)));
             }
+            runs.extend(call.held_ports.iter().map(|p| (*p, 1)));
             let mut taken = Vec::new();
             let mut refused = None;
             for (p, count) in runs {

@@ -82,7 +82,10 @@ impl RangeCursor {
         if count == 0 || min > max {
             return None;
         }
-        let mut port = self.next;
+        // Every search starts at an even port, a single port's too: 10.5
+        // starts each search well past the last run, so an odd port right
+        // after an even one of the same call is the RTCP port of a pair only.
+        let mut port = self.next + (self.next & 1);
         let mut cycle = 0;
         loop {
             if port < min {
@@ -227,16 +230,29 @@ mod tests {
     }
 
     #[test]
-    fn a_single_port_is_taken_where_the_last_run_ended() {
+    fn a_single_port_is_searched_from_an_even_port() {
         let ip = v4();
         let mut r = RangeCursor::new(32000, 32099);
         assert_eq!(r.allocate(ip, 1), Some(32000));
-        assert_eq!(r.allocate(ip, 1), Some(32001), "a single port may be odd");
-        assert_eq!(r.allocate(ip, 2), Some(32002));
-        assert_eq!(r.allocate(ip, 1), Some(32004));
-        assert_eq!(r.allocate(ip, 2), Some(32006), "a pair starts even");
-        assert_eq!(r.allocate(ip, 4), Some(32008));
+        assert_eq!(
+            r.allocate(ip, 1),
+            Some(32002),
+            "not 32001, which would look like the RTCP port of 32000"
+        );
+        assert_eq!(r.allocate(ip, 2), Some(32004));
+        assert_eq!(r.allocate(ip, 1), Some(32006));
+        assert_eq!(r.allocate(ip, 2), Some(32008), "a pair starts even");
+        assert_eq!(r.allocate(ip, 4), Some(32010));
         assert_eq!(r.in_use(), 11);
+    }
+
+    #[test]
+    fn single_ports_still_take_odd_ports_when_the_even_ones_are_used() {
+        let ip = v4();
+        let mut r = RangeCursor::new(32000, 32003);
+        let got: Vec<u16> = (0..4).filter_map(|_| r.allocate(ip, 1)).collect();
+        assert_eq!(got, vec![32000, 32002, 32001, 32003]);
+        assert_eq!(r.allocate(ip, 1), None);
     }
 
     #[test]

@@ -273,7 +273,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         }
                     }
                 }
-                self.reserve_ice_alternates(&mut call, b, |m| {
+                // 10.5 takes the ports of a sender whose SDP carries ICE on
+                // every address at once.
+                let reject = f.reject_ice;
+                self.reserve_ice_alternates(&mut call, a, None, |m| m.ice && !reject)?;
+                self.reserve_ice_alternates(&mut call, b, None, |m| {
                     offer_wants_ice(Some(m), session, f)
                 })?;
                 Ok(effects)
@@ -413,6 +417,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let (b_ifs, a_ifs, b_moved) = self.choose_interfaces(call, b, a, session, f)?;
         let ice_before = super::media_status::ice_before(call, b, &b_moved);
         move_logical(&mut call.monologues[b], &b_moved);
+        let first_new = self.next_stream;
         let mut effects = self.update_media(call, b, a, &b_ifs, &a_ifs, session, f, false)?;
         for (i, (sa, sb)) in stores.into_iter().enumerate() {
             if let Some(m) = call.monologues[a].medias.get_mut(i) {
@@ -425,12 +430,24 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         let ice_mode = f.ice;
         let flag = f.passthrough.is_some();
         let answerer_ice: Vec<bool> = call.monologues[b].medias.iter().map(|m| m.ice).collect();
-        self.reserve_ice_alternates(call, a, |m| {
+        let wants = |m: &Media| {
             let answered = answerer_ice
                 .get((m.index as usize).saturating_sub(1))
                 .copied();
             super::plan::answer_wants_ice(ice_mode, m, answered.unwrap_or(false), flag)
-        })?;
+        };
+        // An offerer we do no ICE with after all gives its ports on the other
+        // addresses back (10.5 truncates the endpoint map); media beyond the
+        // answer's sections are left as they are.
+        let answered = session.media.len();
+        for i in 0..call.monologues[a].medias.len().min(answered) {
+            let m = &call.monologues[a].medias[i];
+            if !m.ice_alternates.is_empty() && !wants(m) {
+                let alternates = std::mem::take(&mut call.monologues[a].medias[i].ice_alternates);
+                self.release_alternates(&alternates);
+            }
+        }
+        effects.extend(self.reserve_ice_alternates(call, a, Some(first_new), wants)?);
         let before: Vec<Media> = call.monologues[a].medias.clone();
         enter_passthrough(call, b, a, f);
         let entering = entering_passthrough(&call.monologues[a], &before);
@@ -490,7 +507,12 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         for side in dropping {
             while call.monologues[side].medias.len() > count {
                 let m = call.monologues[side].medias.pop().expect("len > count");
-                effects.extend(self.release_media(&m));
+                effects.extend(Self::hold_streams(
+                    &mut call.held_ports,
+                    m.rtp,
+                    m.rtcp,
+                    &m.ice_alternates,
+                ));
             }
         }
         // Both sides' protocols before this SDP (none for a new media).
@@ -532,16 +554,20 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     let old_rtp = media.rtp.take();
                     let old_rtcp = media.rtcp.take();
                     let old_alternates = std::mem::take(&mut media.ice_alternates);
-                    let old_iface = std::mem::replace(&mut media.interface, iface);
+                    media.interface = iface;
                     media.logical_interface = None;
                     media.advertised = self.settings.interfaces[iface].advertised;
                     known = (
                         old_rtp.as_ref().and_then(|s| s.endpoint),
                         old_rtcp.as_ref().and_then(|s| s.endpoint),
                     );
-                    effects.extend(self.release_streams(old_rtp, None, old_iface));
+                    effects.extend(Self::hold_streams(
+                        &mut call.held_ports,
+                        old_rtp,
+                        None,
+                        &old_alternates,
+                    ));
                     spare_rtcp = old_rtcp;
-                    self.release_alternates(&old_alternates);
                 }
                 let media = &mut call.monologues[side].medias[i];
                 // The receiver of an offer we now do ICE with, whose ports
@@ -567,6 +593,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         && section.port != 0
                         && media_ports(media) == 1
                         && !answer_mux_now);
+                // Likewise the receiver of a re-offer that took one port
+                // (mux was required of it) and is not known to mux now.
+                let regain = regain
+                    || (offer
+                        && side == receiver
+                        && section.port != 0
+                        && media_ports(media) == 1
+                        && !single_port(media, section, &f.rtcp_mux, false, true, false));
                 if regain {
                     let old_rtp = media.rtp.take();
                     let old_rtcp = media.rtcp.take();
@@ -574,7 +608,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         old_rtp.as_ref().and_then(|s| s.endpoint),
                         old_rtcp.as_ref().and_then(|s| s.endpoint),
                     );
-                    effects.extend(self.release_streams(old_rtp, None, iface));
+                    effects.extend(Self::hold_streams(&mut call.held_ports, old_rtp, None, &[]));
                     spare_rtcp = old_rtcp;
                 }
                 let media = &mut call.monologues[side].medias[i];
@@ -589,8 +623,12 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         media.idle = [known.0, known.1];
                     }
                     let old_alternates = std::mem::take(&mut media.ice_alternates);
-                    effects.extend(self.release_streams(old_rtp, old_rtcp, iface));
-                    self.release_alternates(&old_alternates);
+                    effects.extend(Self::hold_streams(
+                        &mut call.held_ports,
+                        old_rtp,
+                        old_rtcp,
+                        &old_alternates,
+                    ));
                 } else if media.rtp.is_none() {
                     let [idle_rtp, idle_rtcp] = std::mem::take(&mut media.idle);
                     let known = (known.0.or(idle_rtp), known.1.or(idle_rtcp));
@@ -632,12 +670,21 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         is_rtcp: true,
                     });
                     if single {
-                        if let Some(kept) = spare_rtcp.take().filter(|s| s.local.port() != 0) {
+                        if let Some(kept) = spare_rtcp.take_if(|s| s.local.port() != 0) {
                             media.rtcp = Some(kept);
+                        } else if let (Some(old), Some(rtcp)) = (&spare_rtcp, &mut media.rtcp) {
+                            // Without a socket before too: 10.5's stream keeps
+                            // the address it had (gen/1841, an interface move).
+                            rtcp.local = old.local;
                         }
                     }
                 }
-                effects.extend(self.release_streams(None, spare_rtcp, iface));
+                effects.extend(Self::hold_streams(
+                    &mut call.held_ports,
+                    None,
+                    spare_rtcp,
+                    &[],
+                ));
             }
             // The sender's endpoints, direction and capabilities come from its SDP.
             let endpoint_ip = self.endpoint_ip(session, i, f);
@@ -903,6 +950,31 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         effects
     }
 
+    /// Streams (and ICE alternates) a call stops using while it goes on:
+    /// their sockets close, their ports stay the call's until it ends
+    /// (`Call::held_ports`).
+    fn hold_streams(
+        held: &mut Vec<SocketAddr>,
+        rtp: Option<PacketStream>,
+        rtcp: Option<PacketStream>,
+        alternates: &[IceAlternate],
+    ) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for s in rtp.iter().chain(rtcp.iter()) {
+            if s.local.port() != 0 {
+                held.push(s.local);
+            }
+            effects.push(Effect::Close(s.id));
+        }
+        for alt in alternates {
+            held.extend(
+                (alt.local.port()..alt.local.port() + alt.ports)
+                    .map(|p| SocketAddr::new(alt.local.ip(), p)),
+            );
+        }
+        effects
+    }
+
     pub(super) fn release_media(&mut self, m: &Media) -> Vec<Effect> {
         self.release_alternates(&m.ice_alternates);
         self.release_streams(m.rtp.clone(), m.rtcp.clone(), m.interface)
@@ -918,13 +990,19 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
 
     /// Reserve a port pair on every other address of each media's logical
     /// interface (rtpengine advertises all of them as ICE host candidates) for
-    /// the media of `side` that we do ICE with.
+    /// the media of `side` that we do ICE with. With `renew_before`, a media
+    /// whose SDP carried no ICE and whose streams are older than that id
+    /// (taken by an earlier request) gets new ports on its own address too:
+    /// 10.5's endpoint map has too few interfaces then and takes new sockets
+    /// on all of them, holding the old ones until the call ends.
     fn reserve_ice_alternates(
         &mut self,
         call: &mut Call,
         side: usize,
+        renew_before: Option<u64>,
         wants_ice: impl Fn(&Media) -> bool,
-    ) -> Result<(), CallError> {
+    ) -> Result<Vec<Effect>, CallError> {
+        let mut effects = Vec::new();
         for i in 0..call.monologues[side].medias.len() {
             let media = &call.monologues[side].medias[i];
             if media.rtp.is_none() || !media.ice_alternates.is_empty() || !wants_ice(media) {
@@ -934,8 +1012,53 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             // As many ports as the media has on its own address (10.5 takes
             // them on every address of the logical interface alike).
             let count = media_ports(media);
+            let siblings = self.logical_siblings(iface);
+            if siblings.is_empty() {
+                continue;
+            }
+            // A side whose own SDP carried ICE had its ports taken on every
+            // address from the start in 10.5.
+            let old = media
+                .rtp
+                .as_ref()
+                .filter(|s| !media.ice && renew_before.is_some_and(|b| s.id.0 < b));
+            if let Some(old) = old {
+                let local_ip = old.local.ip();
+                let port = self
+                    .ports
+                    .allocate(local_ip, count)
+                    .ok_or(CallError::OutOfPorts)?;
+                let rtp_id = self.next_id();
+                let media = &mut call.monologues[side].medias[i];
+                let old_rtp = media.rtp.take().expect("checked");
+                media.rtp = Some(PacketStream {
+                    id: rtp_id,
+                    local: SocketAddr::new(local_ip, port),
+                    ..old_rtp
+                });
+                // A single port: the RTCP stream keeps what it had.
+                let mut old_rtcp = None;
+                if count > 1 {
+                    if let Some(rtcp) = media.rtcp.take() {
+                        let rtcp_id = self.next_id();
+                        let media = &mut call.monologues[side].medias[i];
+                        media.rtcp = Some(PacketStream {
+                            id: rtcp_id,
+                            local: SocketAddr::new(local_ip, port + 1),
+                            ..rtcp
+                        });
+                        old_rtcp = Some(rtcp);
+                    }
+                }
+                effects.extend(Self::hold_streams(
+                    &mut call.held_ports,
+                    Some(old_rtp),
+                    old_rtcp,
+                    &[],
+                ));
+            }
             let mut alternates = Vec::new();
-            for other in self.logical_siblings(iface) {
+            for other in siblings {
                 let local_ip = self.settings.interfaces[other].local;
                 let Some(port) = self.ports.allocate(local_ip, count) else {
                     self.release_alternates(&alternates);
@@ -950,7 +1073,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             }
             call.monologues[side].medias[i].ice_alternates = alternates;
         }
-        Ok(())
+        Ok(effects)
     }
 
     /// The other interfaces with the same logical name as `iface`, in
@@ -1104,6 +1227,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
     /// Release every port of a call; the returned effects close its sockets.
     pub(super) fn release_call(&mut self, call: &Call) -> Vec<Effect> {
         let mut effects = Vec::new();
+        for p in &call.held_ports {
+            self.ports.release(p.ip(), p.port());
+        }
         for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {
             effects.extend(self.release_media(m));
         }
@@ -1253,7 +1379,8 @@ fn push_monologue(call: &mut Call, tag: &str, now: &Now) -> usize {
 pub(super) fn apply_side_flags(m: &mut Monologue, f: &Flags, mode: LearningMode) {
     m.learning = Learning {
         mode: f.endpoint_learning.unwrap_or(mode),
-        asymmetric: f.asymmetric && !f.symmetric,
+        // 10.5 has no `symmetric` flag: `asymmetric` holds beside it.
+        asymmetric: f.asymmetric,
         strict_source: f.strict_source,
         media_handover: f.media_handover,
     };

@@ -288,6 +288,45 @@ fn a_reoffer_starting_ice_takes_new_ports_for_the_receiver() {
     );
 }
 
+/// 10.5 keeps every socket a call had until the call ends (sdp/ice-force):
+/// the offerer's pair that an answer with `ICE=force` replaces by ports on
+/// every address stays taken, and all ports, held ones too, return at the
+/// delete. A saved call keeps its held ports across a restart.
+#[test]
+fn replaced_ports_are_held_until_the_call_ends() {
+    use super::persist::{decode_call, encode_call};
+    let lo: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let mut r = registry_on(&["127.0.0.1", "::1"]);
+    let now = clock();
+    let mut offer = flags("h", "a", None, sdp(6000, ""));
+    offer.ice = IceMode::Force;
+    r.offer(&offer, &now).unwrap();
+    assert_eq!(r.ports().in_use_on(lo), 4, "a's pair, b's pair");
+    let mut answer = flags("h", "a", Some("b"), sdp(7000, ""));
+    answer.ice = IceMode::Force;
+    let out = r.answer(&answer, &now).unwrap();
+    assert!(out.effects.iter().any(|e| matches!(e, Effect::Close(_))));
+    assert_eq!(
+        r.ports().in_use_on(lo),
+        6,
+        "a's new pair, and its old one held as 10.5 holds it"
+    );
+    let held = r.calls["h"].held_ports.clone();
+    assert_eq!(held.len(), 2, "{held:?}");
+
+    let bytes = encode_call(&r.calls["h"], &now);
+    let back = decode_call(&bytes, &now).unwrap();
+    assert_eq!(back.held_ports, held);
+    let mut fresh = registry_on(&["127.0.0.1", "::1"]);
+    let (_, skipped) = fresh.restore(vec![back], &now);
+    assert!(skipped.is_empty());
+    assert_eq!(fresh.ports().in_use(), r.ports().in_use());
+
+    r.delete(&flags("h", "a", None, String::new()), &now)
+        .unwrap();
+    assert_eq!(r.ports().in_use(), 0, "every port given back");
+}
+
 #[test]
 fn a_reoffer_to_a_side_that_answered_with_mux_keeps_offering_it() {
     // The caller never offers mux; the callee answered with it. 10.5 requires
@@ -1229,4 +1268,74 @@ fn a_reoffer_with_an_unknown_to_tag_opens_a_new_branch() {
     assert_eq!(call.monologues[b].peer, Some(a));
     assert_eq!(call.monologues[untagged].peer, Some(a));
     assert_eq!(r.ports().in_use(), 6, "three RTP/RTCP pairs");
+}
+
+/// gen/621: mux required of the callee in the offer gave it one port; a
+/// re-offer without `require` to a callee that answered without mux takes
+/// it a new pair (10.5's endpoint map has too few ports and is refilled),
+/// not the single port with `a=rtcp:0`.
+#[test]
+fn a_reoffer_no_longer_requiring_mux_gives_the_receiver_a_pair() {
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("rq", "a", None, sdp(6000, ""));
+    offer.rtcp_mux.require = true;
+    let first = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    assert!(first.contains("a=rtcp-mux"), "{first}");
+    r.answer(&flags("rq", "a", Some("b"), sdp(7000, "")), &now)
+        .unwrap();
+    let body = r
+        .offer(&flags("rq", "a", Some("b"), sdp(6000, "")), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert!(!body.contains("a=rtcp:0"), "{body}");
+    let port: u16 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("m=audio "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(body.contains(&format!("a=rtcp:{}\r\n", port + 1)), "{body}");
+    r.delete(&flags("rq", "a", None, String::new()), &now)
+        .unwrap();
+    assert_eq!(r.ports().in_use(), 0, "every port given back");
+}
+
+/// gen/2512: 10.5 knows no `symmetric` flag, so `asymmetric` given beside
+/// it still makes the side asymmetric (its query flags say so).
+#[test]
+fn asymmetric_holds_beside_symmetric() {
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("as", "a", None, sdp(6000, "")), &now)
+        .unwrap();
+    let mut answer = flags("as", "a", Some("b"), sdp(7000, ""));
+    answer.symmetric = true;
+    answer.asymmetric = true;
+    r.answer(&answer, &now).unwrap();
+    let b = r.calls["as"].find_tag("b").unwrap();
+    assert!(r.calls["as"].monologues[b].learning.asymmetric);
+}
+
+/// gen/1841: a caller muxing on one port that an answer's `address-family`
+/// moves to IPv6 keeps its socketless RTCP stream on the IPv4 address, as
+/// 10.5 shows it.
+#[test]
+fn a_moved_muxing_side_keeps_the_address_of_its_socketless_rtcp_stream() {
+    let mut r = reg();
+    let now = clock();
+    let mut offer = flags("mv", "a", None, sdp(6000, "a=rtcp-mux\r\n"));
+    offer.rtcp_mux.offer = true;
+    offer.rtcp_mux.accept = true;
+    r.offer(&offer, &now).unwrap();
+    let mut answer = flags("mv", "a", Some("b"), sdp(7000, ""));
+    answer.address_family = Some(crate::ng::flags::Family::V6);
+    r.answer(&answer, &now).unwrap();
+    let a = &r.calls["mv"].monologues[0].medias[0];
+    assert!(a.rtp.as_ref().unwrap().local.is_ipv6(), "moved to IPv6");
+    let rtcp = a.rtcp.as_ref().unwrap().local;
+    assert_eq!(rtcp.port(), 0);
+    assert!(rtcp.is_ipv4(), "{rtcp}");
 }

@@ -359,3 +359,46 @@ fn ice_lite_is_not_applied_to_media_passed_through_for_ice_on_both_sides() {
     let sdp = r.offer(&offer, &now).unwrap().sdp.unwrap();
     assert!(sdp.contains("a=ice-lite"), "{sdp}");
 }
+
+/// A call whose media has ICE candidates on the other addresses of its
+/// logical interface is saved and read back with them (and their port
+/// count): a restarted daemon must reserve those ports too.
+#[test]
+fn saved_ice_alternates_read_back() {
+    use super::persist::{decode_call, encode_call};
+    let mut r = super::tests::registry_on(&["127.0.0.1", "::1"]);
+    let now = clock();
+    let mut offer = flags("c", "a", None, offer_sdp(1, false));
+    offer.ice = IceMode::Force;
+    r.offer(&offer, &now).unwrap();
+    let call = &r.calls["c"];
+    let alternates = |c: &super::model::Call| -> Vec<(std::net::SocketAddr, u16)> {
+        c.monologues
+            .iter()
+            .flat_map(|m| m.medias.iter())
+            .flat_map(|m| m.ice_alternates.iter().map(|a| (a.local, a.ports)))
+            .collect()
+    };
+    assert!(!alternates(call).is_empty());
+    let bytes = encode_call(call, &now);
+    let back = decode_call(&bytes, &now).expect("decodes");
+    assert_eq!(alternates(&back), alternates(call));
+}
+
+/// 10.5 takes the ports of an offerer whose SDP carries ICE on every
+/// address of its logical interface at the offer (webrtc
+/// ice-optional-chrome-to-chrome), and gives those on the other addresses
+/// back when the answer ends ICE with it.
+#[test]
+fn an_ice_offerer_has_ports_on_every_address_from_the_offer() {
+    let v6: std::net::IpAddr = "::1".parse().unwrap();
+    let mut r = super::tests::registry_on(&["127.0.0.1", "::1"]);
+    let now = clock();
+    r.offer(&flags("c", "a", None, offer_sdp(1, false)), &now)
+        .unwrap();
+    assert_eq!(r.ports().in_use_on(v6), 4, "a's pair and b's pair on ::1");
+    let mut answer = flags("c", "a", Some("b"), ANSWER.into());
+    answer.ice = IceMode::Remove;
+    r.answer(&answer, &now).unwrap();
+    assert_eq!(r.ports().in_use_on(v6), 2, "a's given back, b's kept");
+}

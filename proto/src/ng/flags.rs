@@ -146,6 +146,8 @@ pub struct Flags {
     pub replace_zero_address: bool,
     pub trust_address: bool,
     pub sip_source_address: bool,
+    /// Flag `symmetric` (older rtpengines'): read, but 10.5 does nothing
+    /// with it (gen/2512: `asymmetric` still applies beside it).
     pub symmetric: bool,
     pub asymmetric: bool,
     /// `unidirectional`: shown on the sender's media (10.5 also kernelizes

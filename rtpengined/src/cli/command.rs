@@ -184,12 +184,21 @@ fn list(rest: Rest<'_>, d: &dyn Daemon, out: &mut String) {
             out.push_str(&metrics::gather(&snap, &last).json());
         }
         "counters" => {
-            // We measure no per-second rates.
+            let r = d.statistics().0.rates;
+            let total = r.user.plus(r.kernel);
             out.push_str("\nCurrent per-second counters:\n\n");
-            for by in ["userspace", "kernel", "total"] {
-                for what in ["Packets", "Bytes", "Errors"] {
+            for (by, v) in [
+                ("userspace", r.user),
+                ("kernel", r.kernel),
+                ("total", total),
+            ] {
+                for (what, n) in [
+                    ("Packets", v.packets),
+                    ("Bytes", v.bytes),
+                    ("Errors", v.errors),
+                ] {
                     let d = format!("{what} per second ({by})");
-                    let _ = writeln!(out, " {d:<48}:0");
+                    let _ = writeln!(out, " {d:<48}:{n}");
                 }
             }
         }
@@ -852,6 +861,7 @@ mod tests {
     struct Fake {
         t: RefCell<Tunables>,
         calls: RefCell<Vec<CallView>>,
+        rates: std::cell::Cell<crate::server::rates::Counters>,
     }
 
     impl Fake {
@@ -859,6 +869,7 @@ mod tests {
             Fake {
                 t: RefCell::new(Tunables::defaults(6)),
                 calls: RefCell::new(vec![call("c1")]),
+                rates: Default::default(),
             }
         }
         fn run(&self, line: &str) -> String {
@@ -906,6 +917,8 @@ mod tests {
                 relayed_user: Default::default(),
                 relayed_kernel: Default::default(),
                 clients: Vec::new(),
+                rates: self.rates.get(),
+                interval: Default::default(),
                 interfaces: vec![InterfacePorts {
                     name: "default".into(),
                     address: "127.0.0.1".parse().unwrap(),
@@ -1082,6 +1095,36 @@ mod tests {
             assert!(!json.contains(bad), "{bad} in {json}");
         }
         assert!(json.contains("},\"totalstatistics\":{\"uptime\":42,"));
+    }
+
+    #[test]
+    fn per_second_rates_in_counters_totals_and_jsonstats() {
+        let d = Fake::new();
+        let mut r = crate::server::rates::Counters::default();
+        r.user.packets = 50;
+        r.user.bytes = 8600;
+        r.kernel.packets = 7;
+        r.kernel.errors = 1;
+        d.rates.set(r);
+        let counters = d.run("list counters");
+        for (what, v) in [
+            ("Packets per second (userspace)", 50),
+            ("Bytes per second (userspace)", 8600),
+            ("Errors per second (userspace)", 0),
+            ("Packets per second (kernel)", 7),
+            ("Errors per second (kernel)", 1),
+            ("Packets per second (total)", 57),
+            ("Bytes per second (total)", 8600),
+            ("Errors per second (total)", 1),
+        ] {
+            let line = format!(" {what:<48}:{v}\n");
+            assert!(counters.contains(&line), "{line:?} not in {counters}");
+        }
+        let totals = d.run("list totals");
+        assert!(totals.contains(&format!(" {:<48}:57\n", "Packets per second (total)")));
+        let json = d.run("list jsonstats");
+        assert!(json.contains("\"packetrate_user\":50,\"byterate_user\":8600,"));
+        assert!(json.contains("\"packetrate\":57,\"byterate\":8600,\"errorrate\":1,"));
     }
 
     #[test]

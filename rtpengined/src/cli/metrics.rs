@@ -204,19 +204,35 @@ pub fn gather(snap: &Snapshot, last_ports: &[u16]) -> Entries {
     m.same("sessionstotal", "Total sessions", snap.sessions.to_string());
     m.same("transcodedmedia", "Transcoded media", "0".into());
     m.prom("transcoded_media", "gauge", None);
-    for (label, descr) in [
-        ("packetrate_user", "Packets per second (userspace)"),
-        ("byterate_user", "Bytes per second (userspace)"),
-        ("errorrate_user", "Errors per second (userspace)"),
-        ("packetrate_kernel", "Packets per second (kernel)"),
-        ("byterate_kernel", "Bytes per second (kernel)"),
-        ("errorrate_kernel", "Errors per second (kernel)"),
-        ("packetrate", "Packets per second (total)"),
-        ("byterate", "Bytes per second (total)"),
-        ("errorrate", "Errors per second (total)"),
+    let (ru, rk) = (snap.rates.user, snap.rates.kernel);
+    for (label, descr, v) in [
+        (
+            "packetrate_user",
+            "Packets per second (userspace)",
+            ru.packets,
+        ),
+        ("byterate_user", "Bytes per second (userspace)", ru.bytes),
+        ("errorrate_user", "Errors per second (userspace)", ru.errors),
+        (
+            "packetrate_kernel",
+            "Packets per second (kernel)",
+            rk.packets,
+        ),
+        ("byterate_kernel", "Bytes per second (kernel)", rk.bytes),
+        ("errorrate_kernel", "Errors per second (kernel)", rk.errors),
+        (
+            "packetrate",
+            "Packets per second (total)",
+            ru.packets + rk.packets,
+        ),
+        ("byterate", "Bytes per second (total)", ru.bytes + rk.bytes),
+        (
+            "errorrate",
+            "Errors per second (total)",
+            ru.errors + rk.errors,
+        ),
     ] {
-        // We measure no per-second rates.
-        m.same(label, descr, "0".into());
+        m.same(label, descr, v.to_string());
     }
     m.same(
         "media_userspace",
@@ -430,7 +446,8 @@ pub fn gather(snap: &Snapshot, last_ports: &[u16]) -> Entries {
         }
     }
 
-    // Graphite's interval figures: we report to no Graphite, all zero.
+    // The figures of the last graphite report (zero without --graphite).
+    let iv = &snap.interval;
     m.header(None, Some(""));
     m.header(Some("}"), Some(""));
     m.header(
@@ -438,33 +455,46 @@ pub fn gather(snap: &Snapshot, last_ports: &[u16]) -> Entries {
         Some("Graphite interval statistics (last reported values to graphite):"),
     );
     m.header(Some("{"), None);
+    let calls_dur = f6(iv.calls_duration_us as f64 / 1e6);
     m.value(
         Some("totalcallsduration"),
         Some("Total calls duration"),
-        Some(f6(0.0)),
-        Some(format!("{} seconds", f6(0.0))),
+        Some(calls_dur.clone()),
+        Some(format!("{calls_dur} seconds")),
     );
     m.header(None, Some(""));
-    m.same("minmanagedsessions", "Min managed sessions", "0".into());
-    m.same("maxmanagedsessions", "Max managed sessions", "0".into());
+    m.same(
+        "minmanagedsessions",
+        "Min managed sessions",
+        iv.sessions.min.to_string(),
+    );
+    m.same(
+        "maxmanagedsessions",
+        "Max managed sessions",
+        iv.sessions.max.to_string(),
+    );
+    let us = |v: u64| f6(v as f64 / 1e6);
     for kind in CommandKind::ALL {
         let n = kind.name();
+        let t = iv.request_time[kind.index()];
+        let (lo, hi, avg) = (us(t.min), us(t.max), us(t.avg()));
         m.text_only(
             &format!("Min/Max/Avg {n} processing delay"),
-            format!("{0}/{0}/{0} sec", f6(0.0)),
+            format!("{lo}/{hi}/{avg} sec"),
         );
-        for w in ["min", "max", "avg"] {
-            m.json_only(&format!("{w}{n}delay"), f6(0.0));
+        for (w, v) in [("min", lo), ("max", hi), ("avg", avg)] {
+            m.json_only(&format!("{w}{n}delay"), v);
         }
     }
     for kind in CommandKind::ALL {
         let n = kind.name();
+        let r = iv.request_rate[kind.index()];
         m.text_only(
             &format!("Min/Max/Avg {n} requests per second"),
-            "0/0/0 per sec".into(),
+            format!("{}/{}/{} per sec", r.min, r.max, r.avg()),
         );
-        for w in ["min", "max", "avg"] {
-            m.json_only(&format!("{w}{n}requestrate"), "0".into());
+        for (w, v) in [("min", r.min), ("max", r.max), ("avg", r.avg())] {
+            m.json_only(&format!("{w}{n}requestrate"), v.to_string());
         }
     }
     m.header(None, Some(""));
@@ -620,6 +650,8 @@ mod tests {
                 time,
                 errors: 2,
             }],
+            rates: crate::server::rates::Counters::default(),
+            interval: Default::default(),
             interfaces: vec![InterfacePorts {
                 name: "pub\"lic".into(),
                 address: "127.0.0.1".parse().unwrap(),

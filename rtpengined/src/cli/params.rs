@@ -24,6 +24,11 @@ pub struct Fixed {
     pub listen_udp: Vec<SocketAddr>,
     /// `--listen-tcp` (the TCP control protocol).
     pub listen_tcp: Vec<SocketAddr>,
+    /// `--graphite-interval` (10.5 shows 1 once its graphite thread found
+    /// it not above 0).
+    pub graphite_interval: i64,
+    /// `--homer-protocol` is tcp, and `--homer-id`; none: 10.5's defaults.
+    pub homer: Option<(bool, u32)>,
 }
 
 /// 10.5 keeps two endpoints per listen option; an unused one prints empty.
@@ -43,7 +48,7 @@ pub fn render(f: &Fixed, t: &Tunables, start: bool) -> String {
         out,
         "table = {}\nmax-sessions = {}\ntimeout = {}\nsilent-timeout = {}\nfinal-timeout = {}\n\
          offer-timeout = {}\ndelete-delay = {}\nredis-expires = 86400\ntos = {}\ncontrol-tos = {}\n\
-         graphite-interval = 0\nredis-num-threads = 4\nhomer-protocol = 2\nhomer-id = 2001\n\
+         graphite-interval = {}\nredis-num-threads = 4\nhomer-protocol = {}\nhomer-id = {}\n\
          no-fallback = {}\nport-min = {}\nport-max = {}\n",
         f.table,
         t.max_sessions,
@@ -54,6 +59,10 @@ pub fn render(f: &Fixed, t: &Tunables, start: bool) -> String {
         t.delete_delay,
         f.tos,
         t.control_tos,
+        f.graphite_interval,
+        // SOCK_STREAM, SOCK_DGRAM
+        if f.homer.is_some_and(|h| h.0) { 1 } else { 2 },
+        f.homer.map_or(2001, |h| h.1),
         u8::from(f.no_fallback),
         f.port_min,
         f.port_max,
@@ -119,6 +128,17 @@ mod tests {
         assert!(start.starts_with("log-level-core = 6\n"), "{start}");
         assert!(start.contains("\ntable = -1\nmax-sessions = -1\ntimeout = 60\n"));
         assert!(start.contains("\nredis = :0/-1\n"));
+        assert!(start.contains(
+            "\ngraphite-interval = 0\nredis-num-threads = 4\nhomer-protocol = 2\nhomer-id = 2001\n"
+        ));
+        let tcp = Fixed {
+            graphite_interval: 5,
+            homer: Some((true, 77)),
+            ..f.clone()
+        };
+        assert!(render(&tcp, &t, true).contains(
+            "\ngraphite-interval = 5\nredis-num-threads = 4\nhomer-protocol = 1\nhomer-id = 77\n"
+        ));
         assert!(start.contains("\nmax-bandwidth = 0\ninterface[0] = default\\127.0.0.1 \n"));
         assert!(start
             .ends_with("listen-ng = 127.0.0.1:2223\nlisten-ng = \nlisten-cli = \nlisten-cli = \n"));

@@ -8,6 +8,7 @@ pub mod ini;
 pub mod interface;
 pub mod listen;
 mod netlink;
+pub mod redis;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,6 +46,12 @@ pub enum ConfigError {
     Chain(String),
     #[error("invalid --state-dir: empty path")]
     StateFile,
+    #[error("invalid --{0} '{1}': expected [PASSWORD@]IP:PORT/DB")]
+    Redis(&'static str, String),
+    #[error("invalid --redis-expires '{0}'")]
+    RedisExpires(String),
+    #[error("invalid --{0} '{1}': expected milliseconds")]
+    RedisTimeout(&'static str, String),
     #[error("invalid --endpoint-learning '{0}': expected delayed, immediate, off or heuristic")]
     EndpointLearning(String),
     /// A value 10.5 refuses with `die()`: same text, exit status 255.
@@ -105,11 +112,100 @@ pub struct Config {
     pub software_id: String,
     /// `--dtls-*`: the certificate, handshake settings and preferred role.
     pub dtls: dtls::DtlsOptions,
+    /// `--redis`, `--redis-write`, `--redis-expires`, `--no-redis-required`.
+    pub redis: redis::RedisOptions,
+    /// `--graphite` and its settings.
+    pub graphite: Option<Graphite>,
+    /// `--graphite-interval` as given, also without `--graphite` (0 if not).
+    pub graphite_interval: i64,
+    /// `--homer` and its settings.
+    pub homer: Option<Homer>,
     /// `--recording-dir` with `--recording-method=pcap`: where recorded
     /// calls go, and `--recording-format`. None: no recording.
     pub recording: Option<(PathBuf, rtpengine_proto::recording::Format)>,
     /// `--recording-method` other than pcap with a directory (logged at start).
     pub recording_unsupported: Option<String>,
+}
+
+/// Where relayed RTCP is reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Homer {
+    pub addr: SocketAddr,
+    /// `--homer-protocol=tcp` (default udp).
+    pub tcp: bool,
+    /// `--homer-id` (default 2001).
+    pub capture_id: u32,
+}
+
+fn homer(cli: &Cli, host: &dyn host::Host) -> Result<Option<Homer>, ConfigError> {
+    let tcp = match cli.homer_protocol.as_deref() {
+        None | Some("udp") => false,
+        Some("tcp") => true,
+        Some(p) => {
+            return Err(ConfigError::Fatal(format!(
+                "Invalid protocol '{p}' (--homer-protocol)"
+            )))
+        }
+    };
+    let capture_id = match &cli.homer_id {
+        // glib reads an int; HEP carries its 32 bits.
+        Some(v) => int_option("homer-id", v)? as u32,
+        None => 2001,
+    };
+    let Some(spec) = &cli.homer else {
+        return Ok(None);
+    };
+    let addr = listen::destination(spec, host)
+        .map_err(|why| ConfigError::Listen("homer", spec.clone(), why))?;
+    Ok(Some(Homer {
+        addr,
+        tcp,
+        capture_id,
+    }))
+}
+
+/// Where and how graphite reports go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Graphite {
+    pub addr: SocketAddr,
+    /// `--graphite-interval` as given (0 when not: reports then go every
+    /// second, while call durations count the 0, as in 10.5).
+    pub interval_secs: i64,
+    /// `--graphite-prefix`, put before every metric path as is.
+    pub prefix: String,
+    /// `--graphite-timeout`: the connection's TCP user timeout, seconds
+    /// (none when not above 0).
+    pub timeout_secs: Option<u32>,
+}
+
+/// An integer option as glib reads it (decimal, optional sign, blanks
+/// around it).
+fn int_option(option: &'static str, v: &str) -> Result<i64, ConfigError> {
+    v.trim()
+        .parse::<i64>()
+        .map_err(|_| ConfigError::Listen(option, v.to_owned(), "not an integer".into()))
+}
+
+fn graphite(cli: &Cli, host: &dyn host::Host) -> Result<Option<Graphite>, ConfigError> {
+    let interval_secs = match &cli.graphite_interval {
+        Some(v) => int_option("graphite-interval", v)?,
+        None => 0,
+    };
+    let timeout = match &cli.graphite_timeout {
+        Some(v) => int_option("graphite-timeout", v)?,
+        None => 0,
+    };
+    let Some(spec) = &cli.graphite else {
+        return Ok(None);
+    };
+    let addr = listen::destination(spec, host)
+        .map_err(|why| ConfigError::Listen("graphite", spec.clone(), why))?;
+    Ok(Some(Graphite {
+        addr,
+        interval_secs,
+        prefix: cli.graphite_prefix.clone().unwrap_or_default(),
+        timeout_secs: u32::try_from(timeout).ok().filter(|t| *t > 0),
+    }))
 }
 
 impl Config {
@@ -175,6 +271,13 @@ impl Config {
         };
         let software_id = crate::relay::engine::ice::software_id(cli.software_id.as_deref());
         let dtls = dtls::dtls_options(cli, &software_id)?;
+        let redis = redis::redis_options(cli)?;
+        let graphite = graphite(cli, host)?;
+        let graphite_interval = match &cli.graphite_interval {
+            Some(v) => int_option("graphite-interval", v)?,
+            None => 0,
+        };
+        let homer = homer(cli, host)?;
         let secs = |v: Option<u32>, d: u64| Duration::from_secs(v.map_or(d, u64::from));
         let (recording, recording_unsupported) = recording(cli)?;
         Ok(Config {
@@ -211,6 +314,10 @@ impl Config {
             endpoint_learning,
             software_id,
             dtls,
+            redis,
+            graphite,
+            graphite_interval,
+            homer,
             recording,
             recording_unsupported,
         })
@@ -512,7 +619,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("rtpengined-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("r.conf");
-        std::fs::write(&path, "[rtpengine]\ninterface = 127.0.0.1\nlisten-ng = 127.0.0.1:2300\ntimeout = 11\nforeground = true\nhomer-id = 7\n").unwrap();
+        std::fs::write(&path, "[rtpengine]\ninterface = 127.0.0.1\nlisten-ng = 127.0.0.1:2300\ntimeout = 11\nforeground = true\nmqtt-host = 127.0.0.1\n").unwrap();
         let argv: Vec<String> = [
             "rtpengined",
             &format!("--config-file={}", path.display()),
@@ -532,7 +639,7 @@ mod tests {
         assert!(
             notes
                 .iter()
-                .any(|n| matches!(n, cli::Note::Warn(t) if t.contains("--homer-id"))),
+                .any(|n| matches!(n, cli::Note::Warn(t) if t.contains("--mqtt-host"))),
             "{notes:?}"
         );
         let missing: Vec<String> = ["rtpengined", "--config-file=/nonexistent/x.conf"]

@@ -71,6 +71,8 @@ pub struct Relay {
     /// call's task takes the one current when it starts and keeps it: the
     /// call's SDP advertised that certificate.
     dtls: Mutex<Option<Arc<dyn engine::DtlsFactory>>>,
+    /// Where relayed RTCP is reported (`--homer`).
+    homer: Option<crate::homer::sender::Homer>,
     /// `--recording-method=pcap`: where recorded streams' packets go.
     recorder: Option<crate::recording::Recorder>,
 }
@@ -86,8 +88,15 @@ impl Relay {
             learning_delay: learning::DELAY,
             ice: engine::IceSettings::default(),
             dtls: Mutex::new(None),
+            homer: None,
             recorder: None,
         }
+    }
+
+    /// Report the RTCP every call relays to Homer.
+    pub fn with_homer(mut self, homer: crate::homer::sender::Homer) -> Relay {
+        self.homer = Some(homer);
+        self
     }
 
     /// The certificate and settings every DTLS handshake uses.
@@ -238,7 +247,7 @@ impl Relay {
         calls.next_key += 1;
         let key = calls.next_key;
         let (tx, rx) = mpsc::unbounded_channel();
-        let mut task = CallTask::new(
+        let task = CallTask::new(
             key,
             self.kernel.clone(),
             self.learning_delay,
@@ -246,6 +255,10 @@ impl Relay {
             self.dtls.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             tx.clone(),
         );
+        let mut task = match &self.homer {
+            Some(h) => task.with_homer(h.clone(), call_id),
+            None => task,
+        };
         if let Some(r) = &self.recorder {
             task = task.with_recorder(r.clone(), call_id);
         }

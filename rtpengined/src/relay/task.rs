@@ -73,6 +73,8 @@ pub struct CallTask {
     tx: UnboundedSender<Msg>,
     /// What a batch sends, kept between batches for its allocation.
     sends: Vec<(usize, Transmit)>,
+    /// Where relayed RTCP is reported, with the call's id.
+    homer: Option<(crate::homer::sender::Homer, String)>,
     /// Where the packets of a recorded stream go, and the call's id for it.
     recorder: Option<(crate::recording::Recorder, String)>,
 }
@@ -110,8 +112,17 @@ impl CallTask {
             kernel,
             tx,
             sends: Vec::with_capacity(BATCH),
+            homer: None,
             recorder: None,
         }
+    }
+
+    /// Reports the RTCP the call relays to `homer` (`--homer`).
+    pub fn with_homer(mut self, homer: crate::homer::sender::Homer, call_id: &str) -> CallTask {
+        self.engine = std::mem::replace(&mut self.engine, Engine::new(false, Duration::ZERO))
+            .with_rtcp_reports();
+        self.homer = Some((homer, call_id.to_owned()));
+        self
     }
 
     /// Hands the packets of recorded streams to `recorder`, as call `call_id`'s.
@@ -361,6 +372,20 @@ impl CallTask {
                         _ => {}
                     }
                 }
+                Output::Event(Event::Rtcp {
+                    stream,
+                    source,
+                    packet,
+                }) => {
+                    if let (Some((homer, call_id)), Some(local)) =
+                        (&self.homer, self.local_of_stream(stream))
+                    {
+                        let time = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .unwrap_or_default();
+                        homer.rtcp(call_id, source, local, time, &packet);
+                    }
+                }
                 Output::Event(e) => log_event(&e, self.local_of(&e)),
                 Output::Send(d) => self.send(&d),
                 Output::Record { stream, src, data } => {
@@ -402,8 +427,13 @@ impl CallTask {
             | Event::IceFailed { stream }
             | Event::IceConsentLost { stream, .. }
             | Event::DtlsConnected { stream, .. }
-            | Event::DtlsFailed { stream, .. } => *stream,
+            | Event::DtlsFailed { stream, .. }
+            | Event::Rtcp { stream, .. } => *stream,
         };
+        self.local_of_stream(id)
+    }
+
+    fn local_of_stream(&self, id: StreamId) -> Option<SocketAddr> {
         self.sockets
             .iter()
             .find(|s| s.id == id)
@@ -464,5 +494,6 @@ fn log_event(e: &Event, local: Option<SocketAddr>) {
         }
         Event::DtlsConnected { suite, .. } => info!(?local, suite, "DTLS-SRTP handshake done"),
         Event::DtlsFailed { reason, .. } => warn!(?local, reason, "DTLS-SRTP failed"),
+        Event::Rtcp { .. } => {}
     }
 }

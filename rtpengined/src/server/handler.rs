@@ -15,6 +15,7 @@ use crate::ng::message::{self, FrameError};
 use crate::relay::pool::SharedPool;
 use crate::relay::Relay;
 use crate::server::call_store::CallStore;
+use crate::server::redis_store::RedisWriter;
 use crate::server::stats::Statistics;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,8 @@ pub struct Handler {
     cache: Mutex<ReplyCache>,
     /// Where calls are saved for a restart (`--state-dir`).
     store: Option<CallStore>,
+    /// Where calls are written in 10.5's Redis layout (`--redis`).
+    redis: Option<RedisWriter>,
     /// Request counters and the daemon's start, for `statistics`.
     stats: Statistics,
     /// `--recording-method=pcap` with `--recording-dir`.
@@ -50,6 +53,7 @@ impl Handler {
             relay,
             cache: Mutex::new(ReplyCache::default()),
             store: None,
+            redis: None,
             stats: Statistics::default(),
             recorder: None,
         }
@@ -131,6 +135,12 @@ impl Handler {
         self
     }
 
+    /// Write every call after each change to Redis too (`--redis`).
+    pub fn with_redis(mut self, writer: RedisWriter) -> Handler {
+        self.redis = Some(writer);
+        self
+    }
+
     /// Takes back the calls an earlier run saved; returns how many.
     pub fn restore_calls(&self) -> usize {
         let Some(store) = &self.store else { return 0 };
@@ -139,21 +149,44 @@ impl Handler {
         if calls.is_empty() {
             return 0;
         }
-        let mut reg = self.registry();
-        let (effects, skipped) = reg.restore(calls, &now);
+        let skipped = self.restore(calls, &now);
         for (call_id, why) in &skipped {
             warn!(%call_id, %why, "saved call not restored");
             store.remove(call_id);
         }
+        self.registry().calls.len()
+    }
+
+    /// Takes `calls` of another run (ours or 10.5's) back on their ports;
+    /// returns those that could not be, with the reason.
+    pub fn restore(
+        &self,
+        calls: Vec<crate::call::model::Call>,
+        now: &Now,
+    ) -> Vec<(String, String)> {
+        let mut reg = self.registry();
+        let (effects, skipped) = reg.restore(calls, now);
         let closing = self.relay.restore(&effects);
-        let restored = reg.calls.len();
         drop(reg);
         closing.wait_blocking();
-        restored
+        skipped
     }
 
     /// Brings the saved state of `call_id` up to date (after it changed or went).
     pub fn persist(&self, reg: &Registry<SharedPool>, call_id: &str, now: &Now) {
+        if let Some(redis) = &self.redis {
+            match reg.calls.get(call_id) {
+                Some(call) => redis.save(
+                    call_id,
+                    crate::call::redis_json::encode_call(
+                        call,
+                        redis.db(),
+                        &reg.settings.interfaces,
+                    ),
+                ),
+                None => redis.remove(call_id),
+            }
+        }
         let Some(store) = &self.store else { return };
         match reg.snapshot(call_id, now) {
             Some(bytes) => store.save(call_id, &bytes),
@@ -181,6 +214,75 @@ impl Handler {
     /// The request counters and start time behind `statistics`.
     pub fn statistics(&self) -> &Statistics {
         &self.stats
+    }
+
+    /// The statistics timer's turn at `now`: samples the per-second rates
+    /// (when the last sample is old enough); returns the new rates.
+    pub fn sample_rates(&self, now: Instant) -> Option<crate::server::rates::Counters> {
+        let (relayed, sessions, managed) = {
+            let reg = self.registry();
+            let relayed = crate::server::stats::relayed_all(
+                reg.calls.values(),
+                &reg.totals,
+                self.relay.as_ref(),
+            );
+            (relayed, reg.calls.len() as u64, reg.totals.managed)
+        };
+        let counters = self.stats.counters(relayed);
+        self.stats.tick(now, counters, sessions, managed)
+    }
+
+    /// The graphite report of now (`interval`: `--graphite-interval`).
+    pub fn graphite_report(
+        &self,
+        now: &Now,
+        interval: std::time::Duration,
+    ) -> crate::graphite::Report {
+        use crate::cli::view::{CallView, MediaFamily};
+        let inputs = {
+            let reg = self.registry();
+            let relay = self.relay.as_ref();
+            let mut families = (0, 0, 0);
+            for c in reg.calls.values() {
+                match CallView::of(c, &c.created_from, now, relay).media_family {
+                    Some(MediaFamily::Ipv4) => families.0 += 1,
+                    Some(MediaFamily::Ipv6) => families.1 += 1,
+                    Some(MediaFamily::Mixed) => families.2 += 1,
+                    None => {}
+                }
+            }
+            let pool = reg.ports();
+            let (lo, hi) = pool.bounds();
+            let total = u64::from(hi.saturating_sub(lo)) + 1;
+            let ports = reg
+                .settings
+                .interfaces
+                .iter()
+                .map(|i| {
+                    let used = (pool.in_use_on(i.local) as u64).min(total);
+                    crate::graphite::Ports {
+                        name: i.name.clone(),
+                        address: i.local,
+                        free: total - used,
+                        used,
+                    }
+                })
+                .collect();
+            crate::server::stats::ReportInputs {
+                totals: reg.totals,
+                relayed: crate::server::stats::relayed_all(reg.calls.values(), &reg.totals, relay),
+                sessions: reg.calls.len() as u64,
+                families,
+                call_ages: reg
+                    .calls
+                    .values()
+                    .map(|c| now.mono.saturating_duration_since(c.created_mono))
+                    .collect(),
+                interval,
+                ports,
+            }
+        };
+        self.stats.graphite_report(now.mono, inputs)
     }
 
     /// Handle one datagram of an unknown sender (counted as 0.0.0.0).
@@ -226,7 +328,7 @@ impl Handler {
         let mut kind = None;
         let result = self.execute(body, &mut kind, peer);
         if let Some(kind) = kind {
-            self.stats.requests.request(from, kind, started.elapsed());
+            self.stats.request(from, kind, started.elapsed());
         }
         let reply = match result {
             Ok(r) => r,

@@ -3,6 +3,8 @@ pub mod call_store;
 pub mod datagram;
 pub mod handler;
 pub mod ng_tcp;
+pub mod rates;
+pub mod redis_store;
 pub mod stats;
 pub mod timers;
 pub mod transport;

@@ -12,10 +12,10 @@ use crate::call::interface::Interface;
 use crate::call::model::Call;
 use crate::call::totals::{relayed, Relayed, SessionTotals};
 use crate::call::StatsSource;
+use crate::graphite::{Accum, Ended, Interval, Report};
 use crate::ng::bencode::Owned;
 use crate::ng::command::CommandKind;
-
-const COMMANDS: usize = CommandKind::ALL.len();
+use crate::server::rates::{Counters, Sampler, COMMANDS};
 
 /// What one ng client (by source address) asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +110,10 @@ pub struct Snapshot {
     pub relayed_user: Relayed,
     pub relayed_kernel: Relayed,
     pub clients: Vec<ClientCounters>,
+    /// Per-second rates of the last sample.
+    pub rates: Counters,
+    /// The figures of the last graphite report (zero without one).
+    pub interval: Interval,
     pub interfaces: Vec<InterfacePorts>,
 }
 
@@ -118,6 +122,23 @@ pub struct Snapshot {
 pub struct Statistics {
     pub started: Instant,
     pub requests: RequestCounters,
+    /// The per-second rates, sampled by `tick`.
+    rates: Mutex<Sampler>,
+    /// What graphite reports are made of.
+    graphite: Mutex<GraphiteState>,
+}
+
+/// Between two graphite reports: what happened, and where the counters
+/// stood at the last report.
+#[derive(Debug, Default)]
+struct GraphiteState {
+    accum: Accum,
+    /// The figures of the last report (the statistics show them).
+    last: Interval,
+    /// When the last report was made, with the totals of then.
+    then: Option<(Instant, SessionTotals, Relayed, Relayed)>,
+    /// Ended sessions at the last per-second sample.
+    managed_at_sample: u64,
 }
 
 impl Default for Statistics {
@@ -125,11 +146,164 @@ impl Default for Statistics {
         Statistics {
             started: Instant::now(),
             requests: RequestCounters::default(),
+            rates: Mutex::default(),
+            graphite: Mutex::default(),
         }
     }
 }
 
+/// What a graphite report needs of the daemon's state at its time.
+#[derive(Debug, Clone, Default)]
+pub struct ReportInputs {
+    pub totals: SessionTotals,
+    /// Relayed by ended and running calls (`relayed_all`).
+    pub relayed: (Relayed, Relayed),
+    pub sessions: u64,
+    /// Running answered calls by media family: IPv4, IPv6, mixed.
+    pub families: (u64, u64, u64),
+    /// Age of each running call.
+    pub call_ages: Vec<Duration>,
+    /// `--graphite-interval` as configured (10.5 counts it for calls
+    /// older than the interval).
+    pub interval: Duration,
+    pub ports: Vec<crate::graphite::Ports>,
+}
+
+fn minus(a: Relayed, b: Relayed) -> Relayed {
+    Relayed {
+        packets: a.packets.saturating_sub(b.packets),
+        bytes: a.bytes.saturating_sub(b.bytes),
+        errors: a.errors.saturating_sub(b.errors),
+    }
+}
+
+/// What `calls` running and the ended ones (`totals`) relayed, by who
+/// relayed it: (userspace, kernel).
+pub fn relayed_all<'a>(
+    calls: impl Iterator<Item = &'a Call>,
+    totals: &SessionTotals,
+    stats: &dyn StatsSource,
+) -> (Relayed, Relayed) {
+    let (mut user, mut kernel) = (totals.relayed_user, totals.relayed_kernel);
+    for call in calls {
+        let (u, k) = relayed(call, stats);
+        user = user.plus(u);
+        kernel = kernel.plus(k);
+    }
+    (user, kernel)
+}
+
 impl Statistics {
+    /// The cumulative counters the rates are taken of: what was relayed
+    /// (`relayed_all`) and the ng requests so far.
+    pub fn counters(&self, relayed: (Relayed, Relayed)) -> Counters {
+        let mut requests = [0u64; COMMANDS];
+        for c in self.requests.clients() {
+            for (i, n) in c.count.iter().enumerate() {
+                requests[i] += n;
+            }
+        }
+        Counters {
+            user: relayed.0,
+            kernel: relayed.1,
+            requests,
+        }
+    }
+
+    /// The timer's turn at `now` with the counters of that moment, the
+    /// sessions running and the ended ones so far: a new sample of the
+    /// per-second rates when the last is old enough.
+    pub fn tick(
+        &self,
+        now: Instant,
+        counters: Counters,
+        sessions: u64,
+        managed: u64,
+    ) -> Option<Counters> {
+        let sample = self
+            .rates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .sample(now, counters);
+        let mut g = self.graphite();
+        g.accum.sessions(sessions);
+        if let Some(r) = &sample {
+            g.accum.rates(&r.requests);
+            g.managed_at_sample = managed;
+        }
+        sample
+    }
+
+    /// A request of `kind` from `from` took `took` (counted whatever its
+    /// result).
+    pub fn request(&self, from: IpAddr, kind: CommandKind, took: Duration) {
+        self.requests.request(from, kind, took);
+        self.graphite().accum.request(kind, took);
+    }
+
+    fn graphite(&self) -> std::sync::MutexGuard<'_, GraphiteState> {
+        self.graphite.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The graphite report at `now`: the figures since the last report
+    /// (or the start), which become the statistics' interval figures.
+    pub fn graphite_report(&self, now: Instant, inp: ReportInputs) -> Report {
+        let mut requests_total = [0u64; COMMANDS];
+        for c in self.requests.clients() {
+            for (i, n) in c.count.iter().enumerate() {
+                requests_total[i] += n;
+            }
+        }
+        let mut g = self.graphite();
+        let (since, t0, u0, k0) = g.then.unwrap_or((
+            self.started,
+            SessionTotals::default(),
+            Relayed::default(),
+            Relayed::default(),
+        ));
+        let mut interval = g.accum.take(inp.sessions);
+        interval.calls_duration_us = crate::graphite::calls_duration(
+            inp.call_ages.iter().copied(),
+            now.saturating_duration_since(since),
+            inp.interval,
+        );
+        let t = &inp.totals;
+        let ended = Ended {
+            managed: t.managed.saturating_sub(t0.managed),
+            duration_us: t.duration_us.saturating_sub(t0.duration_us),
+            forced: t.forced.saturating_sub(t0.forced),
+            regular: t.regular.saturating_sub(t0.regular),
+            zero_way: t.zero_way.saturating_sub(t0.zero_way),
+            one_way: t.one_way.saturating_sub(t0.one_way),
+            silent_timeout: t.silent_timeout.saturating_sub(t0.silent_timeout),
+            final_timeout: t.final_timeout.saturating_sub(t0.final_timeout),
+            offer_timeout: t.offer_timeout.saturating_sub(t0.offer_timeout),
+            timeout: t.timeout.saturating_sub(t0.timeout),
+            rejected: t.rejected.saturating_sub(t0.rejected),
+        };
+        let report = Report {
+            interval,
+            requests_total,
+            ended,
+            managed_recent: t.managed.saturating_sub(g.managed_at_sample),
+            sessions: inp.sessions,
+            ipv4: inp.families.0,
+            ipv6: inp.families.1,
+            mixed: inp.families.2,
+            relayed_user: minus(inp.relayed.0, u0),
+            relayed_kernel: minus(inp.relayed.1, k0),
+            ports: inp.ports,
+        };
+        g.last = interval;
+        g.then = Some((now, *t, inp.relayed.0, inp.relayed.1));
+        report
+    }
+
+    /// The rates of the last sample.
+    pub fn rates(&self) -> Counters {
+        self.rates.lock().unwrap_or_else(|e| e.into_inner()).rates()
+    }
+
     /// The snapshot of now: `calls` running, `totals` of the ended ones,
     /// `ports` (interface, ports in use) with the port range.
     pub fn gather<'a>(
@@ -149,6 +323,8 @@ impl Statistics {
             relayed_user: totals.relayed_user,
             relayed_kernel: totals.relayed_kernel,
             clients: self.requests.clients(),
+            rates: self.rates(),
+            interval: self.graphite().last,
             interfaces: ports
                 .iter()
                 .map(|(i, ports)| InterfacePorts {
@@ -193,24 +369,25 @@ fn int(n: u64) -> Owned {
 
 impl Snapshot {
     /// The `statistics` dictionary of the ng `statistics` reply, keys and
-    /// value types as 10.5 has them. Rates, interval figures, MOS and
-    /// transcoders are zero or empty: we measure none of them.
+    /// value types as 10.5 has them. MOS and transcoders are zero or
+    /// empty: we measure none of them.
     pub fn to_ng(&self) -> Owned {
         let t = &self.totals;
+        let r = &self.rates;
         let current = Owned::dict()
             .with("sessionsown", int(self.sessions))
             .with("sessionsforeign", 0i64)
             .with("sessionstotal", int(self.sessions))
             .with("transcodedmedia", 0i64)
-            .with("packetrate_user", 0i64)
-            .with("byterate_user", 0i64)
-            .with("errorrate_user", 0i64)
-            .with("packetrate_kernel", 0i64)
-            .with("byterate_kernel", 0i64)
-            .with("errorrate_kernel", 0i64)
-            .with("packetrate", 0i64)
-            .with("byterate", 0i64)
-            .with("errorrate", 0i64)
+            .with("packetrate_user", int(r.user.packets))
+            .with("byterate_user", int(r.user.bytes))
+            .with("errorrate_user", int(r.user.errors))
+            .with("packetrate_kernel", int(r.kernel.packets))
+            .with("byterate_kernel", int(r.kernel.bytes))
+            .with("errorrate_kernel", int(r.kernel.errors))
+            .with("packetrate", int(r.user.packets + r.kernel.packets))
+            .with("byterate", int(r.user.bytes + r.kernel.bytes))
+            .with("errorrate", int(r.user.errors + r.kernel.errors))
             .with("media_userspace", int(self.streams_user))
             .with("media_kernel", int(self.streams_kernel))
             .with("media_mixed", 0i64);
@@ -255,15 +432,21 @@ impl Snapshot {
                 format!("{:.6}", variance.sqrt() / 1000.0),
             );
 
+        let iv = &self.interval;
         let mut interval = Owned::dict()
-            .with("totalcallsduration", secs(0))
-            .with("minmanagedsessions", 0i64)
-            .with("maxmanagedsessions", 0i64);
+            .with("totalcallsduration", secs(iv.calls_duration_us))
+            .with("minmanagedsessions", int(iv.sessions.min))
+            .with("maxmanagedsessions", int(iv.sessions.max));
         for kind in CommandKind::ALL {
             let n = kind.name();
-            for m in ["min", "max", "avg"] {
-                interval.insert(&format!("{m}{n}delay"), secs(0));
-                interval.insert(&format!("{m}{n}requestrate"), "0");
+            let (t, r) = (iv.request_time[kind.index()], iv.request_rate[kind.index()]);
+            for (m, tv, rv) in [
+                ("min", t.min, r.min),
+                ("max", t.max, r.max),
+                ("avg", t.avg(), r.avg()),
+            ] {
+                interval.insert(&format!("{m}{n}delay"), secs(tv));
+                interval.insert(&format!("{m}{n}requestrate"), rv.to_string());
             }
         }
 
@@ -333,5 +516,66 @@ impl Snapshot {
             .with("controlstatistics", control)
             .with("interfaces", interfaces)
             .with("transcoders", Vec::<Owned>::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn ng_statistics_show_the_sampled_rates() {
+        let stats = Statistics::default();
+        let t0 = Instant::now();
+        let user = Relayed {
+            packets: 10,
+            bytes: 1000,
+            errors: 0,
+        };
+        let kernel = Relayed::default();
+        assert!(stats
+            .tick(t0, stats.counters((user, kernel)), 0, 0)
+            .is_none());
+        let later = Relayed {
+            packets: 60,
+            bytes: 9600,
+            errors: 2,
+        };
+        let k = Relayed {
+            packets: 5,
+            bytes: 500,
+            errors: 0,
+        };
+        let r = stats
+            .tick(
+                t0 + Duration::from_secs(1),
+                stats.counters((later, k)),
+                0,
+                0,
+            )
+            .unwrap();
+        assert_eq!(r.user.packets, 50);
+        let snap = stats.gather(
+            std::iter::empty(),
+            &SessionTotals::default(),
+            &crate::call::NoStats,
+            &[],
+            (1, 2),
+        );
+        let ng = snap.to_ng();
+        let cur = ng.get("currentstatistics").unwrap();
+        for (k, v) in [
+            ("packetrate_user", 50),
+            ("byterate_user", 8600),
+            ("errorrate_user", 2),
+            ("packetrate_kernel", 5),
+            ("byterate_kernel", 500),
+            ("packetrate", 55),
+            ("byterate", 9100),
+            ("errorrate", 2),
+        ] {
+            assert_eq!(cur.get(k), Some(&Owned::Int(v)), "{k}");
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! Periodic work: call timeouts and delete-delay expiry.
+//! Periodic work: call timeouts, delete-delay expiry, the per-second
+//! statistics sample.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,7 @@ pub async fn sweep_loop(handler: Arc<Handler>, period: Duration) {
     loop {
         tick.tick().await;
         let now = Now::system();
+        handler.sample_rates(now.mono);
         let mut closing = Vec::new();
         {
             let mut reg = handler.registry();

@@ -117,6 +117,13 @@ pub enum Event {
     /// The DTLS handshake failed, or could not start, or the peer closed the
     /// association: no media on the stream until signalling starts over.
     DtlsFailed { stream: StreamId, reason: String },
+    /// An RTCP packet from `source` that the stream relays, in the clear
+    /// (decrypted if SRTCP); only `with_rtcp_reports`.
+    Rtcp {
+        stream: StreamId,
+        source: SocketAddr,
+        packet: Vec<u8>,
+    },
 }
 
 pub struct Engine {
@@ -135,6 +142,8 @@ pub struct Engine {
     dtls: Option<Arc<dyn DtlsFactory>>,
     /// ICE agents made so far: part of each one's seed.
     agents: u64,
+    /// Relayed RTCP is reported as `Event::Rtcp` (for Homer).
+    report_rtcp: bool,
 }
 
 impl Engine {
@@ -148,7 +157,14 @@ impl Engine {
             ice: IceSettings::default(),
             dtls: None,
             agents: 0,
+            report_rtcp: false,
         }
+    }
+
+    /// Report each RTCP packet relayed, in the clear, as `Event::Rtcp`.
+    pub fn with_rtcp_reports(mut self) -> Engine {
+        self.report_rtcp = true;
+        self
     }
 
     /// How DTLS handshakes start (our certificate).
@@ -453,6 +469,13 @@ impl Engine {
             _ => cfg.sink,
         };
         let k = sink_id.and_then(|id| self.index(id))?;
+        if kind == Kind::Rtcp && self.report_rtcp {
+            self.emit(Event::Rtcp {
+                stream: at,
+                source: src,
+                packet: buf[..len].to_vec(),
+            });
+        }
         if self.streams[k].dtls_pending() || self.streams[k].consent_lost {
             // No keys yet to protect it with (plain media must not reach a
             // peer that asked for SRTP); the sender may well be early.

@@ -347,6 +347,46 @@ fn stray_rtcp_on_an_rtp_port_does_not_teach_the_peer() {
     assert_eq!(e.stats(A).unwrap().learned, Some(stranger), "RTP does");
 }
 
+#[test]
+fn relayed_rtcp_is_reported_in_the_clear_when_asked() {
+    let now = Instant::now();
+    let alice = addr("192.0.2.10:5000");
+    let rr = [0x81, 201, 0, 7, 0, 0, 0, 7, 1, 2, 3, 4, 5, 6, 7, 8];
+    let rtcp_events = |e: &mut Engine| -> Vec<(StreamId, SocketAddr, Vec<u8>)> {
+        outputs(e)
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Event(Event::Rtcp {
+                    stream,
+                    source,
+                    packet,
+                }) => Some((stream, source, packet)),
+                _ => None,
+            })
+            .collect()
+    };
+    for report in [false, true] {
+        let mut e = Engine::new(false, Duration::ZERO);
+        if report {
+            e = e.with_rtcp_reports();
+        }
+        e.configure(now, a_cfg());
+        e.configure(now, b_cfg());
+        packet(&mut e, now, A, alice, &rtp(1, 7)).unwrap();
+        outputs(&mut e);
+        assert!(packet(&mut e, now, A, alice, &rr).is_some(), "relayed");
+        let got = rtcp_events(&mut e);
+        if report {
+            assert_eq!(got, vec![(A, alice, rr.to_vec())]);
+        } else {
+            assert!(got.is_empty());
+        }
+        // RTP is no RTCP.
+        packet(&mut e, now, A, alice, &rtp(2, 7)).unwrap();
+        assert!(rtcp_events(&mut e).is_empty());
+    }
+}
+
 fn srtp_params(fill: u8) -> SrtpParams {
     let s = Suite::by_name("AES_CM_128_HMAC_SHA1_80").unwrap();
     let c = CryptoAttribute {

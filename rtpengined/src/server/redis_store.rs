@@ -1,0 +1,169 @@
+//! `--redis`: calls kept in Redis in rtpengine 10.5's layout (one key per
+//! call-id holding `call::redis_json`'s document), so that a 10.5 node and
+//! rtpengined take over each other's calls.
+//!
+//! Writes never wait on Redis: the ng handler queues the document and one
+//! writer task sends `SET` + `EXPIRE` (or `DEL` when the call is gone) in
+//! queue order. While Redis is unreachable writes are dropped with a warning,
+//! as 10.5 does; the connection comes back by itself.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::config::redis::RedisTarget;
+
+enum Job {
+    Set(String, String),
+    Del(String),
+}
+
+/// The handle the ng handler writes through.
+pub struct RedisWriter {
+    jobs: mpsc::UnboundedSender<Job>,
+    db: u32,
+}
+
+impl RedisWriter {
+    /// The database the documents go to (their `redis_hosted_db`).
+    pub fn db(&self) -> u32 {
+        self.db
+    }
+
+    pub fn save(&self, call_id: &str, doc: String) {
+        let _ = self.jobs.send(Job::Set(call_id.to_owned(), doc));
+    }
+
+    pub fn remove(&self, call_id: &str) {
+        let _ = self.jobs.send(Job::Del(call_id.to_owned()));
+    }
+}
+
+fn client(t: &RedisTarget) -> redis::RedisResult<redis::Client> {
+    // Any byte of the password may need escaping in the URL.
+    let auth = t.password.as_ref().map_or_else(String::new, |pw| {
+        let enc: String = pw.bytes().map(|b| format!("%{b:02X}")).collect();
+        format!(":{enc}@")
+    });
+    redis::Client::open(format!("redis://{auth}{}/{}", t.addr, t.db))
+}
+
+/// A connection to `t` (its database selected, authenticated).
+pub async fn connect(t: &RedisTarget) -> Result<ConnectionManager, String> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(t.connect_timeout))
+        .set_response_timeout(t.cmd_timeout)
+        .set_number_of_retries(1);
+    let client = client(t).map_err(|e| e.to_string())?;
+    // The first connection: its handshake (AUTH, SELECT) within the connect
+    // timeout too, retry included.
+    tokio::time::timeout(
+        t.connect_timeout * 2 + t.cmd_timeout.unwrap_or(t.connect_timeout),
+        ConnectionManager::new_with_config(client, config),
+    )
+    .await
+    .map_err(|_| "timed out".to_string())?
+    .map_err(|e| e.to_string())
+}
+
+/// Every call document in `t`'s database: `(call-id, document)`. Keys that
+/// are not strings (10.5's writes are) are left out.
+pub async fn load(t: &RedisTarget) -> Result<Vec<(String, String)>, String> {
+    let mut con = connect(t).await?;
+    let keys: Vec<Vec<u8>> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut con)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for key in keys {
+        let value: redis::RedisResult<Option<String>> =
+            redis::cmd("GET").arg(&key).query_async(&mut con).await;
+        match (String::from_utf8(key), value) {
+            (Ok(id), Ok(Some(doc))) => out.push((id, doc)),
+            (Ok(id), Err(e)) => warn!(call_id = %id, %e, "redis: key not restorable"),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes the key of a call that could not be restored (10.5 does too).
+pub async fn discard(t: &RedisTarget, call_id: &str) {
+    if let Ok(mut con) = connect(t).await {
+        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(call_id).query_async(&mut con).await;
+    }
+}
+
+/// Starts the writer task for `t`; keys live `expires` after each write.
+pub fn spawn_writer(t: RedisTarget, expires: Duration) -> RedisWriter {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
+    let db = t.db;
+    tokio::spawn(async move {
+        let mut con: Option<ConnectionManager> = None;
+        let mut down_logged = false;
+        while let Some(job) = rx.recv().await {
+            if con.is_none() {
+                match connect(&t).await {
+                    Ok(c) => {
+                        if down_logged {
+                            info!(addr = %t.addr, "redis: connected again");
+                        }
+                        down_logged = false;
+                        con = Some(c);
+                    }
+                    Err(e) => {
+                        if !down_logged {
+                            warn!(addr = %t.addr, %e, "redis: cannot connect; call state not written");
+                            down_logged = true;
+                        }
+                        continue;
+                    }
+                }
+            }
+            let Some(c) = con.as_mut() else { continue };
+            let done: redis::RedisResult<()> = match &job {
+                Job::Set(id, doc) => {
+                    redis::pipe()
+                        .atomic()
+                        .cmd("SET")
+                        .arg(id)
+                        .arg(doc)
+                        .ignore()
+                        .cmd("EXPIRE")
+                        .arg(id)
+                        .arg(expires.as_secs())
+                        .ignore()
+                        .query_async(c)
+                        .await
+                }
+                Job::Del(id) => redis::cmd("DEL").arg(id).query_async(c).await,
+            };
+            if let Err(e) = done {
+                warn!(addr = %t.addr, %e, "redis: write failed");
+            }
+        }
+    });
+    RedisWriter { jobs: tx, db }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_escaped_in_the_url() {
+        let t = RedisTarget {
+            addr: "127.0.0.1:6379".parse().unwrap(),
+            db: 4,
+            password: Some("a@b/:".into()),
+            connect_timeout: Duration::from_secs(1),
+            cmd_timeout: None,
+        };
+        let info = client(&t).unwrap().get_connection_info().clone();
+        assert_eq!(info.redis_settings().db(), 4);
+        assert_eq!(info.redis_settings().password(), Some("a@b/:"));
+    }
+}
