@@ -14,6 +14,7 @@ pub mod forward;
 pub mod listing;
 pub mod packet;
 pub mod proc_cmd;
+pub mod recording;
 pub mod rewrite;
 pub mod rtp;
 pub mod srtp;
