@@ -1060,4 +1060,152 @@ mod tests {
         p[0] = 0x45;
         assert!(!fix_copy_lengths(&mut p, 20), "too long for the fields");
     }
+
+    /// A small deterministic generator for the model tests.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, n: u32) -> u32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((self.0 >> 33) % u64::from(n)) as u32
+        }
+    }
+
+    /// 10.5's `auto_array`, written the way it is there: a free list (front = last
+    /// freed) and, when it is empty, the first unused slot.
+    #[derive(Default)]
+    struct AutoArray {
+        used: Vec<bool>,
+        free: Vec<u32>,
+    }
+    impl AutoArray {
+        fn alloc(&mut self) -> u32 {
+            if let Some(i) = self.free.pop() {
+                self.used[i as usize] = true;
+                return i;
+            }
+            let i = self.used.iter().position(|u| !u).unwrap_or_else(|| {
+                self.used.push(false);
+                self.used.len() - 1
+            });
+            self.used[i] = true;
+            i as u32
+        }
+        fn free(&mut self, i: u32) {
+            self.used[i as usize] = false;
+            self.free.push(i);
+        }
+    }
+
+    #[test]
+    fn registry_matches_a_model_of_10_5() {
+        use std::collections::BTreeMap;
+        let mut r = rec();
+        let (mut call_ids, mut stream_ids) = (AutoArray::default(), AutoArray::default());
+        // call idx -> (name, its streams (idx, name) in the order added)
+        let mut model: BTreeMap<u32, (String, Vec<(u32, String)>)> = BTreeMap::new();
+        let mut g = Lcg(1);
+        for step in 0..20000 {
+            let call = g.next(12);
+            let name = format!("n{}", g.next(6));
+            match g.next(5) {
+                0 => {
+                    let want = if model.values().any(|(n, _)| *n == name) {
+                        Err(errno::EEXIST)
+                    } else {
+                        let i = call_ids.alloc();
+                        model.insert(i, (name.clone(), Vec::new()));
+                        Ok(i)
+                    };
+                    assert_eq!(add_call(&mut r, &name), want, "step {step}");
+                }
+                1 => {
+                    // 10.5 deletes the call's streams newest first, then frees the call.
+                    let want = model.remove(&call).ok_or(errno::ENOENT).map(|(_, st)| {
+                        let gone: Vec<u32> = st.iter().rev().map(|s| s.0).collect();
+                        for &i in &gone {
+                            stream_ids.free(i);
+                        }
+                        call_ids.free(call);
+                        gone
+                    });
+                    let mut got = Vec::new();
+                    let res = r.del_call(call, |i, _| got.push(i)).map(|_| got);
+                    assert_eq!(res, want, "step {step}");
+                }
+                2 | 3 => {
+                    let want = match model.get_mut(&call) {
+                        None => Err(errno::ENOENT),
+                        Some((_, s)) if s.iter().any(|x| x.1 == name) => Err(errno::EEXIST),
+                        Some((_, s)) => {
+                            let i = stream_ids.alloc();
+                            s.push((i, name.clone()));
+                            Ok(i)
+                        }
+                    };
+                    assert_eq!(add_stream(&mut r, call, &name), want, "step {step}");
+                }
+                _ => {
+                    let mut info = stream_info(call, "");
+                    info.stream_idx = g.next(40);
+                    let pos = model
+                        .get(&call)
+                        .and_then(|(_, s)| s.iter().position(|x| x.0 == info.stream_idx));
+                    let want = match pos {
+                        Some(p) => {
+                            model.get_mut(&call).unwrap().1.remove(p);
+                            stream_ids.free(info.stream_idx);
+                            Ok(info.stream_idx)
+                        }
+                        None => Err(errno::ENOENT),
+                    };
+                    let got = r.del_stream(&info).map(|e| e.handle - 2000);
+                    assert_eq!(got, want, "step {step}");
+                }
+            }
+            assert_eq!(r.num_calls() as usize, model.len());
+            let streams: usize = model.values().map(|(_, s)| s.len()).sum();
+            assert_eq!(r.num_streams() as usize, streams);
+            for (&c, (n, s)) in &model {
+                assert_eq!(r.call(c).unwrap().name.as_bytes(), n.as_bytes());
+                assert_eq!(r.call(c).unwrap().streams() as usize, s.len());
+                for (i, n) in s {
+                    let e = r.stream(*i).unwrap();
+                    assert_eq!((e.call_idx, e.name.as_bytes()), (c, n.as_bytes()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn queue_matches_a_model() {
+        use std::collections::VecDeque;
+        let mut g = Lcg(7);
+        for cap in 1..6usize {
+            let mut q = queue(cap);
+            let mut m = VecDeque::new();
+            let mut dropped = 0;
+            for n in 0..2000u32 {
+                if g.next(3) < 2 {
+                    let want = if m.len() == cap {
+                        dropped += 1;
+                        Pushed::Replaced(m.pop_front().unwrap())
+                    } else {
+                        Pushed::Queued
+                    };
+                    m.push_back(n);
+                    assert_eq!(q.push(n), want);
+                } else {
+                    let want = m.pop_front().map_or(Popped::Empty, Popped::Packet);
+                    assert_eq!(q.pop(), want);
+                }
+                assert_eq!(
+                    (q.len(), q.dropped(), q.readable()),
+                    (m.len(), dropped, !m.is_empty())
+                );
+            }
+        }
+    }
 }
