@@ -606,11 +606,17 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 // A port count asking for more pairs than the media holds
                 // ports for: 10.5's endpoint map is too small and replaced.
                 let pairs = port_pairs(section);
+                // The sender of an SDP whose count gives it more streams
+                // than it has: 10.5 makes the new streams a new endpoint
+                // map, with new ports (gen/2838: a re-offer with `/2` after
+                // an answer without it).
                 let regain = regain
                     || (section.port != 0
                         && pairs > 1
                         && media.rtp.is_some()
-                        && media_ports(media) < 2 * pairs);
+                        && (media_ports(media) < 2 * pairs
+                            || (side == sender
+                                && media.extra.len() < usize::from(2 * (pairs - 1)))));
                 if regain {
                     effects.extend(Self::hold_extra(&mut call.held_ports, media));
                     let old_rtp = media.rtp.take();

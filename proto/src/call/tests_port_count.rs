@@ -116,10 +116,17 @@ fn saved_calls_keep_their_further_pairs() {
         .unwrap();
     let before = query(&r);
     assert_eq!(streams(&before, "a").len(), 4);
+    // The caller's streams grew: new ports, the old run held (10.5's new
+    // endpoint map; gen/2838).
+    assert_eq!(r.ports().in_use(), 12);
+    let a = streams(&before, "a");
+    let first = int(a[0].get("local port"));
+    let ports: Vec<i64> = a.iter().map(|s| int(s.get("local port"))).collect();
+    assert_eq!(ports, [first, first + 1, first + 2, first + 3]);
     let back = decode_call(&encode_call(&r.calls["c"], &now), &now).unwrap();
     let mut fresh = reg();
     let (_, skipped) = fresh.restore(vec![back], &now);
     assert!(skipped.is_empty(), "{skipped:?}");
-    assert_eq!(fresh.ports().in_use(), 8, "the whole run of each side");
+    assert_eq!(fresh.ports().in_use(), 12, "every run of each side");
     assert_eq!(streams(&query(&fresh), "a").len(), 4);
 }
