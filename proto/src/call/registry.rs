@@ -548,6 +548,17 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         .push(new_media(i, section, iface, adv, &mut self.rng));
                 }
                 let media = &mut mono.medias[i];
+                // A sender whose port count gives it more streams than it
+                // has takes new ports (see `regain` below) on its logical
+                // interface, which the request may have moved (10.5's new
+                // endpoint map is made there: gen/2898).
+                let pairs = port_pairs(section);
+                let grows = side == sender
+                    && section.port != 0
+                    && pairs > 1
+                    && media.rtp.is_some()
+                    && media.extra.len() < usize::from(2 * (pairs - 1));
+                let iface = if grows { logical_of(media) } else { iface };
                 if media.interface != iface {
                     // Another interface (direction/family changed): new ports
                     // there; the media keeps what it knows (10.5 only takes
@@ -605,7 +616,6 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         && !single_port(media, section, &f.rtcp_mux, false, true, false));
                 // A port count asking for more pairs than the media holds
                 // ports for: 10.5's endpoint map is too small and replaced.
-                let pairs = port_pairs(section);
                 // The sender of an SDP whose count gives it more streams
                 // than it has: 10.5 makes the new streams a new endpoint
                 // map, with new ports (gen/2838: a re-offer with `/2` after

@@ -130,3 +130,29 @@ fn saved_calls_keep_their_further_pairs() {
     assert_eq!(fresh.ports().in_use(), 12, "every run of each side");
     assert_eq!(streams(&query(&fresh), "a").len(), 4);
 }
+
+#[test]
+fn a_sender_adding_streams_takes_ports_on_its_logical_interface() {
+    // gen/2898: an answer's `address family` moves the caller to IPv6; the
+    // re-offer's `/2` gives the caller new streams, on IPv4, where its own
+    // SDP (and so its logical interface) now is.
+    let mut r = reg();
+    let now = clock();
+    r.offer(&flags("c", "a", None, sdp("5000/2")), &now)
+        .unwrap();
+    let mut answer = flags("c", "a", Some("b"), sdp("6000"));
+    answer.address_family = Some(crate::ng::flags::Family::V6);
+    r.answer(&answer, &now).unwrap();
+    let address = |q: &Owned, i: usize| match streams(q, "a")[i].get("local address") {
+        Some(Owned::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+        other => panic!("no address: {other:?}"),
+    };
+    assert_eq!(address(&query(&r), 0), "::1");
+    r.offer(&flags("c", "a", Some("b"), sdp("5000/2")), &now)
+        .unwrap();
+    let q = query(&r);
+    assert_eq!(streams(&q, "a").len(), 4);
+    for i in 0..4 {
+        assert_eq!(address(&q, i), "127.0.0.1", "stream {i}");
+    }
+}
