@@ -47,6 +47,8 @@ mod tests_ice_restart;
 #[cfg(test)]
 mod tests_passthru;
 #[cfg(test)]
+mod tests_port_count;
+#[cfg(test)]
 mod tests_protocol;
 #[cfg(test)]
 mod tests_pubsub;

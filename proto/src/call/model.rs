@@ -62,6 +62,14 @@ pub struct Media {
     /// `None` while the section is rejected (port 0).
     pub rtp: Option<PacketStream>,
     pub rtcp: Option<PacketStream>,
+    /// The streams of the further RTP/RTCP pairs an `m=` port count asks
+    /// for (`m=audio P/2`: RTP and RTCP of the second pair), on the ports
+    /// after `rtcp`, in that order (10.5's streams 3, 4, ...).
+    pub extra: Vec<PacketStream>,
+    /// Ports this media holds after its first pair: 10.5's endpoint map
+    /// keeps the ports of the largest count it was made for, also while a
+    /// later SDP without the count leaves only the first pair's streams.
+    pub extra_ports: u16,
     /// While the section is rejected: where the party receives RTP and RTCP
     /// as far as known (10.5 keeps its two packet streams, without sockets).
     pub idle: [Option<SocketAddr>; 2],
@@ -229,9 +237,18 @@ impl Monologue {
     }
 
     pub fn streams(&self) -> impl Iterator<Item = &PacketStream> {
-        self.medias
+        self.medias.iter().flat_map(|m| m.streams())
+    }
+}
+
+impl Media {
+    /// Every stream of this media with a socket or a reserved port: RTP,
+    /// RTCP, then those of the further pairs.
+    pub fn streams(&self) -> impl Iterator<Item = &PacketStream> {
+        self.rtp
             .iter()
-            .flat_map(|m| m.rtp.iter().chain(m.rtcp.iter()))
+            .chain(self.rtcp.iter())
+            .chain(self.extra.iter())
     }
 }
 

@@ -237,6 +237,8 @@ fn media(m: &Media) -> Owned {
         .with("advertised", m.advertised.to_string())
         .with("rtp", opt(m.rtp.as_ref().map(stream)))
         .with("rtcp", opt(m.rtcp.as_ref().map(stream)))
+        .with("extra", list(m.extra.iter().map(stream)))
+        .with("extra-ports", u64::from(m.extra_ports))
         .with("mux-offered", flag(m.mux_offered))
         .with("rtcp-mux", flag(m.rtcp_mux))
         .with("direction", m.direction.as_attribute())
@@ -641,6 +643,16 @@ fn decode_media(v: &Value<'_>) -> Result<Media, String> {
         advertised: d.parsed::<IpAddr>("advertised")?,
         rtp: d.opt("rtp")?.map(decode_stream).transpose()?,
         rtcp: d.opt("rtcp")?.map(decode_stream).transpose()?,
+        // Absent in calls saved before port counts (`m=audio P/2`).
+        extra: match d.0.get("extra") {
+            Some(_) => d
+                .list("extra")?
+                .iter()
+                .map(decode_stream)
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        },
+        extra_ports: d.optional("extra-ports", D::small)?.unwrap_or(0),
         mux_offered: d.flag("mux-offered")?,
         rtcp_mux: d.flag("rtcp-mux")?,
         direction: Direction::from_attribute(&direction)

@@ -61,6 +61,11 @@ impl RangeCursor {
         self.used.iter().filter(|(i, _)| *i == ip).count()
     }
 
+    /// Whether `port` on `ip` is given out.
+    pub fn is_used(&self, ip: IpAddr, port: u16) -> bool {
+        self.used.contains(&(ip, port))
+    }
+
     /// The configured range: lowest and highest port.
     pub fn bounds(&self) -> (u16, u16) {
         (self.min, self.max)

@@ -90,7 +90,7 @@ pub fn query_parties(call: &Call, tag: Option<&str>, now: &Now, stats: &dyn Stat
             } else {
                 Vec::new()
             };
-            for s in media.rtp.iter().chain(media.rtcp.iter()).chain(idle.iter()) {
+            for s in media.streams().chain(idle.iter()) {
                 let mut entry = stream(
                     s,
                     media.rtp.is_none(),

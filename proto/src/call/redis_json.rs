@@ -843,6 +843,8 @@ pub fn decode_call(
             ice_remote_ufrag: None,
             ice_remote_pwd: None,
             ice_alternates: Vec::new(),
+            extra: Vec::new(),
+            extra_ports: 0,
             sdes,
             dtls: MediaDtls {
                 active: has(M_SETUP_ACTIVE),

@@ -506,7 +506,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         };
         for side in dropping {
             while call.monologues[side].medias.len() > count {
-                let m = call.monologues[side].medias.pop().expect("len > count");
+                let mut m = call.monologues[side].medias.pop().expect("len > count");
+                effects.extend(Self::hold_extra(&mut call.held_ports, &mut m));
                 effects.extend(Self::hold_streams(
                     &mut call.held_ports,
                     m.rtp,
@@ -547,10 +548,22 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         .push(new_media(i, section, iface, adv, &mut self.rng));
                 }
                 let media = &mut mono.medias[i];
+                // A sender whose port count gives it more streams than it
+                // has takes new ports (see `regain` below) on its logical
+                // interface, which the request may have moved (10.5's new
+                // endpoint map is made there: gen/2898).
+                let pairs = port_pairs(section);
+                let grows = side == sender
+                    && section.port != 0
+                    && pairs > 1
+                    && media.rtp.is_some()
+                    && media.extra.len() < usize::from(2 * (pairs - 1));
+                let iface = if grows { logical_of(media) } else { iface };
                 if media.interface != iface {
                     // Another interface (direction/family changed): new ports
                     // there; the media keeps what it knows (10.5 only takes
                     // new sockets).
+                    effects.extend(Self::hold_extra(&mut call.held_ports, media));
                     let old_rtp = media.rtp.take();
                     let old_rtcp = media.rtcp.take();
                     let old_alternates = std::mem::take(&mut media.ice_alternates);
@@ -601,7 +614,21 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         && section.port != 0
                         && media_ports(media) == 1
                         && !single_port(media, section, &f.rtcp_mux, false, true, false));
+                // A port count asking for more pairs than the media holds
+                // ports for: 10.5's endpoint map is too small and replaced.
+                // The sender of an SDP whose count gives it more streams
+                // than it has: 10.5 makes the new streams a new endpoint
+                // map, with new ports (gen/2838: a re-offer with `/2` after
+                // an answer without it).
+                let regain = regain
+                    || (section.port != 0
+                        && pairs > 1
+                        && media.rtp.is_some()
+                        && (media_ports(media) < 2 * pairs
+                            || (side == sender
+                                && media.extra.len() < usize::from(2 * (pairs - 1)))));
                 if regain {
+                    effects.extend(Self::hold_extra(&mut call.held_ports, media));
                     let old_rtp = media.rtp.take();
                     let old_rtcp = media.rtcp.take();
                     known = (
@@ -613,6 +640,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 }
                 let media = &mut call.monologues[side].medias[i];
                 if section.port == 0 {
+                    effects.extend(Self::hold_extra(&mut call.held_ports, media));
                     let old_rtp = media.rtp.take();
                     let old_rtcp = media.rtcp.take();
                     // The streams stay, without sockets, where they were.
@@ -644,7 +672,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                             .is_some_and(|m| m.rtcp_mux);
                         single_port(media, section, &f.rtcp_mux, side == sender, offer, rx_mux)
                     };
-                    let count = if single { 1 } else { 2 };
+                    // A port count takes that many consecutive pairs (10.5:
+                    // never a single port then).
+                    let single = single && pairs == 1;
+                    let count = if single { 1 } else { 2 * pairs };
                     let port = self
                         .ports
                         .allocate(local_ip, count)
@@ -654,6 +685,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     let media = &mut call.monologues[side].medias[i];
                     media.status.ports_decided = true;
                     media.status.single_port = single;
+                    media.extra_ports = count.saturating_sub(2);
                     // A single port: the RTCP stream has no socket (10.5's
                     // dummy one, port 0).
                     let rtcp_port = if single { 0 } else { port + 1 };
@@ -685,6 +717,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     spare_rtcp,
                     &[],
                 ));
+                if section.port != 0 {
+                    let media = &mut call.monologues[side].medias[i];
+                    effects.extend(self.sync_extra(media, pairs));
+                }
             }
             // The sender's endpoints, direction and capabilities come from its SDP.
             let endpoint_ip = self.endpoint_ip(session, i, f);
@@ -744,7 +780,17 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 .rtcp
                 .as_ref()
                 .map_or(section.port.wrapping_add(1), |r| r.port);
-            let rtcp_endpoint = rtcp_ip.map(|ip| SocketAddr::new(ip, rtcp_port));
+            let mut rtcp_endpoint = rtcp_ip.map(|ip| SocketAddr::new(ip, rtcp_port));
+            // With a port count 10.5 ignores a=rtcp: RTCP is on the port
+            // after RTP, and each further pair follows.
+            if port_pairs(section) > 1 {
+                rtcp_endpoint =
+                    endpoint_ip.map(|ip| SocketAddr::new(ip, section.port.wrapping_add(1)));
+            }
+            for (j, s) in (2u16..).zip(media.extra.iter_mut()) {
+                s.endpoint =
+                    endpoint_ip.map(|ip| SocketAddr::new(ip, section.port.wrapping_add(j)));
+            }
             if let (Some(rtp), Some(rtcp)) = (media.rtp.as_mut(), media.rtcp.as_mut()) {
                 rtp.endpoint = rtp_endpoint;
                 rtcp.endpoint = rtcp_endpoint;
@@ -977,7 +1023,56 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
 
     pub(super) fn release_media(&mut self, m: &Media) -> Vec<Effect> {
         self.release_alternates(&m.ice_alternates);
-        self.release_streams(m.rtp.clone(), m.rtcp.clone(), m.interface)
+        let mut effects: Vec<Effect> = m.extra.iter().map(|s| Effect::Close(s.id)).collect();
+        if let Some(rtp) = &m.rtp {
+            let base = rtp.local.port() + 2;
+            for port in base..base + m.extra_ports {
+                self.ports.release(rtp.local.ip(), port);
+            }
+        }
+        effects.extend(self.release_streams(m.rtp.clone(), m.rtcp.clone(), m.interface));
+        effects
+    }
+
+    /// Closes the streams of a media's further pairs (`m=audio P/2`) and
+    /// keeps their ports the call's until it ends, as its other replaced
+    /// ports. Called before the media's RTP stream goes.
+    fn hold_extra(held: &mut Vec<SocketAddr>, media: &mut Media) -> Vec<Effect> {
+        let effects = media.extra.drain(..).map(|s| Effect::Close(s.id)).collect();
+        if let Some(rtp) = &media.rtp {
+            let base = rtp.local.port() + 2;
+            held.extend(
+                (base..base + media.extra_ports).map(|p| SocketAddr::new(rtp.local.ip(), p)),
+            );
+        }
+        media.extra_ports = 0;
+        effects
+    }
+
+    /// Gives a media the streams of `pairs` RTP/RTCP pairs, as 10.5 sets a
+    /// media's stream count from each SDP: further pairs on the ports it
+    /// holds after its first pair, streams beyond the count closed (their
+    /// ports stay the media's).
+    fn sync_extra(&mut self, media: &mut Media, pairs: u16) -> Vec<Effect> {
+        let want = usize::from(2 * (pairs - 1)).min(usize::from(media.extra_ports));
+        let mut effects = Vec::new();
+        let Some(rtp) = media.rtp.as_ref().map(|s| s.local) else {
+            return effects;
+        };
+        if media.extra.len() > want {
+            effects.extend(media.extra.drain(want..).map(|s| Effect::Close(s.id)));
+        }
+        for j in media.extra.len()..want {
+            let offset = 2 + u16::try_from(j).unwrap_or(0);
+            let id = self.next_id();
+            media.extra.push(PacketStream {
+                id,
+                local: SocketAddr::new(rtp.ip(), rtp.port() + offset),
+                endpoint: None,
+                is_rtcp: j % 2 == 1,
+            });
+        }
+        effects
     }
 
     fn release_alternates(&mut self, alternates: &[IceAlternate]) {
@@ -1030,6 +1125,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     .ok_or(CallError::OutOfPorts)?;
                 let rtp_id = self.next_id();
                 let media = &mut call.monologues[side].medias[i];
+                // The further pairs of a port count move along.
+                let extra_streams = media.extra.len();
+                let extra_ports = media.extra_ports;
+                effects.extend(Self::hold_extra(&mut call.held_ports, media));
                 let old_rtp = media.rtp.take().expect("checked");
                 media.rtp = Some(PacketStream {
                     id: rtp_id,
@@ -1050,6 +1149,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         old_rtcp = Some(rtcp);
                     }
                 }
+                let media = &mut call.monologues[side].medias[i];
+                media.extra_ports = extra_ports;
+                let pairs = u16::try_from(extra_streams / 2 + 1).unwrap_or(1);
+                effects.extend(self.sync_extra(media, pairs));
                 effects.extend(Self::hold_streams(
                     &mut call.held_ports,
                     Some(old_rtp),
@@ -1140,6 +1243,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 });
                 // An RTCP stream without a port of its own has no socket.
                 let with_socket = |s: &&PacketStream| s.local.port() != 0;
+                let mut routes = Vec::new();
                 for s in media
                     .rtp
                     .iter()
@@ -1156,6 +1260,29 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     } else {
                         s.endpoint
                     };
+                    routes.push((s, sink, rtcp_sink, endpoint));
+                }
+                // The further pairs of a port count go to the peer's pair
+                // of the same number (10.5's `__init_streams` walks both
+                // stream lists alike); none if the peer has fewer.
+                let peer_extra = peer_media.map_or(&[][..], |m| m.extra.as_slice());
+                let peer_muxes = peer_media.is_some_and(|m| m.rtcp_mux);
+                for (j, s) in media.extra.iter().enumerate() {
+                    let pair = j - j % 2;
+                    let peer_rtp = peer_extra.get(pair).map(|p| p.id);
+                    let peer_rtcp = if peer_muxes {
+                        peer_rtp
+                    } else {
+                        peer_extra.get(pair + 1).map(|p| p.id)
+                    };
+                    let (sink, rtcp_sink) = if s.is_rtcp {
+                        (peer_rtcp, None)
+                    } else {
+                        (peer_rtp, peer_rtcp)
+                    };
+                    routes.push((s, sink, rtcp_sink, s.endpoint));
+                }
+                for (s, sink, rtcp_sink, endpoint) in routes {
                     out.push(Effect::Relay(StreamConfig {
                         id: s.id,
                         call_id: call_id.to_owned(),
@@ -1483,12 +1610,24 @@ fn media_control(c: Controls, encodings: &[(u8, String)]) -> MediaControl {
 
 /// How many ports a media holds on its own address: its RTP port, and its
 /// RTCP port unless it took a single one.
+/// The consecutive ports a media holds from its RTP port on: its first
+/// pair (or single port) and those of the further pairs of a port count.
 pub(super) fn media_ports(m: &Media) -> u16 {
     match (&m.rtp, &m.rtcp) {
-        (Some(_), Some(r)) if r.local.port() != 0 => 2,
+        (Some(_), Some(r)) if r.local.port() != 0 => 2 + m.extra_ports,
         (Some(_), _) => 1,
         _ => 0,
     }
+}
+
+/// The RTP/RTCP pairs an `m=` line asks for (`m=audio P/2`: two); 10.5
+/// refuses counts over 10 when it parses the SDP.
+pub(super) fn port_pairs(section: &sdp::MediaSection) -> u16 {
+    section
+        .port_count
+        .and_then(|n| u16::try_from(n).ok())
+        .filter(|n| (1..=10).contains(n))
+        .unwrap_or(1)
 }
 
 /// 10.5's `proto_num_ports`: whether a media takes one port instead of an
@@ -1561,6 +1700,8 @@ pub(super) fn new_media(
         ice_remote_ufrag: None,
         ice_remote_pwd: None,
         ice_alternates: Vec::new(),
+        extra: Vec::new(),
+        extra_ports: 0,
         forwarded_formats: section.formats.clone(),
         codecs: super::codecs::CodecStore::new(section.is_rtp(), section.media_type == "audio"),
         sdes: Default::default(),

@@ -94,9 +94,7 @@ impl CallView {
                     .iter()
                     .map(|md| {
                         let streams: Vec<StreamView> = md
-                            .rtp
-                            .iter()
-                            .chain(md.rtcp.iter())
+                            .streams()
                             .map(|s| {
                                 let f = &mut families[usize::from(n > 0)];
                                 if s.local.is_ipv4() {

@@ -101,7 +101,18 @@ impl SharedPool {
     /// Hand a reserved socket to the relay.
     pub fn take(&self, local: SocketAddr) -> Option<PooledSocket> {
         let mut pool = self.lock();
-        let socket = pool.bound.remove(&local)?;
+        let socket = match pool.bound.remove(&local) {
+            Some(s) => s,
+            // A port the call model still holds whose socket the relay
+            // closed (the further pair of a port count that a later SDP
+            // without the count left streamless, shown again): bound anew.
+            None if !pool.lent.contains_key(&local)
+                && pool.cursor.is_used(local.ip(), local.port()) =>
+            {
+                UdpSocket::bind(local).ok()?
+            }
+            None => return None,
+        };
         pool.lent.insert(local, false);
         Some(PooledSocket {
             socket: Some(socket),
@@ -280,6 +291,21 @@ mod tests {
         pool.release(lo(), port + 1);
         drop(rtp);
         assert_eq!(pool.allocate(lo(), 2), Some(port));
+    }
+
+    #[test]
+    fn a_held_port_whose_socket_closed_can_be_taken_again() {
+        let mut pool = SharedPool::new(25400, 25401);
+        let port = pool.allocate(lo(), 2).unwrap();
+        let local = SocketAddr::new(lo(), port + 1);
+        drop(pool.take(local).unwrap());
+        let again = pool.take(local).expect("still the call's: bound anew");
+        assert_eq!(again.local_addr().unwrap(), local);
+        assert_eq!(pool.in_use(), 2);
+        pool.release(lo(), port);
+        pool.release(lo(), port + 1);
+        drop(again);
+        assert!(pool.take(local).is_none(), "released: not the call's");
     }
 
     #[test]

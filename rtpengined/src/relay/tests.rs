@@ -267,3 +267,54 @@ async fn restored_streams_keep_the_targets_they_adopt() {
         assert!(relay.stats(id).kernelized);
     }
 }
+
+/// `m=audio PORT/2` on both sides: the second pair is relayed to the peer's
+/// second pair (10.5's `__init_streams` walks both sides' streams alike).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_second_pair_of_a_port_count_goes_to_the_peers_second_pair() {
+    let pool = SharedPool::new(25440, 25499);
+    let relay = Relay::new(pool.clone(), None).with_learning_delay(Duration::ZERO);
+    let mut reg = Registry::new(settings(), pool.clone());
+    let bind = |port: u16| UdpSocket::bind(("127.0.0.1", port)).unwrap();
+    let (alice, alice2) = (bind(25420), bind(25422));
+    let bob2 = bind(25412);
+    bob2.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let counted = |port: u16| sdp(port).replace(&format!(" {port} "), &format!(" {port}/2 "));
+    let now = Now::system();
+    let o = reg.offer(&flags("a", None, counted(25420)), &now).unwrap();
+    relay.apply(&o.effects).wait().await;
+    let a = reg
+        .answer(&flags("a", Some("b"), counted(25410)), &now)
+        .unwrap();
+    relay.apply(&a.effects).wait().await;
+    assert_eq!(relay.stream_count(), 8);
+    let port_of = |body: &str| -> u16 {
+        let m = body
+            .lines()
+            .find_map(|l| l.strip_prefix("m=audio "))
+            .unwrap();
+        assert!(
+            m.starts_with(|c: char| c.is_ascii_digit()) && m.contains("/2 "),
+            "{m}"
+        );
+        m.split('/').next().unwrap().parse().unwrap()
+    };
+    let (to_a, to_b) = (
+        port_of(a.sdp.as_ref().unwrap()),
+        port_of(o.sdp.as_ref().unwrap()),
+    );
+    alice2
+        .send_to(
+            &[0x80, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8],
+            ("127.0.0.1", to_a + 2),
+        )
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let (n, from) = bob2.recv_from(&mut buf).unwrap();
+    assert_eq!((n, from.port()), (12, to_b + 2), "out of bob's second pair");
+    drop(alice);
+    let (_, effects) = reg.delete(&flags("a", None, String::new()), &now).unwrap();
+    relay.apply(&effects).wait().await;
+    assert_eq!(relay.stream_count(), 0);
+    assert_eq!(pool.in_use(), 0);
+}
