@@ -165,6 +165,59 @@ class Names:
         return text
 
 
+def rtp(seq):
+    return bytes([0x80, 0]) + seq.to_bytes(2, "big") + (160 * seq).to_bytes(4, "big") \
+        + b"\x12\x34\x56\x78" + bytes([0xff]) * 160
+
+
+def status_rate(spec):
+    """The bytes per second of `status`'s first line (None: unreadable)."""
+    m = re.match(rb"proxy \d+ (\d+)/0/0\n", send(spec, b"status\n") or b"")
+    return int(m.group(1)) if m else None
+
+
+def rate_follows_media(spec):
+    """`status`'s bytes per second rises while a call of its own carries
+    media both ways and falls back to zero after it. Packets are sent until
+    a sample shows a rate, so how late the daemon's sample falls does not
+    matter; then none until a sample shows zero."""
+    caller = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    callee = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        caller.bind(("127.0.0.1", 0))
+        callee.bind(("127.0.0.1", 0))
+        a, b = caller.getsockname()[1], callee.getsockname()[1]
+        offer = send(spec, b"request rate 127.0.0.1:%d %s info=fromtag:fr\n" % (a, R.encode()))
+        answer = send(spec, b"lookup rate 127.0.0.1:%d %s info=fromtag:fr,totag:tr\n"
+                      % (b, R.encode()))
+        ports = [re.fullmatch(rb"127\.0\.0\.1 (\d+)\n", r or b"") for r in (offer, answer)]
+        if not all(ports):
+            print("=== %s: no ports for the rate call: %r %r" % (spec["name"], offer, answer))
+            return False
+        to_callee, to_caller = (int(m.group(1)) for m in ports)
+        rose = fell = False
+        seq = 1
+        deadline = time.time() + 20
+        while time.time() < deadline and not rose:
+            for _ in range(5):
+                caller.sendto(rtp(seq), ("127.0.0.1", to_caller))
+                callee.sendto(rtp(seq), ("127.0.0.1", to_callee))
+                seq += 1
+            rose = bool(status_rate(spec))
+            time.sleep(0.02)
+        while rose and time.time() < deadline and not fell:
+            fell = status_rate(spec) == 0
+            time.sleep(0.05)
+        if not (rose and fell):
+            print("=== %s: status bytes per second %s" % (
+                spec["name"], "never fell to zero" if rose else "never above zero"))
+        send(spec, b"delete rate info=\n")
+        return rose and fell
+    finally:
+        caller.close()
+        callee.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary", nargs="?", default=os.path.join(REPO, "target/release/rtpengined"))
@@ -209,6 +262,12 @@ def main():
                 continue
             failed += 1
             print("=== %s %r (%s)\n  10.5: %r\n  ours: %r" % (case, line[:80], why, ref, ours))
+        # Last, as its packets move the rates: a call of its own per daemon.
+        for spec, _, _ in daemons:
+            if rate_follows_media(spec):
+                passed += 1
+            else:
+                failed += 1
     finally:
         for _, proc, _ in daemons:
             proc.terminate()

@@ -79,8 +79,10 @@ impl Mediaproxy {
             .into_iter()
             .map(|(created, id)| (id, now.unix.saturating_sub(created).as_secs()))
             .collect();
-        // We measure no per-second rates.
-        reply::status(&listed, 0)
+        // 10.5 reports the bytes relayed per second, user and kernel together,
+        // from the same sample as the CLI's `list totals`.
+        let rates = self.handler.statistics().rates();
+        reply::status(&listed, rates.user.bytes.saturating_add(rates.kernel.bytes))
     }
 
     fn update(
