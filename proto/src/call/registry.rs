@@ -149,6 +149,35 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             .count()
     }
 
+    /// An offer (`answer` false) or answer from any control protocol: a
+    /// refusal for the session limit is counted, and the call remembers the
+    /// first client that signalled it (`created_from`).
+    pub fn signal(
+        &mut self,
+        f: &Flags,
+        answer: bool,
+        peer: Option<&str>,
+        now: &Now,
+    ) -> Result<Outcome, CallError> {
+        let out = if answer {
+            self.answer(f, now)
+        } else {
+            self.offer(f, now)
+        };
+        match &out {
+            Err(CallError::SessionLimit) => self.totals.rejected += 1,
+            Err(_) => {}
+            Ok(_) => {
+                if let (Some(p), Some(id)) = (peer, f.call_id.as_deref()) {
+                    if let Some(c) = self.calls.get_mut(id).filter(|c| c.created_from.is_empty()) {
+                        c.created_from = p.to_owned();
+                    }
+                }
+            }
+        }
+        out
+    }
+
     pub fn offer(&mut self, f: &Flags, now: &Now) -> Result<Outcome, CallError> {
         // Checked in rtpengine's order, so clients see the same first complaint.
         let text = f.sdp.as_deref().ok_or(CallError::NoSdp)?;

@@ -667,6 +667,45 @@ fn delete_releases_ports_and_limits_apply() {
 }
 
 #[test]
+fn signal_counts_refusals_and_keeps_the_first_client() {
+    let mut s = settings();
+    s.max_sessions = 1;
+    let mut r = registry(s, RangeCursor::new(40000, 40099));
+    let now = clock();
+    r.signal(
+        &flags("x", "a", None, sdp(6000, "")),
+        false,
+        Some("10.0.0.1:5060"),
+        &now,
+    )
+    .unwrap();
+    r.signal(
+        &flags("x", "a", Some("b"), sdp(6002, "")),
+        true,
+        Some("10.0.0.2:5060"),
+        &now,
+    )
+    .unwrap();
+    assert_eq!(r.calls["x"].created_from, "10.0.0.1:5060");
+    assert_eq!(r.totals.rejected, 0);
+    let err = r
+        .signal(
+            &flags("y", "a", None, sdp(6000, "")),
+            false,
+            Some("10.0.0.1:5060"),
+            &now,
+        )
+        .unwrap_err();
+    assert!(matches!(err, super::CallError::SessionLimit));
+    assert_eq!(r.totals.rejected, 1);
+    // Other refusals are not the session limit's.
+    let mut no_call_id = flags("z", "a", None, sdp(6000, ""));
+    no_call_id.call_id = None;
+    r.signal(&no_call_id, false, None, &now).unwrap_err();
+    assert_eq!(r.totals.rejected, 1);
+}
+
+#[test]
 fn out_of_ports_leaves_nothing_behind() {
     let mut r = registry(settings(), RangeCursor::new(40000, 40002));
     let now = clock();

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use tracing::{info, warn};
 
-use crate::call::{CallError, Deleted, Expiry, Now};
+use crate::call::{Deleted, Expiry, Now};
 use crate::ng::flags::Flags;
 use crate::server::handler::Handler;
 use parse::{Command, Streams};
@@ -115,28 +115,13 @@ impl Mediaproxy {
             ..Flags::default()
         };
         let now = Now::system();
-        let out = if lookup {
-            reg.answer(&f, &now)
-        } else {
-            reg.offer(&f, &now)
-        };
-        let out = match out {
+        let out = match reg.signal(&f, lookup, Some(&peer.to_string()), &now) {
             Ok(out) => out,
             Err(err) => {
-                if matches!(err, CallError::SessionLimit) {
-                    reg.totals.rejected += 1;
-                }
                 warn!(%err, "TCP control command failed");
                 return None;
             }
         };
-        if let Some(c) = reg
-            .calls
-            .get_mut(call_id)
-            .filter(|c| c.created_from.is_empty())
-        {
-            c.created_from = peer.to_string();
-        }
         let closing = self.handler.relay().apply(&out.effects);
         self.handler.persist(&reg, call_id, &now);
         drop(reg);

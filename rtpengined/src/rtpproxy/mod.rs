@@ -18,7 +18,7 @@ use std::time::Instant;
 use tracing::{info, warn};
 
 use crate::call::model::Monologue;
-use crate::call::{CallError, Deleted, Expiry, Now};
+use crate::call::{Deleted, Expiry, Now};
 use crate::ng::bencode::Owned;
 use crate::ng::cache::ReplyCache;
 use crate::ng::flags::Flags;
@@ -125,28 +125,13 @@ impl Rtpproxy {
             ..Flags::default()
         };
         let now = Now::system();
-        let out = if answer {
-            reg.answer(&f, &now)
-        } else {
-            reg.offer(&f, &now)
-        };
-        let out = match out {
+        let out = match reg.signal(&f, answer, Some(&peer.to_string()), &now) {
             Ok(out) => out,
             Err(err) => {
-                if matches!(err, CallError::SessionLimit) {
-                    reg.totals.rejected += 1;
-                }
                 warn!(%err, "rtpproxy command failed");
                 return reply::error(cookie);
             }
         };
-        if let Some(c) = reg
-            .calls
-            .get_mut(&s.call_id)
-            .filter(|c| c.created_from.is_empty())
-        {
-            c.created_from = peer.to_string();
-        }
         let closing = self.handler.relay().apply(&out.effects);
         self.handler.persist(&reg, &s.call_id, &now);
         drop(reg);

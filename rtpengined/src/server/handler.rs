@@ -382,35 +382,21 @@ impl Handler {
             CommandKind::Offer | CommandKind::Answer => {
                 let outcome = {
                     let mut reg = self.registry();
-                    let out = if req.kind == CommandKind::Offer {
-                        reg.offer(f, &now)
-                    } else {
-                        reg.answer(f, &now)
-                    };
-                    let out = match out {
+                    let from = peer.map(|p| p.to_string());
+                    let answer = req.kind == CommandKind::Answer;
+                    let out = match reg.signal(f, answer, from.as_deref(), &now) {
                         // Clients announcing "load limit" get it as a result of its own
                         // (Kamailio then tries another rtpengine), as rtpengine does.
                         Err(CallError::SessionLimit)
                             if f.supports.iter().any(|s| s == "load limit") =>
                         {
-                            reg.totals.rejected += 1;
                             warn!("session limit reached");
                             return Ok(Owned::dict()
                                 .with("result", "load limit")
                                 .with("message", CallError::SessionLimit.to_string()));
                         }
-                        Err(CallError::SessionLimit) => {
-                            reg.totals.rejected += 1;
-                            return Err(CallError::SessionLimit.into());
-                        }
                         other => other?,
                     };
-                    if let (Some(p), Some(id)) = (peer, f.call_id.as_deref()) {
-                        if let Some(c) = reg.calls.get_mut(id).filter(|c| c.created_from.is_empty())
-                        {
-                            c.created_from = p.to_string();
-                        }
-                    }
                     let mut effects = out.effects.clone();
                     if let Some(id) = f.call_id.as_deref() {
                         effects.extend(self.recording_flags(&mut reg, f, id)?);
