@@ -156,3 +156,26 @@ fn a_sender_adding_streams_takes_ports_on_its_logical_interface() {
         assert_eq!(address(&q, i), "127.0.0.1", "stream {i}");
     }
 }
+
+#[test]
+fn counts_are_read_as_10_5_reads_them() {
+    let now = clock();
+    // Refused by 10.5's SDP parser: under 1, over 10, no digits.
+    for bad in ["5000/0", "5000/11", "5000/-1", "5000/abc", "5000/"] {
+        let err = reg()
+            .offer(&flags("c", "a", None, sdp(bad)), &now)
+            .unwrap_err();
+        assert_eq!(err.to_string(), "Failed to parse SDP", "{bad}");
+    }
+    // Digits up to the first other character, as C's atoi.
+    for (good, n) in [("5000/3x", 3), ("5000/+2", 2), ("5000/010", 10)] {
+        let out = reg()
+            .offer(&flags("c", "a", None, sdp(good)), &now)
+            .unwrap();
+        let body = out.sdp.unwrap();
+        assert!(
+            body.contains(&format!("/{n} RTP/AVP 0\r\n")),
+            "{good}: {body}"
+        );
+    }
+}

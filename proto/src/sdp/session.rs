@@ -461,7 +461,7 @@ fn parse_media(text: &str, lines: &[Line], range: Range<usize>) -> Result<MediaS
     }
     let port_token = &text[tok[1].clone()];
     let (port, port_count) = match port_token.split_once('/') {
-        Some((port, count)) => (port, Some(count.parse::<u32>().map_err(|_| err.clone())?)),
+        Some((port, count)) => (port, Some(port_count(count).ok_or(err.clone())?)),
         None => (port_token, None),
     };
     let port = port.parse::<u16>().map_err(|_| err.clone())?;
@@ -561,4 +561,21 @@ fn parse_rtcp(value: &str) -> Option<RtcpAttribute> {
         _ => return None,
     };
     Some(RtcpAttribute { port, address })
+}
+
+/// The count of `m=audio PORT/COUNT`, read as 10.5 reads it (C's `atoi`:
+/// an optional sign and the digits up to the first other character); 10.5
+/// refuses the SDP for a count under 1 or over 10.
+fn port_count(text: &str) -> Option<u32> {
+    let (negative, rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    // Past ten the value is refused anyway: it stops growing at 11.
+    let value = rest
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0u32, |v, d| (v * 10 + u32::from(d - b'0')).min(11));
+    (!negative && (1..=10).contains(&value)).then_some(value)
 }
