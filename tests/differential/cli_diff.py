@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ng_client import NgClient  # noqa: E402
+from daemons import command as daemons_cmd, start_pinged, stop  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 CTL = "/usr/bin/rtpengine-ctl"
@@ -197,27 +197,9 @@ def normalise(text):
 
 
 def start(spec, binary, logdir):
-    lo, hi = spec["ports"]
-    cmd = [binary, "--foreground", "--config-file=none", "--table=-1", "--interface=127.0.0.1",
-           "--log-stderr", "--listen-ng=127.0.0.1:%d" % spec["ng"],
-           "--listen-cli=127.0.0.1:%d" % spec["cli"], "--port-min=%d" % lo, "--port-max=%d" % hi]
-    log = open(os.path.join(logdir, spec["name"] + ".log"), "ab")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-    client = NgClient(port=spec["ng"], timeout=0.2)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit("%s exited at start, log in %s" % (spec["name"], logdir))
-        try:
-            client.request({"command": "ping"})
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        sys.exit("%s does not answer ping" % spec["name"])
-    client.sock.settimeout(3.0)
-    return proc, client
+    cmd = daemons_cmd(binary, spec["ng"], spec["ports"],
+                      "--listen-cli=127.0.0.1:%d" % spec["cli"])
+    return start_pinged(cmd, logdir, spec["name"], spec["ng"])
 
 
 def media_port(reply):
@@ -357,12 +339,7 @@ def main():
                 print("=== per-second rates of %s: none above zero while media flowed, "
                       "or no drop to zero after it" % spec["name"])
     finally:
-        for _, proc, _ in daemons:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop([proc for _, proc, _ in daemons])
     print("logs: %s" % logdir)
     print("cli-diff: %d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1

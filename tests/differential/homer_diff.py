@@ -19,13 +19,12 @@ import os
 import re
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ng_client import NgClient  # noqa: E402
+from daemons import command, start_pinged, stop  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SDP = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
@@ -80,26 +79,8 @@ def decode(p):
 
 
 def start(binary, ng, receiver, ports, logdir, name):
-    cmd = [binary, "--foreground", "--config-file=none", "--table=-1", "--interface=127.0.0.1",
-           "--log-stderr", "--listen-ng=127.0.0.1:%d" % ng, "--port-min=%d" % ports[0],
-           "--port-max=%d" % ports[1], "--homer=127.0.0.1:%d" % receiver, "--homer-id=4242"]
-    log = open(os.path.join(logdir, name + ".log"), "ab")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-    client = NgClient(port=ng, timeout=0.2)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit("%s exited at start, log in %s" % (name, logdir))
-        try:
-            client.request({"command": "ping"})
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        sys.exit("%s does not answer ping" % name)
-    client.sock.settimeout(3.0)
-    return proc, client
+    cmd = command(binary, ng, ports, "--homer=127.0.0.1:%d" % receiver, "--homer-id=4242")
+    return start_pinged(cmd, logdir, name, ng)
 
 
 def call(client, n):
@@ -194,12 +175,7 @@ def main():
                 failed += 1
                 print("=== %s\n  10.5: %r\n  ours: %r" % (what, views[0], views[1]))
     finally:
-        for _, proc, _, _ in daemons:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop([proc for _, proc, _, _ in daemons])
     print("logs: %s" % logdir)
     print("homer-diff: %d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1

@@ -19,10 +19,12 @@ import argparse
 import os
 import re
 import socket
-import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from daemons import command, start as start_daemon, stop  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # Control (TCP, ng) and media ports; --slot K moves them by 2*K and 1000*K.
@@ -93,22 +95,10 @@ KNOWN = {
 
 
 def start(spec, binary, logdir):
-    lo, hi = spec["ports"]
-    cmd = [binary, "--foreground", "--config-file=none", "--table=-1", "--interface=127.0.0.1",
-           "--log-stderr", "--delete-delay=0", "--listen-ng=127.0.0.1:%d" % spec["ng"],
-           "--listen-tcp=127.0.0.1:%d" % spec["tcp"], "--port-min=%d" % lo, "--port-max=%d" % hi]
-    log = open(os.path.join(logdir, spec["name"] + ".log"), "ab")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit("%s exited at start, log in %s" % (spec["name"], logdir))
-        reply = send(spec, b"version\n")
-        if reply is not None and reply.startswith(b"Version: "):
-            return proc
-        time.sleep(0.05)
-    sys.exit("%s does not answer version" % spec["name"])
+    cmd = command(binary, spec["ng"], spec["ports"], "--delete-delay=0",
+                  "--listen-tcp=127.0.0.1:%d" % spec["tcp"])
+    return start_daemon(cmd, logdir, spec["name"],
+                        lambda: (send(spec, b"version\n") or b"").startswith(b"Version: "))
 
 
 def send(spec, data):
@@ -269,13 +259,7 @@ def main():
             else:
                 failed += 1
     finally:
-        for _, proc, _ in daemons:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop([proc for _, proc, _ in daemons])
     print("logs: %s" % logdir)
     print("known differences: %d" % known)
     print("mediaproxy-diff: %d passed, %d failed" % (passed, failed))

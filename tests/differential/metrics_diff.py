@@ -13,15 +13,13 @@ Prints each difference and ends with "metrics-diff: N passed, M failed"
 import argparse
 import os
 import re
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_diff import CALLS, media_port, send_media  # noqa: E402
-from ng_client import NgClient  # noqa: E402
+from daemons import command, start_pinged, stop  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # ng, HTTP and media ports of both daemons; --slot K moves them by 10*K (ng,
@@ -61,29 +59,9 @@ def parse(text):
 
 
 def start(spec, binary, logdir):
-    lo, hi = spec["ports"]
-    cmd = [binary, "--foreground", "--config-file=none", "--table=-1", "--interface=127.0.0.1",
-           "--log-stderr", "--listen-ng=127.0.0.1:%d" % spec["ng"],
-           "--listen-http=127.0.0.1:%d" % spec["http"], "--port-min=%d" % lo,
-           "--port-max=%d" % hi]
-    log = open(os.path.join(logdir, spec["name"] + ".log"), "ab")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-    client = NgClient(port=spec["ng"], timeout=0.2)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit("%s exited at start, log in %s" % (spec["name"], logdir))
-        try:
-            client.request({"command": "ping"})
-            fetch(spec, "/ping")
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        sys.exit("%s does not answer ping" % spec["name"])
-    client.sock.settimeout(3.0)
-    return proc, client
+    cmd = command(binary, spec["ng"], spec["ports"], "--listen-http=127.0.0.1:%d" % spec["http"])
+    return start_pinged(cmd, logdir, spec["name"], spec["ng"],
+                        ready=lambda: fetch(spec, "/ping") is not None)
 
 
 def fetch(spec, path):
@@ -149,12 +127,7 @@ def main():
         case(ro == oo, "sample order: 10.5 %r, ours %r" % (
             [k for k in ro if k not in oo][:3], [k for k in oo if k not in ro][:3]))
     finally:
-        for _, proc, _ in daemons:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop([proc for _, proc, _ in daemons])
     print("logs: %s" % logdir)
     print("metrics-diff: %d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1

@@ -19,12 +19,11 @@ import argparse
 import os
 import re
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from daemons import command, start as start_daemon, stop  # noqa: E402
 from ng_client import NgClient  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -110,24 +109,12 @@ for _case in ("second offered", "second answered", "second offered again",
 
 
 def start(spec, binary, logdir):
-    lo, hi = spec["ports"]
-    cmd = [binary, "--foreground", "--config-file=none", "--table=-1", "--interface=127.0.0.1",
-           "--log-stderr", "--listen-ng=127.0.0.1:%d" % spec["ng"],
-           "--listen-udp=127.0.0.1:%d" % spec["udp"], "--port-min=%d" % lo, "--port-max=%d" % hi]
-    log = open(os.path.join(logdir, spec["name"] + ".log"), "ab")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = command(binary, spec["ng"], spec["ports"], "--listen-udp=127.0.0.1:%d" % spec["udp"])
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(0.2)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit("%s exited at start, log in %s" % (spec["name"], logdir))
-        if send(sock, spec, b"start V") is not None:
-            break
-    else:
-        sys.exit("%s does not answer V" % spec["name"])
+    proc = start_daemon(cmd, logdir, spec["name"],
+                        lambda: send(sock, spec, b"start V") is not None)
     sock.settimeout(1.0)
     return proc, sock
 
@@ -228,13 +215,7 @@ def main():
             failed += 1
             print("=== control statistics after the lines\n  10.5: %r\n  ours: %r" % (ref, ours))
     finally:
-        for _, proc, _, _ in daemons:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop([proc for _, proc, _, _ in daemons])
     print("logs: %s" % logdir)
     print("known differences: %d" % known)
     print("rtpproxy-diff: %d passed, %d failed" % (passed, failed))
