@@ -991,6 +991,13 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 // A named interface without that family is still the one
                 // (10.5 looks the name up in the other families).
                 .or_else(|| named.first().copied().filter(|_| known_name))
+                // No interface of that family at all: 10.5 warns "Requested
+                // address family not supported" and takes its default, the
+                // first IPv4 interface, or the first IPv6 one if none.
+                .or_else(|| {
+                    let first_of = |f| (0..ifs.len()).find(|&i| Family::of(&ifs[i].local) == f);
+                    first_of(Family::V4).or_else(|| first_of(Family::V6))
+                })
                 .ok_or(CallError::NoInterface(if fam == Family::V4 {
                     "IP4"
                 } else {

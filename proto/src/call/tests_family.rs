@@ -139,3 +139,27 @@ fn a_named_interface_wins_over_the_family_and_stays() {
     let out = r.offer(&reoffer, &now).unwrap().sdp.unwrap();
     assert_eq!(lines(&out, "c="), ["c=IN IP4 127.0.0.2"], "{out}");
 }
+
+#[test]
+fn a_family_without_an_interface_falls_back_to_the_default() {
+    // IPv4 only: an IPv6 offerer and `address family: IP6` still get the
+    // IPv4 interface (10.5: "Requested address family not supported").
+    let mut settings = super::tests::settings();
+    settings.interfaces.truncate(1);
+    let mut r = super::tests::registry(settings, super::ports::RangeCursor::new(40000, 40099));
+    let now = clock();
+    let out = r
+        .offer(
+            &flags("c", "a", None, sdp("IN IP6 2001:db8::10", 6000)),
+            &now,
+        )
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert_eq!(lines(&out, "c="), ["c=IN IP4 127.0.0.1"], "{out}");
+    assert_eq!(local_address(&r, "a"), "127.0.0.1");
+    let mut answer = flags("c", "a", Some("b"), sdp("IN IP4 192.0.2.2", 7000));
+    answer.address_family = Some(Family::V6);
+    let out = r.answer(&answer, &now).unwrap().sdp.unwrap();
+    assert_eq!(lines(&out, "c="), ["c=IN IP4 127.0.0.1"], "{out}");
+}
