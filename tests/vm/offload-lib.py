@@ -4,6 +4,9 @@
   offload-lib.py ng PORT COMMAND CALLID FROMTAG [TOTAG] [SDPFILE]
       prints the reply as `key=value` lines (sdp port of the first m= as `port=`)
   offload-lib.py ping PORT
+  offload-lib.py rtpproxy PORT COMMAND...
+      sends one rtpproxy-protocol command (words after a cookie of its own) and
+      prints the reply without the cookie
   offload-lib.py query PORT CALLID
       prints one line per stream: `local_port packets flags...`
   offload-lib.py endpoint BIND_IP BIND_PORT PEER_IP PEER_PORT SECONDS [PPS]
@@ -90,6 +93,20 @@ def cmd_ping(port):
         return 1
 
 
+def cmd_rtpproxy(port, *words):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5.0)
+    cookie = b"rp%d" % os.getpid()
+    s.sendto(cookie + b" " + " ".join(words).encode(), ("127.0.0.1", int(port)))
+    data, _ = s.recvfrom(65535)
+    got, _, reply = data.partition(b" ")
+    if got != cookie:
+        print("error=cookie %r" % got)
+        return 1
+    print(reply.decode().strip())
+    return 0 if not reply.startswith(b"E") else 1
+
+
 def cmd_query(port, call_id):
     r = ng(port, {"command": "query", "call-id": call_id})
     if r.get("result") != b"ok":
@@ -144,7 +161,8 @@ def cmd_endpoint(bind_ip, bind_port, peer_ip, peer_port, seconds, pps="50"):
 
 
 if __name__ == "__main__":
-    cmds = {"ping": cmd_ping, "ng": cmd_ng, "query": cmd_query, "endpoint": cmd_endpoint}
+    cmds = {"ping": cmd_ping, "ng": cmd_ng, "query": cmd_query, "endpoint": cmd_endpoint,
+            "rtpproxy": cmd_rtpproxy}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
