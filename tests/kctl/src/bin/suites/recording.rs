@@ -251,6 +251,8 @@ pub fn run(t: &mut Checks) {
         format_args!("{r:?}"),
     );
 
+    srtp_copy(t, &mut c, call, &base);
+
     t.errno("DEL_CALL", del_call(&mut c, call), 0);
     t.check(
         "DEL_CALL removes calls/rec-call",
@@ -263,6 +265,55 @@ pub fn run(t: &mut Checks) {
     t.errno("del table 0", main_control("del 0\n"), 0);
     let (ok, out) = sh("rmmod xt_RTPENGINE");
     t.check("rmmod", ok, &out);
+}
+
+/// SRTP in, plain out: the stream gets the decrypted packet, without the SRTP trailer,
+/// its lengths fixed to that.
+fn srtp_copy(t: &mut Checks, c: &mut Control, call: u32, base: &str) {
+    use super::srtp::{params, rtp, rtp_target, Endpoint, SUITES};
+    let s = add_stream(c, call, "srtp", 0).unwrap_or(u32::MAX);
+    let suite = &SUITES[0];
+    let (pa, pb) = (Address::v4(PA4, 30020), Address::v4(PB4, 30022));
+    let (a, b) = (Address::v4(A4, 5020), Address::v4(B4, 6020));
+    let keys = params(suite, 7, &[]);
+    let mut tgt = rtp_target(pa, keys);
+    tgt.flags |= target_flags::DO_INTERCEPT;
+    tgt.intercept_stream_idx = s;
+    t.errno(
+        "srtp: decrypting, intercepting target",
+        c.add_target(&tgt),
+        0,
+    );
+    let mut d = DestinationInfo::zeroed();
+    d.local = pa;
+    d.output.src_addr = pb;
+    d.output.dst_addr = b;
+    d.output.encrypt = Srtp::plain();
+    t.errno("srtp: plain output", c.add_destination(&d), 0);
+    let sa_ = bind(Some("A"), sa(&a)).unwrap();
+    let sb = bind(Some("B"), sa(&b)).unwrap();
+    let mut f = open_stream(&format!("{base}/srtp"), true).expect("open srtp");
+    let mut tx = Endpoint::new(&keys);
+    let plain = rtp(100, 0x5eed, 160);
+    let wire = tx.protect(&plain);
+    sa_.send_to(&wire, sa(&pa)).unwrap();
+    let r = recv(&sb);
+    t.check(
+        "srtp: B gets the plain packet",
+        matches!(&r, Ok(x) if x.data == plain),
+        format_args!("{r:?}"),
+    );
+    let r = read_one(&mut f);
+    t.check(
+        &format!(
+            "srtp: the copy is the decrypted packet ({} bytes on the wire, {} plain)",
+            wire.len(),
+            plain.len()
+        ),
+        matches!(&r, Ok(d) if d.len() == 28 + plain.len() && be16(d, 2) == d.len()
+            && be16(d, 24) == 8 + plain.len() && d[28..] == plain[..]),
+        format_args!("{r:?}"),
+    );
 }
 
 /// Packets flow through an intercepting target while readers (blocking, non-blocking,
