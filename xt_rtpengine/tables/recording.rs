@@ -74,9 +74,19 @@ impl Stream {
     }
 
     /// Queues `p` (pushing out the oldest when full) and wakes readers. Any context;
-    /// never waits.
+    /// never waits: a queue busy with a reader loses the packet (counted).
     pub(crate) fn push(&self, p: Packet) {
-        match self.queue.try_with(move |q| q.push(p)) {
+        self.pushed(self.queue.try_with(move |q| q.push(p)));
+    }
+
+    /// As `push`, but waits for a busy queue (a reader holds it only to take a packet).
+    /// Process context: PACKET, which 10.5 always queues.
+    fn push_wait(&self, p: Packet) {
+        self.pushed(Some(self.queue.with(move |q| q.push(p))));
+    }
+
+    fn pushed(&self, r: Option<Pushed<Packet>>) {
+        match r {
             None => {
                 self.lost.fetch_add(1, Ordering::Relaxed);
                 return;
@@ -273,7 +283,7 @@ impl TableRecording {
     pub(crate) fn packet(&self, info: &PacketInfo, data: Packet) -> Result<(), Errno> {
         let st = self.state.lock();
         let h = st.rec.packet(info, data.len())?;
-        h.stream.push(data);
+        h.stream.push_wait(data);
         Ok(())
     }
 
