@@ -201,6 +201,18 @@ def abi(table):
     ok(e == 0 and c3 == c1, "the freed call index is handed out again", "%s %s" % (e, c3))
     e, s4 = c.add_stream(c3, b"x")
     ok(e == 0 and s4 == s3, "the last freed stream index is handed out first", "%s %s vs %s" % (e, s4, s3))
+    # Many streams: the registry outgrows what kmalloc gives (about 300 bytes a stream),
+    # without a kernel warning, and DEL_CALL takes them all.
+    e, cm = c.add_call(b"many")
+    n, last, err = 20000, None, 0
+    for i in range(n):
+        e, last = c.add_stream(cm, b"s%d" % i)
+        err += e != 0
+    ok(err == 0 and len(os.listdir(base + "/calls/many")) == n, "%d streams in one call" % n,
+       "%d errors, last index %s" % (err, last))
+    t0 = time.monotonic()
+    ok(c.del_call(cm) == 0 and not os.path.exists(base + "/calls/many"),
+       "DEL_CALL of a call with %d streams (%.1f s)" % (n, time.monotonic() - t0))
     # Left for table deletion: call-two with a stream and call-three with a stream.
     c.close()
     return FAILS

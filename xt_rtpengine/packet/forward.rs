@@ -14,7 +14,7 @@ use crate::rtpengine_core::packet::{self, UdpChecksum, IPPROTO_UDP, UDP_HDR_LEN}
 use crate::rtpengine_core::recording;
 use crate::rtpengine_core::rewrite::rewrite_output;
 use crate::rtpengine_core::rtp;
-use crate::tables::recording::Stream;
+use crate::tables::recording::{gfp_copy, Stream};
 use crate::tables::targets::{Output, OutputSlot, Target};
 use crate::tables::Table;
 use core::sync::atomic::Ordering;
@@ -150,9 +150,9 @@ impl Job<'_> {
             return;
         };
         let hl = self.headers.len();
-        let copy = KVec::with_capacity(hl + plain.len(), GFP_ATOMIC).and_then(|mut c| {
-            c.extend_from_slice(self.headers, GFP_ATOMIC)?;
-            c.extend_from_slice(plain, GFP_ATOMIC)?;
+        let copy = KVec::with_capacity(hl + plain.len(), gfp_copy()).and_then(|mut c| {
+            c.extend_from_slice(self.headers, gfp_copy())?;
+            c.extend_from_slice(plain, gfp_copy())?;
             Ok(c)
         });
         match copy {

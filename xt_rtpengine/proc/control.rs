@@ -13,6 +13,7 @@ use crate::rtpengine_core::srtp::Suite;
 use crate::rtpengine_core::target;
 use crate::rtpengine_core::validate;
 use crate::srtp::state::SrtpState;
+use crate::tables::recording as recording_glue;
 use crate::tables::registry::ControlClaim;
 use crate::tables::{registry, Table};
 use kernel::prelude::*;
@@ -155,7 +156,8 @@ fn execute(
         cmd::DEL_STREAM => table.recording.del_stream(&msg.stream()),
         cmd::PACKET => {
             recording::packet_len(rest_len)?;
-            let data = KVec::from_elem(0u8, rest_len, GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
+            let data = KVec::from_elem(0u8, rest_len, recording_glue::gfp_user_sized())
+                .map_err(|_| errno::ENOMEM)?;
             let mut data = data;
             rest.read_slice(&mut data).map_err(|_| errno::EFAULT)?;
             table.recording.packet(&msg.packet(), data)

@@ -23,6 +23,8 @@ use crate::rtpengine_core::recording::{
 use crate::stats_lock::StatsLock;
 use crate::waitq::WaitQueue;
 use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::alloc::flags::__GFP_NOWARN;
+use kernel::alloc::{Flags, KVVec};
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::{Arc, Mutex};
@@ -56,10 +58,11 @@ pub(crate) struct Stream {
 
 impl Stream {
     fn new(max_packets: u32) -> Result<Arc<Self>, Errno> {
-        let mut ring =
-            KVec::with_capacity(max_packets as usize, GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
+        let mut ring = KVec::with_capacity(max_packets as usize, gfp_user_sized())
+            .map_err(|_| errno::ENOMEM)?;
         for _ in 0..max_packets {
-            ring.push(None, GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
+            ring.push(None, gfp_user_sized())
+                .map_err(|_| errno::ENOMEM)?;
         }
         let readers = WaitQueue::new().map_err(|_| errno::ENOMEM)?;
         Arc::new(
@@ -146,10 +149,22 @@ pub(crate) struct StreamHandle {
     file: ProcDir,
 }
 
-type Calls = KVec<Slot<CallEntry<ProcDir>>>;
-type Streams = KVec<Slot<StreamEntry<StreamHandle>>>;
+// kvmalloc'ed: 65536 streams of about 300 bytes each are more than kmalloc gives.
+type Calls = KVVec<Slot<CallEntry<ProcDir>>>;
+type Streams = KVVec<Slot<StreamEntry<StreamHandle>>>;
 
-impl<T> SlotStore<T> for KVec<Slot<T>> {
+/// For allocations whose size the daemon chooses: a failure is ENOMEM, not a kernel
+/// warning.
+pub(crate) fn gfp_user_sized() -> Flags {
+    GFP_KERNEL | __GFP_NOWARN
+}
+
+/// For a packet's copy on the packet path: softirq, and a failure is counted, not logged.
+pub(crate) fn gfp_copy() -> Flags {
+    GFP_ATOMIC | __GFP_NOWARN
+}
+
+impl<T> SlotStore<T> for KVVec<Slot<T>> {
     fn len(&self) -> usize {
         <[Slot<T>]>::len(self)
     }
@@ -160,7 +175,7 @@ impl<T> SlotStore<T> for KVec<Slot<T>> {
         <[Slot<T>]>::get_mut(self, i)
     }
     fn try_push(&mut self, slot: Slot<T>) -> Result<(), Errno> {
-        self.push(slot, GFP_KERNEL).map_err(|_| errno::ENOMEM)
+        self.push(slot, gfp_user_sized()).map_err(|_| errno::ENOMEM)
     }
 }
 
@@ -176,7 +191,7 @@ pub(crate) struct TableRecording {
     #[pin]
     state: Mutex<State>,
     /// Stream index → stream, for the packet path.
-    mirror: StatsLock<KVec<Option<Arc<Stream>>>>,
+    mirror: StatsLock<KVVec<Option<Arc<Stream>>>>,
 }
 
 /// `name` (no NUL inside, shorter than `NAME_LEN`) as a C string in `buf`.
@@ -205,11 +220,11 @@ impl TableRecording {
             state <- kernel::new_mutex!(
                 State {
                     calls_dir: None,
-                    rec: Recording::new(KVec::new(), KVec::new(), limits()),
+                    rec: Recording::new(KVVec::new(), KVVec::new(), limits()),
                 },
                 "rtpengine_recording"
             ),
-            mirror: StatsLock::new(KVec::new()),
+            mirror: StatsLock::new(KVVec::new()),
         }? Error)
     }
 
@@ -314,7 +329,7 @@ impl TableRecording {
             return Ok(());
         }
         let new_len = need.max(len * 2).max(16);
-        let mut v = KVec::with_capacity(new_len, GFP_KERNEL).map_err(|_| errno::ENOMEM)?;
+        let mut v = KVVec::with_capacity(new_len, gfp_user_sized()).map_err(|_| errno::ENOMEM)?;
         let old = self.mirror.with(move |m| {
             for slot in m.iter_mut() {
                 // Within the capacity reserved above: no allocation, cannot fail.
