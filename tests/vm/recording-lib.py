@@ -10,6 +10,7 @@ import errno
 import importlib.util
 import os
 import select
+import signal
 import stat
 import struct
 import sys
@@ -164,6 +165,23 @@ def abi(table):
     c.packet(s1, b"wake")
     t.join(5)
     ok(res == [b"wake"], "a blocking read wakes for a packet", repr(res))
+    # A signal interrupts a blocked read (and nothing is lost: the next packet reads).
+    class Alarm(Exception):
+        pass
+
+    def on_alarm(*_):
+        raise Alarm()
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        r = os.read(fdb, 65536)
+    except Alarm:
+        r = "interrupted"
+    signal.signal(signal.SIGALRM, old)
+    ok(r == "interrupted", "a signal interrupts a blocked read", repr(r))
+    c.packet(s1, b"after the signal")
+    ok(os.read(fdb, 65536) == b"after the signal", "the next read gets the next packet")
     res = []
     t = threading.Thread(target=lambda: res.append(os.read(fdb, 65536)))
     t.start()
