@@ -31,6 +31,7 @@ extern "C" {
     pub(crate) fn rtpe_module_get() -> bool;
     pub(crate) fn rtpe_module_put();
     pub(crate) fn rtpe_param_proc_mask() -> c_uint;
+    pub(crate) fn rtpe_param_stream_packets_list_limit() -> c_uint;
     pub(crate) fn rtpe_log_ratelimit() -> bool;
     /// Whether to log a packet error now: `log_errors` is set and the rate limit allows.
     pub(crate) fn rtpe_log_packet_error() -> bool;
@@ -131,4 +132,23 @@ extern "C" {
         len: c_uint,
     ) -> c_int;
     pub(crate) fn rtpe_skb_trim(skb: *mut bindings::sk_buff, len: c_uint);
+}
+
+// As above: only pointers to `struct file` are passed.
+#[allow(improper_ctypes)]
+extern "C" {
+    // helpers.c: wait queues of recorded streams (opaque pointers).
+    pub(crate) fn rtpe_waitq_new() -> *mut c_void;
+    pub(crate) fn rtpe_waitq_wake(w: *mut c_void);
+    pub(crate) fn rtpe_waitq_wait(
+        w: *mut c_void,
+        cond: unsafe extern "C" fn(*const c_void) -> bool,
+        arg: *const c_void,
+    ) -> c_int;
+    pub(crate) fn rtpe_waitq_poll(
+        w: *mut c_void,
+        file: *mut bindings::file,
+        pt: *mut bindings::poll_table_struct,
+    );
+    pub(crate) fn rtpe_waitq_free(w: *mut c_void);
 }

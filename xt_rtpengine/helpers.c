@@ -34,6 +34,9 @@
 #include <crypto/internal/simd.h>
 #include <crypto/skcipher.h>
 #include <linux/sched/task_stack.h>
+#include <linux/wait.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
 #include <asm/simd.h>
 
 /* ---- module parameters (same names and meaning as rtpengine 10.5) ---- */
@@ -52,7 +55,12 @@ MODULE_PARM_DESC(proc_mask, "permission bits removed from the per-table /proc en
 
 static unsigned int stream_packets_list_limit = 10;
 module_param(stream_packets_list_limit, uint, 0444);
-MODULE_PARM_DESC(stream_packets_list_limit, "packets listed per stream (accepted for compatibility)");
+MODULE_PARM_DESC(stream_packets_list_limit, "packets a recorded stream keeps when ADD_STREAM asks for 0");
+
+unsigned int rtpe_param_stream_packets_list_limit(void)
+{
+	return stream_packets_list_limit;
+}
 
 /* A bool as in 10.5, so modprobe takes what it took (log_errors=Y, =1, bare log_errors);
  * also writable under /sys/module/xt_RTPENGINE/parameters at run time. */
@@ -601,4 +609,49 @@ int rtpe_gcm_crypt(void *tfm, bool encrypt, const u8 *iv, u8 *aad, unsigned int 
 void rtpe_skb_trim(struct sk_buff *skb, unsigned int len)
 {
 	skb_trim(skb, len);
+}
+
+/* ---- wait queues of recorded streams (wait_event and poll_wait are macros/inlines) ---- */
+
+struct rtpe_waitq {
+	wait_queue_head_t wq;
+	struct rcu_head rcu;
+};
+
+void *rtpe_waitq_new(void)
+{
+	struct rtpe_waitq *w = kmalloc(sizeof(*w), GFP_KERNEL);
+
+	if (w)
+		init_waitqueue_head(&w->wq);
+	return w;
+}
+
+void rtpe_waitq_wake(void *w)
+{
+	wake_up_interruptible_poll(&((struct rtpe_waitq *)w)->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/* Sleeps until `cond(arg)` holds: 0, or -ERESTARTSYS on a signal. */
+int rtpe_waitq_wait(void *w, bool (*cond)(const void *), const void *arg)
+{
+	return wait_event_interruptible(((struct rtpe_waitq *)w)->wq, cond(arg));
+}
+
+void rtpe_waitq_poll(void *w, struct file *file, struct poll_table_struct *pt)
+{
+	poll_wait(file, &((struct rtpe_waitq *)w)->wq, pt);
+}
+
+/*
+ * Frees a wait queue that epoll may still be registered on (the file can outlive the
+ * stream once procfs has released it): POLLFREE detaches every poller, and the memory
+ * goes after a grace period, as wake_up_pollfree requires. Any context.
+ */
+void rtpe_waitq_free(void *w)
+{
+	struct rtpe_waitq *q = w;
+
+	wake_up_pollfree(&q->wq);
+	kfree_rcu(q, rcu);
 }

@@ -7,6 +7,8 @@
 //! drive either module. Supports:
 //! - forwarding tables 0..63 (`/proc/rtpengine/control`: `add N`, `del N`);
 //! - per table: `control` (binary messages), `list`, `blist`, `status`;
+//! - recording (`recording-method=proc`): `N/calls/<call>/<stream>` files with copies of
+//!   the packets of recorded streams;
 //! - IPv4 and IPv6 targets in the filter table's INPUT chain.
 //!
 //! Layout, by concern (every file):
@@ -20,6 +22,7 @@
 //! | `Kbuild`, `Makefile` | the kernel build (`main.o` + `helpers.o`) |
 //! | `boxed.rs` | zeroed heap copies of large ABI structs |
 //! | `stats_lock.rs` | the try-lock the packet path updates statistics under |
+//! | `waitq.rs` | wait queues that stream readers sleep on and pollers register with |
 //! | `proc/mod.rs` | index of /proc/rtpengine |
 //! | `proc/adapter.rs` | `ProcFile` trait; the `proc_ops` callbacks, once, generic over it |
 //! | `proc/ops.rs` | `struct proc_ops` in Rust, checked against the kernel's at load |
@@ -29,9 +32,11 @@
 //! | `proc/status.rs` | `N/status` |
 //! | `proc/control.rs` | `N/control`: binary messages |
 //! | `proc/listing.rs` | `N/list` and `N/blist` |
+//! | `proc/stream.rs` | `N/calls/<call>/<stream>`: packets of a recorded stream |
 //! | `tables/mod.rs` | index of the tables |
 //! | `tables/registry.rs` | tables 0..63, their lifetime, handles held by open files |
 //! | `tables/targets.rs` | the targets of a table: RCU hash, outputs, counters |
+//! | `tables/recording.rs` | recorded calls and streams of a table: files, queues |
 //! | `packet/mod.rs` | index of the packet path |
 //! | `packet/xt.rs` | the x_tables target: rule check and per-packet entry |
 //! | `packet/forward.rs` | one packet: decide, decrypt, rewrite, encrypt, send, count |
@@ -57,6 +62,7 @@ mod proc;
 mod srtp;
 mod stats_lock;
 mod tables;
+mod waitq;
 
 use kernel::prelude::*;
 use lifecycle::XtRtpengine;

@@ -46,6 +46,18 @@ impl<T> StatsLock<T> {
         true
     }
 
+    /// Packet path: runs `f` and returns its result if the lock is free; `None` (and
+    /// `f` dropped unrun) otherwise.
+    pub(crate) fn try_with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        if !self.take() {
+            return None;
+        }
+        // SAFETY: as in `try_update`.
+        let r = f(unsafe { &mut *self.value.get() });
+        self.busy.store(false, Ordering::Release);
+        Some(r)
+    }
+
     /// Process context: waits for the lock, then runs `f`.
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         while !self.take() {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Differential: the forwarding and SRTP suites against Debian's stock rtpengine 10.5
+# Differential: the forwarding, SRTP and recording suites against Debian's stock rtpengine 10.5
 # module, driven through our shared ABI definitions (binary compatibility), with the
 # checks where we deliberately differ expecting 10.5's behaviour.
 set -u
@@ -13,4 +13,6 @@ rc=0
 RTPE_STOCK=1 rtpe-vmtest forward || rc=1
 ip netns del A; ip netns del B; ip link del va 2>/dev/null; ip link del vb 2>/dev/null
 RTPE_STOCK=1 rtpe-vmtest srtp || rc=1
+ip netns del A; ip netns del B; ip link del va 2>/dev/null; ip link del vb 2>/dev/null
+RTPE_STOCK=1 rtpe-vmtest recording || rc=1
 exit $rc

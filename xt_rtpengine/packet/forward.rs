@@ -11,12 +11,16 @@ use crate::packet::skb::{self, NetRef, OutPacket};
 use crate::rtpengine_core::abi::target_flags;
 use crate::rtpengine_core::forward::{decide, Forward, Verdict};
 use crate::rtpengine_core::packet::{self, UdpChecksum, IPPROTO_UDP, UDP_HDR_LEN};
+use crate::rtpengine_core::recording;
 use crate::rtpengine_core::rewrite::rewrite_output;
 use crate::rtpengine_core::rtp;
+use crate::tables::recording::{gfp_copy, Stream};
 use crate::tables::targets::{Output, OutputSlot, Target};
 use crate::tables::Table;
 use core::sync::atomic::Ordering;
 use kernel::bindings::sk_buff;
+use kernel::prelude::*;
+use kernel::sync::Arc;
 
 /// Handles one packet for `table`.
 ///
@@ -76,6 +80,9 @@ pub(crate) unsafe fn packet(skb: *mut sk_buff, net: NetRef<'_>, table: &Table, f
                 table: table.id,
                 t,
                 f,
+                intercept: table.recording.intercept(&t.info),
+                // IP and UDP headers, for the copy a recorded stream gets.
+                headers: data.get(..ip.header_len + UDP_HDR_LEN).unwrap_or(&[]),
             };
             if let Err(e) = job.forward(outputs, payload) {
                 // Undecryptable or unauthenticated: never forwarded, userspace decides.
@@ -95,6 +102,9 @@ struct Job<'a> {
     table: u32,
     t: &'a Target,
     f: Forward,
+    /// The recorded stream the packet is copied to (`do_intercept`), if any.
+    intercept: Option<Arc<Stream>>,
+    headers: &'a [u8],
 }
 
 impl Job<'_> {
@@ -107,6 +117,7 @@ impl Job<'_> {
             (Some(d), Some(_)) => d,
             // Plain input, or not RTP (never touched by SRTP, as in 10.5).
             _ => {
+                self.record(payload);
                 for o in outs {
                     self.send(o, payload);
                 }
@@ -122,11 +133,36 @@ impl Job<'_> {
         let plain_len = decrypt
             .decrypt(self.f.srtp_slot(), &mut pkt.bytes()[hl..], payload.len())
             .ok_or(PacketError::Decrypt)?;
+        // Recorded after decryption, before any output's rewrite (10.5).
+        self.record(&pkt.data()[hl..hl + plain_len]);
         for o in outs {
             self.send(o, &pkt.data()[hl..hl + plain_len]);
         }
         self.finish_and_report(first, pkt, hl, plain_len);
         Ok(())
+    }
+
+    /// Copies the packet, with its IP and UDP headers and `plain` as payload, to the
+    /// recorded stream, if the target has one. Never waits; a copy that cannot be
+    /// allocated is counted as lost.
+    fn record(&self, plain: &[u8]) {
+        let Some(stream) = &self.intercept else {
+            return;
+        };
+        let hl = self.headers.len();
+        let copy = KVec::with_capacity(hl + plain.len(), gfp_copy()).and_then(|mut c| {
+            c.extend_from_slice(self.headers, gfp_copy())?;
+            c.extend_from_slice(plain, gfp_copy())?;
+            Ok(c)
+        });
+        match copy {
+            Ok(mut c) => {
+                if recording::fix_copy_lengths(&mut c, hl.saturating_sub(UDP_HDR_LEN)) {
+                    stream.push(c);
+                }
+            }
+            Err(_) => stream.count_lost(),
+        }
     }
 
     /// Builds the packet for output `o` from the plain payload and sends it.

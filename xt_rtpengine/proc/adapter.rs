@@ -9,12 +9,13 @@
 //! `file->private_data` until release and lends it to each read and write for the
 //! length of the call, and hands over user memory as a checked [`UserSlice`].
 
-use super::ops::{ProcOps, ReadFn, WriteFn};
+use super::ops::{PollFn, ProcOps, ReadFn, WriteFn};
 use crate::ffi;
+use crate::waitq::WaitQueue;
 use core::marker::PhantomData;
 use kernel::bindings::{self, file, inode, loff_t};
 use kernel::error::VTABLE_DEFAULT_ERROR;
-use kernel::ffi::{c_char, c_int};
+use kernel::ffi::{c_char, c_int, c_uint};
 use kernel::prelude::*;
 use kernel::uaccess::UserSlice;
 
@@ -41,13 +42,21 @@ pub(crate) trait ProcFile {
     fn open(data: usize) -> Result<impl PinInit<Self::Open, Error>>;
 
     /// Reads into `buf` (`len` bytes of user memory) at `pos` (`None` for streams);
-    /// returns how many bytes were produced.
+    /// returns how many bytes were produced. `nonblock`: the file was opened with
+    /// `O_NONBLOCK`.
     fn read(
         _open: &Self::Open,
         _buf: UserSlice,
         _len: usize,
         _pos: Option<&mut i64>,
+        _nonblock: bool,
     ) -> Result<usize> {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// poll(): registers the caller with the wait queues it may be woken by
+    /// (`table.wait_on`), then returns the `POLL*` bits that hold now.
+    fn poll(_open: &Self::Open, _table: &PollTable<'_>) -> u32 {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -90,7 +99,11 @@ impl<T: ProcFile> Adapter<T> {
             Positioning::Fixed | Positioning::Stream => bindings::noop_llseek,
         }),
         proc_release: Some(Self::release),
-        proc_poll: None,
+        proc_poll: if T::HAS_POLL {
+            Some(Self::poll as PollFn)
+        } else {
+            None
+        },
         proc_ioctl: None,
         #[cfg(CONFIG_COMPAT)]
         proc_compat_ioctl: None,
@@ -160,7 +173,30 @@ impl<T: ProcFile> Adapter<T> {
         // release); VFS passes a position local to this call (its copy of f_pos, or
         // pread's offset), or null for a stream, so nothing else aliases it meanwhile.
         let (open, pos) = unsafe { (Self::open_state(file), pos.as_mut()) };
-        to_ssize(T::read(open, UserSlice::new(buf as usize, len), len, pos))
+        // SAFETY: `file` is live for the call; `f_flags` is a plain integer field.
+        let nonblock = unsafe { (*file).f_flags } & bindings::O_NONBLOCK != 0;
+        to_ssize(T::read(
+            open,
+            UserSlice::new(buf as usize, len),
+            len,
+            pos,
+            nonblock,
+        ))
+    }
+
+    /// # Safety
+    /// Called by procfs only, on a file opened with `open`, with the poll table of this
+    /// call (possibly null).
+    unsafe extern "C" fn poll(file: *mut file, pt: *mut bindings::poll_table_struct) -> c_uint {
+        // SAFETY: as `open_state` requires (procfs calls poll only between open and
+        // release).
+        let open = unsafe { Self::open_state(file) };
+        let table = PollTable {
+            file,
+            pt,
+            _life: PhantomData,
+        };
+        T::poll(open, &table)
     }
 
     /// # Safety
@@ -187,6 +223,24 @@ impl<T: ProcFile> Adapter<T> {
         unsafe { &*(*file).private_data.cast::<T::Open>() }
     }
 }
+
+/// The poll table of one poll() call on one file.
+pub(crate) struct PollTable<'a> {
+    file: *mut file,
+    pt: *mut bindings::poll_table_struct,
+    _life: PhantomData<&'a ()>,
+}
+
+impl PollTable<'_> {
+    /// Lets a wakeup of `q` wake the poller (`poll_wait`). `q` must stay alive while the
+    /// file may be polled: a `WaitQueue` detaches pollers itself when it is freed.
+    pub(crate) fn wait_on(&self, q: &WaitQueue) {
+        q.poll_wait(self.file, self.pt);
+    }
+}
+
+/// `POLLIN | POLLRDNORM` (uapi asm-generic/poll.h; bindgen leaves them out).
+pub(crate) const POLL_READABLE: u32 = 0x0001 | 0x0040;
 
 fn to_ssize(r: Result<usize>) -> isize {
     match r {

@@ -8,14 +8,16 @@ use super::adapter::{Positioning, ProcFile};
 use crate::boxed;
 use crate::rtpengine_core::abi::{cmd, Message, Pod, MESSAGE_SIZE};
 use crate::rtpengine_core::errno::{self, Errno};
+use crate::rtpengine_core::recording;
 use crate::rtpengine_core::srtp::Suite;
 use crate::rtpengine_core::target;
 use crate::rtpengine_core::validate;
 use crate::srtp::state::SrtpState;
+use crate::tables::recording as recording_glue;
 use crate::tables::registry::ControlClaim;
 use crate::tables::{registry, Table};
 use kernel::prelude::*;
-use kernel::uaccess::UserSlice;
+use kernel::uaccess::{UserSlice, UserSliceReader};
 
 pub(crate) struct ControlFile;
 
@@ -46,6 +48,7 @@ impl ProcFile for ControlFile {
         buf: UserSlice,
         len: usize,
         _pos: Option<&mut i64>,
+        _nonblock: bool,
     ) -> Result<usize> {
         handle(table, buf, len, true).map_err(to_error)
     }
@@ -74,7 +77,7 @@ fn handle(table: &Table, user: UserSlice, len: usize, is_read: bool) -> Result<u
     reader
         .read_slice(msg.as_bytes_mut())
         .map_err(|_| errno::EFAULT)?;
-    execute(table, &mut msg, is_read)?;
+    execute(table, &mut msg, is_read, reader, len - MESSAGE_SIZE)?;
     if is_read {
         writer
             .write_slice(&msg.as_bytes()[..MESSAGE_SIZE])
@@ -88,7 +91,14 @@ fn ratelimit() -> bool {
     unsafe { crate::ffi::rtpe_log_ratelimit() }
 }
 
-fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno> {
+/// Executes `msg`; `rest` is the user memory after it (`rest_len` bytes: PACKET's data).
+fn execute(
+    table: &Table,
+    msg: &mut Message,
+    is_read: bool,
+    mut rest: UserSliceReader,
+    rest_len: usize,
+) -> Result<(), Errno> {
     match validate::command(msg, is_read)? {
         cmd::NOOP => {
             let n = msg.noop_info();
@@ -129,17 +139,29 @@ fn execute(table: &Table, msg: &mut Message, is_read: bool) -> Result<(), Errno>
             msg.u.stats = s;
             Ok(())
         }
-        // Intercepting packets for recording (recording-method=proc) is not implemented:
-        // calls cannot be created, so nothing can refer to one.
+        // Recording (recording-method=proc): tables/recording.rs, checks in the core.
         cmd::ADD_CALL => {
-            validate::call(&msg.call())?;
-            Err(errno::EOPNOTSUPP)
+            let mut c = msg.call();
+            table.recording.add_call(&mut c)?;
+            msg.u.call = c;
+            Ok(())
         }
-        cmd::ADD_STREAM | cmd::DEL_STREAM => {
-            validate::stream(&msg.stream())?;
-            Err(errno::ENOENT)
+        cmd::DEL_CALL => table.recording.del_call(msg.call().call_idx),
+        cmd::ADD_STREAM => {
+            let mut s = msg.stream();
+            table.recording.add_stream(&mut s)?;
+            msg.u.stream = s;
+            Ok(())
         }
-        cmd::DEL_CALL | cmd::PACKET => Err(errno::ENOENT),
+        cmd::DEL_STREAM => table.recording.del_stream(&msg.stream()),
+        cmd::PACKET => {
+            recording::packet_len(rest_len)?;
+            let data = KVec::from_elem(0u8, rest_len, recording_glue::gfp_user_sized())
+                .map_err(|_| errno::ENOMEM)?;
+            let mut data = data;
+            rest.read_slice(&mut data).map_err(|_| errno::EFAULT)?;
+            table.recording.packet(&msg.packet(), data)
+        }
         _ => Err(errno::EINVAL),
     }
 }

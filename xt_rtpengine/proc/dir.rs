@@ -13,8 +13,9 @@ use kernel::prelude::*;
 pub(crate) const S_IFDIR: u16 = 0o040000;
 pub(crate) const S_IFREG: u16 = 0o100000;
 
-/// A /proc directory owned by the module. Dropping it removes the whole subtree;
-/// procfs waits for running callbacks and releases files still open below it.
+/// A /proc directory (or, from `create_owned_file`, a file) owned by the module.
+/// Dropping it removes the whole subtree; procfs waits for running callbacks and
+/// releases files still open below it.
 pub(crate) struct ProcDir(NonNull<ProcDirEntry>);
 
 // SAFETY: the handle is only an address that procfs lets any context pass to
@@ -40,8 +41,29 @@ impl ProcDir {
     /// Creates file `name` of kind `T` in this directory, owned like the directory. The
     /// file lives until the directory is dropped. `data` is handed to `T::open`.
     pub(crate) fn create_file<T: ProcFile>(&self, name: &CStr, mode: u16, data: usize) -> Result {
+        self.create_entry::<T>(name, mode, data).map(|_| ())
+    }
+
+    /// As `create_file`, but the file is removed when the returned handle is dropped
+    /// (which must happen before this directory is dropped).
+    pub(crate) fn create_owned_file<T: ProcFile>(
+        &self,
+        name: &CStr,
+        mode: u16,
+        data: usize,
+    ) -> Result<ProcDir> {
+        self.create_entry::<T>(name, mode, data).map(ProcDir)
+    }
+
+    fn create_entry<T: ProcFile>(
+        &self,
+        name: &CStr,
+        mode: u16,
+        data: usize,
+    ) -> Result<NonNull<ProcDirEntry>> {
         // SAFETY: `name` is NUL-terminated, `self.0` is a live directory, the ops are a
-        // static table, and `data` is an integer that is never dereferenced.
+        // static table, and `data` is handed back to `T::open` only (never dereferenced
+        // by procfs).
         let pde = unsafe {
             ffi::proc_create_data(
                 name.as_char_ptr(),
@@ -54,14 +76,16 @@ impl ProcDir {
         let pde = NonNull::new(pde).ok_or(ENOMEM)?;
         // SAFETY: `pde` is the live entry just created.
         unsafe { ffi::rtpe_proc_set_owner(pde.as_ptr()) };
-        Ok(())
+        Ok(pde)
     }
 }
 
 impl Drop for ProcDir {
     fn drop(&mut self) {
-        // SAFETY: `self.0` is a live entry created by `proc_mkdir_mode` and removed only
-        // here, once; `proc_remove` also removes the files created below it.
+        // SAFETY: `self.0` is a live entry created by `proc_mkdir_mode` (or, for an owned
+        // file, `proc_create_data`) and removed only here, once; `proc_remove` also
+        // removes the entries below it, and owned children are dropped before their
+        // directory (tables/recording.rs).
         unsafe { ffi::proc_remove(self.0.as_ptr()) };
     }
 }

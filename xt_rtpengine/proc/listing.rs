@@ -69,7 +69,13 @@ impl ProcFile for ListFile {
         open_listing(data)
     }
 
-    fn read(listing: &Listing, buf: UserSlice, len: usize, pos: Option<&mut i64>) -> Result<usize> {
+    fn read(
+        listing: &Listing,
+        buf: UserSlice,
+        len: usize,
+        pos: Option<&mut i64>,
+        _nonblock: bool,
+    ) -> Result<usize> {
         let pos = pos.ok_or(EINVAL)?;
         let mut guard = listing.state.lock();
         let l = &mut *guard;
@@ -119,6 +125,7 @@ impl ProcFile for BlistFile {
         buf: UserSlice,
         len: usize,
         _pos: Option<&mut i64>,
+        _nonblock: bool,
     ) -> Result<usize> {
         if len != LIST_ENTRY_SIZE {
             return Err(EINVAL);

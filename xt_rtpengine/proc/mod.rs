@@ -10,4 +10,5 @@ pub(crate) mod listing;
 pub(crate) mod ops;
 pub(crate) mod root;
 pub(crate) mod status;
+pub(crate) mod stream;
 pub(crate) mod tree;

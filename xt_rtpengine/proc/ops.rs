@@ -7,7 +7,7 @@
 
 use crate::ffi;
 use core::mem::{offset_of, size_of};
-use kernel::bindings::{file, inode, loff_t};
+use kernel::bindings::{self, file, inode, loff_t};
 use kernel::ffi::{c_char, c_int, c_uint};
 use kernel::prelude::*;
 
@@ -16,6 +16,8 @@ pub(crate) type ReadFn = unsafe extern "C" fn(*mut file, *mut c_char, usize, *mu
 pub(crate) type WriteFn =
     unsafe extern "C" fn(*mut file, *const c_char, usize, *mut loff_t) -> isize;
 pub(crate) type LseekFn = unsafe extern "C" fn(*mut file, loff_t, c_int) -> loff_t;
+pub(crate) type PollFn =
+    unsafe extern "C" fn(*mut file, *mut bindings::poll_table_struct) -> c_uint;
 /// A slot we never fill; only its size matters.
 type UnusedFn = unsafe extern "C" fn();
 
@@ -30,7 +32,7 @@ pub(crate) struct ProcOps {
     pub(crate) proc_write: Option<WriteFn>,
     pub(crate) proc_lseek: Option<LseekFn>,
     pub(crate) proc_release: Option<OpenFn>,
-    pub(crate) proc_poll: Option<UnusedFn>,
+    pub(crate) proc_poll: Option<PollFn>,
     pub(crate) proc_ioctl: Option<UnusedFn>,
     #[cfg(CONFIG_COMPAT)]
     pub(crate) proc_compat_ioctl: Option<UnusedFn>,

@@ -50,7 +50,13 @@ impl ProcFile for RootList {
         Ok(())
     }
 
-    fn read(_open: &(), buf: UserSlice, len: usize, pos: Option<&mut i64>) -> Result<usize> {
+    fn read(
+        _open: &(),
+        buf: UserSlice,
+        len: usize,
+        pos: Option<&mut i64>,
+        _nonblock: bool,
+    ) -> Result<usize> {
         let reg = registry().ok_or(ENODEV)?;
         let mut text = TextBuf::<{ NUM_TABLES * 3 }>::new();
         for (id, present) in reg.ids().iter().enumerate() {

@@ -22,7 +22,13 @@ impl ProcFile for StatusFile {
         u32::try_from(data).map_err(|_| EINVAL)
     }
 
-    fn read(id: &u32, buf: UserSlice, len: usize, pos: Option<&mut i64>) -> Result<usize> {
+    fn read(
+        id: &u32,
+        buf: UserSlice,
+        len: usize,
+        pos: Option<&mut i64>,
+        _nonblock: bool,
+    ) -> Result<usize> {
         let table = registry().ok_or(ENODEV)?.get(*id)?;
         let mut text = TextBuf::<256>::new();
         // Refcount: the registry's reference plus open files other than this reader

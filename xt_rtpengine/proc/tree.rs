@@ -21,9 +21,10 @@ pub(crate) fn create_root() -> Result<ProcDir> {
     Ok(root)
 }
 
-/// `/proc/rtpengine/N` with `status`, `control`, `list`, `blist`; each file's data is
-/// the table id.
-pub(crate) fn create_table_dir(id: u32, root: &ProcDir) -> Result<ProcDir> {
+/// `/proc/rtpengine/N` with `status`, `control`, `list`, `blist` (each file's data is
+/// the table id), and `calls/` (0555, for recorded calls), returned apart: it must go
+/// before the table's directory.
+pub(crate) fn create_table_dir(id: u32, root: &ProcDir) -> Result<(ProcDir, ProcDir)> {
     let mut name = TextBuf::<12>::new();
     write!(name, "{}\0", id).map_err(|_| EINVAL)?;
     let name = CStr::from_bytes_with_nul(name.as_bytes())?;
@@ -33,5 +34,6 @@ pub(crate) fn create_table_dir(id: u32, root: &ProcDir) -> Result<ProcDir> {
     dir.create_file::<ControlFile>(kernel::c_str!("control"), 0o660, data)?;
     dir.create_file::<ListFile>(kernel::c_str!("list"), 0o444, data)?;
     dir.create_file::<BlistFile>(kernel::c_str!("blist"), 0o444, data)?;
-    Ok(dir)
+    let calls = ProcDir::new(kernel::c_str!("calls"), S_IFDIR | 0o555, Some(&dir))?;
+    Ok((dir, calls))
 }

@@ -2,6 +2,7 @@
 
 //! The forwarding tables and the targets in each.
 
+pub(crate) mod recording;
 pub(crate) mod registry;
 pub(crate) mod targets;
 

@@ -13,6 +13,7 @@ use crate::ffi;
 use crate::proc::dir::ProcDir;
 use crate::proc::tree;
 use crate::rtpengine_core::abi::MAX_TABLES;
+use crate::tables::recording::TableRecording;
 use crate::tables::targets::Targets;
 use core::ops::Deref;
 use core::ptr;
@@ -33,6 +34,9 @@ pub(crate) struct Table {
     open_files: AtomicU32,
     #[pin]
     pub(crate) targets: Targets,
+    /// Recorded calls and streams (`N/calls/`).
+    #[pin]
+    pub(crate) recording: TableRecording,
 }
 
 impl Table {
@@ -170,6 +174,7 @@ impl Registry {
                     control_pid: AtomicU32::new(0),
                     open_files: AtomicU32::new(0),
                     targets <- Targets::new(),
+                    recording <- TableRecording::new(),
                 }? Error),
                 GFP_KERNEL,
             ) {
@@ -184,7 +189,10 @@ impl Registry {
             table
         };
         match tree::create_table_dir(id, root) {
-            Ok(dir) => dirs.tables[idx] = Some(dir),
+            Ok((dir, calls)) => {
+                table.recording.set_calls_dir(calls);
+                dirs.tables[idx] = Some(dir);
+            }
             Err(e) => {
                 drop(dirs);
                 pr_warn!("cannot create /proc/rtpengine/{}: {:?}\n", id, e);
@@ -210,6 +218,10 @@ impl Registry {
             self.published[idx].store(ptr::null_mut(), Ordering::Release);
             tables[idx].take()
         };
+        // Recorded calls first: their entries live below the table's directory.
+        if let Some(table) = &table {
+            table.recording.clear();
+        }
         // Removing the directory waits for running callbacks and releases open files.
         drop(dirs.tables[idx].take());
         drop(dirs);
@@ -255,6 +267,10 @@ impl Registry {
                 core::mem::replace(&mut dirs.tables, [const { None }; NUM_TABLES]),
             )
         };
+        // Recorded calls before the directories they live in.
+        for t in self.tables.lock().iter().flatten() {
+            t.recording.clear();
+        }
         // Outside the lock: a running `add`/`del` callback may be waiting for it.
         drop(tables);
         drop(root);

@@ -322,7 +322,14 @@ impl Fuzzer {
                 gen::stats(&mut self.rng, local)
             }
             4 => gen::noop(),
-            5 => gen::call_family(&mut self.rng),
+            5 => {
+                let r = self.model.table(id).map(|t| &t.recording);
+                let calls: Vec<u32> = r.map_or(vec![], |r| r.calls.keys().copied().collect());
+                let streams: Vec<(u32, u32)> = r.map_or(vec![], |r| {
+                    r.streams.iter().map(|(&i, s)| (s.0, i)).collect()
+                });
+                gen::call_family(&mut self.rng, &calls, &streams)
+            }
             _ => {
                 let mut m = Message::new(self.rng.below(16) as u32);
                 self.rng.fill(&mut m.as_bytes_mut()[8..]);
@@ -374,6 +381,10 @@ impl Fuzzer {
             self.shared.report.mutated.fetch_add(1, Ordering::Relaxed);
         }
         Self::avoid_loops(self.scratch.bytes());
+        if mutations.is_empty() && msg.cmd == cmd::PACKET && self.rng.chance(900) {
+            // PACKET carries the packet after the message.
+            len = MESSAGE_SIZE + self.rng.range(1, 1500) as usize;
+        }
         if len > MESSAGE_SIZE {
             // The tail of a long write is a packet for PACKET, junk for the others.
             let tail_end = len.min(self.scratch.size()).min(MESSAGE_SIZE + 4096);
@@ -467,6 +478,26 @@ impl Fuzzer {
                     self.violation(format_args!("{what}: NOOP answer differs from the request"));
                 }
             }
+            Effect::AddCall(name, idx) => {
+                let got = table.recording.add_call(name);
+                let answer_idx = answer.call().call_idx;
+                if is_read && (got != idx || answer_idx != idx) {
+                    self.violation(format_args!(
+                        "{what}: answer has call_idx {answer_idx}, expected {idx}"
+                    ));
+                }
+            }
+            Effect::DelCall(idx) => table.recording.del_call(idx),
+            Effect::AddStream(call, name, idx) => {
+                let got = table.recording.add_stream(call, name);
+                let answer_idx = answer.stream().stream_idx;
+                if is_read && (got != idx || answer_idx != idx) {
+                    self.violation(format_args!(
+                        "{what}: answer has stream_idx {answer_idx}, expected {idx}"
+                    ));
+                }
+            }
+            Effect::DelStream(idx) => table.recording.del_stream(idx),
             Effect::None | Effect::Untracked => {}
         }
     }
@@ -517,11 +548,61 @@ impl Fuzzer {
 
     fn inspect(&mut self) {
         let id = self.table_id();
-        match self.rng.weighted(&[4, 3, 2, 1]) {
+        match self.rng.weighted(&[4, 3, 2, 1, 2]) {
             0 => self.check_status(id),
             1 => self.check_list(id),
             2 => self.check_blist(id),
-            _ => self.check_table_list(),
+            3 => self.check_table_list(),
+            _ => self.check_calls(id),
+        }
+    }
+
+    /// `N/calls/` holds a directory per recorded call of the model, and a stream file
+    /// reads a packet or EAGAIN (opened non-blocking).
+    fn check_calls(&mut self, id: u32) {
+        use std::io::Read;
+        use std::os::unix::ffi::OsStringExt;
+        use std::os::unix::fs::OpenOptionsExt;
+        let Some(t) = self.model.table(id) else {
+            return;
+        };
+        let r = &t.recording;
+        let want: std::collections::BTreeSet<Vec<u8>> = r.calls.values().cloned().collect();
+        let dir = format!("/proc/rtpengine/{id}/calls");
+        let got = std::fs::read_dir(&dir).map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().into_vec())
+                .collect::<std::collections::BTreeSet<_>>()
+        });
+        match got {
+            Ok(g) if g == want => {}
+            other => self.violation(format_args!(
+                "{dir}: {} entries, the model has {} calls ({:?})",
+                other.as_ref().map_or(0, |g| g.len()),
+                want.len(),
+                other.err()
+            )),
+        }
+        if r.streams.is_empty() {
+            return;
+        }
+        let n = self.rng.below(r.streams.len() as u64) as usize;
+        let (_, (call, name, _)) = r.streams.iter().nth(n).unwrap();
+        let mut path = std::path::PathBuf::from(&dir);
+        path.push(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&r.calls[call]));
+        path.push(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name));
+        let res = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&path)
+            .and_then(|mut f| f.read(&mut [0u8; 2048]));
+        match res {
+            Ok(n) if n > 0 => {}
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {}
+            other => self.violation(format_args!(
+                "read of {}: {other:?}, expected a packet or EAGAIN",
+                path.display()
+            )),
         }
     }
 

@@ -175,8 +175,10 @@ pub fn stats(rng: &mut Rng, local: Address) -> Message {
     Message::get_stats(c, &local)
 }
 
-/// ADD_CALL / DEL_CALL / ADD_STREAM / DEL_STREAM / PACKET with plausible contents.
-pub fn call_family(rng: &mut Rng) -> Message {
+/// ADD_CALL / DEL_CALL / ADD_STREAM / DEL_STREAM / PACKET with plausible contents:
+/// mostly indexes the table has (`calls`, and `streams` as (call, stream)), short names
+/// from a small alphabet so that they collide now and then.
+pub fn call_family(rng: &mut Rng, calls: &[u32], streams: &[(u32, u32)]) -> Message {
     let c = *rng.pick(&[
         cmd::ADD_CALL,
         cmd::DEL_CALL,
@@ -188,30 +190,57 @@ pub fn call_family(rng: &mut Rng) -> Message {
     match c {
         cmd::ADD_CALL | cmd::DEL_CALL => {
             let mut ci = m.call();
-            ci.call_idx = rng.below(4) as u32;
-            let n = rng.range(1, 40) as usize;
-            for b in ci.call_id[..n].iter_mut() {
-                *b = b'a' + rng.below(26) as u8;
-            }
+            ci.call_idx = pick_call(rng, calls);
+            name(rng, &mut ci.call_id);
             m.u.call = ci;
         }
         cmd::ADD_STREAM | cmd::DEL_STREAM => {
             let mut si = m.stream();
-            si.call_idx = rng.below(4) as u32;
-            si.stream_idx = rng.below(4) as u32;
+            let (c, s) = pick_stream(rng, calls, streams);
+            si.call_idx = c;
+            si.stream_idx = s;
             si.max_packets = rng.below(100) as u32;
-            let n = rng.range(1, 40) as usize;
-            for b in si.stream_name[..n].iter_mut() {
-                *b = b'a' + rng.below(26) as u8;
-            }
+            name(rng, &mut si.stream_name);
             m.u.stream = si;
         }
         _ => {
-            m.u.packet.call_idx = rng.below(4) as u32;
-            m.u.packet.stream_idx = rng.below(4) as u32;
+            let (c, s) = pick_stream(rng, calls, streams);
+            m.u.packet.call_idx = c;
+            m.u.packet.stream_idx = s;
         }
     }
     m
+}
+
+/// Mostly a call the table has, else a small index that may or may not exist.
+fn pick_call(rng: &mut Rng, calls: &[u32]) -> u32 {
+    if !calls.is_empty() && rng.chance(800) {
+        *rng.pick(calls)
+    } else {
+        rng.below(6) as u32
+    }
+}
+
+/// Mostly a (call, stream) pair the table has; else a stream index that may not exist,
+/// in a call that mostly does (ADD_STREAM needs one).
+fn pick_stream(rng: &mut Rng, calls: &[u32], streams: &[(u32, u32)]) -> (u32, u32) {
+    if !streams.is_empty() && rng.chance(700) {
+        *rng.pick(streams)
+    } else {
+        (pick_call(rng, calls), rng.below(6) as u32)
+    }
+}
+
+/// 1..12 letters of a..d, or now and then up to 255 bytes.
+fn name(rng: &mut Rng, field: &mut [u8; 256]) {
+    let n = if rng.chance(20) {
+        rng.range(1, 255) as usize
+    } else {
+        rng.range(1, 12) as usize
+    };
+    for b in field[..n].iter_mut() {
+        *b = b'a' + rng.below(4) as u8;
+    }
 }
 
 #[cfg(test)]

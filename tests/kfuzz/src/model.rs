@@ -64,6 +64,83 @@ pub struct Table {
     pub targets: BTreeMap<Key, TargetState>,
     /// Our control fd is open (the module then refuses `del` and a second open).
     pub control_open: bool,
+    pub recording: Recording,
+}
+
+/// Index allocation of recorded calls and streams (10.5's `auto_array`): the last freed
+/// index first, else the lowest never used. Per table in our module.
+#[derive(Default, Debug)]
+pub struct Indexes {
+    free: Vec<u32>,
+    next: u32,
+}
+
+impl Indexes {
+    /// The index the next allocation gets.
+    pub fn peek(&self) -> u32 {
+        self.free.last().copied().unwrap_or(self.next)
+    }
+    fn take(&mut self) -> u32 {
+        match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.next += 1;
+                self.next - 1
+            }
+        }
+    }
+    fn put(&mut self, i: u32) {
+        self.free.push(i);
+    }
+}
+
+/// The recorded calls and streams of a table (ADD_CALL, ADD_STREAM, ...).
+#[derive(Default, Debug)]
+pub struct Recording {
+    /// call index → call id.
+    pub calls: BTreeMap<u32, Vec<u8>>,
+    /// stream index → (call index, name, order of creation).
+    pub streams: BTreeMap<u32, (u32, Vec<u8>, u64)>,
+    pub call_idx: Indexes,
+    pub stream_idx: Indexes,
+    created: u64,
+}
+
+impl Recording {
+    pub fn add_call(&mut self, name: Vec<u8>) -> u32 {
+        let i = self.call_idx.take();
+        self.calls.insert(i, name);
+        i
+    }
+
+    /// Deletes the call and its streams, newest first.
+    pub fn del_call(&mut self, idx: u32) {
+        self.calls.remove(&idx);
+        let mut mine: Vec<(u64, u32)> = self
+            .streams
+            .iter()
+            .filter(|(_, s)| s.0 == idx)
+            .map(|(&i, s)| (s.2, i))
+            .collect();
+        mine.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, i) in mine {
+            self.del_stream(i);
+        }
+        self.call_idx.put(idx);
+    }
+
+    pub fn add_stream(&mut self, call: u32, name: Vec<u8>) -> u32 {
+        let i = self.stream_idx.take();
+        self.created += 1;
+        self.streams.insert(i, (call, name, self.created));
+        i
+    }
+
+    pub fn del_stream(&mut self, idx: u32) {
+        if self.streams.remove(&idx).is_some() {
+            self.stream_idx.put(idx);
+        }
+    }
 }
 
 impl Table {

@@ -1,8 +1,9 @@
 //! What the module must answer, written from the 10.5 interface description
 //! (docs/kernel-abi.md and README.md), independently of the module's code:
 //! for each request, the set of acceptable errnos (0 = success) and what changes when it
-//! succeeds. Where our module may legitimately differ (in-kernel SRTP still arriving,
-//! recording calls not implemented), the set names every acceptable answer.
+//! succeeds. Where our module may legitimately differ (in-kernel SRTP still arriving),
+//! the set names every acceptable answer. Recorded calls and streams are modelled with
+//! our module's per-table indexes (10.5 shares them between tables).
 
 use crate::model::{Key, Table, TargetState};
 use rtpengine_core::abi::{
@@ -23,8 +24,15 @@ pub enum Effect {
     Fill(Key, u32),
     /// GET_STATS of a known target: the answer must carry its SSRCs.
     Stats(Key),
-    /// Success would change state in a way the model does not track (recording calls).
+    /// Success would change state in a way the model does not track.
+    #[allow(dead_code)]
     Untracked,
+    /// ADD_CALL of this call id: the answer must carry the index the model expects.
+    AddCall(Vec<u8>, u32),
+    DelCall(u32),
+    /// ADD_STREAM to call .0 named .1: the answer must carry index .2.
+    AddStream(u32, Vec<u8>, u32),
+    DelStream(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -177,27 +185,72 @@ pub fn control(m: &Message, len: usize, is_read: bool, buffer: Buffer, table: &T
                 Expect::only(ENOENT.0)
             }
         }
-        cmd::ADD_CALL | cmd::ADD_STREAM | cmd::DEL_STREAM => {
-            let terminated = if c == cmd::ADD_CALL {
-                m.call().call_id.contains(&0)
-            } else {
-                m.stream().stream_name.contains(&0)
-            };
-            if !terminated {
+        cmd::ADD_CALL => {
+            let Some(name) = record_name(&m.call().call_id) else {
                 return Expect::only(EINVAL.0);
+            };
+            let r = &table.recording;
+            if r.calls.values().any(|n| *n == name) {
+                return Expect::only(EEXIST.0);
             }
-            // Recording calls (recording-method=proc) are not implemented by our module.
-            Expect {
-                allowed: vec![EOPNOTSUPP.0, ENOENT.0, EEXIST.0, ENOSPC.0, 0],
-                effect: Effect::Untracked,
+            Expect::ok(Effect::AddCall(name, r.call_idx.peek()))
+        }
+        cmd::DEL_CALL => {
+            let idx = m.call().call_idx;
+            if table.recording.calls.contains_key(&idx) {
+                Expect::ok(Effect::DelCall(idx))
+            } else {
+                Expect::only(ENOENT.0)
             }
         }
-        cmd::DEL_CALL | cmd::PACKET => Expect {
-            allowed: vec![ENOENT.0, EINVAL.0, 0],
-            effect: Effect::Untracked,
-        },
+        cmd::ADD_STREAM => {
+            let s = m.stream();
+            let Some(name) = record_name(&s.stream_name) else {
+                return Expect::only(EINVAL.0);
+            };
+            let r = &table.recording;
+            if !r.calls.contains_key(&s.call_idx) {
+                return Expect::only(ENOENT.0);
+            }
+            if r.streams.values().any(|x| x.0 == s.call_idx && x.1 == name) {
+                return Expect::only(EEXIST.0);
+            }
+            Expect::ok(Effect::AddStream(s.call_idx, name, r.stream_idx.peek()))
+        }
+        // The name is not looked at (10.5).
+        cmd::DEL_STREAM => {
+            let s = m.stream();
+            let r = &table.recording;
+            match r.streams.get(&s.stream_idx) {
+                Some(x) if x.0 == s.call_idx && r.calls.contains_key(&s.call_idx) => {
+                    Expect::ok(Effect::DelStream(s.stream_idx))
+                }
+                _ => Expect::only(ENOENT.0),
+            }
+        }
+        // The packet is what follows the message; its call index is not looked at.
+        cmd::PACKET => {
+            if len == MESSAGE_SIZE {
+                Expect::only(EINVAL.0)
+            } else if table.recording.streams.contains_key(&m.packet().stream_idx) {
+                Expect::ok(Effect::None)
+            } else {
+                Expect::only(ENOENT.0)
+            }
+        }
         _ => Expect::only(EINVAL.0),
     }
+}
+
+/// A call id or stream name as ADD_CALL / ADD_STREAM take it: the bytes before the NUL,
+/// not empty (10.5's EINVAL), and naming a /proc entry (no `/`, not `.` or `..`: our
+/// module's EINVAL where 10.5 fails in procfs).
+fn record_name(field: &[u8; 256]) -> Option<Vec<u8>> {
+    let n = &field[..field.iter().position(|&b| b == 0)?];
+    if n.is_empty() || n == b"." || n == b".." || n.contains(&b'/') {
+        return None;
+    }
+    Some(n.to_vec())
 }
 
 fn add_target(t: &TargetInfo, table: &Table) -> Expect {
@@ -223,10 +276,8 @@ fn add_target(t: &TargetInfo, table: &Table) -> Expect {
     if !is_plain(&t.decrypt) {
         e = e.also(EINVAL.0);
     }
-    // 10.5 links an intercepting target to a recording stream; ours records nothing.
-    if t.has(target_flags::DO_INTERCEPT) {
-        e = e.also(EINVAL.0).also(ENOENT.0).also(EOPNOTSUPP.0);
-    }
+    // An intercepting target names its stream by index; neither module checks it here
+    // (a missing stream only means no copies).
     e
 }
 
@@ -336,6 +387,67 @@ mod tests {
             control(&s, MESSAGE_SIZE, true, Buffer::Valid, &t).allowed,
             vec![ENOENT.0]
         );
+    }
+
+    #[test]
+    fn recording_lifecycle() {
+        let mut table = Table::default();
+        let mut m = Message::new(cmd::ADD_CALL);
+        let mut ci = m.call();
+        ci.call_id[..2].copy_from_slice(b"c1");
+        m.u.call = ci;
+        let e = control(&m, MESSAGE_SIZE, true, Buffer::Valid, &table);
+        let Effect::AddCall(name, 0) = e.effect else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            control(&m, MESSAGE_SIZE, false, Buffer::Valid, &table).allowed,
+            vec![EINVAL.0]
+        );
+        table.recording.add_call(name);
+        assert_eq!(
+            control(&m, MESSAGE_SIZE, true, Buffer::Valid, &table).allowed,
+            vec![EEXIST.0]
+        );
+        let mut s = Message::new(cmd::ADD_STREAM);
+        let mut si = s.stream();
+        si.stream_name[..1].copy_from_slice(b"s");
+        s.u.stream = si;
+        let Effect::AddStream(0, n, 0) =
+            control(&s, MESSAGE_SIZE, true, Buffer::Valid, &table).effect
+        else {
+            panic!()
+        };
+        table.recording.add_stream(0, n);
+        let mut p = Message::new(cmd::PACKET);
+        assert_eq!(
+            control(&p, MESSAGE_SIZE, false, Buffer::Valid, &table).allowed,
+            vec![EINVAL.0]
+        );
+        assert_eq!(
+            control(&p, MESSAGE_SIZE + 1, false, Buffer::Valid, &table).allowed,
+            vec![0]
+        );
+        p.u.packet.stream_idx = 1;
+        assert_eq!(
+            control(&p, MESSAGE_SIZE + 1, false, Buffer::Valid, &table).allowed,
+            vec![ENOENT.0]
+        );
+        // DEL_STREAM ignores the name, even an unterminated one.
+        let mut d = Message::new(cmd::DEL_STREAM);
+        let mut di = d.stream();
+        di.stream_name = [b'x'; 256];
+        d.u.stream = di;
+        assert!(matches!(
+            control(&d, MESSAGE_SIZE, false, Buffer::Valid, &table).effect,
+            Effect::DelStream(0)
+        ));
+        // Two calls, the first deleted with its stream: its index comes back first.
+        table.recording.add_call(b"c2".to_vec());
+        table.recording.del_call(0);
+        assert_eq!(table.recording.call_idx.peek(), 0);
+        assert_eq!(table.recording.stream_idx.peek(), 0);
+        assert!(table.recording.streams.is_empty());
     }
 
     #[test]

@@ -24,6 +24,11 @@ fn main() -> ExitCode {
         "forward" => suites::forward::run(&mut t),
         "lifecycle" => suites::lifecycle::run(&mut t),
         "srtp" => suites::srtp::run(&mut t),
+        "recording" => suites::recording::run(&mut t),
+        "recording-stress" => {
+            let secs = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20);
+            suites::recording::stress(&mut t, secs)
+        }
         "bench" => {
             suites::bench::run(&mut t);
             return ExitCode::SUCCESS;

@@ -5,6 +5,7 @@ pub mod forward;
 pub mod handshake;
 pub mod lifecycle;
 pub mod net;
+pub mod recording;
 pub mod srtp;
 pub mod tables;
 

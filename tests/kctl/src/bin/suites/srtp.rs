@@ -17,7 +17,7 @@ use std::net::{SocketAddr, UdpSocket};
 const TABLE: u32 = 1;
 
 /// An SDES suite as the 10.5 daemon encodes it (docs/kernel-abi.md, "Cipher and HMAC ids").
-struct Suite {
+pub(super) struct Suite {
     name: &'static str,
     cipher: u32,
     hmac: u32,
@@ -28,7 +28,7 @@ struct Suite {
     tag: u32,
 }
 
-const SUITES: &[Suite] = &[
+pub(super) const SUITES: &[Suite] = &[
     Suite {
         name: "AES_CM_128_HMAC_SHA1_80",
         cipher: cipher::AES_CM_128,
@@ -111,7 +111,7 @@ const SUITES: &[Suite] = &[
     },
 ];
 
-fn params(s: &Suite, seed: u8, mki: &[u8]) -> Srtp {
+pub(super) fn params(s: &Suite, seed: u8, mki: &[u8]) -> Srtp {
     let mut p = Srtp::plain();
     p.cipher = s.cipher;
     p.hmac = s.hmac;
@@ -131,7 +131,7 @@ fn params(s: &Suite, seed: u8, mki: &[u8]) -> Srtp {
     p
 }
 
-fn rtp(seq: u16, ssrc: u32, len: usize) -> Vec<u8> {
+pub(super) fn rtp(seq: u16, ssrc: u32, len: usize) -> Vec<u8> {
     let mut p = vec![0x80, 0];
     p.extend_from_slice(&seq.to_be_bytes());
     p.extend_from_slice(&(u32::from(seq).wrapping_mul(160)).to_be_bytes());
@@ -141,20 +141,20 @@ fn rtp(seq: u16, ssrc: u32, len: usize) -> Vec<u8> {
 }
 
 /// A userspace SRTP endpoint for one direction.
-struct Endpoint {
+pub(super) struct Endpoint {
     ctx: SrtpContext<RustCrypto>,
     state: IndexState,
 }
 
 impl Endpoint {
-    fn new(p: &Srtp) -> Self {
+    pub(super) fn new(p: &Srtp) -> Self {
         let ctx = SrtpContext::new(&RustCrypto, p).expect("userspace SRTP context");
         Endpoint {
             ctx,
             state: IndexState::new(&[0; 4]),
         }
     }
-    fn protect(&mut self, plain: &[u8]) -> Vec<u8> {
+    pub(super) fn protect(&mut self, plain: &[u8]) -> Vec<u8> {
         let mut buf = plain.to_vec();
         buf.resize(plain.len() + self.ctx.overhead(), 0);
         let r = self
@@ -180,7 +180,7 @@ impl Endpoint {
     }
 }
 
-fn rtp_target(local: Address, decrypt: Srtp) -> TargetInfo {
+pub(super) fn rtp_target(local: Address, decrypt: Srtp) -> TargetInfo {
     let mut t = TargetInfo::zeroed();
     t.local = local;
     t.num_destinations = 1;
