@@ -1117,6 +1117,18 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 .rtp
                 .as_ref()
                 .filter(|s| !media.ice && renew_before.is_some_and(|b| s.id.0 < b));
+            // New ports are counted as 10.5's `proto_num_ports` counts them
+            // for this request: one for a side that muxes by now (the
+            // offerer of an answer), its RTCP stream keeping its socket.
+            let count = if old.is_some()
+                && media.rtcp_mux
+                && media.extra.is_empty()
+                && media.protocol.contains("RTP")
+            {
+                1
+            } else {
+                count
+            };
             if let Some(old) = old {
                 let local_ip = old.local.ip();
                 let port = self
