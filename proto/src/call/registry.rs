@@ -880,7 +880,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 _ => sender_family(session, i),
             };
             let r_family = match call.monologues[receiver].medias.get(i) {
-                Some(m) if m.ice || m.ice_agent => Some(family_of(m.interface)),
+                // 10.5 keeps the desired family of a receiver whose ICE flag
+                // is on from its last SDP: an answer without ICE turned it
+                // off, and the answerer's own address set its family then.
+                Some(m) if m.status.ice => Some(family_of(m.interface)),
                 // 10.5's desired family of a party is that of the address it
                 // last gave (its endpoint), else the one it was given.
                 Some(m) => f
