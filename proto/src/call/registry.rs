@@ -320,11 +320,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 // The receiver muxes if we offered it mux (a party already
                 // muxing keeps it, as in 10.5), also where `ICE=force-relay`
                 // leaves the SDP's own mux lines in place (10.5 offered it
-                // all the same).
+                // all the same). A rejected section (port 0) is left as it
+                // was: 10.5 runs its mux logic for sections with a port only.
                 if let (Some(m), Some(s)) =
                     (call.monologues[b].medias.get_mut(i), session.media.get(i))
                 {
-                    m.rtcp_mux |= mp.rtcp_mux || super::plan::offers_mux(s, f);
+                    if s.port != 0 {
+                        m.rtcp_mux |= mp.rtcp_mux || super::plan::offers_mux(s, f);
+                    }
                 }
             }
             remember_ptimes(&mut call, a, b, session);

@@ -1390,3 +1390,24 @@ fn a_moved_muxing_side_keeps_the_address_of_its_socketless_rtcp_stream() {
     assert_eq!(rtcp.port(), 0);
     assert!(rtcp.is_ipv4(), "{rtcp}");
 }
+
+/// 10.5 (gen/1794): `rtcp-mux: require` leaves a rejected section (port 0)
+/// of the receiver without mux: its mux logic runs for sections with a
+/// port only, so a query shows no `rtcp-mux` there.
+#[test]
+fn require_mux_skips_a_rejected_section() {
+    let mut r = reg();
+    let now = clock();
+    let body = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+                m=audio 6000 RTP/AVP 0\r\nm=video 0 RTP/AVP 31\r\n";
+    let mut f = flags("rj", "a", Some("b"), body.to_string());
+    f.rtcp_mux.require = true;
+    r.offer(&f, &now).unwrap();
+    let callee = r.calls["rj"]
+        .monologues
+        .iter()
+        .find(|m| m.tag == "b")
+        .unwrap();
+    assert!(callee.medias[0].rtcp_mux);
+    assert!(!callee.medias[1].rtcp_mux);
+}
