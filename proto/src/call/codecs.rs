@@ -564,7 +564,10 @@ impl CodecStore {
     }
 
     /// 10.5's `__unused_pt_number`: the payload type's own number if free
-    /// (or taken by the same codec), else the first free dynamic one.
+    /// (or taken by the same codec), else the first free dynamic one. A
+    /// number other than its own is never "the same" (10.5 compares the
+    /// numbers too), so a made-up type (no number) gets a free one even
+    /// where the same codec is listed already (gen/1258).
     fn unused_number(&self, pt: &PayloadType, extra: &[PayloadType]) -> Option<i32> {
         let mut num = if pt.number < 0 { 96 } else { pt.number };
         loop {
@@ -573,13 +576,8 @@ impl CodecStore {
                 .or_else(|| extra.iter().find(|p| p.number == num));
             match taken {
                 None => return Some(num),
-                Some(t) => {
-                    let mut probe = pt.clone();
-                    probe.number = num;
-                    if probe.same_nf(t) {
-                        return Some(num);
-                    }
-                }
+                Some(t) if pt.same_nf(t) => return Some(num),
+                Some(_) => {}
             }
             num += 1;
             if num < 96 {

@@ -258,3 +258,25 @@ fn inject_dtmf_runs_the_same_codecs_through_a_transcoder_from_then_on() {
     assert_eq!(p.answer(ANSWER_PCMU_DTMF), Media::SameCodec);
     assert_eq!(lines(&p.a), ["0 PCMU/8000", "101 telephone-event/8000"]);
 }
+
+/// gen/1258: a type the tracker makes up gets a free number even where the
+/// same codec is listed (10.5's `__unused_pt_number` counts a number as the
+/// same codec's only when it is the type's own). Here the tracker adds
+/// DTMF for the clock rate of the unknown codecs (0, made 8000), after
+/// `transcode` added it at 98: 10.5 lists both, the second at 99.
+#[test]
+fn a_made_up_type_never_shares_a_number_with_a_listed_one() {
+    let te = ops(|o| o.transcode = vec!["telephone-event".into()]);
+    let mut p = Pair::new();
+    let m =
+        "m=audio 5000 RTP/AVP 96 0 97\r\na=rtpmap:96 foo\r\na=rtpmap:0\r\na=rtpmap:97 bar/fast\r\n";
+    p.offer(m, &te, CodecFlags::default());
+    assert_eq!(
+        lines(&p.b),
+        [
+            "0 PCMU/8000",
+            "99 telephone-event/8000",
+            "98 telephone-event/8000"
+        ]
+    );
+}

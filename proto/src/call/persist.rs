@@ -746,7 +746,18 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             let mut runs: Vec<(SocketAddr, u16)> = Vec::new();
             for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {
                 let count = super::registry::media_ports(m);
+                // An RTCP stream that kept its socket when the RTP stream
+                // took a new single port (an ICE start) is a run of its own.
+                let apart = match (&m.rtp, &m.rtcp) {
+                    (Some(rtp), Some(rtcp)) => (rtcp.local.port() != 0
+                        && (rtcp.local.ip() != rtp.local.ip()
+                            || rtcp.local.port() != rtp.local.port().wrapping_add(1)))
+                    .then_some(rtcp.local),
+                    _ => None,
+                };
+                let count = if apart.is_some() { 1 } else { count };
                 runs.extend(m.rtp.as_ref().map(|s| (s.local, count)));
+                runs.extend(apart.map(|p| (p, 1)));
                 runs.extend(m.ice_alternates.iter().map(|a| (a.local, a.ports)));
             }
             runs.extend(call.held_ports.iter().map(|p| (*p, 1)));

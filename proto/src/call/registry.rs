@@ -349,11 +349,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 // The receiver muxes if we offered it mux (a party already
                 // muxing keeps it, as in 10.5), also where `ICE=force-relay`
                 // leaves the SDP's own mux lines in place (10.5 offered it
-                // all the same).
+                // all the same). A rejected section (port 0) is left as it
+                // was: 10.5 runs its mux logic for sections with a port only.
                 if let (Some(m), Some(s)) =
                     (call.monologues[b].medias.get_mut(i), session.media.get(i))
                 {
-                    m.rtcp_mux |= mp.rtcp_mux || super::plan::offers_mux(s, f);
+                    if s.port != 0 {
+                        m.rtcp_mux |= mp.rtcp_mux || super::plan::offers_mux(s, f);
+                    }
                 }
             }
             remember_ptimes(&mut call, a, b, session);
@@ -909,7 +912,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 _ => sender_family(session, i),
             };
             let r_family = match call.monologues[receiver].medias.get(i) {
-                Some(m) if m.ice || m.ice_agent => Some(family_of(m.interface)),
+                // 10.5 keeps the desired family of a receiver whose ICE flag
+                // is on from its last SDP: an answer without ICE turned it
+                // off, and the answerer's own address set its family then.
+                Some(m) if m.status.ice => Some(family_of(m.interface)),
                 // 10.5's desired family of a party is that of the address it
                 // last gave (its endpoint), else the one it was given.
                 Some(m) => f
@@ -1153,6 +1159,18 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 .rtp
                 .as_ref()
                 .filter(|s| !media.ice && renew_before.is_some_and(|b| s.id.0 < b));
+            // New ports are counted as 10.5's `proto_num_ports` counts them
+            // for this request: one for a side that muxes by now (the
+            // offerer of an answer), its RTCP stream keeping its socket.
+            let count = if old.is_some()
+                && media.rtcp_mux
+                && media.extra.is_empty()
+                && media.protocol.contains("RTP")
+            {
+                1
+            } else {
+                count
+            };
             if let Some(old) = old {
                 let local_ip = old.local.ip();
                 let port = self

@@ -288,6 +288,57 @@ fn a_reoffer_starting_ice_takes_new_ports_for_the_receiver() {
     );
 }
 
+/// 10.5 (gen/897): an answer with `ICE=force` toward an offerer whose SDP
+/// had no ICE and muxes takes it one new port per address (the offerer
+/// muxes by then), and its RTCP stream keeps the old pair's RTCP port.
+#[test]
+fn an_answer_starting_ice_takes_one_port_for_a_muxing_offerer() {
+    let lo: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let lo6: std::net::IpAddr = "::1".parse().unwrap();
+    let mut r = registry_on(&["127.0.0.1", "::1"]);
+    let now = clock();
+    let first = r
+        .offer(&flags("im", "a", None, sdp(6000, "a=rtcp-mux\r\n")), &now)
+        .unwrap();
+    let old: Vec<std::net::SocketAddr> = configs(&first.effects)
+        .iter()
+        .filter(|c| c.tag == "a")
+        .map(|c| c.local)
+        .collect();
+    assert_eq!(old.len(), 2, "a pair for the offerer: {old:?}");
+    let mut answer = flags("im", "a", Some("b"), sdp(7000, "a=rtcp-mux\r\n"));
+    answer.ice = IceMode::Force;
+    let out = r.answer(&answer, &now).unwrap();
+    let a: Vec<&StreamConfig> = configs(&out.effects)
+        .into_iter()
+        .filter(|c| c.tag == "a")
+        .collect();
+    let rtp = a.iter().find(|c| !c.is_rtcp).unwrap().local;
+    let rtcp = a.iter().find(|c| c.is_rtcp).unwrap().local;
+    assert!(!old.contains(&rtp), "a new RTP port");
+    assert_eq!(rtcp, old[1], "the old RTCP port stays");
+    assert_eq!(
+        r.ports().in_use_on(lo),
+        5,
+        "b's pair, a's old pair held, a's new single port"
+    );
+    assert_eq!(r.ports().in_use_on(lo6), 1, "one port on the other address");
+
+    // A restart reserves the same ports, the RTCP port apart from RTP's.
+    use super::persist::{decode_call, encode_call};
+    let back = decode_call(&encode_call(&r.calls["im"], &now), &now).unwrap();
+    let mut fresh = registry_on(&["127.0.0.1", "::1"]);
+    let (_, skipped) = fresh.restore(vec![back], &now);
+    assert!(skipped.is_empty());
+    assert!(fresh.ports().is_used(lo, rtcp.port()));
+    assert!(!fresh.ports().is_used(lo, rtp.port() + 1));
+    assert_eq!(fresh.ports().in_use(), r.ports().in_use());
+
+    r.delete(&flags("im", "a", None, String::new()), &now)
+        .unwrap();
+    assert_eq!(r.ports().in_use(), 0, "every port given back");
+}
+
 /// 10.5 keeps every socket a call had until the call ends (sdp/ice-force):
 /// the offerer's pair that an answer with `ICE=force` replaces by ports on
 /// every address stays taken, and all ports, held ones too, return at the
@@ -1377,4 +1428,25 @@ fn a_moved_muxing_side_keeps_the_address_of_its_socketless_rtcp_stream() {
     let rtcp = a.rtcp.as_ref().unwrap().local;
     assert_eq!(rtcp.port(), 0);
     assert!(rtcp.is_ipv4(), "{rtcp}");
+}
+
+/// 10.5 (gen/1794): `rtcp-mux: require` leaves a rejected section (port 0)
+/// of the receiver without mux: its mux logic runs for sections with a
+/// port only, so a query shows no `rtcp-mux` there.
+#[test]
+fn require_mux_skips_a_rejected_section() {
+    let mut r = reg();
+    let now = clock();
+    let body = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+                m=audio 6000 RTP/AVP 0\r\nm=video 0 RTP/AVP 31\r\n";
+    let mut f = flags("rj", "a", Some("b"), body.to_string());
+    f.rtcp_mux.require = true;
+    r.offer(&f, &now).unwrap();
+    let callee = r.calls["rj"]
+        .monologues
+        .iter()
+        .find(|m| m.tag == "b")
+        .unwrap();
+    assert!(callee.medias[0].rtcp_mux);
+    assert!(!callee.medias[1].rtcp_mux);
 }

@@ -163,3 +163,33 @@ fn a_family_without_an_interface_falls_back_to_the_default() {
     let out = r.answer(&answer, &now).unwrap().sdp.unwrap();
     assert_eq!(lines(&out, "c="), ["c=IN IP4 127.0.0.1"], "{out}");
 }
+
+/// gen/2412, gen/2800: the callee of an ICE offerer was offered ICE on IPv6
+/// (`address-family`) and answered from IPv4 without ICE. 10.5 turns its
+/// ICE flag off with that answer and takes its family from the answer's
+/// address, so the next offer moves it to IPv4, with new ports.
+#[test]
+fn an_answerer_that_drops_ice_moves_to_its_family_on_the_next_offer() {
+    let mut r = reg();
+    let now = clock();
+    let ice = "a=ice-ufrag:Oyef\r\na=ice-pwd:7ZwpNkjTPFuZpGl4Ub2pLmI3\r\n\
+               a=candidate:1 1 udp 2122260223 192.0.2.1 6000 typ host\r\n";
+    let caller = format!("{}{ice}", sdp("IN IP4 192.0.2.1", 6000));
+    let mut offer = flags("c", "a", None, caller.clone());
+    offer.address_family = Some(Family::V6);
+    let out = r.offer(&offer, &now).unwrap().sdp.unwrap();
+    assert_eq!(lines(&out, "c="), ["c=IN IP6 ::1"], "{out}");
+    r.answer(
+        &flags("c", "a", Some("b"), sdp("IN IP4 192.0.2.2", 7000)),
+        &now,
+    )
+    .unwrap();
+    assert_eq!(local_address(&r, "b"), "::1");
+    let out = r
+        .offer(&flags("c", "a", Some("b"), caller), &now)
+        .unwrap()
+        .sdp
+        .unwrap();
+    assert_eq!(lines(&out, "c="), ["c=IN IP4 127.0.0.1"], "{out}");
+    assert_eq!(local_address(&r, "b"), "127.0.0.1");
+}
