@@ -92,6 +92,8 @@ pub fn decode_call(bytes: &[u8], now: &Now) -> Result<Call, String> {
         // The recording's files went with the process.
         recording: false,
         metadata: String::new(),
+        foreign: false,
+        redis_db: 0,
     })
 }
 
@@ -742,31 +744,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 skipped.push((call.id, why));
                 continue;
             }
-            // Each media's ports on its own address and on the others.
-            let mut runs: Vec<(SocketAddr, u16)> = Vec::new();
-            for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {
-                let count = super::registry::media_ports(m);
-                runs.extend(m.rtp.as_ref().map(|s| (s.local, count)));
-                runs.extend(m.ice_alternates.iter().map(|a| (a.local, a.ports)));
-            }
-            runs.extend(call.held_ports.iter().map(|p| (*p, 1)));
-            let mut taken = Vec::new();
-            let mut refused = None;
-            for (p, count) in runs {
-                if self.ports.reserve(p.ip(), p.port(), count) {
-                    taken.push((p, count));
-                } else {
-                    refused = Some(p);
-                    break;
-                }
-            }
-            if let Some(p) = refused {
-                for (t, count) in taken {
-                    for port in t.port()..t.port() + count {
-                        self.ports.release(t.ip(), port);
-                    }
-                }
-                skipped.push((call.id, format!("port {p} is taken")));
+            if let Err(why) = self.take_ports(&call, false) {
+                skipped.push((call.id, why));
                 continue;
             }
             let max_id = call
@@ -783,10 +762,43 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         (effects, skipped)
     }
 
+    /// Reserves every port `call` holds (each media's ports on its own
+    /// address and on the others, the held ones); with `unbound` without
+    /// binding them (a foreign call's, which another node may hold). All or
+    /// none: the port that could not be had is named.
+    pub(super) fn take_ports(&mut self, call: &Call, unbound: bool) -> Result<(), String> {
+        let mut runs: Vec<(SocketAddr, u16)> = Vec::new();
+        for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {
+            let count = super::registry::media_ports(m);
+            runs.extend(m.rtp.as_ref().map(|s| (s.local, count)));
+            runs.extend(m.ice_alternates.iter().map(|a| (a.local, a.ports)));
+        }
+        runs.extend(call.held_ports.iter().map(|p| (*p, 1)));
+        let mut taken = Vec::new();
+        for (p, count) in runs {
+            let ok = if unbound {
+                self.ports.claim(p.ip(), p.port(), count)
+            } else {
+                self.ports.reserve(p.ip(), p.port(), count)
+            };
+            if !ok {
+                for (t, count) in taken {
+                    let t: SocketAddr = t;
+                    for port in t.port()..t.port() + count {
+                        self.ports.release(t.ip(), port);
+                    }
+                }
+                return Err(format!("port {p} is taken"));
+            }
+            taken.push((p, count));
+        }
+        Ok(())
+    }
+
     /// Why a saved call cannot live on this configuration: its media sit on an
     /// interface that is no longer configured (the operator changed `interface`
     /// between the runs). Later offers index the interface list with it.
-    fn foreign_interface(&self, call: &Call) -> Option<String> {
+    pub(super) fn foreign_interface(&self, call: &Call) -> Option<String> {
         let ifaces = &self.settings.interfaces;
         let on = |i: usize, ip: IpAddr| ifaces.get(i).is_some_and(|f| f.local == ip);
         for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {
