@@ -4,8 +4,8 @@
 //! calls without taking their packets, drops them with their key, and
 //! relays them once taken over (`active`, `--active-switchover`). Needs
 //! `redis-server` (scripts/deps); skipped with a message without it. Redis
-//! on 25200-25209, 10.5's ng on 25250, CLIs on 25260-25263, media in
-//! 42000-42199.
+//! on 25200-25214, 10.5's ng on 25250-25252, CLIs on 25260-25264, media in
+//! 42000-42299.
 
 mod common;
 use common::*;
@@ -100,6 +100,15 @@ struct Reference {
 
 impl Reference {
     fn start(ng_port: u16, media: (u16, u16), redis: &str) -> Option<Reference> {
+        Self::start_with(ng_port, media, redis, &[])
+    }
+
+    fn start_with(
+        ng_port: u16,
+        media: (u16, u16),
+        redis: &str,
+        extra: &[&str],
+    ) -> Option<Reference> {
         if !std::path::Path::new(RTPENGINE).exists() {
             eprintln!("skipped: {RTPENGINE} not installed (Debian package rtpengine-daemon)");
             return None;
@@ -112,6 +121,7 @@ impl Reference {
             .arg(format!("--port-min={}", media.0))
             .arg(format!("--port-max={}", media.1))
             .arg(format!("--redis={redis}"))
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .stdin(Stdio::null())
@@ -337,6 +347,12 @@ fn our_active_hands_its_calls_over_to_our_standby() {
         ask(b_cli, "ksadd 5"),
         "Success adding keyspace 5 to redis notifications.\n"
     );
+    // As in 10.5 the subscription follows the answer: wait for Redis to have it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while redis.cli(&["PUBSUB", "NUMPAT"]) != "1" {
+        assert!(Instant::now() < deadline, "never subscribed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let by_cli = call(|m| a.ok(m), "handover-cli");
     let by_signal = call(|m| a.ok(m), "handover-signal");
     for id in ["handover-cli", "handover-signal"] {
@@ -388,4 +404,69 @@ fn our_active_hands_its_calls_over_to_our_standby() {
          Successfully removed all foreign calls for keyspace 5.\n"
     );
     assert_eq!(ask(b_cli, "kslist"), "\nSubscribed-on keyspaces:\n\n");
+}
+
+#[test]
+fn a_standby_answers_the_cli_as_a_standby_rtpengine_10_5() {
+    let Some(redis) = Redis::start(25210..25215) else {
+        return;
+    };
+    let media = (42200, 42299);
+    let Some(active) = Reference::start(25251, media, &redis.target(7)) else {
+        return;
+    };
+    let theirs_cli: SocketAddr = "127.0.0.1:25263".parse().unwrap();
+    let Some(_theirs) = Reference::start_with(
+        25252,
+        media,
+        &redis.target(8),
+        &["-k", "7", &format!("--listen-cli={theirs_cli}")],
+    ) else {
+        return;
+    };
+    // Both write to one database, as the keyspace shows it.
+    let (_ours, ours_cli) = ours(
+        25264,
+        media,
+        &[&format!("--redis={}", redis.target(8)), "-k", "7"],
+    );
+    call(|m| active.ok(m), "standby-cli");
+    for cli in [theirs_cli, ours_cli] {
+        wait_cli(cli, "list sessions standby-cli", "the answer seen", |t| {
+            t.contains("--- Tag 'tb'")
+        });
+    }
+    for line in [
+        "kslist",
+        "ksadd 9",
+        "ksadd 9",
+        "ksadd x",
+        "ksadd",
+        "kslist",
+        "ksrm 9",
+        "ksrm 9",
+        "ksrm",
+        "list sessions all",
+        "list sessions own",
+        "list sessions foreign",
+        "list numsessions",
+        "standby",
+        "list sessions foreign",
+        "active",
+        "list sessions own",
+        "list numsessions",
+        "standby",
+        "terminate foreign",
+        "list sessions all",
+        "list numsessions",
+    ] {
+        let (mut o, mut t) = (ask(ours_cli, line), ask(theirs_cli, line));
+        if line == "list numsessions" {
+            // 10.5 counts address families at signalling only, so not for a
+            // call taken over from Redis; we count every own call's.
+            let head = |s: &str| s.lines().take(4).collect::<Vec<_>>().join("\n");
+            (o, t) = (head(&o), head(&t));
+        }
+        assert_eq!(o, t, "{line}");
+    }
 }
