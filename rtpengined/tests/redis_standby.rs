@@ -282,7 +282,7 @@ fn a_standby_takes_over_the_calls_of_rtpengine_10_5() {
     let Some(mut active) = Reference::start(25250, media, &redis.target(3)) else {
         return;
     };
-    let (_standby, cli) = ours(
+    let (standby, cli) = ours(
         25260,
         media,
         &[&format!("--redis={}", redis.target(4)), "-k", "3"],
@@ -293,6 +293,13 @@ fn a_standby_takes_over_the_calls_of_rtpengine_10_5() {
     wait_cli(cli, "list numsessions", "both calls seen", |t| {
         t.starts_with("Current sessions own: 0\nCurrent sessions foreign: 2\n")
     });
+    let st = standby.ok(&Owned::dict().with("command", "statistics"));
+    let current = st
+        .get("statistics")
+        .and_then(|s| s.get("currentstatistics"))
+        .expect("currentstatistics");
+    assert_eq!(int(current.get("sessionsforeign")), 2, "{current}");
+    assert_eq!(int(current.get("sessionsown")), 0, "{current}");
     // Answered: the second version of each call replaced the first.
     wait_cli(cli, "list sessions standby-kept", "the answer seen", |t| {
         t.contains("--- Tag 'tb'") && t.contains("\nforeign: yes\n")

@@ -964,6 +964,7 @@ mod tests {
             let snap = Snapshot {
                 uptime: Duration::from_secs(42),
                 sessions: self.calls.borrow().len() as u64,
+                foreign: 0,
                 streams_user: 0,
                 streams_kernel: 0,
                 totals: SessionTotals::default(),
