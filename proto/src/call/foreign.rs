@@ -29,20 +29,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             return Err(why);
         }
         self.take_ports(&call, true)?;
-        // Ids of the other node's run: ours must stay unique in the relay.
-        for m in call.monologues.iter_mut() {
-            for media in m.medias.iter_mut() {
-                let streams = media
-                    .rtp
-                    .iter_mut()
-                    .chain(media.rtcp.iter_mut())
-                    .chain(media.extra.iter_mut());
-                for s in streams {
-                    s.id = StreamId(self.next_stream);
-                    self.next_stream += 1;
-                }
-            }
-        }
+        self.renumber_streams(&mut call);
         call.last_signal_mono = call.last_signal_mono.max(now.mono);
         call.dtls = self.dtls.clone();
         call.foreign = true;
@@ -88,6 +75,25 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         call.last_signal_mono = now.mono;
         let call = &self.calls[call_id];
         self.relay_effects(call, call_id)
+    }
+
+    /// Gives every stream of `call` (read from another run, whose ids may
+    /// repeat ours or another restored call's) an id of this run: the relay
+    /// knows streams by id.
+    pub(super) fn renumber_streams(&mut self, call: &mut Call) {
+        for m in call.monologues.iter_mut() {
+            for media in m.medias.iter_mut() {
+                let streams = media
+                    .rtp
+                    .iter_mut()
+                    .chain(media.rtcp.iter_mut())
+                    .chain(media.extra.iter_mut());
+                for s in streams {
+                    s.id = StreamId(self.next_stream);
+                    self.next_stream += 1;
+                }
+            }
+        }
     }
 
     /// How many calls are foreign.

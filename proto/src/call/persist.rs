@@ -748,14 +748,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 skipped.push((call.id, why));
                 continue;
             }
-            let max_id = call
-                .monologues
-                .iter()
-                .flat_map(|m| m.streams())
-                .map(|s| s.id.0)
-                .max()
-                .unwrap_or(0);
-            self.next_stream = self.next_stream.max(max_id + 1);
+            // Documents from Redis number each call's streams from 0.
+            self.renumber_streams(&mut call);
             effects.extend(self.relay_effects(&call, &call.id));
             self.calls.insert(call.id.clone(), call);
         }

@@ -136,3 +136,43 @@ fn taken_over_a_call_relays_and_counts_as_signalled_now() {
     assert!(effects.iter().all(|e| matches!(e, Effect::Close(_))));
     assert!(r.calls["c"].foreign);
 }
+
+/// Documents in Redis number each call's streams from 0: calls restored
+/// together must still relay on streams of their own.
+#[test]
+fn restored_calls_with_the_same_stream_ids_get_their_own() {
+    let now = clock();
+    let mut other = reg();
+    for id in ["c1", "c2"] {
+        other.offer(&flags(id, "a", None, sdp(6000)), &now).unwrap();
+        other
+            .answer(&flags(id, "a", Some("b"), sdp(7000)), &now)
+            .unwrap();
+    }
+    let mut calls = vec![other.calls["c1"].clone(), other.calls["c2"].clone()];
+    for c in calls.iter_mut() {
+        let mut n = 0;
+        for m in c.monologues.iter_mut() {
+            for media in m.medias.iter_mut() {
+                for s in media.rtp.iter_mut().chain(media.rtcp.iter_mut()) {
+                    s.id = super::effect::StreamId(n);
+                    n += 1;
+                }
+            }
+        }
+    }
+    let mut r = reg();
+    let (effects, skipped) = r.restore(calls, &now);
+    assert!(skipped.is_empty(), "{skipped:?}");
+    let mut ids: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Relay(cfg) => Some(cfg.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids.len(), 8);
+    ids.sort_by_key(|i| i.0);
+    ids.dedup();
+    assert_eq!(ids.len(), 8, "one id per stream");
+}
