@@ -381,9 +381,21 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
             cfg.redis.expires,
         ));
     }
-    let handler = Arc::new(handler);
+    let handler = Arc::new(handler.with_switchover(cfg.redis.active_switchover));
     spawn_dtls_renewal(handler.clone(), cfg.clone(), dtls_expires);
     let restored = handler.restore_calls();
+    // 10.5 reads the other node's calls first: our own may then replace one.
+    let keyspaces = match &cfg.redis.read {
+        Some(target) => {
+            crate::server::redis_subscribe::start(
+                handler.clone(),
+                target.clone(),
+                cfg.redis.keyspaces.clone(),
+            )
+            .await
+        }
+        None => crate::server::redis_subscribe::Keyspaces::detached(cfg.redis.keyspaces.clone()),
+    };
     if restored > 0 {
         info!(calls = restored, "calls of the previous run restored");
     }
@@ -471,7 +483,8 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     };
     if !cfg.listen_cli.is_empty() || !cfg.listen_http.is_empty() || tls.is_some() {
         let kept = cli_tunables(&cfg);
-        let live = crate::cli::daemon::Live::new(handler.clone(), kept.clone());
+        let live =
+            crate::cli::daemon::Live::new(handler.clone(), kept.clone()).with_keyspaces(keyspaces);
         let start = crate::cli::Start {
             tunables: kept,
             fixed: cli_fixed(&cfg),

@@ -156,6 +156,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         if !s.final_timeout.is_zero() && now.duration_since(call.created_mono) >= s.final_timeout {
             return Some(Expiry::FinalTimeout);
         }
+        // 10.5: the other timeouts are not for another node's calls.
+        if call.foreign {
+            return None;
+        }
         self.media_expiry(call, now, stats)
     }
 

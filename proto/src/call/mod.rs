@@ -6,6 +6,7 @@ pub mod delete;
 pub mod dtls;
 pub mod effect;
 pub mod error;
+pub mod foreign;
 pub mod interface;
 pub mod media_status;
 pub mod model;
@@ -40,6 +41,8 @@ mod tests_delete;
 mod tests_dtls;
 #[cfg(test)]
 mod tests_family;
+#[cfg(test)]
+mod tests_foreign;
 #[cfg(test)]
 mod tests_ice;
 #[cfg(test)]

@@ -280,6 +280,13 @@ pub struct Call {
     pub recording: bool,
     /// The latest `metadata` given for the call (its recording keeps it).
     pub metadata: String,
+    /// Another node's call, seen through a Redis keyspace notification
+    /// (10.5's foreign call): kept, never written back, exempt from all
+    /// timeouts but the final one, and without sockets until taken over.
+    pub foreign: bool,
+    /// The Redis database the call's key lives in (10.5's
+    /// `redis_hosted_db`): the keyspace a foreign call came from.
+    pub redis_db: u32,
 }
 
 impl Call {
@@ -298,6 +305,8 @@ impl Call {
             held_ports: Vec::new(),
             recording: false,
             metadata: String::new(),
+            foreign: false,
+            redis_db: 0,
         }
     }
 

@@ -92,6 +92,8 @@ pub fn decode_call(bytes: &[u8], now: &Now) -> Result<Call, String> {
         // The recording's files went with the process.
         recording: false,
         metadata: String::new(),
+        foreign: false,
+        redis_db: 0,
     })
 }
 
@@ -742,62 +744,66 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 skipped.push((call.id, why));
                 continue;
             }
-            // Each media's ports on its own address and on the others.
-            let mut runs: Vec<(SocketAddr, u16)> = Vec::new();
-            for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {
-                let count = super::registry::media_ports(m);
-                // An RTCP stream that kept its socket when the RTP stream
-                // took a new single port (an ICE start) is a run of its own.
-                let apart = match (&m.rtp, &m.rtcp) {
-                    (Some(rtp), Some(rtcp)) => (rtcp.local.port() != 0
-                        && (rtcp.local.ip() != rtp.local.ip()
-                            || rtcp.local.port() != rtp.local.port().wrapping_add(1)))
-                    .then_some(rtcp.local),
-                    _ => None,
-                };
-                let count = if apart.is_some() { 1 } else { count };
-                runs.extend(m.rtp.as_ref().map(|s| (s.local, count)));
-                runs.extend(apart.map(|p| (p, 1)));
-                runs.extend(m.ice_alternates.iter().map(|a| (a.local, a.ports)));
-            }
-            runs.extend(call.held_ports.iter().map(|p| (*p, 1)));
-            let mut taken = Vec::new();
-            let mut refused = None;
-            for (p, count) in runs {
-                if self.ports.reserve(p.ip(), p.port(), count) {
-                    taken.push((p, count));
-                } else {
-                    refused = Some(p);
-                    break;
-                }
-            }
-            if let Some(p) = refused {
-                for (t, count) in taken {
-                    for port in t.port()..t.port() + count {
-                        self.ports.release(t.ip(), port);
-                    }
-                }
-                skipped.push((call.id, format!("port {p} is taken")));
+            if let Err(why) = self.take_ports(&call, false) {
+                skipped.push((call.id, why));
                 continue;
             }
-            let max_id = call
-                .monologues
-                .iter()
-                .flat_map(|m| m.streams())
-                .map(|s| s.id.0)
-                .max()
-                .unwrap_or(0);
-            self.next_stream = self.next_stream.max(max_id + 1);
+            // Documents from Redis number each call's streams from 0.
+            self.renumber_streams(&mut call);
             effects.extend(self.relay_effects(&call, &call.id));
             self.calls.insert(call.id.clone(), call);
         }
         (effects, skipped)
     }
 
+    /// Reserves every port `call` holds (each media's ports on its own
+    /// address and on the others, the held ones); with `unbound` without
+    /// binding them (a foreign call's, which another node may hold). All or
+    /// none: the port that could not be had is named.
+    pub(super) fn take_ports(&mut self, call: &Call, unbound: bool) -> Result<(), String> {
+        let mut runs: Vec<(SocketAddr, u16)> = Vec::new();
+        for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {
+            let count = super::registry::media_ports(m);
+            // An RTCP stream that kept its socket when the RTP stream took a
+            // new single port (an ICE start) is a run of its own.
+            let apart = match (&m.rtp, &m.rtcp) {
+                (Some(rtp), Some(rtcp)) => (rtcp.local.port() != 0
+                    && (rtcp.local.ip() != rtp.local.ip()
+                        || rtcp.local.port() != rtp.local.port().wrapping_add(1)))
+                .then_some(rtcp.local),
+                _ => None,
+            };
+            let count = if apart.is_some() { 1 } else { count };
+            runs.extend(m.rtp.as_ref().map(|s| (s.local, count)));
+            runs.extend(apart.map(|p| (p, 1)));
+            runs.extend(m.ice_alternates.iter().map(|a| (a.local, a.ports)));
+        }
+        runs.extend(call.held_ports.iter().map(|p| (*p, 1)));
+        let mut taken = Vec::new();
+        for (p, count) in runs {
+            let ok = if unbound {
+                self.ports.claim(p.ip(), p.port(), count)
+            } else {
+                self.ports.reserve(p.ip(), p.port(), count)
+            };
+            if !ok {
+                for (t, count) in taken {
+                    let t: SocketAddr = t;
+                    for port in t.port()..t.port() + count {
+                        self.ports.release(t.ip(), port);
+                    }
+                }
+                return Err(format!("port {p} is taken"));
+            }
+            taken.push((p, count));
+        }
+        Ok(())
+    }
+
     /// Why a saved call cannot live on this configuration: its media sit on an
     /// interface that is no longer configured (the operator changed `interface`
     /// between the runs). Later offers index the interface list with it.
-    fn foreign_interface(&self, call: &Call) -> Option<String> {
+    pub(super) fn foreign_interface(&self, call: &Call) -> Option<String> {
         let ifaces = &self.settings.interfaces;
         let on = |i: usize, ip: IpAddr| ifaces.get(i).is_some_and(|f| f.local == ip);
         for m in call.monologues.iter().flat_map(|m| m.medias.iter()) {

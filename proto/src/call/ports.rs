@@ -17,6 +17,12 @@ pub trait PortAllocator {
     /// Reserve the given ports again (a restarted daemon taking its calls
     /// back); false if one is taken.
     fn reserve(&mut self, ip: IpAddr, port: u16, count: u16) -> bool;
+    /// As `reserve`, but without binding anything: the ports of another
+    /// node's call, which that node may hold (they are bound when the call
+    /// is taken over).
+    fn claim(&mut self, ip: IpAddr, port: u16, count: u16) -> bool {
+        self.reserve(ip, port, count)
+    }
 }
 
 /// Walks the configured range round-robin from the port after the last one

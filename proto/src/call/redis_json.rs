@@ -891,6 +891,8 @@ pub fn decode_call(
         // Recording is not carried over (README, Deliberate differences).
         recording: false,
         metadata: String::new(),
+        foreign: false,
+        redis_db: head.opt_num("redis_hosted_db").unwrap_or(0),
     })
 }
 

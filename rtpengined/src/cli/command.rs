@@ -140,16 +140,26 @@ pub fn run(line: &str, d: &dyn Daemon, initial: &Start) -> String {
             None => out.push_str(MORE),
             Some(r) => terminate(r.0, d, &mut out),
         },
-        "kslist" => out.push_str("\nSubscribed-on keyspaces:\n\n"),
-        "active" => out.push_str("Ok, all calls set to 'owned (active)'\n"),
-        "call" => call(rest, d, &mut out),
-        "ksrm" => ksrm(rest, &mut out),
-        "debug" => debug(rest, d, &mut out),
-        // ksadd, standby: Redis keyspaces and foreign calls, which we do
-        // not have (10.5.3.5 without Redis crashes on ksadd).
-        _ => {
-            let _ = writeln!(out, "The '{cmd}' command is not supported by rtpengined.");
+        "kslist" => {
+            out.push_str("\nSubscribed-on keyspaces:\n");
+            for db in d.keyspaces() {
+                let _ = write!(out, "{db} ");
+            }
+            out.push('\n');
         }
+        "active" => {
+            d.set_all_foreign(false);
+            out.push_str("Ok, all calls set to 'owned (active)'\n");
+        }
+        "standby" => {
+            d.set_all_foreign(true);
+            out.push_str("Ok, all calls set to 'foreign (standby)'\n");
+        }
+        "call" => call(rest, d, &mut out),
+        "ksadd" => ksadd(rest, d, &mut out),
+        "ksrm" => ksrm(rest, d, &mut out),
+        "debug" => debug(rest, d, &mut out),
+        _ => unreachable!("every entry of TOP is handled"),
     }
     out
 }
@@ -163,13 +173,22 @@ fn list(rest: Rest<'_>, d: &dyn Daemon, out: &mut String) {
         "numsessions" => {
             let calls = d.calls();
             let n = calls.len();
-            let count = |f| calls.iter().filter(|c| c.media_family == Some(f)).count();
+            let foreign = calls.iter().filter(|c| c.foreign).count();
+            let own = n - foreign;
+            // 10.5 counts the families at signalling: not those of calls
+            // that came from Redis.
+            let count = |f| {
+                calls
+                    .iter()
+                    .filter(|c| !c.foreign && c.media_family == Some(f))
+                    .count()
+            };
             let v4 = count(MediaFamily::Ipv4);
             let v6 = count(MediaFamily::Ipv6);
             let mixed = count(MediaFamily::Mixed);
             let _ = write!(
                 out,
-                "Current sessions own: {n}\nCurrent sessions foreign: 0\nCurrent sessions total: {n}\n\
+                "Current sessions own: {own}\nCurrent sessions foreign: {foreign}\nCurrent sessions total: {n}\n\
                  Current transcoded media: 0\nCurrent sessions ipv4 only media: {v4}\n\
                  Current sessions ipv6 only media: {v6}\nCurrent sessions ip mixed  media: {mixed}\n"
             );
@@ -329,11 +348,10 @@ fn sessions(rest: Rest<'_>, d: &dyn Daemon, out: &mut String) {
         out.push_str(MORE);
         return;
     };
-    let (show, none) = match r.0 {
-        "all" => (true, "No sessions on this media relay.\n"),
-        "own" => (true, "No own sessions on this media relay.\n"),
-        // We have no foreign calls (they come from Redis in 10.5).
-        "foreign" => (false, "No foreign sessions on this media relay.\n"),
+    let (show, none): (fn(bool) -> bool, _) = match r.0 {
+        "all" => (|_| true, "No sessions on this media relay.\n"),
+        "own" => (|f| !f, "No own sessions on this media relay.\n"),
+        "foreign" => (|f| f, "No foreign sessions on this media relay.\n"),
         id => {
             if id.is_empty() {
                 out.push_str(MORE);
@@ -348,7 +366,7 @@ fn sessions(rest: Rest<'_>, d: &dyn Daemon, out: &mut String) {
             return;
         }
     };
-    let calls = if show { d.calls() } else { Vec::new() };
+    let calls: Vec<_> = d.calls().into_iter().filter(|c| show(c.foreign)).collect();
     for c in &calls {
         out.push_str(&c.line());
     }
@@ -365,10 +383,12 @@ fn terminate(arg: &str, d: &dyn Daemon, out: &mut String) {
         tracing::info!("All calls terminated by operator.");
         out.push_str("All calls terminated by operator.\n");
     } else if is("own") {
-        d.terminate(Which::All);
+        d.terminate(Which::Own);
         tracing::info!("All own calls terminated by operator.");
         out.push_str("All own calls terminated by operator.\n");
     } else if is("foreign") {
+        d.terminate(Which::Foreign);
+        tracing::info!("All foreign calls terminated by operator.");
         out.push_str("All foreign calls terminated by operator.\n");
     } else if d.terminate(Which::Call(arg)) == 0 {
         let _ = write!(out, "\nCall Id not found ({arg}).\n\n");
@@ -787,24 +807,53 @@ fn c_int(s: &str, default: i32) -> i32 {
 }
 
 /// Removing a Redis keyspace: we subscribe to none.
-fn ksrm(rest: Rest<'_>, out: &mut String) {
+/// `ksadd N`, `ksrm N`: 10.5 reads the number with `strtoul` (a minus sign
+/// wraps) and keeps it as an unsigned int.
+fn keyspace_arg(rest: Rest<'_>, verb: &str, out: &mut String) -> Option<u64> {
     let Some(arg) = rest.shift(1).map(|r| r.0) else {
         out.push_str(MORE);
-        return;
+        return None;
     };
     let (v, any, over) = c_long(arg);
     if over {
         let _ = writeln!(
             out,
-            "Fail removing keyspace {arg} to redis notifications; errono={ERANGE}"
+            "Fail {verb} keyspace {arg} to redis notifications; errono={ERANGE}"
         );
+        None
     } else if !any {
         let _ = writeln!(
             out,
-            "Fail removing keyspace {arg} to redis notifications; no digists found"
+            "Fail {verb} keyspace {arg} to redis notifications; no digists found"
+        );
+        None
+    } else {
+        Some(if v < 0 { (v as i64) as u64 } else { v as u64 })
+    }
+}
+
+fn ksadd(rest: Rest<'_>, d: &dyn Daemon, out: &mut String) {
+    let Some(n) = keyspace_arg(rest, "adding", out) else {
+        return;
+    };
+    if d.add_keyspace(n as u32) {
+        let _ = writeln!(out, "Success adding keyspace {n} to redis notifications.");
+    } else {
+        let _ = writeln!(out, "Keyspace {n} is already among redis notifications.");
+    }
+}
+
+fn ksrm(rest: Rest<'_>, d: &dyn Daemon, out: &mut String) {
+    let Some(n) = keyspace_arg(rest, "removing", out) else {
+        return;
+    };
+    if d.remove_keyspace(n as u32) {
+        let _ = writeln!(out, "Successfully unsubscribed from keyspace {n}.");
+        let _ = writeln!(
+            out,
+            "Successfully removed all foreign calls for keyspace {n}."
         );
     } else {
-        let n = if v < 0 { (v as i64) as u64 } else { v as u64 };
         let _ = writeln!(out, "Keyspace {n} is not among redis notifications.");
     }
 }
@@ -862,6 +911,7 @@ mod tests {
         t: RefCell<Tunables>,
         calls: RefCell<Vec<CallView>>,
         rates: std::cell::Cell<crate::server::rates::Counters>,
+        keyspaces: RefCell<Vec<u32>>,
     }
 
     impl Fake {
@@ -870,6 +920,7 @@ mod tests {
                 t: RefCell::new(Tunables::defaults(6)),
                 calls: RefCell::new(vec![call("c1")]),
                 rates: Default::default(),
+                keyspaces: RefCell::new(Vec::new()),
             }
         }
         fn run(&self, line: &str) -> String {
@@ -891,6 +942,8 @@ mod tests {
             tos: 0,
             tags: Vec::new(),
             media_family: Some(MediaFamily::Ipv4),
+            foreign: false,
+            redis_keyspace: 0,
         }
     }
 
@@ -911,6 +964,7 @@ mod tests {
             let snap = Snapshot {
                 uptime: Duration::from_secs(42),
                 sessions: self.calls.borrow().len() as u64,
+                foreign: 0,
                 streams_user: 0,
                 streams_kernel: 0,
                 totals: SessionTotals::default(),
@@ -934,6 +988,8 @@ mod tests {
             let before = calls.len();
             match which {
                 Which::All => calls.clear(),
+                Which::Own => calls.retain(|c| c.foreign),
+                Which::Foreign => calls.retain(|c| !c.foreign),
                 Which::Call(id) => calls.retain(|c| c.id != id),
             }
             before - calls.len()
@@ -947,6 +1003,85 @@ mod tests {
         fn pid(&self) -> u32 {
             77
         }
+        fn keyspaces(&self) -> Vec<u32> {
+            self.keyspaces.borrow().clone()
+        }
+        fn add_keyspace(&self, db: u32) -> bool {
+            let mut k = self.keyspaces.borrow_mut();
+            !k.contains(&db) && {
+                k.push(db);
+                true
+            }
+        }
+        fn remove_keyspace(&self, db: u32) -> bool {
+            let mut k = self.keyspaces.borrow_mut();
+            let before = k.len();
+            k.retain(|d| *d != db);
+            self.calls
+                .borrow_mut()
+                .retain(|c| !(c.foreign && c.redis_keyspace == db));
+            k.len() < before
+        }
+        fn set_all_foreign(&self, foreign: bool) {
+            for c in self.calls.borrow_mut().iter_mut() {
+                c.foreign = foreign;
+            }
+        }
+    }
+
+    #[test]
+    fn keyspaces_and_foreign_calls_as_10_5_shows_them() {
+        let d = Fake::new();
+        assert_eq!(d.run("kslist"), "\nSubscribed-on keyspaces:\n\n");
+        assert_eq!(d.run("ksadd"), MORE);
+        assert_eq!(
+            d.run("ksadd 3"),
+            "Success adding keyspace 3 to redis notifications.\n"
+        );
+        assert_eq!(
+            d.run("ksadd 3"),
+            "Keyspace 3 is already among redis notifications.\n"
+        );
+        assert_eq!(
+            d.run("ksadd y"),
+            "Fail adding keyspace y to redis notifications; no digists found\n"
+        );
+        d.run("ksadd 12");
+        assert_eq!(d.run("kslist"), "\nSubscribed-on keyspaces:\n3 12 \n");
+        let mut f = call("f1");
+        f.foreign = true;
+        f.redis_keyspace = 3;
+        d.calls.borrow_mut().push(f);
+        assert!(d
+            .run("list sessions foreign")
+            .contains("| redis_keyspace:3 | foreign:yes\n"));
+        assert!(!d.run("list sessions own").contains("f1"));
+        assert!(d.run("list numsessions").starts_with(
+            "Current sessions own: 1\nCurrent sessions foreign: 1\nCurrent sessions total: 2\n"
+        ));
+        assert_eq!(
+            d.run("ksrm 3"),
+            "Successfully unsubscribed from keyspace 3.\n\
+             Successfully removed all foreign calls for keyspace 3.\n"
+        );
+        assert_eq!(
+            d.run("list sessions foreign"),
+            "No foreign sessions on this media relay.\n"
+        );
+        assert_eq!(
+            d.run("standby"),
+            "Ok, all calls set to 'foreign (standby)'\n"
+        );
+        assert!(d.run("list sessions c1").contains("\nforeign: yes\n"));
+        assert_eq!(
+            d.run("terminate foreign"),
+            "All foreign calls terminated by operator.\n"
+        );
+        assert_eq!(
+            d.run("list sessions all"),
+            "No sessions on this media relay.\n"
+        );
+        assert_eq!(d.run("active"), "Ok, all calls set to 'owned (active)'\n");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::view::CallView;
 use super::{Daemon, OpenFiles, Tunables, Which};
 use crate::call::Now;
 use crate::server::handler::Handler;
+use crate::server::redis_subscribe::Keyspaces;
 use crate::server::stats::Snapshot;
 
 pub struct Live {
@@ -16,6 +17,8 @@ pub struct Live {
     /// Redis, log levels): kept for `list`/`set`/`params`; the core log
     /// level sets the daemon's.
     kept: Mutex<Tunables>,
+    /// `--subscribe-keyspace`, `ksadd`, `ksrm`.
+    keyspaces: Arc<Keyspaces>,
 }
 
 impl Live {
@@ -23,7 +26,25 @@ impl Live {
         Live {
             handler,
             kept: Mutex::new(kept),
+            keyspaces: Keyspaces::detached(Vec::new()),
         }
+    }
+
+    /// The keyspaces `kslist` shows and `ksadd`/`ksrm` change.
+    pub fn with_keyspaces(mut self, keyspaces: Arc<Keyspaces>) -> Live {
+        self.keyspaces = keyspaces;
+        self
+    }
+
+    /// The view of `c`: an own call's key is in our write database.
+    fn view(&self, c: &crate::call::model::Call, now: &Now) -> CallView {
+        let mut v = CallView::of(c, &c.created_from, now, self.handler.relay().as_ref());
+        if !c.foreign {
+            if let Some(db) = self.handler.redis_db() {
+                v.redis_keyspace = db;
+            }
+        }
+        v
     }
 }
 
@@ -73,12 +94,7 @@ impl Daemon for Live {
     fn calls(&self) -> Vec<CallView> {
         let now = Now::system();
         let reg = self.handler.registry();
-        let relay = self.handler.relay().as_ref();
-        let mut calls: Vec<CallView> = reg
-            .calls
-            .values()
-            .map(|c| CallView::of(c, &c.created_from, &now, relay))
-            .collect();
+        let mut calls: Vec<CallView> = reg.calls.values().map(|c| self.view(c, &now)).collect();
         drop(reg);
         calls.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
         calls
@@ -87,10 +103,7 @@ impl Daemon for Live {
     fn call(&self, id: &str) -> Option<CallView> {
         let now = Now::system();
         let reg = self.handler.registry();
-        let relay = self.handler.relay().as_ref();
-        reg.calls
-            .get(id)
-            .map(|c| CallView::of(c, &c.created_from, &now, relay))
+        reg.calls.get(id).map(|c| self.view(c, &now))
     }
 
     fn statistics(&self) -> (Snapshot, Vec<u16>) {
@@ -134,6 +147,14 @@ impl Daemon for Live {
         let mut reg = handler.registry();
         let ids: Vec<String> = match which {
             Which::All => reg.calls.keys().cloned().collect(),
+            Which::Own | Which::Foreign => {
+                let foreign = which == Which::Foreign;
+                reg.calls
+                    .values()
+                    .filter(|c| c.foreign == foreign)
+                    .map(|c| c.id.clone())
+                    .collect()
+            }
             Which::Call(id) => vec![id.to_owned()],
         };
         let mut closing = Vec::new();
@@ -181,5 +202,26 @@ impl Daemon for Live {
 
     fn pid(&self) -> u32 {
         std::process::id()
+    }
+
+    fn keyspaces(&self) -> Vec<u32> {
+        self.keyspaces.list()
+    }
+
+    fn add_keyspace(&self, db: u32) -> bool {
+        self.keyspaces.add(db)
+    }
+
+    fn remove_keyspace(&self, db: u32) -> bool {
+        if !self.keyspaces.remove(db) {
+            return false;
+        }
+        crate::server::redis_subscribe::drop_keyspace(&self.handler, Some(db));
+        true
+    }
+
+    fn set_all_foreign(&self, foreign: bool) {
+        let ids: Vec<String> = self.handler.registry().calls.keys().cloned().collect();
+        self.handler.set_foreign(&ids, foreign);
     }
 }

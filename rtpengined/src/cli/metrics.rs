@@ -197,9 +197,14 @@ pub fn gather(snap: &Snapshot, last_ports: &[u16]) -> Entries {
     );
     m.header(Some("{"), Some(""));
     let typed = |t: &str| Some(format!("type=\"{t}\""));
-    m.same("sessionsown", "Owned sessions", snap.sessions.to_string());
+    let own = snap.sessions - snap.foreign;
+    m.same("sessionsown", "Owned sessions", own.to_string());
     m.prom("sessions", "gauge", typed("own"));
-    m.same("sessionsforeign", "Foreign sessions", "0".into());
+    m.same(
+        "sessionsforeign",
+        "Foreign sessions",
+        snap.foreign.to_string(),
+    );
     m.prom("sessions", "gauge", typed("foreign"));
     m.same("sessionstotal", "Total sessions", snap.sessions.to_string());
     m.same("transcodedmedia", "Transcoded media", "0".into());
@@ -626,6 +631,7 @@ mod tests {
         Snapshot {
             uptime: Duration::from_secs(42),
             sessions: 2,
+            foreign: 0,
             streams_user: 4,
             streams_kernel: 1,
             totals: SessionTotals {

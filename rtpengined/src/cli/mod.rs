@@ -93,6 +93,10 @@ pub struct Start {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Which<'a> {
     All,
+    /// Our own calls only.
+    Own,
+    /// Other nodes' calls only (from subscribed Redis keyspaces).
+    Foreign,
     Call(&'a str),
 }
 
@@ -119,4 +123,19 @@ pub trait Daemon {
     fn open_files(&self) -> OpenFiles;
     fn set_open_files(&self, n: u64) -> Result<(), i32>;
     fn pid(&self) -> u32;
+    /// The subscribed Redis keyspaces (`kslist`), in the order added.
+    fn keyspaces(&self) -> Vec<u32> {
+        Vec::new()
+    }
+    /// Subscribes to keyspace `db` (`ksadd`); false if it already was.
+    fn add_keyspace(&self, _db: u32) -> bool {
+        false
+    }
+    /// Unsubscribes from keyspace `db` and drops its foreign calls
+    /// (`ksrm`); false if it was not subscribed.
+    fn remove_keyspace(&self, _db: u32) -> bool {
+        false
+    }
+    /// Makes every call foreign (`standby`) or own (`active`).
+    fn set_all_foreign(&self, _foreign: bool) {}
 }

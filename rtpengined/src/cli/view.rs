@@ -20,6 +20,10 @@ pub struct CallView {
     pub tags: Vec<TagView>,
     /// How 10.5's `list numsessions` counts it (answered calls only).
     pub media_family: Option<MediaFamily>,
+    /// Another node's call (from a subscribed Redis keyspace).
+    pub foreign: bool,
+    /// The Redis database of its key (10.5's `redis_hosted_db`).
+    pub redis_keyspace: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,30 +174,36 @@ impl CallView {
             } else {
                 None
             },
+            foreign: call.foreign,
+            redis_keyspace: call.redis_db,
         }
     }
 
     /// One line of `list sessions all|own|foreign`.
     pub fn line(&self) -> String {
         format!(
-            "callid: {:>60} | deletionmark:{:>4} | created:{:>12} | proxy:{} | redis_keyspace:0 | foreign:no\n",
+            "callid: {:>60} | deletionmark:{:>4} | created:{:>12} | proxy:{} | redis_keyspace:{} | foreign:{}\n",
             self.id,
             yes_no(self.deleted),
             self.created,
-            self.proxy
+            self.proxy,
+            self.redis_keyspace,
+            yes_no(self.foreign)
         )
     }
 
     /// `list sessions <callid>`, `call <callid> info`.
     pub fn details(&self) -> String {
         let mut out = format!(
-            "\ncallid: {}\ndeletionmark: {}\ncreated: {}\nproxy: {}\ntos: {}\nlast_signal: {}\nredis_keyspace: 0\nforeign: no\n\n",
+            "\ncallid: {}\ndeletionmark: {}\ncreated: {}\nproxy: {}\ntos: {}\nlast_signal: {}\nredis_keyspace: {}\nforeign: {}\n\n",
             self.id,
             yes_no(self.deleted),
             self.created,
             self.proxy,
             self.tos,
-            self.last_signal
+            self.last_signal,
+            self.redis_keyspace,
+            yes_no(self.foreign)
         );
         for t in &self.tags {
             out.push_str(&t.details());
@@ -292,6 +302,8 @@ mod tests {
             proxy: "127.0.0.1:9".into(),
             tos: 0,
             media_family: None,
+            foreign: false,
+            redis_keyspace: 0,
             tags: vec![TagView {
                 tag: String::new(),
                 kind: "UNKNOWN",

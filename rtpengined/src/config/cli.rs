@@ -607,6 +607,8 @@ const IMPLEMENTED: &[&str] = &[
     "homer",
     "homer_protocol",
     "homer_id",
+    "subscribe_keyspace",
+    "active_switchover",
     "recording_dir",
     "recording_method",
     "recording_format",

@@ -32,6 +32,10 @@ pub struct RedisOptions {
     pub expires: Duration,
     /// Start (and go on) when Redis cannot be reached.
     pub not_required: bool,
+    /// `--subscribe-keyspace`: databases whose calls we keep as foreign.
+    pub keyspaces: Vec<u32>,
+    /// `--active-switchover`.
+    pub active_switchover: bool,
 }
 
 impl RedisOptions {
@@ -104,7 +108,33 @@ pub fn redis_options(cli: &Cli) -> Result<RedisOptions, ConfigError> {
         write,
         expires: Duration::from_secs(expires),
         not_required: cli.no_redis_required,
+        keyspaces: keyspaces(&cli.subscribe_keyspace),
+        active_switchover: cli.active_switchover,
     })
+}
+
+/// `--subscribe-keyspace` values read as 10.5 reads them: the leading
+/// digits; one without any is logged and left out.
+fn keyspaces(given: &[String]) -> Vec<u32> {
+    given
+        .iter()
+        .filter_map(|v| {
+            let digits: String = v
+                .trim_start()
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            match digits.parse::<u64>() {
+                Ok(n) => Some(n as u32),
+                Err(_) => {
+                    tracing::error!(
+                        "Fail adding keyspace '{v}' to redis notifications; no digits found"
+                    );
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -215,6 +215,18 @@ impl PortAllocator for SharedPool {
         ok
     }
 
+    fn claim(&mut self, ip: IpAddr, port: u16, count: u16) -> bool {
+        let ports = u32::from(port)..u32::from(port) + u32::from(count);
+        let closing = |pool: &SocketPool| {
+            ports
+                .clone()
+                .any(|p| pool.lent.get(&SocketAddr::new(ip, p as u16)) == Some(&true))
+        };
+        let mut guard = self.wait_for_closes(self.lock(), closing);
+        // Marked used only: `take` binds each port when the relay starts on it.
+        guard.cursor.reserve_with(ip, port, count, || true)
+    }
+
     fn release(&mut self, ip: IpAddr, port: u16) {
         let mut pool = self.lock();
         let local = SocketAddr::new(ip, port);

@@ -42,6 +42,8 @@ pub struct Handler {
     redis: Option<RedisWriter>,
     /// Request counters and the daemon's start, for `statistics`.
     stats: Statistics,
+    /// `--active-switchover`: signalling for a foreign call takes it over.
+    switchover: bool,
     /// `--recording-method=pcap` with `--recording-dir`.
     recorder: Option<crate::recording::Recorder>,
 }
@@ -55,6 +57,7 @@ impl Handler {
             store: None,
             redis: None,
             stats: Statistics::default(),
+            switchover: false,
             recorder: None,
         }
     }
@@ -141,6 +144,37 @@ impl Handler {
         self
     }
 
+    /// `--active-switchover`: signalling for a foreign call takes it over.
+    pub fn with_switchover(mut self, on: bool) -> Handler {
+        self.switchover = on;
+        self
+    }
+
+    /// The Redis database own calls are written to (`None` without Redis).
+    pub fn redis_db(&self) -> Option<u32> {
+        self.redis.as_ref().map(RedisWriter::db)
+    }
+
+    /// Makes `ids` own calls (`foreign` false) or foreign ones, as 10.5's
+    /// `active` and `standby` do: taken-over calls relay and are written to
+    /// Redis at once.
+    pub fn set_foreign(&self, ids: &[String], foreign: bool) {
+        let now = Now::system();
+        let mut reg = self.registry();
+        let mut effects = Vec::new();
+        for id in ids {
+            effects.extend(reg.set_foreign(id, foreign, &now));
+        }
+        // Taking over: the ports are ours now; a kernel target left on one
+        // is the other node's, to be replaced.
+        let closing = self.relay.apply(&effects);
+        for id in ids {
+            self.persist(&reg, id, &now);
+        }
+        drop(reg);
+        closing.wait_blocking();
+    }
+
     /// Takes back the calls an earlier run saved; returns how many.
     pub fn restore_calls(&self) -> usize {
         let Some(store) = &self.store else { return 0 };
@@ -174,6 +208,14 @@ impl Handler {
 
     /// Brings the saved state of `call_id` up to date (after it changed or went).
     pub fn persist(&self, reg: &Registry<SharedPool>, call_id: &str, now: &Now) {
+        // Another node's call is that node's to write (10.5 writes only
+        // its own) and not ours to restore.
+        if reg.calls.get(call_id).is_some_and(|c| c.foreign) {
+            if let Some(store) = &self.store {
+                store.remove(call_id);
+            }
+            return;
+        }
         if let Some(redis) = &self.redis {
             match reg.calls.get(call_id) {
                 Some(call) => redis.save(
@@ -377,6 +419,9 @@ impl Handler {
             }
         }
         let now = Now::system();
+        if self.switchover && matches!(req.kind, CommandKind::Offer | CommandKind::Answer) {
+            self.switch_over(f.call_id.as_deref());
+        }
         let mut reply = match req.kind {
             CommandKind::Ping => return Ok(Owned::dict().with("result", "pong")),
             CommandKind::Offer | CommandKind::Answer => {
@@ -583,6 +628,17 @@ impl Handler {
         }
         reply.insert("result", "ok");
         Ok(reply)
+    }
+
+    /// `--active-switchover`: signalling for a foreign call makes it ours
+    /// (offer and answer, as in 10.5).
+    fn switch_over(&self, call_id: Option<&str>) {
+        let Some(id) = call_id else { return };
+        let foreign = self.registry().calls.get(id).is_some_and(|c| c.foreign);
+        if foreign {
+            info!(call_id = %id, "signalling for a foreign call: taking it over");
+            self.set_foreign(&[id.to_owned()], false);
+        }
     }
 
     /// block/unblock media and DTMF, silence/unsilence, forwarding.

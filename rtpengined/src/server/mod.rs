@@ -5,6 +5,7 @@ pub mod handler;
 pub mod ng_tcp;
 pub mod rates;
 pub mod redis_store;
+pub mod redis_subscribe;
 pub mod stats;
 pub mod timers;
 pub mod transport;

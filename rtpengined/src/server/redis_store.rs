@@ -41,7 +41,7 @@ impl RedisWriter {
     }
 }
 
-fn client(t: &RedisTarget) -> redis::RedisResult<redis::Client> {
+pub(crate) fn client(t: &RedisTarget) -> redis::RedisResult<redis::Client> {
     // Any byte of the password may need escaping in the URL.
     let auth = t.password.as_ref().map_or_else(String::new, |pw| {
         let enc: String = pw.bytes().map(|b| format!("%{b:02X}")).collect();

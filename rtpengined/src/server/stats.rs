@@ -102,6 +102,8 @@ pub struct Snapshot {
     pub uptime: Duration,
     /// Calls in memory (including those waiting for their delete-delay).
     pub sessions: u64,
+    /// Of those, other nodes' calls (from subscribed Redis keyspaces).
+    pub foreign: u64,
     /// RTP streams that relayed packets, by who relayed them.
     pub streams_user: u64,
     pub streams_kernel: u64,
@@ -317,6 +319,7 @@ impl Statistics {
         let mut snap = Snapshot {
             uptime: self.started.elapsed(),
             sessions: 0,
+            foreign: 0,
             streams_user: 0,
             streams_kernel: 0,
             totals: *totals,
@@ -338,6 +341,7 @@ impl Statistics {
         };
         for call in calls {
             snap.sessions += 1;
+            snap.foreign += u64::from(call.foreign);
             let (user, kernel) = relayed(call, stats);
             snap.relayed_user = snap.relayed_user.plus(user);
             snap.relayed_kernel = snap.relayed_kernel.plus(kernel);
@@ -375,8 +379,8 @@ impl Snapshot {
         let t = &self.totals;
         let r = &self.rates;
         let current = Owned::dict()
-            .with("sessionsown", int(self.sessions))
-            .with("sessionsforeign", 0i64)
+            .with("sessionsown", int(self.sessions - self.foreign))
+            .with("sessionsforeign", int(self.foreign))
             .with("sessionstotal", int(self.sessions))
             .with("transcodedmedia", 0i64)
             .with("packetrate_user", int(r.user.packets))
