@@ -378,6 +378,9 @@ struct SdesCall {
     to_alice: SocketAddr,
     a_send: Srtp,
     a_recv: Srtp,
+    /// Encrypts as the daemon must toward A (same key, same packets): the
+    /// exact bytes A must get, so an index taken from a guess shows.
+    a_expect: Srtp,
 }
 
 fn direction(line: &str) -> Srtp {
@@ -407,6 +410,7 @@ fn sdes_call(ok: impl Fn(&Owned) -> Owned, id: &str) -> SdesCall {
         to_alice: media_target(&off),
         a_send: direction(A_KEY),
         a_recv: direction(&ours),
+        a_expect: direction(&ours),
     }
 }
 
@@ -427,6 +431,7 @@ impl SdesCall {
         let (p, g) = got.unwrap_or_else(|| panic!("{phase}: nothing relayed A→B"));
         assert_eq!(g, p, "{phase}: B gets A's packet decrypted");
         let plain = rtp(seq, seq as u8);
+        protect(&mut self.a_expect.borrow_mut(), &plain).unwrap();
         self.bob.send_to(&plain, self.to_alice).unwrap();
         let (g, _) = recv(&self.alice).unwrap_or_else(|| panic!("{phase}: nothing relayed B→A"));
         assert_eq!(
@@ -435,6 +440,67 @@ impl SdesCall {
             "{phase}: A decrypts B's packet"
         );
     }
+}
+
+impl SdesCall {
+    /// One packet each way with sequence number `seq`, each arriving
+    /// (decrypted at B, decryptable at A) before the next is sent.
+    fn pass(&self, seq: u16, phase: &str) {
+        let p = rtp(seq, seq as u8);
+        let wire = protect(&mut self.a_send.borrow_mut(), &p).unwrap();
+        self.alice.send_to(&wire, self.to_bob).unwrap();
+        let (g, _) = recv(&self.bob).unwrap_or_else(|| panic!("{phase}: A→B seq {seq} lost"));
+        assert_eq!(g, p, "{phase}: B gets A's packet {seq} decrypted");
+        let expect = protect(&mut self.a_expect.borrow_mut(), &p).unwrap();
+        self.bob.send_to(&p, self.to_alice).unwrap();
+        let (g, _) = recv(&self.alice).unwrap_or_else(|| panic!("{phase}: B→A seq {seq} lost"));
+        assert!(
+            g == expect,
+            "{phase}: B's packet {seq} encrypted with the right index"
+        );
+        assert_eq!(
+            unprotect(&mut self.a_recv.borrow_mut(), &g).as_deref(),
+            Some(&p[..]),
+            "{phase}: A decrypts B's packet {seq}"
+        );
+    }
+
+    /// Packets both ways from sequence number 65500 through two wraps, in
+    /// steps an index estimate follows (the ROC becomes 2: beyond what a
+    /// receiver's ROC±1 guesses after a restart find), then a re-offer with
+    /// the same SDP so the daemon writes the call with its SSRC table.
+    fn wrap_and_resignal(&self, ok: impl Fn(&Owned) -> Owned, id: &str) {
+        self.check(65500, "before the wrap");
+        let steps = [4000, 20000, 36000, 52000, 65000];
+        for seq in steps.into_iter().chain(3000..3010) {
+            self.pass(seq, "across the wraps");
+        }
+        let pa = self.alice.local_addr().unwrap().port();
+        let savp = format!(
+            "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {pa} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:{A_KEY}\r\n"
+        );
+        ok(&offer(id, "ta", &savp).with("transport-protocol", "RTP/AVP"));
+    }
+}
+
+/// Whether `doc`'s SSRC table of party `tag` has SSRC 42 past two wraps
+/// (ROC 2) in both directions.
+fn past_the_wrap(doc: &str, tag: usize) -> bool {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(doc) else {
+        return false;
+    };
+    let rows = v[format!("ssrc_table-{tag}")]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    rows.iter().any(|r| {
+        let n = |k: &str| {
+            r[k].as_str()
+                .and_then(|t| t.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        r["ssrc"] == "42" && n("in_srtp_index") >> 16 == 2 && n("out_srtp_index") >> 16 == 2
+    })
 }
 
 #[test]
@@ -542,4 +608,54 @@ fn state_dir_and_redis_together_keep_the_key() {
         r.cli(&["-n", db, "EXISTS", id]) == "0"
     });
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An SDES call that went twice past 65535 (ROC 2) comes back after a
+/// crash with its SRTP indices: what A sends still decrypts and what A
+/// receives is still encrypted with the index A expects.
+#[test]
+fn sdes_calls_keep_their_rollover_counter_after_a_crash() {
+    let Some(redis) = Redis::start(25300..25305) else {
+        return;
+    };
+    let media = (43000, 43099);
+    let db = 8;
+    let mut d = ours(&redis, db, media);
+    let id = "redis-roc-ours";
+    let c = sdes_call(|m| d.ok(m), id);
+    c.wrap_and_resignal(|m| d.ok(m), id);
+    redis.wait_for(db, "the SSRC table past the wrap", |r, db| {
+        past_the_wrap(&r.cli(&["-n", db, "--raw", "GET", id]), 0)
+    });
+    d.kill_hard();
+    let _d = ours(&redis, db, media);
+    for seq in 3010..3020 {
+        c.pass(seq, "after the restore");
+    }
+}
+
+/// The same for a call of 10.5's: its SSRC table (written at the
+/// re-answer) gives us the ROC.
+#[test]
+fn sdes_calls_of_rtpengine_10_5_keep_their_rollover_counter_with_us() {
+    let Some(redis) = Redis::start(25305..25310) else {
+        return;
+    };
+    let media = (43100, 43199);
+    let db = 9;
+    let target = format!("--redis={}", redis.target(db));
+    let Some(mut r) = Reference::start(25310, media, &[target]) else {
+        return;
+    };
+    let id = "redis-roc-from-10.5";
+    let c = sdes_call(|m| r.ok(m), id);
+    c.wrap_and_resignal(|m| r.ok(m), id);
+    redis.wait_for(db, "10.5's SSRC table past the wrap", |r, db| {
+        past_the_wrap(&r.cli(&["-n", db, "--raw", "GET", id]), 0)
+    });
+    r.kill_hard();
+    let _d = ours(&redis, db, media);
+    for seq in 3010..3020 {
+        c.pass(seq, "after the restore");
+    }
 }

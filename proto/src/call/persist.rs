@@ -528,6 +528,7 @@ fn decode_monologue(v: &Value<'_>) -> Result<Monologue, String> {
                 })
                 .transpose()?,
         },
+        srtp_resume: Default::default(),
     })
 }
 
@@ -778,6 +779,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 .unwrap_or(0);
             self.next_stream = self.next_stream.max(max_id + 1);
             effects.extend(self.relay_effects(&call, &call.id));
+            // The streams have the indices now; later signalling starts
+            // new contexts from zero.
+            for m in &mut call.monologues {
+                m.srtp_resume = Default::default();
+            }
             self.calls.insert(call.id.clone(), call);
         }
         (effects, skipped)

@@ -182,6 +182,7 @@ impl Handler {
                         call,
                         redis.db(),
                         &reg.settings.interfaces,
+                        &|id| self.relay.srtp_state(id),
                     ),
                 ),
                 None => redis.remove(call_id),
