@@ -706,6 +706,11 @@ pub fn decode_call(
     let last_signal = Duration::from_secs(head.num("last_signal")?);
     let num_tags: usize = head.num("num_tags")?;
     let num_medias: usize = head.num("num_medias")?;
+    // Each tag and media has an object of its own: larger counts are not
+    // this document's (and would only allocate).
+    if num_tags > doc.len() || num_medias > doc.len() {
+        return Err("json: num_tags or num_medias beyond the document".into());
+    }
     let tos: Option<u8> = head.opt_num("tos").filter(|t| *t != 0);
 
     // Local socket of each packet stream: (interface, address).
@@ -971,7 +976,7 @@ pub fn decode_call(
 /// The instant of this process at wall-clock `unix` (clamped to what exists).
 fn mono_at(now: &Now, unix: Duration) -> std::time::Instant {
     if unix >= now.unix {
-        now.mono + (unix - now.unix)
+        now.mono.checked_add(unix - now.unix).unwrap_or(now.mono)
     } else {
         now.mono.checked_sub(now.unix - unix).unwrap_or(now.mono)
     }

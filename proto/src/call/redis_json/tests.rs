@@ -297,3 +297,55 @@ fn summary(c: &Call) -> String {
     let _: Option<IpAddr> = None;
     out
 }
+
+/// A document someone else changed (a field gone, a value malformed or out
+/// of range, a list emptied) is refused or read, never a panic.
+#[test]
+fn damaged_documents_never_panic() {
+    for name in ["plain", "sdes", "sdes-out", "dtls"] {
+        let (doc, _) = fixture(name);
+        let v: Value = serde_json::from_str(&doc).unwrap();
+        let top = v.as_object().unwrap();
+        let try_doc = |d: &Map<String, Value>| {
+            let text = Value::Object(d.clone()).to_string();
+            let _ = decode_call("x", &text, &now(), &ifaces(), &mut StdRng::seed_from_u64(1));
+        };
+        for (key, value) in top {
+            let mut d = top.clone();
+            d.remove(key);
+            try_doc(&d);
+            match value {
+                Value::Object(o) => {
+                    for field in o.keys() {
+                        for bad in [
+                            "",
+                            "x",
+                            "-1",
+                            "4294967296",
+                            "99999999999999999",
+                            "18446744073709551615",
+                            "%zz",
+                        ] {
+                            let mut d = top.clone();
+                            d[key][field] = Value::String(bad.into());
+                            try_doc(&d);
+                        }
+                    }
+                }
+                Value::Array(a) => {
+                    for bad in [
+                        Value::Array(vec![]),
+                        Value::Array(vec![Value::String("99999999".into())]),
+                        Value::Array(vec![Value::String("x/y/z".into()); a.len().max(1)]),
+                        Value::String("1".into()),
+                    ] {
+                        let mut d = top.clone();
+                        d[key] = bad;
+                        try_doc(&d);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
