@@ -28,6 +28,11 @@ impl Redis {
     /// A fresh redis-server on the first port of `ports` it can have; `None`
     /// (after saying so) when redis-server is not installed.
     fn start(ports: std::ops::Range<u16>) -> Option<Redis> {
+        Self::start_with(ports, &[])
+    }
+
+    /// [`Redis::start`] with further redis-server options.
+    fn start_with(ports: std::ops::Range<u16>, extra: &[&str]) -> Option<Redis> {
         if !std::path::Path::new(REDIS_SERVER).exists() {
             eprintln!("skipped: {REDIS_SERVER} not installed (Debian package redis-server, scripts/install-deps)");
             return None;
@@ -47,6 +52,7 @@ impl Redis {
                 ])
                 .args(["--appendonly", "no", "--dir"])
                 .arg(&dir)
+                .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -658,4 +664,156 @@ fn sdes_calls_of_rtpengine_10_5_keep_their_rollover_counter_with_us() {
     for seq in 3010..3020 {
         c.pass(seq, "after the restore");
     }
+}
+
+/// Waits until the daemon's log has `text`.
+fn wait_log(d: &Daemon, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !d.log_text().contains(text) {
+        assert!(
+            Instant::now() < deadline,
+            "log never said {text:?}:\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Redis gone mid-call with `--redis-allowed-errors=0`: the first failed
+/// write leaves Redis alone for `--redis-disable-time`, even once it is
+/// back; the first write after that time reaches it again.
+#[test]
+fn failed_writes_leave_redis_alone_for_the_disable_time() {
+    let Some(redis) = Redis::start(25320..25325) else {
+        return;
+    };
+    let port = redis.port;
+    let target = format!("--redis={}", redis.target(1));
+    let d = Daemon::start(
+        43200,
+        43299,
+        &[
+            &target,
+            "--redis-allowed-errors=0",
+            "--redis-disable-time=3",
+            "--table=-1",
+        ],
+    );
+    let id = "redis-fault";
+    let (a, _b, _, _) = call(|m| d.ok(m), id);
+    redis.wait_for(1, "the call written", |r, db| {
+        r.cli(&["-n", db, "EXISTS", id]) == "1"
+    });
+    drop(redis);
+    let pa = a.local_addr().unwrap().port();
+    let reoffer = offer(id, "ta", &sdp("127.0.0.1", pa));
+    d.ok(&reoffer);
+    wait_log(&d, "redis: disabled after 1 errors in a row");
+    let disabled = Instant::now();
+    // Back, empty: nothing is written to it during the disable time.
+    let redis = Redis::start(port..port + 1).expect("redis-server again");
+    d.ok(&reoffer);
+    wait_log(&d, "redis: disabled; call state not written");
+    assert_eq!(redis.cli(&["-n", "1", "EXISTS", id]), "0", "left alone");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while redis.cli(&["-n", "1", "EXISTS", id]) != "1" {
+        assert!(Instant::now() < deadline, "never written again");
+        d.ok(&reoffer);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        disabled.elapsed() >= Duration::from_secs(2),
+        "written again after {:?}",
+        disabled.elapsed()
+    );
+    wait_log(&d, "redis: trying again after the disable time");
+}
+
+/// A read-only replica as `--redis` (which calls are written to): refused
+/// at start, as 10.5 does, and never written with `-q`. With
+/// `--redis-write` elsewhere it may be read from.
+#[test]
+fn a_replica_is_not_written_to() {
+    let Some(master) = Redis::start(25325..25330) else {
+        return;
+    };
+    let of = master.port.to_string();
+    let replica =
+        Redis::start_with(25330..25335, &["--replicaof", "127.0.0.1", &of]).expect("a replica");
+    let on_replica = format!("--redis={}", replica.target(1));
+    let out = Command::new(env!("CARGO_BIN_EXE_rtpengined"))
+        .args(["--config-file=none", "--foreground", "--log-stderr"])
+        .args([
+            "--table=-1",
+            "--interface=127.0.0.1",
+            "--listen-ng=127.0.0.1:0",
+        ])
+        .args(["--port-min=43300", "--port-max=43349", &on_replica])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run rtpengined");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("is a replica"), "{log}");
+
+    let d = Daemon::start(43350, 43399, &[&on_replica, "-q", "--table=-1"]);
+    let id = "redis-replica";
+    call(|m| d.ok(m), id);
+    wait_log(&d, "is a replica (read-only), not a master");
+    assert_eq!(master.cli(&["-n", "1", "EXISTS", id]), "0");
+    assert_eq!(replica.cli(&["-n", "1", "EXISTS", id]), "0");
+    drop(d);
+
+    // Written to the master, restored from its replica.
+    let to_master = format!("--redis-write={}", master.target(1));
+    let mut d = Daemon::start(43350, 43399, &[&on_replica, &to_master, "--table=-1"]);
+    let id = "redis-via-replica";
+    let (a, b, to_a, _) = call(|m| d.ok(m), id);
+    replica.wait_for(1, "the call replicated", |r, db| {
+        r.cli(&["-n", db, "--raw", "GET", id]).contains("\"tag-1\"")
+    });
+    d.kill_hard();
+    let _d = Daemon::start(43350, 43399, &[&on_replica, &to_master, "--table=-1"]);
+    assert_eq!(relayed(&a, to_a, &b, 2).map(|p| p[12]), Some(2));
+}
+
+/// Documents that are not calls of ours or 10.5's (not JSON, missing
+/// parts, another type of key) are skipped with a warning at start; the
+/// other calls come back.
+#[test]
+fn unreadable_documents_are_skipped_at_restore() {
+    let Some(redis) = Redis::start(25335..25340) else {
+        return;
+    };
+    let media = (43400, 43499);
+    let mut d = ours(&redis, 2, media);
+    let id = "redis-good";
+    let (a, b, to_a, _) = call(|m| d.ok(m), id);
+    redis.wait_for(2, "the answer written", |r, db| {
+        r.cli(&["-n", db, "--raw", "GET", id]).contains("\"tag-1\"")
+    });
+    d.kill_hard();
+    let good = redis.cli(&["-n", "2", "--raw", "GET", id]);
+    // The good document cut short, and with a media of no tag.
+    let cut = &good[..good.len() / 2];
+    let orphan = good.replace("\"medias-1\":[\"1\"]", "\"medias-1\":[]");
+    assert_ne!(orphan, good);
+    for (key, doc) in [
+        ("bad-text", "not a call"),
+        ("bad-empty", "{}"),
+        ("bad-head", "{\"json\":{\"created\":\"x\"}}"),
+        ("bad-cut", cut),
+        ("bad-orphan", orphan.as_str()),
+    ] {
+        redis.cli(&["-n", "2", "SET", key, doc]);
+    }
+    redis.cli(&["-n", "2", "HSET", "old-layout", "a", "b"]);
+    let d = ours(&redis, 2, media);
+    assert_eq!(relayed(&a, to_a, &b, 2).map(|p| p[12]), Some(2));
+    for key in ["bad-text", "bad-empty", "bad-head", "bad-cut", "bad-orphan"] {
+        assert_eq!(redis.cli(&["-n", "2", "EXISTS", key]), "0", "{key} deleted");
+    }
+    let log = d.log_text();
+    assert!(log.contains("old-layout"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
 }

@@ -7,7 +7,7 @@
 //! queue order. While Redis is unreachable writes are dropped with a warning,
 //! as 10.5 does; the connection comes back by itself.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::mpsc;
@@ -68,10 +68,43 @@ pub async fn connect(t: &RedisTarget) -> Result<ConnectionManager, String> {
     .map_err(|e| e.to_string())
 }
 
+/// Which Redis a connection accepts, by the `role:` of its `INFO` (10.5:
+/// with `--redis` alone that server must be a master, since calls are
+/// written there; with `--redis-write` any will do for either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Master,
+    Any,
+}
+
+/// [`connect`], then the role check: a read-only replica where a master
+/// is wanted is refused (10.5 refuses it likewise).
+pub async fn connect_as(t: &RedisTarget, role: Role) -> Result<ConnectionManager, String> {
+    let mut con = connect(t).await?;
+    if role == Role::Master {
+        let info: String = redis::cmd("INFO")
+            .arg("replication")
+            .query_async(&mut con)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !is_master(&info) {
+            return Err("is a replica (read-only), not a master".into());
+        }
+    }
+    Ok(con)
+}
+
+/// Whether `INFO`'s text names a master (10.5 takes `active-replica` too).
+fn is_master(info: &str) -> bool {
+    info.lines()
+        .filter_map(|l| l.trim().strip_prefix("role:"))
+        .any(|r| r == "master" || r == "active-replica")
+}
+
 /// Every call document in `t`'s database: `(call-id, document)`. Keys that
 /// are not strings (10.5's writes are) are left out.
-pub async fn load(t: &RedisTarget) -> Result<Vec<(String, String)>, String> {
-    let mut con = connect(t).await?;
+pub async fn load(t: &RedisTarget, role: Role) -> Result<Vec<(String, String)>, String> {
+    let mut con = connect_as(t, role).await?;
     let keys: Vec<Vec<u8>> = redis::cmd("KEYS")
         .arg("*")
         .query_async(&mut con)
@@ -97,16 +130,82 @@ pub async fn discard(t: &RedisTarget, call_id: &str) {
     }
 }
 
+/// What the writer does when Redis fails (`--redis-allowed-errors`,
+/// `--redis-disable-time`, 10.5's semantics): after more than
+/// `allowed_errors` failed writes in a row (negative: never) Redis is left
+/// alone for `disable_time`, the writes meanwhile dropped; the first write
+/// after it tries again, and a failure then leaves it alone again at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Faults {
+    pub allowed_errors: i64,
+    pub disable_time: Duration,
+}
+
+struct Health {
+    faults: Faults,
+    errors: i64,
+    disabled_until: Option<Instant>,
+    /// Writes dropped in the current disabled period.
+    dropped: u64,
+}
+
+impl Health {
+    /// Whether Redis is to be left alone now.
+    fn disabled(&mut self, addr: &std::net::SocketAddr) -> bool {
+        match self.disabled_until {
+            Some(t) if Instant::now() < t => {
+                if self.dropped == 0 {
+                    warn!(%addr, "redis: disabled; call state not written");
+                }
+                self.dropped += 1;
+                true
+            }
+            Some(_) => {
+                info!(%addr, dropped = self.dropped, "redis: trying again after the disable time");
+                self.disabled_until = None;
+                self.dropped = 0;
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn failed(&mut self, addr: &std::net::SocketAddr) {
+        if self.faults.allowed_errors < 0 {
+            return;
+        }
+        self.errors += 1;
+        if self.errors > self.faults.allowed_errors {
+            self.disabled_until = Some(Instant::now() + self.faults.disable_time);
+            warn!(
+                %addr,
+                seconds = self.faults.disable_time.as_secs(),
+                "redis: disabled after {} errors in a row",
+                self.errors
+            );
+        }
+    }
+}
+
 /// Starts the writer task for `t`; keys live `expires` after each write.
-pub fn spawn_writer(t: RedisTarget, expires: Duration) -> RedisWriter {
+pub fn spawn_writer(t: RedisTarget, role: Role, expires: Duration, faults: Faults) -> RedisWriter {
     let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
     let db = t.db;
     tokio::spawn(async move {
         let mut con: Option<ConnectionManager> = None;
         let mut down_logged = false;
+        let mut health = Health {
+            faults,
+            errors: 0,
+            disabled_until: None,
+            dropped: 0,
+        };
         while let Some(job) = rx.recv().await {
+            if health.disabled(&t.addr) {
+                continue;
+            }
             if con.is_none() {
-                match connect(&t).await {
+                match connect_as(&t, role).await {
                     Ok(c) => {
                         if down_logged {
                             info!(addr = %t.addr, "redis: connected again");
@@ -119,6 +218,7 @@ pub fn spawn_writer(t: RedisTarget, expires: Duration) -> RedisWriter {
                             warn!(addr = %t.addr, %e, "redis: cannot connect; call state not written");
                             down_logged = true;
                         }
+                        health.failed(&t.addr);
                         continue;
                     }
                 }
@@ -141,8 +241,15 @@ pub fn spawn_writer(t: RedisTarget, expires: Duration) -> RedisWriter {
                 }
                 Job::Del(id) => redis::cmd("DEL").arg(id).query_async(c).await,
             };
-            if let Err(e) = done {
-                warn!(addr = %t.addr, %e, "redis: write failed");
+            match done {
+                Ok(()) => health.errors = 0,
+                Err(e) => {
+                    warn!(addr = %t.addr, %e, "redis: write failed");
+                    // A server that went read-only (demoted) or away: the
+                    // next write connects afresh, with the role check.
+                    con = None;
+                    health.failed(&t.addr);
+                }
             }
         }
     });
@@ -152,6 +259,18 @@ pub fn spawn_writer(t: RedisTarget, expires: Duration) -> RedisWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_of_info() {
+        assert!(is_master(
+            "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
+        ));
+        assert!(is_master("role:active-replica\n"));
+        assert!(!is_master(
+            "# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\n"
+        ));
+        assert!(!is_master(""));
+    }
 
     #[test]
     fn passwords_are_escaped_in_the_url() {
