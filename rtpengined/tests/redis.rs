@@ -817,3 +817,70 @@ fn unreadable_documents_are_skipped_at_restore() {
     assert!(log.contains("old-layout"), "{log}");
     assert!(!log.contains("panicked"), "{log}");
 }
+
+/// A call 10.5 wrote between offer and answer, SDES toward B only (the
+/// keys it offered B, none back yet): we take the answer with B's key and
+/// relay with both, the one 10.5 offered B included.
+#[test]
+fn one_sided_sdes_offer_of_rtpengine_10_5_is_answered_by_us() {
+    let Some(redis) = Redis::start(25340..25345) else {
+        return;
+    };
+    let media = (43500, 43599);
+    let db = 3;
+    let target = format!("--redis={}", redis.target(db));
+    let Some(mut r) = Reference::start(25345, media, &[target]) else {
+        return;
+    };
+    let id = "redis-one-sided";
+    let (alice, bob) = (phone("127.0.0.1"), phone("127.0.0.1"));
+    let pa = alice.local_addr().unwrap().port();
+    let pb = bob.local_addr().unwrap().port();
+    let off = r.ok(&offer(id, "ta", &sdp("127.0.0.1", pa)).with("transport-protocol", "RTP/SAVP"));
+    // B takes the AES_CM_128_HMAC_SHA1_80 line 10.5 offers.
+    let to_b_key = text(off.get("sdp"))
+        .lines()
+        .filter_map(|l| l.strip_prefix("a=crypto:"))
+        .find(|l| l.split(' ').nth(1) == Some("AES_CM_128_HMAC_SHA1_80"))
+        .expect("10.5 offers B AES_CM_128_HMAC_SHA1_80")
+        .to_owned();
+    let tag = to_b_key.split(' ').next().unwrap().to_owned();
+    let b_key = A_KEY.replacen("1 ", &format!("{tag} "), 1);
+    // Where B sends (to reach A), from the offer; where A sends, from the answer.
+    let to_alice = media_target(&off);
+    redis.wait_for(db, "10.5's offer", |r, db| {
+        r.cli(&["-n", db, "--raw", "GET", id]).contains("sdes_out")
+    });
+    r.kill_hard();
+    let d = ours(&redis, db, media);
+    let savp = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {pb} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:{b_key}\r\n"
+    );
+    let ans = d.ok(&answer(id, "ta", "tb", &savp).with("transport-protocol", "RTP/AVP"));
+    let to_bob = media_target(&ans);
+    assert!(!text(ans.get("sdp")).contains("a=crypto"), "A is plain");
+    // B→A: SRTP under B's key arrives plain.
+    let b_send = direction(&b_key);
+    let mut got = None;
+    for seq in 1..10 {
+        let p = rtp(seq, 7);
+        let wire = protect(&mut b_send.borrow_mut(), &p).unwrap();
+        bob.send_to(&wire, to_alice).unwrap();
+        if let Some((g, _)) = recv(&alice) {
+            got = Some((g, p));
+            break;
+        }
+    }
+    let (g, p) = got.expect("B→A relayed");
+    assert_eq!(g, p, "A gets B's packet decrypted");
+    // A→B: plain RTP arrives encrypted under the key 10.5 offered B.
+    let b_recv = direction(&to_b_key);
+    let p = rtp(100, 8);
+    alice.send_to(&p, to_bob).unwrap();
+    let (g, _) = recv(&bob).expect("A→B relayed");
+    assert_eq!(
+        unprotect(&mut b_recv.borrow_mut(), &g).as_deref(),
+        Some(&p[..]),
+        "B decrypts A's packet with 10.5's key"
+    );
+}
