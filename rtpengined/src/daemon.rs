@@ -550,6 +550,8 @@ fn cli_tunables(cfg: &Config) -> crate::cli::Tunables {
         final_timeout: secs(cfg.final_timeout),
         delete_delay: secs(cfg.delete_delay),
         control_tos: 0,
+        redis_allowed_errors: cfg.redis.allowed_errors,
+        redis_disable_time: secs(cfg.redis.disable_time),
         ..crate::cli::Tunables::defaults(i64::from(cfg.log_level))
     }
 }

@@ -884,3 +884,49 @@ fn one_sided_sdes_offer_of_rtpengine_10_5_is_answered_by_us() {
         "B decrypts A's packet with 10.5's key"
     );
 }
+
+/// What the CLI on `port` answers `line`.
+fn ask_cli(port: u16, line: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(format!("{line}\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// The error limits show in the CLI as configured, and `set
+/// redisallowederrors` changes them for the writer at once.
+#[test]
+fn the_cli_sets_the_error_limits_of_the_writer() {
+    let Some(redis) = Redis::start(25350..25355) else {
+        return;
+    };
+    let target = format!("--redis={}", redis.target(1));
+    let cli = 25355;
+    let d = Daemon::start(
+        43600,
+        43699,
+        &[
+            &target,
+            "--redis-allowed-errors=5",
+            "--redis-disable-time=7",
+            &format!("--listen-cli=127.0.0.1:{cli}"),
+            "--table=-1",
+        ],
+    );
+    assert_eq!(ask_cli(cli, "list redisallowederrors").trim(), "5");
+    assert_eq!(ask_cli(cli, "list redisdisabletime").trim(), "7");
+    ask_cli(cli, "set redisallowederrors 0");
+    let id = "redis-cli-limits";
+    let (a, _b, _, _) = call(|m| d.ok(m), id);
+    redis.wait_for(1, "the call written", |r, db| {
+        r.cli(&["-n", db, "EXISTS", id]) == "1"
+    });
+    drop(redis);
+    let pa = a.local_addr().unwrap().port();
+    d.ok(&offer(id, "ta", &sdp("127.0.0.1", pa)));
+    // One failure is enough now (five were allowed at start).
+    wait_log(&d, "redis: disabled after 1 errors in a row");
+}

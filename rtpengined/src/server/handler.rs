@@ -208,6 +208,11 @@ impl Handler {
         self.registry.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The Redis writer, with `--redis`.
+    pub fn redis(&self) -> Option<&RedisWriter> {
+        self.redis.as_ref()
+    }
+
     pub fn relay(&self) -> &Arc<Relay> {
         &self.relay
     }

@@ -7,6 +7,8 @@
 //! queue order. While Redis is unreachable writes are dropped with a warning,
 //! as 10.5 does; the connection comes back by itself.
 
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -24,9 +26,36 @@ enum Job {
 pub struct RedisWriter {
     jobs: mpsc::UnboundedSender<Job>,
     db: u32,
+    limits: Arc<Limits>,
+}
+
+/// `--redis-allowed-errors` and `--redis-disable-time` as the CLI's `set`
+/// changes them (10.5 reads them at each error too).
+struct Limits {
+    allowed_errors: AtomicI64,
+    disable_secs: AtomicU64,
+}
+
+impl Limits {
+    fn get(&self) -> Faults {
+        Faults {
+            allowed_errors: self.allowed_errors.load(Ordering::Relaxed),
+            disable_time: Duration::from_secs(self.disable_secs.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 impl RedisWriter {
+    /// New error limits, from the next failed write on.
+    pub fn set_faults(&self, f: Faults) {
+        self.limits
+            .allowed_errors
+            .store(f.allowed_errors, Ordering::Relaxed);
+        self.limits
+            .disable_secs
+            .store(f.disable_time.as_secs(), Ordering::Relaxed);
+    }
+
     /// The database the documents go to (their `redis_hosted_db`).
     pub fn db(&self) -> u32 {
         self.db
@@ -142,7 +171,7 @@ pub struct Faults {
 }
 
 struct Health {
-    faults: Faults,
+    limits: Arc<Limits>,
     errors: i64,
     disabled_until: Option<Instant>,
     /// Writes dropped in the current disabled period.
@@ -171,15 +200,16 @@ impl Health {
     }
 
     fn failed(&mut self, addr: &std::net::SocketAddr) {
-        if self.faults.allowed_errors < 0 {
+        let faults = self.limits.get();
+        if faults.allowed_errors < 0 {
             return;
         }
         self.errors += 1;
-        if self.errors > self.faults.allowed_errors {
-            self.disabled_until = Some(Instant::now() + self.faults.disable_time);
+        if self.errors > faults.allowed_errors {
+            self.disabled_until = Some(Instant::now() + faults.disable_time);
             warn!(
                 %addr,
-                seconds = self.faults.disable_time.as_secs(),
+                seconds = faults.disable_time.as_secs(),
                 "redis: disabled after {} errors in a row",
                 self.errors
             );
@@ -191,11 +221,16 @@ impl Health {
 pub fn spawn_writer(t: RedisTarget, role: Role, expires: Duration, faults: Faults) -> RedisWriter {
     let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
     let db = t.db;
+    let limits = Arc::new(Limits {
+        allowed_errors: AtomicI64::new(faults.allowed_errors),
+        disable_secs: AtomicU64::new(faults.disable_time.as_secs()),
+    });
+    let task_limits = limits.clone();
     tokio::spawn(async move {
         let mut con: Option<ConnectionManager> = None;
         let mut down_logged = false;
         let mut health = Health {
-            faults,
+            limits: task_limits,
             errors: 0,
             disabled_until: None,
             dropped: 0,
@@ -253,7 +288,11 @@ pub fn spawn_writer(t: RedisTarget, role: Role, expires: Duration, faults: Fault
             }
         }
     });
-    RedisWriter { jobs: tx, db }
+    RedisWriter {
+        jobs: tx,
+        db,
+        limits,
+    }
 }
 
 #[cfg(test)]
