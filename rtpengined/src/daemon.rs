@@ -229,6 +229,15 @@ pub fn run(argv: Vec<String>) -> i32 {
     code
 }
 
+/// 10.5: with `--redis` alone that server must be a master (calls are
+/// written there); with `--redis-write` too, either may be a replica.
+fn redis_role(cfg: &Config) -> crate::server::redis_store::Role {
+    match cfg.redis.write {
+        Some(_) => crate::server::redis_store::Role::Any,
+        None => crate::server::redis_store::Role::Master,
+    }
+}
+
 /// Takes back the calls kept in Redis (by us or by rtpengine 10.5); a call
 /// that cannot be had (unreadable, or its ports or interface are not ours)
 /// is logged and its key deleted, as 10.5 does. Returns how many came back.
@@ -238,7 +247,7 @@ async fn restore_from_redis(
     cfg: &Config,
 ) -> Result<usize, String> {
     use crate::server::redis_store;
-    let docs = redis_store::load(target).await?;
+    let docs = redis_store::load(target, redis_role(cfg)).await?;
     let now = crate::call::Now::system();
     let mut rng = DaemonRng::from_os().map_err(|e| e.to_string())?;
     let mut calls = Vec::new();
@@ -370,15 +379,23 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
         }
     }
     if let Some(target) = cfg.redis.writer() {
+        use crate::server::redis_store::{connect_as, spawn_writer, Faults};
+        let role = redis_role(&cfg);
         if !cfg.redis.not_required {
-            if let Err(e) = crate::server::redis_store::connect(target).await {
+            if let Err(e) = connect_as(target, role).await {
                 error!(addr = %target.addr, %e, "cannot start without Redis (see --no-redis-required)");
                 return 1;
             }
         }
-        handler = handler.with_redis(crate::server::redis_store::spawn_writer(
+        let faults = Faults {
+            allowed_errors: cfg.redis.allowed_errors,
+            disable_time: cfg.redis.disable_time,
+        };
+        handler = handler.with_redis(spawn_writer(
             target.clone(),
+            role,
             cfg.redis.expires,
+            faults,
         ));
     }
     let handler = Arc::new(handler.with_switchover(cfg.redis.active_switchover));
@@ -546,6 +563,8 @@ fn cli_tunables(cfg: &Config) -> crate::cli::Tunables {
         final_timeout: secs(cfg.final_timeout),
         delete_delay: secs(cfg.delete_delay),
         control_tos: 0,
+        redis_allowed_errors: cfg.redis.allowed_errors,
+        redis_disable_time: secs(cfg.redis.disable_time),
         ..crate::cli::Tunables::defaults(i64::from(cfg.log_level))
     }
 }

@@ -28,6 +28,11 @@ impl Redis {
     /// A fresh redis-server on the first port of `ports` it can have; `None`
     /// (after saying so) when redis-server is not installed.
     fn start(ports: std::ops::Range<u16>) -> Option<Redis> {
+        Self::start_with(ports, &[])
+    }
+
+    /// [`Redis::start`] with further redis-server options.
+    fn start_with(ports: std::ops::Range<u16>, extra: &[&str]) -> Option<Redis> {
         if !std::path::Path::new(REDIS_SERVER).exists() {
             eprintln!("skipped: {REDIS_SERVER} not installed (Debian package redis-server, scripts/install-deps)");
             return None;
@@ -47,6 +52,7 @@ impl Redis {
                 ])
                 .args(["--appendonly", "no", "--dir"])
                 .arg(&dir)
+                .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -378,6 +384,9 @@ struct SdesCall {
     to_alice: SocketAddr,
     a_send: Srtp,
     a_recv: Srtp,
+    /// Encrypts as the daemon must toward A (same key, same packets): the
+    /// exact bytes A must get, so an index taken from a guess shows.
+    a_expect: Srtp,
 }
 
 fn direction(line: &str) -> Srtp {
@@ -407,6 +416,7 @@ fn sdes_call(ok: impl Fn(&Owned) -> Owned, id: &str) -> SdesCall {
         to_alice: media_target(&off),
         a_send: direction(A_KEY),
         a_recv: direction(&ours),
+        a_expect: direction(&ours),
     }
 }
 
@@ -427,6 +437,7 @@ impl SdesCall {
         let (p, g) = got.unwrap_or_else(|| panic!("{phase}: nothing relayed A→B"));
         assert_eq!(g, p, "{phase}: B gets A's packet decrypted");
         let plain = rtp(seq, seq as u8);
+        protect(&mut self.a_expect.borrow_mut(), &plain).unwrap();
         self.bob.send_to(&plain, self.to_alice).unwrap();
         let (g, _) = recv(&self.alice).unwrap_or_else(|| panic!("{phase}: nothing relayed B→A"));
         assert_eq!(
@@ -435,6 +446,67 @@ impl SdesCall {
             "{phase}: A decrypts B's packet"
         );
     }
+}
+
+impl SdesCall {
+    /// One packet each way with sequence number `seq`, each arriving
+    /// (decrypted at B, decryptable at A) before the next is sent.
+    fn pass(&self, seq: u16, phase: &str) {
+        let p = rtp(seq, seq as u8);
+        let wire = protect(&mut self.a_send.borrow_mut(), &p).unwrap();
+        self.alice.send_to(&wire, self.to_bob).unwrap();
+        let (g, _) = recv(&self.bob).unwrap_or_else(|| panic!("{phase}: A→B seq {seq} lost"));
+        assert_eq!(g, p, "{phase}: B gets A's packet {seq} decrypted");
+        let expect = protect(&mut self.a_expect.borrow_mut(), &p).unwrap();
+        self.bob.send_to(&p, self.to_alice).unwrap();
+        let (g, _) = recv(&self.alice).unwrap_or_else(|| panic!("{phase}: B→A seq {seq} lost"));
+        assert!(
+            g == expect,
+            "{phase}: B's packet {seq} encrypted with the right index"
+        );
+        assert_eq!(
+            unprotect(&mut self.a_recv.borrow_mut(), &g).as_deref(),
+            Some(&p[..]),
+            "{phase}: A decrypts B's packet {seq}"
+        );
+    }
+
+    /// Packets both ways from sequence number 65500 through two wraps, in
+    /// steps an index estimate follows (the ROC becomes 2: beyond what a
+    /// receiver's ROC±1 guesses after a restart find), then a re-offer with
+    /// the same SDP so the daemon writes the call with its SSRC table.
+    fn wrap_and_resignal(&self, ok: impl Fn(&Owned) -> Owned, id: &str) {
+        self.check(65500, "before the wrap");
+        let steps = [4000, 20000, 36000, 52000, 65000];
+        for seq in steps.into_iter().chain(3000..3010) {
+            self.pass(seq, "across the wraps");
+        }
+        let pa = self.alice.local_addr().unwrap().port();
+        let savp = format!(
+            "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {pa} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:{A_KEY}\r\n"
+        );
+        ok(&offer(id, "ta", &savp).with("transport-protocol", "RTP/AVP"));
+    }
+}
+
+/// Whether `doc`'s SSRC table of party `tag` has SSRC 42 past two wraps
+/// (ROC 2) in both directions.
+fn past_the_wrap(doc: &str, tag: usize) -> bool {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(doc) else {
+        return false;
+    };
+    let rows = v[format!("ssrc_table-{tag}")]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    rows.iter().any(|r| {
+        let n = |k: &str| {
+            r[k].as_str()
+                .and_then(|t| t.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        r["ssrc"] == "42" && n("in_srtp_index") >> 16 == 2 && n("out_srtp_index") >> 16 == 2
+    })
 }
 
 #[test]
@@ -542,4 +614,319 @@ fn state_dir_and_redis_together_keep_the_key() {
         r.cli(&["-n", db, "EXISTS", id]) == "0"
     });
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An SDES call that went twice past 65535 (ROC 2) comes back after a
+/// crash with its SRTP indices: what A sends still decrypts and what A
+/// receives is still encrypted with the index A expects.
+#[test]
+fn sdes_calls_keep_their_rollover_counter_after_a_crash() {
+    let Some(redis) = Redis::start(25300..25305) else {
+        return;
+    };
+    let media = (43000, 43099);
+    let db = 8;
+    let mut d = ours(&redis, db, media);
+    let id = "redis-roc-ours";
+    let c = sdes_call(|m| d.ok(m), id);
+    c.wrap_and_resignal(|m| d.ok(m), id);
+    redis.wait_for(db, "the SSRC table past the wrap", |r, db| {
+        past_the_wrap(&r.cli(&["-n", db, "--raw", "GET", id]), 0)
+    });
+    d.kill_hard();
+    let _d = ours(&redis, db, media);
+    for seq in 3010..3020 {
+        c.pass(seq, "after the restore");
+    }
+}
+
+/// The same for a call of 10.5's: its SSRC table (written at the
+/// re-answer) gives us the ROC.
+#[test]
+fn sdes_calls_of_rtpengine_10_5_keep_their_rollover_counter_with_us() {
+    let Some(redis) = Redis::start(25305..25310) else {
+        return;
+    };
+    let media = (43100, 43199);
+    let db = 9;
+    let target = format!("--redis={}", redis.target(db));
+    let Some(mut r) = Reference::start(25310, media, &[target]) else {
+        return;
+    };
+    let id = "redis-roc-from-10.5";
+    let c = sdes_call(|m| r.ok(m), id);
+    c.wrap_and_resignal(|m| r.ok(m), id);
+    redis.wait_for(db, "10.5's SSRC table past the wrap", |r, db| {
+        past_the_wrap(&r.cli(&["-n", db, "--raw", "GET", id]), 0)
+    });
+    r.kill_hard();
+    let _d = ours(&redis, db, media);
+    for seq in 3010..3020 {
+        c.pass(seq, "after the restore");
+    }
+}
+
+/// Waits until the daemon's log has `text`.
+fn wait_log(d: &Daemon, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !d.log_text().contains(text) {
+        assert!(
+            Instant::now() < deadline,
+            "log never said {text:?}:\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Redis gone mid-call with `--redis-allowed-errors=0`: the first failed
+/// write leaves Redis alone for `--redis-disable-time`, even once it is
+/// back; the first write after that time reaches it again.
+#[test]
+fn failed_writes_leave_redis_alone_for_the_disable_time() {
+    let Some(redis) = Redis::start(25320..25325) else {
+        return;
+    };
+    let port = redis.port;
+    let target = format!("--redis={}", redis.target(1));
+    let d = Daemon::start(
+        43200,
+        43299,
+        &[
+            &target,
+            "--redis-allowed-errors=0",
+            "--redis-disable-time=3",
+            "--table=-1",
+        ],
+    );
+    let id = "redis-fault";
+    let (a, _b, _, _) = call(|m| d.ok(m), id);
+    redis.wait_for(1, "the call written", |r, db| {
+        r.cli(&["-n", db, "EXISTS", id]) == "1"
+    });
+    drop(redis);
+    let pa = a.local_addr().unwrap().port();
+    let reoffer = offer(id, "ta", &sdp("127.0.0.1", pa));
+    d.ok(&reoffer);
+    wait_log(&d, "redis: disabled after 1 errors in a row");
+    let disabled = Instant::now();
+    // Back, empty: nothing is written to it during the disable time.
+    let redis = Redis::start(port..port + 1).expect("redis-server again");
+    d.ok(&reoffer);
+    wait_log(&d, "redis: disabled; call state not written");
+    assert_eq!(redis.cli(&["-n", "1", "EXISTS", id]), "0", "left alone");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while redis.cli(&["-n", "1", "EXISTS", id]) != "1" {
+        assert!(Instant::now() < deadline, "never written again");
+        d.ok(&reoffer);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        disabled.elapsed() >= Duration::from_secs(2),
+        "written again after {:?}",
+        disabled.elapsed()
+    );
+    wait_log(&d, "redis: trying again after the disable time");
+}
+
+/// A read-only replica as `--redis` (which calls are written to): refused
+/// at start, as 10.5 does, and never written with `-q`. With
+/// `--redis-write` elsewhere it may be read from.
+#[test]
+fn a_replica_is_not_written_to() {
+    let Some(master) = Redis::start(25325..25330) else {
+        return;
+    };
+    let of = master.port.to_string();
+    let replica =
+        Redis::start_with(25330..25335, &["--replicaof", "127.0.0.1", &of]).expect("a replica");
+    let on_replica = format!("--redis={}", replica.target(1));
+    let out = Command::new(env!("CARGO_BIN_EXE_rtpengined"))
+        .args(["--config-file=none", "--foreground", "--log-stderr"])
+        .args([
+            "--table=-1",
+            "--interface=127.0.0.1",
+            "--listen-ng=127.0.0.1:0",
+        ])
+        .args(["--port-min=43300", "--port-max=43349", &on_replica])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run rtpengined");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("is a replica"), "{log}");
+
+    let d = Daemon::start(43350, 43399, &[&on_replica, "-q", "--table=-1"]);
+    let id = "redis-replica";
+    call(|m| d.ok(m), id);
+    wait_log(&d, "is a replica (read-only), not a master");
+    assert_eq!(master.cli(&["-n", "1", "EXISTS", id]), "0");
+    assert_eq!(replica.cli(&["-n", "1", "EXISTS", id]), "0");
+    drop(d);
+
+    // Written to the master, restored from its replica.
+    let to_master = format!("--redis-write={}", master.target(1));
+    let mut d = Daemon::start(43350, 43399, &[&on_replica, &to_master, "--table=-1"]);
+    let id = "redis-via-replica";
+    let (a, b, to_a, _) = call(|m| d.ok(m), id);
+    replica.wait_for(1, "the call replicated", |r, db| {
+        r.cli(&["-n", db, "--raw", "GET", id]).contains("\"tag-1\"")
+    });
+    d.kill_hard();
+    let _d = Daemon::start(43350, 43399, &[&on_replica, &to_master, "--table=-1"]);
+    assert_eq!(relayed(&a, to_a, &b, 2).map(|p| p[12]), Some(2));
+}
+
+/// Documents that are not calls of ours or 10.5's (not JSON, missing
+/// parts, another type of key) are skipped with a warning at start; the
+/// other calls come back.
+#[test]
+fn unreadable_documents_are_skipped_at_restore() {
+    let Some(redis) = Redis::start(25335..25340) else {
+        return;
+    };
+    let media = (43400, 43499);
+    let mut d = ours(&redis, 2, media);
+    let id = "redis-good";
+    let (a, b, to_a, _) = call(|m| d.ok(m), id);
+    redis.wait_for(2, "the answer written", |r, db| {
+        r.cli(&["-n", db, "--raw", "GET", id]).contains("\"tag-1\"")
+    });
+    d.kill_hard();
+    let good = redis.cli(&["-n", "2", "--raw", "GET", id]);
+    // The good document cut short, and with a media of no tag.
+    let cut = &good[..good.len() / 2];
+    let orphan = good.replace("\"medias-1\":[\"1\"]", "\"medias-1\":[]");
+    assert_ne!(orphan, good);
+    for (key, doc) in [
+        ("bad-text", "not a call"),
+        ("bad-empty", "{}"),
+        ("bad-head", "{\"json\":{\"created\":\"x\"}}"),
+        ("bad-cut", cut),
+        ("bad-orphan", orphan.as_str()),
+    ] {
+        redis.cli(&["-n", "2", "SET", key, doc]);
+    }
+    redis.cli(&["-n", "2", "HSET", "old-layout", "a", "b"]);
+    let d = ours(&redis, 2, media);
+    assert_eq!(relayed(&a, to_a, &b, 2).map(|p| p[12]), Some(2));
+    for key in ["bad-text", "bad-empty", "bad-head", "bad-cut", "bad-orphan"] {
+        assert_eq!(redis.cli(&["-n", "2", "EXISTS", key]), "0", "{key} deleted");
+    }
+    let log = d.log_text();
+    assert!(log.contains("old-layout"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+/// A call 10.5 wrote between offer and answer, SDES toward B only (the
+/// keys it offered B, none back yet): we take the answer with B's key and
+/// relay with both, the one 10.5 offered B included.
+#[test]
+fn one_sided_sdes_offer_of_rtpengine_10_5_is_answered_by_us() {
+    let Some(redis) = Redis::start(25340..25345) else {
+        return;
+    };
+    let media = (43500, 43599);
+    let db = 3;
+    let target = format!("--redis={}", redis.target(db));
+    let Some(mut r) = Reference::start(25345, media, &[target]) else {
+        return;
+    };
+    let id = "redis-one-sided";
+    let (alice, bob) = (phone("127.0.0.1"), phone("127.0.0.1"));
+    let pa = alice.local_addr().unwrap().port();
+    let pb = bob.local_addr().unwrap().port();
+    let off = r.ok(&offer(id, "ta", &sdp("127.0.0.1", pa)).with("transport-protocol", "RTP/SAVP"));
+    // B takes the AES_CM_128_HMAC_SHA1_80 line 10.5 offers.
+    let to_b_key = text(off.get("sdp"))
+        .lines()
+        .filter_map(|l| l.strip_prefix("a=crypto:"))
+        .find(|l| l.split(' ').nth(1) == Some("AES_CM_128_HMAC_SHA1_80"))
+        .expect("10.5 offers B AES_CM_128_HMAC_SHA1_80")
+        .to_owned();
+    let tag = to_b_key.split(' ').next().unwrap().to_owned();
+    let b_key = A_KEY.replacen("1 ", &format!("{tag} "), 1);
+    // Where B sends (to reach A), from the offer; where A sends, from the answer.
+    let to_alice = media_target(&off);
+    redis.wait_for(db, "10.5's offer", |r, db| {
+        r.cli(&["-n", db, "--raw", "GET", id]).contains("sdes_out")
+    });
+    r.kill_hard();
+    let d = ours(&redis, db, media);
+    let savp = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {pb} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:{b_key}\r\n"
+    );
+    let ans = d.ok(&answer(id, "ta", "tb", &savp).with("transport-protocol", "RTP/AVP"));
+    let to_bob = media_target(&ans);
+    assert!(!text(ans.get("sdp")).contains("a=crypto"), "A is plain");
+    // B→A: SRTP under B's key arrives plain.
+    let b_send = direction(&b_key);
+    let mut got = None;
+    for seq in 1..10 {
+        let p = rtp(seq, 7);
+        let wire = protect(&mut b_send.borrow_mut(), &p).unwrap();
+        bob.send_to(&wire, to_alice).unwrap();
+        if let Some((g, _)) = recv(&alice) {
+            got = Some((g, p));
+            break;
+        }
+    }
+    let (g, p) = got.expect("B→A relayed");
+    assert_eq!(g, p, "A gets B's packet decrypted");
+    // A→B: plain RTP arrives encrypted under the key 10.5 offered B.
+    let b_recv = direction(&to_b_key);
+    let p = rtp(100, 8);
+    alice.send_to(&p, to_bob).unwrap();
+    let (g, _) = recv(&bob).expect("A→B relayed");
+    assert_eq!(
+        unprotect(&mut b_recv.borrow_mut(), &g).as_deref(),
+        Some(&p[..]),
+        "B decrypts A's packet with 10.5's key"
+    );
+}
+
+/// What the CLI on `port` answers `line`.
+fn ask_cli(port: u16, line: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(format!("{line}\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// The error limits show in the CLI as configured, and `set
+/// redisallowederrors` changes them for the writer at once.
+#[test]
+fn the_cli_sets_the_error_limits_of_the_writer() {
+    let Some(redis) = Redis::start(25350..25355) else {
+        return;
+    };
+    let target = format!("--redis={}", redis.target(1));
+    let cli = 25355;
+    let d = Daemon::start(
+        43600,
+        43699,
+        &[
+            &target,
+            "--redis-allowed-errors=5",
+            "--redis-disable-time=7",
+            &format!("--listen-cli=127.0.0.1:{cli}"),
+            "--table=-1",
+        ],
+    );
+    assert_eq!(ask_cli(cli, "list redisallowederrors").trim(), "5");
+    assert_eq!(ask_cli(cli, "list redisdisabletime").trim(), "7");
+    ask_cli(cli, "set redisallowederrors 0");
+    let id = "redis-cli-limits";
+    let (a, _b, _, _) = call(|m| d.ok(m), id);
+    redis.wait_for(1, "the call written", |r, db| {
+        r.cli(&["-n", db, "EXISTS", id]) == "1"
+    });
+    drop(redis);
+    let pa = a.local_addr().unwrap().port();
+    d.ok(&offer(id, "ta", &sdp("127.0.0.1", pa)));
+    // One failure is enough now (five were allowed at start).
+    wait_log(&d, "redis: disabled after 1 errors in a row");
 }

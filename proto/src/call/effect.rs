@@ -92,6 +92,51 @@ pub struct StreamConfig {
     pub dtls: Option<DtlsParams>,
     /// block/silence media and block DTMF on what this stream receives.
     pub control: MediaControl,
+    /// SDES-SRTP of a call restored from Redis: where each SSRC's index
+    /// stood (10.5's `ssrc_table`), so the ROC carries on. Applied when the
+    /// stream's SRTP contexts are made, once.
+    pub srtp_resume: Option<Box<SrtpState>>,
+}
+
+/// Where one SSRC's SRTP stands in one direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SsrcIndex {
+    pub ssrc: u32,
+    /// Highest SRTP packet index (ROC << 16 | seq) seen or sent.
+    pub rtp: u64,
+    /// Received: highest SRTCP index seen; sent: the next SRTCP index.
+    pub rtcp: u64,
+}
+
+/// The running SRTP indices of a stream (or a party): what was received
+/// (decrypted) and what was sent (encrypted), per SSRC.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SrtpState {
+    pub received: Vec<SsrcIndex>,
+    pub sent: Vec<SsrcIndex>,
+}
+
+impl SrtpState {
+    pub fn is_empty(&self) -> bool {
+        self.received.is_empty() && self.sent.is_empty()
+    }
+
+    /// Adds `other`'s entries; an SSRC in both keeps the higher indices.
+    pub fn merge(&mut self, other: &SrtpState) {
+        fn into(list: &mut Vec<SsrcIndex>, from: &[SsrcIndex]) {
+            for e in from {
+                match list.iter_mut().find(|x| x.ssrc == e.ssrc) {
+                    Some(x) => {
+                        x.rtp = x.rtp.max(e.rtp);
+                        x.rtcp = x.rtcp.max(e.rtcp);
+                    }
+                    None => list.push(*e),
+                }
+            }
+        }
+        into(&mut self.received, &other.received);
+        into(&mut self.sent, &other.sent);
+    }
 }
 
 /// One side of DTLS-SRTP as signalled (RFC 5763): our role and the

@@ -26,7 +26,8 @@ pub use delete::{Deleted, Expiry};
 pub use dtls::DtlsSettings;
 pub use effect::{
     DtlsParams, Effect, IceCredentials, KernelHints, Learning, LearningMode, MediaControl, NoStats,
-    PeerFingerprint, RemoteCandidate, StatsSource, StreamConfig, StreamId, StreamStats,
+    PeerFingerprint, RemoteCandidate, SrtpState, SsrcIndex, StatsSource, StreamConfig, StreamId,
+    StreamStats,
 };
 pub use error::CallError;
 pub use interface::Interface;

@@ -173,6 +173,9 @@ pub struct Monologue {
     /// `o=` session id of the SDP we create for this party (publish,
     /// subscriptions to several parties); fixed at the first one.
     pub sdp_session_id: Option<u64>,
+    /// A call restored from Redis: the SRTP indices of this party's SSRCs
+    /// (received from it, sent to it) until its streams took them over.
+    pub srtp_resume: super::effect::SrtpState,
 }
 
 /// One `pub/sub` subscription: the party whose media is copied.
@@ -233,6 +236,7 @@ impl Monologue {
             pubsub: false,
             last_sdp: None,
             sdp_session_id: None,
+            srtp_resume: Default::default(),
         }
     }
 

@@ -530,6 +530,7 @@ fn decode_monologue(v: &Value<'_>) -> Result<Monologue, String> {
                 })
                 .transpose()?,
         },
+        srtp_resume: Default::default(),
     })
 }
 
@@ -751,6 +752,11 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             // Documents from Redis number each call's streams from 0.
             self.renumber_streams(&mut call);
             effects.extend(self.relay_effects(&call, &call.id));
+            // The streams have the indices now; later signalling starts
+            // new contexts from zero.
+            for m in &mut call.monologues {
+                m.srtp_resume = Default::default();
+            }
             self.calls.insert(call.id.clone(), call);
         }
         (effects, skipped)

@@ -20,7 +20,7 @@ use rand_core::CryptoRng;
 use serde_json::{Map, Value};
 
 use super::dtls::MediaDtls;
-use super::effect::{Learning, StreamId};
+use super::effect::{Learning, SrtpState, SsrcIndex, StreamId};
 use super::interface::Interface;
 use super::media_status::MediaStatus;
 use super::model::{Call, Media, Monologue, Now, PacketStream, Subscription};
@@ -235,10 +235,78 @@ fn static_encoding(pt: u8) -> Option<&'static str> {
     })
 }
 
+/// 10.5's `ssrc_table-N` of one party: per SSRC the SRTP and SRTCP indices
+/// of what it sent us (`in_`) and of what we sent it (`out_`). Payload
+/// types are not tracked here: 255, 10.5's "none".
+fn ssrc_table(state: &SrtpState) -> Value {
+    let mut ssrcs: Vec<u32> = state.received.iter().map(|e| e.ssrc).collect();
+    for e in &state.sent {
+        if !ssrcs.contains(&e.ssrc) {
+            ssrcs.push(e.ssrc);
+        }
+    }
+    let find = |l: &[SsrcIndex], ssrc: u32| l.iter().find(|e| e.ssrc == ssrc).copied();
+    let rows = ssrcs
+        .into_iter()
+        .map(|ssrc| {
+            let i = find(&state.received, ssrc).unwrap_or_default();
+            let o = find(&state.sent, ssrc).unwrap_or_default();
+            let mut row = Map::new();
+            row.insert("ssrc".into(), s(ssrc));
+            row.insert("in_srtp_index".into(), s(i.rtp));
+            row.insert("in_srtcp_index".into(), s(i.rtcp));
+            row.insert("in_payload_type".into(), s(255));
+            row.insert("out_srtp_index".into(), s(o.rtp));
+            row.insert("out_srtcp_index".into(), s(o.rtcp));
+            row.insert("out_payload_type".into(), s(255));
+            Value::Object(row)
+        })
+        .collect();
+    Value::Array(rows)
+}
+
+/// Reads `ssrc_table-N` back (entries it cannot read are left out, as are
+/// those without an index: nothing to continue).
+fn get_ssrc_table(doc: &Map<String, Value>, name: &str) -> SrtpState {
+    let mut state = SrtpState::default();
+    let Some(Value::Array(rows)) = doc.get(name) else {
+        return state;
+    };
+    for row in rows {
+        let Value::Object(o) = row else { continue };
+        let h = H {
+            name: name.to_string(),
+            o,
+        };
+        let Some(ssrc) = h.opt_num::<u32>("ssrc") else {
+            continue;
+        };
+        let entry = |rtp: &str, rtcp: &str| SsrcIndex {
+            ssrc,
+            rtp: h.opt_num::<u64>(rtp).unwrap_or(0),
+            rtcp: h.opt_num::<u64>(rtcp).unwrap_or(0),
+        };
+        let i = entry("in_srtp_index", "in_srtcp_index");
+        if i.rtp != 0 || i.rtcp != 0 {
+            state.received.push(i);
+        }
+        let o = entry("out_srtp_index", "out_srtcp_index");
+        if o.rtp != 0 || o.rtcp != 0 {
+            state.sent.push(o);
+        }
+    }
+    state
+}
+
 /// The call as 10.5's document; `db` is the database it lives in
 /// (`redis_hosted_db`), `ifaces` the daemon's interfaces (`Media::interface`
-/// indexes them).
-pub fn encode_call(call: &Call, db: u32, ifaces: &[Interface]) -> String {
+/// indexes them), `srtp` where the SRTP indices of a stream stand.
+pub fn encode_call(
+    call: &Call,
+    db: u32,
+    ifaces: &[Interface],
+    srtp: &dyn Fn(StreamId) -> Option<SrtpState>,
+) -> String {
     let mut b = Builder { doc: Map::new() };
     // Numbering: medias in the order of the monologues; per media its RTP
     // then RTCP stream; one socket and one endpoint map per stream / media.
@@ -479,8 +547,13 @@ pub fn encode_call(call: &Call, db: u32, ifaces: &[Interface]) -> String {
         b.doc.insert(format!("branches-{mi}"), ids([]));
         b.doc
             .insert(format!("medias-{mi}"), ids(media_ids[mi].iter().copied()));
-        b.doc
-            .insert(format!("ssrc_table-{mi}"), Value::Array(Vec::new()));
+        let mut state = SrtpState::default();
+        for st in mono.streams() {
+            if let Some(x) = srtp(st.id) {
+                state.merge(&x);
+            }
+        }
+        b.doc.insert(format!("ssrc_table-{mi}"), ssrc_table(&state));
         // The dialogue peer as an offer/answer subscription, pub/sub ones
         // after it.
         let mut subs: Vec<Value> = mono
@@ -633,6 +706,11 @@ pub fn decode_call(
     let last_signal = Duration::from_secs(head.num("last_signal")?);
     let num_tags: usize = head.num("num_tags")?;
     let num_medias: usize = head.num("num_medias")?;
+    // Each tag and media has an object of its own: larger counts are not
+    // this document's (and would only allocate).
+    if num_tags > doc.len() || num_medias > doc.len() {
+        return Err("json: num_tags or num_medias beyond the document".into());
+    }
     let tos: Option<u8> = head.opt_num("tos").filter(|t| *t != 0);
 
     // Local socket of each packet stream: (interface, address).
@@ -691,6 +769,7 @@ pub fn decode_call(
                 .find(|p| *p < num_tags && *p != t);
         }
         m.answered = m.peer.is_some();
+        m.srtp_resume = get_ssrc_table(doc, &format!("ssrc_table-{t}"));
         monologues.push(m);
     }
 
@@ -899,7 +978,7 @@ pub fn decode_call(
 /// The instant of this process at wall-clock `unix` (clamped to what exists).
 fn mono_at(now: &Now, unix: Duration) -> std::time::Instant {
     if unix >= now.unix {
-        now.mono + (unix - now.unix)
+        now.mono.checked_add(unix - now.unix).unwrap_or(now.mono)
     } else {
         now.mono.checked_sub(now.unix - unix).unwrap_or(now.mono)
     }

@@ -1390,6 +1390,8 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                         } else {
                             media.dtls.params(endpoint_known(media))
                         },
+                        srtp_resume: (media.sdes.keys.is_some() && !mono.srtp_resume.is_empty())
+                            .then(|| Box::new(mono.srtp_resume.clone())),
                         control: MediaControl {
                             record: call.recording,
                             ..if s.is_rtcp {

@@ -207,6 +207,7 @@ mod tests {
             ice: None,
             dtls: None,
             control: Default::default(),
+            srtp_resume: None,
         }
     }
 

@@ -15,6 +15,7 @@ use rtpengine_core::rtp::is_muxed_rtcp;
 use rtpengine_core::srtp::rustcrypto::RustCrypto;
 use rtpengine_core::srtp::{IndexState, SrtcpReplay, SrtpContext, SrtpError};
 
+use crate::call::{SrtpState, SsrcIndex};
 use crate::srtp::SrtpParams;
 
 /// One direction's SRTP and SRTCP contexts and their running state, owned by the
@@ -154,6 +155,62 @@ impl SrtpDirection {
         p
     }
 
+    /// Where each SSRC that decrypted here stands: its highest SRTP index
+    /// and highest SRTCP index.
+    pub fn received(&self) -> Vec<SsrcIndex> {
+        self.known()
+            .map(|(slot, ssrc)| SsrcIndex {
+                ssrc,
+                rtp: self.index.last(slot),
+                rtcp: self.rtcp_replay[slot].last().map_or(0, u64::from),
+            })
+            .collect()
+    }
+
+    /// Where each SSRC encrypted here stands: its highest SRTP index, and
+    /// the SRTCP index the next RTCP packet gets (one per direction).
+    pub fn sent(&self) -> Vec<SsrcIndex> {
+        self.known()
+            .map(|(slot, ssrc)| SsrcIndex {
+                ssrc,
+                rtp: self.index.last(slot),
+                rtcp: u64::from(self.rtcp_index),
+            })
+            .collect()
+    }
+
+    fn known(&self) -> impl Iterator<Item = (usize, u32)> + '_ {
+        self.ssrcs
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, s)| s.map(|s| (slot, s)))
+    }
+
+    /// Continues where another run left `list` (see [`received`] and
+    /// [`sent`]): each SSRC takes a slot with its SRTP index, so the ROC
+    /// carries on. `sending`: the SRTCP index is the next to send, else the
+    /// highest received.
+    ///
+    /// [`received`]: SrtpDirection::received
+    /// [`sent`]: SrtpDirection::sent
+    pub fn resume(&mut self, list: &[SsrcIndex], sending: bool) {
+        for e in list {
+            if !self.would_take_slot(e.ssrc) && !self.ssrcs.contains(&Some(e.ssrc)) {
+                break;
+            }
+            let slot = self.slot(e.ssrc);
+            if e.rtp > self.index.last(slot) {
+                self.index.set_last_index(slot, e.rtp);
+            }
+            let rtcp = (e.rtcp & u64::from(rtpengine_core::srtp::SRTCP_INDEX_MASK)) as u32;
+            if sending {
+                self.rtcp_index = self.rtcp_index.max(rtcp);
+            } else if rtcp > 0 && self.rtcp_replay[slot].last().is_none() {
+                self.rtcp_replay[slot].accept(rtcp);
+            }
+        }
+    }
+
     /// Takes back the index the kernel reached while it forwarded, so the ROC
     /// continues in userspace. Both saw the same sequence space and an index only
     /// grows: the higher one is right. A slot the kernel did not move (still its
@@ -211,6 +268,27 @@ impl std::fmt::Debug for StreamSrtp {
 impl StreamSrtp {
     pub fn any(&self) -> bool {
         self.decrypt.is_some() || self.encrypt.is_some()
+    }
+
+    /// Where this stream's SSRCs stand (`None` without SRTP).
+    pub fn state(&self) -> Option<SrtpState> {
+        self.any().then(|| SrtpState {
+            received: self
+                .decrypt
+                .as_ref()
+                .map_or_else(Vec::new, |d| d.received()),
+            sent: self.encrypt.as_ref().map_or_else(Vec::new, |d| d.sent()),
+        })
+    }
+
+    /// Continues `state` (a restored call's) in both directions.
+    pub fn resume(&mut self, state: &SrtpState) {
+        if let Some(d) = self.decrypt.as_mut() {
+            d.resume(&state.received, false);
+        }
+        if let Some(d) = self.encrypt.as_mut() {
+            d.resume(&state.sent, true);
+        }
     }
 
     /// Installs the parameters signalling chose. Bad parameters (which the

@@ -88,6 +88,12 @@ impl Daemon for Live {
             let level = u8::try_from(t.log_levels[0].clamp(0, 7)).unwrap_or(6);
             crate::daemon::logging::set_level(level);
         }
+        if let Some(w) = self.handler.redis() {
+            w.set_faults(crate::server::redis_store::Faults {
+                allowed_errors: t.redis_allowed_errors,
+                disable_time: duration(t.redis_disable_time),
+            });
+        }
         *kept = t.clone();
     }
 

@@ -248,11 +248,11 @@ pub struct Cli {
     /// Start even if Redis cannot be reached. Default: Redis required when configured.
     #[arg(short = 'q', long = "no-redis-required", action = ArgAction::SetTrue)]
     pub no_redis_required: bool,
-    /// Redis errors tolerated before Redis is switched off for a while
-    /// (--redis-disable-time). Default: -1 (never switched off).
+    /// Failed Redis writes in a row tolerated before Redis is left alone for
+    /// --redis-disable-time (writes meanwhile are dropped). Default: -1 (never).
     #[arg(long = "redis-allowed-errors", value_name = "INT")]
     pub redis_allowed_errors: Option<String>,
-    /// Seconds Redis stays switched off after too many errors. Default: 10.
+    /// Seconds Redis is left alone after too many errors; then writes try again. Default: 10.
     #[arg(long = "redis-disable-time", value_name = "INT")]
     pub redis_disable_time: Option<String>,
     /// Timeout of a Redis command, in milliseconds. Default: 0 (none).
@@ -600,6 +600,8 @@ const IMPLEMENTED: &[&str] = &[
     "no_redis_required",
     "redis_cmd_timeout",
     "redis_connect_timeout",
+    "redis_allowed_errors",
+    "redis_disable_time",
     "graphite",
     "graphite_interval",
     "graphite_prefix",

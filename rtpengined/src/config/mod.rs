@@ -52,6 +52,8 @@ pub enum ConfigError {
     RedisExpires(String),
     #[error("invalid --{0} '{1}': expected milliseconds")]
     RedisTimeout(&'static str, String),
+    #[error("invalid --{0} '{1}': expected a number")]
+    RedisNumber(&'static str, String),
     #[error("invalid --endpoint-learning '{0}': expected delayed, immediate, off or heuristic")]
     EndpointLearning(String),
     /// A value 10.5 refuses with `die()`: same text, exit status 255.

@@ -36,6 +36,11 @@ pub struct RedisOptions {
     pub keyspaces: Vec<u32>,
     /// `--active-switchover`.
     pub active_switchover: bool,
+    /// `--redis-allowed-errors`: failed writes in a row tolerated before
+    /// Redis is left alone for `disable_time`; negative: never.
+    pub allowed_errors: i64,
+    /// `--redis-disable-time`.
+    pub disable_time: Duration,
 }
 
 impl RedisOptions {
@@ -103,6 +108,15 @@ pub fn redis_options(cli: &Cli) -> Result<RedisOptions, ConfigError> {
             .parse::<u64>()
             .map_err(|_| ConfigError::RedisExpires(v.to_string()))?,
     };
+    let int = |name: &'static str, v: &Option<String>, default: i64| match v.as_deref() {
+        None => Ok(default),
+        Some(t) => t
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| ConfigError::RedisNumber(name, t.to_string())),
+    };
+    let allowed_errors = int("redis-allowed-errors", &cli.redis_allowed_errors, -1)?;
+    let disable_time = int("redis-disable-time", &cli.redis_disable_time, 10)?;
     Ok(RedisOptions {
         read,
         write,
@@ -110,6 +124,8 @@ pub fn redis_options(cli: &Cli) -> Result<RedisOptions, ConfigError> {
         not_required: cli.no_redis_required,
         keyspaces: keyspaces(&cli.subscribe_keyspace),
         active_switchover: cli.active_switchover,
+        allowed_errors,
+        disable_time: Duration::from_secs(disable_time.max(0) as u64),
     })
 }
 
@@ -158,6 +174,22 @@ mod tests {
         ] {
             assert_eq!(parse_target(bad, None), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn error_limits_default_to_10_5s() {
+        use clap::Parser;
+        let o = redis_options(&Cli::parse_from(["rtpengined"])).unwrap();
+        assert_eq!((o.allowed_errors, o.disable_time.as_secs()), (-1, 10));
+        let cli = Cli::parse_from([
+            "rtpengined",
+            "--redis-allowed-errors=3",
+            "--redis-disable-time=7",
+        ]);
+        let o = redis_options(&cli).unwrap();
+        assert_eq!((o.allowed_errors, o.disable_time.as_secs()), (3, 7));
+        let bad = Cli::parse_from(["rtpengined", "--redis-disable-time=soon"]);
+        assert!(redis_options(&bad).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::call::StreamStats;
+use crate::call::{SrtpState, StreamStats};
 
 pub struct Board {
     epoch: Instant,
@@ -23,6 +23,8 @@ pub struct Board {
     rtp: AtomicU64,
     /// Changes a few times per call: the task compares before it locks.
     peer: Mutex<Peer>,
+    /// SDES-SRTP: where the indices of each SSRC stand (written to Redis).
+    srtp: Mutex<Option<SrtpState>>,
 }
 
 /// The part of the statistics that is not a counter.
@@ -54,6 +56,7 @@ impl Board {
             last_packet_ms: AtomicU64::new(0),
             rtp: AtomicU64::new(0),
             peer: Mutex::new(Peer::default()),
+            srtp: Mutex::new(None),
         }
     }
 
@@ -76,6 +79,14 @@ impl Board {
 
     pub fn store_peer(&self, p: Peer) {
         *self.peer.lock().unwrap_or_else(|e| e.into_inner()) = p;
+    }
+
+    pub fn store_srtp(&self, s: SrtpState) {
+        *self.srtp.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
+    }
+
+    pub fn load_srtp(&self) -> Option<SrtpState> {
+        self.srtp.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn load(&self) -> StreamStats {

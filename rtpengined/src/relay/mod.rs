@@ -291,6 +291,14 @@ impl Closing {
     }
 }
 
+impl Relay {
+    /// Where the SRTP indices of a stream stood at its last batch of packets.
+    pub fn srtp_state(&self, id: StreamId) -> Option<crate::call::SrtpState> {
+        let board = self.lock().streams.get(&id).map(|e| e.board.clone());
+        board.and_then(|b| b.load_srtp())
+    }
+}
+
 impl StatsSource for Relay {
     fn stats(&self, id: StreamId) -> StreamStats {
         self.lock()

@@ -61,6 +61,8 @@ struct Sock {
     peer: Peer,
     /// The socket's own address (recorded packets' destination).
     local: SocketAddr,
+    /// Published since the SRTP indices were last put on `board`.
+    srtp_due: bool,
 }
 
 pub struct CallTask {
@@ -305,6 +307,7 @@ impl CallTask {
                     fd,
                     board: o.board,
                     peer: Peer::default(),
+                    srtp_due: false,
                 }),
                 Err(err) => warn!(%err, "cannot start relaying"),
             }
@@ -448,12 +451,19 @@ impl CallTask {
                 return;
             };
             s.board.store_counters(&stats);
+            s.srtp_due = true;
             let peer = Peer::of(&stats);
             if peer != s.peer {
                 s.peer = peer;
                 s.board.store_peer(peer);
             }
         });
+        for s in self.sockets.iter_mut().filter(|s| s.srtp_due) {
+            s.srtp_due = false;
+            if let Some(state) = self.engine.srtp_state(s.id) {
+                s.board.store_srtp(state);
+            }
+        }
     }
 }
 

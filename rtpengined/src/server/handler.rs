@@ -224,6 +224,7 @@ impl Handler {
                         call,
                         redis.db(),
                         &reg.settings.interfaces,
+                        &|id| self.relay.srtp_state(id),
                     ),
                 ),
                 None => redis.remove(call_id),
@@ -247,6 +248,11 @@ impl Handler {
 
     pub fn registry(&self) -> std::sync::MutexGuard<'_, Registry<SharedPool>> {
         self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The Redis writer, with `--redis`.
+    pub fn redis(&self) -> Option<&RedisWriter> {
+        self.redis.as_ref()
     }
 
     pub fn relay(&self) -> &Arc<Relay> {

@@ -138,7 +138,7 @@ async fn load_keyspace(handler: &Handler, target: &RedisTarget, db: u32) {
         db,
         ..target.clone()
     };
-    let docs = match redis_store::load(&t).await {
+    let docs = match redis_store::load(&t, redis_store::Role::Any).await {
         Ok(d) => d,
         Err(e) => {
             warn!(db, %e, "redis: cannot read the calls of a subscribed keyspace");

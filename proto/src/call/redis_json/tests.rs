@@ -138,6 +138,65 @@ fn sdes_keys_of_10_5_come_back() {
     assert_eq!(keys.tx.tag, sent.tag);
 }
 
+/// 10.5's SSRC table: what it sent A (3 packets under SSRC 0x12345678)
+/// becomes A's `sent` indices; entries without an index are left out.
+#[test]
+fn ssrc_table_of_10_5_gives_the_srtp_indices() {
+    let (call, _) = decode("sdes");
+    let a = &call.monologues[0].srtp_resume;
+    assert_eq!(a.received, []);
+    assert_eq!(
+        a.sent,
+        [SsrcIndex {
+            ssrc: 0x1234_5678,
+            rtp: 3,
+            rtcp: 0
+        }]
+    );
+    assert!(call.monologues[1].srtp_resume.is_empty());
+}
+
+/// Ours: the live indices of every stream of a party, merged per SSRC, in
+/// 10.5's format, and read back the same.
+#[test]
+fn ssrc_table_round_trips() {
+    let (call, _) = decode("sdes");
+    let ids: Vec<StreamId> = call.monologues[0].streams().map(|s| s.id).collect();
+    let live = |id: StreamId| {
+        (id == ids[0]).then(|| SrtpState {
+            received: vec![SsrcIndex {
+                ssrc: 7,
+                rtp: (2 << 16) | 5,
+                rtcp: 9,
+            }],
+            sent: vec![SsrcIndex {
+                ssrc: 8,
+                rtp: 70_000,
+                rtcp: 4,
+            }],
+        })
+    };
+    let text = encode_call(&call, 3, &ifaces(), &live);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let rows = doc["ssrc_table-0"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["ssrc"], "7");
+    assert_eq!(rows[0]["in_srtp_index"], "131077");
+    assert_eq!(rows[0]["in_srtcp_index"], "9");
+    assert_eq!(rows[0]["out_srtp_index"], "0");
+    assert_eq!(rows[1]["out_srtp_index"], "70000");
+    assert_eq!(doc["ssrc_table-1"], Value::Array(vec![]));
+    let back = decode_call(
+        &call.id,
+        &text,
+        &now(),
+        &ifaces(),
+        &mut StdRng::seed_from_u64(1),
+    )
+    .unwrap();
+    assert_eq!(back.monologues[0].srtp_resume, live(ids[0]).unwrap());
+}
+
 #[test]
 fn all_offered_keys_of_a_side_are_read() {
     let (call, _) = decode("sdes-out");
@@ -169,7 +228,7 @@ fn dtls_fingerprint_of_10_5_comes_back() {
 fn our_documents_round_trip_and_have_10_5_keys() {
     for name in ["plain", "sdes", "sdes-out", "dtls"] {
         let (call, _) = decode(name);
-        let text = encode_call(&call, 3, &ifaces());
+        let text = encode_call(&call, 3, &ifaces(), &|_| None);
         let again = decode_call(
             &call.id,
             &text,
@@ -237,4 +296,56 @@ fn summary(c: &Call) -> String {
     }
     let _: Option<IpAddr> = None;
     out
+}
+
+/// A document someone else changed (a field gone, a value malformed or out
+/// of range, a list emptied) is refused or read, never a panic.
+#[test]
+fn damaged_documents_never_panic() {
+    for name in ["plain", "sdes", "sdes-out", "dtls"] {
+        let (doc, _) = fixture(name);
+        let v: Value = serde_json::from_str(&doc).unwrap();
+        let top = v.as_object().unwrap();
+        let try_doc = |d: &Map<String, Value>| {
+            let text = Value::Object(d.clone()).to_string();
+            let _ = decode_call("x", &text, &now(), &ifaces(), &mut StdRng::seed_from_u64(1));
+        };
+        for (key, value) in top {
+            let mut d = top.clone();
+            d.remove(key);
+            try_doc(&d);
+            match value {
+                Value::Object(o) => {
+                    for field in o.keys() {
+                        for bad in [
+                            "",
+                            "x",
+                            "-1",
+                            "4294967296",
+                            "99999999999999999",
+                            "18446744073709551615",
+                            "%zz",
+                        ] {
+                            let mut d = top.clone();
+                            d[key][field] = Value::String(bad.into());
+                            try_doc(&d);
+                        }
+                    }
+                }
+                Value::Array(a) => {
+                    for bad in [
+                        Value::Array(vec![]),
+                        Value::Array(vec![Value::String("99999999".into())]),
+                        Value::Array(vec![Value::String("x/y/z".into()); a.len().max(1)]),
+                        Value::String("1".into()),
+                    ] {
+                        let mut d = top.clone();
+                        d[key] = bad;
+                        try_doc(&d);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }

@@ -263,10 +263,18 @@ impl Engine {
                 Some(k) => s.srtp.update(Some(&k.decrypt), Some(&k.encrypt)),
                 None => s.srtp.update(None, None),
             },
-            None => s.srtp.update(
-                cfg.kernel.srtp_in.as_deref(),
-                cfg.kernel.srtp_out.as_deref(),
-            ),
+            None => {
+                let epoch = s.srtp.epoch;
+                let done = s.srtp.update(
+                    cfg.kernel.srtp_in.as_deref(),
+                    cfg.kernel.srtp_out.as_deref(),
+                );
+                // New contexts of a restored call go on from its indices.
+                if let (true, Some(resume)) = (s.srtp.epoch != epoch, &cfg.srtp_resume) {
+                    s.srtp.resume(resume);
+                }
+                done
+            }
         };
         s.cfg = cfg;
         s.dirty = true;
@@ -1044,6 +1052,11 @@ impl Engine {
             s.dirty = false;
             f(s.cfg.id, s.stats());
         }
+    }
+
+    /// Where the SRTP indices of one stream stand (`None`: no SRTP there).
+    pub fn srtp_state(&self, id: StreamId) -> Option<crate::call::SrtpState> {
+        self.index(id).and_then(|i| self.streams[i].srtp.state())
     }
 
     /// Statistics of one stream.

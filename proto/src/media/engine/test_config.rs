@@ -36,5 +36,6 @@ pub fn stream(
         ice: None,
         dtls: None,
         control: Default::default(),
+        srtp_resume: None,
     }
 }
