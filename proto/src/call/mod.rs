@@ -7,6 +7,7 @@ pub mod dtls;
 pub mod effect;
 pub mod error;
 pub mod interface;
+pub mod janus;
 pub mod media_status;
 pub mod model;
 pub mod persist;

@@ -123,10 +123,28 @@ pub fn id_of(v: &Value, key: &str) -> u64 {
             .or(n.as_f64().map(|f| f as i64 as u64))
             .unwrap_or(0),
         Some(Value::Bool(b)) => u64::from(*b),
-        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-            s.parse().unwrap_or(u64::MAX)
-        }
+        Some(Value::String(s)) => strtoull(s),
         _ => 0,
+    }
+}
+
+/// C's `strtoull(s, &end, 10)` where anything after the number makes it
+/// 0: leading white space, a sign (a minus negates), digits; too large
+/// is `u64::MAX`.
+fn strtoull(s: &str) -> u64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    match digits.parse::<u64>() {
+        Ok(n) if neg => n.wrapping_neg(),
+        Ok(n) => n,
+        Err(_) => u64::MAX,
     }
 }
 
@@ -157,5 +175,12 @@ mod tests {
         assert_eq!(id_of(&v, "e"), 0);
         assert_eq!(id_of(&v, "f"), 1);
         assert_eq!(id_of(&v, "nope"), 0);
+        let v: Value =
+            serde_json::from_str(r#"{"a":"-1","b":" +7","c":"99999999999999999999","d":"-"}"#)
+                .unwrap();
+        assert_eq!(id_of(&v, "a"), u64::MAX);
+        assert_eq!(id_of(&v, "b"), 7);
+        assert_eq!(id_of(&v, "c"), u64::MAX);
+        assert_eq!(id_of(&v, "d"), 0);
     }
 }

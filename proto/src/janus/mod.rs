@@ -68,8 +68,8 @@ pub trait Host {
     /// cannot be parsed, `Err(false)` when publishing failed.
     fn publish(&mut self, call: &str, tag: &str, sdp: &str) -> Result<Published, bool>;
     /// Subscribes `tag` to `source` with WebRTC towards the subscriber;
-    /// the offer for it.
-    fn subscribe(&mut self, call: &str, source: &str, tag: &str) -> Result<String, ()>;
+    /// the offer for it, or why not.
+    fn subscribe(&mut self, call: &str, source: &str, tag: &str) -> Result<String, String>;
     /// A subscriber's answer: `Err(true)` when the SDP cannot be parsed.
     fn subscribe_answer(&mut self, call: &str, tag: &str, sdp: &str) -> Result<(), bool>;
     /// A trickled candidate for `tag`'s media.
@@ -238,7 +238,9 @@ impl Janus {
         now: u64,
         host: &mut dyn Host,
     ) -> Vec<String> {
-        let parsed = serde_json::from_slice::<Value>(body);
+        // An empty document parses (to nothing) for 10.5's reader.
+        let blank = body.iter().all(u8::is_ascii_whitespace);
+        let parsed = serde_json::from_slice::<Value>(if blank { b"null" } else { body });
         let mut cx = Ctx {
             body: Obj::new(),
             early: Vec::new(),
@@ -675,7 +677,10 @@ impl Janus {
             }
             let sdp = host
                 .subscribe(&room.call, &src, &r.handle.to_string())
-                .map_err(|()| (512, "Subscribe error"))?;
+                .map_err(|e| {
+                    tracing::warn!("Janus subscription failed: {e}");
+                    (512, "Subscribe error")
+                })?;
             *jsep = Some(("offer", sdp));
             feed
         };
@@ -730,7 +735,7 @@ impl Janus {
         if kind != "offer" {
             return Err((512, "Not an offer"));
         }
-        if !crate::sdp::Session::parse_body(sdp).is_ok() {
+        if crate::sdp::Session::parse_body(sdp).is_err() {
             return Err((512, "Failed to parse SDP"));
         }
         let room = self
@@ -797,7 +802,7 @@ impl Janus {
         if kind != "answer" {
             return Err((456, "Not an answer"));
         }
-        if !crate::sdp::Session::parse_body(sdp).is_ok() {
+        if crate::sdp::Session::parse_body(sdp).is_err() {
             return Err((512, "Failed to parse SDP"));
         }
         let room = self

@@ -40,7 +40,7 @@ impl Host for Fake {
             codecs: vec![("audio".into(), "opus".into())],
         })
     }
-    fn subscribe(&mut self, call: &str, source: &str, tag: &str) -> Result<String, ()> {
+    fn subscribe(&mut self, call: &str, source: &str, tag: &str) -> Result<String, String> {
         self.log.push(format!("subscribe {tag} to {source}"));
         self.calls.get_mut(call).unwrap().push(tag.to_owned());
         Ok("v=0\r\n".into())
@@ -75,6 +75,8 @@ fn top_level_errors_carry_10_5_codes() {
     let (mut j, mut h) = setup();
     let err = |v: &Value| (v["error"]["code"].as_i64().unwrap(), v["janus"].clone());
     assert_eq!(err(&one(&mut j, &mut h, "{x")).0, 454);
+    assert_eq!(err(&one(&mut j, &mut h, "")).0, 455);
+    assert_eq!(err(&one(&mut j, &mut h, " \n")).0, 455);
     assert_eq!(err(&one(&mut j, &mut h, "[1]")).0, 455);
     assert_eq!(err(&one(&mut j, &mut h, r#"{"transaction":"t"}"#)).0, 456);
     let r = one(&mut j, &mut h, r#"{"janus":"ping"}"#);
