@@ -267,6 +267,7 @@ def requests(tag, state):
     seq = [
         ("garbage", b"{not json", False),
         ("empty body", b"", False),
+        ("white space", b" \n", False),
         ("array", b"[1,2]", False),
         ("string", b'"x"', False),
         ("no janus", j(), False),
