@@ -6,7 +6,7 @@ WebSocket of subprotocol `janus-protocol` (where acks and events come
 before a reply). Each request's messages are compared after the ids both
 daemons invent (sessions, handles, rooms, feeds) are named by their first
 appearance, and in SDPs the ports, ICE credentials, fingerprints, origin
-lines and SSRCs replaced by names too. Bad input is part of the sequence
+lines, SSRCs and the software name (`s=`) replaced by names too. Bad input is part of the sequence
 (garbage JSON, unknown methods, a wrong secret, unknown sessions).
 
   tests/differential/janus_diff.py [--slot K] [--ng-base N --http-base H --media-base M]
@@ -185,6 +185,8 @@ SDP_RULES = [
     (re.compile(r"^(o=\S+ )(\d+ \d+)"), "origin"),
     (re.compile(r"^(a=ssrc:)(\d+)"), "ssrc"),
     (re.compile(r"^(a=tls-id:)(\S+)"), "tlsid"),
+    # The software's name and version (a deliberate difference).
+    (re.compile(r"^(s=)(rtpengine-\S+)"), "software"),
 ]
 CANDIDATE = re.compile(r"^a=candidate:(\S+) (\d) (\S+) (\d+) (\S+) (\d+) (.*)$")
 
