@@ -9,6 +9,7 @@
 //! generator given to `call::Registry::with_rng`, ports from a
 //! `call::ports::PortAllocator`. `tests/no_io.rs` checks that (README.md).
 pub mod call;
+pub mod janus;
 pub mod kernel;
 pub mod media;
 pub mod ng;

@@ -510,6 +510,7 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
         let http = Arc::new(crate::http::server::Live::new(
             handler.clone(),
             server.clone(),
+            cfg.janus_secret.clone(),
         ));
         let plain = cfg.listen_http.iter().map(|a| (a, None));
         let secure = cfg.listen_https.iter().map(|a| (a, tls.clone()));

@@ -16,6 +16,7 @@ pub mod daemon;
 pub mod graphite;
 pub mod homer;
 pub mod http;
+pub mod janus;
 pub mod kernel;
 pub mod man;
 pub mod mediaproxy;

@@ -349,3 +349,68 @@ fn websocket_ng_echo_and_cli() {
     // Plain HTTP goes on next to the WebSockets.
     assert_eq!(get(http, "/ping").body, b"pong\n");
 }
+
+/// 10.5's Janus interface: `POST /admin` answers with the reply alone, a
+/// `janus-protocol` WebSocket gets the early ack first; a room is a call.
+#[test]
+fn janus_over_post_admin_and_websocket() {
+    use tokio_tungstenite::tungstenite::Message;
+    let port = free_tcp_port();
+    let opt = format!("--listen-http=127.0.0.1:{port}");
+    let d = Daemon::start(37650, 37699, &[opt.as_str(), "--janus-secret=s3"]);
+    let http = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(http).is_err() {
+        assert!(Instant::now() < deadline, "no HTTP listener");
+        std::thread::yield_now();
+    }
+    let admin = |body: &str| {
+        let r = post(http, "/admin", "application/json", body.as_bytes()).expect("an answer");
+        assert_eq!(r.status_line, "HTTP/1.1 200 OK");
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        serde_json::from_slice::<serde_json::Value>(&r.body).expect("JSON")
+    };
+    let r = admin(r#"{"janus":"add_token","transaction":"a","token":"t","admin_secret":"no"}"#);
+    assert_eq!(r["error"]["code"], 403);
+    let r = admin(r#"{"janus":"add_token","transaction":"a","token":"t","admin_secret":"s3"}"#);
+    assert_eq!(r["janus"], "success", "{r}");
+    let r = admin(r#"{"janus":"create","transaction":"b","id":31}"#);
+    assert_eq!(r["data"]["id"], 31);
+    let r = admin(r#"{"janus":"keepalive","transaction":"c","session_id":31}"#);
+    assert_eq!(r["janus"], "ack");
+
+    let mut ws = ws_connect(http, "janus-protocol");
+    let mut ask = |body: String| {
+        ws.send(Message::text(body)).unwrap();
+        match ws.read().unwrap() {
+            Message::Text(t) => serde_json::from_str::<serde_json::Value>(t.as_str()).unwrap(),
+            other => panic!("not text: {other:?}"),
+        }
+    };
+    let attach =
+        r#"{"janus":"attach","transaction":"d","session_id":31,"plugin":"janus.plugin.videoroom"}"#;
+    let ctl = ask(attach.into())["data"]["id"].as_u64().unwrap();
+    let msg = |h: u64, body: &str| {
+        format!(
+            r#"{{"janus":"message","transaction":"m","session_id":31,"handle_id":{h},"body":{body}}}"#
+        )
+    };
+    let r = ask(msg(ctl, r#"{"request":"create"}"#));
+    assert_eq!(r["plugindata"]["data"]["videoroom"], "created", "{r}");
+    let room = r["plugindata"]["data"]["room"].as_u64().unwrap();
+    assert_eq!(
+        text(d.ok(&query(&format!("janus {room}"))).get("result")),
+        "ok"
+    );
+    let publisher = ask(attach.into())["data"]["id"].as_u64().unwrap();
+    let join = format!(r#"{{"request":"join","ptype":"publisher","room":{room}}}"#);
+    let ack = ask(msg(publisher, &join));
+    assert_eq!(ack["janus"], "ack");
+    let r = match ws.read().unwrap() {
+        Message::Text(t) => serde_json::from_str::<serde_json::Value>(t.as_str()).unwrap(),
+        other => panic!("not text: {other:?}"),
+    };
+    assert_eq!(r["janus"], "event");
+    assert_eq!(r["plugindata"]["data"]["videoroom"], "joined");
+    assert_eq!(r["sender"], publisher);
+}

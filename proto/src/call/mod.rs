@@ -8,6 +8,7 @@ pub mod effect;
 pub mod error;
 pub mod foreign;
 pub mod interface;
+pub mod janus;
 pub mod media_status;
 pub mod model;
 pub mod persist;

@@ -138,6 +138,28 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         self.session_plan(&receiver.medias, media, f)
     }
 
+    /// Our ICE credentials and candidates for `ours` (muxed: RTP's only),
+    /// as an answer advertises them.
+    pub(super) fn ice_advert_of(&self, ours: &Media) -> IceAdvert {
+        let choice = SectionChoice {
+            mux: ours.rtcp_mux,
+            answer: true,
+            require_mux: false,
+            ice: true,
+            protocol: None,
+            formats: None,
+            ptime: None,
+            mid: None,
+            relay: false,
+            party_candidates: &[],
+        };
+        self.media_plan(ours, choice).ice.unwrap_or(IceAdvert {
+            ufrag: ours.ice_ufrag.clone(),
+            pwd: ours.ice_pwd.clone(),
+            candidates: Vec::new(),
+        })
+    }
+
     /// Session-level choices around the per-media plans.
     pub(super) fn session_plan(
         &self,

@@ -14,7 +14,7 @@ use super::error::CallError;
 use super::model::{Call, Media, Monologue, Now, PacketStream, Subscription};
 use super::ports::PortAllocator;
 use super::registry::{Outcome, Registry};
-use crate::ng::flags::Flags;
+use crate::ng::flags::{Flags, IceMode};
 use crate::sdp::{self, CodecLine, Direction, MediaPlan, Session};
 
 /// The reply of a `subscribe request`.
@@ -81,6 +81,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             call.monologues[a].label = Some(label.clone());
         }
         let mut effects = Vec::new();
+        let dtls = call.dtls.clone();
         for (i, section) in session.media.iter().enumerate() {
             if call.monologues[a].medias.len() <= i {
                 let family = super::registry::sender_family(session, i);
@@ -110,9 +111,14 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             }
             store.ptime = section.ptime.unwrap_or(0);
             media.codecs = store;
+            // A WebRTC publisher (10.5's Janus): its rtcp-mux is accepted,
+            // ICE answered with our agent, DTLS with our role.
+            if section.port != 0 {
+                publisher_transport(media, session, i, f, &dtls);
+            }
         }
         call.monologues[a].last_sdp = Some(text.to_owned());
-        let sdp = self.create_sdp(&mut call.monologues[a], Direction::RecvOnly, now)?;
+        let sdp = self.create_sdp(&mut call.monologues[a], Direction::RecvOnly, &dtls, now)?;
         effects.extend(self.relay_effects(call, &call.id.clone()));
         Ok(Outcome {
             sdp: Some(sdp),
@@ -201,6 +207,9 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                     media.rtcp_mux = false;
                     media.sdes = Default::default();
                     media.dtls = Default::default();
+                    // ICE credentials of its own towards the subscriber.
+                    media.ice_ufrag = super::token::random_token(&mut self.rng, 8);
+                    media.ice_pwd = super::token::random_token(&mut self.rng, 26);
                     call.monologues[dst].medias.push(media);
                 }
                 let media = &mut call.monologues[dst].medias[index];
@@ -239,7 +248,10 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         };
         let sdp = match single {
             Some(text) => self.mirror_sdp(call, sources[0], dst, &text, f)?,
-            None => self.create_sdp(&mut call.monologues[dst], Direction::SendOnly, now)?,
+            None => {
+                let dtls = call.dtls.clone();
+                self.create_sdp(&mut call.monologues[dst], Direction::SendOnly, &dtls, now)?
+            }
         };
         effects.extend(self.relay_effects(call, &call.id.clone()));
         Ok(Subscribed {
@@ -298,6 +310,37 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 plan
             })
             .collect();
+        let mut plans: Vec<MediaPlan> = plans;
+        // As an offer to the subscriber would be: the media ids, and with
+        // `ICE=force` our ICE, with `rtcp-mux: [offer]` mux (10.5's Janus
+        // subscribers get both).
+        if medias.len() >= session.media.len() {
+            let offer = self.offer_plan(call, src, dst, &session, f);
+            for (p, o) in plans.iter_mut().zip(offer.media) {
+                p.mid = o.mid;
+                if p.port == 0 {
+                    continue;
+                }
+                if f.ice == IceMode::Force {
+                    p.ice = o.ice;
+                    p.trickle_ice = o.trickle_ice;
+                }
+                if f.rtcp_mux.offer {
+                    p.rtcp_mux = o.rtcp_mux;
+                    p.rtcp_port = o.rtcp_port;
+                }
+            }
+        }
+        for (m, p) in call.monologues[dst].medias.iter_mut().zip(&plans) {
+            if p.ice.is_some() {
+                m.ice_agent = true;
+                m.ice_controlling = true;
+            }
+            if p.rtcp_mux && f.rtcp_mux.require {
+                m.rtcp_mux = true;
+            }
+        }
+        let medias = &call.monologues[dst].medias;
         let mut plan = self.session_plan(medias, plans, f);
         // Our DTLS and SDES toward the subscriber, as an offer of the source's
         // SDP would have them; the source itself stays as it is.
@@ -331,6 +374,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
         &self,
         party: &mut Monologue,
         direction: Direction,
+        dtls: &super::dtls::DtlsSettings,
         now: &Now,
     ) -> Result<String, CallError> {
         let first = party
@@ -349,7 +393,7 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
             first.advertised,
             self.software_id
         );
-        for media in &party.medias {
+        for media in &mut party.medias {
             let rtp = media.rtp.as_ref().ok_or(refused("Failed to create SDP"))?;
             let pts: Vec<String> = media
                 .codecs
@@ -367,18 +411,46 @@ impl<P: PortAllocator, R: CryptoRng> Registry<P, R> {
                 family(&media.advertised),
                 media.advertised
             );
+            if let Some(mid) = &media.mid {
+                let _ = write!(s, "a=mid:{mid}\r\n");
+            }
             for line in codec_lines(&media.codecs) {
                 let _ = write!(s, "a=rtpmap:{}\r\n", line.rtpmap);
                 if let Some(fmtp) = &line.fmtp {
                     let _ = write!(s, "a=fmtp:{} {fmtp}\r\n", line.payload_type);
                 }
+                for fb in &line.rtcp_fb {
+                    let _ = write!(s, "a=rtcp-fb:{} {fb}\r\n", line.payload_type);
+                }
             }
             let _ = write!(s, "a={}\r\n", direction.as_attribute());
-            if let Some(rtcp) = &media.rtcp {
+            if media.rtcp_mux {
+                let _ = write!(s, "a=rtcp:{}\r\n", rtp.local.port());
+            } else if let Some(rtcp) = &media.rtcp {
                 let _ = write!(s, "a=rtcp:{}\r\n", rtcp.local.port());
             }
             if let Some(ptime) = media.ptime.filter(|p| *p > 0) {
                 let _ = write!(s, "a=ptime:{ptime}\r\n");
+            }
+            if media.rtcp_mux {
+                s.push_str("a=rtcp-mux\r\n");
+            }
+            if let Some(advert) = media.dtls.advert(dtls) {
+                let _ = write!(s, "a=setup:{}\r\n", advert.setup.as_str());
+                let _ = write!(s, "a=fingerprint:{}\r\n", advert.fingerprint);
+            }
+            if media.ice_agent {
+                let ice = self.ice_advert_of(media);
+                let _ = write!(s, "a=ice-ufrag:{}\r\na=ice-pwd:{}\r\n", ice.ufrag, ice.pwd);
+                if media.trickle_ice {
+                    s.push_str("a=ice-options:trickle\r\n");
+                }
+                for c in &ice.candidates {
+                    let _ = write!(s, "a=candidate:{}\r\n", c.to_value());
+                }
+                if media.trickle_ice {
+                    s.push_str("a=end-of-candidates\r\n");
+                }
             }
         }
         Ok(s)
@@ -526,6 +598,49 @@ fn sends(d: Direction) -> bool {
 
 /// What a party's SDP says about its media section `i` (it receives at the
 /// section's address).
+/// A publisher's transport as 10.5 answers it: rtcp-mux accepted when
+/// offered, ICE (our agent, the party's credentials and candidates) when
+/// the SDP has it, and DTLS with the role of an answer.
+fn publisher_transport(
+    media: &mut Media,
+    session: &Session,
+    i: usize,
+    f: &Flags,
+    dtls: &super::dtls::DtlsSettings,
+) {
+    let section = &session.media[i];
+    if section.rtcp_mux {
+        media.rtcp_mux = true;
+    }
+    let ice = section.has_ice() || session.ice;
+    if ice && f.ice != IceMode::Remove {
+        media.ice = true;
+        media.ice_agent = true;
+        media.ice_controlling = false;
+        media.trickle_ice = session.trickle_ice(i);
+        let (ufrag, pwd) = session.ice_credentials(i);
+        if let Some(u) = ufrag {
+            media.ice_remote_ufrag = Some(u.to_owned());
+        }
+        if let Some(p) = pwd {
+            media.ice_remote_pwd = Some(p.to_owned());
+        }
+        super::registry::merge_candidates(
+            &mut media.remote_candidates,
+            &section.ice_candidates,
+            false,
+        );
+    }
+    if section
+        .protocol
+        .to_ascii_uppercase()
+        .starts_with("UDP/TLS/")
+    {
+        super::registry::party_dtls(media, session, i, true, f, dtls);
+        media.dtls.answer_to(&media.protocol, &f.dtls, dtls);
+    }
+}
+
 fn take_sender_sdp(
     media: &mut Media,
     session: &Session,

@@ -2060,7 +2060,7 @@ fn move_logical(side: &mut Monologue, moved: &[Option<usize>]) {
 
 /// Adds a party's UDP candidates from `a=candidate` values; an ICE restart
 /// starts the list afresh. Other transports and unparsable lines are skipped.
-fn merge_candidates(known: &mut Vec<RemoteCandidate>, values: &[String], restart: bool) {
+pub(super) fn merge_candidates(known: &mut Vec<RemoteCandidate>, values: &[String], restart: bool) {
     if restart && !values.is_empty() {
         known.clear();
     }

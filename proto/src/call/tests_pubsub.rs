@@ -361,3 +361,71 @@ fn a_subscription_to_an_srtp_party_gets_keys_of_its_own() {
     let s = cfgs.iter().find(|c| c.tag == "s" && !c.is_rtcp).unwrap();
     assert!(s.kernel.srtp_out.is_some(), "the copy is protected");
 }
+
+/// A browser's offer as 10.5's Janus videoroom publishes it, and a
+/// subscriber's offer with the flags it subscribes with.
+fn webrtc_offer() -> String {
+    "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+     m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 192.0.2.10\r\n\
+     a=candidate:1 1 udp 2122260223 192.0.2.10 46243 typ host\r\n\
+     a=ice-ufrag:Oyef\r\na=ice-pwd:7ZwpNkjTPFuZpGl4Ub2pLmI3\r\na=ice-options:trickle\r\n\
+     a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\na=setup:actpass\r\na=mid:0\r\n\
+     a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 transport-cc\r\n\
+     a=sendonly\r\na=rtcp-mux\r\n"
+        .into()
+}
+
+#[test]
+fn webrtc_publish_and_subscribe_speak_ice_mux_and_dtls() {
+    let mut r = reg();
+    r.set_dtls(super::dtls::DtlsSettings {
+        fingerprints: vec![("sha-256", "sha-256 AA:BB".into())],
+        passive: false,
+    });
+    let out = r
+        .publish(&flags("c", "pub", None, webrtc_offer()), &clock())
+        .unwrap();
+    let sdp = out.sdp.unwrap();
+    let lines: Vec<&str> = sdp.split("\r\n").collect();
+    let port = lines[4].split(' ').nth(1).unwrap();
+    let at = |l: &str| lines.iter().position(|x| *x == l).unwrap_or(usize::MAX);
+    assert_eq!(lines[6], "a=mid:0", "{sdp}");
+    assert!(at("a=rtcp-fb:111 transport-cc") < at("a=recvonly"), "{sdp}");
+    assert!(lines.contains(&format!("a=rtcp:{port}").as_str()), "{sdp}");
+    for l in [
+        "a=rtcp-mux",
+        "a=setup:active",
+        "a=fingerprint:sha-256 AA:BB",
+        "a=ice-options:trickle",
+        "a=end-of-candidates",
+    ] {
+        assert!(lines.contains(&l), "{l} missing: {sdp}");
+    }
+    assert!(lines.iter().any(|l| l.starts_with("a=ice-ufrag:")), "{sdp}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("a=candidate:") && l.contains(&format!(" {port} typ host"))),
+        "{sdp}"
+    );
+    let pub_ufrag = lines
+        .iter()
+        .find(|l| l.starts_with("a=ice-ufrag:"))
+        .unwrap()
+        .to_string();
+
+    let mut f = flags("c", "pub", Some("sub"), String::new());
+    f.sdp = None;
+    f.ice = crate::ng::flags::IceMode::Force;
+    f.rtcp_mux.offer = true;
+    f.rtcp_mux.require = true;
+    f.trickle_ice = true;
+    let sub = r.subscribe_request(&f, &clock()).unwrap();
+    let sdp = sub.outcome.sdp.unwrap();
+    let lines: Vec<&str> = sdp.split("\r\n").collect();
+    for l in ["a=mid:0", "a=rtcp-mux", "a=sendonly", "a=end-of-candidates"] {
+        assert!(lines.contains(&l), "{l} missing: {sdp}");
+    }
+    let ufrag = lines.iter().find(|l| l.starts_with("a=ice-ufrag:"));
+    assert!(ufrag.is_some_and(|u| *u != pub_ufrag), "{sdp}");
+}

@@ -531,7 +531,8 @@ pub struct Cli {
     /// means all CPU cores. Default: 0 (off).
     #[arg(long = "socket-cpu-affinity", value_name = "INT")]
     pub socket_cpu_affinity: Option<String>,
-    /// Admin secret of the Janus WebSocket protocol. Default: none.
+    /// The `admin_secret` a Janus `add_token` request must carry (POST /admin
+    /// and WebSocket `janus-protocol`). Default: none (`add_token` refused).
     #[arg(long = "janus-secret", value_name = "STRING")]
     pub janus_secret: Option<String>,
 }
@@ -614,6 +615,7 @@ const IMPLEMENTED: &[&str] = &[
     "recording_dir",
     "recording_method",
     "recording_format",
+    "janus_secret",
 ];
 
 impl Cli {

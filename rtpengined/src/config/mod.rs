@@ -78,6 +78,8 @@ pub struct Config {
     pub https_cert: Option<PathBuf>,
     /// `--https-key`: its PEM private key (default: the certificate file, as in 10.5).
     pub https_key: Option<PathBuf>,
+    /// `--janus-secret`: the `admin_secret` of Janus `add_token` requests.
+    pub janus_secret: Option<String>,
     /// `--listen-tcp`: the mediaproxy-style TCP protocol (none by default).
     pub listen_tcp: Vec<SocketAddr>,
     /// `--listen-tcp-ng`: ng over TCP (none by default).
@@ -291,6 +293,7 @@ impl Config {
             listen_https,
             https_cert: cli.https_cert.as_ref().map(PathBuf::from),
             https_key: cli.https_key.as_ref().map(PathBuf::from),
+            janus_secret: cli.janus_secret.clone(),
             listen_tcp,
             listen_tcp_ng,
             table,

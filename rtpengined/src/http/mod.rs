@@ -1,8 +1,9 @@
 //! The `--listen-http` interface of rtpengine 10.5: `GET /ping`, `POST /ng`
 //! (an ng message over HTTP), `GET /metrics` (Prometheus exposition) and
 //! `GET /cli/<command>` (a CLI command, its output as the body), and
-//! WebSocket with the `ng.rtpengine.com`, `echo.rtpengine.com` and
-//! `cli.rtpengine.com` subprotocols.
+//! `POST /admin` (10.5's Janus interface, JSON), and WebSocket with the
+//! `ng.rtpengine.com`, `echo.rtpengine.com`, `cli.rtpengine.com` and
+//! `janus-protocol` subprotocols.
 //!
 //! `route` decides the answer to one request without any I/O, against a
 //! `Backend` (the ng handler, the CLI, the statistics); `server` is the
@@ -19,6 +20,9 @@ pub const MAX_BODY: usize = 8 << 20;
 /// The ng content type of `POST /ng` requests and their replies.
 pub const CT_NG: &str = "application/x-rtpengine-ng";
 
+/// The content type of `POST /admin` (Janus) requests and replies.
+pub const CT_JSON: &str = "application/json";
+
 /// One request as far as routing needs it.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
@@ -29,6 +33,8 @@ pub struct Request<'a> {
     pub has_content_length: bool,
     pub body: &'a [u8],
     pub peer: SocketAddr,
+    /// The connection it came on (Janus sessions remember it).
+    pub conn: u64,
 }
 
 /// What to do with a request.
@@ -67,6 +73,9 @@ pub trait Backend {
     fn cli(&self, line: &[u8]) -> Vec<u8>;
     /// The Prometheus exposition of the statistics.
     fn metrics(&self) -> String;
+    /// A Janus request from connection `conn`: the texts to send back,
+    /// the reply last.
+    fn janus(&self, body: &[u8], conn: u64) -> Vec<String>;
 }
 
 /// The path of a request target: without query, `%XX` and `+` decoded,
@@ -126,6 +135,16 @@ pub fn route(req: &Request<'_>, backend: &dyn Backend) -> Answer {
             if !req.has_content_length {
                 return Answer::Close;
             }
+            if path == b"/admin" && ct.eq_ignore_ascii_case(CT_JSON.as_bytes()) {
+                // Over HTTP only the reply goes out: 10.5 cannot send its
+                // early acks and events there.
+                let reply = backend.janus(req.body, req.conn).pop().unwrap_or_default();
+                return Answer::Reply {
+                    status: 200,
+                    content_type: CT_JSON,
+                    body: reply.into_bytes(),
+                };
+            }
             if path != b"/ng" || !is_ng_type(ct) {
                 return Answer::not_found();
             }
@@ -142,7 +161,7 @@ pub fn route(req: &Request<'_>, backend: &dyn Backend) -> Answer {
     }
 }
 
-/// The WebSocket subprotocols 10.5 serves (but Janus's).
+/// The WebSocket subprotocols 10.5 serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WsProtocol {
     /// `ng.rtpengine.com`: each message an ng message, answered as over UDP.
@@ -151,6 +170,9 @@ pub enum WsProtocol {
     Echo,
     /// `cli.rtpengine.com`: each message a CLI command line.
     Cli,
+    /// `janus-protocol`: each message a Janus request, answered by text
+    /// messages (acks and events first, the reply last).
+    Janus,
 }
 
 impl WsProtocol {
@@ -159,6 +181,7 @@ impl WsProtocol {
             WsProtocol::Ng => "ng.rtpengine.com",
             WsProtocol::Echo => "echo.rtpengine.com",
             WsProtocol::Cli => "cli.rtpengine.com",
+            WsProtocol::Janus => "janus-protocol",
         }
     }
 
@@ -168,24 +191,42 @@ impl WsProtocol {
             "ng.rtpengine.com" => Some(WsProtocol::Ng),
             "echo.rtpengine.com" => Some(WsProtocol::Echo),
             "cli.rtpengine.com" => Some(WsProtocol::Cli),
+            "janus-protocol" => Some(WsProtocol::Janus),
             _ => None,
         })
     }
 }
 
-/// The answer to one WebSocket message (text or binary alike), sent as a
-/// binary message as 10.5 does; `None`: no answer (an ng message without
-/// a cookie).
+/// One message to send on a WebSocket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsOut {
+    Binary(Vec<u8>),
+    Text(String),
+}
+
+/// The answers to one WebSocket message (text or binary alike) from
+/// connection `conn`: binary messages, as 10.5 sends them, but Janus's,
+/// which are text; none for an ng message without a cookie.
 pub fn ws_message(
     proto: WsProtocol,
     message: &[u8],
     peer: SocketAddr,
+    conn: u64,
     backend: &dyn Backend,
-) -> Option<Vec<u8>> {
+) -> Vec<WsOut> {
     match proto {
-        WsProtocol::Ng => backend.ng(message, peer),
-        WsProtocol::Echo => Some(message.to_vec()),
-        WsProtocol::Cli => Some(backend.cli(message)),
+        WsProtocol::Ng => backend
+            .ng(message, peer)
+            .map(WsOut::Binary)
+            .into_iter()
+            .collect(),
+        WsProtocol::Echo => vec![WsOut::Binary(message.to_vec())],
+        WsProtocol::Cli => vec![WsOut::Binary(backend.cli(message))],
+        WsProtocol::Janus => backend
+            .janus(message, conn)
+            .into_iter()
+            .map(WsOut::Text)
+            .collect(),
     }
 }
 
@@ -213,6 +254,12 @@ mod tests {
         fn metrics(&self) -> String {
             "# TYPE rtpengine_x gauge\nrtpengine_x 1\n".into()
         }
+        fn janus(&self, body: &[u8], conn: u64) -> Vec<String> {
+            vec![
+                format!("ack {conn}"),
+                String::from_utf8_lossy(body).into_owned(),
+            ]
+        }
     }
 
     fn req<'a>(
@@ -228,6 +275,7 @@ mod tests {
             has_content_length: method == "POST",
             body,
             peer: "127.0.0.1:5060".parse().unwrap(),
+            conn: 3,
         }
     }
 
@@ -299,6 +347,21 @@ mod tests {
     }
 
     #[test]
+    fn post_admin_is_janus() {
+        let f = Fake::default();
+        let json = Some("Application/JSON");
+        // The reply only: acks and events do not go over HTTP.
+        assert_eq!(
+            route(&req("POST", "/admin", json, b"{}"), &f),
+            reply(200, CT_JSON, b"{}")
+        );
+        let nf = reply(404, "text/plain", b"not found\n");
+        assert_eq!(route(&req("POST", "/admin", Some(CT_NG), b"{}"), &f), nf);
+        assert_eq!(route(&req("POST", "/ng", json, b"{}"), &f), nf);
+        assert_eq!(route(&req("GET", "/admin", None, b""), &f), nf);
+    }
+
+    #[test]
     fn requests_10_5_drops() {
         let f = Fake::default();
         let ping = b"abc d7:command4:pinge";
@@ -327,17 +390,26 @@ mod tests {
             WsProtocol::choose("cli.rtpengine.com"),
             Some(WsProtocol::Cli)
         );
-        assert_eq!(WsProtocol::choose("janus-protocol"), None);
+        assert_eq!(
+            WsProtocol::choose("janus-protocol"),
+            Some(WsProtocol::Janus)
+        );
         assert_eq!(WsProtocol::choose(""), None);
         let f = Fake::default();
         let peer = "127.0.0.1:1".parse().unwrap();
-        let ng = ws_message(WsProtocol::Ng, b"c1 d7:command4:pinge", peer, &f);
-        assert_eq!(ng.as_deref(), Some(&b"c1 d6:result4:ponge"[..]));
-        assert_eq!(ws_message(WsProtocol::Ng, b"garbage", peer, &f), None);
-        let echo = ws_message(WsProtocol::Echo, b"hi", peer, &f);
-        assert_eq!(echo.as_deref(), Some(&b"hi"[..]));
-        let cli = ws_message(WsProtocol::Cli, b"list totals", peer, &f);
-        assert_eq!(cli.as_deref(), Some(&b"cli out\n"[..]));
+        let bin = |b: &[u8]| vec![WsOut::Binary(b.to_vec())];
+        let ng = ws_message(WsProtocol::Ng, b"c1 d7:command4:pinge", peer, 1, &f);
+        assert_eq!(ng, bin(b"c1 d6:result4:ponge"));
+        assert_eq!(ws_message(WsProtocol::Ng, b"garbage", peer, 1, &f), []);
+        let echo = ws_message(WsProtocol::Echo, b"hi", peer, 1, &f);
+        assert_eq!(echo, bin(b"hi"));
+        let cli = ws_message(WsProtocol::Cli, b"list totals", peer, 1, &f);
+        assert_eq!(cli, bin(b"cli out\n"));
+        let janus = ws_message(WsProtocol::Janus, b"{}", peer, 7, &f);
+        assert_eq!(
+            janus,
+            [WsOut::Text("ack 7".into()), WsOut::Text("{}".into())]
+        );
         assert_eq!(f.cli.borrow().as_slice(), [b"list totals".to_vec()]);
     }
 

@@ -31,9 +31,11 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use super::{route, ws_message, Answer, Backend, Request, WsProtocol, MAX_BODY};
+use super::{route, ws_message, Answer, Backend, Request, WsOut, WsProtocol, MAX_BODY};
 use crate::cli::listener::CliServer;
+use crate::janus::JanusService;
 use crate::server::handler::Handler;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How long a client may take to send a request's head, and its body.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -42,11 +44,25 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Live {
     handler: Arc<Handler>,
     cli: Arc<CliServer>,
+    janus: JanusService,
+    /// The id of the next connection.
+    next_conn: AtomicU64,
 }
 
 impl Live {
-    pub fn new(handler: Arc<Handler>, cli: Arc<CliServer>) -> Live {
-        Live { handler, cli }
+    /// `janus_secret`: `--janus-secret`.
+    pub fn new(handler: Arc<Handler>, cli: Arc<CliServer>, janus_secret: Option<String>) -> Live {
+        let janus = JanusService::new(handler.clone(), janus_secret);
+        Live {
+            handler,
+            cli,
+            janus,
+            next_conn: AtomicU64::new(1),
+        }
+    }
+
+    fn new_conn(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 }
 
@@ -59,6 +75,9 @@ impl Backend for Live {
     }
     fn metrics(&self) -> String {
         self.cli.metrics()
+    }
+    fn janus(&self, body: &[u8], conn: u64) -> Vec<String> {
+        self.janus.process(body, conn)
     }
 }
 
@@ -115,6 +134,7 @@ async fn websocket(
     upgraded: hyper::upgrade::Upgraded,
     proto: WsProtocol,
     peer: SocketAddr,
+    conn: u64,
     live: Arc<Live>,
 ) {
     let config = WebSocketConfig::default()
@@ -132,39 +152,50 @@ async fn websocket(
             Ok(_) => continue,
             Err(e) => {
                 debug!(%peer, %e, "WebSocket ended");
+                live.janus.closed(conn);
                 return;
             }
         };
-        let live = live.clone();
-        let reply =
-            tokio::task::spawn_blocking(move || ws_message(proto, &data, peer, live.as_ref()))
-                .await;
+        let live2 = live.clone();
+        let reply = tokio::task::spawn_blocking(move || {
+            ws_message(proto, &data, peer, conn, live2.as_ref())
+        })
+        .await;
         match reply {
-            Ok(Some(r)) => {
-                if ws.send(Message::binary(r)).await.is_err() {
-                    return;
+            Ok(out) => {
+                for m in out {
+                    let m = match m {
+                        WsOut::Binary(b) => Message::binary(b),
+                        WsOut::Text(t) => Message::text(t),
+                    };
+                    if ws.send(m).await.is_err() {
+                        live.janus.closed(conn);
+                        return;
+                    }
                 }
             }
-            Ok(None) => {}
             Err(e) => {
                 warn!(%e, "internal error while answering a WebSocket message");
+                live.janus.closed(conn);
                 return;
             }
         }
     }
+    live.janus.closed(conn);
     let _ = ws.close(None).await;
 }
 
 async fn answer(
     mut req: hyper::Request<Incoming>,
     peer: SocketAddr,
+    conn: u64,
     live: Arc<Live>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     if let Some((proto, accept)) = websocket_request(&req) {
         let on_upgrade = hyper::upgrade::on(&mut req);
         tokio::spawn(async move {
             match on_upgrade.await {
-                Ok(up) => websocket(up, proto, peer, live).await,
+                Ok(up) => websocket(up, proto, peer, conn, live).await,
                 Err(e) => debug!(%peer, %e, "WebSocket upgrade failed"),
             }
         });
@@ -228,6 +259,7 @@ async fn answer(
             has_content_length,
             body: &body,
             peer,
+            conn,
         };
         route(&req, live.as_ref())
     })
@@ -251,16 +283,19 @@ async fn connection<I>(io: I, peer: SocketAddr, live: Arc<Live>)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let service = service_fn(move |req| answer(req, peer, live.clone()));
-    let conn = http1::Builder::new()
+    let conn = live.new_conn();
+    let closing = live.clone();
+    let service = service_fn(move |req| answer(req, peer, conn, live.clone()));
+    let served = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(READ_TIMEOUT)
         .auto_date_header(false)
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
-    if let Err(e) = conn.await {
+    if let Err(e) = served.await {
         debug!(%peer, %e, "HTTP connection ended");
     }
+    closing.janus.closed(conn);
 }
 
 /// Accepts connections on `listener` until the daemon ends; with `tls`,

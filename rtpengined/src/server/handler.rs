@@ -693,6 +693,29 @@ impl Handler {
         Some(pcap)
     }
 
+    /// Runs one ng request of the daemon's own (the Janus videoroom's
+    /// publish and subscribe): the reply, or the error's text.
+    pub fn run_internal(&self, request: &Owned) -> Result<Owned, String> {
+        let mut kind = None;
+        self.execute(&request.encode(), &mut kind, None)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Applies the relay configuration `effects` of a change to call
+    /// `call_id`, under the registry lock `reg`, and saves the call.
+    pub fn apply_locked(
+        &self,
+        reg: std::sync::MutexGuard<'_, Registry<SharedPool>>,
+        call_id: &str,
+        effects: &[crate::call::Effect],
+        now: &Now,
+    ) {
+        let closing = self.relay.apply(effects);
+        self.persist(&reg, call_id, now);
+        drop(reg);
+        closing.wait_blocking();
+    }
+
     /// publish, subscribe answer, unsubscribe: the registry's outcome
     /// applied as an offer's is; the SDP of the reply, if any.
     fn pubsub(
