@@ -21,14 +21,12 @@ import os
 import re
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ng_client import NgClient  # noqa: E402
+from daemons import command, start_pinged, stop  # noqa: E402
 from webrtc_corpus import CHROME_OFFER  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -40,27 +38,12 @@ ID_KEYS = {"id", "session_id", "sender", "room", "unpublished", "leaving"}
 
 
 def start(spec, binary, logdir):
-    lo, hi = spec["ports"]
-    cmd = [binary, "--foreground", "--config-file=none", "--table=-1", "--interface=127.0.0.1",
-           "--log-stderr", "--listen-ng=127.0.0.1:%d" % spec["ng"],
-           "--listen-http=127.0.0.1:%d" % spec["http"], "--port-min=%d" % lo,
-           "--port-max=%d" % hi, "--janus-secret=" + SECRET]
-    log = open(os.path.join(logdir, spec["name"] + ".log"), "ab")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-    client = NgClient(port=spec["ng"], timeout=0.2)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit("%s exited at start, log in %s" % (spec["name"], logdir))
-        try:
-            client.request({"command": "ping"})
-            urllib.request.urlopen("http://127.0.0.1:%d/ping" % spec["http"], timeout=1).read()
-            return proc
-        except Exception:
-            time.sleep(0.05)
-    proc.kill()
-    sys.exit("%s did not answer in time, log in %s" % (spec["name"], logdir))
+    cmd = command(binary, spec["ng"], spec["ports"],
+                  "--listen-http=127.0.0.1:%d" % spec["http"], "--janus-secret=" + SECRET)
+    ping = "http://127.0.0.1:%d/ping" % spec["http"]
+    proc, _ = start_pinged(cmd, logdir, spec["name"], spec["ng"],
+                           ready=lambda: urllib.request.urlopen(ping, timeout=1).read())
+    return proc
 
 
 class Http:
@@ -491,13 +474,7 @@ def main():
                 print("  10.5: %s" % json.dumps(a, sort_keys=True))
                 print("  ours: %s" % json.dumps(b, sort_keys=True))
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
     print("logs in %s" % logdir)
     print("janus-diff: %d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)
