@@ -1605,6 +1605,7 @@ fn media_control(c: Controls, encodings: &[(u8, String)]) -> MediaControl {
             Vec::new()
         },
         record: false,
+        intercept: None,
     }
 }
 
