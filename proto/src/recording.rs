@@ -234,6 +234,8 @@ pub fn meta_finish(
 /// and removed when the recording ends.
 pub mod proc {
     use super::SocketAddr;
+    use crate::call::model::{Call, Media};
+    use crate::call::StreamId;
     use rtpengine_core::abi::{cmd, CallInfo, Message, PacketInfo, Pod, StreamInfo};
 
     /// The metadata file of prefix `p`, relative to the recording directory.
@@ -300,6 +302,185 @@ pub mod proc {
                 self.flags()
             )
         }
+    }
+
+    /// What the daemon does for a recorded call, in order.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Step {
+        /// Append a chunk to the metadata file.
+        Chunk(String, Vec<u8>),
+        /// ADD_STREAM `name`; when the module took it, remember its index
+        /// ([`Session::added`]) and append [`Session::interface`]'s chunk.
+        AddStream {
+            id: StreamId,
+            uid: u32,
+            name: String,
+        },
+    }
+
+    fn chunk(label: impl Into<String>, data: impl AsRef<[u8]>) -> Step {
+        Step::Chunk(label.into(), data.as_ref().to_vec())
+    }
+
+    /// One recorded call as 10.5's proc method follows it: the ids it gave
+    /// the call's parties, medias and streams (in the order it met them),
+    /// what it last wrote about each, and the kernel's recording streams.
+    #[derive(Debug, Default)]
+    pub struct Session {
+        /// Per party (by position in the call): the tag and label written.
+        tags: Vec<Option<(String, Option<String>)>>,
+        /// (party position, media index) → media id, and the chunks written
+        /// for the media (ptime and payload types), to write again on change.
+        medias: Vec<((usize, u32), Vec<Step>)>,
+        /// Stream → its id and, once the module took it, its index.
+        streams: Vec<(StreamId, u32, Option<u32>)>,
+    }
+
+    impl Session {
+        /// The first chunks of a recording: the call, the name of its
+        /// directory in the kernel (`prefix`), its metadata if any, and
+        /// that it is recorded, not forwarded.
+        pub fn start(call_id: &str, prefix: &str, metadata: &str) -> Vec<Step> {
+            let mut v = vec![chunk("CALL-ID", call_id), chunk("PARENT", prefix)];
+            if !metadata.is_empty() {
+                v.push(chunk("METADATA", metadata));
+            }
+            v.extend(Self::call_flags());
+            v
+        }
+
+        fn call_flags() -> [Step; 2] {
+            [chunk("RECORDING 1", ""), chunk("FORWARDING 0", "")]
+        }
+
+        /// The flags 10.5 writes once a recording is set up (or asked for
+        /// again): the call's, then each stream's forwarding.
+        pub fn flags(&self) -> Vec<Step> {
+            let mut v = Self::call_flags().to_vec();
+            for (_, uid, _) in &self.streams {
+                v.push(chunk(format!("STREAM {uid} FORWARDING 0"), ""));
+            }
+            v
+        }
+
+        /// What is new in `call` since the last time: parties (tag, label),
+        /// streams (details, then ADD_STREAM), medias (ptime, payload types
+        /// and their format parameters) — party by party, as 10.5 sets them
+        /// up. Unchanged things are not written again.
+        pub fn sync(&mut self, call: &Call) -> Vec<Step> {
+            let mut v = Vec::new();
+            for (pos, ml) in call.monologues.iter().enumerate() {
+                let label = ml.label.clone().filter(|l| !l.is_empty());
+                if pos >= self.tags.len() {
+                    self.tags.resize(pos + 1, None);
+                }
+                let tag_uid = pos as u32;
+                let now = Some((ml.tag.clone(), label.clone()));
+                if self.tags[pos] != now {
+                    v.push(chunk(format!("TAG {tag_uid}"), &ml.tag));
+                    if let Some(l) = &label {
+                        v.push(chunk(format!("LABEL {tag_uid}"), l));
+                    }
+                    self.tags[pos] = now;
+                }
+                for media in &ml.medias {
+                    let key = (pos, media.index);
+                    let m = match self.medias.iter().position(|(k, _)| *k == key) {
+                        Some(m) => m,
+                        None => {
+                            self.medias.push((key, Vec::new()));
+                            self.medias.len() - 1
+                        }
+                    };
+                    let media_uid = m as u32;
+                    let parts = [(media.rtp.as_ref(), 1u32), (media.rtcp.as_ref(), 2)];
+                    for (ps, component) in parts {
+                        let Some(ps) = ps else { continue };
+                        if self.streams.iter().any(|(id, _, _)| *id == ps.id) {
+                            continue;
+                        }
+                        let uid = self.streams.len() as u32;
+                        self.streams.push((ps.id, uid, None));
+                        let ids = StreamIds {
+                            tag: tag_uid,
+                            media: media_uid,
+                            media_index: media.index,
+                            component,
+                            stream: uid,
+                            rtcp: ps.is_rtcp,
+                        };
+                        v.push(chunk(format!("STREAM {uid} details"), ids.details()));
+                        v.push(Step::AddStream {
+                            id: ps.id,
+                            uid,
+                            name: ids.name(),
+                        });
+                    }
+                    let chunks = media_chunks(media_uid, media);
+                    if self.medias[m].1 != chunks {
+                        v.extend(chunks.iter().cloned());
+                        self.medias[m].1 = chunks;
+                    }
+                }
+            }
+            v
+        }
+
+        /// The module took stream `id` as its recording stream `idx`.
+        pub fn added(&mut self, id: StreamId, idx: u32) {
+            if let Some(s) = self.streams.iter_mut().find(|s| s.0 == id) {
+                s.2 = Some(idx);
+            }
+        }
+
+        /// The chunk naming a stream's file, once the module took it.
+        pub fn interface(uid: u32, name: &str) -> Step {
+            chunk(format!("STREAM {uid} interface"), name)
+        }
+
+        /// The kernel's recording stream of stream `id`.
+        pub fn intercept(&self, id: StreamId) -> Option<u32> {
+            self.streams.iter().find(|s| s.0 == id).and_then(|s| s.2)
+        }
+
+        /// Every recording stream the module took.
+        pub fn kernel_streams(&self) -> impl Iterator<Item = (StreamId, u32)> + '_ {
+            self.streams.iter().filter_map(|s| Some((s.0, s.2?)))
+        }
+
+        /// The SDP an offer or answer of party `tag` brought (`after`:
+        /// false) or that we sent on (true); `mode` "offer" or "answer".
+        pub fn sdp(&self, call: &Call, tag: &str, after: bool, mode: &str, sdp: &str) -> Step {
+            let uid = call
+                .monologues
+                .iter()
+                .position(|m| m.tag == tag)
+                .unwrap_or(0);
+            let when = if after { "after" } else { "before" };
+            chunk(format!("SDP from {uid} {when} {mode}"), sdp)
+        }
+    }
+
+    /// A media's ptime and payload types (`encoding/rate[/channels]`, then
+    /// the format parameters, empty if none), as 10.5's setup_media writes.
+    fn media_chunks(uid: u32, media: &Media) -> Vec<Step> {
+        let ptime = media.ptime.unwrap_or(0);
+        let mut v = vec![chunk(format!("MEDIA {uid} PTIME {ptime}"), "")];
+        for pt in &media.codecs.pts {
+            let mut enc = format!("{}/{}", pt.encoding, pt.clock_rate);
+            if pt.channels > 1 {
+                enc.push_str(&format!("/{}", pt.channels));
+            }
+            v.push(chunk(
+                format!("MEDIA {uid} PAYLOAD TYPE {}", pt.number),
+                enc,
+            ));
+            v.push(chunk(
+                format!("MEDIA {uid} FMTP {}", pt.number),
+                pt.fmtp.as_deref().unwrap_or(""),
+            ));
+        }
+        v
     }
 
     /// Copies `name` into a NUL-terminated name field, cut as snprintf cuts.
