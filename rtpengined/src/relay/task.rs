@@ -398,7 +398,7 @@ impl CallTask {
                         .find(|s| s.id == stream)
                         .map(|s| s.local)
                     {
-                        r.packet(call_id, src, local, data);
+                        r.packet(call_id, stream, src, local, data);
                     }
                 }
             }
