@@ -174,6 +174,15 @@ impl Proc {
         self.calls().contains_key(call_id)
     }
 
+    /// `start recording` with `output-destination`: its chunk, for a call
+    /// already recorded (10.5 writes it before it starts a recording, so the
+    /// first `start recording`'s is lost).
+    pub fn output_destination(&self, call_id: &str, dest: &str) {
+        if let Some(r) = self.calls().get(call_id) {
+            self.chunk(&r.meta, "OUTPUT_DESTINATION", dest.as_bytes());
+        }
+    }
+
     /// The call's metadata changed: a METADATA chunk (10.5's
     /// update_metadata_call).
     pub fn set_metadata(&self, call_id: &str, metadata: &str) {

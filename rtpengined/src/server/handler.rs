@@ -590,6 +590,11 @@ impl Handler {
                     call.metadata = m.clone();
                 }
                 let on = req.kind == CommandKind::StartRecording;
+                if let (true, Some(d), Some(crate::recording::Recorder::Proc(p))) =
+                    (on, &f.output_destination, &self.recorder)
+                {
+                    p.output_destination(call_id, d);
+                }
                 let effects = self.set_recording(&mut reg, call_id, on)?;
                 let closing = self.apply(&reg, &effects);
                 drop(reg);
