@@ -27,19 +27,22 @@ fi
 SPOOL=/tmp/rec-spool OUTD=/tmp/rec-out
 rm -rf $SPOOL $OUTD; mkdir -p $OUTD
 net_setup
-modprobe xt_RTPENGINE || { echo "not ok - modprobe xt_RTPENGINE"; exit 1; }
+# A stream keeps 10 packets by default; under the emulated CPU the recording daemon
+# can fall further behind than that, so the stock module keeps more.
+kparams=; [ "${RTPE_REC_MODULE:-stock}" = stock ] && kparams=stream_packets_list_limit=1000
+modprobe xt_RTPENGINE $kparams || { echo "not ok - modprobe xt_RTPENGINE"; exit 1; }
 iptables_setup
 daemon_start --recording-method=proc --recording-dir=$SPOOL
 check "rtpengined set up table 0" grep -q "kernel forwarding enabled" "$LOG"
 check "the spool directory is made, 0700" [ "$(stat -c %a $SPOOL 2>/dev/null)" = 700 ]
 RLOG=/tmp/rec-daemon.log
-$REC --config-file=none --foreground --log-stderr --log-level=7 --log-level-internals=7 --table=0 \
+$REC --config-file=none --foreground --log-stderr --log-level=6 --table=0 \
     --spool-dir=$SPOOL --output-dir=$OUTD --output-format=wav --output-single >$RLOG 2>&1 &
 RPID=$!
-# It watches the spool (inotify) before its threads run: a chunk written earlier
-# would go unseen.
-for _ in $(seq 1 240); do grep -q "poller thread" $RLOG && break; sleep 0.25; done
-check "rtpengine-recording is up" grep -q "poller thread" $RLOG
+# A chunk written before it watches the spool (inotify) would go unseen.
+watching() { grep -qs "inotify wd:" /proc/$RPID/fdinfo/*; }
+for _ in $(seq 1 240); do watching && break; sleep 0.25; done
+check "rtpengine-recording watches the spool" watching
 
 out=$(python3 "$R" call 2223 rec1 2>&1)
 PA=$(sed -n 's/^pa=//p' <<<"$out"); PB=$(sed -n 's/^pb=//p' <<<"$out")
@@ -75,16 +78,20 @@ else
     wait $SA $SB
     c2=$(socket_count)
     check "the sockets saw no packets once kernelized ($c1 -> $c2)" [ "$c1" = "$c2" ]
+    # start recording of a recorded call: its output destination and new metadata go
+    # into the metadata file (the WAVs are open already: they stay where they are).
+    python3 "$R" start 2223 rec1 /tmp/rec-out/elsewhere "k:v" >/dev/null
+    text=$(cat "$meta" 2>/dev/null)
+    check "start recording writes OUTPUT_DESTINATION and METADATA" \
+        has_all "$text" $'OUTPUT_DESTINATION\n25:\n/tmp/rec-out/elsewhere' $'METADATA\n3:\nk:v'
     python3 "$R" delete 2223 rec1 >/dev/null
     # The metadata file goes with DEL_CALL; the recording daemon then closes the
     # call's WAVs. Stopping it after that makes sure they are written out.
-    for _ in $(seq 1 80); do
-        grep -q "inotify delete" $RLOG && break
-        sleep 0.25
-    done
+    ended() { [ "$(grep -c "EOF on stream" $RLOG)" -ge 4 ]; }
+    for _ in $(seq 1 80); do ended && break; sleep 0.25; done
     check "the metadata file is removed at the end" [ -z "$(ls $SPOOL/*.meta 2>/dev/null)" ]
     check "the kernel call is gone" [ ! -e "/proc/rtpengine/0/calls/$parent" ]
-    check "rtpengine-recording saw the call end" grep -q "inotify delete" $RLOG
+    check "rtpengine-recording saw the call's four streams end" ended
     kill $RPID 2>/dev/null; wait $RPID 2>/dev/null
     check "rtpengine-recording wrote a WAV per party" [ "$(ls $OUTD/*.wav 2>/dev/null | wc -l)" -ge 2 ]
     for v in 1 2; do
@@ -107,6 +114,6 @@ daemon_stop
 if [ $FAILS -ne 0 ]; then
     echo "# metadata/output: $(ls -la $SPOOL $OUTD 2>&1 | tr '\n' ' ')"
     echo "# rtpengine-recording log (last 40):"
-    grep -v "Codec\|garbage\|poller\|handling event" $RLOG | tail -40 | sed "s/^/# /"
+    tail -40 $RLOG | sed "s/^/# /"
 fi
 finish

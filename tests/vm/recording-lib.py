@@ -4,6 +4,8 @@
   call NG_PORT CALL_ID        offer from 10.0.1.2:4000 and answer from 10.0.2.2:5000,
                               with `record call: yes`; prints `pa=` / `pb=` (our ports
                               the two parties send to)
+  start NG_PORT CALL_ID DEST METADATA
+                              `start recording` with output-destination and metadata
   delete NG_PORT CALL_ID
   send BIND_IP BIND_PORT PEER_PORT SECONDS VOICE
                               PCMU RTP at 50 packets/s to 10.0.1.1:PEER_PORT whose
@@ -58,6 +60,12 @@ def cmd_call(port, call_id):
                     pa = line.split()[1]
     print("pa=%s\npb=%s" % (pa, pb))
     return 0
+
+
+def cmd_start(port, call_id, dest, metadata):
+    r = ng(port, {"command": "start recording", "call-id": call_id,
+                  "output-destination": dest, "metadata": metadata})
+    return 0 if r.get("result") == b"ok" else 1
 
 
 def cmd_delete(port, call_id):
@@ -123,7 +131,7 @@ def cmd_check(wav_dir, voice, sent):
 
 
 if __name__ == "__main__":
-    cmds = {"call": cmd_call, "delete": cmd_delete, "send": cmd_send, "check": cmd_check}
+    cmds = {"call": cmd_call, "start": cmd_start, "delete": cmd_delete, "send": cmd_send, "check": cmd_check}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
