@@ -293,6 +293,17 @@ fn open_kernel(cfg: &Config) -> Result<Result<Table, String>, KernelError> {
 async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -> i32 {
     // rtpengine 10.5 defaults to --table=0 and falls back to userspace without the
     // module (unless --no-fallback, handled before we got here).
+    // --recording-method=proc sends its commands through the table's control file.
+    let recording_control = match (&kernel, &cfg.recording) {
+        (Ok(table), Some(rec)) if rec.proc => match table.control_clone() {
+            Ok(f) => Some(f),
+            Err(e) => {
+                error!(%e, "cannot use the kernel table for recording");
+                return 1;
+            }
+        },
+        _ => None,
+    };
     let kernel_edge = match kernel {
         Ok(table) => {
             info!(
@@ -327,13 +338,20 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
         warn!("Recording method '{m}' not supported; calls are not recorded");
     }
     let recorder = match &cfg.recording {
-        Some((dir, format)) => match crate::recording::Recorder::start(dir, *format) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                error!(dir = %dir.display(), %e, "Error while setting up spool directory");
-                return 1;
+        Some(rec) => {
+            let started = if rec.proc {
+                crate::recording::Recorder::start_proc(&rec.dir, recording_control)
+            } else {
+                crate::recording::Recorder::start(&rec.dir, rec.format)
+            };
+            match started {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    error!(dir = %rec.dir.display(), %e, "Error while setting up spool directory");
+                    return 1;
+                }
             }
-        },
+        }
         None => None,
     };
     let mut relay = Relay::new(pool.clone(), kernel_edge.clone())
@@ -550,6 +568,8 @@ async fn serve(cfg: Config, kernel: Result<Table, String>, dtls: DtlsIdentity) -
     );
     let code = wait_for_shutdown().await;
     info!("shutting down");
+    let h = handler.clone();
+    let _ = tokio::task::spawn_blocking(move || h.finish_recordings()).await;
     code
 }
 

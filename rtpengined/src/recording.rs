@@ -1,3 +1,7 @@
+//! Call recording: `--recording-method=pcap` (below) writes the files of
+//! recorded calls itself; `proc` (module `proc`) hands them to a recording
+//! daemon through the kernel module.
+//!
 //! `--recording-method=pcap`: the files of recorded calls. Signalling and the
 //! relay hand this module what happened (`Recorder`); one writer thread does
 //! the file I/O (`rtpengine_proto::recording` makes the bytes), so a slow or
@@ -45,6 +49,8 @@ enum Job {
         created: Duration,
         metadata: String,
     },
+    /// Answered once every job before it is done.
+    Barrier(std::sync::mpsc::Sender<()>),
 }
 
 struct Active {
@@ -60,19 +66,113 @@ struct Shared {
     dropped: AtomicU64,
 }
 
+pub mod proc;
+
 /// The handle signalling and the relay use (cheap to clone).
 #[derive(Clone)]
-pub struct Recorder {
+pub enum Recorder {
+    Pcap(Pcap),
+    Proc(Arc<proc::Proc>),
+}
+
+fn random_u64() -> u64 {
+    use rand_core::TryRng;
+    rand::rngs::SysRng.try_next_u64().unwrap_or_default()
+}
+
+impl Recorder {
+    /// `--recording-method=pcap` into `dir`.
+    pub fn start(dir: &Path, format: Format) -> std::io::Result<Recorder> {
+        Pcap::start(dir, format).map(Recorder::Pcap)
+    }
+
+    /// `--recording-method=proc` with spool directory `dir` and the kernel
+    /// table's control file `control` (`None`: no kernel table).
+    pub fn start_proc(dir: &Path, control: Option<File>) -> std::io::Result<Recorder> {
+        proc::Proc::start(dir, control).map(|p| Recorder::Proc(Arc::new(p)))
+    }
+
+    /// Starts recording `call` (or, asked again, says so again).
+    pub fn begin(&self, call: &rtpengine_proto::call::model::Call) {
+        match self {
+            Recorder::Pcap(p) => {
+                p.begin(&call.id, call.created, &call.metadata);
+            }
+            Recorder::Proc(p) => p.begin(call, || rec::file_prefix(&call.id, random_u64())),
+        }
+    }
+
+    /// The capture's path while `call_id` is recorded (pcap method).
+    pub fn pcap_of(&self, call_id: &str) -> Option<String> {
+        match self {
+            Recorder::Pcap(p) => p.pcap_of(call_id),
+            Recorder::Proc(_) => None,
+        }
+    }
+
+    /// The call's `metadata` changed.
+    pub fn set_metadata(&self, call_id: &str, metadata: &str) {
+        match self {
+            Recorder::Pcap(p) => p.set_metadata(call_id, metadata),
+            Recorder::Proc(p) => p.set_metadata(call_id, metadata),
+        }
+    }
+
+    /// A packet of a recorded call, received on stream `stream` from `src`
+    /// at our socket `dst`. Never waits.
+    pub fn packet(
+        &self,
+        call_id: &str,
+        stream: rtpengine_proto::call::StreamId,
+        src: SocketAddr,
+        dst: SocketAddr,
+        data: Vec<u8>,
+    ) {
+        match self {
+            Recorder::Pcap(p) => p.packet(call_id, src, dst, data),
+            Recorder::Proc(p) => p.packet(stream, src, dst, &data),
+        }
+    }
+
+    /// Ends the recording of `call_id` (`terminated`: when its first party
+    /// ended, zero if it has not).
+    pub fn finish(&self, call_id: &str, terminated: Duration) {
+        match self {
+            Recorder::Pcap(p) => p.finish(call_id, terminated),
+            Recorder::Proc(p) => p.finish(call_id),
+        }
+    }
+
+    /// Ends every recording (the daemon stops).
+    pub fn finish_all(&self) {
+        match self {
+            Recorder::Pcap(p) => p.finish_all(),
+            Recorder::Proc(p) => p.finish_all(),
+        }
+    }
+
+    /// Failures so far (each also logged).
+    pub fn errors(&self) -> u64 {
+        match self {
+            Recorder::Pcap(p) => p.errors(),
+            Recorder::Proc(p) => p.errors(),
+        }
+    }
+}
+
+/// The pcap method's handle.
+#[derive(Clone)]
+pub struct Pcap {
     dir: PathBuf,
     tx: SyncSender<Job>,
     shared: Arc<Shared>,
 }
 
-impl Recorder {
+impl Pcap {
     /// Makes `dir` and its `metadata`, `pcaps` and `tmp` directories as 10.5
     /// does (the spool directory 0700, the others 0777 before the umask) and
     /// starts the writer.
-    pub fn start(dir: &Path, format: Format) -> std::io::Result<Recorder> {
+    pub fn start(dir: &Path, format: Format) -> std::io::Result<Pcap> {
         use std::os::unix::fs::DirBuilderExt;
         let dir = PathBuf::from(dir.to_string_lossy().trim_end_matches('/'));
         for (d, mode) in [
@@ -100,7 +200,7 @@ impl Recorder {
         std::thread::Builder::new()
             .name("recording".into())
             .spawn(move || writer.run(rx))?;
-        Ok(Recorder { dir, tx, shared })
+        Ok(Pcap { dir, tx, shared })
     }
 
     fn active(&self) -> std::sync::MutexGuard<'_, HashMap<String, Active>> {
@@ -121,11 +221,7 @@ impl Recorder {
         if let Some(a) = active.get(call_id) {
             return a.pcap.clone();
         }
-        let random = {
-            use rand_core::TryRng;
-            rand::rngs::SysRng.try_next_u64().unwrap_or_default()
-        };
-        let prefix = rec::file_prefix(call_id, random);
+        let prefix = rec::file_prefix(call_id, random_u64());
         let pcap = self
             .dir
             .join(rec::pcap_path(&prefix))
@@ -221,6 +317,18 @@ impl Recorder {
         });
     }
 
+    /// Ends every recording (the daemon stops).
+    pub fn finish_all(&self) {
+        let ids: Vec<String> = self.active().keys().cloned().collect();
+        for id in ids {
+            self.finish(&id, Duration::ZERO);
+        }
+        // The files are complete before the process goes.
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.control(Job::Barrier(tx));
+        let _ = rx.recv_timeout(Duration::from_secs(5));
+    }
+
     /// File errors so far (each also logged).
     pub fn errors(&self) -> u64 {
         self.shared.errors.load(Ordering::Relaxed)
@@ -283,6 +391,10 @@ impl Writer {
 
     fn job(&mut self, job: Job) {
         match job {
+            Job::Barrier(done) => {
+                self.flush();
+                let _ = done.send(());
+            }
             Job::Start { call_id, prefix } => {
                 let meta_tmp = self.dir.join(rec::meta_tmp_path(&prefix));
                 let meta_final = self.dir.join(rec::meta_final_path(&prefix));
@@ -435,7 +547,7 @@ mod tests {
     fn a_spool_that_went_away_is_counted_not_fatal() {
         let dir = std::env::temp_dir().join(format!("rtpengined-rec-gone-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let r = Recorder::start(&dir, Format::Raw).unwrap();
+        let r = Pcap::start(&dir, Format::Raw).unwrap();
         for sub in ["metadata", "pcaps", "tmp"] {
             assert!(dir.join(sub).is_dir());
         }

@@ -155,6 +155,11 @@ pub struct MediaControl {
     /// The call is being recorded: every packet this stream accepts is
     /// handed out (decrypted) as `Output::Record`. Applies to RTCP too.
     pub record: bool,
+    /// `--recording-method=proc`: the kernel's recording stream of this
+    /// stream. Its kernel target hands the kernel's packets to it (10.5's
+    /// `intercept_stream_idx`), and what userspace handles is handed out as
+    /// `Output::Record`; the stream may stay in the kernel.
+    pub intercept: Option<u32>,
 }
 
 impl MediaControl {

@@ -60,4 +60,6 @@ mod tests_pubsub;
 #[cfg(test)]
 mod tests_query;
 #[cfg(test)]
+mod tests_recording;
+#[cfg(test)]
 mod tests_timeout;

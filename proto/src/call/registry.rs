@@ -1661,6 +1661,7 @@ fn media_control(c: Controls, encodings: &[(u8, String)]) -> MediaControl {
             Vec::new()
         },
         record: false,
+        intercept: None,
     }
 }
 

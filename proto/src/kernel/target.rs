@@ -112,6 +112,12 @@ pub fn build(
     if hints.dtls {
         t.flags |= target_flags::DTLS;
     }
+    // A recorded stream (proc method): the kernel copies what it forwards
+    // to the recording stream, as 10.5's `kernel_info_proc` asks.
+    if let Some(idx) = stream.control.intercept {
+        t.flags |= target_flags::DO_INTERCEPT;
+        t.intercept_stream_idx = idx;
+    }
     let mut o = OutputInfo::zeroed();
     o.src_addr = src;
     o.dst_addr = dst;
@@ -295,6 +301,18 @@ mod tests {
             assert_eq!(t.src_mismatch, abi, "{action:?}");
             assert_eq!(t.expected_src, to_abi(expected));
         }
+    }
+
+    #[test]
+    fn a_recorded_stream_carries_its_intercept_stream() {
+        let src: SocketAddr = "10.0.1.2:5001".parse().unwrap();
+        let mut s = stream(Learning::default(), rtp(&[(0, 8000)]));
+        let (t, _) = build(&s, any_from(src), out(), &Crypto::default()).unwrap();
+        assert_eq!(t.flags & target_flags::DO_INTERCEPT, 0);
+        s.control.intercept = Some(7);
+        let (t, _) = build(&s, any_from(src), out(), &Crypto::default()).unwrap();
+        assert_ne!(t.flags & target_flags::DO_INTERCEPT, 0);
+        assert_eq!(t.intercept_stream_idx, 7);
     }
 
     #[test]

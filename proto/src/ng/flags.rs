@@ -264,6 +264,9 @@ pub struct Flags {
     pub record_call_flag: bool,
     /// `metadata`: free text kept with the call's recording.
     pub metadata: Option<String>,
+    /// `output-destination` (start recording): the recording daemon's output
+    /// file for the call (proc recording method).
+    pub output_destination: Option<String>,
 
     /// Recognised but not implemented yet, in arrival order (for the `warning` reply).
     pub unimplemented: Vec<String>,
@@ -279,7 +282,6 @@ const UNIMPLEMENTED_KEYS: &[&str] = &[
     "recording-pattern",
     "repacketize",
     "xmlrpc-callback",
-    "output-destination",
     "frequency",
     "frequencies",
     "media-echo",
@@ -386,6 +388,7 @@ impl Flags {
             "label" | "from-label" => self.label = Self::text(value),
             "record-call" | "record call" => self.record_call = Self::text(value),
             "metadata" => self.metadata = Self::text(value),
+            "output-destination" => self.output_destination = Self::text(value),
             "set-label" | "to-label" => {
                 // Read for `subscribe request`; offer/answer do not use it yet.
                 self.set_label = Self::text(value);
@@ -999,6 +1002,15 @@ mod tests {
         let f = parse(Owned::dict().with("ptime", 0i64).with("T.38", "force"));
         assert_eq!(f.ptime, None);
         assert!(!f.t38_force);
+    }
+
+    #[test]
+    fn output_destination_is_read_for_the_recording() {
+        let f = Flags::parse(
+            &decode(&Owned::dict().with("output-destination", "/r/out").encode()).unwrap(),
+        );
+        assert_eq!(f.output_destination.as_deref(), Some("/r/out"));
+        assert!(f.unimplemented.is_empty(), "{:?}", f.unimplemented);
     }
 
     #[test]

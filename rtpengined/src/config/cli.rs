@@ -341,12 +341,15 @@ pub struct Cli {
     /// Capture ID put in HEP packets to Homer. Default: 2001.
     #[arg(long = "homer-id", value_name = "INT")]
     pub homer_id: Option<String>,
-    /// Directory for call recordings and their metadata (`metadata/`, `pcaps/`,
-    /// `tmp/` below it, made if missing). Default: none (no recording).
+    /// Directory for call recordings and their metadata (pcap: `metadata/`,
+    /// `pcaps/`, `tmp/` below it; proc: the metadata files for a recording
+    /// daemon; made if missing). Default: none (no recording).
     #[arg(long = "recording-dir", value_name = "FILE")]
     pub recording_dir: Option<String>,
-    /// How calls are recorded: pcap files in --recording-dir (`proc`, for a
-    /// recording daemon, records nothing here). Default: pcap.
+    /// How calls are recorded: pcap files in --recording-dir, or `proc`:
+    /// through the kernel module's recording streams (/proc/rtpengine/TABLE/
+    /// calls) and metadata files in --recording-dir, for a recording daemon
+    /// (rtpengine-recording); needs the kernel table. Default: pcap.
     #[arg(long = "recording-method", value_name = "pcap|proc")]
     pub recording_method: Option<String>,
     /// Link layer of recorded pcap files: raw IP, or Ethernet. Default: raw.

@@ -124,10 +124,11 @@ pub struct Config {
     pub graphite_interval: i64,
     /// `--homer` and its settings.
     pub homer: Option<Homer>,
-    /// `--recording-dir` with `--recording-method=pcap`: where recorded
-    /// calls go, and `--recording-format`. None: no recording.
-    pub recording: Option<(PathBuf, rtpengine_proto::recording::Format)>,
-    /// `--recording-method` other than pcap with a directory (logged at start).
+    /// `--recording-dir` with `--recording-method`: where recorded calls
+    /// go, and `--recording-format`. None: no recording.
+    pub recording: Option<Recording>,
+    /// `--recording-method` other than pcap or proc with a directory
+    /// (logged at start).
     pub recording_unsupported: Option<String>,
 }
 
@@ -329,30 +330,38 @@ impl Config {
     }
 }
 
+/// How calls are recorded (`--recording-*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recording {
+    pub dir: PathBuf,
+    pub format: rtpengine_proto::recording::Format,
+    /// `--recording-method=proc`: through the kernel module, for a
+    /// recording daemon; else pcap files.
+    pub proc: bool,
+}
+
 /// 10.5's `recording_fs_init`: no directory, no recording; a method other
-/// than pcap (`proc` is not implemented) records nothing; a bad format is fatal.
-#[allow(clippy::type_complexity)]
-fn recording(
-    cli: &Cli,
-) -> Result<
-    (
-        Option<(PathBuf, rtpengine_proto::recording::Format)>,
-        Option<String>,
-    ),
-    ConfigError,
-> {
+/// than pcap and proc records nothing; a bad format is fatal.
+fn recording(cli: &Cli) -> Result<(Option<Recording>, Option<String>), ConfigError> {
     let Some(dir) = cli.recording_dir.as_deref().filter(|d| !d.is_empty()) else {
         return Ok((None, None));
     };
     let method = cli.recording_method.as_deref().unwrap_or("pcap");
     let format = cli.recording_format.as_deref().unwrap_or("raw");
-    if method != "pcap" {
+    if method != "pcap" && method != "proc" {
         return Ok((None, Some(method.to_owned())));
     }
     let format = rtpengine_proto::recording::Format::parse(format).ok_or_else(|| {
         ConfigError::Fatal(format!("Invalid value for recording format \"{format}\"."))
     })?;
-    Ok((Some((PathBuf::from(dir), format)), None))
+    Ok((
+        Some(Recording {
+            dir: PathBuf::from(dir),
+            format,
+            proc: method == "proc",
+        }),
+        None,
+    ))
 }
 
 #[cfg(test)]
@@ -364,6 +373,27 @@ mod tests {
         let mut v = vec!["rtpengined", "--config-file=none"];
         v.extend_from_slice(args);
         Config::from_cli(&Cli::parse_from(v))
+    }
+
+    #[test]
+    fn recording_methods_pcap_and_proc() {
+        let rec = |more: &[&str]| {
+            let mut v = vec!["-i", "127.0.0.1", "-n", "127.0.0.1:2223"];
+            v.extend_from_slice(more);
+            let c = cfg(&v).unwrap();
+            (c.recording, c.recording_unsupported)
+        };
+        let (r, u) = rec(&["--recording-dir=/r", "--recording-method=proc"]);
+        let r = r.unwrap();
+        assert!(r.proc && u.is_none());
+        assert_eq!(r.dir, PathBuf::from("/r"));
+        assert!(!rec(&["--recording-dir=/r"]).0.unwrap().proc);
+        assert_eq!(
+            rec(&["--recording-dir=/r", "--recording-method=x"]),
+            (None, Some("x".into()))
+        );
+        // No directory: nothing recorded, whatever the method.
+        assert_eq!(rec(&["--recording-method=proc"]), (None, None));
     }
 
     #[test]

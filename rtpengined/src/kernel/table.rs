@@ -97,6 +97,12 @@ impl Table {
         Ok(())
     }
 
+    /// The control file again (the same open file: the module admits one
+    /// opener of a table's control file), for the recording commands.
+    pub fn control_clone(&self) -> io::Result<File> {
+        self.control.try_clone()
+    }
+
     pub fn add_target(&mut self, t: &abi::TargetInfo) -> io::Result<()> {
         self.send(&Message::add_target(t))
     }

@@ -401,7 +401,7 @@ impl CallTask {
                         .find(|s| s.id == stream)
                         .map(|s| s.local)
                     {
-                        r.packet(call_id, src, local, data);
+                        r.packet(call_id, stream, src, local, data);
                     }
                 }
             }

@@ -68,6 +68,14 @@ impl Handler {
         self
     }
 
+    /// The daemon stops: every recording ends, its files complete (10.5
+    /// finishes them as its calls go at shutdown).
+    pub fn finish_recordings(&self) {
+        if let Some(r) = &self.recorder {
+            r.finish_all();
+        }
+    }
+
     /// Call `call_id` went (deleted, timed out) at `at`: its recording ends.
     pub fn call_ended(&self, call_id: &str, at: std::time::Duration) {
         if let Some(r) = &self.recorder {
@@ -93,7 +101,7 @@ impl Handler {
         };
         r.set_metadata(call_id, &call.metadata);
         if on {
-            r.begin(call_id, call.created, &call.metadata);
+            r.begin(call);
         } else {
             r.finish(call_id, std::time::Duration::ZERO);
         }
@@ -453,7 +461,7 @@ impl Handler {
                         effects.extend(self.recording_flags(&mut reg, f, id)?);
                     }
                     // Apply under the registry lock so effects of two commands never interleave.
-                    let closing = self.relay.apply(&effects);
+                    let closing = self.apply(&reg, &effects);
                     if let Some(id) = f.call_id.as_deref() {
                         self.persist(&reg, id, &now);
                     }
@@ -507,7 +515,7 @@ impl Handler {
                         Owned::dict().with("warning", CallError::NotFound.to_string())
                     }
                 };
-                let closing = self.relay.apply(&effects);
+                let closing = self.apply(&reg, &effects);
                 if let Some(id) = f.call_id.as_deref() {
                     self.persist(&reg, id, &now);
                 }
@@ -581,7 +589,7 @@ impl Handler {
             CommandKind::SubscribeRequest => {
                 let mut reg = self.registry();
                 let sub = reg.subscribe_request(f, &now)?;
-                let closing = self.relay.apply(&sub.outcome.effects);
+                let closing = self.apply(&reg, &sub.outcome.effects);
                 self.persist(&reg, &sub_call_id(f), &now);
                 drop(reg);
                 closing.wait_blocking();
@@ -619,8 +627,13 @@ impl Handler {
                     call.metadata = m.clone();
                 }
                 let on = req.kind == CommandKind::StartRecording;
+                if let (true, Some(d), Some(crate::recording::Recorder::Proc(p))) =
+                    (on, &f.output_destination, &self.recorder)
+                {
+                    p.output_destination(call_id, d);
+                }
                 let effects = self.set_recording(&mut reg, call_id, on)?;
-                let closing = self.relay.apply(&effects);
+                let closing = self.apply(&reg, &effects);
                 drop(reg);
                 closing.wait_blocking();
                 Owned::dict()
@@ -658,7 +671,7 @@ impl Handler {
         let (party, effects) = reg.switch(what, on, f)?;
         info!(?what, on, ?party, "media control");
         // Under the registry lock, as offer/answer apply theirs.
-        let closing = self.relay.apply(&effects);
+        let closing = self.apply(&reg, &effects);
         drop(reg);
         closing.wait_blocking();
         Ok(Owned::dict())
@@ -675,12 +688,28 @@ impl Handler {
     ) -> Option<String> {
         let r = self.recorder.as_ref()?;
         let call_id = f.call_id.as_deref()?;
-        let pcap = r.pcap_of(call_id)?;
         let (tag, mode) = if kind == CommandKind::Offer {
             (f.from_tag.as_deref(), "offer")
         } else {
             (f.to_tag.as_deref(), "answer")
         };
+        let r = match r {
+            crate::recording::Recorder::Pcap(p) => p,
+            crate::recording::Recorder::Proc(p) => {
+                // 10.5's proc method: what came and what we sent on.
+                let reg = self.registry();
+                let call = reg.calls.get(call_id)?;
+                p.sdp(
+                    call,
+                    tag.unwrap_or(""),
+                    mode,
+                    f.sdp.as_deref(),
+                    sdp.unwrap_or(""),
+                );
+                return None;
+            }
+        };
+        let pcap = r.pcap_of(call_id)?;
         let reg = self.registry();
         let call = reg.calls.get(call_id)?;
         let sender = tag
@@ -710,10 +739,26 @@ impl Handler {
         effects: &[crate::call::Effect],
         now: &Now,
     ) {
-        let closing = self.relay.apply(effects);
+        let closing = self.apply(&reg, effects);
         self.persist(&reg, call_id, now);
         drop(reg);
         closing.wait_blocking();
+    }
+
+    /// Applies `effects` to the relay (under the registry lock, so that two
+    /// commands' effects never interleave); with the proc recording method,
+    /// recorded calls' new streams get their kernel recording streams first.
+    fn apply(
+        &self,
+        reg: &Registry<SharedPool>,
+        effects: &[crate::call::Effect],
+    ) -> crate::relay::Closing {
+        if let Some(crate::recording::Recorder::Proc(p)) = &self.recorder {
+            let mut effects = effects.to_vec();
+            p.patch(&reg.calls, &mut effects);
+            return self.relay.apply(&effects);
+        }
+        self.relay.apply(effects)
     }
 
     /// publish, subscribe answer, unsubscribe: the registry's outcome
@@ -730,7 +775,7 @@ impl Handler {
     ) -> Result<Option<String>, HandleError> {
         let mut reg = self.registry();
         let out = op(&mut reg, f, now)?;
-        let closing = self.relay.apply(&out.effects);
+        let closing = self.apply(&reg, &out.effects);
         self.persist(&reg, &sub_call_id(f), now);
         drop(reg);
         closing.wait_blocking();

@@ -445,7 +445,7 @@ impl Engine {
         if kind == Kind::Rtp {
             s.counters.rtp(&buf[..len]);
         }
-        if s.cfg.control.record {
+        if s.cfg.control.record || s.cfg.control.intercept.is_some() {
             // As 10.5 dumps it: accepted and decrypted, before forwarding.
             let data = buf[..len].to_vec();
             self.outputs.push_back(Output::Record {

@@ -583,3 +583,46 @@ fn a_recorded_stream_hands_out_its_packets_and_stays_in_userspace() {
         .collect();
     assert_eq!(recs, [(A, alice(), pkt)]);
 }
+
+/// A stream recorded through the kernel (proc method) hands out what
+/// userspace takes and still goes to the kernel, its target intercepting.
+#[test]
+fn a_stream_recorded_by_the_kernel_is_kernelized_with_its_intercept() {
+    let now = Instant::now();
+    let mut e = Engine::new(true, Duration::from_secs(3));
+    e.configure(
+        now,
+        StreamConfig {
+            control: crate::call::MediaControl {
+                intercept: Some(3),
+                ..Default::default()
+            },
+            ..a_cfg()
+        },
+    );
+    e.configure(now, b_cfg());
+    let _ = outputs(&mut e);
+    let pkt = rtp(1, 7);
+    packet(&mut e, now, A, alice(), &pkt).unwrap();
+    let outs = outputs(&mut e);
+    assert!(
+        outs.iter().any(
+            |o| matches!(o, Output::Record { stream, data, .. } if *stream == A && *data == pkt)
+        ),
+        "{outs:?}"
+    );
+    let target = outs
+        .iter()
+        .find_map(|o| match o {
+            Output::Kernel(KernelOp::Install { stream, target, .. }) if *stream == A => {
+                Some(target.clone())
+            }
+            _ => None,
+        })
+        .expect("installed");
+    assert_ne!(
+        target.flags & rtpengine_core::abi::target_flags::DO_INTERCEPT,
+        0
+    );
+    assert_eq!(target.intercept_stream_idx, 3);
+}
