@@ -65,13 +65,17 @@ webrtc_call() {
         --ice-host=10.0.1.2 --phone-bind=10.0.2.2 --phone-netns=B --seconds=180 --hold-timeout=400 "$@" \
         --hold-cmd="echo \$HOLD_BROWSER_SIDE_PORT \$HOLD_PHONE_SIDE_PORT \$HOLD_PHONE >$held && head -n1 $release" \
         >"$OUT/$id.json" 2>"$OUT/$id.err" &
-    local drv=$! waited=0 got=no
-    # Until the driver holds the call, or exits without getting there.
+    local drv=$! waited=0 got=no line= part
+    # Until the driver holds the call, or exits without getting there. read takes the
+    # fifo a byte at a time: a timeout can fall inside the line (a loaded emulated CPU),
+    # and the part read by then is in `part`, not lost, so it is kept for the next read.
     while [ $waited -lt 240 ]; do
-        read -r -t 1 -u 3 bp pp phone && { got=yes; break; }
+        if IFS= read -r -t 1 -u 3 part; then line+=$part; got=yes; break; fi
+        line+=$part
         kill -0 $drv 2>/dev/null || break
         waited=$((waited + 1))
     done
+    read -r bp pp phone <<<"$line"
     if [ $got = no ]; then
         nok "$tag: media flowing both ways (50 packets at each end)" \
             "driver did not get there: $(tail -c 600 "$OUT/$id.err") $(cat "$OUT/$id.json")"
