@@ -23,6 +23,7 @@ use rtpengined::ng::bencode::Owned;
 
 #[path = "bench_common/mod.rs"]
 mod bench_common;
+use bench_common::calls::{run, INFLIGHT};
 use bench_common::{cpu_time, daemon_args, median, ours_bin, spawn, wait_ready, Ng, Proc};
 
 const REDIS_PORT: u16 = 25800;
@@ -204,6 +205,7 @@ fn main() {
     let mut argv = std::env::args().skip(1);
     let n: usize = argv.next().and_then(|s| s.parse().ok()).unwrap_or(3000);
     let rounds: usize = argv.next().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let ng_secs: f64 = argv.next().and_then(|s| s.parse().ok()).unwrap_or(2.0);
     let cap = (u32::from(PORT_MAX - PORT_MIN) + 1) / PORTS_PER_CALL;
     assert!(
         n as u32 <= cap * 39 / 40,
@@ -214,10 +216,10 @@ fn main() {
         .unwrap_or("/usr/bin/rtpengine".into())
         .into();
     let ours = ours_bin();
-    let _redis_server = Proc(
+    let redis_server = Proc(
         Command::new("/usr/bin/redis-server")
             .args(["--port", &REDIS_PORT.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--databases", "4"])
+            .args(["--save", "", "--appendonly", "no", "--databases", "8"])
             .stdout(Stdio::null())
             .spawn()
             .expect("cannot start /usr/bin/redis-server"),
@@ -297,4 +299,103 @@ fn main() {
             o.2 / t.2
         );
     }
+    writes(
+        &ours,
+        &theirs,
+        rounds,
+        ng_secs,
+        redis_server.0.id(),
+        &mut redis,
+    );
+}
+
+/// Part two: the daemon CPU that writing calls to Redis adds to each ng offer +
+/// answer + delete. Four daemons at once, each ours and 10.5 without Redis and
+/// with `--redis` and `--redis-write` (a DB of its own), under ng_bench's load,
+/// `rounds` rounds of `secs` seconds, alternating; medians.
+fn writes(
+    ours: &std::path::Path,
+    theirs: &std::path::Path,
+    rounds: usize,
+    secs: f64,
+    redis_pid: u32,
+    redis: &mut Redis,
+) {
+    struct D {
+        name: &'static str,
+        _proc: Proc,
+        pid: u32,
+        ng: SocketAddr,
+        cpu: Vec<f64>,
+        redis_cpu: Vec<f64>,
+    }
+    let mut ds = Vec::new();
+    let plan: [(&str, &std::path::Path, Option<u32>); 4] = [
+        ("rtpengined", ours, None),
+        ("rtpengined -w", ours, Some(4)),
+        ("rtpengine 10.5", theirs, None),
+        ("rtpengine 10.5 -w", theirs, Some(5)),
+    ];
+    for (k, (name, bin, db)) in plan.into_iter().enumerate() {
+        let ng: SocketAddr = format!("127.0.0.1:{}", 25810 + k).parse().unwrap();
+        let min = PORT_MIN + 4000 * k as u16;
+        let mut a = daemon_args(ng, min, min + 3999);
+        if let Some(db) = db {
+            redis.cmd(&["SELECT", &db.to_string()]);
+            redis.cmd(&["FLUSHDB"]);
+            a.push(format!("--redis=127.0.0.1:{REDIS_PORT}/{db}"));
+            a.push(format!("--redis-write=127.0.0.1:{REDIS_PORT}/{db}"));
+        }
+        let child = spawn(bin, a).expect("daemon did not start");
+        let pid = child.id();
+        let d = D {
+            name,
+            _proc: Proc(child),
+            pid,
+            ng,
+            cpu: vec![],
+            redis_cpu: vec![],
+        };
+        assert!(wait_ready(&mut Ng::new(ng)), "{name} did not answer");
+        run(d.ng, d.pid, 0.5, &format!("w{k}-warm"));
+        ds.push(d);
+    }
+    for r in 0..rounds {
+        for k in 0..ds.len() {
+            let d = &mut ds[(r + k) % 4];
+            let redis_before = cpu_time(redis_pid);
+            let m = run(d.ng, d.pid, secs, &format!("w{}-{r}", (r + k) % 4));
+            let redis_cpu = cpu_time(redis_pid)
+                .saturating_sub(redis_before)
+                .as_secs_f64()
+                * 1e6
+                / m.calls.max(1) as f64;
+            println!(
+                "round {r} {:18} {:6.0} calls/s  CPU {:6.1} µs/call  redis-server {redis_cpu:5.1} µs/call  failed {}",
+                d.name, m.calls_per_s, m.cpu_us_per_call, m.failed
+            );
+            d.cpu.push(m.cpu_us_per_call);
+            d.redis_cpu.push(redis_cpu);
+        }
+    }
+    println!(
+        "median of {rounds} rounds of {secs} s, {INFLIGHT} calls in flight (offer+answer+delete)"
+    );
+    let med: Vec<(f64, f64)> = ds
+        .iter()
+        .map(|d| (median(d.cpu.clone()), median(d.redis_cpu.clone())))
+        .collect();
+    for (d, (cpu, rc)) in ds.iter().zip(&med) {
+        println!(
+            "{:18} CPU {cpu:6.1} µs/call  redis-server {rc:5.1} µs/call",
+            d.name
+        );
+    }
+    let ours_extra = med[1].0 - med[0].0;
+    let theirs_extra = med[3].0 - med[2].0;
+    println!(
+        "Redis writes add per call: rtpengined {ours_extra:.1} µs, rtpengine 10.5 {theirs_extra:.1} µs; \
+         ratio {:.2}",
+        ours_extra / theirs_extra
+    );
 }
