@@ -8,11 +8,15 @@
 //! measures the wall time from spawn until its CLI `list numsessions` counts N
 //! calls, and its CPU time (utime+stime) at that moment, both net of a start on
 //! an empty DB just before. Prints calls restored per second and CPU µs per
-//! call per daemon, medians, and the ratios. Run:
-//!   cargo run --release -p rtpengined --example redis_bench [-- N [ROUNDS]]
-//! (defaults 3000 and 5; N at most 3900: each call holds 4 media ports).
-//! Ports: redis-server 127.0.0.1:25800, ng :25801, CLI :25802; media
-//! 48000-63999. What the figures mean: docs/benchmarks.md.
+//! call per daemon, medians, and the ratios.
+//!
+//! Then the CPU that Redis writes add per call: ours and 10.5, each without
+//! Redis and with `--redis` and `--redis-write`, under ng_bench's load for
+//! ROUNDS rounds of SECONDS. Run:
+//!   cargo run --release -p rtpengined --example redis_bench [-- N [ROUNDS [SECONDS]]]
+//! (defaults 3000, 5 and 2; N at most 3900: each call holds 4 media ports).
+//! Ports: redis-server 127.0.0.1:25800, ng :25801 and :25810-25813, CLI
+//! :25802; media 48000-63999. What the figures mean: docs/benchmarks.md.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
