@@ -1,4 +1,4 @@
-//! What the benchmarks (bench.rs, dtls_bench.rs, ng_bench.rs) share: daemon
+//! What the benchmarks (bench.rs, dtls_bench.rs, ng_bench.rs, redis_bench.rs) share: daemon
 //! processes, an ng client, CPU time of a process, medians, arguments.
 
 #![allow(dead_code)]
@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rtpengined::ng::bencode::{decode, Owned};
+
+pub mod calls;
 
 /// A daemon process, killed when dropped.
 pub struct Proc(pub Child);
